@@ -1,0 +1,22 @@
+"""The campaign's aggregates, their events and rules. Pure: no I/O, no clock, no framework
+beyond ``eventsourcing.domain``."""
+
+from sansan.domain.campaign import CreationCampaign
+from sansan.domain.community import Community
+from sansan.domain.errors import DomainError, NotFoundError
+from sansan.domain.member import Member
+from sansan.domain.organization import PartyOrganization
+from sansan.domain.supervision import SupervisionItem
+
+AGGREGATE_TYPES = (Community, PartyOrganization, Member, CreationCampaign, SupervisionItem)
+
+__all__ = [
+    "AGGREGATE_TYPES",
+    "Community",
+    "CreationCampaign",
+    "DomainError",
+    "Member",
+    "NotFoundError",
+    "PartyOrganization",
+    "SupervisionItem",
+]

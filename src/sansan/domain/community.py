@@ -1,0 +1,459 @@
+"""A community (社区): its sites, money, coordination bodies, systems, culture and assessments."""
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from sansan.domain import errors
+from sansan.domain.base import (
+    Provenance,
+    SansanAggregate,
+    begin_state,
+    calendar_year_fits,
+    choice,
+    in_range,
+    positive,
+    text,
+)
+from sansan.domain.vocabulary import (
+    CivilityRatingKind,
+    CoordinationBodyKind,
+    CultureFacilityKind,
+    CultureIdentityItem,
+    FiveGoodsItem,
+    InsuranceKind,
+    ModelType,
+    OrgLevel,
+    OriginKind,
+    ServiceKind,
+    TroupeKind,
+    WorkingSystemKind,
+)
+
+if TYPE_CHECKING:
+    from sansan.domain.organization import PartyOrganization
+
+T = "sansan:Community"
+
+
+class Community(SansanAggregate):
+    TOPIC = T
+
+    if (
+        TYPE_CHECKING
+    ):  # state set by the events' apply(); annotations here would become __init__ params
+        name: str
+        street_committee_id: UUID
+        origin: str
+        model_type: str | None
+        general_branch_id: UUID | None
+        office_area_m2: float | None
+        venue_area_m2: float | None
+        funding_by_year: dict[str, Decimal]
+        service_station: str | None
+        coordination_bodies: dict[str, date]
+        meetings_by_year: dict[str, dict[str, int]]
+        working_systems: list[str]
+        resident_units: list[str]
+        brand: str | None
+        culture_identity: dict[str, str]
+        culture_facilities: list[str]
+        troupes: dict[str, str]
+        festivals_by_year: dict[str, int]
+        model_services: list[str]
+        civility_ratings: list[str]
+        insured_workers: dict[str, list[str]]
+        five_goods: dict[str, dict[str, Any]]
+        creation_plan: str | None
+        recommended_to_city: bool
+
+    class Event(SansanAggregate.Event):
+        pass
+
+    class Registered(Event, Aggregate.Created):
+        TOPIC = f"{T}.Registered"
+        name: str
+        street_committee_id: UUID
+        origin: str
+
+        def apply(self, c: "Community") -> None:
+            begin_state(c, self)
+            c.name, c.street_committee_id, c.origin = (
+                self.name,
+                self.street_committee_id,
+                self.origin,
+            )
+            c.model_type = c.general_branch_id = c.service_station = None
+            c.office_area_m2 = c.venue_area_m2 = None
+            c.brand = c.creation_plan = None
+            c.funding_by_year, c.coordination_bodies, c.meetings_by_year = {}, {}, {}
+            c.working_systems, c.resident_units, c.culture_facilities = [], [], []
+            c.culture_identity, c.troupes, c.festivals_by_year = {}, {}, {}
+            c.model_services, c.civility_ratings = [], []
+            c.insured_workers, c.five_goods = {}, {}
+            c.recommended_to_city = False
+
+    Created = Registered
+
+    class ModelTypeDesignated(Event):
+        TOPIC = f"{T}.ModelTypeDesignated"
+        model_type: str
+        campaign_id: UUID
+
+        def apply(self, c: "Community") -> None:
+            c.model_type = self.model_type
+
+    class GeneralBranchAttached(Event):
+        TOPIC = f"{T}.GeneralBranchAttached"
+        organization_id: UUID
+
+        def apply(self, c: "Community") -> None:
+            c.general_branch_id = self.organization_id
+
+    class FacilityUpgraded(Event):
+        TOPIC = f"{T}.FacilityUpgraded"
+        office_area_m2: float | None
+        venue_area_m2: float | None
+
+        def apply(self, c: "Community") -> None:
+            if self.office_area_m2 is not None:
+                c.office_area_m2 = self.office_area_m2
+            if self.venue_area_m2 is not None:
+                c.venue_area_m2 = self.venue_area_m2
+
+    class FundingAllocated(Event):
+        TOPIC = f"{T}.FundingAllocated"
+        year: int
+        amount_yuan: Decimal
+        source: str | None
+
+        def apply(self, c: "Community") -> None:
+            key = str(self.year)
+            c.funding_by_year[key] = c.funding_by_year.get(key, Decimal(0)) + self.amount_yuan
+
+    class ServiceStationEstablished(Event):
+        TOPIC = f"{T}.ServiceStationEstablished"
+        station_name: str
+
+        def apply(self, c: "Community") -> None:
+            c.service_station = self.station_name
+
+    class CoordinationBodyEstablished(Event):
+        TOPIC = f"{T}.CoordinationBodyEstablished"
+        kind: str
+
+        def apply(self, c: "Community") -> None:
+            c.coordination_bodies[self.kind] = self.occurred_on
+
+    class CoordinationMeetingHeld(Event):
+        TOPIC = f"{T}.CoordinationMeetingHeld"
+        kind: str
+        topic: str
+
+        def apply(self, c: "Community") -> None:
+            year = c.meetings_by_year.setdefault(str(self.occurred_on.year), {})
+            year[self.kind] = year.get(self.kind, 0) + 1
+
+    class WorkingSystemAdopted(Event):
+        TOPIC = f"{T}.WorkingSystemAdopted"
+        kind: str
+        title: str
+
+        def apply(self, c: "Community") -> None:
+            c.working_systems.append(self.kind)
+
+    class ResidentUnitJoined(Event):
+        TOPIC = f"{T}.ResidentUnitJoined"
+        unit_name: str
+
+        def apply(self, c: "Community") -> None:
+            c.resident_units.append(self.unit_name)
+
+    class FeatureBrandRecognized(Event):
+        TOPIC = f"{T}.FeatureBrandRecognized"
+        brand: str
+        recognized_by: str
+
+        def apply(self, c: "Community") -> None:
+            c.brand = self.brand
+
+    class CultureIdentityItemAdopted(Event):
+        TOPIC = f"{T}.CultureIdentityItemAdopted"
+        item: str
+        content: str
+
+        def apply(self, c: "Community") -> None:
+            c.culture_identity[self.item] = self.content
+
+    class CultureFacilityOpened(Event):
+        TOPIC = f"{T}.CultureFacilityOpened"
+        kind: str
+        area_m2: float | None
+
+        def apply(self, c: "Community") -> None:
+            if self.kind not in c.culture_facilities:
+                c.culture_facilities.append(self.kind)
+
+    class TroupeFormed(Event):
+        TOPIC = f"{T}.TroupeFormed"
+        kind: str
+        troupe_name: str
+
+        def apply(self, c: "Community") -> None:
+            c.troupes[self.troupe_name] = self.kind
+
+    class CultureFestivalHeld(Event):
+        TOPIC = f"{T}.CultureFestivalHeld"
+        title: str
+
+        def apply(self, c: "Community") -> None:
+            key = str(self.occurred_on.year)
+            c.festivals_by_year[key] = c.festivals_by_year.get(key, 0) + 1
+
+    class ModelServiceLaunched(Event):
+        TOPIC = f"{T}.ModelServiceLaunched"
+        kind: str
+        description: str
+
+        def apply(self, c: "Community") -> None:
+            c.model_services.append(self.kind)
+
+    class CivilityRatingHeld(Event):
+        TOPIC = f"{T}.CivilityRatingHeld"
+        kind: str
+        winners: int
+
+        def apply(self, c: "Community") -> None:
+            if self.kind not in c.civility_ratings:
+                c.civility_ratings.append(self.kind)
+
+    class WorkerInsuranceRecorded(Event):
+        TOPIC = f"{T}.WorkerInsuranceRecorded"
+        worker_name: str
+        insurances: list[str]
+
+        def apply(self, c: "Community") -> None:
+            c.insured_workers[self.worker_name] = list(self.insurances)
+
+    class FiveGoodsAssessed(Event):
+        TOPIC = f"{T}.FiveGoodsAssessed"
+        year: int
+        items: dict[str, bool]
+        scores: dict[str, float] | None
+        passed: bool
+
+        def apply(self, c: "Community") -> None:
+            c.five_goods[str(self.year)] = {
+                "items": dict(self.items),
+                "scores": dict(self.scores) if self.scores else None,
+                "passed": self.passed,
+            }
+
+    class CreationPlanDrafted(Event):
+        TOPIC = f"{T}.CreationPlanDrafted"
+        title: str
+
+        def apply(self, c: "Community") -> None:
+            c.creation_plan = self.title
+
+    class RecommendedToCity(Event):
+        TOPIC = f"{T}.RecommendedToCity"
+        reason: str
+
+        def apply(self, c: "Community") -> None:
+            c.recommended_to_city = True
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        prov: Provenance,
+        *,
+        name: str,
+        street_committee: "PartyOrganization",
+        origin: str,
+        id: UUID | None = None,
+    ) -> "Community":
+        if street_committee.level != OrgLevel.STREET_COMMITTEE:
+            raise errors.NOT_A_STREET_COMMITTEE()
+        return cls._begin(
+            cls.Registered,
+            prov,
+            id=id,
+            name=text("name", name),
+            street_committee_id=street_committee.id,
+            origin=choice("origin", origin, OriginKind).value,
+        )
+
+    def designate_model_type(self, prov: Provenance, *, model_type: str, campaign_id: UUID) -> None:
+        value = choice("model_type", model_type, ModelType).value
+        if self.model_type == value:
+            raise errors.ALREADY_RECORDED(what="model type", what_zh="示范类型")
+        self._record(self.ModelTypeDesignated, prov, model_type=value, campaign_id=campaign_id)
+
+    def attach_general_branch(self, prov: Provenance, *, organization_id: UUID) -> None:
+        if self.general_branch_id is not None:
+            raise errors.GENERAL_BRANCH_EXISTS()
+        self._record(self.GeneralBranchAttached, prov, organization_id=organization_id)
+
+    def upgrade_facility(
+        self, prov: Provenance, *, office_area_m2: float | None, venue_area_m2: float | None
+    ) -> None:
+        if office_area_m2 is None and venue_area_m2 is None:
+            raise errors.NOTHING_TO_RECORD(what="facility upgrade")
+        for field, value in (("office_area_m2", office_area_m2), ("venue_area_m2", venue_area_m2)):
+            if value is not None:
+                positive(field, value)
+                in_range(field, value, 0, 100_000)
+        self._record(
+            self.FacilityUpgraded, prov, office_area_m2=office_area_m2, venue_area_m2=venue_area_m2
+        )
+
+    def allocate_funding(
+        self, prov: Provenance, *, year: int, amount_yuan: Decimal, source: str | None
+    ) -> None:
+        positive("amount_yuan", amount_yuan)
+        calendar_year_fits(year, prov.occurred_on)
+        self._record(self.FundingAllocated, prov, year=year, amount_yuan=amount_yuan, source=source)
+
+    def establish_service_station(self, prov: Provenance, *, station_name: str) -> None:
+        if self.service_station is not None:
+            raise errors.ALREADY_RECORDED(what="service station", what_zh="社区服务站")
+        self._record(
+            self.ServiceStationEstablished, prov, station_name=text("station_name", station_name)
+        )
+
+    def establish_coordination_body(self, prov: Provenance, *, kind: str) -> None:
+        value = choice("kind", kind, CoordinationBodyKind)
+        if value in self.coordination_bodies:
+            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh)
+        self._record(self.CoordinationBodyEstablished, prov, kind=value.value)
+
+    def hold_coordination_meeting(self, prov: Provenance, *, kind: str, topic: str) -> None:
+        value = choice("kind", kind, CoordinationBodyKind)
+        established_on = self.coordination_bodies.get(value)
+        if established_on is None:
+            raise errors.COORDINATION_BODY_MISSING(kind=value.value, kind_zh=value.label_zh)
+        if prov.occurred_on < established_on:
+            raise errors.DATE_BEFORE(
+                field="occurred_on", value=prov.occurred_on, bound=established_on
+            )
+        self._record(
+            self.CoordinationMeetingHeld, prov, kind=value.value, topic=text("topic", topic)
+        )
+
+    def adopt_working_system(self, prov: Provenance, *, kind: str, title: str) -> None:
+        value = choice("kind", kind, WorkingSystemKind)
+        if value in self.working_systems:
+            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh)
+        self._record(self.WorkingSystemAdopted, prov, kind=value.value, title=text("title", title))
+
+    def join_resident_unit(self, prov: Provenance, *, unit_name: str) -> None:
+        name = text("unit_name", unit_name)
+        if name in self.resident_units:
+            raise errors.ALREADY_RECORDED(what=f"resident unit {name}", what_zh=f"驻区单位{name}")
+        self._record(self.ResidentUnitJoined, prov, unit_name=name)
+
+    def recognize_brand(self, prov: Provenance, *, brand: str, recognized_by: str) -> None:
+        self._record(
+            self.FeatureBrandRecognized,
+            prov,
+            brand=text("brand", brand),
+            recognized_by=text("recognized_by", recognized_by),
+        )
+
+    def adopt_culture_identity_item(self, prov: Provenance, *, item: str, content: str) -> None:
+        value = choice("item", item, CultureIdentityItem)
+        self._record(
+            self.CultureIdentityItemAdopted,
+            prov,
+            item=value.value,
+            content=text("content", content),
+        )
+
+    def open_culture_facility(self, prov: Provenance, *, kind: str, area_m2: float | None) -> None:
+        value = choice("kind", kind, CultureFacilityKind)
+        if area_m2 is not None:
+            positive("area_m2", area_m2)
+        self._record(self.CultureFacilityOpened, prov, kind=value.value, area_m2=area_m2)
+
+    def form_troupe(self, prov: Provenance, *, kind: str, troupe_name: str) -> None:
+        value = choice("kind", kind, TroupeKind)
+        name = text("troupe_name", troupe_name)
+        if name in self.troupes:
+            raise errors.ALREADY_RECORDED(what=f"troupe {name}", what_zh=f"文体队伍{name}")
+        self._record(self.TroupeFormed, prov, kind=value.value, troupe_name=name)
+
+    def hold_culture_festival(self, prov: Provenance, *, title: str) -> None:
+        self._record(self.CultureFestivalHeld, prov, title=text("title", title))
+
+    def launch_model_service(self, prov: Provenance, *, kind: str, description: str) -> None:
+        value = choice("kind", kind, ServiceKind)
+        if value in self.model_services:
+            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh)
+        self._record(
+            self.ModelServiceLaunched,
+            prov,
+            kind=value.value,
+            description=text("description", description),
+        )
+
+    def hold_civility_rating(self, prov: Provenance, *, kind: str, winners: int) -> None:
+        value = choice("kind", kind, CivilityRatingKind)
+        positive("winners", winners)
+        self._record(self.CivilityRatingHeld, prov, kind=value.value, winners=winners)
+
+    def record_worker_insurance(
+        self, prov: Provenance, *, worker_name: str, insurances: list[str]
+    ) -> None:
+        if not insurances:
+            raise errors.NOTHING_TO_RECORD(what="insurances")
+        kinds = sorted({choice("insurances", i, InsuranceKind).value for i in insurances})
+        self._record(
+            self.WorkerInsuranceRecorded,
+            prov,
+            worker_name=text("worker_name", worker_name),
+            insurances=kinds,
+        )
+
+    def assess_five_goods(
+        self,
+        prov: Provenance,
+        *,
+        year: int,
+        items: dict[str, bool],
+        scores: dict[str, float] | None,
+    ) -> None:
+        calendar_year_fits(year, prov.occurred_on)
+        if str(year) in self.five_goods:
+            raise errors.ALREADY_RECORDED(
+                what=f"five-goods assessment {year}", what_zh=f"{year}年度五个好评定"
+            )
+        checked = {choice("items", k, FiveGoodsItem).value: bool(v) for k, v in items.items()}
+        missing = [i.value for i in FiveGoodsItem if i.value not in checked]
+        if missing:
+            raise errors.NOTHING_TO_RECORD(what=f"five-goods items {', '.join(missing)}")
+        for key, score in (scores or {}).items():
+            item = choice("scores", key, FiveGoodsItem)
+            if not 0 <= score <= 100:
+                raise errors.SCORE_OUT_OF_RANGE(item=item.value, item_zh=item.label_zh, value=score)
+        self._record(
+            self.FiveGoodsAssessed,
+            prov,
+            year=year,
+            items=checked,
+            scores=dict(scores) if scores else None,
+            passed=all(checked.values()),
+        )
+
+    def draft_creation_plan(self, prov: Provenance, *, title: str) -> None:
+        self._record(self.CreationPlanDrafted, prov, title=text("title", title))
+
+    def recommend_to_city(self, prov: Provenance, *, reason: str) -> None:
+        if self.recommended_to_city:
+            raise errors.ALREADY_RECORDED(what="city recommendation", what_zh="向市委组织部推荐")
+        self._record(self.RecommendedToCity, prov, reason=text("reason", reason))

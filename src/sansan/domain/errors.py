@@ -1,0 +1,206 @@
+"""Domain rule violations: a stable machine code plus a Chinese and an English message.
+
+Codes are part of the public contract (API clients switch on them); never
+rename one. Messages are templates filled from keyword parameters.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class DomainError(Exception):
+    """A command broke a rule of the campaign; nothing was recorded."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str, params: dict[str, Any]):
+        super().__init__(f"{code}: {message_en}")
+        self.code = code
+        self.message_zh = message_zh
+        self.message_en = message_en
+        self.params = params
+
+
+class NotFoundError(DomainError):
+    """The command names a unit that does not exist (or not of the expected kind)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    zh: str
+    en: str
+    error_class: type[DomainError] = DomainError
+
+    def __call__(self, **params: Any) -> DomainError:
+        text = {k: str(v) for k, v in params.items()}
+        return self.error_class(self.code, self.zh.format(**text), self.en.format(**text), params)
+
+
+OCCURRED_IN_FUTURE = Rule(
+    "occurred_in_future",
+    "发生日期 {occurred_on} 晚于今天 {today}",
+    "occurred_on {occurred_on} is later than today {today}",
+)
+OCCURRED_BEFORE_START = Rule(
+    "occurred_before_start",
+    "发生日期 {occurred_on} 早于该单位的建立日期 {began_on}",
+    "occurred_on {occurred_on} is before this unit began on {began_on}",
+)
+NOT_POSITIVE = Rule("not_positive", "{field} 必须大于零", "{field} must be greater than zero")
+OUT_OF_RANGE = Rule(
+    "out_of_range",
+    "{field} 须在 {low} 至 {high} 之间,实际为 {value}",
+    "{field} must be between {low} and {high}, got {value}",
+)
+TRAINING_DAYS_OUT_OF_RANGE = Rule(
+    "training_days_out_of_range",
+    "培训天数须在 {low} 至 {high} 天之间,实际为 {value}",
+    "training days must be between {low} and {high}, got {value}",
+)
+PARTY_SCHOOL_DAYS_OUT_OF_RANGE = Rule(
+    "party_school_days_out_of_range",
+    "新任班子成员、新增党务工作者在县委党校培训须为 {low} 至 {high} 天,实际为 {value}",
+    "new team members train {low} to {high} days at the county Party school, got {value}",
+)
+NOT_IN_VOCABULARY = Rule(
+    "not_in_vocabulary",
+    "{field} 的取值 {value} 无效,可选:{allowed}",
+    "{field} value {value} is not one of: {allowed}",
+)
+EMPTY_TEXT = Rule("empty_text", "{field} 不能为空", "{field} must not be empty")
+NOTHING_TO_RECORD = Rule(
+    "nothing_to_record", "{what} 至少需要填写一项", "{what} needs at least one value"
+)
+UNIT_NOT_FOUND = Rule(
+    "unit_not_found",
+    "未找到{kind_zh}:{id}",
+    "no {kind} with id {id}",
+    NotFoundError,
+)
+PARENT_LEVEL_INVALID = Rule(
+    "parent_level_invalid",
+    "{level_zh}的上级组织必须是{expected_zh},实际为{actual_zh}",
+    "a {level} must sit under a {expected}, not under a {actual}",
+)
+PARENT_IN_OTHER_COMMUNITY = Rule(
+    "parent_in_other_community",
+    "上级组织不属于同一社区",
+    "the parent organization belongs to another community",
+)
+GENERAL_BRANCH_EXISTS = Rule(
+    "general_branch_exists",
+    "该社区已有社区党总支,一个社区只能有一个党总支",
+    "this community already has its general branch; a community has exactly one",
+)
+COMMUNITY_STREET_MISMATCH = Rule(
+    "community_street_mismatch",
+    "社区党总支必须隶属于本社区所在街道的党工委",
+    "a community's general branch must sit under its own street committee",
+)
+ORGANIZATION_OUTSIDE_COMMUNITY = Rule(
+    "organization_outside_community",
+    "党员须编入社区内的党组织,不能直接编入街道党工委",
+    "members belong to an organization inside a community, not to a street committee",
+)
+NOT_A_STREET_COMMITTEE = Rule(
+    "not_a_street_committee",
+    "该组织不是街道党工委",
+    "the organization is not a street working committee",
+)
+CARD_NOT_FOR_CATEGORY = Rule(
+    "card_not_for_category",
+    "{card_zh}不适用于{category_zh}党员",
+    "the {card} card does not fit a {category} member",
+)
+CARD_ALREADY_ISSUED = Rule(
+    "card_already_issued", "已发放过{card_zh}", "the {card} card was already issued"
+)
+CATEGORY_UNCHANGED = Rule(
+    "category_unchanged", "党员已属于{category_zh}类别", "the member is already {category}"
+)
+MEMBER_TRANSFERRED_OUT = Rule(
+    "member_transferred_out",
+    "该党员已转出,不能再记录其活动",
+    "the member was transferred out; nothing more can be recorded",
+)
+FEEDBACK_ONLY_FOR_DUAL = Rule(
+    "feedback_only_for_dual",
+    "只有双管(在职)党员才记录在职表现反馈",
+    "in-service feedback is recorded only for dual (in-service) members",
+)
+ALREADY_RECORDED = Rule(
+    "already_recorded", "{what_zh}已记录,不能重复", "{what} is already recorded"
+)
+NOT_RECORDED = Rule("not_recorded", "尚未记录{what_zh}", "{what} has not been recorded")
+TEAM_MEMBER_UNKNOWN = Rule(
+    "team_member_unknown",
+    "班子中没有编号为 {team_member_id} 的成员",
+    "no team member {team_member_id} on this team",
+)
+TEAM_MEMBER_EXISTS = Rule(
+    "team_member_exists",
+    "编号为 {team_member_id} 的成员已在班子中",
+    "team member {team_member_id} is already on this team",
+)
+WEAK_TEAM_ALREADY_FLAGGED = Rule(
+    "weak_team_already_flagged",
+    "该班子已被列为软弱涣散,尚未整顿完成",
+    "this team is already flagged as weak and not yet rectified",
+)
+WEAK_TEAM_NOT_FLAGGED = Rule(
+    "weak_team_not_flagged",
+    "该班子未被列为软弱涣散,无需整顿",
+    "this team is not flagged as weak",
+)
+STREET_LEVEL_ONLY = Rule(
+    "street_level_only",
+    "只有街道党工委才能记录此事项",
+    "only a street working committee can record this",
+)
+YEAR_OUT_OF_RANGE = Rule(
+    "year_out_of_range",
+    "年度 {year} 与发生日期 {occurred_on} 不符",
+    "year {year} does not fit occurred_on {occurred_on}",
+)
+COORDINATION_BODY_MISSING = Rule(
+    "coordination_body_missing",
+    "尚未成立{kind_zh},不能记录其会议",
+    "no {kind} has been established, so it cannot meet",
+)
+INSPECTION_UNKNOWN = Rule(
+    "inspection_unknown", "没有编号为 {inspection_id} 的督查检查", "no inspection {inspection_id}"
+)
+INSPECTION_ALREADY_CONDUCTED = Rule(
+    "inspection_already_conducted",
+    "督查检查 {inspection_id} 已经实施",
+    "inspection {inspection_id} was already conducted",
+)
+DATE_BEFORE = Rule(
+    "date_before",
+    "{field} {value} 不能早于 {bound}",
+    "{field} {value} must not be before {bound}",
+)
+TRANSITION_NOT_ALLOWED = Rule(
+    "transition_not_allowed",
+    "督办事项当前为“{status_zh}”,不能{action_zh}",
+    "a supervision item that is {status} cannot be {action}",
+)
+EXTENSION_PENDING = Rule(
+    "extension_pending",
+    "已有待审批的延期申请",
+    "an extension request is already pending",
+)
+NO_EXTENSION_PENDING = Rule(
+    "no_extension_pending",
+    "没有待审批的延期申请",
+    "there is no pending extension request",
+)
+EXTENSION_NOT_LATER = Rule(
+    "extension_not_later",
+    "申请的期限 {requested} 必须晚于当前期限 {due_on}",
+    "the requested deadline {requested} must be after the current one {due_on}",
+)
+SCORE_OUT_OF_RANGE = Rule(
+    "score_out_of_range",
+    "{item_zh}得分须在 0 至 100 之间,实际为 {value}",
+    "the {item} score must be between 0 and 100, got {value}",
+)

@@ -1,0 +1,265 @@
+"""A Party member (党员) managed in one category, with cards, training and service."""
+
+from datetime import date
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from sansan.domain import errors
+from sansan.domain.base import (
+    Provenance,
+    SansanAggregate,
+    begin_state,
+    birth_year_fits,
+    choice,
+    positive,
+    text,
+)
+from sansan.domain.organization import TRAINING_DAYS, PartyOrganization
+from sansan.domain.vocabulary import (
+    CARDS_FOR_CATEGORY,
+    CardKind,
+    FeedbackRating,
+    MemberCategory,
+    OrgLevel,
+    TrainingMethod,
+)
+
+T = "sansan:Member"
+MAX_VOLUNTEER_HOURS_PER_ENTRY = 24.0
+
+
+class Member(SansanAggregate):
+    TOPIC = T
+
+    if TYPE_CHECKING:  # state set by the events' apply()
+        name: str
+        category: str
+        organization_id: UUID
+        community_id: UUID
+        birth_year: int | None
+        workplace: str | None
+        cards: list[str]
+        training_days_by_year: dict[str, float]
+        service_posts: list[str]
+        volunteer_hours_by_year: dict[str, float]
+        household_contacts: int
+        relief_pairings: int
+        feedback_count: int
+        transferred_out_on: date | None
+
+    class Event(SansanAggregate.Event):
+        pass
+
+    class Registered(Event, Aggregate.Created):
+        TOPIC = f"{T}.Registered"
+        name: str
+        category: str
+        organization_id: UUID
+        community_id: UUID
+        birth_year: int | None
+        workplace: str | None
+
+        def apply(self, m: "Member") -> None:
+            begin_state(m, self)
+            m.name, m.category, m.birth_year, m.workplace = (
+                self.name,
+                self.category,
+                self.birth_year,
+                self.workplace,
+            )
+            m.organization_id, m.community_id = self.organization_id, self.community_id
+            m.cards, m.service_posts = [], []
+            m.training_days_by_year, m.volunteer_hours_by_year = {}, {}
+            m.household_contacts = m.relief_pairings = m.feedback_count = 0
+            m.transferred_out_on = None
+
+    Created = Registered
+
+    class CategoryChanged(Event):
+        TOPIC = f"{T}.CategoryChanged"
+        category: str
+        workplace: str | None
+
+        def apply(self, m: "Member") -> None:
+            m.category, m.workplace = self.category, self.workplace
+
+    class CardIssued(Event):
+        TOPIC = f"{T}.CardIssued"
+        card: str
+        card_no: str | None
+
+        def apply(self, m: "Member") -> None:
+            m.cards.append(self.card)
+
+    class TrainingCompleted(Event):
+        TOPIC = f"{T}.TrainingCompleted"
+        days: float
+        method: str
+        topic: str
+
+        def apply(self, m: "Member") -> None:
+            key = str(self.occurred_on.year)
+            m.training_days_by_year[key] = m.training_days_by_year.get(key, 0.0) + self.days
+
+    class ServicePostAssigned(Event):
+        TOPIC = f"{T}.ServicePostAssigned"
+        post: str
+        responsibility_area: str | None
+
+        def apply(self, m: "Member") -> None:
+            m.service_posts.append(self.post)
+
+    class VolunteerServiceLogged(Event):
+        TOPIC = f"{T}.VolunteerServiceLogged"
+        hours: float
+        activity: str
+
+        def apply(self, m: "Member") -> None:
+            key = str(self.occurred_on.year)
+            m.volunteer_hours_by_year[key] = m.volunteer_hours_by_year.get(key, 0.0) + self.hours
+
+    class HouseholdContactRegistered(Event):
+        TOPIC = f"{T}.HouseholdContactRegistered"
+        household: str
+
+        def apply(self, m: "Member") -> None:
+            m.household_contacts += 1
+
+    class ReliefPairingMade(Event):
+        TOPIC = f"{T}.ReliefPairingMade"
+        beneficiary: str
+
+        def apply(self, m: "Member") -> None:
+            m.relief_pairings += 1
+
+    class InServiceFeedbackRecorded(Event):
+        TOPIC = f"{T}.InServiceFeedbackRecorded"
+        unit_name: str
+        rating: str
+        returned_to_unit: bool
+
+        def apply(self, m: "Member") -> None:
+            m.feedback_count += 1
+
+    class TransferredOut(Event):
+        TOPIC = f"{T}.TransferredOut"
+        destination: str
+
+        def apply(self, m: "Member") -> None:
+            m.transferred_out_on = self.occurred_on
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        prov: Provenance,
+        *,
+        name: str,
+        category: str,
+        organization: PartyOrganization,
+        birth_year: int | None,
+        workplace: str | None,
+        id: UUID | None = None,
+    ) -> "Member":
+        if organization.community_id is None or organization.level == OrgLevel.STREET_COMMITTEE:
+            raise errors.ORGANIZATION_OUTSIDE_COMMUNITY()
+        if birth_year is not None:
+            birth_year_fits(birth_year, prov)
+        return cls._begin(
+            cls.Registered,
+            prov,
+            id=id,
+            name=text("name", name),
+            category=choice("category", category, MemberCategory).value,
+            organization_id=organization.id,
+            community_id=organization.community_id,
+            birth_year=birth_year,
+            workplace=workplace,
+        )
+
+    def _record(
+        self, event_class: type[Aggregate.Event], prov: Provenance, **fields: object
+    ) -> None:
+        if self.transferred_out_on is not None:
+            raise errors.MEMBER_TRANSFERRED_OUT()
+        super()._record(event_class, prov, **fields)
+
+    def change_category(self, prov: Provenance, *, category: str, workplace: str | None) -> None:
+        value = choice("category", category, MemberCategory)
+        if value == self.category:
+            raise errors.CATEGORY_UNCHANGED(category=value.value, category_zh=value.label_zh)
+        self._record(self.CategoryChanged, prov, category=value.value, workplace=workplace)
+
+    def issue_card(self, prov: Provenance, *, card: str, card_no: str | None) -> None:
+        kind = choice("card", card, CardKind)
+        category = MemberCategory(self.category)
+        if kind not in CARDS_FOR_CATEGORY[category]:
+            raise errors.CARD_NOT_FOR_CATEGORY(
+                card=kind.value,
+                card_zh=kind.label_zh,
+                category=category.value,
+                category_zh=category.label_zh,
+            )
+        if kind in self.cards:
+            raise errors.CARD_ALREADY_ISSUED(card=kind.value, card_zh=kind.label_zh)
+        self._record(self.CardIssued, prov, card=kind.value, card_no=card_no)
+
+    def complete_training(self, prov: Provenance, *, days: float, method: str, topic: str) -> None:
+        low, high = TRAINING_DAYS
+        if not low <= days <= high:
+            raise errors.TRAINING_DAYS_OUT_OF_RANGE(low=low, high=high, value=days)
+        self._record(
+            self.TrainingCompleted,
+            prov,
+            days=float(days),
+            method=choice("method", method, TrainingMethod).value,
+            topic=text("topic", topic),
+        )
+
+    def assign_service_post(
+        self, prov: Provenance, *, post: str, responsibility_area: str | None
+    ) -> None:
+        self._record(
+            self.ServicePostAssigned,
+            prov,
+            post=text("post", post),
+            responsibility_area=responsibility_area,
+        )
+
+    def log_volunteer_service(self, prov: Provenance, *, hours: float, activity: str) -> None:
+        positive("hours", hours)
+        if hours > MAX_VOLUNTEER_HOURS_PER_ENTRY:
+            raise errors.OUT_OF_RANGE(
+                field="hours", low=0, high=MAX_VOLUNTEER_HOURS_PER_ENTRY, value=hours
+            )
+        self._record(
+            self.VolunteerServiceLogged,
+            prov,
+            hours=float(hours),
+            activity=text("activity", activity),
+        )
+
+    def register_household_contact(self, prov: Provenance, *, household: str) -> None:
+        self._record(self.HouseholdContactRegistered, prov, household=text("household", household))
+
+    def make_relief_pairing(self, prov: Provenance, *, beneficiary: str) -> None:
+        self._record(self.ReliefPairingMade, prov, beneficiary=text("beneficiary", beneficiary))
+
+    def record_in_service_feedback(
+        self, prov: Provenance, *, unit_name: str, rating: str, returned_to_unit: bool
+    ) -> None:
+        if self.category != MemberCategory.DUAL:
+            raise errors.FEEDBACK_ONLY_FOR_DUAL()
+        self._record(
+            self.InServiceFeedbackRecorded,
+            prov,
+            unit_name=text("unit_name", unit_name),
+            rating=choice("rating", rating, FeedbackRating).value,
+            returned_to_unit=returned_to_unit,
+        )
+
+    def transfer_out(self, prov: Provenance, *, destination: str) -> None:
+        self._record(self.TransferredOut, prov, destination=text("destination", destination))

@@ -1,0 +1,300 @@
+"""A Party organization (党组织) anywhere in the four-level network, with its leadership team."""
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from sansan.domain import errors
+from sansan.domain.base import (
+    Provenance,
+    SansanAggregate,
+    begin_state,
+    birth_year_fits,
+    choice,
+    text,
+)
+from sansan.domain.community import Community
+from sansan.domain.vocabulary import Education, OrgLevel
+
+T = "sansan:PartyOrganization"
+
+# §四(一)1: street committee → general branch → neighborhood branch → building group;
+# the other kinds of organization inside a community hang under its general branch,
+# regional joint organizations under the street or the community.
+PARENT_LEVELS: dict[OrgLevel, frozenset[OrgLevel]] = {
+    OrgLevel.STREET_COMMITTEE: frozenset(),
+    OrgLevel.GENERAL_BRANCH: frozenset({OrgLevel.STREET_COMMITTEE}),
+    OrgLevel.NEIGHBORHOOD_BRANCH: frozenset({OrgLevel.GENERAL_BRANCH}),
+    OrgLevel.BUILDING_GROUP: frozenset({OrgLevel.NEIGHBORHOOD_BRANCH}),
+    OrgLevel.TWO_NEW: frozenset({OrgLevel.GENERAL_BRANCH}),
+    OrgLevel.RESIDENT_UNIT: frozenset({OrgLevel.GENERAL_BRANCH}),
+    OrgLevel.REGIONAL_JOINT: frozenset({OrgLevel.STREET_COMMITTEE, OrgLevel.GENERAL_BRANCH}),
+}
+
+TRAINING_DAYS = (0.5, 30.0)
+PARTY_SCHOOL_DAYS = (2.0, 5.0)
+
+
+class PartyOrganization(SansanAggregate):
+    TOPIC = T
+
+    if TYPE_CHECKING:  # state set by the events' apply()
+        name: str
+        level: str
+        parent_id: UUID | None
+        community_id: UUID | None
+        secretary: dict[str, Any] | None
+        team: dict[str, dict[str, Any]]
+        weak_since: str | None
+        street_service_center: str | None
+
+    class Event(SansanAggregate.Event):
+        pass
+
+    class Established(Event, Aggregate.Created):
+        TOPIC = f"{T}.Established"
+        name: str
+        level: str
+        parent_id: UUID | None
+        community_id: UUID | None
+
+        def apply(self, o: "PartyOrganization") -> None:
+            begin_state(o, self)
+            o.name, o.level = self.name, self.level
+            o.parent_id, o.community_id = self.parent_id, self.community_id
+            o.secretary = o.weak_since = o.street_service_center = None
+            o.team = {}
+
+    Created = Established
+
+    class SecretaryAppointed(Event):
+        TOPIC = f"{T}.SecretaryAppointed"
+        person_name: str
+        also_director: bool
+        member_id: UUID | None
+
+        def apply(self, o: "PartyOrganization") -> None:
+            o.secretary = {
+                "person_name": self.person_name,
+                "also_director": self.also_director,
+                "member_id": self.member_id,
+                "since": self.occurred_on,
+            }
+
+    class TeamMemberJoined(Event):
+        TOPIC = f"{T}.TeamMemberJoined"
+        team_member_id: UUID
+        person_name: str
+        birth_year: int
+        education: str
+        party_affairs_worker: bool
+        cross_appointed: bool
+        newly_appointed: bool
+
+        def apply(self, o: "PartyOrganization") -> None:
+            o.team[str(self.team_member_id)] = {
+                "person_name": self.person_name,
+                "birth_year": self.birth_year,
+                "education": self.education,
+                "party_affairs_worker": self.party_affairs_worker,
+                "cross_appointed": self.cross_appointed,
+                "newly_appointed": self.newly_appointed,
+                "joined_on": self.occurred_on,
+                "training_days": 0.0,
+                "party_school_days": 0.0,
+            }
+
+    class TeamMemberLeft(Event):
+        TOPIC = f"{T}.TeamMemberLeft"
+        team_member_id: UUID
+        reason: str
+
+        def apply(self, o: "PartyOrganization") -> None:
+            del o.team[str(self.team_member_id)]
+
+    class TeamTrainingCompleted(Event):
+        TOPIC = f"{T}.TeamTrainingCompleted"
+        team_member_id: UUID
+        days: float
+        at_county_party_school: bool
+
+        def apply(self, o: "PartyOrganization") -> None:
+            person = o.team[str(self.team_member_id)]
+            person["training_days"] += self.days
+            if self.at_county_party_school:
+                person["party_school_days"] += self.days
+
+    class WeakTeamFlagged(Event):
+        TOPIC = f"{T}.WeakTeamFlagged"
+        reason: str
+
+        def apply(self, o: "PartyOrganization") -> None:
+            o.weak_since = self.occurred_on.isoformat()
+
+    class WeakTeamRectified(Event):
+        TOPIC = f"{T}.WeakTeamRectified"
+        measures: str
+
+        def apply(self, o: "PartyOrganization") -> None:
+            o.weak_since = None
+
+    class StreetServiceCenterEstablished(Event):
+        TOPIC = f"{T}.StreetServiceCenterEstablished"
+        center_name: str
+
+        def apply(self, o: "PartyOrganization") -> None:
+            o.street_service_center = self.center_name
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @classmethod
+    def establish(
+        cls,
+        prov: Provenance,
+        *,
+        name: str,
+        level: str,
+        parent: "PartyOrganization | None",
+        community: Community | None,
+        id: UUID | None = None,
+    ) -> "PartyOrganization":
+        lvl = choice("level", level, OrgLevel)
+        _check_parent(lvl, parent)
+        community_id = _community_of(lvl, parent, community)
+        return cls._begin(
+            cls.Established,
+            prov,
+            id=id,
+            name=text("name", name),
+            level=lvl.value,
+            parent_id=parent.id if parent else None,
+            community_id=community_id,
+        )
+
+    def appoint_secretary(
+        self, prov: Provenance, *, person_name: str, also_director: bool, member_id: UUID | None
+    ) -> None:
+        self._record(
+            self.SecretaryAppointed,
+            prov,
+            person_name=text("person_name", person_name),
+            also_director=also_director,
+            member_id=member_id,
+        )
+
+    def add_team_member(
+        self,
+        prov: Provenance,
+        *,
+        team_member_id: UUID,
+        person_name: str,
+        birth_year: int,
+        education: str,
+        party_affairs_worker: bool,
+        cross_appointed: bool,
+        newly_appointed: bool,
+    ) -> None:
+        if str(team_member_id) in self.team:
+            raise errors.TEAM_MEMBER_EXISTS(team_member_id=team_member_id)
+        birth_year_fits(birth_year, prov)
+        self._record(
+            self.TeamMemberJoined,
+            prov,
+            team_member_id=team_member_id,
+            person_name=text("person_name", person_name),
+            birth_year=birth_year,
+            education=choice("education", education, Education).value,
+            party_affairs_worker=party_affairs_worker,
+            cross_appointed=cross_appointed,
+            newly_appointed=newly_appointed,
+        )
+
+    def remove_team_member(self, prov: Provenance, *, team_member_id: UUID, reason: str) -> None:
+        self._team_member(team_member_id)
+        self._record(
+            self.TeamMemberLeft, prov, team_member_id=team_member_id, reason=text("reason", reason)
+        )
+
+    def complete_team_training(
+        self, prov: Provenance, *, team_member_id: UUID, days: float, at_county_party_school: bool
+    ) -> None:
+        person = self._team_member(team_member_id)
+        low, high = TRAINING_DAYS
+        if not low <= days <= high:
+            raise errors.TRAINING_DAYS_OUT_OF_RANGE(low=low, high=high, value=days)
+        if at_county_party_school and person["newly_appointed"]:
+            low, high = PARTY_SCHOOL_DAYS
+            if not low <= days <= high:
+                raise errors.PARTY_SCHOOL_DAYS_OUT_OF_RANGE(low=low, high=high, value=days)
+        if prov.occurred_on < person["joined_on"]:
+            raise errors.DATE_BEFORE(
+                field="occurred_on", value=prov.occurred_on, bound=person["joined_on"]
+            )
+        self._record(
+            self.TeamTrainingCompleted,
+            prov,
+            team_member_id=team_member_id,
+            days=float(days),
+            at_county_party_school=at_county_party_school,
+        )
+
+    def flag_weak_team(self, prov: Provenance, *, reason: str) -> None:
+        if self.weak_since is not None:
+            raise errors.WEAK_TEAM_ALREADY_FLAGGED()
+        self._record(self.WeakTeamFlagged, prov, reason=text("reason", reason))
+
+    def rectify_weak_team(self, prov: Provenance, *, measures: str) -> None:
+        if self.weak_since is None:
+            raise errors.WEAK_TEAM_NOT_FLAGGED()
+        self._record(self.WeakTeamRectified, prov, measures=text("measures", measures))
+
+    def establish_street_service_center(self, prov: Provenance, *, center_name: str) -> None:
+        if self.level != OrgLevel.STREET_COMMITTEE:
+            raise errors.STREET_LEVEL_ONLY()
+        if self.street_service_center is not None:
+            raise errors.ALREADY_RECORDED(what="street service center", what_zh="街道服务中心")
+        self._record(
+            self.StreetServiceCenterEstablished, prov, center_name=text("center_name", center_name)
+        )
+
+    def _team_member(self, team_member_id: UUID) -> dict[str, Any]:
+        try:
+            return self.team[str(team_member_id)]
+        except KeyError:
+            raise errors.TEAM_MEMBER_UNKNOWN(team_member_id=team_member_id) from None
+
+
+def _check_parent(level: OrgLevel, parent: PartyOrganization | None) -> None:
+    expected = PARENT_LEVELS[level]
+    actual = OrgLevel(parent.level) if parent else None
+    if (actual is None and not expected) or actual in expected:
+        return
+    raise errors.PARENT_LEVEL_INVALID(
+        level=level.value,
+        level_zh=level.label_zh,
+        expected=" or ".join(sorted(e.value for e in expected)) or "nothing",
+        expected_zh="或".join(sorted(e.label_zh for e in expected)) or "无上级",
+        actual=actual.value if actual else "nothing",
+        actual_zh=actual.label_zh if actual else "无上级",
+    )
+
+
+def _community_of(
+    level: OrgLevel, parent: PartyOrganization | None, community: Community | None
+) -> UUID | None:
+    """A general branch founds its community's tree; everything below inherits it."""
+    if level == OrgLevel.GENERAL_BRANCH:
+        assert parent is not None  # _check_parent saw to it
+        if community is None:
+            raise errors.NOTHING_TO_RECORD(what="community_id for a general branch")
+        if community.street_committee_id != parent.id:
+            raise errors.COMMUNITY_STREET_MISMATCH()
+        if community.general_branch_id is not None:
+            raise errors.GENERAL_BRANCH_EXISTS()
+        return community.id
+    if parent is None:
+        return None
+    if community is not None and community.id != parent.community_id:
+        raise errors.PARENT_IN_OTHER_COMMUNITY()
+    return parent.community_id

@@ -1,0 +1,228 @@
+"""A supervision item (督办事项) and the only paths it may take.
+
+assigned → acknowledged → in progress → reported → reviewed (accepted → closed, or
+returned → in progress / reported again); an extension may be requested while the
+item is being handled, and is approved (moving the deadline) or refused.
+"""
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from sansan.domain import errors
+from sansan.domain.base import Provenance, SansanAggregate, begin_state, text
+from sansan.domain.organization import PartyOrganization
+from sansan.domain.vocabulary import SupervisionStatus as S
+
+T = "sansan:SupervisionItem"
+
+HANDLING = frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED})
+
+# action → (statuses it may start from, status it leads to, Chinese verb, English participle)
+TRANSITIONS: dict[str, tuple[frozenset[S], S | None, str, str]] = {
+    "acknowledge": (frozenset({S.ASSIGNED}), S.ACKNOWLEDGED, "签收", "acknowledged"),
+    "start": (frozenset({S.ACKNOWLEDGED, S.RETURNED}), S.IN_PROGRESS, "开始办理", "started"),
+    "request_extension": (HANDLING, None, "申请延期", "extended"),
+    "report": (frozenset({S.IN_PROGRESS, S.RETURNED}), S.REPORTED, "反馈办理结果", "reported"),
+    "accept": (frozenset({S.REPORTED}), S.ACCEPTED, "审核通过", "accepted"),
+    "return": (frozenset({S.REPORTED}), S.RETURNED, "退回", "returned"),
+    "close": (frozenset({S.ACCEPTED}), S.CLOSED, "办结", "closed"),
+    "urge": (frozenset(S) - {S.ACCEPTED, S.CLOSED}, None, "催办", "urged"),
+}
+
+
+class SupervisionItem(SansanAggregate):
+    TOPIC = T
+
+    if TYPE_CHECKING:  # state set by the events' apply()
+        title: str
+        description: str
+        campaign_id: UUID | None
+        assignee_org_id: UUID
+        community_id: UUID | None
+        due_on: date
+        status: str
+        pending_extension: dict[str, Any] | None
+        extensions_granted: int
+        urge_count: int
+
+    class Event(SansanAggregate.Event):
+        pass
+
+    class Assigned(Event, Aggregate.Created):
+        TOPIC = f"{T}.Assigned"
+        title: str
+        description: str
+        campaign_id: UUID | None
+        assignee_org_id: UUID
+        community_id: UUID | None
+        due_on: date
+
+        def apply(self, s: "SupervisionItem") -> None:
+            begin_state(s, self)
+            s.title, s.description, s.due_on = self.title, self.description, self.due_on
+            s.campaign_id, s.assignee_org_id = self.campaign_id, self.assignee_org_id
+            s.community_id = self.community_id
+            s.status = S.ASSIGNED.value
+            s.pending_extension = None
+            s.extensions_granted = s.urge_count = 0
+
+    Created = Assigned
+
+    class StatusChanged(Event):
+        """Base of the plain moves along the graph; each names the status it leads to."""
+
+        TOPIC = f"{T}.StatusChanged"
+        status: str
+
+        def apply(self, s: "SupervisionItem") -> None:
+            s.status = self.status
+
+    class Acknowledged(StatusChanged):
+        TOPIC = f"{T}.Acknowledged"
+
+    class Started(StatusChanged):
+        TOPIC = f"{T}.Started"
+
+    class Reported(StatusChanged):
+        TOPIC = f"{T}.Reported"
+        summary: str
+
+    class Accepted(StatusChanged):
+        TOPIC = f"{T}.Accepted"
+        comment: str | None
+
+    class Returned(StatusChanged):
+        TOPIC = f"{T}.Returned"
+        reason: str
+
+    class Closed(StatusChanged):
+        TOPIC = f"{T}.Closed"
+
+    class ExtensionRequested(Event):
+        TOPIC = f"{T}.ExtensionRequested"
+        requested_due_on: date
+        reason: str
+
+        def apply(self, s: "SupervisionItem") -> None:
+            s.pending_extension = {"requested_due_on": self.requested_due_on, "reason": self.reason}
+
+    class ExtensionApproved(Event):
+        TOPIC = f"{T}.ExtensionApproved"
+        new_due_on: date
+
+        def apply(self, s: "SupervisionItem") -> None:
+            s.due_on = self.new_due_on
+            s.pending_extension = None
+            s.extensions_granted += 1
+
+    class ExtensionRefused(Event):
+        TOPIC = f"{T}.ExtensionRefused"
+        reason: str
+
+        def apply(self, s: "SupervisionItem") -> None:
+            s.pending_extension = None
+
+    class Urged(Event):
+        TOPIC = f"{T}.Urged"
+        message: str
+
+        def apply(self, s: "SupervisionItem") -> None:
+            s.urge_count += 1
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @classmethod
+    def assign(
+        cls,
+        prov: Provenance,
+        *,
+        title: str,
+        description: str,
+        campaign_id: UUID | None,
+        assignee: PartyOrganization,
+        due_on: date,
+        id: UUID | None = None,
+    ) -> "SupervisionItem":
+        if due_on < prov.occurred_on:
+            raise errors.DATE_BEFORE(field="due_on", value=due_on, bound=prov.occurred_on)
+        return cls._begin(
+            cls.Assigned,
+            prov,
+            id=id,
+            title=text("title", title),
+            description=description.strip(),
+            campaign_id=campaign_id,
+            assignee_org_id=assignee.id,
+            community_id=assignee.community_id,
+            due_on=due_on,
+        )
+
+    def acknowledge(self, prov: Provenance) -> None:
+        self._move("acknowledge", self.Acknowledged, prov)
+
+    def start(self, prov: Provenance) -> None:
+        self._move("start", self.Started, prov)
+
+    def report(self, prov: Provenance, *, summary: str) -> None:
+        self._move("report", self.Reported, prov, summary=text("summary", summary))
+
+    def accept(self, prov: Provenance, *, comment: str | None) -> None:
+        self._move("accept", self.Accepted, prov, comment=comment)
+
+    def return_for_rework(self, prov: Provenance, *, reason: str) -> None:
+        self._move("return", self.Returned, prov, reason=text("reason", reason))
+
+    def close(self, prov: Provenance) -> None:
+        self._move("close", self.Closed, prov)
+
+    def request_extension(self, prov: Provenance, *, requested_due_on: date, reason: str) -> None:
+        self._check("request_extension")
+        if self.pending_extension is not None:
+            raise errors.EXTENSION_PENDING()
+        if requested_due_on <= self.due_on:
+            raise errors.EXTENSION_NOT_LATER(requested=requested_due_on, due_on=self.due_on)
+        self._record(
+            self.ExtensionRequested,
+            prov,
+            requested_due_on=requested_due_on,
+            reason=text("reason", reason),
+        )
+
+    def approve_extension(self, prov: Provenance) -> None:
+        pending = self._pending()
+        self._record(self.ExtensionApproved, prov, new_due_on=pending["requested_due_on"])
+
+    def refuse_extension(self, prov: Provenance, *, reason: str) -> None:
+        self._pending()
+        self._record(self.ExtensionRefused, prov, reason=text("reason", reason))
+
+    def urge(self, prov: Provenance, *, message: str) -> None:
+        self._check("urge")
+        self._record(self.Urged, prov, message=text("message", message))
+
+    def _pending(self) -> dict[str, Any]:
+        if self.pending_extension is None:
+            raise errors.NO_EXTENSION_PENDING()
+        return self.pending_extension
+
+    def _check(self, action: str) -> S | None:
+        allowed_from, leads_to, verb_zh, verb_en = TRANSITIONS[action]
+        status = S(self.status)
+        if status not in allowed_from:
+            raise errors.TRANSITION_NOT_ALLOWED(
+                status=status.value,
+                status_zh=status.label_zh,
+                action=verb_en,
+                action_zh=verb_zh,
+            )
+        return leads_to
+
+    def _move(
+        self, action: str, event_class: type[StatusChanged], prov: Provenance, **fields: Any
+    ) -> None:
+        leads_to = self._check(action)
+        assert leads_to is not None
+        self._record(event_class, prov, status=leads_to.value, **fields)

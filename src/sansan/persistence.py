@@ -1,0 +1,120 @@
+"""Settings → the eventsourcing library's persistence variables, and table creation.
+
+This is the only place that knows the library's environment variable names.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+from sansan.settings import Settings
+
+# Any fixed 64-bit number; it names the lock that serialises table creation.
+MIGRATION_LOCK_KEY = 0x5A45_5341_4E53_414E
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    schema: str
+
+    def conninfo(self) -> str:
+        return psycopg.conninfo.make_conninfo(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
+            dbname=self.dbname,
+        )
+
+
+def parse_postgres_url(url: str) -> PostgresTarget:
+    parts = urlsplit(url)
+    dbname = unquote(parts.path.lstrip("/"))
+    if not parts.hostname or not dbname:
+        raise DatabaseUrlError(f"PostgreSQL URL needs a host and a database name: {url!r}")
+    schema = parse_qs(parts.query).get("schema", ["public"])[0]
+    return PostgresTarget(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        dbname=dbname,
+        schema=schema,
+    )
+
+
+def is_postgres(settings: Settings) -> bool:
+    return settings.database_url.startswith(("postgresql://", "postgres://"))
+
+
+def library_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
+    env = {
+        "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size or ""),
+        "CREATE_TABLE": "y" if create_tables else "n",
+    }
+    url = settings.database_url
+    if is_postgres(settings):
+        pg = parse_postgres_url(url)
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": pg.host,
+            "POSTGRES_PORT": str(pg.port),
+            "POSTGRES_USER": pg.user,
+            "POSTGRES_PASSWORD": pg.password,
+            "POSTGRES_DBNAME": pg.dbname,
+            "POSTGRES_SCHEMA": pg.schema,
+            "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout_s),
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
+            # The library's DB functions give up its table lock, so readers could skip gaps.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        }
+    elif url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path:
+            raise DatabaseUrlError(f"SQLite URL needs a file path: {url!r}")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    else:
+        raise DatabaseUrlError(
+            f"SANSAN_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}"
+        )
+    return env
+
+
+@contextmanager
+def migration_lock(settings: Settings) -> Iterator[None]:
+    """Hold a lock that serialises table creation across processes.
+
+    Several processes starting at once on PostgreSQL otherwise race in the library's
+    CREATE TABLE IF NOT EXISTS ("tuple concurrently updated"). SQLite serialises DDL
+    itself, so it needs nothing here.
+    """
+    if not is_postgres(settings):
+        yield
+        return
+    pg = parse_postgres_url(settings.database_url)
+    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        try:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(pg.schema))
+            )
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))

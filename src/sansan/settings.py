@@ -1,0 +1,25 @@
+"""The one settings object: environment variables prefixed ``SANSAN_``."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./sansan.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SANSAN_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="sqlite:///path/to/file.db or postgresql://user:password@host:port/db"
+        " (optionally ?schema=name)",
+    )
+    auto_migrate: bool = Field(
+        True, description="Create missing tables on start (under a lock on PostgreSQL)."
+    )
+    postgres_lock_timeout_s: int = Field(5, ge=1, le=300)
+    postgres_pool_size: int = Field(5, ge=1, le=100)
+    postgres_max_overflow: int = Field(10, ge=0, le=100)
+    aggregate_cache_size: int = Field(
+        10_000, ge=0, description="Aggregates kept in memory; 0 turns the cache off."
+    )
