@@ -45,6 +45,8 @@ class SansanAggregate(Aggregate):
     stored history never depends on module paths.
     """
 
+    LABEL_ZH = "单位"
+
     if TYPE_CHECKING:  # set by each creation event's apply()
         began_on: date
 

@@ -15,6 +15,7 @@ T = "sansan:CreationCampaign"
 
 class CreationCampaign(SansanAggregate):
     TOPIC = T
+    LABEL_ZH = "创建工程"
 
     if TYPE_CHECKING:  # state set by the events' apply()
         name: str
@@ -30,8 +31,8 @@ class CreationCampaign(SansanAggregate):
     class Event(SansanAggregate.Event):
         pass
 
-    class Launched(Event, Aggregate.Created):
-        TOPIC = f"{T}.Launched"
+    class CampaignLaunched(Event, Aggregate.Created):
+        TOPIC = f"{T}.CampaignLaunched"
         name: str
         plan_id: str
         county: str
@@ -48,7 +49,7 @@ class CreationCampaign(SansanAggregate):
             c.designations, c.inspections = {}, {}
             c.commendations = c.accountabilities = c.exchange_meetings = 0
 
-    Created = Launched
+    Created = CampaignLaunched
 
     class ModelCommunityDesignated(Event):
         TOPIC = f"{T}.ModelCommunityDesignated"
@@ -127,7 +128,7 @@ class CreationCampaign(SansanAggregate):
         id: UUID | None = None,
     ) -> "CreationCampaign":
         return cls._begin(
-            cls.Launched,
+            cls.CampaignLaunched,
             prov,
             id=id,
             name=text("name", name),

@@ -41,6 +41,7 @@ T = "sansan:Community"
 
 class Community(SansanAggregate):
     TOPIC = T
+    LABEL_ZH = "社区"
 
     if (
         TYPE_CHECKING
@@ -73,8 +74,8 @@ class Community(SansanAggregate):
     class Event(SansanAggregate.Event):
         pass
 
-    class Registered(Event, Aggregate.Created):
-        TOPIC = f"{T}.Registered"
+    class CommunityRegistered(Event, Aggregate.Created):
+        TOPIC = f"{T}.CommunityRegistered"
         name: str
         street_committee_id: UUID
         origin: str
@@ -96,7 +97,7 @@ class Community(SansanAggregate):
             c.insured_workers, c.five_goods = {}, {}
             c.recommended_to_city = False
 
-    Created = Registered
+    Created = CommunityRegistered
 
     class ModelTypeDesignated(Event):
         TOPIC = f"{T}.ModelTypeDesignated"
@@ -281,7 +282,7 @@ class Community(SansanAggregate):
         if street_committee.level != OrgLevel.STREET_COMMITTEE:
             raise errors.NOT_A_STREET_COMMITTEE()
         return cls._begin(
-            cls.Registered,
+            cls.CommunityRegistered,
             prov,
             id=id,
             name=text("name", name),

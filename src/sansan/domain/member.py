@@ -32,6 +32,7 @@ MAX_VOLUNTEER_HOURS_PER_ENTRY = 24.0
 
 class Member(SansanAggregate):
     TOPIC = T
+    LABEL_ZH = "党员"
 
     if TYPE_CHECKING:  # state set by the events' apply()
         name: str
@@ -52,8 +53,8 @@ class Member(SansanAggregate):
     class Event(SansanAggregate.Event):
         pass
 
-    class Registered(Event, Aggregate.Created):
-        TOPIC = f"{T}.Registered"
+    class MemberRegistered(Event, Aggregate.Created):
+        TOPIC = f"{T}.MemberRegistered"
         name: str
         category: str
         organization_id: UUID
@@ -75,10 +76,10 @@ class Member(SansanAggregate):
             m.household_contacts = m.relief_pairings = m.feedback_count = 0
             m.transferred_out_on = None
 
-    Created = Registered
+    Created = MemberRegistered
 
-    class CategoryChanged(Event):
-        TOPIC = f"{T}.CategoryChanged"
+    class MemberCategoryChanged(Event):
+        TOPIC = f"{T}.MemberCategoryChanged"
         category: str
         workplace: str | None
 
@@ -143,8 +144,8 @@ class Member(SansanAggregate):
         def apply(self, m: "Member") -> None:
             m.feedback_count += 1
 
-    class TransferredOut(Event):
-        TOPIC = f"{T}.TransferredOut"
+    class MemberTransferredOut(Event):
+        TOPIC = f"{T}.MemberTransferredOut"
         destination: str
 
         def apply(self, m: "Member") -> None:
@@ -169,7 +170,7 @@ class Member(SansanAggregate):
         if birth_year is not None:
             birth_year_fits(birth_year, prov)
         return cls._begin(
-            cls.Registered,
+            cls.MemberRegistered,
             prov,
             id=id,
             name=text("name", name),
@@ -191,7 +192,7 @@ class Member(SansanAggregate):
         value = choice("category", category, MemberCategory)
         if value == self.category:
             raise errors.CATEGORY_UNCHANGED(category=value.value, category_zh=value.label_zh)
-        self._record(self.CategoryChanged, prov, category=value.value, workplace=workplace)
+        self._record(self.MemberCategoryChanged, prov, category=value.value, workplace=workplace)
 
     def issue_card(self, prov: Provenance, *, card: str, card_no: str | None) -> None:
         kind = choice("card", card, CardKind)
@@ -262,4 +263,4 @@ class Member(SansanAggregate):
         )
 
     def transfer_out(self, prov: Provenance, *, destination: str) -> None:
-        self._record(self.TransferredOut, prov, destination=text("destination", destination))
+        self._record(self.MemberTransferredOut, prov, destination=text("destination", destination))

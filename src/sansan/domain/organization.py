@@ -38,6 +38,7 @@ PARTY_SCHOOL_DAYS = (2.0, 5.0)
 
 class PartyOrganization(SansanAggregate):
     TOPIC = T
+    LABEL_ZH = "党组织"
 
     if TYPE_CHECKING:  # state set by the events' apply()
         name: str
@@ -52,8 +53,8 @@ class PartyOrganization(SansanAggregate):
     class Event(SansanAggregate.Event):
         pass
 
-    class Established(Event, Aggregate.Created):
-        TOPIC = f"{T}.Established"
+    class OrganizationEstablished(Event, Aggregate.Created):
+        TOPIC = f"{T}.OrganizationEstablished"
         name: str
         level: str
         parent_id: UUID | None
@@ -66,7 +67,7 @@ class PartyOrganization(SansanAggregate):
             o.secretary = o.weak_since = o.street_service_center = None
             o.team = {}
 
-    Created = Established
+    Created = OrganizationEstablished
 
     class SecretaryAppointed(Event):
         TOPIC = f"{T}.SecretaryAppointed"
@@ -163,7 +164,7 @@ class PartyOrganization(SansanAggregate):
         _check_parent(lvl, parent)
         community_id = _community_of(lvl, parent, community)
         return cls._begin(
-            cls.Established,
+            cls.OrganizationEstablished,
             prov,
             id=id,
             name=text("name", name),

@@ -35,6 +35,7 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S | None, str, str]] = {
 
 class SupervisionItem(SansanAggregate):
     TOPIC = T
+    LABEL_ZH = "督办事项"
 
     if TYPE_CHECKING:  # state set by the events' apply()
         title: str
@@ -51,8 +52,8 @@ class SupervisionItem(SansanAggregate):
     class Event(SansanAggregate.Event):
         pass
 
-    class Assigned(Event, Aggregate.Created):
-        TOPIC = f"{T}.Assigned"
+    class SupervisionItemAssigned(Event, Aggregate.Created):
+        TOPIC = f"{T}.SupervisionItemAssigned"
         title: str
         description: str
         campaign_id: UUID | None
@@ -69,7 +70,7 @@ class SupervisionItem(SansanAggregate):
             s.pending_extension = None
             s.extensions_granted = s.urge_count = 0
 
-    Created = Assigned
+    Created = SupervisionItemAssigned
 
     class StatusChanged(Event):
         """Base of the plain moves along the graph; each names the status it leads to."""
@@ -80,26 +81,26 @@ class SupervisionItem(SansanAggregate):
         def apply(self, s: "SupervisionItem") -> None:
             s.status = self.status
 
-    class Acknowledged(StatusChanged):
-        TOPIC = f"{T}.Acknowledged"
+    class SupervisionItemAcknowledged(StatusChanged):
+        TOPIC = f"{T}.SupervisionItemAcknowledged"
 
-    class Started(StatusChanged):
-        TOPIC = f"{T}.Started"
+    class HandlingStarted(StatusChanged):
+        TOPIC = f"{T}.HandlingStarted"
 
-    class Reported(StatusChanged):
-        TOPIC = f"{T}.Reported"
+    class HandlingReported(StatusChanged):
+        TOPIC = f"{T}.HandlingReported"
         summary: str
 
-    class Accepted(StatusChanged):
-        TOPIC = f"{T}.Accepted"
+    class ReportAccepted(StatusChanged):
+        TOPIC = f"{T}.ReportAccepted"
         comment: str | None
 
-    class Returned(StatusChanged):
-        TOPIC = f"{T}.Returned"
+    class ReportReturned(StatusChanged):
+        TOPIC = f"{T}.ReportReturned"
         reason: str
 
-    class Closed(StatusChanged):
-        TOPIC = f"{T}.Closed"
+    class SupervisionItemClosed(StatusChanged):
+        TOPIC = f"{T}.SupervisionItemClosed"
 
     class ExtensionRequested(Event):
         TOPIC = f"{T}.ExtensionRequested"
@@ -125,8 +126,8 @@ class SupervisionItem(SansanAggregate):
         def apply(self, s: "SupervisionItem") -> None:
             s.pending_extension = None
 
-    class Urged(Event):
-        TOPIC = f"{T}.Urged"
+    class SupervisionItemUrged(Event):
+        TOPIC = f"{T}.SupervisionItemUrged"
         message: str
 
         def apply(self, s: "SupervisionItem") -> None:
@@ -149,7 +150,7 @@ class SupervisionItem(SansanAggregate):
         if due_on < prov.occurred_on:
             raise errors.DATE_BEFORE(field="due_on", value=due_on, bound=prov.occurred_on)
         return cls._begin(
-            cls.Assigned,
+            cls.SupervisionItemAssigned,
             prov,
             id=id,
             title=text("title", title),
@@ -161,22 +162,22 @@ class SupervisionItem(SansanAggregate):
         )
 
     def acknowledge(self, prov: Provenance) -> None:
-        self._move("acknowledge", self.Acknowledged, prov)
+        self._move("acknowledge", self.SupervisionItemAcknowledged, prov)
 
     def start(self, prov: Provenance) -> None:
-        self._move("start", self.Started, prov)
+        self._move("start", self.HandlingStarted, prov)
 
     def report(self, prov: Provenance, *, summary: str) -> None:
-        self._move("report", self.Reported, prov, summary=text("summary", summary))
+        self._move("report", self.HandlingReported, prov, summary=text("summary", summary))
 
     def accept(self, prov: Provenance, *, comment: str | None) -> None:
-        self._move("accept", self.Accepted, prov, comment=comment)
+        self._move("accept", self.ReportAccepted, prov, comment=comment)
 
     def return_for_rework(self, prov: Provenance, *, reason: str) -> None:
-        self._move("return", self.Returned, prov, reason=text("reason", reason))
+        self._move("return", self.ReportReturned, prov, reason=text("reason", reason))
 
     def close(self, prov: Provenance) -> None:
-        self._move("close", self.Closed, prov)
+        self._move("close", self.SupervisionItemClosed, prov)
 
     def request_extension(self, prov: Provenance, *, requested_due_on: date, reason: str) -> None:
         self._check("request_extension")
@@ -201,7 +202,7 @@ class SupervisionItem(SansanAggregate):
 
     def urge(self, prov: Provenance, *, message: str) -> None:
         self._check("urge")
-        self._record(self.Urged, prov, message=text("message", message))
+        self._record(self.SupervisionItemUrged, prov, message=text("message", message))
 
     def _pending(self) -> dict[str, Any]:
         if self.pending_extension is None:

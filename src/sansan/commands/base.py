@@ -1,0 +1,90 @@
+"""The command table's shared shape: one pydantic model per command (use case).
+
+A command names the aggregate it changes (``aggregate``, ``target``) and the
+aggregate method that applies it (``operation``); ``run`` does the generic
+load-and-call, and commands that create or touch several aggregates override it.
+The same models are the HTTP request bodies, so their docstrings are summaries.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+from pydantic import BaseModel, ConfigDict, Field
+
+from sansan.domain import errors
+from sansan.domain.base import Provenance, SansanAggregate
+
+A = TypeVar("A", bound=SansanAggregate)
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+OptionalText = Annotated[str | None, Field(default=None, max_length=4000)]
+
+
+class VersionMismatch(Exception):
+    """The caller expected another version of the aggregate (a stale If-Match)."""
+
+    def __init__(self, aggregate_id: UUID, expected: int, current: int) -> None:
+        super().__init__(f"{aggregate_id} is at version {current}, not {expected}")
+        self.aggregate_id, self.expected, self.current = aggregate_id, expected, current
+
+
+@dataclass
+class CommandContext:
+    prov: Provenance
+    repository: Repository[UUID]
+    expected_versions: dict[UUID, int] = field(default_factory=dict)
+
+    def load(self, kind: type[A], aggregate_id: UUID) -> A:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            aggregate = None
+        if not isinstance(aggregate, kind):
+            raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=aggregate_id)
+        expected = self.expected_versions.get(aggregate_id)
+        if expected is not None and expected != aggregate.version:
+            raise VersionMismatch(aggregate_id, expected, aggregate.version)
+        return aggregate
+
+
+PROVENANCE_FIELDS = frozenset({"occurred_on", "note", "evidence_ref"})
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    occurred_on: date = Field(description="发生日期(不得晚于今天) / when it happened")
+    note: str | None = Field(None, max_length=4000, description="备注 / free-text note")
+    evidence_ref: str | None = Field(
+        None, max_length=200, description="佐证材料文号 / evidence document number"
+    )
+
+    aggregate: ClassVar[type[SansanAggregate]]
+    target: ClassVar[str] = ""
+    operation: ClassVar[str] = ""
+
+    def target_id(self) -> UUID | None:
+        return getattr(self, self.target) if self.target else None
+
+    def arguments(self) -> dict[str, Any]:
+        """The fields the aggregate method takes: all but provenance and the target id."""
+        skip = PROVENANCE_FIELDS | {self.target}
+        return {name: getattr(self, name) for name in type(self).model_fields if name not in skip}
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        """Apply the command; the first aggregate returned is the one it is about."""
+        target = self.target_id()
+        assert target is not None, f"{type(self).__name__} must override run()"
+        aggregate = ctx.load(self.aggregate, target)
+        getattr(aggregate, self.operation)(ctx.prov, **self.arguments())
+        return [aggregate]
+
+
+class Creation(Command):
+    """A command that starts a new aggregate; a client may choose its id."""
+
+    id: UUID | None = Field(None, description="新单位的编号(可选) / optional id for the new unit")

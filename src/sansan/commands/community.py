@@ -1,0 +1,186 @@
+"""Commands on a community (社区)."""
+
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from sansan.commands.base import Command, CommandContext, Creation, Name, Text
+from sansan.domain import Community, PartyOrganization
+from sansan.domain.base import SansanAggregate
+from sansan.domain.vocabulary import (
+    CivilityRatingKind,
+    CoordinationBodyKind,
+    CultureFacilityKind,
+    CultureIdentityItem,
+    FiveGoodsItem,
+    InsuranceKind,
+    OriginKind,
+    ServiceKind,
+    TroupeKind,
+    WorkingSystemKind,
+)
+
+
+class RegisterCommunity(Creation):
+    """登记社区 / Register a community under its street working committee."""
+
+    aggregate = Community
+    name: Name
+    street_committee_id: UUID
+    origin: OriginKind = OriginKind.EXISTING
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        street = ctx.load(PartyOrganization, self.street_committee_id)
+        return [
+            Community.register(
+                ctx.prov, id=self.id, name=self.name, street_committee=street, origin=self.origin
+            )
+        ]
+
+
+class CommunityCommand(Command):
+    aggregate: ClassVar[type[SansanAggregate]] = Community
+    target = "community_id"
+    community_id: UUID
+
+
+class UpgradeFacility(CommunityCommand):
+    """记录办公用房、活动场所改造 / Record upgraded office and activity-venue areas (m²)."""
+
+    operation = "upgrade_facility"
+    office_area_m2: float | None = Field(None, examples=[85.0])
+    venue_area_m2: float | None = Field(None, examples=[210.0])
+
+
+class AllocateFunding(CommunityCommand):
+    """划拨社区办公经费 / Record funding allocated to the community for a year (yuan)."""
+
+    operation = "allocate_funding"
+    year: int = Field(examples=[2026])
+    amount_yuan: Decimal = Field(max_digits=14, decimal_places=2, examples=["10000.00"])
+    source: str | None = Field(None, max_length=200)
+
+
+class EstablishServiceStation(CommunityCommand):
+    """建立社区服务站 / Record the community's service station."""
+
+    operation = "establish_service_station"
+    station_name: Name
+
+
+class EstablishCoordinationBody(CommunityCommand):
+    """建立协调机构 / Record one of the four co-building coordination bodies."""
+
+    operation = "establish_coordination_body"
+    kind: CoordinationBodyKind
+
+
+class HoldCoordinationMeeting(CommunityCommand):
+    """协调机构召开会议 / Record a meeting of a coordination body."""
+
+    operation = "hold_coordination_meeting"
+    kind: CoordinationBodyKind
+    topic: Text
+
+
+class AdoptWorkingSystem(CommunityCommand):
+    """建立工作制度 / Record one of the four working systems adopted."""
+
+    operation = "adopt_working_system"
+    kind: WorkingSystemKind
+    title: Name
+
+
+class JoinResidentUnit(CommunityCommand):
+    """驻区单位加入共驻共建 / Record a resident unit joining co-building."""
+
+    operation = "join_resident_unit"
+    unit_name: Name
+
+
+class RecognizeFeatureBrand(CommunityCommand):
+    """认定特色品牌 / Record the community's recognized feature and brand."""
+
+    operation = "recognize_brand"
+    brand: Name
+    recognized_by: Name
+
+
+class AdoptCultureIdentityItem(CommunityCommand):
+    """确定区徽、区歌等 / Record an adopted culture identity item (emblem, song, …)."""
+
+    operation = "adopt_culture_identity_item"
+    item: CultureIdentityItem
+    content: Text
+
+
+class OpenCultureFacility(CommunityCommand):
+    """建成文化阵地 / Record an activity room, gym or library opened."""
+
+    operation = "open_culture_facility"
+    kind: CultureFacilityKind
+    area_m2: float | None = None
+
+
+class FormTroupe(CommunityCommand):
+    """组建文体队伍 / Record a troupe formed (yangge, fitness, choir, ball team)."""
+
+    operation = "form_troupe"
+    kind: TroupeKind
+    troupe_name: Name
+
+
+class HoldCultureFestival(CommunityCommand):
+    """举办社区文化节 / Record a community culture festival."""
+
+    operation = "hold_culture_festival"
+    title: Name
+
+
+class LaunchModelService(CommunityCommand):
+    """开展服务型社区服务 / Record one of the six services of a service-type community."""
+
+    operation = "launch_model_service"
+    kind: ServiceKind
+    description: Text
+
+
+class HoldCivilityRating(CommunityCommand):
+    """开展文明评选 / Record a civilized family / building / neighborhood rating."""
+
+    operation = "hold_civility_rating"
+    kind: CivilityRatingKind
+    winners: int
+
+
+class RecordWorkerInsurance(CommunityCommand):
+    """落实社区工作者“三险” / Record the insurances in place for a community worker."""
+
+    operation = "record_worker_insurance"
+    worker_name: Name
+    insurances: list[InsuranceKind] = Field(max_length=3)
+
+
+class AssessFiveGoods(CommunityCommand):
+    """“五个好”年度评定 / Record the yearly five-goods assessment (pass/fail per item)."""
+
+    operation = "assess_five_goods"
+    year: int
+    items: dict[FiveGoodsItem, bool]
+    scores: dict[FiveGoodsItem, float] | None = None
+
+
+class DraftCreationPlan(CommunityCommand):
+    """制定具体创建规划 / Record the community's own creation plan."""
+
+    operation = "draft_creation_plan"
+    title: Name
+
+
+class RecommendToCity(CommunityCommand):
+    """向市委组织部推荐为示范社区 / Record the recommendation to the city as a model."""
+
+    operation = "recommend_to_city"
+    reason: Text

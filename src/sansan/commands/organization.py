@@ -1,0 +1,107 @@
+"""Commands on a Party organization (党组织) and its leadership team."""
+
+from typing import ClassVar
+from uuid import UUID, uuid4
+
+from pydantic import Field
+
+from sansan.commands.base import Command, CommandContext, Creation, Name, Text
+from sansan.domain import Community, PartyOrganization
+from sansan.domain.base import SansanAggregate
+from sansan.domain.vocabulary import Education, OrgLevel
+
+
+class EstablishPartyOrganization(Creation):
+    """建立党组织 / Establish a Party organization in the network.
+
+    A community general branch also attaches itself to its community, in the same
+    save, so two concurrent attempts cannot both succeed.
+    """
+
+    aggregate = PartyOrganization
+    name: Name
+    level: OrgLevel
+    parent_id: UUID | None = None
+    community_id: UUID | None = None
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        parent = ctx.load(PartyOrganization, self.parent_id) if self.parent_id else None
+        community = ctx.load(Community, self.community_id) if self.community_id else None
+        org = PartyOrganization.establish(
+            ctx.prov,
+            id=self.id,
+            name=self.name,
+            level=self.level,
+            parent=parent,
+            community=community,
+        )
+        if community is not None and self.level == OrgLevel.GENERAL_BRANCH:
+            community.attach_general_branch(ctx.prov, organization_id=org.id)
+            return [org, community]
+        return [org]
+
+
+class OrganizationCommand(Command):
+    aggregate: ClassVar[type[SansanAggregate]] = PartyOrganization
+    target = "organization_id"
+    organization_id: UUID
+
+
+class AppointSecretary(OrganizationCommand):
+    """任命党组织书记 / Record the organization's secretary (一肩挑 when also director)."""
+
+    operation = "appoint_secretary"
+    person_name: Name
+    also_director: bool = False
+    member_id: UUID | None = None
+
+
+class AddTeamMember(OrganizationCommand):
+    """班子成员到任 / Record a leadership-team member joining."""
+
+    operation = "add_team_member"
+    team_member_id: UUID = Field(default_factory=uuid4)
+    person_name: Name
+    birth_year: int = Field(examples=[1985])
+    education: Education
+    party_affairs_worker: bool = False
+    cross_appointed: bool = False
+    newly_appointed: bool = False
+
+
+class RemoveTeamMember(OrganizationCommand):
+    """班子成员离任 / Record a leadership-team member leaving."""
+
+    operation = "remove_team_member"
+    team_member_id: UUID
+    reason: Text
+
+
+class CompleteTeamTraining(OrganizationCommand):
+    """班子成员完成培训 / Record a team member's training (days; at the county Party school?)."""
+
+    operation = "complete_team_training"
+    team_member_id: UUID
+    days: float = Field(examples=[3])
+    at_county_party_school: bool = False
+
+
+class FlagWeakTeam(OrganizationCommand):
+    """列为软弱涣散班子 / Flag the team as weak or lax."""
+
+    operation = "flag_weak_team"
+    reason: Text
+
+
+class RectifyWeakTeam(OrganizationCommand):
+    """软弱涣散班子整顿完成 / Record the weak team rectified."""
+
+    operation = "rectify_weak_team"
+    measures: Text
+
+
+class EstablishStreetServiceCenter(OrganizationCommand):
+    """建立街道服务中心 / Record the street's service center (street committee only)."""
+
+    operation = "establish_street_service_center"
+    center_name: Name
