@@ -260,8 +260,8 @@ class Community(SansanAggregate):
         def apply(self, c: "Community") -> None:
             c.creation_plan = self.title
 
-    class RecommendedToCity(Event):
-        TOPIC = f"{T}.RecommendedToCity"
+    class CityModelRecommended(Event):
+        TOPIC = f"{T}.CityModelRecommended"
         reason: str
 
         def apply(self, c: "Community") -> None:
@@ -457,4 +457,4 @@ class Community(SansanAggregate):
     def recommend_to_city(self, prov: Provenance, *, reason: str) -> None:
         if self.recommended_to_city:
             raise errors.ALREADY_RECORDED(what="city recommendation", what_zh="向市委组织部推荐")
-        self._record(self.RecommendedToCity, prov, reason=text("reason", reason))
+        self._record(self.CityModelRecommended, prov, reason=text("reason", reason))

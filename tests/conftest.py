@@ -1,0 +1,90 @@
+"""Shared fixtures: one ``app`` fixture runs integration tests on SQLite and PostgreSQL."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from sansan.application import SansanApplication
+from sansan.bootstrap import build_application
+from sansan.clock import FixedClock
+from sansan.persistence import parse_postgres_url
+from sansan.settings import Settings
+
+from tests.support import NOW
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str:
+    return os.environ.get("SANSAN_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+
+
+def require_postgres() -> None:
+    """Skip without a server, except in CI, where a missing server is a failure."""
+    try:
+        with psycopg.connect(parse_postgres_url(postgres_url()).conninfo(), connect_timeout=3):
+            return
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL at {postgres_url()} is not reachable: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def fresh_postgres_schema() -> Iterator[str]:
+    """A database URL pointing at a schema of its own, dropped afterwards."""
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    target = parse_postgres_url(postgres_url())
+    yield f"{postgres_url().split('?')[0]}?schema={schema}"
+    with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    if request.param == "sqlite":
+        return Settings(database_url=f"sqlite:///{tmp_path / 'sansan.db'}")
+    url = request.getfixturevalue("fresh_postgres_schema")
+    return Settings(database_url=url)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock) -> Iterator[SansanApplication]:
+    application = build_application(settings, clock)
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def open_app(settings: Settings, clock: FixedClock) -> Iterator[type[SansanApplication]]:
+    """Opens further applications on the same store (another process, in effect)."""
+    opened: list[SansanApplication] = []
+
+    def factory(**overrides: object) -> SansanApplication:
+        application = build_application(settings.model_copy(update=overrides), clock)
+        opened.append(application)
+        return application
+
+    yield factory  # type: ignore[misc]
+    for application in opened:
+        application.close()
+
+

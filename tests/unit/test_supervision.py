@@ -1,0 +1,119 @@
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from sansan.domain import SupervisionItem
+from sansan.domain.supervision import TRANSITIONS
+from sansan.domain.vocabulary import SupervisionStatus as S
+from tests.support import prov, rejects, unchanged, world
+
+DUE = date(2026, 9, 30)
+
+ACTIONS: dict[str, Callable[[SupervisionItem], None]] = {
+    "acknowledge": lambda i: i.acknowledge(prov()),
+    "start": lambda i: i.start(prov()),
+    "report": lambda i: i.report(prov(), summary="已整改"),
+    "accept": lambda i: i.accept(prov(), comment=None),
+    "return": lambda i: i.return_for_rework(prov(), reason="不达标"),
+    "close": lambda i: i.close(prov()),
+    "request_extension": lambda i: i.request_extension(
+        prov(), requested_due_on=date(2026, 12, 31), reason="施工延误"
+    ),
+    "urge": lambda i: i.urge(prov(), message="请抓紧办理"),
+}
+
+# The shortest path from a fresh item to each status.
+PATHS: dict[S, list[str]] = {
+    S.ASSIGNED: [],
+    S.ACKNOWLEDGED: ["acknowledge"],
+    S.IN_PROGRESS: ["acknowledge", "start"],
+    S.REPORTED: ["acknowledge", "start", "report"],
+    S.ACCEPTED: ["acknowledge", "start", "report", "accept"],
+    S.RETURNED: ["acknowledge", "start", "report", "return"],
+    S.CLOSED: ["acknowledge", "start", "report", "accept", "close"],
+}
+
+
+def item() -> SupervisionItem:
+    return SupervisionItem.assign(
+        prov(), title="标准化场所达标", description="", campaign_id=None,
+        assignee=world().general_branch, due_on=DUE,
+    )  # fmt: skip
+
+
+def at(status: S) -> SupervisionItem:
+    i = item()
+    for action in PATHS[status]:
+        ACTIONS[action](i)
+    assert i.status == status
+    return i
+
+
+@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_items_move_only_along_the_allowed_graph(status: S, action: str) -> None:
+    i = at(status)
+    allowed_from, leads_to, _, _ = TRANSITIONS[action]
+    if status in allowed_from:
+        ACTIONS[action](i)
+        assert i.status == (leads_to or status)
+    else:
+        before = unchanged(i)
+        with rejects("transition_not_allowed"):
+            ACTIONS[action](i)
+        assert (unchanged(i), i.status) == (before, status)
+
+
+def test_the_refusal_names_the_status_in_both_languages() -> None:
+    with pytest.raises(Exception) as caught:
+        at(S.ASSIGNED).close(prov())
+    error = caught.value
+    assert "已交办" in error.message_zh and "办结" in error.message_zh  # type: ignore[attr-defined]
+    assert error.message_en == "a supervision item that is assigned cannot be closed"  # type: ignore[attr-defined]
+
+
+def test_a_returned_item_is_reworked_and_reported_again() -> None:
+    i = at(S.RETURNED)
+    i.start(prov())
+    i.report(prov(), summary="二次反馈")
+    i.accept(prov(), comment="通过")
+    i.close(prov())
+    assert i.status == S.CLOSED
+
+
+def test_an_approved_extension_moves_the_deadline() -> None:
+    i = at(S.IN_PROGRESS)
+    with rejects("no_extension_pending"):
+        i.approve_extension(prov())
+    with rejects("extension_not_later"):
+        i.request_extension(prov(), requested_due_on=DUE, reason="r")
+    i.request_extension(prov(), requested_due_on=date(2026, 10, 31), reason="施工延误")
+    with rejects("extension_pending"):
+        i.request_extension(prov(), requested_due_on=date(2026, 11, 30), reason="r")
+    i.approve_extension(prov())
+    assert (i.due_on, i.extensions_granted, i.pending_extension) == (date(2026, 10, 31), 1, None)
+
+
+def test_a_refused_extension_keeps_the_deadline() -> None:
+    i = at(S.ACKNOWLEDGED)
+    i.request_extension(prov(), requested_due_on=date(2026, 10, 31), reason="r")
+    i.refuse_extension(prov(), reason="理由不充分")
+    assert (i.due_on, i.pending_extension) == (DUE, None)
+    with rejects("no_extension_pending"):
+        i.refuse_extension(prov(), reason="again")
+
+
+def test_each_urging_is_counted() -> None:
+    i = at(S.IN_PROGRESS)
+    for _ in range(3):
+        i.urge(prov(), message="催办")
+    assert i.urge_count == 3
+
+
+def test_the_deadline_is_not_before_the_assignment() -> None:
+    with rejects("date_before"):
+        SupervisionItem.assign(
+            prov(date(2026, 5, 1)), title="t", description="", campaign_id=None,
+            assignee=world().general_branch, due_on=date(2026, 4, 1),
+        )  # fmt: skip

@@ -1,0 +1,43 @@
+import re
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import resolve_topic
+
+from sansan.domain import AGGREGATE_TYPES
+from sansan.domain.base import SansanAggregate
+
+
+def event_classes(aggregate: type[SansanAggregate]) -> dict[str, type]:
+    return {
+        name: obj
+        for name, obj in vars(aggregate).items()
+        if isinstance(obj, type) and issubclass(obj, Aggregate.Event) and name not in ("Event", "Created")
+    }
+
+
+def test_every_aggregate_and_event_has_a_stable_explicit_topic() -> None:
+    for aggregate in AGGREGATE_TYPES:
+        assert aggregate.TOPIC == f"sansan:{aggregate.__name__}"
+        assert resolve_topic(aggregate.TOPIC) is aggregate
+        for name, event in event_classes(aggregate).items():
+            assert event.TOPIC == f"sansan:{aggregate.__name__}.{name}"  # type: ignore[attr-defined]
+            assert resolve_topic(event.TOPIC) is event  # type: ignore[attr-defined]
+
+
+def test_event_names_are_unique_across_aggregates_so_the_audit_log_is_unambiguous() -> None:
+    names = [name for aggregate in AGGREGATE_TYPES for name in event_classes(aggregate)]
+    assert len(names) == len(set(names))
+
+
+def test_events_are_named_in_the_past_tense() -> None:
+    past = re.compile(r"(ed|Held|Made|Left)(?=[A-Z]|$)")
+    for aggregate in AGGREGATE_TYPES:
+        for name in event_classes(aggregate):
+            assert past.search(name), name
+
+
+def test_every_event_carries_actor_occurred_on_note_and_evidence() -> None:
+    for aggregate in AGGREGATE_TYPES:
+        for event in event_classes(aggregate).values():
+            fields = event.__dataclass_fields__  # type: ignore[attr-defined]
+            assert {"actor", "occurred_on", "note", "evidence_ref", "timestamp"} <= set(fields)
