@@ -14,7 +14,6 @@ from sansan.bootstrap import build_application
 from sansan.clock import FixedClock
 from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
-
 from tests.support import NOW
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -86,5 +85,3 @@ def open_app(settings: Settings, clock: FixedClock) -> Iterator[type[SansanAppli
     yield factory  # type: ignore[misc]
     for application in opened:
         application.close()
-
-

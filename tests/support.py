@@ -1,8 +1,8 @@
 """Test helpers: fixed time, provenance, and a small world built with the pure domain."""
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -33,7 +33,9 @@ def world(category: str = "direct") -> World:
     street = PartyOrganization.establish(
         prov(), name="城关街道党工委", level="street_committee", parent=None, community=None
     )
-    community = Community.register(prov(), name="铁西社区", street_committee=street, origin="existing")
+    community = Community.register(
+        prov(), name="铁西社区", street_committee=street, origin="existing"
+    )
     general = PartyOrganization.establish(
         prov(), name="铁西社区党总支", level="general_branch", parent=street, community=community
     )

@@ -9,7 +9,9 @@ from tests.support import LAUNCH, prov, rejects, unchanged
 
 @pytest.fixture
 def campaign() -> CreationCampaign:
-    return CreationCampaign.launch(prov(), name="三三创建工程", plan_id="sansan-v1", county="示范县")
+    return CreationCampaign.launch(
+        prov(), name="三三创建工程", plan_id="sansan-v1", county="示范县"
+    )
 
 
 def test_launch_date_is_when_it_happened(campaign: CreationCampaign) -> None:
@@ -44,7 +46,9 @@ def test_an_inspection_is_scheduled_before_it_is_conducted_and_only_once(
         campaign.schedule_inspection(
             prov(), inspection_id=iid, scheduled_for=date(2026, 6, 1), subject="x", community_ids=[]
         )
-    campaign.conduct_inspection(prov(date(2026, 6, 1)), inspection_id=iid, findings="良好", rating="good")
+    campaign.conduct_inspection(
+        prov(date(2026, 6, 1)), inspection_id=iid, findings="良好", rating="good"
+    )
     with rejects("inspection_already_conducted"):
         campaign.conduct_inspection(prov(), inspection_id=iid, findings="again", rating="good")
     assert campaign.inspections[str(iid)]["rating"] == "good"
@@ -53,12 +57,18 @@ def test_an_inspection_is_scheduled_before_it_is_conducted_and_only_once(
 def test_commendation_accountability_and_exchange_meetings_are_counted(
     campaign: CreationCampaign,
 ) -> None:
-    campaign.commend(prov(), unit_kind="community", unit_id=uuid4(), unit_name="铁西社区", reason="r")
+    campaign.commend(
+        prov(), unit_kind="community", unit_id=uuid4(), unit_name="铁西社区", reason="r"
+    )
     campaign.hold_accountable(
         prov(), unit_kind="community", unit_id=None, unit_name="镇郊社区", reason="slow", detail="d"
     )
     campaign.hold_exchange_meeting(prov(), title="经验交流会", model_community_ids=[uuid4()])
-    assert (campaign.commendations, campaign.accountabilities, campaign.exchange_meetings) == (1, 1, 1)
+    assert (campaign.commendations, campaign.accountabilities, campaign.exchange_meetings) == (
+        1,
+        1,
+        1,
+    )
 
 
 def test_accountability_reasons_are_the_plan_s_two(campaign: CreationCampaign) -> None:

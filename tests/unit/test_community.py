@@ -7,7 +7,13 @@ import pytest
 from sansan.domain import Community, PartyOrganization
 from tests.support import LAUNCH, TODAY, prov, rejects, unchanged, world
 
-FIVE = ["leadership_team", "cadre_and_member_team", "working_mechanism", "work_results", "public_response"]
+FIVE = [
+    "leadership_team",
+    "cadre_and_member_team",
+    "working_mechanism",
+    "work_results",
+    "public_response",
+]
 
 
 @pytest.fixture
@@ -90,7 +96,9 @@ def test_a_body_meets_only_once_established_and_not_before(community: Community)
         community.hold_coordination_meeting(prov(), kind="joint_meeting", topic="例会")
     community.establish_coordination_body(prov(date(2026, 4, 1)), kind="joint_meeting")
     with rejects("date_before"):
-        community.hold_coordination_meeting(prov(date(2026, 3, 31)), kind="joint_meeting", topic="例会")
+        community.hold_coordination_meeting(
+            prov(date(2026, 3, 31)), kind="joint_meeting", topic="例会"
+        )
     community.hold_coordination_meeting(prov(date(2026, 5, 1)), kind="joint_meeting", topic="例会")
     assert community.meetings_by_year == {"2026": {"joint_meeting": 1}}
 
@@ -140,7 +148,10 @@ def test_culture_items_facilities_troupes_and_ratings(community: Community) -> N
         (lambda c: c.open_culture_facility(prov(), kind="gym", area_m2=0), "not_positive"),
         (lambda c: c.hold_civility_rating(prov(), kind="family", winners=0), "not_positive"),
         (lambda c: c.launch_model_service(prov(), kind="x", description="d"), "not_in_vocabulary"),
-        (lambda c: c.adopt_culture_identity_item(prov(), item="anthem", content="c"), "not_in_vocabulary"),
+        (
+            lambda c: c.adopt_culture_identity_item(prov(), item="anthem", content="c"),
+            "not_in_vocabulary",
+        ),
         (lambda c: c.form_troupe(prov(), kind="opera", troupe_name="t"), "not_in_vocabulary"),
     ],
 )
@@ -218,5 +229,9 @@ def test_one_general_branch_per_community() -> None:
         w.community.attach_general_branch(prov(), organization_id=uuid4())
     with rejects("general_branch_exists"):
         PartyOrganization.establish(
-            prov(), name="第二党总支", level="general_branch", parent=w.street, community=w.community
+            prov(),
+            name="第二党总支",
+            level="general_branch",
+            parent=w.street,
+            community=w.community,
         )

@@ -78,7 +78,9 @@ def test_in_service_feedback_is_only_for_dual_members() -> None:
             prov(), unit_name="县医院", rating="good", returned_to_unit=True
         )
     dual = world("dual").member
-    dual.record_in_service_feedback(prov(), unit_name="县医院", rating="good", returned_to_unit=True)
+    dual.record_in_service_feedback(
+        prov(), unit_name="县医院", rating="good", returned_to_unit=True
+    )
     assert dual.feedback_count == 1
 
 

@@ -2,7 +2,7 @@ from uuid import uuid4
 
 import pytest
 
-from sansan.domain import PartyOrganization
+from sansan.domain import DomainError, PartyOrganization
 from tests.support import prov, rejects, unchanged, world
 
 
@@ -43,9 +43,9 @@ def test_each_level_has_its_parent_level(level: str, parent_name: str | None) ->
 
 def test_the_message_names_the_levels_in_chinese() -> None:
     w = world()
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(DomainError) as caught:
         establish("building_group", w.general_branch)
-    assert "楼院党小组的上级组织必须是小区党支部" in caught.value.message_zh  # type: ignore[attr-defined]
+    assert "楼院党小组的上级组织必须是小区党支部" in caught.value.message_zh
 
 
 def test_other_organizations_hang_under_the_general_branch_or_street() -> None:
@@ -98,7 +98,8 @@ def test_team_members_join_train_and_leave() -> None:
     org.complete_team_training(prov(), team_member_id=tm, days=3, at_county_party_school=False)
     org.complete_team_training(prov(), team_member_id=tm, days=0.5, at_county_party_school=False)
     assert org.team[str(tm)]["training_days"] == 3.5
-    assert org.secretary is not None and org.secretary["also_director"] is True
+    assert org.secretary is not None
+    assert org.secretary["also_director"] is True
     org.remove_team_member(prov(), team_member_id=tm, reason="调任")
     assert org.team == {}
     with rejects("team_member_unknown"):
@@ -111,7 +112,9 @@ def test_training_days_are_within_half_a_day_and_thirty(days: float) -> None:
     tm = team_member(org)
     before = unchanged(org)
     with rejects("training_days_out_of_range"):
-        org.complete_team_training(prov(), team_member_id=tm, days=days, at_county_party_school=False)
+        org.complete_team_training(
+            prov(), team_member_id=tm, days=days, at_county_party_school=False
+        )
     assert unchanged(org) == before
 
 
@@ -120,11 +123,15 @@ def test_new_team_members_train_two_to_five_days_at_the_party_school(days: float
     org = world().general_branch
     tm = team_member(org, newly=True)
     if ok:
-        org.complete_team_training(prov(), team_member_id=tm, days=days, at_county_party_school=True)
+        org.complete_team_training(
+            prov(), team_member_id=tm, days=days, at_county_party_school=True
+        )
         assert org.team[str(tm)]["party_school_days"] == days
     else:
         with rejects("party_school_days_out_of_range"):
-            org.complete_team_training(prov(), team_member_id=tm, days=days, at_county_party_school=True)
+            org.complete_team_training(
+                prov(), team_member_id=tm, days=days, at_county_party_school=True
+            )
 
 
 def test_team_member_joins_once_with_valid_facts() -> None:

@@ -8,7 +8,6 @@ without snapshots, and compared attribute by attribute with the live object.
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from sansan.domain import SupervisionItem
+from sansan.domain import DomainError, SupervisionItem
 from sansan.domain.supervision import TRANSITIONS
 from sansan.domain.vocabulary import SupervisionStatus as S
 from tests.support import prov, rejects, unchanged, world
@@ -66,11 +66,12 @@ def test_items_move_only_along_the_allowed_graph(status: S, action: str) -> None
 
 
 def test_the_refusal_names_the_status_in_both_languages() -> None:
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(DomainError) as caught:
         at(S.ASSIGNED).close(prov())
     error = caught.value
-    assert "已交办" in error.message_zh and "办结" in error.message_zh  # type: ignore[attr-defined]
-    assert error.message_en == "a supervision item that is assigned cannot be closed"  # type: ignore[attr-defined]
+    assert "已交办" in error.message_zh
+    assert "办结" in error.message_zh
+    assert error.message_en == "a supervision item that is assigned cannot be closed"
 
 
 def test_a_returned_item_is_reworked_and_reported_again() -> None:

@@ -11,16 +11,18 @@ def event_classes(aggregate: type[SansanAggregate]) -> dict[str, type]:
     return {
         name: obj
         for name, obj in vars(aggregate).items()
-        if isinstance(obj, type) and issubclass(obj, Aggregate.Event) and name not in ("Event", "Created")
+        if isinstance(obj, type)
+        and issubclass(obj, Aggregate.Event)
+        and name not in ("Event", "Created")
     }
 
 
 def test_every_aggregate_and_event_has_a_stable_explicit_topic() -> None:
     for aggregate in AGGREGATE_TYPES:
-        assert aggregate.TOPIC == f"sansan:{aggregate.__name__}"
+        assert f"sansan:{aggregate.__name__}" == aggregate.TOPIC
         assert resolve_topic(aggregate.TOPIC) is aggregate
         for name, event in event_classes(aggregate).items():
-            assert event.TOPIC == f"sansan:{aggregate.__name__}.{name}"  # type: ignore[attr-defined]
+            assert f"sansan:{aggregate.__name__}.{name}" == event.TOPIC  # type: ignore[attr-defined]
             assert resolve_topic(event.TOPIC) is event  # type: ignore[attr-defined]
 
 

@@ -1,0 +1,9 @@
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install --no-cache-dir .
+RUN useradd --create-home sansan
+USER sansan
+ENV SANSAN_DATABASE_URL=sqlite:////home/sansan/sansan.db
+CMD ["sansan", "demo"]

@@ -1,0 +1,274 @@
+"""The application on both stores: commands, history, past states, concurrency."""
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from sansan.application import SNAPSHOT_INTERVAL, ConcurrencyConflict, SansanApplication
+from sansan.commands import COMMANDS, CommandContext, VersionMismatch
+from sansan.commands import community as co
+from sansan.commands import member as mc
+from sansan.commands import organization as oc
+from sansan.domain import AGGREGATE_TYPES, Community, DomainError, Member, NotFoundError
+from sansan.domain.base import Provenance
+from tests.integration import tour as t
+from tests.support import ACTOR, TODAY
+
+
+def run_tour(app: SansanApplication) -> list[str]:
+    types: list[str] = []
+    for command in t.tour():
+        types += [e.type for e in app.execute(command, actor=ACTOR).events]
+    return types
+
+
+def state(aggregate: object) -> dict[str, object]:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def test_the_tour_runs_every_command_and_records_every_event_type(app: SansanApplication) -> None:
+    recorded = set(run_tour(app))
+    assert {type(c).__name__ for c in t.tour()} == set(COMMANDS)
+    every_event = {
+        name
+        for aggregate in AGGREGATE_TYPES
+        for name, obj in vars(aggregate).items()
+        if isinstance(obj, type) and issubclass(obj, Aggregate.Event)
+        and name not in ("Event", "Created", "StatusChanged")
+    }  # fmt: skip
+    assert recorded == every_event
+
+
+def test_a_fresh_process_rebuilds_the_same_state_from_the_store(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    run_tour(app)
+    fresh = open_app(aggregate_cache_size=0)
+    for aggregate_id in (
+        t.STREET,
+        t.COMMUNITY,
+        t.GB,
+        t.BRANCH,
+        t.MEMBER,
+        t.DUAL,
+        t.CAMPAIGN,
+        t.ITEM,
+    ):
+        assert state(fresh.get(aggregate_id)) == state(app.get(aggregate_id))
+
+
+def test_a_command_returns_id_version_log_position_and_the_recorded_events(
+    app: SansanApplication,
+) -> None:
+    results = [app.execute(c, actor=ACTOR) for c in t.tour()[:4]]
+    general_branch = results[3]
+    assert general_branch.aggregate_id == t.GB
+    assert general_branch.version == 1
+    assert [e.type for e in general_branch.events] == [
+        "OrganizationEstablished",
+        "GeneralBranchAttached",
+    ]
+    assert general_branch.position == app.recorder.max_notification_id()
+    assert [r.position for r in results] == sorted(r.position for r in results)
+
+
+def test_history_shows_every_event_with_who_when_and_what(app: SansanApplication) -> None:
+    run_tour(app)
+    history = app.history(t.COMMUNITY)
+    assert [e.version for e in history] == list(range(1, len(history) + 1))
+    upgrade = next(e for e in history if e.type == "FacilityUpgraded")
+    assert upgrade.actor == ACTOR
+    assert upgrade.occurred_on == date(2026, 4, 1)
+    assert upgrade.evidence_ref == "县组发〔2026〕3号"
+    assert upgrade.data == {"office_area_m2": 85, "venue_area_m2": 210.5}
+    assert upgrade.recorded_at.tzinfo is not None
+    funding = next(e for e in history if e.type == "FundingAllocated")
+    assert funding.data["amount_yuan"] == Decimal("10000.00")
+
+
+def test_state_at_a_version_and_as_recorded_at_a_moment(app: SansanApplication) -> None:
+    first = app.execute(t.tour()[0], actor=ACTOR)
+    street = app.execute(t.tour()[1], actor=ACTOR)
+    app.execute(t.tour()[2], actor=ACTOR)
+    moment = street.events[0].recorded_at
+    facility = co.UpgradeFacility(
+        community_id=t.COMMUNITY, occurred_on=date(2026, 4, 1), office_area_m2=90
+    )
+    later = app.execute(facility, actor=ACTOR)
+    assert later.events[0].recorded_at > moment
+
+    assert app.state_at(t.COMMUNITY, version=1).office_area_m2 is None
+    assert app.state_at(t.COMMUNITY, version=2).office_area_m2 == 90
+    assert app.state_at(t.CAMPAIGN, as_of=first.events[0].recorded_at).version == 1
+    with pytest.raises(NotFoundError):  # recorded after that moment, so not there yet
+        app.state_at(t.COMMUNITY, as_of=moment)
+    assert app.state_at(t.COMMUNITY, as_of=later.events[0].recorded_at).office_area_m2 == 90
+    with pytest.raises(ValueError, match="timezone"):
+        app.state_at(t.COMMUNITY, as_of=moment.replace(tzinfo=None))
+
+
+def test_a_refused_command_records_nothing(app: SansanApplication) -> None:
+    run_tour(app)
+    before = app.recorder.max_notification_id()
+    refused = [
+        mc.RecordTraining(member_id=t.MEMBER, occurred_on=date(2026, 8, 1), days=1, method="video", topic="t"),
+        co.UpgradeFacility(community_id=t.COMMUNITY, occurred_on=TODAY + timedelta(days=1), office_area_m2=90),
+        oc.EstablishPartyOrganization(
+            occurred_on=TODAY, name="第二党总支", level="general_branch", parent_id=t.STREET, community_id=t.COMMUNITY
+        ),
+        mc.RegisterMember(occurred_on=TODAY, name="x", category="direct", organization_id=uuid4()),
+    ]  # fmt: skip
+    for command in refused:
+        with pytest.raises(DomainError):
+            app.execute(command, actor=ACTOR)
+    assert app.recorder.max_notification_id() == before
+
+
+def test_unknown_ids_and_ids_of_another_kind_are_not_found(app: SansanApplication) -> None:
+    run_tour(app)
+    with pytest.raises(NotFoundError, match="unit_not_found"):
+        app.execute(
+            co.HoldCultureFestival(community_id=uuid4(), occurred_on=TODAY, title="x"), actor=ACTOR
+        )
+    with pytest.raises(NotFoundError):  # a member's id is not a community's
+        app.execute(
+            co.HoldCultureFestival(community_id=t.MEMBER, occurred_on=TODAY, title="x"), actor=ACTOR
+        )
+    with pytest.raises(NotFoundError):
+        app.get(t.MEMBER, Community)
+    with pytest.raises(NotFoundError):
+        app.history(uuid4())
+
+
+def test_a_stale_expected_version_is_refused_and_records_nothing(app: SansanApplication) -> None:
+    run_tour(app)
+    current = app.get(t.DUAL).version
+    command = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t"
+    )
+    with pytest.raises(VersionMismatch) as caught:
+        app.execute(command, actor=ACTOR, expected_version=current - 1)
+    assert (caught.value.expected, caught.value.current) == (current - 1, current)
+    assert app.execute(command, actor=ACTOR, expected_version=current).version == current + 1
+
+
+def test_two_general_branches_racing_for_one_community_leave_exactly_one(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    for command in t.tour()[:3]:
+        app.execute(command, actor=ACTOR)
+    other = open_app()
+    slow = oc.EstablishPartyOrganization(
+        occurred_on=TODAY,
+        name="甲党总支",
+        level="general_branch",
+        parent_id=t.STREET,
+        community_id=t.COMMUNITY,
+    )
+    prov = Provenance(ACTOR, TODAY, TODAY)
+    half_done = slow.run(CommandContext(prov, app.repository))  # loaded, not yet saved
+    fast = slow.model_copy(update={"name": "乙党总支"})
+    other.execute(fast, actor=ACTOR)
+    with pytest.raises(IntegrityError):
+        app.save(*half_done)
+    assert app.get(t.COMMUNITY).general_branch_id != half_done[0].id
+    with pytest.raises(NotFoundError):  # neither half of the losing command was kept
+        app.get(half_done[0].id)
+
+
+def test_concurrent_writers_on_one_member_never_lose_an_update(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    run_tour(app)
+    writers, per_writer = 6, 5
+    apps = [open_app() for _ in range(writers)]
+    conflicts: list[ConcurrencyConflict] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(writers)
+
+    def write(writer: SansanApplication) -> None:
+        start.wait()
+        done = 0
+        while done < per_writer:
+            command = mc.RecordTraining(
+                member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video", topic="t"
+            )
+            try:
+                writer.execute(command, actor=ACTOR)
+                done += 1
+            except ConcurrencyConflict as conflict:
+                conflicts.append(conflict)
+            except BaseException as exc:  # any other failure fails the test
+                failures.append(exc)
+                return
+
+    threads = [threading.Thread(target=write, args=(a,)) for a in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    member = app.get(t.DUAL, Member)
+    trainings = [e for e in app.history(t.DUAL) if e.type == "TrainingCompleted"]
+    assert len(trainings) == writers * per_writer
+    assert member.training_days_by_year["2026"] == writers * per_writer * 0.5
+    assert all(c.current_version is not None for c in conflicts)
+
+
+def test_loading_reads_a_bounded_number_of_events_however_long_the_history(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    run_tour(app)
+    for n in range(3 * SNAPSHOT_INTERVAL + 7):
+        day = date(2026, 1 + n % 11, 1 + n % 28)
+        app.execute(
+            mc.RecordTraining(
+                member_id=t.DUAL,
+                occurred_on=max(day, date(2026, 4, 1)),
+                days=0.5,
+                method="video",
+                topic="t",
+            ),
+            actor=ACTOR,
+        )
+    uncached = open_app(aggregate_cache_size=0)
+    store = uncached.repository.event_store
+    read: list[int] = []
+    original = store.get
+
+    def counting_get(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events = list(original(*args, **kwargs))
+        read.append(len(events))
+        return iter(events)
+
+    store.get = counting_get  # type: ignore[method-assign]
+    member = uncached.get(t.DUAL)
+    assert member.version > 3 * SNAPSHOT_INTERVAL
+    assert sum(read) < SNAPSHOT_INTERVAL
+
+
+def test_a_writer_that_lost_the_race_gets_a_conflict_with_the_current_version(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    run_tour(app)
+    rival = open_app()
+    before = app.get(t.DUAL).version
+
+    class RacedTraining(mc.RecordTraining):
+        """Loads the member, then a rival saves first, then this one tries to save."""
+
+        def run(self, ctx: CommandContext) -> list:  # type: ignore[type-arg]
+            loaded = super().run(ctx)
+            rival.execute(mc.RecordTraining(**self.model_dump()), actor="rival")
+            return loaded
+
+    raced = RacedTraining(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t")
+    with pytest.raises(ConcurrencyConflict) as caught:
+        app.execute(raced, actor=ACTOR)
+    assert caught.value.current_version == before + 1
+    assert [e.actor for e in app.history(t.DUAL)[before:]] == ["rival"]

@@ -1,0 +1,109 @@
+"""Settings → library variables, and table creation that several processes may race for."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sansan.bootstrap import build_application, migrate
+from sansan.persistence import DatabaseUrlError, library_env, parse_postgres_url
+from sansan.settings import DEFAULT_DATABASE_URL, Settings
+from tests.integration import tour as t
+from tests.support import ACTOR
+
+
+def test_the_default_store_is_a_sqlite_file_in_the_working_directory(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SANSAN_DATABASE_URL", raising=False)
+    settings = Settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    env = library_env(settings, create_tables=True)
+    assert (env["PERSISTENCE_MODULE"], env["SQLITE_DBNAME"]) == (
+        "eventsourcing.sqlite",
+        "./sansan.db",
+    )
+
+
+def test_the_database_url_comes_from_the_environment(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SANSAN_DATABASE_URL", f"sqlite:///{tmp_path}/deep/er/x.db")
+    env = library_env(Settings(), create_tables=False)
+    assert env["SQLITE_DBNAME"] == f"{tmp_path}/deep/er/x.db"
+    assert env["CREATE_TABLE"] == "n"
+    assert (tmp_path / "deep" / "er").is_dir()
+
+
+def test_a_postgres_url_becomes_the_library_s_variables() -> None:
+    env = library_env(
+        Settings(database_url="postgresql://sansan:s%40cret@db.local:6543/county?schema=prod"),
+        create_tables=True,
+    )
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
+        "db.local",
+        "6543",
+        "county",
+    )
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], env["POSTGRES_SCHEMA"]) == (
+        "sansan",
+        "s@cret",
+        "prod",
+    )
+    assert env["POSTGRES_LOCK_TIMEOUT"] == "5"
+    assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "n"
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://x/y", "sqlite:///", "postgresql:///nohost", "postgresql://h/"]
+)
+def test_a_bad_database_url_is_refused_with_a_reason(url: str) -> None:
+    with pytest.raises(DatabaseUrlError, match="URL"):
+        library_env(Settings(database_url=url), create_tables=True)
+
+
+def test_without_auto_migrate_the_tables_come_from_sansan_migrate(settings: Settings) -> None:
+    manual = settings.model_copy(update={"auto_migrate": False})
+    migrate(manual)
+    app = build_application(manual)
+    try:
+        result = app.execute(t.tour()[0], actor=ACTOR)
+        assert result.version == 1
+    finally:
+        app.close()
+
+
+# Each process imports first, then waits for a common instant, so that all of them
+# reach table creation together: the race the migration lock exists to prevent.
+STARTUP = """
+import sys, time
+from sansan.bootstrap import build_application
+from sansan.settings import Settings
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+build_application(Settings(database_url=sys.argv[1])).close()
+print("started")
+"""
+
+
+@pytest.mark.postgres
+def test_many_processes_starting_at_once_create_the_tables_once(fresh_postgres_schema: str) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    start_at = str(time.time() + 3)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTUP, fresh_postgres_schema, start_at],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        for _ in range(8)
+    ]  # fmt: skip
+    outcomes = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0] * 8, [err for _, err in outcomes]
+    assert all(out.strip() == "started" for out, _ in outcomes)
+    target = parse_postgres_url(fresh_postgres_schema)
+    with psycopg.connect(target.conninfo()) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
+            (target.schema,),
+        ).fetchall()
+    assert [name for (name,) in tables] == ["sansan_events", "sansan_snapshots"]
