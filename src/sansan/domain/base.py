@@ -77,6 +77,11 @@ class SansanAggregate(Aggregate):
         self.trigger_event(event_class, **prov.event_fields(), **fields)
 
 
+def tally(totals: dict[str, Any], key: object, amount: Any) -> None:
+    """Add to a running total; keys are strings so state survives JSON snapshots."""
+    totals[str(key)] = totals.get(str(key), 0) + amount
+
+
 def begin_state(aggregate: SansanAggregate, event: SansanAggregate.Event) -> None:
     """Creation events call this so replay restores what ``_begin`` set live."""
     aggregate.began_on = event.occurred_on

@@ -16,6 +16,7 @@ from sansan.domain.base import (
     choice,
     in_range,
     positive,
+    tally,
     text,
 )
 from sansan.domain.vocabulary import (
@@ -132,8 +133,7 @@ class Community(SansanAggregate):
         source: str | None
 
         def apply(self, c: "Community") -> None:
-            key = str(self.year)
-            c.funding_by_year[key] = c.funding_by_year.get(key, Decimal(0)) + self.amount_yuan
+            tally(c.funding_by_year, self.year, self.amount_yuan)
 
     class ServiceStationEstablished(Event):
         TOPIC = f"{T}.ServiceStationEstablished"
@@ -155,8 +155,7 @@ class Community(SansanAggregate):
         topic: str
 
         def apply(self, c: "Community") -> None:
-            year = c.meetings_by_year.setdefault(str(self.occurred_on.year), {})
-            year[self.kind] = year.get(self.kind, 0) + 1
+            tally(c.meetings_by_year.setdefault(str(self.occurred_on.year), {}), self.kind, 1)
 
     class WorkingSystemAdopted(Event):
         TOPIC = f"{T}.WorkingSystemAdopted"
@@ -211,8 +210,7 @@ class Community(SansanAggregate):
         title: str
 
         def apply(self, c: "Community") -> None:
-            key = str(self.occurred_on.year)
-            c.festivals_by_year[key] = c.festivals_by_year.get(key, 0) + 1
+            tally(c.festivals_by_year, self.occurred_on.year, 1)
 
     class ModelServiceLaunched(Event):
         TOPIC = f"{T}.ModelServiceLaunched"

@@ -14,6 +14,7 @@ from sansan.domain.base import (
     birth_year_fits,
     choice,
     positive,
+    tally,
     text,
 )
 from sansan.domain.organization import TRAINING_DAYS, PartyOrganization
@@ -101,8 +102,7 @@ class Member(SansanAggregate):
         topic: str
 
         def apply(self, m: "Member") -> None:
-            key = str(self.occurred_on.year)
-            m.training_days_by_year[key] = m.training_days_by_year.get(key, 0.0) + self.days
+            tally(m.training_days_by_year, self.occurred_on.year, self.days)
 
     class ServicePostAssigned(Event):
         TOPIC = f"{T}.ServicePostAssigned"
@@ -118,8 +118,7 @@ class Member(SansanAggregate):
         activity: str
 
         def apply(self, m: "Member") -> None:
-            key = str(self.occurred_on.year)
-            m.volunteer_hours_by_year[key] = m.volunteer_hours_by_year.get(key, 0.0) + self.hours
+            tally(m.volunteer_hours_by_year, self.occurred_on.year, self.hours)
 
     class HouseholdContactRegistered(Event):
         TOPIC = f"{T}.HouseholdContactRegistered"
