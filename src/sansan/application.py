@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
@@ -13,12 +13,14 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from sansan.clock import Clock
 from sansan.commands import Command, CommandContext
-from sansan.domain import AGGREGATE_TYPES, errors
+from sansan.domain import AGGREGATE_TYPES, IdempotencyRecord, errors
 from sansan.domain.base import Provenance, SansanAggregate
+from sansan.persistence import log_position
 
 # Every N events an aggregate is snapshotted, so loading it replays at most N-1
 # events whatever its history; the cache makes repeated loads cheaper still.
 SNAPSHOT_INTERVAL = 50
+IDEMPOTENCY_NAMESPACE = UUID("8d0a7a4e-5b59-4c2e-9d4f-0f6a1c3b2e71")
 
 _BASE_EVENT_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -35,6 +37,10 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was already used for a different request."""
 
 
 class ConcurrencyConflict(Exception):
@@ -100,30 +106,75 @@ class SansanApplication(Application):
         transcoder.register(DateAsISO())
 
     def execute(
-        self, command: Command, *, actor: str, expected_version: int | None = None
+        self,
+        command: Command,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str = "",
     ) -> CommandResult:
-        """Run one command as ``actor``; record all its events atomically, or nothing."""
-        prov = Provenance(
+        """Run one command as ``actor``; record all its events atomically, or nothing.
+
+        With an idempotency key, the first completed request is remembered in the same
+        save as its events; a retry gets that request's result and records nothing.
+        """
+        record_id = uuid5(IDEMPOTENCY_NAMESPACE, f"{actor}\n{idempotency_key}")
+        if idempotency_key and (earlier := self._replay(record_id, request_hash)):
+            return earlier
+        prov = self.provenance(actor, command)
+        target = command.target_id()
+        expected = {target: expected_version} if target and expected_version is not None else {}
+        aggregates = command.run(CommandContext(prov, self.repository, expected))
+        primary = aggregates[0]
+        written = [(a.id, e.originator_version) for a in aggregates for e in a.pending_events]
+        if idempotency_key:
+            aggregates.append(
+                IdempotencyRecord.complete(
+                    prov, id=record_id, request_hash=request_hash, aggregate_id=primary.id,
+                    result_version=primary.version, written=written,
+                )
+            )  # fmt: skip
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            if idempotency_key and (twin := self._replay(record_id, request_hash)):
+                return twin  # a concurrent request with the same key got there first
+            raise ConcurrencyConflict(primary.id, self._current_version(primary.id)) from None
+        return CommandResult(
+            aggregate_id=primary.id,
+            version=primary.version,
+            position=max(r.notification.id for r in recordings),
+            events=[
+                RecordedEvent.of(r.domain_event)  # type: ignore[arg-type]
+                for r in recordings
+                if not isinstance(r.domain_event, IdempotencyRecord.Event)
+            ],
+        )
+
+    def provenance(self, actor: str, command: Command) -> Provenance:
+        return Provenance(
             actor=actor,
             occurred_on=command.occurred_on,
             today=self.clock.today(),
             note=command.note,
             evidence_ref=command.evidence_ref,
         )
-        target = command.target_id()
-        expected = {target: expected_version} if target and expected_version is not None else {}
-        aggregates = command.run(CommandContext(prov, self.repository, expected))
-        primary = aggregates[0]
-        try:
-            recordings = self.save(*aggregates)
-        except IntegrityError:
-            raise ConcurrencyConflict(primary.id, self._current_version(primary.id)) from None
-        return CommandResult(
-            aggregate_id=primary.id,
-            version=primary.version,
-            position=max(r.notification.id for r in recordings),
-            events=[RecordedEvent.of(r.domain_event) for r in recordings],  # type: ignore[arg-type]
-        )
+
+    def _replay(self, record_id: UUID, request_hash: str) -> CommandResult | None:
+        record = self._get(record_id, None)
+        if record is None:
+            return None
+        assert isinstance(record, IdempotencyRecord)
+        if record.request_hash != request_hash:
+            raise IdempotencyKeyReused(record_id)
+        events = [
+            RecordedEvent.of(next(self._events(UUID(aggregate_id), version)))
+            for aggregate_id, version in record.written
+        ]
+        position = log_position(self.recorder, record_id, 1)
+        assert position is not None
+        return CommandResult(record.aggregate_id, record.result_version, position, events)
 
     def get(self, aggregate_id: UUID, kind: type[SansanAggregate] = SansanAggregate) -> Any:
         """The aggregate as it is now."""
@@ -157,8 +208,12 @@ class SansanApplication(Application):
             raise _not_found(kind, aggregate_id)
         return self._checked(self._get(aggregate_id, version), aggregate_id, kind)
 
-    def _events(self, aggregate_id: UUID) -> Iterator[SansanAggregate.Event]:
-        return self.events.get(aggregate_id)  # type: ignore[return-value]
+    def _events(
+        self, aggregate_id: UUID, only_version: int | None = None
+    ) -> Iterator[SansanAggregate.Event]:
+        if only_version is None:
+            return self.events.get(aggregate_id)  # type: ignore[return-value]
+        return self.events.get(aggregate_id, gt=only_version - 1, lte=only_version)  # type: ignore[return-value]
 
     def _get(self, aggregate_id: UUID, version: int | None) -> Aggregate | None:
         try:

@@ -8,8 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 
 from sansan.settings import Settings
@@ -118,3 +122,31 @@ def migration_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+
+def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int) -> int | None:
+    """The log position (notification id) at which one stored event was recorded.
+
+    The library has no query for this; it is needed to answer a replayed request
+    exactly as the first time.
+    """
+    if isinstance(recorder, PostgresApplicationRecorder):
+        query = sql.SQL(
+            "SELECT notification_id FROM {}.{} WHERE originator_id = %s AND originator_version = %s"
+        ).format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (aggregate_id, version))
+            found = curs.fetchone()  # the library's cursors return dict rows
+        return None if found is None else int(found["notification_id"])
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        statement = (
+            f"SELECT rowid FROM {recorder.events_table_name} "
+            "WHERE originator_id = ? AND originator_version = ?"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (aggregate_id.hex, version))
+            row = cursor.fetchone()
+        return None if row is None else int(row[0])
+    raise NotImplementedError(f"log positions are not kept by {type(recorder).__name__}")

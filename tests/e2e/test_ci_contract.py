@@ -19,7 +19,9 @@ def run_postgres_half(ci: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("ci", "outcome", "code"), [("true", "1 failed", 1), ("", "1 skipped", 0)])
-def test_a_missing_postgres_fails_in_ci_and_skips_elsewhere(ci: str, outcome: str, code: int) -> None:
+def test_a_missing_postgres_fails_in_ci_and_skips_elsewhere(
+    ci: str, outcome: str, code: int
+) -> None:
     result = run_postgres_half(ci)
     assert result.returncode == code, result.stdout
     assert outcome in result.stdout

@@ -12,11 +12,11 @@ from eventsourcing.persistence import IntegrityError
 from sansan.application import SNAPSHOT_INTERVAL, ConcurrencyConflict, SansanApplication
 from sansan.commands import COMMANDS, CommandContext, VersionMismatch
 from sansan.commands import community as co
+from sansan.commands import examples as t
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
 from sansan.domain import AGGREGATE_TYPES, Community, DomainError, Member, NotFoundError
 from sansan.domain.base import Provenance
-from tests.integration import tour as t
 from tests.support import ACTOR, TODAY
 
 

@@ -10,9 +10,9 @@ import psycopg
 import pytest
 
 from sansan.bootstrap import build_application, migrate
+from sansan.commands import examples as t
 from sansan.persistence import DatabaseUrlError, library_env, parse_postgres_url
 from sansan.settings import DEFAULT_DATABASE_URL, Settings
-from tests.integration import tour as t
 from tests.support import ACTOR
 
 

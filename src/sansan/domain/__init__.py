@@ -1,6 +1,7 @@
 """The campaign's aggregates, their events and rules. Pure: no I/O, no clock, no framework
 beyond ``eventsourcing.domain``."""
 
+from sansan.domain.access import AccessToken, IdempotencyRecord, PersonalDataAccess
 from sansan.domain.campaign import CreationCampaign
 from sansan.domain.community import Community
 from sansan.domain.errors import DomainError, NotFoundError
@@ -9,14 +10,19 @@ from sansan.domain.organization import PartyOrganization
 from sansan.domain.supervision import SupervisionItem
 
 AGGREGATE_TYPES = (Community, PartyOrganization, Member, CreationCampaign, SupervisionItem)
+SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord)
 
 __all__ = [
     "AGGREGATE_TYPES",
+    "SYSTEM_TYPES",
+    "AccessToken",
     "Community",
     "CreationCampaign",
     "DomainError",
+    "IdempotencyRecord",
     "Member",
     "NotFoundError",
     "PartyOrganization",
+    "PersonalDataAccess",
     "SupervisionItem",
 ]

@@ -204,3 +204,8 @@ SCORE_OUT_OF_RANGE = Rule(
     "{item_zh}得分须在 0 至 100 之间,实际为 {value}",
     "the {item} score must be between 0 and 100, got {value}",
 )
+SCOPE_REQUIRED = Rule(
+    "scope_required",
+    "{role_zh}令牌必须指定所辖组织",
+    "a {role} token needs the organization it is scoped to",
+)

@@ -210,7 +210,22 @@ class SupervisionStatus(Labelled):
     CLOSED = "closed"
 
 
+class Role(Labelled):
+    COUNTY = "county"
+    STREET = "street"
+    COMMUNITY = "community"
+    AUDITOR = "auditor"
+    CLIENT = "client"
+
+
 _LABELS: dict[type[Labelled], dict[str, str]] = {
+    Role: {
+        "county": "县委组织部",
+        "street": "街道党工委",
+        "community": "社区党组织",
+        "auditor": "审计/纪检",
+        "client": "对接系统",
+    },
     OriginKind: {
         "existing": "原有社区",
         "new": "新调整社区",

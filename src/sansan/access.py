@@ -1,0 +1,124 @@
+"""Tokens, principals and scopes: who is asking, and which units they may see or change.
+
+Visibility is graded by organization level (分级授权): a principal scoped to an
+organization sees that organization's subtree and nothing above or beside it.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID, uuid5
+
+from sansan.application import SansanApplication
+from sansan.domain import (
+    AccessToken,
+    Community,
+    Member,
+    NotFoundError,
+    PartyOrganization,
+    PersonalDataAccess,
+    SupervisionItem,
+)
+from sansan.domain.base import Provenance, SansanAggregate
+from sansan.domain.vocabulary import Role
+
+TOKEN_NAMESPACE = UUID("0b6f5d0e-3f3a-4d55-9a43-7f1b8f1e6a10")
+TOKEN_PREFIX = "ssn_"
+COUNTY_WIDE = frozenset({Role.COUNTY, Role.AUDITOR})
+
+
+@dataclass(frozen=True)
+class Principal:
+    token_id: UUID
+    role: Role
+    scope_org_id: UUID | None
+    label: str
+
+    @property
+    def actor(self) -> str:
+        """What events record as their actor: the role and the token's label."""
+        return f"{self.role.value}:{self.label}"
+
+
+def token_id_of(token: str) -> UUID:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return uuid5(TOKEN_NAMESPACE, digest)
+
+
+class AccessService:
+    def __init__(self, app: SansanApplication) -> None:
+        self.app = app
+
+    def issue_token(
+        self, *, role: str, scope_org_id: UUID | None, label: str, actor: str
+    ) -> tuple[str, UUID]:
+        """A new token (shown once) and its id; only the id, derived from a hash, is kept."""
+        if scope_org_id is not None:
+            self.app.get(scope_org_id, PartyOrganization)
+        if Role(role) in COUNTY_WIDE:
+            scope_org_id = None
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        issued = AccessToken.issue(
+            self._prov(actor),
+            id=token_id_of(token),
+            role=role,
+            scope_org_id=scope_org_id,
+            label=label,
+        )
+        self.app.save(issued)
+        return token, issued.id
+
+    def revoke_token(self, token_id: UUID, *, reason: str, actor: str) -> None:
+        token = self.app.get(token_id, AccessToken)
+        token.revoke(self._prov(actor), reason=reason)
+        self.app.save(token)
+
+    def authenticate(self, token: str) -> Principal | None:
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        try:
+            found = self.app.get(token_id_of(token), AccessToken)
+        except NotFoundError:
+            return None
+        if found.revoked:
+            return None
+        return Principal(found.id, Role(found.role), found.scope_org_id, found.label)
+
+    def covers(self, principal: Principal, aggregate: SansanAggregate) -> bool:
+        """True when the unit lies inside the principal's subtree."""
+        return principal.scope_org_id is None or principal.scope_org_id in self.chain(aggregate)
+
+    def chain(self, aggregate: SansanAggregate) -> set[UUID]:
+        """The unit itself and every organization above it."""
+        if isinstance(aggregate, PartyOrganization):
+            return {aggregate.id} | (self._org_chain(aggregate.parent_id))
+        if isinstance(aggregate, Community):
+            above = {aggregate.street_committee_id, aggregate.general_branch_id} - {None}
+            return {aggregate.id} | set().union(*(self._org_chain(o) for o in above))
+        if isinstance(aggregate, Member):
+            own = {aggregate.id, aggregate.community_id}
+            return own | self._org_chain(aggregate.organization_id)
+        if isinstance(aggregate, SupervisionItem):
+            return {aggregate.id} | self._org_chain(aggregate.assignee_org_id)
+        return {aggregate.id}
+
+    def _org_chain(self, org_id: UUID | None) -> set[UUID]:
+        found: set[UUID] = set()
+        while org_id is not None and org_id not in found:
+            found.add(org_id)
+            org_id = self.app.get(org_id, PartyOrganization).parent_id
+        return found
+
+    def record_personal_data_read(self, principal: Principal, member: Member, purpose: str) -> None:
+        access = PersonalDataAccess.read(
+            self._prov(principal.actor),
+            member_id=member.id,
+            community_id=member.community_id,
+            purpose=purpose,
+        )
+        self.app.save(access)
+
+    def _prov(self, actor: str) -> Provenance:
+        today: date = self.app.clock.today()
+        return Provenance(actor=actor, occurred_on=today, today=today)

@@ -1,0 +1,49 @@
+"""FastAPI dependencies as Annotated aliases: the services and the calling principal."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sansan.access import AccessService, Principal
+from sansan.api.problems import ApiError
+from sansan.application import SansanApplication
+
+
+@dataclass
+class Services:
+    app: SansanApplication
+    access: AccessService
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+bearer = HTTPBearer(auto_error=False, description="sansan token create 生成的令牌")
+
+UNAUTHENTICATED = ApiError(
+    401,
+    "unauthenticated",
+    "缺少或无效的访问令牌",
+    "missing, unknown or revoked bearer token",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+def get_principal(
+    services: Annotated[Services, Depends(get_services)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        raise UNAUTHENTICATED
+    principal = services.access.authenticate(credentials.credentials)
+    if principal is None:
+        raise UNAUTHENTICATED
+    return principal
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,201 @@
+"""RFC 9457 problem details for every error, in Chinese and English, field by field."""
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sansan.application import ConcurrencyConflict, IdempotencyKeyReused
+from sansan.commands import VersionMismatch
+from sansan.domain import DomainError, NotFoundError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(examples=["days"])
+    type: str = Field(examples=["less_than_equal"])
+    message_zh: str = Field(examples=["取值超出允许范围"])
+    message_en: str = Field(examples=["Input should be less than or equal to 30"])
+
+
+class Problem(BaseModel):
+    type: str = Field(
+        "about:blank", examples=["https://sansan.example/problems/training_days_out_of_range"]
+    )
+    title: str = Field(examples=["Unprocessable Content"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["training days must be between 0.5 and 30, got 31"])
+    instance: str | None = Field(None, examples=["/api/v1/members/…/trainings"])
+    code: str = Field(examples=["training_days_out_of_range"])
+    message_zh: str = Field(examples=["培训天数须在 0.5 至 30 天之间,实际为 31"])
+    message_en: str = Field(examples=["training days must be between 0.5 and 30, got 31"])
+    errors: list[FieldProblem] = Field(default_factory=list)
+    current_version: int | None = None
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (auth, headers)."""
+
+    def __init__(
+        self, status: int, code: str, zh: str, en: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(en)
+        self.status, self.code, self.zh, self.en, self.headers = status, code, zh, en, headers
+
+
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    zh: str,
+    en: str,
+    *,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = Problem(
+        type=f"https://sansan.example/problems/{code}",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=en,
+        instance=request.url.path,
+        code=code,
+        message_zh=zh,
+        message_en=en,
+        errors=errors or [],
+        **extra,
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+# Chinese wording for pydantic's error types; anything else falls back to a general phrase.
+_ZH_BY_TYPE = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许出现该字段",
+    "string_too_short": "不能为空或长度不足",
+    "string_too_long": "长度超过上限",
+    "too_long": "项目数量超过上限",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "int_parsing": "必须是整数",
+    "int_from_float": "必须是整数",
+    "float_parsing": "必须是数字",
+    "decimal_parsing": "必须是数字",
+    "decimal_max_digits": "数字位数过多",
+    "decimal_max_places": "小数位数过多",
+    "bool_parsing": "必须是 true 或 false",
+    "date_parsing": "日期格式无效,应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式无效,应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式无效,应为 ISO 8601",
+    "datetime_from_date_parsing": "时间格式无效,应为 ISO 8601",
+    "timezone_aware": "时间必须带时区",
+    "uuid_parsing": "编号格式无效",
+    "uuid_type": "编号格式无效",
+    "json_invalid": "JSON 格式错误",
+    "json_type": "JSON 格式错误",
+    "model_attributes_type": "应为 JSON 对象",
+    "dict_type": "应为 JSON 对象",
+    "list_type": "应为 JSON 数组",
+    "string_type": "应为文本",
+    "greater_than": "取值过小",
+    "greater_than_equal": "取值过小",
+    "less_than": "取值过大",
+    "less_than_equal": "取值过大",
+    "finite_number": "必须是有限数字",
+}
+
+
+def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
+    problems = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header"):
+            location = location[1:] or location
+        problems.append(
+            FieldProblem(
+                field=".".join(location) or "body",
+                type=error.get("type", "value_error"),
+                message_zh=_ZH_BY_TYPE.get(error.get("type", ""), "取值无效"),
+                message_en=str(error.get("msg", "Invalid value")),
+            )
+        )
+    return problems
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _field_problems(exc)
+        names = ", ".join(f.field for f in fields)
+        return problem(
+            request, 422, "invalid_request",
+            f"请求内容有误:{names}", f"the request has invalid fields: {names}", errors=fields,
+        )  # fmt: skip
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return problem(request, 404, exc.code, exc.message_zh, exc.message_en)
+
+    @app.exception_handler(DomainError)
+    async def rule_broken(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(request, 422, exc.code, exc.message_zh, exc.message_en)
+
+    @app.exception_handler(VersionMismatch)
+    async def stale(request: Request, exc: VersionMismatch) -> JSONResponse:
+        return problem(
+            request, 412, "version_mismatch",
+            f"数据已被修改:当前版本为 {exc.current},请求基于版本 {exc.expected}",
+            f"the unit is at version {exc.current}, not {exc.expected}",
+            current_version=exc.current, headers={"ETag": etag(exc.current)},
+        )  # fmt: skip
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def conflict(request: Request, exc: ConcurrencyConflict) -> JSONResponse:
+        return problem(
+            request, 409, "concurrent_write",
+            "另一请求刚刚修改了该单位,本次未记录任何内容,请重试",
+            "another request changed this unit first; nothing was recorded, retry",
+            current_version=exc.current_version,
+        )  # fmt: skip
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def key_reused(request: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+        return problem(
+            request, 422, "idempotency_key_reused",
+            "该 Idempotency-Key 已用于另一个不同的请求",
+            "this Idempotency-Key was already used for a different request",
+        )  # fmt: skip
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return problem(request, exc.status, exc.code, exc.zh, exc.en, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        phrase = HTTPStatus(exc.status_code).phrase
+        return problem(
+            request, exc.status_code, phrase.lower().replace(" ", "_"), f"请求失败:{phrase}",
+            str(exc.detail), headers=getattr(exc, "headers", None),
+        )  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return problem(
+            request, 500, "internal_error", "服务器内部错误,未记录任何内容",
+            "internal error; nothing was recorded",
+        )  # fmt: skip
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

@@ -1,0 +1,175 @@
+"""Who may do what: API tokens, and the record of who read a member's personal data.
+
+A token's aggregate id is derived from the token's hash, so the store can find a
+token by what the client presents without ever holding the token itself.
+"""
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from sansan.domain import errors
+from sansan.domain.base import Provenance, SansanAggregate, begin_state, choice, text
+from sansan.domain.vocabulary import Role
+
+T = "sansan:AccessToken"
+
+
+class AccessToken(SansanAggregate):
+    TOPIC = T
+    LABEL_ZH = "访问令牌"
+
+    if TYPE_CHECKING:  # state set by the events' apply()
+        role: str
+        scope_org_id: UUID | None
+        label: str
+        revoked: bool
+
+    class Event(SansanAggregate.Event):
+        pass
+
+    class TokenIssued(Event, Aggregate.Created):
+        TOPIC = f"{T}.TokenIssued"
+        role: str
+        scope_org_id: UUID | None
+        label: str
+
+        def apply(self, t: Any) -> None:
+            begin_state(t, self)
+            t.role, t.scope_org_id, t.label, t.revoked = (
+                self.role,
+                self.scope_org_id,
+                self.label,
+                False,
+            )
+
+    Created = TokenIssued
+
+    class TokenRevoked(Event):
+        TOPIC = f"{T}.TokenRevoked"
+        reason: str
+
+        def apply(self, t: Any) -> None:
+            t.revoked = True
+
+    @classmethod
+    def issue(
+        cls, prov: Provenance, *, id: UUID, role: str, scope_org_id: UUID | None, label: str
+    ) -> "AccessToken":
+        value = choice("role", role, Role)
+        if value in (Role.STREET, Role.COMMUNITY, Role.CLIENT) and scope_org_id is None:
+            raise errors.SCOPE_REQUIRED(role=value.value, role_zh=value.label_zh)
+        return cls._begin(
+            cls.TokenIssued,
+            prov,
+            id=id,
+            role=value.value,
+            scope_org_id=scope_org_id,
+            label=text("label", label),
+        )
+
+    def revoke(self, prov: Provenance, *, reason: str) -> None:
+        if self.revoked:
+            raise errors.ALREADY_RECORDED(what="revocation", what_zh="吊销")
+        self._record(self.TokenRevoked, prov, reason=text("reason", reason))
+
+
+P = "sansan:PersonalDataAccess"
+
+
+class PersonalDataAccess(SansanAggregate):
+    """One read of a member's personal data; its actor is the reader."""
+
+    TOPIC = P
+    LABEL_ZH = "个人信息查阅记录"
+
+    if TYPE_CHECKING:  # state set by the events' apply()
+        member_id: UUID
+        purpose: str
+
+    class Event(SansanAggregate.Event):
+        pass
+
+    class PersonalDataRead(Event, Aggregate.Created):
+        TOPIC = f"{P}.PersonalDataRead"
+        member_id: UUID
+        community_id: UUID | None
+        purpose: str
+
+        def apply(self, a: Any) -> None:
+            begin_state(a, self)
+            a.member_id, a.purpose = self.member_id, self.purpose
+
+    Created = PersonalDataRead
+
+    @classmethod
+    def read(
+        cls, prov: Provenance, *, member_id: UUID, community_id: UUID | None, purpose: str
+    ) -> "PersonalDataAccess":
+        return cls._begin(
+            cls.PersonalDataRead,
+            prov,
+            member_id=member_id,
+            community_id=community_id,
+            purpose=purpose,
+        )
+
+
+R = "sansan:IdempotencyRecord"
+
+
+class IdempotencyRecord(SansanAggregate):
+    """A completed request under an Idempotency-Key, saved with the request's own events.
+
+    Its id comes from the principal and the key, so a second attempt to record the
+    same key is refused by the store itself, in the same transaction as the events.
+    """
+
+    TOPIC = R
+    LABEL_ZH = "幂等请求记录"
+
+    if TYPE_CHECKING:  # state set by the events' apply()
+        request_hash: str
+        aggregate_id: UUID
+        result_version: int
+        written: list[list[Any]]
+
+    class Event(SansanAggregate.Event):
+        pass
+
+    class RequestCompleted(Event, Aggregate.Created):
+        TOPIC = f"{R}.RequestCompleted"
+        request_hash: str
+        aggregate_id: UUID
+        result_version: int
+        written: list[list[Any]]
+
+        def apply(self, r: Any) -> None:
+            begin_state(r, self)
+            r.request_hash, r.aggregate_id = self.request_hash, self.aggregate_id
+            r.result_version = self.result_version
+            r.written = [list(w) for w in self.written]
+
+    Created = RequestCompleted
+
+    @classmethod
+    def complete(
+        cls,
+        prov: Provenance,
+        *,
+        id: UUID,
+        request_hash: str,
+        aggregate_id: UUID,
+        result_version: int,
+        written: list[tuple[UUID, int]],
+    ) -> "IdempotencyRecord":
+        return cls._begin(
+            cls.RequestCompleted,
+            prov,
+            id=id,
+            request_hash=request_hash,
+            aggregate_id=aggregate_id,
+            result_version=result_version,
+            written=[[str(a), v] for a, v in written],
+        )
