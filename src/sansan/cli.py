@@ -1,10 +1,19 @@
 """The ``sansan`` command line: the only entry point besides the HTTP app."""
 
-import click
+from uuid import UUID
 
+import click
+import uvicorn
+
+from sansan.access import AccessService
+from sansan.application import SansanApplication
 from sansan.bootstrap import build_application, migrate
-from sansan.demo import DemoAlreadyLoaded, demo_commands, load_demo
+from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, load_demo
+from sansan.domain import DomainError
+from sansan.domain.vocabulary import Role
 from sansan.settings import Settings
+
+CLI_ACTOR = "cli:admin"
 
 
 @click.group()
@@ -23,20 +32,92 @@ def migrate_command() -> None:
 def demo_command() -> None:
     """载入演示数据并打印摘要 / Record the demo scenario into an empty store."""
     app = build_application(Settings())
-    total = sum(1 for _ in demo_commands())
     try:
-        stderr = click.get_text_stream("stderr")
-        with click.progressbar(length=total, label="载入演示数据", file=stderr) as bar:
-            summary = load_demo(app, on_step=lambda _: bar.update(1))
+        _load_demo(app)
     except DemoAlreadyLoaded:
         raise click.ClickException(
             "数据库中已有数据,演示数据只能载入空库 / the store is not empty"
         ) from None
     finally:
         app.close()
+
+
+def _load_demo(app: SansanApplication) -> None:
+    total = sum(1 for _ in demo_commands())
+    stderr = click.get_text_stream("stderr")
+    with click.progressbar(length=total, label="载入演示数据", file=stderr) as bar:
+        summary = load_demo(app, on_step=lambda _: bar.update(1))
     click.echo(f"已记录 {summary.events} 个事件 / {summary.events} events recorded")
     for event_type, count in sorted(summary.by_type.items()):
         click.echo(f"  {event_type:<32}{count:>5}")
     click.echo("街道        社区        示范类型    标准化场所")
     for street, community, model, standard in summary.communities:
         click.echo(f"{street:<8}{community:<8}{model:<8}{'达标' if standard else '未达标'}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--demo", is_flag=True, help="空库时先载入演示数据,并为每个角色签发令牌")
+def serve_command(host: str, port: int, workers: int, demo: bool) -> None:
+    """启动 HTTP 服务 / Start the HTTP API with uvicorn."""
+    if demo:
+        app = build_application(Settings())
+        try:
+            try:
+                _load_demo(app)
+            except DemoAlreadyLoaded:
+                click.echo("数据库中已有数据,跳过演示数据 / store not empty, demo data skipped")
+            _print_demo_tokens(AccessService(app))
+        finally:
+            app.close()
+    click.echo(f"服务地址 / serving on http://{host}:{port}/  (接口文档 /docs)")
+    uvicorn.run("sansan.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def _print_demo_tokens(access: AccessService) -> None:
+    click.echo("演示令牌(仅显示一次)/ demo tokens, shown once:")
+    for label, (role, scope) in demo_token_scopes().items():
+        token, _ = access.issue_token(role=role, scope_org_id=scope, label=label, actor=CLI_ACTOR)
+        click.echo(f"  {role:<10} {label:<16} {token}")
+
+
+@main.group("token")
+def token_group() -> None:
+    """访问令牌 / API tokens."""
+
+
+@token_group.command("create")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--scope", "scope", default=None, help="所辖组织编号;县级与审计角色可省略")
+@click.option("--label", required=True, help="令牌持有人,记录为事件的记录人")
+def token_create(role: str, scope: str | None, label: str) -> None:
+    """签发令牌(只显示一次,仅保存其摘要)/ Issue a token; it is printed once, stored hashed."""
+    app = build_application(Settings())
+    try:
+        scope_id = UUID(scope) if scope else None
+        token, token_id = AccessService(app).issue_token(
+            role=role, scope_org_id=scope_id, label=label, actor=CLI_ACTOR
+        )
+    except (DomainError, ValueError) as exc:
+        raise click.ClickException(getattr(exc, "message_zh", str(exc))) from None
+    finally:
+        app.close()
+    click.echo(f"令牌编号 / token id: {token_id}")
+    click.echo(f"令牌 / token (仅显示一次 / shown once): {token}")
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=click.UUID)
+@click.option("--reason", default="管理员吊销", show_default=True)
+def token_revoke(token_id: UUID, reason: str) -> None:
+    """吊销令牌 / Revoke a token by its id."""
+    app = build_application(Settings())
+    try:
+        AccessService(app).revoke_token(token_id, reason=reason, actor=CLI_ACTOR)
+    except DomainError as exc:
+        raise click.ClickException(exc.message_zh) from None
+    finally:
+        app.close()
+    click.echo(f"已吊销 / revoked: {token_id}")

@@ -288,3 +288,16 @@ def _community_rows(app: SansanApplication) -> list[tuple[str, str, str, bool]]:
 
 class DemoAlreadyLoaded(Exception):
     pass
+
+
+def demo_token_scopes() -> dict[str, tuple[str, UUID | None]]:
+    """One demo principal per role: label → (role, scope organization)."""
+    street = demo_id("org", "城关街道")
+    tiexi = demo_id("org", "铁西社区党总支")
+    return {
+        "县委组织部(演示)": ("county", None),
+        "城关街道党工委(演示)": ("street", street),
+        "铁西社区党总支(演示)": ("community", tiexi),
+        "审计纪检(演示)": ("auditor", None),
+        "铁西对接系统(演示)": ("client", tiexi),
+    }

@@ -1,0 +1,83 @@
+"""The FastAPI app factory: assembles services from settings, nothing at import time."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from sansan import __version__
+from sansan.access import AccessService
+from sansan.api.commands_router import commands_router
+from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.limits import BodySizeLimit
+from sansan.api.problems import install_problem_handlers
+from sansan.api.units_router import units_router
+from sansan.application import SansanApplication
+from sansan.bootstrap import build_application
+from sansan.clock import Clock
+from sansan.settings import Settings
+
+DESCRIPTION = """三三创建工程管理服务的接口。所有写入都记录为事件,带有记录人、发生日期和记录时间。
+
+The sansan API: every write is an event that records who, when it happened and when it was
+recorded. Errors are RFC 9457 problem details with Chinese and English messages."""
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    application: SansanApplication | None = None,
+) -> FastAPI:
+    app_ = application or build_application(settings, clock)
+    services = Services(app=app_, access=AccessService(app_))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if application is None:
+            app_.close()
+
+    api = FastAPI(
+        title="sansan 三三创建工程管理服务",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    api.state.services = services
+    install_problem_handlers(api)
+    api.add_middleware(BodySizeLimit)
+
+    v1 = APIRouter(prefix="/api/v1")
+    v1.include_router(commands_router())
+    v1.include_router(units_router())
+
+    @v1.get("/me", tags=["auth"], summary="当前令牌的身份与范围 / who the token is")
+    def me(principal: CurrentPrincipal) -> dict[str, object]:
+        return {
+            "actor": principal.actor,
+            "role": principal.role.value,
+            "role_zh": principal.role.label_zh,
+            "scope_org_id": principal.scope_org_id,
+            "token_id": principal.token_id,
+        }
+
+    api.include_router(v1)
+
+    @api.get("/healthz", tags=["operations"], summary="进程存活 / the process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", tags=["operations"], summary="存储可用 / the store answers")
+    def readyz(services: ServicesDep) -> JSONResponse:
+        try:
+            position = services.app.recorder.max_notification_id() or 0
+        except Exception as exc:  # any failure to reach the store means not ready
+            return JSONResponse(
+                {"status": "unavailable", "reasons": [f"event store: {type(exc).__name__}: {exc}"]},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        return JSONResponse({"status": "ready", "log_position": position})
+
+    return api

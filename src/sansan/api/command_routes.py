@@ -1,0 +1,115 @@
+"""The command table's HTTP side: path, allowed roles and scope check for every command.
+
+One entry per command drives its route, its OpenAPI entry and the generic tests;
+nothing here is written per endpoint by hand.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sansan.commands import Command
+from sansan.commands import campaign as cc
+from sansan.commands import community as co
+from sansan.commands import member as mc
+from sansan.commands import organization as oc
+from sansan.commands import supervision as sc
+from sansan.domain.vocabulary import Role
+
+COUNTY = frozenset({Role.COUNTY})
+SUPERVISORS = frozenset({Role.COUNTY, Role.STREET})
+WRITERS = frozenset({Role.COUNTY, Role.STREET, Role.COMMUNITY, Role.CLIENT})
+
+TARGET = "__target__"
+
+
+@dataclass(frozen=True)
+class CommandRoute:
+    command: type[Command]
+    path: str
+    roles: frozenset[Role] = WRITERS
+    # The field naming the unit whose subtree must hold the principal's scope;
+    # None means only county-wide principals may run it.
+    scope: str | None = TARGET
+    resource: str = field(default="")
+
+    @property
+    def creates(self) -> bool:
+        return not self.command.target
+
+    @property
+    def scope_field(self) -> str | None:
+        return self.command.target if self.scope == TARGET else self.scope
+
+    @property
+    def tag(self) -> str:
+        return self.path.strip("/").split("/")[0]
+
+    def operation_id(self) -> str:
+        name = self.command.__name__
+        return name[0].lower() + name[1:]
+
+
+def _routes() -> list[CommandRoute]:
+    c, o, m = "/communities/{id}", "/organizations/{id}", "/members/{id}"
+    k, s = "/campaigns/{id}", "/supervision-items/{id}"
+    table: list[tuple[Any, ...]] = [
+        (co.RegisterCommunity, "/communities", SUPERVISORS, "street_committee_id"),
+        (co.UpgradeFacility, f"{c}/facility-upgrades"),
+        (co.AllocateFunding, f"{c}/funding-allocations"),
+        (co.EstablishServiceStation, f"{c}/service-station"),
+        (co.EstablishCoordinationBody, f"{c}/coordination-bodies"),
+        (co.HoldCoordinationMeeting, f"{c}/coordination-meetings"),
+        (co.AdoptWorkingSystem, f"{c}/working-systems"),
+        (co.JoinResidentUnit, f"{c}/resident-units"),
+        (co.RecognizeFeatureBrand, f"{c}/brand-recognitions", SUPERVISORS),
+        (co.AdoptCultureIdentityItem, f"{c}/culture-identity-items"),
+        (co.OpenCultureFacility, f"{c}/culture-facilities"),
+        (co.FormTroupe, f"{c}/troupes"),
+        (co.HoldCultureFestival, f"{c}/culture-festivals"),
+        (co.LaunchModelService, f"{c}/model-services"),
+        (co.HoldCivilityRating, f"{c}/civility-ratings"),
+        (co.RecordWorkerInsurance, f"{c}/worker-insurances"),
+        (co.AssessFiveGoods, f"{c}/five-goods-assessments", SUPERVISORS),
+        (co.DraftCreationPlan, f"{c}/creation-plans"),
+        (co.RecommendToCity, f"{c}/city-recommendations", COUNTY),
+        (oc.EstablishPartyOrganization, "/organizations", WRITERS, "parent_id"),
+        (oc.AppointSecretary, f"{o}/secretary-appointments"),
+        (oc.AddTeamMember, f"{o}/team-members"),
+        (oc.RemoveTeamMember, f"{o}/team-member-departures"),
+        (oc.CompleteTeamTraining, f"{o}/team-trainings"),
+        (oc.FlagWeakTeam, f"{o}/weak-team-flags", SUPERVISORS),
+        (oc.RectifyWeakTeam, f"{o}/weak-team-rectifications", SUPERVISORS),
+        (oc.EstablishStreetServiceCenter, f"{o}/street-service-centers", SUPERVISORS),
+        (mc.RegisterMember, "/members", WRITERS, "organization_id"),
+        (mc.ChangeMemberCategory, f"{m}/category-changes"),
+        (mc.IssueCard, f"{m}/cards"),
+        (mc.RecordTraining, f"{m}/trainings"),
+        (mc.AssignServicePost, f"{m}/service-posts"),
+        (mc.LogVolunteerService, f"{m}/volunteer-services"),
+        (mc.RegisterHouseholdContact, f"{m}/household-contacts"),
+        (mc.MakeReliefPairing, f"{m}/relief-pairings"),
+        (mc.RecordInServiceFeedback, f"{m}/in-service-feedback"),
+        (mc.TransferMemberOut, f"{m}/transfers-out"),
+        (cc.LaunchCampaign, "/campaigns", COUNTY, None),
+        (cc.DesignateModelCommunity, f"{k}/model-communities", COUNTY),
+        (cc.ScheduleInspection, f"{k}/inspections", COUNTY),
+        (cc.ConductInspection, f"{k}/inspection-reports", COUNTY),
+        (cc.Commend, f"{k}/commendations", COUNTY),
+        (cc.HoldAccountable, f"{k}/accountabilities", COUNTY),
+        (cc.HoldExchangeMeeting, f"{k}/exchange-meetings", COUNTY),
+        (sc.AssignSupervisionItem, "/supervision-items", SUPERVISORS, "assignee_org_id"),
+        (sc.AcknowledgeSupervisionItem, f"{s}/acknowledgement"),
+        (sc.StartSupervisionItem, f"{s}/start"),
+        (sc.RequestExtension, f"{s}/extension-requests"),
+        (sc.ApproveExtension, f"{s}/extension-approvals", SUPERVISORS),
+        (sc.RefuseExtension, f"{s}/extension-refusals", SUPERVISORS),
+        (sc.ReportSupervisionItem, f"{s}/reports"),
+        (sc.AcceptSupervisionItem, f"{s}/acceptance", SUPERVISORS),
+        (sc.ReturnSupervisionItem, f"{s}/returns", SUPERVISORS),
+        (sc.CloseSupervisionItem, f"{s}/closure", SUPERVISORS),
+        (sc.UrgeSupervisionItem, f"{s}/urgings", SUPERVISORS),
+    ]
+    return [CommandRoute(*row) for row in table]
+
+
+COMMAND_ROUTES: list[CommandRoute] = _routes()

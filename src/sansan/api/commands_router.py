@@ -1,0 +1,160 @@
+"""Builds one POST route per entry of the command table."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Path, Response, status
+from pydantic import BaseModel, ConfigDict, create_model
+
+from sansan.access import Principal
+from sansan.api.command_routes import COMMAND_ROUTES, CommandRoute
+from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.problems import ApiError, Problem, etag
+from sansan.api.schemas import CommandResponse
+from sansan.commands import Command
+from sansan.commands.examples import example_of
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="相同的键重试不会重复记录 / a retry with the same key records nothing",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=40, description="期望的版本号 / the version you last read"),
+]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (400, 401, 403, 404, 409, 412, 413, 422)
+}
+
+
+def body_model(route: CommandRoute) -> type[BaseModel]:
+    """The request body: the command's fields, less the id that the path carries."""
+    command = route.command
+    if route.creates:
+        return command
+    fields: dict[str, Any] = {
+        name: (info.annotation, info)
+        for name, info in command.model_fields.items()
+        if name != command.target
+    }
+    example = example_of(command).model_dump(mode="json", exclude={command.target})
+    return create_model(
+        f"{command.__name__}Body",
+        __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [example]}),
+        __doc__=command.__doc__,
+        **fields,
+    )
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise ApiError(
+            400,
+            "invalid_if_match",
+            'If-Match 应为版本号,例如 "3"',
+            'If-Match must be a version like "3"',
+        )
+    return int(text)
+
+
+def request_hash(path: str, body: BaseModel) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"POST {path}\n{canonical}".encode()).hexdigest()
+
+
+def authorize(
+    route: CommandRoute, command: Command, principal: Principal, services: Services
+) -> None:
+    """Writes outside the principal's role or subtree are refused with 403."""
+    if principal.role not in route.roles:
+        raise ApiError(
+            403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能执行此操作",
+            f"the {principal.role.value} role may not do this",
+        )  # fmt: skip
+    if principal.scope_org_id is None:
+        return
+    unit_id = getattr(command, route.scope_field) if route.scope_field else None
+    if unit_id is None or not services.access.covers(principal, services.app.get(unit_id)):
+        raise ApiError(
+            403, "outside_scope", "该单位不在您的管辖范围内",
+            "this unit is outside the organization your token is scoped to",
+        )  # fmt: skip
+
+
+def make_endpoint(route: CommandRoute) -> Callable[..., CommandResponse]:
+    Body = body_model(route)
+
+    def run(
+        body: BaseModel, target: UUID | None, principal: Principal, services: Services,
+        response: Response, if_match: str | None, idempotency_key: str | None, path: str,
+    ) -> CommandResponse:  # fmt: skip
+        values = dict(body)
+        if target is not None:
+            values[route.command.target] = target
+        command = route.command.model_validate(values)
+        authorize(route, command, principal, services)
+        result = services.app.execute(
+            command,
+            actor=principal.actor,
+            expected_version=parse_if_match(if_match),
+            idempotency_key=idempotency_key,
+            request_hash=request_hash(path, body),
+        )
+        response.headers["ETag"] = etag(result.version)
+        if route.creates:
+            response.headers["Location"] = f"/api/v1{route.path}/{result.aggregate_id}"
+        return CommandResponse.of(result)
+
+    if route.creates:
+
+        def create(
+            body: Body,  # type: ignore[valid-type]
+            principal: CurrentPrincipal, services: ServicesDep, response: Response,
+            if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
+        ) -> CommandResponse:  # fmt: skip
+            path = route.path
+            return run(body, None, principal, services, response, if_match, idempotency_key, path)
+
+        return create
+
+    def change(
+        id: Annotated[UUID, Path(description="单位编号 / the unit's id")],
+        body: Body,  # type: ignore[valid-type]
+        principal: CurrentPrincipal, services: ServicesDep, response: Response,
+        if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
+    ) -> CommandResponse:  # fmt: skip
+        path = route.path.replace("{id}", str(id))
+        return run(body, id, principal, services, response, if_match, idempotency_key, path)
+
+    return change
+
+
+def commands_router() -> APIRouter:
+    router = APIRouter()
+    for route in COMMAND_ROUTES:
+        summary, _, description = (route.command.__doc__ or "").partition("\n")
+        router.add_api_route(
+            route.path,
+            make_endpoint(route),
+            methods=["POST"],
+            response_model=CommandResponse,
+            status_code=status.HTTP_201_CREATED if route.creates else status.HTTP_200_OK,
+            summary=summary.strip(),
+            description=description.strip() + f"\n\n角色 / roles: {', '.join(sorted(route.roles))}",
+            operation_id=route.operation_id(),
+            tags=[route.tag],
+            responses=ERRORS,
+        )
+    return router

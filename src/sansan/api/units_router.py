@@ -1,0 +1,112 @@
+"""Reads of one unit: its state now, at a version, as recorded at a moment, and its history.
+
+These read the event log itself, not a projection, so an auditor sees the primary record.
+Units outside the caller's subtree answer 404, exactly as unknown ones do.
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import AwareDatetime
+
+from sansan.access import Principal
+from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.problems import Problem, etag
+from sansan.api.schemas import EventPublic, UnitState
+from sansan.domain import (
+    Community,
+    CreationCampaign,
+    Member,
+    PartyOrganization,
+    SupervisionItem,
+    errors,
+)
+from sansan.domain.base import SansanAggregate
+
+RESOURCES: dict[str, type[SansanAggregate]] = {
+    "communities": Community,
+    "organizations": PartyOrganization,
+    "members": Member,
+    "campaigns": CreationCampaign,
+    "supervision-items": SupervisionItem,
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "content": {"application/problem+json": {}}}
+}
+
+UnitId = Annotated[UUID, Path(description="单位编号 / the unit's id")]
+Version = Annotated[int | None, Query(ge=1, description="该版本时的状态 / state at this version")]
+AsOf = Annotated[
+    AwareDatetime | None,
+    Query(description="截至该记录时间的状态(ISO 8601,带时区)/ state as recorded at this moment"),
+]
+
+
+def unit_state(aggregate: SansanAggregate) -> UnitState:
+    return UnitState(
+        id=aggregate.id,
+        kind=type(aggregate).__name__,
+        version=aggregate.version,
+        created_at=aggregate.created_on,
+        modified_at=aggregate.modified_on,
+        state={k: v for k, v in vars(aggregate).items() if not k.startswith("_")},
+    )
+
+
+def visible(aggregate: SansanAggregate, principal: Principal, services: Services) -> None:
+    if not services.access.covers(principal, aggregate):
+        kind = type(aggregate)
+        raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=aggregate.id)
+
+
+def _read_endpoints(
+    kind: type[SansanAggregate],
+) -> tuple[Callable[..., UnitState], Callable[..., list[EventPublic]]]:
+    def read_personal_data(
+        aggregate: SansanAggregate, principal: Principal, services: Services, purpose: str
+    ) -> None:
+        if isinstance(aggregate, Member):
+            services.access.record_personal_data_read(principal, aggregate, purpose)
+
+    def get_state(
+        id: UnitId, principal: CurrentPrincipal, services: ServicesDep, response: Response,
+        version: Version = None, as_of: AsOf = None,
+    ) -> UnitState:  # fmt: skip
+        current = services.app.get(id, kind)
+        visible(current, principal, services)
+        shown = current
+        if version is not None or as_of is not None:
+            shown = services.app.state_at(id, version=version, as_of=as_of, kind=kind)
+        read_personal_data(current, principal, services, "state")
+        response.headers["ETag"] = etag(shown.version)
+        return unit_state(shown)
+
+    def get_history(
+        id: UnitId, principal: CurrentPrincipal, services: ServicesDep
+    ) -> list[EventPublic]:
+        current = services.app.get(id, kind)
+        visible(current, principal, services)
+        read_personal_data(current, principal, services, "history")
+        return [EventPublic.of(e) for e in services.app.history(id)]
+
+    return get_state, get_history
+
+
+def units_router() -> APIRouter:
+    router = APIRouter()
+    for resource, kind in RESOURCES.items():
+        get_state, get_history = _read_endpoints(kind)
+        router.add_api_route(
+            f"/{resource}/{{id}}", get_state, methods=["GET"], response_model=UnitState,
+            summary=f"{kind.LABEL_ZH}的当前或历史状态 / a {kind.__name__}, now or in the past",
+            operation_id=f"get{kind.__name__}", tags=[resource], responses=NOT_FOUND,
+        )  # fmt: skip
+        router.add_api_route(
+            f"/{resource}/{{id}}/history", get_history, methods=["GET"],
+            response_model=list[EventPublic],
+            summary=f"{kind.LABEL_ZH}的全部变更记录 / every event of a {kind.__name__}",
+            operation_id=f"get{kind.__name__}History", tags=[resource], responses=NOT_FOUND,
+        )  # fmt: skip
+    return router
