@@ -14,6 +14,7 @@ from sansan.application import SansanApplication
 from sansan.domain import (
     AccessToken,
     Community,
+    CreationCampaign,
     Member,
     NotFoundError,
     PartyOrganization,
@@ -86,8 +87,14 @@ class AccessService:
         return Principal(found.id, Role(found.role), found.scope_org_id, found.label)
 
     def covers(self, principal: Principal, aggregate: SansanAggregate) -> bool:
-        """True when the unit lies inside the principal's subtree."""
-        return principal.scope_org_id is None or principal.scope_org_id in self.chain(aggregate)
+        """True when the unit lies inside the principal's subtree.
+
+        A campaign belongs to the whole county: every unit works to it, so every
+        principal may read it (changing it is the county's role alone).
+        """
+        if principal.scope_org_id is None or isinstance(aggregate, CreationCampaign):
+            return True
+        return principal.scope_org_id in self.chain(aggregate)
 
     def chain(self, aggregate: SansanAggregate) -> set[UUID]:
         """The unit itself and every organization above it."""

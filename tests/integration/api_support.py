@@ -1,0 +1,45 @@
+"""Helpers for driving the HTTP API in tests: clients per role, and the tour as requests."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from sansan.api.command_routes import COMMAND_ROUTES, CommandRoute
+from sansan.commands import Command
+from sansan.commands import examples as t
+
+ROUTE_OF: dict[type[Command], CommandRoute] = {r.command: r for r in COMMAND_ROUTES}
+ROLES = ("county", "street", "community", "auditor", "client")
+
+
+@dataclass
+class Request:
+    path: str
+    body: dict[str, Any]
+
+
+def as_request(command: Command) -> Request:
+    route = ROUTE_OF[type(command)]
+    target = command.target_id()
+    path = "/api/v1" + route.path.replace("{id}", str(target))
+    exclude = {command.target} if command.target else set()
+    return Request(path, command.model_dump(mode="json", exclude=exclude, exclude_none=True))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def post(client: TestClient, token: str, command: Command, **headers: str) -> Any:
+    request = as_request(command)
+    return client.post(request.path, json=request.body, headers=bearer(token) | headers)
+
+
+SCOPES = {
+    "county": None,
+    "street": t.STREET,
+    "community": t.GB,
+    "auditor": None,
+    "client": t.GB,
+}

@@ -1,0 +1,302 @@
+"""The HTTP API on both stores, through the test client."""
+
+import json
+import threading
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sansan.access import AccessService
+from sansan.api.app import create_app
+from sansan.application import SansanApplication
+from sansan.commands import examples as t
+from sansan.commands import member as mc
+from sansan.commands import organization as oc
+from tests.integration.api_support import ROLES, SCOPES, as_request, bearer, post
+from tests.support import TODAY
+
+
+@pytest.fixture
+def client(app: SansanApplication) -> TestClient:
+    return TestClient(create_app(application=app), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def tokens(app: SansanApplication) -> dict[str, str]:
+    """One token per role; the tour's street and general branch are the scoped roles' subtrees."""
+    access = AccessService(app)
+    county, _ = access.issue_token(role="county", scope_org_id=None, label="县", actor="test")
+    result = {"county": county}
+    for command in t.tour()[:5]:  # the organizations the scoped tokens hang on
+        app.execute(command, actor="test")
+    for role in ROLES[1:]:
+        result[role], _ = access.issue_token(
+            role=role, scope_org_id=SCOPES[role], label=role, actor="test"
+        )
+    return result
+
+
+@pytest.fixture
+def toured(client: TestClient, tokens: dict[str, str]) -> list[Any]:
+    """The rest of the tour, recorded over HTTP by the county."""
+    return [post(client, tokens["county"], command) for command in t.tour()[5:]]
+
+
+def is_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["message_zh"]
+    assert body["message_en"]
+    if code:
+        assert body["code"] == code
+    return body
+
+
+def position(app: SansanApplication) -> int:
+    return app.recorder.max_notification_id() or 0
+
+
+def test_every_command_is_recorded_over_http_with_version_position_and_event(
+    app: SansanApplication, toured: list[Any]
+) -> None:
+    for response, command in zip(toured, t.tour()[5:], strict=True):
+        assert response.status_code in (200, 201), (type(command).__name__, response.text)
+        body = response.json()
+        assert body["events"]
+        assert body["events"][0]["actor"] == "county:县"
+        assert response.headers["ETag"] == f'"{body["version"]}"'
+    assert toured[-1].json()["position"] == position(app)
+    created = next(r for r in toured if r.status_code == 201)
+    assert created.headers["Location"].endswith(created.json()["aggregate_id"])
+
+
+def test_reads_give_state_version_etag_and_past_states(
+    client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    auth = bearer(tokens["county"])
+    now = client.get(f"/api/v1/communities/{t.COMMUNITY}", headers=auth)
+    assert now.status_code == 200
+    state = now.json()
+    assert now.headers["ETag"] == f'"{state["version"]}"'
+    assert state["state"]["office_area_m2"] == 85
+    assert state["state"]["funding_by_year"] == {"2026": "10000.00"}
+    first = client.get(f"/api/v1/communities/{t.COMMUNITY}?version=1", headers=auth).json()
+    assert (first["version"], first["state"]["office_area_m2"]) == (1, None)
+    history = client.get(f"/api/v1/communities/{t.COMMUNITY}/history", headers=auth).json()
+    assert [e["version"] for e in history] == list(range(1, state["version"] + 1))
+    upgrade = next(e for e in history if e["type"] == "FacilityUpgraded")
+    as_of = client.get(
+        f"/api/v1/communities/{t.COMMUNITY}", params={"as_of": upgrade["recorded_at"]}, headers=auth
+    ).json()
+    assert as_of["version"] == upgrade["version"]
+    naive = client.get(f"/api/v1/communities/{t.COMMUNITY}?as_of=2026-05-01T00:00:00", headers=auth)
+    is_problem(naive, 422, "invalid_request")
+
+
+def test_bad_fields_are_named_one_by_one_in_both_languages_and_record_nothing(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    before = position(app)
+    response = client.post(
+        f"/api/v1/members/{t.DUAL}/trainings",
+        json={"occurred_on": "2026-02-30", "days": "many", "method": "podcast", "extra": 1},
+        headers=bearer(tokens["county"]),
+    )
+    body = is_problem(response, 422, "invalid_request")
+    fields = {e["field"]: e for e in body["errors"]}
+    assert set(fields) == {"occurred_on", "days", "method", "topic", "extra"}
+    assert fields["topic"]["message_zh"] == "缺少必填字段"
+    assert fields["method"]["message_zh"] == "取值不在允许范围内"
+    assert position(app) == before
+
+
+def test_a_broken_rule_returns_its_stable_code_and_records_nothing(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    before = position(app)
+    too_long = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=31, method="video", topic="t"
+    )
+    body = is_problem(post(client, tokens["county"], too_long), 422, "training_days_out_of_range")
+    assert "培训天数" in body["message_zh"]
+    future = too_long.model_copy(update={"days": 1, "occurred_on": TODAY + timedelta(days=1)})
+    is_problem(post(client, tokens["county"], future), 422, "occurred_in_future")
+    gone = mc.RecordTraining(
+        member_id=t.MEMBER, occurred_on=TODAY, days=1, method="video", topic="t"
+    )
+    is_problem(post(client, tokens["county"], gone), 422, "member_transferred_out")
+    assert position(app) == before
+
+
+def test_unknown_units_malformed_json_and_huge_bodies_are_refused_cleanly(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    auth = bearer(tokens["county"])
+    before = position(app)
+    is_problem(client.get(f"/api/v1/members/{uuid4()}", headers=auth), 404, "unit_not_found")
+    is_problem(client.get(f"/api/v1/members/{t.COMMUNITY}", headers=auth), 404, "unit_not_found")
+    is_problem(client.get("/api/v1/members/not-a-uuid", headers=auth), 422)
+    unknown = mc.RecordTraining(
+        member_id=uuid4(), occurred_on=TODAY, days=1, method="video", topic="t"
+    )
+    is_problem(post(client, tokens["county"], unknown), 404, "unit_not_found")
+    garbled = client.post(
+        f"/api/v1/members/{t.DUAL}/trainings",
+        content=b'{"days": 2,',
+        headers=auth | {"Content-Type": "application/json"},
+    )
+    assert is_problem(garbled, 422)["errors"][0]["type"] == "json_invalid"
+    huge = json.dumps({"occurred_on": "2026-05-01", "topic": "x" * (1024 * 1024)})
+    is_problem(
+        client.post(f"/api/v1/members/{t.DUAL}/trainings", content=huge, headers=auth),
+        413,
+        "body_too_large",
+    )
+    is_problem(client.get("/api/v1/nothing-here", headers=auth), 404)
+    assert position(app) == before
+
+
+def test_missing_bad_and_revoked_tokens_get_401(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str]
+) -> None:
+    path = f"/api/v1/communities/{t.COMMUNITY}"
+    is_problem(client.get(path), 401, "unauthenticated")
+    is_problem(client.get(path, headers=bearer("ssn_forged")), 401, "unauthenticated")
+    is_problem(client.get(path, headers={"Authorization": "Basic abc"}), 401)
+    access = AccessService(app)
+    token, token_id = access.issue_token(
+        role="auditor", scope_org_id=None, label="临时", actor="test"
+    )
+    assert client.get(path, headers=bearer(token)).status_code == 200
+    access.revoke_token(token_id, reason="离职", actor="test")
+    assert is_problem(client.get(path, headers=bearer(token)), 401)["code"] == "unauthenticated"
+
+
+def test_the_actor_comes_from_the_token_never_from_the_body(
+    client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    request = as_request(
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t")
+    )
+    forged = client.post(
+        request.path, json=request.body | {"actor": "county:boss"}, headers=bearer(tokens["client"])
+    )
+    assert is_problem(forged, 422)["errors"][0]["field"] == "actor"
+    honest = client.post(request.path, json=request.body, headers=bearer(tokens["client"]))
+    assert honest.json()["events"][0]["actor"] == "client:client"
+
+
+def test_if_match_guards_against_lost_updates(
+    client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    auth = bearer(tokens["county"])
+    current = client.get(f"/api/v1/members/{t.DUAL}", headers=auth).headers["ETag"]
+    command = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t"
+    )
+    assert post(client, tokens["county"], command, **{"If-Match": current}).status_code == 200
+    stale = is_problem(
+        post(client, tokens["county"], command, **{"If-Match": current}), 412, "version_mismatch"
+    )
+    assert stale["current_version"] == int(current.strip('"')) + 1
+    is_problem(
+        post(client, tokens["county"], command, **{"If-Match": "yesterday"}),
+        400,
+        "invalid_if_match",
+    )
+
+
+def test_a_retry_with_the_same_idempotency_key_records_nothing_new(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    command = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t"
+    )
+    key = {"Idempotency-Key": "retry-1"}
+    first = post(client, tokens["county"], command, **key)
+    after_first = position(app)
+    again = post(client, tokens["county"], command, **key)
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert position(app) == after_first
+    other_body = post(client, tokens["county"], command.model_copy(update={"days": 2}), **key)
+    is_problem(other_body, 422, "idempotency_key_reused")
+    other_principal = post(client, tokens["street"], command, **key)
+    assert other_principal.json()["version"] == first.json()["version"] + 1
+    creation = oc.EstablishPartyOrganization(
+        occurred_on=TODAY, name="第二小区党支部", level="neighborhood_branch", parent_id=t.GB
+    )
+    made = [
+        post(client, tokens["community"], creation, **{"Idempotency-Key": "new-branch"})
+        for _ in range(3)
+    ]
+    assert {r.json()["aggregate_id"] for r in made} == {made[0].json()["aggregate_id"]}
+    assert [r.status_code for r in made] == [201, 201, 201]
+
+
+def test_concurrent_writers_get_success_or_409_and_no_update_is_lost(
+    app: SansanApplication, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    api = create_app(application=app)
+    statuses: list[int] = []
+    command = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video", topic="t"
+    )
+    before = app.get(t.DUAL).training_days_by_year.get("2026", 0)
+    start = threading.Barrier(8)
+
+    def write() -> None:
+        with TestClient(api, raise_server_exceptions=False) as own:
+            start.wait()
+            for _ in range(4):
+                statuses.append(post(own, tokens["county"], command).status_code)
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert set(statuses) <= {200, 409}
+    assert len(statuses) == 32
+    accepted = statuses.count(200)
+    assert app.get(t.DUAL).training_days_by_year["2026"] == before + 0.5 * accepted
+
+
+def test_reading_a_member_is_itself_recorded(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    before = position(app)
+    client.get(f"/api/v1/members/{t.DUAL}", headers=bearer(tokens["street"]))
+    client.get(f"/api/v1/members/{t.DUAL}/history", headers=bearer(tokens["auditor"]))
+    client.get(
+        f"/api/v1/communities/{t.COMMUNITY}", headers=bearer(tokens["street"])
+    )  # not personal
+    reads = [
+        n
+        for n in app.recorder.select_notifications(before + 1, 100)
+        if "PersonalDataRead" in n.topic
+    ]
+    assert len(reads) == 2
+    logged = [app.mapper.to_domain_event(n) for n in reads]
+    assert [(e.actor, e.member_id, e.purpose) for e in logged] == [  # type: ignore[attr-defined]
+        ("street:street", t.DUAL, "state"),
+        ("auditor:auditor", t.DUAL, "history"),
+    ]
+
+
+def test_health_readiness_and_openapi(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    spec = client.get("/openapi.json").json()
+    training = spec["paths"]["/api/v1/members/{id}/trainings"]["post"]
+    body_ref = training["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[
+        -1
+    ]
+    assert spec["components"]["schemas"][body_ref]["examples"][0]["method"] == "lecture"
+    assert "422" in training["responses"]
+    assert client.get("/docs").status_code == 200
