@@ -300,3 +300,16 @@ def test_health_readiness_and_openapi(client: TestClient) -> None:
     assert spec["components"]["schemas"][body_ref]["examples"][0]["method"] == "lecture"
     assert "422" in training["responses"]
     assert client.get("/docs").status_code == 200
+
+
+def test_readiness_reports_an_unreachable_store_as_a_503_problem(app: SansanApplication) -> None:
+    class Unreachable:
+        def max_notification_id(self) -> int:
+            raise ConnectionError("connection refused")
+
+    api = create_app(application=app)
+    api.state.services.app = type("Down", (), {"recorder": Unreachable()})()
+    response = TestClient(api).get("/readyz")
+    body = is_problem(response, 503, "store_unavailable")
+    assert "connection refused" in body["detail"]
+    assert response.headers["Retry-After"] == "5"

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sansan import __version__
@@ -11,7 +11,8 @@ from sansan.access import AccessService
 from sansan.api.commands_router import commands_router
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
 from sansan.api.limits import BodySizeLimit
-from sansan.api.problems import install_problem_handlers
+from sansan.api.openapi import install_openapi
+from sansan.api.problems import install_problem_handlers, problem
 from sansan.api.units_router import units_router
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_application
@@ -63,21 +64,27 @@ def create_app(
         }
 
     api.include_router(v1)
+    install_openapi(api)
 
     @api.get("/healthz", tags=["operations"], summary="进程存活 / the process is up")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @api.get("/readyz", tags=["operations"], summary="存储可用 / the store answers")
-    def readyz(services: ServicesDep) -> JSONResponse:
+    @api.get(
+        "/readyz",
+        tags=["operations"],
+        summary="存储可用 / the store answers",
+        responses={503: {"description": "存储不可用 / the store does not answer"}},
+    )
+    def readyz(request: Request, services: ServicesDep) -> JSONResponse:
         try:
             position = services.app.recorder.max_notification_id() or 0
         except Exception as exc:  # any failure to reach the store means not ready
-            return JSONResponse(
-                {"status": "unavailable", "reasons": [f"event store: {type(exc).__name__}: {exc}"]},
-                status_code=503,
+            reason = f"event store: {type(exc).__name__}: {exc}"
+            return problem(
+                request, 503, "store_unavailable", f"事件存储不可用:{reason}", reason,
                 headers={"Retry-After": "5"},
-            )
+            )  # fmt: skip
         return JSONResponse({"status": "ready", "log_position": position})
 
     return api
