@@ -117,11 +117,16 @@ class AccessService:
             org_id = self.app.get(org_id, PartyOrganization).parent_id
         return found
 
-    def record_personal_data_read(self, principal: Principal, member: Member, purpose: str) -> None:
+    def record_personal_data_read(
+        self, principal: Principal, member_ids: list[UUID], community_ids: set[UUID], purpose: str
+    ) -> None:
+        """Who read which members' personal data, and why; recorded before the data is sent."""
+        if not member_ids:
+            return
         access = PersonalDataAccess.read(
             self._prov(principal.actor),
-            member_id=member.id,
-            community_id=member.community_id,
+            member_ids=member_ids,
+            community_id=next(iter(community_ids)) if len(community_ids) == 1 else None,
             purpose=purpose,
         )
         self.app.save(access)

@@ -1,13 +1,13 @@
 """The eventsourcing Application: runs commands, and reads history and past states."""
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Recording
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
@@ -100,6 +100,15 @@ class SansanApplication(Application):
     def __init__(self, env: dict[str, str], clock: Clock) -> None:
         super().__init__(env)
         self.clock = clock
+        # Called with the write's last log position after every save (wakes projections).
+        self.on_saved: list[Callable[[int], None]] = []
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            for listener in self.on_saved:
+                listener(recordings[-1].notification.id)
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

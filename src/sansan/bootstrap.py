@@ -1,8 +1,15 @@
 """The one place that assembles the object graph from settings."""
 
+from dataclasses import dataclass
+
+from sansan.access import AccessService
 from sansan.application import SansanApplication
 from sansan.clock import Clock, SystemClock
 from sansan.persistence import library_env, migration_lock
+from sansan.projections.queries import ReadModels
+from sansan.projections.runner import ProjectionRunner
+from sansan.projections.store import ReadStore, open_read_store
+from sansan.projections.tables import create_tables
 from sansan.settings import Settings
 
 
@@ -17,7 +24,45 @@ def build_application(
         return SansanApplication(library_env(settings, create_tables=True), clock)
 
 
+def build_read_store(settings: Settings) -> ReadStore:
+    store = open_read_store(settings)
+    if settings.auto_migrate:
+        with migration_lock(settings):
+            create_tables(store)
+    return store
+
+
 def migrate(settings: Settings | None = None) -> None:
     """Create whatever tables are missing, then let go (the explicit ``sansan migrate``)."""
     settings = (settings or Settings()).model_copy(update={"auto_migrate": True})
     build_application(settings).close()
+    build_read_store(settings).close()
+
+
+@dataclass
+class Services:
+    """Everything a request or a background worker needs, built once per process."""
+
+    settings: Settings
+    app: SansanApplication
+    access: AccessService
+    store: ReadStore
+    read_models: ReadModels
+    projections: ProjectionRunner
+
+    def close(self) -> None:
+        self.projections.stop()
+        self.store.close()
+        self.app.close()
+
+
+def build_services(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    application: SansanApplication | None = None,
+) -> Services:
+    settings = settings or Settings()
+    app = application or build_application(settings, clock)
+    store = build_read_store(settings)
+    runner = ProjectionRunner(app, store, listen=settings)
+    return Services(settings, app, AccessService(app), store, ReadModels(store), runner)

@@ -93,7 +93,12 @@ def library_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
             raise DatabaseUrlError(f"SQLite URL needs a file path: {url!r}")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            # Writers queue on one file; give a burst time to drain before answering 503.
+            "SQLITE_LOCK_TIMEOUT": "15",
+        }
     else:
         raise DatabaseUrlError(
             f"SANSAN_DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}"

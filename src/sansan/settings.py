@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     postgres_lock_timeout_s: int = Field(5, ge=1, le=300)
     postgres_pool_size: int = Field(5, ge=1, le=100)
     postgres_max_overflow: int = Field(10, ge=0, le=100)
+    run_projections: bool = Field(
+        True, description="Run the projection runner inside the API process (off for --api-only)."
+    )
     aggregate_cache_size: int = Field(
         10_000, ge=0, description="Aggregates kept in memory; 0 turns the cache off."
     )

@@ -22,7 +22,11 @@ def free_port() -> int:
 def api_process(database_url: str, port: int | None = None) -> Iterator[str]:
     """Start ``uvicorn sansan.api.app:create_app`` on loopback; yield its base URL."""
     port = port or free_port()
-    env = {**os.environ, "SANSAN_DATABASE_URL": database_url, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {
+        **os.environ,
+        "SANSAN_DATABASE_URL": database_url,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "sansan.api.app:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
@@ -43,7 +47,9 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+            raise RuntimeError(
+                f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
+            )
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return

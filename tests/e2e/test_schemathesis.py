@@ -34,12 +34,13 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def county_token_and_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
     db: Path = tmp_path_factory.mktemp("schemathesis") / "sansan.db"
-    app = build_application(Settings(database_url=f"sqlite:///{db}"))
+    settings = Settings(database_url=f"sqlite:///{db}")
+    app = build_application(settings)
     load_demo(app)
     token, _ = AccessService(app).issue_token(
         role="county", scope_org_id=None, label="fuzz", actor="test"
     )
-    yield token, create_app(application=app)
+    yield token, create_app(settings, application=app)
     app.close()
 
 

@@ -25,7 +25,9 @@ def county_token(fresh_postgres_schema: str) -> str:
     try:
         for command in t.tour():
             app.execute(command, actor="setup")
-        token, _ = AccessService(app).issue_token(role="county", scope_org_id=None, label="县", actor="t")
+        token, _ = AccessService(app).issue_token(
+            role="county", scope_org_id=None, label="县", actor="t"
+        )
         return token
     finally:
         app.close()
@@ -38,11 +40,15 @@ def two_servers(fresh_postgres_schema: str, county_token: str) -> Iterator[tuple
 
 
 def training(days: float = 0.5) -> Any:
-    return as_request(mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=days, method="video", topic="t"))
+    return as_request(
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=days, method="video", topic="t")
+    )
 
 
 def trainings_recorded(base: str, token: str) -> int:
-    history = httpx.get(f"{base}/api/v1/members/{t.DUAL}/history", headers=bearer(token), timeout=30).json()
+    history = httpx.get(
+        f"{base}/api/v1/members/{t.DUAL}/history", headers=bearer(token), timeout=30
+    ).json()
     return sum(1 for e in history if e["type"] == "TrainingCompleted")
 
 
@@ -73,11 +79,15 @@ def test_the_same_key_sent_to_both_processes_at_once_records_once(
         """A client that retries until it gets an answer other than 409, as clients should."""
         headers = bearer(county_token) | {"Idempotency-Key": key}
         while True:
-            response = httpx.post(base + request.path, json=request.body, headers=headers, timeout=60)
+            response = httpx.post(
+                base + request.path, json=request.body, headers=headers, timeout=60
+            )
             if response.status_code != 409:  # lost a race with another key on the same member
                 return response
 
-    responses = in_parallel([lambda base=base, key=key: send(base, key) for key in keys for base in (a, b, a, b)])
+    responses = in_parallel(
+        [lambda base=base, key=key: send(base, key) for key in keys for base in (a, b, a, b)]
+    )
     by_key: dict[str, list[Any]] = {}
     for (key, _), response in zip([(k, s) for k in keys for s in range(4)], responses, strict=True):
         by_key.setdefault(key, []).append(response)
@@ -103,8 +113,14 @@ def test_sixteen_writers_across_two_processes_get_200_or_409_and_lose_nothing(
         with httpx.Client(base_url=base, headers=bearer(county_token), timeout=60) as client:
             return [client.post(request.path, json=request.body).status_code for _ in range(5)]
 
-    outcomes = [s for statuses in in_parallel([lambda n=n: writer((a, b)[n % 2]) for n in range(16)]) for s in statuses]
+    outcomes = [
+        s
+        for statuses in in_parallel([lambda n=n: writer((a, b)[n % 2]) for n in range(16)])
+        for s in statuses
+    ]
     assert set(outcomes) <= {200, 409}
     assert trainings_recorded(b, county_token) - before == outcomes.count(200)
-    state = httpx.get(f"{a}/api/v1/members/{t.DUAL}", headers=bearer(county_token), timeout=30).json()
+    state = httpx.get(
+        f"{a}/api/v1/members/{t.DUAL}", headers=bearer(county_token), timeout=30
+    ).json()
     assert state["state"]["training_days_by_year"]["2026"] == 0.5 * outcomes.count(200)

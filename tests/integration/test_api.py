@@ -15,13 +15,14 @@ from sansan.application import SansanApplication
 from sansan.commands import examples as t
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
+from sansan.settings import Settings
 from tests.integration.api_support import ROLES, SCOPES, as_request, bearer, post
 from tests.support import TODAY
 
 
 @pytest.fixture
-def client(app: SansanApplication) -> TestClient:
-    return TestClient(create_app(application=app), raise_server_exceptions=False)
+def client(app: SansanApplication, settings: Settings) -> TestClient:
+    return TestClient(create_app(settings, application=app), raise_server_exceptions=False)
 
 
 @pytest.fixture
@@ -239,9 +240,9 @@ def test_a_retry_with_the_same_idempotency_key_records_nothing_new(
 
 
 def test_concurrent_writers_get_success_or_409_and_no_update_is_lost(
-    app: SansanApplication, tokens: dict[str, str], toured: list[Any]
+    app: SansanApplication, settings: Settings, tokens: dict[str, str], toured: list[Any]
 ) -> None:
-    api = create_app(application=app)
+    api = create_app(settings, application=app)
     statuses: list[int] = []
     command = mc.RecordTraining(
         member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video", topic="t"
@@ -250,10 +251,10 @@ def test_concurrent_writers_get_success_or_409_and_no_update_is_lost(
     start = threading.Barrier(8)
 
     def write() -> None:
-        with TestClient(api, raise_server_exceptions=False) as own:
-            start.wait()
-            for _ in range(4):
-                statuses.append(post(own, tokens["county"], command).status_code)
+        own = TestClient(api, raise_server_exceptions=False)
+        start.wait()
+        for _ in range(4):
+            statuses.append(post(own, tokens["county"], command).status_code)
 
     threads = [threading.Thread(target=write) for _ in range(8)]
     for thread in threads:
@@ -282,9 +283,9 @@ def test_reading_a_member_is_itself_recorded(
     ]
     assert len(reads) == 2
     logged = [app.mapper.to_domain_event(n) for n in reads]
-    assert [(e.actor, e.member_id, e.purpose) for e in logged] == [  # type: ignore[attr-defined]
-        ("street:street", t.DUAL, "state"),
-        ("auditor:auditor", t.DUAL, "history"),
+    assert [(e.actor, e.member_ids, e.purpose) for e in logged] == [  # type: ignore[attr-defined]
+        ("street:street", [t.DUAL], "state"),
+        ("auditor:auditor", [t.DUAL], "history"),
     ]
 
 
@@ -302,12 +303,14 @@ def test_health_readiness_and_openapi(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
-def test_readiness_reports_an_unreachable_store_as_a_503_problem(app: SansanApplication) -> None:
+def test_readiness_reports_an_unreachable_store_as_a_503_problem(
+    app: SansanApplication, settings: Settings
+) -> None:
     class Unreachable:
         def max_notification_id(self) -> int:
             raise ConnectionError("connection refused")
 
-    api = create_app(application=app)
+    api = create_app(settings, application=app)
     api.state.services.app = type("Down", (), {"recorder": Unreachable()})()
     response = TestClient(api).get("/readyz")
     body = is_problem(response, 503, "store_unavailable")

@@ -18,6 +18,7 @@ from sansan.commands import community as co
 from sansan.commands import examples as t
 from sansan.commands import organization as oc
 from sansan.commands.examples import example_of
+from sansan.settings import Settings
 from tests.integration.api_support import ROLES, SCOPES, bearer, post
 
 #                                             county street community auditor client
@@ -92,7 +93,7 @@ READS = {
 
 
 @pytest.fixture
-def world(app: SansanApplication) -> tuple[TestClient, dict[str, str]]:
+def world(app: SansanApplication, settings: Settings) -> tuple[TestClient, dict[str, str]]:
     for command in t.tour():
         app.execute(command, actor="test")
     access = AccessService(app)
@@ -100,7 +101,7 @@ def world(app: SansanApplication) -> tuple[TestClient, dict[str, str]]:
         role: access.issue_token(role=role, scope_org_id=SCOPES[role], label=role, actor="test")[0]
         for role in ROLES
     }
-    return TestClient(create_app(application=app), raise_server_exceptions=False), tokens
+    return TestClient(create_app(settings, application=app), raise_server_exceptions=False), tokens
 
 
 def test_the_matrix_covers_every_command_route() -> None:

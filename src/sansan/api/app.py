@@ -7,15 +7,15 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sansan import __version__
-from sansan.access import AccessService
 from sansan.api.commands_router import commands_router
-from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.limits import BodySizeLimit
+from sansan.api.lists_router import lists_router
 from sansan.api.openapi import install_openapi
 from sansan.api.problems import install_problem_handlers, problem
 from sansan.api.units_router import units_router
 from sansan.application import SansanApplication
-from sansan.bootstrap import build_application
+from sansan.bootstrap import build_services
 from sansan.clock import Clock
 from sansan.settings import Settings
 
@@ -30,14 +30,19 @@ def create_app(
     clock: Clock | None = None,
     application: SansanApplication | None = None,
 ) -> FastAPI:
-    app_ = application or build_application(settings, clock)
-    services = Services(app=app_, access=AccessService(app_))
+    """The app; pass ``application`` to share one already built (its owner closes it)."""
+    settings = settings or Settings()
+    services = build_services(settings, clock, application)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.run_projections:
+            services.projections.start()
         yield
+        services.projections.stop()
+        services.store.close()
         if application is None:
-            app_.close()
+            services.app.close()
 
     api = FastAPI(
         title="sansan 三三创建工程管理服务",
@@ -51,6 +56,7 @@ def create_app(
 
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(commands_router())
+    v1.include_router(lists_router())  # before units: /organizations/tree is not an {id}
     v1.include_router(units_router())
 
     @v1.get("/me", tags=["auth"], summary="当前令牌的身份与范围 / who the token is")

@@ -1,20 +1,13 @@
 """FastAPI dependencies as Annotated aliases: the services and the calling principal."""
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sansan.access import AccessService, Principal
+from sansan.access import Principal
 from sansan.api.problems import ApiError
-from sansan.application import SansanApplication
-
-
-@dataclass
-class Services:
-    app: SansanApplication
-    access: AccessService
+from sansan.bootstrap import Services
 
 
 def get_services(request: Request) -> Services:

@@ -1,8 +1,13 @@
 """RFC 9457 problem details for every error, in Chinese and English, field by field."""
 
+import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import psycopg_pool
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,6 +19,19 @@ from sansan.commands import VersionMismatch
 from sansan.domain import DomainError, NotFoundError
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+# Failures of the store itself (down, locked, pool exhausted, read-only): the request did
+# not happen and may be retried. Programming errors stay 500.
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    persistence.ConnectionPoolClosedError,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+    psycopg.errors.ReadOnlySqlTransaction,
+    psycopg_pool.PoolTimeout,
+)
 
 
 class FieldProblem(BaseModel):
@@ -189,8 +207,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             str(exc.detail), headers=getattr(exc, "headers", None),
         )  # fmt: skip
 
+    for transient in STORE_UNAVAILABLE:
+
+        @app.exception_handler(transient)
+        async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+            log.warning("store unavailable on %s: %s", request.url.path, exc)
+            return problem(
+                request, 503, "store_unavailable",
+                "数据库暂时不可用,本次未记录任何内容,请稍后重试",
+                "the store is unavailable right now; nothing was recorded, retry shortly",
+                headers={"Retry-After": "2"},
+            )  # fmt: skip
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s", request.url.path, exc_info=exc)
         return problem(
             request, 500, "internal_error", "服务器内部错误,未记录任何内容",
             "internal error; nothing was recorded",

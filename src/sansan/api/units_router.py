@@ -68,7 +68,9 @@ def _read_endpoints(
         aggregate: SansanAggregate, principal: Principal, services: Services, purpose: str
     ) -> None:
         if isinstance(aggregate, Member):
-            services.access.record_personal_data_read(principal, aggregate, purpose)
+            services.access.record_personal_data_read(
+                principal, [aggregate.id], {aggregate.community_id}, purpose
+            )
 
     def get_state(
         id: UnitId, principal: CurrentPrincipal, services: ServicesDep, response: Response,

@@ -79,13 +79,13 @@ P = "sansan:PersonalDataAccess"
 
 
 class PersonalDataAccess(SansanAggregate):
-    """One read of a member's personal data; its actor is the reader."""
+    """One read of members' personal data (one member or a listed page); the actor is the reader."""
 
     TOPIC = P
     LABEL_ZH = "个人信息查阅记录"
 
     if TYPE_CHECKING:  # state set by the events' apply()
-        member_id: UUID
+        member_ids: list[UUID]
         purpose: str
 
     class Event(SansanAggregate.Event):
@@ -93,24 +93,24 @@ class PersonalDataAccess(SansanAggregate):
 
     class PersonalDataRead(Event, Aggregate.Created):
         TOPIC = f"{P}.PersonalDataRead"
-        member_id: UUID
+        member_ids: list[UUID]
         community_id: UUID | None
         purpose: str
 
         def apply(self, a: Any) -> None:
             begin_state(a, self)
-            a.member_id, a.purpose = self.member_id, self.purpose
+            a.member_ids, a.purpose = list(self.member_ids), self.purpose
 
     Created = PersonalDataRead
 
     @classmethod
     def read(
-        cls, prov: Provenance, *, member_id: UUID, community_id: UUID | None, purpose: str
+        cls, prov: Provenance, *, member_ids: list[UUID], community_id: UUID | None, purpose: str
     ) -> "PersonalDataAccess":
         return cls._begin(
             cls.PersonalDataRead,
             prov,
-            member_id=member_id,
+            member_ids=list(member_ids),
             community_id=community_id,
             purpose=purpose,
         )

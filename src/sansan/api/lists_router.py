@@ -1,0 +1,192 @@
+"""Lists over the read models: communities, members, the organization tree, the audit log.
+
+A read may pass ``after=<position>`` (the position a write returned) to wait, briefly,
+until the read models include that write; past the wait it gets 503 and Retry-After.
+"""
+
+from datetime import UTC, date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from sansan.access import Principal
+from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.problems import ApiError, Problem
+from sansan.domain.vocabulary import MemberCategory, ModelType, Role
+from sansan.projections.queries import MAX_LIMIT, BadCursor, Page
+
+READ_YOUR_WRITES_WAIT_S = 2.0
+
+Cursor = Annotated[str | None, Query(max_length=500, description="上一页返回的 next_cursor")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+After = Annotated[
+    int | None,
+    Query(ge=0, description="等待读模型包含该日志位置 / wait until this position is visible"),
+]
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (400, 403, 503)}
+
+
+class PagePublic(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None = Field(description="下一页游标;为空表示没有更多 / null when no more")
+
+
+class AuditFilters(BaseModel):
+    """Filters of the audit log; both time axes, either bound optional."""
+
+    model_config = {"extra": "forbid"}
+
+    aggregate_id: UUID | None = None
+    aggregate_type: str | None = Field(None, max_length=60, examples=["Member"])
+    event_type: str | None = Field(None, max_length=60, examples=["TrainingCompleted"])
+    actor: str | None = Field(None, max_length=200)
+    community_id: UUID | None = None
+    street_id: UUID | None = None
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    recorded_from: AwareDatetime | None = None
+    recorded_to: AwareDatetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        values = self.model_dump()
+        for bound in ("recorded_from", "recorded_to"):  # stored as UTC ISO text
+            if values[bound] is not None:
+                values[bound] = values[bound].astimezone(UTC)
+        return values
+
+
+class OrgNode(BaseModel):
+    id: UUID
+    name: str
+    level: str
+    community_id: UUID | None
+    version: int
+    children: list["OrgNode"] = Field(default_factory=list)
+
+
+def caught_up(services: ServicesDep, after: After = None) -> None:
+    if after is None:
+        return
+    if after > (services.app.recorder.max_notification_id() or 0):
+        raise ApiError(
+            400, "position_unknown", f"日志中还没有位置 {after}",
+            f"the log has no position {after}; pass a position a write returned",
+        )  # fmt: skip
+    if not services.projections.wait_for(after, READ_YOUR_WRITES_WAIT_S):
+        raise ApiError(
+            503, "read_model_behind", "读模型尚未更新到该位置,请稍后重试",
+            f"the read models have not reached position {after} yet; retry shortly",
+            headers={"Retry-After": "1"},
+        )  # fmt: skip
+
+
+CaughtUp = Annotated[None, Depends(caught_up)]
+
+
+def _page(call: Any) -> PagePublic:
+    try:
+        page: Page = call()
+    except BadCursor:
+        raise ApiError(400, "bad_cursor", "分页游标无效", "the cursor is not valid") from None
+    return PagePublic(items=page.items, next_cursor=page.next_cursor)
+
+
+def county_wide(principal: Principal) -> None:
+    if principal.scope_org_id is not None or principal.role not in (Role.COUNTY, Role.AUDITOR):
+        raise ApiError(
+            403, "audit_not_allowed", "只有县委组织部和审计纪检可以查阅审计日志",
+            "only county supervisors and auditors read the audit log",
+        )  # fmt: skip
+
+
+def lists_router() -> APIRouter:
+    router = APIRouter(responses=ERRORS)
+
+    @router.get("/communities", tags=["communities"], summary="社区列表 / communities")
+    def list_communities(
+        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        street_id: UUID | None = None, model_type: ModelType | None = None,
+        cursor: Cursor = None, limit: Limit = 50,
+    ) -> PagePublic:  # fmt: skip
+        return _page(lambda: services.read_models.communities(
+            scope=principal.scope_org_id, street_id=street_id,
+            model_type=model_type.value if model_type else None, cursor=cursor, limit=limit,
+        ))  # fmt: skip
+
+    @router.get(
+        "/members", tags=["members"], summary="党员列表(查阅会被记录)/ members (reads are logged)"
+    )
+    def list_members(
+        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        organization_id: UUID | None = None, community_id: UUID | None = None,
+        category: MemberCategory | None = None, cursor: Cursor = None, limit: Limit = 50,
+    ) -> PagePublic:  # fmt: skip
+        page = _page(
+            lambda: services.read_models.members(
+                scope=principal.scope_org_id,
+                organization_id=organization_id,
+                community_id=community_id,
+                category=category.value if category else None,
+                cursor=cursor,
+                limit=limit,
+            )
+        )
+        _log_member_list(services, principal, page)
+        return page
+
+    @router.get(
+        "/organizations/tree", tags=["organizations"], summary="组织树 / the organization tree"
+    )
+    def organization_tree(
+        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp
+    ) -> list[OrgNode]:
+        return build_tree(services.read_models.organizations(scope=principal.scope_org_id))
+
+    @router.get("/audit", tags=["audit"], summary="审计日志 / the audit log of every change")
+    def audit_log(
+        principal: CurrentPrincipal,
+        services: ServicesDep,
+        _: CaughtUp,
+        filters: Annotated[AuditFilters, Query()],
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> PagePublic:
+        county_wide(principal)
+        return _page(lambda: services.read_models.audit(filters.as_dict(), cursor, limit))
+
+    @router.get(
+        "/audit/personal-data-reads", tags=["audit"],
+        summary="个人信息查阅记录 / who read which member's personal data, and when",
+    )  # fmt: skip
+    def personal_data_reads(
+        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        member_id: UUID | None = None, actor: str | None = Query(None, max_length=200),
+        cursor: Cursor = None, limit: Limit = 100,
+    ) -> PagePublic:  # fmt: skip
+        county_wide(principal)
+        filters = {"event_type": "PersonalDataRead", "actor": actor, "data_contains": member_id}
+        return _page(lambda: services.read_models.audit(filters, cursor, limit))
+
+    return router
+
+
+def _log_member_list(services: Services, principal: Principal, page: PagePublic) -> None:
+    ids = [UUID(str(item["id"])) for item in page.items]
+    communities = {UUID(str(item["community_id"])) for item in page.items}
+    services.access.record_personal_data_read(principal, ids, communities, "list")
+
+
+def build_tree(rows: list[dict[str, Any]]) -> list[OrgNode]:
+    nodes = {
+        row["id"]: OrgNode(
+            **{k: row[k] for k in ("id", "name", "level", "community_id", "version")}
+        )
+        for row in rows
+    }
+    roots: list[OrgNode] = []
+    for row in rows:  # rows come in path order, so parents precede children
+        parent = nodes.get(row["parent_id"]) if row["parent_id"] else None
+        (parent.children if parent else roots).append(nodes[row["id"]])
+    return roots

@@ -1,0 +1,202 @@
+"""Applies one event to the read-model tables. Every statement is an upsert or keyed update,
+so applying an event is idempotent; the runner still applies each exactly once."""
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sansan.domain import (
+    Community,
+    CreationCampaign,
+    Member,
+    PartyOrganization,
+    PersonalDataAccess,
+    SupervisionItem,
+)
+from sansan.domain.base import SansanAggregate
+from sansan.projections.store import Cursor
+
+Handler = Callable[[Cursor, Any], None]
+_BASE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+_PROVENANCE = {"actor", "occurred_on", "note", "evidence_ref"}
+
+TABLE_OF: dict[type[SansanAggregate], str] = {
+    Community: "rm_communities",
+    PartyOrganization: "rm_organizations",
+    Member: "rm_members",
+    CreationCampaign: "rm_campaigns",
+    SupervisionItem: "rm_supervision_items",
+}
+
+
+def _s(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def organization_established(c: Cursor, e: PartyOrganization.OrganizationEstablished) -> None:
+    parent_path = "/"
+    if e.parent_id is not None:
+        row = c.execute(
+            "SELECT path FROM rm_organizations WHERE id = ?", (str(e.parent_id),)
+        ).fetchone()
+        parent_path = row[0] if row else f"/{e.parent_id}/"
+    c.execute(
+        "INSERT INTO rm_organizations (id, name, level, parent_id, community_id, path, version)"
+        " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
+        (str(e.originator_id), e.name, e.level, _s(e.parent_id), _s(e.community_id),
+         f"{parent_path}{e.originator_id}/"),
+    )  # fmt: skip
+
+
+def community_registered(c: Cursor, e: Community.CommunityRegistered) -> None:
+    street = c.execute(
+        "SELECT name FROM rm_organizations WHERE id = ?", (str(e.street_committee_id),)
+    ).fetchone()
+    c.execute(
+        "INSERT INTO rm_communities (id, name, street_committee_id, street_name, origin, began_on,"
+        " version) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
+        (str(e.originator_id), e.name, str(e.street_committee_id), street[0] if street else None,
+         e.origin, e.occurred_on.isoformat()),
+    )  # fmt: skip
+
+
+def _set(table: str, **columns: Callable[[Any], Any]) -> Handler:
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+
+    def handler(c: Cursor, e: Any) -> None:
+        values = [get(e) for get in columns.values()]
+        c.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*values, str(e.originator_id)))
+
+    return handler
+
+
+def member_registered(c: Cursor, e: Member.MemberRegistered) -> None:
+    c.execute(
+        "INSERT INTO rm_members (id, name, category, organization_id, community_id, version)"
+        " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
+        (str(e.originator_id), e.name, e.category, str(e.organization_id), str(e.community_id)),
+    )
+
+
+def campaign_launched(c: Cursor, e: CreationCampaign.CampaignLaunched) -> None:
+    c.execute(
+        "INSERT INTO rm_campaigns (id, name, plan_id, county, launch_date, version)"
+        " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
+        (str(e.originator_id), e.name, e.plan_id, e.county, e.launch_date.isoformat()),
+    )
+
+
+def item_assigned(c: Cursor, e: SupervisionItem.SupervisionItemAssigned) -> None:
+    c.execute(
+        "INSERT INTO rm_supervision_items (id, title, campaign_id, assignee_org_id, community_id,"
+        " due_on, status, urge_count, version) VALUES (?, ?, ?, ?, ?, ?, 'assigned', 0, 1)"
+        " ON CONFLICT (id) DO NOTHING",
+        (str(e.originator_id), e.title, _s(e.campaign_id), str(e.assignee_org_id),
+         _s(e.community_id), e.due_on.isoformat()),
+    )  # fmt: skip
+
+
+def item_urged(c: Cursor, e: Any) -> None:
+    c.execute(
+        "UPDATE rm_supervision_items SET urge_count = urge_count + 1 WHERE id = ?",
+        (str(e.originator_id),),
+    )
+
+
+HANDLERS: dict[type, Handler] = {
+    PartyOrganization.OrganizationEstablished: organization_established,
+    Community.CommunityRegistered: community_registered,
+    Community.ModelTypeDesignated: _set("rm_communities", model_type=lambda e: e.model_type),
+    Community.GeneralBranchAttached: _set(
+        "rm_communities", general_branch_id=lambda e: str(e.organization_id)
+    ),
+    Community.FacilityUpgraded: _set(
+        "rm_communities",
+        office_area_m2=lambda e: e.office_area_m2,
+        venue_area_m2=lambda e: e.venue_area_m2,
+    ),
+    Member.MemberRegistered: member_registered,
+    Member.MemberCategoryChanged: _set("rm_members", category=lambda e: e.category),
+    Member.MemberTransferredOut: _set(
+        "rm_members", transferred_out_on=lambda e: e.occurred_on.isoformat()
+    ),
+    CreationCampaign.CampaignLaunched: campaign_launched,
+    SupervisionItem.SupervisionItemAssigned: item_assigned,
+    SupervisionItem.StatusChanged: _set("rm_supervision_items", status=lambda e: e.status),
+    SupervisionItem.ExtensionApproved: _set(
+        "rm_supervision_items", due_on=lambda e: e.new_due_on.isoformat()
+    ),
+    SupervisionItem.SupervisionItemUrged: item_urged,
+}
+
+
+def _handler_for(event: Any) -> Handler | None:
+    for cls in type(event).__mro__:
+        if cls in HANDLERS:
+            return HANDLERS[cls]
+    return None
+
+
+def apply_event(
+    c: Cursor, event: Any, position: int, aggregate_type: type[SansanAggregate]
+) -> None:
+    handler = _handler_for(event)
+    if handler is not None:
+        handler(c, event)
+    table = TABLE_OF.get(aggregate_type)
+    if table is not None:
+        c.execute(
+            f"UPDATE {table} SET version = ? WHERE id = ?",
+            (event.originator_version, str(event.originator_id)),
+        )
+    _audit(c, event, position, aggregate_type)
+
+
+def _audit(c: Cursor, event: Any, position: int, aggregate_type: type[SansanAggregate]) -> None:
+    community_id, street_id = _placement(c, event, aggregate_type)
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    data = {k: v for k, v in fields.items() if k not in _BASE | _PROVENANCE}
+    c.execute(
+        "INSERT INTO rm_audit (position, aggregate_id, aggregate_type, event_type, version, actor,"
+        " occurred_on, recorded_at, community_id, street_id, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
+        (position, str(event.originator_id), aggregate_type.__name__, type(event).__name__,
+         event.originator_version, event.actor, event.occurred_on.isoformat(),
+         event.timestamp.isoformat(), community_id, street_id,
+         json.dumps(data, default=str, ensure_ascii=False, sort_keys=True)),
+    )  # fmt: skip
+
+
+def _placement(c: Cursor, event: Any, kind: type[SansanAggregate]) -> tuple[str | None, str | None]:
+    """The community and street an event belongs to, for filtering the audit log."""
+    aggregate_id = str(event.originator_id)
+    if kind is Community:
+        community_id: str | None = aggregate_id
+    elif kind is PartyOrganization:
+        row = c.execute(
+            "SELECT community_id, path FROM rm_organizations WHERE id = ?", (aggregate_id,)
+        ).fetchone()
+        if row and row[0] is None:  # a street committee or a street-level organization
+            return None, row[1].strip("/").split("/")[0]
+        community_id = row[0] if row else None
+    elif kind is Member:
+        row = c.execute(
+            "SELECT community_id FROM rm_members WHERE id = ?", (aggregate_id,)
+        ).fetchone()
+        community_id = row[0] if row else None
+    elif kind is SupervisionItem:
+        row = c.execute(
+            "SELECT community_id FROM rm_supervision_items WHERE id = ?", (aggregate_id,)
+        ).fetchone()
+        community_id = row[0] if row else None
+    elif kind is PersonalDataAccess:
+        community_id = _s(event.community_id)
+    else:
+        return None, None
+    if community_id is None:
+        return None, None
+    street = c.execute(
+        "SELECT street_committee_id FROM rm_communities WHERE id = ?", (community_id,)
+    ).fetchone()
+    return community_id, street[0] if street else None

@@ -1,0 +1,154 @@
+"""Reads over the read-model tables: filters, the caller's subtree, keyset pagination."""
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sansan.projections.store import ReadStore
+
+MAX_LIMIT = 200
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        raise BadCursor(cursor) from None
+    if not isinstance(key, list) or len(key) != size:
+        raise BadCursor(cursor)
+    return key
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class Where:
+    """Collects WHERE clauses and their parameters."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def equal(self, column: str, value: Any) -> None:
+        if value is not None:
+            self.add(f"{column} = ?", str(value))
+
+    def sql(self) -> str:
+        return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+
+
+class ReadModels:
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+
+    def _page(
+        self, select: str, where: Where, order: list[str], cursor: str | None, limit: int
+    ) -> Page:
+        key = decode_cursor(cursor, len(order))
+        if key is not None:  # keyset: rows strictly after the cursor in the sort order
+            columns, marks = ", ".join(order), ", ".join("?" * len(order))
+            where.add(f"({columns}) > ({marks})", *key)
+        statement = f"{select}{where.sql()} ORDER BY {', '.join(order)} LIMIT ?"
+        with self.store.transaction() as c:
+            rows = c.execute(statement, (*where.params, limit + 1)).fetchall()
+            names = [d[0] for d in c.description]
+        items = [dict(zip(names, row, strict=True)) for row in rows[:limit]]
+        more = len(rows) > limit
+        last = items[-1] if items else {}
+        return Page(
+            items, encode_cursor([last[col.split(".")[-1]] for col in order]) if more else None
+        )
+
+    def communities(
+        self, *, scope: UUID | None, street_id: UUID | None, model_type: str | None,
+        cursor: str | None, limit: int,
+    ) -> Page:  # fmt: skip
+        where = Where()
+        if scope is not None:
+            where.add("(street_committee_id = ? OR general_branch_id = ?)", str(scope), str(scope))
+        where.equal("street_committee_id", street_id)
+        where.equal("model_type", model_type)
+        select = (
+            "SELECT id, name, street_committee_id, street_name, origin, model_type,"
+            " general_branch_id, office_area_m2, venue_area_m2, began_on, version"
+            " FROM rm_communities"
+        )
+        return self._page(select, where, ["name", "id"], cursor, limit)
+
+    def members(
+        self, *, scope: UUID | None, organization_id: UUID | None, community_id: UUID | None,
+        category: str | None, cursor: str | None, limit: int,
+    ) -> Page:  # fmt: skip
+        where = Where()
+        if scope is not None:
+            where.add("o.path LIKE ?", f"%/{scope}/%")
+        where.equal("m.organization_id", organization_id)
+        where.equal("m.community_id", community_id)
+        where.equal("m.category", category)
+        select = (
+            "SELECT m.id AS id, m.name AS name, m.category AS category,"
+            " m.organization_id AS organization_id, o.name AS organization_name,"
+            " m.community_id AS community_id, m.transferred_out_on AS transferred_out_on,"
+            " m.version AS version"
+            " FROM rm_members m JOIN rm_organizations o ON o.id = m.organization_id"
+        )
+        return self._page(select, where, ["m.name", "m.id"], cursor, limit)
+
+    def organizations(self, *, scope: UUID | None) -> list[dict[str, Any]]:
+        where = Where()
+        if scope is not None:
+            where.add("path LIKE ?", f"%/{scope}/%")
+        statement = (
+            "SELECT id, name, level, parent_id, community_id, path, version FROM rm_organizations"
+            f"{where.sql()} ORDER BY path"
+        )
+        with self.store.transaction() as c:
+            rows = c.execute(statement, where.params).fetchall()
+            names = [d[0] for d in c.description]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def audit(self, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:
+        where = Where()
+        for column in (
+            "aggregate_id",
+            "event_type",
+            "actor",
+            "community_id",
+            "street_id",
+            "aggregate_type",
+        ):
+            where.equal(column, filters.get(column))
+        for column, bound in (("occurred_on", "occurred"), ("recorded_at", "recorded")):
+            if filters.get(f"{bound}_from") is not None:
+                where.add(f"{column} >= ?", filters[f"{bound}_from"].isoformat())
+            if filters.get(f"{bound}_to") is not None:
+                where.add(f"{column} <= ?", filters[f"{bound}_to"].isoformat())
+        if filters.get("data_contains"):
+            where.add("data LIKE ?", f"%{filters['data_contains']}%")
+        select = (
+            "SELECT position, aggregate_id, aggregate_type, event_type, version, actor,"
+            " occurred_on, recorded_at, community_id, street_id, data FROM rm_audit"
+        )
+        page = self._page(select, where, ["position"], cursor, limit)
+        for item in page.items:
+            item["data"] = json.loads(item["data"])
+        return page

@@ -1,0 +1,158 @@
+"""Pulls the event log in position order into the read-model tables, exactly once.
+
+Each batch is applied in one read-store transaction that also moves the tracking
+position, so a crash loses nothing and repeats nothing. The runner is woken by
+the application after each save (in-process) and by LISTEN/NOTIFY on PostgreSQL
+(other processes' writes); a slow poll covers anything missed.
+"""
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+
+import psycopg
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
+
+from sansan.application import SansanApplication
+from sansan.domain.base import SansanAggregate
+from sansan.persistence import is_postgres, parse_postgres_url
+from sansan.projections.projector import apply_event
+from sansan.projections.store import ReadStore
+from sansan.projections.tables import PROJECTION_NAME
+from sansan.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        app: SansanApplication,
+        store: ReadStore,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        listen: Settings | None = None,
+    ) -> None:
+        self.app, self.store = app, store
+        self.batch_size, self.poll_interval = batch_size, poll_interval
+        self._listen = listen if listen is not None and is_postgres(listen) else None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._advanced = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        app.on_saved.append(self.wake)
+
+    def position(self) -> int:
+        with self.store.transaction() as cursor:
+            row = cursor.execute(
+                "SELECT position FROM rm_tracking WHERE name = ?", (PROJECTION_NAME,)
+            ).fetchone()
+        return int(row[0])
+
+    def run_once(self) -> int:
+        """Apply the next batch; returns how many events it applied."""
+        with self.store.transaction(lock=True) as cursor:
+            lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
+            row = cursor.execute(
+                f"SELECT position FROM rm_tracking WHERE name = ?{lock}", (PROJECTION_NAME,)
+            ).fetchone()
+            start = int(row[0])
+            notifications = self.app.recorder.select_notifications(
+                start, self.batch_size, inclusive_of_start=False
+            )
+            for notification in notifications:
+                self._apply(cursor, notification)
+            if notifications:
+                cursor.execute(
+                    "UPDATE rm_tracking SET position = ?, updated_at = ? WHERE name = ?",
+                    (notifications[-1].id, datetime.now(UTC).isoformat(), PROJECTION_NAME),
+                )
+        if notifications:
+            with self._advanced:
+                self._advanced.notify_all()
+        return len(notifications)
+
+    def _apply(self, cursor: object, notification: Notification) -> None:
+        event = self.app.mapper.to_domain_event(notification)
+        kind = getattr(event, "originator_topic", None)
+        aggregate_type = (
+            resolve_topic(notification.topic.rsplit(".", 1)[0])
+            if kind is None
+            else resolve_topic(kind)
+        )
+        if isinstance(aggregate_type, type) and issubclass(aggregate_type, SansanAggregate):
+            apply_event(cursor, event, notification.id, aggregate_type)  # type: ignore[arg-type]
+
+    def catch_up(self) -> int:
+        applied = 0
+        while (batch := self.run_once()) > 0:
+            applied += batch
+        return applied
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Block until the read models include ``position``; False if the time runs out.
+
+        The waiting thread applies pending batches itself rather than only waiting for
+        the background runner: batches are locked and transactional, so whoever gets
+        there first applies them, exactly once.
+        """
+        deadline = time.monotonic() + timeout
+        while self.position() < position:
+            if self.run_once() == 0:
+                if time.monotonic() >= deadline:
+                    return False
+                with self._advanced:
+                    self._advanced.wait(0.02)
+        return True
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    # -- running in the background ---------------------------------------------------------
+
+    def start(self) -> None:
+        if any(thread.is_alive() for thread in self._threads):
+            return  # one runner per process is enough
+        self._stop.clear()
+        self._threads = [threading.Thread(target=self._loop, name="projections", daemon=True)]
+        if self._listen is not None:
+            self._threads.append(
+                threading.Thread(target=self._listen_loop, name="projections-listen", daemon=True)
+            )
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:  # keep projecting after a transient store failure
+                log.exception("projection batch failed; retrying")
+                self._stop.wait(self.poll_interval)
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+
+    def _listen_loop(self) -> None:
+        assert self._listen is not None
+        target = parse_postgres_url(self._listen.database_url)
+        channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+                    conn.execute(f'LISTEN "{channel}"')
+                    for _ in conn.notifies(timeout=self.poll_interval, stop_after=None):
+                        self._wake.set()
+                        if self._stop.is_set():
+                            return
+                    # notifies() returns after the timeout with nothing; loop to check _stop
+            except psycopg.Error:
+                self._stop.wait(self.poll_interval)

@@ -1,0 +1,95 @@
+"""The read-model tables, plain SQL that both SQLite and PostgreSQL accept."""
+
+from sansan.projections.store import ReadStore
+
+PROJECTION_NAME = "read_models"
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS rm_tracking (
+        name TEXT PRIMARY KEY,
+        position BIGINT NOT NULL,
+        updated_at TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS rm_organizations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        level TEXT NOT NULL,
+        parent_id TEXT,
+        community_id TEXT,
+        path TEXT NOT NULL,
+        version BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_organizations_parent ON rm_organizations (parent_id)",
+    "CREATE INDEX IF NOT EXISTS rm_organizations_path ON rm_organizations (path)",
+    """CREATE TABLE IF NOT EXISTS rm_communities (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        street_committee_id TEXT NOT NULL,
+        street_name TEXT,
+        origin TEXT NOT NULL,
+        model_type TEXT,
+        general_branch_id TEXT,
+        office_area_m2 DOUBLE PRECISION,
+        venue_area_m2 DOUBLE PRECISION,
+        began_on TEXT NOT NULL,
+        version BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_communities_street ON rm_communities (street_committee_id)",
+    """CREATE TABLE IF NOT EXISTS rm_members (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        category TEXT NOT NULL,
+        organization_id TEXT NOT NULL,
+        community_id TEXT NOT NULL,
+        transferred_out_on TEXT,
+        version BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_members_org ON rm_members (organization_id)",
+    "CREATE INDEX IF NOT EXISTS rm_members_community ON rm_members (community_id, category)",
+    """CREATE TABLE IF NOT EXISTS rm_campaigns (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
+        county TEXT NOT NULL,
+        launch_date TEXT NOT NULL,
+        version BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS rm_supervision_items (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        campaign_id TEXT,
+        assignee_org_id TEXT NOT NULL,
+        community_id TEXT,
+        due_on TEXT NOT NULL,
+        status TEXT NOT NULL,
+        urge_count BIGINT NOT NULL,
+        version BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS rm_audit (
+        position BIGINT PRIMARY KEY,
+        aggregate_id TEXT NOT NULL,
+        aggregate_type TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        occurred_on TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        community_id TEXT,
+        street_id TEXT,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_audit_aggregate ON rm_audit (aggregate_id, position)",
+    "CREATE INDEX IF NOT EXISTS rm_audit_actor ON rm_audit (actor, position)",
+    "CREATE INDEX IF NOT EXISTS rm_audit_type ON rm_audit (event_type, position)",
+    "CREATE INDEX IF NOT EXISTS rm_audit_community ON rm_audit (community_id, position)",
+]
+
+
+def create_tables(store: ReadStore) -> None:
+    with store.transaction(lock=True) as cursor:
+        for statement in DDL:
+            cursor.execute(statement)
+        cursor.execute(
+            "INSERT INTO rm_tracking (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
+            (PROJECTION_NAME,),
+        )
