@@ -36,7 +36,7 @@ class PagePublic(BaseModel):
 class AuditFilters(BaseModel):
     """Filters of the audit log; both time axes, either bound optional."""
 
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "ignore"}  # the query also carries cursor, limit and after
 
     aggregate_id: UUID | None = None
     aggregate_type: str | None = Field(None, max_length=60, examples=["Member"])
