@@ -6,4 +6,5 @@ RUN pip install --no-cache-dir .
 RUN useradd --create-home sansan
 USER sansan
 ENV SANSAN_DATABASE_URL=sqlite:////home/sansan/sansan.db
-CMD ["sansan", "demo"]
+EXPOSE 8000
+CMD ["sansan", "serve", "--host", "0.0.0.0", "--demo"]

@@ -1,5 +1,7 @@
 """The ``sansan`` command line: the only entry point besides the HTTP app."""
 
+import os
+import threading
 from uuid import UUID
 
 import click
@@ -7,7 +9,7 @@ import uvicorn
 
 from sansan.access import AccessService
 from sansan.application import SansanApplication
-from sansan.bootstrap import build_application, migrate
+from sansan.bootstrap import build_application, build_services, migrate
 from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, load_demo
 from sansan.domain import DomainError
 from sansan.domain.vocabulary import Role
@@ -60,8 +62,11 @@ def _load_demo(app: SansanApplication) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--demo", is_flag=True, help="空库时先载入演示数据,并为每个角色签发令牌")
-def serve_command(host: str, port: int, workers: int, demo: bool) -> None:
+@click.option("--api-only", is_flag=True, help="不在本进程运行投影(由 sansan project 单独运行)")
+def serve_command(host: str, port: int, workers: int, demo: bool, api_only: bool) -> None:
     """启动 HTTP 服务 / Start the HTTP API with uvicorn."""
+    if api_only:
+        os.environ["SANSAN_RUN_PROJECTIONS"] = "false"  # read by each worker's Settings()
     if demo:
         app = build_application(Settings())
         try:
@@ -81,6 +86,26 @@ def _print_demo_tokens(access: AccessService) -> None:
     for label, (role, scope) in demo_token_scopes().items():
         token, _ = access.issue_token(role=role, scope_org_id=scope, label=label, actor=CLI_ACTOR)
         click.echo(f"  {role:<10} {label:<16} {token}")
+
+
+@main.command("project")
+def project_command() -> None:
+    """单独运行投影(读模型)/ Run the projection runner alone, until interrupted."""
+    services = build_services(Settings())
+    stderr = click.get_text_stream("stderr")
+    try:
+        head = services.app.recorder.max_notification_id() or 0
+        behind = max(head - services.projections.position(), 0)
+        with click.progressbar(length=behind, label="追赶事件日志", file=stderr) as bar:
+            while (applied := services.projections.run_once()) > 0:
+                bar.update(applied)
+        click.echo(f"读模型已到位置 {services.projections.position()},继续跟随 / following the log")
+        services.projections.start()
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
 
 
 @main.group("token")
