@@ -7,13 +7,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sansan import __version__
-from sansan.api.commands_router import commands_router
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.limits import BodySizeLimit
-from sansan.api.lists_router import lists_router
 from sansan.api.openapi import install_openapi
 from sansan.api.problems import install_problem_handlers, problem
-from sansan.api.units_router import units_router
+from sansan.api.routers import resource_routers
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_services
 from sansan.clock import Clock
@@ -55,9 +53,8 @@ def create_app(
     api.add_middleware(BodySizeLimit)
 
     v1 = APIRouter(prefix="/api/v1")
-    v1.include_router(commands_router())
-    v1.include_router(lists_router())  # before units: /organizations/tree is not an {id}
-    v1.include_router(units_router())
+    for router in resource_routers():
+        v1.include_router(router)
 
     @v1.get("/me", tags=["auth"], summary="当前令牌的身份与范围 / who the token is")
     def me(principal: CurrentPrincipal) -> dict[str, object]:

@@ -96,19 +96,19 @@ def _read_endpoints(
     return get_state, get_history
 
 
-def units_router() -> APIRouter:
-    router = APIRouter()
+def add_unit_routes(routers: dict[str, APIRouter]) -> None:
+    """Each resource's state and history routes, on its own router."""
     for resource, kind in RESOURCES.items():
         get_state, get_history = _read_endpoints(kind)
+        router = routers[resource]
         router.add_api_route(
             f"/{resource}/{{id}}", get_state, methods=["GET"], response_model=UnitState,
             summary=f"{kind.LABEL_ZH}的当前或历史状态 / a {kind.__name__}, now or in the past",
-            operation_id=f"get{kind.__name__}", tags=[resource], responses=NOT_FOUND,
+            operation_id=f"get{kind.__name__}", responses=NOT_FOUND,
         )  # fmt: skip
         router.add_api_route(
             f"/{resource}/{{id}}/history", get_history, methods=["GET"],
             response_model=list[EventPublic],
             summary=f"{kind.LABEL_ZH}的全部变更记录 / every event of a {kind.__name__}",
-            operation_id=f"get{kind.__name__}History", tags=[resource], responses=NOT_FOUND,
+            operation_id=f"get{kind.__name__}History", responses=NOT_FOUND,
         )  # fmt: skip
-    return router

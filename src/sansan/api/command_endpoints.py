@@ -141,11 +141,11 @@ def make_endpoint(route: CommandRoute) -> Callable[..., CommandResponse]:
     return change
 
 
-def commands_router() -> APIRouter:
-    router = APIRouter()
+def add_command_routes(routers: dict[str, APIRouter]) -> None:
+    """One POST route per command, on its resource's router."""
     for route in COMMAND_ROUTES:
         summary, _, description = (route.command.__doc__ or "").partition("\n")
-        router.add_api_route(
+        routers[route.tag].add_api_route(
             route.path,
             make_endpoint(route),
             methods=["POST"],
@@ -154,7 +154,5 @@ def commands_router() -> APIRouter:
             summary=summary.strip(),
             description=description.strip() + f"\n\n角色 / roles: {', '.join(sorted(route.roles))}",
             operation_id=route.operation_id(),
-            tags=[route.tag],
             responses=ERRORS,
         )
-    return router

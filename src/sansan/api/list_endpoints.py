@@ -101,10 +101,10 @@ def county_wide(principal: Principal) -> None:
         )  # fmt: skip
 
 
-def lists_router() -> APIRouter:
-    router = APIRouter(responses=ERRORS)
+def add_list_routes(routers: dict[str, APIRouter]) -> None:
+    """Lists over the read models, each on its resource's router."""
 
-    @router.get("/communities", tags=["communities"], summary="社区列表 / communities")
+    @routers["communities"].get("/communities", responses=ERRORS, summary="社区列表 / communities")
     def list_communities(
         principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
         street_id: UUID | None = None, model_type: ModelType | None = None,
@@ -115,8 +115,8 @@ def lists_router() -> APIRouter:
             model_type=model_type.value if model_type else None, cursor=cursor, limit=limit,
         ))  # fmt: skip
 
-    @router.get(
-        "/members", tags=["members"], summary="党员列表(查阅会被记录)/ members (reads are logged)"
+    @routers["members"].get(
+        "/members", responses=ERRORS, summary="党员列表(查阅会被记录)/ members (reads are logged)"
     )
     def list_members(
         principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
@@ -136,15 +136,17 @@ def lists_router() -> APIRouter:
         _log_member_list(services, principal, page)
         return page
 
-    @router.get(
-        "/organizations/tree", tags=["organizations"], summary="组织树 / the organization tree"
+    @routers["organizations"].get(
+        "/organizations/tree", responses=ERRORS, summary="组织树 / the organization tree"
     )
     def organization_tree(
         principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp
     ) -> list[OrgNode]:
         return build_tree(services.read_models.organizations(scope=principal.scope_org_id))
 
-    @router.get("/audit", tags=["audit"], summary="审计日志 / the audit log of every change")
+    @routers["audit"].get(
+        "/audit", responses=ERRORS, summary="审计日志 / the audit log of every change"
+    )
     def audit_log(
         principal: CurrentPrincipal,
         services: ServicesDep,
@@ -156,8 +158,8 @@ def lists_router() -> APIRouter:
         county_wide(principal)
         return _page(lambda: services.read_models.audit(filters.as_dict(), cursor, limit))
 
-    @router.get(
-        "/audit/personal-data-reads", tags=["audit"],
+    @routers["audit"].get(
+        "/audit/personal-data-reads", responses=ERRORS,
         summary="个人信息查阅记录 / who read which member's personal data, and when",
     )  # fmt: skip
     def personal_data_reads(
@@ -168,8 +170,6 @@ def lists_router() -> APIRouter:
         county_wide(principal)
         filters = {"event_type": "PersonalDataRead", "actor": actor, "data_contains": member_id}
         return _page(lambda: services.read_models.audit(filters, cursor, limit))
-
-    return router
 
 
 def _log_member_list(services: Services, principal: Principal, page: PagePublic) -> None:
