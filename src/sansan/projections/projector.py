@@ -42,10 +42,10 @@ def organization_established(c: Cursor, e: PartyOrganization.OrganizationEstabli
         ).fetchone()
         parent_path = row[0] if row else f"/{e.parent_id}/"
     c.execute(
-        "INSERT INTO rm_organizations (id, name, level, parent_id, community_id, path, version)"
-        " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO rm_organizations (id, name, level, parent_id, community_id, path,"
+        " established_on, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
         (str(e.originator_id), e.name, e.level, _s(e.parent_id), _s(e.community_id),
-         f"{parent_path}{e.originator_id}/"),
+         f"{parent_path}{e.originator_id}/", e.occurred_on.isoformat()),
     )  # fmt: skip
 
 
@@ -73,9 +73,16 @@ def _set(table: str, **columns: Callable[[Any], Any]) -> Handler:
 
 def member_registered(c: Cursor, e: Member.MemberRegistered) -> None:
     c.execute(
-        "INSERT INTO rm_members (id, name, category, organization_id, community_id, version)"
-        " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
-        (str(e.originator_id), e.name, e.category, str(e.organization_id), str(e.community_id)),
+        "INSERT INTO rm_members (id, name, category, organization_id, community_id,"
+        " registered_on, version) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
+        (
+            str(e.originator_id),
+            e.name,
+            e.category,
+            str(e.organization_id),
+            str(e.community_id),
+            e.occurred_on.isoformat(),
+        ),
     )
 
 
@@ -104,7 +111,30 @@ def item_urged(c: Cursor, e: Any) -> None:
     )
 
 
+def team_member_joined(c: Cursor, e: PartyOrganization.TeamMemberJoined) -> None:
+    org = c.execute(
+        "SELECT community_id FROM rm_organizations WHERE id = ?", (str(e.originator_id),)
+    ).fetchone()
+    c.execute(
+        "INSERT INTO rm_team_members (team_member_id, org_id, community_id, person_name,"
+        " birth_year, education, party_affairs_worker, newly_appointed, joined_on)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_member_id) DO NOTHING",
+        (str(e.team_member_id), str(e.originator_id), org[0] if org else None, e.person_name,
+         e.birth_year, e.education, e.party_affairs_worker, e.newly_appointed,
+         e.occurred_on.isoformat()),
+    )  # fmt: skip
+
+
+def team_member_left(c: Cursor, e: PartyOrganization.TeamMemberLeft) -> None:
+    c.execute(
+        "UPDATE rm_team_members SET left_on = ? WHERE team_member_id = ?",
+        (e.occurred_on.isoformat(), str(e.team_member_id)),
+    )
+
+
 HANDLERS: dict[type, Handler] = {
+    PartyOrganization.TeamMemberJoined: team_member_joined,
+    PartyOrganization.TeamMemberLeft: team_member_left,
     PartyOrganization.OrganizationEstablished: organization_established,
     Community.CommunityRegistered: community_registered,
     Community.ModelTypeDesignated: _set("rm_communities", model_type=lambda e: e.model_type),

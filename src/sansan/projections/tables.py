@@ -17,6 +17,7 @@ DDL = [
         parent_id TEXT,
         community_id TEXT,
         path TEXT NOT NULL,
+        established_on TEXT NOT NULL,
         version BIGINT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS rm_organizations_parent ON rm_organizations (parent_id)",
@@ -41,6 +42,7 @@ DDL = [
         category TEXT NOT NULL,
         organization_id TEXT NOT NULL,
         community_id TEXT NOT NULL,
+        registered_on TEXT NOT NULL,
         transferred_out_on TEXT,
         version BIGINT NOT NULL
     )""",
@@ -64,6 +66,32 @@ DDL = [
         status TEXT NOT NULL,
         urge_count BIGINT NOT NULL,
         version BIGINT NOT NULL
+    )""",
+    # Dated facts the compliance engine counts, so that any past as_of can be evaluated.
+    """CREATE TABLE IF NOT EXISTS rm_facts (
+        position BIGINT NOT NULL,
+        seq INTEGER NOT NULL,
+        subject_id TEXT NOT NULL,
+        community_id TEXT,
+        fact TEXT NOT NULL,
+        item TEXT,
+        num DOUBLE PRECISION,
+        occurred_on TEXT NOT NULL,
+        PRIMARY KEY (position, seq)
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_facts_by_fact ON rm_facts (fact, community_id, occurred_on)",
+    "CREATE INDEX IF NOT EXISTS rm_facts_by_subject ON rm_facts (subject_id, fact, occurred_on)",
+    """CREATE TABLE IF NOT EXISTS rm_team_members (
+        team_member_id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        community_id TEXT,
+        person_name TEXT NOT NULL,
+        birth_year INTEGER NOT NULL,
+        education TEXT NOT NULL,
+        party_affairs_worker BOOLEAN NOT NULL,
+        newly_appointed BOOLEAN NOT NULL,
+        joined_on TEXT NOT NULL,
+        left_on TEXT
     )""",
     """CREATE TABLE IF NOT EXISTS rm_audit (
         position BIGINT PRIMARY KEY,

@@ -1,0 +1,69 @@
+"""Events → dated facts (rm_facts): what the compliance engine counts, as of any day."""
+
+from collections.abc import Callable
+from typing import Any
+
+from sansan.domain import Community, Member, PartyOrganization
+from sansan.projections.store import Cursor
+
+# (fact, item, number) rows an event contributes; the subject is the event's aggregate
+# unless noted, the community is found from it.
+Fact = tuple[str, str | None, float | None]
+
+COMMUNITY_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
+    Community.WorkingSystemAdopted: lambda e: [("working_system", e.kind, None)],
+    Community.CoordinationBodyEstablished: lambda e: [("coordination_body", e.kind, None)],
+    Community.CoordinationMeetingHeld: lambda e: [("coordination_meeting", e.kind, None)],
+    Community.ServiceStationEstablished: lambda e: [("service_station", e.station_name, None)],
+    Community.FeatureBrandRecognized: lambda e: [("brand", e.brand, None)],
+    Community.CultureIdentityItemAdopted: lambda e: [("identity_item", e.item, None)],
+    Community.CultureFacilityOpened: lambda e: [("culture_facility", e.kind, None)],
+    Community.TroupeFormed: lambda e: [("troupe", e.troupe_name, None)],
+    Community.CultureFestivalHeld: lambda e: [("festival", e.title, None)],
+    Community.ModelServiceLaunched: lambda e: [("model_service", e.kind, None)],
+    Community.CivilityRatingHeld: lambda e: [("civility_rating", e.kind, None)],
+    Community.CityModelRecommended: lambda e: [("city_recommended", None, None)],
+    Community.ModelTypeDesignated: lambda e: [("designation", e.model_type, None)],
+    Community.FacilityUpgraded: lambda e: [
+        (fact, None, value)
+        for fact, value in (("office_area", e.office_area_m2), ("venue_area", e.venue_area_m2))
+        if value is not None
+    ],
+    Community.FundingAllocated: lambda e: [("funding", str(e.year), float(e.amount_yuan))],
+    Community.WorkerInsuranceRecorded: lambda e: [
+        ("worker_insurance", e.worker_name, float(len(e.insurances)))
+    ],
+    Community.FiveGoodsAssessed: lambda e: [("five_goods", str(e.year), 1.0 if e.passed else 0.0)],
+}
+MEMBER_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
+    Member.MemberRegistered: lambda e: [("member_category", e.category, None)],
+    Member.MemberCategoryChanged: lambda e: [("member_category", e.category, None)],
+    Member.CardIssued: lambda e: [("card", e.card, None)],
+    Member.TrainingCompleted: lambda e: [("member_training", e.method, e.days)],
+    Member.ServicePostAssigned: lambda e: [("service_post", e.post, None)],
+}
+
+
+def record_facts(c: Cursor, event: Any, position: int) -> None:
+    kind = type(event)
+    subject, community, facts = str(event.originator_id), None, []
+    if kind in COMMUNITY_FACTS:
+        community, facts = subject, COMMUNITY_FACTS[kind](event)
+    elif kind in MEMBER_FACTS:
+        row = c.execute("SELECT community_id FROM rm_members WHERE id = ?", (subject,)).fetchone()
+        community, facts = (row[0] if row else None), MEMBER_FACTS[kind](event)
+    elif kind is PartyOrganization.TeamTrainingCompleted:
+        row = c.execute(
+            "SELECT community_id FROM rm_organizations WHERE id = ?", (subject,)
+        ).fetchone()
+        subject, community = str(event.team_member_id), (row[0] if row else None)
+        school = "party_school" if event.at_county_party_school else "regular"
+        facts = [("team_training", school, event.days)]
+    elif kind is PartyOrganization.StreetServiceCenterEstablished:
+        facts = [("street_service_center", event.center_name, None)]
+    for seq, (fact, item, number) in enumerate(facts):
+        c.execute(
+            "INSERT INTO rm_facts (position, seq, subject_id, community_id, fact, item, num,"
+            " occurred_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position, seq) DO NOTHING",
+            (position, seq, subject, community, fact, item, number, event.occurred_on.isoformat()),
+        )
