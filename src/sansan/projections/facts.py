@@ -22,7 +22,7 @@ COMMUNITY_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
     Community.CultureFestivalHeld: lambda e: [("festival", e.title, None)],
     Community.ModelServiceLaunched: lambda e: [("model_service", e.kind, None)],
     Community.CivilityRatingHeld: lambda e: [("civility_rating", e.kind, None)],
-    Community.CityModelRecommended: lambda e: [("city_recommended", None, None)],
+    Community.CityModelRecommended: lambda e: [("city_recommended", "city", None)],
     Community.ModelTypeDesignated: lambda e: [("designation", e.model_type, None)],
     Community.FacilityUpgraded: lambda e: [
         (fact, None, value)

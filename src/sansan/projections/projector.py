@@ -15,6 +15,7 @@ from sansan.domain import (
     SupervisionItem,
 )
 from sansan.domain.base import SansanAggregate
+from sansan.projections.facts import record_facts
 from sansan.projections.store import Cursor
 
 Handler = Callable[[Cursor, Any], None]
@@ -174,6 +175,7 @@ def apply_event(
     handler = _handler_for(event)
     if handler is not None:
         handler(c, event)
+    record_facts(c, event, position)
     table = TABLE_OF.get(aggregate_type)
     if table is not None:
         c.execute(
