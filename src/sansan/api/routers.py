@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from sansan.api.command_endpoints import add_command_routes
+from sansan.api.compliance_endpoints import add_compliance_routes
 from sansan.api.list_endpoints import add_list_routes
 from sansan.api.unit_endpoints import add_unit_routes
 
@@ -13,5 +14,6 @@ def resource_routers() -> list[APIRouter]:
     routers = {name: APIRouter(tags=[name]) for name in RESOURCES}
     add_list_routes(routers)  # first: /organizations/tree must not be taken for an {id}
     add_command_routes(routers)
+    add_compliance_routes(routers)
     add_unit_routes(routers)
     return list(routers.values())

@@ -66,7 +66,13 @@ class Context:
     cursor: Any
     as_of: date
     launch: date
-    community_id: str | None  # a scorecard looks at one community
+    community_ids: list[str] | None  # a scorecard, or a scoped caller, sees only these
+
+    def only(self, column: str) -> str:
+        if self.community_ids is None:
+            return ""
+        listed = ", ".join(f"'{c}'" for c in self.community_ids) or "NULL"
+        return f" AND {column} IN ({listed})"
 
     @property
     def day(self) -> str:
@@ -77,8 +83,7 @@ class Context:
 
     def communities(self) -> str:
         """SQL for the communities that exist on the day (and the one of a scorecard)."""
-        only = f" AND c.id = '{self.community_id}'" if self.community_id else ""
-        return f"SELECT c.id, c.name, c.street_committee_id FROM rm_communities c WHERE c.began_on <= '{self.day}'{only}"
+        return f"SELECT c.id, c.name, c.street_committee_id FROM rm_communities c WHERE c.began_on <= '{self.day}'{self.only('c.id')}"
 
     def counts(
         self, fact: str, *, year: int | None = None, distinct: bool = True
@@ -126,7 +131,7 @@ def general_branch_exists(ctx: Context, t: Target) -> Measure:
 
 
 def _cadres(ctx: Context) -> str:
-    only = f" AND o.community_id = '{ctx.community_id}'" if ctx.community_id else ""
+    only = ctx.only("o.community_id")
     return (
         "SELECT t.*, o.community_id AS cid FROM rm_team_members t JOIN rm_organizations o"
         f" ON o.id = t.org_id WHERE o.level = 'general_branch' AND t.joined_on <= '{ctx.day}'"
@@ -199,7 +204,7 @@ def working_systems(ctx: Context, t: Target) -> Measure:
 
 
 def _members(ctx: Context) -> str:
-    only = f" AND m.community_id = '{ctx.community_id}'" if ctx.community_id else ""
+    only = ctx.only("m.community_id")
     return (
         "SELECT m.id, m.name, m.community_id FROM rm_members m"
         f" WHERE m.registered_on <= '{ctx.day}'"
@@ -324,7 +329,7 @@ def funding_each(ctx: Context, t: Target) -> Measure:
 
 def worker_insurance(ctx: Context, t: Target) -> Measure:
     need = int(t.params["count"])
-    only = f" AND f.community_id = '{ctx.community_id}'" if ctx.community_id else ""
+    only = ctx.only("f.community_id")
     rows = ctx.rows(
         "SELECT f.community_id, c.name, f.item, f.num FROM rm_facts f JOIN rm_communities c ON c.id = f.community_id"
         f" WHERE f.fact = 'worker_insurance' AND f.occurred_on <= ?{only} AND f.position = ("
@@ -429,16 +434,23 @@ RULES: dict[str, Callable[[Context, Target], Measure]] = {
 
 
 def evaluate(
-    store: ReadStore, plan: Plan, *, launch: date, as_of: date, community_id: str | None = None
+    store: ReadStore,
+    plan: Plan,
+    *,
+    launch: date,
+    as_of: date,
+    communities: list[UUID] | None = None,
+    scorecard: bool = False,
 ) -> list[TargetResult]:
+    """Every target's status on ``as_of``, over all communities or only ``communities``."""
     results = []
     # Values interpolated into the SQL are dates, UUIDs and the plan's own numbers, never
-    # request text; the scorecard's id is re-parsed as a UUID here to keep it that way.
-    community_id = str(UUID(community_id)) if community_id else None
+    # request text: the ids arrive as UUIDs and are written back out from them.
+    ids = None if communities is None else [str(UUID(str(c))) for c in communities]
     with store.transaction() as cursor:
-        ctx = Context(cursor, as_of, launch, community_id)
+        ctx = Context(cursor, as_of, launch, ids)
         for target in plan.targets:
-            if community_id and target.scope == "county":
+            if scorecard and target.scope == "county":
                 continue  # a scorecard shows the targets a community answers for itself
             measure = RULES[target.rule](ctx, target)
             due_on = target.due.due_on(launch, as_of)

@@ -152,3 +152,19 @@ class ReadModels:
         for item in page.items:
             item["data"] = json.loads(item["data"])
         return page
+
+    def community_ids(self, *, scope: UUID | None) -> list[UUID]:
+        """Every community the scope covers (all of them for a county-wide scope)."""
+        where = Where()
+        if scope is not None:
+            where.add("(street_committee_id = ? OR general_branch_id = ?)", str(scope), str(scope))
+        with self.store.transaction() as c:
+            rows = c.execute(f"SELECT id FROM rm_communities{where.sql()}", where.params).fetchall()
+        return [UUID(str(r[0])) for r in rows]
+
+    def latest_campaign(self) -> UUID | None:
+        with self.store.transaction() as c:
+            row = c.execute(
+                "SELECT id FROM rm_campaigns ORDER BY launch_date DESC, id LIMIT 1"
+            ).fetchone()
+        return None if row is None else UUID(str(row[0]))

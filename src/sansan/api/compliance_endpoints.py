@@ -1,0 +1,152 @@
+"""A campaign's progress against its plan, and one community's scorecard; JSON, CSV or XLSX."""
+
+from datetime import date
+from typing import Annotated, Literal
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from sansan.api.deps import CurrentPrincipal, ServicesDep
+from sansan.api.exports import to_csv, to_xlsx
+from sansan.api.problems import ApiError, Problem
+from sansan.api.unit_endpoints import visible
+from sansan.bootstrap import Services
+from sansan.domain import Community, CreationCampaign, errors
+from sansan.plans import Plan, get_plan
+from sansan.projections.compliance import TargetResult, evaluate
+
+Format = Literal["json", "csv", "xlsx"]
+AsOf = Annotated[
+    date | None, Query(description="评估日期(按发生日期),默认今天 / defaults to today")
+]
+FormatQuery = Annotated[Format, Query(description="json、csv 或 xlsx")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/csv": {}, XLSX: {}}},
+    404: {"model": Problem},
+    422: {"model": Problem},
+}
+
+
+class FailingPublic(BaseModel):
+    unit_id: str
+    unit_name: str
+    reason_zh: str
+
+
+class TargetStatus(BaseModel):
+    id: str = Field(examples=["standard-sites-first"])
+    clause: str
+    title_zh: str
+    status: Literal["green", "yellow", "red", "not_due"]
+    status_zh: str
+    measured: float
+    measured_text: str = Field(examples=["2 个标准化社区"])
+    threshold: float
+    due_on: date
+    responsible_role: str
+    failing: list[FailingPublic]
+
+
+class Progress(BaseModel):
+    campaign_id: UUID
+    plan_id: str
+    launch_date: date
+    as_of: date
+    community_id: UUID | None = None
+    summary: dict[str, int] = Field(examples=[{"green": 3, "yellow": 7, "red": 0, "not_due": 8}])
+    targets: list[TargetStatus]
+
+
+def _campaign_and_plan(services: Services, campaign_id: UUID) -> tuple[CreationCampaign, Plan]:
+    campaign = services.app.get(campaign_id, CreationCampaign)
+    plan = get_plan(campaign.plan_id)
+    if plan is None:
+        raise ApiError(
+            422, "plan_unknown", f"未找到计划 {campaign.plan_id}", f"no plan {campaign.plan_id}"
+        )
+    return campaign, plan
+
+
+def _answer(
+    results: list[TargetResult], progress: Progress, fmt: Format, filename: str
+) -> Progress | Response:
+    if fmt == "json":
+        return progress
+    name = quote(filename)
+    if fmt == "csv":
+        body, media = to_csv(results), "text/csv; charset=utf-8"
+        name += ".csv"
+    else:
+        body, media = to_xlsx(results, filename), XLSX
+        name += ".xlsx"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
+def _progress(
+    campaign: CreationCampaign, as_of: date, results: list[TargetResult], community: UUID | None
+) -> Progress:
+    summary = {
+        s: sum(1 for r in results if r.status == s) for s in ("green", "yellow", "red", "not_due")
+    }
+    return Progress(
+        campaign_id=campaign.id, plan_id=campaign.plan_id, launch_date=campaign.launch_date,
+        as_of=as_of, community_id=community, summary=summary,
+        targets=[TargetStatus.model_validate(r, from_attributes=True) for r in results],
+    )  # fmt: skip
+
+
+def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
+    @routers["campaigns"].get(
+        "/campaigns/{id}/progress", response_model=Progress, responses=RESPONSES,
+        summary="创建工程进度:各项目标的红黄绿灯 / progress against every target of the plan",
+    )  # fmt: skip
+    def progress(
+        id: UUID, principal: CurrentPrincipal, services: ServicesDep,
+        as_of: AsOf = None, format: FormatQuery = "json",
+    ) -> Progress | Response:  # fmt: skip
+        campaign, plan = _campaign_and_plan(services, id)
+        day = as_of or services.app.clock.today()
+        scope = (
+            None
+            if principal.scope_org_id is None
+            else services.read_models.community_ids(scope=principal.scope_org_id)
+        )
+        results = evaluate(
+            services.store, plan, launch=campaign.launch_date, as_of=day, communities=scope
+        )
+        return _answer(
+            results, _progress(campaign, day, results, None), format, f"创建工程进度-{day}"
+        )
+
+    @routers["communities"].get(
+        "/communities/{id}/scorecard", response_model=Progress, responses=RESPONSES,
+        summary="社区记分卡 / one community against the targets it answers for",
+    )  # fmt: skip
+    def scorecard(
+        id: UUID, principal: CurrentPrincipal, services: ServicesDep,
+        as_of: AsOf = None, campaign_id: UUID | None = None, format: FormatQuery = "json",
+    ) -> Progress | Response:  # fmt: skip
+        community = services.app.get(id, Community)
+        visible(community, principal, services)
+        chosen = campaign_id or services.read_models.latest_campaign()
+        if chosen is None:
+            raise errors.UNIT_NOT_FOUND(kind="CreationCampaign", kind_zh="创建工程", id="-")
+        campaign, plan = _campaign_and_plan(services, chosen)
+        day = as_of or services.app.clock.today()
+        results = evaluate(
+            services.store, plan, launch=campaign.launch_date, as_of=day,
+            communities=[community.id], scorecard=True,
+        )  # fmt: skip
+        return _answer(
+            results,
+            _progress(campaign, day, results, community.id),
+            format,
+            f"{community.name}记分卡-{day}",
+        )
