@@ -1,5 +1,7 @@
 """The one place that assembles the object graph from settings."""
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from sansan.access import AccessService
@@ -7,10 +9,13 @@ from sansan.application import SansanApplication
 from sansan.clock import Clock, SystemClock
 from sansan.persistence import library_env, migration_lock
 from sansan.projections.queries import ReadModels
+from sansan.projections.rebuild import is_outdated, rebuild
 from sansan.projections.runner import ProjectionRunner
 from sansan.projections.store import ReadStore, open_read_store
 from sansan.projections.tables import create_tables
 from sansan.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def build_application(
@@ -49,6 +54,20 @@ class Services:
     store: ReadStore
     read_models: ReadModels
     projections: ProjectionRunner
+
+    def start_projections(self) -> None:
+        """Follow the log in the background; first rebuild beside the live tables if the
+        projection version changed (the live ones keep answering meanwhile)."""
+        self.projections.start()
+        if is_outdated(self.store):
+            threading.Thread(target=self._rebuild, name="projections-rebuild", daemon=True).start()
+
+    def _rebuild(self) -> None:
+        try:
+            log.warning("projection version changed: rebuilding the read models")
+            rebuild(self.app, self.store)
+        except Exception:  # the live generation keeps serving; the next start tries again
+            log.exception("read-model rebuild failed")
 
     def close(self) -> None:
         self.projections.stop()

@@ -13,6 +13,7 @@ from sansan.bootstrap import build_application, build_services, migrate
 from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, load_demo
 from sansan.domain import DomainError
 from sansan.domain.vocabulary import Role
+from sansan.projections.rebuild import rebuild
 from sansan.settings import Settings
 
 CLI_ACTOR = "cli:admin"
@@ -100,10 +101,29 @@ def project_command() -> None:
             while (applied := services.projections.run_once()) > 0:
                 bar.update(applied)
         click.echo(f"读模型已到位置 {services.projections.position()},继续跟随 / following the log")
-        services.projections.start()
+        services.start_projections()
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
+    finally:
+        services.close()
+
+
+@main.group("projections")
+def projections_group() -> None:
+    """读模型 / read models."""
+
+
+@projections_group.command("rebuild")
+def projections_rebuild() -> None:
+    """从头重建读模型,完成后原子切换;服务不中断 / Rebuild beside the live tables, then switch."""
+    services = build_services(Settings())
+    try:
+        head = services.app.recorder.max_notification_id() or 0
+        stderr = click.get_text_stream("stderr")
+        with click.progressbar(length=head, label="重建读模型", file=stderr) as bar:
+            generation = rebuild(services.app, services.store, on_progress=bar.update)
+        click.echo(f"已切换到第 {generation} 代读模型 / switched to generation {generation}")
     finally:
         services.close()
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sansan import __version__
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.limits import BodySizeLimit
+from sansan.api.metrics import install_metrics
 from sansan.api.openapi import install_openapi
 from sansan.api.problems import install_problem_handlers, problem
 from sansan.api.routers import resource_routers
@@ -35,7 +36,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.run_projections:
-            services.projections.start()
+            services.start_projections()
         yield
         services.projections.stop()
         services.store.close()
@@ -68,6 +69,7 @@ def create_app(
 
     api.include_router(v1)
     install_openapi(api)
+    install_metrics(api, services)
 
     @api.get("/healthz", tags=["operations"], summary="进程存活 / the process is up")
     def healthz() -> dict[str, str]:
@@ -82,12 +84,20 @@ def create_app(
     def readyz(request: Request, services: ServicesDep) -> JSONResponse:
         try:
             position = services.app.recorder.max_notification_id() or 0
+            head, projected, seconds = services.projections.lag()
         except Exception as exc:  # any failure to reach the store means not ready
-            reason = f"event store: {type(exc).__name__}: {exc}"
+            reason = f"store: {type(exc).__name__}: {exc}"
             return problem(
-                request, 503, "store_unavailable", f"事件存储不可用:{reason}", reason,
+                request, 503, "store_unavailable", f"存储不可用:{reason}", reason,
                 headers={"Retry-After": "5"},
             )  # fmt: skip
-        return JSONResponse({"status": "ready", "log_position": position})
+        projections = {
+            "position": projected,
+            "behind_events": max(head - projected, 0),
+            "behind_seconds": round(seconds, 3),
+        }
+        return JSONResponse(
+            {"status": "ready", "log_position": position, "projections": projections}
+        )
 
     return api

@@ -19,7 +19,7 @@ from sansan.application import SansanApplication
 from sansan.domain.base import SansanAggregate
 from sansan.persistence import is_postgres, parse_postgres_url
 from sansan.projections.projector import apply_event
-from sansan.projections.store import ReadStore
+from sansan.projections.store import Cursor, ReadStore
 from sansan.projections.tables import PROJECTION_NAME
 from sansan.settings import Settings
 
@@ -35,8 +35,10 @@ class ProjectionRunner:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         listen: Settings | None = None,
+        generation: int | None = None,
     ) -> None:
         self.app, self.store = app, store
+        self.generation = generation  # None: whichever generation is live
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self._listen = listen if listen is not None and is_postgres(listen) else None
         self._wake = threading.Event()
@@ -46,7 +48,7 @@ class ProjectionRunner:
         app.on_saved.append(self.wake)
 
     def position(self) -> int:
-        with self.store.transaction() as cursor:
+        with self.store.transaction(generation=self.generation) as cursor:
             row = cursor.execute(
                 "SELECT position FROM rm_tracking WHERE name = ?", (PROJECTION_NAME,)
             ).fetchone()
@@ -54,25 +56,28 @@ class ProjectionRunner:
 
     def run_once(self) -> int:
         """Apply the next batch; returns how many events it applied."""
-        with self.store.transaction(lock=True) as cursor:
-            lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
-            row = cursor.execute(
-                f"SELECT position FROM rm_tracking WHERE name = ?{lock}", (PROJECTION_NAME,)
-            ).fetchone()
-            start = int(row[0])
-            notifications = self.app.recorder.select_notifications(
-                start, self.batch_size, inclusive_of_start=False
-            )
-            for notification in notifications:
-                self._apply(cursor, notification)
-            if notifications:
-                cursor.execute(
-                    "UPDATE rm_tracking SET position = ?, updated_at = ? WHERE name = ?",
-                    (notifications[-1].id, datetime.now(UTC).isoformat(), PROJECTION_NAME),
-                )
-        if notifications:
+        with self.store.transaction(lock=True, generation=self.generation) as cursor:
+            applied = self.apply_batch(cursor)
+        if applied:
             with self._advanced:
                 self._advanced.notify_all()
+        return applied
+
+    def apply_batch(self, cursor: Cursor) -> int:
+        """Within the caller's transaction: the next batch, and the tracking position with it."""
+        row = cursor.execute(
+            "SELECT position FROM rm_tracking WHERE name = ?", (PROJECTION_NAME,)
+        ).fetchone()
+        notifications = self.app.recorder.select_notifications(
+            int(row[0]), self.batch_size, inclusive_of_start=False
+        )
+        for notification in notifications:
+            self._apply(cursor, notification)
+        if notifications:
+            cursor.execute(
+                "UPDATE rm_tracking SET position = ?, updated_at = ? WHERE name = ?",
+                (notifications[-1].id, datetime.now(UTC).isoformat(), PROJECTION_NAME),
+            )
         return len(notifications)
 
     def _apply(self, cursor: object, notification: Notification) -> None:
@@ -130,6 +135,19 @@ class ProjectionRunner:
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout=10)
+
+    def lag(self) -> tuple[int, int, float]:
+        """(log head, projected position, seconds the oldest unprojected event has waited)."""
+        head = self.app.recorder.max_notification_id() or 0
+        position = self.position()
+        if position >= head:
+            return head, position, 0.0
+        oldest = self.app.recorder.select_notifications(position, 1, inclusive_of_start=False)
+        waited = 0.0
+        if oldest:
+            recorded: datetime = getattr(self.app.mapper.to_domain_event(oldest[0]), "timestamp")  # noqa: B009
+            waited = max((datetime.now(UTC) - recorded).total_seconds(), 0.0)
+        return head, position, waited
 
     def _loop(self) -> None:
         while not self._stop.is_set():

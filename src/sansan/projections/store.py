@@ -1,8 +1,13 @@
 """The read-model database: the same database as the event log, one code path for both kinds.
 
-SQL is written with ``?`` placeholders; the PostgreSQL side turns them into ``%s``.
+SQL is written with ``?`` placeholders and ``rm_`` table names. A cursor turns the
+placeholders into ``%s`` on PostgreSQL, and the table names into those of one
+*generation* of the read models: a rebuild fills generation N+1 beside the live
+generation N, then one row (``sansan_projection_meta``) switches readers and the
+runner over, atomically.
 """
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -13,8 +18,17 @@ from psycopg_pool import ConnectionPool
 from sansan.persistence import is_postgres, parse_postgres_url
 from sansan.settings import Settings
 
+META = "sansan_projection_meta"
+_TABLE_PREFIX = re.compile(r"\brm_")
+
+
+def prefix_of(generation: int) -> str:
+    return "rm_" if generation == 1 else f"rm{generation}_"
+
 
 class Cursor(Protocol):
+    generation: int
+
     @property
     def description(self) -> Any: ...
 
@@ -23,22 +37,19 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
-class ReadStore(Protocol):
-    dialect: str
+class GenerationCursor:
+    """Runs read-model SQL against one generation's tables."""
 
-    def transaction(self, *, lock: bool = False) -> Any:
-        """A cursor in one transaction; ``lock`` takes the write lock at once."""
-        ...
+    def __init__(self, cursor: Any, generation: int, *, pyformat: bool) -> None:
+        self._cursor, self.generation, self._pyformat = cursor, generation, pyformat
+        self._prefix = prefix_of(generation)
 
-    def close(self) -> None: ...
-
-
-class _PgCursor:
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> "_PgCursor":
-        self._cursor.execute(statement.replace("?", "%s"), params)
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> "GenerationCursor":
+        if self._prefix != "rm_":
+            statement = _TABLE_PREFIX.sub(self._prefix, statement)
+        if self._pyformat:
+            statement = statement.replace("%", "%%").replace("?", "%s")
+        self._cursor.execute(statement, params)
         return self
 
     @property
@@ -50,6 +61,35 @@ class _PgCursor:
 
     def fetchall(self) -> list[Any]:
         return list(self._cursor.fetchall())
+
+
+class ReadStore(Protocol):
+    dialect: str
+
+    def transaction(self, *, lock: bool = False, generation: int | None = None) -> Any:
+        """A cursor in one transaction, on the live generation unless one is named.
+
+        ``lock`` takes the write lock at once and holds the generation pointer, so
+        no switch can happen under the transaction.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+def _live_generation(raw: Any, *, lock: bool, pyformat: bool) -> int:
+    suffix = " FOR UPDATE" if lock and pyformat else ""
+    raw.execute(f"SELECT generation FROM {META} WHERE id = 1{suffix}")
+    row = raw.fetchone()
+    return 1 if row is None else int(row[0])
+
+
+def _chosen(raw: Any, lock: bool, generation: int | None, *, pyformat: bool) -> int:
+    """The generation to work on; a locking transaction always holds the pointer row."""
+    if lock or generation is None:
+        live = _live_generation(raw, lock=lock, pyformat=pyformat)
+        return live if generation is None else generation
+    return generation
 
 
 class PostgresReadStore:
@@ -67,9 +107,16 @@ class PostgresReadStore:
         )
 
     @contextmanager
-    def transaction(self, *, lock: bool = False) -> Iterator[Cursor]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            yield _PgCursor(cursor)
+    def transaction(
+        self, *, lock: bool = False, generation: int | None = None
+    ) -> Iterator[GenerationCursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
+            live = (
+                _live_generation(raw, lock=lock, pyformat=True)
+                if generation is None
+                else generation
+            )
+            yield GenerationCursor(raw, live, pyformat=True)
 
     def close(self) -> None:
         self.pool.close()
@@ -82,13 +129,21 @@ class SQLiteReadStore:
         self.path = path
 
     @contextmanager
-    def transaction(self, *, lock: bool = False) -> Iterator[Cursor]:
+    def transaction(
+        self, *, lock: bool = False, generation: int | None = None
+    ) -> Iterator[GenerationCursor]:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
             try:
-                yield conn.cursor()
+                raw = conn.cursor()
+                live = (
+                    _live_generation(raw, lock=lock, pyformat=False)
+                    if generation is None
+                    else generation
+                )
+                yield GenerationCursor(raw, live, pyformat=False)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

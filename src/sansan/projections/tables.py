@@ -1,8 +1,12 @@
 """The read-model tables, plain SQL that both SQLite and PostgreSQL accept."""
 
-from sansan.projections.store import ReadStore
+import re
+
+from sansan.projections.store import META, ReadStore
 
 PROJECTION_NAME = "read_models"
+# Bump when the projector or the tables change: the next start rebuilds beside the old ones.
+PROJECTION_VERSION = 1
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -113,11 +117,43 @@ DDL = [
 ]
 
 
-def create_tables(store: ReadStore) -> None:
-    with store.transaction(lock=True) as cursor:
+TABLES = [m.group(1) for s in DDL if (m := re.match(r"CREATE TABLE IF NOT EXISTS (rm_\w+)", s))]
+
+
+def ensure_meta(store: ReadStore) -> None:
+    with store.transaction(generation=1) as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {META} (id INTEGER PRIMARY KEY,"
+            " generation INTEGER NOT NULL, projection_version INTEGER NOT NULL)"
+        )
+        cursor.execute(
+            f"INSERT INTO {META} (id, generation, projection_version) VALUES (1, 1, ?)"
+            " ON CONFLICT (id) DO NOTHING",
+            (PROJECTION_VERSION,),
+        )
+
+
+def read_meta(store: ReadStore) -> tuple[int, int]:
+    """(live generation, the projection version it was built by)."""
+    with store.transaction(generation=1) as cursor:
+        row = cursor.execute(
+            f"SELECT generation, projection_version FROM {META} WHERE id = 1"
+        ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def create_tables(store: ReadStore, generation: int | None = None) -> None:
+    ensure_meta(store)
+    with store.transaction(lock=True, generation=generation) as cursor:
         for statement in DDL:
             cursor.execute(statement)
         cursor.execute(
             "INSERT INTO rm_tracking (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
             (PROJECTION_NAME,),
         )
+
+
+def drop_tables(store: ReadStore, generation: int) -> None:
+    with store.transaction(lock=True, generation=generation) as cursor:
+        for table in TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")

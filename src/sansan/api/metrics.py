@@ -1,0 +1,82 @@
+"""Prometheus metrics: request counts and latency, and how far the read models lag the log."""
+
+import time
+from collections.abc import Iterator
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.routing import Match
+
+from sansan.bootstrap import Services
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class LagCollector(Collector):
+    """Read on every scrape, so the figures are as fresh as the scrape."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[Metric]:
+        head, position, seconds = self.services.projections.lag()
+        yield GaugeMetricFamily(
+            "sansan_log_head_position", "Last position in the event log", value=head
+        )
+        yield GaugeMetricFamily(
+            "sansan_projection_position", "Last position in the read models", value=position
+        )
+        yield GaugeMetricFamily(
+            "sansan_projection_lag_events",
+            "Events not yet in the read models",
+            value=head - position,
+        )
+        yield GaugeMetricFamily(
+            "sansan_projection_lag_seconds", "Age of the oldest unprojected event", value=seconds
+        )
+
+
+def install_metrics(api: FastAPI, services: Services) -> None:
+    registry = CollectorRegistry()
+    registry.register(LagCollector(services))
+    requests = Counter(
+        "sansan_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "sansan_http_request_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        registry=registry,
+    )
+
+    class Measure(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            started = time.perf_counter()
+            response = await call_next(request)
+            route = _route_of(request)
+            latency.labels(request.method, route).observe(time.perf_counter() - started)
+            requests.labels(request.method, route, str(response.status_code)).inc()
+            return response
+
+    api.add_middleware(Measure)
+
+    @api.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus 指标 / metrics",
+        include_in_schema=False,
+    )
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE)
+
+
+def _route_of(request: Request) -> str:
+    """The route template, not the path, so ids do not explode the label space."""
+    for route in request.app.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "other"))
+    return "unmatched"
