@@ -20,7 +20,10 @@ def test_serve_demo_prints_a_token_per_role_and_the_readme_curl_lines_work(tmp_p
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            ["sansan", "serve", "--demo", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+            ["sansan", "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -52,13 +55,17 @@ def test_tokens_are_created_once_and_revoked(tmp_path: Path) -> None:
     env = {**os.environ, "SANSAN_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}"}
 
     def sansan(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["sansan", *args], env=env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            ["sansan", *args], env=env, capture_output=True, text=True, timeout=60
+        )
 
     created = sansan("token", "create", "--role", "auditor", "--label", "纪检组")
     assert created.returncode == 0, created.stderr
     token = re.search(r"(ssn_\S+)", created.stdout).group(1)  # type: ignore[union-attr]
     token_id = re.search(r"token id: (\S+)", created.stdout).group(1)  # type: ignore[union-attr]
-    assert token not in (tmp_path / "t.db").read_bytes().decode("latin-1")  # only a derived id is kept
+    assert token not in (tmp_path / "t.db").read_bytes().decode(
+        "latin-1"
+    )  # only a derived id is kept
     refused = sansan("token", "create", "--role", "street", "--label", "x")
     assert refused.returncode == 1
     assert "令牌必须指定所辖组织" in refused.stderr
