@@ -8,11 +8,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.routing import Match
 
 from sansan.bootstrap import Services
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+API_PREFIX = "/api/v1"
 
 
 class LagCollector(Collector):
@@ -75,8 +75,10 @@ def install_metrics(api: FastAPI, services: Services) -> None:
 
 def _route_of(request: Request) -> str:
     """The route template, not the path, so ids do not explode the label space."""
-    for route in request.app.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+    route = request.scope.get("route")  # the matched route; nested ones lack the /api/v1 prefix
+    if route is None:
+        return "unmatched"
+    path = str(getattr(route, "path", "unmatched"))
+    if request.url.path.startswith(API_PREFIX) and not path.startswith(API_PREFIX):
+        path = API_PREFIX + path
+    return path

@@ -66,11 +66,14 @@ class GenerationCursor:
 class ReadStore(Protocol):
     dialect: str
 
-    def transaction(self, *, lock: bool = False, generation: int | None = None) -> Any:
+    def transaction(
+        self, *, lock: bool = False, generation: int | None = None, pointer: bool = True
+    ) -> Any:
         """A cursor in one transaction, on the live generation unless one is named.
 
         ``lock`` takes the write lock at once and holds the generation pointer, so
-        no switch can happen under the transaction.
+        no switch can happen under the transaction; ``pointer=False`` leaves the
+        pointer alone (for creating it).
         """
         ...
 
@@ -84,8 +87,12 @@ def _live_generation(raw: Any, *, lock: bool, pyformat: bool) -> int:
     return 1 if row is None else int(row[0])
 
 
-def _chosen(raw: Any, lock: bool, generation: int | None, *, pyformat: bool) -> int:
+def _chosen(
+    raw: Any, lock: bool, generation: int | None, *, pyformat: bool, pointer: bool = True
+) -> int:
     """The generation to work on; a locking transaction always holds the pointer row."""
+    if not pointer:
+        return generation or 1
     if lock or generation is None:
         live = _live_generation(raw, lock=lock, pyformat=pyformat)
         return live if generation is None else generation
@@ -108,15 +115,11 @@ class PostgresReadStore:
 
     @contextmanager
     def transaction(
-        self, *, lock: bool = False, generation: int | None = None
+        self, *, lock: bool = False, generation: int | None = None, pointer: bool = True
     ) -> Iterator[GenerationCursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
-            live = (
-                _live_generation(raw, lock=lock, pyformat=True)
-                if generation is None
-                else generation
-            )
-            yield GenerationCursor(raw, live, pyformat=True)
+            chosen = _chosen(raw, lock, generation, pyformat=True, pointer=pointer)
+            yield GenerationCursor(raw, chosen, pyformat=True)
 
     def close(self) -> None:
         self.pool.close()
@@ -130,7 +133,7 @@ class SQLiteReadStore:
 
     @contextmanager
     def transaction(
-        self, *, lock: bool = False, generation: int | None = None
+        self, *, lock: bool = False, generation: int | None = None, pointer: bool = True
     ) -> Iterator[GenerationCursor]:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:

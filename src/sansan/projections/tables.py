@@ -121,7 +121,9 @@ TABLES = [m.group(1) for s in DDL if (m := re.match(r"CREATE TABLE IF NOT EXISTS
 
 
 def ensure_meta(store: ReadStore) -> None:
-    with store.transaction(generation=1) as cursor:
+    # Write-locked from the start: a SQLite transaction that reads first and writes later
+    # can wait on another writer that will not let go.
+    with store.transaction(lock=True, generation=1, pointer=False) as cursor:
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {META} (id INTEGER PRIMARY KEY,"
             " generation INTEGER NOT NULL, projection_version INTEGER NOT NULL)"
