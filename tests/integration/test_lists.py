@@ -215,3 +215,19 @@ def test_auditors_see_who_read_which_member(
         ("street:城关街道党工委(演示)", "list"),
     ]
     assert all(r["community_id"] == str(demo_id("community", "铁西")) for r in reads)
+
+
+def test_campaigns_and_supervision_items_are_listed_within_scope(
+    demo: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = demo
+    campaigns = get(client, tokens["community"], "/campaigns")["items"]
+    assert [c["plan_id"] for c in campaigns] == ["sansan-v1"]
+    items = get(client, tokens["county"], "/supervision-items")["items"]
+    assert [(i["title"], i["status"], i["assignee_name"]) for i in items] == [
+        ("镇郊社区办公用房和活动场所达标", "acknowledged", "镇郊社区党总支")
+    ]
+    assert get(client, tokens["county"], "/supervision-items", status="closed")["items"] == []
+    assert (
+        get(client, tokens["community"], "/supervision-items")["items"] == []
+    )  # 铁西 sees not 镇郊's

@@ -10,11 +10,12 @@ import time
 from datetime import date, timedelta
 from uuid import uuid4
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sansan.application import ConcurrencyConflict, SansanApplication
-from sansan.bootstrap import Services, build_services
+from sansan.bootstrap import Services, build_application, build_services
 from sansan.commands import Command, examples
 from sansan.commands import community as co
 from sansan.commands import member as mc
@@ -216,3 +217,24 @@ def test_the_tracking_row_is_the_only_projection_state(
         assert [r[0] for r in rows] == [PROJECTION_NAME]
     finally:
         services.store.close()
+
+
+@pytest.mark.postgres
+def test_on_postgres_a_write_by_another_process_wakes_the_runner_through_notify(
+    fresh_postgres_schema: str,
+) -> None:
+    settings = Settings(database_url=fresh_postgres_schema)
+    writer = build_application(settings)  # another process, in effect: no in-process signal
+    services = build_services(settings)
+    services.projections.poll_interval = 30.0  # so only a NOTIFY can wake it in time
+    try:
+        services.projections.start()
+        time.sleep(0.5)  # let it LISTEN
+        written = writer.execute(examples.tour()[0], actor="t")
+        deadline = time.monotonic() + 5
+        while services.projections.position() < written.position and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert services.projections.position() == written.position
+    finally:
+        services.close()
+        writer.close()

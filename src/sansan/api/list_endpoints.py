@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
 from sansan.api.problems import ApiError, Problem
-from sansan.domain.vocabulary import MemberCategory, ModelType, Role
+from sansan.domain.vocabulary import MemberCategory, ModelType, Role, SupervisionStatus
 from sansan.projections.queries import MAX_LIMIT, BadCursor, Page
 
 READ_YOUR_WRITES_WAIT_S = 2.0
@@ -135,6 +135,28 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         )
         _log_member_list(services, principal, page)
         return page
+
+    @routers["campaigns"].get("/campaigns", responses=ERRORS, summary="创建工程列表 / campaigns")
+    def list_campaigns(
+        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        cursor: Cursor = None, limit: Limit = 50,
+    ) -> PagePublic:  # fmt: skip
+        return _page(lambda: services.read_models.campaigns(cursor=cursor, limit=limit))
+
+    @routers["supervision-items"].get(
+        "/supervision-items", responses=ERRORS, summary="督办事项列表 / supervision items"
+    )
+    def list_supervision_items(
+        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        status: SupervisionStatus | None = None, campaign_id: UUID | None = None,
+        cursor: Cursor = None, limit: Limit = 50,
+    ) -> PagePublic:  # fmt: skip
+        return _page(
+            lambda: services.read_models.supervision_items(
+                scope=principal.scope_org_id, status=status.value if status else None,
+                campaign_id=campaign_id, cursor=cursor, limit=limit,
+            )
+        )  # fmt: skip
 
     @routers["organizations"].get(
         "/organizations/tree", responses=ERRORS, summary="组织树 / the organization tree"

@@ -113,6 +113,28 @@ class ReadModels:
         )
         return self._page(select, where, ["m.name", "m.id"], cursor, limit)
 
+    def campaigns(self, *, cursor: str | None, limit: int) -> Page:
+        select = "SELECT id, name, plan_id, county, launch_date, version FROM rm_campaigns"
+        return self._page(select, Where(), ["launch_date", "id"], cursor, limit)
+
+    def supervision_items(
+        self, *, scope: UUID | None, status: str | None, campaign_id: UUID | None,
+        cursor: str | None, limit: int,
+    ) -> Page:  # fmt: skip
+        where = Where()
+        if scope is not None:
+            where.add("o.path LIKE ?", f"%/{scope}/%")
+        where.equal("s.status", status)
+        where.equal("s.campaign_id", campaign_id)
+        select = (
+            "SELECT s.id AS id, s.title AS title, s.campaign_id AS campaign_id,"
+            " s.assignee_org_id AS assignee_org_id, o.name AS assignee_name,"
+            " s.community_id AS community_id, s.due_on AS due_on, s.status AS status,"
+            " s.urge_count AS urge_count, s.version AS version"
+            " FROM rm_supervision_items s JOIN rm_organizations o ON o.id = s.assignee_org_id"
+        )
+        return self._page(select, where, ["s.due_on", "s.id"], cursor, limit)
+
     def organizations(self, *, scope: UUID | None) -> list[dict[str, Any]]:
         where = Where()
         if scope is not None:

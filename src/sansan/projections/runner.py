@@ -167,10 +167,10 @@ class ProjectionRunner:
             try:
                 with psycopg.connect(target.conninfo(), autocommit=True) as conn:
                     conn.execute(f'LISTEN "{channel}"')
-                    for _ in conn.notifies(timeout=self.poll_interval, stop_after=None):
-                        self._wake.set()
-                        if self._stop.is_set():
-                            return
-                    # notifies() returns after the timeout with nothing; loop to check _stop
+                    self._wake.set()  # anything written while not listening gets picked up
+                    while not self._stop.is_set():
+                        # returns at each notification or after a second, to notice a stop
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
             except psycopg.Error:
                 self._stop.wait(self.poll_interval)
