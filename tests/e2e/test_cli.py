@@ -27,3 +27,13 @@ def test_sansan_migrate_creates_the_store(tmp_path: Path) -> None:
     result = sansan("migrate", db=db)
     assert result.returncode == 0, result.stderr
     assert db.exists()
+
+
+def test_sansan_projections_rebuild_switches_to_a_new_generation(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    assert sansan("demo", db=db).returncode == 0
+    first = sansan("projections", "rebuild", db=db)
+    assert first.returncode == 0, first.stderr
+    assert "已切换到第 2 代读模型" in first.stdout
+    assert "重建读模型" in first.stderr  # the progress bar
+    assert "第 3 代" in sansan("projections", "rebuild", db=db).stdout
