@@ -1,5 +1,6 @@
 """Lists over the read models, on both stores: filters, subtrees, pages, read-your-writes."""
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -231,3 +232,21 @@ def test_campaigns_and_supervision_items_are_listed_within_scope(
     assert (
         get(client, tokens["community"], "/supervision-items")["items"] == []
     )  # 铁西 sees not 镇郊's
+
+
+def test_a_read_waiting_for_a_position_the_projections_have_not_reached_gets_503(
+    app: SansanApplication, settings: Settings
+) -> None:
+    api = create_app(settings, application=app)  # not started: no runner follows the log
+    token, _ = api.state.services.access.issue_token(
+        role="county", scope_org_id=None, label="x", actor="t"
+    )
+    head = app.recorder.max_notification_id()
+    started = time.monotonic()
+    response = TestClient(api).get(
+        "/api/v1/communities", params={"after": head}, headers=bearer(token)
+    )
+    waited = time.monotonic() - started
+    assert (response.status_code, response.json()["code"]) == (503, "read_model_behind")
+    assert response.headers["Retry-After"] == "1"
+    assert 1.5 < waited < 10  # bounded, about two seconds

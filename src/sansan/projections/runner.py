@@ -100,17 +100,17 @@ class ProjectionRunner:
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until the read models include ``position``; False if the time runs out.
 
-        The waiting thread applies pending batches itself rather than only waiting for
-        the background runner: batches are locked and transactional, so whoever gets
-        there first applies them, exactly once.
+        It only waits (the runner of this process, or of another, does the work), so a
+        read is never held longer than ``timeout`` by someone else's lock.
         """
         deadline = time.monotonic() + timeout
+        self.wake()
         while self.position() < position:
-            if self.run_once() == 0:
-                if time.monotonic() >= deadline:
-                    return False
-                with self._advanced:
-                    self._advanced.wait(0.02)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._advanced:
+                self._advanced.wait(min(remaining, 0.05))
         return True
 
     def wake(self, *_: object) -> None:
