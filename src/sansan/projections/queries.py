@@ -48,6 +48,16 @@ class Where:
         self.clauses.append(clause)
         self.params.extend(params)
 
+    def community_in(self, scope: UUID | None) -> None:
+        """Communities a scope covers: its street's, or its own general branch's."""
+        if scope is not None:
+            self.add("(street_committee_id = ? OR general_branch_id = ?)", str(scope), str(scope))
+
+    def under(self, path_column: str, scope: UUID | None) -> None:
+        """Rows whose organization lies in the scope's subtree (materialized path)."""
+        if scope is not None:
+            self.add(f"{path_column} LIKE ?", f"%/{scope}/%")
+
     def equal(self, column: str, value: Any) -> None:
         if value is not None:
             self.add(f"{column} = ?", str(value))
@@ -83,8 +93,7 @@ class ReadModels:
         cursor: str | None, limit: int,
     ) -> Page:  # fmt: skip
         where = Where()
-        if scope is not None:
-            where.add("(street_committee_id = ? OR general_branch_id = ?)", str(scope), str(scope))
+        where.community_in(scope)
         where.equal("street_committee_id", street_id)
         where.equal("model_type", model_type)
         select = (
@@ -99,8 +108,7 @@ class ReadModels:
         category: str | None, cursor: str | None, limit: int,
     ) -> Page:  # fmt: skip
         where = Where()
-        if scope is not None:
-            where.add("o.path LIKE ?", f"%/{scope}/%")
+        where.under("o.path", scope)
         where.equal("m.organization_id", organization_id)
         where.equal("m.community_id", community_id)
         where.equal("m.category", category)
@@ -122,8 +130,7 @@ class ReadModels:
         cursor: str | None, limit: int,
     ) -> Page:  # fmt: skip
         where = Where()
-        if scope is not None:
-            where.add("o.path LIKE ?", f"%/{scope}/%")
+        where.under("o.path", scope)
         where.equal("s.status", status)
         where.equal("s.campaign_id", campaign_id)
         select = (
@@ -137,8 +144,7 @@ class ReadModels:
 
     def organizations(self, *, scope: UUID | None) -> list[dict[str, Any]]:
         where = Where()
-        if scope is not None:
-            where.add("path LIKE ?", f"%/{scope}/%")
+        where.under("path", scope)
         statement = (
             "SELECT id, name, level, parent_id, community_id, path, version FROM rm_organizations"
             f"{where.sql()} ORDER BY path"
@@ -178,8 +184,7 @@ class ReadModels:
     def community_ids(self, *, scope: UUID | None) -> list[UUID]:
         """Every community the scope covers (all of them for a county-wide scope)."""
         where = Where()
-        if scope is not None:
-            where.add("(street_committee_id = ? OR general_branch_id = ?)", str(scope), str(scope))
+        where.community_in(scope)
         with self.store.transaction() as c:
             rows = c.execute(f"SELECT id FROM rm_communities{where.sql()}", where.params).fetchall()
         return [UUID(str(r[0])) for r in rows]
