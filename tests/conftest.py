@@ -54,10 +54,11 @@ BACKENDS = [
 
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    # The scheduler writes firings in the background; its own tests drive it by hand.
     if request.param == "sqlite":
-        return Settings(database_url=f"sqlite:///{tmp_path / 'sansan.db'}")
+        return Settings(database_url=f"sqlite:///{tmp_path / 'sansan.db'}", run_scheduler=False)
     url = request.getfixturevalue("fresh_postgres_schema")
-    return Settings(database_url=url)
+    return Settings(database_url=url, run_scheduler=False)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from sansan.domain import DomainError
 from sansan.domain.vocabulary import Role
 from sansan.projections.rebuild import rebuild
 from sansan.settings import Settings
+from sansan.workflows.scheduler import run_scheduler
 
 CLI_ACTOR = "cli:admin"
 
@@ -106,6 +107,22 @@ def project_command() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        services.close()
+
+
+@main.command("schedule")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600))
+def schedule_command(interval: float) -> None:
+    """单独运行截止期限调度(多进程时只有一个领先)/ Run the deadline scheduler alone."""
+    services = build_services(Settings())
+    scheduler = run_scheduler(services, interval_s=interval)
+    click.echo(f"调度器已启动,每 {interval:g} 秒检查一次 / scheduler ticking every {interval:g}s")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
         services.close()
 
 

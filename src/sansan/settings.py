@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     run_projections: bool = Field(
         True, description="Run the projection runner inside the API process (off for --api-only)."
     )
+    run_scheduler: bool = Field(
+        True,
+        description="Run the deadline scheduler inside `sansan serve` (off: `sansan schedule`).",
+    )
+    scheduler_interval_s: float = Field(30.0, gt=0, le=3600)
     aggregate_cache_size: int = Field(
         10_000, ge=0, description="Aggregates kept in memory; 0 turns the cache off."
     )

@@ -5,12 +5,13 @@ from sansan.domain.access import AccessToken, IdempotencyRecord, PersonalDataAcc
 from sansan.domain.campaign import CreationCampaign
 from sansan.domain.community import Community
 from sansan.domain.errors import DomainError, NotFoundError
+from sansan.domain.firing import Firing, FiringKind
 from sansan.domain.member import Member
 from sansan.domain.organization import PartyOrganization
 from sansan.domain.supervision import SupervisionItem
 
 AGGREGATE_TYPES = (Community, PartyOrganization, Member, CreationCampaign, SupervisionItem)
-SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord)
+SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord, Firing)
 
 __all__ = [
     "AGGREGATE_TYPES",
@@ -19,6 +20,8 @@ __all__ = [
     "Community",
     "CreationCampaign",
     "DomainError",
+    "Firing",
+    "FiringKind",
     "IdempotencyRecord",
     "Member",
     "NotFoundError",

@@ -15,6 +15,7 @@ from sansan.domain import (
     SupervisionItem,
 )
 from sansan.domain.base import SansanAggregate
+from sansan.projections.deadlines import DEADLINE_HANDLERS
 from sansan.projections.facts import record_facts
 from sansan.projections.store import Cursor
 
@@ -160,6 +161,9 @@ HANDLERS: dict[type, Handler] = {
     ),
     SupervisionItem.SupervisionItemUrged: item_urged,
 }
+
+
+HANDLERS.update(DEADLINE_HANDLERS)  # type: ignore[arg-type]
 
 
 def _handler_for(event: Any) -> Handler | None:

@@ -6,7 +6,7 @@ from sansan.projections.store import META, ReadStore
 
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
-PROJECTION_VERSION = 1
+PROJECTION_VERSION = 2
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -97,6 +97,23 @@ DDL = [
         joined_on TEXT NOT NULL,
         left_on TEXT
     )""",
+    """CREATE TABLE IF NOT EXISTS rm_deadlines (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        campaign_id TEXT,
+        plan_id TEXT,
+        target_id TEXT,
+        subject_id TEXT,
+        due_on TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS rm_deadline_steps (
+        deadline_id TEXT NOT NULL,
+        lead_days INTEGER NOT NULL,
+        fire_on TEXT NOT NULL,
+        done BOOLEAN NOT NULL,
+        PRIMARY KEY (deadline_id, lead_days)
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_deadline_steps_due ON rm_deadline_steps (done, fire_on)",
     """CREATE TABLE IF NOT EXISTS rm_audit (
         position BIGINT PRIMARY KEY,
         aggregate_id TEXT NOT NULL,

@@ -1,0 +1,83 @@
+"""A firing of the campaign's clock: a reminder, a deadline met or missed, an alert.
+
+Its id is derived from what fires (kind, campaign, target, unit, due date, step), so
+the store itself refuses a second firing of the same thing: with two schedulers, or
+after a crash between recording a firing and marking its work done.
+"""
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from sansan.domain.base import Provenance, SansanAggregate, begin_state
+from sansan.domain.vocabulary import Labelled
+
+T = "sansan:Firing"
+FIRING_NAMESPACE = UUID("3c1f6a90-2f4e-4f7e-9a55-6d1b7e0c2a44")
+
+
+class FiringKind(Labelled):
+    REMINDER = "reminder"
+    DEADLINE_MET = "deadline_met"
+    DEADLINE_MISSED = "deadline_missed"
+    ACCOUNTABILITY_ALERT = "accountability_alert"
+    SUPERVISION_WARNING = "supervision_warning"
+    SUPERVISION_OVERDUE = "supervision_overdue"
+
+
+class Firing(SansanAggregate):
+    TOPIC = T
+    LABEL_ZH = "提醒与预警"
+
+    if TYPE_CHECKING:  # state set by the events' apply()
+        kind: str
+        due_on: date
+        late: bool
+
+    class Event(SansanAggregate.Event):
+        pass
+
+    class Fired(Event, Aggregate.Created):
+        TOPIC = f"{T}.Fired"
+        kind: str
+        deadline_id: str
+        campaign_id: UUID | None
+        target_id: str | None
+        unit_id: str | None
+        unit_name: str
+        community_id: UUID | None
+        due_on: date
+        lead_days: int
+        late: bool
+        addressees: list[str]
+        message_zh: str
+
+        def apply(self, f: Any) -> None:
+            begin_state(f, self)
+            f.kind, f.due_on, f.late = self.kind, self.due_on, self.late
+
+    Created = Fired
+
+    @staticmethod
+    def id_for(
+        deadline_id: str, kind: str, unit_id: str | None, due_on: date, lead_days: int
+    ) -> UUID:
+        return uuid5(FIRING_NAMESPACE, f"{deadline_id}|{kind}|{unit_id}|{due_on}|{lead_days}")
+
+    @classmethod
+    def fire(
+        cls, prov: Provenance, *, deadline_id: str, kind: FiringKind, campaign_id: UUID | None,
+        target_id: str | None, unit_id: str | None, unit_name: str, community_id: UUID | None,
+        due_on: date, lead_days: int, addressees: list[str], message_zh: str,
+    ) -> "Firing":  # fmt: skip
+        """``prov.occurred_on`` is the day it was due to fire; later than that is marked late."""
+        return cls._begin(
+            cls.Fired, prov,
+            id=cls.id_for(deadline_id, kind.value, unit_id, due_on, lead_days),
+            kind=kind.value, deadline_id=deadline_id, campaign_id=campaign_id, target_id=target_id,
+            unit_id=unit_id, unit_name=unit_name, community_id=community_id, due_on=due_on,
+            lead_days=lead_days, late=prov.today > prov.occurred_on, addressees=addressees,
+            message_zh=message_zh,
+        )  # fmt: skip

@@ -1,0 +1,128 @@
+"""Deadlines, derived from the log: every target's due dates for each campaign (yearly ones
+once a year), supervision items' deadlines (moved by approved extensions) and inspection
+dates, each with the steps at which the scheduler must act (reminders, the due date)."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from sansan.domain import CreationCampaign, Firing, SupervisionItem
+from sansan.plans import get_plan
+from sansan.projections.store import Cursor
+
+SUPERVISION_STEPS = (7, -1)  # a yellow light a week before, red the day after the deadline
+INSPECTION_STEPS = (7, 0)
+
+
+def _add(
+    c: Cursor, deadline_id: str, kind: str, *, due_on: date, steps: tuple[int, ...], **row: Any
+) -> None:
+    c.execute(
+        "INSERT INTO rm_deadlines (id, kind, campaign_id, plan_id, target_id, subject_id, due_on)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (
+            deadline_id,
+            kind,
+            row.get("campaign_id"),
+            row.get("plan_id"),
+            row.get("target_id"),
+            row.get("subject_id"),
+            due_on.isoformat(),
+        ),
+    )
+    for lead in steps:
+        c.execute(
+            "INSERT INTO rm_deadline_steps (deadline_id, lead_days, fire_on, done)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (deadline_id, lead_days) DO NOTHING",
+            (deadline_id, lead, (due_on - timedelta(days=lead)).isoformat(), False),
+        )
+
+
+def campaign_launched(c: Cursor, e: CreationCampaign.CampaignLaunched) -> None:
+    plan = get_plan(e.plan_id)
+    if plan is None:
+        return
+    launch = e.launch_date
+    horizon = max((t.due.years or 0 for t in plan.targets), default=0)
+    steps = (*plan.reminder_days, 0)
+    for target in plan.targets:
+        if target.due.kind == "continuous":
+            continue  # always due; it shows on the progress view, nothing to remind of
+        years = (
+            range(launch.year, launch.year + horizon + 1)
+            if target.due.kind == "yearly"
+            else [launch.year]
+        )
+        for year in years:
+            due = target.due.due_on(launch, as_of=date(year, 12, 31))
+            _add(
+                c,
+                f"{e.originator_id}:{target.id}:{due}",
+                "target",
+                due_on=due,
+                steps=tuple(s for s in steps if due - timedelta(days=s) >= launch),
+                campaign_id=str(e.originator_id),
+                plan_id=e.plan_id,
+                target_id=target.id,
+            )
+
+
+def item_assigned(c: Cursor, e: SupervisionItem.SupervisionItemAssigned) -> None:
+    _add(
+        c,
+        f"item:{e.originator_id}:{e.due_on}",
+        "supervision",
+        due_on=e.due_on,
+        steps=SUPERVISION_STEPS,
+        subject_id=str(e.originator_id),
+        campaign_id=_s(e.campaign_id),
+    )
+
+
+def extension_approved(c: Cursor, e: SupervisionItem.ExtensionApproved) -> None:
+    """The old deadline's remaining steps are superseded; the new one takes over."""
+    c.execute(
+        "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id IN (SELECT id FROM rm_deadlines"
+        " WHERE subject_id = ? AND kind = 'supervision')",
+        (True, str(e.originator_id)),
+    )
+    _add(
+        c,
+        f"item:{e.originator_id}:{e.new_due_on}",
+        "supervision",
+        due_on=e.new_due_on,
+        steps=SUPERVISION_STEPS,
+        subject_id=str(e.originator_id),
+    )
+
+
+def inspection_scheduled(c: Cursor, e: CreationCampaign.InspectionScheduled) -> None:
+    _add(
+        c,
+        f"inspection:{e.inspection_id}",
+        "inspection",
+        due_on=e.scheduled_for,
+        steps=INSPECTION_STEPS,
+        campaign_id=str(e.originator_id),
+        subject_id=str(e.inspection_id),
+    )
+
+
+def fired(c: Cursor, e: Firing.Fired) -> None:
+    """A step that fired is done, as the log says; so a rebuild knows it too."""
+    c.execute(
+        "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id = ? AND lead_days = ?",
+        (True, e.deadline_id, e.lead_days),
+    )
+
+
+def _s(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+DEADLINE_HANDLERS = {
+    CreationCampaign.CampaignLaunched: campaign_launched,
+    SupervisionItem.SupervisionItemAssigned: item_assigned,
+    SupervisionItem.ExtensionApproved: extension_approved,
+    CreationCampaign.InspectionScheduled: inspection_scheduled,
+    Firing.Fired: fired,
+}

@@ -1,0 +1,1 @@
+"""Deadlines, reminders, supervision lights and accountability alerts that fire exactly once."""

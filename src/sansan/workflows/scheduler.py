@@ -1,0 +1,163 @@
+"""The tick: act on every deadline step that has come due, exactly once.
+
+Firings are recorded in the event store under ids derived from what fires, so a second
+scheduler, or a retry after a crash between recording and marking, is refused by the
+store itself; marking the step done afterwards is only bookkeeping.
+"""
+
+import logging
+import threading
+from datetime import date
+from typing import Any
+
+import psycopg
+from apscheduler.schedulers.background import BackgroundScheduler
+from eventsourcing.persistence import IntegrityError
+
+from sansan.bootstrap import Services
+from sansan.persistence import is_postgres, parse_postgres_url
+from sansan.workflows.firings import Step, firings_for
+
+log = logging.getLogger(__name__)
+LEADER_LOCK_KEY = 0x5A45_5343_4845_4455  # any fixed number; one per database
+
+
+class Scheduler:
+    def __init__(self, services: Services, *, batch_size: int = 200) -> None:
+        self.services, self.batch_size = services, batch_size
+        self.postgres = services.store.dialect == "postgres"
+
+    def tick(self) -> int:
+        """Act on every due step (in order of when it was due); returns firings recorded."""
+        recorded = 0
+        while True:
+            done, fired = self._batch()
+            recorded += fired
+            if done == 0:
+                return recorded
+
+    def _batch(self) -> tuple[int, int]:
+        """On PostgreSQL the due steps stay row-locked (SKIP LOCKED) while their firings are
+        recorded, so schedulers never work on the same step at once. SQLite has one writer
+        at a time, so there the steps are read first and each is marked done after its
+        firings are recorded; its single scheduler leads alone."""
+        today = self.services.app.clock.today()
+        if not self.postgres:
+            with self.services.store.transaction() as cursor:
+                steps = self._due(cursor, today, "")
+            fired = 0
+            for step in steps:
+                fired += self._record(step, today)
+                with self.services.store.transaction(lock=True) as cursor:
+                    self._mark_done(cursor, step)
+            return len(steps), fired
+        with self.services.store.transaction() as cursor:
+            steps = self._due(cursor, today, " FOR UPDATE OF s SKIP LOCKED")
+            fired = 0
+            for step in steps:
+                fired += self._record(step, today)
+                self._mark_done(cursor, step)
+        return len(steps), fired
+
+    def _due(self, cursor: Any, today: date, locking: str) -> list[Step]:
+        rows = cursor.execute(
+            "SELECT d.id, d.kind, d.campaign_id, d.plan_id, d.target_id, d.subject_id, d.due_on,"
+            " s.lead_days, s.fire_on FROM rm_deadline_steps s JOIN rm_deadlines d ON d.id = s.deadline_id"
+            f" WHERE s.done = ? AND s.fire_on <= ? ORDER BY s.fire_on, d.id, s.lead_days DESC LIMIT ?{locking}",
+            (False, today.isoformat(), self.batch_size),
+        ).fetchall()
+        return [_step(row) for row in rows]
+
+    @staticmethod
+    def _mark_done(cursor: Any, step: Step) -> None:
+        cursor.execute(
+            "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id = ? AND lead_days = ?",
+            (True, step.deadline_id, step.lead_days),
+        )
+
+    def _record(self, step: Step, today: date) -> int:
+        recorded = 0
+        for firing in firings_for(step, self.services.app, self.services.store, today):
+            try:
+                self.services.app.save(firing)
+                recorded += 1
+            except IntegrityError:
+                pass  # fired already: by another scheduler, or before a crash
+        return recorded
+
+
+def _step(row: Any) -> Step:
+    return Step(
+        deadline_id=row[0], kind=row[1], campaign_id=row[2], plan_id=row[3], target_id=row[4],
+        subject_id=row[5], due_on=date.fromisoformat(row[6]), lead_days=int(row[7]),
+        fire_on=date.fromisoformat(row[8]),
+    )  # fmt: skip
+
+
+class Leadership:
+    """Only one scheduler fires at a time: the one holding an advisory lock on a connection
+    of its own. If that process dies, its connection and lock go with it and a standby
+    takes over at its next try. SQLite is one host's file: its scheduler always leads."""
+
+    def __init__(self, services: Services) -> None:
+        self.settings = services.settings
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def try_lead(self) -> bool:
+        if not is_postgres(self.settings):
+            return True
+        try:
+            if self._conn is None or self._conn.closed:
+                target = parse_postgres_url(self.settings.database_url)
+                self._conn = psycopg.connect(target.conninfo(), autocommit=True)
+            row = self._conn.execute(
+                "SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)
+            ).fetchone()
+            return bool(row and row[0])
+        except psycopg.Error:
+            self._conn = None
+            return False
+
+    def resign(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class RunningScheduler:
+    def __init__(self, background: BackgroundScheduler, leadership: Leadership) -> None:
+        self.background, self.leadership = background, leadership
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.background.shutdown(wait=wait)
+        self.leadership.resign()  # standbys take over at their next tick
+
+
+def run_scheduler(services: Services, *, interval_s: float = 10.0) -> RunningScheduler:
+    """An in-memory APScheduler interval tick, plus one at start to catch up on what fell
+    due while the service was down. No job store: the deadlines table is the memory."""
+    scheduler = Scheduler(services)
+    leadership = Leadership(services)
+    guard = threading.Lock()
+
+    def tick() -> None:
+        if not guard.acquire(blocking=False):
+            return  # the previous tick is still working
+        try:
+            if leadership.try_lead():
+                services.projections.catch_up()  # act on deadlines derived from every event
+                fired = scheduler.tick()
+                if fired:
+                    log.info("scheduler recorded %d firings", fired)
+        except Exception:
+            log.exception("scheduler tick failed; the next tick retries")
+        finally:
+            guard.release()
+
+    background = BackgroundScheduler(timezone="UTC")
+    background.add_job(
+        tick, "interval", seconds=interval_s, id="tick", max_instances=1, coalesce=True
+    )
+    background.start()
+    background.add_job(tick, id="tick-at-start")
+    return RunningScheduler(background, leadership)

@@ -1,0 +1,225 @@
+"""Deadlines fire exactly once: ticked twice, by two schedulers, after a crash, or late."""
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sansan.application import SansanApplication
+from sansan.bootstrap import Services, build_application, build_services
+from sansan.clock import FixedClock
+from sansan.commands import community as co
+from sansan.commands import supervision as sc
+from sansan.demo import demo_id, load_demo
+from sansan.settings import Settings
+from sansan.workflows.scheduler import Leadership, Scheduler
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 1, tzinfo=UTC)  # 09:00 in the county
+
+
+def firings(services: Services) -> list[dict[str, Any]]:
+    services.projections.catch_up()
+    with services.store.transaction() as cursor:
+        rows = cursor.execute(
+            "SELECT position, data FROM rm_audit WHERE event_type = 'Fired' ORDER BY position"
+        ).fetchall()
+    import json
+
+    return [json.loads(data) | {"position": position} for position, data in rows]
+
+
+@pytest.fixture
+def demo(app: SansanApplication, settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    load_demo(app)
+    services = build_services(settings, clock, app)
+    services.projections.catch_up()
+    yield services
+    services.store.close()
+
+
+def test_a_due_step_fires_once_however_often_it_is_ticked(
+    demo: Services, clock: FixedClock
+) -> None:
+    clock.set(at(date(2026, 12, 1)))  # the 30-day reminders of the launch-year targets are due
+    scheduler = Scheduler(demo)
+    first = scheduler.tick()
+    demo.projections.catch_up()
+    assert first > 0
+    assert scheduler.tick() == 0
+    recorded = firings(demo)
+    assert len(recorded) == first
+    assert {f["kind"] for f in recorded} == {"reminder"}
+    assert {f["lead_days"] for f in recorded} == {30}
+    assert not any(f["late"] for f in recorded)  # fired on the day they were due
+    ids = Counter((f["deadline_id"], f["unit_id"], f["lead_days"]) for f in recorded)
+    assert max(ids.values()) == 1
+
+
+def test_a_unit_that_complied_before_the_reminder_gets_none(
+    app: SansanApplication, demo: Services, clock: FixedClock
+) -> None:
+    zhenxi = demo_id("community", "镇西")  # the demo gave 镇西 no funding for 2026
+    clock.set(at(date(2026, 11, 28)))
+    app.execute(
+        co.AllocateFunding(
+            community_id=zhenxi, occurred_on=date(2026, 11, 28), year=2026, amount_yuan=10000
+        ),
+        actor="t",
+    )
+    demo.projections.catch_up()
+    clock.set(at(date(2026, 12, 1)))
+    Scheduler(demo).tick()
+    funding = [f for f in firings(demo) if f["target_id"] == "funding"]
+    assert {f["unit_name"] for f in funding} == {"镇郊社区"}  # 镇西 complied in time; 镇郊 did not
+
+
+def test_the_clock_jumping_over_several_deadlines_fires_each_once_in_order_and_late(
+    demo: Services, clock: FixedClock
+) -> None:
+    clock.set(at(date(2027, 1, 3)))  # past the 30-, 7- and 1-day reminders and the due date
+    Scheduler(demo).tick()
+    recorded = firings(demo)
+    funding = [f for f in recorded if f["target_id"] == "funding" and f["unit_name"] == "镇郊社区"]
+    assert [(f["kind"], f["lead_days"]) for f in funding] == [
+        ("reminder", 30), ("reminder", 7), ("reminder", 1), ("accountability_alert", 0),
+    ]  # fmt: skip
+    assert all(f["late"] for f in funding)
+    verdicts = Counter(f["kind"] for f in recorded if f["lead_days"] == 0)
+    assert verdicts["deadline_met"] + verdicts["deadline_missed"] == 8  # the 2026 deadlines
+    alert = next(f for f in recorded if f["kind"] == "accountability_alert")
+    assert alert["addressees"] == ["community_secretary", "street", "county"]
+    assert alert["message_zh"].startswith("工作迟缓、措施不力")
+
+
+def test_a_crash_between_recording_and_marking_fires_nothing_twice(
+    demo: Services, clock: FixedClock
+) -> None:
+    clock.set(at(date(2026, 12, 2)))
+    scheduler = Scheduler(demo)
+    with demo.store.transaction() as cursor:
+        due = scheduler._due(cursor, date(2026, 12, 2), "")
+    for step in due:  # record the first step that fires anything, then "die" before marking it
+        before_crash = scheduler._record(step, date(2026, 12, 2))
+        if before_crash:
+            break
+    assert before_crash > 0
+    scheduler.tick()
+    recorded = firings(demo)
+    of_step = [
+        f
+        for f in recorded
+        if f["deadline_id"] == step.deadline_id and f["lead_days"] == step.lead_days
+    ]
+    assert len(of_step) == before_crash
+
+
+def test_an_approved_extension_moves_the_supervision_deadline(
+    app: SansanApplication, demo: Services, clock: FixedClock
+) -> None:
+    item = demo_id("supervision", "镇郊-standard-site")  # due 2026-12-27 in the demo
+    clock.set(at(date(2026, 12, 1)))
+    app.execute(sc.StartSupervisionItem(item_id=item, occurred_on=date(2026, 12, 1)), actor="t")
+    app.execute(
+        sc.RequestExtension(
+            item_id=item,
+            occurred_on=date(2026, 12, 1),
+            requested_due_on=date(2027, 2, 28),
+            reason="施工",
+        ),
+        actor="t",
+    )
+    app.execute(sc.ApproveExtension(item_id=item, occurred_on=date(2026, 12, 1)), actor="t")
+    demo.projections.catch_up()
+    clock.set(at(date(2027, 1, 10)))
+    Scheduler(demo).tick()
+    assert [f for f in firings(demo) if f["unit_id"] == str(item)] == []  # the old deadline is gone
+    clock.set(at(date(2027, 3, 1)))
+    demo.projections.catch_up()
+    Scheduler(demo).tick()
+    lights = [(f["kind"], f["due_on"]) for f in firings(demo) if f["unit_id"] == str(item)]
+    assert lights == [("supervision_warning", "2027-02-28"), ("supervision_overdue", "2027-02-28")]
+
+
+@pytest.mark.postgres
+def test_two_schedulers_on_postgres_fire_every_due_deadline_exactly_once(
+    fresh_postgres_schema: str, clock: FixedClock
+) -> None:
+    settings = Settings(database_url=fresh_postgres_schema)
+    app = build_application(settings, clock)
+    load_demo(app)
+    org = demo_id("org", "镇郊社区党总支")
+    for n in range(300):  # 300 items × 2 steps = 600 due steps, besides the campaign's
+        app.execute(sc.AssignSupervisionItem(occurred_on=date(2026, 4, 1), title=f"督办{n}", assignee_org_id=org,
+                                             due_on=date(2026, 5, 1) + timedelta(days=n % 90)), actor="t")  # fmt: skip
+    clock.set(at(date(2027, 1, 3)))
+    one, two = (build_services(settings, clock, app) for _ in range(2))
+    one.projections.catch_up()
+    try:
+        counts = [0, 0]
+        start = threading.Barrier(2)
+
+        def run(i: int, services: Services) -> None:
+            start.wait()
+            counts[i] = Scheduler(services, batch_size=25).tick()
+
+        threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate((one, two))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        recorded = firings(one)
+        assert len(recorded) == sum(counts)
+        assert min(counts) > 0  # both did a share of the work
+        overdue = [
+            f
+            for f in recorded
+            if f["kind"] == "supervision_overdue" and f["unit_name"].startswith("督办")
+        ]
+        assert len(overdue) == len({f["unit_id"] for f in overdue}) == 300
+    finally:
+        one.store.close()
+        two.store.close()
+        app.close()
+
+
+@pytest.mark.postgres
+def test_one_scheduler_leads_and_a_standby_takes_over_when_it_dies(
+    fresh_postgres_schema: str,
+) -> None:
+    settings = Settings(database_url=fresh_postgres_schema)
+    app = build_application(settings)
+    first, second = (Leadership(build_services(settings, application=app)) for _ in range(2))
+    assert first.try_lead()
+    assert not second.try_lead()
+    first.resign()  # its connection closes, as when the process dies
+    assert second.try_lead()
+    second.resign()
+    app.close()
+
+
+def test_the_service_ticks_once_at_start_to_catch_up_on_what_fell_due_while_down(
+    app: SansanApplication, settings: Settings, clock: FixedClock
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from sansan.api.app import create_app
+
+    load_demo(app)
+    clock.set(at(date(2027, 1, 3)))  # the service was down over the launch-year deadlines
+    api = create_app(
+        settings.model_copy(update={"run_scheduler": True, "scheduler_interval_s": 3600}),
+        application=app,
+    )
+    with TestClient(api):
+        services = api.state.services
+        deadline = datetime.now(UTC) + timedelta(seconds=60)
+        while not firings(services) and datetime.now(UTC) < deadline:
+            threading.Event().wait(0.2)
+        recorded = firings(services)
+    assert recorded
+    assert all(f["late"] for f in recorded)
