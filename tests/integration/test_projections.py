@@ -23,7 +23,7 @@ from sansan.commands import organization as oc
 from sansan.domain import DomainError
 from sansan.projections.rebuild import rebuild
 from sansan.projections.store import ReadStore
-from sansan.projections.tables import PROJECTION_NAME, TABLES, read_meta
+from sansan.projections.tables import PROJECTION_NAME, PROJECTION_VERSION, TABLES, read_meta
 from sansan.settings import Settings
 
 DAY0 = date(2026, 3, 1)
@@ -194,7 +194,7 @@ def test_a_changed_projection_version_rebuilds_on_start_while_reads_keep_working
         while read_meta(api.state.services.store)[0] == 1 and time.monotonic() < deadline:
             answers.append(client.get("/api/v1/communities", headers=auth).status_code)
         assert set(answers) <= {200}
-        assert read_meta(api.state.services.store) == (2, 1)
+        assert read_meta(api.state.services.store) == (2, PROJECTION_VERSION)
         listed = client.get("/api/v1/communities", headers=auth).json()["items"]
         assert [c["name"] for c in listed] == ["铁西社区"]
         ready = client.get("/readyz").json()

@@ -2,6 +2,7 @@
 once a year), supervision items' deadlines (moved by approved extensions) and inspection
 dates, each with the steps at which the scheduler must act (reminders, the due date)."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -119,7 +120,7 @@ def _s(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-DEADLINE_HANDLERS = {
+DEADLINE_HANDLERS: dict[type, Callable[[Cursor, Any], None]] = {
     CreationCampaign.CampaignLaunched: campaign_launched,
     SupervisionItem.SupervisionItemAssigned: item_assigned,
     SupervisionItem.ExtensionApproved: extension_approved,

@@ -3,7 +3,7 @@ so applying an event is idempotent; the runner still applies each exactly once."
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sansan.domain import (
@@ -163,21 +163,19 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-HANDLERS.update(DEADLINE_HANDLERS)  # type: ignore[arg-type]
-
-
-def _handler_for(event: Any) -> Handler | None:
-    for cls in type(event).__mro__:
-        if cls in HANDLERS:
-            return HANDLERS[cls]
-    return None
+def _handlers_for(event: Any) -> Iterator[Handler]:
+    """The table rows an event touches, then the deadlines it sets or moves."""
+    for table in (HANDLERS, DEADLINE_HANDLERS):
+        for cls in type(event).__mro__:
+            if cls in table:
+                yield table[cls]
+                break
 
 
 def apply_event(
     c: Cursor, event: Any, position: int, aggregate_type: type[SansanAggregate]
 ) -> None:
-    handler = _handler_for(event)
-    if handler is not None:
+    for handler in _handlers_for(event):
         handler(c, event)
     record_facts(c, event, position)
     table = TABLE_OF.get(aggregate_type)
