@@ -223,3 +223,49 @@ def test_the_service_ticks_once_at_start_to_catch_up_on_what_fell_due_while_down
         recorded = firings(services)
     assert recorded
     assert all(f["late"] for f in recorded)
+
+
+def test_firings_become_notifications_for_their_addressees_who_acknowledge_them(
+    app: SansanApplication, settings: Settings, demo: Services, clock: FixedClock
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from sansan.api.app import create_app
+    from sansan.demo import demo_token_scopes
+
+    clock.set(at(date(2027, 1, 3)))
+    Scheduler(demo).tick()
+    demo.projections.catch_up()
+    tokens = {role: demo.access.issue_token(role=role, scope_org_id=scope, label=label, actor="t")[0]
+              for label, (role, scope) in demo_token_scopes().items()}  # fmt: skip
+    client = TestClient(create_app(settings, application=app))
+
+    def mine(role: str, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = client.get("/api/v1/notifications", params=params | ({"cursor": cursor} if cursor else {}),
+                              headers={"Authorization": f"Bearer {tokens[role]}"}).json()  # fmt: skip
+            items += page["items"]
+            if not (cursor := page["next_cursor"]):
+                return items
+
+    tiexi = mine("community")
+    assert tiexi
+    assert {n["community_name"] for n in tiexi} == {"铁西社区"}
+    county = mine("county")
+    assert {n["kind"] for n in county} >= {"deadline_missed", "accountability_alert"}
+    assert "reminder" not in {n["kind"] for n in county if n["target_id"] in ("systems", "cards")}
+    street = mine("street")
+    assert {n["community_name"] for n in street} == {"铁西社区", "站前社区", "镇西社区"}
+    first = tiexi[0]["id"]
+    auth = {"Authorization": f"Bearer {tokens['community']}"}
+    done = client.post(f"/api/v1/notifications/{first}/acknowledgement", headers=auth)
+    assert done.status_code == 200, done.text
+    again = client.post(f"/api/v1/notifications/{first}/acknowledgement", headers=auth)
+    assert (again.status_code, again.json()["code"]) == (422, "already_recorded")
+    demo.projections.catch_up()
+    assert first not in {n["id"] for n in mine("community", unacknowledged=True)}
+    other = next(n["id"] for n in street if n["community_name"] == "站前社区")
+    hidden = client.post(f"/api/v1/notifications/{other}/acknowledgement", headers=auth)
+    assert hidden.status_code == 404  # not addressed to 铁西, so it does not exist for it

@@ -5,9 +5,13 @@ from fastapi import APIRouter
 from sansan.api.command_endpoints import add_command_routes
 from sansan.api.compliance_endpoints import add_compliance_routes
 from sansan.api.list_endpoints import add_list_routes
+from sansan.api.notification_endpoints import add_notification_routes
 from sansan.api.unit_endpoints import add_unit_routes
 
-RESOURCES = ("communities", "organizations", "members", "campaigns", "supervision-items", "audit")
+RESOURCES = (
+    "communities", "organizations", "members", "campaigns", "supervision-items", "notifications",
+    "audit",
+)  # fmt: skip
 
 
 def resource_routers() -> list[APIRouter]:
@@ -15,5 +19,6 @@ def resource_routers() -> list[APIRouter]:
     add_list_routes(routers)  # first: /organizations/tree must not be taken for an {id}
     add_command_routes(routers)
     add_compliance_routes(routers)
+    add_notification_routes(routers)
     add_unit_routes(routers)
     return list(routers.values())

@@ -11,6 +11,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate, begin_state
 from sansan.domain.vocabulary import Labelled
 
@@ -35,6 +36,7 @@ class Firing(SansanAggregate):
         kind: str
         due_on: date
         late: bool
+        acknowledged_by: list[str]
 
     class Event(SansanAggregate.Event):
         pass
@@ -57,8 +59,21 @@ class Firing(SansanAggregate):
         def apply(self, f: Any) -> None:
             begin_state(f, self)
             f.kind, f.due_on, f.late = self.kind, self.due_on, self.late
+            f.acknowledged_by = []
 
     Created = Fired
+
+    class Acknowledged(Event):
+        TOPIC = f"{T}.Acknowledged"
+
+        def apply(self, f: Any) -> None:
+            f.acknowledged_by.append(self.actor)
+
+    def acknowledge(self, prov: Provenance) -> None:
+        """Each addressee acknowledges once; the acknowledgement names who."""
+        if prov.actor in self.acknowledged_by:
+            raise errors.ALREADY_RECORDED(what="acknowledgement", what_zh="签收")
+        self._record(self.Acknowledged, prov)
 
     @staticmethod
     def id_for(

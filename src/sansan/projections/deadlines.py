@@ -109,11 +109,48 @@ def inspection_scheduled(c: Cursor, e: CreationCampaign.InspectionScheduled) -> 
 
 
 def fired(c: Cursor, e: Firing.Fired) -> None:
-    """A step that fired is done, as the log says; so a rebuild knows it too."""
+    """A step that fired is done, as the log says (so a rebuild knows it too), and its
+    firing becomes a notification for its addressees."""
     c.execute(
         "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id = ? AND lead_days = ?",
         (True, e.deadline_id, e.lead_days),
     )
+    c.execute(
+        "INSERT INTO rm_notifications (id, kind, message_zh, target_id, unit_id, unit_name,"
+        " community_id, addressees, due_on, late, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO NOTHING",
+        (str(e.originator_id), e.kind, e.message_zh, e.target_id, e.unit_id, e.unit_name,
+         _s(e.community_id) or _community_of(c, e.unit_id), ",".join(e.addressees), e.due_on.isoformat(),
+         e.late, e.timestamp.isoformat()),
+    )  # fmt: skip
+
+
+def acknowledged(c: Cursor, e: Firing.Acknowledged) -> None:
+    row = c.execute(
+        "SELECT acknowledged_by FROM rm_notifications WHERE id = ?", (str(e.originator_id),)
+    ).fetchone()
+    who = ",".join(filter(None, [row[0] if row else None, e.actor]))
+    c.execute(
+        "UPDATE rm_notifications SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
+        (who, e.timestamp.isoformat(), str(e.originator_id)),
+    )
+
+
+def _community_of(c: Cursor, unit_id: str | None) -> str | None:
+    """The community a failing unit belongs to: itself, its member's or cadre's, a worker's."""
+    if not unit_id:
+        return None
+    if ":" in unit_id:  # a community worker, "community:name"
+        return unit_id.split(":", 1)[0]
+    for statement in (
+        "SELECT id FROM rm_communities WHERE id = ?",
+        "SELECT community_id FROM rm_members WHERE id = ?",
+        "SELECT community_id FROM rm_team_members WHERE team_member_id = ?",
+    ):
+        row = c.execute(statement, (unit_id,)).fetchone()
+        if row:
+            return str(row[0]) if row[0] else None
+    return None
 
 
 def _s(value: Any) -> str | None:
@@ -126,4 +163,5 @@ DEADLINE_HANDLERS: dict[type, Callable[[Cursor, Any], None]] = {
     SupervisionItem.ExtensionApproved: extension_approved,
     CreationCampaign.InspectionScheduled: inspection_scheduled,
     Firing.Fired: fired,
+    Firing.Acknowledged: acknowledged,
 }

@@ -195,3 +195,36 @@ class ReadModels:
                 "SELECT id FROM rm_campaigns ORDER BY launch_date DESC, id LIMIT 1"
             ).fetchone()
         return None if row is None else UUID(str(row[0]))
+
+    def notifications(
+        self, *, role: str, scope: UUID | None, unacknowledged: bool, kind: str | None,
+        cursor: str | None, limit: int, only_id: UUID | None = None,
+    ) -> Page:  # fmt: skip
+        """What the caller's role and subtree are addressed: the county gets what is addressed
+        to the county, a street everything about its communities, a community what is
+        addressed to its secretary; auditors read everything."""
+        where = Where()
+        if role == "county":
+            where.add("n.addressees LIKE ?", "%county%")
+        elif role == "street":
+            where.add("c.street_committee_id = ?", str(scope))
+        elif role in ("community", "client"):
+            where.add(
+                "c.general_branch_id = ? AND n.addressees LIKE ?",
+                str(scope),
+                "%community_secretary%",
+            )
+        if unacknowledged:
+            where.add("n.acknowledged_at IS NULL")
+        where.equal("n.kind", kind)
+        where.equal("n.id", only_id)
+        select = (
+            "SELECT n.id AS id, n.kind AS kind, n.message_zh AS message_zh,"
+            " n.target_id AS target_id, n.unit_id AS unit_id, n.unit_name AS unit_name,"
+            " n.community_id AS community_id,"
+            " c.name AS community_name, n.addressees AS addressees, n.due_on AS due_on,"
+            " n.late AS late, n.recorded_at AS recorded_at, n.acknowledged_by AS acknowledged_by,"
+            " n.acknowledged_at AS acknowledged_at"
+            " FROM rm_notifications n LEFT JOIN rm_communities c ON c.id = n.community_id"
+        )
+        return self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit)

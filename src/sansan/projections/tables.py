@@ -6,7 +6,7 @@ from sansan.projections.store import META, ReadStore
 
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
-PROJECTION_VERSION = 2
+PROJECTION_VERSION = 3
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -114,6 +114,22 @@ DDL = [
         PRIMARY KEY (deadline_id, lead_days)
     )""",
     "CREATE INDEX IF NOT EXISTS rm_deadline_steps_due ON rm_deadline_steps (done, fire_on)",
+    """CREATE TABLE IF NOT EXISTS rm_notifications (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        message_zh TEXT NOT NULL,
+        target_id TEXT,
+        unit_id TEXT,
+        unit_name TEXT NOT NULL,
+        community_id TEXT,
+        addressees TEXT NOT NULL,
+        due_on TEXT NOT NULL,
+        late BOOLEAN NOT NULL,
+        recorded_at TEXT NOT NULL,
+        acknowledged_by TEXT,
+        acknowledged_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_notices_at ON rm_notifications (community_id, recorded_at)",
     """CREATE TABLE IF NOT EXISTS rm_audit (
         position BIGINT PRIMARY KEY,
         aggregate_id TEXT NOT NULL,

@@ -1,0 +1,59 @@
+"""Notifications: the reminders and alerts addressed to the caller, and their acknowledgement."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from sansan.api.deps import CurrentPrincipal, ServicesDep
+from sansan.api.list_endpoints import ERRORS, CaughtUp, Cursor, Limit, PagePublic, _page
+from sansan.api.problems import etag
+from sansan.domain import Firing, FiringKind, errors
+from sansan.domain.base import Provenance
+
+
+def add_notification_routes(routers: dict[str, APIRouter]) -> None:
+    router = routers["notifications"]
+
+    @router.get(
+        "/notifications", responses=ERRORS, summary="我的提醒与预警 / reminders and alerts for me"
+    )
+    def list_notifications(
+        principal: CurrentPrincipal,
+        services: ServicesDep,
+        _: CaughtUp,
+        unacknowledged: Annotated[bool, Query(description="只看未签收的")] = False,
+        kind: FiringKind | None = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> PagePublic:
+        return _page(
+            lambda: services.read_models.notifications(
+                role=principal.role.value, scope=principal.scope_org_id,
+                unacknowledged=unacknowledged, kind=kind.value if kind else None,
+                cursor=cursor, limit=limit,
+            )
+        )  # fmt: skip
+
+    @router.post(
+        "/notifications/{id}/acknowledgement", responses=ERRORS,
+        summary="签收提醒 / acknowledge a reminder or alert",
+    )  # fmt: skip
+    def acknowledge(
+        id: UUID,
+        principal: CurrentPrincipal,
+        services: ServicesDep,
+        response: Response,
+    ) -> dict[str, object]:
+        firing = services.app.get(id, Firing)
+        mine = services.read_models.notifications(
+            role=principal.role.value, scope=principal.scope_org_id, unacknowledged=False,
+            kind=None, cursor=None, limit=1, only_id=id,
+        )  # fmt: skip
+        if not mine.items:  # not addressed to this caller: as if it did not exist
+            raise errors.UNIT_NOT_FOUND(kind="Firing", kind_zh=Firing.LABEL_ZH, id=id)
+        today = services.app.clock.today()
+        firing.acknowledge(Provenance(actor=principal.actor, occurred_on=today, today=today))
+        recordings = services.app.save(firing)
+        response.headers["ETag"] = etag(firing.version)
+        return {"id": id, "version": firing.version, "position": recordings[-1].notification.id}
