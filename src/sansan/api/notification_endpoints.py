@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.list_endpoints import ERRORS, CaughtUp, Cursor, Limit, PagePublic, _page
-from sansan.api.problems import etag
+from sansan.api.problems import Problem, etag
 from sansan.domain import Firing, FiringKind, errors
 from sansan.domain.base import Provenance
 
@@ -36,7 +36,7 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         )  # fmt: skip
 
     @router.post(
-        "/notifications/{id}/acknowledgement", responses=ERRORS,
+        "/notifications/{id}/acknowledgement", responses=ERRORS | {404: {"model": Problem}},
         summary="签收提醒 / acknowledge a reminder or alert",
     )  # fmt: skip
     def acknowledge(
