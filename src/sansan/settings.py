@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         description="Run the deadline scheduler inside `sansan serve` (off: `sansan schedule`).",
     )
     scheduler_interval_s: float = Field(30.0, gt=0, le=3600)
+    webhook_urls: str = Field(
+        "", description="Comma-separated URLs that receive every reminder and alert (POST JSON)."
+    )
+    webhook_secret: str = Field("", description="Key of the HMAC-SHA256 signature header.")
     aggregate_cache_size: int = Field(
         10_000, ge=0, description="Aggregates kept in memory; 0 turns the cache off."
     )

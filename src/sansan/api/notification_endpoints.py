@@ -6,7 +6,15 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from sansan.api.deps import CurrentPrincipal, ServicesDep
-from sansan.api.list_endpoints import ERRORS, CaughtUp, Cursor, Limit, PagePublic, _page
+from sansan.api.list_endpoints import (
+    ERRORS,
+    CaughtUp,
+    Cursor,
+    Limit,
+    PagePublic,
+    _page,
+    county_wide,
+)
 from sansan.api.problems import Problem, etag
 from sansan.domain import Firing, FiringKind, errors
 from sansan.domain.base import Provenance
@@ -34,6 +42,22 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
                 cursor=cursor, limit=limit,
             )
         )  # fmt: skip
+
+    @router.get(
+        "/notifications/webhook-deliveries", responses=ERRORS,
+        summary="推送投递情况 / webhook deliveries (failures visible to the county)",
+    )  # fmt: skip
+    def webhook_deliveries(
+        principal: CurrentPrincipal, services: ServicesDep,
+        failing: Annotated[bool, Query(description="只看尚未投递成功的")] = False,
+        cursor: Cursor = None, limit: Limit = 50,
+    ) -> PagePublic:  # fmt: skip
+        county_wide(principal)
+        return _page(
+            lambda: services.read_models.deliveries(
+                failing_only=failing, cursor=cursor, limit=limit
+            )
+        )
 
     @router.post(
         "/notifications/{id}/acknowledgement", responses=ERRORS | {404: {"model": Problem}},

@@ -228,3 +228,13 @@ class ReadModels:
             " FROM rm_notifications n LEFT JOIN rm_communities c ON c.id = n.community_id"
         )
         return self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit)
+
+    def deliveries(self, *, failing_only: bool, cursor: str | None, limit: int) -> Page:
+        where = Where()
+        if failing_only:
+            where.add("delivered_at IS NULL AND attempts > 0")
+        select = (
+            "SELECT id, notification_id, url, attempts, next_attempt_at, delivered_at, last_error"
+            " FROM rm_deliveries"
+        )
+        return self._page(select, where, ["next_attempt_at", "id"], cursor, limit)

@@ -6,7 +6,7 @@ from sansan.projections.store import META, ReadStore
 
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
-PROJECTION_VERSION = 3
+PROJECTION_VERSION = 4
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -130,6 +130,17 @@ DDL = [
         acknowledged_at TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS rm_notices_at ON rm_notifications (community_id, recorded_at)",
+    # Operational state of webhook deliveries: after a rebuild everything is delivered again
+    # (at least once), under the same delivery ids, so receivers de-duplicate.
+    """CREATE TABLE IF NOT EXISTS rm_deliveries (
+        id TEXT PRIMARY KEY,
+        notification_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        delivered_at TEXT,
+        last_error TEXT
+    )""",
     """CREATE TABLE IF NOT EXISTS rm_audit (
         position BIGINT PRIMARY KEY,
         aggregate_id TEXT NOT NULL,
