@@ -5,7 +5,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -16,7 +16,7 @@ from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services, build_services
 from sansan.clock import FixedClock
-from sansan.demo import load_demo
+from sansan.demo import demo_id, load_demo
 from sansan.settings import Settings
 from sansan.workflows.scheduler import Scheduler
 from sansan.workflows.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, WebhookDeliverer
@@ -107,10 +107,8 @@ def test_failed_deliveries_are_visible_to_the_county(
 ) -> None:
     WebhookDeliverer(hooked).run_once()
     token, _ = hooked.access.issue_token(role="county", scope_org_id=None, label="县", actor="t")
-    street, _ = (
-        hooked.access.issue_token(role="street", scope_org_id=None, label="x", actor="t")
-        if False
-        else (None, None)
+    street, _ = hooked.access.issue_token(
+        role="street", scope_org_id=demo_id("org", "城关街道"), label="街", actor="t"
     )
     client = TestClient(create_app(settings, application=app))
     failing = client.get("/api/v1/notifications/webhook-deliveries", params={"failing": True},
@@ -118,5 +116,7 @@ def test_failed_deliveries_are_visible_to_the_county(
     assert failing
     assert {d["last_error"] for d in failing} == {"HTTP 500"}
     assert all(d["attempts"] == 1 for d in failing)
-    assert street is None
-    assert date(2026, 12, 21)
+    refused = client.get(
+        "/api/v1/notifications/webhook-deliveries", headers={"Authorization": f"Bearer {street}"}
+    )
+    assert refused.status_code == 403
