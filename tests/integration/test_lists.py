@@ -225,8 +225,13 @@ def test_campaigns_and_supervision_items_are_listed_within_scope(
     campaigns = get(client, tokens["community"], "/campaigns")["items"]
     assert [c["plan_id"] for c in campaigns] == ["sansan-v1"]
     items = get(client, tokens["county"], "/supervision-items")["items"]
-    assert [(i["title"], i["status"], i["assignee_name"]) for i in items] == [
-        ("镇郊社区办公用房和活动场所达标", "acknowledged", "镇郊社区党总支")
+    assert [(i["title"], i["status"], i["assignee_name"], i["light"]) for i in items] == [
+        (
+            "镇郊社区办公用房和活动场所达标",
+            "acknowledged",
+            "镇郊社区党总支",
+            "green",
+        )  # due 12-27, today 11-27
     ]
     assert get(client, tokens["county"], "/supervision-items", status="closed")["items"] == []
     assert (

@@ -89,8 +89,20 @@ def test_the_clock_jumping_over_several_deadlines_fires_each_once_in_order_and_l
         ("reminder", 30), ("reminder", 7), ("reminder", 1), ("accountability_alert", 0),
     ]  # fmt: skip
     assert all(f["late"] for f in funding)
-    verdicts = Counter(f["kind"] for f in recorded if f["lead_days"] == 0)
+    verdicts = Counter(f["kind"] for f in recorded if f["lead_days"] == 0 and f["unit_id"] is None)
     assert verdicts["deadline_met"] + verdicts["deadline_missed"] == 8  # the 2026 deadlines
+    met = {
+        f["unit_name"]
+        for f in recorded
+        if f["target_id"] == "funding" and f["kind"] == "deadline_met"
+    }
+    assert met == {
+        "铁西社区",
+        "天北社区",
+        "天南社区",
+        "站前社区",
+        "河东社区",
+    }  # compliant ones are recorded as met
     alert = next(f for f in recorded if f["kind"] == "accountability_alert")
     assert alert["addressees"] == ["community_secretary", "street", "county"]
     assert alert["message_zh"].startswith("工作迟缓、措施不力")

@@ -155,6 +155,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
             lambda: services.read_models.supervision_items(
                 scope=principal.scope_org_id, status=status.value if status else None,
                 campaign_id=campaign_id, cursor=cursor, limit=limit,
+                today=services.app.clock.today(),
             )
         )  # fmt: skip
 

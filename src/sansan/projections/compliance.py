@@ -36,6 +36,7 @@ class Measure:
     text: str
     met: bool
     failing: list[Failing] = field(default_factory=list)
+    passing: list[tuple[str, str]] = field(default_factory=list)  # (id, name) of units that comply
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class TargetResult:
     due_on: date
     responsible_role: str
     failing: list[Failing]
+    passing: list[tuple[str, str]] = field(default_factory=list)
 
 
 def status_of(met: bool, as_of: date, due_on: date, warning_from: date) -> str:
@@ -106,7 +108,8 @@ def each(units: list[tuple[str, str, str | None]]) -> Measure:
     total = len(units)
     ok = total - len(failing)
     share = ok / total if total else 1.0
-    return Measure(share, f"{ok}/{total}", not failing, failing)
+    passing = [(i, n) for i, n, reason in units if not reason]
+    return Measure(share, f"{ok}/{total}", not failing, failing, passing)
 
 
 def share(
@@ -461,6 +464,7 @@ def evaluate(
                     status_zh=STATUS_ZH[status], measured=measure.value, measured_text=measure.text,
                     threshold=target.threshold, due_on=due_on,
                     responsible_role=target.responsible_role, failing=measure.failing,
+                    passing=measure.passing,
                 )
             )  # fmt: skip
     return results

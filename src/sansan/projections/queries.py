@@ -3,6 +3,7 @@
 import base64
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -127,7 +128,7 @@ class ReadModels:
 
     def supervision_items(
         self, *, scope: UUID | None, status: str | None, campaign_id: UUID | None,
-        cursor: str | None, limit: int,
+        cursor: str | None, limit: int, today: date, warning_days: int = 7,
     ) -> Page:  # fmt: skip
         where = Where()
         where.under("o.path", scope)
@@ -137,7 +138,12 @@ class ReadModels:
             "SELECT s.id AS id, s.title AS title, s.campaign_id AS campaign_id,"
             " s.assignee_org_id AS assignee_org_id, o.name AS assignee_name,"
             " s.community_id AS community_id, s.due_on AS due_on, s.status AS status,"
-            " s.urge_count AS urge_count, s.version AS version"
+            " s.urge_count AS urge_count, s.version AS version,"
+            # 黄灯/红灯: yellow within the warning window, red once overdue, none when done
+            " CASE WHEN s.status IN ('accepted', 'closed') THEN 'none'"
+            f" WHEN s.due_on < '{today.isoformat()}' THEN 'red'"
+            f" WHEN s.due_on <= '{today + timedelta(days=warning_days)}' THEN 'yellow'"
+            " ELSE 'green' END AS light"
             " FROM rm_supervision_items s JOIN rm_organizations o ON o.id = s.assignee_org_id"
         )
         return self._page(select, where, ["s.due_on", "s.id"], cursor, limit)

@@ -81,9 +81,15 @@ def _target(
                   message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天:{f.reason_zh}")
             for f in result.failing
         ]  # fmt: skip
+    met = [
+        _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
+              message_zh=f"“{target.title_zh}”按期完成")
+        for unit_id, name in result.passing
+    ]  # fmt: skip
     if result.status == "green":
-        return [_fire(step, prov, FiringKind.DEADLINE_MET, unit_name=campaign.county, addressees=["county"],
-                      message_zh=f"“{target.title_zh}”按期达标:{result.measured_text}")]  # fmt: skip
+        verdict = _fire(step, prov, FiringKind.DEADLINE_MET, unit_name=campaign.county, addressees=["county"],
+                        message_zh=f"“{target.title_zh}”按期达标:{result.measured_text}")  # fmt: skip
+        return [verdict, *met]
     missed = _fire(step, prov, FiringKind.DEADLINE_MISSED, unit_name=campaign.county, addressees=["county"],
                    message_zh=f"“{target.title_zh}”逾期未达标:{result.measured_text}")  # fmt: skip
     alerts = [
@@ -91,7 +97,7 @@ def _target(
               addressees=ESCALATED, message_zh=f"工作迟缓、措施不力:“{target.title_zh}”到期未完成。{f.reason_zh}")
         for f in result.failing
     ]  # fmt: skip
-    return [missed, *alerts]
+    return [missed, *alerts, *met]
 
 
 def _supervision(step: Step, app: SansanApplication, prov: Provenance) -> list[Firing]:
