@@ -2,6 +2,7 @@
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -131,3 +132,51 @@ def test_a_scheduler_killed_mid_tick_and_restarted_loses_and_doubles_nothing(
         target = parse_postgres_url(reference_url)
         with psycopg.connect(target.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{target.schema}" CASCADE')
+
+
+def test_when_the_leading_scheduler_process_dies_a_standby_takes_over(
+    fresh_postgres_schema: str,
+) -> None:
+    prepare(fresh_postgres_schema, items=0)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "SANSAN_DATABASE_URL": fresh_postgres_schema,
+    }
+
+    def schedule() -> subprocess.Popen[str]:
+        return subprocess.Popen(["sansan", "schedule", "--interval", "0.5"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def wait_for_line(process: subprocess.Popen[str], text: str, seconds: float) -> bool:
+        assert process.stderr is not None
+        fd, deadline, seen = process.stderr.fileno(), time.monotonic() + seconds, b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                chunk = os.read(fd, 65536)
+                seen += chunk
+                if text.encode() in seen:
+                    return True
+                if not chunk:
+                    time.sleep(0.1)
+        return False
+
+    leader = schedule()
+    standby = None
+    try:
+        assert wait_for_line(leader, "now leads", 30)
+        standby = schedule()
+        assert not wait_for_line(standby, "now leads", 3)  # one leads; the other stands by
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(timeout=30)
+        started = time.monotonic()
+        assert wait_for_line(standby, "now leads", 30)
+        assert time.monotonic() - started < 30
+    finally:
+        for process in (leader, standby):
+            if process is not None:
+                process.kill()
+                process.wait(timeout=30)
+                if process.stderr:
+                    process.stderr.close()

@@ -103,8 +103,16 @@ class Leadership:
     def __init__(self, services: Services) -> None:
         self.settings = services.settings
         self._conn: psycopg.Connection[Any] | None = None
+        self.leading = False
 
     def try_lead(self) -> bool:
+        leading = self._try_lead()
+        if leading != self.leading:
+            log.warning("this scheduler %s", "now leads" if leading else "stands by")
+            self.leading = leading
+        return leading
+
+    def _try_lead(self) -> bool:
         if not is_postgres(self.settings):
             return True
         try:
