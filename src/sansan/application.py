@@ -128,7 +128,7 @@ class SansanApplication(Application):
         With an idempotency key, the first completed request is remembered in the same
         save as its events; a retry gets that request's result and records nothing.
         """
-        record_id = uuid5(IDEMPOTENCY_NAMESPACE, f"{actor}\n{idempotency_key}")
+        record_id = uuid5(IDEMPOTENCY_NAMESPACE, f"{actor}\n{idempotency_key or ''}")
         if idempotency_key and (earlier := self._replay(record_id, request_hash)):
             return earlier
         prov = self.provenance(actor, command)

@@ -158,8 +158,31 @@ def test_unknown_units_malformed_json_and_huge_bodies_are_refused_cleanly(
         413,
         "body_too_large",
     )
+
+    def chunks() -> Any:  # no Content-Length: the limit must hold while the body streams in
+        yield b'{"occurred_on": "2026-05-01", "topic": "'
+        for _ in range(300):
+            yield b"x" * 4096
+        yield b'"}'
+
+    streamed = client.post(f"/api/v1/members/{t.DUAL}/trainings", content=chunks(), headers=auth)
+    assert "content-length" not in {k.lower() for k in streamed.request.headers}
+    is_problem(streamed, 413, "body_too_large")
     is_problem(client.get("/api/v1/nothing-here", headers=auth), 404)
     assert position(app) == before
+
+    def small() -> Any:
+        yield b'{"occurred_on": "2026-05-01", "days": 1, '
+        yield b'"method": "video", "topic": "t"}'
+
+    assert (
+        client.post(
+            f"/api/v1/members/{t.DUAL}/trainings",
+            content=small(),
+            headers=auth | {"Content-Type": "application/json"},
+        ).status_code
+        == 200
+    )  # a small streamed body still gets through
 
 
 def test_missing_bad_and_revoked_tokens_get_401(

@@ -155,6 +155,8 @@ def test_an_approved_extension_moves_the_supervision_deadline(
     Scheduler(demo).tick()
     lights = [(f["kind"], f["due_on"]) for f in firings(demo) if f["unit_id"] == str(item)]
     assert lights == [("supervision_warning", "2027-02-28"), ("supervision_overdue", "2027-02-28")]
+    campaign = str(demo_id("campaign", "示范县"))
+    assert {f["campaign_id"] for f in firings(demo) if f["unit_id"] == str(item)} == {campaign}
 
 
 @pytest.mark.postgres

@@ -85,7 +85,7 @@ def caught_up(services: ServicesDep, after: After = None) -> None:
 CaughtUp = Annotated[None, Depends(caught_up)]
 
 
-def _page(call: Any) -> PagePublic:
+def as_page(call: Any) -> PagePublic:
     try:
         page: Page = call()
     except BadCursor:
@@ -110,7 +110,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         street_id: UUID | None = None, model_type: ModelType | None = None,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
-        return _page(lambda: services.read_models.communities(
+        return as_page(lambda: services.read_models.communities(
             scope=principal.scope_org_id, street_id=street_id,
             model_type=model_type.value if model_type else None, cursor=cursor, limit=limit,
         ))  # fmt: skip
@@ -123,7 +123,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         organization_id: UUID | None = None, community_id: UUID | None = None,
         category: MemberCategory | None = None, cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
-        page = _page(
+        page = as_page(
             lambda: services.read_models.members(
                 scope=principal.scope_org_id,
                 organization_id=organization_id,
@@ -141,7 +141,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
-        return _page(lambda: services.read_models.campaigns(cursor=cursor, limit=limit))
+        return as_page(lambda: services.read_models.campaigns(cursor=cursor, limit=limit))
 
     @routers["supervision-items"].get(
         "/supervision-items", responses=ERRORS, summary="督办事项列表 / supervision items"
@@ -151,7 +151,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         status: SupervisionStatus | None = None, campaign_id: UUID | None = None,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
-        return _page(
+        return as_page(
             lambda: services.read_models.supervision_items(
                 scope=principal.scope_org_id, status=status.value if status else None,
                 campaign_id=campaign_id, cursor=cursor, limit=limit,
@@ -179,7 +179,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         limit: Limit = 100,
     ) -> PagePublic:
         county_wide(principal)
-        return _page(lambda: services.read_models.audit(filters.as_dict(), cursor, limit))
+        return as_page(lambda: services.read_models.audit(filters.as_dict(), cursor, limit))
 
     @routers["audit"].get(
         "/audit/personal-data-reads", responses=ERRORS,
@@ -192,7 +192,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
     ) -> PagePublic:  # fmt: skip
         county_wide(principal)
         filters = {"event_type": "PersonalDataRead", "actor": actor, "data_contains": member_id}
-        return _page(lambda: services.read_models.audit(filters, cursor, limit))
+        return as_page(lambda: services.read_models.audit(filters, cursor, limit))
 
 
 def _log_member_list(services: Services, principal: Principal, page: PagePublic) -> None:

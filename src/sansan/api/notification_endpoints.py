@@ -12,7 +12,7 @@ from sansan.api.list_endpoints import (
     Cursor,
     Limit,
     PagePublic,
-    _page,
+    as_page,
     county_wide,
 )
 from sansan.api.problems import Problem, etag
@@ -35,7 +35,7 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> PagePublic:
-        return _page(
+        return as_page(
             lambda: services.read_models.notifications(
                 role=principal.role.value, scope=principal.scope_org_id,
                 unacknowledged=unacknowledged, kind=kind.value if kind else None,
@@ -53,7 +53,7 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
         county_wide(principal)
-        return _page(
+        return as_page(
             lambda: services.read_models.deliveries(
                 failing_only=failing, cursor=cursor, limit=limit
             )

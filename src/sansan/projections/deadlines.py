@@ -67,33 +67,27 @@ def campaign_launched(c: Cursor, e: CreationCampaign.CampaignLaunched) -> None:
             )
 
 
+def _item_deadline(c: Cursor, item_id: str, due_on: date, campaign_id: str | None) -> None:
+    _add(c, f"item:{item_id}:{due_on}", "supervision", due_on=due_on, steps=SUPERVISION_STEPS,
+         subject_id=item_id, campaign_id=campaign_id)  # fmt: skip
+
+
 def item_assigned(c: Cursor, e: SupervisionItem.SupervisionItemAssigned) -> None:
-    _add(
-        c,
-        f"item:{e.originator_id}:{e.due_on}",
-        "supervision",
-        due_on=e.due_on,
-        steps=SUPERVISION_STEPS,
-        subject_id=str(e.originator_id),
-        campaign_id=_s(e.campaign_id),
-    )
+    _item_deadline(c, str(e.originator_id), e.due_on, _s(e.campaign_id))
 
 
 def extension_approved(c: Cursor, e: SupervisionItem.ExtensionApproved) -> None:
     """The old deadline's remaining steps are superseded; the new one takes over."""
+    item_id = str(e.originator_id)
     c.execute(
         "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id IN (SELECT id FROM rm_deadlines"
         " WHERE subject_id = ? AND kind = 'supervision')",
-        (True, str(e.originator_id)),
+        (True, item_id),
     )
-    _add(
-        c,
-        f"item:{e.originator_id}:{e.new_due_on}",
-        "supervision",
-        due_on=e.new_due_on,
-        steps=SUPERVISION_STEPS,
-        subject_id=str(e.originator_id),
-    )
+    row = c.execute(
+        "SELECT campaign_id FROM rm_supervision_items WHERE id = ?", (item_id,)
+    ).fetchone()
+    _item_deadline(c, item_id, e.new_due_on, row[0] if row else None)
 
 
 def inspection_scheduled(c: Cursor, e: CreationCampaign.InspectionScheduled) -> None:
