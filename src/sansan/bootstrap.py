@@ -5,7 +5,10 @@ import threading
 from dataclasses import dataclass
 
 from sansan.access import AccessService
+from sansan.append_only import grant_service_role, protect_record
 from sansan.application import SansanApplication
+from sansan.audit.chain import HashChain, create_chain_tables
+from sansan.audit.trail import AuditTrail
 from sansan.clock import Clock, SystemClock
 from sansan.persistence import library_env, migration_lock
 from sansan.projections.queries import ReadModels
@@ -34,14 +37,29 @@ def build_read_store(settings: Settings) -> ReadStore:
     if settings.auto_migrate:
         with migration_lock(settings):
             create_tables(store)
+            create_chain_tables(store)
     return store
 
 
-def migrate(settings: Settings | None = None) -> None:
-    """Create whatever tables are missing, then let go (the explicit ``sansan migrate``)."""
+def protect(settings: Settings, app: SansanApplication, store: ReadStore) -> None:
+    if settings.auto_migrate:
+        with migration_lock(settings):
+            protect_record(app, store)
+
+
+def migrate(settings: Settings | None = None, service_role: str | None = None) -> None:
+    """Create whatever tables are missing, make the record append-only, and, given a
+    role, grant it what the service needs (the explicit ``sansan migrate``)."""
     settings = (settings or Settings()).model_copy(update={"auto_migrate": True})
-    build_application(settings).close()
-    build_read_store(settings).close()
+    app = build_application(settings)
+    store = build_read_store(settings)
+    try:
+        protect(settings, app, store)
+        if service_role is not None:
+            grant_service_role(settings, app, service_role)
+    finally:
+        store.close()
+        app.close()
 
 
 @dataclass
@@ -54,6 +72,7 @@ class Services:
     store: ReadStore
     read_models: ReadModels
     projections: ProjectionRunner
+    audit: AuditTrail
 
     def start_projections(self) -> None:
         """Follow the log in the background; first rebuild beside the live tables if the
@@ -83,5 +102,8 @@ def build_services(
     settings = settings or Settings()
     app = application or build_application(settings, clock)
     store = build_read_store(settings)
-    runner = ProjectionRunner(app, store, listen=settings)
-    return Services(settings, app, AccessService(app), store, ReadModels(store), runner)
+    protect(settings, app, store)
+    chain = HashChain(app, store, checkpoint_every=settings.audit_checkpoint_every)
+    runner = ProjectionRunner(app, store, listen=settings, followers=[chain.catch_up])
+    audit = AuditTrail(app, chain, settings.audit_signing_key)
+    return Services(settings, app, AccessService(app), store, ReadModels(store), runner, audit)

@@ -3,6 +3,7 @@
 This is the only place that knows the library's environment variable names.
 """
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +128,25 @@ def migration_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+
+def lock_inserts_without_table_privileges(recorder: ApplicationRecorder) -> None:
+    """Serialise event inserts with an advisory lock instead of ``LOCK TABLE``.
+
+    The library locks the events table IN EXCLUSIVE MODE so that notification ids commit
+    in the order they were issued; PostgreSQL grants that lock mode only to roles that
+    may UPDATE, DELETE or TRUNCATE the table, which the service's role must not. Every
+    insert goes through the library, so a transaction-scoped advisory lock, one per
+    schema and table, serialises the same writers with no table privilege beyond INSERT.
+    """
+    if not isinstance(recorder, PostgresApplicationRecorder):
+        return
+    name = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    recorder.lock_table_statements = [
+        sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(recorder.datastore.lock_timeout),
+        sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key)),
+    ]
 
 
 def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int) -> int | None:

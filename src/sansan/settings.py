@@ -1,5 +1,7 @@
 """The one settings object: environment variables prefixed ``SANSAN_``."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,6 +34,12 @@ class Settings(BaseSettings):
         "", description="Comma-separated URLs that receive every reminder and alert (POST JSON)."
     )
     webhook_secret: str = Field("", description="Key of the HMAC-SHA256 signature header.")
+    audit_checkpoint_every: int = Field(
+        10_000, ge=1, description="Checkpoint the audit chain's head every N events (and daily)."
+    )
+    audit_signing_key: Path | None = Field(
+        None, description="Ed25519 private key (PEM) signing audit exports (`sansan audit keygen`)."
+    )
     aggregate_cache_size: int = Field(
         10_000, ge=0, description="Aggregates kept in memory; 0 turns the cache off."
     )

@@ -3,7 +3,7 @@ import re
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import resolve_topic
 
-from sansan.domain import AGGREGATE_TYPES
+from sansan.domain import AGGREGATE_TYPES, SYSTEM_TYPES
 from sansan.domain.base import SansanAggregate
 
 
@@ -18,7 +18,7 @@ def event_classes(aggregate: type[SansanAggregate]) -> dict[str, type]:
 
 
 def test_every_aggregate_and_event_has_a_stable_explicit_topic() -> None:
-    for aggregate in AGGREGATE_TYPES:
+    for aggregate in AGGREGATE_TYPES + SYSTEM_TYPES:
         assert f"sansan:{aggregate.__name__}" == aggregate.TOPIC
         assert resolve_topic(aggregate.TOPIC) is aggregate
         for name, event in event_classes(aggregate).items():
@@ -27,7 +27,8 @@ def test_every_aggregate_and_event_has_a_stable_explicit_topic() -> None:
 
 
 def test_event_names_are_unique_across_aggregates_so_the_audit_log_is_unambiguous() -> None:
-    names = [name for aggregate in AGGREGATE_TYPES for name in event_classes(aggregate)]
+    types = AGGREGATE_TYPES + SYSTEM_TYPES
+    names = [name for aggregate in types for name in event_classes(aggregate)]
     assert len(names) == len(set(names))
 
 

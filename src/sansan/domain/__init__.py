@@ -2,6 +2,7 @@
 beyond ``eventsourcing.domain``."""
 
 from sansan.domain.access import AccessToken, IdempotencyRecord, PersonalDataAccess
+from sansan.domain.audit import AuditCheckpoint
 from sansan.domain.campaign import CreationCampaign
 from sansan.domain.community import Community
 from sansan.domain.errors import DomainError, NotFoundError
@@ -11,12 +12,13 @@ from sansan.domain.organization import PartyOrganization
 from sansan.domain.supervision import SupervisionItem
 
 AGGREGATE_TYPES = (Community, PartyOrganization, Member, CreationCampaign, SupervisionItem)
-SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord, Firing)
+SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord, Firing, AuditCheckpoint)
 
 __all__ = [
     "AGGREGATE_TYPES",
     "SYSTEM_TYPES",
     "AccessToken",
+    "AuditCheckpoint",
     "Community",
     "CreationCampaign",
     "DomainError",

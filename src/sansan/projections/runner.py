@@ -9,6 +9,7 @@ the application after each save (in-process) and by LISTEN/NOTIFY on PostgreSQL
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import psycopg
@@ -36,8 +37,11 @@ class ProjectionRunner:
         poll_interval: float = 1.0,
         listen: Settings | None = None,
         generation: int | None = None,
+        followers: Sequence[Callable[[], int]] = (),
     ) -> None:
         self.app, self.store = app, store
+        # Other followers of the log (the audit chain) that ride on this runner's wake-ups.
+        self.followers = list(followers)
         self.generation = generation  # None: whichever generation is live
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self._listen = listen if listen is not None and is_postgres(listen) else None
@@ -153,6 +157,8 @@ class ProjectionRunner:
         while not self._stop.is_set():
             try:
                 self.catch_up()
+                for follow in self.followers:
+                    follow()
             except Exception:  # keep projecting after a transient store failure
                 log.exception("projection batch failed; retrying")
                 self._stop.wait(self.poll_interval)

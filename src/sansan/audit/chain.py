@@ -1,0 +1,232 @@
+"""The hash chain kept beside the log, and the checkpoints that pin its head.
+
+A follower reads the log in position order and appends one chain row per event in
+the same transaction that reads the chain's head, under a lock, so two followers never
+chain an event twice nor fork the chain. The chain is evidence, not a read model: a
+read-model rebuild leaves it alone, and it is never rebuilt from the log.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Notification
+
+from sansan.application import SansanApplication
+from sansan.audit.digest import GENESIS, LogEntry, link
+from sansan.domain import AuditCheckpoint
+from sansan.domain.base import Provenance
+from sansan.projections.store import Cursor, ReadStore
+
+# Any fixed 64-bit number; it names the lock that serialises chain followers on PostgreSQL.
+CHAIN_LOCK_KEY = 0x5A45_4348_4149_4E31
+CHECKPOINT_ACTOR = "system:audit-chain"
+
+CHAIN_DDL = [
+    """CREATE TABLE IF NOT EXISTS audit_chain (
+        seq BIGINT PRIMARY KEY,
+        position BIGINT NOT NULL UNIQUE,
+        aggregate_id TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        topic TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        digest TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS audit_chain_identity ON audit_chain (aggregate_id, version)",
+    "CREATE INDEX IF NOT EXISTS audit_chain_recorded ON audit_chain (recorded_at)",
+    """CREATE TABLE IF NOT EXISTS audit_checkpoints (
+        seq BIGINT PRIMARY KEY,
+        position BIGINT NOT NULL,
+        digest TEXT NOT NULL,
+        recorded_on TEXT NOT NULL,
+        reason TEXT NOT NULL
+    )""",
+]
+CHAIN_TABLES = ("audit_chain", "audit_checkpoints")
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    seq: int
+    position: int
+    aggregate_id: UUID
+    version: int
+    topic: str
+    recorded_at: str
+    digest: str
+
+    @property
+    def identity(self) -> tuple[UUID, int]:
+        return self.aggregate_id, self.version
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    position: int
+    digest: str
+    recorded_on: date
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq, "position": self.position, "digest": self.digest,
+            "recorded_on": self.recorded_on.isoformat(), "reason": self.reason,
+        }  # fmt: skip
+
+
+def create_chain_tables(store: ReadStore) -> None:
+    with store.transaction(lock=True, generation=1, pointer=False) as cursor:
+        for statement in CHAIN_DDL:
+            cursor.execute(statement)
+
+
+def entry_of(notification: Notification) -> LogEntry:
+    return LogEntry(
+        position=notification.id,
+        aggregate_id=UUID(str(notification.originator_id)),
+        version=notification.originator_version,
+        topic=notification.topic,
+        state=bytes(notification.state),
+    )
+
+
+def chain_entry(row: Any) -> ChainEntry:
+    seq, position, aggregate_id, version, topic, recorded_at, digest = row
+    return ChainEntry(
+        int(seq), int(position), UUID(str(aggregate_id)), int(version), topic, recorded_at, digest
+    )
+
+
+CHAIN_COLUMNS = "seq, position, aggregate_id, version, topic, recorded_at, digest"
+
+
+class HashChain:
+    """Extends the chain from the log and checkpoints its head."""
+
+    def __init__(
+        self, app: SansanApplication, store: ReadStore, *, checkpoint_every: int = 10_000
+    ) -> None:
+        self.app, self.store, self.checkpoint_every = app, store, checkpoint_every
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def head(self) -> ChainEntry | None:
+        with self.store.transaction(generation=1, pointer=False) as c:
+            return self._head(c)
+
+    @staticmethod
+    def _head(c: Cursor) -> ChainEntry | None:
+        row = c.execute(
+            f"SELECT {CHAIN_COLUMNS} FROM audit_chain ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else chain_entry(row)
+
+    def entries(self, *, after_seq: int = 0, batch: int = 1000) -> Iterator[ChainEntry]:
+        """Every chain row in order, read in batches."""
+        while True:
+            with self.store.transaction(generation=1, pointer=False) as c:
+                rows = c.execute(
+                    f"SELECT {CHAIN_COLUMNS} FROM audit_chain WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after_seq, batch),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                entry = chain_entry(row)
+                after_seq = entry.seq
+                yield entry
+
+    def position_of(self, identity: tuple[UUID, int]) -> int | None:
+        with self.store.transaction(generation=1, pointer=False) as c:
+            row = c.execute(
+                "SELECT position FROM audit_chain WHERE aggregate_id = ? AND version = ?",
+                (str(identity[0]), identity[1]),
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def checkpoints(self) -> list[Checkpoint]:
+        with self.store.transaction(generation=1, pointer=False) as c:
+            rows = c.execute(
+                "SELECT seq, position, digest, recorded_on, reason FROM audit_checkpoints"
+                " ORDER BY seq"
+            ).fetchall()
+        return [
+            Checkpoint(int(s), int(p), d, date.fromisoformat(str(o)), r) for s, p, d, o, r in rows
+        ]
+
+    # -- extending ------------------------------------------------------------------------------
+
+    def extend(self, batch: int = 1000) -> int:
+        """Chain the next batch of the log; returns how many events it chained."""
+        with self.store.transaction(lock=True, generation=1, pointer=False) as c:
+            if self.store.dialect == "postgres":
+                c.execute("SELECT pg_advisory_xact_lock(?)", (CHAIN_LOCK_KEY,))
+            head = self._head(c)
+            seq, position, digest = (0, 0, GENESIS) if head is None else (
+                head.seq, head.position, head.digest
+            )
+            notifications = self.app.recorder.select_notifications(
+                position, batch, inclusive_of_start=False
+            )
+            for notification in notifications:
+                seq, digest = seq + 1, link(digest, entry_of(notification))
+                self._append(c, seq, digest, notification)
+        return len(notifications)
+
+    def _append(self, c: Cursor, seq: int, digest: str, notification: Notification) -> None:
+        event = self.app.mapper.to_domain_event(notification)
+        recorded_at: datetime = getattr(event, "timestamp")  # noqa: B009
+        c.execute(
+            f"INSERT INTO audit_chain ({CHAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, notification.id, str(notification.originator_id),
+             notification.originator_version, notification.topic, recorded_at.isoformat(), digest),
+        )  # fmt: skip
+        if isinstance(event, AuditCheckpoint.CheckpointRecorded):
+            c.execute(
+                "INSERT INTO audit_checkpoints (seq, position, digest, recorded_on, reason)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+                (event.seq, event.position, event.digest, event.occurred_on.isoformat(),
+                 event.reason),
+            )  # fmt: skip
+
+    def catch_up(self) -> int:
+        chained = 0
+        while (count := self.extend()) > 0:
+            chained += count
+        if self.checkpoint_if_due():
+            chained += self.extend()
+        return chained
+
+    def checkpoint_if_due(self) -> bool:
+        """Record the head when ``checkpoint_every`` events were chained since the last
+        checkpoint, or on a new day with anything new since."""
+        head = self.head()
+        if head is None:
+            return False
+        checkpoints = self.checkpoints()
+        last = checkpoints[-1] if checkpoints else None
+        today = self.app.clock.today()
+        if last is None:
+            reason = "first"
+        elif head.seq - last.seq >= self.checkpoint_every:
+            reason = f"every_{self.checkpoint_every}"
+        elif last.recorded_on < today and head.seq > last.seq + 1:
+            reason = "daily"  # the checkpoint's own event alone is not news
+        else:
+            return False
+        return self.checkpoint(head, reason)
+
+    def checkpoint(self, head: ChainEntry, reason: str) -> bool:
+        today = self.app.clock.today()
+        prov = Provenance(actor=CHECKPOINT_ACTOR, occurred_on=today, today=today)
+        checkpoint = AuditCheckpoint.record(
+            prov, seq=head.seq, position=head.position, digest=head.digest, reason=reason
+        )
+        try:
+            self.app.save(checkpoint)
+        except IntegrityError:
+            return False  # another follower checkpointed this head first
+        return True
