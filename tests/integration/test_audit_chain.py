@@ -76,9 +76,11 @@ def test_an_honest_log_verifies_with_its_head_and_count(services: Services) -> N
     verdict = services.audit.verify()
     head = services.audit.chain.head()
     assert head is not None
-    assert verdict.ok and verdict.failure is None
+    assert verdict.ok
+    assert verdict.failure is None
     assert verdict.count == head.seq == services.app.recorder.max_notification_id()
-    assert verdict.head == head.digest and verdict.pending == 0
+    assert verdict.head == head.digest
+    assert verdict.pending == 0
     # the follower's first checkpoint went into the log and was itself checked
     assert verdict.checkpoints_checked >= 1
 
@@ -86,7 +88,8 @@ def test_an_honest_log_verifies_with_its_head_and_count(services: Services) -> N
 def test_events_not_yet_chained_are_pending_not_failures(services: Services) -> None:
     services.app.execute(t.tour()[12], actor=ACTOR)
     verdict = services.audit.verify()
-    assert verdict.ok and verdict.pending >= 1
+    assert verdict.ok
+    assert verdict.pending >= 1
 
 
 def test_one_flipped_byte_in_a_stored_event_is_reported_as_changed(services: Services) -> None:
@@ -97,7 +100,8 @@ def test_one_flipped_byte_in_a_stored_event_is_reported_as_changed(services: Ser
         assert flipped != state
         conn.execute(f"UPDATE {table} SET state = %s WHERE {pos} = 5", (flipped,))
     verdict = services.audit.verify()
-    assert not verdict.ok and verdict.failure is not None
+    assert not verdict.ok
+    assert verdict.failure is not None
     assert (verdict.failure.position, verdict.failure.kind) == (5, FailureKind.CHANGED)
     assert verdict.count == 4  # everything before it still verifies
 
@@ -107,7 +111,8 @@ def test_a_deleted_row_is_reported_as_missing(services: Services) -> None:
     with raw(services) as conn:
         conn.execute(f"DELETE FROM {table} WHERE {pos} = 7")
     failure = services.audit.verify().failure
-    assert failure is not None and (failure.position, failure.kind) == (7, FailureKind.MISSING)
+    assert failure is not None
+    assert (failure.position, failure.kind) == (7, FailureKind.MISSING)
 
 
 def test_two_swapped_rows_are_reported_as_reordered(services: Services) -> None:
@@ -117,7 +122,8 @@ def test_two_swapped_rows_are_reported_as_reordered(services: Services) -> None:
         conn.execute(f"UPDATE {table} SET {pos} = 3 WHERE {pos} = 4")
         conn.execute(f"UPDATE {table} SET {pos} = 4 WHERE {pos} = -1")
     failure = services.audit.verify().failure
-    assert failure is not None and (failure.position, failure.kind) == (3, FailureKind.REORDERED)
+    assert failure is not None
+    assert (failure.position, failure.kind) == (3, FailureKind.REORDERED)
 
 
 def forge_row(conn: Any, table: str, pos: str, position: int, services: Services) -> None:
@@ -138,7 +144,8 @@ def test_a_forged_row_backdated_before_the_first_event_is_reported_as_inserted(
     with raw(services) as conn:
         forge_row(conn, table, pos, 0, services)
     failure = services.audit.verify().failure
-    assert failure is not None and (failure.position, failure.kind) == (0, FailureKind.INSERTED)
+    assert failure is not None
+    assert (failure.position, failure.kind) == (0, FailureKind.INSERTED)
 
 
 def test_a_forged_row_in_place_of_a_deleted_one_is_reported_as_inserted(
@@ -149,14 +156,16 @@ def test_a_forged_row_in_place_of_a_deleted_one_is_reported_as_inserted(
         conn.execute(f"DELETE FROM {table} WHERE {pos} = 6")
         forge_row(conn, table, pos, 6, services)
     failure = services.audit.verify().failure
-    assert failure is not None and (failure.position, failure.kind) == (6, FailureKind.INSERTED)
+    assert failure is not None
+    assert (failure.position, failure.kind) == (6, FailureKind.INSERTED)
 
 
 def test_a_deleted_chain_row_is_reported_as_missing(services: Services) -> None:
     with raw(services) as conn:
         conn.execute("DELETE FROM audit_chain WHERE seq = 2")
     failure = services.audit.verify().failure
-    assert failure is not None and failure.kind == FailureKind.MISSING
+    assert failure is not None
+    assert failure.kind == FailureKind.MISSING
 
 
 def rewrite_consistently(services: Services) -> None:
@@ -180,7 +189,8 @@ def test_a_consistent_rewrite_passes_inside_the_database_but_not_against_an_expo
     rewrite_consistently(services)
     assert services.audit.verify().ok  # the database alone cannot tell
     verdict = services.audit.verify(pinned_checkpoints(exported))
-    assert not verdict.ok and verdict.failure is not None
+    assert not verdict.ok
+    assert verdict.failure is not None
     assert verdict.failure.kind == FailureKind.CHANGED
     assert "exported at" in verdict.failure.detail
 
