@@ -10,6 +10,7 @@ import uvicorn
 from sansan.access import AccessService
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_application, build_services, migrate
+from sansan.cli_audit import audit_group
 from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, load_demo
 from sansan.domain import DomainError
 from sansan.domain.vocabulary import Role
@@ -124,6 +125,9 @@ def schedule_command(interval: float) -> None:
     finally:
         scheduler.shutdown(wait=True)
         services.close()
+
+
+main.add_command(audit_group)
 
 
 @main.group("projections")

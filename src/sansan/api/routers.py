@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from sansan.api.audit_endpoints import add_audit_routes
 from sansan.api.command_endpoints import add_command_routes
 from sansan.api.compliance_endpoints import add_compliance_routes
 from sansan.api.list_endpoints import add_list_routes
@@ -17,6 +18,7 @@ RESOURCES = (
 def resource_routers() -> list[APIRouter]:
     routers = {name: APIRouter(tags=[name]) for name in RESOURCES}
     add_list_routes(routers)  # first: /organizations/tree must not be taken for an {id}
+    add_audit_routes(routers)
     add_command_routes(routers)
     add_compliance_routes(routers)
     add_notification_routes(routers)

@@ -9,6 +9,7 @@ chain head recorded in the proof, and match every checkpoint it reaches.
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -54,15 +55,12 @@ def verify_export(
     body, proof = _parse(lines)
     header = body[0][1]
     events = [document for _, document in body[1:]]
-    try:
-        sources = _check_envelope(body, proof, public_key)
-    except _Tampered as tampered:
-        return _verdict(None, 0, 0, [], tampered.failure)
     checkpoints = pinned_checkpoints(proof) | (pinned or {})
     previous: dict[str, Any] | None = None
     checked = 0
-    for index, line in enumerate(events):
-        failure = _check_link(previous, line, header)
+    present = {line["seq"] for line in events}
+    for index, line in enumerate(events):  # a changed line is named by its own position first
+        failure = _check_link(previous, line, header, present)
         if failure is None and line["seq"] in checkpoints:
             checked += 1
             digest, where = checkpoints[line["seq"]]
@@ -70,8 +68,12 @@ def verify_export(
                 failure = Failure(line["position"], FailureKind.CHANGED,
                                   f"differs from the checkpoint {where} at event {line['seq']}")  # fmt: skip
         if failure is not None:
-            return _verdict(previous, index, checked, sources, failure)
+            return _verdict(previous, index, checked, [], failure)
         previous = line
+    try:
+        sources = _check_envelope(body, proof, public_key)
+    except _Tampered as tampered:
+        return _verdict(None, 0, 0, [], tampered.failure)
     failure = _check_complete(previous, header, proof, len(events))
     return _verdict(previous, len(events), checked, sources, failure)
 
@@ -100,11 +102,15 @@ class _Tampered(Exception):
 
 
 def _check_link(
-    previous: dict[str, Any] | None, line: dict[str, Any], header: dict[str, Any]
-) -> Failure | None:
+    previous: dict[str, Any] | None, line: dict[str, Any], header: dict[str, Any],
+    present: set[int],
+) -> Failure | None:  # fmt: skip
     position = int(line["position"])
     if link(line["prev"], _entry(line)) != line["digest"]:
         return Failure(position, FailureKind.CHANGED, f"event {line['seq']} does not recompute")
+    if not _recorded_at_matches(line):
+        return Failure(position, FailureKind.CHANGED,
+                       f"event {line['seq']}: recorded_at differs from the time inside its state")  # fmt: skip
     if previous is None:
         if line["seq"] == 1 and line["prev"] != GENESIS:
             return Failure(position, FailureKind.CHANGED, "the first event does not start the chain")
@@ -113,10 +119,25 @@ def _check_link(
         return Failure(position, FailureKind.REORDERED, f"event {line['seq']} is out of order")
     if line["seq"] == previous["seq"] + 1 and line["prev"] != previous["digest"]:
         return Failure(position, FailureKind.CHANGED, f"event {line['seq']} does not link")
-    if line["seq"] != previous["seq"] + 1 and _is_full(header):
+    skipped = range(previous["seq"] + 1, line["seq"])
+    if any(seq in present for seq in skipped):
+        return Failure(position, FailureKind.REORDERED, f"event {line['seq']} comes too early")
+    if skipped and _is_full(header):
         return Failure(position, FailureKind.MISSING,
                        f"events {previous['seq'] + 1}–{line['seq'] - 1} are missing")  # fmt: skip
     return None
+
+
+def _recorded_at_matches(line: dict[str, Any]) -> bool:
+    """``recorded_at`` is a convenience copy outside the digest; it must agree with the
+    library's timestamp inside the digested state."""
+    if "state" not in line:
+        return True
+    try:
+        stamp = json.loads(line["state"])["timestamp"]["_data_"]
+        return datetime.fromisoformat(stamp) == datetime.fromisoformat(line["recorded_at"])
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def _is_full(header: dict[str, Any]) -> bool:

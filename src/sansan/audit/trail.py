@@ -2,12 +2,14 @@
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sansan.application import SansanApplication
 from sansan.audit.chain import CHAIN_COLUMNS, ChainEntry, HashChain, chain_entry, entry_of
@@ -24,8 +26,13 @@ BATCH = 1000
 class StoreSource:
     """The log and the chain as the database holds them."""
 
-    def __init__(self, app: SansanApplication, chain: HashChain) -> None:
-        self.app, self.hash_chain = app, chain
+    def __init__(
+        self,
+        app: SansanApplication,
+        chain: HashChain,
+        on_batch: Callable[[int], None] = lambda _: None,
+    ) -> None:
+        self.app, self.hash_chain, self.on_batch = app, chain, on_batch
 
     def log(self) -> Iterator[LogEntry]:
         start: int | None = None  # from the very first row, even one forged below position 1
@@ -36,6 +43,7 @@ class StoreSource:
             if not batch:
                 return
             yield from (entry_of(n) for n in batch)
+            self.on_batch(len(batch))
             start = batch[-1].id
 
     def chain(self) -> Iterator[ChainEntry]:
@@ -86,15 +94,23 @@ class AuditTrail:
     ) -> None:
         self.app, self.chain, self.signing_key = app, chain, signing_key
 
-    def verify(self, pinned: dict[int, tuple[str, str]] | None = None) -> Verdict:
+    def verify(
+        self,
+        pinned: dict[int, tuple[str, str]] | None = None,
+        on_batch: Callable[[int], None] = lambda _: None,
+    ) -> Verdict:
         internal = {c.seq: (c.digest, f"recorded in the log on {c.recorded_on}")
                     for c in self.chain.checkpoints()}  # fmt: skip
-        return verify(StoreSource(self.app, self.chain), internal | (pinned or {}))
+        return verify(StoreSource(self.app, self.chain, on_batch), internal | (pinned or {}))
 
-    def _signed(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if self.signing_key is None:
-            return payload
-        return sign(load_private_key(self.signing_key), payload)
+    def _signed(
+        self, payload: dict[str, Any], key: Ed25519PrivateKey | None = None
+    ) -> dict[str, Any]:
+        key = key or self._key()
+        return payload if key is None else sign(key, payload)
+
+    def _key(self) -> Ed25519PrivateKey | None:
+        return None if self.signing_key is None else load_private_key(self.signing_key)
 
     def checkpoint_file(self) -> dict[str, Any]:
         """The chain's head and every checkpoint, signed when a key is configured."""
@@ -113,6 +129,7 @@ class AuditTrail:
 
     def export(self, chosen: ExportFilter) -> Iterator[str]:
         """JSON lines: a header, one line per chained event with its digests, and the proof."""
+        key = self._key()  # a key that cannot be used fails now, not after the last line
         digest = hashlib.sha256()
 
         def line(document: dict[str, Any]) -> str:
@@ -131,7 +148,7 @@ class AuditTrail:
         proof = self._checkpoints(head) | {
             "format": EXPORT_FORMAT, "kind": "proof", "lines": count, "sha256": digest.hexdigest()
         }
-        yield json.dumps(self._signed(proof), ensure_ascii=False, sort_keys=True) + "\n"
+        yield json.dumps(self._signed(proof, key), ensure_ascii=False, sort_keys=True) + "\n"
 
     def _selected(self, chosen: ExportFilter) -> Iterator[tuple[ChainEntry, str, bytes]]:
         for rows in self._chain_batches(chosen):

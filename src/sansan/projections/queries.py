@@ -161,31 +161,30 @@ class ReadModels:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def audit(self, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:
-        where = Where()
-        for column in (
-            "aggregate_id",
-            "event_type",
-            "actor",
-            "community_id",
-            "street_id",
-            "aggregate_type",
-        ):
-            where.equal(column, filters.get(column))
-        for column, bound in (("occurred_on", "occurred"), ("recorded_at", "recorded")):
-            if filters.get(f"{bound}_from") is not None:
-                where.add(f"{column} >= ?", filters[f"{bound}_from"].isoformat())
-            if filters.get(f"{bound}_to") is not None:
-                where.add(f"{column} <= ?", filters[f"{bound}_to"].isoformat())
-        if filters.get("data_contains"):
-            where.add("data LIKE ?", f"%{filters['data_contains']}%")
         select = (
             "SELECT position, aggregate_id, aggregate_type, event_type, version, actor,"
             " occurred_on, recorded_at, community_id, street_id, data FROM rm_audit"
         )
-        page = self._page(select, where, ["position"], cursor, limit)
+        page = self._page(select, _audit_where(filters), ["position"], cursor, limit)
         for item in page.items:
             item["data"] = json.loads(item["data"])
         return page
+
+    def audit_counts(self, filters: dict[str, Any], by: str) -> list[dict[str, Any]]:
+        """How many events match, grouped by one column, with the first and last recorded."""
+        if by not in AUDIT_GROUPS:
+            raise ValueError(f"cannot group the audit log by {by!r}")
+        where = _audit_where(filters)
+        statement = (
+            f"SELECT {by}, COUNT(*), MIN(recorded_at), MAX(recorded_at) FROM rm_audit"
+            f"{where.sql()} GROUP BY {by} ORDER BY COUNT(*) DESC, {by}"
+        )
+        with self.store.transaction() as c:
+            rows = c.execute(statement, where.params).fetchall()
+        return [
+            {by: key, "events": int(n), "first_recorded_at": first, "last_recorded_at": last}
+            for key, n, first, last in rows
+        ]
 
     def community_ids(self, *, scope: UUID | None) -> list[UUID]:
         """Every community the scope covers (all of them for a county-wide scope)."""
@@ -244,3 +243,23 @@ class ReadModels:
             " FROM rm_deliveries"
         )
         return self._page(select, where, ["next_attempt_at", "id"], cursor, limit)
+
+
+AUDIT_GROUPS = ("actor", "event_type", "aggregate_type", "aggregate_id")
+
+
+def _audit_where(filters: dict[str, Any]) -> Where:
+    where = Where()
+    for column in (*AUDIT_GROUPS, "community_id", "street_id"):
+        where.equal(column, filters.get(column))
+    unit = filters.get("unit_id")
+    if unit is not None:  # the unit itself, or anything inside it when it is a community
+        where.add("(aggregate_id = ? OR community_id = ?)", str(unit), str(unit))
+    for column, bound in (("occurred_on", "occurred"), ("recorded_at", "recorded")):
+        if filters.get(f"{bound}_from") is not None:
+            where.add(f"{column} >= ?", filters[f"{bound}_from"].isoformat())
+        if filters.get(f"{bound}_to") is not None:
+            where.add(f"{column} <= ?", filters[f"{bound}_to"].isoformat())
+    if filters.get("data_contains"):
+        where.add("data LIKE ?", f"%{filters['data_contains']}%")
+    return where
