@@ -1,18 +1,18 @@
 """The audit trail over HTTP and on file: verify, keep checkpoints, export JSONL that
 verifies offline (and fails to when edited), and the two auditors' views."""
 
+import hashlib
 import json
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from sansan.access import AccessService
 from sansan.api.app import create_app
-from sansan.audit.offline import verify_export
+from sansan.audit.digest import GENESIS, link
+from sansan.audit.offline import entry_of_line, verify_export
 from sansan.audit.signing import generate_key
 from sansan.audit.verify import FailureKind, Verdict
 from sansan.bootstrap import Services
@@ -163,19 +163,13 @@ def backdated(state: str) -> str:
 
 def forged_consistently(lines: list[str]) -> list[str]:
     """Change event 5 and recompute everything after it, as a forger without the key would."""
-    import hashlib
-
-    from sansan.audit.digest import GENESIS
-    from sansan.audit.offline import _entry
-    from sansan.audit.digest import link
-
     out, previous = [lines[0]], GENESIS
     for index, text in enumerate(lines[1:-1], 1):
         d = json.loads(text)
         if index == 5:
             d["state"] = backdated(d["state"])
         d["prev"] = previous
-        d["digest"] = previous = link(previous, _entry(d))
+        d["digest"] = previous = link(previous, entry_of_line(d))
         out.append(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n")
     proof = json.loads(lines[-1])
     for field in ("signature", "public_key"):
@@ -208,7 +202,6 @@ def test_an_export_filtered_by_unit_or_time_holds_only_those_events_and_verifies
     assert seqs[0] == settled.seq
     assert len(seqs) >= 5
     assert verify_export(recent, key[1]).ok
-    _ = timedelta
 
 
 def test_who_changed_a_unit_between_two_dates_with_the_personal_data_reads_beside(

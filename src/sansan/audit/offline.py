@@ -23,7 +23,7 @@ class ExportFileError(ValueError):
     """The file is not a sansan audit export at all (as opposed to a tampered one)."""
 
 
-def _entry(line: dict[str, Any]) -> LogEntry:
+def entry_of_line(line: dict[str, Any]) -> LogEntry:
     state = line["state"].encode() if "state" in line else bytes.fromhex(line["state_hex"])
     return LogEntry(
         int(line["position"]), UUID(line["aggregate_id"]), int(line["version"]), line["topic"], state
@@ -106,7 +106,7 @@ def _check_link(
     present: set[int],
 ) -> Failure | None:  # fmt: skip
     position = int(line["position"])
-    if link(line["prev"], _entry(line)) != line["digest"]:
+    if link(line["prev"], entry_of_line(line)) != line["digest"]:
         return Failure(position, FailureKind.CHANGED, f"event {line['seq']} does not recompute")
     if not _recorded_at_matches(line):
         return Failure(position, FailureKind.CHANGED,
