@@ -133,25 +133,31 @@ def test_every_edit_of_an_exported_file_is_caught_offline(
     settle(client)
     lines = export(client, tokens["county"])
     pub = key[1]
-    fifth = json.loads(lines[5])
+    n = dated_line(lines)
+    fifth = json.loads(lines[n])
 
     def restate(d: dict[str, Any]) -> None:
         d["state"] = backdated(d["state"])
 
-    assert failure_of(verify_export(edited(lines, 5, restate), pub))[:2] == (fifth["position"], FailureKind.CHANGED)
+    assert failure_of(verify_export(edited(lines, n, restate), pub))[:2] == (fifth["position"], FailureKind.CHANGED)
 
     def redate(d: dict[str, Any]) -> None:  # recorded_at is outside the digest, but checked
         d["recorded_at"] = "2020-01-01T00:00:00+00:00"
 
-    assert failure_of(verify_export(edited(lines, 5, redate), pub))[1] == FailureKind.CHANGED
-    dropped = lines[:5] + lines[6:]
+    assert failure_of(verify_export(edited(lines, n, redate), pub))[1] == FailureKind.CHANGED
+    dropped = lines[:n] + lines[n + 1 :]
     assert failure_of(verify_export(dropped, pub))[1] == FailureKind.MISSING
-    swapped = [*lines[:5], lines[6], lines[5], *lines[7:]]
+    swapped = [*lines[:n], lines[n + 1], lines[n], *lines[n + 2 :]]
     assert failure_of(verify_export(swapped, pub))[1] == FailureKind.REORDERED
     # a wholly consistent forgery: every digest and the proof's hash recomputed, unsigned
     assert failure_of(verify_export(forged_consistently(lines), pub))[2] == "the export is not signed, but a public key was given"
     other_key = generate_key(Path(str(key[0]) + ".other"))
     assert "another key" in failure_of(verify_export(lines, other_key))[2]
+
+
+def dated_line(lines: list[str]) -> int:
+    """The first exported event that happened on the tour's first day."""
+    return next(i for i, line in enumerate(lines[1:-1], 1) if '"2026-03-01"' in json.loads(line)["state"])
 
 
 def backdated(state: str) -> str:
@@ -162,11 +168,11 @@ def backdated(state: str) -> str:
 
 
 def forged_consistently(lines: list[str]) -> list[str]:
-    """Change event 5 and recompute everything after it, as a forger without the key would."""
-    out, previous = [lines[0]], GENESIS
+    """Change one event and recompute everything after it, as a forger without the key would."""
+    out, previous, n = [lines[0]], GENESIS, dated_line(lines)
     for index, text in enumerate(lines[1:-1], 1):
         d = json.loads(text)
-        if index == 5:
+        if index == n:
             d["state"] = backdated(d["state"])
         d["prev"] = previous
         d["digest"] = previous = link(previous, entry_of_line(d))
