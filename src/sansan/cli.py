@@ -27,10 +27,18 @@ def main() -> None:
 
 
 @main.command("migrate")
-def migrate_command() -> None:
-    """建表(幂等,多进程同时执行也安全) / Create missing tables, safely under a lock."""
-    migrate(Settings())
+@click.option(
+    "--service-role", default=None, help="服务运行角色:日志只读与追加 / the service's own role"
+)
+def migrate_command(service_role: str | None) -> None:
+    """建表并设为只可追加(幂等,多进程同时执行也安全)/ Create tables; make the record append-only."""
+    try:
+        migrate(Settings(), service_role=service_role)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     click.echo("数据库表已就绪 / tables are ready")
+    if service_role:
+        click.echo(f"已授权 {service_role}:日志只可读取与追加 / may only read and append")
 
 
 @main.command("demo")
