@@ -39,6 +39,7 @@ class AuditFilters(BaseModel):
     model_config = {"extra": "ignore"}  # the query also carries cursor, limit and after
 
     aggregate_id: UUID | None = None
+    unit_id: UUID | None = Field(None, description="该单位及其下一切 / a unit and all inside it")
     aggregate_type: str | None = Field(None, max_length=60, examples=["Member"])
     event_type: str | None = Field(None, max_length=60, examples=["TrainingCompleted"])
     actor: str | None = Field(None, max_length=200)
