@@ -143,7 +143,9 @@ def test_a_runner_killed_mid_batch_and_restarted_loses_and_repeats_nothing(
                                   stdout=subprocess.PIPE, text=True)  # fmt: skip
         assert victim.stdout is not None
         assert victim.stdout.readline().strip() == "running"
-        time.sleep(0.25)
+        deadline = time.monotonic() + 60  # kill right after its first batch commits, however slow
+        while services.projections.position() == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
         victim.stdout.close()
