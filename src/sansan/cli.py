@@ -85,18 +85,24 @@ def serve_command(host: str, port: int, workers: int, demo: bool, api_only: bool
                 _load_demo(app)
             except DemoAlreadyLoaded:
                 click.echo("数据库中已有数据,跳过演示数据 / store not empty, demo data skipped")
-            _print_demo_tokens(AccessService(app))
+            county_token = _print_demo_tokens(AccessService(app))
         finally:
             app.close()
+        # the fragment stays in the browser: the token is never sent in a URL to the server
+        click.echo(f"演示登录链接 / demo sign-in: http://{host}:{port}/#token={county_token}")
     click.echo(f"服务地址 / serving on http://{host}:{port}/  (接口文档 /docs)")
     uvicorn.run("sansan.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
-def _print_demo_tokens(access: AccessService) -> None:
+def _print_demo_tokens(access: AccessService) -> str:
+    """Issue and print a token per role; answers the county's, for the sign-in link."""
     click.echo("演示令牌(仅显示一次)/ demo tokens, shown once:")
+    issued = {}
     for label, (role, scope) in demo_token_scopes().items():
         token, _ = access.issue_token(role=role, scope_org_id=scope, label=label, actor=CLI_ACTOR)
         click.echo(f"  {role:<10} {label:<16} {token}")
+        issued[role] = token
+    return issued["county"]
 
 
 @main.command("project")

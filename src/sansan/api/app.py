@@ -13,6 +13,7 @@ from sansan.api.metrics import install_metrics
 from sansan.api.openapi import install_openapi
 from sansan.api.problems import install_problem_handlers, problem
 from sansan.api.routers import resource_routers
+from sansan.api.web import install_web
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_services
 from sansan.clock import Clock
@@ -78,6 +79,7 @@ def create_app(
     api.include_router(v1)
     install_openapi(api)
     install_metrics(api, services)
+    install_web(api)
 
     @api.get("/healthz", tags=["operations"], summary="进程存活 / the process is up")
     def healthz() -> dict[str, str]:

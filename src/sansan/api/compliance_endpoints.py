@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.exports import to_csv, to_xlsx
 from sansan.api.problems import ApiError, Problem
@@ -22,6 +23,9 @@ AsOf = Annotated[
     date | None, Query(description="评估日期(按发生日期),默认今天 / defaults to today")
 ]
 FormatQuery = Annotated[Format, Query(description="json、csv 或 xlsx")]
+StreetQuery = Annotated[
+    UUID | None, Query(description="只看该街道党工委所辖社区 / only this street's communities")
+]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/csv": {}, XLSX: {}}},
@@ -60,7 +64,20 @@ class Progress(BaseModel):
     targets: list[TargetStatus]
 
 
-def _campaign_and_plan(services: Services, campaign_id: UUID) -> tuple[CreationCampaign, Plan]:
+def scoped_communities(
+    services: Services, principal: Principal, street_id: UUID | None
+) -> list[UUID] | None:
+    """The communities the caller sees (None: all), narrowed to one street if asked."""
+    if principal.scope_org_id is None and street_id is None:
+        return None
+    seen = services.read_models.community_ids(scope=principal.scope_org_id)
+    if street_id is None:
+        return seen
+    in_street = set(services.read_models.community_ids(scope=street_id))
+    return [c for c in seen if c in in_street]
+
+
+def campaign_and_plan(services: Services, campaign_id: UUID) -> tuple[CreationCampaign, Plan]:
     campaign = services.app.get(campaign_id, CreationCampaign)
     plan = get_plan(campaign.plan_id)
     if plan is None:
@@ -109,15 +126,11 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
     )  # fmt: skip
     def progress(
         id: UUID, principal: CurrentPrincipal, services: ServicesDep,
-        as_of: AsOf = None, format: FormatQuery = "json",
+        as_of: AsOf = None, format: FormatQuery = "json", street_id: StreetQuery = None,
     ) -> Progress | Response:  # fmt: skip
-        campaign, plan = _campaign_and_plan(services, id)
+        campaign, plan = campaign_and_plan(services, id)
         day = as_of or services.app.clock.today()
-        scope = (
-            None
-            if principal.scope_org_id is None
-            else services.read_models.community_ids(scope=principal.scope_org_id)
-        )
+        scope = scoped_communities(services, principal, street_id)
         results = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day, communities=scope
         )
@@ -138,7 +151,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         chosen = campaign_id or services.read_models.latest_campaign()
         if chosen is None:
             raise errors.UNIT_NOT_FOUND(kind="CreationCampaign", kind_zh="创建工程", id="-")
-        campaign, plan = _campaign_and_plan(services, chosen)
+        campaign, plan = campaign_and_plan(services, chosen)
         day = as_of or services.app.clock.today()
         results = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day,

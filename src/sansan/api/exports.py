@@ -36,30 +36,50 @@ def rows(results: Sequence[TargetResult]) -> list[list[str]]:
     ]  # fmt: skip
 
 
-def to_csv(results: Sequence[TargetResult]) -> bytes:
+def table_csv(headers: Sequence[str], table: Sequence[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
-    writer.writerows(rows(results))
+    writer.writerow(headers)
+    writer.writerows(table)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read it as UTF-8
 
 
-def to_xlsx(results: Sequence[TargetResult], title: str) -> bytes:
+def table_xlsx(
+    title: str,
+    headers: Sequence[str],
+    table: Sequence[Sequence[object]],
+    widths: Sequence[int],
+    fills: Sequence[tuple[int, str] | None] = (),
+) -> bytes:
+    """A sheet with a bold, frozen header; ``fills`` colours one cell (column, RGB) per row."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]
-    sheet.append(HEADERS)
+    sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for result, row in zip(results, rows(results), strict=True):
-        sheet.append(row)
-        sheet.cell(row=sheet.max_row, column=4).fill = PatternFill(
-            "solid", fgColor=FILLS[result.status]
-        )
-    for index, width in enumerate([22, 14, 20, 14, 18, 8, 12, 12, 80], start=1):
+    for index, row in enumerate(table):
+        sheet.append(list(row))
+        fill = fills[index] if index < len(fills) else None
+        if fill is not None:
+            sheet.cell(row=sheet.max_row, column=fill[0]).fill = PatternFill(
+                "solid", fgColor=fill[1]
+            )
+    for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def to_csv(results: Sequence[TargetResult]) -> bytes:
+    return table_csv(HEADERS, rows(results))
+
+
+def to_xlsx(results: Sequence[TargetResult], title: str) -> bytes:
+    return table_xlsx(
+        title, HEADERS, rows(results), [22, 14, 20, 14, 18, 8, 12, 12, 80],
+        [(4, FILLS[r.status]) for r in results],
+    )  # fmt: skip

@@ -3,10 +3,12 @@
 from fastapi import APIRouter
 
 from sansan.api.audit_endpoints import add_audit_routes
+from sansan.api.audit_spreadsheet import add_audit_spreadsheet_routes
 from sansan.api.command_endpoints import add_command_routes
 from sansan.api.compliance_endpoints import add_compliance_routes
 from sansan.api.list_endpoints import add_list_routes
 from sansan.api.notification_endpoints import add_notification_routes
+from sansan.api.trend_endpoints import add_trend_routes
 from sansan.api.unit_endpoints import add_unit_routes
 
 RESOURCES = (
@@ -21,6 +23,8 @@ def resource_routers() -> list[APIRouter]:
     add_audit_routes(routers)
     add_command_routes(routers)
     add_compliance_routes(routers)
+    add_trend_routes(routers)
+    add_audit_spreadsheet_routes(routers)
     add_notification_routes(routers)
     add_unit_routes(routers)
     return list(routers.values())

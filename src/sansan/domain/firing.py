@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate
 
 from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate, begin_state
-from sansan.domain.vocabulary import Labelled
+from sansan.domain.vocabulary import _LABELS, Labelled
 
 T = "sansan:Firing"
 FIRING_NAMESPACE = UUID("3c1f6a90-2f4e-4f7e-9a55-6d1b7e0c2a44")
@@ -26,6 +26,16 @@ class FiringKind(Labelled):
     ACCOUNTABILITY_ALERT = "accountability_alert"
     SUPERVISION_WARNING = "supervision_warning"
     SUPERVISION_OVERDUE = "supervision_overdue"
+
+
+_LABELS[FiringKind] = {
+    "reminder": "到期提醒",
+    "deadline_met": "按期达标",
+    "deadline_missed": "逾期未达标",
+    "accountability_alert": "问责预警",
+    "supervision_warning": "督办黄灯",
+    "supervision_overdue": "督办红灯",
+}
 
 
 class Firing(SansanAggregate):

@@ -1,0 +1,68 @@
+"""Progress over time for the dashboard's charts: standardized sites, the five-goods share and
+training days per member, at each month's end from the launch to a day.
+
+Each point reuses the compliance rules as of that day, so a chart and the progress view
+can never disagree about the same date.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from uuid import UUID
+
+from sansan.plans.schema import Plan, Target
+from sansan.projections.compliance import Context, _members, _sites, five_goods_share
+from sansan.projections.store import ReadStore
+
+MAX_POINTS = 60
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    on: date
+    standard_sites: int
+    five_goods_share: float
+    training_days_per_member: float
+
+
+def month_ends(launch: date, until: date) -> list[date]:
+    """The last day of every month from the launch's to ``until``'s, ending at ``until``
+    (at most MAX_POINTS, the latest ones)."""
+    days = [until]
+    while len(days) < MAX_POINTS and (days[-1].year, days[-1].month) > (launch.year, launch.month):
+        days.append(days[-1].replace(day=1) - timedelta(days=1))  # counting back never overflows
+    return days[::-1]
+
+
+def target_of(plan: Plan, rule: str) -> Target:
+    return next(t for t in plan.targets if t.rule == rule)
+
+
+def _training_days_per_member(ctx: Context) -> float:
+    """Days of training this calendar year, summed over the members there are, per member."""
+    members, days = ctx.rows(
+        f"SELECT COUNT(DISTINCT m.id), COALESCE(SUM(f.num), 0) FROM ({_members(ctx)}) m"
+        " LEFT JOIN rm_facts f ON f.subject_id = m.id AND f.fact = 'member_training'"
+        " AND f.occurred_on <= ? AND f.occurred_on >= ?",
+        (ctx.day, f"{ctx.as_of.year}-01-01"),
+    )[0]
+    return float(days) / int(members) if members else 0.0
+
+
+def trend(
+    store: ReadStore, plan: Plan, *, launch: date, until: date, communities: list[UUID] | None
+) -> list[TrendPoint]:
+    sites, goods = target_of(plan, "standard_sites_count"), target_of(plan, "five_goods_share")
+    ids = None if communities is None else [str(c) for c in communities]
+    points = []
+    with store.transaction() as cursor:
+        for day in month_ends(launch, max(until, launch)):
+            ctx = Context(cursor, day, launch, ids)
+            points.append(
+                TrendPoint(
+                    on=day,
+                    standard_sites=sum(1 for *_, reason in _sites(ctx, sites) if reason is None),
+                    five_goods_share=five_goods_share(ctx, goods).value,
+                    training_days_per_member=round(_training_days_per_member(ctx), 2),
+                )
+            )
+    return points

@@ -1,0 +1,64 @@
+// Building DOM from data: text always goes in as text nodes, never as HTML.
+import { LABELS } from "./labels.js";
+
+function build(element, attrs, children) {
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
+    else if (key === "text") element.textContent = value;
+    else element.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+export function h(tag, attrs, ...children) {
+  return build(document.createElement(tag), attrs, children);
+}
+
+export function s(tag, attrs, ...children) {
+  return build(document.createElementNS("http://www.w3.org/2000/svg", tag), attrs, children);
+}
+
+export function label(kind, value) {
+  if (value === null || value === undefined) return "—";
+  return (LABELS[kind] && LABELS[kind][value]) || value;
+}
+
+export const STATUS_ZH = { green: "已达标", yellow: "临近期限", red: "逾期未达标", not_due: "未到期" };
+
+export function light(status, title) {
+  return h("span", { class: `light light-${status}`, title: title || STATUS_ZH[status] || status });
+}
+
+export function section(title, ...children) {
+  return h("section", { class: "card" }, h("h2", { text: title }), ...children);
+}
+
+export function table(headers, rows, attrs = {}) {
+  return h("table", attrs,
+    h("thead", {}, h("tr", {}, headers.map((t) => h("th", { text: t })))),
+    h("tbody", {}, rows));
+}
+
+export function percent(value) {
+  return `${Math.round(value * 100)}%`;
+}
+
+export function when(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
+}
+
+export function notice(text, kind = "info") {
+  return h("p", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+export function select(attrs, options, chosen) {
+  return h("select", attrs, options.map(([value, text]) =>
+    h("option", { value, selected: value === (chosen || "") }, text)));
+}

@@ -1,0 +1,117 @@
+// The shell: sign-in, the header with scope switchers, and a hash router over the pages.
+import { ApiError, everyPage, get, session } from "./api.js";
+import { h, label, notice, select } from "./dom.js";
+import * as audit from "./pages/audit.js";
+import * as community from "./pages/community.js";
+import * as inbox from "./pages/inbox.js";
+import * as matrix from "./pages/matrix.js";
+import * as overview from "./pages/overview.js";
+import * as signin from "./pages/signin.js";
+
+const header = document.getElementById("top");
+const main = document.getElementById("main");
+const ctx = { me: null, campaign: null, streets: [], communities: [] };
+
+const PAGES = {
+  overview: { zh: "总览", render: overview.render },
+  matrix: { zh: "社区矩阵", render: matrix.render },
+  inbox: { zh: "待办", render: inbox.render },
+  audit: { zh: "审计", render: audit.render, roles: ["county", "auditor"] },
+};
+
+ctx.go = (page, params = {}) => {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString();
+  location.hash = `#/${page}${query ? `?${query}` : ""}`;
+};
+ctx.streetName = (id) => (ctx.streets.find((s) => s.id === id) || {}).name || "";
+
+// A demo server prints a sign-in link with the token in the fragment, which never reaches a server.
+function tokenFromLink() {
+  const match = /^#token=([\w-]+)/.exec(location.hash);
+  if (!match) return;
+  session.signIn(match[1]);
+  history.replaceState(null, "", `${location.pathname}#/overview`);
+}
+
+async function loadContext() {
+  const [me, campaigns, tree, communities] = await Promise.all([
+    get("/api/v1/me"), get("/api/v1/campaigns"), get("/api/v1/organizations/tree"),
+    everyPage("/api/v1/communities"),
+  ]);
+  ctx.me = me;
+  ctx.campaign = campaigns.items[campaigns.items.length - 1] || null;
+  ctx.streets = tree.filter((n) => n.level === "street_committee").map((n) => ({ id: n.id, name: n.name }));
+  ctx.communities = communities;
+  if (me.role === "street") ctx.street = me.scope_org_id;
+}
+
+function scopeSwitcher() {
+  if (ctx.me.scope_org_id !== null) {
+    const where = ctx.me.role === "street" ? ctx.streetName(ctx.me.scope_org_id)
+      : (ctx.communities[0] || {}).name || "";
+    return h("span", { class: "scope", "data-scope": "fixed", text: `范围:${where}` });
+  }
+  const inStreet = ctx.communities.filter((c) => !ctx.street || c.street_committee_id === ctx.street);
+  return h("span", { class: "scope" },
+    select({
+      "aria-label": "切换街道", name: "street",
+      onchange: (e) => { session.set("street", e.target.value); route(); },
+    }, [["", "全县"], ...ctx.streets.map((s) => [s.id, s.name])], ctx.street),
+    select({
+      "aria-label": "切换社区", name: "community",
+      onchange: (e) => e.target.value && ctx.go(`community/${e.target.value}`),
+    }, [["", "选择社区…"], ...inStreet.map((c) => [c.id, c.name])], ctx.communityId));
+}
+
+function drawHeader(active) {
+  const links = Object.entries(PAGES)
+    .filter(([, p]) => !p.roles || p.roles.includes(ctx.me.role))
+    .map(([key, p]) => h("a", { href: `#/${key}`, class: key === active ? "active" : null, "data-nav": key, text: p.zh }));
+  header.replaceChildren(
+    h("div", { class: "brand" }, h("strong", { text: "三三创建工程督导平台" })),
+    h("nav", { "aria-label": "主导航" }, links),
+    scopeSwitcher(),
+    h("span", { class: "who", "data-role": ctx.me.role, text: `${label("Role", ctx.me.role)} · ${ctx.me.actor}` }),
+    h("button", { type: "button", class: "secondary", onclick: () => { session.signOut(); location.hash = ""; start(); } }, "退出"));
+}
+
+async function route() {
+  const [path, query] = (location.hash.replace(/^#\/?/, "") || "overview").split("?");
+  const [page, id] = path.split("/");
+  if (ctx.me.scope_org_id === null) ctx.street = session.get("street") || null;
+  ctx.query = new URLSearchParams(query || "");
+  ctx.communityId = page === "community" ? id : null;
+  drawHeader(page);
+  main.replaceChildren(h("p", { class: "loading", text: "加载中…" }));
+  const content = h("div", { class: "page", "data-page": page });
+  try {
+    if (page === "community" && id) await community.render(content, ctx, id);
+    else if (PAGES[page] && (!PAGES[page].roles || PAGES[page].roles.includes(ctx.me.role))) await PAGES[page].render(content, ctx);
+    else content.append(notice("没有这个页面。"));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return start();
+    content.replaceChildren(notice(`出错了:${error.message}`, "error"));
+  }
+  main.replaceChildren(content);
+}
+
+async function start() {
+  tokenFromLink();
+  window.removeEventListener("hashchange", route);
+  if (!session.token()) {
+    header.replaceChildren();
+    main.replaceChildren();
+    signin.render(main, () => { history.replaceState(null, "", "#/overview"); start(); });
+    return;
+  }
+  try {
+    await loadContext();
+  } catch (error) {
+    session.signOut();
+    return start();
+  }
+  window.addEventListener("hashchange", route);
+  await route();
+}
+
+start();

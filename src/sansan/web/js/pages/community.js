@@ -1,0 +1,94 @@
+// 社区详情: scorecard, organization tree, facilities, funding, members and the full history.
+import { everyPage, get } from "../api.js";
+import { barChart } from "../charts.js";
+import { h, label, light, notice, section, table, when } from "../dom.js";
+
+function findNode(nodes, test) {
+  for (const node of nodes) {
+    if (test(node)) return node;
+    const found = findNode(node.children, test);
+    if (found) return found;
+  }
+  return null;
+}
+
+function treeList(nodes) {
+  return h("ul", { class: "tree" }, nodes.map((n) => h("li", {},
+    h("span", { class: "org" }, h("strong", { text: n.name }), h("small", { text: label("OrgLevel", n.level) })),
+    n.children.length ? treeList(n.children) : null)));
+}
+
+function scorecard(card) {
+  if (!card) return notice("尚未启动创建工程。");
+  const rows = card.targets.map((t) => h("tr", { "data-target": t.id },
+    h("td", {}, light(t.status, t.status_zh)), h("td", { text: t.title_zh }), h("td", { text: t.measured_text }),
+    h("td", { text: t.due_on }), h("td", { text: t.status_zh }),
+    h("td", { text: t.failing.map((f) => `${f.unit_name}:${f.reason_zh}`).slice(0, 5).join(";") })));
+  return table(["", "目标", "实测", "截止", "状态", "未达标原因"], rows, { class: "scorecard" });
+}
+
+function facilities(state) {
+  const items = [
+    ["办公用房", state.office_area_m2 ? `${state.office_area_m2} ㎡` : "未记录"],
+    ["活动场所", state.venue_area_m2 ? `${state.venue_area_m2} ㎡` : "未记录"],
+    ["社区服务站", state.service_station || "未建立"],
+    ["文化阵地", state.culture_facilities.length ? state.culture_facilities.map((f) => label("CultureFacilityKind", f.kind || f)).join("、") : "无"],
+    ["工作制度", state.working_systems.map((w) => label("WorkingSystemKind", w)).join("、") || "无"],
+    ["协调机构", Object.keys(state.coordination_bodies).map((k) => label("CoordinationBodyKind", k)).join("、") || "无"],
+    ["特色品牌", state.brand || "无"],
+  ];
+  return h("dl", { class: "facts" }, items.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+}
+
+function timeline(events) {
+  const sorted = [...events].sort((a, b) => (b.occurred_on.localeCompare(a.occurred_on)) || b.recorded_at.localeCompare(a.recorded_at));
+  return h("ol", { class: "timeline" }, sorted.map((e) => {
+    const lagDays = Math.floor((Date.parse(e.recorded_at) - Date.parse(e.occurred_on)) / 86_400_000);
+    return h("li", { "data-event": e.type },
+      h("div", { class: "when" },
+        h("strong", { text: `发生 ${e.occurred_on}` }),
+        h("span", { text: `记录 ${when(e.recorded_at)}` }),
+        lagDays > 1 ? h("span", { class: "lag", text: `补录,晚 ${lagDays} 天` }) : null),
+      h("div", { class: "what" },
+        h("code", { text: e.type }), h("span", { class: "unit", text: e.unit }),
+        h("span", { class: "actor", text: `记录人:${e.actor}` }),
+        h("small", { class: "data", text: JSON.stringify(e.data) })));
+  }));
+}
+
+export async function render(root, ctx, id) {
+  const community = await get(`/api/v1/communities/${id}`);
+  const state = community.state;
+  const branchId = state.general_branch_id;
+  const [card, tree, history, branchHistory, members] = await Promise.all([
+    ctx.campaign ? get(`/api/v1/communities/${id}/scorecard`, { campaign_id: ctx.campaign.id }) : null,
+    get("/api/v1/organizations/tree"),
+    get(`/api/v1/communities/${id}/history`),
+    branchId ? get(`/api/v1/organizations/${branchId}/history`) : [],
+    everyPage("/api/v1/members", { community_id: id }),
+  ]);
+  const branch = findNode(tree, (n) => n.id === branchId);
+  const byCategory = {};
+  for (const m of members.filter((m) => !m.transferred_out_on)) byCategory[m.category] = (byCategory[m.category] || 0) + 1;
+  const funding = Object.entries(state.funding_by_year).sort().map(([year, amount]) => ({ x: year, y: Number(amount) }));
+  const events = [
+    ...history.map((e) => ({ ...e, unit: state.name })),
+    ...branchHistory.map((e) => ({ ...e, unit: branch ? branch.name : "社区党总支" })),
+  ];
+  root.append(
+    h("div", { class: "page-head" },
+      h("h1", { text: state.name }),
+      h("p", { class: "meta", text: `${label("ModelType", state.model_type)} · 建立于 ${state.began_on} · 版本 ${community.version}` })),
+    section("记分卡", scorecard(card)),
+    h("div", { class: "columns" },
+      section("组织架构", branch ? treeList([branch]) : notice("尚未建立社区党总支", "error")),
+      section("阵地与制度", facilities(state))),
+    h("div", { class: "columns" },
+      section("办公经费(元)", barChart({ title: "各年度划拨经费", bars: funding, format: (v) => v.toLocaleString("zh-CN") })),
+      section("党员概况", h("dl", { class: "facts members" },
+        h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
+        Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>
+          [h("dt", { text: v }), h("dd", { text: String(byCategory[k] || 0) })])))),
+    section(`变更时间线(${events.length} 条,含党总支)`, timeline(events)),
+  );
+}

@@ -1,0 +1,60 @@
+// 创建工程总览: every target as a light, and the progress charts.
+import { download, get } from "../api.js";
+import { lineChart } from "../charts.js";
+import { h, label, light, notice, percent, section, STATUS_ZH } from "../dom.js";
+
+function standard(target) {
+  const share = target.threshold < 1 || target.measured_text.includes("/");
+  return share ? percent(target.threshold) : String(target.threshold);
+}
+
+function targetCard(target) {
+  const failing = target.failing.length
+    ? h("details", {},
+      h("summary", { text: `未达标 ${target.failing.length} 个单位` }),
+      h("ul", {}, target.failing.slice(0, 50).map((f) => h("li", {}, `${f.unit_name}:${f.reason_zh}`))))
+    : null;
+  return h("article", { class: `target status-${target.status}`, "data-target": target.id },
+    h("header", {}, light(target.status, target.status_zh), h("h3", { text: target.title_zh })),
+    h("p", { class: "figures" },
+      h("span", { class: "measured", text: target.measured_text }),
+      h("span", { class: "threshold", text: `标准 ${standard(target)}` })),
+    h("p", { class: "meta" },
+      `${target.clause} · 截止 ${target.due_on} · 责任:${label("Role", target.responsible_role)}`),
+    h("p", { class: "status-text", text: target.status_zh }),
+    failing);
+}
+
+export async function render(root, ctx) {
+  if (!ctx.campaign) {
+    root.append(notice("尚未启动创建工程。"));
+    return;
+  }
+  const params = { street_id: ctx.street };
+  const [progress, trend] = await Promise.all([
+    get(`/api/v1/campaigns/${ctx.campaign.id}/progress`, params),
+    get(`/api/v1/campaigns/${ctx.campaign.id}/trend`, params),
+  ]);
+  const summary = h("ul", { class: "summary" }, ["green", "yellow", "red", "not_due"].map((s) =>
+    h("li", { class: `status-${s}` }, light(s), h("span", { text: STATUS_ZH[s] }),
+      h("strong", { "data-summary": s, text: String(progress.summary[s] ?? 0) }))));
+  const exportButtons = h("div", { class: "actions" },
+    ["csv", "xlsx"].map((format) => h("button", {
+      type: "button", class: "secondary",
+      onclick: () => download(`/api/v1/campaigns/${ctx.campaign.id}/progress`, { ...params, format }, `进度.${format}`),
+    }, `导出 ${format.toUpperCase()}`)));
+  const points = (key) => trend.points.map((p) => ({ x: p.on.slice(0, 7), y: p[key] }));
+  root.append(
+    h("div", { class: "page-head" },
+      h("h1", { text: ctx.campaign.name }),
+      h("p", { class: "meta", text: `启动于 ${progress.launch_date} · 评估日期 ${progress.as_of}` }),
+      exportButtons),
+    summary,
+    section("进展趋势", h("div", { class: "charts" },
+      lineChart({ title: "标准化社区(个)", points: points("standard_sites"), goal: trend.standard_sites_needed }),
+      lineChart({ title: "“五个好”社区占比", points: points("five_goods_share"), goal: trend.five_goods_needed, format: percent }),
+      lineChart({ title: "本年人均培训天数", points: points("training_days_per_member"), goal: trend.training_days_needed, format: (v) => v.toFixed(1) }),
+    )),
+    section("各项目标", h("div", { class: "targets" }, progress.targets.map(targetCard))),
+  );
+}
