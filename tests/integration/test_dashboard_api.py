@@ -1,0 +1,130 @@
+"""The endpoints the dashboard needs beyond the lists: the monthly trend, a street's progress,
+and the audit log as CSV and XLSX; on both stores, over the demo scenario."""
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from sansan.access import AccessService
+from sansan.api.app import create_app
+from sansan.application import SansanApplication
+from sansan.demo import demo_id, demo_token_scopes, load_demo
+from sansan.settings import Settings
+from tests.integration.api_support import bearer
+
+CAMPAIGN = demo_id("campaign", "示范县")
+CHENGGUAN, TIANHE = demo_id("org", "城关街道"), demo_id("org", "天河街道")
+Demo = tuple[TestClient, dict[str, str]]
+
+
+@pytest.fixture
+def demo(app: SansanApplication, settings: Settings) -> Iterator[Demo]:
+    load_demo(app)
+    access = AccessService(app)
+    tokens = {
+        role: access.issue_token(role=role, scope_org_id=scope, label=label, actor="t")[0]
+        for label, (role, scope) in demo_token_scopes().items()
+    }
+    api = create_app(settings, application=app)
+    with TestClient(api, raise_server_exceptions=False) as client:
+        api.state.services.projections.catch_up()
+        yield client, tokens
+
+
+def get(client: TestClient, token: str, path: str, **params: Any) -> Any:
+    response = client.get(f"/api/v1{path}", params=params, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_trend_counts_sites_five_goods_and_training_days_at_each_month_end(demo: Demo) -> None:
+    # The demo upgrades 铁西 and 天北 to standard sites on 2026-07-29 (站前 stays short) and
+    # assesses no one for five goods. Its 42 members train 2 days per session, member n
+    # having 1 + n % 4 sessions on 03-31, 05-10, 06-19 and 07-29: 42 sessions by March's end
+    # (2 days each), 42 + 32 by May's, 105 in all, i.e. 210 days over 42 members = 5.
+    client, tokens = demo
+    trend = get(client, tokens["county"], f"/campaigns/{CAMPAIGN}/trend", as_of="2026-11-27")
+    by_day = {p["on"]: p for p in trend["points"]}
+    assert list(by_day) == [
+        "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30", "2026-07-31",
+        "2026-08-31", "2026-09-30", "2026-10-31", "2026-11-27",
+    ]  # fmt: skip
+    assert [by_day[d]["standard_sites"] for d in ("2026-06-30", "2026-07-31", "2026-11-27")] == [0, 2, 2]
+    assert {p["five_goods_share"] for p in trend["points"]} == {0.0}
+    assert by_day["2026-03-31"]["training_days_per_member"] == 2.0
+    assert by_day["2026-05-31"]["training_days_per_member"] == round(148 / 42, 2)
+    assert by_day["2026-11-27"]["training_days_per_member"] == 5.0
+    assert (trend["standard_sites_needed"], trend["five_goods_needed"]) == (2, 0.9)
+    assert trend["training_days_needed"] == 6
+
+
+def test_a_street_narrows_the_trend_and_the_progress_to_its_communities(demo: Demo) -> None:
+    client, tokens = demo
+    path = f"/campaigns/{CAMPAIGN}"
+    chengguan = get(client, tokens["county"], f"{path}/trend", as_of="2026-11-27", street_id=str(CHENGGUAN))
+    assert chengguan["points"][-1]["standard_sites"] == 1  # 铁西 only; 站前 and 镇西 fall short
+    progress = get(client, tokens["county"], f"{path}/progress", as_of="2026-11-27", street_id=str(TIANHE))
+    network = next(t for t in progress["targets"] if t["id"] == "network")
+    assert network["measured_text"] == "2/2"  # 天北 and 天南
+    # a street asking for another street's communities sees none of them
+    other = get(client, tokens["street"], f"{path}/trend", as_of="2026-11-27", street_id=str(TIANHE))
+    assert other["points"][-1]["standard_sites"] == 0
+    own = get(client, tokens["street"], f"{path}/trend", as_of="2026-11-27")
+    assert own["points"][-1]["standard_sites"] == 1
+
+
+def test_the_trend_of_an_unknown_campaign_is_a_404_problem(demo: Demo) -> None:
+    client, tokens = demo
+    response = client.get(
+        f"/api/v1/campaigns/{demo_id('campaign', 'nowhere')}/trend", headers=bearer(tokens["county"])
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_audit_spreadsheet_holds_exactly_the_filtered_entries(demo: Demo) -> None:
+    client, tokens = demo
+    tiexi = str(demo_id("community", "铁西"))
+    listed = get(client, tokens["county"], "/audit", aggregate_id=tiexi, limit=200)["items"]
+    response = client.get(
+        "/api/v1/audit/spreadsheet", params={"aggregate_id": tiexi, "format": "csv"},
+        headers=bearer(tokens["auditor"]),
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["日志位置", "单位类型", "单位编号", "事件类型"]
+    assert [int(r[0]) for r in rows[1:]] == [e["position"] for e in listed]
+    assert {r[2] for r in rows[1:]} == {tiexi}
+    assert rows[1][3] == "CommunityRegistered"
+    assert '"name": "铁西社区"' in rows[1][10]
+
+
+def test_the_audit_spreadsheet_as_xlsx_has_the_same_rows(demo: Demo) -> None:
+    client, tokens = demo
+    params = {"event_type": "FundingAllocated"}
+    listed = get(client, tokens["county"], "/audit", **params)["items"]
+    response = client.get(
+        "/api/v1/audit/spreadsheet", params=params | {"format": "xlsx"}, headers=bearer(tokens["county"])
+    )
+    assert response.status_code == 200, response.text
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    values = list(sheet.values)
+    assert values[0][0] == "日志位置"
+    assert [row[0] for row in values[1:]] == [e["position"] for e in listed]
+    assert len(listed) == 5  # the five funded communities
+
+
+def test_only_county_and_auditors_export_the_audit_log(demo: Demo) -> None:
+    client, tokens = demo
+    for role in ("street", "community", "client"):
+        response = client.get("/api/v1/audit/spreadsheet", headers=bearer(tokens[role]))
+        assert response.status_code == 403, role
+        assert response.json()["code"] == "audit_not_allowed"
