@@ -12,10 +12,10 @@ function findNode(nodes, test) {
   return null;
 }
 
-function treeList(nodes) {
-  return h("ul", { class: "tree" }, nodes.map((n) => h("li", {},
+function treeList(nodes, top = true) {
+  return h("ul", { class: top ? "tree" : null }, nodes.map((n) => h("li", { "data-org": n.level },
     h("span", { class: "org" }, h("strong", { text: n.name }), h("small", { text: label("OrgLevel", n.level) })),
-    n.children.length ? treeList(n.children) : null)));
+    n.children.length ? treeList(n.children, false) : null)));
 }
 
 function scorecard(card) {
