@@ -52,7 +52,7 @@ class Watched:
     problems: list[str] = field(default_factory=list)
 
     def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
+        self.page.screenshot(path=str(self.shots / f"{name}.png"))
 
 
 def china_today() -> datetime:
@@ -239,6 +239,15 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     history = server.api("county", f"/supervision-items/{overdue_item}/history")
     assert [e["type"] for e in history][-2:] == ["SupervisionItemUrged", "SupervisionItemAcknowledged"]
     assert history[-1]["actor"] == "county:县委组织部(演示)"
+
+    form = page.get_by_role("form", name="交办督办事项")
+    form.get_by_label("事项").fill("站前社区建立四项工作制度")
+    form.get_by_label("承办组织").select_option(label="站前社区党总支")
+    form.get_by_label("期限").fill(str(china_today().date() + timedelta(days=30)))
+    form.get_by_role("button", name="交办").click()
+    assigned = page.locator("table.items tr", has_text="站前社区建立四项工作制度")
+    expect(assigned.locator("td.status")).to_have_text("已交办")
+    expect(assigned).to_contain_text("站前社区党总支")
 
 
 def test_the_county_searches_the_audit_log_and_exports_it(
