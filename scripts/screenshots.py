@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests" / "e2e" / "test_web_ui.py"
 KEEP = ("overview", "matrix", "community", "inbox", "audit")
 
 
@@ -20,7 +21,7 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "SANSAN_SCREENSHOTS": str(folder)}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e/test_web_ui.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TESTS)],
         cwd=ROOT, env=env, check=False,
     )  # fmt: skip
     for shot in folder.glob("*.png"):
