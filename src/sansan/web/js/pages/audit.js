@@ -33,10 +33,11 @@ async function verification() {
   }
   const result = await get("/api/v1/audit/verify");
   if (result.ok) {
-    box.append(notice(`哈希链校验通过:共 ${result.count} 条记录,链头 ${(result.head || "—").slice(0, 16)}`, "ok"));
+    const pending = result.pending ? `,另有 ${result.pending} 条新记录尚待入链` : "";
+    box.append(notice(`哈希链校验通过:已校验 ${result.count} 条记录${pending},链头 ${(result.head || "—").slice(0, 16)}`, "ok"));
   } else {
     const f = result.failure || {};
-    box.append(notice(`哈希链校验失败:第 ${f.position} 条 ${KIND_OF_FAILURE[f.kind] || f.kind}(${f.detail || ""})`, "error"));
+    box.append(notice(`哈希链校验失败:日志位置 ${f.position},${f.kind_zh || KIND_OF_FAILURE[f.kind] || f.kind}(${f.detail || ""})`, "error"));
   }
   return box;
 }
@@ -71,7 +72,8 @@ async function exports(filters) {
     type: "button", class: "secondary", disabled: !enabled, "data-export": text,
     title: enabled ? null : "导出服务不可用", onclick,
   }, `导出 ${text}`);
-  const narrow = { aggregate_id: filters.aggregate_id, occurred_from: filters.occurred_from, occurred_to: filters.occurred_to };
+  // the JSONL export narrows by unit and recording time only; it carries the chain proof
+  const narrow = { aggregate_id: filters.aggregate_id, recorded_from: filters.recorded_from, recorded_to: filters.recorded_to };
   return h("div", { class: "actions" },
     ["csv", "xlsx"].map((format) => button(format.toUpperCase(),
       () => download("/api/v1/audit/spreadsheet", { ...filters, format }, `审计日志.${format}`))),
