@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,13 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from psycopg import sql
 
 from sansan.demo import demo_id
+from sansan.persistence import parse_postgres_url
+from tests.conftest import postgres_url, require_postgres
 from tests.e2e.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.browser
+# The whole walk-through runs once per store, the server a real `sansan serve --demo` process.
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
 CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = re.compile(r"^\s+(\w+)\s+\S+\s+(ssn_\S+)$", re.MULTILINE)
 LINK = re.compile(r"demo sign-in: (\S+)")
@@ -59,13 +69,39 @@ def china_today() -> datetime:
     return datetime.now(UTC) + timedelta(hours=8)
 
 
+def wait_for_read_models(base: str, timeout: float = 60) -> None:
+    """The server answers before its projections have read the demo's events; the pages
+    are about the demo, so they are opened once the read models have caught up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready = httpx.get(f"{base}/readyz", timeout=5)
+        if ready.status_code == 200 and ready.json()["projections"]["behind_events"] == 0:
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the read models never caught up with the demo")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('web') / 'demo.db'}"
+        return
+    require_postgres()
+    schema = f"web_{uuid.uuid4().hex[:12]}"
+    yield f"{postgres_url().split('?')[0]}?schema={schema}"
+    with psycopg.connect(parse_postgres_url(postgres_url()).conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     folder = tmp_path_factory.mktemp("web")
     port = free_port()
     env = {
         **os.environ,
-        "SANSAN_DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+        "SANSAN_DATABASE_URL": database_url,
         "SANSAN_SCHEDULER_INTERVAL_S": "0.5",  # the overdue item's alert fires at once
     }
     log = folder / "serve.log"
@@ -77,6 +113,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base, process, timeout=90)
+            wait_for_read_models(base)
             text = log.read_text()
             link = LINK.search(text)
             assert link, text
@@ -205,6 +242,8 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
 
     page.locator("select[name=street]").select_option(label="天河街道党工委")
     expect(page.locator("select[name=community] option")).to_have_count(3)  # a prompt, 天北, 天南
+    page.locator("[data-nav=overview]").click()
+    expect(page.locator("[data-target=network]")).to_contain_text("2/2")  # the street's two
     page.locator("[data-nav=matrix]").click()
     expect(page.locator("table.matrix tbody tr")).to_have_count(2)
     assert sorted(rows(page, "table.matrix tbody th")) == ["天北社区", "天南社区"]

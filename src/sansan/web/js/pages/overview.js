@@ -27,7 +27,7 @@ function targetCard(target) {
 
 export async function render(root, ctx) {
   if (!ctx.campaign) {
-    root.append(notice("尚未启动创建工程。"));
+    root.append(notice("尚未启动创建工程;若刚刚启动服务,读模型可能仍在更新,请稍后刷新。"));
     return;
   }
   const params = { street_id: ctx.street };
