@@ -43,7 +43,9 @@ def test_the_page_at_the_root_and_every_asset_it_references_are_served(client: T
     for path in referenced:
         response = client.get(path)
         assert response.status_code == 200, path
-    assert client.get("/static/js/main.js").headers["content-type"].startswith("text/javascript")
+    module = client.get("/static/js/main.js")
+    assert module.headers["content-type"].startswith("text/javascript")
+    assert module.headers["cache-control"] == "no-cache"  # a new release is never half cached
 
 
 def test_no_asset_loads_anything_from_another_host() -> None:

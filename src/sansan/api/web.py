@@ -4,11 +4,15 @@ Its assets live under ``/static`` so that nothing it serves can shadow an API or
 operations path; it talks to the API like any other client, with a bearer token.
 """
 
+import os
+from os import PathLike
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 # The page and its modules change with each release; browsers must ask again, not guess.
@@ -16,8 +20,11 @@ NO_CACHE = {"Cache-Control": "no-cache"}
 
 
 class _Static(StaticFiles):
-    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        response = super().file_response(*args, **kwargs)
+    def file_response(
+        self, full_path: PathLike[str] | str, stat_result: os.stat_result, scope: Scope,
+        status_code: int = 200,
+    ) -> Response:  # fmt: skip
+        response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers.update(NO_CACHE)
         return response
 
