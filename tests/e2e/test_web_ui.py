@@ -351,3 +351,22 @@ def test_a_street_token_signs_in_by_the_form_and_sees_only_its_street(
     expect(page.locator("tr[data-item]")).to_have_count(len(theirs))
     expect(page.locator(f"tr[data-item='{overdue_item}']")).to_have_count(0)
     expect(page.locator(".notifications li", has_text=OVERDUE_TITLE)).to_have_count(0)
+
+
+def test_a_community_token_sees_its_own_community_and_records_no_supervision(
+    server: DemoServer, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(server.base + "/")
+    page.get_by_label("访问令牌").fill(server.tokens["community"])
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("[data-scope=fixed]")).to_have_text("范围:铁西社区")
+    expect(page.locator("[data-target=network]")).to_contain_text("1/1")
+    page.locator("[data-nav=matrix]").click()
+    expect(page.locator("table.matrix tbody th")).to_have_text(["铁西社区"])
+    page.locator("[data-nav=inbox]").click()
+    expect(page.locator("h1")).to_have_text("待办与督办")
+    expect(page.get_by_role("form", name="交办督办事项")).to_have_count(0)
+    page.get_by_role("button", name="退出").click()
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
