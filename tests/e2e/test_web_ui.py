@@ -239,6 +239,13 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     expect(page.locator("[data-members=total]")).to_have_text("6")
     expect(page.locator("ol.timeline")).to_contain_text("记录人:demo:county-organization-department")
     watched.shot("community")
+    page.get_by_role("link", name="审计记录(含党组织与党员)").click()
+    hedong = str(demo_id("community", "河东"))
+    inside = server.api("county", "/audit", unit_id=hedong, limit=100)["items"]
+    expect(page.locator("table.audit tbody tr")).to_have_count(len(inside))
+    expect(page.locator("input[name=unit_id]")).to_have_value(hedong)
+    page.go_back()
+    expect(page.locator("h1")).to_have_text("河东社区")
 
     page.locator("select[name=street]").select_option(label="天河街道党工委")
     expect(page.locator("select[name=community] option")).to_have_count(3)  # a prompt, 天北, 天南

@@ -2,7 +2,7 @@
 import { download, everyPage, get, offers } from "../api.js";
 import { h, label, notice, section, select, table, when } from "../dom.js";
 
-const FILTERS = ["actor", "aggregate_type", "event_type", "aggregate_id", "community_id",
+const FILTERS = ["actor", "aggregate_type", "event_type", "aggregate_id", "unit_id", "community_id",
   "occurred_from", "occurred_to", "recorded_from", "recorded_to"];
 const KINDS = ["Community", "PartyOrganization", "Member", "CreationCampaign", "SupervisionItem", "Firing"];
 const KIND_OF_FAILURE = { changed: "记录被改动", missing: "记录缺失", reordered: "顺序被打乱", inserted: "插入了记录" };
@@ -58,6 +58,7 @@ function form(ctx, filters, communities) {
     [["", "全部"], ...KINDS.map((k) => [k, label("Aggregate", k)])], filters.aggregate_type)),
   input("event_type", "事件类型"),
   input("aggregate_id", "单位编号"),
+  input("unit_id", "含下级的单位编号"),
   h("label", {}, "社区 ", select({ name: "community_id" },
     [["", "全部"], ...communities.map((c) => [c.id, c.name])], filters.community_id)),
   input("occurred_from", "发生自", "date"), input("occurred_to", "至", "date"),

@@ -78,7 +78,10 @@ export async function render(root, ctx, id) {
   root.append(
     h("div", { class: "page-head" },
       h("h1", { text: state.name }),
-      h("p", { class: "meta", text: `${label("ModelType", state.model_type)} · 建立于 ${state.began_on} · 版本 ${community.version}` })),
+      h("p", { class: "meta", text: `${label("ModelType", state.model_type)} · 建立于 ${state.began_on} · 版本 ${community.version}` }),
+      ["county", "auditor"].includes(ctx.me.role)
+        ? h("a", { class: "button secondary", href: `#/audit?unit_id=${encodeURIComponent(id)}`, text: "审计记录(含党组织与党员)" })
+        : null),
     section("记分卡", scorecard(card)),
     h("div", { class: "columns" },
       section("组织架构", branch ? treeList([branch]) : notice("尚未建立社区党总支", "error")),
