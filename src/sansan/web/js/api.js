@@ -73,6 +73,17 @@ export async function download(path, params, fallbackName) {
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
+// After a write, wait until the read models include it (its log position), so that the lists
+// read next show it; asking a list to wait (`after=`) would answer 503 on a slow server.
+export async function settle(position, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ready = await fetch("/readyz", { headers: { Accept: "application/json" } });
+    if (ready.ok && (await ready.json()).projections.position >= position) return;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
 let paths = null;
 // Whether this server offers an endpoint; asked before calling one that may not be deployed.
 export async function offers(path) {

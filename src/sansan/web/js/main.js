@@ -21,7 +21,9 @@ const PAGES = {
 
 ctx.go = (page, params = {}) => {
   const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString();
-  location.hash = `#/${page}${query ? `?${query}` : ""}`;
+  const hash = `#/${page}${query ? `?${query}` : ""}`;
+  if (location.hash === hash) route();  // the same address again: refresh what it shows
+  else location.hash = hash;
 };
 ctx.streetName = (id) => (ctx.streets.find((s) => s.id === id) || {}).name || "";
 
@@ -75,7 +77,10 @@ function drawHeader(active) {
     h("button", { type: "button", class: "secondary", onclick: () => { session.signOut(); location.hash = ""; start(); } }, "退出"));
 }
 
+let latest = 0;
+
 async function route() {
+  const ticket = ++latest;  // a slower earlier page must not replace a later one
   const [path, query] = (location.hash.replace(/^#\/?/, "") || "overview").split("?");
   const [page, id] = path.split("/");
   if (ctx.me.scope_org_id === null) ctx.street = session.get("street") || null;
@@ -92,7 +97,7 @@ async function route() {
     if (error instanceof ApiError && error.status === 401) return start();
     content.replaceChildren(notice(`出错了:${error.message}`, "error"));
   }
-  main.replaceChildren(content);
+  if (ticket === latest) main.replaceChildren(content);
 }
 
 async function start() {

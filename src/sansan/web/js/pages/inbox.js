@@ -1,5 +1,5 @@
 // 待办: reminders and alerts for the signed-in scope, and the supervision items with their actions.
-import { everyPage, get, post, today } from "../api.js";
+import { everyPage, get, post, settle, today } from "../api.js";
 import { h, label, light, notice, section, select, table, when } from "../dom.js";
 
 const SUPERVISORS = ["county", "street"];
@@ -96,11 +96,13 @@ function generalBranches(nodes, found = []) {
 export async function render(root, ctx) {
   const role = ctx.me.role;
   const showAll = ctx.query.get("all") === "1";
-  const after = ctx.query.get("after") || undefined;
-  const refresh = (position) => ctx.go("inbox", { all: showAll ? "1" : "", after: String(position) });
+  const refresh = async (position) => {
+    await settle(position);
+    ctx.go("inbox", { all: showAll ? "1" : "" });
+  };
   const [notes, items, tree] = await Promise.all([
-    everyPage("/api/v1/notifications", { unacknowledged: !showAll, after }),
-    everyPage("/api/v1/supervision-items", { after }),
+    everyPage("/api/v1/notifications", { unacknowledged: !showAll }),
+    everyPage("/api/v1/supervision-items"),
     SUPERVISORS.includes(role) ? get("/api/v1/organizations/tree") : [],
   ]);
   const states = await Promise.all(items.map((i) => (HANDLING.includes(i.status)
