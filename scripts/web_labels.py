@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sansan.domain import Community, CreationCampaign, Member, PartyOrganization, SupervisionItem
+from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.domain.firing import Firing
 from sansan.domain.vocabulary import _LABELS, Labelled
 
@@ -20,6 +21,7 @@ def labels_js() -> str:
     labels = {kind.__name__: {v.value: v.label_zh for v in kind} for kind in kinds}
     aggregates = (Community, PartyOrganization, Member, CreationCampaign, SupervisionItem, Firing)
     labels["Aggregate"] = {a.__name__: a.LABEL_ZH for a in aggregates}
+    labels["Event"] = dict(EVENT_LABELS_ZH)
     body = json.dumps(labels, ensure_ascii=False, indent=1, sort_keys=True)
     return f"{HEADER}export const LABELS = {body};\n"
 

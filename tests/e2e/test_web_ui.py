@@ -235,6 +235,7 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     expect(tree).to_contain_text("河东社区党总支")
     expect(tree).to_contain_text("河东第2小区1号楼党小组")
     expect(page.locator("[data-event=CommunityRegistered]")).to_have_count(1)
+    expect(page.locator("[data-event=CommunityRegistered] .event")).to_have_text("社区登记")
     expect(page.locator("[data-event=TeamMemberJoined]")).to_have_count(3)  # the branch's history too
     expect(page.locator("[data-members=total]")).to_have_text("6")
     expect(page.locator("ol.timeline")).to_contain_text("记录人:demo:county-organization-department")
@@ -315,6 +316,7 @@ def test_the_county_searches_the_audit_log_and_exports_it(
     )["items"]  # fmt: skip
     expect(page.locator("table.audit tbody tr")).to_have_count(len(expected))
     assert set(rows(page, "table.audit tbody td:nth-child(5)")) == {"社区"}
+    assert "社区登记" in rows(page, "table.audit tbody td:nth-child(6)")  # event types in Chinese
     watched.shot("audit")
 
     with page.expect_download() as download:

@@ -44,3 +44,11 @@ def test_every_event_carries_actor_occurred_on_note_and_evidence() -> None:
         for event in event_classes(aggregate).values():
             fields = event.__dataclass_fields__  # type: ignore[attr-defined]
             assert {"actor", "occurred_on", "note", "evidence_ref", "timestamp"} <= set(fields)
+
+
+def test_every_event_type_has_a_chinese_label_and_no_label_is_left_over() -> None:
+    from sansan.domain.event_labels import EVENT_LABELS_ZH
+
+    names = {name for aggregate in AGGREGATE_TYPES + SYSTEM_TYPES for name in event_classes(aggregate)}
+    assert set(EVENT_LABELS_ZH) == names
+    assert all(label.strip() for label in EVENT_LABELS_ZH.values())

@@ -11,14 +11,15 @@ from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.exports import table_csv, table_xlsx
 from sansan.api.list_endpoints import ERRORS, AuditFilters, CaughtUp, county_wide
 from sansan.api.problems import ApiError, Problem
+from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.projections.queries import MAX_LIMIT, ReadModels
 
 MAX_ROWS = 50_000
 HEADERS = [
-    "日志位置", "单位类型", "单位编号", "事件类型", "版本", "记录人",
+    "日志位置", "单位类型", "单位编号", "事件类型", "事件", "版本", "记录人",
     "发生日期", "记录时间", "社区编号", "街道编号", "内容",
 ]  # fmt: skip
-WIDTHS = [10, 18, 38, 28, 6, 36, 12, 32, 38, 38, 80]
+WIDTHS = [10, 18, 38, 28, 20, 6, 36, 12, 32, 38, 38, 80]
 COLUMNS = [
     "position", "aggregate_type", "aggregate_id", "event_type", "version", "actor",
     "occurred_on", "recorded_at", "community_id", "street_id",
@@ -33,7 +34,9 @@ def audit_rows(read_models: ReadModels, filters: dict[str, Any]) -> list[list[ob
         page = read_models.audit(filters, cursor, MAX_LIMIT)
         for item in page.items:
             data = json.dumps(item["data"], ensure_ascii=False, sort_keys=True)
-            table.append([*("" if item[c] is None else item[c] for c in COLUMNS), data])
+            row = ["" if item[c] is None else item[c] for c in COLUMNS]
+            row.insert(4, EVENT_LABELS_ZH.get(item["event_type"], item["event_type"]))
+            table.append([*row, data])
         if len(table) > MAX_ROWS:
             raise ApiError(
                 422, "export_too_large", f"超过 {MAX_ROWS} 条,请缩小筛选范围",

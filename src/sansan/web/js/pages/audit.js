@@ -1,6 +1,7 @@
 // 审计查询: the audit log by actor, type, unit and time; chain verification; exports.
 import { download, everyPage, get, offers } from "../api.js";
 import { h, label, notice, section, select, table, when } from "../dom.js";
+import { LABELS } from "../labels.js";
 
 const FILTERS = ["actor", "aggregate_type", "event_type", "aggregate_id", "unit_id", "community_id",
   "occurred_from", "occurred_to", "recorded_from", "recorded_to"];
@@ -42,6 +43,12 @@ async function verification() {
   return box;
 }
 
+function eventTypes() {
+  return Object.entries(LABELS.Event)
+    .map(([type, text]) => [type, text])
+    .sort((a, b) => a[1].localeCompare(b[1], "zh-Hans-CN"));
+}
+
 function form(ctx, filters, communities) {
   const input = (name, text, type = "text") =>
     h("label", {}, `${text} `, h("input", { name, type, value: filters[name] || "" }));
@@ -56,7 +63,8 @@ function form(ctx, filters, communities) {
   input("actor", "记录人"),
   h("label", {}, "单位类型 ", select({ name: "aggregate_type" },
     [["", "全部"], ...KINDS.map((k) => [k, label("Aggregate", k)])], filters.aggregate_type)),
-  input("event_type", "事件类型"),
+  h("label", {}, "事件类型 ", select({ name: "event_type" },
+    [["", "全部"], ...eventTypes()], filters.event_type)),
   input("aggregate_id", "单位编号"),
   input("unit_id", "含下级的单位编号"),
   h("label", {}, "社区 ", select({ name: "community_id" },
@@ -96,7 +104,7 @@ export async function render(root, ctx) {
     h("td", { text: when(e.recorded_at) }),
     h("td", { text: e.actor }),
     h("td", { text: label("Aggregate", e.aggregate_type) }),
-    h("td", {}, h("code", { text: e.event_type })),
+    h("td", { title: e.event_type, text: label("Event", e.event_type) }),
     h("td", {}, h("a", { href: `#/audit?aggregate_id=${encodeURIComponent(e.aggregate_id)}`, text: e.aggregate_id.slice(0, 8) })),
     h("td", { class: "data", text: JSON.stringify(e.data) })));
   const more = page.next_cursor

@@ -50,7 +50,8 @@ function timeline(events) {
         h("span", { text: `记录 ${when(e.recorded_at)}` }),
         lagDays > 1 ? h("span", { class: "lag", text: `补录,晚 ${lagDays} 天` }) : null),
       h("div", { class: "what" },
-        h("code", { text: e.type }), h("span", { class: "unit", text: e.unit }),
+        h("strong", { class: "event", title: e.type, text: label("Event", e.type) }),
+        h("span", { class: "unit", text: e.unit }),
         h("span", { class: "actor", text: `记录人:${e.actor}` }),
         h("small", { class: "data", text: JSON.stringify(e.data) })));
   }));
