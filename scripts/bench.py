@@ -421,7 +421,11 @@ def project_commands(settings: Settings, scale: Scale, label: str) -> dict[int, 
 
         def make_op(i: int) -> Callable[[], None]:
             command = training(members[i])
-            return lambda: app.execute(command, actor=ACTOR) and None
+
+            def op() -> None:
+                app.execute(command, actor=ACTOR)
+
+            return op
 
         return {n: run_load(make_op, n, scale.seconds, f"{label} project command") for n in THREADS}
     finally:
