@@ -1,0 +1,61 @@
+"""scripts/bench.py at its smallest scale, run as a user would: every figure comes out."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sansan.persistence import parse_postgres_url
+from tests.conftest import postgres_url, require_postgres
+
+pytestmark = pytest.mark.postgres
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench.py"
+
+
+def bench_schemas() -> set[str]:
+    with psycopg.connect(parse_postgres_url(postgres_url()).conninfo()) as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_schemas() -> None:
+    require_postgres()
+    before = bench_schemas()
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--smoke", "--postgres", postgres_url()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    *table, last = done.stdout.strip().splitlines()
+    figures = json.loads(last)
+    assert set("abcdefghij") <= figures.keys()
+    for db in (figures, figures["j"]):
+        for key in "abc":
+            for threads in ("t1", "t16"):
+                assert db[key][threads]["per_s"] > 0
+                assert db[key][threads]["errors"] == 0
+        assert db["c"]["t16"]["ratio_c_b"] > 0
+    for clients in ("t1", "t16"):
+        assert figures["d"][clients]["per_s"] > 0
+        assert figures["d"][clients]["errors"] == 0
+        assert figures["d"][clients]["ratio_d_b"] > 0
+        assert figures["d"][clients]["server_cpu_ms_per_request"] > 0
+    assert figures["e"]["cold"]["p50_ms_deep"] > 0
+    assert figures["e"]["ratio"] > 0
+    assert figures["f"]["events"] > 0
+    assert figures["f"]["ratio"] > 0
+    assert figures["g"]["visible"] == figures["g"]["commands"] > 0
+    assert figures["h"]["targets"] > 0
+    assert figures["h"]["members"] > 0
+    assert figures["h"]["p95_ms"] > 0
+    assert figures["i"]["events"] >= figures["f"]["events"]
+    assert any("d HTTP RecordTraining" in line for line in table)
+    assert any(line.strip().startswith("h p95 ms") for line in table)
+    assert "f projection catch-up" in done.stderr  # the progress shown while it runs
+    assert bench_schemas() == before
