@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from eventsourcing.persistence import (
     InternalError,
     OperationalError,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from psycopg_pool import PoolTimeout
@@ -100,6 +100,13 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
     a server restart, or a session left read-only, fails fast: that gets one more try on
     fresh connections.
     """
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        # The pool retries a failed connection with doubling pauses, so after a long outage
+        # it would notice the server's return only as long after. Giving up after the time a
+        # request waits lets the next request start a fresh attempt at once.
+        datastore.pool.reconnect_timeout = datastore.pool.timeout
 
     insert_events = _once_more_on_fresh_connections(
         PostgresApplicationRecorder.insert_events.__wrapped__

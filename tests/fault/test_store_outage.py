@@ -21,6 +21,7 @@ from tests.fault.support import (
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]
 
 WRITERS = 4
+OUTAGE_S, RECOVERY_S = 10, 3
 
 
 @dataclass
@@ -68,7 +69,7 @@ def test_an_outage_under_load_answers_503_then_recovers_and_every_acknowledged_e
     private_postgres: PrivatePostgres, private_database: str, county_token: str,
     start_api: StartApi,
 ) -> None:  # fmt: skip
-    # A short connect timeout, so that requests during the outage answer within a second.
+    # A short connect timeout, so that requests during the outage answer soon.
     api = start_api(private_database, env={"SANSAN_POSTGRES_CONNECT_TIMEOUT_S": "1"})
     before = posts_in_log(private_database)
     writers = [Writer(api.base, county_token, f"w{n}") for n in range(WRITERS)]
@@ -83,17 +84,24 @@ def test_an_outage_under_load_answers_503_then_recovers_and_every_acknowledged_e
     try:
         wait_for(lambda: acked() >= 10, 30, "writes acknowledged before the outage")
         private_postgres.stop()
-        down_at = acked()
+        stopped_at, down_at = time.monotonic(), acked()
         wait_for(
             lambda: sum(len(w.unavailable) for w in writers) >= WRITERS,
             30, "503s while the server is down",
         )  # fmt: skip
         ready = httpx.get(f"{api.base}/readyz", timeout=30)
         assert_problem(ready, 503, "store_unavailable")
+        # Down long enough that a pool reconnecting with doubling pauses would be asleep for
+        # seconds when the server comes back.
+        time.sleep(max(0.0, stopped_at + OUTAGE_S - time.monotonic()))
         during = acked()
         private_postgres.start()
+        wait_for(lambda: acked() > during, RECOVERY_S, "a write acknowledged after the restart")
         wait_for(lambda: acked() >= during + 10, 30, "writes acknowledged after the restart")
-        assert httpx.get(f"{api.base}/readyz", timeout=30).status_code == 200
+        wait_for(
+            lambda: httpx.get(f"{api.base}/readyz", timeout=30).status_code == 200,
+            10, "/readyz to report ready again",
+        )  # fmt: skip
     finally:
         stop.set()
         for thread in threads:

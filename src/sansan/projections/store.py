@@ -113,6 +113,7 @@ class PostgresReadStore:
             kwargs={"options": f"-c search_path={target.schema}"},
             open=True,
             timeout=settings.postgres_connect_timeout_s,
+            reconnect_timeout=settings.postgres_connect_timeout_s,  # see PromptPostgresRecorder
             # A connection broken by a server restart is replaced, not handed to a request.
             check=ConnectionPool.check_connection,
         )
