@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.e2e.servers import free_port, wait_until_up
@@ -66,3 +67,6 @@ class ApiServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+
+
+StartApi = Callable[..., ApiServer]  # the start_api fixture: (database_url, **options) -> server

@@ -1,15 +1,14 @@
 """Fixtures of the fault tests: a private PostgreSQL, and API processes to kill."""
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.fault.api_server import ApiServer
+
+from tests.fault.api_server import ApiServer, StartApi
 from tests.fault.private_postgres import PostgresMissing, PrivatePostgres
 from tests.fault.support import prepare_store
-
-StartApi = Callable[..., ApiServer]
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +54,4 @@ def start_api(tmp_path: Path) -> Iterator[StartApi]:
     yield start
     for server in started:
         server.kill()
+        print(f"--- {server.base} ---\n{server.log()}")  # shown when the test failed

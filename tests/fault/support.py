@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from tests.integration.api_support import Request, as_request, bearer
-from tests.support import TODAY
 
 from sansan.access import AccessService
 from sansan.bootstrap import build_application
 from sansan.commands import examples as t
 from sansan.commands import member as mc
 from sansan.settings import Settings
+from tests.integration.api_support import Request, as_request, bearer
+from tests.support import TODAY
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -5,7 +5,8 @@ from collections import Counter
 
 import httpx
 import pytest
-from tests.fault.conftest import StartApi
+
+from tests.fault.api_server import StartApi
 from tests.fault.support import assert_problem, posts_in_log, posts_in_state, send, service_post
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]

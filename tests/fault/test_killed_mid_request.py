@@ -4,12 +4,12 @@ import threading
 
 import httpx
 import pytest
-from tests.fault.conftest import StartApi
+
+from sansan.persistence import parse_postgres_url
+from tests.fault.api_server import StartApi
 from tests.fault.private_postgres import PrivatePostgres
 from tests.fault.proxy import FirstByteTrap
 from tests.fault.support import posts_in_log, recorded_posts, send, service_post, wait_for
-
-from sansan.persistence import parse_postgres_url
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]
 

@@ -3,15 +3,15 @@
 import httpx
 import pytest
 from psycopg import sql
-from tests.fault.conftest import StartApi
-from tests.fault.private_postgres import PrivatePostgres
-from tests.fault.support import assert_problem, posts_in_log, send, service_post, wait_for
-from tests.integration.api_support import as_request, bearer
-from tests.support import TODAY
 
 from sansan.commands import examples as t
 from sansan.commands import member as mc
 from sansan.persistence import parse_postgres_url
+from tests.fault.api_server import StartApi
+from tests.fault.private_postgres import PrivatePostgres
+from tests.fault.support import assert_problem, posts_in_log, send, service_post, wait_for
+from tests.integration.api_support import as_request, bearer
+from tests.support import TODAY
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]
 
@@ -41,8 +41,12 @@ def test_a_read_only_store_refuses_commands_with_a_clear_503_keeps_reads_and_rec
                 )
             )
 
+    def projected(position: int) -> bool:
+        return get(f"/api/v1/communities?after={position}").status_code == 200
+
     first = send(api.base, county_token, service_post("before"), key="key-before")
     assert first.status_code == 200, first.text
+    wait_for(lambda: projected(first.json()["position"]), 15, "the read models to catch up")
     set_read_only("on")
     with private_postgres.connect() as conn:  # sessions keep the default they began with
         conn.execute(
@@ -65,7 +69,7 @@ def test_a_read_only_store_refuses_commands_with_a_clear_503_keeps_reads_and_rec
     # Reads go on: the log, the read models, readiness.
     assert get(f"/api/v1/organizations/{t.GB}").status_code == 200
     assert get(f"/api/v1/organizations/{t.GB}/history").status_code == 200
-    assert get(f"/api/v1/communities?after={first.json()['position']}").status_code == 200
+    assert projected(first.json()["position"])
     assert httpx.get(f"{api.base}/readyz", timeout=30).status_code == 200
     # A member's personal data is shown only once the reading is recorded, which cannot be now.
     assert_problem(get(f"/api/v1/members/{t.DUAL}"), 503, "store_read_only")
@@ -76,8 +80,5 @@ def test_a_read_only_store_refuses_commands_with_a_clear_503_keeps_reads_and_rec
     assert retried.status_code == 200, retried.text
     assert posts_in_log(private_database)["during"] == 1
     position = retried.json()["position"]
-    wait_for(
-        lambda: get(f"/api/v1/communities?after={position}").status_code == 200,
-        15, "the read models to follow the log again",
-    )  # fmt: skip
+    wait_for(lambda: projected(position), 15, "the read models to follow the log again")
     assert get(f"/api/v1/members/{t.DUAL}").status_code == 200

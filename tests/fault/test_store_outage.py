@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from tests.fault.conftest import StartApi
+
+from tests.fault.api_server import StartApi
 from tests.fault.private_postgres import PrivatePostgres
 from tests.fault.support import (
     assert_problem,
