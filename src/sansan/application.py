@@ -9,18 +9,13 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, Recording
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import (
-    ApplicationRecorder,
-    IntegrityError,
-    JSONTranscoder,
-    Transcoding,
-)
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from sansan.clock import Clock
 from sansan.commands import Command, CommandContext
 from sansan.domain import AGGREGATE_TYPES, IdempotencyRecord, errors
 from sansan.domain.base import Provenance, SansanAggregate
-from sansan.persistence import lock_inserts_without_table_privileges, log_position
+from sansan.persistence import log_position
 
 # Every N events an aggregate is snapshotted, so loading it replays at most N-1
 # events whatever its history; the cache makes repeated loads cheaper still.
@@ -107,11 +102,6 @@ class SansanApplication(Application):
         self.clock = clock
         # Called with the write's last log position after every save (wakes projections).
         self.on_saved: list[Callable[[int], None]] = []
-
-    def construct_recorder(self) -> ApplicationRecorder:
-        recorder = super().construct_recorder()
-        lock_inserts_without_table_privileges(recorder)
-        return recorder
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         recordings = super().save(*objs, **kwargs)

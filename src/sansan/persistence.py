@@ -4,20 +4,31 @@ This is the only place that knows the library's environment variable names.
 """
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import ApplicationRecorder
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
+from psycopg_pool import PoolTimeout
 
 from sansan.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Any fixed 64-bit number; it names the lock that serialises table creation.
 MIGRATION_LOCK_KEY = 0x5A45_5341_4E53_414E
@@ -44,6 +55,90 @@ class PostgresTarget:
             password=self.password or None,
             dbname=self.dbname,
         )
+
+
+def is_read_only_refusal(exc: BaseException) -> bool:
+    """PostgreSQL refused a write in a read-only session (default_transaction_read_only,
+    a hot standby). The library re-raises it as its own InternalError, psycopg's as cause.
+    """
+    return any(
+        isinstance(e, psycopg.errors.ReadOnlySqlTransaction) for e in (exc, exc.__cause__)
+    )
+
+
+def _once_more_on_fresh_connections(
+    method: Callable[Concatenate[PostgresApplicationRecorder, P], R],
+) -> Callable[Concatenate[PostgresApplicationRecorder, P], R]:
+    @wraps(method)
+    def call(recorder: PostgresApplicationRecorder, *args: P.args, **kwargs: P.kwargs) -> R:
+        pool = recorder.datastore.pool
+        try:
+            return method(recorder, *args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            if isinstance(exc.__cause__, PoolTimeout):
+                raise  # no connection to be had: the server is away, so say so now
+            # A connection broke; after a server restart all of them have. Replace every
+            # broken one (without the pool's growing pauses between them) and try again.
+            pool.check()
+        except InternalError as exc:
+            if not is_read_only_refusal(exc):
+                raise
+            # A session keeps the read-only default it began with, even once the store is
+            # writable again; new sessions see the store as it is now.
+            pool.drain()
+        return method(recorder, *args, **kwargs)
+
+    return call
+
+
+def _lock_inserts_without_table_privileges(recorder: PostgresApplicationRecorder) -> None:
+    """Serialise event inserts with an advisory lock instead of ``LOCK TABLE``.
+
+    The library locks the events table IN EXCLUSIVE MODE so that notification ids commit
+    in the order they were issued; PostgreSQL grants that lock mode only to roles that
+    may UPDATE, DELETE or TRUNCATE the table, which the service's role must not. Every
+    insert goes through the library, so a transaction-scoped advisory lock, one per
+    schema and table, serialises the same writers with no table privilege beyond INSERT.
+    """
+    name = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    recorder.lock_table_statements = [
+        sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(recorder.datastore.lock_timeout),
+        sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key)),
+    ]
+
+
+class PromptPostgresRecorder(PostgresApplicationRecorder):
+    """The library's recorder, but prompt when the server is away.
+
+    The library tries each call ten times on a connection failure. While the server is
+    down every attempt waits out the connect timeout, so a request would hang for ten of
+    them; here it fails after one, the API answers 503, and the client's retry with the
+    same Idempotency-Key is safe whether or not the write got in. A connection broken by
+    a server restart, or a session left read-only, fails fast: that gets one more try on
+    fresh connections. Its inserts take an advisory lock instead of a table lock.
+    """
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        _lock_inserts_without_table_privileges(self)
+        # The pool retries a failed connection with doubling pauses, so after a long outage
+        # it would notice the server's return only as long after. Giving up after the time a
+        # request waits lets the next request start a fresh attempt at once.
+        datastore.pool.reconnect_timeout = datastore.pool.timeout
+
+    insert_events = _once_more_on_fresh_connections(
+        PostgresApplicationRecorder.insert_events.__wrapped__
+    )
+    select_events = _once_more_on_fresh_connections(
+        PostgresApplicationRecorder.select_events.__wrapped__
+    )
+    select_notifications = _once_more_on_fresh_connections(
+        PostgresApplicationRecorder.select_notifications.__wrapped__
+    )
+    max_notification_id = _once_more_on_fresh_connections(
+        PostgresApplicationRecorder.max_notification_id.__wrapped__
+    )
 
 
 def parse_postgres_url(url: str) -> PostgresTarget:
@@ -83,6 +178,8 @@ def library_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
             "POSTGRES_DBNAME": pg.dbname,
             "POSTGRES_SCHEMA": pg.schema,
             "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout_s),
+            "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout_s),
+            "APPLICATION_RECORDER_TOPIC": f"{__name__}:{PromptPostgresRecorder.__name__}",
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
             # The library's DB functions give up its table lock, so readers could skip gaps.
@@ -128,25 +225,6 @@ def migration_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
-
-
-def lock_inserts_without_table_privileges(recorder: ApplicationRecorder) -> None:
-    """Serialise event inserts with an advisory lock instead of ``LOCK TABLE``.
-
-    The library locks the events table IN EXCLUSIVE MODE so that notification ids commit
-    in the order they were issued; PostgreSQL grants that lock mode only to roles that
-    may UPDATE, DELETE or TRUNCATE the table, which the service's role must not. Every
-    insert goes through the library, so a transaction-scoped advisory lock, one per
-    schema and table, serialises the same writers with no table privilege beyond INSERT.
-    """
-    if not isinstance(recorder, PostgresApplicationRecorder):
-        return
-    name = f"{recorder.datastore.schema}.{recorder.events_table_name}"
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    recorder.lock_table_statements = [
-        sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(recorder.datastore.lock_timeout),
-        sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key)),
-    ]
 
 
 def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int) -> int | None:

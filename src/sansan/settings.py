@@ -20,6 +20,9 @@ class Settings(BaseSettings):
         True, description="Create missing tables on start (under a lock on PostgreSQL)."
     )
     postgres_lock_timeout_s: int = Field(5, ge=1, le=300)
+    postgres_connect_timeout_s: int = Field(
+        5, ge=1, le=60, description="How long a request waits for a connection before a 503."
+    )
     postgres_pool_size: int = Field(5, ge=1, le=100)
     postgres_max_overflow: int = Field(10, ge=0, le=100)
     run_projections: bool = Field(

@@ -6,7 +6,9 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
+import psycopg
 import pytest
+from eventsourcing import persistence
 from fastapi.testclient import TestClient
 
 from sansan.access import AccessService
@@ -339,3 +341,22 @@ def test_readiness_reports_an_unreachable_store_as_a_503_problem(
     body = is_problem(response, 503, "store_unavailable")
     assert "connection refused" in body["detail"]
     assert response.headers["Retry-After"] == "5"
+
+
+def test_a_write_refused_by_a_read_only_store_is_a_503_and_any_other_internal_store_error_a_500(
+    client: TestClient, tokens: dict[str, str], app: SansanApplication,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The library wraps psycopg's errors in its own InternalError; the cause decides."""
+
+    def refuse(cause: Exception) -> None:
+        def save(*_: object, **__: object) -> None:
+            raise persistence.InternalError(str(cause)) from cause
+
+        monkeypatch.setattr(app, "save", save)
+
+    refuse(psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT"))
+    body = is_problem(post(client, tokens["county"], t.tour()[5]), 503, "store_read_only")
+    assert "只读" in body["message_zh"]
+    refuse(psycopg.errors.InternalError_("something else"))
+    is_problem(post(client, tokens["county"], t.tour()[5]), 500, "internal_error")

@@ -52,7 +52,9 @@ def test_a_postgres_url_becomes_the_library_s_variables() -> None:
         "prod",
     )
     assert env["POSTGRES_LOCK_TIMEOUT"] == "5"
+    assert env["POSTGRES_CONNECT_TIMEOUT"] == "5"
     assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "n"
+    assert env["APPLICATION_RECORDER_TOPIC"] == "sansan.persistence:PromptPostgresRecorder"
 
 
 @pytest.mark.parametrize(

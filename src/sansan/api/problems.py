@@ -17,19 +17,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sansan.application import ConcurrencyConflict, IdempotencyKeyReused
 from sansan.commands import VersionMismatch
 from sansan.domain import DomainError, NotFoundError
+from sansan.persistence import is_read_only_refusal
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
-# Failures of the store itself (down, locked, pool exhausted, read-only): the request did
-# not happen and may be retried. Programming errors stay 500.
+# Failures of the store itself (down, locked, pool exhausted): the request did not happen
+# and may be retried. Programming errors stay 500.
 STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
     persistence.OperationalError,
     persistence.InterfaceError,
     persistence.ConnectionPoolClosedError,
     sqlite3.OperationalError,
     psycopg.OperationalError,
-    psycopg.errors.ReadOnlySqlTransaction,
     psycopg_pool.PoolTimeout,
 )
 
@@ -225,6 +225,19 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(
             request, 500, "internal_error", "服务器内部错误,未记录任何内容",
             "internal error; nothing was recorded",
+        )  # fmt: skip
+
+    @app.exception_handler(persistence.InternalError)
+    @app.exception_handler(psycopg.errors.ReadOnlySqlTransaction)
+    async def store_failed(request: Request, exc: Exception) -> JSONResponse:
+        if not is_read_only_refusal(exc):
+            return await unexpected(request, exc)
+        log.warning("store is read-only on %s: %s", request.url.path, exc)
+        return problem(
+            request, 503, "store_read_only",
+            "数据库当前处于只读状态(如维护中),本次未记录任何内容,请稍后重试",
+            "the store is read-only (e.g. for maintenance); nothing was recorded, retry later",
+            headers={"Retry-After": "30"},
         )  # fmt: skip
 
 

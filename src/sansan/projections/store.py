@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from psycopg.errors import ReadOnlySqlTransaction
 from psycopg_pool import ConnectionPool
 
 from sansan.persistence import is_postgres, parse_postgres_url
@@ -111,15 +112,25 @@ class PostgresReadStore:
             max_size=settings.postgres_pool_size,
             kwargs={"options": f"-c search_path={target.schema}"},
             open=True,
+            timeout=settings.postgres_connect_timeout_s,
+            reconnect_timeout=settings.postgres_connect_timeout_s,  # see PromptPostgresRecorder
+            # A connection broken by a server restart is replaced, not handed to a request.
+            check=ConnectionPool.check_connection,
         )
 
     @contextmanager
     def transaction(
         self, *, lock: bool = False, generation: int | None = None, pointer: bool = True
     ) -> Iterator[GenerationCursor]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
-            chosen = _chosen(raw, lock, generation, pyformat=True, pointer=pointer)
-            yield GenerationCursor(raw, chosen, pyformat=True)
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
+                chosen = _chosen(raw, lock, generation, pyformat=True, pointer=pointer)
+                yield GenerationCursor(raw, chosen, pyformat=True)
+        except ReadOnlySqlTransaction:
+            # The session keeps the read-only default it began with; new ones see the
+            # store as it is now, so the next try can write once the store is writable.
+            self.pool.drain()
+            raise
 
     def close(self) -> None:
         self.pool.close()
