@@ -236,7 +236,8 @@ def test_on_postgres_a_write_by_another_process_wakes_the_runner_through_notify(
         deadline = time.monotonic() + 5
         while services.projections.position() < written.position and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert services.projections.position() == written.position
+        # at least the write; the audit chain's first checkpoint may follow it
+        assert services.projections.position() >= written.position
     finally:
         services.close()
         writer.close()
