@@ -90,6 +90,8 @@ def serve_command(host: str, port: int, workers: int, demo: bool, api_only: bool
             app.close()
         # the fragment stays in the browser: the token is never sent in a URL to the server
         click.echo(f"演示登录链接 / demo sign-in: http://{host}:{port}/#token={county_token}")
+        # and a browser on this machine opening / is let in as the county (read by each worker)
+        os.environ["SANSAN_DEMO_SIGN_IN_TOKEN"] = county_token
     click.echo(f"服务地址 / serving on http://{host}:{port}/  (接口文档 /docs)")
     uvicorn.run("sansan.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     audit_signing_key: Path | None = Field(
         None, description="Ed25519 private key (PEM) signing audit exports (`sansan audit keygen`)."
     )
+    demo_sign_in_token: str = Field(
+        "", description="Set by `sansan serve --demo`: the web UI signs in with it from loopback."
+    )
     aggregate_cache_size: int = Field(
         10_000, ge=0, description="Aggregates kept in memory; 0 turns the cache off."
     )

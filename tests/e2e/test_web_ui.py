@@ -217,6 +217,19 @@ def test_the_county_signs_in_by_the_demo_link_and_sees_the_campaign(
     assert download.value.suggested_filename.endswith(".xlsx")
 
 
+def test_opening_the_bare_address_of_a_demo_server_shows_the_demo_campaign(
+    server: DemoServer, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(server.base + "/")
+    expect(page.locator("h1")).to_have_text("示范县三三创建工程")
+    expect(page.locator("[data-role=county]")).to_contain_text("县委组织部")
+    page.get_by_role("button", name="退出").click()  # and signing out stays signed out
+    expect(page.get_by_label("访问令牌")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("访问令牌")).to_be_visible()
+
+
 def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_community(
     server: DemoServer, watched: Watched
 ) -> None:
@@ -339,7 +352,7 @@ def test_a_street_token_signs_in_by_the_form_and_sees_only_its_street(
     server: DemoServer, overdue_item: str, watched: Watched
 ) -> None:
     page = watched.page
-    page.goto(server.base + "/")
+    page.goto(server.base + "/#/signin")
     page.get_by_label("访问令牌").fill(server.tokens["street"])
     page.get_by_role("button", name="登录").click()
     expect(page.locator("[data-page=overview] .target").first).to_be_visible()
@@ -366,7 +379,7 @@ def test_a_community_token_sees_its_own_community_and_records_no_supervision(
     server: DemoServer, watched: Watched
 ) -> None:
     page = watched.page
-    page.goto(server.base + "/")
+    page.goto(server.base + "/#/signin")
     page.get_by_label("访问令牌").fill(server.tokens["community"])
     page.get_by_role("button", name="登录").click()
     expect(page.locator("[data-scope=fixed]")).to_have_text("范围:铁西社区")

@@ -77,3 +77,24 @@ def test_every_web_file_is_shipped_as_package_data() -> None:
     for path in web_files():
         relative = path.relative_to(package).as_posix()
         assert any(fnmatch(relative, p) and relative.count("/") == p.count("/") for p in patterns), relative
+
+
+@pytest.mark.parametrize(
+    ("demo_token", "caller", "expected"),
+    [
+        ("ssn_demo", "127.0.0.1", "ssn_demo"),  # a demo server, a browser on its machine
+        ("ssn_demo", "::1", "ssn_demo"),
+        ("ssn_demo", "203.0.113.9", None),  # a demo server reached from elsewhere
+        ("", "127.0.0.1", None),  # not a demo server
+    ],
+)
+def test_only_a_demo_server_lets_a_local_browser_in_as_the_county(
+    tmp_path: Path, demo_token: str, caller: str, expected: str | None
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", run_scheduler=False,
+                        demo_sign_in_token=demo_token)  # fmt: skip
+    with TestClient(create_app(settings), client=(caller, 50000)) as client:
+        response = client.get("/demo/sign-in")
+    assert response.status_code == 200
+    assert response.json() == {"token": expected}
+    assert response.headers["cache-control"] == "no-cache"

@@ -79,7 +79,7 @@ def create_app(
     api.include_router(v1)
     install_openapi(api)
     install_metrics(api, services)
-    install_web(api)
+    install_web(api, settings.demo_sign_in_token)
 
     @api.get("/healthz", tags=["operations"], summary="进程存活 / the process is up")
     def healthz() -> dict[str, str]:

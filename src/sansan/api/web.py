@@ -8,8 +8,8 @@ import os
 from os import PathLike
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
@@ -29,9 +29,20 @@ class _Static(StaticFiles):
         return response
 
 
-def install_web(api: FastAPI) -> None:
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def install_web(api: FastAPI, demo_token: str = "") -> None:
     @api.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(WEB / "index.html", media_type="text/html", headers=NO_CACHE)
+
+    @api.get("/demo/sign-in", include_in_schema=False)
+    def demo_sign_in(request: Request) -> JSONResponse:
+        """A demo server lets a browser on the same machine in as the county, so that
+        opening ``/`` shows the demo campaign; any other server, or caller, gets nothing."""
+        local = request.client is not None and request.client.host in LOOPBACK
+        token = (demo_token or None) if local else None
+        return JSONResponse({"token": token}, headers=NO_CACHE)
 
     api.mount("/static", _Static(directory=WEB), name="static")
