@@ -215,11 +215,21 @@ def _members(ctx: Context) -> str:
     )
 
 
-def member_cards(ctx: Context, t: Target) -> Measure:
-    category = (
-        "(SELECT f.item FROM rm_facts f WHERE f.subject_id = m.id AND f.fact = 'member_category'"
+def _members_by_category(ctx: Context) -> str:
+    """A CTE ``m``: the members of ``_members`` with their category as of the day.
+
+    Materialized so that the latest-fact lookup runs once per member: left inline, the
+    planner repeats it wherever the category is used (about five index probes per member).
+    """
+    return (
+        "WITH m AS MATERIALIZED (SELECT m.id, m.name, (SELECT f.item FROM rm_facts f"
+        " WHERE f.subject_id = m.id AND f.fact = 'member_category'"
         f" AND f.occurred_on <= '{ctx.day}' ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
+        f" AS category FROM ({_members(ctx)}) m)"
     )
+
+
+def member_cards(ctx: Context, t: Target) -> Measure:
     fits = " OR ".join(
         f"(m.category = '{cat.value}' AND f.item IN ({', '.join(repr(c.value) for c in cards)}))"
         for cat, cards in CARDS_FOR_CATEGORY.items()
@@ -227,11 +237,12 @@ def member_cards(ctx: Context, t: Target) -> Measure:
     needed = " ".join(
         f"WHEN '{cat.value}' THEN {len(cards)}" for cat, cards in CARDS_FOR_CATEGORY.items()
     )
+    # One probe per member for its fitting cards; ORDER BY keeps the member-id order that
+    # grouping by member gave before, so the failing list reads the same.
     rows = ctx.rows(
-        f"SELECT m.id, m.name, CASE m.category {needed} END, COUNT(DISTINCT CASE WHEN {fits} THEN f.item END)"
-        f" FROM (SELECT m.id, m.name, {category} AS category FROM ({_members(ctx)}) m) m"
-        " LEFT JOIN rm_facts f ON f.subject_id = m.id AND f.fact = 'card' AND f.occurred_on <= ?"
-        " GROUP BY m.id, m.name, m.category",
+        f"{_members_by_category(ctx)} SELECT m.id, m.name, CASE m.category {needed} END,"
+        " (SELECT COUNT(DISTINCT f.item) FROM rm_facts f WHERE f.subject_id = m.id"
+        f" AND f.fact = 'card' AND f.occurred_on <= ? AND ({fits})) FROM m ORDER BY m.id",
         (ctx.day,),
     )
     return each(

@@ -1,0 +1,122 @@
+#!/usr/bin/env python
+"""Figure h, before and after: another version of compliance.py against the checkout's.
+
+    python scripts/compare_compliance.py --against OLD.py --database-url URL
+        [--communities 200] [--members 100] [--runs 20]
+
+    git show 8810e25:src/sansan/projections/compliance.py > /tmp/compliance_old.py
+
+Both versions evaluate the shipped plan, alternating run by run (so load on a shared machine
+falls on both alike), over the same read models. If the database holds no members yet, a
+world is generated first as scripts/bench.py generates it (bench.seed_world, then a rebuild);
+a PostgreSQL URL names its schema (``?schema=``), which is created if missing and kept, so a
+large world is generated once. Prints whether the two give identical results (statuses,
+values, failing and passing units in order) and p50/p95 of each with their ratio; exits 1
+if the results differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+import bench  # noqa: E402  (puts the checkout's src first on the path)
+
+from sansan.bootstrap import build_application, build_read_store  # noqa: E402
+from sansan.persistence import parse_postgres_url  # noqa: E402
+from sansan.plans import SHIPPED_PLAN_ID, get_plan  # noqa: E402
+from sansan.projections import compliance  # noqa: E402
+from sansan.projections.rebuild import rebuild  # noqa: E402
+from sansan.projections.store import ReadStore  # noqa: E402
+from sansan.settings import Settings  # noqa: E402
+
+
+def load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("compliance_against", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def members(store: ReadStore) -> int:
+    with store.transaction() as cursor:
+        row = cursor.execute("SELECT COUNT(*) FROM rm_members").fetchone()
+    return int(row[0]) if row else 0
+
+
+def ensure_world(settings: Settings, communities: int, per_community: int) -> None:
+    if settings.database_url.startswith("postgresql"):
+        target = parse_postgres_url(settings.database_url)
+        with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(target.schema))
+            )
+    store = build_read_store(settings)
+    app = build_application(settings.model_copy(update={"aggregate_cache_size": 0}))
+    try:
+        if members(store) == 0:
+            bench.seed_world(app, communities, per_community, 10, "generate the event log")
+            rebuild(app, store)
+    finally:
+        app.close()
+        store.close()
+
+
+def percentile(values: list[float], p: float) -> float:
+    return round(bench.percentile(values, p) * 1000, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", type=Path, required=True, help="the other compliance.py")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--communities", type=int, default=200)
+    parser.add_argument("--members", type=int, default=100, help="per community")
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    settings = Settings(database_url=args.database_url, run_scheduler=False)
+    ensure_world(settings, args.communities, args.members)
+    versions = {"against": load(args.against), "checkout": compliance}
+    store = build_read_store(settings)
+    plan = get_plan(SHIPPED_PLAN_ID)
+    assert plan is not None
+    times: dict[str, list[float]] = {name: [] for name in versions}
+    results: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for run in range(args.runs + 1):  # the first round warms both and is not timed
+            order = list(versions) if run % 2 else list(versions)[::-1]
+            for name in order:
+                began = time.perf_counter()
+                found = versions[name].evaluate(store, plan, launch=bench.LAUNCH, as_of=bench.TODAY)
+                if run:
+                    times[name].append(time.perf_counter() - began)
+                results[name] = [dataclasses.asdict(r) for r in found]
+        counted = members(store)
+    finally:
+        store.close()
+    same = results["against"] == results["checkout"]
+    print(f"{counted} members, {len(plan.targets)} targets, {args.runs} runs each")
+    print(f"identical results: {same}")
+    for name in versions:
+        print(f"{name}: p50 {percentile(times[name], 50)} ms, p95 {percentile(times[name], 95)} ms")
+    for p in (50, 95):
+        before, after = percentile(times["against"], p), percentile(times["checkout"], p)
+        print(f"p{p} against/checkout: {before / after:.2f}")
+    sys.exit(0 if same else 1)
+
+
+if __name__ == "__main__":
+    main()

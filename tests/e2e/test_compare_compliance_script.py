@@ -1,0 +1,37 @@
+"""scripts/compare_compliance.py on a tiny SQLite world: it generates the world, times both
+versions and tells whether their results are identical."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "compare_compliance.py"
+CHECKOUT = ROOT / "src" / "sansan" / "projections" / "compliance.py"
+
+
+def compare(against: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--against", str(against), "--database-url",
+         f"sqlite:///{db}", "--communities", "2", "--members", "3", "--runs", "2"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_same_code_compares_identical_and_reports_both_timings(tmp_path: Path) -> None:
+    done = compare(CHECKOUT, tmp_path / "world.db")
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "6 members, 18 targets, 2 runs each"
+    assert lines[1] == "identical results: True"
+    assert lines[2].startswith("against: p50 ")
+    assert lines[3].startswith("checkout: p50 ")
+    assert lines[4].startswith("p50 against/checkout: ")
+
+
+def test_a_version_with_other_results_fails_the_comparison(tmp_path: Path) -> None:
+    changed = tmp_path / "changed.py"
+    changed.write_text(CHECKOUT.read_text(encoding="utf-8").replace('"已达标"', '"达标"'), "utf-8")
+    done = compare(changed, tmp_path / "world.db")
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "identical results: False" in done.stdout
