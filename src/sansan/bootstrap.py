@@ -104,6 +104,6 @@ def build_services(
     store = build_read_store(settings)
     protect(settings, app, store)
     chain = HashChain(app, store, checkpoint_every=settings.audit_checkpoint_every)
-    runner = ProjectionRunner(app, store, listen=settings, followers=[chain.catch_up])
+    runner = ProjectionRunner(app, store, listen=settings, followers=[chain.follow])
     audit = AuditTrail(app, chain, settings.audit_signing_key)
     return Services(settings, app, AccessService(app), store, ReadModels(store), runner, audit)

@@ -160,12 +160,55 @@ def test_a_forged_row_in_place_of_a_deleted_one_is_reported_as_inserted(
     assert (failure.position, failure.kind) == (6, FailureKind.INSERTED)
 
 
-def test_a_deleted_chain_row_is_reported_as_missing(services: Services) -> None:
+def test_a_deleted_chain_row_is_reported_as_missing_where_the_log_holds_its_event(
+    services: Services,
+) -> None:
     with raw(services) as conn:
         conn.execute("DELETE FROM audit_chain WHERE seq = 2")
     failure = services.audit.verify().failure
     assert failure is not None
-    assert failure.kind == FailureKind.MISSING
+    assert (failure.position, failure.kind) == (2, FailureKind.MISSING)
+
+
+def test_the_chains_copies_of_topic_and_recording_time_are_checked_too(services: Services) -> None:
+    """Exports select by the chain's recorded_at and print its topic: a forged copy must not
+    hide an event from a date-filtered export while the chain still verifies."""
+    with raw(services) as conn:
+        original = conn.execute("SELECT recorded_at FROM audit_chain WHERE seq = 3").fetchone()[0]
+        conn.execute("UPDATE audit_chain SET recorded_at = '2020-01-01T00:00:00+00:00' WHERE seq = 3")
+    failure = services.audit.verify().failure
+    assert failure is not None
+    assert (failure.position, failure.kind) == (3, FailureKind.CHANGED)
+    with raw(services) as conn:
+        conn.execute("UPDATE audit_chain SET recorded_at = %s WHERE seq = 3", (original,))
+        conn.execute("UPDATE audit_chain SET topic = 'sansan:Member.CardIssued' WHERE seq = 5")
+    failure = services.audit.verify().failure
+    assert failure is not None
+    assert (failure.position, failure.kind) == (5, FailureKind.CHANGED)
+
+
+def test_a_write_between_reading_the_log_and_the_chain_is_pending_not_missing(
+    services: Services,
+) -> None:
+    recorder = services.app.recorder
+    read = recorder.select_notifications
+    raced = []
+
+    def log_then_a_write_lands(*args: Any, **kwargs: Any) -> Any:
+        batch = read(*args, **kwargs)
+        if not batch and not raced:  # the log read is over; the chain is read next
+            raced.append(services.app.execute(t.tour()[12], actor=ACTOR))
+            services.audit.chain.extend()
+        return batch
+
+    recorder.select_notifications = log_then_a_write_lands  # type: ignore[method-assign]
+    try:
+        verdict = services.audit.verify()
+    finally:
+        recorder.select_notifications = read  # type: ignore[method-assign]
+    assert raced
+    assert verdict.ok, verdict.failure
+    assert services.audit.verify().ok
 
 
 def rewrite_consistently(services: Services) -> None:

@@ -6,22 +6,21 @@ chain an event twice nor fork the chain. The chain is evidence, not a read model
 read-model rebuild leaves it alone, and it is never rebuilt from the log.
 """
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Notification
 
 from sansan.application import SansanApplication
-from sansan.audit.digest import GENESIS, LogEntry, link
+from sansan.audit.digest import GENESIS, LogEntry, link, state_timestamp
 from sansan.domain import AuditCheckpoint
 from sansan.domain.base import Provenance
 from sansan.projections.store import Cursor, ReadStore
 
-# Any fixed 64-bit number; it names the lock that serialises chain followers on PostgreSQL.
-CHAIN_LOCK_KEY = 0x5A45_4348_4149_4E31
 CHECKPOINT_ACTOR = "system:audit-chain"
 
 CHAIN_DDL = [
@@ -45,6 +44,7 @@ CHAIN_DDL = [
     )""",
 ]
 CHAIN_TABLES = ("audit_chain", "audit_checkpoints")
+CHECKPOINT_TOPIC = AuditCheckpoint.CheckpointRecorded.TOPIC
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,9 @@ class HashChain:
         self, app: SansanApplication, store: ReadStore, *, checkpoint_every: int = 10_000
     ) -> None:
         self.app, self.store, self.checkpoint_every = app, store, checkpoint_every
+        # Followers of one schema serialise on a lock of their own (per schema on PostgreSQL).
+        name = f"{getattr(store, 'schema', '')}.audit_chain".encode()
+        self.lock_key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -161,9 +164,12 @@ class HashChain:
 
     def extend(self, batch: int = 1000) -> int:
         """Chain the next batch of the log; returns how many events it chained."""
+        head = self.head()  # nothing new: no write lock (SQLite writers would queue behind it)
+        if (head.position if head else 0) >= (self.app.recorder.max_notification_id() or 0):
+            return 0
         with self.store.transaction(lock=True, generation=1, pointer=False) as c:
             if self.store.dialect == "postgres":
-                c.execute("SELECT pg_advisory_xact_lock(?)", (CHAIN_LOCK_KEY,))
+                c.execute("SELECT pg_advisory_xact_lock(?)", (self.lock_key,))
             head = self._head(c)
             seq, position, digest = (0, 0, GENESIS) if head is None else (
                 head.seq, head.position, head.digest
@@ -177,13 +183,18 @@ class HashChain:
         return len(notifications)
 
     def _append(self, c: Cursor, seq: int, digest: str, notification: Notification) -> None:
-        event = self.app.mapper.to_domain_event(notification)
-        recorded_at: datetime = getattr(event, "timestamp")  # noqa: B009
+        # read from the state itself: decoding every event would cost as much as hashing it
+        recorded_at = state_timestamp(bytes(notification.state))
+        if recorded_at is None:
+            recorded_at = getattr(self.app.mapper.to_domain_event(notification), "timestamp")  # noqa: B009
         c.execute(
             f"INSERT INTO audit_chain ({CHAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (seq, notification.id, str(notification.originator_id),
              notification.originator_version, notification.topic, recorded_at.isoformat(), digest),
         )  # fmt: skip
+        if notification.topic != CHECKPOINT_TOPIC:
+            return
+        event = self.app.mapper.to_domain_event(notification)
         if isinstance(event, AuditCheckpoint.CheckpointRecorded):
             c.execute(
                 "INSERT INTO audit_checkpoints (seq, position, digest, recorded_on, reason)"
@@ -194,10 +205,17 @@ class HashChain:
 
     def catch_up(self) -> int:
         chained = 0
-        while (count := self.extend()) > 0:
+        while (count := self.follow()) > 0:
             chained += count
-        if self.checkpoint_if_due():
-            chained += self.extend()
+        return chained
+
+    def follow(self) -> int:
+        """One step for a loop shared with the projections: one batch, or, once caught up,
+        a checkpoint if one is due. A long backlog (an upgrade) then never holds up the
+        read models for longer than a batch at a time."""
+        chained = self.extend()
+        if chained == 0 and self.checkpoint_if_due():
+            chained = self.extend()
         return chained
 
     def checkpoint_if_due(self) -> bool:

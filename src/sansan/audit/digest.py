@@ -10,7 +10,9 @@ UTF-8 and the state the stored bytes exactly. digest(0) is 32 zero bytes.
 """
 
 import hashlib
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 GENESIS = "0" * 64
@@ -46,3 +48,12 @@ def link(previous: str, entry: LogEntry) -> str:
     ):
         h.update(_field(part))
     return h.hexdigest()
+
+
+def state_timestamp(state: bytes) -> datetime | None:
+    """When the library recorded the event, read from inside the digested state (JSON);
+    None for a state that is not JSON with a timestamp."""
+    try:
+        return datetime.fromisoformat(json.loads(state)["timestamp"]["_data_"])
+    except (ValueError, KeyError, TypeError):
+        return None

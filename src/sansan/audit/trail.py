@@ -1,6 +1,7 @@
 """What supervisors do with the chain: verify it, export its checkpoints, export history."""
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ class StoreSource:
         on_batch: Callable[[int], None] = lambda _: None,
     ) -> None:
         self.app, self.hash_chain, self.on_batch = app, chain, on_batch
+        # The chain is walked up to its head as it is now, which (chain rows being written
+        # after their events commit) the log already holds; what follows is pending.
+        head = chain.head()
+        self.head_seq = 0 if head is None else head.seq
 
     def log(self) -> Iterator[LogEntry]:
         start: int | None = None  # from the very first row, even one forged below position 1
@@ -47,7 +52,7 @@ class StoreSource:
             start = batch[-1].id
 
     def chain(self) -> Iterator[ChainEntry]:
-        return self.hash_chain.entries()
+        return itertools.takewhile(lambda e: e.seq <= self.head_seq, self.hash_chain.entries())
 
     def log_position_of(self, identity: tuple[UUID, int]) -> int | None:
         return log_position(self.app.recorder, *identity)

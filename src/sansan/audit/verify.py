@@ -2,18 +2,20 @@
 
 The verifier trusts neither side: it walks the log and the chain table together in
 position order, recomputing every digest from the stored bytes, and checks the result
-against checkpoints (those the log recorded, and any exported earlier and kept
-elsewhere — the only defence against a consistent rewrite of both tables).
+against checkpoints (those the follower recorded — as events in the log, copied into
+``audit_checkpoints`` — and any exported earlier and kept elsewhere: the only defence
+against a consistent rewrite of both tables).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
 from sansan.audit.chain import ChainEntry
-from sansan.audit.digest import GENESIS, LogEntry, link
+from sansan.audit.digest import GENESIS, LogEntry, link, state_timestamp
 
 
 class FailureKind(StrEnum):
@@ -110,6 +112,10 @@ class _Walk:
             return Failure(event.position, FailureKind.CHANGED,
                            f"the stored bytes of {event.aggregate_id} v{event.version}"
                            " no longer give the digest chained for them")  # fmt: skip
+        if not _copies_agree(event, chained):  # exports select and show these copies
+            return Failure(event.position, FailureKind.CHANGED,
+                           f"the chain's copy of the topic or recording time of {event.aggregate_id}"
+                           f" v{event.version} differs from the stored event")  # fmt: skip
         self.digest, self.seq, self.position = digest, chained.seq, event.position
         return self.check_pinned()
 
@@ -125,14 +131,25 @@ class _Walk:
         return None
 
 
+def _copies_agree(event: LogEntry, chained: ChainEntry) -> bool:
+    if chained.topic != event.topic:
+        return False
+    stamp = state_timestamp(event.state)
+    try:
+        return stamp is None or stamp == datetime.fromisoformat(chained.recorded_at)
+    except ValueError:
+        return False
+
+
 def verify(source: ChainSource, checkpoints: Mapping[int, tuple[str, str]] = {}) -> Verdict:
     """Walk log and chain together; the first disagreement is the verdict."""
     walk = _Walk(source, checkpoints)
     log: Iterator[LogEntry] = iter(source.log())
     event = next(log, None)
     for chained in source.chain():
-        if chained.seq != walk.seq + 1:
-            return walk.verdict(Failure(chained.position, FailureKind.MISSING,
+        if chained.seq != walk.seq + 1:  # named where the log holds the unchained event
+            at = event.position if event is not None and event.position <= chained.position else chained.position
+            return walk.verdict(Failure(at, FailureKind.MISSING,
                                         f"chain entry {walk.seq + 1} is gone from the chain table"))  # fmt: skip
         if event is None or event.position > chained.position:
             return walk.verdict(walk.misplaced(chained.position, chained.identity, "chain"))

@@ -157,8 +157,8 @@ class ProjectionRunner:
         while not self._stop.is_set():
             try:
                 self.catch_up()
-                for follow in self.followers:
-                    follow()
+                if sum(follow() for follow in self.followers) > 0:
+                    self._wake.set()  # a follower has more to do: come straight back
             except Exception:  # keep projecting after a transient store failure
                 log.exception("projection batch failed; retrying")
                 self._stop.wait(self.poll_interval)
