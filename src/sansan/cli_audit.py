@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -10,7 +11,7 @@ import click
 
 from sansan.audit.offline import ExportFileError, verify_export
 from sansan.audit.signing import SigningError, generate_key
-from sansan.audit.trail import ExportFilter, pinned_checkpoints, write_lines
+from sansan.audit.trail import ExportFilter, kept_checkpoints, write_lines
 from sansan.audit.verify import KIND_ZH, Verdict
 from sansan.bootstrap import Services, build_services
 from sansan.settings import Settings
@@ -42,8 +43,14 @@ def _report(verdict: Verdict, as_json: bool) -> None:
         )
 
 
-def _pinned(path: Path | None) -> dict[int, tuple[str, str]] | None:
-    return None if path is None else pinned_checkpoints(json.loads(path.read_text("utf-8")))
+def _pinned(path: Path | None, key: str | None) -> tuple[dict[int, tuple[str, str]] | None, list[str]]:
+    if path is None:
+        return None, []
+    try:
+        pinned, source = kept_checkpoints(json.loads(path.read_text("utf-8")), key)
+    except (SigningError, ValueError, KeyError, TypeError) as error:
+        raise click.ClickException(f"检查点文件不可信 / the checkpoint file fails its check: {error}") from None
+    return pinned, [source]
 
 
 def _public_key(value: str | None) -> str | None:
@@ -64,14 +71,15 @@ def verify_command(
     export_file: Path | None, checkpoints: Path | None, public_key: str | None, as_json: bool
 ) -> None:
     """重算哈希链并报告第一个问题 / Recompute the chain; report the first failure."""
-    pinned, key = _pinned(checkpoints), _public_key(public_key)
+    key = _public_key(public_key)
+    pinned, sources = _pinned(checkpoints, key)
     if export_file is not None:
         try:
             with export_file.open(encoding="utf-8") as lines:
                 verdict = verify_export(lines, key, pinned)
         except ExportFileError as error:
             raise click.ClickException(f"不是审计导出文件 / {error}") from None
-        _report(verdict, as_json)
+        _report(replace(verdict, sources=verdict.sources + sources), as_json)
         return
     services = _services()
     try:
@@ -82,7 +90,7 @@ def verify_command(
             verdict = services.audit.verify(pinned, on_batch=bar.update)
     finally:
         services.close()
-    _report(verdict, as_json)
+    _report(replace(verdict, sources=verdict.sources + sources), as_json)
 
 
 @audit_group.command("export")

@@ -42,6 +42,19 @@ def test_an_auditor_keeps_checkpoints_exports_and_verifies_offline(tmp_path: Pat
     assert verdict["count"] == checkpoints["head"]["seq"]
     assert not (tmp_path / "elsewhere.db").exists()  # offline: no database was opened
 
+    forged = {**checkpoints, "signature": "AAAA"}
+    (tmp_path / "forged.json").write_text(json.dumps(forged), "utf-8")
+    untrusted = sansan("audit", "verify", "--checkpoints", str(tmp_path / "forged.json"), "--public-key", public, db=db, key=key)
+    assert untrusted.returncode == 1
+    assert "检查点文件不可信" in untrusted.stderr
+
+    (tmp_path / "bad.pem").write_text("not a key", "utf-8")
+    before = (tmp_path / "all.jsonl").read_bytes()
+    failed = sansan("audit", "export", "--out", str(tmp_path / "all.jsonl"), db=db, key=tmp_path / "bad.pem")
+    assert failed.returncode == 1
+    assert (tmp_path / "all.jsonl").read_bytes() == before  # a failed export leaves the old file
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
     lines = (tmp_path / "all.jsonl").read_text("utf-8").splitlines(keepends=True)
     event = json.loads(lines[3])
     event["topic"] = "sansan:Member.CardIssued"

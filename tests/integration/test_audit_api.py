@@ -90,6 +90,41 @@ def test_a_kept_checkpoint_file_exposes_a_consistent_rewrite_over_http(
     assert "exported at" in body["failure"]["detail"]
 
 
+def test_a_kept_file_whose_signature_fails_is_refused_not_trusted(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    settle(client)
+    auth = bearer(tokens["county"])
+    kept = client.get("/api/v1/audit/checkpoints", headers=auth).json()
+    body = client.post("/api/v1/audit/verify", json=kept, headers=auth).json()
+    assert body["ok"] is True
+    assert any(source.startswith("checkpoint file signed by") for source in body["sources"])
+    forged = {**kept, "signature": "AAAA", "public_key": "forged"}
+    refused = client.post("/api/v1/audit/verify", json=forged, headers=auth)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "checkpoint_file_untrusted"
+    unsigned = {k: v for k, v in kept.items() if k not in ("signature", "public_key")}
+    assert client.post("/api/v1/audit/verify", json=unsigned, headers=auth).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/audit/units/{unit}/changes", {"to": "9999-12-31"}),
+        ("/api/v1/audit/units/{unit}/changes", {"from": "0001-01-01"}),
+        ("/api/v1/audit/actors/x", {"to": "9999-12-31"}),
+        ("/api/v1/audit/export", {"recorded_from": "0001-01-01T00:00:00+08:00"}),
+        ("/api/v1/audit/export", {"recorded_to": "9999-12-31T23:59:59-05:00"}),
+    ],
+)
+def test_dates_at_the_edge_of_the_calendar_get_a_problem_not_a_500(
+    client: TestClient, tokens: dict[str, str], path: str, params: dict[str, str]
+) -> None:
+    response = client.get(path.format(unit=t.COMMUNITY), params=params, headers=bearer(tokens["county"]))
+    assert response.status_code == 422
+    assert response.json()["code"] == "date_out_of_range"
+
+
 def export(client: TestClient, token: str, **params: str) -> list[str]:
     response = client.get("/api/v1/audit/export", params=params, headers=bearer(token))
     assert response.status_code == 200, response.text
@@ -153,6 +188,8 @@ def test_every_edit_of_an_exported_file_is_caught_offline(
     assert failure_of(verify_export(forged_consistently(lines), pub))[2] == "the export is not signed, but a public key was given"
     other_key = generate_key(Path(str(key[0]) + ".other"))
     assert "another key" in failure_of(verify_export(lines, other_key))[2]
+    malformed = [*lines[:3], '{"kind": "event"}\n', *lines[3:]]  # a line missing its fields
+    assert failure_of(verify_export(malformed, pub))[1] == FailureKind.CHANGED
 
 
 def dated_line(lines: list[str]) -> int:

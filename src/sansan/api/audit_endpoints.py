@@ -1,9 +1,10 @@
 """The tamper-evident trail over HTTP: verification, checkpoints, exports, and the
 auditors' two questions — who changed this unit, and what did this actor record."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Query
@@ -14,10 +15,11 @@ from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.list_endpoints import ERRORS, CaughtUp, PagePublic, as_page, county_wide
 from sansan.api.problems import ApiError
 from sansan.audit.signing import SigningError
-from sansan.audit.trail import CHECKPOINT_FORMAT, ExportFilter, pinned_checkpoints
+from sansan.audit.trail import CHECKPOINT_FORMAT, ExportFilter, kept_checkpoints
 from sansan.audit.verify import Verdict
 
 CHINA = timezone(timedelta(hours=8))
+T = TypeVar("T")
 MAX_ITEMS = 500
 
 
@@ -50,7 +52,7 @@ class ChainPoint(BaseModel):
 
 
 class CheckpointPublic(ChainPoint):
-    recorded_on: date
+    recorded_on: str = Field(examples=["2026-11-27"])  # text as signed, so the signature holds
     reason: str
 
 
@@ -58,7 +60,7 @@ class CheckpointFile(BaseModel):
     """检查点摘要文件:请离线保存 / the digest file to keep outside the database."""
 
     format: str = Field(examples=[CHECKPOINT_FORMAT])
-    exported_at: datetime
+    exported_at: str = Field(examples=["2026-11-27T08:00:00+00:00"])
     head: ChainPoint | None
     checkpoints: list[CheckpointPublic]
     public_key: str | None = None
@@ -135,7 +137,16 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         kept: Annotated[CheckpointFile, Body()],
     ) -> VerdictPublic:  # fmt: skip
         county_wide(principal)
-        return VerdictPublic.of(services.audit.verify(pinned_checkpoints(kept.model_dump(mode="json"))))
+        document = kept.model_dump(mode="json", exclude_unset=True)
+        try:  # a service that signs accepts only files it signed itself
+            pinned, source = kept_checkpoints(document, _signing(services.audit.public_key))
+        except SigningError as error:
+            raise ApiError(
+                422, "checkpoint_file_untrusted", "检查点文件的签名无效或不是本服务签发",
+                f"the checkpoint file fails its signature check: {error}",
+            ) from error  # fmt: skip
+        verdict = services.audit.verify(pinned)
+        return VerdictPublic.of(replace(verdict, sources=[*verdict.sources, source]))
 
     @router.get("/audit/checkpoints", response_model=CheckpointFile, responses=ERRORS,
                 summary="导出签名的检查点摘要文件 / the signed checkpoint digest file")  # fmt: skip
@@ -153,7 +164,9 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         recorded_from: ExportFrom = None, recorded_to: ExportTo = None,
     ) -> StreamingResponse:  # fmt: skip
         county_wide(principal)
-        lines = services.audit.export(ExportFilter(aggregate_id, recorded_from, recorded_to))
+        chosen = ExportFilter(aggregate_id, recorded_from, recorded_to)
+        _in_range(chosen.as_dict)
+        lines = services.audit.export(chosen)
         first = _signing(lambda: next(lines))  # a missing key fails here, before the 200
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         return StreamingResponse(
@@ -168,9 +181,9 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         date_from: DateFrom = None, date_to: DateTo = None, cursor: str | None = Query(None, max_length=500),
     ) -> UnitChanges:  # fmt: skip
         county_wide(principal)
-        filters = {"unit_id": unit_id, **recorded_between(date_from, date_to)}
-        reads = {"event_type": "PersonalDataRead", "data_contains": unit_id,
-                 **recorded_between(date_from, date_to)}  # fmt: skip
+        between = _in_range(lambda: recorded_between(date_from, date_to))
+        filters = {"unit_id": unit_id, **between}
+        reads = {"event_type": "PersonalDataRead", "data_contains": unit_id, **between}
         models = services.read_models
         return UnitChanges(
             unit_id=unit_id, date_from=date_from, date_to=date_to,
@@ -186,7 +199,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         date_from: DateFrom = None, date_to: DateTo = None, cursor: str | None = Query(None, max_length=500),
     ) -> ActorRecord:  # fmt: skip
         county_wide(principal)
-        filters = {"actor": actor, **recorded_between(date_from, date_to)}
+        filters = {"actor": actor, **_in_range(lambda: recorded_between(date_from, date_to))}
         models = services.read_models
         recorded = {**filters, "event_type": None}
         reads = {**filters, "event_type": "PersonalDataRead"}
@@ -214,6 +227,15 @@ def _signing(call: Any) -> Any:
         raise ApiError(
             503, "signing_key_unavailable", "审计签名密钥不可用,请检查 SANSAN_AUDIT_SIGNING_KEY",
             f"the audit signing key cannot be used: {error}",
+        ) from error  # fmt: skip
+
+
+def _in_range(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except OverflowError as error:
+        raise ApiError(
+            422, "date_out_of_range", "日期超出可表示的范围", f"a date is out of range: {error}",
         ) from error  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sansan.application import SansanApplication
 from sansan.audit.chain import CHAIN_COLUMNS, ChainEntry, HashChain, chain_entry, entry_of
 from sansan.audit.digest import GENESIS, LogEntry
-from sansan.audit.signing import load_private_key, sign
+from sansan.audit.signing import check_signature, load_private_key, public_key_text, sign
 from sansan.audit.verify import Verdict, verify
 from sansan.persistence import log_position
 
@@ -83,6 +83,19 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
 
 
+def kept_checkpoints(
+    document: dict[str, Any], public_key: str | None = None
+) -> tuple[dict[int, tuple[str, str]], str]:
+    """A checkpoint file kept outside: its checkpoints, once its signature holds (by
+    ``public_key`` when given); raises SigningError otherwise. Unsigned files are taken
+    only when no key is given, and said to be unsigned."""
+    if document.get("signature") is None and public_key is None:
+        return pinned_checkpoints(document), "checkpoint file unsigned"
+    key = check_signature(document, public_key)
+    pinned = "" if public_key else " (key not pinned: pass the public key)"
+    return pinned_checkpoints(document), f"checkpoint file signed by {key}{pinned}"
+
+
 def pinned_checkpoints(document: dict[str, Any]) -> dict[int, tuple[str, str]]:
     """seq → (digest, where it was kept) from a checkpoint file or an export's proof."""
     where = f"exported at {document.get('exported_at', '?')}"
@@ -116,6 +129,10 @@ class AuditTrail:
 
     def _key(self) -> Ed25519PrivateKey | None:
         return None if self.signing_key is None else load_private_key(self.signing_key)
+
+    def public_key(self) -> str | None:
+        key = self._key()
+        return None if key is None else public_key_text(key.public_key())
 
     def checkpoint_file(self) -> dict[str, Any]:
         """The chain's head and every checkpoint, signed when a key is configured."""
@@ -223,9 +240,16 @@ def event_line(entry: ChainEntry, previous: str, state: bytes) -> dict[str, Any]
 
 
 def write_lines(lines: Iterable[str], path: Path) -> int:
+    """Write to a temporary file beside ``path`` and rename it into place only when every
+    line is written: a failure (a bad key, a lost store) never clobbers an earlier file."""
+    partial = path.with_name(f".{path.name}.partial")
     count = 0
-    with path.open("w", encoding="utf-8") as out:
-        for text in lines:
-            out.write(text)
-            count += 1
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            for text in lines:
+                out.write(text)
+                count += 1
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return count
