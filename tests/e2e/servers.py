@@ -10,6 +10,11 @@ from contextlib import contextmanager
 
 import httpx
 
+from sansan.access import AccessService
+from sansan.bootstrap import build_application
+from sansan.commands import examples as t
+from sansan.settings import Settings
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -56,3 +61,17 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 
         except httpx.TransportError:
             time.sleep(0.1)
     raise TimeoutError(f"{base} did not come up")
+
+
+def prepare_store(database_url: str) -> str:
+    """Record the example units; return a county token that may act on all of them."""
+    app = build_application(Settings(database_url=database_url, run_scheduler=False))
+    try:
+        for command in t.tour():
+            app.execute(command, actor="setup")
+        token, _ = AccessService(app).issue_token(
+            role="county", scope_org_id=None, label="县", actor="setup"
+        )
+        return token
+    finally:
+        app.close()

@@ -7,12 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sansan.access import AccessService
-from sansan.bootstrap import build_application
 from sansan.commands import examples as t
 from sansan.commands import member as mc
-from sansan.settings import Settings
-from tests.e2e.servers import api_process
+from tests.e2e.servers import api_process, prepare_store
 from tests.integration.api_support import as_request, bearer
 from tests.support import TODAY
 
@@ -21,16 +18,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def county_token(fresh_postgres_schema: str) -> str:
-    app = build_application(Settings(database_url=fresh_postgres_schema))
-    try:
-        for command in t.tour():
-            app.execute(command, actor="setup")
-        token, _ = AccessService(app).issue_token(
-            role="county", scope_org_id=None, label="县", actor="t"
-        )
-        return token
-    finally:
-        app.close()
+    return prepare_store(fresh_postgres_schema)
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.servers import prepare_store
 from tests.fault.api_server import ApiServer, StartApi
 from tests.fault.private_postgres import PostgresMissing, PrivatePostgres
-from tests.fault.support import prepare_store
 
 
 @pytest.fixture(scope="session")

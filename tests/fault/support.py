@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 
-from sansan.access import AccessService
 from sansan.bootstrap import build_application
 from sansan.commands import examples as t
 from sansan.commands import member as mc
@@ -16,20 +15,6 @@ from tests.integration.api_support import Request, as_request, bearer
 from tests.support import TODAY
 
 PROBLEM_JSON = "application/problem+json"
-
-
-def prepare_store(database_url: str) -> str:
-    """Record the example units; return a county token that may act on all of them."""
-    app = build_application(Settings(database_url=database_url, run_scheduler=False))
-    try:
-        for command in t.tour():
-            app.execute(command, actor="setup")
-        token, _ = AccessService(app).issue_token(
-            role="county", scope_org_id=None, label="县", actor="setup"
-        )
-        return token
-    finally:
-        app.close()
 
 
 def service_post(post: str) -> Request:

@@ -117,7 +117,9 @@ def test_an_outage_under_load_answers_503_then_recovers_and_every_acknowledged_e
         for response in writer.unavailable:
             body = assert_problem(response, 503, "store_unavailable")
             assert response.headers["Retry-After"]
-            assert "未记录" in body["message_zh"]
+            # the advice that is always right: the same key records the command at most once
+            assert "相同的 Idempotency-Key 重试" in body["message_zh"]
+            assert "same Idempotency-Key" in body["message_en"]
 
     acknowledged = {post: r for w in writers for post, r in w.acknowledged.items()}
     recorded = posts_in_log(private_database) - before

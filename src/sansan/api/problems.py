@@ -214,8 +214,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             log.warning("store unavailable on %s: %s", request.url.path, exc)
             return problem(
                 request, 503, "store_unavailable",
-                "数据库暂时不可用,本次未记录任何内容,请稍后重试",
-                "the store is unavailable right now; nothing was recorded, retry shortly",
+                "数据库暂时不可用,请稍后用相同的 Idempotency-Key 重试(不会重复记录)",
+                "the store is unavailable right now; retry shortly with the same Idempotency-Key"
+                " (a command is recorded at most once)",
                 headers={"Retry-After": "2"},
             )  # fmt: skip
 
