@@ -22,17 +22,6 @@ from sansan.settings import Settings
 ACTOR = "county:test"
 
 
-@pytest.fixture
-def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
-    built = build_services(settings, clock)
-    for command in t.tour()[:12]:
-        built.app.execute(command, actor=ACTOR)
-    built.projections.catch_up()
-    built.audit.chain.catch_up()
-    yield built
-    built.close()
-
-
 def owner_statements(settings: Settings, statements: list[str]) -> list[str]:
     """Run each statement as the tables' owner; the error message of each, or 'ok'."""
     outcomes = []

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
-import pytest
 
 from sansan.audit.chain import CHAIN_COLUMNS
 from sansan.audit.trail import pinned_checkpoints
@@ -20,16 +19,6 @@ from sansan.persistence import is_postgres, parse_postgres_url
 from sansan.settings import Settings
 
 ACTOR = "county:test"
-
-
-@pytest.fixture
-def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
-    built = build_services(settings, clock)
-    for command in t.tour()[:12]:
-        built.app.execute(command, actor=ACTOR)
-    built.audit.chain.catch_up()
-    yield built
-    built.close()
 
 
 @contextmanager

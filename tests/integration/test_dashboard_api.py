@@ -3,37 +3,17 @@ and the audit log as CSV and XLSX; on both stores, over the demo scenario."""
 
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from sansan.access import AccessService
-from sansan.api.app import create_app
-from sansan.application import SansanApplication
-from sansan.demo import demo_id, demo_token_scopes, load_demo
-from sansan.settings import Settings
+from sansan.demo import demo_id
 from tests.integration.api_support import bearer
 
 CAMPAIGN = demo_id("campaign", "示范县")
 CHENGGUAN, TIANHE = demo_id("org", "城关街道"), demo_id("org", "天河街道")
 Demo = tuple[TestClient, dict[str, str]]
-
-
-@pytest.fixture
-def demo(app: SansanApplication, settings: Settings) -> Iterator[Demo]:
-    load_demo(app)
-    access = AccessService(app)
-    tokens = {
-        role: access.issue_token(role=role, scope_org_id=scope, label=label, actor="t")[0]
-        for label, (role, scope) in demo_token_scopes().items()
-    }
-    api = create_app(settings, application=app)
-    with TestClient(api, raise_server_exceptions=False) as client:
-        api.state.services.projections.catch_up()
-        yield client, tokens
 
 
 def get(client: TestClient, token: str, path: str, **params: Any) -> Any:

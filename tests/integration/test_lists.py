@@ -1,34 +1,17 @@
 """Lists over the read models, on both stores: filters, subtrees, pages, read-your-writes."""
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from sansan.access import AccessService
 from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.commands import member as mc
-from sansan.demo import demo_id, demo_token_scopes, load_demo
+from sansan.demo import demo_id
 from sansan.settings import Settings
 from tests.integration.api_support import bearer
 from tests.support import TODAY
-
-
-@pytest.fixture
-def demo(app: SansanApplication, settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    load_demo(app)
-    access = AccessService(app)
-    tokens = {
-        role: access.issue_token(role=role, scope_org_id=scope, label=label, actor="t")[0]
-        for label, (role, scope) in demo_token_scopes().items()
-    }
-    api = create_app(settings, application=app)
-    with TestClient(api, raise_server_exceptions=False) as client:
-        api.state.services.projections.catch_up()  # so that every test starts from a full view
-        yield client, tokens
 
 
 def get(client: TestClient, token: str, path: str, **params: Any) -> Any:

@@ -1,0 +1,44 @@
+"""Fixtures shared by the integration tests."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sansan.access import AccessService
+from sansan.api.app import create_app
+from sansan.application import SansanApplication
+from sansan.bootstrap import Services, build_services
+from sansan.clock import FixedClock
+from sansan.commands import examples as t
+from sansan.demo import demo_token_scopes, load_demo
+from sansan.settings import Settings
+
+ACTOR = "county:test"
+
+
+@pytest.fixture
+def demo(app: SansanApplication, settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The demo scenario behind the API, a token per role, the read models caught up."""
+    load_demo(app)
+    access = AccessService(app)
+    tokens = {
+        role: access.issue_token(role=role, scope_org_id=scope, label=label, actor="t")[0]
+        for label, (role, scope) in demo_token_scopes().items()
+    }
+    api = create_app(settings, application=app)
+    with TestClient(api, raise_server_exceptions=False) as client:
+        api.state.services.projections.catch_up()  # so that every test starts from a full view
+        yield client, tokens
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    """The first units of the tour, projected and chained (no background threads)."""
+    built = build_services(settings, clock)
+    for command in t.tour()[:12]:
+        built.app.execute(command, actor=ACTOR)
+    built.projections.catch_up()
+    built.audit.chain.catch_up()
+    yield built
+    built.close()
