@@ -1,8 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY src ./src
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir -c constraints.txt .
 RUN useradd --create-home sansan
 USER sansan
 ENV SANSAN_DATABASE_URL=sqlite:////home/sansan/sansan.db

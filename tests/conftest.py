@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -14,9 +15,27 @@ from sansan.bootstrap import build_application
 from sansan.clock import FixedClock
 from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
+from tests.clockshift.sansan_test_clock import NOW_VARIABLE, travel_from_environment
 from tests.support import NOW
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test runs, so every recorded timestamp of the run is on the shifted clock.
+    shifted = travel_from_environment()
+    if shifted is not None:
+        config.stash[SHIFTED_TO] = shifted
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    shifted = config.stash.get(SHIFTED_TO, None)
+    if shifted is None:
+        return None
+    return f"{NOW_VARIABLE}: wall clock moved to {shifted.isoformat()} (ticking)"
+
+
+SHIFTED_TO = pytest.StashKey[datetime]()
 
 
 def postgres_url() -> str:
