@@ -1,7 +1,7 @@
 """Test helpers: fixed time, provenance, and a small world built with the pure domain."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,11 @@ NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 27)
 LAUNCH = date(2026, 3, 1)
 ACTOR = "test:county-admin"
+
+
+def china_today() -> date:
+    """The real clock's day in China, for what the library stamps with real time (recording times)."""
+    return (datetime.now(UTC) + timedelta(hours=8)).date()
 
 
 def prov(occurred_on: date = LAUNCH, actor: str = ACTOR) -> Provenance:

@@ -4,6 +4,7 @@ verifies offline (and fails to when edited), and the two auditors' views."""
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sansan.commands import examples as t
 from sansan.settings import Settings
 from tests.integration.api_support import bearer, post
 from tests.integration.test_audit_chain import rewrite_consistently
+from tests.support import china_today
 
 
 @pytest.fixture
@@ -253,9 +255,11 @@ def test_who_changed_a_unit_between_two_dates_with_the_personal_data_reads_besid
     auth = bearer(tokens["auditor"])
     assert client.get(f"/api/v1/members/{t.MEMBER}", headers=bearer(tokens["street"])).status_code == 200
     settle(client)
-    today = "2026-11-28"  # the clock's day in China (04:00 UTC = 12:00 +08:00) is 11-27; include it
+    # Recording times are the real clock's: the window is the real day in China (and the day
+    # before, should midnight fall between the fixture's writes and this line).
+    today = china_today()
     body = client.get(f"/api/v1/audit/units/{t.COMMUNITY}/changes",
-                      params={"from": "2026-11-27", "to": today}, headers=auth).json()  # fmt: skip
+                      params={"from": str(today - timedelta(days=1)), "to": str(today)}, headers=auth).json()  # fmt: skip
     actors = {a["actor"]: a["events"] for a in body["actors"]}
     assert set(actors) == {"county:组织部", "street:街道"}
     changes = body["changes"]["items"]
@@ -263,7 +267,7 @@ def test_who_changed_a_unit_between_two_dates_with_the_personal_data_reads_besid
     assert {c["aggregate_id"] for c in changes} >= {str(t.COMMUNITY), str(t.MEMBER)}
     assert [r["actor"] for r in body["personal_data_reads"]] == ["street:街道"]
     nothing = client.get(f"/api/v1/audit/units/{t.COMMUNITY}/changes",
-                         params={"from": "2026-01-01", "to": "2026-11-26"}, headers=auth).json()  # fmt: skip
+                         params={"from": str(today - timedelta(days=400)), "to": str(today - timedelta(days=2))}, headers=auth).json()  # fmt: skip
     assert (nothing["actors"], nothing["changes"]["items"]) == ([], [])
 
 
