@@ -59,10 +59,15 @@ def fresh_postgres_schema() -> Iterator[str]:
     """A database URL pointing at a schema of its own, dropped afterwards."""
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:16]}"
-    target = parse_postgres_url(postgres_url())
-    yield f"{postgres_url().split('?')[0]}?schema={schema}"
+    url = f"{postgres_url().split('?')[0]}?schema={schema}"
+    yield url
+    drop_schema(url)
+
+
+def drop_schema(url: str) -> None:
+    target = parse_postgres_url(url)
     with psycopg.connect(target.conninfo(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(target.schema)))
 
 
 BACKENDS = [

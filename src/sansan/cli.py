@@ -1,6 +1,7 @@
 """The ``sansan`` command line: the only entry point besides the HTTP app."""
 
 import os
+import sys
 import threading
 from uuid import UUID
 
@@ -57,7 +58,7 @@ def demo_command() -> None:
 
 def _load_demo(app: SansanApplication) -> None:
     total = sum(1 for _ in demo_commands())
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     with click.progressbar(length=total, label="载入演示数据", file=stderr) as bar:
         summary = load_demo(app, on_step=lambda _: bar.update(1))
     click.echo(f"已记录 {summary.events} 个事件 / {summary.events} events recorded")
@@ -111,7 +112,7 @@ def _print_demo_tokens(access: AccessService) -> str:
 def project_command() -> None:
     """单独运行投影(读模型)/ Run the projection runner alone, until interrupted."""
     services = build_services(Settings())
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     try:
         head = services.app.recorder.max_notification_id() or 0
         behind = max(head - services.projections.position(), 0)
@@ -157,7 +158,7 @@ def projections_rebuild() -> None:
     services = build_services(Settings())
     try:
         head = services.app.recorder.max_notification_id() or 0
-        stderr = click.get_text_stream("stderr")
+        stderr = sys.stderr
         with click.progressbar(length=head, label="重建读模型", file=stderr) as bar:
             generation = rebuild(services.app, services.store, on_progress=bar.update)
         click.echo(f"已切换到第 {generation} 代读模型 / switched to generation {generation}")

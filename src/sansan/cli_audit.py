@@ -1,6 +1,7 @@
 """`sansan audit …`: verify the chain, keep its checkpoints, export history, make a key."""
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -85,7 +86,7 @@ def verify_command(
     try:
         services.audit.chain.catch_up()  # chain whatever the follower has not reached yet
         total = services.app.recorder.max_notification_id() or 0
-        stderr = click.get_text_stream("stderr")
+        stderr = sys.stderr
         with click.progressbar(length=total, label="校验哈希链", file=stderr) as bar:
             verdict = services.audit.verify(pinned, on_batch=bar.update)
     finally:
@@ -106,7 +107,7 @@ def export_command(
     try:
         services.audit.chain.catch_up()
         chosen = ExportFilter(unit, _utc(recorded_from), _utc(recorded_to))
-        stderr = click.get_text_stream("stderr")
+        stderr = sys.stderr
         head = services.audit.chain.head()
         with click.progressbar(length=head.seq if head else 0, label="导出", file=stderr) as bar:
             count = write_lines(_counting(services.audit.export(chosen), bar.update), out)

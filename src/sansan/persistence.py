@@ -91,6 +91,13 @@ def _once_more_on_fresh_connections(
     return call
 
 
+def advisory_key(name: str) -> int:
+    """A PostgreSQL advisory-lock key for a name. Advisory locks are per database, not per
+    schema, so every lock that guards one store's work is keyed by a name that includes the
+    schema: two stores in one database must never wait on (or lead for) each other."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 def _lock_inserts_without_table_privileges(recorder: PostgresApplicationRecorder) -> None:
     """Serialise event inserts with an advisory lock instead of ``LOCK TABLE``.
 
@@ -100,8 +107,7 @@ def _lock_inserts_without_table_privileges(recorder: PostgresApplicationRecorder
     insert goes through the library, so a transaction-scoped advisory lock, one per
     schema and table, serialises the same writers with no table privilege beyond INSERT.
     """
-    name = f"{recorder.datastore.schema}.{recorder.events_table_name}"
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    key = advisory_key(f"{recorder.datastore.schema}.{recorder.events_table_name}")
     recorder.lock_table_statements = [
         sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(recorder.datastore.lock_timeout),
         sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key)),

@@ -12,14 +12,16 @@ module through the ``sitecustomize`` beside it, which the suite puts on their ``
 from __future__ import annotations
 
 import os
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 
 NOW_VARIABLE = "SANSAN_TEST_NOW"
 ORIGIN_VARIABLE = "SANSAN_TEST_CLOCK_ORIGIN"
+# The process that travelled: a child pytest loads this module twice (as sitecustomize's
+# ``sansan_test_clock`` and as ``tests.clockshift.sansan_test_clock``) and must travel once.
+TRAVELLER_VARIABLE = "SANSAN_TEST_CLOCK_PID"
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-_traveller: object | None = None
 
 
 def requested_instant(value: str) -> datetime:
@@ -32,23 +34,26 @@ def requested_instant(value: str) -> datetime:
 
 def travel_from_environment() -> datetime | None:
     """Start travelling if SANSAN_TEST_NOW is set; answer the shifted 'now' (None when not set)."""
-    global _traveller
     value = os.environ.get(NOW_VARIABLE, "").strip()
-    if not value or _traveller is not None:
+    if not value:
         return None
+    if os.environ.get(TRAVELLER_VARIABLE) == str(os.getpid()):
+        return datetime.now(UTC)
     import time_machine
 
     real_now = time.time()
     origin = float(os.environ.setdefault(ORIGIN_VARIABLE, repr(real_now)))
     destination = requested_instant(value) + timedelta(seconds=real_now - origin)
-    traveller = time_machine.travel(destination, tick=True)
-    traveller.start()
-    _traveller = traveller
+    time_machine.travel(destination, tick=True).start()
+    os.environ[TRAVELLER_VARIABLE] = str(os.getpid())
     _pass_on_to_children()
     return destination
 
 
 def _pass_on_to_children() -> None:
+    # On sys.path too, for tests that hand their children PYTHONPATH=os.pathsep.join(sys.path).
+    if HERE not in sys.path:
+        sys.path.append(HERE)
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if HERE not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([HERE, *paths])

@@ -22,6 +22,7 @@ from psycopg import sql
 
 from sansan.demo import demo_id
 from sansan.persistence import parse_postgres_url
+from tests.clockshift.sansan_test_clock import NOW_VARIABLE
 from tests.conftest import postgres_url, require_postgres
 from tests.e2e.servers import free_port, wait_until_up
 
@@ -173,6 +174,9 @@ def watched(browser: Browser, shots: Path) -> Iterator[Watched]:
     context = browser.new_context(
         viewport={"width": 1360, "height": 860}, locale="zh-CN", accept_downloads=True
     )
+    if os.environ.get(NOW_VARIABLE):
+        # The page reads the browser's clock (a form's default day): give it the suite's shifted one.
+        context.clock.install(time=datetime.now(UTC))
     page = context.new_page()
     page.set_default_timeout(15_000)
     w = Watched(page, shots)

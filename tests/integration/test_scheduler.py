@@ -16,6 +16,8 @@ from sansan.commands import supervision as sc
 from sansan.demo import demo_id, load_demo
 from sansan.settings import Settings
 from sansan.workflows.scheduler import Leadership, Scheduler
+from tests.conftest import drop_schema
+from tests.fault.support import wait_for
 
 
 def at(day: date) -> datetime:
@@ -208,12 +210,35 @@ def test_one_scheduler_leads_and_a_standby_takes_over_when_it_dies(
     settings = Settings(database_url=fresh_postgres_schema)
     app = build_application(settings)
     first, second = (Leadership(build_services(settings, application=app)) for _ in range(2))
-    assert first.try_lead()
-    assert not second.try_lead()
-    first.resign()  # its connection closes, as when the process dies
-    assert second.try_lead()
-    second.resign()
-    app.close()
+    try:
+        assert first.try_lead()
+        assert not second.try_lead()
+        first.resign()  # its connection closes, as when the process dies
+        # The server lets go of a closed session's locks when its backend exits, a moment later.
+        wait_for(second.try_lead, 60, "the standby takes the lead")
+        assert not first.try_lead()
+    finally:
+        first.resign()
+        second.resign()
+        app.close()
+
+
+def test_schedulers_of_two_stores_in_one_database_lead_each_their_own(
+    fresh_postgres_schema: str,
+) -> None:
+    """Advisory locks span the database: the leader lock is keyed by schema, or one store's
+    scheduler would silence another's (and parallel test runs would steal each other's lead)."""
+    other_schema = fresh_postgres_schema.replace("?schema=", "?schema=other_")
+    leaders = []
+    for url in (fresh_postgres_schema, other_schema):
+        settings = Settings(database_url=url)
+        leaders.append(Leadership(build_services(settings, application=build_application(settings))))
+    try:
+        assert [leader.try_lead() for leader in leaders] == [True, True]
+    finally:
+        for leader in leaders:
+            leader.resign()
+        drop_schema(other_schema)
 
 
 def test_the_service_ticks_once_at_start_to_catch_up_on_what_fell_due_while_down(

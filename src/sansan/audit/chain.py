@@ -6,7 +6,6 @@ chain an event twice nor fork the chain. The chain is evidence, not a read model
 read-model rebuild leaves it alone, and it is never rebuilt from the log.
 """
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +18,7 @@ from sansan.application import SansanApplication
 from sansan.audit.digest import GENESIS, LogEntry, link, state_timestamp
 from sansan.domain import AuditCheckpoint
 from sansan.domain.base import Provenance
+from sansan.persistence import advisory_key
 from sansan.projections.store import Cursor, ReadStore
 
 CHECKPOINT_ACTOR = "system:audit-chain"
@@ -111,8 +111,7 @@ class HashChain:
     ) -> None:
         self.app, self.store, self.checkpoint_every = app, store, checkpoint_every
         # Followers of one schema serialise on a lock of their own (per schema on PostgreSQL).
-        name = f"{getattr(store, 'schema', '')}.audit_chain".encode()
-        self.lock_key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+        self.lock_key = advisory_key(f"{getattr(store, 'schema', '')}.audit_chain")
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -15,12 +15,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from eventsourcing.persistence import IntegrityError
 
 from sansan.bootstrap import Services
-from sansan.persistence import is_postgres, parse_postgres_url
+from sansan.persistence import advisory_key, is_postgres, parse_postgres_url
 from sansan.workflows.firings import Step, firings_for
 from sansan.workflows.webhooks import WebhookDeliverer
 
 log = logging.getLogger(__name__)
-LEADER_LOCK_KEY = 0x5A45_5343_4845_4455  # any fixed number; one per database
 
 
 class Scheduler:
@@ -120,12 +119,16 @@ class Leadership:
                 target = parse_postgres_url(self.settings.database_url)
                 self._conn = psycopg.connect(target.conninfo(), autocommit=True)
             row = self._conn.execute(
-                "SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)
+                "SELECT pg_try_advisory_lock(%s)", (self._lock_key(),)
             ).fetchone()
             return bool(row and row[0])
         except psycopg.Error:
             self._conn = None
             return False
+
+    def _lock_key(self) -> int:
+        # One leader per store: per schema, since advisory locks span the whole database.
+        return advisory_key(f"{parse_postgres_url(self.settings.database_url).schema}.scheduler")
 
     def resign(self) -> None:
         if self._conn is not None:
