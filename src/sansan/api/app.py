@@ -22,6 +22,7 @@ from sansan.bootstrap import build_services
 from sansan.clock import Clock
 from sansan.settings import Settings
 from sansan.workflows.scheduler import run_scheduler
+from sansan.workflows.webhooks import WebhookStatus
 
 DESCRIPTION = """三三创建工程管理服务的接口。所有写入都记录为事件,带有记录人、发生日期和记录时间。
 
@@ -119,7 +120,12 @@ def create_app(
             "behind_seconds": round(seconds, 3),
         }
         return JSONResponse(
-            {"status": "ready", "log_position": position, "projections": projections}
+            {
+                "status": "ready",
+                "log_position": position,
+                "projections": projections,
+                "webhooks": WebhookStatus.of(settings).as_json(),
+            }
         )
 
     return api
