@@ -70,6 +70,14 @@ def test_tokens_are_created_once_and_revoked(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "令牌必须指定所辖组织" in refused.stderr
     assert sansan("token", "revoke", token_id).returncode == 0
+    expiring = sansan("token", "create", "--role", "county", "--label", "限期", "--expires", "90d")
+    assert "失效时间 / expires:" in expiring.stdout
+    listed = sansan("token", "list").stdout
+    assert "纪检组\tauditor\tcounty 全县" in listed
+    assert "revoked 已吊销" in listed
+    assert "限期\tcounty" in listed
+    assert "never 永不" in listed  # the auditor's; the county one shows its expiry
+    assert "ssn_" not in listed
     again = sansan("token", "revoke", token_id)
     assert again.returncode == 1
     check = subprocess.run(
