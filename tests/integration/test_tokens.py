@@ -29,10 +29,10 @@ def test_a_token_is_refused_with_a_401_problem_in_both_languages_once_it_has_exp
         role="auditor", scope_org_id=None, label="审计", actor="t",
         expires_at=clock.now() + timedelta(hours=1),
     )  # fmt: skip
-    client = TestClient(create_app(settings, clock, application=app))
-    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
-    clock.advance(timedelta(hours=1))
-    refused = client.get("/api/v1/me", headers=bearer(token))
+    with TestClient(create_app(settings, clock, application=app)) as client:
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        clock.advance(timedelta(hours=1))
+        refused = client.get("/api/v1/me", headers=bearer(token))
     assert refused.status_code == 401
     assert refused.headers["content-type"] == "application/problem+json"
     body = refused.json()

@@ -188,7 +188,8 @@ def test_without_a_secret_nothing_is_delivered_the_scheduler_warns_and_readyz_sa
     with caplog.at_level(logging.WARNING, logger="sansan.workflows.webhooks"):
         run_scheduler(services, interval_s=3600).shutdown(wait=True)
     assert any("SANSAN_WEBHOOK_SECRET" in r.getMessage() for r in caplog.records)
-    ready = TestClient(create_app(services.settings, application=app)).get("/readyz").json()
+    with TestClient(create_app(services.settings, application=app)) as client:
+        ready = client.get("/readyz").json()
     assert ready["webhooks"]["delivering"] is False
     assert "SANSAN_WEBHOOK_SECRET" in ready["webhooks"]["problem"]
 
@@ -202,7 +203,8 @@ def test_unsigned_delivery_happens_only_when_a_setting_says_so(
     headers, _ = receiver.received[0]
     assert "webhook-signature" not in headers
     assert headers["webhook-id"]
-    ready = TestClient(create_app(services.settings, application=app)).get("/readyz").json()
+    with TestClient(create_app(services.settings, application=app)) as client:
+        ready = client.get("/readyz").json()
     assert ready["webhooks"] == {"targets": 1, "signed": False, "delivering": True}
 
 
