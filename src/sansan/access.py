@@ -49,6 +49,9 @@ class TokenSummary:
     expires_at: datetime | None
     revoked: bool
 
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
 
 @dataclass(frozen=True)
 class Principal:

@@ -9,7 +9,7 @@ from uuid import UUID
 import click
 import uvicorn
 
-from sansan.access import AccessService, TokenSummary
+from sansan.access import AccessService
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_application, build_services, migrate
 from sansan.cli_audit import audit_group
@@ -111,7 +111,7 @@ def _demo_tokens(access: AccessService) -> str | None:
     county's when it was issued now, for the sign-in link. Tokens are kept only as hashes, so
     those issued by an earlier start cannot be shown again: that start printed them."""
     now = access.app.clock.now()
-    usable = {(t.label, t.role) for t in access.tokens() if not t.revoked and not _expired(t, now)}
+    usable = {(t.label, t.role) for t in access.tokens() if not t.revoked and not t.expired(now)}
     issued: dict[str, str] = {}
     for label, (role, scope) in demo_token_scopes().items():
         if (label, role) in usable:
@@ -131,10 +131,6 @@ def _demo_tokens(access: AccessService) -> str | None:
             " see `sansan token list`; revoke them and restart for new ones"
         )
     return issued.get("county")
-
-
-def _expired(token: TokenSummary, now: datetime) -> bool:
-    return token.expires_at is not None and now >= token.expires_at
 
 
 @main.command("project")
@@ -262,7 +258,7 @@ def token_list() -> None:
         app.close()
     click.echo("\t".join(TOKEN_COLUMNS))
     for t in tokens:
-        state = "revoked 已吊销" if t.revoked else "expired 已过期" if _expired(t, now) else ACTIVE
+        state = "revoked 已吊销" if t.revoked else "expired 已过期" if t.expired(now) else ACTIVE
         click.echo("\t".join((
             str(t.id), t.label, t.role, str(t.scope_org_id or "county 全县"), _china(t.created_at),
             _china(t.expires_at) if t.expires_at else "never 永不", state,
