@@ -6,8 +6,9 @@ organization sees that organization's subtree and nothing above or beside it.
 
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID, uuid5
 
 from sansan.application import SansanApplication
@@ -27,6 +28,29 @@ from sansan.domain.vocabulary import Role
 TOKEN_NAMESPACE = UUID("0b6f5d0e-3f3a-4d55-9a43-7f1b8f1e6a10")
 TOKEN_PREFIX = "ssn_"
 COUNTY_WIDE = frozenset({Role.COUNTY, Role.AUDITOR})
+LIST_PAGE = 500
+
+
+class TokenExpired(Exception):
+    def __init__(self, expires_at: datetime) -> None:
+        super().__init__(f"the token expired at {expires_at.isoformat()}")
+        self.expires_at = expires_at
+
+
+@dataclass(frozen=True)
+class TokenSummary:
+    """What an administrator may see of a token: everything but the secret."""
+
+    id: UUID
+    label: str
+    role: str
+    scope_org_id: UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
 
 @dataclass(frozen=True)
@@ -52,7 +76,13 @@ class AccessService:
         self.app = app
 
     def issue_token(
-        self, *, role: str, scope_org_id: UUID | None, label: str, actor: str
+        self,
+        *,
+        role: str,
+        scope_org_id: UUID | None,
+        label: str,
+        actor: str,
+        expires_at: datetime | None = None,
     ) -> tuple[str, UUID]:
         """A new token (shown once) and its id; only the id, derived from a hash, is kept."""
         if scope_org_id is not None:
@@ -66,6 +96,8 @@ class AccessService:
             role=role,
             scope_org_id=scope_org_id,
             label=label,
+            expires_at=expires_at,
+            now=self.app.clock.now(),
         )
         self.app.save(issued)
         return token, issued.id
@@ -84,7 +116,24 @@ class AccessService:
             return None
         if found.revoked:
             return None
+        if found.expired(self.app.clock.now()):
+            assert found.expires_at is not None
+            raise TokenExpired(found.expires_at)
         return Principal(found.id, Role(found.role), found.scope_org_id, found.label)
+
+    def tokens(self) -> Iterator[TokenSummary]:
+        """Every token ever issued, oldest first, found by its issuing event in the log."""
+        start: int | None = None
+        while page := self.app.recorder.select_notifications(
+            start, LIST_PAGE, topics=[AccessToken.TokenIssued.TOPIC], inclusive_of_start=False
+        ):
+            for notification in page:
+                token = self.app.get(UUID(str(notification.originator_id)), AccessToken)
+                yield TokenSummary(
+                    token.id, token.label, token.role, token.scope_org_id,
+                    token.created_on, token.expires_at, token.revoked,
+                )  # fmt: skip
+            start = page[-1].id
 
     def covers(self, principal: Principal, aggregate: SansanAggregate) -> bool:
         """True when the unit lies inside the principal's subtree.

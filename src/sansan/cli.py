@@ -1,8 +1,10 @@
 """The ``sansan`` command line: the only entry point besides the HTTP app."""
 
 import os
+import re
 import sys
 import threading
+from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID
 
 import click
@@ -12,6 +14,7 @@ from sansan.access import AccessService
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_application, build_services, migrate
 from sansan.cli_audit import audit_group
+from sansan.clock import CHINA_OFFSET
 from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, load_demo
 from sansan.domain import DomainError
 from sansan.domain.vocabulary import Role
@@ -20,6 +23,12 @@ from sansan.settings import Settings
 from sansan.workflows.scheduler import run_scheduler
 
 CLI_ACTOR = "cli:admin"
+CHINA = timezone(CHINA_OFFSET)
+# Demo tokens expire so that a demo store left running does not hold county keys forever.
+DEMO_TOKEN_LIFETIME = timedelta(days=30)
+TOKEN_COLUMNS = ("id", "label", "role", "scope", "created (UTC+8)", "expires (UTC+8)", "state")
+ACTIVE = "active 有效"
+DURATION = re.compile(r"^(\d+)([dh])$")
 
 
 @click.group()
@@ -86,26 +95,43 @@ def serve_command(host: str, port: int, workers: int, demo: bool, api_only: bool
                 _load_demo(app)
             except DemoAlreadyLoaded:
                 click.echo("数据库中已有数据,跳过演示数据 / store not empty, demo data skipped")
-            county_token = _print_demo_tokens(AccessService(app))
+            county_token = _demo_tokens(AccessService(app))
         finally:
             app.close()
-        # the fragment stays in the browser: the token is never sent in a URL to the server
-        click.echo(f"演示登录链接 / demo sign-in: http://{host}:{port}/#token={county_token}")
-        # and a browser on this machine opening / is let in as the county (read by each worker)
-        os.environ["SANSAN_DEMO_SIGN_IN_TOKEN"] = county_token
+        if county_token is not None:
+            # the fragment stays in the browser: the token is never sent in a URL to the server
+            click.echo(f"演示登录链接 / demo sign-in: http://{host}:{port}/#token={county_token}")
+            # and a browser on this machine opening / is let in as the county (each worker reads it)
+            os.environ["SANSAN_DEMO_SIGN_IN_TOKEN"] = county_token
     click.echo(f"服务地址 / serving on http://{host}:{port}/  (接口文档 /docs)")
     uvicorn.run("sansan.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
-def _print_demo_tokens(access: AccessService) -> str:
-    """Issue and print a token per role; answers the county's, for the sign-in link."""
-    click.echo("演示令牌(仅显示一次)/ demo tokens, shown once:")
-    issued = {}
+def _demo_tokens(access: AccessService) -> str | None:
+    """Issue and print a token for each demo role that has no usable one yet; answers the
+    county's when it was issued now, for the sign-in link. Tokens are kept only as hashes, so
+    those issued by an earlier start cannot be shown again: that start printed them."""
+    now = access.app.clock.now()
+    usable = {(t.label, t.role) for t in access.tokens() if not t.revoked and not t.expired(now)}
+    issued: dict[str, str] = {}
     for label, (role, scope) in demo_token_scopes().items():
-        token, _ = access.issue_token(role=role, scope_org_id=scope, label=label, actor=CLI_ACTOR)
+        if (label, role) in usable:
+            continue
+        if not issued:
+            click.echo("演示令牌(仅显示一次)/ demo tokens, shown once:")
+        token, _ = access.issue_token(
+            role=role, scope_org_id=scope, label=label, actor=CLI_ACTOR,
+            expires_at=now + DEMO_TOKEN_LIFETIME,
+        )  # fmt: skip
         click.echo(f"  {role:<10} {label:<16} {token}")
         issued[role] = token
-    return issued["county"]
+    if len(issued) < len(demo_token_scopes()):
+        click.echo(
+            "演示令牌已签发过,不再重复签发;用 sansan token list 查看,吊销后重启即重新签发"
+            " / demo tokens were issued by an earlier start and are not issued again:"
+            " see `sansan token list`; revoke them and restart for new ones"
+        )
+    return issued.get("county")
 
 
 @main.command("project")
@@ -175,20 +201,70 @@ def token_group() -> None:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--scope", "scope", default=None, help="所辖组织编号;县级与审计角色可省略")
 @click.option("--label", required=True, help="令牌持有人,记录为事件的记录人")
-def token_create(role: str, scope: str | None, label: str) -> None:
+@click.option(
+    "--expires",
+    default=None,
+    help="失效时间:90d、12h、日期 2027-06-30(当日北京时间结束时)或带时区的时刻 / expiry",
+)
+def token_create(role: str, scope: str | None, label: str, expires: str | None) -> None:
     """签发令牌(只显示一次,仅保存其摘要)/ Issue a token; it is printed once, stored hashed."""
     app = build_application(Settings())
     try:
         scope_id = UUID(scope) if scope else None
+        expires_at = None if expires is None else parse_expiry(expires, app.clock.now())
         token, token_id = AccessService(app).issue_token(
-            role=role, scope_org_id=scope_id, label=label, actor=CLI_ACTOR
+            role=role, scope_org_id=scope_id, label=label, actor=CLI_ACTOR, expires_at=expires_at
         )
     except (DomainError, ValueError) as exc:
         raise click.ClickException(getattr(exc, "message_zh", str(exc))) from None
     finally:
         app.close()
     click.echo(f"令牌编号 / token id: {token_id}")
+    if expires_at is not None:
+        click.echo(f"失效时间 / expires: {_china(expires_at)}")
     click.echo(f"令牌 / token (仅显示一次 / shown once): {token}")
+
+
+def parse_expiry(text: str, now: datetime) -> datetime:
+    """A lifetime (``90d``, ``12h``), a China day (valid through its end) or a moment; a
+    moment without a zone is China time."""
+    if found := DURATION.match(text.strip()):
+        amount, unit = int(found[1]), found[2]
+        return now + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            day = date.fromisoformat(text.strip()) + timedelta(days=1)
+            return datetime.combine(day, time(), CHINA)
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"无法识别的失效时间 {text!r}:用 90d、12h、2027-06-30 或 2027-06-30T18:00+08:00"
+            f" / not an expiry: {text!r}", param_hint="--expires",
+        ) from None  # fmt: skip
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)
+
+
+def _china(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+@token_group.command("list")
+def token_list() -> None:
+    """列出令牌,从不显示令牌本身 / List tokens: label, role, scope, times, never the secret."""
+    app = build_application(Settings())
+    try:
+        now = app.clock.now()
+        tokens = list(AccessService(app).tokens())
+    finally:
+        app.close()
+    click.echo("\t".join(TOKEN_COLUMNS))
+    for t in tokens:
+        state = "revoked 已吊销" if t.revoked else "expired 已过期" if t.expired(now) else ACTIVE
+        click.echo("\t".join((
+            str(t.id), t.label, t.role, str(t.scope_org_id or "county 全县"), _china(t.created_at),
+            _china(t.expires_at) if t.expires_at else "never 永不", state,
+        )))  # fmt: skip
+    click.echo(f"共 {len(tokens)} 个 / {len(tokens)} tokens")
 
 
 @token_group.command("revoke")

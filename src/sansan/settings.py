@@ -36,7 +36,14 @@ class Settings(BaseSettings):
     webhook_urls: str = Field(
         "", description="Comma-separated URLs that receive every reminder and alert (POST JSON)."
     )
-    webhook_secret: str = Field("", description="Key of the HMAC-SHA256 signature header.")
+    webhook_secret: str = Field(
+        "",
+        description="Standard Webhooks signing key: whsec_<base64>, or any text (its UTF-8 bytes)."
+        " Without one nothing is delivered, unless webhook_allow_unsigned.",
+    )
+    webhook_allow_unsigned: bool = Field(
+        False, description="Deliver webhooks unsigned when no secret is set (explicit opt-in)."
+    )
     audit_checkpoint_every: int = Field(
         10_000, ge=1, description="Checkpoint the audit chain's head every N events (and daily)."
     )

@@ -51,6 +51,38 @@ def test_serve_demo_prints_a_token_per_role_and_the_readme_curl_lines_work(tmp_p
             server.wait(timeout=30)
 
 
+def start_demo(env: dict[str, str], log: Path) -> str:
+    """Run `sansan serve --demo` until it answers; what it printed, and /demo/sign-in's answer."""
+    port = free_port()
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            ["sansan", "serve", "--demo", "--port", str(port)], env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(base, server)
+            sign_in = httpx.get(f"{base}/demo/sign-in").json()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return log.read_text() + f"\nsign-in: {sign_in['token']}"
+
+
+def test_a_second_demo_start_on_the_same_store_issues_no_new_tokens(tmp_path: Path) -> None:
+    env = {**os.environ, "SANSAN_DATABASE_URL": f"sqlite:///{tmp_path / 'again.db'}"}
+    first = start_demo(env, tmp_path / "first.log")
+    assert len(TOKEN.findall(first)) == 5
+    second = start_demo(env, tmp_path / "second.log")
+    assert "ssn_" not in second  # not printed, not linked, not handed to the browser
+    assert "sansan token list" in second
+    assert "sign-in: None" in second
+    listed = subprocess.run(
+        ["sansan", "token", "list"], env=env, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "共 5 个" in listed
+
+
 def test_tokens_are_created_once_and_revoked(tmp_path: Path) -> None:
     env = {**os.environ, "SANSAN_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}"}
 
@@ -70,6 +102,14 @@ def test_tokens_are_created_once_and_revoked(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "令牌必须指定所辖组织" in refused.stderr
     assert sansan("token", "revoke", token_id).returncode == 0
+    expiring = sansan("token", "create", "--role", "county", "--label", "限期", "--expires", "90d")
+    assert "失效时间 / expires:" in expiring.stdout
+    listed = sansan("token", "list").stdout
+    assert "纪检组\tauditor\tcounty 全县" in listed
+    assert "revoked 已吊销" in listed
+    assert "限期\tcounty" in listed
+    assert "never 永不" in listed  # the auditor's; the county one shows its expiry
+    assert "ssn_" not in listed
     again = sansan("token", "revoke", token_id)
     assert again.returncode == 1
     check = subprocess.run(

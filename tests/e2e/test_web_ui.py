@@ -397,3 +397,20 @@ def test_a_community_token_sees_its_own_community_and_records_no_supervision(
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("button", name="登录")).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "rendered"), [("/docs", ".swagger-ui .info .title"), ("/redoc", ".api-info h1")]
+)
+def test_the_api_docs_render_from_this_server_alone_under_their_content_security_policy(
+    server: DemoServer, watched: Watched, path: str, rendered: str
+) -> None:
+    requested: list[str] = []
+    watched.page.on("request", lambda r: requested.append(r.url))
+    watched.page.goto(server.base + path)
+    # ReDoc lays out the whole ~200-operation spec before it shows anything
+    expect(watched.page.locator(rendered)).to_contain_text("sansan", timeout=60_000)
+    watched.page.wait_for_load_state("networkidle")
+    assert requested
+    elsewhere = [u for u in requested if not u.startswith((server.base + "/", "data:", "blob:"))]
+    assert elsewhere == []

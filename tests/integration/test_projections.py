@@ -203,10 +203,10 @@ def test_a_changed_projection_version_rebuilds_on_start_while_reads_keep_working
         deadline = time.monotonic() + 10
         while client.get("/readyz").json()["projections"]["behind_events"] and time.monotonic() < deadline:
             time.sleep(0.05)
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=auth).text
         while "sansan_projection_lag_events 0.0" not in metrics and time.monotonic() < deadline:
             time.sleep(0.05)
-            metrics = client.get("/metrics").text
+            metrics = client.get("/metrics", headers=auth).text
         assert "sansan_projection_lag_events 0.0" in metrics
         assert (
             'sansan_http_requests_total{method="GET",route="/api/v1/communities",status="200"}'

@@ -5,25 +5,35 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
 
 from sansan import __version__
 from sansan.api.deps import CurrentPrincipal, ServicesDep
+from sansan.api.docs import install_docs
 from sansan.api.limits import BodySizeLimit
 from sansan.api.metrics import install_metrics
 from sansan.api.openapi import install_openapi
 from sansan.api.problems import install_problem_handlers, problem
 from sansan.api.routers import resource_routers
+from sansan.api.security import SecurityHeaders
 from sansan.api.web import install_web
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_services
 from sansan.clock import Clock
 from sansan.settings import Settings
 from sansan.workflows.scheduler import run_scheduler
+from sansan.workflows.webhooks import WebhookStatus
 
 DESCRIPTION = """三三创建工程管理服务的接口。所有写入都记录为事件,带有记录人、发生日期和记录时间。
 
 The sansan API: every write is an event that records who, when it happened and when it was
 recorded. Errors are RFC 9457 problem details with Chinese and English messages."""
+
+
+class _HardenedApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own error middleware, so even its bare 500 carries the headers.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(
@@ -52,11 +62,13 @@ def create_app(
         if application is None:
             services.app.close()
 
-    api = FastAPI(
+    api = _HardenedApp(
         title="sansan 三三创建工程管理服务",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's own pages load from a CDN; install_docs serves ours
+        redoc_url=None,
     )
     api.state.services = services
     install_problem_handlers(api)
@@ -78,6 +90,7 @@ def create_app(
 
     api.include_router(v1)
     install_openapi(api)
+    install_docs(api)
     install_metrics(api, services)
     install_web(api, settings.demo_sign_in_token)
 
@@ -107,7 +120,12 @@ def create_app(
             "behind_seconds": round(seconds, 3),
         }
         return JSONResponse(
-            {"status": "ready", "log_position": position, "projections": projections}
+            {
+                "status": "ready",
+                "log_position": position,
+                "projections": projections,
+                "webhooks": WebhookStatus.of(settings).as_json(),
+            }
         )
 
     return api

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sansan.access import Principal
+from sansan.access import Principal, TokenExpired
 from sansan.api.problems import ApiError
 from sansan.bootstrap import Services
 
@@ -32,7 +32,15 @@ def get_principal(
 ) -> Principal:
     if credentials is None:
         raise UNAUTHENTICATED
-    principal = services.access.authenticate(credentials.credentials)
+    try:
+        principal = services.access.authenticate(credentials.credentials)
+    except TokenExpired as expired:
+        at = expired.expires_at.isoformat()
+        raise ApiError(
+            401, "token_expired", f"访问令牌已于 {at} 失效,请向管理员申请新令牌",
+            f"the bearer token expired at {at}; ask for a new one",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None  # fmt: skip
     if principal is None:
         raise UNAUTHENTICATED
     return principal

@@ -9,10 +9,17 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from sansan.access import COUNTY_WIDE
+from sansan.api.deps import CurrentPrincipal
+from sansan.api.problems import ApiError
 from sansan.bootstrap import Services
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 API_PREFIX = "/api/v1"
+METRICS_NOT_ALLOWED = ApiError(
+    403, "metrics_not_allowed", "只有县委组织部和审计纪检的令牌可以读取运行指标",
+    "only county and auditor tokens may read the metrics",
+)  # fmt: skip
 
 
 class LagCollector(Collector):
@@ -69,7 +76,11 @@ def install_metrics(api: FastAPI, services: Services) -> None:
         summary="Prometheus 指标 / metrics",
         include_in_schema=False,
     )
-    def metrics() -> Response:
+    def metrics(principal: CurrentPrincipal) -> Response:
+        # Request counts by route and the log's size tell an outsider how the county works;
+        # Prometheus scrapes with a county or auditor token (README: Configuration).
+        if principal.role not in COUNTY_WIDE:
+            raise METRICS_NOT_ALLOWED
         return Response(generate_latest(registry), media_type=CONTENT_TYPE)
 
 

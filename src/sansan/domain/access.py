@@ -4,6 +4,7 @@ A token's aggregate id is derived from the token's hash, so the store can find a
 token by what the client presents without ever holding the token itself.
 """
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -24,23 +25,33 @@ class AccessToken(SansanAggregate):
         role: str
         scope_org_id: UUID | None
         label: str
+        expires_at: datetime | None
         revoked: bool
 
     class Event(SansanAggregate.Event):
         pass
 
     class TokenIssued(Event, Aggregate.Created):
+        """Version 2 added ``expires_at``; every token issued before never expires."""
+
         TOPIC = f"{T}.TokenIssued"
+        class_version = 2
         role: str
         scope_org_id: UUID | None
         label: str
+        expires_at: datetime | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["expires_at"] = None
 
         def apply(self, t: Any) -> None:
             begin_state(t, self)
-            t.role, t.scope_org_id, t.label, t.revoked = (
+            t.role, t.scope_org_id, t.label, t.expires_at, t.revoked = (
                 self.role,
                 self.scope_org_id,
                 self.label,
+                self.expires_at,
                 False,
             )
 
@@ -55,11 +66,21 @@ class AccessToken(SansanAggregate):
 
     @classmethod
     def issue(
-        cls, prov: Provenance, *, id: UUID, role: str, scope_org_id: UUID | None, label: str
+        cls,
+        prov: Provenance,
+        *,
+        id: UUID,
+        role: str,
+        scope_org_id: UUID | None,
+        label: str,
+        expires_at: datetime | None = None,
+        now: datetime,
     ) -> "AccessToken":
         value = choice("role", role, Role)
         if value in (Role.STREET, Role.COMMUNITY, Role.CLIENT) and scope_org_id is None:
             raise errors.SCOPE_REQUIRED(role=value.value, role_zh=value.label_zh)
+        if expires_at is not None and expires_at <= now:
+            raise errors.EXPIRY_NOT_LATER(expires_at=expires_at.isoformat(), now=now.isoformat())
         return cls._begin(
             cls.TokenIssued,
             prov,
@@ -67,7 +88,11 @@ class AccessToken(SansanAggregate):
             role=value.value,
             scope_org_id=scope_org_id,
             label=text("label", label),
+            expires_at=expires_at,
         )
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
     def revoke(self, prov: Provenance, *, reason: str) -> None:
         if self.revoked:

@@ -209,3 +209,8 @@ SCOPE_REQUIRED = Rule(
     "{role_zh}令牌必须指定所辖组织",
     "a {role} token needs the organization it is scoped to",
 )
+EXPIRY_NOT_LATER = Rule(
+    "expiry_not_later",
+    "令牌的失效时间 {expires_at} 必须晚于现在 {now}",
+    "the token's expiry {expires_at} must be later than now {now}",
+)

@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from sansan.bootstrap import Services
 from sansan.persistence import advisory_key, is_postgres, parse_postgres_url
 from sansan.workflows.firings import Step, firings_for
-from sansan.workflows.webhooks import WebhookDeliverer
+from sansan.workflows.webhooks import WebhookDeliverer, warn_if_refusing_unsigned
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,7 @@ def run_scheduler(services: Services, *, interval_s: float = 10.0) -> RunningSch
     """An in-memory APScheduler interval tick, plus one at start to catch up on what fell
     due while the service was down. No job store: the deadlines table is the memory."""
     scheduler = Scheduler(services)
+    warn_if_refusing_unsigned(services.settings)
     deliverer = WebhookDeliverer(services)
     leadership = Leadership(services)
     guard = threading.Lock()

@@ -1,9 +1,16 @@
-"""Every notification is POSTed to the configured webhooks: signed with HMAC-SHA256, retried
-with exponential backoff, at least once, under a stable delivery id receivers de-duplicate by."""
+"""Every notification is POSTed to the configured webhooks, signed the Standard Webhooks way,
+retried with exponential backoff, at least once, under a stable id receivers de-duplicate by.
 
+The signature covers the delivery id, the time of the attempt and the body, so a receiver that
+checks the timestamp's age and remembers the ids it has seen refuses a replayed request. With
+no secret nothing is sent, unless unsigned delivery is chosen explicitly.
+"""
+
+import base64
 import hashlib
 import hmac
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, uuid5
@@ -11,14 +18,66 @@ from uuid import NAMESPACE_URL, uuid5
 import httpx
 
 from sansan.bootstrap import Services
+from sansan.settings import Settings
 
-SIGNATURE_HEADER = "X-Sansan-Signature"
-DELIVERY_HEADER = "X-Sansan-Delivery"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+SECRET_PREFIX = "whsec_"
 FIRST_RETRY_S, MAX_RETRY_S = 5.0, 3600.0
+log = logging.getLogger(__name__)
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signing_key(secret: str) -> bytes:
+    """A ``whsec_`` secret is base64, as Standard Webhooks libraries expect; any other is text."""
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    return secret.encode()
+
+
+def sign(key: bytes, delivery_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{delivery_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+@dataclass(frozen=True)
+class WebhookStatus:
+    targets: int
+    signed: bool
+    delivering: bool
+
+    @classmethod
+    def of(cls, settings: Settings) -> "WebhookStatus":
+        targets = len(_urls(settings))
+        signed = bool(settings.webhook_secret)
+        return cls(targets, signed, targets > 0 and (signed or settings.webhook_allow_unsigned))
+
+    @property
+    def refused_unsigned(self) -> bool:
+        return self.targets > 0 and not self.delivering
+
+    def as_json(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "targets": self.targets, "signed": self.signed, "delivering": self.delivering,
+        }  # fmt: skip
+        if self.refused_unsigned:
+            body["problem"] = UNSIGNED_REFUSED
+        return body
+
+
+UNSIGNED_REFUSED = (
+    "webhooks configured without SANSAN_WEBHOOK_SECRET: nothing is delivered"
+    " (set a secret, or SANSAN_WEBHOOK_ALLOW_UNSIGNED=true to send unsigned)"
+)
+
+
+def warn_if_refusing_unsigned(settings: Settings) -> None:
+    if WebhookStatus.of(settings).refused_unsigned:
+        log.warning(UNSIGNED_REFUSED)
+
+
+def _urls(settings: Settings) -> list[str]:
+    return [u.strip() for u in settings.webhook_urls.split(",") if u.strip()]
 
 
 @dataclass(frozen=True)
@@ -30,13 +89,15 @@ class DeliveryOutcome:
 class WebhookDeliverer:
     def __init__(self, services: Services, client: httpx.Client | None = None) -> None:
         self.services = services
-        self.urls = [u.strip() for u in services.settings.webhook_urls.split(",") if u.strip()]
-        self.secret = services.settings.webhook_secret
+        settings = services.settings
+        self.urls = _urls(settings)
+        self.key = signing_key(settings.webhook_secret) if settings.webhook_secret else None
+        self.status = WebhookStatus.of(settings)
         self.client = client or httpx.Client(timeout=10)
 
     def run_once(self, limit: int = 100) -> DeliveryOutcome:
-        if not self.urls:
-            return DeliveryOutcome(0, 0)
+        if not self.status.delivering:
+            return DeliveryOutcome(0, 0)  # create_app and `sansan schedule` warned at start
         now = self.services.app.clock.now()
         self._enqueue(now)
         with self.services.store.transaction() as cursor:
@@ -49,7 +110,7 @@ class WebhookDeliverer:
             ).fetchall()
         delivered = failed = 0
         for row in due:
-            error = self._post(row)
+            error = self._post(row, now)
             self._settle(row[0], int(row[2]), now, error)
             delivered, failed = (
                 (delivered + 1, failed) if error is None else (delivered, failed + 1)
@@ -75,7 +136,7 @@ class WebhookDeliverer:
                         ),
                     )
 
-    def _post(self, row: tuple[object, ...]) -> str | None:
+    def _post(self, row: tuple[object, ...], now: datetime) -> str | None:
         delivery_id, url = str(row[0]), str(row[1])
         keys = (
             "id",
@@ -93,9 +154,14 @@ class WebhookDeliverer:
         body = json.dumps(
             {"delivery_id": delivery_id, "notification": payload}, ensure_ascii=False, default=str
         ).encode()
-        headers = {"Content-Type": "application/json", DELIVERY_HEADER: delivery_id}
-        if self.secret:
-            headers[SIGNATURE_HEADER] = sign(self.secret, body)
+        timestamp = int(now.timestamp())  # of this attempt: a retry is signed afresh
+        headers = {
+            "Content-Type": "application/json",
+            ID_HEADER: delivery_id,
+            TIMESTAMP_HEADER: str(timestamp),
+        }
+        if self.key is not None:
+            headers[SIGNATURE_HEADER] = sign(self.key, delivery_id, timestamp, body)
         try:
             response = self.client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:

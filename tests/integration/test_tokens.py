@@ -1,0 +1,170 @@
+"""Tokens with an expiry, their listing, and demo tokens that a second start does not re-issue."""
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import click
+import pytest
+from click.testing import CliRunner
+from eventsourcing.persistence import StoredEvent
+from fastapi.testclient import TestClient
+
+from sansan import cli
+from sansan.access import AccessService
+from sansan.api.app import create_app
+from sansan.application import SansanApplication
+from sansan.clock import FixedClock
+from sansan.demo import demo_token_scopes, load_demo
+from sansan.domain import AccessToken, DomainError
+from sansan.settings import Settings
+from tests.integration.api_support import bearer
+
+
+def test_a_token_is_refused_with_a_401_problem_in_both_languages_once_it_has_expired(
+    app: SansanApplication, settings: Settings, clock: FixedClock
+) -> None:
+    access = AccessService(app)
+    token, _ = access.issue_token(
+        role="auditor", scope_org_id=None, label="审计", actor="t",
+        expires_at=clock.now() + timedelta(hours=1),
+    )  # fmt: skip
+    with TestClient(create_app(settings, clock, application=app)) as client:
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        clock.advance(timedelta(hours=1))
+        refused = client.get("/api/v1/me", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    body = refused.json()
+    assert body["code"] == "token_expired"
+    assert "失效" in body["message_zh"]
+    assert "expired" in body["message_en"]
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_token_without_an_expiry_keeps_working(
+    app: SansanApplication, clock: FixedClock
+) -> None:
+    access = AccessService(app)
+    token, _ = access.issue_token(role="county", scope_org_id=None, label="县", actor="t")
+    clock.advance(timedelta(days=3650))
+    assert access.authenticate(token) is not None
+
+
+def test_a_token_cannot_be_issued_already_expired(
+    app: SansanApplication, clock: FixedClock
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        AccessService(app).issue_token(
+            role="county", scope_org_id=None, label="县", actor="t", expires_at=clock.now()
+        )
+    assert refused.value.code == "expiry_not_later"
+
+
+def test_the_token_list_shows_label_role_scope_times_and_state_but_never_the_secret(
+    app: SansanApplication, clock: FixedClock
+) -> None:
+    load_demo(app)
+    access = AccessService(app)
+    expires = clock.now() + timedelta(days=90)
+    kept, kept_id = access.issue_token(
+        role="auditor", scope_org_id=None, label="普罗米修斯", actor="t", expires_at=expires
+    )
+    gone, gone_id = access.issue_token(role="county", scope_org_id=None, label="旧", actor="t")
+    access.revoke_token(gone_id, reason="轮换", actor="t")
+    listed = {t.id: t for t in access.tokens()}
+    assert set(listed) == {kept_id, gone_id}  # the demo's hundreds of other events are skipped
+    assert (listed[kept_id].label, listed[kept_id].role, listed[kept_id].revoked) == (
+        "普罗米修斯", "auditor", False,
+    )  # fmt: skip
+    assert listed[kept_id].expires_at == expires
+    assert listed[kept_id].scope_org_id is None
+    assert listed[gone_id].revoked
+    assert listed[gone_id].expires_at is None
+    # created is when the log recorded it (the library's real-time stamp), oldest first
+    assert listed[kept_id].created_at.tzinfo is not None
+    assert listed[kept_id].created_at <= listed[gone_id].created_at
+    assert kept not in repr(listed)
+    assert gone not in repr(listed)
+
+
+def test_a_second_demo_start_issues_no_new_tokens_and_says_how_to_find_them(
+    app: SansanApplication, clock: FixedClock
+) -> None:
+    load_demo(app)
+    access = AccessService(app)
+    runner = CliRunner()
+    with runner.isolation() as (out, _, _):
+        first = cli._demo_tokens(access)
+    assert first is not None
+    assert out.getvalue().decode().count("ssn_") == len(demo_token_scopes())
+    with runner.isolation() as (out, _, _):
+        second = cli._demo_tokens(access)
+    printed = out.getvalue().decode()
+    assert second is None  # so no sign-in link and no loopback sign-in with a new county token
+    assert "ssn_" not in printed
+    assert "sansan token list" in printed
+    tokens = list(access.tokens())
+    assert len(tokens) == len(demo_token_scopes())
+    assert all(t.expires_at is not None and t.expires_at > clock.now() for t in tokens)
+    county = next(t for t in tokens if t.role == "county")
+    access.revoke_token(county.id, reason="泄露", actor="t")
+    with runner.isolation() as (out, _, _):
+        third = cli._demo_tokens(access)  # a revoked demo token is replaced, and only it
+    assert third is not None
+    assert out.getvalue().decode().count("ssn_") == 1
+
+
+def test_token_create_takes_a_lifetime_a_china_day_or_a_moment(clock: FixedClock) -> None:
+    now = clock.now()
+    assert cli.parse_expiry("90d", now) == now + timedelta(days=90)
+    assert cli.parse_expiry("12h", now) == now + timedelta(hours=12)
+    end_of_day = cli.parse_expiry("2027-06-30", now)
+    assert end_of_day.isoformat() == "2027-07-01T00:00:00+08:00"
+    assert cli.parse_expiry("2027-06-30T18:00", now).isoformat() == "2027-06-30T18:00:00+08:00"
+    assert cli.parse_expiry("2027-06-30T10:00Z", now).isoformat() == "2027-06-30T10:00:00+00:00"
+    with pytest.raises(click.BadParameter, match="not an expiry"):
+        cli.parse_expiry("next week", now)
+
+
+def test_a_token_issued_before_expiries_existed_never_expires(
+    app: SansanApplication, clock: FixedClock
+) -> None:
+    stored = _issued_by_old_code(app)
+    app.recorder.insert_events([stored])
+    found: Any = app.get(UUID(str(stored.originator_id)), AccessToken)
+    assert found.expires_at is None
+    assert not found.expired(clock.now() + timedelta(days=3650))
+
+
+def _issued_by_old_code(app: SansanApplication) -> StoredEvent:
+    """The bytes the class_version-1 code stored: no ``expires_at``, no class_version."""
+    access = AccessService(app)
+    token = AccessToken.issue(
+        access._prov("t"), id=uuid4(), role="county", scope_org_id=None, label="旧县",
+        now=app.clock.now(),
+    )  # fmt: skip
+    stored = app.mapper.to_stored_event(token.collect_events()[0])
+    state = app.mapper.transcoder.decode(stored.state)
+    assert state.pop("class_version") == 2
+    del state["expires_at"]
+    return StoredEvent(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=app.mapper.transcoder.encode(state),
+    )
+
+
+def test_the_token_list_command_prints_no_secret(
+    app: SansanApplication, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, _ = AccessService(app).issue_token(
+        role="auditor", scope_org_id=None, label="prometheus", actor="t"
+    )
+    monkeypatch.setenv("SANSAN_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(cli.main, ["token", "list"])
+    assert result.exit_code == 0, result.output
+    assert "prometheus\tauditor\tcounty 全县" in result.output
+    assert "never 永不\tactive 有效" in result.output
+    assert token not in result.output
