@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from sansan.domain import ADDRESSEE_OF_ROLE
+from sansan.domain.vocabulary import Role
 from sansan.projections.store import ReadStore
 
 MAX_LIMIT = 200
@@ -72,15 +74,16 @@ class ReadModels:
         self.store = store
 
     def _page(
-        self, select: str, where: Where, order: list[str], cursor: str | None, limit: int
-    ) -> Page:
+        self, select: str, where: Where, order: list[str], cursor: str | None, limit: int,
+        select_params: tuple[Any, ...] = (),
+    ) -> Page:  # fmt: skip
         key = decode_cursor(cursor, len(order))
         if key is not None:  # keyset: rows strictly after the cursor in the sort order
             columns, marks = ", ".join(order), ", ".join("?" * len(order))
             where.add(f"({columns}) > ({marks})", *key)
         statement = f"{select}{where.sql()} ORDER BY {', '.join(order)} LIMIT ?"
         with self.store.transaction() as c:
-            rows = c.execute(statement, (*where.params, limit + 1)).fetchall()
+            rows = c.execute(statement, (*select_params, *where.params, limit + 1)).fetchall()
             names = [d[0] for d in c.description]
         items = [dict(zip(names, row, strict=True)) for row in rows[:limit]]
         more = len(rows) > limit
@@ -207,7 +210,11 @@ class ReadModels:
     ) -> Page:  # fmt: skip
         """What the caller's role and subtree are addressed: the county gets what is addressed
         to the county, a street everything about its communities, a community what is
-        addressed to its secretary; auditors read everything."""
+        addressed to its secretary; auditors read everything.
+
+        Each addressee sees its own acknowledgement (签收): one addressee's does not hide the
+        notification from the others. An auditor sees who acknowledged, and a notification is
+        acknowledged for it once every addressee has."""
         where = Where()
         if role == "county":
             where.add("n.addressees LIKE ?", "%county%")
@@ -219,8 +226,10 @@ class ReadModels:
                 str(scope),
                 "%community_secretary%",
             )
+        addressee = ADDRESSEE_OF_ROLE.get(Role(role))
+        acknowledged = "a" if addressee else "n"  # the caller's own acknowledgement, or everyone's
         if unacknowledged:
-            where.add("n.acknowledged_at IS NULL")
+            where.add(f"{acknowledged}.acknowledged_at IS NULL")
         where.equal("n.kind", kind)
         where.equal("n.id", only_id)
         select = (
@@ -228,11 +237,14 @@ class ReadModels:
             " n.target_id AS target_id, n.unit_id AS unit_id, n.unit_name AS unit_name,"
             " n.community_id AS community_id,"
             " c.name AS community_name, n.addressees AS addressees, n.due_on AS due_on,"
-            " n.late AS late, n.recorded_at AS recorded_at, n.acknowledged_by AS acknowledged_by,"
-            " n.acknowledged_at AS acknowledged_at"
+            f" n.late AS late, n.recorded_at AS recorded_at,"
+            f" {acknowledged}.acknowledged_by AS acknowledged_by,"
+            f" {acknowledged}.acknowledged_at AS acknowledged_at"
             " FROM rm_notifications n LEFT JOIN rm_communities c ON c.id = n.community_id"
+            " LEFT JOIN rm_notification_acks a ON a.notification_id = n.id AND a.addressee = ?"
         )
-        return self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit)
+        params = (addressee.value if addressee else None,)
+        return self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit, params)
 
     def deliveries(self, *, failing_only: bool, cursor: str | None, limit: int) -> Page:
         where = Where()
