@@ -27,6 +27,8 @@ from sansan.domain.vocabulary import Role
 TOKEN_NAMESPACE = UUID("0b6f5d0e-3f3a-4d55-9a43-7f1b8f1e6a10")
 TOKEN_PREFIX = "ssn_"
 COUNTY_WIDE = frozenset({Role.COUNTY, Role.AUDITOR})
+# A read naming more members than this records its query instead of every id (keeps it cheap).
+MAX_NAMED_MEMBERS = 1000
 
 
 @dataclass(frozen=True)
@@ -118,11 +120,19 @@ class AccessService:
         return found
 
     def record_personal_data_read(
-        self, principal: Principal, member_ids: list[UUID], community_ids: set[UUID], purpose: str
-    ) -> None:
-        """Who read which members' personal data, and why; recorded before the data is sent."""
-        if not member_ids:
+        self, principal: Principal, member_ids: list[UUID], community_ids: set[UUID], purpose: str,
+        *, whole_query: bool = False,
+    ) -> None:  # fmt: skip
+        """Who read which members' personal data, and why; recorded before the data is sent.
+
+        Nothing is recorded when no member is named, unless ``whole_query`` says the answer
+        may name any (an export): then the purpose (endpoint and query) is the record. Past
+        MAX_NAMED_MEMBERS the members are not listed one by one; the query names them.
+        """
+        if not member_ids and not whole_query:
             return
+        if len(member_ids) > MAX_NAMED_MEMBERS:
+            purpose, member_ids = f"{purpose} ({len(member_ids)} members)", []
         access = PersonalDataAccess.read(
             self._prov(principal.actor),
             member_ids=member_ids,

@@ -120,7 +120,7 @@ def real_ids(inbox: Inbox) -> dict[str, str]:
     return {
         "communities": str(demo_id("community", "铁西")),
         "organizations": str(demo_id("org", "铁西社区党总支")),
-        "members": str(demo_id("member", "铁西-0")),
+        "members": str(demo_id("member", "铁西-1")),
         "campaigns": str(demo_id("campaign", "示范县")),
         "supervision-items": str(demo_id("supervision", "镇郊-standard-site")),
         "notifications": escalated_alert(inbox),

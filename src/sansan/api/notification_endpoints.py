@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.list_endpoints import (
@@ -15,6 +15,7 @@ from sansan.api.list_endpoints import (
     as_page,
     county_wide,
 )
+from sansan.api.personal_data import record_members_named
 from sansan.api.problems import ApiError, Problem, etag
 from sansan.domain import ADDRESSEE_OF_ROLE, Firing, FiringKind, errors
 from sansan.domain.base import Provenance
@@ -29,19 +30,23 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
     def list_notifications(
         principal: CurrentPrincipal,
         services: ServicesDep,
+        request: Request,
         _: CaughtUp,
         unacknowledged: Annotated[bool, Query(description="只看未签收的")] = False,
         kind: FiringKind | None = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> PagePublic:
-        return as_page(
+        page = as_page(
             lambda: services.read_models.notifications(
                 role=principal.role.value, scope=principal.scope_org_id,
                 unacknowledged=unacknowledged, kind=kind.value if kind else None,
                 cursor=cursor, limit=limit,
             )
         )  # fmt: skip
+        # an alert about a member names them and their standing
+        record_members_named(services, principal, request, (n["unit_id"] for n in page.items))
+        return page
 
     @router.get(
         "/notifications/webhook-deliveries", responses=ERRORS,

@@ -69,6 +69,9 @@ class Where:
         return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
 
 
+MEMBER_BATCH = 500  # ids bound per statement, well under either store's parameter limit
+
+
 class ReadModels:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
@@ -124,6 +127,20 @@ class ReadModels:
             " FROM rm_members m JOIN rm_organizations o ON o.id = m.organization_id"
         )
         return self._page(select, where, ["m.name", "m.id"], cursor, limit)
+
+    def members_among(self, ids: set[str]) -> dict[UUID, UUID | None]:
+        """Which of these unit ids are members, each with its community (any other id is not)."""
+        found: dict[UUID, UUID | None] = {}
+        chosen = sorted(ids)
+        with self.store.transaction() as c:
+            for start in range(0, len(chosen), MEMBER_BATCH):
+                batch = chosen[start : start + MEMBER_BATCH]
+                marks = ", ".join("?" * len(batch))
+                rows = c.execute(
+                    f"SELECT id, community_id FROM rm_members WHERE id IN ({marks})", batch
+                ).fetchall()
+                found |= {UUID(str(r[0])): UUID(str(r[1])) if r[1] else None for r in rows}
+        return found
 
     def campaigns(self, *, cursor: str | None, limit: int) -> Page:
         select = "SELECT id, name, plan_id, county, launch_date, version FROM rm_campaigns"
