@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sansan.api.command_routes import COMMAND_ROUTES
+from sansan.application import SansanApplication
 from sansan.bootstrap import Services
 from sansan.clock import FixedClock
 from sansan.commands.examples import example_of
@@ -57,6 +58,13 @@ def inbox(demo: tuple[TestClient, dict[str, str]], clock: FixedClock) -> Inbox:
     return Inbox(client, tokens, services)
 
 
+def written_since(app: SansanApplication, position: int) -> list[str]:
+    """Topics recorded after ``position``, but the audit follower's own checkpoints, which it
+    records in the background whenever one is due."""
+    recorded = app.recorder.select_notifications(position + 1, 1000)
+    return [n.topic for n in recorded if not n.topic.startswith("sansan:AuditCheckpoint")]
+
+
 def escalated_alert(inbox: Inbox) -> str:
     """An alert about 铁西 addressed to its secretary, its street and the county."""
     return next(
@@ -99,10 +107,10 @@ def test_each_addressee_acknowledges_once_and_a_client_answers_as_its_community(
 
 def test_the_auditor_cannot_acknowledge_and_nothing_is_recorded(inbox: Inbox) -> None:
     alert = escalated_alert(inbox)
-    before = inbox.services.app.recorder.max_notification_id()
+    before = inbox.services.app.recorder.max_notification_id() or 0
     refused = inbox.acknowledge("auditor", alert)
     assert (refused.status_code, refused.json()["code"]) == (403, "role_not_allowed")
-    assert inbox.services.app.recorder.max_notification_id() == before
+    assert written_since(inbox.services.app, before) == []
     for role in ("community", "street", "county", "auditor"):
         assert alert in inbox.mine(role, unacknowledged=True), role
 
@@ -148,7 +156,7 @@ def test_the_auditor_writes_nothing_through_any_write_route_in_the_schema(inbox:
     app = inbox.services.app
     for path, method in writes:
         concrete = path.replace("{id}", ids.get(path.split("/")[3], ""))
-        before = app.recorder.max_notification_id()
+        before = app.recorder.max_notification_id() or 0
         response = inbox.client.request(
             method, concrete, json=valid_body(path), headers=bearer(inbox.tokens["auditor"])
         )
@@ -156,4 +164,4 @@ def test_the_auditor_writes_nothing_through_any_write_route_in_the_schema(inbox:
             assert response.status_code == 200, (path, response.text)
         else:
             assert response.status_code == 403, (path, response.text)
-        assert app.recorder.max_notification_id() == before, path
+        assert written_since(app, before) == [], path

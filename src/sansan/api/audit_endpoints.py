@@ -167,11 +167,11 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         county_wide(principal)
         chosen = ExportFilter(aggregate_id, recorded_from, recorded_to)
         _in_range(chosen.as_dict)
-        # any member's events may be in it; recorded before the export fixes its chain head,
-        # so the read is not appended beneath a file already being written
-        record_query_read(services, principal, request)
         lines = services.audit.export(chosen)
         first = _signing(lambda: next(lines))  # a missing key fails here, before the 200
+        # any member's events may be in it; recorded once the export has fixed the chain head
+        # it covers, before a line of it is sent
+        record_query_read(services, principal, request)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         return StreamingResponse(
             _chain_lines(first, lines), media_type="application/x-ndjson",
