@@ -189,13 +189,15 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         filters = {"unit_id": unit_id, **between}
         reads = {"event_type": "PersonalDataRead", "data_contains": unit_id, **between}
         models = services.read_models
-        changes = as_page(lambda: models.audit(filters, cursor, MAX_ITEMS))
-        record_members_named(services, principal, request, units_in_audit(changes.items))
-        return UnitChanges(
+        answer = UnitChanges(
             unit_id=unit_id, date_from=date_from, date_to=date_to,
             actors=[ActorSummary(**row) for row in models.audit_counts(filters, "actor")],
-            changes=changes, personal_data_reads=_reads_of_unit(services, unit_id, reads),
+            changes=as_page(lambda: models.audit(filters, cursor, MAX_ITEMS)),
+            personal_data_reads=_reads_of_unit(services, unit_id, reads),
         )  # fmt: skip
+        # recorded once the answer is read, so the answer never shows its own reading
+        record_members_named(services, principal, request, units_in_audit(answer.changes.items))
+        return answer
 
     @router.get("/audit/actors/{actor}", response_model=ActorRecord, responses=ERRORS,
                 summary="某用户记录的全部内容 / everything an actor recorded")  # fmt: skip
@@ -208,14 +210,14 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         models = services.read_models
         recorded = {**filters, "event_type": None}
         reads = {**filters, "event_type": "PersonalDataRead"}
-        events = as_page(lambda: models.audit(recorded, cursor, MAX_ITEMS))
-        record_members_named(services, principal, request, units_in_audit(events.items))
-        return ActorRecord(
+        answer = ActorRecord(
             actor=actor, date_from=date_from, date_to=date_to,
             by_type=[TypeSummary(**row) for row in models.audit_counts(recorded, "event_type")],
-            events=events,
+            events=as_page(lambda: models.audit(recorded, cursor, MAX_ITEMS)),
             personal_data_reads=models.audit(reads, None, MAX_ITEMS).items,
         )  # fmt: skip
+        record_members_named(services, principal, request, units_in_audit(answer.events.items))
+        return answer
 
 
 def _reads_of_unit(services: ServicesDep, unit_id: UUID, filters: dict[str, Any]) -> list[dict[str, Any]]:
