@@ -51,6 +51,8 @@ class TokenSummary:
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at
+# A read naming more members than this records its query instead of every id (keeps it cheap).
+MAX_NAMED_MEMBERS = 1000
 
 
 @dataclass(frozen=True)
@@ -167,11 +169,19 @@ class AccessService:
         return found
 
     def record_personal_data_read(
-        self, principal: Principal, member_ids: list[UUID], community_ids: set[UUID], purpose: str
-    ) -> None:
-        """Who read which members' personal data, and why; recorded before the data is sent."""
-        if not member_ids:
+        self, principal: Principal, member_ids: list[UUID], community_ids: set[UUID], purpose: str,
+        *, whole_query: bool = False,
+    ) -> None:  # fmt: skip
+        """Who read which members' personal data, and why; recorded before the data is sent.
+
+        Nothing is recorded when no member is named, unless ``whole_query`` says the answer
+        may name any (an export): then the purpose (endpoint and query) is the record. Past
+        MAX_NAMED_MEMBERS the members are not listed one by one; the query names them.
+        """
+        if not member_ids and not whole_query:
             return
+        if len(member_ids) > MAX_NAMED_MEMBERS:
+            purpose, member_ids = f"{purpose} ({len(member_ids)} members)", []
         access = PersonalDataAccess.read(
             self._prov(principal.actor),
             member_ids=member_ids,

@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.list_endpoints import ERRORS, CaughtUp, PagePublic, as_page, county_wide
+from sansan.api.personal_data import record_members_named, record_query_read, units_in_audit
 from sansan.api.problems import ApiError
 from sansan.audit.signing import SigningError
 from sansan.audit.trail import CHECKPOINT_FORMAT, ExportFilter, kept_checkpoints
@@ -160,7 +161,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         summary="导出可离线校验的历史(JSONL)/ history as JSONL with digests and the chain proof",
     )  # fmt: skip
     def export(
-        principal: CurrentPrincipal, services: ServicesDep, aggregate_id: UUID | None = None,
+        principal: CurrentPrincipal, services: ServicesDep, request: Request, aggregate_id: UUID | None = None,
         recorded_from: ExportFrom = None, recorded_to: ExportTo = None,
     ) -> StreamingResponse:  # fmt: skip
         county_wide(principal)
@@ -168,6 +169,9 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         _in_range(chosen.as_dict)
         lines = services.audit.export(chosen)
         first = _signing(lambda: next(lines))  # a missing key fails here, before the 200
+        # any member's events may be in it; recorded once the export has fixed the chain head
+        # it covers, before a line of it is sent
+        record_query_read(services, principal, request)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         return StreamingResponse(
             _chain_lines(first, lines), media_type="application/x-ndjson",
@@ -177,7 +181,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
     @router.get("/audit/units/{unit_id}/changes", response_model=UnitChanges, responses=ERRORS,
                 summary="谁在两个日期之间改过这个单位 / who changed this unit between two dates")  # fmt: skip
     def unit_changes(
-        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp, unit_id: UUID,
+        principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp, unit_id: UUID,
         date_from: DateFrom = None, date_to: DateTo = None, cursor: str | None = Query(None, max_length=500),
     ) -> UnitChanges:  # fmt: skip
         county_wide(principal)
@@ -185,17 +189,20 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         filters = {"unit_id": unit_id, **between}
         reads = {"event_type": "PersonalDataRead", "data_contains": unit_id, **between}
         models = services.read_models
-        return UnitChanges(
+        answer = UnitChanges(
             unit_id=unit_id, date_from=date_from, date_to=date_to,
             actors=[ActorSummary(**row) for row in models.audit_counts(filters, "actor")],
             changes=as_page(lambda: models.audit(filters, cursor, MAX_ITEMS)),
             personal_data_reads=_reads_of_unit(services, unit_id, reads),
         )  # fmt: skip
+        # recorded once the answer is read, so the answer never shows its own reading
+        record_members_named(services, principal, request, units_in_audit(answer.changes.items))
+        return answer
 
     @router.get("/audit/actors/{actor}", response_model=ActorRecord, responses=ERRORS,
                 summary="某用户记录的全部内容 / everything an actor recorded")  # fmt: skip
     def actor_record(
-        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp, actor: Actor,
+        principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp, actor: Actor,
         date_from: DateFrom = None, date_to: DateTo = None, cursor: str | None = Query(None, max_length=500),
     ) -> ActorRecord:  # fmt: skip
         county_wide(principal)
@@ -203,12 +210,14 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         models = services.read_models
         recorded = {**filters, "event_type": None}
         reads = {**filters, "event_type": "PersonalDataRead"}
-        return ActorRecord(
+        answer = ActorRecord(
             actor=actor, date_from=date_from, date_to=date_to,
             by_type=[TypeSummary(**row) for row in models.audit_counts(recorded, "event_type")],
             events=as_page(lambda: models.audit(recorded, cursor, MAX_ITEMS)),
             personal_data_reads=models.audit(reads, None, MAX_ITEMS).items,
         )  # fmt: skip
+        record_members_named(services, principal, request, units_in_audit(answer.events.items))
+        return answer
 
 
 def _reads_of_unit(services: ServicesDep, unit_id: UUID, filters: dict[str, Any]) -> list[dict[str, Any]]:

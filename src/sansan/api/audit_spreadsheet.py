@@ -4,12 +4,13 @@ import json
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from sansan.api.compliance_endpoints import XLSX
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.exports import table_csv, table_xlsx
 from sansan.api.list_endpoints import ERRORS, AuditFilters, CaughtUp, county_wide
+from sansan.api.personal_data import record_members_named, units_in_audit
 from sansan.api.problems import ApiError, Problem
 from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.projections.queries import MAX_LIMIT, ReadModels
@@ -26,12 +27,17 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def audit_rows(read_models: ReadModels, filters: dict[str, Any]) -> list[list[object]]:
-    """Every matching entry in log order; more than MAX_ROWS asks the caller to narrow."""
+def audit_rows(
+    read_models: ReadModels, filters: dict[str, Any]
+) -> tuple[list[list[object]], list[object]]:
+    """Every matching entry in log order, and the units they name; more than MAX_ROWS asks
+    the caller to narrow."""
     table: list[list[object]] = []
+    units: list[object] = []
     cursor = None
     while True:
         page = read_models.audit(filters, cursor, MAX_LIMIT)
+        units.extend(units_in_audit(page.items))
         for item in page.items:
             data = json.dumps(item["data"], ensure_ascii=False, sort_keys=True)
             row = ["" if item[c] is None else item[c] for c in COLUMNS]
@@ -44,7 +50,7 @@ def audit_rows(read_models: ReadModels, filters: dict[str, Any]) -> list[list[ob
             )  # fmt: skip
         cursor = page.next_cursor
         if cursor is None:
-            return table
+            return table, units
 
 
 def add_audit_spreadsheet_routes(routers: dict[str, APIRouter]) -> None:
@@ -57,12 +63,14 @@ def add_audit_spreadsheet_routes(routers: dict[str, APIRouter]) -> None:
     def audit_spreadsheet(
         principal: CurrentPrincipal,
         services: ServicesDep,
+        request: Request,
         _: CaughtUp,
         filters: Annotated[AuditFilters, Query()],
         format: Annotated[Literal["csv", "xlsx"], Query(description="csv 或 xlsx")] = "csv",
     ) -> Response:
         county_wide(principal)
-        table = audit_rows(services.read_models, filters.as_dict())
+        table, units = audit_rows(services.read_models, filters.as_dict())
+        record_members_named(services, principal, request, units)
         name = quote(f"审计日志.{format}")
         if format == "csv":
             body, media = table_csv(HEADERS, table), "text/csv; charset=utf-8"

@@ -5,12 +5,13 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.exports import to_csv, to_xlsx
+from sansan.api.personal_data import record_members_named
 from sansan.api.problems import ApiError, Problem
 from sansan.api.unit_endpoints import visible
 from sansan.bootstrap import Services
@@ -87,6 +88,11 @@ def campaign_and_plan(services: Services, campaign_id: UUID) -> tuple[CreationCa
     return campaign, plan
 
 
+def failing_units(results: list[TargetResult]) -> list[str]:
+    """The units a report names as falling short; members among them are personal data."""
+    return [f.unit_id for r in results for f in r.failing]
+
+
 def _answer(
     results: list[TargetResult], progress: Progress, fmt: Format, filename: str
 ) -> Progress | Response:
@@ -125,7 +131,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         summary="创建工程进度:各项目标的红黄绿灯 / progress against every target of the plan",
     )  # fmt: skip
     def progress(
-        id: UUID, principal: CurrentPrincipal, services: ServicesDep,
+        id: UUID, principal: CurrentPrincipal, services: ServicesDep, request: Request,
         as_of: AsOf = None, format: FormatQuery = "json", street_id: StreetQuery = None,
     ) -> Progress | Response:  # fmt: skip
         campaign, plan = campaign_and_plan(services, id)
@@ -134,6 +140,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         results = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day, communities=scope
         )
+        record_members_named(services, principal, request, failing_units(results))
         return _answer(
             results, _progress(campaign, day, results, None), format, f"创建工程进度-{day}"
         )
@@ -143,7 +150,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         summary="社区记分卡 / one community against the targets it answers for",
     )  # fmt: skip
     def scorecard(
-        id: UUID, principal: CurrentPrincipal, services: ServicesDep,
+        id: UUID, principal: CurrentPrincipal, services: ServicesDep, request: Request,
         as_of: AsOf = None, campaign_id: UUID | None = None, format: FormatQuery = "json",
     ) -> Progress | Response:  # fmt: skip
         community = services.app.get(id, Community)
@@ -157,6 +164,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
             services.store, plan, launch=campaign.launch_date, as_of=day,
             communities=[community.id], scorecard=True,
         )  # fmt: skip
+        record_members_named(services, principal, request, failing_units(results))
         return _answer(
             results,
             _progress(campaign, day, results, community.id),

@@ -1,12 +1,19 @@
-"""Progress and scorecards as spreadsheets people open: CSV (Excel-friendly) and XLSX."""
+"""Every spreadsheet the service hands out, CSV (Excel-friendly) or XLSX, goes through here.
+
+Units record free text, so a cell may hold anything a client sent: characters XML cannot
+carry (openpyxl refuses them), or text a spreadsheet would run as a formula (OWASP's
+CSV injection). Every cell and sheet title is made safe here, once, for every export.
+"""
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sansan.domain.vocabulary import Role
 from sansan.projections.compliance import TargetResult
@@ -23,6 +30,32 @@ HEADERS = [
     "未达标单位及原因",
 ]
 FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "not_due": "EDEDED"}
+# The C0 controls XML 1.0 cannot carry (tab, LF and CR it can), the same set openpyxl refuses.
+UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT = "\ufffd"
+# A spreadsheet reads text starting with these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TITLE_FORBIDDEN = re.compile(r"[/\\?*\[\]:]")
+TITLE_MAX = 31
+
+
+def printable(text: str) -> str:
+    """The text with each character no spreadsheet file can hold replaced by U+FFFD."""
+    return UNWRITABLE.sub(REPLACEMENT, text)
+
+
+def csv_cell(value: object) -> object:
+    """Text made inert for CSV (a leading ' keeps it text); numbers and dates stay as they are."""
+    if not isinstance(value, str):
+        return value
+    text = printable(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def sheet_title(title: str) -> str:
+    """A title Excel accepts: none of / \\ ? * [ ] :, no ' at either end, at most 31 characters."""
+    cleaned = TITLE_FORBIDDEN.sub("_", printable(title))[:TITLE_MAX].strip("'")
+    return cleaned or "Sheet"
 
 
 def rows(results: Sequence[TargetResult]) -> list[list[str]]:
@@ -39,8 +72,8 @@ def rows(results: Sequence[TargetResult]) -> list[list[str]]:
 def table_csv(headers: Sequence[str], table: Sequence[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(headers)
-    writer.writerows(table)
+    writer.writerow([csv_cell(h) for h in headers])
+    writer.writerows([csv_cell(v) for v in row] for row in table)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read it as UTF-8
 
 
@@ -55,15 +88,15 @@ def table_xlsx(
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(list(headers))
+    sheet.title = sheet_title(title)
+    _put_row(sheet, 1, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, row in enumerate(table):
-        sheet.append(list(row))
+        _put_row(sheet, index + 2, row)
         fill = fills[index] if index < len(fills) else None
         if fill is not None:
-            sheet.cell(row=sheet.max_row, column=fill[0]).fill = PatternFill(
+            sheet.cell(row=index + 2, column=fill[0]).fill = PatternFill(
                 "solid", fgColor=fill[1]
             )
     for index, width in enumerate(widths, start=1):
@@ -72,6 +105,17 @@ def table_xlsx(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _put_row(sheet: Worksheet, row: int, values: Sequence[object]) -> None:
+    """One row; text is stored as text (never a formula, whatever it starts with)."""
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column)
+        if isinstance(value, str):
+            cell.value = printable(value)
+            cell.data_type = "s"
+        else:
+            cell.value = value  # type: ignore[assignment]
 
 
 def to_csv(results: Sequence[TargetResult]) -> bytes:

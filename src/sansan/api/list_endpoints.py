@@ -8,11 +8,12 @@ from datetime import UTC, date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.personal_data import record_members_named, units_in_audit
 from sansan.api.problems import ApiError, Problem
 from sansan.domain.vocabulary import MemberCategory, ModelType, Role, SupervisionStatus
 from sansan.projections.queries import MAX_LIMIT, BadCursor, Page
@@ -174,13 +175,16 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
     def audit_log(
         principal: CurrentPrincipal,
         services: ServicesDep,
+        request: Request,
         _: CaughtUp,
         filters: Annotated[AuditFilters, Query()],
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> PagePublic:
         county_wide(principal)
-        return as_page(lambda: services.read_models.audit(filters.as_dict(), cursor, limit))
+        page = as_page(lambda: services.read_models.audit(filters.as_dict(), cursor, limit))
+        record_members_named(services, principal, request, units_in_audit(page.items))
+        return page
 
     @routers["audit"].get(
         "/audit/personal-data-reads", responses=ERRORS,

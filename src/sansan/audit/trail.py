@@ -164,7 +164,7 @@ class AuditTrail:
                     "exported_at": datetime.now(UTC).isoformat(),
                     "link": "see sansan.audit.digest (README: how to audit)"})  # fmt: skip
         count = 0
-        for entry, previous, state in self._selected(chosen):
+        for entry, previous, state in self._selected(chosen, 0 if head is None else head.seq):
             count += 1
             yield line(event_line(entry, previous, state))
         proof = self._checkpoints(head) | {
@@ -172,16 +172,20 @@ class AuditTrail:
         }
         yield json.dumps(self._signed(proof, key), ensure_ascii=False, sort_keys=True) + "\n"
 
-    def _selected(self, chosen: ExportFilter) -> Iterator[tuple[ChainEntry, str, bytes]]:
-        for rows in self._chain_batches(chosen):
+    def _selected(self, chosen: ExportFilter, last: int) -> Iterator[tuple[ChainEntry, str, bytes]]:
+        for rows in self._chain_batches(chosen, last):
             states = self._states(chosen, [entry for entry, _ in rows])
             for entry, previous in rows:
                 state = states.get(entry.position)
                 if state is not None:  # gone from the log: the verifier reports it, not the export
                     yield entry, previous, state
 
-    def _chain_batches(self, chosen: ExportFilter) -> Iterator[list[tuple[ChainEntry, str]]]:
-        where, params = ["c.seq > ?"], [0]
+    def _chain_batches(
+        self, chosen: ExportFilter, last: int
+    ) -> Iterator[list[tuple[ChainEntry, str]]]:
+        """Entries up to ``last``, the head the proof names: events chained while the export
+        is written (its own read record among them) belong to the next one."""
+        where, params = ["c.seq > ?", "c.seq <= ?"], [0, last]
         for clause, value in (
             ("c.aggregate_id = ?", None if chosen.aggregate_id is None else str(chosen.aggregate_id)),
             ("c.recorded_at >= ?", _iso(chosen.recorded_from)),

@@ -6,7 +6,7 @@ from sansan.domain.audit import AuditCheckpoint
 from sansan.domain.campaign import CreationCampaign
 from sansan.domain.community import Community
 from sansan.domain.errors import DomainError, NotFoundError
-from sansan.domain.firing import Firing, FiringKind
+from sansan.domain.firing import ADDRESSEE_OF_ROLE, Addressee, Firing, FiringKind
 from sansan.domain.member import Member
 from sansan.domain.organization import PartyOrganization
 from sansan.domain.supervision import SupervisionItem
@@ -15,9 +15,11 @@ AGGREGATE_TYPES = (Community, PartyOrganization, Member, CreationCampaign, Super
 SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord, Firing, AuditCheckpoint)
 
 __all__ = [
+    "ADDRESSEE_OF_ROLE",
     "AGGREGATE_TYPES",
     "SYSTEM_TYPES",
     "AccessToken",
+    "Addressee",
     "AuditCheckpoint",
     "Community",
     "CreationCampaign",

@@ -12,8 +12,8 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from sansan.domain import errors
-from sansan.domain.base import Provenance, SansanAggregate, begin_state
-from sansan.domain.vocabulary import _LABELS, Labelled
+from sansan.domain.base import Provenance, SansanAggregate, begin_state, choice
+from sansan.domain.vocabulary import _LABELS, Labelled, Role
 
 T = "sansan:Firing"
 FIRING_NAMESPACE = UUID("3c1f6a90-2f4e-4f7e-9a55-6d1b7e0c2a44")
@@ -38,6 +38,37 @@ _LABELS[FiringKind] = {
 }
 
 
+class Addressee(Labelled):
+    """Who a firing is addressed to; each acknowledges (签收) for itself."""
+
+    COUNTY = "county"
+    STREET = "street"
+    COMMUNITY_SECRETARY = "community_secretary"
+
+
+_LABELS[Addressee] = {
+    "county": "县委组织部",
+    "street": "街道党工委",
+    "community_secretary": "社区党组织书记",
+}
+# The addressee a role acknowledges as; an auditor reads everything and answers for nothing.
+ADDRESSEE_OF_ROLE = {
+    Role.COUNTY: Addressee.COUNTY,
+    Role.STREET: Addressee.STREET,
+    Role.COMMUNITY: Addressee.COMMUNITY_SECRETARY,
+    Role.CLIENT: Addressee.COMMUNITY_SECRETARY,
+}
+
+
+def addressee_of_actor(actor: str) -> str:
+    """The addressee an actor ("role:label") acknowledged as; the role itself if none."""
+    role = actor.split(":", 1)[0]
+    try:
+        return ADDRESSEE_OF_ROLE[Role(role)].value
+    except (ValueError, KeyError):
+        return role
+
+
 class Firing(SansanAggregate):
     TOPIC = T
     LABEL_ZH = "提醒与预警"
@@ -47,6 +78,7 @@ class Firing(SansanAggregate):
         due_on: date
         late: bool
         acknowledged_by: list[str]
+        acknowledged_addressees: list[str]
 
     class Event(SansanAggregate.Event):
         pass
@@ -69,21 +101,31 @@ class Firing(SansanAggregate):
         def apply(self, f: Any) -> None:
             begin_state(f, self)
             f.kind, f.due_on, f.late = self.kind, self.due_on, self.late
-            f.acknowledged_by = []
+            f.acknowledged_by, f.acknowledged_addressees = [], []
 
     Created = Fired
 
     class Acknowledged(Event):
+        """Version 2 names the addressee who acknowledged, so one addressee's 签收 is its own."""
+
         TOPIC = f"{T}.Acknowledged"
+        class_version = 2
+        addressee: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["addressee"] = addressee_of_actor(state["actor"])
 
         def apply(self, f: Any) -> None:
             f.acknowledged_by.append(self.actor)
+            f.acknowledged_addressees.append(self.addressee)
 
-    def acknowledge(self, prov: Provenance) -> None:
-        """Each addressee acknowledges once; the acknowledgement names who."""
-        if prov.actor in self.acknowledged_by:
+    def acknowledge(self, prov: Provenance, *, addressee: str) -> None:
+        """Each addressee acknowledges once, for itself alone; the acknowledgement names who."""
+        value = choice("addressee", addressee, Addressee)
+        if value.value in self.acknowledged_addressees:
             raise errors.ALREADY_RECORDED(what="acknowledgement", what_zh="签收")
-        self._record(self.Acknowledged, prov)
+        self._record(self.Acknowledged, prov, addressee=value.value)
 
     @staticmethod
     def id_for(

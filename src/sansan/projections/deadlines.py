@@ -120,13 +120,28 @@ def fired(c: Cursor, e: Firing.Fired) -> None:
 
 
 def acknowledged(c: Cursor, e: Firing.Acknowledged) -> None:
+    """The addressee's own acknowledgement; the notification as a whole once every addressee
+    it names has acknowledged (who did is kept in order, whether addressed or not)."""
+    notification, at = str(e.originator_id), e.timestamp.isoformat()
+    c.execute(
+        "INSERT INTO rm_notification_acks (notification_id, addressee, acknowledged_by,"
+        " acknowledged_at) VALUES (?, ?, ?, ?) ON CONFLICT (notification_id, addressee) DO NOTHING",
+        (notification, e.addressee, e.actor, at),
+    )
     row = c.execute(
-        "SELECT acknowledged_by FROM rm_notifications WHERE id = ?", (str(e.originator_id),)
+        "SELECT acknowledged_by, addressees FROM rm_notifications WHERE id = ?", (notification,)
     ).fetchone()
-    who = ",".join(filter(None, [row[0] if row else None, e.actor]))
+    if row is None:
+        return
+    done = {
+        r[0] for r in c.execute(
+            "SELECT addressee FROM rm_notification_acks WHERE notification_id = ?", (notification,)
+        ).fetchall()
+    }  # fmt: skip
+    everyone = set(str(row[1]).split(",")) <= done
     c.execute(
         "UPDATE rm_notifications SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
-        (who, e.timestamp.isoformat(), str(e.originator_id)),
+        (",".join(filter(None, [row[0], e.actor])), at if everyone else None, notification),
     )
 
 

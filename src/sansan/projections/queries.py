@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from sansan.domain import ADDRESSEE_OF_ROLE
+from sansan.domain.vocabulary import Role
 from sansan.projections.store import ReadStore
 
 MAX_LIMIT = 200
@@ -67,20 +69,24 @@ class Where:
         return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
 
 
+MEMBER_BATCH = 500  # ids bound per statement, well under either store's parameter limit
+
+
 class ReadModels:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
 
     def _page(
-        self, select: str, where: Where, order: list[str], cursor: str | None, limit: int
-    ) -> Page:
+        self, select: str, where: Where, order: list[str], cursor: str | None, limit: int,
+        select_params: tuple[Any, ...] = (),
+    ) -> Page:  # fmt: skip
         key = decode_cursor(cursor, len(order))
         if key is not None:  # keyset: rows strictly after the cursor in the sort order
             columns, marks = ", ".join(order), ", ".join("?" * len(order))
             where.add(f"({columns}) > ({marks})", *key)
         statement = f"{select}{where.sql()} ORDER BY {', '.join(order)} LIMIT ?"
         with self.store.transaction() as c:
-            rows = c.execute(statement, (*where.params, limit + 1)).fetchall()
+            rows = c.execute(statement, (*select_params, *where.params, limit + 1)).fetchall()
             names = [d[0] for d in c.description]
         items = [dict(zip(names, row, strict=True)) for row in rows[:limit]]
         more = len(rows) > limit
@@ -121,6 +127,20 @@ class ReadModels:
             " FROM rm_members m JOIN rm_organizations o ON o.id = m.organization_id"
         )
         return self._page(select, where, ["m.name", "m.id"], cursor, limit)
+
+    def members_among(self, ids: set[str]) -> dict[UUID, UUID | None]:
+        """Which of these unit ids are members, each with its community (any other id is not)."""
+        found: dict[UUID, UUID | None] = {}
+        chosen = sorted(ids)
+        with self.store.transaction() as c:
+            for start in range(0, len(chosen), MEMBER_BATCH):
+                batch = chosen[start : start + MEMBER_BATCH]
+                marks = ", ".join("?" * len(batch))
+                rows = c.execute(
+                    f"SELECT id, community_id FROM rm_members WHERE id IN ({marks})", batch
+                ).fetchall()
+                found |= {UUID(str(r[0])): UUID(str(r[1])) if r[1] else None for r in rows}
+        return found
 
     def campaigns(self, *, cursor: str | None, limit: int) -> Page:
         select = "SELECT id, name, plan_id, county, launch_date, version FROM rm_campaigns"
@@ -207,7 +227,11 @@ class ReadModels:
     ) -> Page:  # fmt: skip
         """What the caller's role and subtree are addressed: the county gets what is addressed
         to the county, a street everything about its communities, a community what is
-        addressed to its secretary; auditors read everything."""
+        addressed to its secretary; auditors read everything.
+
+        Each addressee sees its own acknowledgement (签收): one addressee's does not hide the
+        notification from the others. An auditor sees who acknowledged, and a notification is
+        acknowledged for it once every addressee has."""
         where = Where()
         if role == "county":
             where.add("n.addressees LIKE ?", "%county%")
@@ -219,8 +243,10 @@ class ReadModels:
                 str(scope),
                 "%community_secretary%",
             )
+        addressee = ADDRESSEE_OF_ROLE.get(Role(role))
+        acknowledged = "a" if addressee else "n"  # the caller's own acknowledgement, or everyone's
         if unacknowledged:
-            where.add("n.acknowledged_at IS NULL")
+            where.add(f"{acknowledged}.acknowledged_at IS NULL")
         where.equal("n.kind", kind)
         where.equal("n.id", only_id)
         select = (
@@ -228,11 +254,14 @@ class ReadModels:
             " n.target_id AS target_id, n.unit_id AS unit_id, n.unit_name AS unit_name,"
             " n.community_id AS community_id,"
             " c.name AS community_name, n.addressees AS addressees, n.due_on AS due_on,"
-            " n.late AS late, n.recorded_at AS recorded_at, n.acknowledged_by AS acknowledged_by,"
-            " n.acknowledged_at AS acknowledged_at"
+            f" n.late AS late, n.recorded_at AS recorded_at,"
+            f" {acknowledged}.acknowledged_by AS acknowledged_by,"
+            f" {acknowledged}.acknowledged_at AS acknowledged_at"
             " FROM rm_notifications n LEFT JOIN rm_communities c ON c.id = n.community_id"
+            " LEFT JOIN rm_notification_acks a ON a.notification_id = n.id AND a.addressee = ?"
         )
-        return self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit)
+        params = (addressee.value if addressee else None,)
+        return self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit, params)
 
     def deliveries(self, *, failing_only: bool, cursor: str | None, limit: int) -> Page:
         where = Where()

@@ -6,7 +6,7 @@ from sansan.projections.store import META, ReadStore
 
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
-PROJECTION_VERSION = 4
+PROJECTION_VERSION = 5
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -130,6 +130,14 @@ DDL = [
         acknowledged_at TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS rm_notices_at ON rm_notifications (community_id, recorded_at)",
+    # Each addressee's own acknowledgement; rm_notifications.acknowledged_at is set once all have.
+    """CREATE TABLE IF NOT EXISTS rm_notification_acks (
+        notification_id TEXT NOT NULL,
+        addressee TEXT NOT NULL,
+        acknowledged_by TEXT NOT NULL,
+        acknowledged_at TEXT NOT NULL,
+        PRIMARY KEY (notification_id, addressee)
+    )""",
     # Operational state of webhook deliveries: after a rebuild everything is delivered again
     # (at least once), under the same delivery ids, so receivers de-duplicate.
     """CREATE TABLE IF NOT EXISTS rm_deliveries (

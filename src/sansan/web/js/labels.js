@@ -4,6 +4,11 @@ export const LABELS = {
   "ineffective": "措施不力",
   "slow": "工作迟缓"
  },
+ "Addressee": {
+  "community_secretary": "社区党组织书记",
+  "county": "县委组织部",
+  "street": "街道党工委"
+ },
  "Aggregate": {
   "Community": "社区",
   "CreationCampaign": "创建工程",

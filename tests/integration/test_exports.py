@@ -1,0 +1,127 @@
+"""Every spreadsheet export survives any text a unit can record: control characters, sheet
+titles Excel refuses, and text a spreadsheet would run as a formula; on both stores."""
+
+import csv
+import io
+from typing import Any
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sansan.api.exports import table_csv, table_xlsx
+from sansan.demo import demo_id
+from tests.integration.api_support import bearer
+
+CAMPAIGN = demo_id("campaign", "示范县")
+TIEXI = demo_id("community", "铁西")
+BRANCH = demo_id("org", "铁西第1小区党支部")
+CHENGGUAN = demo_id("org", "城关街道")
+Demo = tuple[TestClient, dict[str, str]]
+ON = "2026-04-01"  # after the demo's launch, before any day the suite runs on
+
+
+def record(client: TestClient, token: str, path: str, body: dict[str, Any]) -> Any:
+    response = client.post(f"/api/v1{path}", json={"occurred_on": ON} | body, headers=bearer(token))
+    assert response.status_code in (200, 201), response.text
+    client.app.state.services.projections.catch_up()  # type: ignore[attr-defined]
+    return response.json()["aggregate_id"]
+
+
+def register_member(client: TestClient, token: str, name: str) -> None:
+    body = {"name": name, "category": "direct", "organization_id": str(BRANCH)}
+    record(client, token, "/members", body)
+
+
+def download(client: TestClient, token: str, path: str, fmt: str) -> bytes:
+    response = client.get(
+        f"/api/v1{path}", params={"format": fmt, "as_of": "2026-11-27"}, headers=bearer(token)
+    )
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def sheet_of(content: bytes) -> Worksheet:
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert isinstance(sheet, Worksheet)
+    return sheet
+
+
+def csv_rows(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def failing_cell(rows: list[list[Any]], target: str) -> Any:
+    return next(row[8] for row in rows if row[0] == target)
+
+
+EXPORTS = (f"/campaigns/{CAMPAIGN}/progress", f"/communities/{TIEXI}/scorecard")
+
+
+def test_a_member_named_with_a_control_character_does_not_break_progress_or_scorecard_exports(
+    demo: Demo,
+) -> None:
+    client, tokens = demo
+    register_member(client, tokens["community"], "a\u0007b")
+    for path in EXPORTS:
+        for role in ("county", "street", "community"):
+            sheet = sheet_of(download(client, tokens[role], path, "xlsx"))
+            listed = failing_cell([[c.value for c in r] for r in sheet.iter_rows()], "member-training")
+            assert "a\ufffdb:" in listed, (path, role)
+            as_csv = failing_cell(csv_rows(download(client, tokens[role], path, "csv")), "member-training")
+            assert "a\ufffdb:" in as_csv, (path, role)
+            assert "\u0007" not in as_csv, (path, role)
+
+
+def test_a_community_named_with_a_slash_gets_its_scorecard_as_xlsx_under_a_safe_sheet_title(
+    demo: Demo,
+) -> None:
+    client, tokens = demo
+    name = "新区/一社区:[试点]*?\\" + "很长" * 20
+    created = record(
+        client, tokens["county"], "/communities", {"name": name, "street_committee_id": str(CHENGGUAN)}
+    )
+    sheet = sheet_of(download(client, tokens["county"], f"/communities/{created}/scorecard", "xlsx"))
+    assert sheet.title.startswith("新区_一社区__试点____很长")
+    assert len(sheet.title) == 31
+
+
+def test_text_that_starts_like_a_formula_is_text_in_xlsx_and_quoted_in_csv(demo: Demo) -> None:
+    client, tokens = demo
+    formula = '=HYPERLINK("http://evil.example","x")'
+    created = record(
+        client, tokens["county"], "/communities", {"name": formula, "street_committee_id": str(CHENGGUAN)}
+    )
+    path = f"/communities/{created}/scorecard"
+    cells = [c for row in sheet_of(download(client, tokens["county"], path, "xlsx")).iter_rows() for c in row]
+    leading = [c for c in cells if str(c.value).startswith("=HYPERLINK")]
+    assert leading
+    assert {c.data_type for c in leading} == {"s"}
+    texts = [v for row in csv_rows(download(client, tokens["county"], path, "csv")) for v in row]
+    assert any(v.startswith("'=HYPERLINK") for v in texts)
+    assert not any(v.startswith("=") for v in texts)
+
+
+def test_the_audit_spreadsheet_keeps_positions_as_numbers_and_recorded_text_escaped(demo: Demo) -> None:
+    client, tokens = demo
+    register_member(client, tokens["community"], "@SUM(1+1)\u0001")
+    params = {"event_type": "MemberRegistered", "format": "xlsx", "community_id": str(TIEXI)}
+    response = client.get("/api/v1/audit/spreadsheet", params=params, headers=bearer(tokens["auditor"]))
+    assert response.status_code == 200, response.text
+    rows = list(sheet_of(response.content).iter_rows(min_row=2))
+    assert all(row[0].data_type == "n" for row in rows)
+    assert any('"name": "@SUM(1+1)\\u0001"' in str(row[11].value) for row in rows)
+
+
+def test_each_leading_formula_character_is_neutralized_and_negative_numbers_stay_numbers() -> None:
+    texts = ["=1+2", "+1", "-1", "@x", "\tx", "\rx"]
+    table: list[list[object]] = [[text, -3, -1.5] for text in texts]
+    sheet = sheet_of(table_xlsx("t", ["文本", "整数", "小数"], table, [10, 10, 10]))
+    for text, row in zip(texts, sheet.iter_rows(min_row=2), strict=True):
+        # XML reads a stored CR back as LF; what matters is that it is text
+        assert row[0].data_type == "s"
+        assert row[0].value.lstrip() == text.lstrip()
+        assert (row[1].value, row[1].data_type, row[2].value, row[2].data_type) == (-3, "n", -1.5, "n")
+    rows = csv_rows(table_csv(["文本", "整数", "小数"], table))
+    assert [r[0] for r in rows[1:]] == ["'" + text for text in texts]
+    assert {(r[1], r[2]) for r in rows[1:]} == {("-3", "-1.5")}
