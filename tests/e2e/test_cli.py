@@ -2,7 +2,15 @@
 
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
+
+from sansan.append_only import REFUSAL
+from sansan.bootstrap import build_application
+from sansan.commands import examples as t
+from sansan.settings import Settings
+from tests.integration.test_append_only import owner_statements
 
 
 def sansan(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
@@ -37,3 +45,42 @@ def test_sansan_projections_rebuild_switches_to_a_new_generation(tmp_path: Path)
     assert "已切换到第 2 代读模型" in first.stdout
     assert "重建读模型" in first.stderr  # the progress bar
     assert "第 3 代" in sansan("projections", "rebuild", db=db).stdout
+
+
+# Each process imports first, then waits for a common instant, so that all of them
+# reach `sansan migrate`'s table and trigger creation together.
+MIGRATE_AT = """
+import sys, time
+from sansan.cli import main
+time.sleep(max(0.0, float(sys.argv[1]) - time.time()))
+main(["migrate"])
+"""
+
+
+def test_sansan_migrate_runs_twice_and_from_several_processes_at_once(settings: Settings) -> None:
+    env = {
+        **os.environ,
+        "SANSAN_DATABASE_URL": settings.database_url,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    start_at = str(time.time() + 3)
+    at_once = [
+        subprocess.Popen([sys.executable, "-c", MIGRATE_AT, start_at], env=env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]  # fmt: skip
+    outcomes = [p.communicate(timeout=120) for p in at_once]
+    assert [p.returncode for p in at_once] == [0] * 6, [err[-2000:] for _, err in outcomes]
+    for _ in range(2):  # and again, one after the other, on the migrated store
+        again = subprocess.run(
+            ["sansan", "migrate"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert again.returncode == 0, again.stderr
+        assert "数据库表已就绪" in again.stdout
+    app = build_application(settings.model_copy(update={"auto_migrate": False}))
+    try:
+        assert app.execute(t.tour()[0], actor="t").version == 1  # the store works
+        events = app.recorder.events_table_name  # type: ignore[attr-defined]
+    finally:
+        app.close()
+    assert REFUSAL in owner_statements(settings, [f"UPDATE {events} SET topic = 'forged'"])[0]
