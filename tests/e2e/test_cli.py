@@ -1,13 +1,15 @@
 """The console script, run as a user would, in a subprocess."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from sansan.append_only import REFUSAL
-from sansan.bootstrap import build_application
+from sansan.bootstrap import build_application, build_services
+from sansan.commands import community as co
 from sansan.commands import examples as t
 from sansan.settings import Settings
 from tests.integration.test_append_only import owner_statements
@@ -84,3 +86,43 @@ def test_sansan_migrate_runs_twice_and_from_several_processes_at_once(settings: 
     finally:
         app.close()
     assert REFUSAL in owner_statements(settings, [f"UPDATE {events} SET topic = 'forged'"])[0]
+
+
+def test_sansan_project_catches_up_and_then_follows_the_log(settings: Settings) -> None:
+    app = build_application(settings)
+    services = build_services(settings, application=app)
+    env = {
+        **os.environ,
+        "SANSAN_DATABASE_URL": settings.database_url,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    runner = subprocess.Popen(["sansan", "project"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        for command in t.tour()[:12]:  # written before and while it starts
+            app.execute(command, actor="t")
+
+        def projected(position: int) -> bool:
+            deadline = time.monotonic() + 60
+            while services.projections.position() < position and time.monotonic() < deadline:
+                assert runner.poll() is None, runner.communicate()[1][-2000:]
+                time.sleep(0.1)
+            return services.projections.position() >= position
+
+        assert projected(app.recorder.max_notification_id() or 0)
+        later = app.execute(
+            co.RegisterCommunity(occurred_on=t.D, name="河西社区", street_committee_id=t.STREET),
+            actor="t",
+        )
+        assert projected(later.position), "sansan project stopped following the log"
+        listed = services.read_models.communities(
+            scope=None, street_id=None, model_type=None, cursor=None, limit=10
+        )
+        assert sorted(c["name"] for c in listed.items) == ["河西社区", "铁西社区"]
+    finally:
+        runner.send_signal(signal.SIGINT)  # as Ctrl-C
+        out, err = runner.communicate(timeout=60)
+        services.store.close()
+        app.close()
+    assert runner.returncode == 0, err[-2000:]
+    assert "继续跟随" in out
