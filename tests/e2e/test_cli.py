@@ -49,12 +49,14 @@ def test_sansan_projections_rebuild_switches_to_a_new_generation(tmp_path: Path)
     assert "第 3 代" in sansan("projections", "rebuild", db=db).stdout
 
 
-# Each process imports first, then waits for a common instant, so that all of them
-# reach `sansan migrate`'s table and trigger creation together.
-MIGRATE_AT = """
-import sys, time
+# Each process imports first, then waits for the word to go, so that all of them reach
+# `sansan migrate`'s table and trigger creation together (a word, not an instant: under
+# SANSAN_TEST_NOW each process's clock starts afresh).
+MIGRATE_ON_GO = """
+import sys
 from sansan.cli import main
-time.sleep(max(0.0, float(sys.argv[1]) - time.time()))
+print("ready", flush=True)
+sys.stdin.readline()
 main(["migrate"])
 """
 
@@ -65,12 +67,18 @@ def test_sansan_migrate_runs_twice_and_from_several_processes_at_once(settings: 
         "SANSAN_DATABASE_URL": settings.database_url,
         "PYTHONPATH": os.pathsep.join(sys.path),
     }
-    start_at = str(time.time() + 3)
     at_once = [
-        subprocess.Popen([sys.executable, "-c", MIGRATE_AT, start_at], env=env, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-c", MIGRATE_ON_GO], env=env, text=True,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(6)
     ]  # fmt: skip
+    for process in at_once:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+    for process in at_once:  # all at once, before waiting for any
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
     outcomes = [p.communicate(timeout=120) for p in at_once]
     assert [p.returncode for p in at_once] == [0] * 6, [err[-2000:] for _, err in outcomes]
     for _ in range(2):  # and again, one after the other, on the migrated store
