@@ -1,8 +1,18 @@
 """The console script, run as a user would, in a subprocess."""
 
 import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
+
+from sansan.append_only import REFUSAL
+from sansan.bootstrap import build_application, build_services
+from sansan.commands import community as co
+from sansan.commands import examples as t
+from sansan.settings import Settings
+from tests.integration.test_append_only import owner_statements
 
 
 def sansan(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
@@ -37,3 +47,90 @@ def test_sansan_projections_rebuild_switches_to_a_new_generation(tmp_path: Path)
     assert "已切换到第 2 代读模型" in first.stdout
     assert "重建读模型" in first.stderr  # the progress bar
     assert "第 3 代" in sansan("projections", "rebuild", db=db).stdout
+
+
+# Each process imports first, then waits for the word to go, so that all of them reach
+# `sansan migrate`'s table and trigger creation together (a word, not an instant: under
+# SANSAN_TEST_NOW each process's clock starts afresh).
+MIGRATE_ON_GO = """
+import sys
+from sansan.cli import main
+print("ready", flush=True)
+sys.stdin.readline()
+main(["migrate"])
+"""
+
+
+def test_sansan_migrate_runs_twice_and_from_several_processes_at_once(settings: Settings) -> None:
+    env = {
+        **os.environ,
+        "SANSAN_DATABASE_URL": settings.database_url,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    at_once = [
+        subprocess.Popen([sys.executable, "-c", MIGRATE_ON_GO], env=env, text=True,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]  # fmt: skip
+    for process in at_once:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+    for process in at_once:  # all at once, before waiting for any
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    outcomes = [p.communicate(timeout=120) for p in at_once]
+    assert [p.returncode for p in at_once] == [0] * 6, [err[-2000:] for _, err in outcomes]
+    for _ in range(2):  # and again, one after the other, on the migrated store
+        again = subprocess.run(
+            ["sansan", "migrate"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert again.returncode == 0, again.stderr
+        assert "数据库表已就绪" in again.stdout
+    app = build_application(settings.model_copy(update={"auto_migrate": False}))
+    try:
+        assert app.execute(t.tour()[0], actor="t").version == 1  # the store works
+        events = app.recorder.events_table_name  # type: ignore[attr-defined]
+    finally:
+        app.close()
+    assert REFUSAL in owner_statements(settings, [f"UPDATE {events} SET topic = 'forged'"])[0]
+
+
+def test_sansan_project_catches_up_and_then_follows_the_log(settings: Settings) -> None:
+    app = build_application(settings)
+    services = build_services(settings, application=app)
+    env = {
+        **os.environ,
+        "SANSAN_DATABASE_URL": settings.database_url,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    runner = subprocess.Popen(["sansan", "project"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        for command in t.tour()[:12]:  # written before and while it starts
+            app.execute(command, actor="t")
+
+        def projected(position: int) -> bool:
+            deadline = time.monotonic() + 60
+            while services.projections.position() < position and time.monotonic() < deadline:
+                assert runner.poll() is None, runner.communicate()[1][-2000:]
+                time.sleep(0.1)
+            return services.projections.position() >= position
+
+        assert projected(app.recorder.max_notification_id() or 0)
+        later = app.execute(
+            co.RegisterCommunity(occurred_on=t.D, name="河西社区", street_committee_id=t.STREET),
+            actor="t",
+        )
+        assert projected(later.position), "sansan project stopped following the log"
+        listed = services.read_models.communities(
+            scope=None, street_id=None, model_type=None, cursor=None, limit=10
+        )
+        assert sorted(c["name"] for c in listed.items) == ["河西社区", "铁西社区"]
+    finally:
+        runner.send_signal(signal.SIGINT)  # as Ctrl-C
+        out, err = runner.communicate(timeout=60)
+        services.store.close()
+        app.close()
+    assert runner.returncode == 0, err[-2000:]
+    assert "继续跟随" in out

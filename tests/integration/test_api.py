@@ -1,22 +1,28 @@
 """The HTTP API on both stores, through the test client."""
 
 import json
+import sqlite3
 import threading
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import psycopg
 import pytest
+import time_machine
 from eventsourcing import persistence
 from fastapi.testclient import TestClient
 
+from sansan import bootstrap
 from sansan.access import AccessService
 from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.commands import examples as t
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
+from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
 from tests.integration.api_support import ROLES, SCOPES, as_request, bearer, post
 from tests.support import TODAY
@@ -360,3 +366,107 @@ def test_a_write_refused_by_a_read_only_store_is_a_503_and_any_other_internal_st
     assert "只读" in body["message_zh"]
     refuse(psycopg.errors.InternalError_("something else"))
     is_problem(post(client, tokens["county"], t.tour()[5]), 500, "internal_error")
+
+
+def test_readiness_reports_how_many_events_and_seconds_the_read_models_lag(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str]
+) -> None:
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.projections.catch_up()
+    assert client.get("/readyz").json()["projections"] | {"position": 0} == {
+        "position": 0, "behind_events": 0, "behind_seconds": 0.0,
+    }  # fmt: skip
+    # The library stamps events with the wall clock: move it, so the lag is known exactly.
+    start = datetime.now(UTC).replace(microsecond=0)
+    with time_machine.travel(start, tick=False):
+        app.execute(t.tour()[5], actor="test")  # the oldest event not yet projected
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        app.execute(t.tour()[6], actor="test")
+    unprojected = position(app) - services.projections.position()
+    with time_machine.travel(start + timedelta(seconds=90), tick=False):
+        lag = client.get("/readyz").json()["projections"]
+    assert (lag["behind_events"], lag["behind_seconds"]) == (unprojected, 90.0)
+    services.projections.catch_up()
+    caught_up = client.get("/readyz").json()["projections"]
+    assert (caught_up["behind_events"], caught_up["behind_seconds"]) == (0, 0.0)
+
+
+@pytest.fixture
+def one_second_lock_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A locked store answers after the lock timeout; 1 s here instead of SQLite's 15 s."""
+    real = bootstrap.library_env
+
+    def env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
+        built = real(settings, create_tables=create_tables)
+        return built | {"SQLITE_LOCK_TIMEOUT": "1"} if "SQLITE_DBNAME" in built else built
+
+    monkeypatch.setattr(bootstrap, "library_env", env)
+
+
+@contextmanager
+def write_lock_held_elsewhere(app: SansanApplication, settings: Settings) -> Iterator[None]:
+    """Another connection holds the store's write lock, as a long writer would."""
+    if settings.database_url.startswith("sqlite:///"):
+        other = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))
+        other.execute("BEGIN IMMEDIATE")  # SQLite's one write lock
+        try:
+            yield
+        finally:
+            other.rollback()
+            other.close()
+        return
+    # PostgreSQL: the advisory lock every event insert takes (persistence.py)
+    with psycopg.connect(parse_postgres_url(settings.database_url).conninfo()) as other:
+        other.execute(app.recorder.lock_table_statements[-1])  # type: ignore[attr-defined]
+        yield
+        other.rollback()
+
+
+def test_a_store_locked_by_another_writer_answers_503_and_records_nothing(
+    settings: Settings, open_app: Any, one_second_lock_waits: None
+) -> None:
+    app = open_app(postgres_lock_timeout_s=1)
+    client = TestClient(create_app(settings, application=app), raise_server_exceptions=False)
+    county, _ = AccessService(app).issue_token(
+        role="county", scope_org_id=None, label="县", actor="t"
+    )
+    key = {"Idempotency-Key": "while-locked"}
+    before = position(app)
+    with write_lock_held_elsewhere(app, settings):
+        locked = post(client, county, t.tour()[1], **key)
+    body = is_problem(locked, 503, "store_unavailable")
+    assert "Idempotency-Key" in body["message_en"]
+    assert locked.headers["Retry-After"]
+    assert position(app) == before
+    retried = post(client, county, t.tour()[1], **key)
+    assert retried.status_code == 201, retried.text
+    recorded = position(app)
+    assert recorded > before
+    assert post(client, county, t.tour()[1], **key).json() == retried.json()
+    assert position(app) == recorded
+
+
+def test_an_idempotency_key_still_answers_the_first_result_after_a_restart(
+    settings: Settings, open_app: Any
+) -> None:
+    first_app = open_app()
+    county, _ = AccessService(first_app).issue_token(
+        role="county", scope_org_id=None, label="县", actor="t"
+    )
+    for command in t.tour()[:5]:
+        first_app.execute(command, actor="test")
+    command = t.tour()[6]
+    key = {"Idempotency-Key": "before-restart"}
+    first = post(TestClient(create_app(settings, application=first_app)), county, command, **key)
+    assert first.status_code == 200, first.text
+    first_app.close()  # the process ends; a new one opens the same store
+
+    restarted = open_app()
+    recorded = position(restarted)
+    client = TestClient(create_app(settings, application=restarted), raise_server_exceptions=False)
+    again = post(client, county, command, **key)
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert position(restarted) == recorded
+    changed = post(client, county, command.model_copy(update={"office_area_m2": 1}), **key)
+    is_problem(changed, 422, "idempotency_key_reused")
+    assert position(restarted) == recorded

@@ -5,6 +5,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sansan.audit.signing import generate_key
 from sansan.audit.verify import FailureKind, Verdict
 from sansan.bootstrap import Services
 from sansan.clock import FixedClock
+from sansan.commands import community as co
 from sansan.commands import examples as t
 from sansan.settings import Settings
 from tests.integration.api_support import bearer, post
@@ -122,7 +124,9 @@ def test_a_kept_file_whose_signature_fails_is_refused_not_trusted(
 def test_dates_at_the_edge_of_the_calendar_get_a_problem_not_a_500(
     client: TestClient, tokens: dict[str, str], path: str, params: dict[str, str]
 ) -> None:
-    response = client.get(path.format(unit=t.COMMUNITY), params=params, headers=bearer(tokens["county"]))
+    response = client.get(
+        path.format(unit=t.COMMUNITY), params=params, headers=bearer(tokens["county"])
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "date_out_of_range"
 
@@ -180,7 +184,10 @@ def test_every_edit_of_an_exported_file_is_caught_offline(
     def restate(d: dict[str, Any]) -> None:
         d["state"] = backdated(d["state"])
 
-    assert failure_of(verify_export(edited(lines, n, restate), pub))[:2] == (fifth["position"], FailureKind.CHANGED)
+    assert failure_of(verify_export(edited(lines, n, restate), pub))[:2] == (
+        fifth["position"],
+        FailureKind.CHANGED,
+    )
 
     def redate(d: dict[str, Any]) -> None:  # recorded_at is outside the digest, but checked
         d["recorded_at"] = "2020-01-01T00:00:00+00:00"
@@ -191,7 +198,10 @@ def test_every_edit_of_an_exported_file_is_caught_offline(
     swapped = [*lines[:n], lines[n + 1], lines[n], *lines[n + 2 :]]
     assert failure_of(verify_export(swapped, pub))[1] == FailureKind.REORDERED
     # a wholly consistent forgery: every digest and the proof's hash recomputed, unsigned
-    assert failure_of(verify_export(forged_consistently(lines), pub))[2] == "the export is not signed, but a public key was given"
+    assert (
+        failure_of(verify_export(forged_consistently(lines), pub))[2]
+        == "the export is not signed, but a public key was given"
+    )
     other_key = generate_key(Path(str(key[0]) + ".other"))
     assert "another key" in failure_of(verify_export(lines, other_key))[2]
     malformed = [*lines[:3], '{"kind": "event"}\n', *lines[3:]]  # a line missing its fields
@@ -200,7 +210,9 @@ def test_every_edit_of_an_exported_file_is_caught_offline(
 
 def dated_line(lines: list[str]) -> int:
     """The first exported event that happened on the tour's first day."""
-    return next(i for i, line in enumerate(lines[1:-1], 1) if '"2026-03-01"' in json.loads(line)["state"])
+    return next(
+        i for i, line in enumerate(lines[1:-1], 1) if '"2026-03-01"' in json.loads(line)["state"]
+    )
 
 
 def backdated(state: str) -> str:
@@ -257,7 +269,10 @@ def test_who_changed_a_unit_between_two_dates_with_the_personal_data_reads_besid
     client: TestClient, tokens: dict[str, str]
 ) -> None:
     auth = bearer(tokens["auditor"])
-    assert client.get(f"/api/v1/members/{t.MEMBER}", headers=bearer(tokens["street"])).status_code == 200
+    assert (
+        client.get(f"/api/v1/members/{t.MEMBER}", headers=bearer(tokens["street"])).status_code
+        == 200
+    )
     settle(client)
     # Recording times are the real clock's: the window is the real day in China (and the day
     # before, should midnight fall between the fixture's writes and this line).
@@ -290,3 +305,24 @@ def test_everything_an_actor_recorded_by_type_with_their_reads(
     assert [r["data"]["member_ids"] for r in body["personal_data_reads"]] == [[str(t.MEMBER)]]
     street = client.get("/api/v1/audit/actors/county:组织部", headers=bearer(tokens["street"]))
     assert street.status_code == 403
+
+
+def test_who_changed_a_unit_lists_the_most_active_actor_first(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    app = services_of(client).app
+    funding = co.AllocateFunding(
+        community_id=t.COMMUNITY, occurred_on=t.d(4), year=2026, amount_yuan=Decimal("100")
+    )
+    # Alphabetical order is the reverse of activity, so only a count order passes.
+    app.execute(funding, actor="a:甲")
+    for _ in range(2):
+        app.execute(funding, actor="b:乙")
+    settle(client)
+    body = client.get(
+        f"/api/v1/audit/units/{t.COMMUNITY}/changes", headers=bearer(tokens["auditor"])
+    ).json()
+    counts = [(a["actor"], a["events"]) for a in body["actors"]]
+    assert [actor for actor, _ in counts] == ["county:组织部", "b:乙", "a:甲"]
+    assert counts[0][1] > 2
+    assert [n for _, n in counts] == sorted((n for _, n in counts), reverse=True)

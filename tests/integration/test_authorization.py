@@ -157,3 +157,47 @@ def test_scoped_roles_cannot_write_or_see_another_street_s_units(
         hidden = client.get(f"/api/v1/communities/{other}", headers=bearer(tokens[role]))
         assert hidden.status_code == 404
     assert post(client, tokens["county"], festival).status_code == 200
+
+
+def mirrored(command: Any) -> Any:
+    """The same command in a copy of the tour's world: every id swapped for its twin's."""
+    from uuid import UUID, uuid5
+
+    twin_namespace = UUID("5b1d7c1e-9a64-4d8e-8f0a-2f3c4d5e6f70")
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, UUID):
+            return uuid5(twin_namespace, str(value))
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    return type(command).model_validate(swap(command.model_dump()))
+
+
+def test_every_write_route_refuses_scoped_roles_outside_their_subtree(
+    app: SansanApplication, world: tuple[TestClient, dict[str, str]]
+) -> None:
+    """Driven by the command table, so a new route is covered by being added there."""
+    from sansan.domain.vocabulary import Role
+
+    scoped = {Role.STREET, Role.COMMUNITY, Role.CLIENT}
+    client, tokens = world
+    for command in t.tour():  # the twin world, under a street of its own
+        app.execute(mirrored(command), actor="test")
+    before = app.recorder.max_notification_id()
+    outcomes = {}
+    for route in COMMAND_ROUTES:
+        twin = mirrored(example_of(route.command))
+        for role in ("street", "community", "client"):
+            response = post(client, tokens[role], twin)
+            expected = "outside_scope" if role in route.roles else "role_not_allowed"
+            outcomes[route.path, role] = (response.status_code, response.json().get("code"))
+            assert outcomes[route.path, role] == (403, expected), (route.path, role, response.text)
+    assert app.recorder.max_notification_id() == before
+    written_by_scoped_roles = {
+        path for (path, _), (_, code) in outcomes.items() if code == "outside_scope"
+    }
+    assert written_by_scoped_roles == {r.path for r in COMMAND_ROUTES if r.roles & scoped}

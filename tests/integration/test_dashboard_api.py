@@ -5,9 +5,11 @@ import csv
 import io
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from sansan.api import audit_spreadsheet
 from sansan.demo import demo_id
 from tests.integration.api_support import bearer
 
@@ -34,7 +36,11 @@ def test_the_trend_counts_sites_five_goods_and_training_days_at_each_month_end(d
         "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30", "2026-07-31",
         "2026-08-31", "2026-09-30", "2026-10-31", "2026-11-27",
     ]  # fmt: skip
-    assert [by_day[d]["standard_sites"] for d in ("2026-06-30", "2026-07-31", "2026-11-27")] == [0, 2, 2]
+    assert [by_day[d]["standard_sites"] for d in ("2026-06-30", "2026-07-31", "2026-11-27")] == [
+        0,
+        2,
+        2,
+    ]
     assert {p["five_goods_share"] for p in trend["points"]} == {0.0}
     assert by_day["2026-03-31"]["training_days_per_member"] == 2.0
     assert by_day["2026-05-31"]["training_days_per_member"] == round(148 / 42, 2)
@@ -46,13 +52,19 @@ def test_the_trend_counts_sites_five_goods_and_training_days_at_each_month_end(d
 def test_a_street_narrows_the_trend_and_the_progress_to_its_communities(demo: Demo) -> None:
     client, tokens = demo
     path = f"/campaigns/{CAMPAIGN}"
-    chengguan = get(client, tokens["county"], f"{path}/trend", as_of="2026-11-27", street_id=str(CHENGGUAN))
+    chengguan = get(
+        client, tokens["county"], f"{path}/trend", as_of="2026-11-27", street_id=str(CHENGGUAN)
+    )
     assert chengguan["points"][-1]["standard_sites"] == 1  # 铁西 only; 站前 and 镇西 fall short
-    progress = get(client, tokens["county"], f"{path}/progress", as_of="2026-11-27", street_id=str(TIANHE))
+    progress = get(
+        client, tokens["county"], f"{path}/progress", as_of="2026-11-27", street_id=str(TIANHE)
+    )
     network = next(t for t in progress["targets"] if t["id"] == "network")
     assert network["measured_text"] == "2/2"  # 天北 and 天南
     # a street asking for another street's communities sees none of them
-    other = get(client, tokens["street"], f"{path}/trend", as_of="2026-11-27", street_id=str(TIANHE))
+    other = get(
+        client, tokens["street"], f"{path}/trend", as_of="2026-11-27", street_id=str(TIANHE)
+    )
     assert other["points"][-1]["standard_sites"] == 0
     own = get(client, tokens["street"], f"{path}/trend", as_of="2026-11-27")
     assert own["points"][-1]["standard_sites"] == 1
@@ -61,7 +73,8 @@ def test_a_street_narrows_the_trend_and_the_progress_to_its_communities(demo: De
 def test_the_trend_of_an_unknown_campaign_is_a_404_problem(demo: Demo) -> None:
     client, tokens = demo
     response = client.get(
-        f"/api/v1/campaigns/{demo_id('campaign', 'nowhere')}/trend", headers=bearer(tokens["county"])
+        f"/api/v1/campaigns/{demo_id('campaign', 'nowhere')}/trend",
+        headers=bearer(tokens["county"]),
     )
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
@@ -91,7 +104,9 @@ def test_the_audit_spreadsheet_as_xlsx_has_the_same_rows(demo: Demo) -> None:
     params = {"event_type": "FundingAllocated"}
     listed = get(client, tokens["county"], "/audit", **params)["items"]
     response = client.get(
-        "/api/v1/audit/spreadsheet", params=params | {"format": "xlsx"}, headers=bearer(tokens["county"])
+        "/api/v1/audit/spreadsheet",
+        params=params | {"format": "xlsx"},
+        headers=bearer(tokens["county"]),
     )
     assert response.status_code == 200, response.text
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -108,3 +123,26 @@ def test_only_county_and_auditors_export_the_audit_log(demo: Demo) -> None:
         response = client.get("/api/v1/audit/spreadsheet", headers=bearer(tokens[role]))
         assert response.status_code == 403, role
         assert response.json()["code"] == "audit_not_allowed"
+
+
+def test_the_audit_spreadsheet_stops_at_its_cap_of_entries_and_asks_to_narrow_the_filters(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert audit_spreadsheet.MAX_ROWS == 50_000  # the README's figure
+    client, tokens = demo
+    params = {"event_type": "FundingAllocated", "format": "csv"}  # five entries in the demo
+    monkeypatch.setattr(audit_spreadsheet, "MAX_LIMIT", 2)  # so the entries span three pages
+    monkeypatch.setattr(audit_spreadsheet, "MAX_ROWS", 5)
+    at_cap = client.get(
+        "/api/v1/audit/spreadsheet", params=params, headers=bearer(tokens["county"])
+    )
+    assert at_cap.status_code == 200, at_cap.text
+    assert len(list(csv.reader(io.StringIO(at_cap.content.decode("utf-8-sig"))))) == 1 + 5
+    monkeypatch.setattr(audit_spreadsheet, "MAX_ROWS", 4)
+    over = client.get("/api/v1/audit/spreadsheet", params=params, headers=bearer(tokens["county"]))
+    assert (over.status_code, over.headers["content-type"]) == (422, "application/problem+json")
+    body = over.json()
+    assert body["code"] == "export_too_large"
+    assert (body["message_zh"], body["message_en"]) == (
+        "超过 4 条,请缩小筛选范围", "more than 4 entries; narrow the filters",
+    )  # fmt: skip

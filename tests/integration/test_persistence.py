@@ -5,9 +5,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.application import LRUCache
 
 from sansan.bootstrap import build_application, migrate
 from sansan.commands import examples as t
@@ -109,3 +111,20 @@ def test_many_processes_starting_at_once_create_the_tables_once(fresh_postgres_s
             (target.schema,),
         ).fetchall()
     assert [name for (name,) in tables] == ["sansan_events", "sansan_snapshots"]
+
+
+def test_an_aggregate_cache_size_of_0_turns_the_cache_off(
+    settings: Settings, open_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANSAN_AGGREGATE_CACHE_SIZE", "0")
+    from_environment = Settings(database_url=settings.database_url, run_scheduler=False)
+    assert from_environment.aggregate_cache_size == 0
+    uncached = open_app(aggregate_cache_size=0)
+    assert uncached.repository.cache is None  # not the library's unbounded cache for "0"
+    default = open_app(aggregate_cache_size=Settings.model_fields["aggregate_cache_size"].default)
+    assert isinstance(default.repository.cache, LRUCache)
+    for command in t.tour()[:8]:
+        uncached.execute(command, actor=ACTOR)
+    loaded = uncached.get(t.COMMUNITY).version
+    default.execute(t.tour()[8], actor=ACTOR)  # another process writes to the community
+    assert uncached.get(t.COMMUNITY).version == loaded + 1  # read from the store every time

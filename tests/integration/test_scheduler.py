@@ -4,17 +4,21 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services, build_application, build_services
 from sansan.clock import FixedClock
+from sansan.commands import campaign as cc
 from sansan.commands import community as co
 from sansan.commands import supervision as sc
 from sansan.demo import demo_id, load_demo
 from sansan.settings import Settings
+from sansan.workflows.firings import Step
 from sansan.workflows.scheduler import Leadership, Scheduler
 from tests.conftest import drop_schema
 from tests.fault.support import wait_for
@@ -308,3 +312,117 @@ def test_firings_become_notifications_for_their_addressees_who_acknowledge_them(
     other = next(n["id"] for n in street if n["community_name"] == "站前社区")
     hidden = client.post(f"/api/v1/notifications/{other}/acknowledgement", headers=auth)
     assert hidden.status_code == 404  # not addressed to 铁西, so it does not exist for it
+
+
+def test_several_schedulers_on_sqlite_fire_every_due_step_exactly_once(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'one-host.db'}", run_scheduler=False)
+    app = build_application(settings, clock)
+    load_demo(app)
+    app.close()
+    clock.set(at(date(2027, 1, 3)))  # every launch-year step is due
+    schedulers = [build_services(settings, clock) for _ in range(3)]  # as three processes
+    schedulers[0].projections.catch_up()
+    all_read = threading.Barrier(len(schedulers))
+
+    class Racing(Scheduler):
+        """Reads its first batch of due steps, then waits until every other scheduler has
+        read the same batch: each then records the same firings, and only their ids stop
+        the store from keeping them twice."""
+
+        raced = False
+
+        def _due(self, cursor: Any, today: date, locking: str) -> list[Step]:
+            steps = super()._due(cursor, today, locking)
+            if not self.raced:
+                self.raced = True
+                all_read.wait(timeout=60)
+            return steps
+
+    counts = [0] * len(schedulers)
+
+    def run(i: int) -> None:
+        counts[i] = Racing(schedulers[i], batch_size=20).tick()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(schedulers))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        recorded = firings(schedulers[0])
+        assert sum(counts) == len(recorded) > 20
+        fired = Counter(
+            (f["deadline_id"], f["kind"], f["unit_id"], f["lead_days"]) for f in recorded
+        )
+        assert max(fired.values()) == 1
+        assert Scheduler(schedulers[1]).tick() == 0  # nothing left to fire
+    finally:
+        for services in schedulers:
+            services.close()
+
+
+def test_reminders_go_to_the_community_secretary_and_alerts_go_up_from_there(
+    demo: Services, clock: FixedClock
+) -> None:
+    clock.set(at(date(2027, 1, 3)))  # past the reminders and the due dates of 2026
+    Scheduler(demo).tick()
+    recorded = firings(demo)
+    to_units = [f for f in recorded if f["kind"] == "reminder" and f["unit_id"] is not None]
+    assert to_units
+    assert {tuple(f["addressees"]) for f in to_units} == {("community_secretary",)}
+    alerts = [f for f in recorded if f["kind"] == "accountability_alert"]
+    assert alerts
+    assert {tuple(f["addressees"]) for f in alerts} == {("community_secretary", "street", "county")}
+    county_wide = [f for f in recorded if f["kind"] == "reminder" and f["unit_id"] is None]
+    assert {tuple(f["addressees"]) for f in county_wide} <= {("county",)}
+
+
+def test_a_scheduled_inspection_reminds_its_communities_a_week_before_and_on_the_day(
+    app: SansanApplication, demo: Services, clock: FixedClock
+) -> None:
+    campaign = demo_id("campaign", "示范县")
+    tiexi, zhenjiao, tianbei = (demo_id("community", n) for n in ("铁西", "镇郊", "天北"))
+    inspected, pending = uuid4(), uuid4()
+    for inspection, communities in ((inspected, [tiexi, zhenjiao]), (pending, [tianbei])):
+        app.execute(
+            cc.ScheduleInspection(
+                campaign_id=campaign, occurred_on=date(2026, 11, 27), inspection_id=inspection,
+                scheduled_for=date(2026, 12, 20), subject="年终督查", community_ids=communities,
+            ),
+            actor="t",
+        )  # fmt: skip
+    demo.projections.catch_up()
+
+    def inspection_reminders() -> list[tuple[str, str, int]]:
+        return sorted(
+            (f["deadline_id"].removeprefix("inspection:"), f["unit_id"], f["lead_days"])
+            for f in firings(demo)
+            if f["deadline_id"].startswith("inspection:") and f["due_on"] == "2026-12-20"
+        )
+
+    clock.set(at(date(2026, 12, 13)))
+    Scheduler(demo).tick()
+    week_before = sorted(
+        (str(i), str(c), 7)
+        for i, c in ((inspected, tiexi), (inspected, zhenjiao), (pending, tianbei))
+    )
+    assert inspection_reminders() == week_before
+    clock.set(at(date(2026, 12, 15)))
+    app.execute(
+        cc.ConductInspection(campaign_id=campaign, occurred_on=date(2026, 12, 15),
+                             inspection_id=inspected, findings="按期推进", rating="pass"),
+        actor="t",
+    )  # fmt: skip
+    demo.projections.catch_up()
+    clock.set(at(date(2026, 12, 20)))
+    Scheduler(demo).tick()
+    assert inspection_reminders() == sorted([*week_before, (str(pending), str(tianbei), 0)])
+    on_the_day = [
+        f
+        for f in firings(demo)
+        if f["deadline_id"] == f"inspection:{pending}" and f["lead_days"] == 0
+    ]
+    assert on_the_day[0]["addressees"] == ["community_secretary"]
+    assert "今天" in on_the_day[0]["message_zh"]

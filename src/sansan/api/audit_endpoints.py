@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.list_endpoints import ERRORS, CaughtUp, PagePublic, as_page, county_wide
@@ -57,8 +57,22 @@ class CheckpointPublic(ChainPoint):
     reason: str
 
 
+# Unsigned, as a service without a signing key accepts it; a signed file adds both keys.
+_KEPT_FILE: dict[str, Any] = {
+    "format": CHECKPOINT_FORMAT,
+    "exported_at": "2026-11-27T08:00:00+00:00",
+    "head": {"seq": 1234, "position": 1240, "digest": "3f5a" * 16},
+    "checkpoints": [
+        {"seq": 1, "position": 1, "digest": "9c1e" * 16, "recorded_on": "2026-03-01",
+         "reason": "first"},
+    ],
+}  # fmt: skip
+
+
 class CheckpointFile(BaseModel):
     """检查点摘要文件:请离线保存 / the digest file to keep outside the database."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_KEPT_FILE]})
 
     format: str = Field(examples=[CHECKPOINT_FORMAT])
     exported_at: str = Field(examples=["2026-11-27T08:00:00+00:00"])

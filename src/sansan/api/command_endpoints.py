@@ -39,8 +39,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def body_model(route: CommandRoute) -> type[BaseModel]:
     """The request body: the command's fields, less the id that the path carries."""
     command = route.command
-    if route.creates:
-        return command
+    if route.creates:  # the command itself, the id a client may choose included
+        example = example_of(command).model_dump(mode="json", exclude_none=True)
+        documented = ConfigDict(json_schema_extra={"examples": [example]})
+        namespace = {"model_config": documented, "__doc__": command.__doc__}
+        return type(command.__name__, (command,), namespace | {"__module__": command.__module__})
     fields: dict[str, Any] = {
         name: (info.annotation, info)
         for name, info in command.model_fields.items()
