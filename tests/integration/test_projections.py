@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from uuid import uuid4
@@ -173,7 +174,7 @@ def test_a_runner_killed_mid_batch_and_restarted_loses_and_repeats_nothing(
 
 
 def test_a_changed_projection_version_rebuilds_on_start_while_reads_keep_working(
-    app: SansanApplication, settings: Settings
+    app: SansanApplication, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fastapi.testclient import TestClient
 
@@ -188,14 +189,32 @@ def test_a_changed_projection_version_rebuilds_on_start_while_reads_keep_working
         cursor.execute(f"UPDATE {META} SET projection_version = 0 WHERE id = 1")
     token, _ = services.access.issue_token(role="county", scope_org_id=None, label="x", actor="t")
     services.store.close()
+    held, release = threading.Event(), threading.Event()
+
+    def hold_after_each_batch(applied: int) -> None:
+        held.set()
+        release.wait(60)
+
+    def rebuild_held_midway(app: SansanApplication, store: ReadStore) -> int:
+        return rebuild(app, store, batch_size=10, on_progress=hold_after_each_batch)
+
+    monkeypatch.setattr("sansan.bootstrap.rebuild", rebuild_held_midway)
     api = create_app(settings, application=app)
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(api) as client:  # starting the app starts the rebuild in the background
-        answers = []
+        try:
+            assert held.wait(60), "the rebuild never started"
+            assert (app.recorder.max_notification_id() or 0) > 10  # so the hold is mid-way
+            for _ in range(3):
+                listed = client.get("/api/v1/communities", headers=auth)
+                assert listed.status_code == 200, listed.text
+                assert [c["name"] for c in listed.json()["items"]] == ["铁西社区"]
+            assert read_meta(api.state.services.store)[0] == 1, "the reads came after the switch"
+        finally:
+            release.set()
         deadline = time.monotonic() + 60
         while read_meta(api.state.services.store)[0] == 1 and time.monotonic() < deadline:
-            answers.append(client.get("/api/v1/communities", headers=auth).status_code)
-        assert set(answers) <= {200}
+            time.sleep(0.05)
         assert read_meta(api.state.services.store) == (2, PROJECTION_VERSION)
         listed = client.get("/api/v1/communities", headers=auth).json()["items"]
         assert [c["name"] for c in listed] == ["铁西社区"]
@@ -233,16 +252,22 @@ def test_on_postgres_a_write_by_another_process_wakes_the_runner_through_notify(
     settings = Settings(database_url=fresh_postgres_schema)
     writer = build_application(settings)  # another process, in effect: no in-process signal
     services = build_services(settings)
-    services.projections.poll_interval = 30.0  # so only a NOTIFY can wake it in time
+    runner = services.projections
+    runner.poll_interval = 3600.0  # so only a NOTIFY can wake it within the deadline
     try:
-        services.projections.start()
-        time.sleep(0.5)  # let it LISTEN
+        runner.start()
+        assert runner.listening.wait(60), "the runner never started to LISTEN"
+        # the wake-up on connecting has been spent: only a NOTIFY can wake it now
+        assert runner.idle.wait(60), "the runner never settled"
+        received = runner.notifications_received
         written = writer.execute(examples.tour()[0], actor="t")
-        deadline = time.monotonic() + 5
-        while services.projections.position() < written.position and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while runner.position() < written.position and time.monotonic() < deadline:
             time.sleep(0.05)
         # at least the write; the audit chain's first checkpoint may follow it
-        assert services.projections.position() >= written.position
+        assert runner.position() >= written.position
+        assert runner.notifications_received > received, "woken by something but a NOTIFY"
+        assert runner.listening.is_set()
     finally:
         services.close()
         writer.close()
