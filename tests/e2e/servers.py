@@ -48,7 +48,8 @@ def api_process(database_url: str, port: int | None = None) -> Iterator[str]:
             process.stderr.close()
 
 
-def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    # generous: a server starting on a loaded two-core machine may take tens of seconds
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
