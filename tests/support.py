@@ -1,7 +1,8 @@
 """Test helpers: fixed time, provenance, and a small world built with the pure domain."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import pytest
@@ -14,6 +15,14 @@ NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 27)
 LAUNCH = date(2026, 3, 1)
 ACTOR = "test:county-admin"
+
+
+@cache
+def china_today() -> date:
+    """The China day (UTC+8) on the real clock, moved under SANSAN_TEST_NOW, for tests whose
+    servers run on that clock; taken once per run, so a request built twice is the same
+    request, and it is never later than the day a server started afterwards sees."""
+    return (datetime.now(UTC) + timedelta(hours=8)).date()
 
 
 def prov(occurred_on: date = LAUNCH, actor: str = ACTOR) -> Provenance:

@@ -10,6 +10,7 @@ import httpx
 
 from sansan.demo import demo_id
 from tests.e2e.servers import free_port, wait_until_up
+from tests.support import china_today
 
 TOKEN = re.compile(r"^\s+(\w+)\s+\S+\s+(ssn_\S+)$", re.MULTILINE)
 
@@ -34,7 +35,12 @@ def test_serve_demo_prints_a_token_per_role_and_the_readme_curl_lines_work(tmp_p
             auth = {"Authorization": f"Bearer {tokens['community']}"}
             recorded = httpx.post(
                 f"{base}/api/v1/members/{member}/trainings",
-                json={"occurred_on": "2026-11-20", "days": 2, "method": "lecture", "topic": "党课"},
+                json={
+                    "occurred_on": china_today().isoformat(),
+                    "days": 2,
+                    "method": "lecture",
+                    "topic": "党课",
+                },
                 headers=auth | {"Idempotency-Key": "readme-1"},
             )
             assert recorded.status_code == 200, recorded.text
