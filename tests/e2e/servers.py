@@ -14,6 +14,7 @@ from sansan.access import AccessService
 from sansan.bootstrap import build_application
 from sansan.commands import examples as t
 from sansan.settings import Settings
+from tests.support import child_pythonpath
 
 
 def free_port() -> int:
@@ -30,7 +31,7 @@ def api_process(database_url: str, port: int | None = None) -> Iterator[str]:
     env = {
         **os.environ,
         "SANSAN_DATABASE_URL": database_url,
-        "PYTHONPATH": os.pathsep.join(sys.path),
+        "PYTHONPATH": child_pythonpath(),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "sansan.api.app:create_app", "--factory",
