@@ -1,7 +1,10 @@
 """Test helpers: fixed time, provenance, and a small world built with the pure domain."""
 
+import os
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import pytest
@@ -16,9 +19,19 @@ LAUNCH = date(2026, 3, 1)
 ACTOR = "test:county-admin"
 
 
+@cache
 def china_today() -> date:
-    """The real clock's day in China, for what the library stamps with real time (recording times)."""
+    """The China day (UTC+8) on the real clock, moved under SANSAN_TEST_NOW, for tests whose
+    servers run on that clock; taken once per run, so a request built twice is the same
+    request, and it is never later than the day a server started afterwards sees."""
     return (datetime.now(UTC) + timedelta(hours=8)).date()
+
+
+def child_pythonpath() -> str:
+    """This process's import path for a child Python, after what PYTHONPATH already carries
+    (under SANSAN_TEST_NOW, the sitecustomize that moves the child's clock with ours)."""
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join([*inherited, *sys.path])
 
 
 def prov(occurred_on: date = LAUNCH, actor: str = ACTOR) -> Provenance:

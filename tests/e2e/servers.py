@@ -14,6 +14,7 @@ from sansan.access import AccessService
 from sansan.bootstrap import build_application
 from sansan.commands import examples as t
 from sansan.settings import Settings
+from tests.support import child_pythonpath
 
 
 def free_port() -> int:
@@ -30,7 +31,7 @@ def api_process(database_url: str, port: int | None = None) -> Iterator[str]:
     env = {
         **os.environ,
         "SANSAN_DATABASE_URL": database_url,
-        "PYTHONPATH": os.pathsep.join(sys.path),
+        "PYTHONPATH": child_pythonpath(),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "sansan.api.app:create_app", "--factory",
@@ -48,7 +49,8 @@ def api_process(database_url: str, port: int | None = None) -> Iterator[str]:
             process.stderr.close()
 
 
-def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    # generous: a server starting on a loaded two-core machine may take tens of seconds
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

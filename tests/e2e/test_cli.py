@@ -1,16 +1,21 @@
 """The console script, run as a user would, in a subprocess."""
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from sansan.append_only import REFUSAL
 from sansan.bootstrap import build_application, build_services
 from sansan.commands import community as co
 from sansan.commands import examples as t
+from sansan.projections.tables import TABLES
 from sansan.settings import Settings
 from tests.integration.test_append_only import owner_statements
 
@@ -32,11 +37,30 @@ def test_sansan_demo_prints_a_chinese_summary_and_refuses_a_second_load(tmp_path
     assert "数据库中已有数据" in second.stderr
 
 
-def test_sansan_migrate_creates_the_store(tmp_path: Path) -> None:
+RECORD = ("stored_events", "audit_chain", "audit_checkpoints")
+
+
+def test_sansan_migrate_creates_the_tables_and_makes_the_record_append_only(
+    tmp_path: Path,
+) -> None:
     db = tmp_path / "sub" / "m.db"
-    result = sansan("migrate", db=db)
-    assert result.returncode == 0, result.stderr
-    assert db.exists()
+    for _ in range(2):  # idempotent
+        result = sansan("migrate", db=db)
+        assert result.returncode == 0, result.stderr
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        found = {
+            (kind, name, table)
+            for kind, name, table in conn.execute("SELECT type, name, tbl_name FROM sqlite_master")
+        }
+        tables = {name for kind, name, _ in found if kind == "table"}
+        assert {*RECORD, "stored_snapshots", "sansan_projection_meta", *TABLES} <= tables
+        assert {(name, table) for kind, name, table in found if kind == "trigger"} == {
+            (f"sansan_{table}_no_{op}", table) for table in RECORD for op in ("update", "delete")
+        }
+        conn.execute("INSERT INTO stored_events VALUES ('x', 1, 't', x'00')")
+        for change in ("UPDATE stored_events SET topic = 'u'", "DELETE FROM stored_events"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(change)
 
 
 def test_sansan_projections_rebuild_switches_to_a_new_generation(tmp_path: Path) -> None:

@@ -11,12 +11,16 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from uuid import NAMESPACE_URL, uuid5
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from sansan.bootstrap import build_application, build_services
 from sansan.clock import FixedClock
 from sansan.commands import supervision as sc
 from sansan.demo import demo_id, load_demo
+from sansan.domain.firing import Firing
+from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
 
 pytestmark = pytest.mark.postgres
@@ -46,7 +50,8 @@ services.close()
 """
 
 
-def prepare(url: str, items: int) -> None:
+def prepare(url: str, items: int) -> str:
+    """The demo and ``items`` supervision items, all due; returns the events table's name."""
     settings = Settings(database_url=url, run_scheduler=False)
     app = build_application(settings, FixedClock(NOW))
     load_demo(app)
@@ -55,7 +60,24 @@ def prepare(url: str, items: int) -> None:
         app.execute(sc.AssignSupervisionItem(
             id=uuid5(NAMESPACE_URL, f"item-{n}"), occurred_on=date(2026, 4, 1), title=f"督办{n}",
             assignee_org_id=org, due_on=date(2026, 5, 1) + timedelta(days=n % 200)), actor="t")  # fmt: skip
+    table: str = app.recorder.events_table_name  # type: ignore[attr-defined]
     app.close()
+    return table
+
+
+def wait_for_a_firing(url: str, table: str, victim: subprocess.Popen[str], seconds: float) -> None:
+    """Until the log holds one committed firing (or the victim ends, or time runs out)."""
+    target = parse_postgres_url(url)
+    count = sql.SQL("SELECT count(*) FROM {} WHERE topic = %s").format(
+        sql.Identifier(target.schema, table)
+    )
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+        while time.monotonic() < deadline and victim.poll() is None:
+            row = conn.execute(count, (Firing.Fired.TOPIC,)).fetchone()
+            if row and row[0] > 0:
+                return
+            time.sleep(0.02)
 
 
 def tick(url: str, mode: str = "fast") -> subprocess.Popen[str]:
@@ -98,13 +120,14 @@ def test_two_scheduler_processes_fire_each_of_a_thousand_due_deadlines_exactly_o
 def test_a_scheduler_killed_mid_tick_and_restarted_loses_and_doubles_nothing(
     fresh_postgres_schema: str,
 ) -> None:
-    prepare(fresh_postgres_schema, items=100)
+    table = prepare(fresh_postgres_schema, items=100)
     victim = tick(fresh_postgres_schema, "slow")
     assert victim.stdout is not None
     assert victim.stdout.readline().strip() == "ticking"
-    time.sleep(1.0)
+    wait_for_a_firing(fresh_postgres_schema, table, victim, 120)
     victim.send_signal(signal.SIGKILL)
-    victim.communicate(timeout=60)
+    out, _ = victim.communicate(timeout=60)
+    assert (victim.returncode, out.strip()) == (-signal.SIGKILL, ""), "the tick ended before the kill"
     cut = fired(fresh_postgres_schema)
     assert sum(cut.values()) > 0  # it got part of the way
 
@@ -113,6 +136,7 @@ def test_a_scheduler_killed_mid_tick_and_restarted_loses_and_doubles_nothing(
     assert restarted.returncode == 0, err[-2000:]
     after = fired(fresh_postgres_schema)
     assert max(after.values()) == 1  # nothing twice
+    assert sum(after.values()) > sum(cut.values())  # the kill landed mid-tick: work was left
 
     reference_url = (
         fresh_postgres_schema.split("?")[0] + f"?schema=ref_{os.getpid()}_{time.time_ns()}"
@@ -125,10 +149,6 @@ def test_a_scheduler_killed_mid_tick_and_restarted_loses_and_doubles_nothing(
             reference_url
         )  # nothing lost: the same firings as an uninterrupted run
     finally:
-        import psycopg
-
-        from sansan.persistence import parse_postgres_url
-
         target = parse_postgres_url(reference_url)
         with psycopg.connect(target.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{target.schema}" CASCADE')
@@ -165,8 +185,10 @@ def test_when_the_leading_scheduler_process_dies_a_standby_takes_over(
     leader = schedule()
     standby = None
     try:
-        assert wait_for_line(leader, "now leads", 30)
+        assert wait_for_line(leader, "now leads", 60)
         standby = schedule()
+        # it has started and tried, so its not leading for a few more ticks means something
+        assert wait_for_line(standby, "stands by", 60)
         assert not wait_for_line(standby, "now leads", 3)  # one leads; the other stands by
         leader.send_signal(signal.SIGKILL)
         leader.wait(timeout=30)

@@ -14,6 +14,7 @@ import pytest
 from sansan.commands import examples as t
 from sansan.demo import demo_id
 from tests.e2e.servers import free_port, prepare_store, wait_until_up
+from tests.support import china_today
 
 TOKEN = re.compile(r"^\s+(\w+)\s+\S+\s+(ssn_\S+)$", re.MULTILINE)
 
@@ -38,16 +39,24 @@ def test_serve_demo_prints_a_token_per_role_and_the_readme_curl_lines_work(tmp_p
             auth = {"Authorization": f"Bearer {tokens['community']}"}
             recorded = httpx.post(
                 f"{base}/api/v1/members/{member}/trainings",
-                json={"occurred_on": "2026-11-20", "days": 2, "method": "lecture", "topic": "党课"},
+                json={
+                    "occurred_on": china_today().isoformat(),
+                    "days": 2,
+                    "method": "lecture",
+                    "topic": "党课",
+                },
                 headers=auth | {"Idempotency-Key": "readme-1"},
+                timeout=60,
             )
             assert recorded.status_code == 200, recorded.text
-            history = httpx.get(f"{base}/api/v1/members/{member}/history", headers=auth).json()
+            history = httpx.get(
+                f"{base}/api/v1/members/{member}/history", headers=auth, timeout=60
+            ).json()
             assert history[-1]["type"] == "TrainingCompleted"
             assert history[-1]["actor"] == "community:铁西社区党总支(演示)"
             listed = httpx.get(
                 f"{base}/api/v1/communities", params={"after": recorded.json()["position"]},
-                headers={"Authorization": f"Bearer {tokens['county']}"},
+                headers={"Authorization": f"Bearer {tokens['county']}"}, timeout=60,
             )  # fmt: skip
             assert len(listed.json()["items"]) == 7
         finally:

@@ -11,7 +11,7 @@ from sansan.commands import examples as t
 from sansan.commands import member as mc
 from tests.e2e.servers import api_process, prepare_store
 from tests.integration.api_support import as_request, bearer
-from tests.support import TODAY
+from tests.support import china_today
 
 pytestmark = pytest.mark.postgres
 
@@ -29,7 +29,7 @@ def two_servers(fresh_postgres_schema: str, county_token: str) -> Iterator[tuple
 
 def training(days: float = 0.5) -> Any:
     return as_request(
-        mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=days, method="video", topic="t")
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=china_today(), days=days, method="video", topic="t")
     )
 
 

@@ -27,6 +27,8 @@ from tests.conftest import postgres_url, require_postgres
 from tests.e2e.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.browser
+# A loaded machine renders slowly: Playwright's 5 s default for expect() is too tight.
+expect.set_options(timeout=30_000)
 # The whole walk-through runs once per store, the server a real `sansan serve --demo` process.
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -44,6 +46,7 @@ class DemoServer:
     base: str
     link: str
     tokens: dict[str, str]
+    items_made: int = 0
 
     def api(self, role: str, path: str, **params: Any) -> Any:
         response = httpx.get(
@@ -124,14 +127,23 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             process.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def overdue_item(server: DemoServer) -> str:
-    """A supervision item already past its deadline, and the scheduler's red light on it."""
-    today = china_today().date()
+@dataclass
+class OverdueItem:
+    id: str
+    title: str
+
+
+@pytest.fixture
+def overdue_item(server: DemoServer) -> OverdueItem:
+    """A supervision item of this test's own, already past its deadline, and the scheduler's
+    red light on it; the server is shared, so the title is new on it each time."""
+    server.items_made += 1
+    today, n = china_today().date(), server.items_made
+    title = OVERDUE_TITLE if n == 1 else f"{OVERDUE_TITLE}(第{n}项)"
     response = httpx.post(
         f"{server.base}/api/v1/supervision-items",
         json={
-            "occurred_on": str(today - timedelta(days=10)), "title": OVERDUE_TITLE,
+            "occurred_on": str(today - timedelta(days=10)), "title": title,
             "assignee_org_id": str(demo_id("org", "天北社区党总支")),
             "due_on": str(today - timedelta(days=3)), "campaign_id": str(CAMPAIGN),
         },
@@ -143,7 +155,7 @@ def overdue_item(server: DemoServer) -> str:
     while datetime.now(UTC) < deadline:  # the scheduler is another process; wait for its tick
         alerts = server.api("county", "/notifications", unacknowledged=True, kind="supervision_overdue")
         if any(a["unit_id"] == item for a in alerts["items"]):
-            return str(item)
+            return OverdueItem(str(item), title)
         time.sleep(0.2)
     raise AssertionError("the overdue alert was never fired")
 
@@ -278,13 +290,15 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
 
 
 def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
-    server: DemoServer, overdue_item: str, watched: Watched
+    server: DemoServer, overdue_item: OverdueItem, watched: Watched
 ) -> None:
     page = sign_in_by_link(watched, server)
     page.locator("[data-nav=inbox]").click()
-    alert = page.locator(".notifications li", has_text=OVERDUE_TITLE).filter(has_text="督办红灯")
+    alert = page.locator(".notifications li", has_text=overdue_item.title).filter(
+        has_text="督办红灯"
+    )
     expect(alert).to_have_count(1)
-    row = page.locator(f"tr[data-item='{overdue_item}']")
+    row = page.locator(f"tr[data-item='{overdue_item.id}']")
     expect(row.locator(".light-red")).to_have_count(1)
     expect(row.locator("td.status")).to_have_text("已交办")
     watched.shot("inbox")
@@ -292,7 +306,7 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     alert.get_by_role("button", name="签收").click()
     expect(alert).to_have_count(0)  # only unacknowledged ones are listed
     acknowledged = server.api("county", "/notifications", kind="supervision_overdue")["items"]
-    mine = next(a for a in acknowledged if a["unit_id"] == overdue_item)
+    mine = next(a for a in acknowledged if a["unit_id"] == overdue_item.id)
     assert mine["acknowledged_by"]
 
     row.locator("[data-action=urgings]").click()
@@ -301,16 +315,17 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     expect(row.locator("td.urges")).to_have_text("1")
     row.locator("[data-action=acknowledgement]").click()
     expect(row.locator("td.status")).to_have_text("已签收")
-    history = server.api("county", f"/supervision-items/{overdue_item}/history")
+    history = server.api("county", f"/supervision-items/{overdue_item.id}/history")
     assert [e["type"] for e in history][-2:] == ["SupervisionItemUrged", "SupervisionItemAcknowledged"]
     assert history[-1]["actor"] == "county:县委组织部(演示)"
 
     form = page.get_by_role("form", name="交办督办事项")
-    form.get_by_label("事项").fill("站前社区建立四项工作制度")
+    new_title = f"站前社区建立四项工作制度(第{server.items_made}批)"
+    form.get_by_label("事项").fill(new_title)
     form.get_by_label("承办组织").select_option(label="站前社区党总支")
     form.get_by_label("期限").fill(str(china_today().date() + timedelta(days=30)))
     form.get_by_role("button", name="交办").click()
-    assigned = page.locator("table.items tr", has_text="站前社区建立四项工作制度")
+    assigned = page.locator("table.items tr", has_text=new_title)
     expect(assigned.locator("td.status")).to_have_text("已交办")
     expect(assigned).to_contain_text("站前社区党总支")
 
@@ -354,7 +369,7 @@ def test_the_county_searches_the_audit_log_and_exports_it(
 
 
 def test_a_street_token_signs_in_by_the_form_and_sees_only_its_street(
-    server: DemoServer, overdue_item: str, watched: Watched
+    server: DemoServer, overdue_item: OverdueItem, watched: Watched
 ) -> None:
     page = watched.page
     page.goto(server.base + "/#/signin")
@@ -374,10 +389,10 @@ def test_a_street_token_signs_in_by_the_form_and_sees_only_its_street(
     expect(page.locator("h1")).to_have_text("待办与督办")
     # the demo's item is 河东街道's and the overdue one 天河街道's: neither is 城关's business
     theirs = server.api("street", "/supervision-items")["items"]
-    assert overdue_item not in {i["id"] for i in theirs}
+    assert overdue_item.id not in {i["id"] for i in theirs}
     expect(page.locator("tr[data-item]")).to_have_count(len(theirs))
-    expect(page.locator(f"tr[data-item='{overdue_item}']")).to_have_count(0)
-    expect(page.locator(".notifications li", has_text=OVERDUE_TITLE)).to_have_count(0)
+    expect(page.locator(f"tr[data-item='{overdue_item.id}']")).to_have_count(0)
+    expect(page.locator(".notifications li", has_text=overdue_item.title)).to_have_count(0)
 
 
 def test_a_community_token_sees_its_own_community_and_records_no_supervision(

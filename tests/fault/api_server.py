@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.e2e.servers import free_port, wait_until_up
+from tests.support import child_pythonpath
 
 SERVE = "from sansan.cli import main; main()"
 
@@ -41,7 +42,7 @@ class ApiServer:
             **os.environ,
             "SANSAN_DATABASE_URL": self.database_url,
             "SANSAN_RUN_SCHEDULER": "false",
-            "PYTHONPATH": os.pathsep.join(sys.path),
+            "PYTHONPATH": child_pythonpath(),
             **self.env,
         }
         command = [sys.executable, "-c", SERVE, "serve", "--port", str(self.port)]

@@ -12,14 +12,14 @@ from sansan.commands import examples as t
 from sansan.commands import member as mc
 from sansan.settings import Settings
 from tests.integration.api_support import Request, as_request, bearer
-from tests.support import TODAY
+from tests.support import china_today
 
 PROBLEM_JSON = "application/problem+json"
 
 
 def service_post(post: str) -> Request:
     """A command on the one member every fault test writes to; ``post`` tells them apart."""
-    return as_request(mc.AssignServicePost(member_id=t.DUAL, occurred_on=TODAY, post=post))
+    return as_request(mc.AssignServicePost(member_id=t.DUAL, occurred_on=china_today(), post=post))
 
 
 def send(

@@ -11,7 +11,7 @@ from tests.fault.api_server import StartApi
 from tests.fault.private_postgres import PrivatePostgres
 from tests.fault.support import assert_problem, posts_in_log, send, service_post, wait_for
 from tests.integration.api_support import as_request, bearer
-from tests.support import TODAY
+from tests.support import china_today
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]
 
@@ -60,7 +60,7 @@ def test_a_read_only_store_refuses_commands_with_a_clear_503_keeps_reads_and_rec
     assert "read-only" in body["message_en"]
     assert refused.headers["Retry-After"]
     training = as_request(
-        mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t")
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=china_today(), days=1, method="video", topic="t")
     )
     other = httpx.post(api.base + training.path, json=training.body, headers=auth, timeout=30)
     assert_problem(other, 503, "store_read_only")

@@ -274,11 +274,11 @@ def test_who_changed_a_unit_between_two_dates_with_the_personal_data_reads_besid
         == 200
     )
     settle(client)
-    # Recording times are the real clock's: the window is the real day in China (and the day
-    # before, should midnight fall between the fixture's writes and this line).
+    # Recording times are the real clock's: the window is the real day in China, widened by a
+    # day each way should midnight fall between the fixture's writes and this line.
     today = china_today()
     body = client.get(f"/api/v1/audit/units/{t.COMMUNITY}/changes",
-                      params={"from": str(today - timedelta(days=1)), "to": str(today)}, headers=auth).json()  # fmt: skip
+                      params={"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}, headers=auth).json()  # fmt: skip
     actors = {a["actor"]: a["events"] for a in body["actors"]}
     assert set(actors) == {"county:组织部", "street:街道"}
     changes = body["changes"]["items"]

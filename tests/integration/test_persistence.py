@@ -1,9 +1,9 @@
 """Settings → library variables, and table creation that several processes may race for."""
 
+import itertools
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -78,32 +78,43 @@ def test_without_auto_migrate_the_tables_come_from_sansan_migrate(settings: Sett
         app.close()
 
 
-# Each process imports first, then waits for a common instant, so that all of them
-# reach table creation together: the race the migration lock exists to prevent.
+# Each process imports first, says so, then waits for the word to go, so that all of
+# them reach table creation together: the race the migration lock exists to prevent.
 STARTUP = """
 import sys, time
 from sansan.bootstrap import build_application
 from sansan.settings import Settings
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+print("ready", flush=True)
+sys.stdin.readline()
+began = time.monotonic()
 build_application(Settings(database_url=sys.argv[1])).close()
-print("started")
+print("started", began, time.monotonic())
 """
 
 
 @pytest.mark.postgres
 def test_many_processes_starting_at_once_create_the_tables_once(fresh_postgres_schema: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    start_at = str(time.time() + 3)
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", STARTUP, fresh_postgres_schema, start_at],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            [sys.executable, "-c", STARTUP, fresh_postgres_schema],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env,
         )
         for _ in range(8)
     ]  # fmt: skip
+    for process in processes:  # however slow the imports, all are ready before any goes
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
     outcomes = [p.communicate(timeout=120) for p in processes]
     assert [p.returncode for p in processes] == [0] * 8, [err for _, err in outcomes]
-    assert all(out.strip() == "started" for out, _ in outcomes)
+    spans = sorted((float(b), float(e)) for _, b, e in (out.split() for out, _ in outcomes))
+    # one monotonic clock for all processes of the host: at least two were creating at once
+    assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))
     target = parse_postgres_url(fresh_postgres_schema)
     with psycopg.connect(target.conninfo()) as conn:
         tables = conn.execute(

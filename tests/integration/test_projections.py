@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from uuid import uuid4
@@ -108,17 +109,25 @@ def test_read_models_built_batch_by_batch_equal_a_rebuild_from_scratch(
         services.store.close()
 
 
+# The runner in a process of its own. As a victim ("hang") it stops inside its second batch
+# of 40, the first committed and the second half-applied, and says so: the kill lands there
+# however slowly the machine runs.
 KILLABLE_RUNNER = """
 import sys, time
 import sansan.projections.runner as runner_module
 from sansan.bootstrap import build_services
 from sansan.settings import Settings
 
-slow = runner_module.apply_event
-def apply_slowly(*args, **kwargs):
-    time.sleep(0.003)  # so that the kill lands inside a batch
-    slow(*args, **kwargs)
-runner_module.apply_event = apply_slowly
+applied = 0
+real = runner_module.apply_event
+def apply_then_hang(*args, **kwargs):
+    global applied
+    real(*args, **kwargs)
+    applied += 1
+    if sys.argv[2] == "hang" and applied == 50:
+        print("inside a batch", flush=True)
+        time.sleep(3600)
+runner_module.apply_event = apply_then_hang
 services = build_services(Settings(database_url=sys.argv[1]))
 services.projections.batch_size = 40
 print("running", flush=True)
@@ -135,26 +144,24 @@ def test_a_runner_killed_mid_batch_and_restarted_loses_and_repeats_nothing(
     services: Services = build_services(settings, application=app)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     try:
-        for _ in range(6):  # more events, so the run is long enough to be cut
+        for _ in range(6):  # more events, so that there is a batch after the one cut
             for command in world()[0]:
                 app.execute(command, actor="t")
         head = app.recorder.max_notification_id()
-        victim = subprocess.Popen([sys.executable, "-c", KILLABLE_RUNNER, settings.database_url], env=env,
-                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        victim = subprocess.Popen([sys.executable, "-c", KILLABLE_RUNNER, settings.database_url, "hang"],
+                                  env=env, stdout=subprocess.PIPE, text=True)  # fmt: skip
         assert victim.stdout is not None
         assert victim.stdout.readline().strip() == "running"
-        deadline = time.monotonic() + 60  # kill right after its first batch commits, however slow
-        while services.projections.position() == 0 and time.monotonic() < deadline:
-            time.sleep(0.005)
+        assert victim.stdout.readline().strip() == "inside a batch"
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
         victim.stdout.close()
         cut_at = services.projections.position()
         assert 0 < cut_at < head, "the kill should land part-way through the log"
-        assert cut_at % 40 == 0 or cut_at == head  # only whole batches were ever committed
+        assert cut_at % 40 == 0  # only whole batches were ever committed
 
-        restarted = subprocess.run([sys.executable, "-c", KILLABLE_RUNNER, settings.database_url], env=env,
-                                   capture_output=True, text=True, timeout=120)  # fmt: skip
+        restarted = subprocess.run([sys.executable, "-c", KILLABLE_RUNNER, settings.database_url, "run"],
+                                   env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
         assert restarted.stdout.split() == ["running", "done"], restarted.stderr
         assert services.projections.position() == head
         with services.store.transaction() as cursor:
@@ -173,7 +180,7 @@ def test_a_runner_killed_mid_batch_and_restarted_loses_and_repeats_nothing(
 
 
 def test_a_changed_projection_version_rebuilds_on_start_while_reads_keep_working(
-    app: SansanApplication, settings: Settings
+    app: SansanApplication, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fastapi.testclient import TestClient
 
@@ -188,14 +195,32 @@ def test_a_changed_projection_version_rebuilds_on_start_while_reads_keep_working
         cursor.execute(f"UPDATE {META} SET projection_version = 0 WHERE id = 1")
     token, _ = services.access.issue_token(role="county", scope_org_id=None, label="x", actor="t")
     services.store.close()
+    held, release = threading.Event(), threading.Event()
+
+    def hold_after_each_batch(applied: int) -> None:
+        held.set()
+        release.wait(60)
+
+    def rebuild_held_midway(app: SansanApplication, store: ReadStore) -> int:
+        return rebuild(app, store, batch_size=10, on_progress=hold_after_each_batch)
+
+    monkeypatch.setattr("sansan.bootstrap.rebuild", rebuild_held_midway)
     api = create_app(settings, application=app)
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(api) as client:  # starting the app starts the rebuild in the background
-        answers = []
+        try:
+            assert held.wait(60), "the rebuild never started"
+            assert (app.recorder.max_notification_id() or 0) > 10  # so the hold is mid-way
+            for _ in range(3):
+                listed = client.get("/api/v1/communities", headers=auth)
+                assert listed.status_code == 200, listed.text
+                assert [c["name"] for c in listed.json()["items"]] == ["铁西社区"]
+            assert read_meta(api.state.services.store)[0] == 1, "the reads came after the switch"
+        finally:
+            release.set()
         deadline = time.monotonic() + 60
         while read_meta(api.state.services.store)[0] == 1 and time.monotonic() < deadline:
-            answers.append(client.get("/api/v1/communities", headers=auth).status_code)
-        assert set(answers) <= {200}
+            time.sleep(0.05)
         assert read_meta(api.state.services.store) == (2, PROJECTION_VERSION)
         listed = client.get("/api/v1/communities", headers=auth).json()["items"]
         assert [c["name"] for c in listed] == ["铁西社区"]
@@ -233,16 +258,22 @@ def test_on_postgres_a_write_by_another_process_wakes_the_runner_through_notify(
     settings = Settings(database_url=fresh_postgres_schema)
     writer = build_application(settings)  # another process, in effect: no in-process signal
     services = build_services(settings)
-    services.projections.poll_interval = 30.0  # so only a NOTIFY can wake it in time
+    runner = services.projections
+    runner.poll_interval = 3600.0  # so only a NOTIFY can wake it within the deadline
     try:
-        services.projections.start()
-        time.sleep(0.5)  # let it LISTEN
+        runner.start()
+        assert runner.listening.wait(60), "the runner never started to LISTEN"
+        # the wake-up on connecting has been spent: only a NOTIFY can wake it now
+        assert runner.idle.wait(60), "the runner never settled"
+        received = runner.notifications_received
         written = writer.execute(examples.tour()[0], actor="t")
-        deadline = time.monotonic() + 5
-        while services.projections.position() < written.position and time.monotonic() < deadline:
+        deadline = time.monotonic() + 60
+        while runner.position() < written.position and time.monotonic() < deadline:
             time.sleep(0.05)
         # at least the write; the audit chain's first checkpoint may follow it
-        assert services.projections.position() >= written.position
+        assert runner.position() >= written.position
+        assert runner.notifications_received > received, "woken by something but a NOTIFY"
+        assert runner.listening.is_set()
     finally:
         services.close()
         writer.close()

@@ -165,6 +165,26 @@ def test_an_approved_extension_moves_the_supervision_deadline(
     assert {f["campaign_id"] for f in firings(demo) if f["unit_id"] == str(item)} == {campaign}
 
 
+class Rendezvous(Scheduler):
+    """Holds its first locked batch until the other scheduler holds one too, so that both
+    provably work at once, however the threads happen to be scheduled."""
+
+    def __init__(self, services: Services, meeting: threading.Barrier) -> None:
+        super().__init__(services, batch_size=25)
+        self.meeting, self.met = meeting, False
+        self._waited = False
+
+    def _record(self, step: Step, today: date) -> int:
+        if not self._waited:
+            self._waited = True
+            try:
+                self.meeting.wait(timeout=60)
+                self.met = True
+            except threading.BrokenBarrierError:
+                pass
+        return super()._record(step, today)
+
+
 @pytest.mark.postgres
 def test_two_schedulers_on_postgres_fire_every_due_deadline_exactly_once(
     fresh_postgres_schema: str, clock: FixedClock
@@ -181,19 +201,20 @@ def test_two_schedulers_on_postgres_fire_every_due_deadline_exactly_once(
     one.projections.catch_up()
     try:
         counts = [0, 0]
-        start = threading.Barrier(2)
+        meeting = threading.Barrier(2)
+        schedulers = [Rendezvous(services, meeting) for services in (one, two)]
 
-        def run(i: int, services: Services) -> None:
-            start.wait()
-            counts[i] = Scheduler(services, batch_size=25).tick()
+        def run(i: int) -> None:
+            counts[i] = schedulers[i].tick()
 
-        threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate((one, two))]
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=300)
         recorded = firings(one)
         assert len(recorded) == sum(counts)
+        assert [s.met for s in schedulers] == [True, True], "they never held batches at once"
         assert min(counts) > 0  # both did a share of the work
         overdue = [
             f

@@ -46,6 +46,14 @@ class ProjectionRunner:
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self._listen = listen if listen is not None and is_postgres(listen) else None
         self._wake = threading.Event()
+        # Set while LISTEN is in place; with the count of NOTIFYs received, it shows a
+        # wake-up came from another process's write rather than from the slow poll.
+        self.listening = threading.Event()
+        self.notifications_received = 0
+        # Set while the background loop waits with no wake-up pending (under _wake_lock,
+        # which every wake-up takes too), so a test can tell what woke it next.
+        self.idle = threading.Event()
+        self._wake_lock = threading.Lock()
         self._stop = threading.Event()
         self._advanced = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -118,7 +126,9 @@ class ProjectionRunner:
         return True
 
     def wake(self, *_: object) -> None:
-        self._wake.set()
+        with self._wake_lock:
+            self._wake.set()
+            self.idle.clear()
 
     # -- running in the background ---------------------------------------------------------
 
@@ -136,7 +146,7 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake()
         for thread in self._threads:
             thread.join(timeout=10)
 
@@ -158,11 +168,15 @@ class ProjectionRunner:
             try:
                 self.catch_up()
                 if sum(follow() for follow in self.followers) > 0:
-                    self._wake.set()  # a follower has more to do: come straight back
+                    self.wake()  # a follower has more to do: come straight back
             except Exception:  # keep projecting after a transient store failure
                 log.exception("projection batch failed; retrying")
                 self._stop.wait(self.poll_interval)
+            with self._wake_lock:
+                if not self._wake.is_set():
+                    self.idle.set()
             self._wake.wait(self.poll_interval)
+            self.idle.clear()
             self._wake.clear()
 
     def _listen_loop(self) -> None:
@@ -173,10 +187,14 @@ class ProjectionRunner:
             try:
                 with psycopg.connect(target.conninfo(), autocommit=True) as conn:
                     conn.execute(f'LISTEN "{channel}"')
-                    self._wake.set()  # anything written while not listening gets picked up
+                    self.wake()  # anything written while not listening gets picked up
+                    self.listening.set()
                     while not self._stop.is_set():
                         # returns at each notification or after a second, to notice a stop
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self._wake.set()
+                            self.notifications_received += 1
+                            self.wake()
             except psycopg.Error:
+                self.listening.clear()
                 self._stop.wait(self.poll_interval)
+        self.listening.clear()

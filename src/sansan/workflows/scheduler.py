@@ -102,7 +102,8 @@ class Leadership:
     def __init__(self, services: Services) -> None:
         self.settings = services.settings
         self._conn: psycopg.Connection[Any] | None = None
-        self.leading = False
+        # None until the first try, so that a standby says so at start too.
+        self.leading: bool | None = None
 
     def try_lead(self) -> bool:
         leading = self._try_lead()
