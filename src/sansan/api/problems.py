@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sansan.application import ConcurrencyConflict, IdempotencyKeyReused
 from sansan.commands import VersionMismatch
 from sansan.domain import DomainError, NotFoundError
+from sansan.domain.errors import InvalidReferences
 from sansan.persistence import is_read_only_refusal
 
 PROBLEM_JSON = "application/problem+json"
@@ -131,6 +132,8 @@ _ZH_BY_TYPE = {
     "less_than": "取值过大",
     "less_than_equal": "取值过大",
     "finite_number": "必须是有限数字",
+    "unknown_plan": "没有该编号的创建方案",
+    "string_pattern_mismatch": "格式不符合要求",
 }
 
 
@@ -164,6 +167,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
         return problem(request, 404, exc.code, exc.message_zh, exc.message_en)
+
+    @app.exception_handler(InvalidReferences)
+    async def unknown_references(request: Request, exc: InvalidReferences) -> JSONResponse:
+        fields = [
+            FieldProblem(field=name, type=e.code, message_zh=e.message_zh, message_en=e.message_en)
+            for name, e in exc.problems
+        ]
+        return problem(request, 422, exc.code, exc.message_zh, exc.message_en, errors=fields)
 
     @app.exception_handler(DomainError)
     async def rule_broken(request: Request, exc: DomainError) -> JSONResponse:

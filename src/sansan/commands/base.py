@@ -6,6 +6,7 @@ load-and-call, and commands that create or touch several aggregates override it.
 The same models are the HTTP request bodies, so their docstrings are summaries.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -39,16 +40,30 @@ class CommandContext:
     expected_versions: dict[UUID, int] = field(default_factory=dict)
 
     def load(self, kind: type[A], aggregate_id: UUID) -> A:
-        try:
-            aggregate: object = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            aggregate = None
+        aggregate = self._find(aggregate_id)
         if not isinstance(aggregate, kind):
             raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=aggregate_id)
         expected = self.expected_versions.get(aggregate_id)
         if expected is not None and expected != aggregate.version:
             raise VersionMismatch(aggregate_id, expected, aggregate.version)
         return aggregate
+
+    def require_all(self, kind: type[A], field: str, ids: Sequence[UUID]) -> None:
+        """Refuse the command, entry by entry, if any of ``ids`` names no ``kind``."""
+        unknown = errors.UNKNOWN_REFERENCE
+        missing = [
+            (f"{field}.{i}", unknown(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=u))
+            for i, u in enumerate(ids)
+            if not isinstance(self._find(u), kind)
+        ]
+        if missing:
+            raise errors.InvalidReferences(missing)
+
+    def _find(self, aggregate_id: UUID) -> object:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
 
 
 PROVENANCE_FIELDS = frozenset({"occurred_on", "note", "evidence_ref"})
