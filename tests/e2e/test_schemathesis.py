@@ -12,6 +12,7 @@ while ``get_all_operations`` / ``as_strategy`` / ``call_and_validate`` are its p
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -62,7 +63,7 @@ def store_url(
 
 
 @pytest.fixture(scope="module")
-def demo_api(store_url: str) -> Iterator[tuple[dict[str, str], FastAPI]]:
+def demo_api(store_url: str) -> Iterator[tuple[dict[str, str], Any]]:
     """The demo behind the API, and a token per role (scoped as the demo's principals)."""
     settings = Settings(database_url=store_url, run_scheduler=False)
     app = build_application(settings)
@@ -74,10 +75,27 @@ def demo_api(store_url: str) -> Iterator[tuple[dict[str, str], FastAPI]]:
         if role in ROLES
     }
     api = create_app(settings, application=app)
-    with TestClient(api):  # its projection runner follows the fuzzer's writes
+    with TestClient(api):  # its lifespan runs the projection runner, following the fuzzer's writes
         api.state.services.projections.catch_up()  # the demo, before the first ?after=
-        yield tokens, api
+        yield tokens, lifespan_owned_by_the_fixture(api)
     app.close()
+
+
+def lifespan_owned_by_the_fixture(api: FastAPI) -> Any:
+    """The app, for schemathesis: it starts an application's lifespan itself and keeps it
+    until the process ends, so the store would close under it (or stay open after the
+    fixture) whatever the order of the tests; here the fixture's own lifespan is the one."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await api(scope, receive, send)
+        while True:
+            phase = (await receive())["type"].removeprefix("lifespan.")
+            await send({"type": f"lifespan.{phase}.complete"})
+            if phase == "shutdown":
+                return None
+
+    return app
 
 
 def exercise(operation: schemathesis.APIOperation, token: str) -> None:
@@ -98,7 +116,7 @@ def exercise(operation: schemathesis.APIOperation, token: str) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_no_input_reaches_a_5xx_and_responses_match_the_schema(
-    demo_api: tuple[dict[str, str], FastAPI], role: str, subtests: pytest.Subtests
+    demo_api: tuple[dict[str, str], Any], role: str, subtests: pytest.Subtests
 ) -> None:
     tokens, api = demo_api
     schema = schemathesis.openapi.from_asgi("/openapi.json", api)
