@@ -20,8 +20,14 @@ from sansan.bootstrap import Services
 from sansan.clock import FixedClock
 from sansan.commands import examples as t
 from sansan.demo import demo_id
-from sansan.domain import Firing, IdempotencyRecord
-from sansan.internal_ids import InternalIds, InternalKey, firing_key, idempotency_record_key
+from sansan.domain import AuditCheckpoint, Firing, IdempotencyRecord
+from sansan.internal_ids import (
+    InternalIds,
+    InternalKey,
+    checkpoint_key,
+    firing_key,
+    idempotency_record_key,
+)
 from sansan.settings import Settings
 from sansan.workflows.scheduler import Scheduler
 from tests.integration.api_support import bearer
@@ -180,3 +186,18 @@ def test_keyed_ids_depend_on_the_secret_and_on_what_they_are_for() -> None:
         one.candidates(key)
     )
     assert t.MEMBER not in set(one.candidates(key))
+
+
+def test_an_audit_checkpoint_recorded_under_its_old_public_id_is_not_recorded_again(
+    services: Services,
+) -> None:
+    chain, keyed = services.audit.chain, services.app.ids
+    head = chain.head()
+    assert head is not None
+    services.app.ids = PublicIds(b"")  # the store as the old release wrote it
+    assert chain.checkpoint(head, "first")
+    services.app.ids = keyed
+    assert not chain.checkpoint(head, "first")  # a second follower, after the upgrade
+    key = checkpoint_key(head.seq)
+    assert isinstance(services.app.repository.get(key.legacy_id), AuditCheckpoint)
+    assert services.app.internal_record(AuditCheckpoint, key)[0] == key.legacy_id
