@@ -283,6 +283,7 @@ def id_secret(settings: Settings, *, create_table: bool) -> bytes:
 
 def _postgres_secret(target: PostgresTarget, create_table: bool) -> str:
     table = sql.Identifier(target.schema, SECRETS_TABLE)
+    select = sql.SQL("SELECT value FROM {} WHERE name = %s").format(table)
     with psycopg.connect(target.conninfo(), autocommit=True) as conn:
         if create_table:
             conn.execute(
@@ -290,20 +291,21 @@ def _postgres_secret(target: PostgresTarget, create_table: bool) -> str:
                     "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, value text NOT NULL)"
                 ).format(table)
             )
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {} (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
-            ).format(table),
-            (ID_SECRET, new_secret()),
-        )
-        row = conn.execute(
-            sql.SQL("SELECT value FROM {} WHERE name = %s").format(table), (ID_SECRET,)
-        ).fetchone()
+        row = conn.execute(select, (ID_SECRET,)).fetchone()
+        if row is None:  # read first: a read-only store (a standby) still starts
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
+                ).format(table),
+                (ID_SECRET, new_secret()),
+            )
+            row = conn.execute(select, (ID_SECRET,)).fetchone()
     assert row is not None, "the secret was inserted or already there"
     return str(row[0])
 
 
 def _sqlite_secret(path: str, create_table: bool) -> str:
+    select = f"SELECT value FROM {SECRETS_TABLE} WHERE name = ?"
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         if create_table:
@@ -311,14 +313,14 @@ def _sqlite_secret(path: str, create_table: bool) -> str:
                 f"CREATE TABLE IF NOT EXISTS {SECRETS_TABLE}"
                 " (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
-        conn.execute(
-            f"INSERT INTO {SECRETS_TABLE} (name, value) VALUES (?, ?)"
-            " ON CONFLICT (name) DO NOTHING",
-            (ID_SECRET, new_secret()),
-        )
-        row = conn.execute(
-            f"SELECT value FROM {SECRETS_TABLE} WHERE name = ?", (ID_SECRET,)
-        ).fetchone()
+        row = conn.execute(select, (ID_SECRET,)).fetchone()
+        if row is None:
+            conn.execute(
+                f"INSERT INTO {SECRETS_TABLE} (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO NOTHING",
+                (ID_SECRET, new_secret()),
+            )
+            row = conn.execute(select, (ID_SECRET,)).fetchone()
     finally:
         conn.close()
     return str(row[0])
