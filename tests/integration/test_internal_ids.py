@@ -201,3 +201,27 @@ def test_an_audit_checkpoint_recorded_under_its_old_public_id_is_not_recorded_ag
     key = checkpoint_key(head.seq)
     assert isinstance(services.app.repository.get(key.legacy_id), AuditCheckpoint)
     assert services.app.internal_record(AuditCheckpoint, key)[0] == key.legacy_id
+
+
+class OneCandidate(InternalIds):
+    """Keys with a single candidate id, so one planted unit takes them all."""
+
+    def candidates(self, key: InternalKey) -> Any:
+        yield next(super().candidates(key))
+
+
+def test_when_every_candidate_id_is_taken_the_write_answers_409_and_records_nothing(
+    app: SansanApplication, demo: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, tokens = demo
+    app.ids = OneCandidate(app.ids.secret)
+    taken = next(app.ids.candidates(idempotency_record_key(COUNTY_ACTOR, "retry-3")))
+    assert register_member(client, tokens["community"], taken, clock.today()).status_code == 201
+    before = app.recorder.max_notification_id()
+    headers = bearer(tokens["county"]) | {"Idempotency-Key": "retry-3"}
+    body = {"occurred_on": clock.today().isoformat(), "name": "李四", "category": "direct",
+            "organization_id": str(TIEXI_BRANCH)}  # fmt: skip
+    answer = client.post("/api/v1/members", json=body, headers=headers)
+    assert (answer.status_code, answer.json()["code"]) == (409, "internal_id_clash")
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert app.recorder.max_notification_id() == before

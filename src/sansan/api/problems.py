@@ -18,6 +18,7 @@ from sansan.application import ConcurrencyConflict, IdempotencyKeyReused
 from sansan.commands import VersionMismatch
 from sansan.domain import DomainError, NotFoundError
 from sansan.domain.errors import InvalidReferences
+from sansan.internal_ids import InternalIdClash
 from sansan.persistence import is_read_only_refusal
 
 PROBLEM_JSON = "application/problem+json"
@@ -204,6 +205,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, 422, "idempotency_key_reused",
             "该 Idempotency-Key 已用于另一个不同的请求",
             "this Idempotency-Key was already used for a different request",
+        )  # fmt: skip
+
+    @app.exception_handler(InternalIdClash)
+    async def internal_id_clash(request: Request, exc: InternalIdClash) -> JSONResponse:
+        # Logged as each candidate was passed over; with a secret key it does not happen.
+        return problem(
+            request, 409, "internal_id_clash",
+            "服务内部记录的编号与已有单位冲突,本次未记录任何内容,已记入日志",
+            "the id of the service's own record is taken by another unit; nothing was"
+            " recorded, and the clash was logged",
         )  # fmt: skip
 
     @app.exception_handler(ApiError)
