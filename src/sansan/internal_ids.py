@@ -22,7 +22,8 @@ from uuid import UUID, uuid5
 # secret key one clash is already astronomically unlikely, so this bound is never reached
 # in practice, only in tests that plant records under the keyed ids.
 CANDIDATES = 4
-_VERSION_8 = 0x8 << 76  # RFC 9562 UUIDv8: custom (here: keyed hash) content
+RESERVED_UUID_VERSION = 8  # RFC 9562 UUIDv8, custom content: here a keyed hash
+_VERSION_8 = RESERVED_UUID_VERSION << 76
 _VARIANT = 0x2 << 62
 
 # The public namespaces of the old derivation, kept only to find records already made.

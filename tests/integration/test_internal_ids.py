@@ -19,6 +19,7 @@ from sansan.application import SansanApplication
 from sansan.bootstrap import Services
 from sansan.clock import FixedClock
 from sansan.commands import examples as t
+from sansan.commands.member import RegisterMember
 from sansan.demo import demo_id
 from sansan.domain import AuditCheckpoint, Firing, IdempotencyRecord
 from sansan.internal_ids import (
@@ -60,6 +61,17 @@ def register_member(client: TestClient, token: str, member_id: UUID, today: date
         "category": "direct", "organization_id": str(TIEXI_BRANCH),
     }  # fmt: skip
     return client.post("/api/v1/members", json=body, headers=bearer(token))
+
+
+def plant_member(app: SansanApplication, member_id: UUID, today: date) -> None:
+    """A unit under a keyed (version-8) id: the API refuses such ids, and only someone
+    holding the secret could compute one, so the test records it past the API."""
+    command = RegisterMember.model_construct(
+        id=member_id, occurred_on=today, name="张三", category="direct",
+        organization_id=TIEXI_BRANCH, note=None, evidence_ref=None, birth_year=None,
+        workplace=None,
+    )  # fmt: skip
+    app.execute(command, actor="community:planted")
 
 
 def red_lights(services: Services) -> list[dict[str, Any]]:
@@ -111,11 +123,10 @@ def test_a_unit_found_under_a_keyed_internal_id_is_logged_as_a_clash_and_passed_
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     client, tokens = demo
-    # Only someone holding the secret could do this; the test plays that impossible client.
     light_id = next(app.ids.candidates(red_light_key()))
     record_id = next(app.ids.candidates(idempotency_record_key(COUNTY_ACTOR, "retry-2")))
     for planted in (light_id, record_id):
-        assert register_member(client, tokens["community"], planted, clock.today()).status_code == 201
+        plant_member(app, planted, clock.today())
     headers = bearer(tokens["county"]) | {"Idempotency-Key": "retry-2"}
     body = {"occurred_on": clock.today().isoformat(), "name": "李四", "category": "direct",
             "organization_id": str(TIEXI_BRANCH)}  # fmt: skip
@@ -215,8 +226,8 @@ def test_when_every_candidate_id_is_taken_the_write_answers_409_and_records_noth
 ) -> None:
     client, tokens = demo
     app.ids = OneCandidate(app.ids.secret)
-    taken = next(app.ids.candidates(idempotency_record_key(COUNTY_ACTOR, "retry-3")))
-    assert register_member(client, tokens["community"], taken, clock.today()).status_code == 201
+    plant_member(app, next(app.ids.candidates(idempotency_record_key(COUNTY_ACTOR, "retry-3"))),
+                 clock.today())  # fmt: skip
     before = app.recorder.max_notification_id()
     headers = bearer(tokens["county"]) | {"Idempotency-Key": "retry-3"}
     body = {"occurred_on": clock.today().isoformat(), "name": "李四", "category": "direct",
@@ -224,4 +235,18 @@ def test_when_every_candidate_id_is_taken_the_write_answers_409_and_records_noth
     answer = client.post("/api/v1/members", json=body, headers=headers)
     assert (answer.status_code, answer.json()["code"]) == (409, "internal_id_clash")
     assert answer.headers["content-type"] == "application/problem+json"
+    assert app.recorder.max_notification_id() == before
+
+
+def test_a_client_cannot_create_a_unit_under_a_version_8_id_the_service_keeps_for_itself(
+    app: SansanApplication, demo: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, tokens = demo
+    before = app.recorder.max_notification_id()
+    keyed = next(app.ids.candidates(red_light_key()))
+    answer = register_member(client, tokens["county"], keyed, clock.today())
+    assert answer.status_code == 422, answer.text
+    [field] = answer.json()["errors"]
+    assert (field["field"], field["type"]) == ("id", "reserved_id")
+    assert field["message_zh"] == "版本 8 的 UUID 留作服务内部记录,请换用其他编号"
     assert app.recorder.max_notification_id() == before

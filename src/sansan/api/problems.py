@@ -134,6 +134,7 @@ _ZH_BY_TYPE = {
     "less_than_equal": "取值过大",
     "finite_number": "必须是有限数字",
     "unknown_plan": "没有该编号的创建方案",
+    "reserved_id": "版本 8 的 UUID 留作服务内部记录,请换用其他编号",
     "string_pattern_mismatch": "格式不符合要求",
 }
 

@@ -13,10 +13,12 @@ from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate
+from sansan.internal_ids import RESERVED_UUID_VERSION
 
 A = TypeVar("A", bound=SansanAggregate)
 
@@ -66,6 +68,18 @@ class CommandContext:
             return None
 
 
+def _not_reserved(value: UUID | None) -> UUID | None:
+    # The service's own records have keyed UUIDv8 ids: a client can never take one, even
+    # if the key leaked.
+    if value is not None and value.version == RESERVED_UUID_VERSION:
+        raise PydanticCustomError(
+            "reserved_id", "version-8 UUIDs are reserved for the service's own records", {}
+        )
+    return value
+
+
+ClientId = Annotated[UUID | None, AfterValidator(_not_reserved)]
+
 PROVENANCE_FIELDS = frozenset({"occurred_on", "note", "evidence_ref"})
 
 
@@ -102,4 +116,8 @@ class Command(BaseModel):
 class Creation(Command):
     """A command that starts a new aggregate; a client may choose its id."""
 
-    id: UUID | None = Field(None, description="新单位的编号(可选) / optional id for the new unit")
+    id: ClientId = Field(
+        None,
+        description="新单位的编号(可选;版本 8 的 UUID 留作服务内部记录)"
+        " / optional id for the new unit (version-8 UUIDs are reserved for the service)",
+    )
