@@ -1,11 +1,12 @@
 """The eventsourcing Application: runs commands, and reads history and past states."""
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-from uuid import UUID, uuid5
+from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Recording
 from eventsourcing.domain import Aggregate
@@ -15,12 +16,17 @@ from sansan.clock import Clock
 from sansan.commands import Command, CommandContext
 from sansan.domain import AGGREGATE_TYPES, IdempotencyRecord, errors
 from sansan.domain.base import Provenance, SansanAggregate
+from sansan.internal_ids import InternalIdClash, InternalIds, InternalKey, idempotency_record_key
 from sansan.persistence import log_position
+
+log = logging.getLogger(__name__)
+R = TypeVar("R", bound=SansanAggregate)
 
 # Every N events an aggregate is snapshotted, so loading it replays at most N-1
 # events whatever its history; the cache makes repeated loads cheaper still.
 SNAPSHOT_INTERVAL = 50
-IDEMPOTENCY_NAMESPACE = UUID("8d0a7a4e-5b59-4c2e-9d4f-0f6a1c3b2e71")
+# A record may meet a racing twin (or a clash) once per candidate id, and no more.
+CANDIDATE_ROUNDS = 8
 
 _BASE_EVENT_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -97,9 +103,9 @@ class SansanApplication(Application):
     name = "sansan"
     snapshotting_intervals = dict.fromkeys(AGGREGATE_TYPES, SNAPSHOT_INTERVAL)
 
-    def __init__(self, env: dict[str, str], clock: Clock) -> None:
+    def __init__(self, env: dict[str, str], clock: Clock, ids: InternalIds) -> None:
         super().__init__(env)
-        self.clock = clock
+        self.clock, self.ids = clock, ids
         # Called with the write's last log position after every save (wakes projections).
         self.on_saved: list[Callable[[int], None]] = []
 
@@ -128,16 +134,19 @@ class SansanApplication(Application):
         With an idempotency key, the first completed request is remembered in the same
         save as its events; a retry gets that request's result and records nothing.
         """
-        record_id = uuid5(IDEMPOTENCY_NAMESPACE, f"{actor}\n{idempotency_key or ''}")
-        if idempotency_key and (earlier := self._replay(record_id, request_hash)):
-            return earlier
+        remembered = idempotency_record_key(actor, idempotency_key) if idempotency_key else None
+        record_id = None
+        if remembered is not None:
+            record_id, earlier = self.internal_record(IdempotencyRecord, remembered)
+            if earlier is not None:
+                return self._replay(earlier, request_hash)
         prov = self.provenance(actor, command)
         target = command.target_id()
         expected = {target: expected_version} if target and expected_version is not None else {}
         aggregates = command.run(CommandContext(prov, self.repository, expected))
         primary = aggregates[0]
         written = [(a.id, e.originator_version) for a in aggregates for e in a.pending_events]
-        if idempotency_key:
+        if record_id is not None:
             aggregates.append(
                 IdempotencyRecord.complete(
                     prov, id=record_id, request_hash=request_hash, aggregate_id=primary.id,
@@ -147,8 +156,10 @@ class SansanApplication(Application):
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
-            if idempotency_key and (twin := self._replay(record_id, request_hash)):
-                return twin  # a concurrent request with the same key got there first
+            if remembered is not None:
+                _, twin = self.internal_record(IdempotencyRecord, remembered)
+                if twin is not None:  # a concurrent request with the same key got there first
+                    return self._replay(twin, request_hash)
             raise ConcurrencyConflict(primary.id, self._current_version(primary.id)) from None
         return CommandResult(
             aggregate_id=primary.id,
@@ -170,19 +181,52 @@ class SansanApplication(Application):
             evidence_ref=command.evidence_ref,
         )
 
-    def _replay(self, record_id: UUID, request_hash: str) -> CommandResult | None:
-        record = self._get(record_id, None)
-        if record is None:
-            return None
-        assert isinstance(record, IdempotencyRecord)
+    def internal_record(self, kind: type[R], key: InternalKey) -> tuple[UUID, R | None]:
+        """Where the service keeps its ``kind`` record of ``key``, and the record if made.
+
+        A record made before ids were keyed is found under its old id. Anything else
+        found under a keyed id is a clash: it is logged, and the next candidate is used.
+        """
+        if key.legacy_id is not None:
+            old = self._get(key.legacy_id, None)
+            if isinstance(old, kind):
+                return key.legacy_id, old
+        for candidate in self.ids.candidates(key):
+            found = self._get(candidate, None)
+            if found is None or isinstance(found, kind):
+                return candidate, found
+            log.error(
+                "internal id clash: %s %s holds a %s, not a %s; using the next candidate",
+                key.purpose, candidate, type(found).__name__, kind.__name__,
+            )  # fmt: skip
+        raise InternalIdClash(key.purpose, key.natural_key)
+
+    def record_once(self, kind: type[R], key: InternalKey, make: Callable[[UUID], R]) -> bool:
+        """Save the record ``make`` builds for ``key`` unless one was made already.
+
+        Two processes may race to it: the store refuses the second, which then finds
+        the first one's record (or a clash, and moves on to the next candidate).
+        """
+        for _ in range(CANDIDATE_ROUNDS):
+            record_id, found = self.internal_record(kind, key)
+            if found is not None:
+                return False
+            try:
+                self.save(make(record_id))
+                return True
+            except IntegrityError:
+                continue
+        raise InternalIdClash(key.purpose, key.natural_key)
+
+    def _replay(self, record: IdempotencyRecord, request_hash: str) -> CommandResult:
         if record.request_hash != request_hash:
-            raise IdempotencyKeyReused(record_id)
+            raise IdempotencyKeyReused(record.id)
         events = [
             RecordedEvent.of(next(self._events(UUID(aggregate_id), version)))
             for aggregate_id, version in record.written
         ]
-        position = log_position(self.recorder, record_id, 1)
-        assert position is not None
+        position = log_position(self.recorder, record.id, 1)
+        assert position is not None, "an idempotency record found was recorded"
         return CommandResult(record.aggregate_id, record.result_version, position, events)
 
     def get(self, aggregate_id: UUID, kind: type[SansanAggregate] = SansanAggregate) -> Any:

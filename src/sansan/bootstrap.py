@@ -10,7 +10,8 @@ from sansan.application import SansanApplication
 from sansan.audit.chain import HashChain, create_chain_tables
 from sansan.audit.trail import AuditTrail
 from sansan.clock import Clock, SystemClock
-from sansan.persistence import library_env, migration_lock
+from sansan.internal_ids import InternalIds
+from sansan.persistence import id_secret, library_env, migration_lock
 from sansan.projections.queries import ReadModels
 from sansan.projections.rebuild import is_outdated, rebuild
 from sansan.projections.runner import ProjectionRunner
@@ -27,9 +28,15 @@ def build_application(
     settings = settings or Settings()
     clock = clock or SystemClock()
     if not settings.auto_migrate:
-        return SansanApplication(library_env(settings, create_tables=False), clock)
+        return _application(settings, clock, migrate=False)
     with migration_lock(settings):
-        return SansanApplication(library_env(settings, create_tables=True), clock)
+        return _application(settings, clock, migrate=True)
+
+
+def _application(settings: Settings, clock: Clock, *, migrate: bool) -> SansanApplication:
+    env = library_env(settings, create_tables=migrate)
+    ids = InternalIds(id_secret(settings, create_table=migrate))
+    return SansanApplication(env, clock, ids)
 
 
 def build_read_store(settings: Settings) -> ReadStore:

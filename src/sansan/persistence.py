@@ -4,6 +4,7 @@ This is the only place that knows the library's environment variable names.
 """
 
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,11 +26,14 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from psycopg_pool import PoolTimeout
 
+from sansan.internal_ids import new_secret
 from sansan.settings import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+SECRETS_TABLE = "sansan_service_secrets"
+ID_SECRET = "id_secret"
 # Any fixed 64-bit number; it names the lock that serialises table creation.
 MIGRATION_LOCK_KEY = 0x5A45_5341_4E53_414E
 
@@ -259,3 +263,64 @@ def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int
             row = cursor.fetchone()
         return None if row is None else int(row[0])
     raise NotImplementedError(f"log positions are not kept by {type(recorder).__name__}")
+
+
+def id_secret(settings: Settings, *, create_table: bool) -> bytes:
+    """The key of internal ids: the setting, or else the one kept in the store.
+
+    The first process to start on a store generates it; the insert is a no-op for
+    every later one (even one racing it), and all read back the same row.
+    """
+    if settings.id_secret is not None:
+        return settings.id_secret.get_secret_value().encode()
+    if is_postgres(settings):
+        return _postgres_secret(parse_postgres_url(settings.database_url), create_table).encode()
+    path = settings.database_url.removeprefix("sqlite:///")
+    if path == ":memory:":
+        return new_secret().encode()  # a store that lives and dies with this one process
+    return _sqlite_secret(path, create_table).encode()
+
+
+def _postgres_secret(target: PostgresTarget, create_table: bool) -> str:
+    table = sql.Identifier(target.schema, SECRETS_TABLE)
+    select = sql.SQL("SELECT value FROM {} WHERE name = %s").format(table)
+    with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+        if create_table:
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, value text NOT NULL)"
+                ).format(table)
+            )
+        row = conn.execute(select, (ID_SECRET,)).fetchone()
+        if row is None:  # read first: a read-only store (a standby) still starts
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
+                ).format(table),
+                (ID_SECRET, new_secret()),
+            )
+            row = conn.execute(select, (ID_SECRET,)).fetchone()
+    assert row is not None, "the secret was inserted or already there"
+    return str(row[0])
+
+
+def _sqlite_secret(path: str, create_table: bool) -> str:
+    select = f"SELECT value FROM {SECRETS_TABLE} WHERE name = ?"
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        if create_table:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {SECRETS_TABLE}"
+                " (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+        row = conn.execute(select, (ID_SECRET,)).fetchone()
+        if row is None:
+            conn.execute(
+                f"INSERT INTO {SECRETS_TABLE} (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO NOTHING",
+                (ID_SECRET, new_secret()),
+            )
+            row = conn.execute(select, (ID_SECRET,)).fetchone()
+    finally:
+        conn.close()
+    return str(row[0])

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./sansan.db"
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -53,6 +54,20 @@ class Settings(BaseSettings):
     demo_sign_in_token: str = Field(
         "", description="Set by `sansan serve --demo`: the web UI signs in with it from loopback."
     )
+    id_secret: SecretStr | None = Field(
+        None,
+        description="Key of the ids of the service's own records (firings, idempotency records,"
+        " audit checkpoints), so no client can compute them. Unset: one is generated and kept"
+        " in the store (table sansan_service_secrets) on first start, and every process on that"
+        " store reads the same one. If set, every process on the store must set the same.",
+    )
     aggregate_cache_size: int = Field(
         10_000, ge=0, description="Aggregates kept in memory; 0 turns the cache off."
     )
+
+    @field_validator("id_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"SANSAN_ID_SECRET needs at least {MIN_SECRET_LENGTH} characters")
+        return value

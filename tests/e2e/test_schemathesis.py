@@ -1,7 +1,8 @@
 """Schemathesis against the app's own /openapi.json: no 5xx, and every response matches its schema.
 
-Bounded: a fixed number of examples per operation, authenticated as the county on the
-demo data, so generated requests reach real units as well as unknown ones.
+Bounded: a fixed number of examples per operation, on the demo data (so generated requests
+reach real units as well as unknown ones), as the county, a community (scoped: its answers
+include the 404s of units outside its subtree) and an auditor (reads only), on both stores.
 
 Each operation is driven through schemathesis's Python API with Hypothesis and reported as a
 pytest subtest, not through schemathesis's pytest plugin: the plugin reaches into pytest's
@@ -9,12 +10,17 @@ private attributes and broke with pytest 9.2 (``'Function' object has no attribu
 while ``get_all_operations`` / ``as_strategy`` / ``call_and_validate`` are its public surface.
 """
 
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from psycopg import sql
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -26,8 +32,10 @@ from schemathesis.specs.openapi.checks import (
 from sansan.access import AccessService
 from sansan.api.app import create_app
 from sansan.bootstrap import build_application
-from sansan.demo import load_demo
+from sansan.demo import demo_token_scopes, load_demo
+from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
+from tests.conftest import BACKENDS, postgres_url, require_postgres
 
 CHECKS = [
     not_a_server_error,
@@ -35,20 +43,59 @@ CHECKS = [
     content_type_conformance,
     status_code_conformance,
 ]
-EXAMPLES_PER_OPERATION = 8
+# Six runs (three roles, two stores) of about seventy operations share the time one run had.
+EXAMPLES_PER_OPERATION = 3
+ROLES = ("county", "community", "auditor")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def store_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'sansan.db'}"
+        return
+    require_postgres()
+    schema = f"fuzz_{uuid.uuid4().hex[:12]}"
+    yield f"{postgres_url().split('?')[0]}?schema={schema}"
+    with psycopg.connect(parse_postgres_url(postgres_url()).conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 @pytest.fixture(scope="module")
-def county_token_and_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    db: Path = tmp_path_factory.mktemp("schemathesis") / "sansan.db"
-    settings = Settings(database_url=f"sqlite:///{db}")
+def demo_api(store_url: str) -> Iterator[tuple[dict[str, str], Any]]:
+    """The demo behind the API, and a token per role (scoped as the demo's principals)."""
+    settings = Settings(database_url=store_url, run_scheduler=False)
     app = build_application(settings)
     load_demo(app)
-    token, _ = AccessService(app).issue_token(
-        role="county", scope_org_id=None, label="fuzz", actor="test"
-    )
-    yield token, create_app(settings, application=app)
+    access = AccessService(app)
+    tokens = {
+        role: access.issue_token(role=role, scope_org_id=scope, label=f"fuzz-{role}", actor="t")[0]
+        for role, scope in demo_token_scopes().values()
+        if role in ROLES
+    }
+    api = create_app(settings, application=app)
+    with TestClient(api):  # its lifespan runs the projection runner, following the fuzzer's writes
+        api.state.services.projections.catch_up()  # the demo, before the first ?after=
+        yield tokens, lifespan_owned_by_the_fixture(api)
     app.close()
+
+
+def lifespan_owned_by_the_fixture(api: FastAPI) -> Any:
+    """The app, for schemathesis: it starts an application's lifespan itself and keeps it
+    until the process ends, so the store would close under it (or stay open after the
+    fixture) whatever the order of the tests; here the fixture's own lifespan is the one."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await api(scope, receive, send)
+        while True:
+            phase = (await receive())["type"].removeprefix("lifespan.")
+            await send({"type": f"lifespan.{phase}.complete"})
+            if phase == "shutdown":
+                return None
+
+    return app
 
 
 def exercise(operation: schemathesis.APIOperation, token: str) -> None:
@@ -67,13 +114,14 @@ def exercise(operation: schemathesis.APIOperation, token: str) -> None:
     run()
 
 
+@pytest.mark.parametrize("role", ROLES)
 def test_no_input_reaches_a_5xx_and_responses_match_the_schema(
-    county_token_and_app: tuple[str, object], subtests: pytest.Subtests
+    demo_api: tuple[dict[str, str], Any], role: str, subtests: pytest.Subtests
 ) -> None:
-    token, api = county_token_and_app
+    tokens, api = demo_api
     schema = schemathesis.openapi.from_asgi("/openapi.json", api)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 60, "the schema lost its operations"
     for operation in operations:
         with subtests.test(msg=operation.label):
-            exercise(operation, token)
+            exercise(operation, tokens[role])

@@ -26,6 +26,7 @@ from sansan.domain.vocabulary import (
     TrainingMethod,
     WorkingSystemKind,
 )
+from sansan.internal_ids import InternalIds
 from tests.support import LAUNCH, NOW, TODAY, World, prov, world
 
 Op = Callable[[World], None]
@@ -146,7 +147,9 @@ def test_replay_of_any_valid_sequence_equals_the_live_aggregates(
             (SansanApplication,),
             {"snapshotting_intervals": dict.fromkeys(map(type, live), snapshot_every)},
         )
-    app = app_class({"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW))
+    app = app_class(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW), InternalIds(b"test")
+    )
     app.save(*live)
     for aggregate in live:
         assert state(app.repository.get(aggregate.id)) == state(aggregate)

@@ -13,6 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from sansan.application import SansanApplication
 from sansan.clock import FixedClock
 from sansan.domain.base import SansanAggregate, begin_state
+from sansan.internal_ids import InternalIds
 from tests.support import NOW, prov
 
 T = "test:Gauge"
@@ -50,7 +51,9 @@ class Gauge(SansanAggregate):
 
 
 def test_an_event_stored_at_version_1_is_read_through_the_upcaster() -> None:
-    app = SansanApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW))
+    app = SansanApplication(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW), InternalIds(b"test")
+    )
     gauge = Gauge._begin(Gauge.GaugeInstalled, prov())
     gauge._record(Gauge.GaugeRead, prov(date(2026, 4, 1)), value=80.0, unit="m2")
     app.save(gauge)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from sansan.api.problems import ApiError, Problem, etag
 from sansan.api.schemas import CommandResponse
 from sansan.commands import Command
 from sansan.commands.examples import example_of
+from sansan.domain import NotFoundError, errors
 
 IdempotencyKey = Annotated[
     str | None,
@@ -25,10 +27,18 @@ IdempotencyKey = Annotated[
         description="相同的键重试不会重复记录 / a retry with the same key records nothing",
     ),
 ]
+# A version, bare or as the ETag the service sent ("3", W/"3"); ASCII digits only, as
+# str.isdigit would also pass "²", which int() refuses.
+IF_MATCH_PATTERN = r'^(?:[0-9]+|"[0-9]+"|W/"[0-9]+")$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN, re.ASCII)
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", max_length=40, description="期望的版本号 / the version you last read"),
-]
+    Header(
+        alias="If-Match", max_length=40,
+        description="期望的版本号,即读取时的 ETag / the version you last read (its ETag)",
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
+    ),
+]  # fmt: skip
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
@@ -61,15 +71,15 @@ def body_model(route: CommandRoute) -> type[BaseModel]:
 def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    text = value.strip()
+    if not _IF_MATCH.fullmatch(text):
         raise ApiError(
             400,
             "invalid_if_match",
             'If-Match 应为版本号,例如 "3"',
             'If-Match must be a version like "3"',
         )
-    return int(text)
+    return int(text.removeprefix("W/").strip('"'))
 
 
 def request_hash(path: str, body: BaseModel) -> str:
@@ -80,7 +90,8 @@ def request_hash(path: str, body: BaseModel) -> str:
 def authorize(
     route: CommandRoute, command: Command, principal: Principal, services: Services
 ) -> None:
-    """Writes outside the principal's role or subtree are refused with 403."""
+    """Writes outside the principal's role are refused with 403; a unit outside its subtree
+    answers 404 exactly as an unknown id does, so a write cannot probe what exists."""
     if principal.role not in route.roles:
         raise ApiError(
             403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能执行此操作",
@@ -89,11 +100,18 @@ def authorize(
     if principal.scope_org_id is None:
         return
     unit_id = getattr(command, route.scope_field) if route.scope_field else None
-    if unit_id is None or not services.access.covers(principal, services.app.get(unit_id)):
+    if unit_id is None:
         raise ApiError(
             403, "outside_scope", "该单位不在您的管辖范围内",
             "this unit is outside the organization your token is scoped to",
         )  # fmt: skip
+    kind = route.scope_kind
+    try:
+        unit = services.app.get(unit_id, kind)
+    except NotFoundError:
+        unit = None
+    if unit is None or not services.access.covers(principal, unit):
+        raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=unit_id)
 
 
 def make_endpoint(route: CommandRoute) -> Callable[..., CommandResponse]:

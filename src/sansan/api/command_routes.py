@@ -13,6 +13,8 @@ from sansan.commands import community as co
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
 from sansan.commands import supervision as sc
+from sansan.domain import PartyOrganization
+from sansan.domain.base import SansanAggregate
 from sansan.domain.vocabulary import Role
 
 COUNTY = frozenset({Role.COUNTY})
@@ -39,6 +41,12 @@ class CommandRoute:
     @property
     def scope_field(self) -> str | None:
         return self.command.target if self.scope == TARGET else self.scope
+
+    @property
+    def scope_kind(self) -> type[SansanAggregate]:
+        """What the scope field names: the command's own unit, or else the organization
+        a new unit is created under."""
+        return self.command.aggregate if self.scope == TARGET else PartyOrganization
 
     @property
     def tag(self) -> str:

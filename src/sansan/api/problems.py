@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sansan.application import ConcurrencyConflict, IdempotencyKeyReused
 from sansan.commands import VersionMismatch
 from sansan.domain import DomainError, NotFoundError
+from sansan.domain.errors import InvalidReferences
+from sansan.internal_ids import InternalIdClash
 from sansan.persistence import is_read_only_refusal
 
 PROBLEM_JSON = "application/problem+json"
@@ -131,6 +133,9 @@ _ZH_BY_TYPE = {
     "less_than": "取值过大",
     "less_than_equal": "取值过大",
     "finite_number": "必须是有限数字",
+    "unknown_plan": "没有该编号的创建方案",
+    "reserved_id": "版本 8 的 UUID 留作服务内部记录,请换用其他编号",
+    "string_pattern_mismatch": "格式不符合要求",
 }
 
 
@@ -165,6 +170,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
         return problem(request, 404, exc.code, exc.message_zh, exc.message_en)
 
+    @app.exception_handler(InvalidReferences)
+    async def unknown_references(request: Request, exc: InvalidReferences) -> JSONResponse:
+        fields = [
+            FieldProblem(field=name, type=e.code, message_zh=e.message_zh, message_en=e.message_en)
+            for name, e in exc.problems
+        ]
+        return problem(request, 422, exc.code, exc.message_zh, exc.message_en, errors=fields)
+
     @app.exception_handler(DomainError)
     async def rule_broken(request: Request, exc: DomainError) -> JSONResponse:
         return problem(request, 422, exc.code, exc.message_zh, exc.message_en)
@@ -193,6 +206,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, 422, "idempotency_key_reused",
             "该 Idempotency-Key 已用于另一个不同的请求",
             "this Idempotency-Key was already used for a different request",
+        )  # fmt: skip
+
+    @app.exception_handler(InternalIdClash)
+    async def internal_id_clash(request: Request, exc: InternalIdClash) -> JSONResponse:
+        # Logged as each candidate was passed over; with a secret key it does not happen.
+        return problem(
+            request, 409, "internal_id_clash",
+            "服务内部记录的编号与已有单位冲突,本次未记录任何内容,已记入日志",
+            "the id of the service's own record is taken by another unit; nothing was"
+            " recorded, and the clash was logged",
         )  # fmt: skip
 
     @app.exception_handler(ApiError)

@@ -37,7 +37,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 UnitId = Annotated[UUID, Path(description="单位编号 / the unit's id")]
-Version = Annotated[int | None, Query(ge=1, description="该版本时的状态 / state at this version")]
+# No unit reaches two billion events; the bound keeps the number inside both stores' integers.
+MAX_VERSION = 2**31 - 1
+Version = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_VERSION, description="该版本时的状态 / state at this version"),
+]
 AsOf = Annotated[
     AwareDatetime | None,
     Query(description="截至该记录时间的状态(ISO 8601,带时区)/ state as recorded at this moment"),

@@ -12,12 +12,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import Notification
 
 from sansan.application import SansanApplication
 from sansan.audit.digest import GENESIS, LogEntry, link, state_timestamp
 from sansan.domain import AuditCheckpoint
 from sansan.domain.base import Provenance
+from sansan.internal_ids import checkpoint_key
 from sansan.persistence import advisory_key
 from sansan.projections.store import Cursor, ReadStore
 
@@ -239,11 +240,12 @@ class HashChain:
     def checkpoint(self, head: ChainEntry, reason: str) -> bool:
         today = self.app.clock.today()
         prov = Provenance(actor=CHECKPOINT_ACTOR, occurred_on=today, today=today)
-        checkpoint = AuditCheckpoint.record(
-            prov, seq=head.seq, position=head.position, digest=head.digest, reason=reason
-        )
-        try:
-            self.app.save(checkpoint)
-        except IntegrityError:
-            return False  # another follower checkpointed this head first
-        return True
+        # False: another follower checkpointed this head first
+        return self.app.record_once(
+            AuditCheckpoint,
+            checkpoint_key(head.seq),
+            lambda checkpoint_id: AuditCheckpoint.record(
+                prov, id=checkpoint_id, seq=head.seq, position=head.position,
+                digest=head.digest, reason=reason,
+            ),
+        )  # fmt: skip

@@ -6,16 +6,19 @@ load-and-call, and commands that create or touch several aggregates override it.
 The same models are the HTTP request bodies, so their docstrings are summaries.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate
+from sansan.internal_ids import RESERVED_UUID_VERSION
 
 A = TypeVar("A", bound=SansanAggregate)
 
@@ -39,10 +42,7 @@ class CommandContext:
     expected_versions: dict[UUID, int] = field(default_factory=dict)
 
     def load(self, kind: type[A], aggregate_id: UUID) -> A:
-        try:
-            aggregate: object = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            aggregate = None
+        aggregate = self._find(aggregate_id)
         if not isinstance(aggregate, kind):
             raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=aggregate_id)
         expected = self.expected_versions.get(aggregate_id)
@@ -50,6 +50,35 @@ class CommandContext:
             raise VersionMismatch(aggregate_id, expected, aggregate.version)
         return aggregate
 
+    def require_all(self, kind: type[A], field: str, ids: Sequence[UUID]) -> None:
+        """Refuse the command, entry by entry, if any of ``ids`` names no ``kind``."""
+        unknown = errors.UNKNOWN_REFERENCE
+        missing = [
+            (f"{field}.{i}", unknown(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=u))
+            for i, u in enumerate(ids)
+            if not isinstance(self._find(u), kind)
+        ]
+        if missing:
+            raise errors.InvalidReferences(missing)
+
+    def _find(self, aggregate_id: UUID) -> object:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+
+def _not_reserved(value: UUID | None) -> UUID | None:
+    # The service's own records have keyed UUIDv8 ids: a client can never take one, even
+    # if the key leaked.
+    if value is not None and value.version == RESERVED_UUID_VERSION:
+        raise PydanticCustomError(
+            "reserved_id", "version-8 UUIDs are reserved for the service's own records", {}
+        )
+    return value
+
+
+ClientId = Annotated[UUID | None, AfterValidator(_not_reserved)]
 
 PROVENANCE_FIELDS = frozenset({"occurred_on", "note", "evidence_ref"})
 
@@ -87,4 +116,8 @@ class Command(BaseModel):
 class Creation(Command):
     """A command that starts a new aggregate; a client may choose its id."""
 
-    id: UUID | None = Field(None, description="新单位的编号(可选) / optional id for the new unit")
+    id: ClientId = Field(
+        None,
+        description="新单位的编号(可选;版本 8 的 UUID 留作服务内部记录)"
+        " / optional id for the new unit (version-8 UUIDs are reserved for the service)",
+    )

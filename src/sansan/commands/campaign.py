@@ -1,15 +1,37 @@
 """Commands on the creation campaign (创建工程)."""
 
 from datetime import date
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID, uuid4
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from sansan.commands.base import Command, CommandContext, Creation, Name, Text
 from sansan.domain import Community, CreationCampaign
 from sansan.domain.base import SansanAggregate
 from sansan.domain.vocabulary import AccountabilityReason, InspectionRating, ModelType, UnitKind
+from sansan.plans import get_plan, shipped_plans
+
+
+def _shipped(plan_id: str) -> str:
+    # A campaign under a plan the service does not have could never be measured.
+    if get_plan(plan_id) is None:
+        raise PydanticCustomError(
+            "unknown_plan", "no plan has the id {plan_id}; the plans are: {known}",
+            {"plan_id": plan_id, "known": ", ".join(sorted(shipped_plans()))},
+        )  # fmt: skip
+    return plan_id
+
+
+PlanId = Annotated[
+    str,
+    AfterValidator(_shipped),
+    Field(
+        description="创建方案编号 / the id of a plan the service ships",
+        json_schema_extra={"enum": sorted(shipped_plans())},
+    ),
+]
 
 
 class LaunchCampaign(Creation):
@@ -17,7 +39,7 @@ class LaunchCampaign(Creation):
 
     aggregate = CreationCampaign
     name: Name
-    plan_id: Name
+    plan_id: PlanId
     county: Name
 
     def run(self, ctx: CommandContext) -> list[SansanAggregate]:
@@ -60,6 +82,10 @@ class ScheduleInspection(CampaignCommand):
     scheduled_for: date
     subject: Name
     community_ids: list[UUID] = Field(default_factory=list, max_length=1000)
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        ctx.require_all(Community, "community_ids", self.community_ids)
+        return super().run(ctx)
 
 
 class ConductInspection(CampaignCommand):

@@ -1,18 +1,17 @@
 """A checkpoint of the audit hash chain: the chain's head written into the log itself.
 
-Its id is derived from the chain length it covers, so two followers that decide at
-once to checkpoint the same head record it once.
+Its id is derived (by the service, keyed with its secret) from the chain length it
+covers, so two followers that decide at once to checkpoint the same head record it once.
 """
 
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from sansan.domain.base import Provenance, SansanAggregate, begin_state
 
 T = "sansan:AuditCheckpoint"
-CHECKPOINT_NAMESPACE = UUID("8d0b7f3e-5a51-4c0e-b1f4-2f7d9e6a3c18")
 
 
 class AuditCheckpoint(SansanAggregate):
@@ -42,15 +41,11 @@ class AuditCheckpoint(SansanAggregate):
 
     Created = CheckpointRecorded
 
-    @staticmethod
-    def id_for(seq: int) -> UUID:
-        return uuid5(CHECKPOINT_NAMESPACE, f"checkpoint|{seq}")
-
     @classmethod
     def record(
-        cls, prov: Provenance, *, seq: int, position: int, digest: str, reason: str
+        cls, prov: Provenance, *, id: UUID, seq: int, position: int, digest: str, reason: str
     ) -> "AuditCheckpoint":
         return cls._begin(
-            cls.CheckpointRecorded, prov, id=cls.id_for(seq),
+            cls.CheckpointRecorded, prov, id=id,
             seq=seq, position=position, digest=digest, reason=reason,
         )  # fmt: skip

@@ -23,6 +23,21 @@ class NotFoundError(DomainError):
     """The command names a unit that does not exist (or not of the expected kind)."""
 
 
+class InvalidReferences(DomainError):
+    """The command names units that do not exist: its own fields are wrong (422), unlike
+    an unknown unit that the command is about (404). One entry per field."""
+
+    def __init__(self, problems: list[tuple[str, DomainError]]) -> None:
+        names = ", ".join(field for field, _ in problems)
+        super().__init__(
+            "invalid_reference",
+            f"请求引用了不存在的对象:{names}",
+            f"the request names what does not exist: {names}",
+            {"fields": names},
+        )
+        self.problems = problems
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -75,6 +90,11 @@ UNIT_NOT_FOUND = Rule(
     "未找到{kind_zh}:{id}",
     "no {kind} with id {id}",
     NotFoundError,
+)
+UNKNOWN_REFERENCE = Rule(
+    "unknown_reference",
+    "不存在编号为 {id} 的{kind_zh}",
+    "there is no {kind} with id {id}",
 )
 PARENT_LEVEL_INVALID = Rule(
     "parent_level_invalid",

@@ -1,13 +1,14 @@
 """A firing of the campaign's clock: a reminder, a deadline met or missed, an alert.
 
-Its id is derived from what fires (kind, campaign, target, unit, due date, step), so
-the store itself refuses a second firing of the same thing: with two schedulers, or
-after a crash between recording a firing and marking its work done.
+Its id is derived (by the service, keyed with its secret) from what fires: kind,
+deadline, unit, due date and step, so the store itself refuses a second firing of the
+same thing: with two schedulers, or after a crash between recording a firing and
+marking its work done.
 """
 
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -16,7 +17,6 @@ from sansan.domain.base import Provenance, SansanAggregate, begin_state, choice
 from sansan.domain.vocabulary import _LABELS, Labelled, Role
 
 T = "sansan:Firing"
-FIRING_NAMESPACE = UUID("3c1f6a90-2f4e-4f7e-9a55-6d1b7e0c2a44")
 
 
 class FiringKind(Labelled):
@@ -127,22 +127,17 @@ class Firing(SansanAggregate):
             raise errors.ALREADY_RECORDED(what="acknowledgement", what_zh="签收")
         self._record(self.Acknowledged, prov, addressee=value.value)
 
-    @staticmethod
-    def id_for(
-        deadline_id: str, kind: str, unit_id: str | None, due_on: date, lead_days: int
-    ) -> UUID:
-        return uuid5(FIRING_NAMESPACE, f"{deadline_id}|{kind}|{unit_id}|{due_on}|{lead_days}")
-
     @classmethod
     def fire(
-        cls, prov: Provenance, *, deadline_id: str, kind: FiringKind, campaign_id: UUID | None,
-        target_id: str | None, unit_id: str | None, unit_name: str, community_id: UUID | None,
+        cls, prov: Provenance, *, id: UUID, deadline_id: str, kind: FiringKind,
+        campaign_id: UUID | None, target_id: str | None, unit_id: str | None, unit_name: str,
+        community_id: UUID | None,
         due_on: date, lead_days: int, addressees: list[str], message_zh: str,
     ) -> "Firing":  # fmt: skip
         """``prov.occurred_on`` is the day it was due to fire; later than that is marked late."""
         return cls._begin(
             cls.Fired, prov,
-            id=cls.id_for(deadline_id, kind.value, unit_id, due_on, lead_days),
+            id=id,
             kind=kind.value, deadline_id=deadline_id, campaign_id=campaign_id, target_id=target_id,
             unit_id=unit_id, unit_name=unit_name, community_id=community_id, due_on=due_on,
             lead_days=lead_days, late=prov.today > prov.occurred_on, addressees=addressees,

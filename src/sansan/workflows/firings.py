@@ -1,6 +1,7 @@
 """What a deadline step fires: reminders to units not yet compliant, the verdict at the due
 date with an alert per failing unit, supervision items' yellow and red lights."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -9,6 +10,7 @@ from sansan.application import SansanApplication
 from sansan.domain import CreationCampaign, Firing, FiringKind, NotFoundError, SupervisionItem
 from sansan.domain.base import Provenance
 from sansan.domain.vocabulary import SupervisionStatus
+from sansan.internal_ids import InternalKey, firing_key
 from sansan.plans import get_plan
 from sansan.projections.compliance import evaluate
 from sansan.projections.store import ReadStore
@@ -32,7 +34,17 @@ class Step:
     fire_on: date
 
 
-def firings_for(step: Step, app: SansanApplication, store: ReadStore, today: date) -> list[Firing]:
+@dataclass(frozen=True)
+class FiringOrder:
+    """A firing to record once: what it is about, and the firing itself once it has an id."""
+
+    key: InternalKey
+    make: Callable[[UUID], Firing]
+
+
+def firings_for(
+    step: Step, app: SansanApplication, store: ReadStore, today: date
+) -> list[FiringOrder]:
     prov = Provenance(actor=SCHEDULER_ACTOR, occurred_on=min(step.fire_on, today), today=today)
     match step.kind:
         case "target":
@@ -44,21 +56,31 @@ def firings_for(step: Step, app: SansanApplication, store: ReadStore, today: dat
     return []
 
 
-def _fire(step: Step, prov: Provenance, kind: FiringKind, **fields: object) -> Firing:
+def _fire(step: Step, prov: Provenance, kind: FiringKind, **fields: object) -> FiringOrder:
     defaults: dict[str, object] = {
         "campaign_id": UUID(step.campaign_id) if step.campaign_id else None,
         "target_id": step.target_id, "unit_id": None, "unit_name": "", "community_id": None,
         "addressees": LOCAL,
     }  # fmt: skip
-    return Firing.fire(
-        prov, deadline_id=step.deadline_id, kind=kind, due_on=step.due_on,
-        lead_days=step.lead_days, **(defaults | fields),  # type: ignore[arg-type]
+    values = defaults | fields
+    unit_id = values["unit_id"]
+    key = firing_key(
+        step.deadline_id, kind.value, None if unit_id is None else str(unit_id), step.due_on,
+        step.lead_days,
     )  # fmt: skip
+
+    def make(firing_id: UUID) -> Firing:
+        return Firing.fire(
+            prov, id=firing_id, deadline_id=step.deadline_id, kind=kind, due_on=step.due_on,
+            lead_days=step.lead_days, **values,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    return FiringOrder(key, make)
 
 
 def _target(
     step: Step, app: SansanApplication, store: ReadStore, prov: Provenance, today: date
-) -> list[Firing]:
+) -> list[FiringOrder]:
     plan = get_plan(step.plan_id or "")
     if plan is None or step.campaign_id is None or step.target_id is None:
         return []
@@ -100,7 +122,7 @@ def _target(
     return [missed, *alerts, *met]
 
 
-def _supervision(step: Step, app: SansanApplication, prov: Provenance) -> list[Firing]:
+def _supervision(step: Step, app: SansanApplication, prov: Provenance) -> list[FiringOrder]:
     try:
         item = app.get(UUID(step.subject_id or ""), SupervisionItem)
     except (NotFoundError, ValueError):
@@ -119,7 +141,7 @@ def _supervision(step: Step, app: SansanApplication, prov: Provenance) -> list[F
     ]  # fmt: skip
 
 
-def _inspection(step: Step, app: SansanApplication, prov: Provenance) -> list[Firing]:
+def _inspection(step: Step, app: SansanApplication, prov: Provenance) -> list[FiringOrder]:
     campaign = app.get(UUID(step.campaign_id or ""), CreationCampaign)
     inspection = campaign.inspections.get(step.subject_id or "")
     if inspection is None or inspection["conducted_on"] is not None:

@@ -1,8 +1,9 @@
 """The tick: act on every deadline step that has come due, exactly once.
 
-Firings are recorded in the event store under ids derived from what fires, so a second
-scheduler, or a retry after a crash between recording and marking, is refused by the
-store itself; marking the step done afterwards is only bookkeeping.
+Firings are recorded in the event store under ids derived from what fires (keyed with the
+service's secret, see ``sansan.internal_ids``), so a second scheduler, or a retry after a
+crash between recording and marking, is refused by the store itself; marking the step
+done afterwards is only bookkeeping.
 """
 
 import logging
@@ -12,9 +13,9 @@ from typing import Any
 
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
-from eventsourcing.persistence import IntegrityError
 
 from sansan.bootstrap import Services
+from sansan.domain import Firing
 from sansan.persistence import advisory_key, is_postgres, parse_postgres_url
 from sansan.workflows.firings import Step, firings_for
 from sansan.workflows.webhooks import WebhookDeliverer, warn_if_refusing_unsigned
@@ -76,14 +77,12 @@ class Scheduler:
         )
 
     def _record(self, step: Step, today: date) -> int:
-        recorded = 0
-        for firing in firings_for(step, self.services.app, self.services.store, today):
-            try:
-                self.services.app.save(firing)
-                recorded += 1
-            except IntegrityError:
-                pass  # fired already: by another scheduler, or before a crash
-        return recorded
+        app = self.services.app
+        # record_once is False when it fired already: by another scheduler, or before a crash
+        return sum(
+            app.record_once(Firing, order.key, order.make)
+            for order in firings_for(step, app, self.services.store, today)
+        )
 
 
 def _step(row: Any) -> Step:

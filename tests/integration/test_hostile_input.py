@@ -1,0 +1,151 @@
+"""Input found by the security review of issue 14: none reaches a 500, writes do not tell
+what exists outside the caller's scope, and commands naming what does not exist are
+refused field by field with nothing recorded."""
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from sansan.application import SansanApplication
+from sansan.clock import FixedClock
+from sansan.demo import demo_id
+from tests.integration.api_support import bearer
+
+Demo = tuple[TestClient, dict[str, str]]
+TIEXI = demo_id("community", "铁西")
+ZHANQIAN = demo_id("community", "站前")  # in the demo street, outside 铁西's scope
+CAMPAIGN = demo_id("campaign", "示范县")
+
+
+def funding(client: TestClient, token: str, community: uuid.UUID, today: str, **headers: Any) -> Any:
+    body = {"occurred_on": today, "year": 2026, "amount_yuan": 1000}
+    return client.post(
+        f"/api/v1/communities/{community}/funding-allocations", json=body,
+        headers=bearer(token) | headers,
+    )  # fmt: skip
+
+
+def raw_post(client: TestClient, path: str, token: str, body: dict[str, Any], **raw: bytes) -> Any:
+    """POST with header bytes sent as they are: TestClient re-encodes them as UTF-8, while a
+    real HTTP/1.1 server hands the application whatever bytes came (read as latin-1)."""
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            headers = [(b"authorization", f"Bearer {token}".encode())]
+            headers += [(name.replace("_", "-").encode(), value) for name, value in raw.items()]
+            return await http.post(path, json=body, headers=headers)
+
+    return asyncio.run(send())
+
+
+def recorded_since(app: SansanApplication, position: int | None) -> list[str]:
+    """Topics recorded after ``position``, less the audit chain's checkpoints: its follower
+    may record one in the background at any moment, whatever the request did."""
+    start = (position or 0) + 1
+    return [
+        n.topic for n in app.recorder.select_notifications(start=start, limit=10_000)
+        if not n.topic.startswith("sansan:AuditCheckpoint")
+    ]  # fmt: skip
+
+
+def without(body: dict[str, Any], unit: uuid.UUID) -> dict[str, Any]:
+    """The answer with the id the request named blanked out, to compare two answers."""
+    return {k: v.replace(str(unit), "<id>") if isinstance(v, str) else v for k, v in body.items()}
+
+
+@pytest.mark.parametrize("version", ["²", "¹", "³", "W/\"²\"", "1e3", "0x1"])
+def test_an_if_match_that_is_not_ascii_digits_is_refused_with_400(
+    demo: Demo, clock: FixedClock, version: str
+) -> None:
+    client, tokens = demo
+    # "²" (byte 0xB2 read as latin-1) passes str.isdigit but not int()
+    body = {"occurred_on": clock.today().isoformat(), "year": 2026, "amount_yuan": 1000}
+    answer = raw_post(client, f"/api/v1/communities/{TIEXI}/funding-allocations",
+                      tokens["county"], body, if_match=version.encode("latin-1"))  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalid_if_match"
+
+
+@pytest.mark.parametrize("version", ["9223372036854775808", "2147483648", "0"])
+def test_a_version_outside_the_declared_bounds_is_refused_with_422(
+    demo: Demo, version: str
+) -> None:
+    client, tokens = demo
+    answer = client.get(
+        f"/api/v1/organizations/{demo_id('org', '城关街道')}", params={"version": version},
+        headers=bearer(tokens["county"]),
+    )  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "version"
+
+
+def test_a_scoped_write_to_a_unit_outside_the_scope_answers_exactly_like_an_unknown_id(
+    app: SansanApplication, demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    today = clock.today().isoformat()
+    before = app.recorder.max_notification_id()
+    unknown = uuid.uuid4()
+    outside = funding(client, tokens["community"], ZHANQIAN, today)
+    nowhere = funding(client, tokens["community"], unknown, today)
+    assert outside.status_code == nowhere.status_code == 404
+    assert without(outside.json(), ZHANQIAN) == without(nowhere.json(), unknown)
+    assert outside.headers["content-type"] == nowhere.headers["content-type"]
+    assert recorded_since(app, before) == []
+
+
+def test_a_scoped_creation_under_an_organization_outside_the_scope_answers_like_an_unknown_one(
+    app: SansanApplication, demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    body = {"occurred_on": clock.today().isoformat(), "name": "王五", "category": "direct"}
+    outside_org, unknown = demo_id("org", "站前社区党总支"), uuid.uuid4()
+    answers = [
+        client.post("/api/v1/members", json=body | {"organization_id": str(org)},
+                    headers=bearer(tokens["community"]))
+        for org in (outside_org, unknown)
+    ]  # fmt: skip
+    assert [a.status_code for a in answers] == [404, 404]
+    assert without(answers[0].json(), outside_org) == without(answers[1].json(), unknown)
+
+
+def test_a_campaign_under_a_plan_the_service_does_not_have_is_refused_field_by_field(
+    app: SansanApplication, demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    before = app.recorder.max_notification_id()
+    body = {"occurred_on": clock.today().isoformat(), "name": "二期", "plan_id": "0",
+            "county": "示范县"}  # fmt: skip
+    answer = client.post("/api/v1/campaigns", json=body, headers=bearer(tokens["county"]))
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    [field] = answer.json()["errors"]
+    assert (field["field"], field["type"]) == ("plan_id", "unknown_plan")
+    assert field["message_zh"] == "没有该编号的创建方案"
+    assert "sansan-v1" in field["message_en"]
+    assert recorded_since(app, before) == []
+
+
+def test_an_inspection_of_communities_that_do_not_exist_is_refused_field_by_field(
+    app: SansanApplication, demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    before = app.recorder.max_notification_id()
+    ghosts = [uuid.uuid4(), demo_id("org", "城关街道")]  # nothing, and not a community
+    body = {"occurred_on": clock.today().isoformat(), "scheduled_for": clock.today().isoformat(),
+            "subject": "督查", "community_ids": [str(TIEXI), *map(str, ghosts)]}  # fmt: skip
+    answer = client.post(
+        f"/api/v1/campaigns/{CAMPAIGN}/inspections", json=body, headers=bearer(tokens["county"])
+    )
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert problem["code"] == "invalid_reference"
+    assert [e["field"] for e in problem["errors"]] == ["community_ids.1", "community_ids.2"]
+    assert {e["type"] for e in problem["errors"]} == {"unknown_reference"}
+    assert problem["errors"][0]["message_zh"] == f"不存在编号为 {ghosts[0]} 的社区"
+    assert recorded_since(app, before) == []
