@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -60,6 +61,20 @@ def fresh_postgres_schema() -> Iterator[str]:
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:16]}"
     url = f"{postgres_url().split('?')[0]}?schema={schema}"
+    yield url
+    drop_schema(url)
+
+
+@contextmanager
+def store_for_module(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, prefix: str
+) -> Iterator[str]:
+    """A store for a module-scoped server: a SQLite file, or a PostgreSQL schema dropped after."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(prefix) / 'sansan.db'}"
+        return
+    require_postgres()
+    url = f"{postgres_url().split('?')[0]}?schema={prefix}_{uuid.uuid4().hex[:12]}"
     yield url
     drop_schema(url)
 

@@ -10,17 +10,14 @@ private attributes and broke with pytest 9.2 (``'Function' object has no attribu
 while ``get_all_operations`` / ``as_strategy`` / ``call_and_validate`` are its public surface.
 """
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from psycopg import sql
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -33,9 +30,8 @@ from sansan.access import AccessService
 from sansan.api.app import create_app
 from sansan.bootstrap import build_application
 from sansan.demo import demo_token_scopes, load_demo
-from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
-from tests.conftest import BACKENDS, postgres_url, require_postgres
+from tests.conftest import BACKENDS, store_for_module
 
 CHECKS = [
     not_a_server_error,
@@ -52,14 +48,8 @@ ROLES = ("county", "community", "auditor")
 def store_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'sansan.db'}"
-        return
-    require_postgres()
-    schema = f"fuzz_{uuid.uuid4().hex[:12]}"
-    yield f"{postgres_url().split('?')[0]}?schema={schema}"
-    with psycopg.connect(parse_postgres_url(postgres_url()).conninfo(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with store_for_module(request.param, tmp_path_factory, "schemathesis") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,15 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from psycopg import sql
 
 from sansan.demo import demo_id
-from sansan.persistence import parse_postgres_url
 from tests.clockshift.sansan_test_clock import NOW_VARIABLE
-from tests.conftest import postgres_url, require_postgres
+from tests.conftest import store_for_module
 from tests.e2e.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.browser
@@ -89,14 +85,8 @@ def wait_for_read_models(base: str, timeout: float = 60) -> None:
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('web') / 'demo.db'}"
-        return
-    require_postgres()
-    schema = f"web_{uuid.uuid4().hex[:12]}"
-    yield f"{postgres_url().split('?')[0]}?schema={schema}"
-    with psycopg.connect(parse_postgres_url(postgres_url()).conninfo(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with store_for_module(request.param, tmp_path_factory, "web") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
