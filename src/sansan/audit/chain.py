@@ -164,8 +164,12 @@ class HashChain:
 
     def extend(self, batch: int = 1000) -> int:
         """Chain the next batch of the log; returns how many events it chained."""
-        head = self.head()  # nothing new: no write lock (SQLite writers would queue behind it)
-        if (head.position if head else 0) >= (self.app.recorder.max_notification_id() or 0):
+        # The log is read before the write lock (see ProjectionRunner.run_once: on SQLite,
+        # reading it under the lock can deadlock with a writer until the pool times out).
+        head = self.head()
+        start = head.position if head else 0
+        ahead = self.app.recorder.select_notifications(start, batch, inclusive_of_start=False)
+        if not ahead:
             return 0
         with self.store.transaction(lock=True, generation=1, pointer=False) as c:
             if self.store.dialect == "postgres":
@@ -174,8 +178,9 @@ class HashChain:
             seq, position, digest = (0, 0, GENESIS) if head is None else (
                 head.seq, head.position, head.digest
             )
-            notifications = self.app.recorder.select_notifications(
-                position, batch, inclusive_of_start=False
+            # Another follower may have chained some of these meanwhile: go on from its head.
+            notifications = [n for n in ahead if n.id > position] if position >= start else (
+                self.app.recorder.select_notifications(position, batch, inclusive_of_start=False)
             )
             for notification in notifications:
                 seq, digest = seq + 1, link(digest, entry_of(notification))

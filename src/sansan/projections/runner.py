@@ -67,21 +67,41 @@ class ProjectionRunner:
         return int(row[0])
 
     def run_once(self) -> int:
-        """Apply the next batch; returns how many events it applied."""
+        """Apply the next batch; returns how many events it applied.
+
+        The log is read before the read store's write lock is taken. On SQLite, reading it
+        under that lock could wait in the library's connection queue behind a request that
+        waits for the event store's writer, whose insert waits for our lock: every write
+        then stalls until the pool times out (5 s) and answers 503."""
+        start = self.position()
+        ahead = self.app.recorder.select_notifications(
+            start, self.batch_size, inclusive_of_start=False
+        )
+        if not ahead:
+            return 0
         with self.store.transaction(lock=True, generation=self.generation) as cursor:
-            applied = self.apply_batch(cursor)
+            applied = self.apply_batch(cursor, read_ahead=(start, ahead))
         if applied:
             with self._advanced:
                 self._advanced.notify_all()
         return applied
 
-    def apply_batch(self, cursor: Cursor) -> int:
-        """Within the caller's transaction: the next batch, and the tracking position with it."""
+    def apply_batch(
+        self, cursor: Cursor, read_ahead: tuple[int, Sequence[Notification]] | None = None
+    ) -> int:
+        """Within the caller's transaction: the next batch, and the tracking position with it.
+        ``read_ahead`` is the log as read after a position outside the lock; another runner may
+        have advanced since, so only what follows the position read here is applied."""
         row = cursor.execute(
             "SELECT position FROM rm_tracking WHERE name = ?", (PROJECTION_NAME,)
         ).fetchone()
-        notifications = self.app.recorder.select_notifications(
-            int(row[0]), self.batch_size, inclusive_of_start=False
+        position = int(row[0])
+        notifications = (
+            [n for n in read_ahead[1] if n.id > position]
+            if read_ahead is not None and read_ahead[0] <= position
+            else self.app.recorder.select_notifications(
+                position, self.batch_size, inclusive_of_start=False
+            )
         )
         for notification in notifications:
             self._apply(cursor, notification)
