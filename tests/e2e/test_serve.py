@@ -139,7 +139,7 @@ READYZ_SERVED = re.compile(
 )
 
 
-def both_serve(base: str) -> bool:
+def both_serve(base: str, token: str) -> bool:
     """Each worker counts the requests it served in a registry of its own, and a scrape
     shows the count of whichever worker answers it: two counts adding up to all the
     requests sent mean two processes shared them. Rounds go on until the second worker
@@ -152,7 +152,9 @@ def both_serve(base: str) -> bool:
         sent += 21
         seen = set()
         for _ in range(12):
-            found = READYZ_SERVED.search(httpx.get(f"{base}/metrics", timeout=30).text)
+            scrape = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert scrape.status_code == 200, scrape.text
+            found = READYZ_SERVED.search(scrape.text)
             seen.add(float(found.group(1)) if found else 0.0)
         if len(seen - {0.0}) == 2 and sum(seen) == sent:
             return True
@@ -179,7 +181,7 @@ def test_serve_with_two_workers_runs_two_processes_that_both_serve(
         commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children]
         workers = [c for c in commands if b"spawn_main" in c]  # not multiprocessing's tracker
         assert len(workers) == 2, commands  # uvicorn's two workers under its supervisor
-        assert both_serve(base), "one of the two workers never answered"
+        assert both_serve(base, token), "one of the two workers never answered"
 
         auth = {"Authorization": f"Bearer {token}"}
         festival = httpx.post(

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 from eventsourcing.application import LRUCache
+from psycopg import sql
 
 from sansan.bootstrap import build_application, migrate
 from sansan.commands import examples as t
@@ -121,7 +122,15 @@ def test_many_processes_starting_at_once_create_the_tables_once(fresh_postgres_s
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
             (target.schema,),
         ).fetchall()
-    assert [name for (name,) in tables] == ["sansan_events", "sansan_snapshots"]
+        secrets = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}.sansan_service_secrets").format(
+                sql.Identifier(target.schema)
+            )
+        ).fetchone()
+    assert [name for (name,) in tables] == [
+        "sansan_events", "sansan_service_secrets", "sansan_snapshots"
+    ]
+    assert secrets == (1,)  # all eight agreed on one id secret
 
 
 def test_an_aggregate_cache_size_of_0_turns_the_cache_off(

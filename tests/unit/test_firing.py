@@ -2,6 +2,7 @@
 were recorded read as the addressee their actor's role answers for."""
 
 from datetime import date
+from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -10,6 +11,7 @@ from sansan.application import SansanApplication
 from sansan.clock import FixedClock
 from sansan.domain import Firing, FiringKind
 from sansan.domain.firing import addressee_of_actor
+from sansan.internal_ids import InternalIds
 from tests.support import NOW, prov, rejects
 
 ON = date(2026, 11, 1)
@@ -18,7 +20,7 @@ ESCALATED = ["community_secretary", "street", "county"]
 
 def alert() -> Firing:
     return Firing.fire(
-        prov(ON, actor="system:scheduler"), deadline_id="target:x", kind=FiringKind.ACCOUNTABILITY_ALERT,
+        prov(ON, actor="system:scheduler"), id=uuid4(), deadline_id="target:x", kind=FiringKind.ACCOUNTABILITY_ALERT,
         campaign_id=None, target_id="x", unit_id=None, unit_name="铁西社区", community_id=None,
         due_on=date(2026, 11, 1), lead_days=0, addressees=ESCALATED, message_zh="工作迟缓、措施不力",
     )  # fmt: skip
@@ -47,7 +49,9 @@ def test_an_acknowledgement_names_a_known_addressee() -> None:
 def test_an_acknowledgement_stored_before_addressees_reads_as_its_actor_s_addressee(
     actor: str, addressee: str
 ) -> None:
-    app = SansanApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW))
+    app = SansanApplication(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW), InternalIds(b"test")
+    )
     firing = alert()
     app.save(firing)
     firing.acknowledge(prov(ON, actor=actor), addressee="county")
