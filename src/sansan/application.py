@@ -18,6 +18,7 @@ from sansan.domain import AGGREGATE_TYPES, IdempotencyRecord, errors
 from sansan.domain.base import Provenance, SansanAggregate
 from sansan.internal_ids import InternalIdClash, InternalIds, InternalKey, idempotency_record_key
 from sansan.persistence import log_position
+from sansan.plans import PlanRegistry
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=SansanAggregate)
@@ -103,9 +104,15 @@ class SansanApplication(Application):
     name = "sansan"
     snapshotting_intervals = dict.fromkeys(AGGREGATE_TYPES, SNAPSHOT_INTERVAL)
 
-    def __init__(self, env: dict[str, str], clock: Clock, ids: InternalIds) -> None:
+    def __init__(
+        self, env: dict[str, str], clock: Clock, ids: InternalIds,
+        plans: PlanRegistry | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(env)
         self.clock, self.ids = clock, ids
+        # The plans a campaign may be launched under or changed to (bootstrap builds it from
+        # settings; without one, the shipped plans alone).
+        self.plans = plans or PlanRegistry.load()
         # Called with the write's last log position after every save (wakes projections).
         self.on_saved: list[Callable[[int], None]] = []
 
@@ -143,7 +150,7 @@ class SansanApplication(Application):
         prov = self.provenance(actor, command)
         target = command.target_id()
         expected = {target: expected_version} if target and expected_version is not None else {}
-        aggregates = command.run(CommandContext(prov, self.repository, expected))
+        aggregates = command.run(CommandContext(prov, self.repository, expected, self.plans))
         primary = aggregates[0]
         written = [(a.id, e.originator_version) for a in aggregates for e in a.pending_events]
         if record_id is not None:

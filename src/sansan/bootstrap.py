@@ -12,6 +12,7 @@ from sansan.audit.trail import AuditTrail
 from sansan.clock import Clock, SystemClock
 from sansan.internal_ids import InternalIds
 from sansan.persistence import id_secret, library_env, migration_lock
+from sansan.plans import PlanRegistry
 from sansan.projections.queries import ReadModels
 from sansan.projections.rebuild import is_outdated, rebuild
 from sansan.projections.runner import ProjectionRunner
@@ -33,10 +34,16 @@ def build_application(
         return _application(settings, clock, migrate=True)
 
 
+def build_plans(settings: Settings) -> PlanRegistry:
+    """The shipped plans and SANSAN_PLANS_DIR's; a clash of ids stops the start (PlanError)."""
+    return PlanRegistry.load(settings.plans_dir)
+
+
 def _application(settings: Settings, clock: Clock, *, migrate: bool) -> SansanApplication:
+    plans = build_plans(settings)  # first: a bad plans directory fails before any connection
     env = library_env(settings, create_tables=migrate)
     ids = InternalIds(id_secret(settings, create_table=migrate))
-    return SansanApplication(env, clock, ids)
+    return SansanApplication(env, clock, ids, plans)
 
 
 def build_read_store(settings: Settings) -> ReadStore:

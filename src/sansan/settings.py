@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         " in the store (table sansan_service_secrets) on first start, and every process on that"
         " store reads the same one. If set, every process on the store must set the same.",
     )
+    plans_dir: Path | None = Field(
+        None,
+        description="A directory of plan files (*.json) read besides the shipped plans; a"
+        " campaign pins the content of the plan it is launched under (`sansan plans validate`).",
+    )
     aggregate_cache_size: int = Field(
         10_000, ge=0, description="Aggregates kept in memory; 0 turns the cache off."
     )

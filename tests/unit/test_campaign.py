@@ -6,16 +6,63 @@ import pytest
 from sansan.domain import CreationCampaign
 from tests.support import LAUNCH, prov, rejects, unchanged
 
+PLAN = {"id": "sansan-v1", "title_zh": "三三创建工程实施方案", "targets": []}
+REVISED = {"id": "sansan-v2", "title_zh": "修订方案", "targets": []}
+
 
 @pytest.fixture
 def campaign() -> CreationCampaign:
     return CreationCampaign.launch(
-        prov(), name="三三创建工程", plan_id="sansan-v1", county="示范县"
-    )
+        prov(), name="三三创建工程", plan_id="sansan-v1", county="示范县", plan=PLAN,
+        plan_sha256="a" * 64,
+    )  # fmt: skip
 
 
 def test_launch_date_is_when_it_happened(campaign: CreationCampaign) -> None:
     assert (campaign.launch_date, campaign.plan_id) == (LAUNCH, "sansan-v1")
+
+
+def test_a_campaign_carries_the_content_of_its_plan(campaign: CreationCampaign) -> None:
+    assert (campaign.plan, campaign.plan_sha256) == (PLAN, "a" * 64)
+    assert campaign.plan_title_zh == "三三创建工程实施方案"
+
+
+def test_a_plan_whose_content_names_another_id_is_refused() -> None:
+    with rejects("plan_id_mismatch"):
+        CreationCampaign.launch(
+            prov(), name="x", plan_id="sansan-v2", county="y", plan=PLAN, plan_sha256="a" * 64
+        )
+
+
+def test_changing_the_plan_records_both_hashes_the_content_and_the_reason(
+    campaign: CreationCampaign,
+) -> None:
+    campaign.collect_events()
+    campaign.change_plan(
+        prov(date(2026, 6, 1)), plan_id="sansan-v2", plan=REVISED, plan_sha256="b" * 64,
+        reason="县委常委会审议通过",
+    )  # fmt: skip
+    [changed] = campaign.collect_events()
+    assert isinstance(changed, CreationCampaign.PlanChanged)
+    assert (changed.old_plan_id, changed.old_plan_sha256) == ("sansan-v1", "a" * 64)
+    assert (changed.plan_id, changed.plan, changed.plan_sha256) == ("sansan-v2", REVISED, "b" * 64)
+    assert (changed.reason, changed.actor) == ("县委常委会审议通过", prov().actor)
+    assert (campaign.plan_id, campaign.plan_sha256, campaign.plan_title_zh) == (
+        "sansan-v2", "b" * 64, "修订方案",
+    )  # fmt: skip
+
+
+def test_changing_to_the_same_content_is_refused(campaign: CreationCampaign) -> None:
+    before = unchanged(campaign)
+    with rejects("plan_unchanged"):
+        campaign.change_plan(
+            prov(), plan_id="sansan-v1", plan=PLAN, plan_sha256="a" * 64, reason="再次确认"
+        )
+    with rejects("empty_text"):
+        campaign.change_plan(
+            prov(), plan_id="sansan-v2", plan=REVISED, plan_sha256="b" * 64, reason="  "
+        )
+    assert unchanged(campaign) == before
 
 
 def test_a_community_is_designated_once_per_type(campaign: CreationCampaign) -> None:

@@ -1,12 +1,22 @@
 """The plan as data: the shipped plan holds every measurable commitment; bad files fail at load."""
 
+import hashlib
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from sansan.plans import SHIPPED_PLAN_ID, PlanError, get_plan, parse_plan
+from sansan.plans import (
+    SHIPPED_PLAN_ID,
+    PlanError,
+    PlanRegistry,
+    canonical_json,
+    content_sha256,
+    get_plan,
+    parse_plan,
+)
 from sansan.plans.schema import DueRule
 
 DOMAIN_TABLE = [  # the "measurable commitments" table of DOMAIN.md, row by row
@@ -74,3 +84,102 @@ def test_a_bad_plan_fails_at_load_naming_the_field(change, named: str) -> None: 
 def test_a_file_that_is_not_json_names_the_line() -> None:
     with pytest.raises(PlanError, match="not valid JSON at line 2"):
         parse_plan('{"id": "x",\n oops}', source="broken.json")
+
+
+# -- problems in Chinese and English, by field path ------------------------------------------
+
+
+def problems_of(data: dict) -> dict[str, tuple[str, str]]:  # type: ignore[type-arg]
+    with pytest.raises(PlanError) as caught:
+        parse_plan(json.dumps(data), source="bad.json")
+    return {p.path: (p.type, p.message_zh) for p in caught.value.problems}
+
+
+def test_every_problem_of_a_plan_is_named_by_its_path_in_chinese() -> None:
+    data = shipped()
+    data["targets"][0].pop("clause")  # missing
+    data["targets"][1]["colour"] = "red"  # extra forbidden
+    data["targets"][2]["threshold"] = "many"  # wrong type
+    data["targets"][3]["warning_days"] = 5000  # out of range
+    data["targets"][4]["id"] = "Bad Id"  # pattern
+    data["targets"][5]["rule"] = "vibes"  # unknown rule
+    found = problems_of(data)
+    assert found["targets.0.clause"] == ("missing", "缺少必填字段")
+    assert found["targets.1.colour"][0] == "extra_forbidden"
+    assert found["targets.2.threshold"] == ("float_parsing", "应为数字")
+    assert found["targets.3.warning_days"] == ("less_than_equal", "取值超出范围:须不大于 3650")
+    assert found["targets.4.id"][0] == "string_pattern_mismatch"
+    assert found["targets.4.id"][1].startswith("格式不符合要求")
+    assert found["targets.5.rule"][0] == "unknown_rule"
+    assert "未知的规则“vibes”" in found["targets.5.rule"][1]
+    assert len(found) == 6
+
+
+def test_a_target_id_used_twice_is_named() -> None:
+    data = shipped()
+    data["targets"].append(dict(data["targets"][0]))
+    assert problems_of(data)["targets"] == ("duplicate_target_id", "目标编号重复:network")
+
+
+def test_a_json_syntax_error_names_its_line_and_column() -> None:
+    with pytest.raises(PlanError) as caught:
+        parse_plan('{"id": "x",\n  oops}', source="broken.json")
+    [problem] = caught.value.problems
+    assert problem.type == "json_invalid"
+    assert "第 2 行第 3 列" in problem.message_zh
+    assert "line 2, column 3" in problem.message_en
+
+
+# -- the registry: shipped plans and a directory's -------------------------------------------
+
+
+def write_plan(directory: Path, name: str, **changes: object) -> Path:
+    data = shipped() | changes
+    path = directory / name
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_the_registry_reads_the_directory_besides_the_shipped_plans(tmp_path: Path) -> None:
+    write_plan(tmp_path, "other.json", id="other-county", title_zh="外县方案")
+    (tmp_path / "notes.txt").write_text("not a plan", encoding="utf-8")
+    plans = PlanRegistry.load(tmp_path)
+    assert plans.ids() == ["other-county", "sansan-v1"]
+    other = plans.get("other-county")
+    assert other is not None
+    assert other.source == str(tmp_path / "other.json")
+    assert other.sha256 == content_sha256(other.content)
+    assert other.content == other.plan.model_dump(mode="json")
+    assert PlanRegistry.load(None).ids() == ["sansan-v1"]
+
+
+def test_the_hash_is_of_the_canonical_json_of_the_content() -> None:
+    content = {"b": [1, 2.5], "a": "三三"}
+    text = '{"a":"三三","b":[1,2.5]}'
+    assert canonical_json(content) == text
+    assert content_sha256(content) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@pytest.mark.parametrize("clash", ["sansan-v1", "twice"])
+def test_a_plan_id_taken_twice_stops_the_registry(tmp_path: Path, clash: str) -> None:
+    write_plan(tmp_path, "a.json", id="twice")
+    write_plan(tmp_path, "b.json", id=clash)
+    with pytest.raises(PlanError) as caught:
+        PlanRegistry.load(tmp_path)
+    [problem] = caught.value.problems
+    assert problem.type == "duplicate_plan_id"
+    assert f"方案编号“{clash}”重复" in problem.message_zh
+
+
+def test_an_invalid_file_is_kept_aside_with_its_problems(tmp_path: Path) -> None:
+    write_plan(tmp_path, "bad.json", id="bad-plan", reminder_days="soon")
+    plans = PlanRegistry.load(tmp_path)
+    assert plans.get("bad-plan") is None
+    broken = plans.broken("bad-plan")
+    assert broken is not None
+    assert [p.path for p in broken.problems] == ["reminder_days"]
+
+
+def test_a_plans_directory_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="does not exist"):
+        PlanRegistry.load(tmp_path / "missing")

@@ -84,3 +84,68 @@ def _as_version_1(app: SansanApplication, gauge_id: Any, version: int, value: fl
         topic=stored.topic,
         state=app.mapper.transcoder.encode(state),
     )
+
+
+def _stored_as_version_1(app: SansanApplication, event: Any, drop: tuple[str, ...]) -> StoredEvent:
+    stored = app.mapper.to_stored_event(event)
+    state = app.mapper.transcoder.decode(stored.state)
+    assert state.pop("class_version") == 2
+    for name in drop:
+        del state[name]
+    return StoredEvent(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=app.mapper.transcoder.encode(state),
+    )
+
+
+def test_a_campaign_launched_before_plans_were_pinned_carries_the_shipped_plan_of_its_id() -> None:
+    from sansan.commands import examples as t
+    from sansan.domain import CreationCampaign
+    from sansan.plans import content_sha256, get_plan, plan_content
+
+    app = SansanApplication(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW), InternalIds(b"test")
+    )
+    launched = app.execute(t.tour()[0], actor="t").aggregate_id
+    fresh = SansanApplication(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW), InternalIds(b"test")
+    )
+    [event] = app.events.get(launched)
+    fresh.recorder.insert_events([_stored_as_version_1(app, event, ("plan", "plan_sha256"))])
+
+    old = fresh.get(launched, CreationCampaign)
+    shipped = get_plan("sansan-v1")
+    assert shipped is not None
+    assert old.plan == plan_content(shipped)
+    assert old.plan_sha256 == content_sha256(plan_content(shipped))
+    assert old.plan_title_zh == "三三创建工程实施方案"
+    [history] = fresh.history(launched)
+    assert history.data["plan_sha256"] == old.plan_sha256
+
+
+def test_a_campaign_snapshot_taken_before_plans_were_pinned_is_upcast_too() -> None:
+    from eventsourcing.domain import Snapshot
+
+    from sansan.commands import examples as t
+    from sansan.domain import CreationCampaign
+    from sansan.domain.legacy_plans import SANSAN_V1, SANSAN_V1_SHA256
+
+    app = SansanApplication(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW), InternalIds(b"test")
+    )
+    launched = app.execute(t.tour()[0], actor="t").aggregate_id
+    snapshot = Snapshot.take(app.get(launched, CreationCampaign))
+    state = dict(snapshot.state)
+    assert state.pop("class_version") == 2
+    for name in ("plan", "plan_sha256", "plan_title_zh"):
+        del state[name]
+    old = Snapshot(
+        originator_id=snapshot.originator_id, originator_version=snapshot.originator_version,
+        timestamp=snapshot.timestamp, topic=snapshot.topic, state=state,
+    )  # fmt: skip
+    restored = old.mutate(None)
+    assert isinstance(restored, CreationCampaign)
+    assert (restored.plan, restored.plan_sha256) == (SANSAN_V1, SANSAN_V1_SHA256)
+    assert restored.plan_title_zh == "三三创建工程实施方案"

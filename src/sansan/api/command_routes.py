@@ -99,6 +99,7 @@ def _routes() -> list[CommandRoute]:
         (mc.RecordInServiceFeedback, f"{m}/in-service-feedback"),
         (mc.TransferMemberOut, f"{m}/transfers-out"),
         (cc.LaunchCampaign, "/campaigns", COUNTY, None),
+        (cc.ChangeCampaignPlan, f"{k}/plan", COUNTY),
         (cc.DesignateModelCommunity, f"{k}/model-communities", COUNTY),
         (cc.ScheduleInspection, f"{k}/inspections", COUNTY),
         (cc.ConductInspection, f"{k}/inspection-reports", COUNTY),

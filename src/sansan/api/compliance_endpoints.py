@@ -16,7 +16,7 @@ from sansan.api.problems import ApiError, Problem
 from sansan.api.unit_endpoints import visible
 from sansan.bootstrap import Services
 from sansan.domain import Community, CreationCampaign, errors
-from sansan.plans import Plan, get_plan
+from sansan.plans import Plan, pinned_plan
 from sansan.projections.compliance import TargetResult, evaluate
 
 Format = Literal["json", "csv", "xlsx"]
@@ -58,6 +58,8 @@ class TargetStatus(BaseModel):
 class Progress(BaseModel):
     campaign_id: UUID
     plan_id: str
+    plan_sha256: str = Field(description="所执行方案内容的 SHA-256 / of the pinned plan content")
+    plan_title_zh: str = Field(examples=["三三创建工程实施方案"])
     launch_date: date
     as_of: date
     community_id: UUID | None = None
@@ -79,13 +81,14 @@ def scoped_communities(
 
 
 def campaign_and_plan(services: Services, campaign_id: UUID) -> tuple[CreationCampaign, Plan]:
+    """The campaign and the plan it carries (pinned at launch or by its last change), never
+    a plan file as it is today."""
     campaign = services.app.get(campaign_id, CreationCampaign)
-    plan = get_plan(campaign.plan_id)
-    if plan is None:
+    if campaign.plan is None or campaign.plan_sha256 is None:
         raise ApiError(
             422, "plan_unknown", f"未找到计划 {campaign.plan_id}", f"no plan {campaign.plan_id}"
         )
-    return campaign, plan
+    return campaign, pinned_plan(campaign.plan, campaign.plan_sha256)
 
 
 def failing_units(results: list[TargetResult]) -> list[str]:
@@ -119,7 +122,8 @@ def _progress(
         s: sum(1 for r in results if r.status == s) for s in ("green", "yellow", "red", "not_due")
     }
     return Progress(
-        campaign_id=campaign.id, plan_id=campaign.plan_id, launch_date=campaign.launch_date,
+        campaign_id=campaign.id, plan_id=campaign.plan_id, plan_sha256=campaign.plan_sha256,
+        plan_title_zh=campaign.plan_title_zh, launch_date=campaign.launch_date,
         as_of=as_of, community_id=community, summary=summary,
         targets=[TargetStatus.model_validate(r, from_attributes=True) for r in results],
     )  # fmt: skip

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate
 from sansan.internal_ids import RESERVED_UUID_VERSION
+from sansan.plans import PlanEntry, PlanRegistry
 
 A = TypeVar("A", bound=SansanAggregate)
 
@@ -40,6 +41,20 @@ class CommandContext:
     prov: Provenance
     repository: Repository[UUID]
     expected_versions: dict[UUID, int] = field(default_factory=dict)
+    plans: PlanRegistry = field(default_factory=PlanRegistry.load)
+
+    def plan(self, plan_id: str, field: str = "plan_id") -> PlanEntry:
+        """A plan the service has, by id; refused on the field (422) if unknown or invalid."""
+        entry = self.plans.get(plan_id)
+        if entry is not None:
+            return entry
+        broken = self.plans.broken(plan_id)
+        if broken is not None:
+            problems = "; ".join(p.line() for p in broken.problems)
+            error = errors.PLAN_INVALID(plan_id=plan_id, source=broken.source, problems=problems)
+        else:
+            error = errors.UNKNOWN_PLAN(plan_id=plan_id, known=", ".join(self.plans.ids()))
+        raise errors.InvalidReferences([(field, error)])
 
     def load(self, kind: type[A], aggregate_id: UUID) -> A:
         aggregate = self._find(aggregate_id)

@@ -205,6 +205,17 @@ def tour() -> list[Command]:
     ]
 
 
+def beyond_the_tour() -> list[Command]:
+    """Commands the tour cannot run on a store with the shipped plans alone: changing the
+    campaign's plan needs a second plan (or a new content of it) from SANSAN_PLANS_DIR."""
+    return [
+        cc.ChangeCampaignPlan(
+            campaign_id=CAMPAIGN, occurred_on=d(9), plan_id="sansan-v2",
+            reason="县委常委会审议通过修订后的实施方案",
+        ),
+    ]  # fmt: skip
+
+
 def example_of(command_class: type[Command]) -> Command:
-    """The tour's first use of a command."""
-    return next(c for c in tour() if type(c) is command_class)
+    """The tour's first use of a command (or its example beyond the tour)."""
+    return next(c for c in [*tour(), *beyond_the_tour()] if type(c) is command_class)

@@ -8,18 +8,34 @@ from eventsourcing.domain import Aggregate
 
 from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate, begin_state, choice, text
+from sansan.domain.legacy_plans import LEGACY_PLANS
 from sansan.domain.vocabulary import AccountabilityReason, InspectionRating, ModelType, UnitKind
 
 T = "sansan:CreationCampaign"
 
 
+def _legacy_plan(state: dict[str, Any]) -> None:
+    """Before plans were pinned a campaign only named its plan: it carries the shipped plan of
+    that id as it stood then (no other plan could be launched under)."""
+    content, sha256 = LEGACY_PLANS.get(state["plan_id"], (None, None))
+    state["plan"], state["plan_sha256"] = content, sha256
+
+
 class CreationCampaign(SansanAggregate):
+    """Version 2 carries the content of its plan (``plan``) and that content's SHA-256: the
+    campaign is measured and scheduled against what it was launched (or changed) under, never
+    against a file as it is today."""
+
     TOPIC = T
     LABEL_ZH = "创建工程"
+    class_version = 2
 
     if TYPE_CHECKING:  # state set by the events' apply()
         name: str
         plan_id: str
+        plan: dict[str, Any] | None
+        plan_sha256: str | None
+        plan_title_zh: str
         county: str
         launch_date: date
         designations: dict[str, str]
@@ -28,15 +44,29 @@ class CreationCampaign(SansanAggregate):
         accountabilities: int
         exchange_meetings: int
 
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:  # a snapshot taken before pinning
+        _legacy_plan(state)
+        state["plan_title_zh"] = (state["plan"] or {}).get("title_zh", "")
+
     class Event(SansanAggregate.Event):
         pass
 
     class CampaignLaunched(Event, Aggregate.Created):
+        """Version 2 added ``plan`` (the plan's content) and ``plan_sha256``."""
+
         TOPIC = f"{T}.CampaignLaunched"
+        class_version = 2
         name: str
         plan_id: str
         county: str
         launch_date: date
+        plan: dict[str, Any] | None
+        plan_sha256: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            _legacy_plan(state)
 
         def apply(self, c: "CreationCampaign") -> None:
             begin_state(c, self)
@@ -46,10 +76,27 @@ class CreationCampaign(SansanAggregate):
                 self.county,
                 self.launch_date,
             )
+            c.plan, c.plan_sha256 = self.plan, self.plan_sha256
+            c.plan_title_zh = (self.plan or {}).get("title_zh", "")
             c.designations, c.inspections = {}, {}
             c.commendations = c.accountabilities = c.exchange_meetings = 0
 
     Created = CampaignLaunched
+
+    class PlanChanged(Event):
+        """The campaign goes on under another plan (or another content of the same id)."""
+
+        TOPIC = f"{T}.PlanChanged"
+        old_plan_id: str
+        old_plan_sha256: str | None
+        plan_id: str
+        plan: dict[str, Any]
+        plan_sha256: str
+        reason: str
+
+        def apply(self, c: "CreationCampaign") -> None:
+            c.plan_id, c.plan, c.plan_sha256 = self.plan_id, self.plan, self.plan_sha256
+            c.plan_title_zh = self.plan.get("title_zh", "")
 
     class ModelCommunityDesignated(Event):
         TOPIC = f"{T}.ModelCommunityDesignated"
@@ -124,9 +171,13 @@ class CreationCampaign(SansanAggregate):
         *,
         name: str,
         plan_id: str,
+        plan: dict[str, Any],
+        plan_sha256: str,
         county: str,
         id: UUID | None = None,
     ) -> "CreationCampaign":
+        """``plan`` is the plan's content, pinned: the campaign is measured against it."""
+        _plan_matches(plan_id, plan)
         return cls._begin(
             cls.CampaignLaunched,
             prov,
@@ -135,6 +186,27 @@ class CreationCampaign(SansanAggregate):
             plan_id=text("plan_id", plan_id),
             county=text("county", county),
             launch_date=prov.occurred_on,
+            plan=plan,
+            plan_sha256=plan_sha256,
+        )
+
+    def change_plan(
+        self, prov: Provenance, *, plan_id: str, plan: dict[str, Any], plan_sha256: str,
+        reason: str,
+    ) -> None:  # fmt: skip
+        """Go on under another plan's content; the same content again is refused."""
+        _plan_matches(plan_id, plan)
+        if plan_sha256 == self.plan_sha256:
+            raise errors.PLAN_UNCHANGED(plan_id=plan_id, sha256=plan_sha256[:12])
+        self._record(
+            self.PlanChanged,
+            prov,
+            old_plan_id=self.plan_id,
+            old_plan_sha256=self.plan_sha256,
+            plan_id=plan_id,
+            plan=plan,
+            plan_sha256=plan_sha256,
+            reason=text("reason", reason),
         )
 
     def designate_model_community(
@@ -228,3 +300,8 @@ class CreationCampaign(SansanAggregate):
             title=text("title", title),
             model_community_ids=list(model_community_ids),
         )
+
+
+def _plan_matches(plan_id: str, plan: dict[str, Any]) -> None:
+    if plan.get("id") != plan_id:
+        raise errors.PLAN_ID_MISMATCH(plan_id=plan_id, content_id=plan.get("id"))

@@ -48,6 +48,7 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "MemberTransferredOut": "组织关系转出",
     # CreationCampaign
     "CampaignLaunched": "启动创建工程",
+    "PlanChanged": "变更创建方案",
     "ModelCommunityDesignated": "确定示范社区",
     "InspectionScheduled": "安排督查",
     "InspectionConducted": "开展督查",

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sansan.domain import CreationCampaign, Firing, SupervisionItem
-from sansan.plans import get_plan
+from sansan.plans import Plan, pinned_plan
 from sansan.projections.store import Cursor
 
 SUPERVISION_STEPS = (7, -1)  # a yellow light a week before, red the day after the deadline
@@ -39,12 +39,47 @@ def _add(
 
 
 def campaign_launched(c: Cursor, e: CreationCampaign.CampaignLaunched) -> None:
-    plan = get_plan(e.plan_id)
-    if plan is None:
+    """The targets of the plan the campaign carries (its pinned content, not today's file)."""
+    if e.plan is None or e.plan_sha256 is None:
         return
-    launch = e.launch_date
+    plan = pinned_plan(e.plan, e.plan_sha256)
+    _schedule_targets(c, str(e.originator_id), plan, e.launch_date, since=e.launch_date)
+
+
+def plan_changed(c: Cursor, e: CreationCampaign.PlanChanged) -> None:
+    """The new plan's deadlines from the day of the change on (what fell due before stays as
+    it fired); pending steps of deadlines the new plan no longer has are superseded."""
+    campaign_id = str(e.originator_id)
+    row = c.execute("SELECT launch_date FROM rm_campaigns WHERE id = ?", (campaign_id,)).fetchone()
+    if row is None:
+        return
+    plan = pinned_plan(e.plan, e.plan_sha256)
+    kept = _schedule_targets(
+        c, campaign_id, plan, date.fromisoformat(str(row[0])), since=e.occurred_on
+    )
+    existing = c.execute(
+        "SELECT id FROM rm_deadlines WHERE campaign_id = ? AND kind = 'target'", (campaign_id,)
+    ).fetchall()
+    for (deadline_id,) in existing:
+        if deadline_id not in kept:
+            c.execute(
+                "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id = ? AND done = ?",
+                (True, deadline_id, False),
+            )
+    c.execute(
+        "UPDATE rm_deadlines SET plan_id = ? WHERE campaign_id = ? AND kind = 'target'",
+        (e.plan_id, campaign_id),
+    )
+
+
+def _schedule_targets(
+    c: Cursor, campaign_id: str, plan: Plan, launch: date, since: date
+) -> set[str]:
+    """Every target deadline of the plan, with the steps that fall on or after ``since``;
+    answers the deadlines' ids."""
     horizon = max((t.due.years or 0 for t in plan.targets), default=0)
     steps = (*plan.reminder_days, 0)
+    scheduled: set[str] = set()
     for target in plan.targets:
         if target.due.kind == "continuous":
             continue  # always due; it shows on the progress view, nothing to remind of
@@ -55,16 +90,19 @@ def campaign_launched(c: Cursor, e: CreationCampaign.CampaignLaunched) -> None:
         )
         for year in years:
             due = target.due.due_on(launch, as_of=date(year, 12, 31))
+            deadline_id = f"{campaign_id}:{target.id}:{due}"
+            scheduled.add(deadline_id)
             _add(
                 c,
-                f"{e.originator_id}:{target.id}:{due}",
+                deadline_id,
                 "target",
                 due_on=due,
-                steps=tuple(s for s in steps if due - timedelta(days=s) >= launch),
-                campaign_id=str(e.originator_id),
-                plan_id=e.plan_id,
+                steps=tuple(s for s in steps if due - timedelta(days=s) >= since),
+                campaign_id=campaign_id,
+                plan_id=plan.id,
                 target_id=target.id,
             )
+    return scheduled
 
 
 def _item_deadline(c: Cursor, item_id: str, due_on: date, campaign_id: str | None) -> None:
@@ -168,6 +206,7 @@ def _s(value: Any) -> str | None:
 
 DEADLINE_HANDLERS: dict[type, Callable[[Cursor, Any], None]] = {
     CreationCampaign.CampaignLaunched: campaign_launched,
+    CreationCampaign.PlanChanged: plan_changed,
     SupervisionItem.SupervisionItemAssigned: item_assigned,
     SupervisionItem.ExtensionApproved: extension_approved,
     CreationCampaign.InspectionScheduled: inspection_scheduled,

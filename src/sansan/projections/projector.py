@@ -154,6 +154,7 @@ HANDLERS: dict[type, Handler] = {
         "rm_members", transferred_out_on=lambda e: e.occurred_on.isoformat()
     ),
     CreationCampaign.CampaignLaunched: campaign_launched,
+    CreationCampaign.PlanChanged: _set("rm_campaigns", plan_id=lambda e: e.plan_id),
     SupervisionItem.SupervisionItemAssigned: item_assigned,
     SupervisionItem.StatusChanged: _set("rm_supervision_items", status=lambda e: e.status),
     SupervisionItem.ExtensionApproved: _set(

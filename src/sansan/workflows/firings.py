@@ -11,7 +11,7 @@ from sansan.domain import CreationCampaign, Firing, FiringKind, NotFoundError, S
 from sansan.domain.base import Provenance
 from sansan.domain.vocabulary import SupervisionStatus
 from sansan.internal_ids import InternalKey, firing_key
-from sansan.plans import get_plan
+from sansan.plans import pinned_plan
 from sansan.projections.compliance import evaluate
 from sansan.projections.store import ReadStore
 
@@ -81,11 +81,16 @@ def _fire(step: Step, prov: Provenance, kind: FiringKind, **fields: object) -> F
 def _target(
     step: Step, app: SansanApplication, store: ReadStore, prov: Provenance, today: date
 ) -> list[FiringOrder]:
-    plan = get_plan(step.plan_id or "")
-    if plan is None or step.campaign_id is None or step.target_id is None:
+    if step.campaign_id is None or step.target_id is None:
         return []
     campaign = app.get(UUID(step.campaign_id), CreationCampaign)
-    target = plan.target(step.target_id)
+    if campaign.plan is None or campaign.plan_sha256 is None:
+        return []
+    # The plan the campaign carries now (pinned at launch or by its last change).
+    plan = pinned_plan(campaign.plan, campaign.plan_sha256)
+    target = next((t for t in plan.targets if t.id == step.target_id), None)
+    if target is None:  # a plan change dropped the target: nothing to remind of or judge
+        return []
     one = plan.model_copy(update={"targets": [target]})
     # A reminder looks at today (a unit that complied meanwhile is not reminded); the
     # verdict looks at the due date itself, by when things happened.

@@ -97,6 +97,7 @@ export const LABELS = {
   "ModelTypeDesignated": "确定示范类型",
   "OrganizationEstablished": "成立党组织",
   "PersonalDataRead": "查阅党员个人信息",
+  "PlanChanged": "变更创建方案",
   "ReliefPairingMade": "结对帮扶",
   "ReportAccepted": "办理结果通过",
   "ReportReturned": "办理结果退回",
