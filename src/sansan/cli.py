@@ -14,6 +14,7 @@ from sansan.access import AccessService
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_application, build_services, migrate
 from sansan.cli_audit import audit_group
+from sansan.cli_plans import plans_group
 from sansan.clock import CHINA_OFFSET
 from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, load_demo
 from sansan.domain import DomainError
@@ -171,6 +172,7 @@ def schedule_command(interval: float) -> None:
 
 
 main.add_command(audit_group)
+main.add_command(plans_group)
 
 
 @main.group("projections")

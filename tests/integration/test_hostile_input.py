@@ -126,7 +126,7 @@ def test_a_campaign_under_a_plan_the_service_does_not_have_is_refused_field_by_f
     assert answer.headers["content-type"] == "application/problem+json"
     [field] = answer.json()["errors"]
     assert (field["field"], field["type"]) == ("plan_id", "unknown_plan")
-    assert field["message_zh"] == "没有该编号的创建方案"
+    assert field["message_zh"] == "没有编号为“0”的创建方案（现有方案：sansan-v1）"
     assert "sansan-v1" in field["message_en"]
     assert recorded_since(app, before) == []
 

@@ -8,12 +8,13 @@ from sansan.api.command_endpoints import add_command_routes
 from sansan.api.compliance_endpoints import add_compliance_routes
 from sansan.api.list_endpoints import add_list_routes
 from sansan.api.notification_endpoints import add_notification_routes
+from sansan.api.plan_endpoints import add_plan_routes
 from sansan.api.trend_endpoints import add_trend_routes
 from sansan.api.unit_endpoints import add_unit_routes
 
 RESOURCES = (
     "communities", "organizations", "members", "campaigns", "supervision-items", "notifications",
-    "audit",
+    "audit", "plans",
 )  # fmt: skip
 
 
@@ -24,6 +25,7 @@ def resource_routers() -> list[APIRouter]:
     add_command_routes(routers)
     add_compliance_routes(routers)
     add_trend_routes(routers)
+    add_plan_routes(routers)
     add_audit_spreadsheet_routes(routers)
     add_notification_routes(routers)
     add_unit_routes(routers)

@@ -18,7 +18,7 @@ PlanId = Annotated[
     str,
     Field(
         min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$",
-        description="创建方案编号,见 GET /api/v1/plans / the id of a plan the service has",
+        description="创建方案编号，见 GET /api/v1/plans / the id of a plan the service has",
         examples=[SHIPPED_PLAN_ID],
     ),
 ]  # fmt: skip
@@ -58,7 +58,7 @@ class ChangeCampaignPlan(CampaignCommand):
     content again is refused (plan_unchanged)."""
 
     plan_id: PlanId
-    reason: Text = Field(description="变更理由(记入审计) / why, recorded for the audit")
+    reason: Text = Field(description="变更理由（记入审计）/ why, recorded for the audit")
 
     def run(self, ctx: CommandContext) -> list[SansanAggregate]:
         campaign = ctx.load(CreationCampaign, self.campaign_id)

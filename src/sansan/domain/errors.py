@@ -93,22 +93,22 @@ UNIT_NOT_FOUND = Rule(
 )
 UNKNOWN_PLAN = Rule(
     "unknown_plan",
-    "没有编号为“{plan_id}”的创建方案(现有方案:{known})",
+    "没有编号为“{plan_id}”的创建方案（现有方案：{known}）",
     "no plan has the id {plan_id}; the plans are: {known}",
 )
 PLAN_INVALID = Rule(
     "plan_invalid",
-    "创建方案“{plan_id}”的文件 {source} 无效,不能使用:{problems}",
+    "创建方案“{plan_id}”的文件 {source} 无效，不能使用：{problems}",
     "the plan file {source} of {plan_id} is invalid and cannot be used: {problems}",
 )
 PLAN_UNCHANGED = Rule(
     "plan_unchanged",
-    "创建工程已按该方案内容执行(方案 {plan_id},摘要 {sha256}),无需变更",
+    "创建工程已按该方案内容执行（方案 {plan_id}，摘要 {sha256}），无需变更",
     "the campaign already runs under this content of {plan_id} (sha256 {sha256})",
 )
 PLAN_ID_MISMATCH = Rule(
     "plan_id_mismatch",
-    "方案编号 {plan_id} 与方案内容的编号 {content_id} 不一致",
+    "方案编号 {plan_id} 与方案内容中的编号 {content_id} 不一致",
     "plan id {plan_id} differs from the id in the plan's content, {content_id}",
 )
 UNKNOWN_REFERENCE = Rule(

@@ -46,7 +46,7 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise PlanError(source, [PlanProblem(
             "(json)", "json_invalid",
-            f"JSON 语法错误(第 {exc.lineno} 行第 {exc.colno} 列):{exc.msg}",
+            f"JSON 语法错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}",
             f"not valid JSON at {where}: {exc.msg}",
         )]) from None  # fmt: skip
     try:
@@ -62,11 +62,11 @@ def translate(error: ErrorDetails) -> PlanProblem:
     english = error["msg"]
     if kind == "literal_error" and path.endswith(".rule"):
         kind = "unknown_rule"
-        zh = f"未知的规则“{given}”;可用规则:{ctx.get('expected', '')}"
+        zh = f"未知的规则“{given}”；可用规则：{ctx.get('expected', '')}"
         english = f"unknown rule {given!r}; the rules are: {ctx.get('expected', '')}"
     elif kind == "value_error" and "appears twice" in english:
         kind = "duplicate_target_id"
-        zh = f"目标编号重复:{english.split(chr(39))[1] if chr(39) in english else ''}"
+        zh = f"目标编号重复：{english.split(chr(39))[1] if chr(39) in english else ''}"
     else:
         template = _ZH.get(kind)
         zh = template.format(**{k: str(v) for k, v in ctx.items()}) if template else "取值无效"
@@ -76,7 +76,7 @@ def translate(error: ErrorDetails) -> PlanProblem:
 # Chinese wording of pydantic's error types a plan author meets; the English is pydantic's.
 _ZH = {
     "missing": "缺少必填字段",
-    "extra_forbidden": "不允许出现该字段(拼写错误?)",
+    "extra_forbidden": "不允许出现该字段（拼写错误？）",
     "string_type": "应为文本",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
@@ -88,17 +88,17 @@ _ZH = {
     "dict_type": "应为 JSON 对象",
     "model_type": "应为 JSON 对象",
     "model_attributes_type": "应为 JSON 对象",
-    "greater_than": "取值超出范围:须大于 {gt}",
-    "greater_than_equal": "取值超出范围:须不小于 {ge}",
-    "less_than": "取值超出范围:须小于 {lt}",
-    "less_than_equal": "取值超出范围:须不大于 {le}",
-    "too_short": "项目太少:至少 {min_length} 项",
-    "too_long": "项目太多:至多 {max_length} 项",
+    "greater_than": "取值超出范围：须大于 {gt}",
+    "greater_than_equal": "取值超出范围：须不小于 {ge}",
+    "less_than": "取值超出范围：须小于 {lt}",
+    "less_than_equal": "取值超出范围：须不大于 {le}",
+    "too_short": "项目太少：至少 {min_length} 项",
+    "too_long": "项目太多：至多 {max_length} 项",
     "string_too_short": "不能为空",
     "string_too_long": "文本过长",
-    "string_pattern_mismatch": "格式不符合要求(须匹配 {pattern})",
-    "literal_error": "取值不在允许范围内:{expected}",
-    "value_error": "取值无效:{error}",
+    "string_pattern_mismatch": "格式不符合要求（须匹配 {pattern}）",
+    "literal_error": "取值不在允许范围内：{expected}",
+    "value_error": "取值无效：{error}",
 }
 
 

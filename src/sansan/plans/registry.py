@@ -128,7 +128,7 @@ def _refuse_clashes(entries: list[PlanEntry], broken: list[BrokenPlan]) -> None:
         if plan_id in seen:
             clashes.append(PlanProblem(
                 "id", "duplicate_plan_id",
-                f"方案编号“{plan_id}”重复:{source} 与 {seen[plan_id]}",
+                f"方案编号“{plan_id}”重复：{source} 与 {seen[plan_id]}",
                 f"plan id {plan_id!r} of {source} is already taken by {seen[plan_id]}",
             ))  # fmt: skip
         else:
