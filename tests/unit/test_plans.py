@@ -107,7 +107,7 @@ def test_every_problem_of_a_plan_is_named_by_its_path_in_chinese() -> None:
     assert found["targets.0.clause"] == ("missing", "缺少必填字段")
     assert found["targets.1.colour"][0] == "extra_forbidden"
     assert found["targets.2.threshold"] == ("float_parsing", "应为数字")
-    assert found["targets.3.warning_days"] == ("less_than_equal", "取值超出范围:须不大于 3650")
+    assert found["targets.3.warning_days"] == ("less_than_equal", "取值超出范围：须不大于 3650")
     assert found["targets.4.id"][0] == "string_pattern_mismatch"
     assert found["targets.4.id"][1].startswith("格式不符合要求")
     assert found["targets.5.rule"][0] == "unknown_rule"
@@ -118,7 +118,7 @@ def test_every_problem_of_a_plan_is_named_by_its_path_in_chinese() -> None:
 def test_a_target_id_used_twice_is_named() -> None:
     data = shipped()
     data["targets"].append(dict(data["targets"][0]))
-    assert problems_of(data)["targets"] == ("duplicate_target_id", "目标编号重复:network")
+    assert problems_of(data)["targets"] == ("duplicate_target_id", "目标编号重复：network")
 
 
 def test_a_json_syntax_error_names_its_line_and_column() -> None:

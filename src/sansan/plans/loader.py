@@ -52,7 +52,22 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        raise PlanError(source, [translate(e) for e in exc.errors()]) from None
+        problems = [translate(e) for e in exc.errors()]
+        if not any(p.type == "duplicate_target_id" for p in problems):
+            problems += _duplicate_targets(data)  # pydantic checks it only once all else passes
+        raise PlanError(source, problems) from None
+
+
+def _duplicate_targets(data: object) -> list[PlanProblem]:
+    targets = data.get("targets") if isinstance(data, dict) else None
+    ids = [t.get("id") for t in targets if isinstance(t, dict)] if isinstance(targets, list) else []
+    twice = sorted({i for i in ids if isinstance(i, str) and ids.count(i) > 1})
+    return [
+        PlanProblem(
+            "targets", "duplicate_target_id", f"目标编号重复：{i}", f"target id {i!r} appears twice"
+        )
+        for i in twice
+    ]
 
 
 def translate(error: ErrorDetails) -> PlanProblem:
