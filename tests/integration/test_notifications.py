@@ -69,7 +69,7 @@ def escalated_alert(inbox: Inbox) -> str:
     """An alert about 铁西 addressed to its secretary, its street and the county."""
     return next(
         n["id"] for n in inbox.mine("community").values()
-        if n["kind"] == "accountability_alert" and n["addressees"] == "community_secretary,street,county"
+        if n["kind"] == "accountability_alert" and n["addressees"] == ["community_secretary", "street", "county"]
     )  # fmt: skip
 
 
@@ -165,3 +165,29 @@ def test_the_auditor_writes_nothing_through_any_write_route_in_the_schema(inbox:
         else:
             assert response.status_code == 403, (path, response.text)
         assert written_since(app, before) == [], path
+
+
+def test_notifications_answer_typed_json_on_both_stores(inbox: Inbox) -> None:
+    """late is a JSON boolean (SQLite stores 1), addressees a list of strings, times ISO."""
+    notes = list(inbox.mine("auditor").values())
+    assert notes
+    for note in notes:
+        assert isinstance(note["late"], bool)
+        assert isinstance(note["addressees"], list)
+        assert all(isinstance(a, str) and a for a in note["addressees"])
+        assert isinstance(note["due_on"], str)
+        assert datetime.fromisoformat(note["recorded_at"]).tzinfo is not None
+    assert {tuple(n["addressees"]) for n in notes} >= {("community_secretary", "street", "county")}
+    rows = inbox.services.read_models.notifications(
+        role="auditor", scope=None, unacknowledged=False, kind=None, cursor=None, limit=200
+    ).items  # the query layer converts already, for every caller
+    assert {type(r["late"]) for r in rows} == {bool}
+    assert {type(r["addressees"]) for r in rows} == {list}
+    alert = escalated_alert(inbox)
+    acknowledged = inbox.acknowledge("community", alert)
+    assert set(acknowledged.json()) == {"id", "version", "position"}
+    deliveries = inbox.client.get(
+        "/api/v1/notifications/webhook-deliveries", headers=bearer(inbox.tokens["county"])
+    )
+    assert deliveries.status_code == 200, deliveries.text
+    assert set(deliveries.json()) == {"items", "next_cursor"}

@@ -243,3 +243,26 @@ def test_changing_a_campaign_s_plan_is_a_county_command_audited_and_scheduled_fr
                        headers=bearer(tokens["auditor"]))  # fmt: skip
     assert audit.status_code == 200, audit.text
     assert [e["event_type"] for e in audit.json()["items"]] == ["CampaignLaunched", "PlanChanged"]
+
+
+def test_the_trend_of_a_campaign_whose_plan_lacks_the_charted_targets_answers_nulls(
+    start: Callable[[], Started], plans_dir: Path
+) -> None:
+    lean = other_plan() | {"id": "lean-plan"}
+    lean["targets"] = lean["targets"][:5]  # none of the three charted rules
+    write(plans_dir, "lean.json", lean)
+    client, services, tokens = start()
+    campaign = launch(client, tokens["county"], "lean-plan").json()["aggregate_id"]
+    answer = client.get(
+        f"/api/v1/campaigns/{campaign}/trend", params={"as_of": "2026-06-30"},
+        headers=bearer(tokens["county"]),
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    trend = answer.json()
+    assert (trend["plan_id"], trend["plan_sha256"]) == (
+        "lean-plan", services.app.plans.get("lean-plan").sha256,  # type: ignore[union-attr]
+    )  # fmt: skip
+    needed = ("standard_sites_needed", "five_goods_needed", "training_days_needed")
+    assert [trend[k] for k in needed] == [None, None, None]
+    assert [p["on"] for p in trend["points"]][-1] == "2026-06-30"
+    assert {(p["standard_sites"], p["five_goods_share"]) for p in trend["points"]} == {(None, None)}

@@ -1,9 +1,11 @@
 """Notifications: the reminders and alerts addressed to the caller, and their acknowledgement."""
 
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.list_endpoints import (
@@ -11,7 +13,6 @@ from sansan.api.list_endpoints import (
     CaughtUp,
     Cursor,
     Limit,
-    PagePublic,
     as_page,
     county_wide,
 )
@@ -19,6 +20,54 @@ from sansan.api.personal_data import record_members_named
 from sansan.api.problems import ApiError, Problem, etag
 from sansan.domain import ADDRESSEE_OF_ROLE, Firing, FiringKind, errors
 from sansan.domain.base import Provenance
+from sansan.domain.firing import Addressee
+
+
+class NotificationPublic(BaseModel):
+    id: UUID
+    kind: FiringKind
+    message_zh: str = Field(examples=["工作迟缓、措施不力：“社区办公经费”到期未完成。"])
+    target_id: str | None = Field(None, examples=["funding"])
+    unit_id: str | None = Field(None, description="所涉单位 / the unit it is about, if any")
+    unit_name: str
+    community_id: str | None = None
+    community_name: str | None = None
+    addressees: list[Addressee] = Field(examples=[["community_secretary", "street", "county"]])
+    due_on: date
+    late: bool = Field(description="晚于应发日期发出 / fired after the day it was due")
+    recorded_at: datetime
+    acknowledged_by: str | None = Field(
+        None, description="签收人（审计角色看到全部签收人，逗号分隔）/ who acknowledged"
+    )
+    acknowledged_at: datetime | None = Field(
+        None, description="本收件方（审计角色：全部收件方）签收的时间 / when acknowledged"
+    )
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationPublic]
+    next_cursor: str | None = Field(description="下一页游标；为空表示没有更多 / null when no more")
+
+
+class DeliveryPublic(BaseModel):
+    id: str
+    notification_id: UUID
+    url: str
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None = None
+    last_error: str | None = None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryPublic]
+    next_cursor: str | None = Field(description="下一页游标；为空表示没有更多 / null when no more")
+
+
+class AcknowledgementPublic(BaseModel):
+    id: UUID
+    version: int = Field(description="提醒的新版本号 / the notification's new version")
+    position: int = Field(description="签收在事件日志中的位置 / log position of the write")
 
 
 def add_notification_routes(routers: dict[str, APIRouter]) -> None:
@@ -36,7 +85,7 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         kind: FiringKind | None = None,
         cursor: Cursor = None,
         limit: Limit = 50,
-    ) -> PagePublic:
+    ) -> NotificationPage:
         page = as_page(
             lambda: services.read_models.notifications(
                 role=principal.role.value, scope=principal.scope_org_id,
@@ -46,7 +95,7 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         )  # fmt: skip
         # an alert about a member names them and their standing
         record_members_named(services, principal, request, (n["unit_id"] for n in page.items))
-        return page
+        return NotificationPage.model_validate(page, from_attributes=True)
 
     @router.get(
         "/notifications/webhook-deliveries", responses=ERRORS,
@@ -56,13 +105,14 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         principal: CurrentPrincipal, services: ServicesDep,
         failing: Annotated[bool, Query(description="只看尚未投递成功的")] = False,
         cursor: Cursor = None, limit: Limit = 50,
-    ) -> PagePublic:  # fmt: skip
+    ) -> DeliveryPage:  # fmt: skip
         county_wide(principal)
-        return as_page(
+        page = as_page(
             lambda: services.read_models.deliveries(
                 failing_only=failing, cursor=cursor, limit=limit
             )
         )
+        return DeliveryPage.model_validate(page, from_attributes=True)
 
     @router.post(
         "/notifications/{id}/acknowledgement", responses=ERRORS | {404: {"model": Problem}},
@@ -73,7 +123,7 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         principal: CurrentPrincipal,
         services: ServicesDep,
         response: Response,
-    ) -> dict[str, object]:
+    ) -> AcknowledgementPublic:
         addressee = ADDRESSEE_OF_ROLE.get(principal.role)
         if addressee is None:  # an auditor reads every notification and answers for none
             raise ApiError(
@@ -92,4 +142,6 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         firing.acknowledge(prov, addressee=addressee.value)
         recordings = services.app.save(firing)
         response.headers["ETag"] = etag(firing.version)
-        return {"id": id, "version": firing.version, "position": recordings[-1].notification.id}
+        return AcknowledgementPublic(
+            id=id, version=firing.version, position=recordings[-1].notification.id
+        )

@@ -14,13 +14,20 @@ from sansan.api.compliance_endpoints import (
 )
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.problems import Problem
+from sansan.plans import Plan
 from sansan.projections.trend import target_of, trend
+
+NO_TARGET = "；方案无此目标时为 null / null when the campaign's plan has no such target"
 
 
 class TrendPointPublic(BaseModel):
     on: date = Field(description="月末(最后一点为截止日)/ a month's end, the last is as_of")
-    standard_sites: int = Field(description="标准化社区个数 / standardized communities")
-    five_goods_share: float = Field(description="“五个好”社区占比 / share passing five goods")
+    standard_sites: int | None = Field(
+        description="标准化社区个数 / standardized communities" + NO_TARGET
+    )
+    five_goods_share: float | None = Field(
+        description="“五个好”社区占比 / share passing five goods" + NO_TARGET
+    )
     training_days_per_member: float = Field(
         description="本年人均培训天数 / training days this year per member"
     )
@@ -31,10 +38,19 @@ class TrendPublic(BaseModel):
     launch_date: date
     as_of: date
     street_id: UUID | None = None
-    standard_sites_needed: float = Field(examples=[2])
-    five_goods_needed: float = Field(examples=[0.9])
-    training_days_needed: float = Field(examples=[6])
+    plan_id: str = Field(examples=["sansan-v1"])
+    plan_sha256: str = Field(description="所执行方案内容的 SHA-256 / of the pinned plan content")
+    standard_sites_needed: float | None = Field(examples=[2], description=NO_TARGET[1:])
+    five_goods_needed: float | None = Field(examples=[0.9], description=NO_TARGET[1:])
+    training_days_needed: float | None = Field(examples=[6], description=NO_TARGET[1:])
     points: list[TrendPointPublic]
+
+
+def _needed(plan: Plan, rule: str, param: str | None = None) -> float | None:
+    target = target_of(plan, rule)
+    if target is None:
+        return None
+    return float(target.params[param]) if param else target.threshold
 
 
 def add_trend_routes(routers: dict[str, APIRouter]) -> None:
@@ -55,9 +71,9 @@ def add_trend_routes(routers: dict[str, APIRouter]) -> None:
         )  # fmt: skip
         return TrendPublic(
             campaign_id=campaign.id, launch_date=campaign.launch_date, as_of=day,
-            street_id=street_id,
-            standard_sites_needed=target_of(plan, "standard_sites_count").threshold,
-            five_goods_needed=target_of(plan, "five_goods_share").threshold,
-            training_days_needed=float(target_of(plan, "member_training_days").params["min_days"]),
+            street_id=street_id, plan_id=campaign.plan_id, plan_sha256=campaign.plan_sha256,
+            standard_sites_needed=_needed(plan, "standard_sites_count"),
+            five_goods_needed=_needed(plan, "five_goods_share"),
+            training_days_needed=_needed(plan, "member_training_days", "min_days"),
             points=[TrendPointPublic.model_validate(p, from_attributes=True) for p in points],
         )  # fmt: skip

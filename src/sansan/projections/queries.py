@@ -261,7 +261,11 @@ class ReadModels:
             " LEFT JOIN rm_notification_acks a ON a.notification_id = n.id AND a.addressee = ?"
         )
         params = (addressee.value if addressee else None,)
-        return self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit, params)
+        page = self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit, params)
+        for item in page.items:  # the same JSON types on both stores (SQLite answers 1 for true)
+            item["late"] = bool(item["late"])
+            item["addressees"] = [a for a in str(item["addressees"] or "").split(",") if a]
+        return page
 
     def deliveries(self, *, failing_only: bool, cursor: str | None, limit: int) -> Page:
         where = Where()

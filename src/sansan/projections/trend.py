@@ -18,9 +18,11 @@ MAX_POINTS = 60
 
 @dataclass(frozen=True)
 class TrendPoint:
+    """None where the campaign's plan has no target of that rule."""
+
     on: date
-    standard_sites: int
-    five_goods_share: float
+    standard_sites: int | None
+    five_goods_share: float | None
     training_days_per_member: float
 
 
@@ -33,8 +35,9 @@ def month_ends(launch: date, until: date) -> list[date]:
     return days[::-1]
 
 
-def target_of(plan: Plan, rule: str) -> Target:
-    return next(t for t in plan.targets if t.rule == rule)
+def target_of(plan: Plan, rule: str) -> Target | None:
+    """The plan's first target of a rule; another county's plan may have none."""
+    return next((t for t in plan.targets if t.rule == rule), None)
 
 
 def _training_days_per_member(ctx: Context) -> float:
@@ -60,8 +63,10 @@ def trend(
             points.append(
                 TrendPoint(
                     on=day,
-                    standard_sites=sum(1 for *_, reason in _sites(ctx, sites) if reason is None),
-                    five_goods_share=five_goods_share(ctx, goods).value,
+                    standard_sites=None
+                    if sites is None
+                    else sum(1 for *_, reason in _sites(ctx, sites) if reason is None),
+                    five_goods_share=None if goods is None else five_goods_share(ctx, goods).value,
                     training_days_per_member=round(_training_days_per_member(ctx), 2),
                 )
             )
