@@ -1,5 +1,6 @@
 """The county's creation campaign (创建工程): launch, model communities, inspections, outcomes."""
 
+from copy import deepcopy
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -18,7 +19,7 @@ def _legacy_plan(state: dict[str, Any]) -> None:
     """Before plans were pinned a campaign only named its plan: it carries the shipped plan of
     that id as it stood then (no other plan could be launched under)."""
     content, sha256 = LEGACY_PLANS.get(state["plan_id"], (None, None))
-    state["plan"], state["plan_sha256"] = content, sha256
+    state["plan"], state["plan_sha256"] = deepcopy(content), sha256  # never the module's own
 
 
 class CreationCampaign(SansanAggregate):
