@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from sansan.clock import CHINA_OFFSET
 from sansan.domain import Community, Member, PartyOrganization
 from sansan.projections.store import Cursor
 
@@ -61,9 +62,14 @@ def record_facts(c: Cursor, event: Any, position: int) -> None:
         facts = [("team_training", school, event.days)]
     elif kind is PartyOrganization.StreetServiceCenterEstablished:
         facts = [("street_service_center", event.center_name, None)]
+    # The China day the library recorded the event: a year's verdict counts only what was
+    # on record by its 31 December; what came later is shown as made good late.
+    recorded = (event.timestamp + CHINA_OFFSET).date().isoformat()
     for seq, (fact, item, number) in enumerate(facts):
         c.execute(
             "INSERT INTO rm_facts (position, seq, subject_id, community_id, fact, item, num,"
-            " occurred_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position, seq) DO NOTHING",
-            (position, seq, subject, community, fact, item, number, event.occurred_on.isoformat()),
-        )
+            " occurred_on, recorded_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (position, seq) DO NOTHING",
+            (position, seq, subject, community, fact, item, number,
+             event.occurred_on.isoformat(), recorded),
+        )  # fmt: skip

@@ -6,7 +6,7 @@ from sansan.projections.store import META, ReadStore
 
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
-PROJECTION_VERSION = 5
+PROJECTION_VERSION = 6
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -81,6 +81,7 @@ DDL = [
         item TEXT,
         num DOUBLE PRECISION,
         occurred_on TEXT NOT NULL,
+        recorded_on TEXT,
         PRIMARY KEY (position, seq)
     )""",
     "CREATE INDEX IF NOT EXISTS rm_facts_by_fact ON rm_facts (fact, community_id, occurred_on)",
