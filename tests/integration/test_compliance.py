@@ -377,7 +377,9 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
     auth = {"Authorization": f"Bearer {token}"}
     path = f"/api/v1/campaigns/{CAMPAIGN}/progress"
     as_json = client.get(path, params={"as_of": AT.isoformat()}, headers=auth).json()
-    assert as_json["summary"] == {"green": 6, "yellow": 7, "red": 0, "not_due": 5}
+    assert as_json["summary"] == {
+        "green": 6, "yellow": 7, "red": 0, "not_due": 5, "no_data": 0, "not_applicable": 0
+    }  # fmt: skip
     as_csv = client.get(path, params={"as_of": AT.isoformat(), "format": "csv"}, headers=auth)
     table = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert table[0] == [
@@ -390,9 +392,11 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
         "截止日期",
         "责任主体",
         "未达标单位及原因",
+        "上一年度结论",
+        "本年度进度",
     ]
     assert table[13] == ["funding", "§四(二)3", "社区办公经费", "临近期限未达标", "2/3", "1", "2026-12-31", "县委组织部",
-                         "丙社区:2026年经费 0/10,000 元"]  # fmt: skip
+                         "丙社区:2026年经费 0/10,000 元", "", "2026年:临近期限未达标 2/3"]  # fmt: skip
     as_xlsx = client.get(path, params={"as_of": AT.isoformat(), "format": "xlsx"}, headers=auth)
     (tmp_path / "p.xlsx").write_bytes(as_xlsx.content)
     sheet = load_workbook(tmp_path / "p.xlsx").active

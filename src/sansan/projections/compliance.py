@@ -67,6 +67,7 @@ class Measure:
 class PeriodResult:
     """One year of a yearly target: the ended year's verdict or the running year's tally."""
 
+    kind: Literal["ended", "running"]
     label_zh: str
     start: date
     end: date
@@ -638,7 +639,7 @@ class _Judge:
             status = _empty(self.target, measure) or status_of(measure.met, as_of, period.end, warn)
             good = None
         return PeriodResult(
-            label_zh=period.label_zh, start=period.start, end=period.end, status=status,
+            kind="ended" if as_of > period.end else "running", label_zh=period.label_zh, start=period.start, end=period.end, status=status,
             status_zh=STATUS_ZH[status], measured=measure.value, measured_text=measure.text,
             made_good_on=good, failing=measure.failing, passing=measure.passing,
         )  # fmt: skip
