@@ -130,7 +130,8 @@ def test_a_yearly_target_judges_the_last_ended_year_and_the_running_one(
     def period(p: Period | None) -> tuple[int, date] | None:
         if p is None:
             return None
-        assert p.end == date(p.year, 12, 31) and p.label_zh == f"{p.year}年"
+        assert p.end == date(p.year, 12, 31)
+        assert p.label_zh == f"{p.year}年"
         return p.year, p.start
 
     got = target(id="funding").periods(LAUNCH, as_of, ENDS)

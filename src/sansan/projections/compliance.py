@@ -8,12 +8,13 @@ come back are compared with the plan's numbers here.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
 from sansan.domain.vocabulary import CARDS_FOR_CATEGORY, COLLEGE_OR_TECHNICAL
 from sansan.plans.schema import Period, Plan, Target
+from sansan.projections.facts import recorded_at
 from sansan.projections.store import ReadStore
 
 Status = Literal["green", "yellow", "red", "not_due", "no_data", "not_applicable"]
@@ -122,7 +123,10 @@ class Context:
     year: int | None = None  # the year a yearly rule judges (default: as_of's)
     since: date | None = None  # the first day whose facts count (the target's window)
     until: date | None = None  # facts carrying their own year count if they occurred by this
-    recorded_by: date | None = None  # only facts on record by this China day count
+    # Only facts recorded by this moment (the scheduler's verdict; UTC text) count, and those
+    # recorded later by the end of the China day ``late_by`` (made good late).
+    recorded_by: str | None = None
+    late_by: date | None = None
 
     def only(self, column: str) -> str:
         if self.community_ids is None:
@@ -148,9 +152,10 @@ class Context:
     def rows(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         if self.recorded_by is not None:
             # Every rule reads facts from rm_facts; a verdict sees only what was on record.
+            late = "" if self.late_by is None else f" OR recorded_on <= '{self.late_by.isoformat()}'"
             on_record = (
-                "(SELECT * FROM rm_facts WHERE recorded_on IS NULL"
-                f" OR recorded_on <= '{self.recorded_by.isoformat()}')"
+                "(SELECT * FROM rm_facts WHERE recorded_at IS NULL"
+                f" OR recorded_at <= '{self.recorded_by}'{late})"
             )
             statement = re.sub(r"\brm_facts\b", on_record, statement)
         return [tuple(r) for r in self.cursor.execute(statement, params).fetchall()]
@@ -547,6 +552,16 @@ def _appeared_after(cursor: Any, day: date) -> dict[str, date]:
     return found
 
 
+def _verdict_recorded_at(cursor: Any, target: Target, due_on: date) -> str | None:
+    """When the scheduler recorded its verdict on the target for this due date (None: not yet)."""
+    row = cursor.execute(
+        "SELECT MIN(recorded_at) FROM rm_notifications WHERE target_id = ? AND due_on = ?"
+        " AND unit_id IS NULL AND kind IN ('deadline_met', 'deadline_missed')",
+        (target.id, due_on.isoformat()),
+    ).fetchone()
+    return None if row is None or row[0] is None else recorded_at(datetime.fromisoformat(str(row[0])))
+
+
 def _empty(target: Target, measure: Measure) -> Empty | None:
     """No unit to judge: the target answers not applicable or no data, never green."""
     if measure.units != 0:
@@ -585,12 +600,12 @@ class _Judge:
 
     def measure(
         self, as_of: date, period: Period | None = None, *, until: date | None = None,
-        recorded_by: date | None = None,
+        recorded_by: str | None = None, late_by: date | None = None,
     ) -> Measure:  # fmt: skip
         ctx = Context(
             self.cursor, as_of, self.launch, self.ids, year=period.year if period else None,
             since=self.target.counts_from(self.launch, period), until=until,
-            recorded_by=recorded_by,
+            recorded_by=recorded_by, late_by=late_by,
         )  # fmt: skip
         measure = RULES[self.target.rule](ctx, self.target)
         if period is None or self.target.grace_days is None or measure.judged is None:
@@ -603,43 +618,53 @@ class _Judge:
             return measure
         return each(kept, empty=measure.empty)
 
-    def made_good_on(self, period: Period, as_of: date) -> date | None:
-        """The first day after the year's end on which, counting what was recorded by then
-        (money for the year, trainings that occurred in it), the year's target was met."""
-        if not self.measure(period.end, period, until=as_of, recorded_by=as_of).met:
+    def made_good_on(self, period: Period, as_of: date, verdict_at: str | None) -> date | None:
+        """The first day after the year's end on which, counting what was on record by then
+        (money for the year allocated later, trainings of the year recorded after the
+        verdict), the year's target was met."""
+        def met_by(day: date) -> bool:
+            return self.measure(
+                period.end, period, until=day, recorded_by=verdict_at, late_by=day
+            ).met
+
+        if not met_by(as_of):
             return None
+        rows = self.cursor.execute(
+            "SELECT DISTINCT occurred_on, CASE WHEN recorded_at > ? THEN recorded_on END FROM rm_facts"
+            " WHERE occurred_on > ? OR recorded_at > ?",
+            (verdict_at or "9999", period.end.isoformat(), verdict_at or "9999"),
+        ).fetchall()
+        after = period.end + timedelta(days=1)
         days = sorted(
-            date.fromisoformat(str(r[0]))
-            for r in self.cursor.execute(
-                "SELECT DISTINCT d FROM (SELECT recorded_on AS d FROM rm_facts UNION"
-                " SELECT occurred_on AS d FROM rm_facts) x WHERE d > ? AND d <= ?",
-                (period.end.isoformat(), as_of.isoformat()),
-            ).fetchall()
-            if r[0] is not None
+            {max(after, date.fromisoformat(str(d))) for row in rows for d in row if d is not None}
+            & {after + timedelta(days=k) for k in range((as_of - period.end).days)}
         )
-        low, high = 0, len(days) - 1  # met on days[high] (as_of's facts at the latest)
         if not days:
             return as_of
+        low, high = 0, len(days) - 1  # met by as_of, so by its last candidate day at the latest
         while low < high:
             middle = (low + high) // 2
-            if self.measure(period.end, period, until=days[middle], recorded_by=days[middle]).met:
+            day = days[middle]
+            if met_by(day):
                 high = middle
             else:
                 low = middle + 1
         return days[low]
 
     def period(self, period: Period, as_of: date) -> PeriodResult:
-        if as_of > period.end:  # ended: the verdict by its 31 December, as the scheduler saw it
-            measure = self.measure(period.end, period, until=period.end, recorded_by=period.end)
+        if as_of > period.end:  # ended: the verdict by its 31 December, as the scheduler gave it
+            verdict_at = _verdict_recorded_at(self.cursor, self.target, period.end)
+            measure = self.measure(period.end, period, until=period.end, recorded_by=verdict_at)
             status: str = _empty(self.target, measure) or ("green" if measure.met else "red")
-            good = self.made_good_on(period, as_of) if status == "red" else None
+            good = self.made_good_on(period, as_of, verdict_at) if status == "red" else None
         else:  # running: the tally so far
             measure = self.measure(as_of, period)
             warn = self.target.warning_starts(period.end)
             status = _empty(self.target, measure) or status_of(measure.met, as_of, period.end, warn)
             good = None
         return PeriodResult(
-            kind="ended" if as_of > period.end else "running", label_zh=period.label_zh, start=period.start, end=period.end, status=status,
+            kind="ended" if as_of > period.end else "running", label_zh=period.label_zh,
+            start=period.start, end=period.end, status=status,
             status_zh=STATUS_ZH[status], measured=measure.value, measured_text=measure.text,
             made_good_on=good, failing=measure.failing, passing=measure.passing,
         )  # fmt: skip

@@ -82,6 +82,7 @@ DDL = [
         num DOUBLE PRECISION,
         occurred_on TEXT NOT NULL,
         recorded_on TEXT,
+        recorded_at TEXT,
         PRIMARY KEY (position, seq)
     )""",
     "CREATE INDEX IF NOT EXISTS rm_facts_by_fact ON rm_facts (fact, community_id, occurred_on)",
