@@ -183,3 +183,12 @@ def test_a_member_registered_within_the_grace_days_before_new_year_is_judged_fro
 ) -> None:
     year = Period(2026, LAUNCH, date(2026, 12, 31))  # 31 Dec − 90 days = 2 Oct
     assert target(id="member-training").judged_in(year, appeared) is judged
+
+
+def test_a_plan_file_without_windows_reads_as_before() -> None:
+    data = shipped()
+    for t in data["targets"]:
+        t.pop("window")
+    plan = parse_plan(json.dumps(data))
+    assert plan.target("funding").window.kind == "calendar_year"
+    assert plan.target("team-training").window.kind == "ever"

@@ -124,6 +124,17 @@ class Target(BaseModel):
     window: Window = Field(default_factory=lambda: Window(kind="ever"))
     responsible_role: Literal["county", "street", "community"]
 
+    @model_validator(mode="before")
+    @classmethod
+    def window_defaults_to_the_due_rule(cls, data: Any) -> Any:
+        """A plan file without windows reads as before: a yearly target counts its calendar
+        year, any other everything on record."""
+        if isinstance(data, dict) and "window" not in data:
+            due = data.get("due")
+            kind = due.get("kind") if isinstance(due, dict) else getattr(due, "kind", None)
+            return {**data, "window": {"kind": "calendar_year" if kind == "yearly" else "ever"}}
+        return data
+
     @model_validator(mode="after")
     def window_fits_due(self) -> "Target":
         yearly, calendar = self.due.kind == "yearly", self.window.kind == "calendar_year"

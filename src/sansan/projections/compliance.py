@@ -535,21 +535,22 @@ RULES: dict[str, Callable[[Context, Target], Measure]] = {
 
 
 RANK = {"not_due": 1, "yellow": 2, "red": 3}
-# When each kind of unit appeared: a community began, a member registered, a cadre joined.
-APPEARED = (
-    "SELECT id, began_on FROM rm_communities WHERE began_on > ?",
-    "SELECT id, registered_on FROM rm_members WHERE registered_on > ?",
-    "SELECT team_member_id, joined_on FROM rm_team_members WHERE joined_on > ?",
-)
+# When each kind of unit a target judges appeared: a community began, a member registered,
+# a cadre joined (county-wide shares and workers have no latecomers).
+APPEARED = {
+    "community": "SELECT id, began_on FROM rm_communities WHERE began_on > ?",
+    "member": "SELECT id, registered_on FROM rm_members WHERE registered_on > ?",
+    "team_member": "SELECT team_member_id, joined_on FROM rm_team_members WHERE joined_on > ?",
+}
 
 
-def _appeared_after(cursor: Any, day: date) -> dict[str, date]:
-    """The units that appeared after ``day``, with the day each appeared."""
-    found: dict[str, date] = {}
-    for statement in APPEARED:
-        for unit_id, on in cursor.execute(statement, (day.isoformat(),)).fetchall():
-            found[str(unit_id)] = date.fromisoformat(str(on))
-    return found
+def _appeared_after(cursor: Any, target: Target, day: date) -> dict[str, date]:
+    """The units of the target's kind that appeared after ``day``, with the day each did."""
+    statement = APPEARED.get(target.scope)
+    if statement is None:
+        return {}
+    rows = cursor.execute(statement, (day.isoformat(),)).fetchall()
+    return {str(unit_id): date.fromisoformat(str(on)) for unit_id, on in rows}
 
 
 def _verdict_recorded_at(cursor: Any, target: Target, due_on: date) -> str | None:
@@ -612,7 +613,9 @@ class _Judge:
             return measure
         # Units that appeared within the grace days before the year's end are judged from
         # the next year.
-        late = _appeared_after(self.cursor, period.end - timedelta(days=self.target.grace_days))
+        late = _appeared_after(
+            self.cursor, self.target, period.end - timedelta(days=self.target.grace_days)
+        )
         kept = [u for u in measure.judged if self.target.judged_in(period, late.get(u[0]))]
         if len(kept) == len(measure.judged):
             return measure
@@ -719,7 +722,11 @@ def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetRes
     measure = judge.measure(as_of)
     due_on = target.due.due_on(launch, as_of)
     lead = target.window.days if target.window.kind == "since_appointment" else 0
-    appeared = _appeared_after(judge.cursor, due_on - timedelta(days=lead or 0))
+    appeared = (
+        _appeared_after(judge.cursor, target, due_on - timedelta(days=lead or 0))
+        if measure.failing and measure.judged is not None
+        else {}
+    )
     status, failing = _judge(target, measure, as_of, due_on, appeared)
     return _result(
         target, status=status, status_zh=STATUS_ZH[status], measured=measure.value,
