@@ -379,3 +379,54 @@ def test_money_of_the_year_recorded_after_the_scheduler_s_verdict_is_made_good_l
             assert after["made_good_on"] is None
     finally:
         services.store.close()
+
+
+def test_member_training_counts_the_calendar_year_and_a_member_registered_late_in_it_from_the_next(
+    app: SansanApplication, settings: Settings, clock: FixedClock
+) -> None:
+    """m1 (registered 2026-03-10) trains 3 days on 1 June and 3 on 31 December, 2 on 1 January
+    2027; m2 registers on 10 October 2026, within the plan's 90 days before New Year: judged from
+    2027 on."""
+    from sansan.commands import member as mc
+
+    campaign, street, cid, gb, nb = i("c3"), i("s3"), i("K"), i("gbK"), i("nbK")
+    commands: list[Command] = [
+        oc.EstablishPartyOrganization(id=street, occurred_on=d(2026, 1, 1), name="街道",
+                                      level="street_committee"),
+        co.RegisterCommunity(id=cid, occurred_on=d(2026, 1, 1), name="丁社区", street_committee_id=street),
+        oc.EstablishPartyOrganization(id=gb, occurred_on=d(2026, 1, 1), name="丁社区党总支",
+                                      level="general_branch", parent_id=street, community_id=cid),
+        oc.EstablishPartyOrganization(id=nb, occurred_on=d(2026, 1, 1), name="丁支部",
+                                      level="neighborhood_branch", parent_id=gb),
+        cc.LaunchCampaign(id=campaign, occurred_on=LAUNCH, name="三三创建", plan_id="sansan-v1",
+                          county="测试县"),
+        mc.RegisterMember(id=i("m1"), occurred_on=d(2026, 3, 10), name="甲", category="direct",
+                          organization_id=nb),
+        mc.RegisterMember(id=i("m2"), occurred_on=d(2026, 10, 10), name="乙", category="direct",
+                          organization_id=nb),
+    ]  # fmt: skip
+    for day, days in ((d(2026, 6, 1), 3), (d(2026, 12, 31), 3), (d(2027, 1, 1), 2)):
+        commands.append(mc.RecordTraining(member_id=i("m1"), occurred_on=day, days=days,
+                                          method="lecture", topic="党课"))  # fmt: skip
+    for command in commands:
+        clock.set(noon(command.occurred_on))
+        app.execute(command, actor="test")
+    services = build_services(settings, clock, app)
+    services.projections.catch_up()
+    token, _ = services.access.issue_token(role="county", scope_org_id=None, label="县", actor="t")
+    client = TestClient(create_app(services.settings, clock, application=services.app))
+
+    def training(as_of: date) -> list[tuple[Any, ...]]:
+        answer = client.get(
+            f"/api/v1/campaigns/{campaign}/progress", params={"as_of": as_of.isoformat()},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()  # fmt: skip
+        return [(p["label_zh"], p["status"], p["measured_text"]) for p in
+                target(answer, "member-training")["periods"]]  # fmt: skip
+
+    try:
+        assert training(d(2026, 12, 30)) == [("2026年", "yellow", "0/1")]  # 3 of 6 days
+        assert training(d(2026, 12, 31)) == [("2026年", "green", "1/1")]
+        assert training(d(2027, 1, 1)) == [("2026年", "green", "1/1"), ("2027年", "not_due", "0/2")]
+    finally:
+        services.store.close()
