@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -261,7 +261,8 @@ def scenario() -> Iterator[Command]:
     )
 
 
-# target → {date: (status, measured)} — worked out by hand.
+# target → {date: (status, measured)} — worked out by hand. On 15 January 2027 the yearly
+# targets show 2026, the year just ended and missed (red), not 2027's fresh tally.
 EXPECTED = {
     "network":              {BEFORE: ("red", "2/3"),        AT: ("green", "3/3"),      AFTER: ("green", "3/3")},
     "team-age":             {BEFORE: ("not_due", "50%(2/4)"), AT: ("green", "60%(3/5)"), AFTER: ("green", "60%(3/5)")},
@@ -270,12 +271,12 @@ EXPECTED = {
     "new-cadre-training":   {BEFORE: ("not_due", "1/2"),    AT: ("green", "2/2"),      AFTER: ("green", "2/2")},
     "systems":              {BEFORE: ("not_due", "1/3"),    AT: ("yellow", "1/3"),     AFTER: ("red", "2/3")},
     "cards":                {BEFORE: ("not_due", "1/2"),    AT: ("yellow", "2/3"),     AFTER: ("red", "2/3")},
-    "member-training":      {BEFORE: ("not_due", "1/2"),    AT: ("yellow", "2/3"),     AFTER: ("not_due", "1/3")},
-    "co-building":          {BEFORE: ("not_due", "1/3"),    AT: ("yellow", "1/3"),     AFTER: ("not_due", "0/3")},
+    "member-training":      {BEFORE: ("not_due", "1/2"),    AT: ("yellow", "2/3"),     AFTER: ("red", "2/3")},
+    "co-building":          {BEFORE: ("not_due", "1/3"),    AT: ("yellow", "1/3"),     AFTER: ("red", "1/3")},
     "service-network":      {BEFORE: ("not_due", "1/3"),    AT: ("not_due", "2/3"),    AFTER: ("not_due", "2/3")},
     "standard-sites-first": {BEFORE: ("not_due", "1 个标准化社区"), AT: ("green", "2 个标准化社区"), AFTER: ("green", "2 个标准化社区")},
     "standard-sites-all":   {BEFORE: ("not_due", "1/3"),    AT: ("not_due", "2/3"),    AFTER: ("not_due", "2/3")},
-    "funding":              {BEFORE: ("not_due", "1/3"),    AT: ("yellow", "2/3"),     AFTER: ("not_due", "1/3")},
+    "funding":              {BEFORE: ("not_due", "1/3"),    AT: ("yellow", "2/3"),     AFTER: ("red", "2/3")},
     "insurance":            {BEFORE: ("not_due", "1/2"),    AT: ("green", "2/2"),      AFTER: ("green", "2/2")},
     "model-tiexi":          {BEFORE: ("not_due", "0/1"),    AT: ("yellow", "0/1"),     AFTER: ("green", "1/1")},
     "model-types":          {BEFORE: ("not_due", "0/2"),    AT: ("not_due", "0/2"),    AFTER: ("not_due", "1/2")},
@@ -286,9 +287,10 @@ EXPECTED = {
 
 @pytest.fixture
 def services(app: SansanApplication, settings: Settings, clock: FixedClock) -> Iterator[Services]:
-    clock.set(datetime(2027, 2, 1, tzinfo=UTC))  # everything in the scenario has happened
-    for command in scenario():
+    for command in scenario():  # each recorded on the day it occurred (noon, China time)
+        clock.set(datetime.combine(command.occurred_on, time(4), tzinfo=UTC))
         app.execute(command, actor="test")
+    clock.set(datetime(2027, 2, 1, tzinfo=UTC))  # everything in the scenario has happened
     built = build_services(settings, clock, app)
     built.projections.catch_up()
     yield built
@@ -375,7 +377,9 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
     auth = {"Authorization": f"Bearer {token}"}
     path = f"/api/v1/campaigns/{CAMPAIGN}/progress"
     as_json = client.get(path, params={"as_of": AT.isoformat()}, headers=auth).json()
-    assert as_json["summary"] == {"green": 6, "yellow": 7, "red": 0, "not_due": 5}
+    assert as_json["summary"] == {
+        "green": 6, "yellow": 7, "red": 0, "not_due": 5, "no_data": 0, "not_applicable": 0
+    }  # fmt: skip
     as_csv = client.get(path, params={"as_of": AT.isoformat(), "format": "csv"}, headers=auth)
     table = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert table[0] == [
@@ -388,9 +392,11 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
         "截止日期",
         "责任主体",
         "未达标单位及原因",
+        "上一年度结论",
+        "本年度进度",
     ]
     assert table[13] == ["funding", "§四(二)3", "社区办公经费", "临近期限未达标", "2/3", "1", "2026-12-31", "县委组织部",
-                         "丙社区:2026年经费 0/10,000 元"]  # fmt: skip
+                         "丙社区:2026年经费 0/10,000 元", "", "2026年:临近期限未达标 2/3"]  # fmt: skip
     as_xlsx = client.get(path, params={"as_of": AT.isoformat(), "format": "xlsx"}, headers=auth)
     (tmp_path / "p.xlsx").write_bytes(as_xlsx.content)
     sheet = load_workbook(tmp_path / "p.xlsx").active

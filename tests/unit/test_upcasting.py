@@ -100,10 +100,11 @@ def _stored_as_version_1(app: SansanApplication, event: Any, drop: tuple[str, ..
     )
 
 
-def test_a_campaign_launched_before_plans_were_pinned_carries_the_shipped_plan_of_its_id() -> None:
+def test_a_campaign_launched_before_plans_were_pinned_carries_the_plan_as_shipped_then() -> None:
     from sansan.commands import examples as t
     from sansan.domain import CreationCampaign
-    from sansan.plans import content_sha256, get_plan, plan_content
+    from sansan.domain.legacy_plans import SANSAN_V1, SANSAN_V1_SHA256
+    from sansan.plans import content_sha256, pinned_plan
 
     app = SansanApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW), InternalIds(b"test")
@@ -116,10 +117,11 @@ def test_a_campaign_launched_before_plans_were_pinned_carries_the_shipped_plan_o
     fresh.recorder.insert_events([_stored_as_version_1(app, event, ("plan", "plan_sha256"))])
 
     old = fresh.get(launched, CreationCampaign)
-    shipped = get_plan("sansan-v1")
-    assert shipped is not None
-    assert old.plan == plan_content(shipped)
-    assert old.plan_sha256 == content_sha256(plan_content(shipped))
+    # The plan as it stood when the campaign was launched, not today's shipped file (which
+    # has since gained windows, grace days and targets); it still reads under today's schema.
+    assert old.plan == SANSAN_V1
+    assert old.plan_sha256 == SANSAN_V1_SHA256 == content_sha256(SANSAN_V1)
+    assert pinned_plan(old.plan, old.plan_sha256).target("funding").threshold == 1.0
     assert old.plan_title_zh == "三三创建工程实施方案"
     [history] = fresh.history(launched)
     assert history.data["plan_sha256"] == old.plan_sha256

@@ -17,7 +17,7 @@ from sansan.api.unit_endpoints import visible
 from sansan.bootstrap import Services
 from sansan.domain import Community, CreationCampaign, errors
 from sansan.plans import Plan, pinned_plan
-from sansan.projections.compliance import TargetResult, evaluate
+from sansan.projections.compliance import STATUSES, TargetResult, evaluate
 
 Format = Literal["json", "csv", "xlsx"]
 AsOf = Annotated[
@@ -35,24 +35,74 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+StatusName = Literal["green", "yellow", "red", "not_due", "no_data", "not_applicable"]
+UnitName = Literal["share", "count", "yuan", "days", "m2"]
+
+
 class FailingPublic(BaseModel):
     unit_id: str
     unit_name: str
     reason_zh: str
+    due_on: date | None = Field(
+        None, description="该单位自己的截止日期(新设、新任、新登记的单位) / its own due date, when it differs"
+    )
+    status: StatusName | None = Field(
+        None, description="该单位自己的状态(与目标不同时) / its own status, when it differs"
+    )
+
+
+class PeriodPublic(BaseModel):
+    """One year of a yearly target: the last ended year's verdict, or the running year's tally."""
+
+    kind: Literal["ended", "running"] = Field(
+        description="ended:上一个已结束年度的结论;running:本年度进度 / the ended year or the running one"
+    )
+    label_zh: str = Field(examples=["2026年"])
+    start: date
+    end: date
+    status: StatusName
+    status_zh: str
+    measured: float
+    measured_text: str = Field(examples=["2/3"])
+    made_good_on: date | None = Field(
+        None, description="逾期后补足的日期(期限时的结论不变) / made good late on this day"
+    )
+    failing: list[FailingPublic]
 
 
 class TargetStatus(BaseModel):
     id: str = Field(examples=["standard-sites-first"])
     clause: str
     title_zh: str
-    status: Literal["green", "yellow", "red", "not_due"]
+    status: StatusName
     status_zh: str
+    applicable: bool = Field(description="目标是否适用 / whether the target applies at all")
+    period_start: date | None = Field(
+        None, description="所评估期间的起点(无则不限) / first day counted, if any"
+    )
+    period_end: date = Field(description="所评估期间的截止日期 / the due date judged")
     measured: float
     measured_text: str = Field(examples=["2 个标准化社区"])
+    unit: UnitName = Field(description="实测值的单位 / what measured is counted in")
+    unit_zh: str
     threshold: float
     due_on: date
     responsible_role: str
     failing: list[FailingPublic]
+    periods: list[PeriodPublic] = Field(
+        description="年度目标:上一个已结束年度的结论与本年度进度 / a yearly target's ended and running year"
+    )
+
+
+class Summary(BaseModel):
+    """How many targets stand at each status (no data and not applicable are not green)."""
+
+    green: int
+    yellow: int
+    red: int
+    not_due: int
+    no_data: int
+    not_applicable: int
 
 
 class Progress(BaseModel):
@@ -63,7 +113,7 @@ class Progress(BaseModel):
     launch_date: date
     as_of: date
     community_id: UUID | None = None
-    summary: dict[str, int] = Field(examples=[{"green": 3, "yellow": 7, "red": 0, "not_due": 8}])
+    summary: Summary
     targets: list[TargetStatus]
 
 
@@ -93,7 +143,11 @@ def campaign_and_plan(services: Services, campaign_id: UUID) -> tuple[CreationCa
 
 def failing_units(results: list[TargetResult]) -> list[str]:
     """The units a report names as falling short; members among them are personal data."""
-    return [f.unit_id for r in results for f in r.failing]
+    return list(
+        dict.fromkeys(
+            f.unit_id for r in results for f in (*r.failing, *(x for p in r.periods for x in p.failing))
+        )
+    )
 
 
 def _answer(
@@ -118,14 +172,24 @@ def _answer(
 def _progress(
     campaign: CreationCampaign, as_of: date, results: list[TargetResult], community: UUID | None
 ) -> Progress:
-    summary = {
-        s: sum(1 for r in results if r.status == s) for s in ("green", "yellow", "red", "not_due")
-    }
+    summary = Summary(**{s: sum(1 for r in results if r.status == s) for s in STATUSES})
+    targets = [
+        TargetStatus.model_validate(
+            {
+                **{f: getattr(r, f) for f in TargetStatus.model_fields if f != "failing"},
+                "failing": [vars(f) for f in r.failing],
+                "periods": [
+                    {**vars(p), "failing": [vars(f) for f in p.failing]} for p in r.periods
+                ],
+            }
+        )
+        for r in results
+    ]
     return Progress(
         campaign_id=campaign.id, plan_id=campaign.plan_id, plan_sha256=campaign.plan_sha256,
         plan_title_zh=campaign.plan_title_zh, launch_date=campaign.launch_date,
         as_of=as_of, community_id=community, summary=summary,
-        targets=[TargetStatus.model_validate(r, from_attributes=True) for r in results],
+        targets=targets,
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sansan.domain.vocabulary import Role
-from sansan.projections.compliance import TargetResult
+from sansan.projections.compliance import PeriodResult, TargetResult
 
 HEADERS = [
     "目标编号",
@@ -28,8 +28,11 @@ HEADERS = [
     "截止日期",
     "责任主体",
     "未达标单位及原因",
+    "上一年度结论",  # a yearly target's ended year, and its running year
+    "本年度进度",
 ]
-FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "not_due": "EDEDED"}
+FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "not_due": "EDEDED",
+         "no_data": "FFFFFF", "not_applicable": "FFFFFF"}  # fmt: skip
 # The C0 controls XML 1.0 cannot carry (tab, LF and CR it can), the same set openpyxl refuses.
 UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 REPLACEMENT = "\ufffd"
@@ -58,12 +61,33 @@ def sheet_title(title: str) -> str:
     return cleaned or "Sheet"
 
 
+def period_text(period: PeriodResult | None) -> str:
+    """A yearly target's period in words: "2026年:逾期未达标 2/3(2027-01-05 补足)"."""
+    if period is None:
+        return ""
+    late = f"({period.made_good_on.isoformat()} 补足)" if period.made_good_on else ""
+    return f"{period.label_zh}:{period.status_zh} {period.measured_text}{late}"
+
+
+def _periods(r: TargetResult) -> tuple[PeriodResult | None, PeriodResult | None]:
+    """The ended year's verdict and the running year's tally (either may be absent)."""
+    ended = next((p for p in r.periods if p.kind == "ended"), None)
+    return ended, next((p for p in r.periods if p.kind == "running"), None)
+
+
+def _failing(r: TargetResult) -> str:
+    return ";".join(
+        f"{f.unit_name}:{f.reason_zh}" + (f"(自身期限 {f.due_on.isoformat()})" if f.due_on else "")
+        for f in r.failing
+    )
+
+
 def rows(results: Sequence[TargetResult]) -> list[list[str]]:
     return [
         [
             r.id, r.clause, r.title_zh, r.status_zh, r.measured_text, f"{r.threshold:g}",
-            r.due_on.isoformat(), Role(r.responsible_role).label_zh,
-            ";".join(f"{f.unit_name}:{f.reason_zh}" for f in r.failing),
+            r.due_on.isoformat(), Role(r.responsible_role).label_zh, _failing(r),
+            period_text(_periods(r)[0]), period_text(_periods(r)[1]),
         ]
         for r in results
     ]  # fmt: skip
@@ -124,6 +148,6 @@ def to_csv(results: Sequence[TargetResult]) -> bytes:
 
 def to_xlsx(results: Sequence[TargetResult], title: str) -> bytes:
     return table_xlsx(
-        title, HEADERS, rows(results), [22, 14, 20, 14, 18, 8, 12, 12, 80],
+        title, HEADERS, rows(results), [22, 14, 20, 14, 18, 8, 12, 12, 80, 30, 24],
         [(4, FILLS[r.status]) for r in results],
     )  # fmt: skip

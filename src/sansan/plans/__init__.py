@@ -12,7 +12,7 @@ from sansan.plans.loader import (
     shipped_plans,
 )
 from sansan.plans.registry import BrokenPlan, PlanEntry, PlanRegistry, pinned_plan
-from sansan.plans.schema import DueRule, Plan, Target
+from sansan.plans.schema import DueRule, Period, Plan, Target, Window
 
 SHIPPED_PLAN_ID = "sansan-v1"
 
@@ -20,12 +20,14 @@ __all__ = [
     "SHIPPED_PLAN_ID",
     "BrokenPlan",
     "DueRule",
+    "Period",
     "Plan",
     "PlanEntry",
     "PlanError",
     "PlanProblem",
     "PlanRegistry",
     "Target",
+    "Window",
     "canonical_json",
     "content_sha256",
     "get_plan",

@@ -5,22 +5,41 @@ database, never per member in Python); only the handful of per-community rows th
 come back are compared with the plan's numbers here.
 """
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 from uuid import UUID
 
 from sansan.domain.vocabulary import CARDS_FOR_CATEGORY, COLLEGE_OR_TECHNICAL
-from sansan.plans.schema import Plan, Target
+from sansan.plans.schema import Period, Plan, Target
+from sansan.projections.facts import recorded_at
 from sansan.projections.store import ReadStore
 
-STATUS_ZH = {
+Status = Literal["green", "yellow", "red", "not_due", "no_data", "not_applicable"]
+STATUSES: tuple[Status, ...] = ("green", "yellow", "red", "not_due", "no_data", "not_applicable")
+STATUS_ZH: dict[str, str] = {
     "green": "已达标",
     "yellow": "临近期限未达标",
     "red": "逾期未达标",
     "not_due": "未到期",
+    "no_data": "无数据",
+    "not_applicable": "不适用",
 }
+Empty = Literal["no_data", "not_applicable"]
+# What a rule over no unit at all answers, by rule: a designation the county has not made
+# means the target does not apply; otherwise it applies but there is nothing to judge yet.
+EMPTY_MEANS: dict[str, Empty] = {
+    "named_model_community": "not_applicable",
+    "designated_type_items": "not_applicable",
+}
+# The unit each rule measures in, and how the dashboard and exports say it.
+UNIT_OF_RULE: dict[str, str] = {
+    "team_share_under_age": "share", "team_share_educated": "share", "five_goods_share": "share",
+    "brand_share": "share", "standard_sites_count": "count",
+}  # fmt: skip
+UNIT_ZH = {"share": "占比", "count": "个", "yuan": "元", "days": "天", "m2": "平方米"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,9 @@ class Failing:
     unit_id: str
     unit_name: str
     reason_zh: str
+    # A latecomer's own due date and status, when they differ from the target's.
+    due_on: date | None = None
+    status: str | None = None
 
 
 @dataclass
@@ -37,6 +59,26 @@ class Measure:
     met: bool
     failing: list[Failing] = field(default_factory=list)
     passing: list[tuple[str, str]] = field(default_factory=list)  # (id, name) of units that comply
+    units: int | None = None  # how many units were judged (None: a count, not per unit)
+    judged: list[tuple[str, str, str | None]] | None = None  # each()'s units, to re-judge
+    empty: Empty | None = None
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    """One year of a yearly target: the ended year's verdict or the running year's tally."""
+
+    kind: Literal["ended", "running"]
+    label_zh: str
+    start: date
+    end: date
+    status: str
+    status_zh: str
+    measured: float
+    measured_text: str
+    made_good_on: date | None
+    failing: list[Failing]
+    passing: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -53,6 +95,15 @@ class TargetResult:
     responsible_role: str
     failing: list[Failing]
     passing: list[tuple[str, str]] = field(default_factory=list)
+    applicable: bool = True
+    period_start: date | None = None
+    period_end: date | None = None
+    unit: str = "share"
+    periods: list[PeriodResult] = field(default_factory=list)
+
+    @property
+    def unit_zh(self) -> str:
+        return UNIT_ZH[self.unit]
 
 
 def status_of(met: bool, as_of: date, due_on: date, warning_from: date) -> str:
@@ -69,6 +120,13 @@ class Context:
     as_of: date
     launch: date
     community_ids: list[str] | None  # a scorecard, or a scoped caller, sees only these
+    year: int | None = None  # the year a yearly rule judges (default: as_of's)
+    since: date | None = None  # the first day whose facts count (the target's window)
+    until: date | None = None  # facts carrying their own year count if they occurred by this
+    # Only facts recorded by this moment (the scheduler's verdict; UTC text) count, and those
+    # recorded later by the end of the China day ``late_by`` (made good late).
+    recorded_by: str | None = None
+    late_by: date | None = None
 
     def only(self, column: str) -> str:
         if self.community_ids is None:
@@ -80,7 +138,26 @@ class Context:
     def day(self) -> str:
         return self.as_of.isoformat()
 
+    @property
+    def judged_year(self) -> int:
+        return self.year if self.year is not None else self.as_of.year
+
+    @property
+    def counted_until(self) -> str:
+        return (self.until or self.as_of).isoformat()
+
+    def since_sql(self, column: str) -> str:
+        return "" if self.since is None else f" AND {column} >= '{self.since.isoformat()}'"
+
     def rows(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.recorded_by is not None:
+            # Every rule reads facts from rm_facts; a verdict sees only what was on record.
+            late = "" if self.late_by is None else f" OR recorded_on <= '{self.late_by.isoformat()}'"
+            on_record = (
+                "(SELECT * FROM rm_facts WHERE recorded_at IS NULL"
+                f" OR recorded_at <= '{self.recorded_by}'{late})"
+            )
+            statement = re.sub(r"\brm_facts\b", on_record, statement)
         return [tuple(r) for r in self.cursor.execute(statement, params).fetchall()]
 
     def communities(self) -> str:
@@ -102,14 +179,18 @@ class Context:
         return {r[0]: (r[1], int(r[2])) for r in rows}
 
 
-def each(units: list[tuple[str, str, str | None]]) -> Measure:
-    """Every unit must comply: (id, name, reason if it fails)."""
+def each(units: list[tuple[str, str, str | None]], *, empty: Empty | None = None) -> Measure:
+    """Every unit must comply: (id, name, reason if it fails). No unit at all is not a pass:
+    it answers ``empty`` (or the rule's default, no data / not applicable)."""
     failing = [Failing(i, n, reason) for i, n, reason in units if reason]
     total = len(units)
     ok = total - len(failing)
-    share = ok / total if total else 1.0
+    share = ok / total if total else 0.0
     passing = [(i, n) for i, n, reason in units if not reason]
-    return Measure(share, f"{ok}/{total}", not failing, failing, passing)
+    return Measure(
+        share, f"{ok}/{total}", bool(total) and not failing, failing, passing, units=total,
+        judged=list(units), empty=empty,
+    )  # fmt: skip
 
 
 def share(
@@ -117,7 +198,7 @@ def share(
 ) -> Measure:
     value = hits / total if total else 0.0
     met = total > 0 and (value > threshold if strictly else value >= threshold)
-    return Measure(value, f"{value:.0%}({hits}/{total})", met, failing)
+    return Measure(value, f"{value:.0%}({hits}/{total})", met, failing, units=total)
 
 
 # -- the rules ---------------------------------------------------------------------------
@@ -176,10 +257,14 @@ def _team_training(ctx: Context, t: Target, *, newly_only: bool) -> Measure:
     school = " AND f.item = 'party_school'" if newly_only else ""
     who = " AND t.newly_appointed" if newly_only else ""
     low = float(t.params.get("min_days", 0))
+    # The window: from the launch (team training), since the appointment (new cadres).
+    window = ctx.since_sql("f.occurred_on")
+    if t.window.kind == "since_appointment":
+        window += " AND f.occurred_on >= t.joined_on"
     rows = ctx.rows(
         f"SELECT t.team_member_id, t.person_name, c.name, MAX(f.num) FROM ({_cadres(ctx)}) t"
         " JOIN rm_communities c ON c.id = t.cid LEFT JOIN rm_facts f ON f.subject_id = t.team_member_id"
-        f" AND f.fact = 'team_training' AND f.occurred_on <= ?{school}"
+        f" AND f.fact = 'team_training' AND f.occurred_on <= ?{school}{window}"
         f" WHERE 1 = 1{who} GROUP BY t.team_member_id, t.person_name, c.name",
         (ctx.day,),
     )
@@ -251,16 +336,16 @@ def member_cards(ctx: Context, t: Target) -> Measure:
 
 
 def member_training_days(ctx: Context, t: Target) -> Measure:
-    need = float(t.params["min_days"])
+    need, year = float(t.params["min_days"]), ctx.judged_year
     rows = ctx.rows(
         f"SELECT m.id, m.name, COALESCE(SUM(f.num), 0) FROM ({_members(ctx)}) m LEFT JOIN rm_facts f"
         " ON f.subject_id = m.id AND f.fact = 'member_training' AND f.occurred_on <= ?"
         " AND f.occurred_on >= ? GROUP BY m.id, m.name",
-        (ctx.day, f"{ctx.as_of.year}-01-01"),
+        (ctx.day, (ctx.since or date(year, 1, 1)).isoformat()),
     )
     return each(
         [
-            (i, n, None if d >= need else f"{ctx.as_of.year}年培训 {d:g}/{need:g} 天")
+            (i, n, None if d >= need else f"{year}年培训 {d:g}/{need:g} 天")
             for i, n, d in rows
         ]
     )
@@ -270,7 +355,7 @@ def coordination_bodies_met(ctx: Context, t: Target) -> Measure:
     need = int(t.params["bodies"])
     bodies, met = (
         ctx.counts("coordination_body"),
-        ctx.counts("coordination_meeting", year=ctx.as_of.year),
+        ctx.counts("coordination_meeting", year=ctx.judged_year),
     )
     return each([
         (i, n, None if k >= need and met[i][1] >= need else f"协调机构 {k}/{need},本年召开会议的 {met[i][1]}/{need}")
@@ -329,12 +414,14 @@ def standard_site_each(ctx: Context, t: Target) -> Measure:
 
 
 def funding_each(ctx: Context, t: Target) -> Measure:
-    need, year = float(t.params["min_yuan"]), ctx.as_of.year
+    need, year = float(t.params["min_yuan"]), ctx.judged_year
+    # Funding carries its own year: money allocated in January for the year before counts for
+    # that year (made good late, once its 31 December has passed).
     rows = ctx.rows(
         f"SELECT c.id, c.name, COALESCE(SUM(f.num), 0) FROM ({ctx.communities()}) c LEFT JOIN rm_facts f"
         " ON f.community_id = c.id AND f.fact = 'funding' AND f.item = ? AND f.occurred_on <= ?"
         " GROUP BY c.id, c.name",
-        (str(year), ctx.day),
+        (str(year), ctx.counted_until),
     )
     return each(
         [(i, n, None if y >= need else f"{year}年经费 {y:,.0f}/{need:,.0f} 元") for i, n, y in rows]
@@ -447,6 +534,153 @@ RULES: dict[str, Callable[[Context, Target], Measure]] = {
 }  # fmt: skip
 
 
+RANK = {"not_due": 1, "yellow": 2, "red": 3}
+# When each kind of unit a target judges appeared: a community began, a member registered,
+# a cadre joined (county-wide shares and workers have no latecomers).
+APPEARED = {
+    "community": "SELECT id, began_on FROM rm_communities WHERE began_on > ?",
+    "member": "SELECT id, registered_on FROM rm_members WHERE registered_on > ?",
+    "team_member": "SELECT team_member_id, joined_on FROM rm_team_members WHERE joined_on > ?",
+}
+
+
+def _appeared_after(cursor: Any, target: Target, day: date) -> dict[str, date]:
+    """The units of the target's kind that appeared after ``day``, with the day each did."""
+    statement = APPEARED.get(target.scope)
+    if statement is None:
+        return {}
+    rows = cursor.execute(statement, (day.isoformat(),)).fetchall()
+    return {str(unit_id): date.fromisoformat(str(on)) for unit_id, on in rows}
+
+
+def _verdict_recorded_at(cursor: Any, target: Target, due_on: date) -> str | None:
+    """When the scheduler recorded its verdict on the target for this due date (None: not yet)."""
+    row = cursor.execute(
+        "SELECT MIN(recorded_at) FROM rm_notifications WHERE target_id = ? AND due_on = ?"
+        " AND unit_id IS NULL AND kind IN ('deadline_met', 'deadline_missed')",
+        (target.id, due_on.isoformat()),
+    ).fetchone()
+    return None if row is None or row[0] is None else recorded_at(datetime.fromisoformat(str(row[0])))
+
+
+def _empty(target: Target, measure: Measure) -> Empty | None:
+    """No unit to judge: the target answers not applicable or no data, never green."""
+    if measure.units != 0:
+        return None
+    return measure.empty or EMPTY_MEANS.get(target.rule, "no_data")
+
+
+def _judge(
+    target: Target, measure: Measure, as_of: date, due_on: date, appeared: dict[str, date]
+) -> tuple[str, list[Failing]]:
+    """The target's status and its failing units, each latecomer with its own due date."""
+    empty = _empty(target, measure)
+    if empty is not None:
+        return empty, []
+    if measure.met:
+        return "green", measure.failing
+    if measure.judged is None:  # a share or a count over the whole county
+        return status_of(False, as_of, due_on, target.warning_starts(due_on)), measure.failing
+    worst, failing = "not_due", []
+    for f in measure.failing:
+        own = target.unit_due_on(due_on, appeared.get(f.unit_id))
+        status = status_of(False, as_of, own, target.warning_starts(own))
+        failing.append(f if own == due_on else replace(f, due_on=own, status=status))
+        worst = max(worst, status, key=RANK.__getitem__)
+    return worst, failing
+
+
+@dataclass
+class _Judge:
+    """Runs one target's rule over a scope, for a day, a year and a recording cut-off."""
+
+    cursor: Any
+    launch: date
+    ids: list[str] | None
+    target: Target
+
+    def measure(
+        self, as_of: date, period: Period | None = None, *, until: date | None = None,
+        recorded_by: str | None = None, late_by: date | None = None,
+    ) -> Measure:  # fmt: skip
+        ctx = Context(
+            self.cursor, as_of, self.launch, self.ids, year=period.year if period else None,
+            since=self.target.counts_from(self.launch, period), until=until,
+            recorded_by=recorded_by, late_by=late_by,
+        )  # fmt: skip
+        measure = RULES[self.target.rule](ctx, self.target)
+        if period is None or self.target.grace_days is None or measure.judged is None:
+            return measure
+        # Units that appeared within the grace days before the year's end are judged from
+        # the next year.
+        late = _appeared_after(
+            self.cursor, self.target, period.end - timedelta(days=self.target.grace_days)
+        )
+        kept = [u for u in measure.judged if self.target.judged_in(period, late.get(u[0]))]
+        if len(kept) == len(measure.judged):
+            return measure
+        return each(kept, empty=measure.empty)
+
+    def made_good_on(self, period: Period, as_of: date, verdict_at: str | None) -> date | None:
+        """The first day after the year's end on which, counting what was on record by then
+        (money for the year allocated later, trainings of the year recorded after the
+        verdict), the year's target was met."""
+        def met_by(day: date) -> bool:
+            return self.measure(
+                period.end, period, until=day, recorded_by=verdict_at, late_by=day
+            ).met
+
+        if not met_by(as_of):
+            return None
+        rows = self.cursor.execute(
+            "SELECT DISTINCT occurred_on, CASE WHEN recorded_at > ? THEN recorded_on END FROM rm_facts"
+            " WHERE occurred_on > ? OR recorded_at > ?",
+            (verdict_at or "9999", period.end.isoformat(), verdict_at or "9999"),
+        ).fetchall()
+        after = period.end + timedelta(days=1)
+        days = sorted(
+            {max(after, date.fromisoformat(str(d))) for row in rows for d in row if d is not None}
+            & {after + timedelta(days=k) for k in range((as_of - period.end).days)}
+        )
+        if not days:
+            return as_of
+        low, high = 0, len(days) - 1  # met by as_of, so by its last candidate day at the latest
+        while low < high:
+            middle = (low + high) // 2
+            day = days[middle]
+            if met_by(day):
+                high = middle
+            else:
+                low = middle + 1
+        return days[low]
+
+    def period(self, period: Period, as_of: date) -> PeriodResult:
+        if as_of > period.end:  # ended: the verdict by its 31 December, as the scheduler gave it
+            verdict_at = _verdict_recorded_at(self.cursor, self.target, period.end)
+            measure = self.measure(period.end, period, until=period.end, recorded_by=verdict_at)
+            status: str = _empty(self.target, measure) or ("green" if measure.met else "red")
+            good = self.made_good_on(period, as_of, verdict_at) if status == "red" else None
+        else:  # running: the tally so far
+            measure = self.measure(as_of, period)
+            warn = self.target.warning_starts(period.end)
+            status = _empty(self.target, measure) or status_of(measure.met, as_of, period.end, warn)
+            good = None
+        return PeriodResult(
+            kind="ended" if as_of > period.end else "running", label_zh=period.label_zh,
+            start=period.start, end=period.end, status=status,
+            status_zh=STATUS_ZH[status], measured=measure.value, measured_text=measure.text,
+            made_good_on=good, failing=measure.failing, passing=measure.passing,
+        )  # fmt: skip
+
+
+def _result(target: Target, **fields: Any) -> TargetResult:
+    return TargetResult(
+        id=target.id, clause=target.clause, title_zh=target.title_zh, threshold=target.threshold,
+        responsible_role=target.responsible_role, unit=UNIT_OF_RULE.get(target.rule, "share"),
+        **fields,
+    )  # fmt: skip
+
+
 def evaluate(
     store: ReadStore,
     plan: Plan,
@@ -456,26 +690,65 @@ def evaluate(
     communities: list[UUID] | None = None,
     scorecard: bool = False,
 ) -> list[TargetResult]:
-    """Every target's status on ``as_of``, over all communities or only ``communities``."""
+    """Every target's status on ``as_of``, over all communities or only ``communities``.
+
+    A yearly target answers two periods, the last ended year's verdict and the running
+    year's tally; its light is red while the ended year stands missed (not made good), else
+    the running year's. A target with no unit to judge is no_data or not_applicable; a
+    scorecard leaves out the targets that do not apply to its community.
+    """
     results = []
+    ends = plan.ends_on(launch)
     # Values interpolated into the SQL are dates, UUIDs and the plan's own numbers, never
     # request text: the ids arrive as UUIDs and are written back out from them.
     ids = None if communities is None else [str(UUID(str(c))) for c in communities]
     with store.transaction() as cursor:
-        ctx = Context(cursor, as_of, launch, ids)
         for target in plan.targets:
             if scorecard and target.scope == "county":
                 continue  # a scorecard shows the targets a community answers for itself
-            measure = RULES[target.rule](ctx, target)
-            due_on = target.due.due_on(launch, as_of)
-            status = status_of(measure.met, as_of, due_on, target.warning_starts(due_on))
-            results.append(
-                TargetResult(
-                    id=target.id, clause=target.clause, title_zh=target.title_zh, status=status,
-                    status_zh=STATUS_ZH[status], measured=measure.value, measured_text=measure.text,
-                    threshold=target.threshold, due_on=due_on,
-                    responsible_role=target.responsible_role, failing=measure.failing,
-                    passing=measure.passing,
-                )
-            )  # fmt: skip
+            judge = _Judge(cursor, launch, ids, target)
+            ended, running = target.periods(launch, as_of, ends)
+            if ended or running:
+                result = _yearly(judge, target, as_of, ended, running)
+            else:
+                result = _once(judge, target, launch, as_of)
+            if scorecard and result.status == "not_applicable":
+                continue
+            results.append(result)
     return results
+
+
+def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetResult:
+    measure = judge.measure(as_of)
+    due_on = target.due.due_on(launch, as_of)
+    lead = target.window.days if target.window.kind == "since_appointment" else 0
+    appeared = (
+        _appeared_after(judge.cursor, target, due_on - timedelta(days=lead or 0))
+        if measure.failing and measure.judged is not None
+        else {}
+    )
+    status, failing = _judge(target, measure, as_of, due_on, appeared)
+    return _result(
+        target, status=status, status_zh=STATUS_ZH[status], measured=measure.value,
+        measured_text=measure.text, due_on=due_on, failing=failing, passing=measure.passing,
+        applicable=status != "not_applicable", period_start=target.counts_from(launch),
+        period_end=due_on,
+    )  # fmt: skip
+
+
+def _yearly(
+    judge: _Judge, target: Target, as_of: date, ended: Period | None, running: Period | None
+) -> TargetResult:
+    periods = [judge.period(p, as_of) for p in (ended, running) if p is not None]
+    last = periods[0] if ended else None
+    # The light: red while the ended year stands missed; otherwise the running year's.
+    shown = last if last and (last.status == "red" and last.made_good_on is None) else periods[-1]
+    if running is None and last is not None:
+        shown = last
+    status = shown.status
+    return _result(
+        target, status=status, status_zh=STATUS_ZH[status], measured=shown.measured,
+        measured_text=shown.measured_text, due_on=shown.end, failing=shown.failing,
+        passing=shown.passing, applicable=status != "not_applicable",
+        period_start=shown.start, period_end=shown.end, periods=periods,
+    )  # fmt: skip

@@ -1,12 +1,22 @@
 """Deadlines, derived from the log: every target's due dates for each campaign (yearly ones
-once a year), supervision items' deadlines (moved by approved extensions) and inspection
-dates, each with the steps at which the scheduler must act (reminders, the due date)."""
+once a year), a latecomer's own due date (a community, member or cadre that appears after a
+target's due date, or a new cadre's window since appointment), supervision items' deadlines
+(moved by approved extensions) and inspection dates, each with the steps at which the
+scheduler must act (reminders, the due date)."""
 
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sansan.domain import CreationCampaign, Firing, SupervisionItem
+from sansan.domain import (
+    Community,
+    CreationCampaign,
+    Firing,
+    Member,
+    PartyOrganization,
+    SupervisionItem,
+)
 from sansan.plans import Plan, pinned_plan
 from sansan.projections.store import Cursor
 
@@ -103,6 +113,43 @@ def _schedule_targets(
                 target_id=target.id,
             )
     return scheduled
+
+
+def unit_deadline_id(campaign_id: str, target_id: str, unit_id: str, due_on: date) -> str:
+    return f"{campaign_id}:{target_id}:unit:{unit_id}:{due_on}"
+
+
+def unit_appeared(c: Cursor, e: Any) -> None:
+    """A unit that appears late gets its own deadline for each target that judges its kind of
+    unit (once: the deadline's id is the campaign, target, unit and due date)."""
+    if isinstance(e, PartyOrganization.TeamMemberJoined):
+        scope, unit_id = "team_member", str(e.team_member_id)
+    elif isinstance(e, Member.MemberRegistered):
+        scope, unit_id = "member", str(e.originator_id)
+    else:
+        scope, unit_id = "community", str(e.originator_id)
+    appeared: date = e.occurred_on
+    campaigns = c.execute(
+        "SELECT id, plan_id, launch_date, plan_content, plan_sha256 FROM rm_campaigns"
+    ).fetchall()
+    for campaign_id, plan_id, launch_on, content, sha256 in campaigns:
+        if content is None or sha256 is None:
+            continue
+        plan = pinned_plan(json.loads(content), str(sha256))
+        launch = date.fromisoformat(str(launch_on))
+        for target in plan.targets:
+            if target.scope != scope or target.due.kind == "yearly":
+                continue  # a yearly target judges a latecomer from the next year instead
+            due = target.due.due_on(launch, appeared)
+            own = target.unit_due_on(due, appeared)
+            if own == due:
+                continue
+            steps = tuple(
+                s for s in (*plan.reminder_days, 0) if own - timedelta(days=s) >= appeared
+            )
+            _add(c, unit_deadline_id(str(campaign_id), target.id, unit_id, own), "target_unit",
+                 due_on=own, steps=steps, campaign_id=str(campaign_id), plan_id=str(plan_id),
+                 target_id=target.id, subject_id=unit_id)  # fmt: skip
 
 
 def _item_deadline(c: Cursor, item_id: str, due_on: date, campaign_id: str | None) -> None:
@@ -207,6 +254,9 @@ def _s(value: Any) -> str | None:
 DEADLINE_HANDLERS: dict[type, Callable[[Cursor, Any], None]] = {
     CreationCampaign.CampaignLaunched: campaign_launched,
     CreationCampaign.PlanChanged: plan_changed,
+    Community.CommunityRegistered: unit_appeared,
+    Member.MemberRegistered: unit_appeared,
+    PartyOrganization.TeamMemberJoined: unit_appeared,
     SupervisionItem.SupervisionItemAssigned: item_assigned,
     SupervisionItem.ExtensionApproved: extension_approved,
     CreationCampaign.InspectionScheduled: inspection_scheduled,

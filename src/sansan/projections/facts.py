@@ -1,8 +1,10 @@
 """Events → dated facts (rm_facts): what the compliance engine counts, as of any day."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from sansan.clock import CHINA_OFFSET
 from sansan.domain import Community, Member, PartyOrganization
 from sansan.projections.store import Cursor
 
@@ -44,6 +46,11 @@ MEMBER_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
 }
 
 
+def recorded_at(moment: datetime) -> str:
+    """A recording time as text that sorts as time does (UTC, always with microseconds)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def record_facts(c: Cursor, event: Any, position: int) -> None:
     kind = type(event)
     subject, community, facts = str(event.originator_id), None, []
@@ -61,9 +68,14 @@ def record_facts(c: Cursor, event: Any, position: int) -> None:
         facts = [("team_training", school, event.days)]
     elif kind is PartyOrganization.StreetServiceCenterEstablished:
         facts = [("street_service_center", event.center_name, None)]
+    # When the library recorded the event (and its China day): a year's verdict counts only
+    # what was on record when the scheduler gave it; what came later is made good late.
+    recorded = (event.timestamp + CHINA_OFFSET).date().isoformat()
     for seq, (fact, item, number) in enumerate(facts):
         c.execute(
             "INSERT INTO rm_facts (position, seq, subject_id, community_id, fact, item, num,"
-            " occurred_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position, seq) DO NOTHING",
-            (position, seq, subject, community, fact, item, number, event.occurred_on.isoformat()),
-        )
+            " occurred_on, recorded_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (position, seq) DO NOTHING",
+            (position, seq, subject, community, fact, item, number,
+             event.occurred_on.isoformat(), recorded, recorded_at(event.timestamp)),
+        )  # fmt: skip

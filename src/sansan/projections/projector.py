@@ -63,6 +63,11 @@ def community_registered(c: Cursor, e: Community.CommunityRegistered) -> None:
     )  # fmt: skip
 
 
+def _json(content: dict[str, Any] | None) -> str | None:
+    """A pinned plan's content as kept beside its campaign (read back by the deadlines)."""
+    return None if content is None else json.dumps(content, ensure_ascii=False)
+
+
 def _set(table: str, **columns: Callable[[Any], Any]) -> Handler:
     assignments = ", ".join(f"{name} = ?" for name in columns)
 
@@ -90,10 +95,11 @@ def member_registered(c: Cursor, e: Member.MemberRegistered) -> None:
 
 def campaign_launched(c: Cursor, e: CreationCampaign.CampaignLaunched) -> None:
     c.execute(
-        "INSERT INTO rm_campaigns (id, name, plan_id, county, launch_date, version)"
-        " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
-        (str(e.originator_id), e.name, e.plan_id, e.county, e.launch_date.isoformat()),
-    )
+        "INSERT INTO rm_campaigns (id, name, plan_id, county, launch_date, version, plan_sha256,"
+        " plan_content) VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (str(e.originator_id), e.name, e.plan_id, e.county, e.launch_date.isoformat(),
+         e.plan_sha256, _json(e.plan)),
+    )  # fmt: skip
 
 
 def item_assigned(c: Cursor, e: SupervisionItem.SupervisionItemAssigned) -> None:
@@ -154,7 +160,10 @@ HANDLERS: dict[type, Handler] = {
         "rm_members", transferred_out_on=lambda e: e.occurred_on.isoformat()
     ),
     CreationCampaign.CampaignLaunched: campaign_launched,
-    CreationCampaign.PlanChanged: _set("rm_campaigns", plan_id=lambda e: e.plan_id),
+    CreationCampaign.PlanChanged: _set(
+        "rm_campaigns", plan_id=lambda e: e.plan_id, plan_sha256=lambda e: e.plan_sha256,
+        plan_content=lambda e: _json(e.plan),
+    ),
     SupervisionItem.SupervisionItemAssigned: item_assigned,
     SupervisionItem.StatusChanged: _set("rm_supervision_items", status=lambda e: e.status),
     SupervisionItem.ExtensionApproved: _set(

@@ -6,7 +6,7 @@ from sansan.projections.store import META, ReadStore
 
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
-PROJECTION_VERSION = 5
+PROJECTION_VERSION = 7
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -58,7 +58,9 @@ DDL = [
         plan_id TEXT NOT NULL,
         county TEXT NOT NULL,
         launch_date TEXT NOT NULL,
-        version BIGINT NOT NULL
+        version BIGINT NOT NULL,
+        plan_sha256 TEXT,
+        plan_content TEXT
     )""",
     """CREATE TABLE IF NOT EXISTS rm_supervision_items (
         id TEXT PRIMARY KEY,
@@ -81,6 +83,8 @@ DDL = [
         item TEXT,
         num DOUBLE PRECISION,
         occurred_on TEXT NOT NULL,
+        recorded_on TEXT,
+        recorded_at TEXT,
         PRIMARY KEY (position, seq)
     )""",
     "CREATE INDEX IF NOT EXISTS rm_facts_by_fact ON rm_facts (fact, community_id, occurred_on)",

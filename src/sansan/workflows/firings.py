@@ -2,8 +2,8 @@
 date with an alert per failing unit, supervision items' yellow and red lights."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from uuid import UUID
 
 from sansan.application import SansanApplication
@@ -11,8 +11,9 @@ from sansan.domain import CreationCampaign, Firing, FiringKind, NotFoundError, S
 from sansan.domain.base import Provenance
 from sansan.domain.vocabulary import SupervisionStatus
 from sansan.internal_ids import InternalKey, firing_key
-from sansan.plans import pinned_plan
-from sansan.projections.compliance import evaluate
+from sansan.plans import Plan, Target, pinned_plan
+from sansan.projections.compliance import TargetResult, evaluate
+from sansan.projections.deadlines import _community_of
 from sansan.projections.store import ReadStore
 
 SCHEDULER_ACTOR = "system:scheduler"
@@ -49,6 +50,8 @@ def firings_for(
     match step.kind:
         case "target":
             return _target(step, app, store, prov, today)
+        case "target_unit":
+            return _target_unit(step, app, store, prov, today)
         case "supervision":
             return _supervision(step, app, prov)
         case "inspection":
@@ -78,24 +81,45 @@ def _fire(step: Step, prov: Provenance, kind: FiringKind, **fields: object) -> F
     return FiringOrder(key, make)
 
 
+def _campaign_target(
+    step: Step, app: SansanApplication
+) -> tuple[CreationCampaign, Plan, Target] | None:
+    """The step's campaign, the plan it carries now (pinned at launch or by its last change)
+    and the step's target in it; None when a plan change dropped the target."""
+    if step.campaign_id is None or step.target_id is None:
+        return None
+    campaign = app.get(UUID(step.campaign_id), CreationCampaign)
+    if campaign.plan is None or campaign.plan_sha256 is None:
+        return None
+    plan = pinned_plan(campaign.plan, campaign.plan_sha256)
+    target = next((t for t in plan.targets if t.id == step.target_id), None)
+    return None if target is None else (campaign, plan, target)
+
+
 def _target(
     step: Step, app: SansanApplication, store: ReadStore, prov: Provenance, today: date
 ) -> list[FiringOrder]:
-    if step.campaign_id is None or step.target_id is None:
+    found = _campaign_target(step, app)
+    if found is None:
         return []
-    campaign = app.get(UUID(step.campaign_id), CreationCampaign)
-    if campaign.plan is None or campaign.plan_sha256 is None:
-        return []
-    # The plan the campaign carries now (pinned at launch or by its last change).
-    plan = pinned_plan(campaign.plan, campaign.plan_sha256)
-    target = next((t for t in plan.targets if t.id == step.target_id), None)
-    if target is None:  # a plan change dropped the target: nothing to remind of or judge
-        return []
+    campaign, plan, target = found
     one = plan.model_copy(update={"targets": [target]})
     # A reminder looks at today (a unit that complied meanwhile is not reminded); the
-    # verdict looks at the due date itself, by when things happened.
+    # verdict looks at the due date itself, by when things happened. A yearly target's
+    # verdict is its year's, judged on what was on record by its 31 December.
+    yearly = target.due.kind == "yearly"
     as_of = today if step.lead_days > 0 else step.due_on
-    [result] = evaluate(store, one, launch=campaign.launch_date, as_of=as_of)
+    if yearly and step.lead_days <= 0:
+        as_of = step.due_on + timedelta(days=1)
+    [whole] = evaluate(store, one, launch=campaign.launch_date, as_of=as_of)
+    result = _standing(whole, step.due_on) if yearly else whole
+    if result is None or result.status in ("no_data", "not_applicable"):
+        return []  # nothing to judge (its year is not shown, or no unit to judge)
+    # Latecomers with a due date of their own answer at that date, not at the target's.
+    late = [f for f in result.failing if f.due_on is not None and f.due_on > step.due_on]
+    if late:
+        failing = [f for f in result.failing if f not in late]
+        result = replace(result, status=result.status if failing else "green", failing=failing)
     county_wide = target.scope == "county"
     if step.lead_days > 0:
         if result.status == "green":
@@ -125,6 +149,49 @@ def _target(
         for f in result.failing
     ]  # fmt: skip
     return [missed, *alerts, *met]
+
+
+def _standing(result: TargetResult, due_on: date) -> TargetResult | None:
+    """A yearly target's result for the year that falls due on ``due_on``."""
+    period = next((p for p in result.periods if p.end == due_on), None)
+    if period is None:
+        return None
+    return replace(
+        result, status=period.status, measured_text=period.measured_text,
+        failing=period.failing, passing=period.passing,
+    )  # fmt: skip
+
+
+def _target_unit(
+    step: Step, app: SansanApplication, store: ReadStore, prov: Provenance, today: date
+) -> list[FiringOrder]:
+    """A latecomer's own deadline: reminders while it falls short, then its verdict."""
+    found = _campaign_target(step, app)
+    if found is None or step.subject_id is None:
+        return []
+    campaign, plan, target = found
+    with store.transaction() as cursor:
+        community = _community_of(cursor, step.subject_id)
+    as_of = today if step.lead_days > 0 else step.due_on
+    [result] = evaluate(
+        store, plan.model_copy(update={"targets": [target]}), launch=campaign.launch_date,
+        as_of=as_of, communities=None if community is None else [UUID(community)],
+    )  # fmt: skip
+    short = next((f for f in result.failing if f.unit_id == step.subject_id), None)
+    if step.lead_days > 0:
+        if short is None:
+            return []
+        return [_fire(step, prov, FiringKind.REMINDER, unit_id=short.unit_id, unit_name=short.unit_name,
+                      message_zh=f"距“{target.title_zh}”自身期限 {step.due_on} 还有 {step.lead_days} 天:{short.reason_zh}")]  # fmt: skip
+    if short is not None:
+        return [_fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=short.unit_id,
+                      unit_name=short.unit_name, addressees=ESCALATED,
+                      message_zh=f"工作迟缓、措施不力:“{target.title_zh}”自身期限 {step.due_on} 到期未完成。{short.reason_zh}")]  # fmt: skip
+    return [
+        _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
+              message_zh=f"“{target.title_zh}”按自身期限完成")
+        for unit_id, name in result.passing if unit_id == step.subject_id
+    ]  # fmt: skip
 
 
 def _supervision(step: Step, app: SansanApplication, prov: Provenance) -> list[FiringOrder]:

@@ -28,7 +28,22 @@ export function label(kind, value) {
   return (LABELS[kind] && LABELS[kind][value]) || value;
 }
 
-export const STATUS_ZH = { green: "已达标", yellow: "临近期限", red: "逾期未达标", not_due: "未到期" };
+export const STATUS_ZH = {
+  green: "已达标", yellow: "临近期限", red: "逾期未达标", not_due: "未到期", no_data: "无数据", not_applicable: "不适用",
+};
+export const STATUSES = Object.keys(STATUS_ZH);
+
+// A yearly target's period in words: "2026年(已结束):逾期未达标 1/2,2027-01-05 补足".
+export function periodText(p) {
+  const when = p.kind === "ended" ? "已结束" : "本年度";
+  const late = p.made_good_on ? `,${p.made_good_on} 补足` : "";
+  return `${p.label_zh}(${when}):${p.status_zh} ${p.measured_text}${late}`;
+}
+
+// A failing unit, with its own due date when it has one (set up, appointed or registered late).
+export function failingText(f) {
+  return `${f.unit_name}:${f.reason_zh}${f.due_on ? `(自身期限 ${f.due_on})` : ""}`;
+}
 
 export function light(status, title) {
   return h("span", { class: `light light-${status}`, title: title || STATUS_ZH[status] || status });

@@ -1,7 +1,7 @@
 // 社区详情: scorecard, organization tree, facilities, funding, members and the full history.
 import { everyPage, get } from "../api.js";
 import { barChart } from "../charts.js";
-import { h, label, light, notice, section, table, when } from "../dom.js";
+import { failingText, h, label, light, notice, periodText, section, table, when } from "../dom.js";
 
 function findNode(nodes, test) {
   for (const node of nodes) {
@@ -23,8 +23,9 @@ function scorecard(card) {
   const rows = card.targets.map((t) => h("tr", { "data-target": t.id },
     h("td", {}, light(t.status, t.status_zh)), h("td", { text: t.title_zh }), h("td", { text: t.measured_text }),
     h("td", { text: t.due_on }), h("td", { text: t.status_zh }),
-    h("td", { text: t.failing.map((f) => `${f.unit_name}:${f.reason_zh}`).slice(0, 5).join(";") })));
-  return table(["", "目标", "实测", "截止", "状态", "未达标原因"], rows, { class: "scorecard" });
+    h("td", { class: "periods", text: t.periods.map(periodText).join(";") }),
+    h("td", { text: t.failing.map(failingText).slice(0, 5).join(";") })));
+  return table(["", "目标", "实测", "截止", "状态", "年度", "未达标原因"], rows, { class: "scorecard" });
 }
 
 function facilities(state) {

@@ -1,6 +1,6 @@
 // 社区矩阵: communities × the targets each answers for, coloured; filter and click through.
 import { everyPage, get } from "../api.js";
-import { h, label, light, notice, section, select } from "../dom.js";
+import { h, label, light, notice, periodText, section, select } from "../dom.js";
 
 export async function render(root, ctx) {
   const modelType = ctx.query.get("model_type") || "";
@@ -19,15 +19,25 @@ export async function render(root, ctx) {
     ? await Promise.all(communities.map((c) =>
       get(`/api/v1/communities/${c.id}/scorecard`, { campaign_id: ctx.campaign.id })))
     : [];
-  const targets = cards.length ? cards[0].targets : [];
-  const rows = communities.map((c, i) => h("tr", { "data-community": c.id },
-    h("th", { scope: "row" }, h("a", { href: `#/community/${c.id}`, text: c.name })),
-    h("td", { text: c.street_name || "—" }),
-    h("td", { text: label("ModelType", c.model_type) }),
-    (cards[i] ? cards[i].targets : []).map((t) => h("td", {
-      class: `cell status-${t.status}`, title: `${t.title_zh}:${t.status_zh}(${t.measured_text})`,
+  // A scorecard leaves out what does not apply to its community: columns are every target
+  // any community answers for, and a cell it does not answer for says so.
+  const targets = [...new Map(cards.flatMap((card) => card.targets).map((t) => [t.id, t])).values()];
+  const cell = (c, t) => t
+    ? h("td", {
+      class: `cell status-${t.status}`, "data-target": t.id,
+      title: [`${t.title_zh}:${t.status_zh}(${t.measured_text})`, ...t.periods.map(periodText)].join("\n"),
       onclick: () => ctx.go(`community/${c.id}`),
-    }, light(t.status, t.status_zh), h("span", { text: t.measured_text })))));
+    }, light(t.status, t.status_zh), h("span", { text: t.measured_text }),
+    t.status === "green" ? null : h("small", { class: "status-text", text: t.status_zh }))
+    : h("td", { class: "cell status-not_applicable", text: "不适用" });
+  const rows = communities.map((c, i) => {
+    const mine = new Map((cards[i] ? cards[i].targets : []).map((t) => [t.id, t]));
+    return h("tr", { "data-community": c.id },
+      h("th", { scope: "row" }, h("a", { href: `#/community/${c.id}`, text: c.name })),
+      h("td", { text: c.street_name || "—" }),
+      h("td", { text: label("ModelType", c.model_type) }),
+      targets.map((t) => cell(c, mine.get(t.id))));
+  });
   const head = h("thead", {}, h("tr", {},
     h("th", { text: "社区" }), h("th", { text: "街道" }), h("th", { text: "示范类型" }),
     targets.map((t) => h("th", { class: "target-head", title: t.clause, text: t.title_zh }))));

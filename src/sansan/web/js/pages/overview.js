@@ -1,7 +1,7 @@
 // 创建工程总览: every target as a light, and the progress charts.
 import { download, get } from "../api.js";
 import { lineChart } from "../charts.js";
-import { h, label, light, notice, percent, section, STATUS_ZH } from "../dom.js";
+import { failingText, h, label, light, notice, percent, periodText, section, STATUS_ZH, STATUSES } from "../dom.js";
 
 function standard(target) {
   const share = target.threshold < 1 || target.measured_text.includes("/");
@@ -12,7 +12,11 @@ function targetCard(target) {
   const failing = target.failing.length
     ? h("details", {},
       h("summary", { text: `未达标 ${target.failing.length} 个单位` }),
-      h("ul", {}, target.failing.slice(0, 50).map((f) => h("li", {}, `${f.unit_name}:${f.reason_zh}`))))
+      h("ul", {}, target.failing.slice(0, 50).map((f) => h("li", {}, failingText(f)))))
+    : null;
+  const periods = target.periods.length
+    ? h("ul", { class: "periods" }, target.periods.map((p) =>
+      h("li", { "data-period": p.kind }, light(p.status, p.status_zh), h("span", { text: periodText(p) }))))
     : null;
   return h("article", { class: `target status-${target.status}`, "data-target": target.id },
     h("header", {}, light(target.status, target.status_zh), h("h3", { text: target.title_zh })),
@@ -22,6 +26,7 @@ function targetCard(target) {
     h("p", { class: "meta" },
       `${target.clause} · 截止 ${target.due_on} · 责任:${label("Role", target.responsible_role)}`),
     h("p", { class: "status-text", text: target.status_zh }),
+    periods,
     failing);
 }
 
@@ -35,7 +40,7 @@ export async function render(root, ctx) {
     get(`/api/v1/campaigns/${ctx.campaign.id}/progress`, params),
     get(`/api/v1/campaigns/${ctx.campaign.id}/trend`, params),
   ]);
-  const summary = h("ul", { class: "summary" }, ["green", "yellow", "red", "not_due"].map((s) =>
+  const summary = h("ul", { class: "summary" }, STATUSES.map((s) =>
     h("li", { class: `status-${s}` }, light(s), h("span", { text: STATUS_ZH[s] }),
       h("strong", { "data-summary": s, text: String(progress.summary[s] ?? 0) }))));
   const exportButtons = h("div", { class: "actions" },
