@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 from sansan.domain import Community, CreationCampaign, Member, PartyOrganization, SupervisionItem
-from sansan.domain.event_labels import EVENT_LABELS_ZH
+from sansan.domain.event_labels import (
+    EVENT_FIELD_VOCABULARY,
+    EVENT_LABELS_ZH,
+    FIELD_LABELS_ZH,
+    FIELD_VOCABULARY,
+    INTERNAL_FIELDS,
+)
 from sansan.domain.firing import Firing
 from sansan.domain.vocabulary import _LABELS, Labelled
 
@@ -22,8 +28,15 @@ def labels_js() -> str:
     aggregates = (Community, PartyOrganization, Member, CreationCampaign, SupervisionItem, Firing)
     labels["Aggregate"] = {a.__name__: a.LABEL_ZH for a in aggregates}
     labels["Event"] = dict(EVENT_LABELS_ZH)
+    labels["Field"] = dict(FIELD_LABELS_ZH)
     body = json.dumps(labels, ensure_ascii=False, indent=1, sort_keys=True)
-    return f"{HEADER}export const LABELS = {body};\n"
+    fields = {
+        "vocabulary": FIELD_VOCABULARY,
+        "byEvent": EVENT_FIELD_VOCABULARY,
+        "internal": sorted(INTERNAL_FIELDS),
+    }
+    extra = json.dumps(fields, ensure_ascii=False, indent=1, sort_keys=True)
+    return f"{HEADER}export const LABELS = {body};\nexport const FIELDS = {extra};\n"
 
 
 if __name__ == "__main__":
