@@ -34,3 +34,24 @@ def test_every_field_of_every_event_and_command_has_a_chinese_label() -> None:
         fields.update(route.command.model_fields)
     assert len(fields) > 80
     assert sorted(fields - set(FIELD_LABELS_ZH) - INTERNAL_FIELDS) == []
+
+
+def test_every_event_kind_field_has_its_vocabulary() -> None:
+    from eventsourcing.domain import DomainEvent
+
+    from sansan.domain.event_labels import EVENT_FIELD_VOCABULARY, EVENT_LABELS_ZH
+
+    missing: list[str] = []
+
+    def walk(kind: type) -> None:
+        for sub in kind.__subclasses__():
+            fields: set[str] = set()
+            for cls in sub.__mro__:
+                fields.update(getattr(cls, "__annotations__", {}))
+            if sub.__name__ in EVENT_LABELS_ZH and "kind" in fields:
+                if "kind" not in EVENT_FIELD_VOCABULARY.get(sub.__name__, {}):
+                    missing.append(sub.__name__)
+            walk(sub)
+
+    walk(DomainEvent)
+    assert missing == []

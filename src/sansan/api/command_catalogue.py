@@ -34,6 +34,7 @@ UNIT_FIELDS: dict[str, str] = {
     "member_id": "member", "campaign_id": "campaign", "item_id": "item",
     "inspection_id": "inspection", "team_member_id": "team_member", "unit_id": "unit",
 }  # fmt: skip
+LAST = {"occurred_on": 1, "note": 2, "evidence_ref": 3}
 TARGET_KINDS = {
     "Community": "community", "PartyOrganization": "organization", "Member": "member",
     "CreationCampaign": "campaign", "SupervisionItem": "item",
@@ -125,11 +126,15 @@ def command_spec(route: CommandRoute) -> CommandSpec:
         id=route.operation_id(), command=command.__name__, title_zh=title_zh.strip(),
         title_en=rest.strip(), path=f"/api/v1{route.path}", creates=route.creates,
         target=target, target_zh=None if route.creates else command.aggregate.LABEL_ZH,
-        fields=[
-            _field(name, info, example)
-            for name, info in command.model_fields.items()
-            if name not in skip
-        ],
+        # what the command is about first; the date it happened, then note and evidence last
+        fields=sorted(
+            (
+                _field(name, info, example)
+                for name, info in command.model_fields.items()
+                if name not in skip
+            ),
+            key=lambda f: LAST.get(f.name, 0),
+        ),
     )  # fmt: skip
 
 

@@ -167,7 +167,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "summary": "办理结果",
     "team_member_id": "班子成员",
     "title": "事项",
-    "topic": "培训主题",
+    "topic": "主题",
     "troupe_name": "队伍名称",
     "unit_id": "单位",
     "unit_kind": "单位类别",
@@ -201,6 +201,7 @@ FIELD_VOCABULARY: dict[str, str] = {
 }
 EVENT_FIELD_VOCABULARY: dict[str, dict[str, str]] = {
     "CoordinationBodyEstablished": {"kind": "CoordinationBodyKind"},
+    "CoordinationMeetingHeld": {"kind": "CoordinationBodyKind"},
     "WorkingSystemAdopted": {"kind": "WorkingSystemKind"},
     "CultureFacilityOpened": {"kind": "CultureFacilityKind"},
     "TroupeFormed": {"kind": "TroupeKind"},

@@ -217,7 +217,7 @@ export const LABELS = {
   "summary": "办理结果",
   "team_member_id": "班子成员",
   "title": "事项",
-  "topic": "培训主题",
+  "topic": "主题",
   "troupe_name": "队伍名称",
   "unit_id": "单位",
   "unit_kind": "单位类别",
@@ -340,6 +340,9 @@ export const FIELDS = {
    "kind": "CivilityRatingKind"
   },
   "CoordinationBodyEstablished": {
+   "kind": "CoordinationBodyKind"
+  },
+  "CoordinationMeetingHeld": {
    "kind": "CoordinationBodyKind"
   },
   "CultureFacilityOpened": {
