@@ -18,7 +18,7 @@ from sansan.commands import community as co
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
 from sansan.commands import supervision as sc
-from sansan.domain.vocabulary import ModelType
+from sansan.domain.vocabulary import ModelType, WorkingSystemKind
 
 # The demo is recorded as the county's demo token records live: one spelling of one actor.
 COUNTY_DEMO_LABEL = "县委组织部(演示)"
@@ -136,7 +136,7 @@ def _community(
             community_id=cid,
             occurred_on=day(30 + w),
             kind=kind,
-            title=f"{name}社区党组织{kind}制度",
+            title=f"{name}社区{WorkingSystemKind(kind).label_zh}",
         )
     for b, kind in enumerate(["guidance_committee", "joint_meeting"]):
         yield co.EstablishCoordinationBody(community_id=cid, occurred_on=day(40 + b), kind=kind)

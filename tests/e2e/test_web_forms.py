@@ -13,15 +13,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from sansan.demo import DEMO_ACTOR, demo_id
 from sansan.domain.vocabulary import _LABELS
-from tests.e2e.test_web_ui import (  # noqa: F401  (fixtures)
-    DemoServer,
-    Watched,
-    browser,
-    china_today,
-    database_url,
-    server,
-    shots,
-)
+from tests.e2e import test_web_ui as ui
+from tests.e2e.test_web_ui import DemoServer, Watched, china_today
+
+# The demo server and the browser of the walk-through, started once for this module too.
+database_url, server, browser, shots = ui.database_url, ui.server, ui.browser, ui.shots
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -99,7 +95,7 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
     topic = f"党课:学习党章({size})"
     form.get_by_label("培训天数").fill("1")
     form.get_by_label("培训方式").select_option(label="课堂讲课")
-    form.get_by_label("培训主题").fill(topic)
+    form.locator("[name=topic]").fill(topic)
     form.get_by_role("button", name="为所选党员记录培训").click()
     summary = page.locator("[data-bulk-summary]")
     expect(summary).to_contain_text("已记录 3 人")
@@ -158,7 +154,7 @@ def test_the_county_assigns_the_community_reports_and_the_county_reads_accepts_a
     county.locator("[data-nav=inbox]").click()
     title = f"铁西社区完善党员活动室台账({size})"
     form = county.get_by_role("form", name="交办督办事项")
-    form.get_by_label("事项", exact=True).fill(title)
+    form.locator("[name=title]").fill(title)
     form.get_by_label("事项说明").fill("请于期限内补齐活动室使用台账并报送。")
     form.get_by_label("承办组织").select_option(label="铁西社区党总支")
     form.get_by_label("办理期限").fill(str(china_today().date() + timedelta(days=20)))
@@ -233,6 +229,7 @@ def readable(page: Page) -> str:
     found = ENGLISH_ENUM.search(text)
     assert found is None, text[max(0, found.start() - 80) : found.end() + 80]
     assert "demo:" not in text
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)  # no snake_case key or value
     return text
 
 

@@ -48,9 +48,9 @@ def test_every_event_kind_field_has_its_vocabulary() -> None:
             fields: set[str] = set()
             for cls in sub.__mro__:
                 fields.update(getattr(cls, "__annotations__", {}))
-            if sub.__name__ in EVENT_LABELS_ZH and "kind" in fields:
-                if "kind" not in EVENT_FIELD_VOCABULARY.get(sub.__name__, {}):
-                    missing.append(sub.__name__)
+            vocabulary = EVENT_FIELD_VOCABULARY.get(sub.__name__, {})
+            if sub.__name__ in EVENT_LABELS_ZH and "kind" in fields and "kind" not in vocabulary:
+                missing.append(sub.__name__)
             walk(sub)
 
     walk(DomainEvent)

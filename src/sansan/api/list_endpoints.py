@@ -203,12 +203,13 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         return as_page(lambda: services.read_models.audit(filters, cursor, limit))
 
 
-UUID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _ids_in(value: Any) -> Iterator[str]:
-    if isinstance(value, str) and UUID_TEXT.match(value):
-        yield value
+    """The ids a value holds, or names inside its text (a read's query, say)."""
+    if isinstance(value, str):
+        yield from UUID_TEXT.findall(value)
     elif isinstance(value, list):
         for v in value:
             yield from _ids_in(v)

@@ -38,6 +38,17 @@ function unitName(id, names) {
   return names[id] || names[String(id).toLowerCase()] || "(范围外或已不存在的单位)";
 }
 
+const PURPOSES = { list: "查看党员列表", state: "查看党员详情", history: "查看党员变更记录" };
+const ANY_UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+// Why personal data was read: a page of the dashboard, or a query of the API by the units it named.
+function purposeText(value, names) {
+  if (PURPOSES[value]) return PURPOSES[value];
+  const units = [...new Set((String(value).match(ANY_UUID) || []).map((id) => unitName(id, names)))];
+  const what = /\/audit\b/.test(value) ? "查询审计日志" : "通过接口查询";
+  return units.length ? `${what}(涉及:${units.join("、")})` : what;
+}
+
 // One value in words: a vocabulary in Chinese, an id by its name, a yes/no, a date, a list.
 export function valueText(type, field, value, names = {}) {
   if (value === null || value === undefined || value === "") return "—";
@@ -52,6 +63,7 @@ export function valueText(type, field, value, names = {}) {
   if (typeof value === "boolean") return value ? "是" : "否";
   if (vocabulary && vocabulary[value]) return vocabulary[value];
   if (typeof value === "string" && UUID.test(value)) return unitName(value, names);
+  if (field === "purpose") return purposeText(value, names);
   if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) return chineseDate(value);
   if (field === "amount_yuan") return `${Number(value).toLocaleString("zh-CN")} 元`;
   return String(value);

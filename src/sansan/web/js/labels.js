@@ -10,11 +10,15 @@ export const LABELS = {
   "street": "街道党工委"
  },
  "Aggregate": {
+  "AccessToken": "访问令牌",
+  "AuditCheckpoint": "审计链检查点",
   "Community": "社区",
   "CreationCampaign": "创建工程",
   "Firing": "提醒与预警",
+  "IdempotencyRecord": "幂等请求记录",
   "Member": "党员",
   "PartyOrganization": "党组织",
+  "PersonalDataAccess": "个人信息查阅记录",
   "SupervisionItem": "督办事项"
  },
  "CardKind": {

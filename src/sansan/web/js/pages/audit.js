@@ -117,7 +117,7 @@ export async function render(root, ctx) {
     h("td", { text: label("Aggregate", e.aggregate_type) }),
     h("td", { title: e.event_type, text: label("Event", e.event_type) }),
     h("td", {}, h("a", { href: `#/audit?aggregate_id=${encodeURIComponent(e.aggregate_id)}`, title: "只看这一单位的记录",
-      text: e.unit_name || `${label("Aggregate", e.aggregate_type)}(名称不可查)` })),
+      text: e.unit_name || label("Aggregate", e.aggregate_type) })),
     h("td", { class: "data" }, eventFields(e.event_type, e.data, e.names || {}))));
   const more = page.next_cursor
     ? h("a", { class: "button secondary", href: "#", onclick: (ev) => { ev.preventDefault(); ctx.go("audit", { ...chosen, cursor: page.next_cursor }); } }, "下一页")
