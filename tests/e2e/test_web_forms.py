@@ -180,6 +180,7 @@ def test_the_county_assigns_the_community_reports_and_the_county_reads_accepts_a
     community.once("dialog", lambda d: d.accept())  # a report goes to review: confirmed first
     report.get_by_role("button", name="反馈办理结果").click()
     expect(community.locator("[data-status]")).to_have_text("已反馈")
+    assert not re.search(r"null|undefined", community.locator("main").inner_text())
     pages[-1].shot(f"item-reported-{size}")
 
     item = county.locator("table.items tr", has_text=title)
@@ -200,6 +201,7 @@ def test_the_county_assigns_the_community_reports_and_the_county_reads_accepts_a
     expect(county.locator("[data-status]")).to_have_text("已办结")
     expect(county.locator("main")).to_contain_text("本事项已办结")
     expect(county.locator("form.command-form")).to_have_count(0)
+    assert not re.search(r"null|undefined", county.locator("main").inner_text())
     course = county.locator("ol.course li")
     expect(course).to_have_count(6)
     expect(course.nth(0)).to_contain_text("交办督办事项")
@@ -229,6 +231,7 @@ def readable(page: Page) -> str:
     found = ENGLISH_ENUM.search(text)
     assert found is None, text[max(0, found.start() - 80) : found.end() + 80]
     assert "demo:" not in text
+    assert not re.search(r"\b(null|undefined|NaN)\b", text)
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)  # no snake_case key or value
     return text
 
@@ -275,3 +278,48 @@ def test_refusals_read_as_permissions_and_the_sign_in_hint_names_this_server(
     expect(auditor.locator("[data-nav=record]")).to_have_count(0)
     auditor.goto(server.base + "/#/record")
     expect(auditor.locator("main")).to_contain_text("无权查看“记录”页面")
+
+
+def test_an_extension_is_requested_by_the_assignee_and_decided_by_the_county_in_the_case_file(
+    server: DemoServer, browser: Browser, shots: Any, pages: list[Watched]
+) -> None:
+    today = china_today().date()
+    title = f"铁西社区更新党员信息库(第{len(pages)}项)"
+    created = httpx.post(
+        f"{server.base}/api/v1/supervision-items",
+        json={
+            "occurred_on": str(today), "title": title, "due_on": str(today + timedelta(days=5)),
+            "assignee_org_id": str(TIEXI_BRANCH), "description": "核对并更新信息库。",
+        },
+        headers={"Authorization": f"Bearer {server.tokens['county']}"}, timeout=10,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    item = created.json()["aggregate_id"]
+    later = today + timedelta(days=25)
+
+    community = signed_in(pages, browser, shots, server, "community", "desktop")
+    community.goto(f"{server.base}/#/item/{item}")
+    community.get_by_role("form", name="签收").get_by_role("button", name="签收").click()
+    expect(community.locator("[data-status]")).to_have_text("已签收")
+    request = community.get_by_role("form", name="申请延期")
+    request.locator("[name=requested_due_on]").fill(str(later))
+    request.locator("[name=reason]").fill("需逐户入户核对,工作量大。")
+    request.get_by_role("button", name="申请延期").click()
+    expect(community.locator("[data-status]")).to_have_text("已签收(延期待批)")
+    expect(community.get_by_role("form", name="申请延期")).to_have_count(0)  # one at a time
+
+    county = signed_in(pages, browser, shots, server, "county", "desktop")
+    expect(county.locator("header .who")).to_contain_text("县委组织部(演示)")
+    expect(county.locator("header .who")).not_to_contain_text("county:")
+    county.goto(f"{server.base}/#/item/{item}")
+    expect(county.locator("main")).to_contain_text("需逐户入户核对,工作量大。")
+    county.once("dialog", lambda d: d.accept())
+    county.get_by_role("form", name="批准延期").get_by_role("button", name="批准延期").click()
+    expect(county.locator("[data-status]")).to_have_text("已签收")
+    expect(county.locator("[data-due]")).to_have_text(f"{later.year}年{later.month}月{later.day}日")
+    course = county.locator("ol.course li")
+    expect(course.nth(2)).to_contain_text("申请延期")
+    expect(course.nth(2)).to_contain_text("需逐户入户核对")
+    expect(course.nth(3)).to_contain_text("批准延期")
+    expect(course.nth(3)).to_contain_text(f"新的期限{later.year}年{later.month}月{later.day}日")
+    readable(county)

@@ -63,7 +63,7 @@ export async function render(root, ctx) {
       })));
   });
   const assign = SUPERVISORS.includes(role) ? await assignForm(ctx, catalogue, refresh) : null;
-  root.append(
+  root.append(...[
     h("div", { class: "page-head" }, h("h1", { text: "待办与督办" }),
       waiting.size ? h("p", { class: "meta", "data-waiting": String(waiting.size), text: `${waiting.size} 项新督办事项待签收` }) : null),
     section(showAll ? "全部提醒与预警" : "待签收的提醒与预警",
@@ -74,5 +74,5 @@ export async function render(root, ctx) {
         ? h("div", { class: "scroll" }, table(["灯", "事项", "承办组织", "期限", "状态", "催办次数", "办理"], rows, { class: "items" }))
         : notice("没有督办事项。")),
     assign ? section("交办督办事项", assign) : null,
-  );
+  ].filter(Boolean));
 }

@@ -55,7 +55,7 @@ export async function render(root, ctx, id) {
       },
     })));
   root.classList.add(closed ? "item-closed" : "item-open");
-  root.append(
+  root.append(...[
     h("div", { class: "page-head" },
       h("h1", { text: item.title }),
       h("span", { class: `status-badge status-${status}`, "data-status": status, text: label("SupervisionStatus", status) + (pending ? "(延期待批)" : "") }),
@@ -79,5 +79,5 @@ export async function render(root, ctx, id) {
       : section("办理", notice(closed ? "已办结,无需办理。"
         : OPEN.includes(status) || status === "accepted" ? "目前没有需要您办理的操作。" : "无可办理的操作。")),
     section(`办理经过(${history.length} 条)`, course(history, names)),
-  );
+  ].filter(Boolean));
 }

@@ -106,9 +106,10 @@ async function bulkTraining(area, catalogue, ctx, state) {
         }
       }
       if (last) await settle(last);
-      summary.replaceChildren(
+      summary.replaceChildren(...[
         done.length ? notice(`已记录 ${done.length} 人:${done.join("、")}`, "ok") : null,
-        refused.length ? notice(`未记录 ${refused.length} 人:${refused.join(";")}`, "error") : null);
+        refused.length ? notice(`未记录 ${refused.length} 人:${refused.join(";")}`, "error") : null,
+      ].filter(Boolean));
       if (!done.length && firstError) throw firstError;  // the fields' messages go beside them
     },
   });
