@@ -161,6 +161,10 @@ def test_the_county_assigns_the_community_reports_and_the_county_reads_accepts_a
     form.get_by_role("button", name="交办").click()
     row = county.locator("table.items tr", has_text=title)
     expect(row.locator("td.status")).to_have_text("已交办")
+    row.get_by_role("link", name=title).click()
+    expect(county.get_by_role("form", name="催办")).to_have_count(1)
+    expect(county.get_by_role("form", name="签收")).to_have_count(0)  # the assignee's step
+    county.get_by_role("link", name="返回待办").click()
 
     community = signed_in(pages, browser, shots, server, "community", size)
     badge = community.locator("[data-nav=inbox] .badge")
@@ -181,6 +185,8 @@ def test_the_county_assigns_the_community_reports_and_the_county_reads_accepts_a
     report.get_by_role("button", name="反馈办理结果").click()
     expect(community.locator("[data-status]")).to_have_text("已反馈")
     assert not re.search(r"null|undefined", community.locator("main").inner_text())
+    for review in ("审核通过", "退回", "催办"):  # the reviewer's steps, not the assignee's
+        expect(community.get_by_role("form", name=review)).to_have_count(0)
     pages[-1].shot(f"item-reported-{size}")
 
     item = county.locator("table.items tr", has_text=title)
