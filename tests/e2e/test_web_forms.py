@@ -329,3 +329,21 @@ def test_an_extension_is_requested_by_the_assignee_and_decided_by_the_county_in_
     expect(course.nth(3)).to_contain_text("批准延期")
     expect(course.nth(3)).to_contain_text(f"新的期限{later.year}年{later.month}月{later.day}日")
     readable(county)
+
+
+@pytest.mark.parametrize("role", ["county", "community"])
+def test_every_command_the_role_may_run_has_a_form_in_chinese(
+    server: DemoServer, browser: Browser, shots: Any, pages: list[Watched], role: str
+) -> None:
+    page = signed_in(pages, browser, shots, server, role, "desktop")
+    catalogue = server.api(role, "/commands")
+    page.locator("[data-nav=record]").click()
+    options = page.locator("select[name=command] option:not([value=''])")
+    expect(options).to_have_count(len(catalogue))
+    for spec in catalogue:
+        page.goto(f"{server.base}/#/record?command={spec['id']}")
+        form = page.locator(f"form[data-command={spec['id']}]")
+        expect(form).to_be_visible()
+        expect(page.locator("main h2").last).to_have_text(spec["title_zh"])
+        labels = " ".join(form.locator(".field > label").all_inner_texts())
+        assert not re.search(r"[a-z]+_[a-z]+", labels), (spec["id"], labels)
