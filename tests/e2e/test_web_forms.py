@@ -118,6 +118,7 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
     form.get_by_role("button", name="记录:划拨社区办公经费").click()
     expect(form.locator("[data-field=amount_yuan] .field-error")).not_to_be_empty()
     expect(form.locator(".form-error")).to_contain_text("未记录")
+    expect(page.locator("main")).not_to_contain_text("amount_yuan")  # said in Chinese
     before = len([e for e in history(server, "county", f"/communities/{TIEXI}/history")
                   if e["type"] == "FundingAllocated"])  # fmt: skip
     form.get_by_label("金额(元)").fill("20000.00")
@@ -126,6 +127,8 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
     expect(result).to_contain_text("下拨工作经费")
     expect(result).to_contain_text("20,000 元")
     expect(result).to_contain_text("县财政")
+    expect(form.locator("[data-field=amount_yuan] .field-error")).to_be_empty()
+    expect(form.locator(".form-error")).to_be_empty()
     pages[-1].shot(f"record-funding-{size}")
     page.wait_for_load_state("networkidle")
     after = [e for e in history(server, "county", f"/communities/{TIEXI}/history")

@@ -156,8 +156,14 @@ export function showProblem(form, error) {
     }
   }
   const general = form.querySelector(".form-error");
-  const text = problem.message_zh || (error instanceof ApiError ? error.message : `出错了:${error.message}`);
-  general.textContent = placed.length ? `未记录:请更正标出的内容。${text}` : `未记录:${text}`;
+  if (!error) {
+    general.textContent = "";
+    return;
+  }
+  // a field the form does not show is named by its Chinese label, never by its key
+  const text = (problem.message_zh || error.message || "请求失败")
+    .replace(/[a-z]+(?:_[a-z]+)+/g, (key) => LABELS.Field[key] || "某一项");
+  general.textContent = placed.length ? "未记录:请更正标出的内容。" : `未记录:${text}`;
 }
 
 // What a recorded command did, in Chinese: each event with its labelled fields.
@@ -202,6 +208,8 @@ export async function commandForm(spec, ctx, { fixed = {}, skip = [], extra = {}
       try {
         await onSubmit(body, key, form);
         key = newKey();  // the next submission is another record
+        showProblem(form, null);
+        form.reset();
       } catch (error) {
         // refused (4xx): nothing was recorded, so the corrected form is a new request; a lost
         // answer or a server error keeps the key, so that sending again cannot record twice
