@@ -110,3 +110,13 @@ def test_me_names_the_token_for_the_header(demo: Demo) -> None:
     me = client.get("/api/v1/me", headers=bearer(tokens["county"])).json()
     assert me["name"] == "县委组织部(演示)"
     assert me["actor"] == DEMO_ACTOR  # the demo's events and the demo token's are one actor
+
+
+def test_the_audit_filter_offers_every_actor_of_the_log_to_county_wide_readers(demo: Demo) -> None:
+    client, tokens = demo
+    answer = client.get("/api/v1/audit/actors", headers=bearer(tokens["auditor"]))
+    assert answer.status_code == 200, answer.text
+    actors = {a["actor"]: a["events"] for a in answer.json()}
+    assert actors[DEMO_ACTOR] > 200
+    refused = client.get("/api/v1/audit/actors", headers=bearer(tokens["street"]))
+    assert refused.status_code == 403

@@ -51,14 +51,14 @@ function eventTypes() {
     .sort((a, b) => a[1].localeCompare(b[1], "zh-Hans-CN"));
 }
 
-function form(ctx, filters, communities, units, items) {
+function form(ctx, filters, communities, units, items, known) {
   // units by name; a unit reached by a link (a member, an item) is named from the page's rows
   const withChosen = (value) => {
     if (!value || units.some(([id]) => id === value)) return units;
     const row = items.find((e) => e.aggregate_id === value);
     return [[value, (row && row.unit_name) || "所选单位"], ...units];
   };
-  const actors = [...new Set([filters.actor, ...items.map((e) => e.actor)].filter(Boolean))];
+  const actors = [...new Set([filters.actor, ...known.map((a) => a.actor), ...items.map((e) => e.actor)].filter(Boolean))];
   const input = (name, text, type = "text") =>
     h("label", {}, `${text} `, h("input", { name, type, value: filters[name] || "" }));
   return h("form", {
@@ -102,9 +102,10 @@ async function exports(filters) {
 export async function render(root, ctx) {
   const chosen = filtersFrom(ctx.query);
   const filters = withZone(chosen);
-  const [communities, units, page, verify, buttons] = await Promise.all([
+  const [communities, units, actors, page, verify, buttons] = await Promise.all([
     everyPage("/api/v1/communities"),
     unitOptions("unit", ctx),
+    offers("/api/v1/audit/actors").then((yes) => (yes ? get("/api/v1/audit/actors") : [])),
     get("/api/v1/audit", { ...filters, limit: 100, cursor: ctx.query.get("cursor") }),
     verification(),
     exports(filters),
@@ -125,7 +126,7 @@ export async function render(root, ctx) {
   root.append(
     h("div", { class: "page-head" }, h("h1", { text: "审计查询" }), buttons),
     section("日志完整性", verify),
-    section("筛选", form(ctx, chosen, communities, units, page.items)),
+    section("筛选", form(ctx, chosen, communities, units, page.items, actors)),
     section(`审计记录(本页 ${page.items.length} 条)`,
       page.items.length
         ? h("div", { class: "scroll" }, table(["位置", "发生日期", "记录时间(北京时间)", "记录人", "单位类型", "事件", "单位", "内容"], rows, { class: "audit" }))
