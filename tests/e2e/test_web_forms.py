@@ -2,9 +2,10 @@
 a case file, and pages that read as Chinese, in Chromium at a desktop and a phone size,
 against `sansan serve --demo` (fixtures shared with test_web_ui)."""
 
+import os
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from sansan.demo import DEMO_ACTOR, demo_id
 from sansan.domain.vocabulary import _LABELS
+from tests.clockshift.sansan_test_clock import NOW_VARIABLE
 from tests.e2e import test_web_ui as ui
 from tests.e2e.test_web_ui import DemoServer, Watched, china_today
 
@@ -43,6 +45,8 @@ def size(request: pytest.FixtureRequest) -> str:
 
 def open_page(browser: Browser, shots: Any, size: str) -> Watched:
     context = browser.new_context(viewport=VIEWPORTS[size], locale="zh-CN")  # type: ignore[arg-type]
+    if os.environ.get(NOW_VARIABLE):  # a form's default day is the browser's: the suite's clock
+        context.clock.install(time=datetime.now(UTC))
     page = context.new_page()
     page.set_default_timeout(20_000)
     w = Watched(page, shots)
