@@ -1,7 +1,7 @@
 // Event data as people read it: labelled Chinese fields, units by name, vocabularies in
 // Chinese, actors by display name. One table (labels.js, from domain/event_labels.py) for
 // every page that shows events.
-import { h } from "./dom.js";
+import { h, when } from "./dom.js";
 import { FIELDS, LABELS } from "./labels.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -65,6 +65,7 @@ export function valueText(type, field, value, names = {}) {
   if (typeof value === "string" && UUID.test(value)) return unitName(value, names);
   if (field === "purpose") return purposeText(value, names);
   if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) return chineseDate(value);
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) return `${when(value)}(北京时间)`;
   if (field === "amount_yuan") return `${Number(value).toLocaleString("zh-CN")} 元`;
   return String(value);
 }
