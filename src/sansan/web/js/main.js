@@ -114,6 +114,7 @@ async function route() {
   if (ctx.me.scope_org_id === null) ctx.street = session.get("street") || null;
   ctx.query = new URLSearchParams(query || "");
   ctx.communityId = page === "community" ? id : null;
+  ctx.tree = null;  // the organization tree is read afresh by the page that needs it
   await countUnsigned();
   if (ticket !== latest) return;
   drawHeader(page === "item" ? "inbox" : page);
