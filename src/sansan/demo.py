@@ -18,9 +18,11 @@ from sansan.commands import community as co
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
 from sansan.commands import supervision as sc
-from sansan.domain.vocabulary import ModelType
+from sansan.domain.vocabulary import ModelType, WorkingSystemKind
 
-DEMO_ACTOR = "demo:county-organization-department"
+# The demo is recorded as the county's demo token records live: one spelling of one actor.
+COUNTY_DEMO_LABEL = "县委组织部(演示)"
+DEMO_ACTOR = f"county:{COUNTY_DEMO_LABEL}"
 PLAN_ID = "sansan-v1"
 LAUNCH = date(2026, 3, 1)
 COUNTY = "示范县"
@@ -134,7 +136,7 @@ def _community(
             community_id=cid,
             occurred_on=day(30 + w),
             kind=kind,
-            title=f"{name}社区党组织{kind}制度",
+            title=f"{name}社区{WorkingSystemKind(kind).label_zh}",
         )
     for b, kind in enumerate(["guidance_committee", "joint_meeting"]):
         yield co.EstablishCoordinationBody(community_id=cid, occurred_on=day(40 + b), kind=kind)
@@ -295,7 +297,7 @@ def demo_token_scopes() -> dict[str, tuple[str, UUID | None]]:
     street = demo_id("org", "城关街道")
     tiexi = demo_id("org", "铁西社区党总支")
     return {
-        "县委组织部(演示)": ("county", None),
+        COUNTY_DEMO_LABEL: ("county", None),
         "城关街道党工委(演示)": ("street", street),
         "铁西社区党总支(演示)": ("community", tiexi),
         "审计纪检(演示)": ("auditor", None),

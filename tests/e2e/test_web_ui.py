@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from sansan.demo import demo_id
+from sansan.demo import DEMO_ACTOR, demo_id
 from tests.clockshift.sansan_test_clock import NOW_VARIABLE
 from tests.conftest import store_for_module
 from tests.e2e.servers import free_port, wait_until_up
@@ -258,7 +258,7 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     expect(page.locator("[data-event=CommunityRegistered] .event")).to_have_text("社区登记")
     expect(page.locator("[data-event=TeamMemberJoined]")).to_have_count(3)  # the branch's history too
     expect(page.locator("[data-members=total]")).to_have_text("6")
-    expect(page.locator("ol.timeline")).to_contain_text("记录人:demo:county-organization-department")
+    expect(page.locator("ol.timeline")).to_contain_text("记录人:县委组织部(演示)")
     watched.shot("community")
     page.get_by_role("link", name="审计记录(含党组织与党员)").click()
     hedong = str(demo_id("community", "河东"))
@@ -269,7 +269,7 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     # event of the unit; the log asked afterwards holds it too, past what the page showed.
     inside = server.api("county", "/audit", unit_id=hedong, limit=100)["items"]
     assert shown == [e["position"] for e in inside if e["position"] <= max(shown)]
-    expect(page.locator("input[name=unit_id]")).to_have_value(hedong)
+    expect(page.locator("select[name=unit_id]")).to_have_value(hedong)
     page.go_back()
     expect(page.locator("h1")).to_have_text("河东社区")
 
@@ -304,21 +304,26 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     mine = next(a for a in acknowledged if a["unit_id"] == overdue_item.id)
     assert mine["acknowledged_by"]
 
-    row.locator("[data-action=urgings]").click()
-    page.locator(".action-form input[name=message]").fill("请于本周内完成整改")
-    page.get_by_role("button", name="确认催办").click()
-    expect(row.locator("td.urges")).to_have_text("1")
-    row.locator("[data-action=acknowledgement]").click()
-    expect(row.locator("td.status")).to_have_text("已签收")
+    row.get_by_role("link", name=overdue_item.title).click()  # the item's case file
+    urge = page.get_by_role("form", name="催办")
+    urge.locator("[name=message]").fill("请于本周内完成整改")
+    urge.get_by_role("button", name="催办").click()
+    expect(page.locator("ol.course li").last).to_contain_text("请于本周内完成整改")
+    # 签收 and the other handling steps are the assignee's, not offered to the county
+    expect(page.get_by_role("form", name="签收")).to_have_count(0)
+    expect(page.get_by_role("form", name="开始办理")).to_have_count(0)
     history = server.api("county", f"/supervision-items/{overdue_item.id}/history")
-    assert [e["type"] for e in history][-2:] == ["SupervisionItemUrged", "SupervisionItemAcknowledged"]
+    assert [e["type"] for e in history][-1] == "SupervisionItemUrged"
     assert history[-1]["actor"] == "county:县委组织部(演示)"
+    page.get_by_role("link", name="返回待办").click()
+    expect(row.locator("td.urges")).to_have_text("1")
+    expect(row.locator("td.status")).to_have_text("已交办")
 
     form = page.get_by_role("form", name="交办督办事项")
     new_title = f"站前社区建立四项工作制度(第{server.items_made}批)"
-    form.get_by_label("事项").fill(new_title)
-    form.get_by_label("承办组织").select_option(label="站前社区党总支")
-    form.get_by_label("期限").fill(str(china_today().date() + timedelta(days=30)))
+    form.locator("[name=title]").fill(new_title)
+    form.locator("[name=assignee_org_id]").select_option(label="站前社区党总支")
+    form.locator("[name=due_on]").fill(str(china_today().date() + timedelta(days=30)))
     form.get_by_role("button", name="交办").click()
     assigned = page.locator("table.items tr", has_text=new_title)
     expect(assigned.locator("td.status")).to_have_text("已交办")
@@ -335,12 +340,12 @@ def test_the_county_searches_the_audit_log_and_exports_it(
     expect(verify).to_contain_text("哈希链校验通过")
 
     page.locator("select[name=aggregate_type]").select_option("Community")
-    page.locator("input[name=actor]").fill("demo:county-organization-department")
+    page.locator("select[name=actor]").select_option(DEMO_ACTOR)
     page.get_by_role("button", name="查询").click()
     expect(page).to_have_url(re.compile("aggregate_type=Community"))
     expected = server.api(
         "county", "/audit", aggregate_type="Community",
-        actor="demo:county-organization-department", limit=100,
+        actor=DEMO_ACTOR, limit=100,
     )["items"]  # fmt: skip
     expect(page.locator("table.audit tbody tr")).to_have_count(len(expected))
     assert set(rows(page, "table.audit tbody td:nth-child(5)")) == {"社区"}

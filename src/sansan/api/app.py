@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from sansan import __version__
+from sansan.api.command_catalogue import add_catalogue_route
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.docs import install_docs
 from sansan.api.limits import BodySizeLimit
@@ -82,12 +83,14 @@ def create_app(
     def me(principal: CurrentPrincipal) -> dict[str, object]:
         return {
             "actor": principal.actor,
+            "name": principal.label,
             "role": principal.role.value,
             "role_zh": principal.role.label_zh,
             "scope_org_id": principal.scope_org_id,
             "token_id": principal.token_id,
         }
 
+    add_catalogue_route(v1)
     api.include_router(v1)
     install_openapi(api)
     install_docs(api)

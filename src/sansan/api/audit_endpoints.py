@@ -213,6 +213,12 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         record_members_named(services, principal, request, units_in_audit(answer.changes.items))
         return answer
 
+    @router.get("/audit/actors", response_model=list[ActorSummary], responses=ERRORS,
+                summary="记录过内容的全部用户 / every actor in the log, with counts")  # fmt: skip
+    def actors(principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp) -> list[ActorSummary]:
+        county_wide(principal)
+        return [ActorSummary(**row) for row in services.read_models.audit_counts({}, "actor")]
+
     @router.get("/audit/actors/{actor}", response_model=ActorRecord, responses=ERRORS,
                 summary="某用户记录的全部内容 / everything an actor recorded")  # fmt: skip
     def actor_record(

@@ -4,6 +4,8 @@ A read may pass ``after=<position>`` (the position a write returned) to wait, br
 until the read models include that write; past the wait it gets 503 and Retry-After.
 """
 
+import re
+from collections.abc import Iterator
 from datetime import UTC, date
 from typing import Annotated, Any
 from uuid import UUID
@@ -184,6 +186,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         county_wide(principal)
         page = as_page(lambda: services.read_models.audit(filters.as_dict(), cursor, limit))
         record_members_named(services, principal, request, units_in_audit(page.items))
+        name_units(services, page.items)
         return page
 
     @routers["audit"].get(
@@ -198,6 +201,32 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         county_wide(principal)
         filters = {"event_type": "PersonalDataRead", "actor": actor, "data_contains": member_id}
         return as_page(lambda: services.read_models.audit(filters, cursor, limit))
+
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _ids_in(value: Any) -> Iterator[str]:
+    """The ids a value holds, or names inside its text (a read's query, say)."""
+    if isinstance(value, str):
+        yield from UUID_TEXT.findall(value)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _ids_in(v)
+
+
+def name_units(services: Services, items: list[dict[str, Any]]) -> None:
+    """Give each audit entry the names of its unit and of the units its data refers to
+    (``unit_name``, ``names``: id → name), so that people read names, not ids."""
+    wanted = {str(i["aggregate_id"]) for i in items}
+    for item in items:
+        for value in item["data"].values():
+            wanted.update(_ids_in(value))
+    names = services.read_models.unit_names(wanted)
+    for item in items:
+        item["unit_name"] = names.get(str(item["aggregate_id"]))
+        refs = {i for v in item["data"].values() for i in _ids_in(v)}
+        item["names"] = {i: names[i] for i in sorted(refs) if i in names}
 
 
 def _log_member_list(services: Services, principal: Principal, page: PagePublic) -> None:

@@ -142,6 +142,30 @@ class ReadModels:
                 found |= {UUID(str(r[0])): UUID(str(r[1])) if r[1] else None for r in rows}
         return found
 
+    def unit_names(self, ids: set[str]) -> dict[str, str]:
+        """What people call each of these units: a member by name with its community, an
+        organization, community, campaign by name, a supervision item by title; an id that
+        names none of them is left out."""
+        lookups = (
+            "SELECT m.id, m.name || '(' || COALESCE(c.name, o.name) || ')' FROM rm_members m"
+            " JOIN rm_organizations o ON o.id = m.organization_id"
+            " LEFT JOIN rm_communities c ON c.id = m.community_id WHERE m.id IN ({})",
+            "SELECT id, name FROM rm_communities WHERE id IN ({})",
+            "SELECT id, name FROM rm_organizations WHERE id IN ({})",
+            "SELECT id, name FROM rm_campaigns WHERE id IN ({})",
+            "SELECT id, title FROM rm_supervision_items WHERE id IN ({})",
+        )
+        found: dict[str, str] = {}
+        chosen = sorted(ids)
+        with self.store.transaction() as c:
+            for start in range(0, len(chosen), MEMBER_BATCH):
+                batch = chosen[start : start + MEMBER_BATCH]
+                marks = ", ".join("?" * len(batch))
+                for statement in lookups:
+                    rows = c.execute(statement.format(marks), batch).fetchall()
+                    found |= {str(r[0]): str(r[1]) for r in rows if str(r[0]) not in found}
+        return found
+
     def campaigns(self, *, cursor: str | None, limit: int) -> Page:
         select = "SELECT id, name, plan_id, county, launch_date, version FROM rm_campaigns"
         return self._page(select, Where(), ["launch_date", "id"], cursor, limit)

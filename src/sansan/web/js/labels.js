@@ -10,11 +10,15 @@ export const LABELS = {
   "street": "街道党工委"
  },
  "Aggregate": {
+  "AccessToken": "访问令牌",
+  "AuditCheckpoint": "审计链检查点",
   "Community": "社区",
   "CreationCampaign": "创建工程",
   "Firing": "提醒与预警",
+  "IdempotencyRecord": "幂等请求记录",
   "Member": "党员",
   "PartyOrganization": "党组织",
+  "PersonalDataAccess": "个人信息查阅记录",
   "SupervisionItem": "督办事项"
  },
  "CardKind": {
@@ -131,6 +135,104 @@ export const LABELS = {
   "good": "良好",
   "poor": "较差"
  },
+ "Field": {
+  "activity": "活动内容",
+  "addressee": "接收方",
+  "addressees": "接收方",
+  "also_director": "兼任居委会主任",
+  "amount_yuan": "金额(元)",
+  "area_m2": "面积(平方米)",
+  "assignee_org_id": "承办组织",
+  "at_county_party_school": "在县委党校培训",
+  "beneficiary": "帮扶对象",
+  "birth_year": "出生年份",
+  "brand": "品牌名称",
+  "campaign_id": "创建工程",
+  "card": "卡片种类",
+  "card_no": "卡片编号",
+  "category": "管理类别",
+  "center_name": "服务中心名称",
+  "comment": "审核意见",
+  "community_id": "社区",
+  "community_ids": "社区",
+  "content": "内容",
+  "county": "县",
+  "cross_appointed": "交叉任职",
+  "days": "培训天数",
+  "description": "事项说明",
+  "destination": "转往单位",
+  "detail": "具体情况",
+  "due_on": "办理期限",
+  "education": "学历",
+  "evidence_ref": "佐证材料文号",
+  "expires_at": "有效期至",
+  "findings": "督查发现",
+  "hours": "服务时长(小时)",
+  "household": "联系户",
+  "id": "编号",
+  "inspection_id": "督查",
+  "insurances": "保险险种",
+  "item": "文化标识",
+  "item_id": "督办事项",
+  "items": "考评项目",
+  "kind": "类别",
+  "label": "名称",
+  "late": "逾期",
+  "launch_date": "启动日期",
+  "lead_days": "提前天数",
+  "level": "组织层级",
+  "measures": "整顿措施",
+  "member_id": "党员",
+  "member_ids": "党员",
+  "message": "催办内容",
+  "message_zh": "提醒内容",
+  "method": "培训方式",
+  "model_community_ids": "示范社区",
+  "model_type": "示范类型",
+  "name": "名称",
+  "new_due_on": "新的期限",
+  "newly_appointed": "新任职",
+  "note": "备注",
+  "occurred_on": "发生日期",
+  "office_area_m2": "办公用房面积(平方米)",
+  "organization_id": "党组织",
+  "origin": "社区来源",
+  "parent_id": "上级党组织",
+  "party_affairs_worker": "专职党务工作者",
+  "passed": "考评通过",
+  "person_name": "姓名",
+  "plan_id": "方案编号",
+  "post": "岗位",
+  "purpose": "查阅目的",
+  "rating": "评定等次",
+  "reason": "理由",
+  "recognized_by": "认定单位",
+  "requested_due_on": "申请延期至",
+  "responsibility_area": "责任区",
+  "returned_to_unit": "已反馈至工作单位",
+  "role": "角色",
+  "scheduled_for": "计划日期",
+  "scope_org_id": "管辖范围",
+  "scores": "考评得分",
+  "source": "经费来源",
+  "station_name": "服务站名称",
+  "status": "状态",
+  "street_committee_id": "街道党工委",
+  "subject": "对象",
+  "summary": "办理结果",
+  "team_member_id": "班子成员",
+  "title": "事项",
+  "topic": "主题",
+  "troupe_name": "队伍名称",
+  "unit_id": "单位",
+  "unit_kind": "单位类别",
+  "unit_name": "单位名称",
+  "venue_area_m2": "活动场所面积(平方米)",
+  "winners": "获评数量",
+  "worker_name": "社区工作者姓名",
+  "workplace": "工作单位",
+  "year": "年度"
+ },
  "FiringKind": {
   "accountability_alert": "问责预警",
   "deadline_met": "按期达标",
@@ -232,5 +334,78 @@ export const LABELS = {
   "decision": "党组织决策制度",
   "deliberation": "党组织议事制度",
   "service": "党组织服务制度"
+ }
+};
+export const FIELDS = {
+ "byEvent": {
+  "AccountabilityImposed": {
+   "reason": "AccountabilityReason"
+  },
+  "CivilityRatingHeld": {
+   "kind": "CivilityRatingKind"
+  },
+  "CoordinationBodyEstablished": {
+   "kind": "CoordinationBodyKind"
+  },
+  "CoordinationMeetingHeld": {
+   "kind": "CoordinationBodyKind"
+  },
+  "CultureFacilityOpened": {
+   "kind": "CultureFacilityKind"
+  },
+  "Fired": {
+   "kind": "FiringKind"
+  },
+  "InServiceFeedbackRecorded": {
+   "rating": "FeedbackRating"
+  },
+  "InspectionConducted": {
+   "rating": "InspectionRating"
+  },
+  "ModelServiceLaunched": {
+   "kind": "ServiceKind"
+  },
+  "TroupeFormed": {
+   "kind": "TroupeKind"
+  },
+  "WorkingSystemAdopted": {
+   "kind": "WorkingSystemKind"
+  }
+ },
+ "internal": [
+  "actor",
+  "aggregate_id",
+  "deadline_id",
+  "digest",
+  "id",
+  "originator_id",
+  "originator_id_type",
+  "originator_topic",
+  "originator_version",
+  "position",
+  "request_hash",
+  "result_version",
+  "seq",
+  "target_id",
+  "timestamp",
+  "written"
+ ],
+ "vocabulary": {
+  "addressee": "Addressee",
+  "addressees": "Addressee",
+  "card": "CardKind",
+  "category": "MemberCategory",
+  "education": "Education",
+  "insurances": "InsuranceKind",
+  "item": "CultureIdentityItem",
+  "items": "FiveGoodsItem",
+  "level": "OrgLevel",
+  "method": "TrainingMethod",
+  "model_type": "ModelType",
+  "origin": "OriginKind",
+  "role": "Role",
+  "scores": "FiveGoodsItem",
+  "status": "SupervisionStatus",
+  "unit_kind": "UnitKind"
  }
 };

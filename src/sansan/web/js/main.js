@@ -1,11 +1,15 @@
 // The shell: sign-in, the header with scope switchers, and a hash router over the pages.
 import { ApiError, everyPage, get, session } from "./api.js";
 import { h, label, notice, select } from "./dom.js";
+import { actorName } from "./fields.js";
+import { unsigned } from "./supervision.js";
 import * as audit from "./pages/audit.js";
 import * as community from "./pages/community.js";
 import * as inbox from "./pages/inbox.js";
+import * as item from "./pages/item.js";
 import * as matrix from "./pages/matrix.js";
 import * as overview from "./pages/overview.js";
+import * as record from "./pages/record.js";
 import * as signin from "./pages/signin.js";
 
 const header = document.getElementById("top");
@@ -16,6 +20,7 @@ const PAGES = {
   overview: { zh: "总览", render: overview.render },
   matrix: { zh: "社区矩阵", render: matrix.render },
   inbox: { zh: "待办", render: inbox.render },
+  record: { zh: "记录", render: record.render, roles: ["county", "street", "community", "client"] },
   audit: { zh: "审计", render: audit.render, roles: ["county", "auditor"] },
 };
 
@@ -65,16 +70,39 @@ function scopeSwitcher() {
     }, [["", "选择社区…"], ...inStreet.map((c) => [c.id, c.name])], ctx.communityId));
 }
 
+// New supervision items waiting for this principal's 签收, counted beside 待办.
+async function countUnsigned() {
+  try {
+    ctx.unsigned = unsigned(await everyPage("/api/v1/supervision-items", { status: "assigned" }), ctx.me).length;
+  } catch (error) {
+    ctx.unsigned = 0;
+  }
+}
+
 function drawHeader(active) {
   const links = Object.entries(PAGES)
     .filter(([, p]) => !p.roles || p.roles.includes(ctx.me.role))
-    .map(([key, p]) => h("a", { href: `#/${key}`, class: key === active ? "active" : null, "data-nav": key, text: p.zh }));
+    .map(([key, p]) => h("a", { href: `#/${key}`, class: key === active ? "active" : null, "data-nav": key },
+      p.zh, key === "inbox" && ctx.unsigned
+        ? h("span", { class: "badge", "data-unsigned": String(ctx.unsigned), title: `${ctx.unsigned} 项新督办事项待签收`, text: String(ctx.unsigned) })
+        : null));
   header.replaceChildren(
     h("div", { class: "brand" }, h("strong", { text: "三三创建工程督导平台" })),
     h("nav", { "aria-label": "主导航" }, links),
     scopeSwitcher(),
-    h("span", { class: "who", "data-role": ctx.me.role, text: `${label("Role", ctx.me.role)} · ${ctx.me.actor}` }),
+    h("span", { class: "who", "data-role": ctx.me.role, text: `${label("Role", ctx.me.role)} · ${ctx.me.name || actorName(ctx.me.actor)}` }),
     h("button", { type: "button", class: "secondary", onclick: () => { session.signOut(); location.hash = "#/signin"; start(); } }, "退出"));
+}
+
+// A refusal said in words: what the role may not do, or a unit outside the token's scope.
+function problemNotice(error) {
+  if (error instanceof ApiError && error.status === 403) {
+    return notice(`您的角色(${label("Role", ctx.me.role)})无权进行此项查阅或操作。${error.message}`, "warn");
+  }
+  if (error instanceof ApiError && error.status === 404) {
+    return notice("该单位不在您的管辖范围内,或已不存在;请从导航和列表中选择您管辖的单位。", "warn");
+  }
+  return notice(`出错了:${error.message}`, "error");
 }
 
 let latest = 0;
@@ -86,16 +114,22 @@ async function route() {
   if (ctx.me.scope_org_id === null) ctx.street = session.get("street") || null;
   ctx.query = new URLSearchParams(query || "");
   ctx.communityId = page === "community" ? id : null;
-  drawHeader(page);
+  ctx.tree = null;  // the organization tree is read afresh by the page that needs it
+  await countUnsigned();
+  if (ticket !== latest) return;
+  drawHeader(page === "item" ? "inbox" : page);
   main.replaceChildren(h("p", { class: "loading", text: "加载中…" }));
   const content = h("div", { class: "page", "data-page": page });
   try {
     if (page === "community" && id) await community.render(content, ctx, id);
+    else if (page === "item" && id) await item.render(content, ctx, id);
     else if (PAGES[page] && (!PAGES[page].roles || PAGES[page].roles.includes(ctx.me.role))) await PAGES[page].render(content, ctx);
-    else content.append(notice("没有这个页面。"));
+    else if (PAGES[page]) {
+      content.append(notice(`您的角色(${label("Role", ctx.me.role)})无权查看“${PAGES[page].zh}”页面;如需查阅,请联系县委组织部。`, "warn"));
+    } else content.append(notice("没有这个页面。请从上方导航进入。"));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return start();
-    content.replaceChildren(notice(`出错了:${error.message}`, "error"));
+    content.replaceChildren(problemNotice(error));
   }
   if (ticket === latest) main.replaceChildren(content);
 }

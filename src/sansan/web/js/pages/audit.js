@@ -1,6 +1,8 @@
 // 审计查询: the audit log by actor, type, unit and time; chain verification; exports.
 import { download, everyPage, get, offers } from "../api.js";
 import { h, label, notice, section, select, table, when } from "../dom.js";
+import { actorName, chineseDate, eventFields } from "../fields.js";
+import { unitOptions } from "../forms.js";
 import { LABELS } from "../labels.js";
 
 const FILTERS = ["actor", "aggregate_type", "event_type", "aggregate_id", "unit_id", "community_id",
@@ -49,7 +51,14 @@ function eventTypes() {
     .sort((a, b) => a[1].localeCompare(b[1], "zh-Hans-CN"));
 }
 
-function form(ctx, filters, communities) {
+function form(ctx, filters, communities, units, items, known) {
+  // units by name; a unit reached by a link (a member, an item) is named from the page's rows
+  const withChosen = (value) => {
+    if (!value || units.some(([id]) => id === value)) return units;
+    const row = items.find((e) => e.aggregate_id === value);
+    return [[value, (row && row.unit_name) || "所选单位"], ...units];
+  };
+  const actors = [...new Set([filters.actor, ...known.map((a) => a.actor), ...items.map((e) => e.actor)].filter(Boolean))];
   const input = (name, text, type = "text") =>
     h("label", {}, `${text} `, h("input", { name, type, value: filters[name] || "" }));
   return h("form", {
@@ -60,13 +69,14 @@ function form(ctx, filters, communities) {
       ctx.go("audit", values);
     },
   },
-  input("actor", "记录人"),
+  h("label", {}, "记录人 ", select({ name: "actor" },
+    [["", "全部"], ...actors.map((a) => [a, actorName(a)])], filters.actor)),
   h("label", {}, "单位类型 ", select({ name: "aggregate_type" },
     [["", "全部"], ...KINDS.map((k) => [k, label("Aggregate", k)])], filters.aggregate_type)),
   h("label", {}, "事件类型 ", select({ name: "event_type" },
     [["", "全部"], ...eventTypes()], filters.event_type)),
-  input("aggregate_id", "单位编号"),
-  input("unit_id", "含下级的单位编号"),
+  h("label", {}, "单位 ", select({ name: "aggregate_id" }, [["", "全部"], ...withChosen(filters.aggregate_id)], filters.aggregate_id)),
+  h("label", {}, "单位及其下级 ", select({ name: "unit_id" }, [["", "全部"], ...withChosen(filters.unit_id)], filters.unit_id)),
   h("label", {}, "社区 ", select({ name: "community_id" },
     [["", "全部"], ...communities.map((c) => [c.id, c.name])], filters.community_id)),
   input("occurred_from", "发生自", "date"), input("occurred_to", "至", "date"),
@@ -92,31 +102,34 @@ async function exports(filters) {
 export async function render(root, ctx) {
   const chosen = filtersFrom(ctx.query);
   const filters = withZone(chosen);
-  const [communities, page, verify, buttons] = await Promise.all([
+  const [communities, units, actors, page, verify, buttons] = await Promise.all([
     everyPage("/api/v1/communities"),
+    unitOptions("unit", ctx),
+    offers("/api/v1/audit/actors").then((yes) => (yes ? get("/api/v1/audit/actors") : [])),
     get("/api/v1/audit", { ...filters, limit: 100, cursor: ctx.query.get("cursor") }),
     verification(),
     exports(filters),
   ]);
   const rows = page.items.map((e) => h("tr", { "data-position": e.position },
     h("td", { text: String(e.position) }),
-    h("td", { text: e.occurred_on }),
+    h("td", { text: chineseDate(e.occurred_on) }),
     h("td", { text: when(e.recorded_at) }),
-    h("td", { text: e.actor }),
+    h("td", { text: actorName(e.actor) }),
     h("td", { text: label("Aggregate", e.aggregate_type) }),
     h("td", { title: e.event_type, text: label("Event", e.event_type) }),
-    h("td", {}, h("a", { href: `#/audit?aggregate_id=${encodeURIComponent(e.aggregate_id)}`, text: e.aggregate_id.slice(0, 8) })),
-    h("td", { class: "data", text: JSON.stringify(e.data) })));
+    h("td", {}, h("a", { href: `#/audit?aggregate_id=${encodeURIComponent(e.aggregate_id)}`, title: "只看这一单位的记录",
+      text: e.unit_name || label("Aggregate", e.aggregate_type) })),
+    h("td", { class: "data" }, eventFields(e.event_type, e.data, e.names || {}))));
   const more = page.next_cursor
     ? h("a", { class: "button secondary", href: "#", onclick: (ev) => { ev.preventDefault(); ctx.go("audit", { ...chosen, cursor: page.next_cursor }); } }, "下一页")
     : null;
   root.append(
     h("div", { class: "page-head" }, h("h1", { text: "审计查询" }), buttons),
     section("日志完整性", verify),
-    section("筛选", form(ctx, chosen, communities)),
+    section("筛选", form(ctx, chosen, communities, units, page.items, actors)),
     section(`审计记录(本页 ${page.items.length} 条)`,
       page.items.length
-        ? h("div", { class: "scroll" }, table(["位置", "发生日期", "记录时间", "记录人", "单位类型", "事件", "单位", "内容"], rows, { class: "audit" }))
+        ? h("div", { class: "scroll" }, table(["位置", "发生日期", "记录时间(北京时间)", "记录人", "单位类型", "事件", "单位", "内容"], rows, { class: "audit" }))
         : notice("没有符合条件的记录。"),
       more),
   );

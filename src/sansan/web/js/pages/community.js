@@ -2,6 +2,7 @@
 import { everyPage, get } from "../api.js";
 import { barChart } from "../charts.js";
 import { failingText, h, label, light, notice, periodText, section, table, when } from "../dom.js";
+import { actorName, chineseDate, eventFields, knownNames } from "../fields.js";
 
 function findNode(nodes, test) {
   for (const node of nodes) {
@@ -41,20 +42,20 @@ function facilities(state) {
   return h("dl", { class: "facts" }, items.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
 }
 
-function timeline(events) {
+function timeline(events, names) {
   const sorted = [...events].sort((a, b) => (b.occurred_on.localeCompare(a.occurred_on)) || b.recorded_at.localeCompare(a.recorded_at));
   return h("ol", { class: "timeline" }, sorted.map((e) => {
     const lagDays = Math.floor((Date.parse(e.recorded_at) - Date.parse(e.occurred_on)) / 86_400_000);
     return h("li", { "data-event": e.type },
       h("div", { class: "when" },
-        h("strong", { text: `发生 ${e.occurred_on}` }),
+        h("strong", { text: `发生 ${chineseDate(e.occurred_on)}` }),
         h("span", { text: `记录 ${when(e.recorded_at)}` }),
         lagDays > 1 ? h("span", { class: "lag", text: `补录,晚 ${lagDays} 天` }) : null),
       h("div", { class: "what" },
         h("strong", { class: "event", title: e.type, text: label("Event", e.type) }),
         h("span", { class: "unit", text: e.unit }),
-        h("span", { class: "actor", text: `记录人:${e.actor}` }),
-        h("small", { class: "data", text: JSON.stringify(e.data) })));
+        h("span", { class: "actor", text: `记录人:${actorName(e.actor)}` }),
+        eventFields(e.type, e.data, names)));
   }));
 }
 
@@ -94,6 +95,6 @@ export async function render(root, ctx, id) {
         h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
         Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>
           [h("dt", { text: v }), h("dd", { text: String(byCategory[k] || 0) })])))),
-    section(`变更时间线(${events.length} 条,含党总支)`, timeline(events)),
+    section(`变更时间线(${events.length} 条,含党总支)`, timeline(events, knownNames(ctx, tree))),
   );
 }

@@ -23,6 +23,6 @@ export function render(root, onSignedIn) {
   h("label", {}, "访问令牌", h("input", { name: "token", type: "password", required: true, autocomplete: "off", placeholder: "ssn_…" })),
   h("button", { type: "submit" }, "登录"),
   message,
-  h("p", { class: "meta", text: "演示:运行 sansan serve --demo 后,在本机打开 http://127.0.0.1:8000/ 即以县委组织部身份进入。" }));
+  h("p", { class: "meta", "data-hint": "", text: `演示:运行 sansan serve --demo 后,在运行它的机器上打开 ${location.origin}/ 即以县委组织部身份进入。` }));
   root.append(form);
 }
