@@ -148,6 +148,9 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "passed": "考评通过",
     "person_name": "姓名",
     "plan_id": "方案编号",
+    "plan_sha256": "方案内容摘要（SHA-256）",
+    "old_plan_id": "原方案编号",
+    "old_plan_sha256": "原方案内容摘要（SHA-256）",
     "post": "岗位",
     "purpose": "查阅目的",
     "rating": "评定等次",
@@ -218,6 +221,6 @@ INTERNAL_FIELDS: frozenset[str] = frozenset(
     {
         "aggregate_id", "actor", "digest", "deadline_id", "originator_id", "originator_id_type",
         "originator_topic", "originator_version", "position", "request_hash", "result_version",
-        "seq", "target_id", "timestamp", "written", "id",
+        "seq", "target_id", "timestamp", "written", "id", "plan",
     }
 )  # fmt: skip
