@@ -473,3 +473,48 @@ def test_a_cadre_appointed_before_the_launch_gets_a_year_of_its_own_from_the_sch
                         ("reminder", 1, "2027-02-01"), ("accountability_alert", 0, "2027-02-01")]  # fmt: skip
     finally:
         services.store.close()
+
+
+def test_exports_show_both_years_made_good_late_and_the_new_statuses_in_chinese(
+    services: Services, clock: FixedClock, tmp_path: Any
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    token, _ = services.access.issue_token(role="county", scope_org_id=None, label="县", actor="t")
+    client = TestClient(create_app(services.settings, clock, application=services.app))
+    params = {"as_of": "2028-01-15"}
+    auth = {"Authorization": f"Bearer {token}"}
+    body = client.get(f"/api/v1{PROGRESS}", params=params | {"format": "csv"}, headers=auth)
+    table = {row[0]: row for row in csv.reader(io.StringIO(body.content.decode("utf-8-sig")))}
+    assert table["目标编号"][-2:] == ["上一年度结论", "本年度进度"]
+    assert table["funding"][3] == "未到期"
+    assert table["funding"][-2:] == ["2027年:逾期未达标 2/3(2028-01-10 补足)", "2028年:未到期 0/3"]
+    assert (table["cards"][3], table["model-types"][3]) == ("无数据", "不适用")
+    assert table["systems"][-2:] == ["", ""]  # not a yearly target
+    book = client.get(f"/api/v1{PROGRESS}", params=params | {"format": "xlsx"}, headers=auth)
+    (tmp_path / "p.xlsx").write_bytes(book.content)
+    sheet = load_workbook(tmp_path / "p.xlsx").active
+    assert sheet is not None
+    cells = {row[0].value: [c.value for c in row] for row in sheet.iter_rows()}
+    assert cells["funding"][-2] == "2027年:逾期未达标 2/3(2028-01-10 补足)"
+    assert cells["model-tiexi"][3] == "不适用"
+
+
+def test_the_openapi_schema_types_every_part_of_progress_and_scorecard(services: Services) -> None:
+    schema = create_app(services.settings, application=services.app).openapi()["components"]["schemas"]
+    statuses = ["green", "yellow", "red", "not_due", "no_data", "not_applicable"]
+    summary = schema["Summary"]
+    assert list(summary["properties"]) == statuses
+    assert summary["required"] == statuses
+    assert schema["TargetStatus"]["properties"]["status"]["enum"] == statuses
+    assert schema["TargetStatus"]["properties"]["unit"]["enum"] == ["share", "count", "yuan", "days", "m2"]
+    assert schema["TargetStatus"]["properties"]["periods"]["items"] == {"$ref": "#/components/schemas/PeriodPublic"}
+    assert {"made_good_on", "start", "end", "kind", "status"} <= set(schema["PeriodPublic"]["properties"])
+    assert {"due_on", "status"} <= set(schema["FailingPublic"]["properties"])
+    progress = schema["Progress"]["properties"]
+    assert progress["summary"] == {"$ref": "#/components/schemas/Summary"}
+    assert all("additionalProperties" not in schema[name] for name in
+               ("Progress", "Summary", "TargetStatus", "PeriodPublic", "FailingPublic"))  # fmt: skip
