@@ -211,6 +211,8 @@ def test_the_county_signs_in_by_the_demo_link_and_sees_the_campaign(
     expect(page.locator(".target")).to_have_count(len(progress["targets"]))
     for status, count in progress["summary"].items():
         expect(page.locator(f"[data-summary={status}]")).to_have_text(str(count))
+    # a yearly target says which year each light is for, in words (本年度 / 已结束)
+    expect(page.locator("[data-target=funding] .periods li").first).to_contain_text("年(")
     sites = page.locator("[data-target=standard-sites-first]")
     expect(sites).to_contain_text("2 个标准化社区")
     expect(sites).to_contain_text("标准 2")
@@ -244,6 +246,8 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     page.locator("[data-nav=matrix]").click()
     expect(page.locator("table.matrix tbody tr")).to_have_count(7)
     expect(page.locator("table.matrix td.cell").first).to_be_visible()
+    # 铁西's own model target does not apply to the others: their cards leave it out
+    expect(page.locator("table.matrix td.status-not_applicable").first).to_have_text("不适用")
     watched.shot("matrix")
     page.locator("select[name=model_type]").select_option("culture")
     expect(page.locator("table.matrix tbody tr")).to_have_count(2)

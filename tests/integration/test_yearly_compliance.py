@@ -430,3 +430,91 @@ def test_member_training_counts_the_calendar_year_and_a_member_registered_late_i
         assert training(d(2027, 1, 1)) == [("2026年", "green", "1/1"), ("2027年", "not_due", "0/2")]
     finally:
         services.store.close()
+
+
+def test_a_cadre_appointed_before_the_launch_gets_a_year_of_its_own_from_the_scheduler(
+    app: SansanApplication, settings: Settings, clock: FixedClock
+) -> None:
+    """n0, newly appointed on 2026-02-01, before the campaign was launched: its party-school
+    training is due 2027-02-01, not at the plan's 2026-12-31; the scheduler reminds and alerts
+    it at its own date, once."""
+    campaign, street, cid, gb = i("c4"), i("s4"), i("L"), i("gbL")
+    for command in (
+        oc.EstablishPartyOrganization(id=street, occurred_on=d(2026, 1, 1), name="街道",
+                                      level="street_committee"),
+        co.RegisterCommunity(id=cid, occurred_on=d(2026, 1, 1), name="戊社区", street_committee_id=street),
+        oc.EstablishPartyOrganization(id=gb, occurred_on=d(2026, 1, 1), name="戊社区党总支",
+                                      level="general_branch", parent_id=street, community_id=cid),
+        oc.AddTeamMember(organization_id=gb, occurred_on=d(2026, 2, 1), team_member_id=i("n0"),
+                         person_name="n0", birth_year=1990, education="bachelor", newly_appointed=True),
+        cc.LaunchCampaign(id=campaign, occurred_on=LAUNCH, name="三三创建", plan_id="sansan-v1",
+                          county="测试县"),
+    ):  # fmt: skip
+        clock.set(noon(command.occurred_on))
+        app.execute(command, actor="test")
+    services = build_services(settings, clock, app)
+    services.projections.catch_up()
+    scheduler = Scheduler(services)
+
+    def n0() -> list[tuple[str, int, str]]:
+        return [
+            (f["kind"], f["lead_days"], f["due_on"]) for f in firings(services)
+            if f["target_id"] == "new-cadre-training" and f["unit_id"] == str(i("n0"))
+        ]  # fmt: skip
+
+    try:
+        clock.set(noon(d(2027, 1, 1)))  # past the plan's deadline: n0 has a year of its own
+        scheduler.tick()
+        assert n0() == []
+        clock.set(noon(d(2027, 2, 2)))
+        scheduler.tick()
+        scheduler.tick()
+        assert n0() == [("reminder", 30, "2027-02-01"), ("reminder", 7, "2027-02-01"),
+                        ("reminder", 1, "2027-02-01"), ("accountability_alert", 0, "2027-02-01")]  # fmt: skip
+    finally:
+        services.store.close()
+
+
+def test_exports_show_both_years_made_good_late_and_the_new_statuses_in_chinese(
+    services: Services, clock: FixedClock, tmp_path: Any
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    token, _ = services.access.issue_token(role="county", scope_org_id=None, label="县", actor="t")
+    client = TestClient(create_app(services.settings, clock, application=services.app))
+    params = {"as_of": "2028-01-15"}
+    auth = {"Authorization": f"Bearer {token}"}
+    body = client.get(f"/api/v1{PROGRESS}", params=params | {"format": "csv"}, headers=auth)
+    table = {row[0]: row for row in csv.reader(io.StringIO(body.content.decode("utf-8-sig")))}
+    assert table["目标编号"][-2:] == ["上一年度结论", "本年度进度"]
+    assert table["funding"][3] == "未到期"
+    assert table["funding"][-2:] == ["2027年:逾期未达标 2/3(2028-01-10 补足)", "2028年:未到期 0/3"]
+    assert (table["cards"][3], table["model-types"][3]) == ("无数据", "不适用")
+    assert table["systems"][-2:] == ["", ""]  # not a yearly target
+    book = client.get(f"/api/v1{PROGRESS}", params=params | {"format": "xlsx"}, headers=auth)
+    (tmp_path / "p.xlsx").write_bytes(book.content)
+    sheet = load_workbook(tmp_path / "p.xlsx").active
+    assert sheet is not None
+    cells = {row[0].value: [c.value for c in row] for row in sheet.iter_rows()}
+    assert cells["funding"][-2] == "2027年:逾期未达标 2/3(2028-01-10 补足)"
+    assert cells["model-tiexi"][3] == "不适用"
+
+
+def test_the_openapi_schema_types_every_part_of_progress_and_scorecard(services: Services) -> None:
+    schema = create_app(services.settings, application=services.app).openapi()["components"]["schemas"]
+    statuses = ["green", "yellow", "red", "not_due", "no_data", "not_applicable"]
+    summary = schema["Summary"]
+    assert list(summary["properties"]) == statuses
+    assert summary["required"] == statuses
+    assert schema["TargetStatus"]["properties"]["status"]["enum"] == statuses
+    assert schema["TargetStatus"]["properties"]["unit"]["enum"] == ["share", "count", "yuan", "days", "m2"]
+    assert schema["TargetStatus"]["properties"]["periods"]["items"] == {"$ref": "#/components/schemas/PeriodPublic"}
+    assert {"made_good_on", "start", "end", "kind", "status"} <= set(schema["PeriodPublic"]["properties"])
+    assert {"due_on", "status"} <= set(schema["FailingPublic"]["properties"])
+    progress = schema["Progress"]["properties"]
+    assert progress["summary"] == {"$ref": "#/components/schemas/Summary"}
+    assert all("additionalProperties" not in schema[name] for name in
+               ("Progress", "Summary", "TargetStatus", "PeriodPublic", "FailingPublic"))  # fmt: skip

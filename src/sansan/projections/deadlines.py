@@ -17,7 +17,7 @@ from sansan.domain import (
     PartyOrganization,
     SupervisionItem,
 )
-from sansan.plans import Plan, pinned_plan
+from sansan.plans import Plan, Target, pinned_plan
 from sansan.projections.store import Cursor
 
 SUPERVISION_STEPS = (7, -1)  # a yellow light a week before, red the day after the deadline
@@ -91,6 +91,7 @@ def _schedule_targets(
     steps = (*plan.reminder_days, 0)
     scheduled: set[str] = set()
     for target in plan.targets:
+        _units_already_there(c, campaign_id, plan, launch, target)
         if target.due.kind == "continuous":
             continue  # always due; it shows on the progress view, nothing to remind of
         years = (
@@ -130,26 +131,54 @@ def unit_appeared(c: Cursor, e: Any) -> None:
         scope, unit_id = "community", str(e.originator_id)
     appeared: date = e.occurred_on
     campaigns = c.execute(
-        "SELECT id, plan_id, launch_date, plan_content, plan_sha256 FROM rm_campaigns"
+        "SELECT id, launch_date, plan_content, plan_sha256 FROM rm_campaigns"
     ).fetchall()
-    for campaign_id, plan_id, launch_on, content, sha256 in campaigns:
+    for campaign_id, launch_on, content, sha256 in campaigns:
         if content is None or sha256 is None:
             continue
         plan = pinned_plan(json.loads(content), str(sha256))
         launch = date.fromisoformat(str(launch_on))
         for target in plan.targets:
-            if target.scope != scope or target.due.kind == "yearly":
-                continue  # a yearly target judges a latecomer from the next year instead
-            due = target.due.due_on(launch, appeared)
-            own = target.unit_due_on(due, appeared)
-            if own == due:
-                continue
-            steps = tuple(
-                s for s in (*plan.reminder_days, 0) if own - timedelta(days=s) >= appeared
-            )
-            _add(c, unit_deadline_id(str(campaign_id), target.id, unit_id, own), "target_unit",
-                 due_on=own, steps=steps, campaign_id=str(campaign_id), plan_id=str(plan_id),
-                 target_id=target.id, subject_id=unit_id)  # fmt: skip
+            if target.scope == scope:
+                _unit_deadline(c, str(campaign_id), plan, launch, target, unit_id, appeared)
+
+
+# The units of each kind with the day each appeared, for a campaign launched after them.
+UNITS_OF_SCOPE = {
+    "community": "SELECT id, began_on FROM rm_communities WHERE began_on > ?",
+    "member": "SELECT id, registered_on FROM rm_members WHERE registered_on > ?",
+    "team_member": "SELECT team_member_id, joined_on FROM rm_team_members WHERE joined_on > ?",
+}
+
+
+def _unit_deadline(
+    c: Cursor, campaign_id: str, plan: Plan, launch: date, target: Target, unit_id: str,
+    appeared: date,
+) -> None:  # fmt: skip
+    if target.due.kind == "yearly":
+        return  # a yearly target judges a latecomer from the next year instead
+    due = target.due.due_on(launch, appeared)
+    own = target.unit_due_on(due, appeared)
+    if own == due:
+        return
+    steps = tuple(s for s in (*plan.reminder_days, 0) if own - timedelta(days=s) >= appeared)
+    _add(c, unit_deadline_id(campaign_id, target.id, unit_id, own), "target_unit", due_on=own,
+         steps=steps, campaign_id=campaign_id, plan_id=plan.id, target_id=target.id,
+         subject_id=unit_id)  # fmt: skip
+
+
+def _units_already_there(
+    c: Cursor, campaign_id: str, plan: Plan, launch: date, target: Target
+) -> None:
+    """Units recorded before the campaign whose own due date is later than the target's (a
+    cadre appointed shortly before the launch has a year of its own)."""
+    statement = UNITS_OF_SCOPE.get(target.scope)
+    if statement is None or target.due.kind == "yearly":
+        return
+    due = target.due.due_on(launch, launch)
+    since = due - timedelta(days=target.window.days or 0)
+    for unit_id, on in c.execute(statement, (since.isoformat(),)).fetchall():
+        _unit_deadline(c, campaign_id, plan, launch, target, str(unit_id), date.fromisoformat(str(on)))
 
 
 def _item_deadline(c: Cursor, item_id: str, due_on: date, campaign_id: str | None) -> None:

@@ -134,6 +134,8 @@ DDL = [
         acknowledged_at TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS rm_notices_at ON rm_notifications (community_id, recorded_at)",
+    # A yearly target's verdict, as the scheduler recorded it (compliance reads when).
+    "CREATE INDEX IF NOT EXISTS rm_notices_verdict ON rm_notifications (target_id, due_on)",
     # Each addressee's own acknowledgement; rm_notifications.acknowledged_at is set once all have.
     """CREATE TABLE IF NOT EXISTS rm_notification_acks (
         notification_id TEXT NOT NULL,
