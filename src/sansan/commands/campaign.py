@@ -74,6 +74,17 @@ class DesignateModelCommunity(CampaignCommand):
         return [campaign, community]
 
 
+class DesignatePilotCommunity(CampaignCommand):
+    """确定试点示范社区 / Designate the campaign's pilot community (§四(三)1)."""
+
+    operation = "designate_pilot_community"
+    community_id: UUID
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        ctx.require_all(Community, "community_id", [self.community_id])
+        return super().run(ctx)
+
+
 class ScheduleInspection(CampaignCommand):
     """安排督查检查 / Schedule an inspection of some communities."""
 

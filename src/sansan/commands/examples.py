@@ -31,7 +31,7 @@ def d(month: int, day: int = 1) -> date:
 
 STREET, COMMUNITY, GB, BRANCH = i("street"), i("community"), i("gb"), i("branch")
 MEMBER, DUAL, CAMPAIGN, ITEM, TEAM = i("member"), i("dual"), i("campaign"), i("item"), i("team")
-INSPECTION = i("inspection")
+INSPECTION, WORKER = i("inspection"), i("worker")
 FIVE = (
     "leadership_team",
     "cadre_and_member_team",
@@ -75,6 +75,9 @@ def tour() -> list[Command]:
         cc.DesignateModelCommunity(
             campaign_id=CAMPAIGN, occurred_on=d(3, 5), community_id=COMMUNITY, model_type="service"
         ),
+        cc.DesignatePilotCommunity(
+            campaign_id=CAMPAIGN, occurred_on=d(3, 5), community_id=COMMUNITY
+        ),
         co.UpgradeFacility(
             **c, office_area_m2=85, venue_area_m2=210.5, evidence_ref="县组发〔2026〕3号"
         ),
@@ -91,9 +94,15 @@ def tour() -> list[Command]:
         co.HoldCultureFestival(**c, title="第一届文化节"),
         co.LaunchModelService(**c, kind="convenience", description="便民服务"),
         co.HoldCivilityRating(**c, kind="building", winners=3),
+        co.AddCommunityWorker(**c, worker_id=WORKER, worker_name="李娜", role="社区专职工作者"),
         co.RecordWorkerInsurance(
-            **c, worker_name="李娜", insurances=["pension", "medical", "unemployment"]
+            **c, worker_id=WORKER, insurances=["pension", "medical", "unemployment"]
         ),
+        co.RemoveCommunityWorker(**c, worker_id=WORKER, reason="调离"),
+        co.FormVolunteerOrganization(
+            **c, kind="community_volunteers", organization_name="铁西社区志愿者协会"
+        ),
+        co.SurveySatisfaction(**c, respondents=100, satisfied=92),
         co.AssessFiveGoods(
             **c, year=2026, items=dict.fromkeys(FIVE, True), scores={"work_results": 95}
         ),
@@ -105,6 +114,7 @@ def tour() -> list[Command]:
             team_member_id=TEAM,
             person_name="刘敏",
             birth_year=1985,
+            birth_date=date(1985, 6, 1),
             education="bachelor",
             party_affairs_worker=True,
             newly_appointed=True,
@@ -116,6 +126,13 @@ def tour() -> list[Command]:
         oc.EstablishStreetServiceCenter(
             organization_id=STREET, occurred_on=d(4), center_name="城关街道服务中心"
         ),
+        oc.AssessStreetFiveGoods(
+            organization_id=STREET, occurred_on=d(4), year=2026, items=dict.fromkeys(FIVE, True)
+        ),
+        oc.AdoptStreetWorkingSystem(
+            organization_id=STREET, occurred_on=d(4), kind="deliberation", title="街道议事制度"
+        ),
+        oc.RecordMemberDevelopment(**o, person_name="陈晨", stage="activist"),
         mc.RegisterMember(
             id=MEMBER,
             occurred_on=d(4),
@@ -123,6 +140,7 @@ def tour() -> list[Command]:
             category="direct",
             organization_id=BRANCH,
             birth_year=1970,
+            birth_date=date(1970, 2, 3),
         ),
         mc.RegisterMember(
             id=DUAL,

@@ -25,10 +25,12 @@ Rule = Literal[
     "standard_site_each",
     "funding_each",
     "worker_insurance",
-    "named_model_community",
+    "pilot_community",
     "designated_type_items",
     "five_goods_share",
     "brand_share",
+    "street_five_goods",
+    "street_working_systems",
 ]
 Scope = Literal["county", "street", "community", "member", "team_member", "community_worker"]
 

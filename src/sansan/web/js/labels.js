@@ -48,6 +48,13 @@ export const LABELS = {
   "song": "区歌",
   "spirit": "社区精神"
  },
+ "DevelopmentStage": {
+  "activist": "入党积极分子",
+  "applicant": "入党申请人",
+  "candidate": "发展对象",
+  "full": "正式党员",
+  "probationary": "预备党员"
+ },
  "Education": {
   "bachelor": "本科",
   "junior_college": "大专",
@@ -67,6 +74,8 @@ export const LABELS = {
   "CivilityRatingHeld": "开展文明评比",
   "CommendationAwarded": "表彰奖励",
   "CommunityRegistered": "社区登记",
+  "CommunityWorkerJoined": "社区工作人员入册",
+  "CommunityWorkerLeft": "社区工作人员离册",
   "CoordinationBodyEstablished": "建立共驻共建协调机构",
   "CoordinationMeetingHeld": "召开联席会议",
   "CreationPlanDrafted": "制定创建方案",
@@ -90,6 +99,7 @@ export const LABELS = {
   "InspectionConducted": "开展督查",
   "InspectionScheduled": "安排督查",
   "MemberCategoryChanged": "党员类别变更",
+  "MemberDevelopmentRecorded": "发展党员",
   "MemberRegistered": "党员登记",
   "MemberTransferredOut": "组织关系转出",
   "ModelCommunityDesignated": "确定示范社区",
@@ -97,16 +107,20 @@ export const LABELS = {
   "ModelTypeDesignated": "确定示范类型",
   "OrganizationEstablished": "成立党组织",
   "PersonalDataRead": "查阅党员个人信息",
+  "PilotCommunityDesignated": "确定试点示范社区",
   "ReliefPairingMade": "结对帮扶",
   "ReportAccepted": "办理结果通过",
   "ReportReturned": "办理结果退回",
   "RequestCompleted": "幂等请求完成",
   "ResidentUnitJoined": "驻区单位加入",
+  "SatisfactionSurveyed": "群众满意度测评",
   "SecretaryAppointed": "任命书记",
   "ServicePostAssigned": "设岗定责",
   "ServiceStationEstablished": "建立党群服务站",
   "StatusChanged": "督办状态变更",
+  "StreetFiveGoodsAssessed": "街道党工委“五个好”考评",
   "StreetServiceCenterEstablished": "建立街道党群服务中心",
+  "StreetWorkingSystemAdopted": "建立街道工作制度",
   "SupervisionItemAcknowledged": "签收督办事项",
   "SupervisionItemAssigned": "交办督办事项",
   "SupervisionItemClosed": "督办事项办结",
@@ -118,6 +132,7 @@ export const LABELS = {
   "TokenRevoked": "吊销访问令牌",
   "TrainingCompleted": "完成培训",
   "TroupeFormed": "组建文体队伍",
+  "VolunteerOrganizationFormed": "组建志愿者组织",
   "VolunteerServiceLogged": "志愿服务记录",
   "WeakTeamFlagged": "认定软弱涣散班子",
   "WeakTeamRectified": "软弱涣散班子整顿",
@@ -225,6 +240,10 @@ export const LABELS = {
   "organization": "党组织",
   "person": "个人",
   "street": "街道"
+ },
+ "VolunteerOrgKind": {
+  "community_volunteers": "社区志愿者组织",
+  "member_volunteer_team": "党员志愿者服务队"
  },
  "WorkingSystemKind": {
   "activity": "党组织活动制度",
