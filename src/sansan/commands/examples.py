@@ -75,9 +75,6 @@ def tour() -> list[Command]:
         cc.DesignateModelCommunity(
             campaign_id=CAMPAIGN, occurred_on=d(3, 5), community_id=COMMUNITY, model_type="service"
         ),
-        cc.DesignatePilotCommunity(
-            campaign_id=CAMPAIGN, occurred_on=d(3, 5), community_id=COMMUNITY
-        ),
         co.UpgradeFacility(
             **c, office_area_m2=85, venue_area_m2=210.5, evidence_ref="县组发〔2026〕3号"
         ),
@@ -95,14 +92,6 @@ def tour() -> list[Command]:
         co.LaunchModelService(**c, kind="convenience", description="便民服务"),
         co.HoldCivilityRating(**c, kind="building", winners=3),
         co.AddCommunityWorker(**c, worker_id=WORKER, worker_name="李娜", role="社区专职工作者"),
-        co.RecordWorkerInsurance(
-            **c, worker_id=WORKER, insurances=["pension", "medical", "unemployment"]
-        ),
-        co.RemoveCommunityWorker(**c, worker_id=WORKER, reason="调离"),
-        co.FormVolunteerOrganization(
-            **c, kind="community_volunteers", organization_name="铁西社区志愿者协会"
-        ),
-        co.SurveySatisfaction(**c, respondents=100, satisfied=92),
         co.AssessFiveGoods(
             **c, year=2026, items=dict.fromkeys(FIVE, True), scores={"work_results": 95}
         ),
@@ -126,13 +115,6 @@ def tour() -> list[Command]:
         oc.EstablishStreetServiceCenter(
             organization_id=STREET, occurred_on=d(4), center_name="城关街道服务中心"
         ),
-        oc.AssessStreetFiveGoods(
-            organization_id=STREET, occurred_on=d(4), year=2026, items=dict.fromkeys(FIVE, True)
-        ),
-        oc.AdoptStreetWorkingSystem(
-            organization_id=STREET, occurred_on=d(4), kind="deliberation", title="街道议事制度"
-        ),
-        oc.RecordMemberDevelopment(**o, person_name="陈晨", stage="activist"),
         mc.RegisterMember(
             id=MEMBER,
             occurred_on=d(4),
@@ -220,6 +202,25 @@ def tour() -> list[Command]:
         sc.ReportSupervisionItem(**s, occurred_on=d(6, 3), summary="已补充"),
         sc.AcceptSupervisionItem(**s, occurred_on=d(6, 4), comment="通过"),
         sc.CloseSupervisionItem(**s, occurred_on=d(6, 5)),
+        # Added by issue 15, at the end so that the tour's earlier positions stay put.
+        co.RecordWorkerInsurance(
+            **c, worker_id=WORKER, insurances=["pension", "medical", "unemployment"]
+        ),
+        co.RemoveCommunityWorker(**c, worker_id=WORKER, reason="调离"),
+        co.FormVolunteerOrganization(
+            **c, kind="community_volunteers", organization_name="铁西社区志愿者协会"
+        ),
+        co.SurveySatisfaction(**c, respondents=100, satisfied=92),
+        cc.DesignatePilotCommunity(
+            campaign_id=CAMPAIGN, occurred_on=d(3, 5), community_id=COMMUNITY
+        ),
+        oc.AssessStreetFiveGoods(
+            organization_id=STREET, occurred_on=d(4), year=2026, items=dict.fromkeys(FIVE, True)
+        ),
+        oc.AdoptStreetWorkingSystem(
+            organization_id=STREET, occurred_on=d(4), kind="deliberation", title="街道议事制度"
+        ),
+        oc.RecordMemberDevelopment(**o, person_name="陈晨", stage="activist"),
     ]
 
 
