@@ -319,3 +319,48 @@ def test_a_culture_community_needs_the_three_civility_ratings(
     gaps = result(services, "model-types", on)
     assert [(f.unit_name, f.reason_zh) for f in gaps.failing] == [("丙社区", "文明评选 2/3")]
     assert result(services, "model-types", on + timedelta(days=1)).failing == []
+
+
+# -- alerts reach whoever answers for the unit ------------------------------------------------
+
+
+def test_alerts_for_a_street_go_to_that_street_and_a_rostered_worker_s_to_its_community(
+    services: Services, record: Record, clock: FixedClock
+) -> None:
+    from sansan.workflows.scheduler import Scheduler
+
+    record(co.AddCommunityWorker(community_id=A, occurred_on=date(2026, 4, 1), worker_id=i("w"),
+                                 worker_name="王社工", role="专职"))  # fmt: skip
+    clock.set(datetime(2029, 3, 2, 4, tzinfo=UTC))  # the three-year targets have fallen due
+    Scheduler(services).tick()
+    services.projections.catch_up()
+    access, client = services.access, TestClient(create_app(services.settings, application=services.app))
+
+    def alerts(role: str, scope: UUID | None) -> set[tuple[str | None, str]]:
+        token, _ = access.issue_token(role=role, scope_org_id=scope, label=role, actor="t")
+        page = client.get("/api/v1/notifications", params={"kind": "accountability_alert", "limit": 200},
+                          headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+        return {(n["target_id"], n["unit_name"]) for n in page["items"]}
+
+    street = alerts("street", STREET)
+    # the street's own alert is the street's and the county's to acknowledge, no secretary's
+    street_token, _ = access.issue_token(role="street", scope_org_id=STREET, label="s", actor="t")
+    auditor, _ = access.issue_token(role="auditor", scope_org_id=None, label="a", actor="t")
+    county, _ = access.issue_token(role="county", scope_org_id=None, label="c", actor="t")
+    everything = client.get("/api/v1/notifications", params={"kind": "accountability_alert", "limit": 200},
+                            headers={"Authorization": f"Bearer {auditor}"}).json()["items"]  # fmt: skip
+    (own,) = [n for n in everything if (n["target_id"], n["unit_name"]) == ("street-systems", "甲街道党工委")]
+    assert sorted(own["addressees"].split(",")) == ["county", "street"]
+    for token in (street_token, county):
+        acked = client.post(f"/api/v1/notifications/{own['id']}/acknowledgement",
+                            headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert acked.status_code == 200, acked.text
+    services.projections.catch_up()
+    again = client.get("/api/v1/notifications", params={"kind": "accountability_alert", "limit": 200},
+                       headers={"Authorization": f"Bearer {auditor}"}).json()["items"]  # fmt: skip
+    assert next(n for n in again if n["id"] == own["id"])["acknowledged_at"] is not None
+    assert {("street-five-goods", "甲街道党工委"), ("street-systems", "甲街道党工委")} <= street
+    assert not {name for _, name in street} & {"乙街道党工委", "丙社区"}  # another street's
+    assert ("street-systems", "乙街道党工委") in alerts("street", STREET2)
+    assert ("insurance", "铁西社区·王社工") in alerts("community", GB[A])
+    assert ("insurance", "铁西社区·王社工") not in alerts("community", GB[B])
