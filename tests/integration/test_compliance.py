@@ -342,6 +342,7 @@ def test_a_scorecard_shows_one_community_against_its_own_targets(services: Servi
     card = {r.id: (r.status, r.measured_text) for r in
             evaluate(services.store, plan, launch=LAUNCH, as_of=AT, communities=[B], scorecard=True)}  # fmt: skip
     assert "team-age" not in card  # county-wide shares are not a community's own
+    assert "street-systems" not in card  # nor its street committee's own targets
     assert card["funding"] == ("green", "1/1")
     assert card["systems"] == ("yellow", "0/1")
     assert card["cards"] == ("green", "1/1")

@@ -559,7 +559,7 @@ def evaluate(
     with store.transaction() as cursor:
         ctx = Context(cursor, as_of, launch, ids)
         for target in plan.targets:
-            if scorecard and target.scope == "county":
+            if scorecard and target.scope in ("county", "street"):
                 continue  # a scorecard shows the targets a community answers for itself
             measure = RULES[target.rule](ctx, target)
             due_on = target.due.due_on(launch, as_of)
