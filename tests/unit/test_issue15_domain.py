@@ -158,3 +158,19 @@ def test_team_members_and_members_stored_without_birth_dates_are_still_read() ->
     app.recorder.insert_events([_stored_as_version_1(app, registered, "birth_date")])
     member = app.get(w.member.id)
     assert (member.birth_year, member.birth_date, member.began_on) == (1980, None, LAUNCH)
+
+
+def test_a_street_plan_resident_code_and_publicity_are_recorded_where_they_belong() -> None:
+    w = world()
+    with rejects("street_level_only"):
+        w.general_branch.draft_street_creation_plan(prov(), title="规划")
+    w.street.draft_street_creation_plan(prov(), title="城关街道创建规划")
+    assert w.street.collect_events()[-1].title == "城关街道创建规划"
+    with rejects("empty_text"):
+        w.community.adopt_resident_code(prov(), title="  ")
+    w.community.adopt_resident_code(prov(), title="居民公约")
+    campaign = CreationCampaign.launch(prov(), name="三三创建", plan_id="sansan-v1", county="县")
+    with rejects("empty_text"):
+        campaign.report_publicity(prov(), outlet=" ", title="t", community_ids=[])
+    campaign.report_publicity(prov(), outlet="县电视台", title="邻里帮", community_ids=[w.community.id])
+    assert campaign.collect_events()[-1].community_ids == [w.community.id]

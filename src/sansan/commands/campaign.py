@@ -85,6 +85,19 @@ class DesignatePilotCommunity(CampaignCommand):
         return super().run(ctx)
 
 
+class ReportPublicity(CampaignCommand):
+    """新闻媒体宣传报道 / Record a news report publicizing model communities."""
+
+    operation = "report_publicity"
+    outlet: Name
+    title: Name
+    community_ids: list[UUID] = Field(default_factory=list, max_length=100)
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        ctx.require_all(Community, "community_ids", self.community_ids)
+        return super().run(ctx)
+
+
 class ScheduleInspection(CampaignCommand):
     """安排督查检查 / Schedule an inspection of some communities."""
 

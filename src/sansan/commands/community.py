@@ -212,6 +212,13 @@ class FormVolunteerOrganization(CommunityCommand):
     organization_name: Name
 
 
+class AdoptResidentCode(CommunityCommand):
+    """制定居民道德行为规范 / Record the residents' code of conduct adopted."""
+
+    operation = "adopt_resident_code"
+    title: Name
+
+
 class SurveySatisfaction(CommunityCommand):
     """群众满意度测评 / Record a survey of residents' and resident units' satisfaction."""
 

@@ -221,6 +221,14 @@ def tour() -> list[Command]:
             organization_id=STREET, occurred_on=d(4), kind="deliberation", title="街道议事制度"
         ),
         oc.RecordMemberDevelopment(**o, person_name="陈晨", stage="activist"),
+        oc.DraftStreetCreationPlan(
+            organization_id=STREET, occurred_on=d(4), title="城关街道三三创建规划"
+        ),
+        co.AdoptResidentCode(**c, title="铁西社区居民公约"),
+        cc.ReportPublicity(
+            campaign_id=CAMPAIGN, occurred_on=d(8), outlet="县电视台", title="铁西社区邻里帮",
+            community_ids=[COMMUNITY],
+        ),
     ]
 
 

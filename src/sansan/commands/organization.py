@@ -134,6 +134,13 @@ class AdoptStreetWorkingSystem(OrganizationCommand):
     title: Name
 
 
+class DraftStreetCreationPlan(OrganizationCommand):
+    """制定街道具体创建规划 / Record a street committee's own creation plan."""
+
+    operation = "draft_street_creation_plan"
+    title: Name
+
+
 class RecordMemberDevelopment(OrganizationCommand):
     """发展党员 / Record a step in recruiting a new Party member (applicant … full member)."""
 

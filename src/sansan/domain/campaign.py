@@ -76,6 +76,17 @@ class CreationCampaign(SansanAggregate):
         def apply(self, c: "CreationCampaign") -> None:
             c.pilot_community_id = self.community_id
 
+    class PublicityReported(Event):
+        """§五3: a model's experience reported in the news media (新闻媒体宣传报道)."""
+
+        TOPIC = f"{T}.PublicityReported"
+        outlet: str
+        title: str
+        community_ids: list[UUID]
+
+        def apply(self, c: "CreationCampaign") -> None:
+            pass
+
     class InspectionScheduled(Event):
         TOPIC = f"{T}.InspectionScheduled"
         inspection_id: UUID
@@ -168,6 +179,17 @@ class CreationCampaign(SansanAggregate):
         if vars(self).get("pilot_community_id") == community_id:  # older snapshots lack it
             raise errors.ALREADY_RECORDED(what="pilot community", what_zh="试点示范社区")
         self._record(self.PilotCommunityDesignated, prov, community_id=community_id)
+
+    def report_publicity(
+        self, prov: Provenance, *, outlet: str, title: str, community_ids: list[UUID]
+    ) -> None:
+        self._record(
+            self.PublicityReported,
+            prov,
+            outlet=text("outlet", outlet),
+            title=text("title", title),
+            community_ids=list(community_ids),
+        )
 
     def schedule_inspection(
         self,

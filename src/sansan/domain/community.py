@@ -285,6 +285,15 @@ class Community(SansanAggregate):
         def apply(self, c: "Community") -> None:
             added_state(c, "volunteer_organizations", dict)[self.organization_name] = self.kind
 
+    class ResidentCodeAdopted(Event):
+        """§四(三)3: 制定完善居民道德行为规范."""
+
+        TOPIC = f"{T}.ResidentCodeAdopted"
+        title: str
+
+        def apply(self, c: "Community") -> None:
+            vars(c)["resident_code"] = self.title
+
     class SatisfactionSurveyed(Event):
         """§二(六): how satisfied residents and resident units are with the Party organizations."""
 
@@ -517,6 +526,9 @@ class Community(SansanAggregate):
         self._record(
             self.VolunteerOrganizationFormed, prov, kind=value.value, organization_name=name
         )
+
+    def adopt_resident_code(self, prov: Provenance, *, title: str) -> None:
+        self._record(self.ResidentCodeAdopted, prov, title=text("title", title))
 
     def survey_satisfaction(self, prov: Provenance, *, respondents: int, satisfied: int) -> None:
         positive("respondents", respondents)

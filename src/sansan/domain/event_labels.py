@@ -27,6 +27,7 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "WorkerInsuranceRecorded": "登记社区工作者保险",
     "VolunteerOrganizationFormed": "组建志愿者组织",
     "SatisfactionSurveyed": "群众满意度测评",
+    "ResidentCodeAdopted": "制定居民道德行为规范",
     "FiveGoodsAssessed": "“五个好”考评",
     "CreationPlanDrafted": "制定创建方案",
     "CityModelRecommended": "推荐市级示范",
@@ -42,6 +43,7 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "StreetFiveGoodsAssessed": "街道党工委“五个好”考评",
     "StreetWorkingSystemAdopted": "建立街道工作制度",
     "MemberDevelopmentRecorded": "发展党员",
+    "StreetCreationPlanDrafted": "制定街道创建规划",
     # Member
     "MemberRegistered": "党员登记",
     "MemberCategoryChanged": "党员类别变更",
@@ -57,6 +59,7 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "CampaignLaunched": "启动创建工程",
     "ModelCommunityDesignated": "确定示范社区",
     "PilotCommunityDesignated": "确定试点示范社区",
+    "PublicityReported": "新闻媒体宣传报道",
     "InspectionScheduled": "安排督查",
     "InspectionConducted": "开展督查",
     "CommendationAwarded": "表彰奖励",

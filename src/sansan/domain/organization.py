@@ -186,6 +186,15 @@ class PartyOrganization(SansanAggregate):
         def apply(self, o: "PartyOrganization") -> None:
             added_state(o, "working_systems", list).append(self.kind)
 
+    class StreetCreationPlanDrafted(Event):
+        """A street's own creation plan (§五2 街道社区党组织……制定……具体创建规划)."""
+
+        TOPIC = f"{T}.StreetCreationPlanDrafted"
+        title: str
+
+        def apply(self, o: "PartyOrganization") -> None:
+            vars(o)["creation_plan"] = self.title
+
     class MemberDevelopmentRecorded(Event):
         """A step in recruiting a new Party member (发展党员, §四(一)3)."""
 
@@ -339,6 +348,10 @@ class PartyOrganization(SansanAggregate):
         self._record(
             self.StreetWorkingSystemAdopted, prov, kind=value.value, title=text("title", title)
         )
+
+    def draft_street_creation_plan(self, prov: Provenance, *, title: str) -> None:
+        self._street_only()
+        self._record(self.StreetCreationPlanDrafted, prov, title=text("title", title))
 
     def record_member_development(self, prov: Provenance, *, person_name: str, stage: str) -> None:
         self._record(
