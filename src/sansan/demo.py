@@ -73,12 +73,34 @@ def demo_commands() -> Iterator[Command]:
         yield oc.EstablishStreetServiceCenter(
             organization_id=street_id, occurred_on=day(20 + s), center_name=f"{street}服务中心"
         )
+        yield from _street(street, street_id, s)
         for c, (name, model_type) in enumerate(communities):
             yield from _community(campaign_id, street_id, name, model_type, c)
             for category_index in range(6):
                 person += 1
                 yield from _member(name, person, category_index)
     yield from _campaign_actions(campaign_id)
+
+
+FIVE_GOODS = (
+    "leadership_team", "cadre_and_member_team", "working_mechanism", "work_results",
+    "public_response",
+)  # fmt: skip
+
+
+def _street(street: str, street_id: UUID, index: int) -> Iterator[Command]:
+    """Street working systems (all four in the first street, fewer after) and, for the
+    first two streets, a five-goods assessment (the second misses one item)."""
+    for w, kind in enumerate(["deliberation", "decision", "service", "activity"][: 4 - index]):
+        yield oc.AdoptStreetWorkingSystem(
+            organization_id=street_id, occurred_on=day(25 + w), kind=kind,
+            title=f"{street}党工委{kind}制度",
+        )  # fmt: skip
+    if index < 2:
+        yield oc.AssessStreetFiveGoods(
+            organization_id=street_id, occurred_on=day(255), year=LAUNCH.year,
+            items=dict.fromkeys(FIVE_GOODS, True) | {"public_response": index == 0},
+        )  # fmt: skip
 
 
 def _community(
@@ -121,9 +143,10 @@ def _community(
         ]
     ):
         tm = demo_id("team", f"{name}-{t}")
+        born = date(birth, 1 + index * 4, 10 + t) if t != 1 else None  # some dates, some years
         yield oc.AddTeamMember(
             organization_id=gb, occurred_on=day(6), team_member_id=tm,
-            person_name=f"{name}委员{t + 1}", birth_year=birth, education=edu,
+            person_name=f"{name}委员{t + 1}", birth_year=birth, birth_date=born, education=edu,
             party_affairs_worker=t == 2, cross_appointed=t == 0, newly_appointed=newly,
         )  # fmt: skip
         if index != 2:
@@ -158,8 +181,13 @@ def _community(
             community_id=cid, occurred_on=day(90), year=LAUNCH.year,
             amount_yuan=Decimal("12000.00"), source="县财政",
         )  # fmt: skip
+    worker = demo_id("worker", f"{name}社工")
+    yield co.AddCommunityWorker(
+        community_id=cid, occurred_on=day(20), worker_id=worker, worker_name=f"{name}社工",
+        role="社区专职工作者",
+    )  # fmt: skip
     yield co.RecordWorkerInsurance(
-        community_id=cid, occurred_on=day(100), worker_name=f"{name}社工",
+        community_id=cid, occurred_on=day(100), worker_id=worker,
         insurances=["pension", "medical", "unemployment"][: 3 - index % 2],
     )  # fmt: skip
     yield from _model_type_items(cid, name, model_type)
@@ -204,6 +232,7 @@ def _member(community: str, n: int, index: int) -> Iterator[Command]:
     yield mc.RegisterMember(
         id=mid, occurred_on=day(15), name=SURNAMES[n % 20] + GIVEN[(n * 7) % 20],
         category=category, organization_id=branch, birth_year=1950 + (n * 3) % 50,
+        birth_date=date(1950 + (n * 3) % 50, 1 + n % 12, 1 + n % 28) if n % 2 else None,
         workplace="县供电公司" if category == "dual" else None,
     )  # fmt: skip
     yield mc.IssueCard(member_id=mid, occurred_on=day(20), card="community_activity")
@@ -230,6 +259,9 @@ def _member(community: str, n: int, index: int) -> Iterator[Command]:
 
 
 def _campaign_actions(campaign_id: UUID) -> Iterator[Command]:
+    yield cc.DesignatePilotCommunity(
+        campaign_id=campaign_id, occurred_on=day(7), community_id=demo_id("community", "铁西")
+    )
     inspection = demo_id("inspection", "2026-autumn")
     yield cc.ScheduleInspection(
         campaign_id=campaign_id, occurred_on=day(180), inspection_id=inspection,

@@ -22,7 +22,7 @@ def test_the_same_code_compares_identical_and_reports_both_timings(tmp_path: Pat
     done = compare(CHECKOUT, tmp_path / "world.db")
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
-    assert lines[0] == "6 members, 18 targets, 2 runs each"
+    assert lines[0] == "6 members, 20 targets, 2 runs each"  # issue 15: + 2 street targets
     assert lines[1] == "identical results: True"
     assert lines[2].startswith("against: p50 ")
     assert lines[3].startswith("checkout: p50 ")

@@ -180,3 +180,18 @@ def test_a_read_of_more_members_than_the_cap_records_its_query_instead_of_every_
     capped, named = (app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "county:"))
     assert (capped.member_ids, capped.purpose) == ([], f"GET /api/v1/audit?limit=500 ({len(many)} members)")
     assert (named.member_ids, named.purpose) == (many[:2], "GET /api/v1/members")
+
+
+def test_a_member_s_birth_date_is_shown_only_with_a_recorded_read(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    """Issue 15 added birth dates to members: the member's state shows it, and that read is
+    recorded like every other read of the member's details."""
+    client, tokens = world
+    app: SansanApplication = client.app.state.services.app  # type: ignore[attr-defined]
+    before = app.recorder.max_notification_id() or 0
+    response = client.get(f"/api/v1/members/{TIEXI_MEMBER}", headers=bearer(tokens["community"]))
+    assert response.status_code == 200, response.text
+    assert response.json()["state"]["birth_date"] == "1953-02-02"
+    (read,) = [app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "community:")]
+    assert list(read.member_ids) == [TIEXI_MEMBER]

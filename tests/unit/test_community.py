@@ -177,14 +177,61 @@ def test_a_troupe_name_and_a_service_and_the_recommendation_are_recorded_once(
 
 
 def test_worker_insurance_lists_known_insurances(community: Community) -> None:
+    worker = uuid4()
+    community.add_worker(prov(), worker_id=worker, worker_name="李娜", role="社区专职工作者")
     with rejects("nothing_to_record"):
-        community.record_worker_insurance(prov(), worker_name="李娜", insurances=[])
+        community.record_worker_insurance(prov(), worker_id=worker, insurances=[])
     with rejects("not_in_vocabulary"):
-        community.record_worker_insurance(prov(), worker_name="李娜", insurances=["car"])
+        community.record_worker_insurance(prov(), worker_id=worker, insurances=["car"])
     community.record_worker_insurance(
-        prov(), worker_name="李娜", insurances=["medical", "pension", "medical"]
+        prov(), worker_id=worker, insurances=["medical", "pension", "medical"]
     )
-    assert community.insured_workers == {"李娜": ["medical", "pension"]}
+    assert community.insured_workers == {str(worker): ["medical", "pension"]}
+    event = community.collect_events()[-1]
+    assert (event.worker_id, event.worker_name) == (worker, "李娜")
+
+
+def test_insurance_is_recorded_only_for_a_worker_on_the_roster(community: Community) -> None:
+    # (Was recorded by name alone before the roster existed: issue 15, part 3.)
+    worker = uuid4()
+    with rejects("worker_unknown"):
+        community.record_worker_insurance(prov(), worker_id=worker, insurances=["pension"])
+    community.add_worker(prov(), worker_id=worker, worker_name="李娜", role="社工")
+    with rejects("worker_exists"):
+        community.add_worker(prov(), worker_id=worker, worker_name="李娜", role="社工")
+    community.remove_worker(prov(), worker_id=worker, reason="调离")
+    assert community.workers[str(worker)]["left_on"] == prov().occurred_on
+    with rejects("worker_unknown"):
+        community.record_worker_insurance(prov(), worker_id=worker, insurances=["pension"])
+    with rejects("worker_unknown"):
+        community.remove_worker(prov(), worker_id=worker, reason="again")
+
+
+def test_a_worker_cannot_leave_before_joining(community: Community) -> None:
+    worker = uuid4()
+    community.add_worker(prov(TODAY), worker_id=worker, worker_name="李娜", role="社工")
+    with rejects("date_before"):
+        community.remove_worker(prov(TODAY - timedelta(days=1)), worker_id=worker, reason="r")
+
+
+def test_volunteer_organizations_and_satisfaction_surveys_are_recorded(
+    community: Community,
+) -> None:
+    community.form_volunteer_organization(
+        prov(), kind="community_volunteers", organization_name="志愿者协会"
+    )
+    with rejects("already_recorded"):
+        community.form_volunteer_organization(
+            prov(), kind="member_volunteer_team", organization_name="志愿者协会"
+        )
+    with rejects("not_in_vocabulary"):
+        community.form_volunteer_organization(prov(), kind="club", organization_name="俱乐部")
+    with rejects("out_of_range"):
+        community.survey_satisfaction(prov(), respondents=10, satisfied=11)
+    with rejects("not_positive"):
+        community.survey_satisfaction(prov(), respondents=0, satisfied=0)
+    community.survey_satisfaction(prov(), respondents=10, satisfied=9)
+    assert community.volunteer_organizations == {"志愿者协会": "community_volunteers"}
 
 
 def test_five_goods_passes_only_when_all_five_pass(community: Community) -> None:

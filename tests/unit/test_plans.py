@@ -23,6 +23,7 @@ DOMAIN_TABLE = [  # the "measurable commitments" table of DOMAIN.md, row by row
     "network", "team-age", "team-education", "team-training", "new-cadre-training", "systems",
     "cards", "member-training", "co-building", "service-network", "standard-sites-first",
     "standard-sites-all", "funding", "insurance", "model-tiexi", "model-types", "five-goods", "brand",
+    "street-five-goods", "street-systems",  # issue 15: the street level (§二, §二(三))
 ]  # fmt: skip
 
 

@@ -88,6 +88,30 @@ class DesignateModelCommunity(CampaignCommand):
         return [campaign, community]
 
 
+class DesignatePilotCommunity(CampaignCommand):
+    """确定试点示范社区 / Designate the campaign's pilot community (§四(三)1)."""
+
+    operation = "designate_pilot_community"
+    community_id: UUID
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        ctx.require_all(Community, "community_id", [self.community_id])
+        return super().run(ctx)
+
+
+class ReportPublicity(CampaignCommand):
+    """新闻媒体宣传报道 / Record a news report publicizing model communities."""
+
+    operation = "report_publicity"
+    outlet: Name
+    title: Name
+    community_ids: list[UUID] = Field(default_factory=list, max_length=100)
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        ctx.require_all(Community, "community_ids", self.community_ids)
+        return super().run(ctx)
+
+
 class ScheduleInspection(CampaignCommand):
     """安排督查检查 / Schedule an inspection of some communities."""
 

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 from typing import ClassVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import Field
 
@@ -19,6 +19,7 @@ from sansan.domain.vocabulary import (
     OriginKind,
     ServiceKind,
     TroupeKind,
+    VolunteerOrgKind,
     WorkingSystemKind,
 )
 
@@ -155,11 +156,28 @@ class HoldCivilityRating(CommunityCommand):
     winners: int
 
 
+class AddCommunityWorker(CommunityCommand):
+    """社区工作人员入册 / Put a community worker on the community's roster."""
+
+    operation = "add_worker"
+    worker_id: UUID = Field(default_factory=uuid4)
+    worker_name: Name
+    role: Name = Field(examples=["社区专职工作者"])
+
+
+class RemoveCommunityWorker(CommunityCommand):
+    """社区工作人员离册 / Record a community worker leaving the roster."""
+
+    operation = "remove_worker"
+    worker_id: UUID
+    reason: Text
+
+
 class RecordWorkerInsurance(CommunityCommand):
-    """落实社区工作者“三险” / Record the insurances in place for a community worker."""
+    """落实社区工作者“三险” / Record the insurances in place for a rostered community worker."""
 
     operation = "record_worker_insurance"
-    worker_name: Name
+    worker_id: UUID
     insurances: list[InsuranceKind] = Field(max_length=3)
 
 
@@ -184,3 +202,26 @@ class RecommendToCity(CommunityCommand):
 
     operation = "recommend_to_city"
     reason: Text
+
+
+class FormVolunteerOrganization(CommunityCommand):
+    """组建社区志愿者组织 / Record a community volunteer organization or member volunteer team."""
+
+    operation = "form_volunteer_organization"
+    kind: VolunteerOrgKind
+    organization_name: Name
+
+
+class AdoptResidentCode(CommunityCommand):
+    """制定居民道德行为规范 / Record the residents' code of conduct adopted."""
+
+    operation = "adopt_resident_code"
+    title: Name
+
+
+class SurveySatisfaction(CommunityCommand):
+    """群众满意度测评 / Record a survey of residents' and resident units' satisfaction."""
+
+    operation = "survey_satisfaction"
+    respondents: int = Field(examples=[100])
+    satisfied: int = Field(examples=[92])

@@ -31,7 +31,7 @@ def d(month: int, day: int = 1) -> date:
 
 STREET, COMMUNITY, GB, BRANCH = i("street"), i("community"), i("gb"), i("branch")
 MEMBER, DUAL, CAMPAIGN, ITEM, TEAM = i("member"), i("dual"), i("campaign"), i("item"), i("team")
-INSPECTION = i("inspection")
+INSPECTION, WORKER = i("inspection"), i("worker")
 FIVE = (
     "leadership_team",
     "cadre_and_member_team",
@@ -91,9 +91,7 @@ def tour() -> list[Command]:
         co.HoldCultureFestival(**c, title="第一届文化节"),
         co.LaunchModelService(**c, kind="convenience", description="便民服务"),
         co.HoldCivilityRating(**c, kind="building", winners=3),
-        co.RecordWorkerInsurance(
-            **c, worker_name="李娜", insurances=["pension", "medical", "unemployment"]
-        ),
+        co.AddCommunityWorker(**c, worker_id=WORKER, worker_name="李娜", role="社区专职工作者"),
         co.AssessFiveGoods(
             **c, year=2026, items=dict.fromkeys(FIVE, True), scores={"work_results": 95}
         ),
@@ -105,6 +103,7 @@ def tour() -> list[Command]:
             team_member_id=TEAM,
             person_name="刘敏",
             birth_year=1985,
+            birth_date=date(1985, 6, 1),
             education="bachelor",
             party_affairs_worker=True,
             newly_appointed=True,
@@ -123,6 +122,7 @@ def tour() -> list[Command]:
             category="direct",
             organization_id=BRANCH,
             birth_year=1970,
+            birth_date=date(1970, 2, 3),
         ),
         mc.RegisterMember(
             id=DUAL,
@@ -202,6 +202,33 @@ def tour() -> list[Command]:
         sc.ReportSupervisionItem(**s, occurred_on=d(6, 3), summary="已补充"),
         sc.AcceptSupervisionItem(**s, occurred_on=d(6, 4), comment="通过"),
         sc.CloseSupervisionItem(**s, occurred_on=d(6, 5)),
+        # Added by issue 15, at the end so that the tour's earlier positions stay put.
+        co.RecordWorkerInsurance(
+            **c, worker_id=WORKER, insurances=["pension", "medical", "unemployment"]
+        ),
+        co.RemoveCommunityWorker(**c, worker_id=WORKER, reason="调离"),
+        co.FormVolunteerOrganization(
+            **c, kind="community_volunteers", organization_name="铁西社区志愿者协会"
+        ),
+        co.SurveySatisfaction(**c, respondents=100, satisfied=92),
+        cc.DesignatePilotCommunity(
+            campaign_id=CAMPAIGN, occurred_on=d(3, 5), community_id=COMMUNITY
+        ),
+        oc.AssessStreetFiveGoods(
+            organization_id=STREET, occurred_on=d(4), year=2026, items=dict.fromkeys(FIVE, True)
+        ),
+        oc.AdoptStreetWorkingSystem(
+            organization_id=STREET, occurred_on=d(4), kind="deliberation", title="街道议事制度"
+        ),
+        oc.RecordMemberDevelopment(**o, person_name="陈晨", stage="activist"),
+        oc.DraftStreetCreationPlan(
+            organization_id=STREET, occurred_on=d(4), title="城关街道三三创建规划"
+        ),
+        co.AdoptResidentCode(**c, title="铁西社区居民公约"),
+        cc.ReportPublicity(
+            campaign_id=CAMPAIGN, occurred_on=d(8), outlet="县电视台", title="铁西社区邻里帮",
+            community_ids=[COMMUNITY],
+        ),
     ]
 
 

@@ -1,5 +1,6 @@
 """Commands on a Party member (党员)."""
 
+from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
@@ -19,6 +20,9 @@ class RegisterMember(Creation):
     category: MemberCategory
     organization_id: UUID
     birth_year: int | None = None
+    birth_date: date | None = Field(
+        None, description="出生日期（可选，与出生年份一致） / optional full birth date"
+    )
     workplace: str | None = Field(None, max_length=200)
 
     def run(self, ctx: CommandContext) -> list[SansanAggregate]:
@@ -31,6 +35,7 @@ class RegisterMember(Creation):
                 category=self.category,
                 organization=org,
                 birth_year=self.birth_year,
+                birth_date=self.birth_date,
                 workplace=self.workplace,
             )
         ]

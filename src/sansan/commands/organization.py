@@ -1,5 +1,6 @@
 """Commands on a Party organization (党组织) and its leadership team."""
 
+from datetime import date
 from typing import ClassVar
 from uuid import UUID, uuid4
 
@@ -8,7 +9,13 @@ from pydantic import Field
 from sansan.commands.base import Command, CommandContext, Creation, Name, Text
 from sansan.domain import Community, PartyOrganization
 from sansan.domain.base import SansanAggregate
-from sansan.domain.vocabulary import Education, OrgLevel
+from sansan.domain.vocabulary import (
+    DevelopmentStage,
+    Education,
+    FiveGoodsItem,
+    OrgLevel,
+    WorkingSystemKind,
+)
 
 
 class EstablishPartyOrganization(Creation):
@@ -62,7 +69,11 @@ class AddTeamMember(OrganizationCommand):
     operation = "add_team_member"
     team_member_id: UUID = Field(default_factory=uuid4)
     person_name: Name
-    birth_year: int = Field(examples=[1985])
+    birth_year: int | None = Field(None, examples=[1985])
+    birth_date: date | None = Field(
+        None,
+        description="出生日期（可选，与出生年份一致；二者至少填一项） / birth date (or birth_year)",
+    )
     education: Education
     party_affairs_worker: bool = False
     cross_appointed: bool = False
@@ -105,3 +116,34 @@ class EstablishStreetServiceCenter(OrganizationCommand):
 
     operation = "establish_street_service_center"
     center_name: Name
+
+
+class AssessStreetFiveGoods(OrganizationCommand):
+    """街道党工委“五个好”年度评定 / Record a street committee's yearly five-goods assessment."""
+
+    operation = "assess_street_five_goods"
+    year: int
+    items: dict[FiveGoodsItem, bool]
+
+
+class AdoptStreetWorkingSystem(OrganizationCommand):
+    """建立街道党工委工作制度 / Record a working system adopted by a street committee."""
+
+    operation = "adopt_street_working_system"
+    kind: WorkingSystemKind
+    title: Name
+
+
+class DraftStreetCreationPlan(OrganizationCommand):
+    """制定街道具体创建规划 / Record a street committee's own creation plan."""
+
+    operation = "draft_street_creation_plan"
+    title: Name
+
+
+class RecordMemberDevelopment(OrganizationCommand):
+    """发展党员 / Record a step in recruiting a new Party member (applicant … full member)."""
+
+    operation = "record_member_development"
+    person_name: Name
+    stage: DevelopmentStage

@@ -1,5 +1,6 @@
 """What every sansan aggregate and event shares: who recorded it, when it happened."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -82,6 +83,11 @@ def tally(totals: dict[str, Any], key: object, amount: Any) -> None:
     totals[str(key)] = totals.get(str(key), 0) + amount
 
 
+def added_state(aggregate: SansanAggregate, name: str, factory: Callable[[], Any]) -> Any:
+    """State a later version added: a snapshot taken before it lacks the attribute."""
+    return vars(aggregate).setdefault(name, factory())
+
+
 def begin_state(aggregate: SansanAggregate, event: SansanAggregate.Event) -> None:
     """Creation events call this so replay restores what ``_begin`` set live."""
     aggregate.began_on = event.occurred_on
@@ -123,6 +129,25 @@ ADULT_AGE = 18  # Party members and cadres are adults
 
 def birth_year_fits(birth_year: int, prov: Provenance) -> None:
     in_range("birth_year", birth_year, OLDEST_BIRTH_YEAR, prov.today.year - ADULT_AGE)
+
+
+def birth_fits(birth_year: int | None, birth_date: date | None, prov: Provenance) -> int:
+    """A birth year, a full birth date or both (consistent); returns the birth year.
+
+    The date may not be after the recording day; either way the person is an adult born
+    after ``OLDEST_BIRTH_YEAR``.
+    """
+    if birth_date is None:
+        if birth_year is None:
+            raise errors.NOTHING_TO_RECORD(what="birth_year or birth_date")
+        birth_year_fits(birth_year, prov)
+        return birth_year
+    if birth_date > prov.today:
+        raise errors.BIRTH_DATE_IN_FUTURE(birth_date=birth_date, today=prov.today)
+    if birth_year is not None and birth_year != birth_date.year:
+        raise errors.BIRTH_YEAR_MISMATCH(birth_year=birth_year, birth_date=birth_date)
+    birth_year_fits(birth_date.year, prov)
+    return birth_date.year
 
 
 def calendar_year_fits(year: int, occurred_on: date) -> None:

@@ -44,6 +44,7 @@ class CreationCampaign(SansanAggregate):
         commendations: int
         accountabilities: int
         exchange_meetings: int
+        pilot_community_id: UUID | None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:  # a snapshot taken before pinning
@@ -81,6 +82,7 @@ class CreationCampaign(SansanAggregate):
             c.plan_title_zh = (self.plan or {}).get("title_zh", "")
             c.designations, c.inspections = {}, {}
             c.commendations = c.accountabilities = c.exchange_meetings = 0
+            c.pilot_community_id = None
 
     Created = CampaignLaunched
 
@@ -106,6 +108,26 @@ class CreationCampaign(SansanAggregate):
 
         def apply(self, c: "CreationCampaign") -> None:
             c.designations[str(self.community_id)] = self.model_type
+
+    class PilotCommunityDesignated(Event):
+        """The community the county makes its pilot (§四(三)1: 铁西社区 in the shipped plan)."""
+
+        TOPIC = f"{T}.PilotCommunityDesignated"
+        community_id: UUID
+
+        def apply(self, c: "CreationCampaign") -> None:
+            c.pilot_community_id = self.community_id
+
+    class PublicityReported(Event):
+        """§五3: a model's experience reported in the news media (新闻媒体宣传报道)."""
+
+        TOPIC = f"{T}.PublicityReported"
+        outlet: str
+        title: str
+        community_ids: list[UUID]
+
+        def apply(self, c: "CreationCampaign") -> None:
+            pass
 
     class InspectionScheduled(Event):
         TOPIC = f"{T}.InspectionScheduled"
@@ -218,6 +240,22 @@ class CreationCampaign(SansanAggregate):
             raise errors.ALREADY_RECORDED(what="model community", what_zh="示范社区")
         self._record(
             self.ModelCommunityDesignated, prov, community_id=community_id, model_type=value
+        )
+
+    def designate_pilot_community(self, prov: Provenance, *, community_id: UUID) -> None:
+        if vars(self).get("pilot_community_id") == community_id:  # older snapshots lack it
+            raise errors.ALREADY_RECORDED(what="pilot community", what_zh="试点示范社区")
+        self._record(self.PilotCommunityDesignated, prov, community_id=community_id)
+
+    def report_publicity(
+        self, prov: Provenance, *, outlet: str, title: str, community_ids: list[UUID]
+    ) -> None:
+        self._record(
+            self.PublicityReported,
+            prov,
+            outlet=text("outlet", outlet),
+            title=text("title", title),
+            community_ids=list(community_ids),
         )
 
     def schedule_inspection(

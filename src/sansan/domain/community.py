@@ -11,6 +11,7 @@ from sansan.domain import errors
 from sansan.domain.base import (
     Provenance,
     SansanAggregate,
+    added_state,
     begin_state,
     calendar_year_fits,
     choice,
@@ -31,6 +32,7 @@ from sansan.domain.vocabulary import (
     OriginKind,
     ServiceKind,
     TroupeKind,
+    VolunteerOrgKind,
     WorkingSystemKind,
 )
 
@@ -68,6 +70,8 @@ class Community(SansanAggregate):
         model_services: list[str]
         civility_ratings: list[str]
         insured_workers: dict[str, list[str]]
+        workers: dict[str, dict[str, Any]]
+        volunteer_organizations: dict[str, str]
         five_goods: dict[str, dict[str, Any]]
         creation_plan: str | None
         recommended_to_city: bool
@@ -96,6 +100,7 @@ class Community(SansanAggregate):
             c.culture_identity, c.troupes, c.festivals_by_year = {}, {}, {}
             c.model_services, c.civility_ratings = [], []
             c.insured_workers, c.five_goods = {}, {}
+            c.workers, c.volunteer_organizations = {}, {}
             c.recommended_to_city = False
 
     Created = CommunityRegistered
@@ -229,13 +234,75 @@ class Community(SansanAggregate):
             if self.kind not in c.civility_ratings:
                 c.civility_ratings.append(self.kind)
 
+    class CommunityWorkerJoined(Event):
+        """A community worker (社区工作人员) on the roster from ``occurred_on``."""
+
+        TOPIC = f"{T}.CommunityWorkerJoined"
+        worker_id: UUID
+        worker_name: str
+        role: str
+
+        def apply(self, c: "Community") -> None:
+            added_state(c, "workers", dict)[str(self.worker_id)] = {
+                "worker_name": self.worker_name,
+                "role": self.role,
+                "joined_on": self.occurred_on,
+                "left_on": None,
+            }
+
+    class CommunityWorkerLeft(Event):
+        TOPIC = f"{T}.CommunityWorkerLeft"
+        worker_id: UUID
+        reason: str
+
+        def apply(self, c: "Community") -> None:
+            added_state(c, "workers", dict)[str(self.worker_id)]["left_on"] = self.occurred_on
+
     class WorkerInsuranceRecorded(Event):
+        """Version 2 names the rostered worker; version 1 knew the worker by name only."""
+
         TOPIC = f"{T}.WorkerInsuranceRecorded"
+        class_version = 2
+        worker_id: UUID | None
         worker_name: str
         insurances: list[str]
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["worker_id"] = None
+
         def apply(self, c: "Community") -> None:
-            c.insured_workers[self.worker_name] = list(self.insurances)
+            key = str(self.worker_id) if self.worker_id else self.worker_name
+            c.insured_workers[key] = list(self.insurances)
+
+    class VolunteerOrganizationFormed(Event):
+        """社区志愿者组织 / 党员志愿者服务队 formed in the community."""
+
+        TOPIC = f"{T}.VolunteerOrganizationFormed"
+        kind: str
+        organization_name: str
+
+        def apply(self, c: "Community") -> None:
+            added_state(c, "volunteer_organizations", dict)[self.organization_name] = self.kind
+
+    class ResidentCodeAdopted(Event):
+        """§四(三)3: 制定完善居民道德行为规范."""
+
+        TOPIC = f"{T}.ResidentCodeAdopted"
+        title: str
+
+        def apply(self, c: "Community") -> None:
+            vars(c)["resident_code"] = self.title
+
+    class SatisfactionSurveyed(Event):
+        """§二(六): how satisfied residents and resident units are with the Party organizations."""
+
+        TOPIC = f"{T}.SatisfactionSurveyed"
+        respondents: int
+        satisfied: int
+
+        def apply(self, c: "Community") -> None:
+            pass
 
     class FiveGoodsAssessed(Event):
         TOPIC = f"{T}.FiveGoodsAssessed"
@@ -406,17 +473,68 @@ class Community(SansanAggregate):
         positive("winners", winners)
         self._record(self.CivilityRatingHeld, prov, kind=value.value, winners=winners)
 
+    def add_worker(self, prov: Provenance, *, worker_id: UUID, worker_name: str, role: str) -> None:
+        if str(worker_id) in added_state(self, "workers", dict):
+            raise errors.WORKER_EXISTS(worker_id=worker_id)
+        self._record(
+            self.CommunityWorkerJoined,
+            prov,
+            worker_id=worker_id,
+            worker_name=text("worker_name", worker_name),
+            role=text("role", role),
+        )
+
+    def remove_worker(self, prov: Provenance, *, worker_id: UUID, reason: str) -> None:
+        worker = self._worker(worker_id)
+        if prov.occurred_on < worker["joined_on"]:
+            raise errors.DATE_BEFORE(
+                field="occurred_on", value=prov.occurred_on, bound=worker["joined_on"]
+            )
+        self._record(
+            self.CommunityWorkerLeft, prov, worker_id=worker_id, reason=text("reason", reason)
+        )
+
     def record_worker_insurance(
-        self, prov: Provenance, *, worker_name: str, insurances: list[str]
+        self, prov: Provenance, *, worker_id: UUID, insurances: list[str]
     ) -> None:
         if not insurances:
             raise errors.NOTHING_TO_RECORD(what="insurances")
+        worker = self._worker(worker_id)
         kinds = sorted({choice("insurances", i, InsuranceKind).value for i in insurances})
         self._record(
             self.WorkerInsuranceRecorded,
             prov,
-            worker_name=text("worker_name", worker_name),
+            worker_id=worker_id,
+            worker_name=worker["worker_name"],
             insurances=kinds,
+        )
+
+    def _worker(self, worker_id: UUID) -> dict[str, Any]:
+        """A worker who is on the roster (joined and not left)."""
+        worker = added_state(self, "workers", dict).get(str(worker_id))
+        if worker is None or worker["left_on"] is not None:
+            raise errors.WORKER_UNKNOWN(worker_id=worker_id)
+        return worker
+
+    def form_volunteer_organization(
+        self, prov: Provenance, *, kind: str, organization_name: str
+    ) -> None:
+        value = choice("kind", kind, VolunteerOrgKind)
+        name = text("organization_name", organization_name)
+        if name in added_state(self, "volunteer_organizations", dict):
+            raise errors.ALREADY_RECORDED(what=f"volunteer organization {name}", what_zh=name)
+        self._record(
+            self.VolunteerOrganizationFormed, prov, kind=value.value, organization_name=name
+        )
+
+    def adopt_resident_code(self, prov: Provenance, *, title: str) -> None:
+        self._record(self.ResidentCodeAdopted, prov, title=text("title", title))
+
+    def survey_satisfaction(self, prov: Provenance, *, respondents: int, satisfied: int) -> None:
+        positive("respondents", respondents)
+        in_range("satisfied", satisfied, 0, respondents)
+        self._record(
+            self.SatisfactionSurveyed, prov, respondents=respondents, satisfied=satisfied
         )
 
     def assess_five_goods(

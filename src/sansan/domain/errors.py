@@ -196,6 +196,26 @@ STREET_LEVEL_ONLY = Rule(
     "只有街道党工委才能记录此事项",
     "only a street working committee can record this",
 )
+BIRTH_DATE_IN_FUTURE = Rule(
+    "birth_date_in_future",
+    "出生日期 {birth_date} 晚于今天 {today}",
+    "birth_date {birth_date} is later than today {today}",
+)
+BIRTH_YEAR_MISMATCH = Rule(
+    "birth_year_mismatch",
+    "出生年份 {birth_year} 与出生日期 {birth_date} 不一致",
+    "birth_year {birth_year} does not match birth_date {birth_date}",
+)
+WORKER_UNKNOWN = Rule(
+    "worker_unknown",
+    "社区工作者名册中没有编号为 {worker_id} 的在册人员",
+    "no community worker {worker_id} is on this community's roster",
+)
+WORKER_EXISTS = Rule(
+    "worker_exists",
+    "编号为 {worker_id} 的社区工作者已登记过",
+    "community worker {worker_id} has already been on this roster",
+)
 YEAR_OUT_OF_RANGE = Rule(
     "year_out_of_range",
     "年度 {year} 与发生日期 {occurred_on} 不符",

@@ -1,7 +1,7 @@
 """A Party member (党员) managed in one category, with cards, training and service."""
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -11,7 +11,7 @@ from sansan.domain.base import (
     Provenance,
     SansanAggregate,
     begin_state,
-    birth_year_fits,
+    birth_fits,
     choice,
     positive,
     tally,
@@ -41,6 +41,7 @@ class Member(SansanAggregate):
         organization_id: UUID
         community_id: UUID
         birth_year: int | None
+        birth_date: date | None
         workplace: str | None
         cards: list[str]
         training_days_by_year: dict[str, float]
@@ -55,13 +56,21 @@ class Member(SansanAggregate):
         pass
 
     class MemberRegistered(Event, Aggregate.Created):
+        """Version 2 may carry the full birth date; version 1 knew the birth year at most."""
+
         TOPIC = f"{T}.MemberRegistered"
+        class_version = 2
         name: str
         category: str
         organization_id: UUID
         community_id: UUID
         birth_year: int | None
+        birth_date: date | None
         workplace: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["birth_date"] = None
 
         def apply(self, m: "Member") -> None:
             begin_state(m, self)
@@ -72,6 +81,7 @@ class Member(SansanAggregate):
                 self.workplace,
             )
             m.organization_id, m.community_id = self.organization_id, self.community_id
+            m.birth_date = self.birth_date
             m.cards, m.service_posts = [], []
             m.training_days_by_year, m.volunteer_hours_by_year = {}, {}
             m.household_contacts = m.relief_pairings = m.feedback_count = 0
@@ -163,11 +173,12 @@ class Member(SansanAggregate):
         birth_year: int | None,
         workplace: str | None,
         id: UUID | None = None,
+        birth_date: date | None = None,
     ) -> "Member":
         if organization.community_id is None or organization.level == OrgLevel.STREET_COMMITTEE:
             raise errors.ORGANIZATION_OUTSIDE_COMMUNITY()
-        if birth_year is not None:
-            birth_year_fits(birth_year, prov)
+        if birth_year is not None or birth_date is not None:
+            birth_year = birth_fits(birth_year, birth_date, prov)
         return cls._begin(
             cls.MemberRegistered,
             prov,
@@ -177,6 +188,7 @@ class Member(SansanAggregate):
             organization_id=organization.id,
             community_id=organization.community_id,
             birth_year=birth_year,
+            birth_date=birth_date,
             workplace=workplace,
         )
 

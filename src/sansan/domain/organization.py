@@ -1,5 +1,6 @@
 """A Party organization (党组织) anywhere in the four-level network, with its leadership team."""
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -9,13 +10,21 @@ from sansan.domain import errors
 from sansan.domain.base import (
     Provenance,
     SansanAggregate,
+    added_state,
     begin_state,
-    birth_year_fits,
+    birth_fits,
+    calendar_year_fits,
     choice,
     text,
 )
 from sansan.domain.community import Community
-from sansan.domain.vocabulary import Education, OrgLevel
+from sansan.domain.vocabulary import (
+    DevelopmentStage,
+    Education,
+    FiveGoodsItem,
+    OrgLevel,
+    WorkingSystemKind,
+)
 
 T = "sansan:PartyOrganization"
 
@@ -84,19 +93,28 @@ class PartyOrganization(SansanAggregate):
             }
 
     class TeamMemberJoined(Event):
+        """Version 2 may carry the full birth date; version 1 knew the birth year only."""
+
         TOPIC = f"{T}.TeamMemberJoined"
+        class_version = 2
         team_member_id: UUID
         person_name: str
         birth_year: int
+        birth_date: date | None
         education: str
         party_affairs_worker: bool
         cross_appointed: bool
         newly_appointed: bool
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["birth_date"] = None
+
         def apply(self, o: "PartyOrganization") -> None:
             o.team[str(self.team_member_id)] = {
                 "person_name": self.person_name,
                 "birth_year": self.birth_year,
+                "birth_date": self.birth_date,
                 "education": self.education,
                 "party_affairs_worker": self.party_affairs_worker,
                 "cross_appointed": self.cross_appointed,
@@ -147,6 +165,46 @@ class PartyOrganization(SansanAggregate):
         def apply(self, o: "PartyOrganization") -> None:
             o.street_service_center = self.center_name
 
+    class StreetFiveGoodsAssessed(Event):
+        """The yearly “五个好” assessment of a street working committee (§二)."""
+
+        TOPIC = f"{T}.StreetFiveGoodsAssessed"
+        year: int
+        items: dict[str, bool]
+        passed: bool
+
+        def apply(self, o: "PartyOrganization") -> None:
+            added_state(o, "five_goods", dict)[str(self.year)] = self.passed
+
+    class StreetWorkingSystemAdopted(Event):
+        """A working system of a street working committee (§二(三) 工作制度健全)."""
+
+        TOPIC = f"{T}.StreetWorkingSystemAdopted"
+        kind: str
+        title: str
+
+        def apply(self, o: "PartyOrganization") -> None:
+            added_state(o, "working_systems", list).append(self.kind)
+
+    class StreetCreationPlanDrafted(Event):
+        """A street's own creation plan (§五2 街道社区党组织……制定……具体创建规划)."""
+
+        TOPIC = f"{T}.StreetCreationPlanDrafted"
+        title: str
+
+        def apply(self, o: "PartyOrganization") -> None:
+            vars(o)["creation_plan"] = self.title
+
+    class MemberDevelopmentRecorded(Event):
+        """A step in recruiting a new Party member (发展党员, §四(一)3)."""
+
+        TOPIC = f"{T}.MemberDevelopmentRecorded"
+        person_name: str
+        stage: str
+
+        def apply(self, o: "PartyOrganization") -> None:
+            pass
+
     # -- commands ---------------------------------------------------------------------------
 
     @classmethod
@@ -190,21 +248,23 @@ class PartyOrganization(SansanAggregate):
         *,
         team_member_id: UUID,
         person_name: str,
-        birth_year: int,
+        birth_year: int | None,
         education: str,
         party_affairs_worker: bool,
         cross_appointed: bool,
         newly_appointed: bool,
+        birth_date: date | None = None,
     ) -> None:
         if str(team_member_id) in self.team:
             raise errors.TEAM_MEMBER_EXISTS(team_member_id=team_member_id)
-        birth_year_fits(birth_year, prov)
+        year = birth_fits(birth_year, birth_date, prov)
         self._record(
             self.TeamMemberJoined,
             prov,
             team_member_id=team_member_id,
             person_name=text("person_name", person_name),
-            birth_year=birth_year,
+            birth_year=year,
+            birth_date=birth_date,
             education=choice("education", education, Education).value,
             party_affairs_worker=party_affairs_worker,
             cross_appointed=cross_appointed,
@@ -258,6 +318,52 @@ class PartyOrganization(SansanAggregate):
         self._record(
             self.StreetServiceCenterEstablished, prov, center_name=text("center_name", center_name)
         )
+
+    def assess_street_five_goods(
+        self, prov: Provenance, *, year: int, items: dict[str, bool]
+    ) -> None:
+        self._street_only()
+        calendar_year_fits(year, prov.occurred_on)
+        if str(year) in added_state(self, "five_goods", dict):
+            raise errors.ALREADY_RECORDED(
+                what=f"five-goods assessment {year}", what_zh=f"{year}年度五个好评定"
+            )
+        checked = {choice("items", k, FiveGoodsItem).value: bool(v) for k, v in items.items()}
+        missing = [i.value for i in FiveGoodsItem if i.value not in checked]
+        if missing:
+            raise errors.NOTHING_TO_RECORD(what=f"five-goods items {', '.join(missing)}")
+        self._record(
+            self.StreetFiveGoodsAssessed,
+            prov,
+            year=year,
+            items=checked,
+            passed=all(checked.values()),
+        )
+
+    def adopt_street_working_system(self, prov: Provenance, *, kind: str, title: str) -> None:
+        self._street_only()
+        value = choice("kind", kind, WorkingSystemKind)
+        if value in added_state(self, "working_systems", list):
+            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh)
+        self._record(
+            self.StreetWorkingSystemAdopted, prov, kind=value.value, title=text("title", title)
+        )
+
+    def draft_street_creation_plan(self, prov: Provenance, *, title: str) -> None:
+        self._street_only()
+        self._record(self.StreetCreationPlanDrafted, prov, title=text("title", title))
+
+    def record_member_development(self, prov: Provenance, *, person_name: str, stage: str) -> None:
+        self._record(
+            self.MemberDevelopmentRecorded,
+            prov,
+            person_name=text("person_name", person_name),
+            stage=choice("stage", stage, DevelopmentStage).value,
+        )
+
+    def _street_only(self) -> None:
+        if self.level != OrgLevel.STREET_COMMITTEE:
+            raise errors.STREET_LEVEL_ONLY()
 
     def _team_member(self, team_member_id: UUID) -> dict[str, Any]:
         try:

@@ -210,6 +210,23 @@ class SupervisionStatus(Labelled):
     CLOSED = "closed"
 
 
+class DevelopmentStage(Labelled):
+    """发展党员的阶段 (§四(一)3 “加强发展党员工作”)."""
+
+    APPLICANT = "applicant"
+    ACTIVIST = "activist"
+    CANDIDATE = "candidate"
+    PROBATIONARY = "probationary"
+    FULL = "full"
+
+
+class VolunteerOrgKind(Labelled):
+    """社区志愿者组织 (§四(二)2) and 党员志愿者服务队 (§四(一)3)."""
+
+    COMMUNITY_VOLUNTEERS = "community_volunteers"
+    MEMBER_VOLUNTEER_TEAM = "member_volunteer_team"
+
+
 class Role(Labelled):
     COUNTY = "county"
     STREET = "street"
@@ -303,6 +320,17 @@ _LABELS: dict[type[Labelled], dict[str, str]] = {
         "public_security": "社会治安服务",
     },
     CivilityRatingKind: {"family": "文明家庭", "building": "文明楼院", "neighborhood": "文明小区"},
+    DevelopmentStage: {
+        "applicant": "入党申请人",
+        "activist": "入党积极分子",
+        "candidate": "发展对象",
+        "probationary": "预备党员",
+        "full": "正式党员",
+    },
+    VolunteerOrgKind: {
+        "community_volunteers": "社区志愿者组织",
+        "member_volunteer_team": "党员志愿者服务队",
+    },
     InsuranceKind: {"pension": "养老保险", "medical": "医疗保险", "unemployment": "失业保险"},
     FiveGoodsItem: {
         "leadership_team": "领导班子好",

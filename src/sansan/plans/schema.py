@@ -26,10 +26,13 @@ Rule = Literal[
     "standard_site_each",
     "funding_each",
     "worker_insurance",
-    "named_model_community",
+    "pilot_community",
+    "named_model_community",  # the pilot by name: plans pinned before designation (legacy)
     "designated_type_items",
     "five_goods_share",
     "brand_share",
+    "street_five_goods",
+    "street_working_systems",
 ]
 Scope = Literal["county", "street", "community", "member", "team_member", "community_worker"]
 

@@ -31,6 +31,7 @@ Empty = Literal["no_data", "not_applicable"]
 # What a rule over no unit at all answers, by rule: a designation the county has not made
 # means the target does not apply; otherwise it applies but there is nothing to judge yet.
 EMPTY_MEANS: dict[str, Empty] = {
+    "pilot_community": "not_applicable",
     "named_model_community": "not_applicable",
     "designated_type_items": "not_applicable",
 }
@@ -239,13 +240,43 @@ def _cadre_share(ctx: Context, t: Target, hit: str, what_zh: str) -> Measure:
     )
 
 
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
 def team_share_under_age(ctx: Context, t: Target) -> Measure:
-    return _cadre_share(
-        ctx,
-        t,
-        f"{ctx.as_of.year} - t.birth_year < {int(t.params['age'])}",
-        f"{t.params['age']}岁以下",
+    """“45岁以下” includes 45 (以下 includes the number): a cadre counts until the day
+    before the 46th birthday. From the full birth date when recorded, else by the year
+    (the age reached in the year asked), and the answer says how many were so counted."""
+    age = int(t.params["age"])
+    cutoff = _years_before(ctx.as_of, age + 1).isoformat()  # born after it: not yet age + 1
+    hit = (
+        f"((t.birth_date IS NOT NULL AND t.birth_date > '{cutoff}') OR"
+        f" (t.birth_date IS NULL AND {ctx.as_of.year} - t.birth_year <= {age}))"
     )
+    rows = ctx.rows(
+        f"SELECT c.id, c.name, COUNT(t.team_member_id), SUM(CASE WHEN {hit} THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN t.birth_date IS NULL THEN 1 ELSE 0 END)"
+        f" FROM ({_cadres(ctx)}) t JOIN rm_communities c ON c.id = t.cid GROUP BY c.id, c.name"
+    )
+    strictly = bool(t.params.get("strictly_above"))
+
+    def by_year(k: int) -> str:
+        return f"（其中{k}人仅有出生年份，按年计算）" if k else ""
+
+    failing = [
+        Failing(i, n, f"{age}岁以下占比 {(h or 0) / k:.0%}{by_year(int(y or 0))}")
+        for i, n, k, h, y in rows
+        if k and not share(h or 0, k, t.threshold, strictly, []).met
+    ]
+    measure = share(
+        sum(r[3] or 0 for r in rows), sum(r[2] for r in rows), t.threshold, strictly, failing
+    )
+    measure.text += by_year(sum(int(r[4] or 0) for r in rows))
+    return measure
 
 
 def team_share_educated(ctx: Context, t: Target) -> Measure:
@@ -429,28 +460,32 @@ def funding_each(ctx: Context, t: Target) -> Measure:
 
 
 def worker_insurance(ctx: Context, t: Target) -> Measure:
+    """Every worker on the community's roster on the day has the three insurances."""
     need = int(t.params["count"])
-    only = ctx.only("f.community_id")
     rows = ctx.rows(
-        "SELECT f.community_id, c.name, f.item, f.num FROM rm_facts f JOIN rm_communities c ON c.id = f.community_id"
-        f" WHERE f.fact = 'worker_insurance' AND f.occurred_on <= ?{only} AND f.position = ("
-        "SELECT MAX(g.position) FROM rm_facts g WHERE g.fact = 'worker_insurance'"
-        " AND g.community_id = f.community_id AND g.item = f.item AND g.occurred_on <= ?)",
-        (ctx.day, ctx.day),
+        f"SELECT w.worker_id, w.worker_name, c.name, (SELECT f.num FROM rm_facts f"
+        " WHERE f.fact = 'worker_insurance' AND f.community_id = w.community_id"
+        f" AND f.item = w.worker_id AND f.occurred_on <= '{ctx.day}'"
+        " ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
+        f" FROM rm_community_workers w JOIN ({ctx.communities()}) c ON c.id = w.community_id"
+        f" WHERE w.joined_on <= '{ctx.day}' AND (w.left_on IS NULL OR w.left_on > '{ctx.day}')"
+        " ORDER BY c.name, w.joined_on, w.worker_id"
     )
-    return each(
-        [
-            (f"{i}:{w}", f"{n}·{w}", None if k >= need else f"已落实 {k:g}/{need} 险")
-            for i, n, w, k in rows
-        ]
-    )
+
+    def reason(k: float | None) -> str | None:
+        if k is None:
+            return "尚未登记“三险”"
+        return None if k >= need else f"已落实 {k:g}/{need} 险"
+
+    return each([(i, f"{c}·{n}", reason(k)) for i, n, c, k in rows])
 
 
 def _items(ctx: Context) -> dict[str, dict[str, int]]:
     """Per community, how many of each countable item it has by the day."""
     found: dict[str, dict[str, int]] = {}
     for fact in ("model_service", "working_system", "coordination_body", "identity_item",
-                 "culture_facility", "troupe", "festival", "service_post", "city_recommended"):  # fmt: skip
+                 "culture_facility", "troupe", "festival", "service_post", "city_recommended",
+                 "brand", "civility_rating"):  # fmt: skip
         for cid, (_, k) in ctx.counts(fact, distinct=fact != "service_post").items():
             found.setdefault(cid, {})[fact] = k
     rows = ctx.rows(
@@ -463,28 +498,40 @@ def _items(ctx: Context) -> dict[str, dict[str, int]]:
     return found
 
 
-def named_model_community(ctx: Context, t: Target) -> Measure:
-    sites = {i: (n, r) for i, n, r in _sites(ctx, t) if n == t.params["community"]}
-    items = _items(ctx)
-    units = []
-    for i, (n, site_reason) in sites.items():
-        gaps = [site_reason] if site_reason else []
-        if not items[i].get("city_recommended"):
-            gaps.append("尚未向市委组织部推荐")
-        if items[i].get("model_service", 0) < int(t.params["min_services"]):
-            gaps.append(f"服务项目 {items[i].get('model_service', 0)}/{t.params['min_services']}")
-        units.append((i, n, ";".join(gaps) or None))
-    return each(units)
+def pilot_community(ctx: Context, t: Target) -> Measure:
+    """The designated pilot (§四(三)1), within a year: a standard site, its model services,
+    recommended to the city, and its own recognised feature and brand. Only the pilot is
+    judged; with none designated (or out of sight) there is nothing to judge."""
+    pilot = ctx.rows(
+        "SELECT f.community_id FROM rm_facts f WHERE f.fact = 'pilot' AND f.occurred_on <= ?"
+        " ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1",
+        (ctx.day,),
+    )
+    sites = {i: (n, r) for i, n, r in _sites(ctx, t)}
+    if not pilot or pilot[0][0] not in sites:
+        return each([])
+    pid = pilot[0][0]
+    name, site_reason = sites[pid]
+    found = _items(ctx)[pid]
+    need = int(t.params["min_services"])
+    gaps = [site_reason] if site_reason else []
+    if found.get("model_service", 0) < need:
+        gaps.append(f"服务项目 {found.get('model_service', 0)}/{need}")
+    if not found.get("city_recommended"):
+        gaps.append("尚未向市委组织部推荐")
+    if not found.get("brand"):
+        gaps.append("尚无认定的特色和品牌")
+    return each([(pid, name, ";".join(gaps) or None)])
 
 
 LABEL_ZH = {"services": "服务项目", "systems": "工作制度", "service_posts": "设岗定责",
             "coordination_bodies": "协调机构", "two_new_organizations": "两新组织党组织",
             "identity_items": "社区标识", "facilities": "文化阵地", "troupes": "文体队伍",
-            "festivals": "文化节"}  # fmt: skip
+            "festivals": "文化节", "civility_ratings": "文明评选"}  # fmt: skip
 FACT_OF = {"services": "model_service", "systems": "working_system", "service_posts": "service_post",
            "coordination_bodies": "coordination_body", "two_new_organizations": "two_new_organizations",
            "identity_items": "identity_item", "facilities": "culture_facility", "troupes": "troupe",
-           "festivals": "festival"}  # fmt: skip
+           "festivals": "festival", "civility_ratings": "civility_rating"}  # fmt: skip
 
 
 def designated_type_items(ctx: Context, t: Target) -> Measure:
@@ -528,10 +575,62 @@ def brand_share(ctx: Context, t: Target) -> Measure:
     return _community_share(ctx, t, hits, "尚无认定的特色和品牌")
 
 
+def _streets(ctx: Context) -> str:
+    """SQL for the street working committees that exist on the day (those of the
+    communities in sight, for a scorecard or a scoped caller)."""
+    only = ""
+    if ctx.community_ids is not None:
+        only = (
+            " AND o.id IN (SELECT c.street_committee_id FROM rm_communities c"
+            f" WHERE 1 = 1{ctx.only('c.id')})"
+        )
+    return (
+        "SELECT o.id, o.name FROM rm_organizations o WHERE o.level = 'street_committee'"
+        f" AND o.established_on <= '{ctx.day}'{only}"
+    )
+
+
+def street_five_goods(ctx: Context, t: Target) -> Measure:
+    """Each street working committee's latest yearly assessment reached “五个好” (§二)."""
+    rows = ctx.rows(
+        f"SELECT s.id, s.name, f.item, f.num FROM ({_streets(ctx)}) s LEFT JOIN rm_facts f"
+        " ON f.subject_id = s.id AND f.fact = 'street_five_goods' AND f.occurred_on <= ?"
+        " ORDER BY s.name, s.id, f.item, f.position",
+        (ctx.day,),
+    )
+    latest: dict[str, tuple[str, str | None, float | None]] = {}
+    for i, n, year, passed in rows:  # ordered by year: the last one stays
+        latest[i] = (n, year, passed)
+
+    def reason(year: str | None, passed: float | None) -> str | None:
+        if year is None:
+            return "尚未评定“五个好”"
+        return None if passed else f"{year}年度评定未达到“五个好”"
+
+    return each([(i, n, reason(y, p)) for i, (n, y, p) in latest.items()])
+
+
+def street_working_systems(ctx: Context, t: Target) -> Measure:
+    """Each street working committee has its working systems (§二(三) 工作制度健全)."""
+    need = int(t.params["count"])
+    rows = ctx.rows(
+        f"SELECT s.id, s.name, COUNT(DISTINCT f.item) FROM ({_streets(ctx)}) s LEFT JOIN rm_facts f"
+        " ON f.subject_id = s.id AND f.fact = 'street_working_system' AND f.occurred_on <= ?"
+        " GROUP BY s.id, s.name ORDER BY s.name, s.id",
+        (ctx.day,),
+    )
+    return each([
+        (i, n, None if k >= need else f"已建立 {k}/{need} 项工作制度") for i, n, k in rows
+    ])  # fmt: skip
+
+
 RULES: dict[str, Callable[[Context, Target], Measure]] = {
     name: fn for name, fn in globals().items()
     if callable(fn) and name in Target.model_fields["rule"].annotation.__args__  # type: ignore[union-attr]
 }  # fmt: skip
+# Campaigns launched before the pilot was a designation carry a plan naming the pilot by its
+# community's name; they are judged by the designation too (a name matched nothing reliably).
+RULES["named_model_community"] = pilot_community
 
 
 RANK = {"not_due": 1, "yellow": 2, "red": 3}
@@ -704,7 +803,7 @@ def evaluate(
     ids = None if communities is None else [str(UUID(str(c))) for c in communities]
     with store.transaction() as cursor:
         for target in plan.targets:
-            if scorecard and target.scope == "county":
+            if scorecard and target.scope in ("county", "street"):
                 continue  # a scorecard shows the targets a community answers for itself
             judge = _Judge(cursor, launch, ids, target)
             ended, running = target.periods(launch, as_of, ends)

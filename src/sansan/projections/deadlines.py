@@ -260,15 +260,17 @@ def acknowledged(c: Cursor, e: Firing.Acknowledged) -> None:
 
 
 def _community_of(c: Cursor, unit_id: str | None) -> str | None:
-    """The community a failing unit belongs to: itself, its member's or cadre's, a worker's."""
+    """The community a failing unit belongs to: itself, its member's or cadre's, a rostered
+    worker's (a street committee belongs to none)."""
     if not unit_id:
         return None
-    if ":" in unit_id:  # a community worker, "community:name"
+    if ":" in unit_id:  # a community worker before the roster, "community:name"
         return unit_id.split(":", 1)[0]
     for statement in (
         "SELECT id FROM rm_communities WHERE id = ?",
         "SELECT community_id FROM rm_members WHERE id = ?",
         "SELECT community_id FROM rm_team_members WHERE team_member_id = ?",
+        "SELECT community_id FROM rm_community_workers WHERE worker_id = ?",
     ):
         row = c.execute(statement, (unit_id,)).fetchone()
         if row:

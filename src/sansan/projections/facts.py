@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sansan.clock import CHINA_OFFSET
-from sansan.domain import Community, Member, PartyOrganization
+from sansan.domain import Community, CreationCampaign, Member, PartyOrganization
 from sansan.projections.store import Cursor
 
 # (fact, item, number) rows an event contributes; the subject is the event's aggregate
@@ -32,10 +32,30 @@ COMMUNITY_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
         if value is not None
     ],
     Community.FundingAllocated: lambda e: [("funding", str(e.year), float(e.amount_yuan))],
+    # Rostered workers by id; insurance recorded before the roster (by name only) keeps
+    # its name as the item and matches no rostered worker.
     Community.WorkerInsuranceRecorded: lambda e: [
-        ("worker_insurance", e.worker_name, float(len(e.insurances)))
+        ("worker_insurance", str(e.worker_id or e.worker_name), float(len(e.insurances)))
+    ],
+    Community.VolunteerOrganizationFormed: lambda e: [
+        ("volunteer_organization", e.organization_name, None)
+    ],
+    Community.SatisfactionSurveyed: lambda e: [
+        ("satisfaction", str(e.respondents), e.satisfied / e.respondents)
     ],
     Community.FiveGoodsAssessed: lambda e: [("five_goods", str(e.year), 1.0 if e.passed else 0.0)],
+}
+# Facts about a street working committee: the subject is the committee, no community.
+STREET_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
+    PartyOrganization.StreetServiceCenterEstablished: lambda e: [
+        ("street_service_center", e.center_name, None)
+    ],
+    PartyOrganization.StreetFiveGoodsAssessed: lambda e: [
+        ("street_five_goods", str(e.year), 1.0 if e.passed else 0.0)
+    ],
+    PartyOrganization.StreetWorkingSystemAdopted: lambda e: [
+        ("street_working_system", e.kind, None)
+    ],
 }
 MEMBER_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
     Member.MemberRegistered: lambda e: [("member_category", e.category, None)],
@@ -66,8 +86,11 @@ def record_facts(c: Cursor, event: Any, position: int) -> None:
         subject, community = str(event.team_member_id), (row[0] if row else None)
         school = "party_school" if event.at_county_party_school else "regular"
         facts = [("team_training", school, event.days)]
-    elif kind is PartyOrganization.StreetServiceCenterEstablished:
-        facts = [("street_service_center", event.center_name, None)]
+    elif kind in STREET_FACTS:
+        facts = STREET_FACTS[kind](event)
+    elif kind is CreationCampaign.PilotCommunityDesignated:
+        # Subject: the campaign; the community is the pilot it designates.
+        community, facts = str(event.community_id), [("pilot", None, None)]
     # When the library recorded the event (and its China day): a year's verdict counts only
     # what was on record when the scheduler gave it; what came later is made good late.
     recorded = (event.timestamp + CHINA_OFFSET).date().isoformat()

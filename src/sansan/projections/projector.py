@@ -125,11 +125,11 @@ def team_member_joined(c: Cursor, e: PartyOrganization.TeamMemberJoined) -> None
     ).fetchone()
     c.execute(
         "INSERT INTO rm_team_members (team_member_id, org_id, community_id, person_name,"
-        " birth_year, education, party_affairs_worker, newly_appointed, joined_on)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_member_id) DO NOTHING",
+        " birth_year, birth_date, education, party_affairs_worker, newly_appointed, joined_on)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_member_id) DO NOTHING",
         (str(e.team_member_id), str(e.originator_id), org[0] if org else None, e.person_name,
-         e.birth_year, e.education, e.party_affairs_worker, e.newly_appointed,
-         e.occurred_on.isoformat()),
+         e.birth_year, e.birth_date.isoformat() if e.birth_date else None, e.education,
+         e.party_affairs_worker, e.newly_appointed, e.occurred_on.isoformat()),
     )  # fmt: skip
 
 
@@ -140,7 +140,24 @@ def team_member_left(c: Cursor, e: PartyOrganization.TeamMemberLeft) -> None:
     )
 
 
+def worker_joined(c: Cursor, e: Community.CommunityWorkerJoined) -> None:
+    c.execute(
+        "INSERT INTO rm_community_workers (worker_id, community_id, worker_name, role, joined_on)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (worker_id) DO NOTHING",
+        (str(e.worker_id), str(e.originator_id), e.worker_name, e.role, e.occurred_on.isoformat()),
+    )
+
+
+def worker_left(c: Cursor, e: Community.CommunityWorkerLeft) -> None:
+    c.execute(
+        "UPDATE rm_community_workers SET left_on = ? WHERE worker_id = ?",
+        (e.occurred_on.isoformat(), str(e.worker_id)),
+    )
+
+
 HANDLERS: dict[type, Handler] = {
+    Community.CommunityWorkerJoined: worker_joined,
+    Community.CommunityWorkerLeft: worker_left,
     PartyOrganization.TeamMemberJoined: team_member_joined,
     PartyOrganization.TeamMemberLeft: team_member_left,
     PartyOrganization.OrganizationEstablished: organization_established,

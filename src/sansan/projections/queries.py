@@ -260,7 +260,8 @@ class ReadModels:
         if role == "county":
             where.add("n.addressees LIKE ?", "%county%")
         elif role == "street":
-            where.add("c.street_committee_id = ?", str(scope))
+            # about its communities, or about the street committee itself (its own targets)
+            where.add("(c.street_committee_id = ? OR n.unit_id = ?)", str(scope), str(scope))
         elif role in ("community", "client"):
             where.add(
                 "c.general_branch_id = ? AND n.addressees LIKE ?",

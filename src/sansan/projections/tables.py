@@ -6,7 +6,7 @@ from sansan.projections.store import META, ReadStore
 
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
-PROJECTION_VERSION = 7
+PROJECTION_VERSION = 8
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -95,12 +95,23 @@ DDL = [
         community_id TEXT,
         person_name TEXT NOT NULL,
         birth_year INTEGER NOT NULL,
+        birth_date TEXT,
         education TEXT NOT NULL,
         party_affairs_worker BOOLEAN NOT NULL,
         newly_appointed BOOLEAN NOT NULL,
         joined_on TEXT NOT NULL,
         left_on TEXT
     )""",
+    # The roster of community workers (社区工作人员), judged for the three insurances.
+    """CREATE TABLE IF NOT EXISTS rm_community_workers (
+        worker_id TEXT PRIMARY KEY,
+        community_id TEXT NOT NULL,
+        worker_name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        joined_on TEXT NOT NULL,
+        left_on TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS rm_community_workers_c ON rm_community_workers (community_id)",
     """CREATE TABLE IF NOT EXISTS rm_deadlines (
         id TEXT PRIMARY KEY,
         kind TEXT NOT NULL,

@@ -121,6 +121,8 @@ def _target(
         failing = [f for f in result.failing if f not in late]
         result = replace(result, status=result.status if failing else "green", failing=failing)
     county_wide = target.scope == "county"
+    # a street committee's own target: no community secretary to tell, the street itself
+    local, escalated = (["street"], ["street", "county"]) if target.scope == "street" else (LOCAL, ESCALATED)
     if step.lead_days > 0:
         if result.status == "green":
             return []
@@ -129,12 +131,12 @@ def _target(
                           message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天,当前 {result.measured_text}")]  # fmt: skip
         return [
             _fire(step, prov, FiringKind.REMINDER, unit_id=f.unit_id, unit_name=f.unit_name,
-                  message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天:{f.reason_zh}")
+                  addressees=local, message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天:{f.reason_zh}")
             for f in result.failing
         ]  # fmt: skip
     met = [
         _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
-              message_zh=f"“{target.title_zh}”按期完成")
+              addressees=local, message_zh=f"“{target.title_zh}”按期完成")
         for unit_id, name in result.passing
     ]  # fmt: skip
     if result.status == "green":
@@ -145,7 +147,7 @@ def _target(
                    message_zh=f"“{target.title_zh}”逾期未达标:{result.measured_text}")  # fmt: skip
     alerts = [
         _fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=f.unit_id, unit_name=f.unit_name,
-              addressees=ESCALATED, message_zh=f"工作迟缓、措施不力:“{target.title_zh}”到期未完成。{f.reason_zh}")
+              addressees=escalated, message_zh=f"工作迟缓、措施不力:“{target.title_zh}”到期未完成。{f.reason_zh}")
         for f in result.failing
     ]  # fmt: skip
     return [missed, *alerts, *met]

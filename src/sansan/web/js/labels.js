@@ -52,6 +52,13 @@ export const LABELS = {
   "song": "区歌",
   "spirit": "社区精神"
  },
+ "DevelopmentStage": {
+  "activist": "入党积极分子",
+  "applicant": "入党申请人",
+  "candidate": "发展对象",
+  "full": "正式党员",
+  "probationary": "预备党员"
+ },
  "Education": {
   "bachelor": "本科",
   "junior_college": "大专",
@@ -71,6 +78,8 @@ export const LABELS = {
   "CivilityRatingHeld": "开展文明评比",
   "CommendationAwarded": "表彰奖励",
   "CommunityRegistered": "社区登记",
+  "CommunityWorkerJoined": "社区工作人员入册",
+  "CommunityWorkerLeft": "社区工作人员离册",
   "CoordinationBodyEstablished": "建立共驻共建协调机构",
   "CoordinationMeetingHeld": "召开联席会议",
   "CreationPlanDrafted": "制定创建方案",
@@ -94,6 +103,7 @@ export const LABELS = {
   "InspectionConducted": "开展督查",
   "InspectionScheduled": "安排督查",
   "MemberCategoryChanged": "党员类别变更",
+  "MemberDevelopmentRecorded": "发展党员",
   "MemberRegistered": "党员登记",
   "MemberTransferredOut": "组织关系转出",
   "ModelCommunityDesignated": "确定示范社区",
@@ -101,17 +111,24 @@ export const LABELS = {
   "ModelTypeDesignated": "确定示范类型",
   "OrganizationEstablished": "成立党组织",
   "PersonalDataRead": "查阅党员个人信息",
+  "PilotCommunityDesignated": "确定试点示范社区",
   "PlanChanged": "变更创建方案",
+  "PublicityReported": "新闻媒体宣传报道",
   "ReliefPairingMade": "结对帮扶",
   "ReportAccepted": "办理结果通过",
   "ReportReturned": "办理结果退回",
   "RequestCompleted": "幂等请求完成",
+  "ResidentCodeAdopted": "制定居民道德行为规范",
   "ResidentUnitJoined": "驻区单位加入",
+  "SatisfactionSurveyed": "群众满意度测评",
   "SecretaryAppointed": "任命书记",
   "ServicePostAssigned": "设岗定责",
   "ServiceStationEstablished": "建立党群服务站",
   "StatusChanged": "督办状态变更",
+  "StreetCreationPlanDrafted": "制定街道创建规划",
+  "StreetFiveGoodsAssessed": "街道党工委“五个好”考评",
   "StreetServiceCenterEstablished": "建立街道党群服务中心",
+  "StreetWorkingSystemAdopted": "建立街道工作制度",
   "SupervisionItemAcknowledged": "签收督办事项",
   "SupervisionItemAssigned": "交办督办事项",
   "SupervisionItemClosed": "督办事项办结",
@@ -123,6 +140,7 @@ export const LABELS = {
   "TokenRevoked": "吊销访问令牌",
   "TrainingCompleted": "完成培训",
   "TroupeFormed": "组建文体队伍",
+  "VolunteerOrganizationFormed": "组建志愿者组织",
   "VolunteerServiceLogged": "志愿服务记录",
   "WeakTeamFlagged": "认定软弱涣散班子",
   "WeakTeamRectified": "软弱涣散班子整顿",
@@ -145,6 +163,7 @@ export const LABELS = {
   "assignee_org_id": "承办组织",
   "at_county_party_school": "在县委党校培训",
   "beneficiary": "帮扶对象",
+  "birth_date": "出生日期",
   "birth_year": "出生年份",
   "brand": "品牌名称",
   "campaign_id": "创建工程",
@@ -198,7 +217,9 @@ export const LABELS = {
   "old_plan_id": "原方案编号",
   "old_plan_sha256": "原方案内容摘要（SHA-256）",
   "organization_id": "党组织",
+  "organization_name": "组织名称",
   "origin": "社区来源",
+  "outlet": "媒体",
   "parent_id": "上级党组织",
   "party_affairs_worker": "专职党务工作者",
   "passed": "考评通过",
@@ -211,13 +232,16 @@ export const LABELS = {
   "reason": "理由",
   "recognized_by": "认定单位",
   "requested_due_on": "申请延期至",
+  "respondents": "参加测评人数",
   "responsibility_area": "责任区",
   "returned_to_unit": "已反馈至工作单位",
   "role": "角色",
+  "satisfied": "满意人数",
   "scheduled_for": "计划日期",
   "scope_org_id": "管辖范围",
   "scores": "考评得分",
   "source": "经费来源",
+  "stage": "发展阶段",
   "station_name": "服务站名称",
   "status": "状态",
   "street_committee_id": "街道党工委",
@@ -232,6 +256,7 @@ export const LABELS = {
   "unit_name": "单位名称",
   "venue_area_m2": "活动场所面积(平方米)",
   "winners": "获评数量",
+  "worker_id": "社区工作者",
   "worker_name": "社区工作者姓名",
   "workplace": "工作单位",
   "year": "年度"
@@ -332,6 +357,10 @@ export const LABELS = {
   "person": "个人",
   "street": "街道"
  },
+ "VolunteerOrgKind": {
+  "community_volunteers": "社区志愿者组织",
+  "member_volunteer_team": "党员志愿者服务队"
+ },
  "WorkingSystemKind": {
   "activity": "党组织活动制度",
   "decision": "党组织决策制度",
@@ -368,8 +397,14 @@ export const FIELDS = {
   "ModelServiceLaunched": {
    "kind": "ServiceKind"
   },
+  "StreetWorkingSystemAdopted": {
+   "kind": "WorkingSystemKind"
+  },
   "TroupeFormed": {
    "kind": "TroupeKind"
+  },
+  "VolunteerOrganizationFormed": {
+   "kind": "VolunteerOrgKind"
   },
   "WorkingSystemAdopted": {
    "kind": "WorkingSystemKind"
@@ -409,6 +444,7 @@ export const FIELDS = {
   "origin": "OriginKind",
   "role": "Role",
   "scores": "FiveGoodsItem",
+  "stage": "DevelopmentStage",
   "status": "SupervisionStatus",
   "unit_kind": "UnitKind"
  }
