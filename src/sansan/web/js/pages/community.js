@@ -26,7 +26,7 @@ function scorecard(card) {
     h("td", { text: t.due_on }), h("td", { text: t.status_zh }),
     h("td", { class: "periods", text: t.periods.map(periodText).join(";") }),
     h("td", { text: t.failing.map(failingText).slice(0, 5).join(";") })));
-  return table(["", "目标", "实测", "截止", "状态", "年度", "未达标原因"], rows, { class: "scorecard" });
+  return h("div", { class: "scroll" }, table(["", "目标", "实测", "截止", "状态", "年度", "未达标原因"], rows, { class: "scorecard" }));
 }
 
 function facilities(state) {
