@@ -74,7 +74,8 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
         fit = overflow(page)
         assert fit["scroll"] <= fit["width"], (role, path, fit)
         height = page.locator("header#top").bounding_box()
-        assert height is not None and height["height"] <= HEADER_MAX_PX, (role, path, height)
+        assert height is not None
+        assert height["height"] <= HEADER_MAX_PX, (role, path, height)
         if name == "audit":  # a long event's detail must not stretch its row to thousands of pixels
             tallest = page.evaluate(
                 "Math.max(...[...document.querySelectorAll('table.audit tbody tr')]"
