@@ -3,6 +3,7 @@ titles Excel refuses, and text a spreadsheet would run as a formula; on both sto
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -111,7 +112,7 @@ def test_the_audit_spreadsheet_keeps_positions_as_numbers_and_recorded_text_esca
     assert response.status_code == 200, response.text
     rows = list(sheet_of(response.content).iter_rows(min_row=2))
     assert all(row[0].data_type == "n" for row in rows)
-    assert any('"name": "@SUM(1+1)\\u0001"' in str(row[11].value) for row in rows)
+    assert any('"name": "@SUM(1+1)\\u0001"' in str(row[14].value) for row in rows)
 
 
 def test_each_leading_formula_character_is_neutralized_and_negative_numbers_stay_numbers() -> None:
@@ -151,3 +152,28 @@ def test_progress_and_scorecard_files_open_with_a_title_row_chinese_names_and_nu
         assert as_csv[1][:6] == ["目标", "条款", "状态", "实测值", "达标程度", "标准"]
         row = next(r for r in as_csv if r[0] == "社区办公经费")
         assert (row[5], row[6]) == ("100%", "2026-12-31")
+
+
+def test_the_audit_spreadsheet_reads_in_chinese_with_names_and_beijing_time(demo: Demo) -> None:
+    client, tokens = demo
+    params = {"aggregate_id": str(TIEXI)}
+    listed = client.get("/api/v1/audit", params=params | {"limit": 200}, headers=bearer(tokens["county"]))
+    entries = listed.json()["items"]
+    response = client.get(
+        "/api/v1/audit/spreadsheet", params=params | {"format": "xlsx"}, headers=bearer(tokens["auditor"])
+    )
+    assert response.status_code == 200, response.text
+    sheet = sheet_of(response.content)
+    header = [c.value for c in sheet[1]]
+    assert header[3] == "单位"
+    assert header[5] == "事件"
+    assert header[9] == "记录时间(北京时间)"
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert [row[0] for row in rows] == [e["position"] for e in entries]
+    for row, entry in zip(rows, entries, strict=True):
+        assert row[3] == "铁西社区"
+        assert row[5] not in ("", row[4])  # the event's Chinese name, not its type again
+        utc = datetime.fromisoformat(entry["recorded_at"]).astimezone(UTC)
+        assert row[9] == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+        assert row[9] != utc.strftime("%Y-%m-%d %H:%M")  # never the UTC clock
+        assert row[11] == "铁西社区"
