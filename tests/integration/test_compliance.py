@@ -392,7 +392,7 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
     }  # fmt: skip
     as_csv = client.get(path, params={"as_of": AT.isoformat(), "format": "csv"}, headers=auth)
     table = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
-    assert table[0] == [f"三三创建·创建工程进度(评估日期:{AT.isoformat()})"]
+    assert table[0] == [f"三三创建·创建工程进度（评估日期：{AT.isoformat()}）"]
     assert table[1] == [
         "目标",
         "条款",

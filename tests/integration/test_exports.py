@@ -134,7 +134,7 @@ def test_progress_and_scorecard_files_open_with_a_title_row_chinese_names_and_nu
 ) -> None:
     client, tokens = demo
     for path, report in zip(EXPORTS, ("创建工程进度", "铁西社区记分卡"), strict=True):
-        heading = f"示范县三三创建工程·{report}(评估日期:2026-11-27)"
+        heading = f"示范县三三创建工程·{report}（评估日期：2026-11-27）"
         sheet = sheet_of(download(client, tokens["county"], path, "xlsx"))
         assert sheet["A1"].value == heading, path
         assert sheet["A1"].font.bold

@@ -130,7 +130,7 @@ def rows(results: Sequence[TargetResult]) -> list[list[object]]:
 
 def report_title(campaign: str, report: str, as_of: date) -> str:
     """The line above the header a filed copy is known by: whose, what, and on which day."""
-    return f"{campaign}·{report}(评估日期:{as_of.isoformat()})"
+    return f"{campaign}·{report}（评估日期：{as_of.isoformat()}）"
 
 
 def table_csv(
