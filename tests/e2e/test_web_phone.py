@@ -83,3 +83,52 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
             )
             assert tallest <= PHONE["height"], tallest
         phone.shot(f"phone-{role}-{name}")
+
+
+# The WCAG 2 contrast of each status word against the background it is painted on (the
+# ancestors' backgrounds blended, white beneath all), and whether every light has words beside it.
+CONTRAST = """(selector) => {
+  const rgba = (text) => { const v = text.match(/[\\d.]+/g).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const linear = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const luminance = ([r, g, b]) => 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  const over = (top, bottom) => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat(1);
+  const background = (element) => {
+    const layers = [];
+    for (let e = element; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
+  };
+  return [...document.querySelectorAll(selector)].filter((e) => e.offsetParent !== null).map((e) => {
+    const back = background(e);
+    const fore = over(rgba(getComputedStyle(e).color), back);
+    const [a, b] = [luminance(fore), luminance(back)].sort((x, y) => y - x);
+    return { text: e.textContent.trim(), ratio: (a + 0.05) / (b + 0.05) };
+  });
+}"""
+STATUS_WORDS = ".status-word, .cell .status-text, .summary li > span:not(.light), .target .periods li > span:not(.light)"
+LONELY_LIGHTS = """() => [...document.querySelectorAll('.light')]
+  .filter((l) => l.offsetParent !== null && l.parentElement.textContent.trim() === '')
+  .map((l) => l.parentElement.outerHTML.slice(0, 120))"""
+
+
+def test_every_light_says_its_status_in_words_readable_at_four_and_a_half_to_one(
+    server: DemoServer, phone: Watched
+) -> None:
+    page = phone.page
+    sign_in(page, server, "county")
+    seen: dict[str, float] = {}
+    for path in ["overview", "matrix", "inbox", f"community/{TIEXI}"]:
+        page.goto(f"{server.base}/#/{path}")
+        expect(page.locator(f"[data-page={path.split('/')[0]}]")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(LONELY_LIGHTS) == [], path  # no dot without its word
+        words = page.evaluate(CONTRAST, STATUS_WORDS)
+        assert words, path
+        for word in words:
+            seen[word["text"]] = min(seen.get(word["text"], 99.0), word["ratio"])
+    low = {text: round(ratio, 2) for text, ratio in seen.items() if ratio < 4.5}
+    assert low == {}, low
+    assert {"已达标", "临近期限"} <= set(seen)  # the green and the yellow words were measured
