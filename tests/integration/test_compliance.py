@@ -392,12 +392,13 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
     }  # fmt: skip
     as_csv = client.get(path, params={"as_of": AT.isoformat(), "format": "csv"}, headers=auth)
     table = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
-    assert table[0] == [
-        "目标编号",
-        "条款",
+    assert table[0] == [f"三三创建·创建工程进度（评估日期：{AT.isoformat()}）"]
+    assert table[1] == [
         "目标",
+        "条款",
         "状态",
         "实测值",
+        "达标程度",
         "标准",
         "截止日期",
         "责任主体",
@@ -405,11 +406,11 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
         "上一年度结论",
         "本年度进度",
     ]
-    assert table[13] == ["funding", "§四(二)3", "社区办公经费", "临近期限未达标", "2/3", "1", "2026-12-31", "县委组织部",
+    assert table[14] == ["社区办公经费", "§四(二)3", "临近期限未达标", "2/3", "67%", "100%", "2026-12-31", "县委组织部",
                          "丙社区:2026年经费 0/10,000 元", "", "2026年:临近期限未达标 2/3"]  # fmt: skip
     as_xlsx = client.get(path, params={"as_of": AT.isoformat(), "format": "xlsx"}, headers=auth)
     (tmp_path / "p.xlsx").write_bytes(as_xlsx.content)
     sheet = load_workbook(tmp_path / "p.xlsx").active
     assert sheet is not None
-    assert [c.value for c in sheet[1]][:4] == ["目标编号", "条款", "目标", "状态"]
-    assert sheet.cell(row=2, column=4).value == "已达标"
+    assert [c.value for c in sheet[2]][:4] == ["目标", "条款", "状态", "实测值"]
+    assert sheet.cell(row=3, column=3).value == "已达标"

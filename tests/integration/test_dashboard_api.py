@@ -92,11 +92,16 @@ def test_the_audit_spreadsheet_holds_exactly_the_filtered_entries(demo: Demo) ->
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["日志位置", "单位类型", "单位编号", "事件类型", "事件"]
+    # names beside the ids (the unit's, its community's, its street's), times in Beijing time
+    assert rows[0][:6] == ["日志位置", "单位类型", "单位编号", "单位", "事件类型", "事件"]
     assert [int(r[0]) for r in rows[1:]] == [e["position"] for e in listed]
     assert {r[2] for r in rows[1:]} == {tiexi}
-    assert rows[1][3:5] == ["CommunityRegistered", "社区登记"]
-    assert '"name": "铁西社区"' in rows[1][11]
+    assert {r[3] for r in rows[1:]} == {"铁西社区"}
+    assert rows[1][4:6] == ["CommunityRegistered", "社区登记"]
+    assert rows[0][9:14] == ["记录时间(北京时间)", "社区编号", "社区", "街道编号", "街道"]
+    assert rows[1][11] == "铁西社区"
+    assert rows[1][13] == "城关街道党工委"
+    assert '"name": "铁西社区"' in rows[1][14]
 
 
 def test_the_audit_spreadsheet_as_xlsx_has_the_same_rows(demo: Demo) -> None:

@@ -488,19 +488,20 @@ def test_exports_show_both_years_made_good_late_and_the_new_statuses_in_chinese(
     params = {"as_of": "2028-01-15"}
     auth = {"Authorization": f"Bearer {token}"}
     body = client.get(f"/api/v1{PROGRESS}", params=params | {"format": "csv"}, headers=auth)
+    # the export names targets by their Chinese titles (ids are for machines), status third
     table = {row[0]: row for row in csv.reader(io.StringIO(body.content.decode("utf-8-sig")))}
-    assert table["目标编号"][-2:] == ["上一年度结论", "本年度进度"]
-    assert table["funding"][3] == "未到期"
-    assert table["funding"][-2:] == ["2027年:逾期未达标 2/3(2028-01-10 补足)", "2028年:未到期 0/3"]
-    assert (table["cards"][3], table["model-types"][3]) == ("无数据", "不适用")
-    assert table["systems"][-2:] == ["", ""]  # not a yearly target
+    assert table["目标"][-2:] == ["上一年度结论", "本年度进度"]
+    assert table["社区办公经费"][2] == "未到期"
+    assert table["社区办公经费"][-2:] == ["2027年:逾期未达标 2/3(2028-01-10 补足)", "2028年:未到期 0/3"]
+    assert (table["党员“五卡”"][2], table["三型社区创建"][2]) == ("无数据", "不适用")
+    assert table["四项工作制度"][-2:] == ["", ""]  # not a yearly target
     book = client.get(f"/api/v1{PROGRESS}", params=params | {"format": "xlsx"}, headers=auth)
     (tmp_path / "p.xlsx").write_bytes(book.content)
     sheet = load_workbook(tmp_path / "p.xlsx").active
     assert sheet is not None
     cells = {row[0].value: [c.value for c in row] for row in sheet.iter_rows()}
-    assert cells["funding"][-2] == "2027年:逾期未达标 2/3(2028-01-10 补足)"
-    assert cells["model-tiexi"][3] == "不适用"
+    assert cells["社区办公经费"][-2] == "2027年:逾期未达标 2/3(2028-01-10 补足)"
+    assert cells["试点示范社区"][2] == "不适用"
 
 
 def test_the_openapi_schema_types_every_part_of_progress_and_scorecard(services: Services) -> None:

@@ -1,6 +1,7 @@
 """The audit log, filtered as the list is, as a spreadsheet for people: CSV or XLSX."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -17,14 +18,34 @@ from sansan.projections.queries import MAX_LIMIT, ReadModels
 
 MAX_ROWS = 50_000
 HEADERS = [
-    "日志位置", "单位类型", "单位编号", "事件类型", "事件", "版本", "记录人",
-    "发生日期", "记录时间", "社区编号", "街道编号", "内容",
+    "日志位置", "单位类型", "单位编号", "单位", "事件类型", "事件", "版本", "记录人",
+    "发生日期", "记录时间(北京时间)", "社区编号", "社区", "街道编号", "街道", "内容",
 ]  # fmt: skip
-WIDTHS = [10, 18, 38, 28, 20, 6, 36, 12, 32, 38, 38, 80]
-COLUMNS = [
-    "position", "aggregate_type", "aggregate_id", "event_type", "version", "actor",
-    "occurred_on", "recorded_at", "community_id", "street_id",
-]  # fmt: skip
+WIDTHS = [10, 18, 38, 24, 28, 20, 6, 36, 12, 18, 38, 16, 38, 16, 80]
+CHINA = timedelta(hours=8)
+NAMED = ("aggregate_id", "community_id", "street_id")  # each id has its unit's name beside it
+
+
+def china_time(recorded_at: object) -> str:
+    """A stored UTC instant as the county reads it: Beijing time, "YYYY-MM-DD HH:MM"."""
+    if recorded_at is None or recorded_at == "":
+        return ""
+    moment = (
+        recorded_at
+        if isinstance(recorded_at, datetime)
+        else datetime.fromisoformat(str(recorded_at))
+    )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment.astimezone(UTC) + CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def _text(value: object) -> object:
+    return "" if value is None else value
+
+
+def _name(names: dict[str, str], value: object) -> str:
+    return names.get(str(value), "") if value else ""
 
 
 def audit_rows(
@@ -38,11 +59,19 @@ def audit_rows(
     while True:
         page = read_models.audit(filters, cursor, MAX_LIMIT)
         units.extend(units_in_audit(page.items))
+        ids = {str(item[c]) for item in page.items for c in NAMED if item[c]}
+        names = read_models.unit_names(ids)
         for item in page.items:
             data = json.dumps(item["data"], ensure_ascii=False, sort_keys=True)
-            row = ["" if item[c] is None else item[c] for c in COLUMNS]
-            row.insert(4, EVENT_LABELS_ZH.get(item["event_type"], item["event_type"]))
-            table.append([*row, data])
+            table.append([
+                item["position"], item["aggregate_type"],
+                _text(item["aggregate_id"]), _name(names, item["aggregate_id"]),
+                item["event_type"], EVENT_LABELS_ZH.get(item["event_type"], item["event_type"]),
+                item["version"], _text(item["actor"]), _text(item["occurred_on"]),
+                china_time(item["recorded_at"]),
+                _text(item["community_id"]), _name(names, item["community_id"]),
+                _text(item["street_id"]), _name(names, item["street_id"]), data,
+            ])  # fmt: skip
         if len(table) > MAX_ROWS:
             raise ApiError(
                 422, "export_too_large", f"超过 {MAX_ROWS} 条,请缩小筛选范围",

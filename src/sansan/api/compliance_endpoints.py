@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, ServicesDep
-from sansan.api.exports import to_csv, to_xlsx
+from sansan.api.exports import report_title, to_csv, to_xlsx
 from sansan.api.personal_data import record_members_named
 from sansan.api.problems import ApiError, Problem
 from sansan.api.unit_endpoints import visible
@@ -151,16 +151,16 @@ def failing_units(results: list[TargetResult]) -> list[str]:
 
 
 def _answer(
-    results: list[TargetResult], progress: Progress, fmt: Format, filename: str
+    results: list[TargetResult], progress: Progress, fmt: Format, filename: str, heading: str
 ) -> Progress | Response:
     if fmt == "json":
         return progress
     name = quote(filename)
     if fmt == "csv":
-        body, media = to_csv(results), "text/csv; charset=utf-8"
+        body, media = to_csv(results, heading), "text/csv; charset=utf-8"
         name += ".csv"
     else:
-        body, media = to_xlsx(results, filename), XLSX
+        body, media = to_xlsx(results, filename, heading), XLSX
         name += ".xlsx"
     return Response(
         body,
@@ -210,8 +210,9 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         )
         record_members_named(services, principal, request, failing_units(results))
         return _answer(
-            results, _progress(campaign, day, results, None), format, f"创建工程进度-{day}"
-        )
+            results, _progress(campaign, day, results, None), format, f"创建工程进度-{day}",
+            report_title(campaign.name, "创建工程进度", day),
+        )  # fmt: skip
 
     @routers["communities"].get(
         "/communities/{id}/scorecard", response_model=Progress, responses=RESPONSES,
@@ -238,4 +239,5 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
             _progress(campaign, day, results, community.id),
             format,
             f"{community.name}记分卡-{day}",
+            report_title(campaign.name, f"{community.name}记分卡", day),
         )

@@ -9,6 +9,8 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -19,11 +21,11 @@ from sansan.domain.vocabulary import Role
 from sansan.projections.compliance import PeriodResult, TargetResult
 
 HEADERS = [
-    "目标编号",
-    "条款",
     "目标",
+    "条款",
     "状态",
     "实测值",
+    "达标程度",  # the measured share (or count) itself, a number a spreadsheet can sum and sort
     "标准",
     "截止日期",
     "责任主体",
@@ -42,6 +44,29 @@ TITLE_FORBIDDEN = re.compile(r"[/\\?*\[\]:]")
 TITLE_MAX = 31
 
 
+@dataclass(frozen=True)
+class Number:
+    """A number as a county office reads it: in CSV its text as on the page ("100%"), in XLSX
+    a numeric cell with a display format that shows the same ("0%")."""
+
+    value: float
+    text: str
+    format: str = "General"
+
+
+def share_or_count(value: float, share: bool, unit: str = "") -> Number:
+    """A threshold or measured value: a share as a percentage, a count with its unit."""
+    if share:
+        return Number(value, f"{round(value * 100)}%", "0%")
+    number = f"{value:,.0f}" if value == int(value) else f"{value:,g}"
+    return Number(value, f"{number} {unit}".strip(), "#,##0" if value == int(value) else "General")
+
+
+def _is_share(r: TargetResult) -> bool:
+    """As the dashboard decides: a share below one, or anything measured as "passed/of"."""
+    return r.unit == "share" or r.threshold < 1 or "/" in r.measured_text
+
+
 def printable(text: str) -> str:
     """The text with each character no spreadsheet file can hold replaced by U+FFFD."""
     return UNWRITABLE.sub(REPLACEMENT, text)
@@ -49,6 +74,10 @@ def printable(text: str) -> str:
 
 def csv_cell(value: object) -> object:
     """Text made inert for CSV (a leading ' keeps it text); numbers and dates stay as they are."""
+    if isinstance(value, Number):
+        return value.text
+    if isinstance(value, date):
+        return value.isoformat()
     if not isinstance(value, str):
         return value
     text = printable(value)
@@ -82,20 +111,35 @@ def _failing(r: TargetResult) -> str:
     )
 
 
-def rows(results: Sequence[TargetResult]) -> list[list[str]]:
+UNIT_SUFFIX = {"count": "个", "yuan": "元", "days": "天", "m2": "㎡"}
+
+
+def rows(results: Sequence[TargetResult]) -> list[list[object]]:
+    """One row a target, named in Chinese (its title, never its id), its figures as numbers."""
     return [
         [
-            r.id, r.clause, r.title_zh, r.status_zh, r.measured_text, f"{r.threshold:g}",
-            r.due_on.isoformat(), Role(r.responsible_role).label_zh, _failing(r),
+            r.title_zh, r.clause, r.status_zh, r.measured_text,
+            share_or_count(r.measured, _is_share(r), UNIT_SUFFIX.get(r.unit, "")),
+            share_or_count(r.threshold, _is_share(r), UNIT_SUFFIX.get(r.unit, "")),
+            r.due_on, Role(r.responsible_role).label_zh, _failing(r),
             period_text(_periods(r)[0]), period_text(_periods(r)[1]),
         ]
         for r in results
     ]  # fmt: skip
 
 
-def table_csv(headers: Sequence[str], table: Sequence[Sequence[object]]) -> bytes:
+def report_title(campaign: str, report: str, as_of: date) -> str:
+    """The line above the header a filed copy is known by: whose, what, and on which day."""
+    return f"{campaign}·{report}（评估日期：{as_of.isoformat()}）"
+
+
+def table_csv(
+    headers: Sequence[str], table: Sequence[Sequence[object]], title: str | None = None
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    if title is not None:
+        writer.writerow([csv_cell(title)])
     writer.writerow([csv_cell(h) for h in headers])
     writer.writerows([csv_cell(v) for v in row] for row in table)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read it as UTF-8
@@ -107,25 +151,32 @@ def table_xlsx(
     table: Sequence[Sequence[object]],
     widths: Sequence[int],
     fills: Sequence[tuple[int, str] | None] = (),
+    heading: str | None = None,
 ) -> bytes:
-    """A sheet with a bold, frozen header; ``fills`` colours one cell (column, RGB) per row."""
+    """A sheet with a bold, frozen header; ``fills`` colours one cell (column, RGB) per row;
+    ``heading``, when given, is a bold title row above the header."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = sheet_title(title)
-    _put_row(sheet, 1, headers)
-    for cell in sheet[1]:
+    top = 1
+    if heading is not None:
+        _put_row(sheet, 1, [heading])
+        sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
+        top = 2
+    _put_row(sheet, top, headers)
+    for cell in sheet[top]:
         cell.font = Font(bold=True)
     for index, row in enumerate(table):
-        _put_row(sheet, index + 2, row)
+        _put_row(sheet, index + top + 1, row)
         fill = fills[index] if index < len(fills) else None
         if fill is not None:
-            sheet.cell(row=index + 2, column=fill[0]).fill = PatternFill(
+            sheet.cell(row=index + top + 1, column=fill[0]).fill = PatternFill(
                 "solid", fgColor=fill[1]
             )
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{top + 1}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -138,16 +189,22 @@ def _put_row(sheet: Worksheet, row: int, values: Sequence[object]) -> None:
         if isinstance(value, str):
             cell.value = printable(value)
             cell.data_type = "s"
+        elif isinstance(value, Number):
+            cell.value = value.value
+            cell.number_format = value.format
+        elif isinstance(value, date):
+            cell.value = value
+            cell.number_format = "yyyy-mm-dd"
         else:
             cell.value = value  # type: ignore[assignment]
 
 
-def to_csv(results: Sequence[TargetResult]) -> bytes:
-    return table_csv(HEADERS, rows(results))
+def to_csv(results: Sequence[TargetResult], heading: str | None = None) -> bytes:
+    return table_csv(HEADERS, rows(results), heading)
 
 
-def to_xlsx(results: Sequence[TargetResult], title: str) -> bytes:
+def to_xlsx(results: Sequence[TargetResult], title: str, heading: str | None = None) -> bytes:
     return table_xlsx(
-        title, HEADERS, rows(results), [22, 14, 20, 14, 18, 8, 12, 12, 80, 30, 24],
-        [(4, FILLS[r.status]) for r in results],
+        title, HEADERS, rows(results), [22, 12, 16, 12, 10, 12, 12, 12, 80, 30, 24],
+        [(3, FILLS[r.status]) for r in results], heading,
     )  # fmt: skip

@@ -22,11 +22,12 @@ function treeList(nodes, top = true) {
 function scorecard(card) {
   if (!card) return notice("尚未启动创建工程。");
   const rows = card.targets.map((t) => h("tr", { "data-target": t.id },
-    h("td", {}, light(t.status, t.status_zh)), h("td", { text: t.title_zh }), h("td", { text: t.measured_text }),
-    h("td", { text: t.due_on }), h("td", { text: t.status_zh }),
+    h("td", { class: "status" }, light(t.status, t.status_zh),
+      h("span", { class: `status-word status-word-${t.status}`, text: t.status_zh })),
+    h("td", { text: t.title_zh }), h("td", { text: t.measured_text }), h("td", { text: t.due_on }),
     h("td", { class: "periods", text: t.periods.map(periodText).join(";") }),
     h("td", { text: t.failing.map(failingText).slice(0, 5).join(";") })));
-  return table(["", "目标", "实测", "截止", "状态", "年度", "未达标原因"], rows, { class: "scorecard" });
+  return h("div", { class: "scroll" }, table(["状态", "目标", "实测", "截止", "年度", "未达标原因"], rows, { class: "scorecard" }));
 }
 
 function facilities(state) {

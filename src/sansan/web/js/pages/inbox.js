@@ -50,7 +50,8 @@ export async function render(root, ctx) {
   const rows = items.map((item) => {
     const closed = item.status === "closed";
     return h("tr", { "data-item": item.id, class: closed ? "closed" : waiting.has(item.id) ? "new" : null },
-      h("td", {}, light(item.light === "none" ? "green" : item.light, LIGHT_ZH[item.light])),
+      h("td", { class: "light-cell" }, light(item.light === "none" ? "green" : item.light, LIGHT_ZH[item.light]),
+        h("span", { class: `status-word status-word-${item.light === "none" ? "green" : item.light}`, text: LIGHT_ZH[item.light] })),
       h("td", {}, h("a", { href: `#/item/${item.id}`, class: "item-title", text: item.title }),
         waiting.has(item.id) ? h("span", { class: "tag new", text: "新交办,待签收" }) : null),
       h("td", { text: item.assignee_name }),

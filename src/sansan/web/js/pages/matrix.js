@@ -28,7 +28,7 @@ export async function render(root, ctx) {
       title: [`${t.title_zh}:${t.status_zh}(${t.measured_text})`, ...t.periods.map(periodText)].join("\n"),
       onclick: () => ctx.go(`community/${c.id}`),
     }, light(t.status, t.status_zh), h("span", { text: t.measured_text }),
-    t.status === "green" ? null : h("small", { class: "status-text", text: t.status_zh }))
+    h("small", { class: `status-text status-word-${t.status}`, text: t.status_zh }))
     : h("td", { class: "cell status-not_applicable", text: "不适用" });
   const rows = communities.map((c, i) => {
     const mine = new Map((cards[i] ? cards[i].targets : []).map((t) => [t.id, t]));

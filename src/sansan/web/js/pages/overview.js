@@ -19,13 +19,13 @@ function targetCard(target) {
       h("li", { "data-period": p.kind }, light(p.status, p.status_zh), h("span", { text: periodText(p) }))))
     : null;
   return h("article", { class: `target status-${target.status}`, "data-target": target.id },
-    h("header", {}, light(target.status, target.status_zh), h("h3", { text: target.title_zh })),
+    h("header", {}, light(target.status, target.status_zh), h("h3", { text: target.title_zh }),
+      h("span", { class: `status-word status-word-${target.status}`, text: target.status_zh })),
     h("p", { class: "figures" },
       h("span", { class: "measured", text: target.measured_text }),
       h("span", { class: "threshold", text: `标准 ${standard(target)}` })),
     h("p", { class: "meta" },
       `${target.clause} · 截止 ${target.due_on} · 责任:${label("Role", target.responsible_role)}`),
-    h("p", { class: "status-text", text: target.status_zh }),
     periods,
     failing);
 }

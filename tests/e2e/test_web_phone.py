@@ -1,0 +1,134 @@
+"""The dashboard on a phone (390×844) in Chromium against `sansan serve --demo`: every page of the
+navigation, as the county and as a community, fits the screen's width (tables scroll in their own
+box or read as cards), the header stays compact, and the status lights say their status in words
+with enough contrast (fixtures shared with test_web_ui)."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from sansan.demo import demo_id
+from tests.e2e import test_web_ui as ui
+from tests.e2e.test_web_ui import DemoServer, Watched
+
+# The demo server and the browser of the walk-through, started once for this module too.
+database_url, server, browser, shots = ui.database_url, ui.server, ui.browser, ui.shots
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+HEADER_MAX_PX = 90
+TIEXI = demo_id("community", "铁西")
+NAVIGATION = {
+    "county": ["overview", "matrix", "inbox", "record", "audit", f"community/{TIEXI}"],
+    "community": ["overview", "matrix", "inbox", "record", f"community/{TIEXI}"],
+}
+
+
+@pytest.fixture
+def phone(browser: Browser, shots: Any) -> Iterator[Watched]:
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")  # type: ignore[arg-type]
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    w = Watched(page, shots)
+    page.on("console", lambda m: m.type == "error" and w.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: w.problems.append(f"page error: {e}"))
+    page.on("response", lambda r: r.status >= 400 and w.problems.append(f"{r.status}: {r.url}"))
+    yield w
+    context.close()
+    assert w.problems == [], w.problems
+
+
+def sign_in(page: Page, server: DemoServer, role: str) -> None:
+    page.goto(server.base + "/#/signin")
+    page.get_by_label("访问令牌").fill(server.tokens[role])
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("[data-page=overview] .target").first).to_be_visible()
+
+
+def overflow(page: Page) -> dict[str, Any]:
+    """How far the page is wider than the screen, and the widest elements that stick out."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        """() => {
+          const width = innerWidth;
+          const out = [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > width + 1 && !e.closest('.scroll'))
+            .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+          return { scroll: document.documentElement.scrollWidth, width, out };
+        }"""
+    )
+
+
+@pytest.mark.parametrize("role", list(NAVIGATION))
+def test_every_page_fits_a_phone_without_sideways_scrolling(
+    server: DemoServer, phone: Watched, role: str
+) -> None:
+    page = phone.page
+    sign_in(page, server, role)
+    for path in NAVIGATION[role]:
+        page.goto(f"{server.base}/#/{path}")
+        name = path.split("/")[0]
+        expect(page.locator(f"[data-page={name}]")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        fit = overflow(page)
+        assert fit["scroll"] <= fit["width"], (role, path, fit)
+        height = page.locator("header#top").bounding_box()
+        assert height is not None
+        assert height["height"] <= HEADER_MAX_PX, (role, path, height)
+        if name == "audit":  # a long event's detail must not stretch its row to thousands of pixels
+            tallest = page.evaluate(
+                "Math.max(...[...document.querySelectorAll('table.audit tbody tr')]"
+                ".map((r) => r.getBoundingClientRect().height))"
+            )
+            assert tallest <= PHONE["height"], tallest
+        phone.shot(f"phone-{role}-{name}")
+
+
+# The WCAG 2 contrast of each status word against the background it is painted on (the
+# ancestors' backgrounds blended, white beneath all), and whether every light has words beside it.
+CONTRAST = """(selector) => {
+  const rgba = (text) => { const v = text.match(/[\\d.]+/g).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const linear = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const luminance = ([r, g, b]) => 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  const over = (top, bottom) => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat(1);
+  const background = (element) => {
+    const layers = [];
+    for (let e = element; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
+  };
+  return [...document.querySelectorAll(selector)].filter((e) => e.offsetParent !== null).map((e) => {
+    const back = background(e);
+    const fore = over(rgba(getComputedStyle(e).color), back);
+    const [a, b] = [luminance(fore), luminance(back)].sort((x, y) => y - x);
+    return { text: e.textContent.trim(), ratio: (a + 0.05) / (b + 0.05) };
+  });
+}"""
+STATUS_WORDS = ".status-word, .cell .status-text, .summary li > span:not(.light), .target .periods li > span:not(.light)"
+LONELY_LIGHTS = """() => [...document.querySelectorAll('.light')]
+  .filter((l) => l.offsetParent !== null && l.parentElement.textContent.trim() === '')
+  .map((l) => l.parentElement.outerHTML.slice(0, 120))"""
+
+
+def test_every_light_says_its_status_in_words_readable_at_four_and_a_half_to_one(
+    server: DemoServer, phone: Watched
+) -> None:
+    page = phone.page
+    sign_in(page, server, "county")
+    seen: dict[str, float] = {}
+    for path in ["overview", "matrix", "inbox", f"community/{TIEXI}"]:
+        page.goto(f"{server.base}/#/{path}")
+        expect(page.locator(f"[data-page={path.split('/')[0]}]")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(LONELY_LIGHTS) == [], path  # no dot without its word
+        words = page.evaluate(CONTRAST, STATUS_WORDS)
+        assert words, path
+        for word in words:
+            seen[word["text"]] = min(seen.get(word["text"], 99.0), word["ratio"])
+    low = {text: round(ratio, 2) for text, ratio in seen.items() if ratio < 4.5}
+    assert low == {}, low
+    assert {"已达标", "临近期限"} <= set(seen)  # the green and the yellow words were measured
