@@ -2,10 +2,9 @@
 a case file, and pages that read as Chinese, in Chromium at a desktop and a phone size,
 against `sansan serve --demo` (fixtures shared with test_web_ui)."""
 
-import os
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,9 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from sansan.demo import DEMO_ACTOR, demo_id
 from sansan.domain.vocabulary import _LABELS
-from tests.clockshift.sansan_test_clock import NOW_VARIABLE
 from tests.e2e import test_web_ui as ui
-from tests.e2e.test_web_ui import DemoServer, Watched, china_today
+from tests.e2e.test_web_ui import DemoServer, Watched, china_today, open_watched
 
 # The demo server and the browser of the walk-through, started once for this module too.
 database_url, server, browser, shots = ui.database_url, ui.server, ui.browser, ui.shots
@@ -43,19 +41,6 @@ def size(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def open_page(browser: Browser, shots: Any, size: str) -> Watched:
-    context = browser.new_context(viewport=VIEWPORTS[size], locale="zh-CN")  # type: ignore[arg-type]
-    if os.environ.get(NOW_VARIABLE):  # a form's default day is the browser's: the suite's clock
-        context.clock.install(time=datetime.now(UTC))
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    w = Watched(page, shots)
-    page.on("console", lambda m: m.type == "error" and w.problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: w.problems.append(f"page error: {e}"))
-    page.on("response", lambda r: r.status >= 400 and w.problems.append(f"{r.status}: {r.url}"))
-    return w
-
-
 @pytest.fixture
 def pages(browser: Browser, shots: Any) -> Iterator[list[Watched]]:
     opened: list[Watched] = []
@@ -69,7 +54,7 @@ def pages(browser: Browser, shots: Any) -> Iterator[list[Watched]]:
 
 def signed_in(pages: list[Watched], browser: Browser, shots: Any, server: DemoServer,
               role: str, size: str) -> Page:  # fmt: skip
-    w = open_page(browser, shots, size)
+    w = open_watched(browser, shots, VIEWPORTS[size])
     pages.append(w)
     page = w.page
     page.goto(server.base + "/#/signin")
@@ -274,7 +259,7 @@ def test_the_timeline_and_the_audit_page_read_as_chinese_without_ids_or_raw_data
 def test_refusals_read_as_permissions_and_the_sign_in_hint_names_this_server(
     server: DemoServer, browser: Browser, shots: Any, pages: list[Watched]
 ) -> None:
-    w = open_page(browser, shots, "desktop")
+    w = open_watched(browser, shots, VIEWPORTS["desktop"])
     pages.append(w)
     w.page.goto(server.base + "/#/signin")
     expect(w.page.locator("[data-hint]")).to_contain_text(f"{server.base}/")

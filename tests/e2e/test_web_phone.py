@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from sansan.demo import demo_id
 from tests.e2e import test_web_ui as ui
-from tests.e2e.test_web_ui import DemoServer, Watched
+from tests.e2e.test_web_ui import DemoServer, Watched, open_watched
 
 # The demo server and the browser of the walk-through, started once for this module too.
 database_url, server, browser, shots = ui.database_url, ui.server, ui.browser, ui.shots
@@ -28,15 +28,9 @@ NAVIGATION = {
 
 @pytest.fixture
 def phone(browser: Browser, shots: Any) -> Iterator[Watched]:
-    context = browser.new_context(viewport=PHONE, locale="zh-CN")  # type: ignore[arg-type]
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    w = Watched(page, shots)
-    page.on("console", lambda m: m.type == "error" and w.problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: w.problems.append(f"page error: {e}"))
-    page.on("response", lambda r: r.status >= 400 and w.problems.append(f"{r.status}: {r.url}"))
+    w = open_watched(browser, shots, PHONE)
     yield w
-    context.close()
+    w.page.context.close()
     assert w.problems == [], w.problems
 
 

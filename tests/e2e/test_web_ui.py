@@ -65,6 +65,23 @@ class Watched:
         self.page.screenshot(path=str(self.shots / f"{name}.png"))
 
 
+def open_watched(
+    browser: Browser, shots: Path, viewport: dict[str, int], timeout_ms: int = 20_000
+) -> Watched:
+    """A new browser context and page, on the suite's clock, whose problems are collected."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)  # type: ignore[arg-type]
+    if os.environ.get(NOW_VARIABLE):
+        # The page reads the browser's clock (a form's default day): give it the suite's shifted one.
+        context.clock.install(time=datetime.now(UTC))
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    w = Watched(page, shots)
+    page.on("console", lambda m: m.type == "error" and w.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: w.problems.append(f"page error: {e}"))
+    page.on("response", lambda r: r.status >= 400 and w.problems.append(f"{r.status}: {r.url}"))
+    return w
+
+
 def china_today() -> datetime:
     return datetime.now(UTC) + timedelta(hours=8)
 
@@ -173,21 +190,10 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def watched(browser: Browser, shots: Path) -> Iterator[Watched]:
-    context = browser.new_context(
-        viewport={"width": 1360, "height": 860}, locale="zh-CN", accept_downloads=True
-    )
-    if os.environ.get(NOW_VARIABLE):
-        # The page reads the browser's clock (a form's default day): give it the suite's shifted one.
-        context.clock.install(time=datetime.now(UTC))
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    w = Watched(page, shots)
-    page.on("console", lambda m: m.type == "error" and w.problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: w.problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: w.problems.append(f"failed: {r.method} {r.url} {r.failure}"))
-    page.on("response", lambda r: r.status >= 400 and w.problems.append(f"{r.status}: {r.url}"))
+    w = open_watched(browser, shots, {"width": 1360, "height": 860}, timeout_ms=15_000)
+    w.page.on("requestfailed", lambda r: w.problems.append(f"failed: {r.method} {r.url} {r.failure}"))
     yield w
-    context.close()
+    w.page.context.close()
     assert w.problems == [], w.problems
 
 
