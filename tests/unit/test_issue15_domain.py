@@ -5,13 +5,12 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
-from eventsourcing.persistence import StoredEvent
-
 from sansan.application import SansanApplication
 from sansan.clock import FixedClock
 from sansan.domain import CreationCampaign, Member, PartyOrganization
 from sansan.internal_ids import InternalIds
 from tests.support import LAUNCH, NOW, TODAY, prov, rejects, unchanged, world
+from tests.unit.test_upcasting import _stored_as_version_1
 
 FIVE = ["leadership_team", "cadre_and_member_team", "working_mechanism", "work_results",
         "public_response"]  # fmt: skip
@@ -108,19 +107,6 @@ def test_member_development_steps_are_recorded_by_stage() -> None:
 # -- events stored by older code ----------------------------------------------------------
 
 
-def _stored_as_version_1(app: SansanApplication, event: Any, drop: str) -> StoredEvent:
-    stored = app.mapper.to_stored_event(event)
-    state = app.mapper.transcoder.decode(stored.state)
-    assert state.pop("class_version") == 2
-    del state[drop]
-    return StoredEvent(
-        originator_id=stored.originator_id,
-        originator_version=stored.originator_version,
-        topic=stored.topic,
-        state=app.mapper.transcoder.encode(state),
-    )
-
-
 def _app() -> SansanApplication:
     return SansanApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"}, FixedClock(NOW), InternalIds(b"test")
@@ -136,7 +122,7 @@ def test_insurance_recorded_by_worker_name_only_is_still_read() -> None:
     w.community.record_worker_insurance(prov(), worker_id=worker, insurances=["medical", "pension"])
     joined, insured = w.community.collect_events()
     app.recorder.insert_events(
-        [app.mapper.to_stored_event(joined), _stored_as_version_1(app, insured, "worker_id")]
+        [app.mapper.to_stored_event(joined), _stored_as_version_1(app, insured, ("worker_id",))]
     )
     assert app.get(w.community.id).insured_workers == {"李娜": ["medical", "pension"]}  # by name
     assert app.history(w.community.id)[-1].data["worker_id"] is None
@@ -153,12 +139,12 @@ def test_team_members_and_members_stored_without_birth_dates_are_still_read() ->
         newly_appointed=False,
     )  # fmt: skip
     (joined,) = w.general_branch.collect_events()
-    app.recorder.insert_events([_stored_as_version_1(app, joined, "birth_date")])
+    app.recorder.insert_events([_stored_as_version_1(app, joined, ("birth_date",))])
     person = app.get(w.general_branch.id).team[str(member_id)]
     assert (person["birth_year"], person["birth_date"]) == (1985, None)
 
     registered = w.member.collect_events()[0]
-    app.recorder.insert_events([_stored_as_version_1(app, registered, "birth_date")])
+    app.recorder.insert_events([_stored_as_version_1(app, registered, ("birth_date",))])
     member = app.get(w.member.id)
     assert (member.birth_year, member.birth_date, member.began_on) == (1980, None, LAUNCH)
 
