@@ -10,6 +10,7 @@ import * as item from "./pages/item.js";
 import * as matrix from "./pages/matrix.js";
 import * as overview from "./pages/overview.js";
 import * as record from "./pages/record.js";
+import * as screenPage from "./pages/screen.js";
 import * as signin from "./pages/signin.js";
 
 const header = document.getElementById("top");
@@ -22,6 +23,7 @@ const PAGES = {
   inbox: { zh: "待办", render: inbox.render },
   record: { zh: "记录", render: record.render, roles: ["county", "street", "community", "client"] },
   audit: { zh: "审计", render: audit.render, roles: ["county", "auditor"] },
+  screen: { zh: "大屏", render: screenPage.render, roles: ["county", "street"], nav: false },  // linked from 总览
 };
 
 ctx.go = (page, params = {}) => {
@@ -81,7 +83,7 @@ async function countUnsigned() {
 
 function drawHeader(active) {
   const links = Object.entries(PAGES)
-    .filter(([, p]) => !p.roles || p.roles.includes(ctx.me.role))
+    .filter(([, p]) => p.nav !== false && (!p.roles || p.roles.includes(ctx.me.role)))
     .map(([key, p]) => h("a", { href: `#/${key}`, class: key === active ? "active" : null, "data-nav": key },
       p.zh, key === "inbox" && ctx.unsigned
         ? h("span", { class: "badge", "data-unsigned": String(ctx.unsigned), title: `${ctx.unsigned} 项新督办事项待签收`, text: String(ctx.unsigned) })

@@ -1,6 +1,6 @@
 // 社区详情: scorecard, organization tree, facilities, funding, members and the full history.
-import { everyPage, get } from "../api.js";
-import { barChart } from "../charts.js";
+import { everyPage, get, today } from "../api.js";
+import { fundingChart, fundingMinimum } from "../charts.js";
 import { failingText, h, label, light, notice, periodText, section, table, when } from "../dom.js";
 import { actorName, chineseDate, eventFields, knownNames } from "../fields.js";
 
@@ -64,17 +64,21 @@ export async function render(root, ctx, id) {
   const community = await get(`/api/v1/communities/${id}`);
   const state = community.state;
   const branchId = state.general_branch_id;
-  const [card, tree, history, branchHistory, members] = await Promise.all([
+  const [card, tree, history, branchHistory, members, pinned] = await Promise.all([
     ctx.campaign ? get(`/api/v1/communities/${id}/scorecard`, { campaign_id: ctx.campaign.id }) : null,
     get("/api/v1/organizations/tree"),
     get(`/api/v1/communities/${id}/history`),
     branchId ? get(`/api/v1/organizations/${branchId}/history`) : [],
     everyPage("/api/v1/members", { community_id: id }),
+    ctx.campaign ? get(`/api/v1/campaigns/${ctx.campaign.id}/plan`) : null,
   ]);
   const branch = findNode(tree, (n) => n.id === branchId);
   const byCategory = {};
   for (const m of members.filter((m) => !m.transferred_out_on)) byCategory[m.category] = (byCategory[m.category] || 0) + 1;
-  const funding = Object.entries(state.funding_by_year).sort().map(([year, amount]) => ({ x: year, y: Number(amount) }));
+  const funding = fundingChart({
+    byYear: state.funding_by_year, minimum: fundingMinimum(pinned && pinned.plan),
+    fromYear: ctx.campaign && Number(ctx.campaign.launch_date.slice(0, 4)), toYear: Number(today().slice(0, 4)),
+  });
   const events = [
     ...history.map((e) => ({ ...e, unit: state.name })),
     ...branchHistory.map((e) => ({ ...e, unit: branch ? branch.name : "社区党总支" })),
@@ -91,7 +95,7 @@ export async function render(root, ctx, id) {
       section("组织架构", branch ? treeList([branch]) : notice("尚未建立社区党总支", "error")),
       section("阵地与制度", facilities(state))),
     h("div", { class: "columns" },
-      section("办公经费(元)", barChart({ title: "各年度划拨经费", bars: funding, format: (v) => v.toLocaleString("zh-CN") })),
+      section("办公经费（元）", funding),
       section("党员概况", h("dl", { class: "facts members" },
         h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
         Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>

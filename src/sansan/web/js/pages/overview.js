@@ -3,7 +3,7 @@ import { download, get } from "../api.js";
 import { lineChart } from "../charts.js";
 import { failingText, h, label, light, notice, percent, periodText, section, STATUS_ZH, STATUSES } from "../dom.js";
 
-function standard(target) {
+export function standard(target) {
   const share = target.threshold < 1 || target.measured_text.includes("/");
   return share ? percent(target.threshold) : String(target.threshold);
 }
@@ -30,6 +30,28 @@ function targetCard(target) {
     failing);
 }
 
+const RECORD = "请在“记录”页";
+
+// The campaign's three monthly charts (also on the 大屏), each against the plan's own target.
+export function trendCharts(trend) {
+  const points = (key) => trend.points.map((p) => ({ on: p.on, y: p[key] }));
+  return [
+    lineChart({
+      title: "标准化社区", unit: "个", integer: true, points: points("standard_sites"), goal: trend.standard_sites_needed, zeroIsEmpty: true,
+      empty: `尚无标准化社区。${RECORD}记录社区办公用房和活动场所的面积，达到标准的社区将按月计入本图。`,
+    }),
+    lineChart({
+      title: "“五个好”社区占比", unit: "%", share: true, points: points("five_goods_share"), goal: trend.five_goods_needed, format: percent,
+      empty: `尚无“五个好”考评结果。${RECORD}记录社区的“五个好”考评，图表将按月显示。`,
+    }),
+    lineChart({
+      title: "本年人均培训天数", unit: "天", points: points("training_days_per_member"), goal: trend.training_days_needed, zeroIsEmpty: true,
+      format: (v) => `${Number(v.toFixed(1))}`,
+      empty: `暂无培训记录。${RECORD}记录党员培训，图表将按月显示。`,
+    }),
+  ];
+}
+
 export async function render(root, ctx) {
   if (!ctx.campaign) {
     root.append(notice("尚未启动创建工程;若刚刚启动服务,读模型可能仍在更新,请稍后刷新。"));
@@ -48,18 +70,16 @@ export async function render(root, ctx) {
       type: "button", class: "secondary",
       onclick: () => download(`/api/v1/campaigns/${ctx.campaign.id}/progress`, { ...params, format }, `进度.${format}`),
     }, `导出 ${format.toUpperCase()}`)));
-  const points = (key) => trend.points.map((p) => ({ x: p.on.slice(0, 7), y: p[key] }));
   root.append(
     h("div", { class: "page-head" },
       h("h1", { text: ctx.campaign.name }),
       h("p", { class: "meta", text: `启动于 ${progress.launch_date} · 评估日期 ${progress.as_of}` }),
+      ["county", "street"].includes(ctx.me.role)
+        ? h("a", { class: "button secondary", href: "#/screen", "data-screen-link": "", text: "大屏展示" })
+        : null,
       exportButtons),
     summary,
-    section("进展趋势", h("div", { class: "charts" },
-      lineChart({ title: "标准化社区(个)", points: points("standard_sites"), goal: trend.standard_sites_needed }),
-      lineChart({ title: "“五个好”社区占比", points: points("five_goods_share"), goal: trend.five_goods_needed, format: percent }),
-      lineChart({ title: "本年人均培训天数", points: points("training_days_per_member"), goal: trend.training_days_needed, format: (v) => v.toFixed(1) }),
-    )),
+    section("进展趋势", h("div", { class: "charts" }, trendCharts(trend))),
     section("各项目标", h("div", { class: "targets" }, progress.targets.map(targetCard))),
   );
 }
