@@ -1,6 +1,6 @@
 // Hand-drawn SVG charts with real axes: a line per month against the plan's target, and bars
 // (funding per year) against a threshold. Every month is labelled, the y axis has round steps with
-// its unit, and every point says its value in words (<title>, aria-label), so nothing is colour only.
+// its unit, and every point says its value in words (<title>, and the chart's aria-label says the whole series), so nothing is colour only.
 import { h, s } from "./dom.js";
 
 const H = 190, PAD = { left: 46, right: 14, top: 22, bottom: 44 };
@@ -91,7 +91,7 @@ export function lineChart({
   body.push(s("polyline", { class: "series", points: drawn.map((p) => `${x(p.i)},${y(p.y)}`).join(" ") }));
   drawn.forEach((p) => {
     const said = `${monthLong(p.on)}：${format(p.y)}`;
-    body.push(s("circle", { class: "dot", cx: x(p.i), cy: y(p.y), r: 3.5, tabindex: "-1", "aria-label": said }, s("title", {}, said)));
+    body.push(s("circle", { class: "dot", cx: x(p.i), cy: y(p.y), r: 3.5 }, s("title", {}, said)));
   });
   const latest = drawn[drawn.length - 1];
   const label = `${title}，按月（${unit}）：${drawn.map((p) => `${monthLong(p.on)} ${format(p.y)}`).join("，")}${goalText ? `；${goalText}` : ""}。`;
@@ -112,7 +112,7 @@ export function barChart({ title, bars, goal, goalText, format = (v) => String(v
     const left = PAD.left + i * step + step * 0.25;
     const below = goal && b.y < goal;
     body.push(
-      s("rect", { class: below ? "bar bar-below" : "bar", x: left, y: y(b.y), width: step * 0.5, height: y(0) - y(b.y), "aria-label": said(b) },
+      s("rect", { class: below ? "bar bar-below" : "bar", x: left, y: y(b.y), width: step * 0.5, height: y(0) - y(b.y) },
         s("title", {}, said(b))),
       s("text", { class: "tick bar-value", x: left + step * 0.25, y: y(b.y) - 4, "text-anchor": "middle" }, format(b.y)),
       s("text", { class: "tick x-tick", x: left + step * 0.25, y: H - PAD.bottom + 15, "text-anchor": "middle" }, b.x),
