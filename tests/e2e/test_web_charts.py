@@ -3,6 +3,7 @@ trend labelled, round steps on the y axis with the unit, the plan's targets draw
 the plan's own values, an empty chart saying what to record, and the meeting room's full screen that
 fits 1920×1080 and redraws itself (fixtures shared with test_web_ui)."""
 
+import itertools
 import math
 import re
 from collections.abc import Iterator
@@ -14,11 +15,12 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from sansan.demo import demo_id
 from tests.e2e import test_web_ui as ui
-from tests.e2e.test_web_phone import overflow
-from tests.e2e.test_web_ui import CAMPAIGN, DemoServer, Watched, open_watched
+from tests.e2e.test_web_phone import overflow, sign_in
+from tests.e2e.test_web_ui import CAMPAIGN, DemoServer, OverdueItem, Watched, open_watched
 
 # The demo server and the browser of the walk-through, started once for this module too.
 database_url, server, browser, shots = ui.database_url, ui.server, ui.browser, ui.shots
+overdue_item = ui.overdue_item
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1440, "height": 900}
@@ -55,7 +57,9 @@ def phone(browser: Browser, shots: Any) -> Iterator[Watched]:
 
 
 def chart(page: Page, title: str) -> Locator:
-    return page.locator("figure.chart").filter(has=page.locator("figcaption strong", has_text=title))
+    return page.locator("figure.chart").filter(
+        has=page.locator("figcaption strong", has_text=title)
+    )
 
 
 def texts(locator: Locator) -> list[str]:
@@ -64,9 +68,10 @@ def texts(locator: Locator) -> list[str]:
 
 def assert_round_steps(ticks: list[float], top_value: float) -> None:
     """From 0 in equal steps of 1, 2, 2.5 or 5 times a power of ten, up to at least the largest value."""
-    assert ticks[0] == 0 and len(ticks) >= 2, ticks
+    assert ticks[0] == 0, ticks
+    assert len(ticks) >= 2, ticks
     step = ticks[1] - ticks[0]
-    assert all(math.isclose(b - a, step) for a, b in zip(ticks, ticks[1:], strict=False)), ticks
+    assert all(math.isclose(b - a, step) for a, b in itertools.pairwise(ticks)), ticks
     mantissa = step / 10 ** math.floor(math.log10(step))
     assert any(math.isclose(mantissa, m) for m in (1, 2, 2.5, 5)), ticks
     assert ticks[-1] >= top_value > ticks[-1] - step or top_value == 0, (ticks, top_value)
@@ -82,11 +87,23 @@ def test_the_overview_charts_label_every_month_on_round_axes_against_the_plans_t
     page = ui.sign_in_by_link(desktop, server)
     trend = server.api("county", f"/campaigns/{CAMPAIGN}/trend")
     months = [p["on"][:7] for p in trend["points"]]
-    years = [f"{p['on'][:4]}年" for i, p in enumerate(trend["points"]) if i == 0 or p["on"][5:7] == "01"]
+    years = [
+        f"{p['on'][:4]}年" for i, p in enumerate(trend["points"]) if i == 0 or p["on"][5:7] == "01"
+    ]
     charts = {
         "标准化社区": ("standard_sites", "个", f"目标：{trend['standard_sites_needed']:g}", 1),
-        "“五个好”社区占比": ("five_goods_share", "%", f"目标：{round(trend['five_goods_needed'] * 100)}%", 0.01),
-        "本年人均培训天数": ("training_days_per_member", "天", f"目标：{trend['training_days_needed']:g}", 1),
+        "“五个好”社区占比": (
+            "five_goods_share",
+            "%",
+            f"目标：{round(trend['five_goods_needed'] * 100)}%",
+            0.01,
+        ),
+        "本年人均培训天数": (
+            "training_days_per_member",
+            "天",
+            f"目标：{trend['training_days_needed']:g}",
+            1,
+        ),
     }
     expect(page.locator("figure.chart svg")).to_have_count(3)
     for title, (key, unit, goal, scale) in charts.items():
@@ -110,18 +127,26 @@ def test_the_overview_charts_label_every_month_on_round_axes_against_the_plans_t
         # each point says its month and value; the chart as a whole is summarised for a screen reader
         expect(figure.locator("circle.dot")).to_have_count(len(months))
         last = trend["points"][-1]["on"]
-        assert figure.locator("circle.dot title").last.text_content().startswith(  # type: ignore[union-attr]
-            f"{last[:4]}年{int(last[5:7])}月："
+        assert (
+            figure.locator("circle.dot title")
+            .last.text_content()
+            .startswith(  # type: ignore[union-attr]
+                f"{last[:4]}年{int(last[5:7])}月："
+            )
         )
         label = figure.locator("svg").get_attribute("aria-label") or ""
-        assert label.startswith(f"{title}，按月（{unit}）：") and label.endswith(f"；{goal}。"), label
+        assert label.startswith(f"{title}，按月（{unit}）："), label
+        assert label.endswith(f"；{goal}。"), label
     desktop.shot("overview-charts")
 
 
-def test_a_chart_without_data_says_what_to_record_and_where(server: DemoServer, desktop: Watched) -> None:
+def test_a_chart_without_data_says_what_to_record_and_where(
+    server: DemoServer, desktop: Watched
+) -> None:
     # 河东街道's communities have no standardized site, month after month
     trend = server.api("county", f"/campaigns/{CAMPAIGN}/trend", street_id=str(HEDONG_STREET))
-    assert trend["points"] and all(p["standard_sites"] == 0 for p in trend["points"])
+    assert trend["points"]
+    assert all(p["standard_sites"] == 0 for p in trend["points"])
     page = ui.sign_in_by_link(desktop, server)
     page.get_by_label("切换街道").select_option(str(HEDONG_STREET))
     sites = chart(page, "标准化社区")
@@ -166,7 +191,7 @@ def test_the_funding_chart_shows_yuan_per_year_against_the_plans_yearly_minimum(
 
 
 def test_the_screen_fits_1920_by_1080_says_the_lights_in_words_and_refreshes_itself(
-    server: DemoServer, wall: Watched
+    server: DemoServer, wall: Watched, overdue_item: OverdueItem
 ) -> None:
     page = ui.sign_in_by_link(wall, server)
     page.locator("[data-screen-link]").click()
@@ -176,24 +201,34 @@ def test_the_screen_fits_1920_by_1080_says_the_lights_in_words_and_refreshes_its
     fit = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.scrollHeight, innerWidth, innerHeight]"
     )
-    assert fit[0] <= fit[2] and fit[1] <= fit[3], fit
+    assert fit[0] <= fit[2], fit
+    assert fit[1] <= fit[3], fit
     summary = server.api("county", f"/campaigns/{CAMPAIGN}/progress")["summary"]
     words = {"green": "已达标", "yellow": "临近期限", "red": "逾期未达标", "not_due": "未到期"}
     expect(page.locator("[data-screen-words]")).to_contain_text(
-        f"共 {sum(summary.values())} 项目标：" + "，".join(f"{w} {summary[s]} 项" for s, w in words.items())
+        f"共 {sum(summary.values())} 项目标："
+        + "，".join(f"{w} {summary[s]} 项" for s, w in words.items())
     )
     for status, word in words.items():
-        expect(page.locator(f"[data-screen-summary={status}]")).to_have_text(f"{word}{summary[status]}项")
+        expect(page.locator(f"[data-screen-summary={status}]")).to_have_text(
+            f"{word}{summary[status]}项"
+        )
+    # the overdue supervision item (due three days ago), with how late it is in words
+    late = page.locator(f"[data-screen-item='{overdue_item.id}']")
+    expect(late).to_contain_text(overdue_item.title)
+    expect(late).to_contain_text("逾期 3 天")
     urgent = page.locator("[data-screen-target]")
-    assert urgent.count() == min(5, sum(summary[s] for s in ("red", "yellow")))
+    assert urgent.count() == min(6, sum(summary[s] for s in ("red", "yellow")))
     stamp = page.locator("[data-screen-updated]")
     china = datetime.fromtimestamp(page.evaluate("Date.now()") / 1000, UTC) + timedelta(hours=8)
     before = stamp.text_content() or ""
     assert re.fullmatch(r"更新于 \d\d:\d\d（北京时间）", before), before
-    assert before in {f"更新于 {(china - timedelta(minutes=m)):%H:%M}（北京时间）" for m in (0, 1)}, before
+    assert before in {
+        f"更新于 {(china - timedelta(minutes=m)):%H:%M}（北京时间）" for m in (0, 1)
+    }, before
     wall.shot("screen")
     fetched: list[str] = []
-    page.on("request", lambda r: "/progress" in r.url and fetched.append(r.url))
+    page.on("request", lambda r: fetched.extend([r.url] if "/progress" in r.url else []))
     for minute in (1, 2):  # every minute, not once: redrawn from a fresh read each time
         page.clock.run_for(REFRESH_MS)
         expect(stamp).not_to_have_text(before)
@@ -218,5 +253,27 @@ def test_the_charts_and_the_screen_fit_a_phone(server: DemoServer, phone: Watche
             "[...document.querySelectorAll('figure.chart svg, .chart-empty')]"
             ".map((s) => [s.getBoundingClientRect().left, s.getBoundingClientRect().right])"
         )
-        assert boxes and all(0 <= left and right <= PHONE["width"] for left, right in boxes), (path, boxes)
+        assert boxes, path
+        assert all(left >= 0 and right <= PHONE["width"] for left, right in boxes), (path, boxes)
         assert min(right - left for left, right in boxes) >= PHONE["width"] * 0.75, (path, boxes)
+
+
+@pytest.mark.parametrize("role", ["street", "community"])
+def test_the_screen_is_offered_to_the_county_and_a_street_but_not_to_a_community(
+    server: DemoServer, desktop: Watched, role: str
+) -> None:
+    page = desktop.page
+    sign_in(page, server, role)
+    expect(page.locator("[data-nav=overview]")).to_be_visible()
+    expect(page.locator("[data-nav=screen]")).to_have_count(
+        0
+    )  # linked from 总览, never in the navigation
+    if role == "street":
+        page.locator("[data-screen-link]").click()
+        expect(page.locator("[data-page=screen] h1")).to_have_text(
+            "示范县三三创建工程（城关街道党工委）"
+        )
+    else:
+        expect(page.locator("[data-screen-link]")).to_have_count(0)
+        page.goto(f"{server.base}/#/screen")
+        expect(page.locator("[data-page=screen] .notice")).to_contain_text("无权查看“大屏”页面")

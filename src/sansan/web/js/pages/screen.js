@@ -6,7 +6,7 @@ import { chineseDate } from "../fields.js";
 import { standard, trendCharts } from "./overview.js";
 
 export const REFRESH_MS = 60_000;
-const SHOWN = 5;  // items per list: the screen never scrolls
+const SHOWN = 6;  // items per list: the screen never scrolls
 const TILES = ["green", "yellow", "red", "not_due"];
 const CLOSED = ["accepted", "closed"];
 let timer = null;
