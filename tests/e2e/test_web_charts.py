@@ -277,3 +277,64 @@ def test_the_screen_is_offered_to_the_county_and_a_street_but_not_to_a_community
         expect(page.locator("[data-screen-link]")).to_have_count(0)
         page.goto(f"{server.base}/#/screen")
         expect(page.locator("[data-page=screen] .notice")).to_contain_text("无权查看“大屏”页面")
+
+
+# Draws charts.js's line chart of N months from March 2026 into a .charts grid on the page, and
+# reads back its labels and where they land on the screen.
+DRAW_MONTHS = """async (n) => {
+  const { lineChart } = await import('/static/js/charts.js');
+  const points = Array.from({ length: n }, (_, i) => {
+    const d = new Date(Date.UTC(2026, 2 + i + 1, 0));
+    return { on: d.toISOString().slice(0, 10), y: i / 10 };
+  });
+  const grid = document.createElement('div');
+  grid.className = 'charts';
+  grid.append(lineChart({ title: '试验', unit: '天', points, goal: 3 }));
+  document.querySelector('main').replaceChildren(grid);
+  const ticks = [...grid.querySelectorAll('.x-tick')];
+  return {
+    wide: grid.querySelector('figure').classList.contains('chart-wide'),
+    months: ticks.map((t) => t.getAttribute('data-month')),
+    labels: ticks.map((t) => t.textContent),
+    years: [...grid.querySelectorAll('.year')].map((t) => t.textContent),
+    boxes: ticks.map((t) => { const r = t.getBoundingClientRect(); return [r.left, r.right, r.height]; }),
+    page: document.documentElement.scrollWidth,
+    scrolls: [...grid.querySelectorAll('.chart-scroll')].some((s) => s.scrollWidth > s.clientWidth),
+  };
+}"""
+
+
+@pytest.mark.parametrize("months", [9, 36, 60])
+def test_a_long_campaign_still_labels_every_month_readably_at_desktop_width(
+    server: DemoServer, desktop: Watched, months: int
+) -> None:
+    page = ui.sign_in_by_link(desktop, server)
+    drawn = page.evaluate(DRAW_MONTHS, months)
+    expected = [f"{2026 + (2 + i) // 12}-{(2 + i) % 12 + 1:02d}" for i in range(months)]
+    assert drawn["months"] == expected
+    crowded = months > 12
+    assert drawn["wide"] is crowded
+    assert drawn["labels"] == [str(int(m[5:])) if crowded else f"{int(m[5:])}月" for m in expected]
+    assert drawn["years"] == [f"{y}年" for y in sorted({int(m[:4]) for m in expected})]
+    # every label is legible and none overprints the next
+    assert min(height for *_, height in drawn["boxes"]) >= 9, drawn["boxes"]
+    for (_, right, _), (left, _, _) in itertools.pairwise(drawn["boxes"]):
+        assert right <= left, drawn["boxes"]
+    assert drawn["page"] <= DESKTOP["width"]
+    # at desktop width the whole chart is in view: the row is wide enough
+    assert not drawn["scrolls"]
+
+
+def test_the_axis_steps_are_round_numbers(server: DemoServer, desktop: Watched) -> None:
+    page = ui.sign_in_by_link(desktop, server)
+    steps = page.evaluate(
+        """async () => {
+          const { niceTicks } = await import('/static/js/charts.js');
+          return [niceTicks(6), niceTicks(10000), niceTicks(12000), niceTicks(2, { integer: true }),
+                  niceTicks(0.7), niceTicks(0), niceTicks(0, { integer: true }), niceTicks(37)];
+        }"""
+    )
+    assert steps == [
+        [0, 2, 4, 6], [0, 2500, 5000, 7500, 10000], [0, 5000, 10000, 15000], [0, 1, 2],
+        [0, 0.2, 0.4, 0.6, 0.8], [0, 0.25, 0.5, 0.75, 1], [0, 1], [0, 10, 20, 30, 40],
+    ]  # fmt: skip

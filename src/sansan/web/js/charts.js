@@ -5,6 +5,9 @@ import { h, s } from "./dom.js";
 
 const H = 190, PAD = { left: 46, right: 14, top: 22, bottom: 44 };
 const MIN_W = 340, SLOT = 30;  // a month needs about 30 units for "10月" at the charts' type size
+// Beyond a year of months a chart spans the whole row and writes a month as its number ("10"),
+// with 月 at the axis' end, so every month keeps its label; a phone scrolls it inside its box.
+export const CROWDED = 12, SLOT_CROWDED = 17;
 
 // Round steps for an axis from 0 to at least `max`: 1, 2, 2.5 or 5 times a power of ten, about
 // `count` steps; counts of whole things (sites, communities) never step by a fraction.
@@ -36,11 +39,15 @@ export function emptyChart({ title, empty }) {
     h("div", { class: "chart-empty", role: "note" }, empty));
 }
 
-function frame(title, caption, width, label, body) {
-  return h("figure", { class: "chart" },
+function frame(title, caption, width, label, body, wide = false) {
+  const svg = s("svg", {
+    viewBox: `0 0 ${width} ${H}`, role: "img", "aria-label": label, preserveAspectRatio: "xMidYMid meet",
+  }, s("title", {}, label), body);
+  // set through the CSSOM: the page's policy refuses style attributes
+  if (wide) svg.style.minWidth = `${Math.round(width * 0.9)}px`;
+  return h("figure", { class: wide ? "chart chart-wide" : "chart" },
     h("figcaption", {}, h("strong", { text: title }), caption ? h("span", { class: "chart-latest", text: caption }) : null),
-    s("svg", { viewBox: `0 0 ${width} ${H}`, role: "img", "aria-label": label, preserveAspectRatio: "xMidYMid meet" },
-      s("title", {}, label), body));
+    wide ? h("div", { class: "scroll chart-scroll" }, svg) : svg);
 }
 
 // The y axis: gridlines at every tick, the tick values, the unit at the top.
@@ -71,7 +78,8 @@ export function lineChart({
 }) {
   const known = points.filter((p) => p.y !== null && p.y !== undefined);
   if (!known.length || (zeroIsEmpty && known.every((p) => p.y === 0))) return emptyChart({ title, empty });
-  const width = Math.max(MIN_W, PAD.left + PAD.right + points.length * SLOT);
+  const crowded = points.length > CROWDED;
+  const width = Math.max(MIN_W, PAD.left + PAD.right + points.length * (crowded ? SLOT_CROWDED : SLOT));
   const ticks = share ? SHARE_TICKS : niceTicks(Math.max(goal || 0, ...known.map((p) => p.y)), { integer });
   const top = ticks[ticks.length - 1];
   const inner = width - PAD.left - PAD.right;
@@ -80,12 +88,17 @@ export function lineChart({
   const goalText = goal ? `目标：${format(goal)}` : null;
   const body = [yAxis(ticks, y, width, format, unit)];
   // Every month is labelled; the year under its first month and under every January.
+  const firstJanuary = points.findIndex((p) => p.on.slice(5, 7) === "01");
   points.forEach((p, i) => {
-    body.push(s("text", { class: "tick x-tick", "data-month": p.on.slice(0, 7), x: x(i), y: H - PAD.bottom + 15, "text-anchor": "middle" }, monthText(p.on)));
-    if (i === 0 || p.on.slice(5, 7) === "01") {
+    const month = crowded ? String(Number(p.on.slice(5, 7))) : monthText(p.on);
+    body.push(s("text", { class: "tick x-tick", "data-month": p.on.slice(0, 7), x: x(i), y: H - PAD.bottom + 15, "text-anchor": "middle" }, month));
+    // crowded, the first month's year would overprint the January just after it
+    const roomy = !crowded || i > 0 || firstJanuary < 0 || firstJanuary > 2;
+    if ((i === 0 && roomy) || p.on.slice(5, 7) === "01") {
       body.push(s("text", { class: "tick year", x: x(i), y: H - PAD.bottom + 31, "text-anchor": "middle" }, `${p.on.slice(0, 4)}年`));
     }
   });
+  if (crowded) body.push(s("text", { class: "unit", x: width - 2, y: H - PAD.bottom + 15, "text-anchor": "end" }, "月"));
   if (goal) body.push(goalLine(goal, y, width, goalText));
   const drawn = points.map((p, i) => ({ ...p, i })).filter((p) => p.y !== null && p.y !== undefined);
   body.push(s("polyline", { class: "series", points: drawn.map((p) => `${x(p.i)},${y(p.y)}`).join(" ") }));
@@ -95,7 +108,7 @@ export function lineChart({
   });
   const latest = drawn[drawn.length - 1];
   const label = `${title}，按月（${unit}）：${drawn.map((p) => `${monthLong(p.on)} ${format(p.y)}`).join("，")}${goalText ? `；${goalText}` : ""}。`;
-  return frame(title, `最新 ${format(latest.y)}${goalText ? `，${goalText}` : ""}`, width, label, body);
+  return frame(title, `最新 ${format(latest.y)}${goalText ? `，${goalText}` : ""}`, width, label, body, crowded);
 }
 
 // Bars, one per category (a year), against a threshold every bar should reach (`goal`, `goalText`).
