@@ -259,7 +259,8 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     expect(page.locator("table.matrix tbody tr")).to_have_count(2)
     assert sorted(rows(page, "table.matrix tbody th")) == ["河东社区", "镇郊社区"]
 
-    page.get_by_role("link", name="河东社区").click()
+    # the row's heading (each of its cells is a link too, named "河东社区 <target>:…")
+    page.get_by_role("link", name="河东社区", exact=True).click()
     expect(page.locator("h1")).to_have_text("河东社区")
     tree = page.locator("ul.tree")
     expect(tree).to_contain_text("河东社区党总支")

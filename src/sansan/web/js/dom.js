@@ -45,12 +45,18 @@ export function failingText(f) {
   return `${f.unit_name}:${f.reason_zh}${f.due_on ? `(自身期限 ${f.due_on})` : ""}`;
 }
 
-export function light(status, title) {
-  return h("span", { class: `light light-${status}`, title: title || STATUS_ZH[status] || status });
+export function light(status, title, attrs = {}) {
+  return h("span", { class: `light light-${status}`, title: title || STATUS_ZH[status] || status, ...attrs });
 }
 
 export function section(title, ...children) {
   return h("section", { class: "card" }, h("h2", { text: title }), ...children);
+}
+
+// A box a wide table scrolls sideways in (a phone): focusable and named, so that a keyboard
+// can scroll it too and a screen reader says what it holds.
+export function scrollBox(name, ...children) {
+  return h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": name }, ...children);
 }
 
 export function table(headers, rows, attrs = {}) {

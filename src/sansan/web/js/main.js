@@ -125,11 +125,11 @@ async function route() {
     else if (page === "item" && id) await item.render(content, ctx, id);
     else if (PAGES[page] && (!PAGES[page].roles || PAGES[page].roles.includes(ctx.me.role))) await PAGES[page].render(content, ctx);
     else if (PAGES[page]) {
-      content.append(notice(`您的角色(${label("Role", ctx.me.role)})无权查看“${PAGES[page].zh}”页面;如需查阅,请联系县委组织部。`, "warn"));
-    } else content.append(notice("没有这个页面。请从上方导航进入。"));
+      content.append(h("h1", { text: PAGES[page].zh }), notice(`您的角色(${label("Role", ctx.me.role)})无权查看“${PAGES[page].zh}”页面;如需查阅,请联系县委组织部。`, "warn"));
+    } else content.append(h("h1", { text: "页面不存在" }), notice("没有这个页面。请从上方导航进入。"));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return start();
-    content.replaceChildren(problemNotice(error));
+    content.replaceChildren(h("h1", { text: "无法显示" }), problemNotice(error));
   }
   if (ticket === latest) main.replaceChildren(content);
 }
@@ -163,5 +163,11 @@ async function start() {
   window.addEventListener("hashchange", route);
   await route();
 }
+
+// The skip link goes to the page's content by focus, not by address: the router owns the hash.
+document.querySelector(".skip-link").addEventListener("click", (e) => {
+  e.preventDefault();
+  main.focus();
+});
 
 start();

@@ -129,7 +129,7 @@ export async function render(root, ctx) {
     section("筛选", form(ctx, chosen, communities, units, page.items, actors)),
     section(`审计记录(本页 ${page.items.length} 条)`,
       page.items.length
-        ? h("div", { class: "scroll" }, table(["位置", "发生日期", "记录时间(北京时间)", "记录人", "单位类型", "事件", "单位", "内容"], rows, { class: "audit" }))
+        ? h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "审计记录" }, table(["位置", "发生日期", "记录时间(北京时间)", "记录人", "单位类型", "事件", "单位", "内容"], rows, { class: "audit" }))
         : notice("没有符合条件的记录。"),
       more),
   );

@@ -1,7 +1,7 @@
 // 社区详情: scorecard, organization tree, facilities, funding, members and the full history.
 import { everyPage, get } from "../api.js";
 import { barChart } from "../charts.js";
-import { failingText, h, label, light, notice, periodText, section, table, when } from "../dom.js";
+import { failingText, h, label, light, notice, periodText, scrollBox, section, table, when } from "../dom.js";
 import { actorName, chineseDate, eventFields, knownNames } from "../fields.js";
 
 function findNode(nodes, test) {
@@ -27,7 +27,7 @@ function scorecard(card) {
     h("td", { text: t.title_zh }), h("td", { text: t.measured_text }), h("td", { text: t.due_on }),
     h("td", { class: "periods", text: t.periods.map(periodText).join(";") }),
     h("td", { text: t.failing.map(failingText).slice(0, 5).join(";") })));
-  return h("div", { class: "scroll" }, table(["状态", "目标", "实测", "截止", "年度", "未达标原因"], rows, { class: "scorecard" }));
+  return scrollBox("达标情况", table(["状态", "目标", "实测", "截止", "年度", "未达标原因"], rows, { class: "scorecard" }));
 }
 
 function facilities(state) {

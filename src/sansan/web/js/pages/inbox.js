@@ -1,6 +1,6 @@
 // 待办: reminders and alerts for the signed-in scope, and the supervision items with their actions.
 import { everyPage, get, post, settle } from "../api.js";
-import { h, label, light, notice, section, table, when } from "../dom.js";
+import { h, label, light, notice, scrollBox, section, table, when } from "../dom.js";
 import { actorName, chineseDate } from "../fields.js";
 import { commandForm, record } from "../forms.js";
 import { actionsFor, unsigned } from "../supervision.js";
@@ -72,7 +72,7 @@ export async function render(root, ctx) {
       notifications([...notes].reverse(), role, refresh)),
     section("督办事项",
       items.length
-        ? h("div", { class: "scroll" }, table(["灯", "事项", "承办组织", "期限", "状态", "催办次数", "办理"], rows, { class: "items" }))
+        ? scrollBox("督办事项", table(["灯", "事项", "承办组织", "期限", "状态", "催办次数", "办理"], rows, { class: "items" }))
         : notice("没有督办事项。")),
     assign ? section("交办督办事项", assign) : null,
   ].filter(Boolean));
