@@ -88,7 +88,7 @@ def refused_form(page: Page) -> None:
     page.locator("select[name=command]").select_option(label=FUNDING)
     page.locator("select[name=unit]").select_option(label="铁西社区")
     form = page.get_by_role("form", name=FUNDING)
-    form.get_by_role("button", name=f"记录:{FUNDING}").click()
+    form.get_by_role("button", name=f"记录：{FUNDING}").click()
     expect(form.locator(".field-error").first).not_to_be_empty()
     expect(form.locator(".form-error")).to_contain_text("未记录")
 

@@ -10,7 +10,7 @@ export async function render(root, ctx) {
     h("label", {}, "示范类型 ",
       select({ name: "model_type", onchange: (e) => ctx.go("matrix", { model_type: e.target.value }) },
         [["", "全部"], ...Object.entries({ service: "服务型", management: "管理型", culture: "文化型" })], modelType)),
-    h("span", { class: "meta", text: ctx.street ? `街道:${ctx.streetName(ctx.street)}` : "全部街道" }));
+    h("span", { class: "meta", text: ctx.street ? `街道：${ctx.streetName(ctx.street)}` : "全部街道" }));
   root.append(h("div", { class: "page-head" }, h("h1", { text: "社区达标矩阵" })), filters);
   if (!communities.length) {
     root.append(notice("没有符合条件的社区。"));
@@ -29,12 +29,12 @@ export async function render(root, ctx) {
   const cell = (c, t) => t
     ? h("td", {
       class: `cell status-${t.status}`, "data-target": t.id,
-      title: [`${t.title_zh}:${t.status_zh}(${t.measured_text})`, ...t.periods.map(periodText)].join("\n"),
+      title: [`${t.title_zh}：${t.status_zh}（${t.measured_text}）`, ...t.periods.map(periodText)].join("\n"),
       onclick: (e) => { if (!e.target.closest("a")) open(c); },
     }, h("a", {
       href: `#/community/${c.id}`, class: "cell-link",
       onkeydown: (e) => { if (e.key === " ") { e.preventDefault(); open(c); } },
-    }, h("span", { class: "visually-hidden", text: `${c.name} ${t.title_zh}:` }),
+    }, h("span", { class: "visually-hidden", text: `${c.name} ${t.title_zh}：` }),
     light(t.status, t.status_zh, { "aria-hidden": "true" }), h("span", { text: t.measured_text }),
     h("small", { class: `status-text status-word-${t.status}`, text: t.status_zh })))
     : h("td", { class: "cell status-not_applicable", text: "不适用" });

@@ -25,14 +25,14 @@ function targetCard(target) {
       h("span", { class: "measured", text: target.measured_text }),
       h("span", { class: "threshold", text: `标准 ${standard(target)}` })),
     h("p", { class: "meta" },
-      `${target.clause} · 截止 ${target.due_on} · 责任:${label("Role", target.responsible_role)}`),
+      `${target.clause} · 截止 ${target.due_on} · 责任：${label("Role", target.responsible_role)}`),
     periods,
     failing);
 }
 
 export async function render(root, ctx) {
   if (!ctx.campaign) {
-    root.append(notice("尚未启动创建工程;若刚刚启动服务,读模型可能仍在更新,请稍后刷新。"));
+    root.append(notice("尚未启动创建工程；若刚刚启动服务，读模型可能仍在更新，请稍后刷新。"));
     return;
   }
   const params = { street_id: ctx.street };
@@ -56,7 +56,7 @@ export async function render(root, ctx) {
       exportButtons),
     summary,
     section("进展趋势", h("div", { class: "charts" },
-      lineChart({ title: "标准化社区(个)", points: points("standard_sites"), goal: trend.standard_sites_needed }),
+      lineChart({ title: "标准化社区（个）", points: points("standard_sites"), goal: trend.standard_sites_needed }),
       lineChart({ title: "“五个好”社区占比", points: points("five_goods_share"), goal: trend.five_goods_needed, format: percent }),
       lineChart({ title: "本年人均培训天数", points: points("training_days_per_member"), goal: trend.training_days_needed, format: (v) => v.toFixed(1) }),
     )),
