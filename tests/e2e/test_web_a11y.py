@@ -239,3 +239,51 @@ def test_no_page_traps_the_keyboard(
     opened_afresh(page, server, f"item/{tiexi_item}" if path == "item" else path)
     walk = tab_through(page)
     assert any(f["main"] for f in walk), walk  # into the page's own controls, and out again
+
+
+def test_a_confirmation_answers_the_keyboard_and_cancelling_it_records_nothing(
+    server: DemoServer, opened: Watched
+) -> None:
+    """A confirmation is the browser's own dialog (window.confirm): Escape cancels it, as
+    dismissing it does here, and the focus is back on the button that asked."""
+    response = httpx.post(
+        f"{server.base}/api/v1/supervision-items",
+        json={
+            "occurred_on": str(china_today().date()), "title": "铁西社区整理党员活动记录",
+            "assignee_org_id": str(demo_id("org", "铁西社区党总支")),
+            "due_on": str(china_today().date() + timedelta(days=20)), "campaign_id": str(CAMPAIGN),
+        },
+        headers={"Authorization": f"Bearer {server.tokens['county']}"}, timeout=10,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    item = response.json()["aggregate_id"]
+    for step in ("acknowledgement", "start"):
+        done = httpx.post(
+            f"{server.base}/api/v1/supervision-items/{item}/{step}",
+            json={"occurred_on": str(china_today().date())},
+            headers={"Authorization": f"Bearer {server.tokens['community']}"}, timeout=10,
+        )  # fmt: skip
+        assert done.status_code == 200, done.text
+    page = opened.page
+    sign_in(page, server, "community")
+    show(page, server, f"item/{item}")
+    report = page.get_by_role("form", name="反馈办理结果")
+    report.get_by_label("办理结果").fill("已整理2026年党员活动记录。")
+    button = report.get_by_role("button", name="反馈办理结果")
+    button.focus()
+    asked: list[str] = []
+
+    def cancel(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", cancel)
+    page.keyboard.press("Enter")
+    expect(button).to_be_focused()
+    assert asked == ["提交后办理结果将报送审核，确定提交吗？"]
+    expect(page.locator("[data-status]")).to_have_text("办理中")
+    types = [e["type"] for e in server.api("community", f"/supervision-items/{item}/history")]
+    assert "HandlingReported" not in types
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-status]")).to_have_text("已反馈")
