@@ -104,14 +104,14 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
     form.get_by_label("年度").fill("2026")
     form.get_by_label("经费来源").fill("县财政")
     refusal_expected(page, 422)
-    form.get_by_role("button", name="记录:划拨社区办公经费").click()
+    form.get_by_role("button", name="记录：划拨社区办公经费").click()
     expect(form.locator("[data-field=amount_yuan] .field-error")).not_to_be_empty()
     expect(form.locator(".form-error")).to_contain_text("未记录")
     expect(page.locator("main")).not_to_contain_text("amount_yuan")  # said in Chinese
     before = len([e for e in history(server, "county", f"/communities/{TIEXI}/history")
                   if e["type"] == "FundingAllocated"])  # fmt: skip
-    form.get_by_label("金额(元)").fill("20000.00")
-    form.get_by_role("button", name="记录:划拨社区办公经费").dblclick()  # twice, records once
+    form.get_by_label("金额（元）").fill("20000.00")
+    form.get_by_role("button", name="记录：划拨社区办公经费").dblclick()  # twice, records once
     result = page.locator(".recorded")
     expect(result).to_contain_text("下拨工作经费")
     expect(result).to_contain_text("20,000 元")
@@ -209,7 +209,7 @@ def test_the_county_assigns_the_community_reports_and_the_county_reads_accepts_a
     expect(course.nth(5)).to_contain_text("督办事项办结")
     pages[0].shot(f"item-closed-{size}")
     county.get_by_role("link", name="返回待办").click()
-    expect(item.locator("td.status")).to_have_text("已办结(已归档)")
+    expect(item.locator("td.status")).to_have_text("已办结（已归档）")
     expect(item).to_have_class(re.compile("closed"))
     types = [e["type"] for e in history(server, "county", f"/supervision-items/{_item_id(item)}/history")]
     assert types == [
@@ -241,7 +241,7 @@ def test_the_timeline_and_the_audit_page_read_as_chinese_without_ids_or_raw_data
     page.goto(f"{server.base}/#/community/{demo_id('community', '镇西')}")
     expect(page.locator("ol.timeline li").first).to_be_visible()
     text = readable(page)
-    assert "记录人:县委组织部(演示)" in text
+    assert "记录人：县委组织部(演示)" in text
     assert "管理型" in text  # ModelTypeDesignated's value, in Chinese
     page.goto(f"{server.base}/#/audit?community_id={demo_id('community', '镇西')}")
     expect(page.locator("table.audit tbody tr").first).to_be_visible()
@@ -303,7 +303,7 @@ def test_an_extension_is_requested_by_the_assignee_and_decided_by_the_county_in_
     request.locator("[name=requested_due_on]").fill(str(later))
     request.locator("[name=reason]").fill("需逐户入户核对,工作量大。")
     request.get_by_role("button", name="申请延期").click()
-    expect(community.locator("[data-status]")).to_have_text("已签收(延期待批)")
+    expect(community.locator("[data-status]")).to_have_text("已签收（延期待批）")
     expect(community.get_by_role("form", name="申请延期")).to_have_count(0)  # one at a time
 
     county = signed_in(pages, browser, shots, server, "county", "desktop")

@@ -218,7 +218,7 @@ def test_the_county_signs_in_by_the_demo_link_and_sees_the_campaign(
     for status, count in progress["summary"].items():
         expect(page.locator(f"[data-summary={status}]")).to_have_text(str(count))
     # a yearly target says which year each light is for, in words (本年度 / 已结束)
-    expect(page.locator("[data-target=funding] .periods li").first).to_contain_text("年(")
+    expect(page.locator("[data-target=funding] .periods li").first).to_contain_text("年（")
     sites = page.locator("[data-target=standard-sites-first]")
     expect(sites).to_contain_text("2 个标准化社区")
     expect(sites).to_contain_text("标准 2")
@@ -259,7 +259,8 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     expect(page.locator("table.matrix tbody tr")).to_have_count(2)
     assert sorted(rows(page, "table.matrix tbody th")) == ["河东社区", "镇郊社区"]
 
-    page.get_by_role("link", name="河东社区").click()
+    # the row's heading (each of its cells is a link too, named "河东社区 <target>:…")
+    page.get_by_role("link", name="河东社区", exact=True).click()
     expect(page.locator("h1")).to_have_text("河东社区")
     tree = page.locator("ul.tree")
     expect(tree).to_contain_text("河东社区党总支")
@@ -268,9 +269,9 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     expect(page.locator("[data-event=CommunityRegistered] .event")).to_have_text("社区登记")
     expect(page.locator("[data-event=TeamMemberJoined]")).to_have_count(3)  # the branch's history too
     expect(page.locator("[data-members=total]")).to_have_text("6")
-    expect(page.locator("ol.timeline")).to_contain_text("记录人:县委组织部(演示)")
+    expect(page.locator("ol.timeline")).to_contain_text("记录人：县委组织部(演示)")
     watched.shot("community")
-    page.get_by_role("link", name="审计记录(含党组织与党员)").click()
+    page.get_by_role("link", name="审计记录（含党组织与党员）").click()
     hedong = str(demo_id("community", "河东"))
     audit_rows = page.locator("table.audit tbody tr")
     expect(audit_rows.first).to_be_visible()
@@ -386,7 +387,7 @@ def test_a_street_token_signs_in_by_the_form_and_sees_only_its_street(
     page.get_by_label("访问令牌").fill(server.tokens["street"])
     page.get_by_role("button", name="登录").click()
     expect(page.locator("[data-page=overview] .target").first).to_be_visible()
-    expect(page.locator("[data-scope=fixed]")).to_have_text("范围:城关街道党工委")
+    expect(page.locator("[data-scope=fixed]")).to_have_text("范围：城关街道党工委")
     expect(page.locator("select[name=street]")).to_have_count(0)
     expect(page.locator("[data-nav=audit]")).to_have_count(0)
     expect(page.locator("[data-target=network]")).to_contain_text("3/3")
@@ -412,7 +413,7 @@ def test_a_community_token_sees_its_own_community_and_records_no_supervision(
     page.goto(server.base + "/#/signin")
     page.get_by_label("访问令牌").fill(server.tokens["community"])
     page.get_by_role("button", name="登录").click()
-    expect(page.locator("[data-scope=fixed]")).to_have_text("范围:铁西社区")
+    expect(page.locator("[data-scope=fixed]")).to_have_text("范围：铁西社区")
     expect(page.locator("[data-target=network]")).to_contain_text("1/1")
     page.locator("[data-nav=matrix]").click()
     expect(page.locator("table.matrix tbody th")).to_have_text(["铁西社区"])

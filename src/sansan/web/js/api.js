@@ -12,7 +12,7 @@ export const session = {
 
 export class ApiError extends Error {
   constructor(status, problem) {
-    super(problem.message_zh || problem.title || `请求失败(${status})`);
+    super(problem.message_zh || problem.title || `请求失败（${status}）`);
     this.status = status;
     this.problem = problem;
   }

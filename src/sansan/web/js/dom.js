@@ -33,24 +33,30 @@ export const STATUS_ZH = {
 };
 export const STATUSES = Object.keys(STATUS_ZH);
 
-// A yearly target's period in words: "2026年(已结束):逾期未达标 1/2,2027-01-05 补足".
+// A yearly target's period in words: "2026年（已结束）：逾期未达标 1/2，2027-01-05 补足".
 export function periodText(p) {
   const when = p.kind === "ended" ? "已结束" : "本年度";
-  const late = p.made_good_on ? `,${p.made_good_on} 补足` : "";
-  return `${p.label_zh}(${when}):${p.status_zh} ${p.measured_text}${late}`;
+  const late = p.made_good_on ? `，${p.made_good_on} 补足` : "";
+  return `${p.label_zh}（${when}）：${p.status_zh} ${p.measured_text}${late}`;
 }
 
 // A failing unit, with its own due date when it has one (set up, appointed or registered late).
 export function failingText(f) {
-  return `${f.unit_name}:${f.reason_zh}${f.due_on ? `(自身期限 ${f.due_on})` : ""}`;
+  return `${f.unit_name}：${f.reason_zh}${f.due_on ? `（自身期限 ${f.due_on}）` : ""}`;
 }
 
-export function light(status, title) {
-  return h("span", { class: `light light-${status}`, title: title || STATUS_ZH[status] || status });
+export function light(status, title, attrs = {}) {
+  return h("span", { class: `light light-${status}`, title: title || STATUS_ZH[status] || status, ...attrs });
 }
 
 export function section(title, ...children) {
   return h("section", { class: "card" }, h("h2", { text: title }), ...children);
+}
+
+// A box a wide table scrolls sideways in (a phone): focusable and named, so that a keyboard
+// can scroll it too and a screen reader says what it holds.
+export function scrollBox(name, ...children) {
+  return h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": name }, ...children);
 }
 
 export function table(headers, rows, attrs = {}) {

@@ -6,9 +6,9 @@ import { FIELDS, LABELS } from "./labels.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SYSTEM_ACTORS = {
-  "cli:admin": "系统管理员(命令行)",
-  "system:scheduler": "系统(定时提醒)",
-  "system:audit-chain": "系统(审计链)",
+  "cli:admin": "系统管理员（命令行）",
+  "system:scheduler": "系统（定时提醒）",
+  "system:audit-chain": "系统（审计链）",
 };
 
 // "county:县委组织部(演示)" → "县委组织部(演示)"; the role is said where the label does not.
@@ -35,7 +35,7 @@ function vocabularyOf(type, field) {
 }
 
 function unitName(id, names) {
-  return names[id] || names[String(id).toLowerCase()] || "(范围外或已不存在的单位)";
+  return names[id] || names[String(id).toLowerCase()] || "（范围外或已不存在的单位）";
 }
 
 const PURPOSES = { list: "查看党员列表", state: "查看党员详情", history: "查看党员变更记录" };
@@ -46,7 +46,7 @@ function purposeText(value, names) {
   if (PURPOSES[value]) return PURPOSES[value];
   const units = [...new Set((String(value).match(ANY_UUID) || []).map((id) => unitName(id, names)))];
   const what = /\/audit\b/.test(value) ? "查询审计日志" : "通过接口查询";
-  return units.length ? `${what}(涉及:${units.join("、")})` : what;
+  return units.length ? `${what}（涉及：${units.join("、")}）` : what;
 }
 
 // One value in words: a vocabulary in Chinese, an id by its name, a yes/no, a date, a list.
@@ -57,15 +57,15 @@ export function valueText(type, field, value, names = {}) {
   if (typeof value === "object") {
     return Object.entries(value).map(([k, v]) => {
       const key = vocabulary ? vocabulary[k] || k : LABELS.Field[k] || k;
-      return `${key}:${typeof v === "boolean" ? (v ? "是" : "否") : valueText(type, k, v, names)}`;
-    }).join(";");
+      return `${key}：${typeof v === "boolean" ? (v ? "是" : "否") : valueText(type, k, v, names)}`;
+    }).join("；");
   }
   if (typeof value === "boolean") return value ? "是" : "否";
   if (vocabulary && vocabulary[value]) return vocabulary[value];
   if (typeof value === "string" && UUID.test(value)) return unitName(value, names);
   if (field === "purpose") return purposeText(value, names);
   if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) return chineseDate(value);
-  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) return `${when(value)}(北京时间)`;
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) return `${when(value)}（北京时间）`;
   if (field === "amount_yuan") return `${Number(value).toLocaleString("zh-CN")} 元`;
   return String(value);
 }

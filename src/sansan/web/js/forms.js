@@ -77,14 +77,14 @@ async function input(spec, field, ctx, extra) {
   const value = (el) => el.value.trim();
   switch (field.type) {
     case "textarea": {
-      const el = h("textarea", { ...common, rows: 3, maxlength: field.max_length, placeholder: field.example ? `例如:${field.example}` : null });
+      const el = h("textarea", { ...common, rows: 3, maxlength: field.max_length, placeholder: field.example ? `例如：${field.example}` : null });
       return [el, () => value(el) || undefined];
     }
     case "integer": case "number": case "money": {
       const el = h("input", {
         ...common, type: field.type === "money" ? "text" : "number", inputmode: "decimal",
         step: field.type === "integer" ? "1" : "any", value: initial ?? "",
-        placeholder: field.example !== null ? `例如:${field.example}` : null,
+        placeholder: field.example !== null ? `例如：${field.example}` : null,
       });
       return [el, () => (value(el) === "" ? undefined : field.type === "money" ? value(el) : Number(value(el)))];
     }
@@ -98,7 +98,7 @@ async function input(spec, field, ctx, extra) {
       return [el, () => el.checked];
     }
     case "choice": {
-      const el = h("select", common, optionList(field.choices, initial, field.required && !initial ? "请选择…" : initial ? null : "(不填)"));
+      const el = h("select", common, optionList(field.choices, initial, field.required && !initial ? "请选择…" : initial ? null : "（不填）"));
       return [el, () => el.value || undefined];
     }
     case "choices": case "checklist": case "units": {
@@ -127,13 +127,13 @@ async function input(spec, field, ctx, extra) {
       }
       const options = await unitOptions(field.unit, ctx, extra);
       if (!options.length && field.unit === "member") return [h("span", { class: "meta", text: "请先选择社区" }), () => undefined];
-      const el = h("select", common, optionList(options, extra[name] || null, field.required ? "请选择…" : "(不填)"));
+      const el = h("select", common, optionList(options, extra[name] || null, field.required ? "请选择…" : "（不填）"));
       return [el, () => el.value || undefined];
     }
     default: {
       const el = h("input", {
         ...common, type: "text", maxlength: field.max_length, value: initial ?? "",
-        placeholder: field.example !== null && field.example !== undefined ? `例如:${field.example}` : null,
+        placeholder: field.example !== null && field.example !== undefined ? `例如：${field.example}` : null,
       });
       return [el, () => value(el) || undefined];
     }
@@ -163,13 +163,13 @@ export function showProblem(form, error) {
   // a field the form does not show is named by its Chinese label, never by its key
   const text = (problem.message_zh || error.message || "请求失败")
     .replace(/[a-z]+(?:_[a-z]+)+/g, (key) => LABELS.Field[key] || "某一项");
-  general.textContent = placed.length ? "未记录:请更正标出的内容。" : `未记录:${text}`;
+  general.textContent = placed.length ? "未记录：请更正标出的内容。" : `未记录：${text}`;
 }
 
 // What a recorded command did, in Chinese: each event with its labelled fields.
 export function recorded(result, names = {}) {
   return h("div", { class: "recorded", role: "status" },
-    h("p", { class: "notice notice-ok", text: `已记录(${result.events.length} 条事件)` }),
+    h("p", { class: "notice notice-ok", text: `已记录（${result.events.length} 条事件）` }),
     result.events.map((e) => h("div", { class: "recorded-event", "data-event": e.type },
       h("strong", { text: LABELS.Event[e.type] || "已记录" }),
       h("span", { class: "meta", text: ` 发生 ${chineseDate(e.occurred_on)}` }),
@@ -192,7 +192,7 @@ export async function commandForm(spec, ctx, { fixed = {}, skip = [], extra = {}
       h("small", { class: "field-error", id: `e-${spec.id}-${field.name}`, "data-error-for": field.name })));
   }
   let key = newKey();
-  const button = h("button", { type: "submit" }, submitText || `记录:${spec.title_zh}`);
+  const button = h("button", { type: "submit" }, submitText || `记录：${spec.title_zh}`);
   const form = h("form", {
     class: "command-form", "aria-label": spec.title_zh, "data-command": spec.id, novalidate: true,
     onsubmit: async (e) => {

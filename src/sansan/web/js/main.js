@@ -58,7 +58,7 @@ function scopeSwitcher() {
   if (ctx.me.scope_org_id !== null) {
     const where = ctx.me.role === "street" ? ctx.streetName(ctx.me.scope_org_id)
       : (ctx.communities[0] || {}).name || "";
-    return h("span", { class: "scope", "data-scope": "fixed", text: `范围:${where}` });
+    return h("span", { class: "scope", "data-scope": "fixed", text: `范围：${where}` });
   }
   const inStreet = ctx.communities.filter((c) => !ctx.street || c.street_committee_id === ctx.street);
   return h("span", { class: "scope" },
@@ -99,12 +99,12 @@ function drawHeader(active) {
 // A refusal said in words: what the role may not do, or a unit outside the token's scope.
 function problemNotice(error) {
   if (error instanceof ApiError && error.status === 403) {
-    return notice(`您的角色(${label("Role", ctx.me.role)})无权进行此项查阅或操作。${error.message}`, "warn");
+    return notice(`您的角色（${label("Role", ctx.me.role)}）无权进行此项查阅或操作。${error.message}`, "warn");
   }
   if (error instanceof ApiError && error.status === 404) {
-    return notice("该单位不在您的管辖范围内,或已不存在;请从导航和列表中选择您管辖的单位。", "warn");
+    return notice("该单位不在您的管辖范围内，或已不存在；请从导航和列表中选择您管辖的单位。", "warn");
   }
-  return notice(`出错了:${error.message}`, "error");
+  return notice(`出错了：${error.message}`, "error");
 }
 
 let latest = 0;
@@ -127,11 +127,11 @@ async function route() {
     else if (page === "item" && id) await item.render(content, ctx, id);
     else if (PAGES[page] && (!PAGES[page].roles || PAGES[page].roles.includes(ctx.me.role))) await PAGES[page].render(content, ctx);
     else if (PAGES[page]) {
-      content.append(notice(`您的角色(${label("Role", ctx.me.role)})无权查看“${PAGES[page].zh}”页面;如需查阅,请联系县委组织部。`, "warn"));
-    } else content.append(notice("没有这个页面。请从上方导航进入。"));
+      content.append(h("h1", { text: PAGES[page].zh }), notice(`您的角色（${label("Role", ctx.me.role)}）无权查看“${PAGES[page].zh}”页面；如需查阅，请联系县委组织部。`, "warn"));
+    } else content.append(h("h1", { text: "页面不存在" }), notice("没有这个页面。请从上方导航进入。"));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return start();
-    content.replaceChildren(problemNotice(error));
+    content.replaceChildren(h("h1", { text: "无法显示" }), problemNotice(error));
   }
   if (ticket === latest) main.replaceChildren(content);
 }
@@ -165,5 +165,11 @@ async function start() {
   window.addEventListener("hashchange", route);
   await route();
 }
+
+// The skip link goes to the page's content by focus, not by address: the router owns the hash.
+document.querySelector(".skip-link").addEventListener("click", (e) => {
+  e.preventDefault();
+  main.focus();
+});
 
 start();

@@ -6,13 +6,13 @@ const HANDLING = ["acknowledged", "in_progress", "returned"];
 export const ACTIONS = {
   AcknowledgeSupervisionItem: { side: "handler", from: ["assigned"] },
   StartSupervisionItem: { side: "handler", from: ["acknowledged", "returned"] },
-  ReportSupervisionItem: { side: "handler", from: ["in_progress", "returned"], confirm: "提交后办理结果将报送审核,确定提交吗?" },
+  ReportSupervisionItem: { side: "handler", from: ["in_progress", "returned"], confirm: "提交后办理结果将报送审核，确定提交吗？" },
   RequestExtension: { side: "handler", from: HANDLING, pending: false },
-  ApproveExtension: { side: "supervisor", from: HANDLING, pending: true, confirm: "批准后期限将改为申请的日期,确定批准吗?" },
-  RefuseExtension: { side: "supervisor", from: HANDLING, pending: true, confirm: "确定不予延期吗?" },
-  AcceptSupervisionItem: { side: "supervisor", from: ["reported"], confirm: "审核通过后不能撤回,确定通过吗?" },
-  ReturnSupervisionItem: { side: "supervisor", from: ["reported"], confirm: "确定将办理结果退回重办吗?" },
-  CloseSupervisionItem: { side: "supervisor", from: ["accepted"], confirm: "办结后本事项即告结束,不能再办理,确定办结吗?" },
+  ApproveExtension: { side: "supervisor", from: HANDLING, pending: true, confirm: "批准后期限将改为申请的日期，确定批准吗？" },
+  RefuseExtension: { side: "supervisor", from: HANDLING, pending: true, confirm: "确定不予延期吗？" },
+  AcceptSupervisionItem: { side: "supervisor", from: ["reported"], confirm: "审核通过后不能撤回，确定通过吗？" },
+  ReturnSupervisionItem: { side: "supervisor", from: ["reported"], confirm: "确定将办理结果退回重办吗？" },
+  CloseSupervisionItem: { side: "supervisor", from: ["accepted"], confirm: "办结后本事项即告结束，不能再办理，确定办结吗？" },
   UrgeSupervisionItem: { side: "supervisor", from: OPEN },
 };
 

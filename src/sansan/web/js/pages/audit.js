@@ -36,11 +36,11 @@ async function verification() {
   }
   const result = await get("/api/v1/audit/verify");
   if (result.ok) {
-    const pending = result.pending ? `,另有 ${result.pending} 条新记录尚待入链` : "";
-    box.append(notice(`哈希链校验通过:已校验 ${result.count} 条记录${pending},链头 ${(result.head || "—").slice(0, 16)}`, "ok"));
+    const pending = result.pending ? `，另有 ${result.pending} 条新记录尚待入链` : "";
+    box.append(notice(`哈希链校验通过：已校验 ${result.count} 条记录${pending}，链头 ${(result.head || "—").slice(0, 16)}`, "ok"));
   } else {
     const f = result.failure || {};
-    box.append(notice(`哈希链校验失败:日志位置 ${f.position},${f.kind_zh || KIND_OF_FAILURE[f.kind] || f.kind}(${f.detail || ""})`, "error"));
+    box.append(notice(`哈希链校验失败：日志位置 ${f.position}，${f.kind_zh || KIND_OF_FAILURE[f.kind] || f.kind}（${f.detail || ""}）`, "error"));
   }
   return box;
 }
@@ -127,9 +127,9 @@ export async function render(root, ctx) {
     h("div", { class: "page-head" }, h("h1", { text: "审计查询" }), buttons),
     section("日志完整性", verify),
     section("筛选", form(ctx, chosen, communities, units, page.items, actors)),
-    section(`审计记录(本页 ${page.items.length} 条)`,
+    section(`审计记录（本页 ${page.items.length} 条）`,
       page.items.length
-        ? h("div", { class: "scroll" }, table(["位置", "发生日期", "记录时间(北京时间)", "记录人", "单位类型", "事件", "单位", "内容"], rows, { class: "audit" }))
+        ? h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "审计记录" }, table(["位置", "发生日期", "记录时间（北京时间）", "记录人", "单位类型", "事件", "单位", "内容"], rows, { class: "audit" }))
         : notice("没有符合条件的记录。"),
       more),
   );

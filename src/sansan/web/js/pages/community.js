@@ -1,7 +1,7 @@
 // 社区详情: scorecard, organization tree, facilities, funding, members and the full history.
 import { everyPage, get, today } from "../api.js";
 import { fundingChart, fundingMinimum } from "../charts.js";
-import { failingText, h, label, light, notice, periodText, section, table, when } from "../dom.js";
+import { failingText, h, label, light, notice, periodText, scrollBox, section, table, when } from "../dom.js";
 import { actorName, chineseDate, eventFields, knownNames } from "../fields.js";
 
 function findNode(nodes, test) {
@@ -25,9 +25,9 @@ function scorecard(card) {
     h("td", { class: "status" }, light(t.status, t.status_zh),
       h("span", { class: `status-word status-word-${t.status}`, text: t.status_zh })),
     h("td", { text: t.title_zh }), h("td", { text: t.measured_text }), h("td", { text: t.due_on }),
-    h("td", { class: "periods", text: t.periods.map(periodText).join(";") }),
-    h("td", { text: t.failing.map(failingText).slice(0, 5).join(";") })));
-  return h("div", { class: "scroll" }, table(["状态", "目标", "实测", "截止", "年度", "未达标原因"], rows, { class: "scorecard" }));
+    h("td", { class: "periods", text: t.periods.map(periodText).join("；") }),
+    h("td", { text: t.failing.map(failingText).slice(0, 5).join("；") })));
+  return scrollBox("达标情况", table(["状态", "目标", "实测", "截止", "年度", "未达标原因"], rows, { class: "scorecard" }));
 }
 
 function facilities(state) {
@@ -51,11 +51,11 @@ function timeline(events, names) {
       h("div", { class: "when" },
         h("strong", { text: `发生 ${chineseDate(e.occurred_on)}` }),
         h("span", { text: `记录 ${when(e.recorded_at)}` }),
-        lagDays > 1 ? h("span", { class: "lag", text: `补录,晚 ${lagDays} 天` }) : null),
+        lagDays > 1 ? h("span", { class: "lag", text: `补录，晚${lagDays}天` }) : null),
       h("div", { class: "what" },
         h("strong", { class: "event", title: e.type, text: label("Event", e.type) }),
         h("span", { class: "unit", text: e.unit }),
-        h("span", { class: "actor", text: `记录人:${actorName(e.actor)}` }),
+        h("span", { class: "actor", text: `记录人：${actorName(e.actor)}` }),
         eventFields(e.type, e.data, names)));
   }));
 }
@@ -88,7 +88,7 @@ export async function render(root, ctx, id) {
       h("h1", { text: state.name }),
       h("p", { class: "meta", text: `${label("ModelType", state.model_type)} · 建立于 ${state.began_on} · 版本 ${community.version}` }),
       ["county", "auditor"].includes(ctx.me.role)
-        ? h("a", { class: "button secondary", href: `#/audit?unit_id=${encodeURIComponent(id)}`, text: "审计记录(含党组织与党员)" })
+        ? h("a", { class: "button secondary", href: `#/audit?unit_id=${encodeURIComponent(id)}`, text: "审计记录（含党组织与党员）" })
         : null),
     section("记分卡", scorecard(card)),
     h("div", { class: "columns" },
@@ -100,6 +100,6 @@ export async function render(root, ctx, id) {
         h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
         Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>
           [h("dt", { text: v }), h("dd", { text: String(byCategory[k] || 0) })])))),
-    section(`变更时间线(${events.length} 条,含党总支)`, timeline(events, knownNames(ctx, tree))),
+    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree))),
   );
 }

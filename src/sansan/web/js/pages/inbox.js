@@ -1,12 +1,12 @@
 // 待办: reminders and alerts for the signed-in scope, and the supervision items with their actions.
 import { everyPage, get, post, settle } from "../api.js";
-import { h, label, light, notice, section, table, when } from "../dom.js";
+import { h, label, light, notice, scrollBox, section, table, when } from "../dom.js";
 import { actorName, chineseDate } from "../fields.js";
 import { commandForm, record } from "../forms.js";
 import { actionsFor, unsigned } from "../supervision.js";
 
 const SUPERVISORS = ["county", "street"];
-const LIGHT_ZH = { red: "红灯:已逾期", yellow: "黄灯:临近期限", green: "正常", none: "已完成" };
+const LIGHT_ZH = { red: "红灯：已逾期", yellow: "黄灯：临近期限", green: "正常", none: "已完成" };
 
 function notifications(items, role, refresh) {
   if (!items.length) return notice("没有待签收的提醒与预警。");
@@ -16,7 +16,7 @@ function notifications(items, role, refresh) {
       h("strong", { text: n.message_zh })),
     h("p", { class: "meta", text: `${n.community_name || n.unit_name || "全县"} · 期限 ${n.due_on || "—"} · 发出 ${when(n.recorded_at)}` }),
     n.acknowledged_at
-      ? h("p", { class: "meta ack", text: `已签收:${actorName(n.acknowledged_by)} ${when(n.acknowledged_at)}` })
+      ? h("p", { class: "meta ack", text: `已签收：${actorName(n.acknowledged_by)} ${when(n.acknowledged_at)}` })
       : role === "auditor" ? null : h("button", {
         type: "button", "data-ack": n.id,
         onclick: async () => refresh((await post(`/api/v1/notifications/${n.id}/acknowledgement`)).position),
@@ -53,10 +53,10 @@ export async function render(root, ctx) {
       h("td", { class: "light-cell" }, light(item.light === "none" ? "green" : item.light, LIGHT_ZH[item.light]),
         h("span", { class: `status-word status-word-${item.light === "none" ? "green" : item.light}`, text: LIGHT_ZH[item.light] })),
       h("td", {}, h("a", { href: `#/item/${item.id}`, class: "item-title", text: item.title }),
-        waiting.has(item.id) ? h("span", { class: "tag new", text: "新交办,待签收" }) : null),
+        waiting.has(item.id) ? h("span", { class: "tag new", text: "新交办，待签收" }) : null),
       h("td", { text: item.assignee_name }),
       h("td", { text: chineseDate(item.due_on) }),
-      h("td", { class: "status", text: label("SupervisionStatus", item.status) + (closed ? "(已归档)" : "") }),
+      h("td", { class: "status", text: label("SupervisionStatus", item.status) + (closed ? "（已归档）" : "") }),
       h("td", { class: "urges", text: String(item.urge_count) }),
       h("td", { class: "actions" }, h("a", {
         class: `button${closed ? " secondary" : ""}`, href: `#/item/${item.id}`, "data-open": item.id,
@@ -68,11 +68,11 @@ export async function render(root, ctx) {
     h("div", { class: "page-head" }, h("h1", { text: "待办与督办" }),
       waiting.size ? h("p", { class: "meta", "data-waiting": String(waiting.size), text: `${waiting.size} 项新督办事项待签收` }) : null),
     section(showAll ? "全部提醒与预警" : "待签收的提醒与预警",
-      h("p", {}, h("a", { href: showAll ? "#/inbox" : "#/inbox?all=1", text: showAll ? "只看待签收" : "显示全部(含已签收)" })),
+      h("p", {}, h("a", { href: showAll ? "#/inbox" : "#/inbox?all=1", text: showAll ? "只看待签收" : "显示全部（含已签收）" })),
       notifications([...notes].reverse(), role, refresh)),
     section("督办事项",
       items.length
-        ? h("div", { class: "scroll" }, table(["灯", "事项", "承办组织", "期限", "状态", "催办次数", "办理"], rows, { class: "items" }))
+        ? scrollBox("督办事项", table(["灯", "事项", "承办组织", "期限", "状态", "催办次数", "办理"], rows, { class: "items" }))
         : notice("没有督办事项。")),
     assign ? section("交办督办事项", assign) : null,
   ].filter(Boolean));

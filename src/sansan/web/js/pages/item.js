@@ -15,12 +15,12 @@ function course(history, names) {
     return h("li", { "data-event": e.type },
       h("div", { class: "when" },
         h("strong", { text: chineseDate(e.occurred_on) }),
-        h("span", { text: `记录于 ${when(e.recorded_at)}(北京时间)` })),
+        h("span", { text: `记录于 ${when(e.recorded_at)}（北京时间）` })),
       h("div", { class: "what" },
         h("strong", { class: "event", text: LABELS.Event[e.type] || "办理记录" }),
         h("span", { class: "actor", text: actorName(e.actor) }),
         eventFields(e.type, data, names),
-        e.note ? h("p", { class: "meta", text: `备注:${e.note}` }) : null));
+        e.note ? h("p", { class: "meta", text: `备注：${e.note}` }) : null));
   }));
 }
 
@@ -58,17 +58,17 @@ export async function render(root, ctx, id) {
   root.append(...[
     h("div", { class: "page-head" },
       h("h1", { text: item.title }),
-      h("span", { class: `status-badge status-${status}`, "data-status": status, text: label("SupervisionStatus", status) + (pending ? "(延期待批)" : "") }),
+      h("span", { class: `status-badge status-${status}`, "data-status": status, text: label("SupervisionStatus", status) + (pending ? "（延期待批）" : "") }),
       h("a", { class: "button secondary", href: "#/inbox", text: "返回待办" })),
-    closed ? notice("本事项已办结,办理过程存档备查,不能再办理。", "ok") : null,
-    status === "accepted" ? notice("办理结果已审核通过,待办结。", "info") : null,
+    closed ? notice("本事项已办结，办理过程存档备查，不能再办理。", "ok") : null,
+    status === "accepted" ? notice("办理结果已审核通过，待办结。", "info") : null,
     section("事项", h("dl", { class: "facts" },
-      h("dt", { text: "承办组织" }), h("dd", { text: names[item.assignee_org_id] || "(范围外的组织)" }),
+      h("dt", { text: "承办组织" }), h("dd", { text: names[item.assignee_org_id] || "（范围外的组织）" }),
       h("dt", { text: "办理期限" }), h("dd", { "data-due": "", text: chineseDate(item.due_on) }),
       h("dt", { text: "状态" }), h("dd", { text: label("SupervisionStatus", status) }),
       h("dt", { text: "催办次数" }), h("dd", { text: String(item.urge_count) }),
-      h("dt", { text: "事项说明" }), h("dd", { class: "description", text: item.description || "(未填写)" }),
-      pending ? [h("dt", { text: "延期申请" }), h("dd", { text: `申请延期至 ${chineseDate(item.pending_extension.requested_due_on)};理由:${item.pending_extension.reason}` })] : null)),
+      h("dt", { text: "事项说明" }), h("dd", { class: "description", text: item.description || "（未填写）" }),
+      pending ? [h("dt", { text: "延期申请" }), h("dd", { text: `申请延期至 ${chineseDate(item.pending_extension.requested_due_on)}；理由：${item.pending_extension.reason}` })] : null)),
     section("办理结果", report
       ? h("div", { class: "report", "data-report": "" },
         h("p", { class: "report-text", text: report.data.summary }),
@@ -76,8 +76,8 @@ export async function render(root, ctx, id) {
       : notice("承办组织尚未反馈办理结果。")),
     actions.length
       ? section("办理", h("div", { class: "item-actions" }, actions))
-      : section("办理", notice(closed ? "已办结,无需办理。"
+      : section("办理", notice(closed ? "已办结，无需办理。"
         : OPEN.includes(status) || status === "accepted" ? "目前没有需要您办理的操作。" : "无可办理的操作。")),
-    section(`办理经过(${history.length} 条)`, course(history, names)),
+    section(`办理经过（${history.length} 条）`, course(history, names)),
   ].filter(Boolean));
 }

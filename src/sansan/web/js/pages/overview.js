@@ -25,7 +25,7 @@ function targetCard(target) {
       h("span", { class: "measured", text: target.measured_text }),
       h("span", { class: "threshold", text: `标准 ${standard(target)}` })),
     h("p", { class: "meta" },
-      `${target.clause} · 截止 ${target.due_on} · 责任:${label("Role", target.responsible_role)}`),
+      `${target.clause} · 截止 ${target.due_on} · 责任：${label("Role", target.responsible_role)}`),
     periods,
     failing);
 }
@@ -54,7 +54,7 @@ export function trendCharts(trend) {
 
 export async function render(root, ctx) {
   if (!ctx.campaign) {
-    root.append(notice("尚未启动创建工程;若刚刚启动服务,读模型可能仍在更新,请稍后刷新。"));
+    root.append(notice("尚未启动创建工程；若刚刚启动服务，读模型可能仍在更新，请稍后刷新。"));
     return;
   }
   const params = { street_id: ctx.street };

@@ -102,23 +102,23 @@ async function bulkTraining(area, catalogue, ctx, state) {
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
           firstError = firstError || error;
-          refused.push(`${box.dataset.name}(${error.message})`);
+          refused.push(`${box.dataset.name}（${error.message}）`);
         }
       }
       if (last) await settle(last);
       summary.replaceChildren(...[
-        done.length ? notice(`已记录 ${done.length} 人:${done.join("、")}`, "ok") : null,
-        refused.length ? notice(`未记录 ${refused.length} 人:${refused.join(";")}`, "error") : null,
+        done.length ? notice(`已记录 ${done.length} 人：${done.join("、")}`, "ok") : null,
+        refused.length ? notice(`未记录 ${refused.length} 人：${refused.join("；")}`, "error") : null,
       ].filter(Boolean));
       if (!done.length && firstError) throw firstError;  // the fields' messages go beside them
     },
   });
-  area.replaceChildren(section("批量记录党员培训(如党课)",
-    h("p", { class: "meta", text: "选择社区和参加培训的党员,填写一次培训内容,一次提交;每名党员各记一条。" }),
+  area.replaceChildren(section("批量记录党员培训（如党课）",
+    h("p", { class: "meta", text: "选择社区和参加培训的党员，填写一次培训内容，一次提交；每名党员各记一条。" }),
     h("div", { class: "filters" }, picker("community", "社区", communities, state.community,
       (v) => { state.community = v; redraw(); })),
     members.length
-      ? h("fieldset", { class: "members" }, h("legend", { text: `党员(${members.length} 人)` }), all, boxes)
+      ? h("fieldset", { class: "members" }, h("legend", { text: `党员（${members.length} 人）` }), all, boxes)
       : notice(state.community ? "该社区没有在册党员。" : "请先选择社区。"),
     form, summary));
 }
@@ -127,7 +127,7 @@ export async function render(root, ctx) {
   const catalogue = await get("/api/v1/commands");
   root.append(h("div", { class: "page-head" }, h("h1", { text: "记录" })));
   if (!catalogue.length) {
-    root.append(notice(`您的角色(${ctx.me.role_zh || ctx.me.role})只能查阅,不能记录。`, "warn"));
+    root.append(notice(`您的角色（${ctx.me.role_zh || ctx.me.role}）只能查阅，不能记录。`, "warn"));
     return;
   }
   const area = h("div", { class: "record-area" });
@@ -145,6 +145,6 @@ export async function render(root, ctx) {
     const spec = catalogue.find((s) => s.id === chosen);
     if (spec) await single(area, spec, ctx, state);
     else area.append(notice("您的角色不能记录这一事项。", "warn"));
-  } else area.append(notice("请选择要记录的事项;常用的党员培训可批量记录。"));
+  } else area.append(notice("请选择要记录的事项；常用的党员培训可批量记录。"));
 }
 

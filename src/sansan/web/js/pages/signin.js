@@ -14,15 +14,15 @@ export function render(root, onSignedIn) {
       } catch (error) {
         session.signOut();
         message.replaceChildren(notice(error instanceof ApiError && error.status === 401
-          ? "令牌无效或已吊销,请核对后重试。" : `登录失败:${error.message}`, "error"));
+          ? "令牌无效或已吊销，请核对后重试。" : `登录失败：${error.message}`, "error"));
       }
     },
   },
   h("h1", { text: "三三创建工程督导平台" }),
-  h("p", { text: "请输入管理员签发的访问令牌。令牌只保存在本浏览器标签页中,关闭即失效。" }),
+  h("p", { text: "请输入管理员签发的访问令牌。令牌只保存在本浏览器标签页中，关闭即失效。" }),
   h("label", {}, "访问令牌", h("input", { name: "token", type: "password", required: true, autocomplete: "off", placeholder: "ssn_…" })),
   h("button", { type: "submit" }, "登录"),
   message,
-  h("p", { class: "meta", "data-hint": "", text: `演示:运行 sansan serve --demo 后,在运行它的机器上打开 ${location.origin}/ 即以县委组织部身份进入。` }));
+  h("p", { class: "meta", "data-hint": "", text: `演示：运行 sansan serve --demo 后，在运行它的机器上打开 ${location.origin}/ 即以县委组织部身份进入。` }));
   root.append(form);
 }
