@@ -205,3 +205,11 @@ def _chain(
 ) -> Iterator[tuple[int, list[Any]]]:
     yield from first
     yield from enumerate(rows, start=read + 1)
+
+
+def count_rows(data: bytes, file_name: str) -> int:
+    """Rows in the file (for a progress bar); streamed like the import itself."""
+    try:
+        return sum(sum(1 for _ in rows) for _, rows in file_sheets(data, file_name))
+    except CellError:
+        return 0
