@@ -49,6 +49,9 @@ from sansan.projections.store import ReadStore
 
 # The template's own instructions and dropdown lists, and an error workbook's summary.
 NOT_DATA = frozenset({"说明", "选项", "错误"})
+# The domain's refusal of a fact a unit may hold once: when the store already holds it,
+# the row is one imported before.
+ONCE_ONLY = frozenset({"already_recorded"})
 _ZH_BY_TYPE = {
     "missing": "缺少必填项",
     "string_too_short": "不能为空",
@@ -451,6 +454,9 @@ class Importer:
             return
         except DomainError as error:
             self._restore(target, kept)
+            if error.code in ONCE_ONLY and self._stored_already(command):
+                self.report.skipped[kind.key] += 1
+                return
             column = self._column(row, str(error.params.get("field", "")))
             self.report.problems.append(
                 self._problem(row, column, error.code, error.message_zh, error.message_en)
@@ -478,6 +484,22 @@ class Importer:
         self.report.recorded[kind.key] += 1
         versions = [e.originator_version for e in new]
         self.mapping.append((row.sheet, row.number, primary.id, min(versions), max(versions)))
+
+    def _stored_already(self, command: Command) -> bool:
+        """A fact the domain takes once (a coordination body of a kind) that the store
+        already holds: the file is being imported again. Refused by the store's own state,
+        not only by an earlier row of this file, which would be a conflict to report."""
+        target = command.target_id()
+        if target is None or target in self.created:
+            return False
+        fresh = self.app.repository.get(target)
+        units = Units(self.app)
+        units.seen[target] = fresh
+        try:
+            command.run(CommandContext(self.app.provenance(self.actor, command), units, {}))  # type: ignore[arg-type]
+        except DomainError as error:
+            return error.code in ONCE_ONLY
+        return False
 
     def _restore(self, target: UUID | None, kept: SansanAggregate | None) -> None:
         if target is None:
