@@ -5,7 +5,6 @@ import base64
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID

@@ -492,7 +492,7 @@ class Importer:
         target = command.target_id()
         if target is None or target in self.created:
             return False
-        fresh = self.app.repository.get(target)
+        fresh: SansanAggregate = self.app.repository.get(target)
         units = Units(self.app)
         units.seen[target] = fresh
         try:
