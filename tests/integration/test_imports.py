@@ -6,6 +6,7 @@ import io
 import re
 import zipfile
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -13,11 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
-from sansan.bootstrap import Services
+from sansan.bootstrap import Services, build_services
+from sansan.clock import FixedClock
 from sansan.domain import ImportRecord, Member, PartyOrganization
-from sansan.imports import KIND_BY_KEY, KINDS
+from sansan.imports import KIND_BY_KEY, KINDS, Importer
 from sansan.imports.kinds import MEMBER, derived_id
+from sansan.imports.roster import Roster
 from sansan.imports.workbooks import template
+from sansan.settings import Settings
 from tests.integration.api_support import bearer
 
 Demo = tuple[TestClient, dict[str, str]]
@@ -37,7 +41,9 @@ def filled(rows: dict[str, list[dict[str, Any]]]) -> bytes:
     return out.getvalue()
 
 
-def upload(client: TestClient, token: str, data: bytes, name: str = "county.xlsx", **form: str) -> Any:
+def upload(
+    client: TestClient, token: str, data: bytes, name: str = "county.xlsx", **form: str
+) -> Any:
     return client.post(
         "/api/v1/imports", headers=bearer(token), files={"file": (name, data, XLSX)}, data=form
     )
@@ -161,14 +167,18 @@ def test_importing_the_same_file_again_or_an_overlapping_one_records_nothing_twi
     assert sum(again["recorded"].values()) == 0
     assert again["skipped"]["members"] == 40
     assert again["skipped"]["member_trainings"] == 4
-    assert recorded_since(client, before) == ["sansan:ImportRecord.ImportRecorded"]  # only the import itself
+    assert recorded_since(client, before) == [
+        "sansan:ImportRecord.ImportRecorded"
+    ]  # only the import itself
     overlapping = new_county(50)
     more = upload(client, token, filled(overlapping)).json()
     assert more["recorded"] == {"members": 10, "member_trainings": 1}
     assert more["skipped"]["members"] == 40
 
 
-def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(county: tuple[TestClient, str]) -> None:
+def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
+    county: tuple[TestClient, str],
+) -> None:
     client, token = county
     rows = new_county(20)
     rows["members"][3]["管理类别"] = "直接管理"
@@ -182,7 +192,10 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(county: t
     assert recorded_since(client, before) == []
     body = answer.json()
     assert body["code"] == "import_rejected"
-    problems = {(p["sheet"], p["row"], p["column"], p["value"], p["code"]) for p in body["report"]["problems"]}
+    problems = {
+        (p["sheet"], p["row"], p["column"], p["value"], p["code"])
+        for p in body["report"]["problems"]
+    }
     assert problems == {
         ("党员", 5, "管理类别", "直接管理", "bad_choice"),
         ("党员", 7, "所在党组织名称", "没有这个支部", "unknown_reference"),
@@ -211,15 +224,17 @@ def test_the_error_workbook_once_fixed_imports(county: tuple[TestClient, str]) -
 
 
 def _csv_roster() -> str:
-    return "\n".join([
-        "发生日期,姓名,所在党组织名称,管理类别,出生年份",  # reordered
-        "2026-04-01,甲一,铁西社区党总支,直管,１９８０",  # full-width digits
-        "2026/4/1,甲二,铁西社区党总支,双管,1981",
-        "2026年4月1日,甲三,铁西社区党总支,参管,1982",
-        "46113,甲四,铁西社区党总支,直管,1983",  # an Excel serial as text: 2026-04-01
-        ",,,,",
-        "",
-    ])
+    return "\n".join(
+        [
+            "发生日期,姓名,所在党组织名称,管理类别,出生年份",  # reordered
+            "2026-04-01,甲一,铁西社区党总支,直管,１９８０",  # full-width digits
+            "2026/4/1,甲二,铁西社区党总支,双管,1981",
+            "2026年4月1日,甲三,铁西社区党总支,参管,1982",
+            "46113,甲四,铁西社区党总支,直管,1983",  # an Excel serial as text: 2026-04-01
+            ",,,,",
+            "",
+        ]
+    )
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
@@ -230,14 +245,18 @@ def test_gbk_and_bom_csv_with_dates_in_four_forms_full_width_digits_and_reordere
     created(upload(client, token, _csv_roster().encode(encoding), "名册.csv"))
     app = services_of(client).app
     org = next(
-        o for o in services_of(client).read_models.organizations(scope=None) if o["name"] == "铁西社区党总支"
+        o
+        for o in services_of(client).read_models.organizations(scope=None)
+        if o["name"] == "铁西社区党总支"
     )
     for name, year in (("甲一", 1980), ("甲四", 1983)):
         member = app.get(derived_id(MEMBER, name, UUID(org["id"])), Member)
         assert (member.birth_year, member.began_on) == (year, date(2026, 4, 1))
 
 
-def test_a_missing_required_column_is_reported_and_nothing_is_read(county: tuple[TestClient, str]) -> None:
+def test_a_missing_required_column_is_reported_and_nothing_is_read(
+    county: tuple[TestClient, str],
+) -> None:
     client, token = county
     csv = "姓名,所在党组织名称,发生日期\n甲一,铁西社区党总支,2026-04-01\n"
     answer = upload(client, token, csv.encode(), "名册.csv")
@@ -257,7 +276,8 @@ def _with_cached_formula(data: bytes, cell: str, formula: str, value: int) -> by
             if item.filename == "xl/worksheets/sheet1.xml":
                 content = re.sub(
                     rf'<c r="{cell}"[^>]*>.*?</c>'.encode(),
-                    f'<c r="{cell}"><f>{formula}</f><v>{value}</v></c>'.encode(), content,
+                    f'<c r="{cell}"><f>{formula}</f><v>{value}</v></c>'.encode(),
+                    content,
                 )
             target.writestr(item, content)
     return out.getvalue()
@@ -283,7 +303,11 @@ def test_a_sheet_renamed_with_a_merged_title_row_blank_rows_and_a_formula_is_rea
     book.save(out)
     data = _with_cached_formula(out.getvalue(), "D4", "1970+5", 1975)
     created(upload(client, token, data))
-    org = next(o for o in services_of(client).read_models.organizations(scope=None) if o["name"] == "铁西社区党总支")
+    org = next(
+        o
+        for o in services_of(client).read_models.organizations(scope=None)
+        if o["name"] == "铁西社区党总支"
+    )
     member = services_of(client).app.get(derived_id(MEMBER, "乙一", UUID(org["id"])), Member)
     assert member.birth_year == 1975
 
@@ -298,7 +322,11 @@ def test_a_community_token_imports_only_into_its_own_subtree(demo: Demo) -> None
     answer = upload(client, tokens["community"], filled(rows))
     assert answer.status_code == 422
     [problem] = answer.json()["report"]["problems"]
-    assert (problem["row"], problem["code"], problem["value"]) == (3, "outside_scope", "天北社区党总支")
+    assert (problem["row"], problem["code"], problem["value"]) == (
+        3,
+        "outside_scope",
+        "天北社区党总支",
+    )
     assert recorded_since(client, before) == []
     rows["members"].pop()
     created(upload(client, tokens["community"], filled(rows)))
@@ -316,7 +344,9 @@ def test_a_file_over_the_size_or_row_limit_is_refused_with_a_clear_problem(demo:
     big = upload(client, tokens["county"], filled(new_county(3)))
     assert big.status_code == 413
     assert big.json()["code"] == "import_too_large"
-    services.settings = services.settings.model_copy(update={"import_max_bytes": 10**7, "import_max_rows": 5})
+    services.settings = services.settings.model_copy(
+        update={"import_max_bytes": 10**7, "import_max_rows": 5}
+    )
     before = head(client)
     many = upload(client, tokens["county"], filled(new_county(10)))
     assert many.status_code == 413
@@ -348,3 +378,68 @@ def test_the_template_of_a_kind_is_an_xlsx_with_its_instructions(demo: Demo) -> 
     assert unknown.status_code == 404
     assert "members(党员)" in unknown.json()["message_zh"]
     assert KIND_BY_KEY["members"].sheet == "党员"
+
+
+def _data_rows(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
+    book = load_workbook(io.BytesIO(data))
+    return {
+        name: sorted((tuple(r) for r in book[name].iter_rows(min_row=2, values_only=True)), key=str)
+        for name in ("党组织", "社区", "党员")
+    }
+
+
+def test_a_roster_exported_by_the_service_imports_into_an_empty_store_to_the_same_state(
+    demo: Demo, tmp_path: Path, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    exported = client.get(
+        "/api/v1/imports/templates/all", params={"filled": "true"}, headers=bearer(tokens["county"])
+    )
+    assert exported.status_code == 200
+    rows = _data_rows(exported.content)
+    listed = client.get(
+        "/api/v1/members", params={"limit": 200}, headers=bearer(tokens["county"])
+    ).json()
+    labels = dict(KIND_BY_KEY["members"].columns[1].choices)
+    # the export says what the service holds (else a fault shared by both exports would pass)
+    assert sorted((r[0], r[1], r[2]) for r in rows["党员"]) == sorted(
+        (m["name"], labels[m["category"]], m["organization_name"]) for m in listed["items"]
+    )
+    assert len(rows["社区"]) == 7
+    target = build_services(
+        Settings(database_url=f"sqlite:///{tmp_path / 'other.db'}", run_scheduler=False), clock
+    )
+    try:
+        report = Importer(target.app, target.store, actor="cli:admin").run(
+            exported.content, "名册.xlsx"
+        )
+        assert report.problems == []
+        assert report.recorded == {
+            "organizations": len(rows["党组织"]),
+            "communities": 7,
+            "members": 42,
+        }
+        target.projections.catch_up()
+        again = Roster(target.app, target.read_models, None).workbook(
+            ["organizations", "communities", "members"]
+        )
+    finally:
+        target.close()
+    assert _data_rows(again) == rows
+
+
+def test_exporting_the_roster_is_recorded_as_a_read_of_personal_data(demo: Demo) -> None:
+    client, tokens = demo
+    before = head(client)
+    answer = client.get(
+        "/api/v1/imports/templates/members",
+        params={"filled": "true"},
+        headers=bearer(tokens["community"]),
+    )
+    assert answer.status_code == 200
+    assert len(_data_rows_of(answer.content, "党员")) == 6  # 铁西 only: the token's subtree
+    assert "sansan:PersonalDataAccess.PersonalDataRead" in recorded_since(client, before)
+
+
+def _data_rows_of(data: bytes, sheet: str) -> list[tuple[Any, ...]]:
+    return list(load_workbook(io.BytesIO(data))[sheet].iter_rows(min_row=2, values_only=True))

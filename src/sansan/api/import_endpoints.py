@@ -10,7 +10,7 @@ from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -27,6 +27,7 @@ from sansan.imports import (
     TooManyRows,
     limits_of,
 )
+from sansan.imports.roster import EXPORTABLE, Roster
 from sansan.imports.workbooks import XLSX_MEDIA_TYPE, error_workbook, template
 
 # How long an import waits for the read models (which find units by name) to catch up.
@@ -85,19 +86,35 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
         summary="导入模板(XLSX)/ the import template of a kind, or of all kinds",
     )  # fmt: skip
     def import_template(
-        principal: CurrentPrincipal,
+        principal: CurrentPrincipal, services: ServicesDep,
         kind: Annotated[str, Path(description="类别,或 all / a kind, or all")],
-    ) -> Response:
-        if kind == "all":
-            return xlsx_response(template(KINDS), "导入模板.xlsx")
-        chosen = KIND_BY_KEY.get(kind)
-        if chosen is None:
+        filled: Annotated[
+            bool, Query(description="填入本范围现有的党组织、社区和党员 / filled from the service")
+        ] = False,
+    ) -> Response:  # fmt: skip
+        chosen = KINDS if kind == "all" else [k for k in KINDS if k.key == kind]
+        if not chosen:
             known = "、".join(f"{k.key}({k.sheet})" for k in KINDS)
             raise ApiError(
                 404, "unknown_import_kind", f"没有该导入类别，可选：{known}",
                 f"no import kind {kind!r}; known: {', '.join(KIND_BY_KEY)}",
             )  # fmt: skip
-        return xlsx_response(template([chosen]), f"导入模板-{chosen.sheet}.xlsx")
+        name = "导入模板.xlsx" if kind == "all" else f"导入模板-{chosen[0].sheet}.xlsx"
+        if not filled:
+            return xlsx_response(template(chosen), name)
+        keys = [k.key for k in chosen if k.key in EXPORTABLE]
+        if not keys:
+            raise ApiError(
+                422, "not_exportable", "只有党组织、社区和党员名册可以按现有数据导出",
+                f"only {', '.join(EXPORTABLE)} can be filled from the service",
+            )  # fmt: skip
+        roster = Roster(services.app, services.read_models, principal.scope_org_id)
+        data = roster.workbook(keys)
+        services.access.record_personal_data_read(
+            principal, roster.members_read, roster.communities_read,
+            f"GET /api/v1/imports/templates/{kind}?filled=true", whole_query="members" in keys,
+        )  # fmt: skip
+        return xlsx_response(data, name.replace("模板", "名册"))
 
     @router.post(
         "/imports", status_code=201, response_model=ImportResult, responses=ERRORS,

@@ -34,6 +34,7 @@ from sansan.domain.base import Provenance, SansanAggregate
 from sansan.domain.errors import InvalidReferences
 from sansan.imports.kinds import (
     COMMUNITY,
+    EXAMPLE_NOTE,
     MEMBER,
     ORGANIZATION,
     TEAM_MEMBER,
@@ -205,15 +206,6 @@ class Directory:
         return self._members[organization_id]
 
 
-def _same(column: Column, value: Any, sample: Any) -> bool:
-    if is_blank(value) or sample is None:
-        return is_blank(value) and sample is None
-    try:
-        return bool(cell_value(column, value) == cell_value(column, sample))
-    except CellError:
-        return False
-
-
 def _signature(event: SansanAggregate.Event) -> str:
     """What makes two events the same fact: type, date, note, evidence and content."""
     e = RecordedEvent.of(event)
@@ -296,7 +288,7 @@ class Importer:
         chosen = {c: cells[i] for i, c in sheet.columns.items() if i < len(cells)}
         if all(is_blank(v) for v in chosen.values()):
             return None  # blank and trailing rows, and rows with notes beside the table only
-        if all(_same(c, v, c.sample) for c, v in chosen.items()):
+        if any(c.field == "note" and text_of(v) == EXAMPLE_NOTE for c, v in chosen.items()):
             return None  # the template's example row, left in
         return _Row(sheet.name, number, sheet.kind, chosen)
 
@@ -530,7 +522,7 @@ class Importer:
         except IntegrityError:
             report.problems.append(Problem(
                 report.file_name, 0, "", "", "concurrent_write",
-                "导入期间这些单位被他人修改，未记录任何内容，请重新导入",
+                "导入期间数据有变动（或刚导入的数据尚未就绪），未记录任何内容，请稍后重新导入",
                 "another writer changed these units meanwhile; nothing was recorded",
             ))  # fmt: skip
             return

@@ -27,6 +27,9 @@ IMPORT_NAMESPACE = UUID("5d7c2b9e-1f0a-4e53-9c8d-3a6b4f2e7d10")
 ORGANIZATION, COMMUNITY, MEMBER, TEAM_MEMBER, WORKER = (
     "organization", "community", "member", "team_member", "worker",
 )  # fmt: skip
+# The template's example row says in its note that it is one: such a row is never imported
+# (an example that happened to be a real unit would otherwise be taken for one).
+EXAMPLE_NOTE = "示例行：导入时跳过，可删除"
 UNIT_ZH = {
     ORGANIZATION: "党组织", COMMUNITY: "社区", MEMBER: "党员", TEAM_MEMBER: "班子成员",
     WORKER: "社区工作人员",
@@ -64,7 +67,7 @@ class Column:
     @property
     def sample(self) -> Any:
         """The example as a person would type it in the cell (labels, 是/否, a date)."""
-        value = self.example
+        value = EXAMPLE_NOTE if self.field == "note" else self.example
         if value is None:
             return None
         if self.type == "date":
