@@ -443,3 +443,11 @@ def test_exporting_the_roster_is_recorded_as_a_read_of_personal_data(demo: Demo)
 
 def _data_rows_of(data: bytes, sheet: str) -> list[tuple[Any, ...]]:
     return list(load_workbook(io.BytesIO(data))[sheet].iter_rows(min_row=2, values_only=True))
+
+
+def test_the_template_as_downloaded_imports_nothing_its_example_rows_are_marked(demo: Demo) -> None:
+    client, tokens = demo
+    before = head(client)
+    report = created(upload(client, tokens["county"], template(KINDS)))
+    assert report["rows"] == 0
+    assert recorded_since(client, before) == ["sansan:ImportRecord.ImportRecorded"]
