@@ -451,3 +451,34 @@ def test_the_template_as_downloaded_imports_nothing_its_example_rows_are_marked(
     report = created(upload(client, tokens["county"], template(KINDS)))
     assert report["rows"] == 0
     assert recorded_since(client, before) == ["sansan:ImportRecord.ImportRecorded"]
+
+
+@pytest.mark.parametrize("damage", ["not_a_zip", "truncated_sheet"])
+def test_a_damaged_xlsx_is_answered_with_a_clear_report_never_a_500(
+    county: tuple[TestClient, str], damage: str
+) -> None:
+    client, token = county
+    data = filled(new_county(5))
+    if damage == "not_a_zip":
+        data = data[:4] + b"garbage" * 50
+    else:
+        source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                content = source.read(item.filename)
+                target.writestr(
+                    item,
+                    content[: len(content) // 2]
+                    if item.filename.endswith("sheet5.xml")
+                    else content,
+                )
+        data = out.getvalue()
+    before = head(client)
+    answer = upload(client, token, data)
+    assert answer.status_code == 422
+    assert {p["code"] for p in answer.json()["report"]["problems"]} == {"bad_file"}
+    assert "无法读取" in answer.json()["report"]["problems"][0]["message_zh"]
+    assert load_workbook(
+        io.BytesIO(base64.b64decode(answer.json()["report"]["error_workbook"]))
+    ).sheetnames == ["错误"]
+    assert recorded_since(client, before) == []

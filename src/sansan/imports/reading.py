@@ -7,11 +7,13 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 
@@ -125,12 +127,30 @@ def to_value(column: Column, value: Any) -> Any:
     return text_of(value)
 
 
+UNREADABLE = CellError(
+    "bad_file",
+    "无法读取该 XLSX 文件，请用 Excel 或 WPS 另存后再导入",
+    "the XLSX file cannot be read",
+)
+
+
+def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """A damaged part of the file shows only when its rows are read: say so, never crash."""
+    try:
+        yield from rows
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        raise UNREADABLE from None
+
+
 def workbook_sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """Every sheet of an XLSX as rows of values (a formula as the value Excel last saved)."""
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        raise UNREADABLE from None
     try:
         for ws in book.worksheets:
-            yield ws.title, (list(row) for row in ws.iter_rows(values_only=True))
+            yield ws.title, _guarded(list(row) for row in ws.iter_rows(values_only=True))
     finally:
         book.close()
 
@@ -152,15 +172,7 @@ def csv_rows(data: bytes) -> Iterator[list[Any]]:
 
 def file_sheets(data: bytes, file_name: str) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     if data.startswith(XLSX_MAGIC):
-        try:
-            yield from workbook_sheets(data)
-        except (OSError, KeyError, ValueError) as error:
-            if isinstance(error, CellError):
-                raise
-            raise CellError(
-                "bad_file", "无法读取该 XLSX 文件，请用 Excel 或 WPS 另存后再导入",
-                "the XLSX file cannot be read",
-            ) from None  # fmt: skip
+        yield from workbook_sheets(data)
         return
     stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV"
     yield stem, csv_rows(data)

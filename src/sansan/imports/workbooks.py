@@ -12,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sansan.imports.engine import ImportReport, Problem
 from sansan.imports.kinds import ImportKind
-from sansan.imports.reading import file_sheets
+from sansan.imports.reading import CellError, file_sheets
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -97,6 +97,25 @@ def error_workbook(data: bytes, report: ImportReport) -> bytes:
     for problem in report.problems:
         by_row[(problem.sheet, problem.row)].append(problem)
     book = Workbook(write_only=True)
+    try:
+        _copy_rows(book, data, report, by_row)
+    except CellError:  # a file that cannot be read back: its problems alone
+        book = Workbook(write_only=True)
+        by_row = {("", 0): list(report.problems)}
+    left = [p for problems in by_row.values() for p in problems]
+    if left:  # problems of the file as a whole
+        sheet = book.create_sheet(ERROR_HEADER)
+        for p in left:
+            sheet.append([p.sheet, p.row or None, _said(p)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _copy_rows(
+    book: Workbook, data: bytes, report: ImportReport,
+    by_row: dict[tuple[str, int], list[Problem]],
+) -> None:  # fmt: skip
     for name, rows in file_sheets(data, report.file_name):
         sheet = book.create_sheet(name[:31])
         width = 0
@@ -106,20 +125,12 @@ def error_workbook(data: bytes, report: ImportReport) -> bytes:
             text = "；".join(_said(p) for p in found)
             values = [*row, *([None] * (width - len(row)))]
             if number == 1:
-                whole = by_row.pop((name, 0), [])
-                text = "；".join(_said(p) for p in whole) or ERROR_HEADER
+                found = by_row.pop((name, 0), []) + found
+                text = "；".join(_said(p) for p in found) or ERROR_HEADER
             cell = WriteOnlyCell(sheet, value=text or None)
-            if found or (number == 1 and text != ERROR_HEADER):
+            if found:
                 cell.fill = _ERROR_FILL
             sheet.append([*values, cell])
-    left = [p for problems in by_row.values() for p in problems]
-    if left:  # problems of the file as a whole
-        sheet = book.create_sheet(ERROR_HEADER)
-        for p in left:
-            sheet.append([p.sheet, p.row or None, _said(p)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _said(p: Problem) -> str:
