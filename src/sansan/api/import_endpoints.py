@@ -119,6 +119,9 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
     @router.post(
         "/imports", status_code=201, response_model=ImportResult, responses=ERRORS,
         summary="导入表格(XLSX 或 CSV):全部通过才记录 / import a spreadsheet, all or nothing",
+        openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+            "example": {"file": "铁西社区党员名册.xlsx", "dry_run": True},
+        }}}},
     )  # fmt: skip
     def import_spreadsheet(
         request: Request, principal: CurrentPrincipal, services: ServicesDep,

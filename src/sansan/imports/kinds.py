@@ -95,6 +95,8 @@ class ImportKind:
     id_field: str = "id"
     # headers where the field's own label is too general (a member's name is 姓名)
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    # examples where the command's own would be a real person's name in the demo (张三 is nobody)
+    samples: dict[str, Any] = dataclasses.field(default_factory=dict)
     columns: list[Column] = dataclasses.field(default_factory=list, compare=False)
 
     @property
@@ -142,7 +144,7 @@ def _columns(kind: ImportKind) -> list[Column]:
             # needs one must say how (a ref), so only optional ones may be left out
             assert not f.required, f"{kind.key}: {name} needs a ref"
             continue
-        value = example.get(name)
+        value = kind.samples.get(name, example.get(name))
         columns.append(
             Column(
                 kind.headers.get(name, f.label_zh), name, f.type, f.required, f.choices,
@@ -167,9 +169,9 @@ def _community(header: str = "社区名称", example: str | None = "铁西社区
 
 
 MEMBER_REF = Ref(
-    MEMBER, "党员姓名", "王伟", within_header="党员所在党组织", within_example="铁西社区党总支"
+    MEMBER, "党员姓名", "张三", within_header="党员所在党组织", within_example="铁西社区党总支"
 )
-TEAM_MEMBER_REF = Ref(TEAM_MEMBER, "班子成员姓名", "张强", within="organization_id")
+TEAM_MEMBER_REF = Ref(TEAM_MEMBER, "班子成员姓名", "李四", within="organization_id")
 
 KINDS: list[ImportKind] = [
     _kind(
@@ -188,11 +190,12 @@ KINDS: list[ImportKind] = [
     _kind(
         "members", "党员", mc.RegisterMember, {"organization_id": _org("所在党组织名称")},
         creates=MEMBER, within_field="organization_id", headers={"name": "姓名"},
+        samples={"name": "张三"},
     ),
     _kind(
         "team_members", "班子成员", oc.AddTeamMember, {"organization_id": _org()},
         creates=TEAM_MEMBER, name_field="person_name", within_field="organization_id",
-        id_field="team_member_id",
+        id_field="team_member_id", samples={"person_name": "李四"},
     ),
     _kind("member_trainings", "党员培训", mc.RecordTraining, {"member_id": MEMBER_REF}),
     _kind(
@@ -209,7 +212,7 @@ KINDS: list[ImportKind] = [
     _kind(
         "community_workers", "社区工作人员", co.AddCommunityWorker,
         {"community_id": _community()}, creates=WORKER, name_field="worker_name",
-        within_field="community_id", id_field="worker_id",
+        within_field="community_id", id_field="worker_id", samples={"worker_name": "王五"},
     ),
 ]  # fmt: skip
 KIND_BY_KEY = {k.key: k for k in KINDS}
