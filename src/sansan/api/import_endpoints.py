@@ -117,7 +117,8 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
         return xlsx_response(data, name.replace("模板", "名册"))
 
     @router.post(
-        "/imports", status_code=201, response_model=ImportResult, responses=ERRORS,
+        "/imports", status_code=201, response_model=ImportResult,
+        responses={**ERRORS, 200: {"model": ImportResult, "description": "只检查 / dry run"}},
         summary="导入表格(XLSX 或 CSV):全部通过才记录 / import a spreadsheet, all or nothing",
         openapi_extra={"requestBody": {"content": {"multipart/form-data": {
             "example": {"file": "铁西社区党员名册.xlsx", "dry_run": True},
