@@ -147,8 +147,13 @@ def _columns(kind: ImportKind) -> list[Column]:
         value = kind.samples.get(name, example.get(name))
         columns.append(
             Column(
-                kind.headers.get(name, f.label_zh), name, f.type, f.required, f.choices,
-                value if value is not None else f.default, f.help_zh,
+                kind.headers.get(name, f.label_zh),
+                name,
+                f.type,
+                f.required,
+                f.choices,
+                value if value is not None else f.default,
+                f.help_zh,
             )
         )
     return columns
