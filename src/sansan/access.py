@@ -6,7 +6,7 @@ organization sees that organization's subtree and nothing above or beside it.
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID, uuid5
@@ -147,25 +147,33 @@ class AccessService:
             return True
         return principal.scope_org_id in self.chain(aggregate)
 
-    def chain(self, aggregate: SansanAggregate) -> set[UUID]:
-        """The unit itself and every organization above it."""
+    def chain(
+        self, aggregate: SansanAggregate,
+        load: Callable[[UUID], PartyOrganization] | None = None,
+    ) -> set[UUID]:  # fmt: skip
+        """The unit itself and every organization above it; ``load`` finds an organization
+        (an import passes one that also sees the units it has not saved yet)."""
+        get = load or (lambda org_id: self.app.get(org_id, PartyOrganization))
         if isinstance(aggregate, PartyOrganization):
-            return {aggregate.id} | (self._org_chain(aggregate.parent_id))
+            return {aggregate.id} | (self._org_chain(aggregate.parent_id, get))
         if isinstance(aggregate, Community):
             above = {aggregate.street_committee_id, aggregate.general_branch_id} - {None}
-            return {aggregate.id} | set().union(*(self._org_chain(o) for o in above))
+            return {aggregate.id} | set().union(*(self._org_chain(o, get) for o in above))
         if isinstance(aggregate, Member):
             own = {aggregate.id, aggregate.community_id}
-            return own | self._org_chain(aggregate.organization_id)
+            return own | self._org_chain(aggregate.organization_id, get)
         if isinstance(aggregate, SupervisionItem):
-            return {aggregate.id} | self._org_chain(aggregate.assignee_org_id)
+            return {aggregate.id} | self._org_chain(aggregate.assignee_org_id, get)
         return {aggregate.id}
 
-    def _org_chain(self, org_id: UUID | None) -> set[UUID]:
+    @staticmethod
+    def _org_chain(
+        org_id: UUID | None, get: Callable[[UUID], PartyOrganization]
+    ) -> set[UUID]:
         found: set[UUID] = set()
         while org_id is not None and org_id not in found:
             found.add(org_id)
-            org_id = self.app.get(org_id, PartyOrganization).parent_id
+            org_id = get(org_id).parent_id
         return found
 
     def record_personal_data_read(

@@ -5,6 +5,7 @@ import re
 import sys
 import threading
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from uuid import UUID
 
 import click
@@ -19,6 +20,17 @@ from sansan.clock import CHINA_OFFSET
 from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, load_demo
 from sansan.domain import DomainError
 from sansan.domain.vocabulary import Role
+from sansan.imports import (
+    KIND_BY_KEY,
+    KINDS,
+    FileTooLarge,
+    Importer,
+    ImportReport,
+    TooManyRows,
+    limits_of,
+)
+from sansan.imports.reading import count_rows
+from sansan.imports.workbooks import error_workbook, template
 from sansan.projections.rebuild import rebuild
 from sansan.settings import Settings
 from sansan.workflows.scheduler import run_scheduler
@@ -29,6 +41,7 @@ CHINA = timezone(CHINA_OFFSET)
 DEMO_TOKEN_LIFETIME = timedelta(days=30)
 TOKEN_COLUMNS = ("id", "label", "role", "scope", "created (UTC+8)", "expires (UTC+8)", "state")
 ACTIVE = "active 有效"
+PROBLEMS_SHOWN = 50
 DURATION = re.compile(r"^(\d+)([dh])$")
 
 
@@ -169,6 +182,77 @@ def schedule_command(interval: float) -> None:
     finally:
         scheduler.shutdown(wait=True)
         services.close()
+
+
+@main.command("import")
+@click.argument("source")
+@click.argument("kind", required=False)
+@click.option("--dry-run", is_flag=True, help="只检查不记录 / check every row, record nothing")
+@click.option("--output", "-o", default=None, help="模板保存位置 / where a template is written")
+def import_command(source: str, kind: str | None, dry_run: bool, output: str | None) -> None:
+    """导入表格(XLSX/CSV),全部通过才记录;sansan import template KIND 生成导入模板
+    / Import a spreadsheet, all or nothing; `sansan import template KIND|all` writes a template."""
+    if source == "template":
+        _write_template(kind, output)
+        return
+    _import_file(Path(source), dry_run)
+
+
+def _write_template(kind: str | None, output: str | None) -> None:
+    chosen = KINDS if kind in (None, "all") else [KIND_BY_KEY.get(kind or "")]
+    if None in chosen:
+        known = ", ".join(f"{k.key}({k.sheet})" for k in KINDS)
+        raise click.BadParameter(f"没有该导入类别 / no such kind; known: {known}, all")
+    kinds = [k for k in chosen if k is not None]
+    path = Path(output or f"导入模板-{kinds[0].sheet if len(kinds) == 1 else '全部'}.xlsx")
+    path.write_bytes(template(kinds))
+    click.echo(f"已生成导入模板 / template written: {path}")
+
+
+def _import_file(path: Path, dry_run: bool) -> None:
+    if not path.is_file():
+        raise click.BadParameter(f"找不到文件 / no such file: {path}", param_hint="SOURCE")
+    data = path.read_bytes()
+    services = build_services(Settings())
+    try:
+        services.projections.catch_up()  # units are found by name in the read models
+        limits = limits_of(services.settings)
+        total = count_rows(data, path.name) if len(data) <= limits.max_bytes else 0
+        with click.progressbar(length=total, label="导入", file=sys.stderr) as bar:
+            importer = Importer(
+                services.app, services.store, actor=CLI_ACTOR, limits=limits,
+                on_row=lambda: bar.update(1),
+            )  # fmt: skip
+            report = importer.run(data, path.name, dry_run=dry_run)
+    except (FileTooLarge, TooManyRows) as error:
+        raise click.ClickException(f"文件超出导入上限,未记录任何内容 / {error}") from None
+    finally:
+        services.close()
+    _print_report(report, data, path)
+
+
+def _print_report(report: ImportReport, data: bytes, path: Path) -> None:
+    names = {k.key: k.sheet for k in KINDS}
+    for key in names:
+        done, had = report.recorded.get(key, 0), report.skipped.get(key, 0)
+        if done or had:
+            verb = "可记录" if report.dry_run or report.problems else "已记录"
+            click.echo(f"{names[key]}:{verb} {done} 行,已存在而跳过 {had} 行")
+    if report.problems:
+        for p in report.problems[:PROBLEMS_SHOWN]:
+            where = f"第 {p.row} 行" if p.row else "整表"
+            column = f"“{p.column}”" if p.column else ""
+            click.echo(f"  {p.sheet} {where} {column}{p.value and f'({p.value})'}:{p.message_zh}")
+        if len(report.problems) > PROBLEMS_SHOWN:
+            click.echo(f"  …… 共 {len(report.problems)} 处问题")
+        errors = path.with_name(f"{path.stem}-错误.xlsx")
+        errors.write_bytes(error_workbook(data, report))
+        click.echo(f"未记录任何内容;错误已标在 {errors} 的“错误”列 / nothing recorded")
+        raise SystemExit(1)
+    if report.dry_run:
+        click.echo(f"检查通过({report.rows} 行),未记录 / dry run: all {report.rows} rows pass")
+    else:
+        click.echo(f"导入完成:{report.events} 个事件,文件 SHA-256 {report.sha256}")
 
 
 main.add_command(audit_group)

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(
         10_000, ge=1, description="Checkpoint the audit chain's head every N events (and daily)."
     )
+    import_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="Largest spreadsheet an import accepts (bytes)."
+    )
+    import_max_rows: int = Field(
+        200_000, ge=1, description="Most data rows one import accepts, over all its sheets."
+    )
     audit_signing_key: Path | None = Field(
         None, description="Ed25519 private key (PEM) signing audit exports (`sansan audit keygen`)."
     )

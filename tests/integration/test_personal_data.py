@@ -97,6 +97,7 @@ def calls(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, str]]]:
         if operation is None:
             continue
         concrete = path.replace("{unit_id}", str(TIEXI_MEMBER)).replace("{actor}", DEMO_ACTOR)
+        concrete = concrete.replace("{kind}", "all")  # the import templates
         if "{id}" in concrete:
             concrete = concrete.replace("{id}", str(REAL_IDS[path.split("/")[3]]))
         formats = next(

@@ -6,6 +6,7 @@ from sansan.api.audit_endpoints import add_audit_routes
 from sansan.api.audit_spreadsheet import add_audit_spreadsheet_routes
 from sansan.api.command_endpoints import add_command_routes
 from sansan.api.compliance_endpoints import add_compliance_routes
+from sansan.api.import_endpoints import add_import_routes
 from sansan.api.list_endpoints import add_list_routes
 from sansan.api.notification_endpoints import add_notification_routes
 from sansan.api.plan_endpoints import add_plan_routes
@@ -14,7 +15,7 @@ from sansan.api.unit_endpoints import add_unit_routes
 
 RESOURCES = (
     "communities", "organizations", "members", "campaigns", "supervision-items", "notifications",
-    "audit", "plans",
+    "audit", "plans", "imports",
 )  # fmt: skip
 
 
@@ -29,4 +30,5 @@ def resource_routers() -> list[APIRouter]:
     add_audit_spreadsheet_routes(routers)
     add_notification_routes(routers)
     add_unit_routes(routers)
+    add_import_routes(routers)
     return list(routers.values())

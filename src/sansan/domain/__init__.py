@@ -7,12 +7,14 @@ from sansan.domain.campaign import CreationCampaign
 from sansan.domain.community import Community
 from sansan.domain.errors import DomainError, NotFoundError
 from sansan.domain.firing import ADDRESSEE_OF_ROLE, Addressee, Firing, FiringKind
+from sansan.domain.imports import ImportRecord
 from sansan.domain.member import Member
 from sansan.domain.organization import PartyOrganization
 from sansan.domain.supervision import SupervisionItem
 
 AGGREGATE_TYPES = (Community, PartyOrganization, Member, CreationCampaign, SupervisionItem)
-SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord, Firing, AuditCheckpoint)
+SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord, Firing, AuditCheckpoint,
+    ImportRecord)
 
 __all__ = [
     "ADDRESSEE_OF_ROLE",
@@ -27,6 +29,7 @@ __all__ = [
     "Firing",
     "FiringKind",
     "IdempotencyRecord",
+    "ImportRecord",
     "Member",
     "NotFoundError",
     "PartyOrganization",

@@ -5,6 +5,7 @@ import { actorName } from "./fields.js";
 import { unsigned } from "./supervision.js";
 import * as audit from "./pages/audit.js";
 import * as community from "./pages/community.js";
+import * as importPage from "./pages/import.js";
 import * as inbox from "./pages/inbox.js";
 import * as item from "./pages/item.js";
 import * as matrix from "./pages/matrix.js";
@@ -24,6 +25,7 @@ const PAGES = {
   record: { zh: "记录", render: record.render, roles: ["county", "street", "community", "client"] },
   audit: { zh: "审计", render: audit.render, roles: ["county", "auditor"] },
   screen: { zh: "大屏", render: screenPage.render, roles: ["county", "street"], nav: false },  // linked from 总览
+  import: { zh: "导入", render: importPage.render, roles: ["county", "street", "community", "client"] },
 };
 
 ctx.go = (page, params = {}) => {

@@ -1,0 +1,227 @@
+"""Reading spreadsheets as people keep them: XLSX (streamed, formulas as their values) and
+CSV (UTF-8 with or without BOM, or GBK); finding the header row under titles and merged
+cells; turning a cell into the value a command field takes.
+"""
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from xml.etree import ElementTree
+
+from openpyxl import load_workbook
+
+from sansan.imports.kinds import KINDS, Column, ImportKind
+
+HEADER_SEARCH_ROWS = 10  # a title, a merged banner or a blank row may stand above the headers
+EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's leap-year quirk included)
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_TRUE = {"是", "true", "1", "yes", "y", "√", "✓", "对"}
+_FALSE = {"否", "false", "0", "no", "n", "×", "✗", "不是"}
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class CellError(ValueError):
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.code, self.zh, self.en = code, zh, en
+
+
+@dataclass
+class Sheet:
+    """One sheet: its name, the kind its headers say, and its data rows by number."""
+
+    name: str
+    kind: ImportKind | None
+    header_row: int
+    columns: dict[int, Column]  # cell index → the column it holds
+    missing: list[Column]
+    rows: Iterator[tuple[int, list[Any]]]
+
+
+def clean_header(value: Any) -> str:
+    text = "" if value is None else str(value)
+    text = re.sub(r"\s+", "", text.replace("\u3000", " "))
+    return text.removesuffix("*").removesuffix("（必填）").removesuffix("(必填)")
+
+
+def text_of(value: Any) -> str:
+    """Text as typed: ideographic spaces count as spaces; names keep their full-width
+    punctuation (（演示）), so only spacing is normalised."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("\u3000", " ").strip()
+
+
+def _narrow(value: Any) -> str:
+    """Full-width digits, letters, signs and spaces as ASCII (for numbers and dates)."""
+    return unicodedata.normalize("NFKC", text_of(value)).replace(",", "").strip()
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not text_of(value))
+
+
+def to_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    serial = isinstance(value, int | float) and not isinstance(value, bool)
+    if serial and 1 <= value < 2958466:  # Excel's serial days (1900-01-01 … 9999-12-31)
+        return EXCEL_EPOCH + timedelta(days=int(value))
+    text = _narrow(value)
+    found = _DATE_TEXT.match(text)
+    if found is None and re.fullmatch(r"\d{1,5}(\.0+)?", text):
+        return to_date(float(text))
+    if found is not None:
+        try:
+            return date(int(found[1]), int(found[2]), int(found[3]))
+        except ValueError:
+            pass
+    raise CellError(
+        "bad_date",
+        "无法识别的日期，请写成 2026-03-01、2026/3/1 或 2026年3月1日",
+        "not a date: write 2026-03-01, 2026/3/1 or 2026年3月1日",
+    )
+
+
+def to_value(column: Column, value: Any) -> Any:
+    """The value a command field takes from a cell, or a CellError saying why not."""
+    kind = column.type
+    if kind == "date":
+        return to_date(value).isoformat()
+    if kind in ("integer", "number", "money"):
+        if isinstance(value, bool):
+            raise CellError("bad_number", "应为数字", "not a number")
+        text = _narrow(value)
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise CellError("bad_number", "应为数字", "not a number") from None
+        if kind == "integer":
+            if number != number.to_integral_value():
+                raise CellError("bad_integer", "应为整数", "not a whole number")
+            return int(number)
+        return str(number) if kind == "money" else float(number)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = _narrow(value).lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise CellError("bad_boolean", "应填“是”或“否”", "write 是 or 否")
+    if kind == "choice":
+        text = text_of(value)
+        for code, label in column.choices:
+            if text in (label, code):
+                return code
+        allowed = "、".join(label for _, label in column.choices)
+        raise CellError("bad_choice", f"不是可选的值，可选：{allowed}", "not one of the choices")
+    return text_of(value)
+
+
+UNREADABLE = CellError(
+    "bad_file",
+    "无法读取该 XLSX 文件，请用 Excel 或 WPS 另存后再导入",
+    "the XLSX file cannot be read",
+)
+
+
+def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """A damaged part of the file shows only when its rows are read: say so, never crash."""
+    try:
+        yield from rows
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        raise UNREADABLE from None
+
+
+def workbook_sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
+    """Every sheet of an XLSX as rows of values (a formula as the value Excel last saved)."""
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        raise UNREADABLE from None
+    try:
+        for ws in book.worksheets:
+            yield ws.title, _guarded(list(row) for row in ws.iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def csv_rows(data: bytes) -> Iterator[list[Any]]:
+    """A CSV's rows: UTF-8 (a BOM is dropped) or else GBK, as spreadsheets in China save it."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise CellError(
+                "bad_encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV",
+                "the CSV is neither UTF-8 nor GBK",
+            ) from None  # fmt: skip
+    return (list(row) for row in csv.reader(io.StringIO(text)))
+
+
+def file_sheets(data: bytes, file_name: str) -> Iterator[tuple[str, Iterator[list[Any]]]]:
+    if data.startswith(XLSX_MAGIC):
+        yield from workbook_sheets(data)
+        return
+    stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV"
+    yield stem, csv_rows(data)
+
+
+def _match(headers: list[str], kind: ImportKind) -> int:
+    known = {c.header for c in kind.columns}
+    return sum(1 for h in headers if h in known)
+
+
+def find_sheet(name: str, rows: Iterator[list[Any]]) -> Sheet:
+    """The sheet's kind (by its name, or else by the headers it has) and its header row."""
+    head: list[tuple[int, list[Any]]] = []
+    for number, row in enumerate(rows, start=1):
+        head.append((number, row))
+        if len(head) >= HEADER_SEARCH_ROWS:
+            break
+    by_name = next((k for k in KINDS if clean_header(name) in (k.sheet, k.key)), None)
+    best: tuple[int, int, ImportKind | None] = (0, 0, None)
+    for number, row in head:
+        headers = [clean_header(v) for v in row]
+        for candidate in [by_name] if by_name else KINDS:
+            score = _match(headers, candidate)
+            if score > best[0]:
+                best = (score, number, candidate)
+    score, header_row, kind = best
+    if kind is None or (by_name is None and score < 2):
+        return Sheet(name, None, 0, {}, [], iter(()))
+    headers = [clean_header(v) for v in dict(head)[header_row]]
+    columns: dict[int, Column] = {}
+    for index, header in enumerate(headers):
+        column = next((c for c in kind.columns if c.header == header), None)
+        if column is not None and column not in columns.values():
+            columns[index] = column
+    missing = [c for c in kind.columns if c.required and c not in columns.values()]
+    rest = ((n, r) for n, r in head if n > header_row)
+    return Sheet(name, kind, header_row, columns, missing, _chain(rest, rows, len(head)))
+
+
+def _chain(
+    first: Iterator[tuple[int, list[Any]]], rows: Iterator[list[Any]], read: int
+) -> Iterator[tuple[int, list[Any]]]:
+    yield from first
+    yield from enumerate(rows, start=read + 1)
+
+
+def count_rows(data: bytes, file_name: str) -> int:
+    """Rows in the file (for a progress bar); streamed like the import itself."""
+    try:
+        return sum(sum(1 for _ in rows) for _, rows in file_sheets(data, file_name))
+    except CellError:
+        return 0

@@ -1,0 +1,484 @@
+"""Spreadsheet import through the API, on both stores: a county's tree and roster from the
+filled templates, files with mistakes, re-imports, real files' quirks, scope and limits."""
+
+import base64
+import io
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import Workbook, load_workbook
+
+from sansan.bootstrap import Services, build_services
+from sansan.clock import FixedClock
+from sansan.domain import ImportRecord, Member, PartyOrganization
+from sansan.imports import KIND_BY_KEY, KINDS, Importer
+from sansan.imports.kinds import MEMBER, derived_id
+from sansan.imports.roster import Roster
+from sansan.imports.workbooks import template
+from sansan.settings import Settings
+from tests.integration.api_support import bearer
+
+Demo = tuple[TestClient, dict[str, str]]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def filled(rows: dict[str, list[dict[str, Any]]]) -> bytes:
+    """The all-kinds template with its example rows replaced by ``rows`` (by header)."""
+    book = load_workbook(io.BytesIO(template(KINDS)))
+    for kind in KINDS:
+        sheet = book[kind.sheet]
+        sheet.delete_rows(2)
+        for row in rows.get(kind.key, []):
+            sheet.append([row.get(c.header) for c in kind.columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def upload(
+    client: TestClient, token: str, data: bytes, name: str = "county.xlsx", **form: str
+) -> Any:
+    return client.post(
+        "/api/v1/imports", headers=bearer(token), files={"file": (name, data, XLSX)}, data=form
+    )
+
+
+def created(answer: Any) -> dict[str, Any]:
+    """The report of an import that recorded; else the problems, not the whole answer."""
+    body: dict[str, Any] = answer.json()
+    assert answer.status_code == 201, body.get("report", body).get("problems", body)
+    return body
+
+
+def services_of(client: TestClient) -> Services:
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    return services
+
+
+def head(client: TestClient) -> int:
+    return services_of(client).app.recorder.max_notification_id() or 0
+
+
+def recorded_since(client: TestClient, position: int) -> list[str]:
+    """What was recorded after ``position``, less the audit chain's own checkpoints."""
+    recorder = services_of(client).app.recorder
+    found = recorder.select_notifications(position + 1, 100_000)
+    return [n.topic for n in found if not n.topic.startswith("sansan:AuditCheckpoint")]
+
+
+def new_county(members: int) -> dict[str, list[dict[str, Any]]]:
+    """A street of its own with a community, its general branch, two branches and a roster;
+    listed children first, so the import has to find the order itself."""
+    branches = ["新区一社区第一党支部", "新区一社区第二党支部"]
+    return {
+        "organizations": [
+            *({"组织名称": b, "组织层级": "小区党支部", "上级党组织名称": "新区一社区党总支", "发生日期": "2026-03-10"} for b in branches),
+            {"组织名称": "新区一社区党总支", "组织层级": "社区党总支", "上级党组织名称": "新区街道党工委", "所属社区名称": "新区一社区", "发生日期": "2026-03-05"},
+            {"组织名称": "新区街道党工委", "组织层级": "街道党工委", "发生日期": "2026-03-01"},
+        ],
+        "communities": [
+            {"社区名称": "新区一社区", "街道党工委名称": "新区街道党工委", "社区来源": "新建居民小区", "发生日期": "2026-03-02"},
+        ],
+        "members": [
+            {"姓名": f"党员{i:04d}", "管理类别": "直管", "所在党组织名称": branches[i % 2], "出生年份": 1960 + i % 40, "发生日期": date(2026, 4, 1)}
+            for i in range(members)
+        ],
+        "member_trainings": [
+            {"党员所在党组织": branches[i % 2], "党员姓名": f"党员{i:04d}", "培训天数": 2, "培训方式": "课堂讲课", "主题": "党课", "发生日期": "2026年5月1日"}
+            for i in range(0, members, 10)
+        ],
+        "funding": [
+            {"社区名称": "新区一社区", "年度": 2026, "金额(元)": 30000, "经费来源": "县财政", "发生日期": "2026/4/2"}
+        ],
+        "team_members": [
+            {"党组织名称": "新区一社区党总支", "姓名": "赵书记", "出生年份": 1975, "学历": "本科", "发生日期": "2026-03-06"}
+        ],
+        "team_trainings": [
+            {"党组织名称": "新区一社区党总支", "班子成员姓名": "赵书记", "培训天数": 3, "在县委党校培训": "是", "发生日期": "2026-06-01"}
+        ],
+        "community_workers": [
+            {"社区名称": "新区一社区", "社区工作者姓名": "钱专干", "角色": "社区专职工作者", "发生日期": "2026-03-08"}
+        ],
+        "working_systems": [
+            {"社区名称": "新区一社区", "类别": "党组织议事制度", "事项": "议事规则", "发生日期": "2026-03-09"}
+        ],
+        "coordination_bodies": [
+            {"社区名称": "新区一社区", "类别": "社区党建工作联席会", "发生日期": "2026-03-09"}
+        ],
+        "facility_upgrades": [
+            {"社区名称": "新区一社区", "办公用房面积(平方米)": "８５", "活动场所面积(平方米)": 210, "发生日期": 46100}
+        ],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def county(demo: Demo) -> tuple[TestClient, str]:
+    client, tokens = demo
+    return client, tokens["county"]
+
+
+def test_a_county_tree_and_a_3000_member_roster_go_in_from_the_filled_templates_in_one_upload(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    report = created(upload(client, token, filled(new_county(3000))))
+    assert report["saved"]
+    assert not report["problems"]
+    assert report["recorded"] == {
+        "organizations": 4, "communities": 1, "members": 3000, "member_trainings": 300,
+        "funding": 1, "team_members": 1, "team_trainings": 1, "community_workers": 1,
+        "working_systems": 1, "coordination_bodies": 1, "facility_upgrades": 1,
+    }  # fmt: skip
+    app = services_of(client).app
+    branch = app.get(derived_id("organization", "新区一社区第二党支部", None), PartyOrganization)
+    general = app.get(branch.parent_id, PartyOrganization)
+    assert general.name == "新区一社区党总支"
+    member = app.get(derived_id(MEMBER, "党员0001", branch.id), Member)
+    assert (member.name, member.category, member.birth_year) == ("党员0001", "direct", 1961)
+    assert member.training_days_by_year == {}
+    first_branch = derived_id("organization", "新区一社区第一党支部", None)
+    trained = app.get(derived_id(MEMBER, "党员0010", first_branch), Member)
+    assert trained.training_days_by_year == {"2026": 2.0}
+    # every event carries the importing actor; the import records who, the file and the counts
+    assert {e.actor for e in app.history(member.id)} == {"county:县委组织部(演示)"}
+    record = app.get(UUID(report["import_id"]), ImportRecord)
+    assert record.recorded["members"] == 3000
+    assert record.rows_mapped == 3312
+    assert len(record.sha256) == 64
+    assert record.sha256 == report["sha256"]
+
+
+def test_importing_the_same_file_again_or_an_overlapping_one_records_nothing_twice(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    first = new_county(40)
+    created(upload(client, token, filled(first)))
+    services_of(client).projections.catch_up()
+    before = head(client)
+    again = upload(client, token, filled(first)).json()
+    assert again["events"] == 0
+    assert sum(again["recorded"].values()) == 0
+    assert again["skipped"]["members"] == 40
+    assert again["skipped"]["member_trainings"] == 4
+    assert recorded_since(client, before) == [
+        "sansan:ImportRecord.ImportRecorded"
+    ]  # only the import itself
+    overlapping = new_county(50)
+    more = upload(client, token, filled(overlapping)).json()
+    assert more["recorded"] == {"members": 10, "member_trainings": 1}
+    assert more["skipped"]["members"] == 40
+
+
+def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    rows = new_county(20)
+    rows["members"][3]["管理类别"] = "直接管理"
+    rows["members"][5]["所在党组织名称"] = "没有这个支部"
+    rows["member_trainings"][1]["培训天数"] = 99
+    rows["funding"][0]["发生日期"] = "2026年13月1日"
+    before = head(client)
+    answer = upload(client, token, filled(rows))
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert recorded_since(client, before) == []
+    body = answer.json()
+    assert body["code"] == "import_rejected"
+    problems = {
+        (p["sheet"], p["row"], p["column"], p["value"], p["code"])
+        for p in body["report"]["problems"]
+    }
+    assert problems == {
+        ("党员", 5, "管理类别", "直接管理", "bad_choice"),
+        ("党员", 7, "所在党组织名称", "没有这个支部", "unknown_reference"),
+        ("党员培训", 3, "", "", "training_days_out_of_range"),
+        ("工作经费", 2, "发生日期", "2026年13月1日", "bad_date"),
+    }
+    assert all(re.search(r"[\u4e00-\u9fff]", p["message_zh"]) for p in body["report"]["problems"])
+    errors = load_workbook(io.BytesIO(base64.b64decode(body["report"]["error_workbook"])))
+    sheet = errors["党员"]
+    header = [c.value for c in sheet[1]]
+    assert header[-1] == "错误"
+    assert "直管、双管、参管" in sheet.cell(row=5, column=len(header)).value
+    assert sheet.cell(row=4, column=len(header)).value is None
+
+
+def test_the_error_workbook_once_fixed_imports(county: tuple[TestClient, str]) -> None:
+    client, token = county
+    rows = new_county(6)
+    rows["members"][2]["管理类别"] = "直接管理"
+    body = upload(client, token, filled(rows)).json()
+    book = load_workbook(io.BytesIO(base64.b64decode(body["report"]["error_workbook"])))
+    book["党员"].cell(row=4, column=2).value = "直管"
+    out = io.BytesIO()
+    book.save(out)
+    created(upload(client, token, out.getvalue()))
+
+
+def _csv_roster() -> str:
+    return "\n".join(
+        [
+            "发生日期,姓名,所在党组织名称,管理类别,出生年份",  # reordered
+            "2026-04-01,甲一,铁西社区党总支,直管,１９８０",  # full-width digits
+            "2026/4/1,甲二,铁西社区党总支,双管,1981",
+            "2026年4月1日,甲三,铁西社区党总支,参管,1982",
+            "46113,甲四,铁西社区党总支,直管,1983",  # an Excel serial as text: 2026-04-01
+            ",,,,",
+            "",
+        ]
+    )
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
+def test_gbk_and_bom_csv_with_dates_in_four_forms_full_width_digits_and_reordered_columns_import(
+    county: tuple[TestClient, str], encoding: str
+) -> None:
+    client, token = county
+    created(upload(client, token, _csv_roster().encode(encoding), "名册.csv"))
+    app = services_of(client).app
+    org = next(
+        o
+        for o in services_of(client).read_models.organizations(scope=None)
+        if o["name"] == "铁西社区党总支"
+    )
+    for name, year in (("甲一", 1980), ("甲四", 1983)):
+        member = app.get(derived_id(MEMBER, name, UUID(org["id"])), Member)
+        assert (member.birth_year, member.began_on) == (year, date(2026, 4, 1))
+
+
+def test_a_missing_required_column_is_reported_and_nothing_is_read(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    csv = "姓名,所在党组织名称,发生日期\n甲一,铁西社区党总支,2026-04-01\n"
+    answer = upload(client, token, csv.encode(), "名册.csv")
+    assert answer.status_code == 422
+    [problem] = answer.json()["report"]["problems"]
+    assert (problem["column"], problem["code"]) == ("管理类别", "missing_column")
+    assert problem["message_zh"] == "缺少必填列“管理类别”"
+
+
+def _with_cached_formula(data: bytes, cell: str, formula: str, value: int) -> bytes:
+    """Excel keeps a formula's last value beside it; openpyxl writes none, so put one in."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(
+                    rf'<c r="{cell}"[^>]*>.*?</c>'.encode(),
+                    f'<c r="{cell}"><f>{formula}</f><v>{value}</v></c>'.encode(),
+                    content,
+                )
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_a_sheet_renamed_with_a_merged_title_row_blank_rows_and_a_formula_is_read(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "铁西名册（2026）"
+    sheet.append(["铁西社区党员名册"])
+    sheet.merge_cells("A1:E1")
+    sheet.append([])
+    sheet.append(["姓名", "管理类别", "所在党组织名称", "出生年份", "发生日期"])
+    sheet.append(["乙一", "直管", "铁西社区党总支", 0, date(2026, 4, 1)])
+    sheet.append([])
+    sheet.append(["乙二", "双管", "铁西社区党总支", 1977, "2026-04-02"])
+    sheet.append([None, None, None, None, None])
+    out = io.BytesIO()
+    book.save(out)
+    data = _with_cached_formula(out.getvalue(), "D4", "1970+5", 1975)
+    created(upload(client, token, data))
+    org = next(
+        o
+        for o in services_of(client).read_models.organizations(scope=None)
+        if o["name"] == "铁西社区党总支"
+    )
+    member = services_of(client).app.get(derived_id(MEMBER, "乙一", UUID(org["id"])), Member)
+    assert member.birth_year == 1975
+
+
+def test_a_community_token_imports_only_into_its_own_subtree(demo: Demo) -> None:
+    client, tokens = demo
+    rows = {"members": [
+        {"姓名": "丙一", "管理类别": "直管", "所在党组织名称": "铁西社区党总支", "发生日期": "2026-04-01"},
+        {"姓名": "丙二", "管理类别": "直管", "所在党组织名称": "天北社区党总支", "发生日期": "2026-04-01"},
+    ]}  # fmt: skip
+    before = head(client)
+    answer = upload(client, tokens["community"], filled(rows))
+    assert answer.status_code == 422
+    [problem] = answer.json()["report"]["problems"]
+    assert (problem["row"], problem["code"], problem["value"]) == (
+        3,
+        "outside_scope",
+        "天北社区党总支",
+    )
+    assert recorded_since(client, before) == []
+    rows["members"].pop()
+    created(upload(client, tokens["community"], filled(rows)))
+
+
+def test_an_auditor_may_not_import(demo: Demo) -> None:
+    client, tokens = demo
+    assert upload(client, tokens["auditor"], filled({})).status_code == 403
+
+
+def test_a_file_over_the_size_or_row_limit_is_refused_with_a_clear_problem(demo: Demo) -> None:
+    client, tokens = demo
+    services = services_of(client)
+    services.settings = services.settings.model_copy(update={"import_max_bytes": 1000})
+    big = upload(client, tokens["county"], filled(new_county(3)))
+    assert big.status_code == 413
+    assert big.json()["code"] == "import_too_large"
+    services.settings = services.settings.model_copy(
+        update={"import_max_bytes": 10**7, "import_max_rows": 5}
+    )
+    before = head(client)
+    many = upload(client, tokens["county"], filled(new_county(10)))
+    assert many.status_code == 413
+    assert many.json()["code"] == "import_too_many_rows"
+    assert "未记录任何内容" in many.json()["message_zh"]
+    assert recorded_since(client, before) == []
+
+
+def test_a_dry_run_checks_every_row_and_records_nothing(county: tuple[TestClient, str]) -> None:
+    client, token = county
+    before = head(client)
+    answer = upload(client, token, filled(new_county(30)), dry_run="true")
+    assert answer.status_code == 200
+    assert answer.json()["recorded"]["members"] == 30
+    assert not answer.json()["saved"]
+    assert recorded_since(client, before) == []
+
+
+def test_the_template_of_a_kind_is_an_xlsx_with_its_instructions(demo: Demo) -> None:
+    client, tokens = demo
+    answer = client.get("/api/v1/imports/templates/members", headers=bearer(tokens["auditor"]))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == XLSX
+    book = load_workbook(io.BytesIO(answer.content))
+    assert book.sheetnames[0] == "说明"
+    assert "党员" in book.sheetnames
+    assert "所在党组织名称、姓名" in str(book["说明"]["C2"].value)
+    unknown = client.get("/api/v1/imports/templates/nothing", headers=bearer(tokens["county"]))
+    assert unknown.status_code == 404
+    assert "members(党员)" in unknown.json()["message_zh"]
+    assert KIND_BY_KEY["members"].sheet == "党员"
+
+
+def _data_rows(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
+    book = load_workbook(io.BytesIO(data))
+    return {
+        name: sorted((tuple(r) for r in book[name].iter_rows(min_row=2, values_only=True)), key=str)
+        for name in ("党组织", "社区", "党员")
+    }
+
+
+def test_a_roster_exported_by_the_service_imports_into_an_empty_store_to_the_same_state(
+    demo: Demo, tmp_path: Path, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    exported = client.get(
+        "/api/v1/imports/templates/all", params={"filled": "true"}, headers=bearer(tokens["county"])
+    )
+    assert exported.status_code == 200
+    rows = _data_rows(exported.content)
+    listed = client.get(
+        "/api/v1/members", params={"limit": 200}, headers=bearer(tokens["county"])
+    ).json()
+    labels = dict(KIND_BY_KEY["members"].columns[1].choices)
+    # the export says what the service holds (else a fault shared by both exports would pass)
+    assert sorted((r[0], r[1], r[2]) for r in rows["党员"]) == sorted(
+        (m["name"], labels[m["category"]], m["organization_name"]) for m in listed["items"]
+    )
+    assert len(rows["社区"]) == 7
+    target = build_services(
+        Settings(database_url=f"sqlite:///{tmp_path / 'other.db'}", run_scheduler=False), clock
+    )
+    try:
+        report = Importer(target.app, target.store, actor="cli:admin").run(
+            exported.content, "名册.xlsx"
+        )
+        assert report.problems == []
+        assert report.recorded == {
+            "organizations": len(rows["党组织"]),
+            "communities": 7,
+            "members": 42,
+        }
+        target.projections.catch_up()
+        again = Roster(target.app, target.read_models, None).workbook(
+            ["organizations", "communities", "members"]
+        )
+    finally:
+        target.close()
+    assert _data_rows(again) == rows
+
+
+def test_exporting_the_roster_is_recorded_as_a_read_of_personal_data(demo: Demo) -> None:
+    client, tokens = demo
+    before = head(client)
+    answer = client.get(
+        "/api/v1/imports/templates/members",
+        params={"filled": "true"},
+        headers=bearer(tokens["community"]),
+    )
+    assert answer.status_code == 200
+    assert len(_data_rows_of(answer.content, "党员")) == 6  # 铁西 only: the token's subtree
+    assert "sansan:PersonalDataAccess.PersonalDataRead" in recorded_since(client, before)
+
+
+def _data_rows_of(data: bytes, sheet: str) -> list[tuple[Any, ...]]:
+    return list(load_workbook(io.BytesIO(data))[sheet].iter_rows(min_row=2, values_only=True))
+
+
+def test_the_template_as_downloaded_imports_nothing_its_example_rows_are_marked(demo: Demo) -> None:
+    client, tokens = demo
+    before = head(client)
+    report = created(upload(client, tokens["county"], template(KINDS)))
+    assert report["rows"] == 0
+    assert recorded_since(client, before) == ["sansan:ImportRecord.ImportRecorded"]
+
+
+@pytest.mark.parametrize("damage", ["not_a_zip", "truncated_sheet"])
+def test_a_damaged_xlsx_is_answered_with_a_clear_report_never_a_500(
+    county: tuple[TestClient, str], damage: str
+) -> None:
+    client, token = county
+    data = filled(new_county(5))
+    if damage == "not_a_zip":
+        data = data[:4] + b"garbage" * 50
+    else:
+        source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                content = source.read(item.filename)
+                target.writestr(
+                    item,
+                    content[: len(content) // 2]
+                    if item.filename.endswith("sheet5.xml")
+                    else content,
+                )
+        data = out.getvalue()
+    before = head(client)
+    answer = upload(client, token, data)
+    assert answer.status_code == 422
+    assert {p["code"] for p in answer.json()["report"]["problems"]} == {"bad_file"}
+    assert "无法读取" in answer.json()["report"]["problems"][0]["message_zh"]
+    assert load_workbook(
+        io.BytesIO(base64.b64decode(answer.json()["report"]["error_workbook"]))
+    ).sheetnames == ["错误"]
+    assert recorded_since(client, before) == []
