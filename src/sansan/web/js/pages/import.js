@@ -26,7 +26,7 @@ function counts(report) {
     .filter(([key]) => report.recorded[key] || report.skipped[key])
     .map(([key, zh]) => tr([zh, String(report.recorded[key] || 0), String(report.skipped[key] || 0)]));
   const done = report.saved ? "已记录" : "可记录";
-  return rows.length ? table(["类别", `${done}(行)`, "已存在而跳过(行)"], rows, { "data-import-counts": "" }) : null;
+  return rows.length ? table(["类别", `${done}（行）`, "已存在而跳过（行）"], rows, { "data-import-counts": "" }) : null;
 }
 
 function errorWorkbook(report) {
