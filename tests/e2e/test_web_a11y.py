@@ -105,6 +105,8 @@ PAGES = {
         "record?bulk=training",
         "record-refused",
         "audit",
+        "screen",
+        "import",
         "nowhere",
     ],
     "community": [
@@ -117,6 +119,8 @@ PAGES = {
         "record?bulk=training",
         "record-refused",
         "audit",
+        "screen",
+        "import",
         f"community/{HEDONG}",
     ],
 }
