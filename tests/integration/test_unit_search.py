@@ -27,7 +27,8 @@ def test_a_part_of_a_name_finds_the_community_first_then_what_is_inside_it(
         "id": str(demo_id("community", "镇西")), "name": "镇西社区", "kind": "community",
         "kind_zh": "社区", "within": "城关街道党工委", "label_zh": "镇西社区（社区，城关街道党工委）",
     }  # fmt: skip
-    assert found[1]["name"] == "镇西社区党总支" and found[1]["kind_zh"] == "社区党总支"
+    assert found[1]["name"] == "镇西社区党总支"
+    assert found[1]["kind_zh"] == "社区党总支"
     assert {f["kind"] for f in found} == {"community", "organization"}  # no member is called 镇西
     street = search(client, tokens["county"], q="城关")
     assert (street[0]["kind"], street[0]["name"], street[0]["label_zh"]) == (
@@ -43,7 +44,8 @@ def test_a_member_is_found_with_their_community_and_the_read_is_recorded(
     name = member.json()["state"]["name"]
     before = app.recorder.max_notification_id() or 0
     found = [f for f in search(client, tokens["county"], q=name[:2]) if f["kind"] == "member"]
-    assert found and all(f["name"].startswith(name[:2]) for f in found)
+    assert found
+    assert all(f["name"].startswith(name[:2]) for f in found)
     mine = next(f for f in found if f["id"] == str(demo_id("member", "铁西-1")))
     assert mine["label_zh"] == f"{name}（党员，铁西社区）"
     (read,) = [app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "county:")]
