@@ -79,6 +79,11 @@ def test_the_county_reads_the_audit_log_newest_first_for_a_community_chosen_by_n
     )
     assert lines
     assert max(lines) < 1.5, lines
+    # and cannot, however narrow its column gets
+    wrapping = page.locator("table.audit tbody td.when").evaluate_all(
+        "cs => cs.filter((c) => getComputedStyle(c).whiteSpace !== 'nowrap').length"
+    )
+    assert wrapping == 0
     pages[-1].shot(f"audit-{size}")
 
 
