@@ -355,11 +355,14 @@ def test_the_county_searches_the_audit_log_and_exports_it(
     page.locator("select[name=actor]").select_option(DEMO_ACTOR)
     page.get_by_role("button", name="查询").click()
     expect(page).to_have_url(re.compile("aggregate_type=Community"))
+    # the page's fifty, newest first, as the API gives them
     expected = server.api(
         "county", "/audit", aggregate_type="Community",
-        actor=DEMO_ACTOR, limit=100,
+        actor=DEMO_ACTOR, limit=50,
     )["items"]  # fmt: skip
     expect(page.locator("table.audit tbody tr")).to_have_count(len(expected))
+    positions = page.locator("table.audit tbody tr").evaluate_all("rs => rs.map(r => Number(r.dataset.position))")
+    assert positions == [e["position"] for e in expected]
     assert set(rows(page, "table.audit tbody td:nth-child(5)")) == {"社区"}
     assert "社区登记" in rows(page, "table.audit tbody td:nth-child(6)")  # event types in Chinese
     watched.shot("audit")

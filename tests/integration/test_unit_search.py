@@ -66,3 +66,5 @@ def test_the_search_stays_inside_the_token_s_scope_and_treats_wildcards_as_text(
     assert {f["name"] for f in own if f["kind"] == "community"} == {"铁西社区"}
     assert search(client, tokens["county"], q="%") == []
     assert search(client, tokens["county"], q="_") == []
+    nul = client.get("/api/v1/units/search", params={"q": "铁\x00"}, headers=bearer(tokens["county"]))
+    assert nul.status_code == 422  # text no store can hold is refused, not a server error
