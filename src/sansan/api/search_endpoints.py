@@ -43,7 +43,8 @@ def add_search_routes(routers: dict[str, APIRouter]) -> None:
     )  # fmt: skip
     def search_units(
         principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp,
-        q: Annotated[str, Query(max_length=50, description="名称中的文字;为空时列出前几个")] = "",
+        q: Annotated[str, Query(max_length=50, pattern=r"^[^\x00]*$",  # no store holds a NUL
+                                description="名称中的文字;为空时列出前几个")] = "",
         limit: Annotated[int, Query(ge=1, le=50)] = 12,
     ) -> list[UnitFound]:  # fmt: skip
         scope = principal.scope_org_id
