@@ -113,6 +113,18 @@ def test_reads_of_personal_data_are_shown_apart_from_changes(
     expect(page).not_to_have_url(re.compile("kind="))
 
 
+def test_an_instant_inside_an_entry_reads_in_china_time(
+    server: DemoServer, browser: Browser, shots: Any, pages: list[Watched], size: str
+) -> None:
+    page = signed_in(pages, browser, shots, server, "county", size)
+    page.goto(f"{server.base}/#/audit?event_type=TokenIssued")
+    expect(page.locator("table.audit tbody tr").first).to_be_visible()
+    content = " ".join(page.locator("table.audit td.data").all_inner_texts())
+    assert "有效期至" in content
+    assert not re.search(r"\+00:00|\d{2}:\d{2}:\d{2}\.\d+|\dT\d", content), content[:300]
+    assert re.search(r"有效期至\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\(北京时间\)", content), content[:300]
+
+
 def _downloaded_audit(page: Page, tmp_path: Path) -> Any:
     with page.expect_download() as download:
         page.locator("[data-export=XLSX]").click()

@@ -100,6 +100,7 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
             assert entries == 50  # one page of the log
             tall = page.evaluate("document.documentElement.scrollHeight")
             assert tall <= AUDIT_PAGE_MAX_PX, tall
+            page.locator("table.audit").evaluate("t => t.closest('section').scrollIntoView()")  # its cards
         phone.shot(f"phone-{role}-{name}")
 
 
