@@ -19,6 +19,11 @@ database_url, server, browser, shots = ui.database_url, ui.server, ui.browser, u
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 HEADER_MAX_PX = 90
+# A table cell narrower than three CJK characters reads one character per line.
+NARROWEST_CELL_EM = 3
+# The audit page's fifty entries as compact cards (some 200 px each, a long list of members
+# scrolling in its own box) below its filters: not the 30,000 px of a hundred squeezed rows.
+AUDIT_PAGE_MAX_PX = 12_500
 TIEXI = demo_id("community", "铁西")
 NAVIGATION = {
     "county": ["overview", "matrix", "inbox", "record", "audit", f"community/{TIEXI}"],
@@ -39,6 +44,20 @@ def sign_in(page: Page, server: DemoServer, role: str) -> None:
     page.get_by_label("访问令牌").fill(server.tokens[role])
     page.get_by_role("button", name="登录").click()
     expect(page.locator("[data-page=overview] .target").first).to_be_visible()
+
+
+def squeezed_cells(page: Page) -> list[str]:
+    """The visible table cells narrower than three characters of their own font (a card's
+    header row, hidden but for screen readers, is not seen)."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        """(ems) => [...document.querySelectorAll('table th, table td')]
+          .filter((c) => c.offsetParent !== null && c.textContent.trim() !== '')
+          .filter((c) => !c.closest('thead') || c.closest('thead').getBoundingClientRect().width > 1)
+          .filter((c) => c.getBoundingClientRect().width < ems * parseFloat(getComputedStyle(c).fontSize))
+          .slice(0, 5).map((c) => `${c.closest('table').className}: ${c.textContent.trim().slice(0, 20)}`
+            + ` (${Math.round(c.getBoundingClientRect().width)} px)`)""",
+        NARROWEST_CELL_EM,
+    )
 
 
 def overflow(page: Page) -> dict[str, Any]:
@@ -70,12 +89,18 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
         height = page.locator("header#top").bounding_box()
         assert height is not None
         assert height["height"] <= HEADER_MAX_PX, (role, path, height)
+        assert squeezed_cells(page) == [], (role, path)
         if name == "audit":  # a long event's detail must not stretch its row to thousands of pixels
             tallest = page.evaluate(
                 "Math.max(...[...document.querySelectorAll('table.audit tbody tr')]"
                 ".map((r) => r.getBoundingClientRect().height))"
             )
             assert tallest <= PHONE["height"], tallest
+            entries = page.locator("table.audit tbody tr").count()
+            assert entries == 50  # one page of the log
+            tall = page.evaluate("document.documentElement.scrollHeight")
+            assert tall <= AUDIT_PAGE_MAX_PX, tall
+            page.locator("table.audit").evaluate("t => t.closest('section').scrollIntoView()")  # its cards
         phone.shot(f"phone-{role}-{name}")
 
 

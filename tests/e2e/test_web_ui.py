@@ -277,10 +277,12 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     expect(audit_rows.first).to_be_visible()
     shown = [int(p) for p in audit_rows.evaluate_all("rs => rs.map(r => r.dataset.position)")]
     # Reading the page's audit list records a read of its members' personal data, itself an
-    # event of the unit; the log asked afterwards holds it too, past what the page showed.
+    # event of the unit; the log asked afterwards holds it too, newer than what the page showed.
     inside = server.api("county", "/audit", unit_id=hedong, limit=100)["items"]
-    assert shown == [e["position"] for e in inside if e["position"] <= max(shown)]
-    expect(page.locator("select[name=unit_id]")).to_have_value(hedong)
+    assert shown == [e["position"] for e in inside if e["position"] <= max(shown)][: len(shown)]
+    assert shown == sorted(shown, reverse=True)  # newest first
+    expect(page.locator("input[name=unit_id]")).to_have_value(hedong)
+    expect(page.locator("input[name=unit_text]")).to_have_value("河东社区")
     page.go_back()
     expect(page.locator("h1")).to_have_text("河东社区")
 
@@ -354,11 +356,14 @@ def test_the_county_searches_the_audit_log_and_exports_it(
     page.locator("select[name=actor]").select_option(DEMO_ACTOR)
     page.get_by_role("button", name="查询").click()
     expect(page).to_have_url(re.compile("aggregate_type=Community"))
+    # the page's fifty, newest first, as the API gives them
     expected = server.api(
         "county", "/audit", aggregate_type="Community",
-        actor=DEMO_ACTOR, limit=100,
+        actor=DEMO_ACTOR, limit=50,
     )["items"]  # fmt: skip
     expect(page.locator("table.audit tbody tr")).to_have_count(len(expected))
+    positions = page.locator("table.audit tbody tr").evaluate_all("rs => rs.map(r => Number(r.dataset.position))")
+    assert positions == [e["position"] for e in expected]
     assert set(rows(page, "table.audit tbody td:nth-child(5)")) == {"社区"}
     assert "社区登记" in rows(page, "table.audit tbody td:nth-child(6)")  # event types in Chinese
     watched.shot("audit")

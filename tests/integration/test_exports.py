@@ -157,7 +157,7 @@ def test_progress_and_scorecard_files_open_with_a_title_row_chinese_names_and_nu
 def test_the_audit_spreadsheet_reads_in_chinese_with_names_and_beijing_time(demo: Demo) -> None:
     client, tokens = demo
     params = {"aggregate_id": str(TIEXI)}
-    listed = client.get("/api/v1/audit", params=params | {"limit": 200}, headers=bearer(tokens["county"]))
+    listed = client.get("/api/v1/audit", params=params | {"limit": 200, "order": "oldest"}, headers=bearer(tokens["county"]))
     entries = listed.json()["items"]
     response = client.get(
         "/api/v1/audit/spreadsheet", params=params | {"format": "xlsx"}, headers=bearer(tokens["auditor"])

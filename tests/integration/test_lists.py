@@ -145,11 +145,12 @@ def test_the_audit_log_filters_by_unit_type_actor_and_both_time_axes(
     history = get(
         client, auditor, "/audit", aggregate_id=str(tiexi), after=app.recorder.max_notification_id()
     )
-    assert [i["version"] for i in history["items"]] == list(range(1, len(history["items"]) + 1))
+    # newest first: the community's last version heads the page, its registration ends it
+    assert [i["version"] for i in history["items"]] == list(range(len(history["items"]), 0, -1))
     assert {i["aggregate_type"] for i in history["items"]} == {"Community"}
     upgrades = every_page(client, auditor, "/audit", event_type="FacilityUpgraded")
     assert len(upgrades) == 3
-    assert upgrades[0]["data"]["office_area_m2"] == 96.0
+    assert upgrades[-1]["data"]["office_area_m2"] == 96.0  # the demo's first upgrade, last
     in_community = every_page(client, auditor, "/audit", community_id=str(tiexi), limit=50)
     assert {i["community_id"] for i in in_community} == {str(tiexi)}
     assert {"MemberRegistered", "TrainingCompleted", "OrganizationEstablished"} <= {
@@ -178,6 +179,46 @@ def test_the_audit_log_filters_by_unit_type_actor_and_both_time_axes(
     ]
     assert len(in_log) > 200  # more than one page
     assert sorted(i["position"] for i in by_actor) == in_log
+
+
+def test_the_audit_log_reads_newest_first_unless_asked_for_log_order_page_by_page(
+    app: SansanApplication, demo: tuple[TestClient, dict[str, str]]
+) -> None:
+    client, tokens = demo
+    auditor = tokens["auditor"]
+    newest = every_page(client, auditor, "/audit", actor=DEMO_ACTOR, limit=200)
+    oldest = every_page(client, auditor, "/audit", actor=DEMO_ACTOR, limit=200, order="oldest")
+    positions = [i["position"] for i in newest]
+    assert len(positions) > 200  # pages joined, in one order throughout
+    assert positions == sorted(positions, reverse=True)
+    assert [i["position"] for i in oldest] == positions[::-1]
+    # a cursor is read in the order that made it; in the other it is refused, never misread
+    first = get(client, auditor, "/audit", actor=DEMO_ACTOR, limit=5)
+    wrong = client.get("/api/v1/audit", headers=bearer(auditor),
+                       params={"actor": DEMO_ACTOR, "order": "oldest", "cursor": first["next_cursor"]})  # fmt: skip
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "bad_cursor")
+
+
+def test_the_audit_log_separates_changes_from_reads_of_personal_data(
+    app: SansanApplication, demo: tuple[TestClient, dict[str, str]]
+) -> None:
+    client, tokens = demo
+    auditor, county = tokens["auditor"], tokens["county"]
+    get(client, county, "/members", community_id=str(demo_id("community", "铁西")))  # a read
+    read_at = app.recorder.max_notification_id()  # the audit read model waits for it
+    everything = every_page(client, auditor, "/audit", limit=200, after=read_at)
+    reads = every_page(client, auditor, "/audit", kind="reads", limit=200)
+    changes = every_page(client, auditor, "/audit", kind="changes", limit=200)
+    assert reads
+    assert {i["event_type"] for i in reads} == {"PersonalDataRead"}
+    assert changes
+    assert "PersonalDataRead" not in {i["event_type"] for i in changes}
+    # together they are the whole log, each entry once (reads made by these very queries aside)
+    seen = {i["position"] for i in everything}
+    assert {i["position"] for i in changes} | {i["position"] for i in reads} >= seen
+    assert not {i["position"] for i in changes} & {i["position"] for i in reads}
+    refused = client.get("/api/v1/audit", params={"kind": "other"}, headers=bearer(auditor))
+    assert refused.status_code == 422
 
 
 def test_only_county_and_auditors_read_the_audit_log(

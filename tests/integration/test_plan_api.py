@@ -243,7 +243,7 @@ def test_changing_a_campaign_s_plan_is_a_county_command_audited_and_scheduled_fr
     audit = client.get("/api/v1/audit", params={"aggregate_id": campaign},
                        headers=bearer(tokens["auditor"]))  # fmt: skip
     assert audit.status_code == 200, audit.text
-    assert [e["event_type"] for e in audit.json()["items"]] == ["CampaignLaunched", "PlanChanged"]
+    assert [e["event_type"] for e in audit.json()["items"]] == ["PlanChanged", "CampaignLaunched"]  # newest first
 
 
 def test_the_trend_of_a_campaign_whose_plan_lacks_the_charted_targets_answers_nulls(

@@ -7,7 +7,7 @@ until the read models include that write; past the wait it gets 503 and Retry-Af
 import re
 from collections.abc import Iterator
 from datetime import UTC, date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -52,6 +52,9 @@ class AuditFilters(BaseModel):
     occurred_to: date | None = None
     recorded_from: AwareDatetime | None = None
     recorded_to: AwareDatetime | None = None
+    kind: Literal["changes", "reads"] | None = Field(
+        None, description="changes 仅数据变更 / reads 仅个人信息查阅;为空为全部 / both when empty"
+    )
 
     def as_dict(self) -> dict[str, Any]:
         values = self.model_dump()
@@ -182,9 +185,15 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         filters: Annotated[AuditFilters, Query()],
         cursor: Cursor = None,
         limit: Limit = 100,
+        order: Annotated[
+            Literal["newest", "oldest"],
+            Query(description="newest 最新在前(默认)/ oldest 按日志顺序;游标只用于同一顺序"),
+        ] = "newest",
     ) -> PagePublic:
         county_wide(principal)
-        page = as_page(lambda: services.read_models.audit(filters.as_dict(), cursor, limit))
+        chosen, newest = filters.as_dict(), order == "newest"
+        models = services.read_models
+        page = as_page(lambda: models.audit(chosen, cursor, limit, newest_first=newest))
         record_members_named(services, principal, request, units_in_audit(page.items))
         name_units(services, page.items)
         return page

@@ -10,12 +10,13 @@ from sansan.api.import_endpoints import add_import_routes
 from sansan.api.list_endpoints import add_list_routes
 from sansan.api.notification_endpoints import add_notification_routes
 from sansan.api.plan_endpoints import add_plan_routes
+from sansan.api.search_endpoints import add_search_routes
 from sansan.api.trend_endpoints import add_trend_routes
 from sansan.api.unit_endpoints import add_unit_routes
 
 RESOURCES = (
     "communities", "organizations", "members", "campaigns", "supervision-items", "notifications",
-    "audit", "plans", "imports",
+    "audit", "plans", "imports", "units",
 )  # fmt: skip
 
 
@@ -31,4 +32,5 @@ def resource_routers() -> list[APIRouter]:
     add_notification_routes(routers)
     add_unit_routes(routers)
     add_import_routes(routers)
+    add_search_routes(routers)
     return list(routers.values())

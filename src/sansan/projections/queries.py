@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sansan.domain import ADDRESSEE_OF_ROLE
+from sansan.domain.access import PersonalDataAccess
 from sansan.domain.vocabulary import Role
 from sansan.projections.store import ReadStore
 
@@ -22,15 +23,23 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
+# A page read newest first marks its cursor, so that a cursor is never read in the other order.
+NEWEST_FIRST = "desc"
+
+
+def decode_cursor(cursor: str | None, size: int, newest_first: bool = False) -> list[Any] | None:
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
         raise BadCursor(cursor) from None
-    if not isinstance(key, list) or len(key) != size:
+    if not isinstance(key, list) or len(key) != size + newest_first:
         raise BadCursor(cursor)
+    if newest_first:
+        if key[0] != NEWEST_FIRST:
+            raise BadCursor(cursor)
+        return key[1:]
     return key
 
 
@@ -78,22 +87,25 @@ class ReadModels:
 
     def _page(
         self, select: str, where: Where, order: list[str], cursor: str | None, limit: int,
-        select_params: tuple[Any, ...] = (),
+        select_params: tuple[Any, ...] = (), newest_first: bool = False,
     ) -> Page:  # fmt: skip
-        key = decode_cursor(cursor, len(order))
+        key = decode_cursor(cursor, len(order), newest_first)
         if key is not None:  # keyset: rows strictly after the cursor in the sort order
             columns, marks = ", ".join(order), ", ".join("?" * len(order))
-            where.add(f"({columns}) > ({marks})", *key)
-        statement = f"{select}{where.sql()} ORDER BY {', '.join(order)} LIMIT ?"
+            where.add(f"({columns}) {'<' if newest_first else '>'} ({marks})", *key)
+        direction = " DESC" if newest_first else ""
+        statement = (
+            f"{select}{where.sql()} ORDER BY {', '.join(c + direction for c in order)} LIMIT ?"
+        )
         with self.store.transaction() as c:
             rows = c.execute(statement, (*select_params, *where.params, limit + 1)).fetchall()
             names = [d[0] for d in c.description]
         items = [dict(zip(names, row, strict=True)) for row in rows[:limit]]
         more = len(rows) > limit
-        last = items[-1] if items else {}
-        return Page(
-            items, encode_cursor([last[col.split(".")[-1]] for col in order]) if more else None
-        )
+        if not more:
+            return Page(items, None)
+        key = [items[-1][col.split(".")[-1]] for col in order]
+        return Page(items, encode_cursor([NEWEST_FIRST, *key] if newest_first else key))
 
     def communities(
         self, *, scope: UUID | None, street_id: UUID | None, model_type: str | None,
@@ -166,6 +178,39 @@ class ReadModels:
                     found |= {str(r[0]): str(r[1]) for r in rows if str(r[0]) not in found}
         return found
 
+    def search_units(self, text: str, *, scope: UUID | None, limit: int) -> list[dict[str, Any]]:
+        """Streets, communities, party organizations and members whose name holds the text, in
+        the scope: names that begin with it first, then the shorter; each with where it is
+        (a member's community, a community's street, an organization's community)."""
+        pattern = "%" + "".join("\\" + ch if ch in "\\%_" else ch for ch in text) + "%"
+        orgs, communities, members = Where(), Where(), Where()
+        orgs.under("o.path", scope)
+        communities.community_in(scope)
+        members.under("o.path", scope)
+        searches = (  # (select, the name column, the scope)
+            ("SELECT o.id, o.name, CASE WHEN o.level = 'street_committee' THEN 'street'"
+             " ELSE 'organization' END, o.level, c.name FROM rm_organizations o"
+             " LEFT JOIN rm_communities c ON c.id = o.community_id", "o.name", orgs),
+            ("SELECT id, name, 'community', NULL, street_name FROM rm_communities", "name",
+             communities),
+            ("SELECT m.id, m.name, 'member', NULL, COALESCE(c.name, o.name) FROM rm_members m"
+             " JOIN rm_organizations o ON o.id = m.organization_id"
+             " LEFT JOIN rm_communities c ON c.id = m.community_id", "m.name", members),
+        )  # fmt: skip
+        found: list[dict[str, Any]] = []
+        with self.store.transaction() as c:
+            for select, column, where in searches:
+                where.add(f"{column} LIKE ? ESCAPE '\\'", pattern)
+                statement = f"{select}{where.sql()} ORDER BY LENGTH({column}), {column} LIMIT ?"
+                found.extend(
+                    {"id": str(r[0]), "name": r[1], "kind": r[2], "level": r[3], "within": r[4]}
+                    for r in c.execute(statement, (*where.params, limit)).fetchall()
+                )
+        kinds = ("street", "community", "organization", "member")
+        found.sort(key=lambda u: (not u["name"].startswith(text), kinds.index(u["kind"]),
+                                  len(u["name"]), u["name"]))  # fmt: skip
+        return found[:limit]
+
     def campaigns(self, *, cursor: str | None, limit: int) -> Page:
         select = "SELECT id, name, plan_id, county, launch_date, version FROM rm_campaigns"
         return self._page(select, Where(), ["launch_date", "id"], cursor, limit)
@@ -204,12 +249,16 @@ class ReadModels:
             names = [d[0] for d in c.description]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def audit(self, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:
+    def audit(
+        self, filters: dict[str, Any], cursor: str | None, limit: int, newest_first: bool = False
+    ) -> Page:
         select = (
             "SELECT position, aggregate_id, aggregate_type, event_type, version, actor,"
             " occurred_on, recorded_at, community_id, street_id, data FROM rm_audit"
         )
-        page = self._page(select, _audit_where(filters), ["position"], cursor, limit)
+        page = self._page(
+            select, _audit_where(filters), ["position"], cursor, limit, newest_first=newest_first
+        )
         for item in page.items:
             item["data"] = json.loads(item["data"])
         return page
@@ -303,6 +352,7 @@ class ReadModels:
         return self._page(select, where, ["next_attempt_at", "id"], cursor, limit)
 
 
+PERSONAL_DATA_READ = PersonalDataAccess.PersonalDataRead.__name__
 AUDIT_GROUPS = ("actor", "event_type", "aggregate_type", "aggregate_id")
 
 
@@ -318,6 +368,11 @@ def _audit_where(filters: dict[str, Any]) -> Where:
             where.add(f"{column} >= ?", filters[f"{bound}_from"].isoformat())
         if filters.get(f"{bound}_to") is not None:
             where.add(f"{column} <= ?", filters[f"{bound}_to"].isoformat())
+    kind = filters.get("kind")  # a change of the record, or a read of members' personal data
+    if kind == "reads":
+        where.add("event_type = ?", PERSONAL_DATA_READ)
+    elif kind == "changes":
+        where.add("event_type <> ?", PERSONAL_DATA_READ)
     if filters.get("data_contains"):
         where.add("data LIKE ?", f"%{filters['data_contains']}%")
     return where

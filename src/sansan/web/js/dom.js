@@ -59,10 +59,19 @@ export function scrollBox(name, ...children) {
   return h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": name }, ...children);
 }
 
+
+// Each cell carries its column's header (data-label), so that on a phone a row can read as a
+// card of "header: value" lines (app.css) instead of a squeezed row.
 export function table(headers, rows, attrs = {}) {
+  const body = h("tbody", {}, rows);
+  for (const row of body.rows) {
+    [...row.cells].forEach((cell, i) => {
+      if (!cell.hasAttribute("data-label") && headers[i]) cell.setAttribute("data-label", headers[i]);
+    });
+  }
   return h("table", attrs,
     h("thead", {}, h("tr", {}, headers.map((t) => h("th", { text: t })))),
-    h("tbody", {}, rows));
+    body);
 }
 
 export function percent(value) {

@@ -65,7 +65,10 @@ export function valueText(type, field, value, names = {}) {
   if (typeof value === "string" && UUID.test(value)) return unitName(value, names);
   if (field === "purpose") return purposeText(value, names);
   if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value)) return chineseDate(value);
-  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) return `${when(value)}（北京时间）`;
+  // an instant, as the API writes it ("…T…Z") or as Python prints it ("… 01:38:59.726422+00:00")
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) {
+    return `${when(value.replace(" ", "T").replace(/(\.\d{3})\d+/, "$1"))}（北京时间）`;
+  }
   if (field === "amount_yuan") return `${Number(value).toLocaleString("zh-CN")} 元`;
   return String(value);
 }

@@ -27,7 +27,7 @@ function scorecard(card) {
     h("td", { text: t.title_zh }), h("td", { text: t.measured_text }), h("td", { text: t.due_on }),
     h("td", { class: "periods", text: t.periods.map(periodText).join("；") }),
     h("td", { text: t.failing.map(failingText).slice(0, 5).join("；") })));
-  return scrollBox("达标情况", table(["状态", "目标", "实测", "截止", "年度", "未达标原因"], rows, { class: "scorecard" }));
+  return scrollBox("达标情况", table(["状态", "目标", "实测", "截止", "年度", "未达标原因"], rows, { class: "scorecard cards" }));
 }
 
 function facilities(state) {
@@ -43,15 +43,25 @@ function facilities(state) {
   return h("dl", { class: "facts" }, items.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
 }
 
+// The demo's history is loaded at once, long after it "happened": such entries say 演示数据,
+// quietly; any other entry recorded more than a day after it happened is flagged 补录.
+const DEMO_NOTE = "演示数据";
+
+function lateness(e) {
+  const lagDays = Math.floor((Date.parse(e.recorded_at) - Date.parse(e.occurred_on)) / 86_400_000);
+  if (lagDays <= 1) return null;
+  if (e.note === DEMO_NOTE) return h("span", { class: "seeded", text: "演示数据（载入时补录）" });
+  return h("span", { class: "lag", text: `补录，晚 ${lagDays} 天` });
+}
+
 function timeline(events, names) {
   const sorted = [...events].sort((a, b) => (b.occurred_on.localeCompare(a.occurred_on)) || b.recorded_at.localeCompare(a.recorded_at));
   return h("ol", { class: "timeline" }, sorted.map((e) => {
-    const lagDays = Math.floor((Date.parse(e.recorded_at) - Date.parse(e.occurred_on)) / 86_400_000);
     return h("li", { "data-event": e.type },
       h("div", { class: "when" },
         h("strong", { text: `发生 ${chineseDate(e.occurred_on)}` }),
         h("span", { text: `记录 ${when(e.recorded_at)}` }),
-        lagDays > 1 ? h("span", { class: "lag", text: `补录，晚${lagDays}天` }) : null),
+        lateness(e)),
       h("div", { class: "what" },
         h("strong", { class: "event", title: e.type, text: label("Event", e.type) }),
         h("span", { class: "unit", text: e.unit }),
@@ -86,7 +96,7 @@ export async function render(root, ctx, id) {
   root.append(
     h("div", { class: "page-head" },
       h("h1", { text: state.name }),
-      h("p", { class: "meta", text: `${label("ModelType", state.model_type)} · 建立于 ${state.began_on} · 版本 ${community.version}` }),
+      h("p", { class: "meta", text: `${label("ModelType", state.model_type)} · 建立于 ${state.began_on} · 共记录 ${community.version} 次变更` }),
       ["county", "auditor"].includes(ctx.me.role)
         ? h("a", { class: "button secondary", href: `#/audit?unit_id=${encodeURIComponent(id)}`, text: "审计记录（含党组织与党员）" })
         : null),

@@ -72,7 +72,7 @@ export async function render(root, ctx) {
       notifications([...notes].reverse(), role, refresh)),
     section("督办事项",
       items.length
-        ? scrollBox("督办事项", table(["灯", "事项", "承办组织", "期限", "状态", "催办次数", "办理"], rows, { class: "items" }))
+        ? scrollBox("督办事项", table(["灯", "事项", "承办组织", "期限", "状态", "催办次数", "办理"], rows, { class: "items cards" }))
         : notice("没有督办事项。")),
     assign ? section("交办督办事项", assign) : null,
   ].filter(Boolean));
