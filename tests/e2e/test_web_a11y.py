@@ -197,7 +197,7 @@ def test_the_matrix_opens_a_community_from_the_keyboard_past_the_nav_and_the_fil
     walk = tab_through(page, until="铁西社区 ")
     assert walk[0]["text"] == "跳到正文", walk[:3]
     navs = [f["nav"] for f in walk if f["nav"]]
-    assert navs == ["overview", "matrix", "inbox", "record", "audit"], navs
+    assert navs == ["overview", "matrix", "inbox", "record", "audit", "import"], navs
     names = [f["name"] for f in walk]
     assert {"street", "community", "model_type"} <= set(names), names
     assert any(f["text"] == "退出" for f in walk), walk
@@ -226,6 +226,8 @@ def test_the_skip_link_leads_into_the_content_and_the_exports_are_reached_by_tab
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
     page.keyboard.press("Tab")  # the header skipped: the page's first control next
+    expect(page.get_by_role("link", name="大屏展示")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="导出 CSV")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="导出 XLSX")).to_be_focused()

@@ -122,7 +122,7 @@ def test_an_instant_inside_an_entry_reads_in_china_time(
     content = " ".join(page.locator("table.audit td.data").all_inner_texts())
     assert "有效期至" in content
     assert not re.search(r"\+00:00|\d{2}:\d{2}:\d{2}\.\d+|\dT\d", content), content[:300]
-    assert re.search(r"有效期至\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\(北京时间\)", content), content[:300]
+    assert re.search(r"有效期至\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）", content), content[:300]
 
 
 def _downloaded_audit(page: Page, tmp_path: Path) -> Any:

@@ -16,6 +16,14 @@ const PAGE_SIZE = 50;
 const KINDS = ["Community", "PartyOrganization", "Member", "CreationCampaign", "SupervisionItem", "Firing"];
 const KIND_OF_FAILURE = { changed: "记录被改动", missing: "记录缺失", reordered: "顺序被打乱", inserted: "插入了记录" };
 
+
+// A long entry (a read naming many members) keeps its list in a box of its own, which a phone's
+// card caps in height: focusable and named, so the keyboard can scroll it too.
+function content(e) {
+  const fields = eventFields(e.event_type, e.data, e.names || {});
+  const long = fields && (fields.children.length > 12 || fields.textContent.length > 160);
+  return long ? scrollBox("内容", fields) : fields;
+}
 function filtersFrom(query) {
   const filters = {};
   for (const name of FILTERS) {
@@ -179,7 +187,7 @@ export async function render(root, ctx) {
   h("td", { title: e.event_type, text: label("Event", e.event_type) }),
   h("td", {}, h("a", { href: `#/audit?aggregate_id=${encodeURIComponent(e.aggregate_id)}`, title: "只看这一单位的记录",
     text: e.unit_name || label("Aggregate", e.aggregate_type) })),
-  h("td", { class: "data" }, eventFields(e.event_type, e.data, e.names || {}))));
+  h("td", { class: "data" }, content(e))));
   const link = (text, cursor) => h("a", { class: "button secondary", href: "#",
     onclick: (ev) => { ev.preventDefault(); ctx.go("audit", cursor ? { ...chosen, cursor } : chosen); } }, text);
   const paging = h("div", { class: "actions paging" },
