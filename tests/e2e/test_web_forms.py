@@ -110,7 +110,7 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
     expect(page.locator("main")).not_to_contain_text("amount_yuan")  # said in Chinese
     before = len([e for e in history(server, "county", f"/communities/{TIEXI}/history")
                   if e["type"] == "FundingAllocated"])  # fmt: skip
-    form.get_by_label("金额(元)").fill("20000.00")
+    form.get_by_label("金额（元）").fill("20000.00")
     form.get_by_role("button", name="记录:划拨社区办公经费").dblclick()  # twice, records once
     result = page.locator(".recorded")
     expect(result).to_contain_text("下拨工作经费")

@@ -177,7 +177,8 @@ def test_the_audit_spreadsheet_reads_in_chinese_with_names_and_beijing_time(demo
     assert [row[0] for row in rows] == [e["position"] for e in entries]
     for row, entry in zip(rows, entries, strict=True):
         assert row[2] == "铁西社区"
-        assert row[4] and not row[4].isascii()  # the event's Chinese name, never its type
+        assert row[4]
+        assert not row[4].isascii()  # the event's Chinese name, never its type
         utc = datetime.fromisoformat(entry["recorded_at"]).astimezone(UTC)
         assert row[8] == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
         assert row[8] != utc.strftime("%Y-%m-%d %H:%M")  # never the UTC clock

@@ -169,7 +169,8 @@ def test_exports_carry_the_pages_words_and_numeric_cells_with_their_units(demo: 
     assert as_csv["党员年度培训"][11] == "2026年：临近期限未达标，21/42人"
     mine = fetch(client, tokens["community"], PROGRESS, format="csv").decode("utf-8-sig")
     titles = [r[0] for r in list(csv.reader(io.StringIO(mine)))[2:]]
-    assert "首批标准化社区（全县目标）" in titles and "首批标准化社区" not in titles
+    assert "首批标准化社区（全县目标）" in titles
+    assert "首批标准化社区" not in titles
 
 
 def test_the_audit_spreadsheet_names_types_events_and_actors_in_chinese(demo: Demo) -> None:
@@ -192,6 +193,8 @@ def test_the_audit_spreadsheet_names_types_events_and_actors_in_chinese(demo: De
     assert {r[6] for r in body if r[4] == "完成培训"} == {"县委组织部(演示)"}
     assert not any(r[6].startswith(("county:", "system:")) for r in body)
     training = next(r for r in body if r[4] == "完成培训")
-    assert training[2].endswith("社区）") and training[3]  # a member's name beside the id
-    assert "天数：2" in training[13] and "{" not in training[13]
+    assert training[2].endswith("社区）")
+    assert training[3]
+    assert "天数：2" in training[13]
+    assert "{" not in training[13]
     assert not any('"' in r[13] and "{" in r[13] for r in body)  # no raw JSON
