@@ -116,7 +116,8 @@ class TargetStatus(BaseModel):
 
 
 class Summary(BaseModel):
-    """How many targets stand at each status (no data and not applicable are not green)."""
+    """How many of the caller's own targets stand at each status (no data and not applicable
+    are not green; a county-wide target in a narrower caller's answer is not counted)."""
 
     green: int
     yellow: int
