@@ -220,8 +220,14 @@ def test_the_county_signs_in_by_the_demo_link_and_sees_the_campaign(
     # a yearly target says which year each light is for, in words (本年度 / 已结束)
     expect(page.locator("[data-target=funding] .periods li").first).to_contain_text("年（")
     sites = page.locator("[data-target=standard-sites-first]")
-    expect(sites).to_contain_text("2 个标准化社区")
-    expect(sites).to_contain_text("标准 2")
+    expect(sites).to_contain_text("2个社区")
+    expect(sites).to_contain_text("标准 2个社区")
+    # people counted as people, not as 单位
+    training = next(t for t in progress["targets"] if t["id"] == "member-training")
+    assert training["failing_count_zh"] == f"{len(training['failing'])}人"
+    expect(page.locator("[data-target=member-training] summary")).to_have_text(
+        f"未达标 {training['failing_count_zh']}"
+    )
     expect(page.locator("figure.chart")).to_have_count(3)
     expect(page.locator("figure.chart polyline")).to_have_count(3)
     expect(page.locator("[data-role=county]")).to_contain_text("县委组织部")
@@ -420,6 +426,11 @@ def test_a_community_token_sees_its_own_community_and_records_no_supervision(
     page.get_by_role("button", name="登录").click()
     expect(page.locator("[data-scope=fixed]")).to_have_text("范围：铁西社区")
     expect(page.locator("[data-target=network]")).to_contain_text("1/1")
+    # the county's two standard sites are the county's, in their own section, not 铁西's light
+    heading = page.get_by_role("heading", name="全县目标（按全县计算，非本单位自己的目标）")
+    county_wide = page.locator("section", has=heading)
+    expect(county_wide.locator("[data-target=standard-sites-first]")).to_contain_text("2个社区")
+    expect(page.locator(".targets:not(.county-wide) [data-target=standard-sites-first]")).to_have_count(0)
     page.locator("[data-nav=matrix]").click()
     expect(page.locator("table.matrix tbody th")).to_have_text(["铁西社区"])
     page.locator("[data-nav=inbox]").click()

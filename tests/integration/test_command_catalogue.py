@@ -96,7 +96,7 @@ def test_the_audit_log_names_its_units_and_the_units_its_data_refers_to(demo: De
     items = response.json()["items"]
     trainings = [i for i in items if i["event_type"] == "TrainingCompleted"]
     assert trainings
-    assert all(i["unit_name"].endswith("(铁西社区)") for i in trainings)
+    assert all(i["unit_name"].endswith("（铁西社区）") for i in trainings)
     registered = next(i for i in items if i["event_type"] == "MemberRegistered")
     org = registered["data"]["organization_id"]
     assert registered["names"][org].startswith("铁西")

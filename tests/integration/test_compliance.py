@@ -271,26 +271,26 @@ BY_YEAR = "（其中%d人仅有出生年份，按年计算）"  # every cadre he
 # target → {date: (status, measured)} — worked out by hand. On 15 January 2027 the yearly
 # targets show 2026, the year just ended and missed (red), not 2027's fresh tally.
 EXPECTED = {
-    "network":              {BEFORE: ("red", "2/3"),        AT: ("green", "3/3"),      AFTER: ("green", "3/3")},
-    "team-age":             {BEFORE: ("not_due", f"50%(2/4){BY_YEAR % 4}"), AT: ("green", f"60%(3/5){BY_YEAR % 5}"), AFTER: ("green", f"60%(3/5){BY_YEAR % 5}")},
-    "team-education":       {BEFORE: ("not_due", "75%(3/4)"), AT: ("green", "80%(4/5)"), AFTER: ("green", "80%(4/5)")},
-    "team-training":        {BEFORE: ("not_due", "1/4"),    AT: ("yellow", "3/5"),     AFTER: ("red", "3/5")},
-    "new-cadre-training":   {BEFORE: ("not_due", "1/2"),    AT: ("green", "2/2"),      AFTER: ("green", "2/2")},
-    "systems":              {BEFORE: ("not_due", "1/3"),    AT: ("yellow", "1/3"),     AFTER: ("red", "2/3")},
-    "cards":                {BEFORE: ("not_due", "1/2"),    AT: ("yellow", "2/3"),     AFTER: ("red", "2/3")},
-    "member-training":      {BEFORE: ("not_due", "1/2"),    AT: ("yellow", "2/3"),     AFTER: ("red", "2/3")},
-    "co-building":          {BEFORE: ("not_due", "1/3"),    AT: ("yellow", "1/3"),     AFTER: ("red", "1/3")},
-    "service-network":      {BEFORE: ("not_due", "1/3"),    AT: ("not_due", "2/3"),    AFTER: ("not_due", "2/3")},
-    "standard-sites-first": {BEFORE: ("not_due", "1 个标准化社区"), AT: ("green", "2 个标准化社区"), AFTER: ("green", "2 个标准化社区")},
-    "standard-sites-all":   {BEFORE: ("not_due", "1/3"),    AT: ("not_due", "2/3"),    AFTER: ("not_due", "2/3")},
-    "funding":              {BEFORE: ("not_due", "1/3"),    AT: ("yellow", "2/3"),     AFTER: ("red", "2/3")},
-    "insurance":            {BEFORE: ("not_due", "1/2"),    AT: ("green", "2/2"),      AFTER: ("green", "2/2")},
-    "model-tiexi":          {BEFORE: ("not_due", "0/1"),    AT: ("yellow", "0/1"),     AFTER: ("green", "1/1")},
-    "model-types":          {BEFORE: ("not_due", "0/2"),    AT: ("not_due", "0/2"),    AFTER: ("not_due", "1/2")},
-    "five-goods":           {BEFORE: ("not_due", "0%(0/3)"), AT: ("not_due", "33%(1/3)"), AFTER: ("not_due", "33%(1/3)")},
-    "brand":                {BEFORE: ("not_due", "0%(0/3)"), AT: ("not_due", "33%(1/3)"), AFTER: ("not_due", "33%(1/3)")},
-    "street-five-goods":    {BEFORE: ("not_due", "0/1"),    AT: ("not_due", "0/1"),    AFTER: ("not_due", "0/1")},
-    "street-systems":       {BEFORE: ("not_due", "0/1"),    AT: ("not_due", "0/1"),    AFTER: ("not_due", "0/1")},
+    "network":              {BEFORE: ("red", "2/3个社区"),        AT: ("green", "3/3个社区"),      AFTER: ("green", "3/3个社区")},
+    "team-age":             {BEFORE: ("not_due", f"50%（2/4人）{BY_YEAR % 4}"), AT: ("green", f"60%（3/5人）{BY_YEAR % 5}"), AFTER: ("green", f"60%（3/5人）{BY_YEAR % 5}")},
+    "team-education":       {BEFORE: ("not_due", "75%（3/4人）"), AT: ("green", "80%（4/5人）"), AFTER: ("green", "80%（4/5人）")},
+    "team-training":        {BEFORE: ("not_due", "1/4人"),    AT: ("yellow", "3/5人"),     AFTER: ("red", "3/5人")},
+    "new-cadre-training":   {BEFORE: ("not_due", "1/2人"),    AT: ("green", "2/2人"),      AFTER: ("green", "2/2人")},
+    "systems":              {BEFORE: ("not_due", "1/3个社区"),    AT: ("yellow", "1/3个社区"),     AFTER: ("red", "2/3个社区")},
+    "cards":                {BEFORE: ("not_due", "1/2人"),    AT: ("yellow", "2/3人"),     AFTER: ("red", "2/3人")},
+    "member-training":      {BEFORE: ("not_due", "1/2人"),    AT: ("yellow", "2/3人"),     AFTER: ("red", "2/3人")},
+    "co-building":          {BEFORE: ("not_due", "1/3个社区"),    AT: ("yellow", "1/3个社区"),     AFTER: ("red", "1/3个社区")},
+    "service-network":      {BEFORE: ("not_due", "1/3个社区"),    AT: ("not_due", "2/3个社区"),    AFTER: ("not_due", "2/3个社区")},
+    "standard-sites-first": {BEFORE: ("not_due", "1个社区"), AT: ("green", "2个社区"), AFTER: ("green", "2个社区")},
+    "standard-sites-all":   {BEFORE: ("not_due", "1/3个社区"),    AT: ("not_due", "2/3个社区"),    AFTER: ("not_due", "2/3个社区")},
+    "funding":              {BEFORE: ("not_due", "1/3个社区"),    AT: ("yellow", "2/3个社区"),     AFTER: ("red", "2/3个社区")},
+    "insurance":            {BEFORE: ("not_due", "1/2人"),    AT: ("green", "2/2人"),      AFTER: ("green", "2/2人")},
+    "model-tiexi":          {BEFORE: ("not_due", "0/1个社区"),    AT: ("yellow", "0/1个社区"),     AFTER: ("green", "1/1个社区")},
+    "model-types":          {BEFORE: ("not_due", "0/2个社区"),    AT: ("not_due", "0/2个社区"),    AFTER: ("not_due", "1/2个社区")},
+    "five-goods":           {BEFORE: ("not_due", "0%（0/3个社区）"), AT: ("not_due", "33%（1/3个社区）"), AFTER: ("not_due", "33%（1/3个社区）")},
+    "brand":                {BEFORE: ("not_due", "0%（0/3个社区）"), AT: ("not_due", "33%（1/3个社区）"), AFTER: ("not_due", "33%（1/3个社区）")},
+    "street-five-goods":    {BEFORE: ("not_due", "0/1个街道"),    AT: ("not_due", "0/1个街道"),    AFTER: ("not_due", "0/1个街道")},
+    "street-systems":       {BEFORE: ("not_due", "0/1个街道"),    AT: ("not_due", "0/1个街道"),    AFTER: ("not_due", "0/1个街道")},
 }  # fmt: skip
 
 
@@ -330,11 +330,11 @@ def test_failing_units_are_named_with_the_reason(services: Services) -> None:
     assert plan is not None
     results = {r.id: r for r in evaluate(services.store, plan, launch=LAUNCH, as_of=AT)}
     assert [(f.unit_name, f.reason_zh) for f in results["funding"].failing] == [
-        ("丙社区", "2026年经费 0/10,000 元")
+        ("丙社区", "2026年经费0元，不足10,000元")
     ]
-    assert {f.unit_name for f in results["team-training"].failing} == {"乙社区·b1", "乙社区·b2"}
+    assert {f.unit_name for f in results["team-training"].failing} == {"b1（乙社区）", "b2（乙社区）"}
     sites = {f.unit_name: f.reason_zh for f in results["standard-sites-all"].failing}
-    assert sites == {"丙社区": "办公用房 0㎡ < 80㎡;活动场所 0㎡ < 200㎡"}
+    assert sites == {"丙社区": "办公用房0㎡，不足80㎡；活动场所0㎡，不足200㎡"}
     assert results["standard-sites-first"].failing == []  # met, so nobody is named
 
 
@@ -345,9 +345,9 @@ def test_a_scorecard_shows_one_community_against_its_own_targets(services: Servi
             evaluate(services.store, plan, launch=LAUNCH, as_of=AT, communities=[B], scorecard=True)}  # fmt: skip
     assert "team-age" not in card  # county-wide shares are not a community's own
     assert "street-systems" not in card  # nor its street committee's own targets
-    assert card["funding"] == ("green", "1/1")
-    assert card["systems"] == ("yellow", "0/1")
-    assert card["cards"] == ("green", "1/1")
+    assert card["funding"] == ("green", "10,000元")  # its own money for 2026, in yuan
+    assert card["systems"] == ("yellow", "0/1个社区")
+    assert card["cards"] == ("green", "1/1人")
 
 
 def test_another_county_s_plan_with_other_numbers_is_evaluated_with_no_code_change(
@@ -370,9 +370,9 @@ def test_another_county_s_plan_with_other_numbers_is_evaluated_with_no_code_chan
         r.id: (r.status, r.measured_text, r.due_on)
         for r in evaluate(services.store, other, launch=LAUNCH, as_of=BEFORE)
     }
-    assert results["funding"][:2] == ("not_due", "2/3")  # B's 6,000 now suffices
-    assert results["standard-sites-first"][:2] == ("not_due", "1 个标准化社区")
-    assert results["systems"] == ("not_due", "2/3", date(2028, 3, 1))
+    assert results["funding"][:2] == ("not_due", "2/3个社区")  # B's 6,000 now suffices
+    assert results["standard-sites-first"][:2] == ("not_due", "1个社区")
+    assert results["systems"] == ("not_due", "2/3个社区", date(2028, 3, 1))
 
 
 def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
@@ -402,12 +402,14 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
         "标准",
         "截止日期",
         "责任主体",
-        "未达标单位及原因",
+        "未达标数",
+        "未达标名单及原因",
         "上一年度结论",
         "本年度进度",
     ]
-    assert table[14] == ["社区办公经费", "§四(二)3", "临近期限未达标", "2/3", "67%", "100%", "2026-12-31", "县委组织部",
-                         "丙社区:2026年经费 0/10,000 元", "", "2026年:临近期限未达标 2/3"]  # fmt: skip
+    assert table[14] == ["社区办公经费", "§四(二)3", "临近期限未达标", "2/3个社区", "67%", "每个社区10,000元",
+                         "2026-12-31", "县委组织部", "1个社区", "丙社区：2026年经费0元，不足10,000元", "",
+                         "2026年：临近期限未达标，2/3个社区"]  # fmt: skip
     as_xlsx = client.get(path, params={"as_of": AT.isoformat(), "format": "xlsx"}, headers=auth)
     (tmp_path / "p.xlsx").write_bytes(as_xlsx.content)
     sheet = load_workbook(tmp_path / "p.xlsx").active

@@ -104,9 +104,9 @@ def test_a_cadre_counts_as_45_or_under_until_the_day_before_the_46th_birthday(
         for day in (date(2026, 6, 14), date(2026, 6, 15), date(2026, 6, 16))
     }
     assert under == {
-        date(2026, 6, 14): "100%(1/1)",  # 45, the day before the 46th birthday
-        date(2026, 6, 15): "0%(0/1)",
-        date(2026, 6, 16): "0%(0/1)",
+        date(2026, 6, 14): "100%（1/1人）",  # 45, the day before the 46th birthday
+        date(2026, 6, 15): "0%（0/1人）",
+        date(2026, 6, 16): "0%（0/1人）",
     }
 
 
@@ -116,7 +116,7 @@ def test_a_cadre_of_exactly_45_counts_on_the_45th_birthday_and_around_it(
     record(cadre("turns-45", A, birth_date=date(1981, 6, 15)))
     for day in (date(2026, 6, 14), date(2026, 6, 15), date(2026, 6, 16)):  # 44, 45, 45
         answer = result(services, "team-age", day)
-        assert (answer.status, answer.measured_text) == ("green", "100%(1/1)"), day
+        assert (answer.status, answer.measured_text) == ("green", "100%（1/1人）"), day
 
 
 def test_ages_from_a_birth_year_only_count_by_the_year_and_the_answer_says_how_many(
@@ -129,19 +129,19 @@ def test_ages_from_a_birth_year_only_count_by_the_year_and_the_answer_says_how_m
     )
     for day in (date(2026, 3, 1), date(2026, 12, 31)):
         answer = result(services, "team-age", day)
-        assert answer.measured_text == "67%(2/3)（其中2人仅有出生年份，按年计算）", day
+        assert answer.measured_text == "67%（2/3人）（其中2人仅有出生年份，按年计算）", day
         assert answer.status == "green"  # more than half: 主体
     failing = result(services, "team-age", date(2027, 1, 1))
-    assert failing.measured_text == "33%(1/3)（其中2人仅有出生年份，按年计算）"
+    assert failing.measured_text == "33%（1/3人）（其中2人仅有出生年份，按年计算）"
     assert [(f.unit_name, f.reason_zh) for f in failing.failing] == [
-        ("铁西社区", "45岁以下占比 0%（其中2人仅有出生年份，按年计算）")
+        ("铁西社区", "45岁以下占比0%（其中2人仅有出生年份，按年计算）")
     ]
 
 
 def test_exactly_half_is_not_yet_the_main_body(services: Services, record: Record) -> None:
     """主体 reads as more than half: the plan file keeps strictly_above for team-age."""
     record(cadre("young", A, birth_year=1990), cadre("old", A, birth_year=1960))
-    assert result(services, "team-age", date(2026, 6, 1)).measured_text.startswith("50%(1/2)")
+    assert result(services, "team-age", date(2026, 6, 1)).measured_text.startswith("50%（1/2人）")
     assert result(services, "team-age", date(2026, 6, 1)).failing[0].unit_name == "铁西社区"
 
 
@@ -170,15 +170,15 @@ def test_insurance_is_judged_over_the_workers_on_the_roster_on_the_day(
         return answer.passing, [(f.unit_name, f.reason_zh) for f in answer.failing]
 
     assert seen(date(2026, 3, 31)) == ([], [])  # nobody on the roster: nothing to judge
-    assert seen(date(2026, 4, 1)) == ([], [("铁西社区·王社工", "尚未登记“三险”")])
-    assert seen(date(2026, 5, 1)) == ([], [("铁西社区·王社工", "已落实 2/3 险")])
-    assert seen(date(2026, 5, 10)) == ([(str(w1), "铁西社区·王社工")], [])
-    assert seen(date(2026, 5, 31)) == ([(str(w1), "铁西社区·王社工")], [])
+    assert seen(date(2026, 4, 1)) == ([], [("王社工（铁西社区）", "尚未登记“三险”")])
+    assert seen(date(2026, 5, 1)) == ([], [("王社工（铁西社区）", "已落实2/3险")])
+    assert seen(date(2026, 5, 10)) == ([(str(w1), "王社工（铁西社区）")], [])
+    assert seen(date(2026, 5, 31)) == ([(str(w1), "王社工（铁西社区）")], [])
     assert seen(date(2026, 6, 1)) == (
-        [(str(w1), "铁西社区·王社工")], [("乙社区·李社工", "尚未登记“三险”")]
+        [(str(w1), "王社工（铁西社区）")], [("李社工（乙社区）", "尚未登记“三险”")]
     )  # fmt: skip
-    assert seen(date(2026, 8, 31))[0] == [(str(w1), "铁西社区·王社工")]  # still on the roster
-    assert seen(date(2026, 9, 1)) == ([], [("乙社区·李社工", "尚未登记“三险”")])  # left that day
+    assert seen(date(2026, 8, 31))[0] == [(str(w1), "王社工（铁西社区）")]  # still on the roster
+    assert seen(date(2026, 9, 1)) == ([], [("李社工（乙社区）", "尚未登记“三险”")])  # left that day
 
 
 # -- the pilot ----------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def test_the_designated_pilot_is_judged_on_site_services_recommendation_and_bran
     assert (before.passing, before.failing) == ([], [])
     early = result(services, "model-tiexi", date(2026, 3, 5))
     assert [(f.unit_name, f.reason_zh) for f in early.failing] == [(
-        "乙社区", "办公用房 0㎡ < 80㎡;活动场所 0㎡ < 200㎡;服务项目 0/3;尚未向市委组织部推荐;"
+        "乙社区", "办公用房0㎡，不足80㎡；活动场所0㎡，不足200㎡；服务项目0/3；尚未向市委组织部推荐；"
         "尚无认定的特色和品牌",
     )]  # fmt: skip
     no_brand = result(services, "model-tiexi", date(2026, 7, 1))
@@ -223,10 +223,12 @@ def test_the_designated_pilot_is_judged_on_site_services_recommendation_and_bran
     record(co.RecognizeFeatureBrand(community_id=B, occurred_on=date(2026, 8, 1), brand="乙品牌",
                                     recognized_by="县委组织部"))  # fmt: skip
     done = result(services, "model-tiexi", date(2026, 8, 1))
-    assert (done.status, done.measured_text, done.passing) == ("green", "1/1", [(str(B), "乙社区")])
-    # a scorecard of another community does not show the pilot
-    other = result(services, "model-tiexi", date(2026, 8, 1), communities=[A])
-    assert (other.passing, other.failing) == ([], [])
+    assert (done.status, done.measured_text, done.passing) == ("green", "1/1个社区", [(str(B), "乙社区")])
+    # another community's view does not show the pilot at all: the target is not its own
+    plan = get_plan("sansan-v1")
+    assert plan is not None
+    other = evaluate(services.store, plan, launch=LAUNCH, as_of=date(2026, 8, 1), communities=[A])
+    assert "model-tiexi" not in {r.id for r in other}
 
 
 def test_designating_an_unknown_community_as_pilot_is_refused_county_only(
@@ -286,12 +288,12 @@ def test_street_committees_are_judged_on_their_own_five_goods_and_systems(
     assert five(date(2027, 12, 20))[1] == ("甲街道党工委", "2027年度评定未达到“五个好”")
     systems = result(services, "street-systems", date(2026, 5, 3))
     assert [(f.unit_name, f.reason_zh) for f in systems.failing] == [
-        ("乙街道党工委", "已建立 1/4 项工作制度"), ("甲街道党工委", "已建立 3/4 项工作制度")
+        ("乙街道党工委", "已建立1/4项工作制度"), ("甲街道党工委", "已建立3/4项工作制度")
     ]  # fmt: skip
-    assert result(services, "street-systems", date(2026, 5, 4)).measured_text == "1/2"
+    assert result(services, "street-systems", date(2026, 5, 4)).measured_text == "1/2个街道"
     # one community's view shows its own street only
     scoped = result(services, "street-systems", date(2026, 5, 4), communities=[C])
-    assert (scoped.measured_text, [f.unit_name for f in scoped.failing]) == ("0/1", ["乙街道党工委"])
+    assert (scoped.measured_text, [f.unit_name for f in scoped.failing]) == ("0/1个街道", ["乙街道党工委"])
 
 
 # -- civility ratings, for culture communities -------------------------------------------------
@@ -317,7 +319,7 @@ def test_a_culture_community_needs_the_three_civility_ratings(
                               kind="neighborhood", winners=1),
     )  # fmt: skip
     gaps = result(services, "model-types", on)
-    assert [(f.unit_name, f.reason_zh) for f in gaps.failing] == [("丙社区", "文明评选 2/3")]
+    assert [(f.unit_name, f.reason_zh) for f in gaps.failing] == [("丙社区", "文明评选2/3")]
     assert result(services, "model-types", on + timedelta(days=1)).failing == []
 
 
@@ -362,5 +364,5 @@ def test_alerts_for_a_street_go_to_that_street_and_a_rostered_worker_s_to_its_co
     assert {("street-five-goods", "甲街道党工委"), ("street-systems", "甲街道党工委")} <= street
     assert not {name for _, name in street} & {"乙街道党工委", "丙社区"}  # another street's
     assert ("street-systems", "乙街道党工委") in alerts("street", STREET2)
-    assert ("insurance", "铁西社区·王社工") in alerts("community", GB[A])
-    assert ("insurance", "铁西社区·王社工") not in alerts("community", GB[B])
+    assert ("insurance", "王社工（铁西社区）") in alerts("community", GB[A])
+    assert ("insurance", "王社工（铁西社区）") not in alerts("community", GB[B])

@@ -60,7 +60,7 @@ def test_a_street_narrows_the_trend_and_the_progress_to_its_communities(demo: De
         client, tokens["county"], f"{path}/progress", as_of="2026-11-27", street_id=str(TIANHE)
     )
     network = next(t for t in progress["targets"] if t["id"] == "network")
-    assert network["measured_text"] == "2/2"  # 天北 and 天南
+    assert network["measured_text"] == "2/2个社区"  # 天北 and 天南
     # a street asking for another street's communities sees none of them
     other = get(
         client, tokens["street"], f"{path}/trend", as_of="2026-11-27", street_id=str(TIANHE)
@@ -94,15 +94,15 @@ def test_the_audit_spreadsheet_holds_exactly_the_filtered_entries(demo: Demo) ->
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     # names beside the ids (the unit's, its community's, its street's), times in Beijing time
-    assert rows[0][:6] == ["日志位置", "单位类型", "单位编号", "单位", "事件类型", "事件"]
+    assert rows[0][:5] == ["日志位置", "单位类型", "单位", "单位编号", "事件"]
     assert [int(r[0]) for r in rows[1:]] == [e["position"] for e in listed]
-    assert {r[2] for r in rows[1:]} == {tiexi}
-    assert {r[3] for r in rows[1:]} == {"铁西社区"}
-    assert rows[1][4:6] == ["CommunityRegistered", "社区登记"]
-    assert rows[0][9:14] == ["记录时间(北京时间)", "社区编号", "社区", "街道编号", "街道"]
-    assert rows[1][11] == "铁西社区"
-    assert rows[1][13] == "城关街道党工委"
-    assert '"name": "铁西社区"' in rows[1][14]
+    assert {r[3] for r in rows[1:]} == {tiexi}
+    assert {(r[1], r[2]) for r in rows[1:]} == {("社区", "铁西社区")}
+    assert rows[1][4] == "社区登记"
+    assert rows[0][8:13] == ["记录时间（北京时间，UTC+8）", "社区", "社区编号", "街道", "街道编号"]
+    assert rows[1][9] == "铁西社区"
+    assert rows[1][11] == "城关街道党工委"
+    assert "名称：铁西社区" in rows[1][13]
 
 
 def test_the_audit_spreadsheet_as_xlsx_has_the_same_rows(demo: Demo) -> None:
@@ -150,5 +150,5 @@ def test_the_audit_spreadsheet_stops_at_its_cap_of_entries_and_asks_to_narrow_th
     body = over.json()
     assert body["code"] == "export_too_large"
     assert (body["message_zh"], body["message_en"]) == (
-        "超过 4 条,请缩小筛选范围", "more than 4 entries; narrow the filters",
+        "超过4条，请缩小筛选范围", "more than 4 entries; narrow the filters",
     )  # fmt: skip

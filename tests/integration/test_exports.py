@@ -54,7 +54,7 @@ def csv_rows(content: bytes) -> list[list[str]]:
 
 def failing_cell(rows: list[list[Any]], target: str) -> Any:
     """The failing units of a target, found by its Chinese title (the exports name no ids)."""
-    return next(row[8] for row in rows if row[0] == target)
+    return next(row[9] for row in rows if row[0] == target)
 
 
 EXPORTS = (f"/campaigns/{CAMPAIGN}/progress", f"/communities/{TIEXI}/scorecard")
@@ -69,9 +69,9 @@ def test_a_member_named_with_a_control_character_does_not_break_progress_or_scor
         for role in ("county", "street", "community"):
             sheet = sheet_of(download(client, tokens[role], path, "xlsx"))
             listed = failing_cell([[c.value for c in r] for r in sheet.iter_rows()], "党员年度培训")
-            assert "a\ufffdb:" in listed, (path, role)
+            assert "a\ufffdb（铁西社区）：" in listed, (path, role)
             as_csv = failing_cell(csv_rows(download(client, tokens[role], path, "csv")), "党员年度培训")
-            assert "a\ufffdb:" in as_csv, (path, role)
+            assert "a\ufffdb（铁西社区）：" in as_csv, (path, role)
             assert "\u0007" not in as_csv, (path, role)
 
 
@@ -112,7 +112,9 @@ def test_the_audit_spreadsheet_keeps_positions_as_numbers_and_recorded_text_esca
     assert response.status_code == 200, response.text
     rows = list(sheet_of(response.content).iter_rows(min_row=2))
     assert all(row[0].data_type == "n" for row in rows)
-    assert any('"name": "@SUM(1+1)\\u0001"' in str(row[14].value) for row in rows)
+    # recorded text as labelled words, the control character replaced, stored as text
+    assert any("名称：@SUM(1+1)\ufffd" in str(row[13].value) for row in rows)
+    assert {row[13].data_type for row in rows} == {"s"}
 
 
 def test_each_leading_formula_character_is_neutralized_and_negative_numbers_stay_numbers() -> None:
@@ -133,7 +135,10 @@ def test_progress_and_scorecard_files_open_with_a_title_row_chinese_names_and_nu
     demo: Demo,
 ) -> None:
     client, tokens = demo
-    for path, report in zip(EXPORTS, ("创建工程进度", "铁西社区记分卡"), strict=True):
+    standards = (("每个社区10,000元", '"每个社区"#,##0"元"'), ("10,000元", '#,##0"元"'))
+    for path, report, (standard, shown_as) in zip(
+        EXPORTS, ("创建工程进度", "铁西社区记分卡"), standards, strict=True
+    ):
         heading = f"示范县三三创建工程·{report}（评估日期：2026-11-27）"
         sheet = sheet_of(download(client, tokens["county"], path, "xlsx"))
         assert sheet["A1"].value == heading, path
@@ -144,14 +149,14 @@ def test_progress_and_scorecard_files_open_with_a_title_row_chinese_names_and_nu
         funding = table["社区办公经费"]  # a title, never the id "funding"
         assert not any(str(c.value) in {"funding", "network", "member-training"} for row in table.values() for c in row)
         assert (funding[4].data_type, funding[5].data_type) == ("n", "n")
-        assert (funding[5].value, funding[5].number_format) == (1, "0%")  # reads as 100%
+        assert (funding[5].value, funding[5].number_format) == (10000, shown_as)  # as on the page
         assert funding[6].is_date
         assert funding[6].value.date().isoformat() == "2026-12-31"
         as_csv = csv_rows(download(client, tokens["county"], path, "csv"))
         assert as_csv[0] == [heading]
         assert as_csv[1][:6] == ["目标", "条款", "状态", "实测值", "达标程度", "标准"]
         row = next(r for r in as_csv if r[0] == "社区办公经费")
-        assert (row[5], row[6]) == ("100%", "2026-12-31")
+        assert (row[5], row[6]) == (standard, "2026-12-31")
 
 
 def test_the_audit_spreadsheet_reads_in_chinese_with_names_and_beijing_time(demo: Demo) -> None:
@@ -165,15 +170,16 @@ def test_the_audit_spreadsheet_reads_in_chinese_with_names_and_beijing_time(demo
     assert response.status_code == 200, response.text
     sheet = sheet_of(response.content)
     header = [c.value for c in sheet[1]]
-    assert header[3] == "单位"
-    assert header[5] == "事件"
-    assert header[9] == "记录时间(北京时间)"
+    assert header[2] == "单位"
+    assert header[4] == "事件"
+    assert header[8] == "记录时间（北京时间，UTC+8）"
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert [row[0] for row in rows] == [e["position"] for e in entries]
     for row, entry in zip(rows, entries, strict=True):
-        assert row[3] == "铁西社区"
-        assert row[5] not in ("", row[4])  # the event's Chinese name, not its type again
+        assert row[2] == "铁西社区"
+        assert row[4]
+        assert not row[4].isascii()  # the event's Chinese name, never its type
         utc = datetime.fromisoformat(entry["recorded_at"]).astimezone(UTC)
-        assert row[9] == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
-        assert row[9] != utc.strftime("%Y-%m-%d %H:%M")  # never the UTC clock
-        assert row[11] == "铁西社区"
+        assert row[8] == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+        assert row[8] != utc.strftime("%Y-%m-%d %H:%M")  # never the UTC clock
+        assert row[9] == "铁西社区"

@@ -249,5 +249,5 @@ def test_a_client_cannot_create_a_unit_under_a_version_8_id_the_service_keeps_fo
     assert answer.status_code == 422, answer.text
     [field] = answer.json()["errors"]
     assert (field["field"], field["type"]) == ("id", "reserved_id")
-    assert field["message_zh"] == "版本 8 的 UUID 留作服务内部记录,请换用其他编号"
+    assert field["message_zh"] == "版本 8 的 UUID 留作服务内部记录，请换用其他编号"
     assert recorded_since(app, before) == []

@@ -151,17 +151,17 @@ E26 = ("ended", "2026年", "2026-03-01")
 R27, E27 = ("running", "2027年", "2027-01-01"), ("ended", "2027年", "2027-01-01")
 R28 = ("running", "2028年", "2028-01-01")
 FUNDING = {
-    d(2026, 6, 30): ("not_due", [(*R26, "not_due", "1/2", None)]),
-    d(2026, 12, 31): ("yellow", [(*R26, "yellow", "1/2", None)]),
+    d(2026, 6, 30): ("not_due", [(*R26, "not_due", "1/2个社区", None)]),
+    d(2026, 12, 31): ("yellow", [(*R26, "yellow", "1/2个社区", None)]),
     # New Year: 2026 ended missed (red), 2027 has just begun.
-    d(2027, 1, 1): ("red", [(*E26, "red", "1/2", None), (*R27, "not_due", "0/2", None)]),
-    d(2027, 1, 15): ("red", [(*E26, "red", "1/2", None), (*R27, "not_due", "0/2", None)]),
-    d(2027, 6, 30): ("red", [(*E26, "red", "1/2", None), (*R27, "not_due", "2/3", None)]),
-    d(2028, 1, 9): ("red", [(*E27, "red", "2/3", None), (*R28, "not_due", "0/3", None)]),
+    d(2027, 1, 1): ("red", [(*E26, "red", "1/2个社区", None), (*R27, "not_due", "0/2个社区", None)]),
+    d(2027, 1, 15): ("red", [(*E26, "red", "1/2个社区", None), (*R27, "not_due", "0/2个社区", None)]),
+    d(2027, 6, 30): ("red", [(*E26, "red", "1/2个社区", None), (*R27, "not_due", "2/3个社区", None)]),
+    d(2028, 1, 9): ("red", [(*E27, "red", "2/3个社区", None), (*R28, "not_due", "0/3个社区", None)]),
     # 甲's 2027 money came on 2028-01-10: made good late; the verdict stays red.
-    d(2028, 1, 15): ("not_due", [(*E27, "red", "2/3", "2028-01-10"), (*R28, "not_due", "0/3", None)]),
+    d(2028, 1, 15): ("not_due", [(*E27, "red", "2/3个社区", "2028-01-10"), (*R28, "not_due", "0/3个社区", None)]),
     # After the campaign's end (2029-03-01): the last year, and no new running one.
-    d(2030, 1, 15): ("red", [("ended", "2029年", "2029-01-01", "red", "0/3", None)]),
+    d(2030, 1, 15): ("red", [("ended", "2029年", "2029-01-01", "red", "0/3个社区", None)]),
 }  # fmt: skip
 
 
@@ -183,7 +183,7 @@ def test_the_ended_year_names_who_fell_short_at_its_deadline(ask: Any) -> None:
     funding = target(ask(PROGRESS, d(2027, 1, 15)), "funding")
     [ended, running] = funding["periods"]
     assert [(f["unit_name"], f["reason_zh"]) for f in ended["failing"]] == [
-        ("乙社区", "2026年经费 4,000/10,000 元")
+        ("乙社区", "2026年经费4,000元，不足10,000元")
     ]
     assert {f["unit_name"] for f in running["failing"]} == {"甲社区", "乙社区"}
     assert funding["failing"] == ended["failing"]  # the light shows the missed year
@@ -195,21 +195,21 @@ def test_money_for_last_year_made_good_late_keeps_the_verdict_and_shows_its_date
     assert (ended["status"], ended["status_zh"], ended["made_good_on"]) == (
         "red", "逾期未达标", "2028-01-10"
     )  # fmt: skip
-    assert [f["reason_zh"] for f in ended["failing"]] == ["2027年经费 5,000/10,000 元"]
+    assert [f["reason_zh"] for f in ended["failing"]] == ["2027年经费5,000元，不足10,000元"]
     assert (running["label_zh"], running["status"]) == ("2028年", "not_due")
 
 
 @pytest.mark.parametrize(
     ("as_of", "status", "measured", "z_status"),
     [
-        (d(2027, 1, 31), "green", "2/2", None),  # 丙 not set up yet
-        (d(2027, 2, 1), "not_due", "2/3", "not_due"),  # set up after the due date: its own
-        (d(2027, 5, 31), "not_due", "2/3", "not_due"),
-        (d(2027, 6, 1), "yellow", "2/3", "yellow"),  # its warning window (60 days)
-        (d(2027, 7, 30), "yellow", "2/3", "yellow"),
-        (d(2027, 7, 31), "yellow", "2/3", "yellow"),  # its own due date
-        (d(2027, 8, 1), "red", "2/3", "red"),  # the day after
-        (d(2027, 8, 20), "green", "3/3", None),
+        (d(2027, 1, 31), "green", "2/2个社区", None),  # 丙 not set up yet
+        (d(2027, 2, 1), "not_due", "2/3个社区", "not_due"),  # set up after the due date: its own
+        (d(2027, 5, 31), "not_due", "2/3个社区", "not_due"),
+        (d(2027, 6, 1), "yellow", "2/3个社区", "yellow"),  # its warning window (60 days)
+        (d(2027, 7, 30), "yellow", "2/3个社区", "yellow"),
+        (d(2027, 7, 31), "yellow", "2/3个社区", "yellow"),  # its own due date
+        (d(2027, 8, 1), "red", "2/3个社区", "red"),  # the day after
+        (d(2027, 8, 20), "green", "3/3个社区", None),
     ],
 )
 def test_a_community_set_up_after_the_due_date_is_judged_at_its_own_due_date(
@@ -232,12 +232,12 @@ def test_a_new_cadre_is_due_at_the_party_school_within_a_year_of_the_appointment
 ) -> None:
     new = target(ask(PROGRESS, as_of), "new-cadre-training")
     assert new["status"] == status
-    assert [(f["unit_name"], f["due_on"]) for f in new["failing"]] == [("甲社区·n1", "2028-02-29")]
+    assert [(f["unit_name"], f["due_on"]) for f in new["failing"]] == [("n1（甲社区）", "2028-02-29")]
 
 
 @pytest.mark.parametrize(
     ("as_of", "status", "measured"),
-    [(d(2026, 5, 31), "not_due", "0/1"), (d(2026, 6, 1), "green", "1/1")],
+    [(d(2026, 5, 31), "not_due", "0/1人"), (d(2026, 6, 1), "green", "1/1人")],
 )
 def test_team_training_counts_only_from_the_launch(
     ask: Any, as_of: date, status: str, measured: str
@@ -369,7 +369,7 @@ def test_money_of_the_year_recorded_after_the_scheduler_s_verdict_is_made_good_l
         )  # fmt: skip
         services.projections.catch_up()
         after = ended()
-        assert (after["status"], after["measured_text"]) == ("red", "1/2")  # the verdict stays
+        assert (after["status"], after["measured_text"]) == ("red", "1/2个社区")  # the verdict stays
         assert [f["unit_name"] for f in after["failing"]] == ["乙社区"]
         # Made good on the China day it was entered (the library's real recording time), if
         # that is by the day asked (the suite may run with the wall clock years ahead).
@@ -425,9 +425,9 @@ def test_member_training_counts_the_calendar_year_and_a_member_registered_late_i
                 target(answer, "member-training")["periods"]]  # fmt: skip
 
     try:
-        assert training(d(2026, 12, 30)) == [("2026年", "yellow", "0/1")]  # 3 of 6 days
-        assert training(d(2026, 12, 31)) == [("2026年", "green", "1/1")]
-        assert training(d(2027, 1, 1)) == [("2026年", "green", "1/1"), ("2027年", "not_due", "0/2")]
+        assert training(d(2026, 12, 30)) == [("2026年", "yellow", "0/1人")]  # 3 of 6 days
+        assert training(d(2026, 12, 31)) == [("2026年", "green", "1/1人")]
+        assert training(d(2027, 1, 1)) == [("2026年", "green", "1/1人"), ("2027年", "not_due", "0/2人")]
     finally:
         services.store.close()
 
@@ -492,7 +492,7 @@ def test_exports_show_both_years_made_good_late_and_the_new_statuses_in_chinese(
     table = {row[0]: row for row in csv.reader(io.StringIO(body.content.decode("utf-8-sig")))}
     assert table["目标"][-2:] == ["上一年度结论", "本年度进度"]
     assert table["社区办公经费"][2] == "未到期"
-    assert table["社区办公经费"][-2:] == ["2027年:逾期未达标 2/3(2028-01-10 补足)", "2028年:未到期 0/3"]
+    assert table["社区办公经费"][-2:] == ["2027年：逾期未达标，2/3个社区（2028-01-10补足）", "2028年：未到期，0/3个社区"]
     assert (table["党员“五卡”"][2], table["三型社区创建"][2]) == ("无数据", "不适用")
     assert table["四项工作制度"][-2:] == ["", ""]  # not a yearly target
     book = client.get(f"/api/v1{PROGRESS}", params=params | {"format": "xlsx"}, headers=auth)
@@ -500,7 +500,7 @@ def test_exports_show_both_years_made_good_late_and_the_new_statuses_in_chinese(
     sheet = load_workbook(tmp_path / "p.xlsx").active
     assert sheet is not None
     cells = {row[0].value: [c.value for c in row] for row in sheet.iter_rows()}
-    assert cells["社区办公经费"][-2] == "2027年:逾期未达标 2/3(2028-01-10 补足)"
+    assert cells["社区办公经费"][-2] == "2027年：逾期未达标，2/3个社区（2028-01-10补足）"
     assert cells["试点示范社区"][2] == "不适用"
 
 

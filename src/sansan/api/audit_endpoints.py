@@ -118,8 +118,8 @@ class ActorRecord(BaseModel):
     )
 
 
-DateFrom = Annotated[date | None, Query(alias="from", description="起始日期(含,北京时间)")]
-DateTo = Annotated[date | None, Query(alias="to", description="截止日期(含,北京时间)")]
+DateFrom = Annotated[date | None, Query(alias="from", description="起始日期（含，北京时间）")]
+DateTo = Annotated[date | None, Query(alias="to", description="截止日期（含，北京时间）")]
 ExportFrom = Annotated[AwareDatetime | None, Query(description="记录时间下限 / recorded from")]
 ExportTo = Annotated[AwareDatetime | None, Query(description="记录时间上限 / recorded until")]
 Actor = Annotated[str, Path(min_length=1, max_length=200, examples=["county:组织部"])]
@@ -172,7 +172,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
     @router.get(
         "/audit/export", responses=ERRORS | {200: {"content": {"application/x-ndjson": {}}}},
         response_class=StreamingResponse,
-        summary="导出可离线校验的历史(JSONL)/ history as JSONL with digests and the chain proof",
+        summary="导出可离线校验的历史（JSONL）/ history as JSONL with digests and the chain proof",
     )  # fmt: skip
     def export(
         principal: CurrentPrincipal, services: ServicesDep, request: Request, aggregate_id: UUID | None = None,
@@ -254,7 +254,7 @@ def _signing(call: Any) -> Any:
         return call()
     except SigningError as error:
         raise ApiError(
-            503, "signing_key_unavailable", "审计签名密钥不可用,请检查 SANSAN_AUDIT_SIGNING_KEY",
+            503, "signing_key_unavailable", "审计签名密钥不可用，请检查 SANSAN_AUDIT_SIGNING_KEY",
             f"the audit signing key cannot be used: {error}",
         ) from error  # fmt: skip
 

@@ -1,6 +1,5 @@
 """The audit log, filtered as the list is, as a spreadsheet for people: CSV or XLSX."""
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -13,15 +12,16 @@ from sansan.api.exports import table_csv, table_xlsx
 from sansan.api.list_endpoints import ERRORS, AuditFilters, CaughtUp, county_wide
 from sansan.api.personal_data import record_members_named, units_in_audit
 from sansan.api.problems import ApiError, Problem
+from sansan.api.readable import actor_zh, event_zh, ids_in, kind_zh
 from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.projections.queries import MAX_LIMIT, ReadModels
 
 MAX_ROWS = 50_000
 HEADERS = [
-    "日志位置", "单位类型", "单位编号", "单位", "事件类型", "事件", "版本", "记录人",
-    "发生日期", "记录时间(北京时间)", "社区编号", "社区", "街道编号", "街道", "内容",
+    "日志位置", "单位类型", "单位", "单位编号", "事件", "版本", "记录人",
+    "发生日期", "记录时间（北京时间，UTC+8）", "社区", "社区编号", "街道", "街道编号", "内容",
 ]  # fmt: skip
-WIDTHS = [10, 18, 38, 24, 28, 20, 6, 36, 12, 18, 38, 16, 38, 16, 80]
+WIDTHS = [10, 18, 24, 38, 20, 6, 24, 12, 22, 16, 38, 16, 38, 80]
 CHINA = timedelta(hours=8)
 NAMED = ("aggregate_id", "community_id", "street_id")  # each id has its unit's name beside it
 
@@ -60,21 +60,22 @@ def audit_rows(
         page = read_models.audit(filters, cursor, MAX_LIMIT)
         units.extend(units_in_audit(page.items))
         ids = {str(item[c]) for item in page.items for c in NAMED if item[c]}
+        ids |= set().union(*(ids_in(item["data"]) for item in page.items)) if page.items else set()
         names = read_models.unit_names(ids)
         for item in page.items:
-            data = json.dumps(item["data"], ensure_ascii=False, sort_keys=True)
             table.append([
-                item["position"], item["aggregate_type"],
-                _text(item["aggregate_id"]), _name(names, item["aggregate_id"]),
-                item["event_type"], EVENT_LABELS_ZH.get(item["event_type"], item["event_type"]),
-                item["version"], _text(item["actor"]), _text(item["occurred_on"]),
+                item["position"], kind_zh(item["aggregate_type"]),
+                _name(names, item["aggregate_id"]), _text(item["aggregate_id"]),
+                EVENT_LABELS_ZH.get(item["event_type"], "其他事件"),
+                item["version"], actor_zh(item["actor"]), _text(item["occurred_on"]),
                 china_time(item["recorded_at"]),
-                _text(item["community_id"]), _name(names, item["community_id"]),
-                _text(item["street_id"]), _name(names, item["street_id"]), data,
+                _name(names, item["community_id"]), _text(item["community_id"]),
+                _name(names, item["street_id"]), _text(item["street_id"]),
+                event_zh(item["event_type"], item["data"], names),
             ])  # fmt: skip
         if len(table) > MAX_ROWS:
             raise ApiError(
-                422, "export_too_large", f"超过 {MAX_ROWS} 条,请缩小筛选范围",
+                422, "export_too_large", f"超过{MAX_ROWS:,}条，请缩小筛选范围",
                 f"more than {MAX_ROWS} entries; narrow the filters",
             )  # fmt: skip
         cursor = page.next_cursor
@@ -87,7 +88,7 @@ def add_audit_spreadsheet_routes(routers: dict[str, APIRouter]) -> None:
         "/audit/spreadsheet",
         responses=ERRORS | {200: {"content": {"text/csv": {}, XLSX: {}}}, 422: {"model": Problem}},
         response_class=Response,
-        summary="导出审计日志(CSV 或 XLSX)/ the filtered audit log as a spreadsheet",
+        summary="导出审计日志（CSV 或 XLSX）/ the filtered audit log as a spreadsheet",
     )
     def audit_spreadsheet(
         principal: CurrentPrincipal,

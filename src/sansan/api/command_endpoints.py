@@ -76,7 +76,7 @@ def parse_if_match(value: str | None) -> int | None:
         raise ApiError(
             400,
             "invalid_if_match",
-            'If-Match 应为版本号,例如 "3"',
+            'If-Match 应为版本号，例如 "3"',
             'If-Match must be a version like "3"',
         )
     return int(text.removeprefix("W/").strip('"'))

@@ -63,7 +63,8 @@ class PeriodPublic(BaseModel):
     status: StatusName
     status_zh: str
     measured: float
-    measured_text: str = Field(examples=["2/3"])
+    measured_text: str = Field(examples=["2/3个社区", "8,000元"])
+    threshold_text: str = Field("", examples=["100%", "10,000元"])
     made_good_on: date | None = Field(
         None, description="逾期后补足的日期(期限时的结论不变) / made good late on this day"
     )
@@ -82,10 +83,30 @@ class TargetStatus(BaseModel):
     )
     period_end: date = Field(description="所评估期间的截止日期 / the due date judged")
     measured: float
-    measured_text: str = Field(examples=["2 个标准化社区"])
+    measured_text: str = Field(
+        examples=["2个社区", "18/21人", "52%（11/21人）", "8,000元"],
+        description="实测值,按页面的写法 / the measured figure as the page reads it",
+    )
     unit: UnitName = Field(description="实测值的单位 / what measured is counted in")
     unit_zh: str
     threshold: float
+    threshold_text: str = Field(
+        examples=["100%", "10,000元", "2个社区"],
+        description="标准,按页面的写法 / the standard as the page reads it",
+    )
+    counted_zh: str = Field(
+        examples=["人", "个社区"], description="实测值所数的对象 / what the figure counts"
+    )
+    failing_zh: str = Field(
+        examples=["人", "个社区", "个街道"],
+        description="未达标名单所列的对象 / what the failing list names",
+    )
+    failing_count_zh: str = Field(examples=["3人"], description="未达标数 / how many fall short")
+    county_wide: bool = Field(
+        False,
+        description="全县目标:按全县计算,不是调用方自己的目标(不计入 summary)"
+        " / the county's target, measured over the county, not counted in summary",
+    )
     due_on: date
     responsible_role: str
     failing: list[FailingPublic]
@@ -95,7 +116,8 @@ class TargetStatus(BaseModel):
 
 
 class Summary(BaseModel):
-    """How many targets stand at each status (no data and not applicable are not green)."""
+    """How many of the caller's own targets stand at each status (no data and not applicable
+    are not green; a county-wide target in a narrower caller's answer is not counted)."""
 
     green: int
     yellow: int
@@ -172,14 +194,19 @@ def _answer(
 def _progress(
     campaign: CreationCampaign, as_of: date, results: list[TargetResult], community: UUID | None
 ) -> Progress:
-    summary = Summary(**{s: sum(1 for r in results if r.status == s) for s in STATUSES})
+    # A county-wide target in a narrower caller's answer is the county's light, not its own.
+    own = [r for r in results if not r.county_wide]
+    summary = Summary(**{s: sum(1 for r in own if r.status == s) for s in STATUSES})
     targets = [
         TargetStatus.model_validate(
             {
-                **{f: getattr(r, f) for f in TargetStatus.model_fields if f != "failing"},
+                **{f: getattr(r, f) for f in TargetStatus.model_fields
+                   if f not in ("failing", "periods")},
                 "failing": [vars(f) for f in r.failing],
                 "periods": [
-                    {**vars(p), "failing": [vars(f) for f in p.failing]} for p in r.periods
+                    {f: getattr(p, f) for f in PeriodPublic.model_fields if f != "failing"}
+                    | {"failing": [vars(f) for f in p.failing]}
+                    for p in r.periods
                 ],
             }
         )

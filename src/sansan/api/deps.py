@@ -37,7 +37,7 @@ def get_principal(
     except TokenExpired as expired:
         at = expired.expires_at.isoformat()
         raise ApiError(
-            401, "token_expired", f"访问令牌已于 {at} 失效,请向管理员申请新令牌",
+            401, "token_expired", f"访问令牌已于 {at} 失效，请向管理员申请新令牌",
             f"the bearer token expired at {at}; ask for a new one",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None  # fmt: skip

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sansan.domain.vocabulary import Role
-from sansan.projections.compliance import PeriodResult, TargetResult
+from sansan.projections.compliance import Failing, PeriodResult, TargetResult
 
 HEADERS = [
     "目标",
@@ -29,7 +29,8 @@ HEADERS = [
     "标准",
     "截止日期",
     "责任主体",
-    "未达标单位及原因",
+    "未达标数",  # counted as what they are: "3人", "2个社区"
+    "未达标名单及原因",
     "上一年度结论",  # a yearly target's ended year, and its running year
     "本年度进度",
 ]
@@ -54,17 +55,36 @@ class Number:
     format: str = "General"
 
 
-def share_or_count(value: float, share: bool, unit: str = "") -> Number:
-    """A threshold or measured value: a share as a percentage, a count with its unit."""
-    if share:
-        return Number(value, f"{round(value * 100)}%", "0%")
-    number = f"{value:,.0f}" if value == int(value) else f"{value:,g}"
-    return Number(value, f"{number} {unit}".strip(), "#,##0" if value == int(value) else "General")
+# One figure in a text as the page writes it: "100%", "超过50%", "10,000元", "2个社区".
+ONE_FIGURE = re.compile(r"^([^\d%]*?)(\d[\d,]*(?:\.\d+)?)(%?)([^\d%]*)$")
 
 
-def _is_share(r: TargetResult) -> bool:
-    """As the dashboard decides: a share below one, or anything measured as "passed/of"."""
-    return r.unit == "share" or r.threshold < 1 or "/" in r.measured_text
+def _quoted(text: str) -> str:
+    return f'"{text}"' if text else ""
+
+
+def figure(text: str) -> Number | str:
+    """A figure as the page writes it, as a numeric cell whose display format shows the same
+    words ("10,000元" is 10000 shown as #,##0"元"); text holding more than one figure stays text."""
+    found = ONE_FIGURE.match(text)
+    if found is None or '"' in text:
+        return text
+    before, digits, percent, after = found.groups()
+    number = float(digits.replace(",", ""))
+    if percent:
+        code = "0%"
+        number /= 100
+    else:
+        code = "#,##0" if number == int(number) else "#,##0.##"
+    return Number(number, text, f"{_quoted(before)}{code}{_quoted(after)}")
+
+
+def achieved(r: TargetResult) -> Number | str:
+    """How far a target has come, as a number: a share as a percentage, a count or one
+    community's amount with its unit."""
+    if r.unit in ("yuan", "count"):
+        return figure(r.measured_text)
+    return Number(r.measured, f"{round(r.measured * 100)}%", "0%")
 
 
 def printable(text: str) -> str:
@@ -91,11 +111,11 @@ def sheet_title(title: str) -> str:
 
 
 def period_text(period: PeriodResult | None) -> str:
-    """A yearly target's period in words: "2026年:逾期未达标 2/3(2027-01-05 补足)"."""
+    """A yearly target's period in words: "2026年：逾期未达标，2/3个社区（2027-01-05补足）"."""
     if period is None:
         return ""
-    late = f"({period.made_good_on.isoformat()} 补足)" if period.made_good_on else ""
-    return f"{period.label_zh}:{period.status_zh} {period.measured_text}{late}"
+    late = f"（{period.made_good_on.isoformat()}补足）" if period.made_good_on else ""
+    return f"{period.label_zh}：{period.status_zh}，{period.measured_text}{late}"
 
 
 def _periods(r: TargetResult) -> tuple[PeriodResult | None, PeriodResult | None]:
@@ -105,23 +125,26 @@ def _periods(r: TargetResult) -> tuple[PeriodResult | None, PeriodResult | None]
 
 
 def _failing(r: TargetResult) -> str:
-    return ";".join(
-        f"{f.unit_name}:{f.reason_zh}" + (f"(自身期限 {f.due_on.isoformat()})" if f.due_on else "")
-        for f in r.failing
-    )
+    """Each failing unit, a person with their community: "李磊（铁西社区）：2026年培训4/6天"."""
+
+    def own_due(f: Failing) -> str:
+        return f"（自身期限：{f.due_on.isoformat()}）" if f.due_on else ""
+
+    return "；".join(f"{f.unit_name}：{f.reason_zh}{own_due(f)}" for f in r.failing)
 
 
-UNIT_SUFFIX = {"count": "个", "yuan": "元", "days": "天", "m2": "㎡"}
+def title(r: TargetResult) -> str:
+    """A target's name; a county-wide one in a narrower report says it is the county's."""
+    return f"{r.title_zh}（全县目标）" if r.county_wide else r.title_zh
 
 
 def rows(results: Sequence[TargetResult]) -> list[list[object]]:
     """One row a target, named in Chinese (its title, never its id), its figures as numbers."""
     return [
         [
-            r.title_zh, r.clause, r.status_zh, r.measured_text,
-            share_or_count(r.measured, _is_share(r), UNIT_SUFFIX.get(r.unit, "")),
-            share_or_count(r.threshold, _is_share(r), UNIT_SUFFIX.get(r.unit, "")),
-            r.due_on, Role(r.responsible_role).label_zh, _failing(r),
+            title(r), r.clause, r.status_zh, r.measured_text, achieved(r),
+            figure(r.threshold_text), r.due_on, Role(r.responsible_role).label_zh,
+            r.failing_count_zh if r.failing else "", _failing(r),
             period_text(_periods(r)[0]), period_text(_periods(r)[1]),
         ]
         for r in results
@@ -205,6 +228,6 @@ def to_csv(results: Sequence[TargetResult], heading: str | None = None) -> bytes
 
 def to_xlsx(results: Sequence[TargetResult], title: str, heading: str | None = None) -> bytes:
     return table_xlsx(
-        title, HEADERS, rows(results), [22, 12, 16, 12, 10, 12, 12, 12, 80, 30, 24],
+        title, HEADERS, rows(results), [26, 12, 16, 22, 10, 22, 12, 12, 10, 80, 34, 34],
         [(3, FILLS[r.status]) for r in results], heading,
     )  # fmt: skip

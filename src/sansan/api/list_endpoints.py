@@ -83,7 +83,7 @@ def caught_up(services: ServicesDep, after: After = None) -> None:
         )  # fmt: skip
     if not services.projections.wait_for(after, READ_YOUR_WRITES_WAIT_S):
         raise ApiError(
-            503, "read_model_behind", "读模型尚未更新到该位置,请稍后重试",
+            503, "read_model_behind", "读模型尚未更新到该位置，请稍后重试",
             f"the read models have not reached position {after} yet; retry shortly",
             headers={"Retry-After": "1"},
         )  # fmt: skip
@@ -123,7 +123,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         ))  # fmt: skip
 
     @routers["members"].get(
-        "/members", responses=ERRORS, summary="党员列表(查阅会被记录)/ members (reads are logged)"
+        "/members", responses=ERRORS, summary="党员列表（查阅会被记录）/ members (reads are logged)"
     )
     def list_members(
         principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,

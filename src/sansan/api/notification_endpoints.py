@@ -116,7 +116,7 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
 
     @router.post(
         "/notifications/{id}/acknowledgement", responses=ERRORS | {404: {"model": Problem}},
-        summary="签收提醒(各收件方各自签收)/ acknowledge a reminder or alert for your own part",
+        summary="签收提醒（各收件方各自签收）/ acknowledge a reminder or alert for your own part",
     )  # fmt: skip
     def acknowledge(
         id: UUID,

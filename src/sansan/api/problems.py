@@ -52,7 +52,7 @@ class Problem(BaseModel):
     detail: str = Field(examples=["training days must be between 0.5 and 30, got 31"])
     instance: str | None = Field(None, examples=["/api/v1/members/…/trainings"])
     code: str = Field(examples=["training_days_out_of_range"])
-    message_zh: str = Field(examples=["培训天数须在 0.5 至 30 天之间,实际为 31"])
+    message_zh: str = Field(examples=["培训天数须在 0.5 至 30 天之间，实际为 31"])
     message_en: str = Field(examples=["training days must be between 0.5 and 30, got 31"])
     errors: list[FieldProblem] = Field(default_factory=list)
     current_version: int | None = None
@@ -115,10 +115,10 @@ _ZH_BY_TYPE = {
     "decimal_max_digits": "数字位数过多",
     "decimal_max_places": "小数位数过多",
     "bool_parsing": "必须是 true 或 false",
-    "date_parsing": "日期格式无效,应为 YYYY-MM-DD",
-    "date_from_datetime_parsing": "日期格式无效,应为 YYYY-MM-DD",
-    "datetime_parsing": "时间格式无效,应为 ISO 8601",
-    "datetime_from_date_parsing": "时间格式无效,应为 ISO 8601",
+    "date_parsing": "日期格式无效，应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式无效，应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式无效，应为 ISO 8601",
+    "datetime_from_date_parsing": "时间格式无效，应为 ISO 8601",
     "timezone_aware": "时间必须带时区",
     "uuid_parsing": "编号格式无效",
     "uuid_type": "编号格式无效",
@@ -134,7 +134,7 @@ _ZH_BY_TYPE = {
     "less_than_equal": "取值过大",
     "finite_number": "必须是有限数字",
     "unknown_plan": "没有该编号的创建方案",
-    "reserved_id": "版本 8 的 UUID 留作服务内部记录,请换用其他编号",
+    "reserved_id": "版本 8 的 UUID 留作服务内部记录，请换用其他编号",
     "string_pattern_mismatch": "格式不符合要求",
 }
 
@@ -163,7 +163,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         names = ", ".join(f.field for f in fields)
         return problem(
             request, 422, "invalid_request",
-            f"请求内容有误:{names}", f"the request has invalid fields: {names}", errors=fields,
+            f"请求内容有误：{names}", f"the request has invalid fields: {names}", errors=fields,
         )  # fmt: skip
 
     @app.exception_handler(NotFoundError)
@@ -186,7 +186,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def stale(request: Request, exc: VersionMismatch) -> JSONResponse:
         return problem(
             request, 412, "version_mismatch",
-            f"数据已被修改:当前版本为 {exc.current},请求基于版本 {exc.expected}",
+            f"数据已被修改：当前版本为 {exc.current}，请求基于版本 {exc.expected}",
             f"the unit is at version {exc.current}, not {exc.expected}",
             current_version=exc.current, headers={"ETag": etag(exc.current)},
         )  # fmt: skip
@@ -195,7 +195,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def conflict(request: Request, exc: ConcurrencyConflict) -> JSONResponse:
         return problem(
             request, 409, "concurrent_write",
-            "另一请求刚刚修改了该单位,本次未记录任何内容,请重试",
+            "另一请求刚刚修改了该单位，本次未记录任何内容，请重试",
             "another request changed this unit first; nothing was recorded, retry",
             current_version=exc.current_version,
         )  # fmt: skip
@@ -213,7 +213,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Logged as each candidate was passed over; with a secret key it does not happen.
         return problem(
             request, 409, "internal_id_clash",
-            "服务内部记录的编号与已有单位冲突,本次未记录任何内容,已记入日志",
+            "服务内部记录的编号与已有单位冲突，本次未记录任何内容，已记入日志",
             "the id of the service's own record is taken by another unit; nothing was"
             " recorded, and the clash was logged",
         )  # fmt: skip
@@ -226,7 +226,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         phrase = HTTPStatus(exc.status_code).phrase
         return problem(
-            request, exc.status_code, phrase.lower().replace(" ", "_"), f"请求失败:{phrase}",
+            request, exc.status_code, phrase.lower().replace(" ", "_"), f"请求失败：{phrase}",
             str(exc.detail), headers=getattr(exc, "headers", None),
         )  # fmt: skip
 
@@ -237,7 +237,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             log.warning("store unavailable on %s: %s", request.url.path, exc)
             return problem(
                 request, 503, "store_unavailable",
-                "数据库暂时不可用,请稍后用相同的 Idempotency-Key 重试(不会重复记录)",
+                "数据库暂时不可用，请稍后用相同的 Idempotency-Key 重试（不会重复记录）",
                 "the store is unavailable right now; retry shortly with the same Idempotency-Key"
                 " (a command is recorded at most once)",
                 headers={"Retry-After": "2"},
@@ -247,7 +247,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error on %s", request.url.path, exc_info=exc)
         return problem(
-            request, 500, "internal_error", "服务器内部错误,未记录任何内容",
+            request, 500, "internal_error", "服务器内部错误，未记录任何内容",
             "internal error; nothing was recorded",
         )  # fmt: skip
 
@@ -259,7 +259,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.warning("store is read-only on %s: %s", request.url.path, exc)
         return problem(
             request, 503, "store_read_only",
-            "数据库当前处于只读状态(如维护中),本次未记录任何内容,请稍后重试",
+            "数据库当前处于只读状态（如维护中），本次未记录任何内容，请稍后重试",
             "the store is read-only (e.g. for maintenance); nothing was recorded, retry later",
             headers={"Retry-After": "30"},
         )  # fmt: skip

@@ -31,7 +31,7 @@ class InvalidReferences(DomainError):
         names = ", ".join(field for field, _ in problems)
         super().__init__(
             "invalid_reference",
-            f"请求引用了不存在的对象:{names}",
+            f"请求引用了不存在的对象：{names}",
             f"the request names what does not exist: {names}",
             {"fields": names},
         )
@@ -63,22 +63,22 @@ OCCURRED_BEFORE_START = Rule(
 NOT_POSITIVE = Rule("not_positive", "{field} 必须大于零", "{field} must be greater than zero")
 OUT_OF_RANGE = Rule(
     "out_of_range",
-    "{field} 须在 {low} 至 {high} 之间,实际为 {value}",
+    "{field} 须在 {low} 至 {high} 之间，实际为 {value}",
     "{field} must be between {low} and {high}, got {value}",
 )
 TRAINING_DAYS_OUT_OF_RANGE = Rule(
     "training_days_out_of_range",
-    "培训天数须在 {low} 至 {high} 天之间,实际为 {value}",
+    "培训天数须在 {low} 至 {high} 天之间，实际为 {value}",
     "training days must be between {low} and {high}, got {value}",
 )
 PARTY_SCHOOL_DAYS_OUT_OF_RANGE = Rule(
     "party_school_days_out_of_range",
-    "新任班子成员、新增党务工作者在县委党校培训须为 {low} 至 {high} 天,实际为 {value}",
+    "新任班子成员、新增党务工作者在县委党校培训须为 {low} 至 {high} 天，实际为 {value}",
     "new team members train {low} to {high} days at the county Party school, got {value}",
 )
 NOT_IN_VOCABULARY = Rule(
     "not_in_vocabulary",
-    "{field} 的取值 {value} 无效,可选:{allowed}",
+    "{field} 的取值 {value} 无效，可选：{allowed}",
     "{field} value {value} is not one of: {allowed}",
 )
 EMPTY_TEXT = Rule("empty_text", "{field} 不能为空", "{field} must not be empty")
@@ -118,7 +118,7 @@ UNKNOWN_REFERENCE = Rule(
 )
 PARENT_LEVEL_INVALID = Rule(
     "parent_level_invalid",
-    "{level_zh}的上级组织必须是{expected_zh},实际为{actual_zh}",
+    "{level_zh}的上级组织必须是{expected_zh}，实际为{actual_zh}",
     "a {level} must sit under a {expected}, not under a {actual}",
 )
 PARENT_IN_OTHER_COMMUNITY = Rule(
@@ -128,7 +128,7 @@ PARENT_IN_OTHER_COMMUNITY = Rule(
 )
 GENERAL_BRANCH_EXISTS = Rule(
     "general_branch_exists",
-    "该社区已有社区党总支,一个社区只能有一个党总支",
+    "该社区已有社区党总支，一个社区只能有一个党总支",
     "this community already has its general branch; a community has exactly one",
 )
 COMMUNITY_STREET_MISMATCH = Rule(
@@ -138,7 +138,7 @@ COMMUNITY_STREET_MISMATCH = Rule(
 )
 ORGANIZATION_OUTSIDE_COMMUNITY = Rule(
     "organization_outside_community",
-    "党员须编入社区内的党组织,不能直接编入街道党工委",
+    "党员须编入社区内的党组织，不能直接编入街道党工委",
     "members belong to an organization inside a community, not to a street committee",
 )
 NOT_A_STREET_COMMITTEE = Rule(
@@ -159,16 +159,16 @@ CATEGORY_UNCHANGED = Rule(
 )
 MEMBER_TRANSFERRED_OUT = Rule(
     "member_transferred_out",
-    "该党员已转出,不能再记录其活动",
+    "该党员已转出，不能再记录其活动",
     "the member was transferred out; nothing more can be recorded",
 )
 FEEDBACK_ONLY_FOR_DUAL = Rule(
     "feedback_only_for_dual",
-    "只有双管(在职)党员才记录在职表现反馈",
+    "只有双管（在职）党员才记录在职表现反馈",
     "in-service feedback is recorded only for dual (in-service) members",
 )
 ALREADY_RECORDED = Rule(
-    "already_recorded", "{what_zh}已记录,不能重复", "{what} is already recorded"
+    "already_recorded", "{what_zh}已记录，不能重复", "{what} is already recorded"
 )
 NOT_RECORDED = Rule("not_recorded", "尚未记录{what_zh}", "{what} has not been recorded")
 TEAM_MEMBER_UNKNOWN = Rule(
@@ -183,12 +183,12 @@ TEAM_MEMBER_EXISTS = Rule(
 )
 WEAK_TEAM_ALREADY_FLAGGED = Rule(
     "weak_team_already_flagged",
-    "该班子已被列为软弱涣散,尚未整顿完成",
+    "该班子已被列为软弱涣散，尚未整顿完成",
     "this team is already flagged as weak and not yet rectified",
 )
 WEAK_TEAM_NOT_FLAGGED = Rule(
     "weak_team_not_flagged",
-    "该班子未被列为软弱涣散,无需整顿",
+    "该班子未被列为软弱涣散，无需整顿",
     "this team is not flagged as weak",
 )
 STREET_LEVEL_ONLY = Rule(
@@ -223,7 +223,7 @@ YEAR_OUT_OF_RANGE = Rule(
 )
 COORDINATION_BODY_MISSING = Rule(
     "coordination_body_missing",
-    "尚未成立{kind_zh},不能记录其会议",
+    "尚未成立{kind_zh}，不能记录其会议",
     "no {kind} has been established, so it cannot meet",
 )
 INSPECTION_UNKNOWN = Rule(
@@ -241,7 +241,7 @@ DATE_BEFORE = Rule(
 )
 TRANSITION_NOT_ALLOWED = Rule(
     "transition_not_allowed",
-    "督办事项当前为“{status_zh}”,不能{action_zh}",
+    "督办事项当前为“{status_zh}”，不能{action_zh}",
     "a supervision item that is {status} cannot be {action}",
 )
 EXTENSION_PENDING = Rule(
@@ -261,7 +261,7 @@ EXTENSION_NOT_LATER = Rule(
 )
 SCORE_OUT_OF_RANGE = Rule(
     "score_out_of_range",
-    "{item_zh}得分须在 0 至 100 之间,实际为 {value}",
+    "{item_zh}得分须在 0 至 100 之间，实际为 {value}",
     "the {item} score must be between 0 and 100, got {value}",
 )
 SCOPE_REQUIRED = Rule(

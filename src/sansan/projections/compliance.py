@@ -41,16 +41,45 @@ UNIT_OF_RULE: dict[str, str] = {
     "brand_share": "share", "standard_sites_count": "count",
 }  # fmt: skip
 UNIT_ZH = {"share": "占比", "count": "个", "yuan": "元", "days": "天", "m2": "平方米"}
+PEOPLE, COMMUNITIES, STREETS = "人", "个社区", "个街道"
+# What each rule counts (its measured figure) and what its failing list names: people are
+# counted as people, communities as communities (a cadre share is measured over people but
+# lists the communities that fall short).
+COUNTED_ZH: dict[str, tuple[str, str]] = {
+    "team_share_under_age": (PEOPLE, COMMUNITIES), "team_share_educated": (PEOPLE, COMMUNITIES),
+    "team_trained_once": (PEOPLE, PEOPLE), "new_team_party_school": (PEOPLE, PEOPLE),
+    "member_cards": (PEOPLE, PEOPLE), "member_training_days": (PEOPLE, PEOPLE),
+    "worker_insurance": (PEOPLE, PEOPLE),
+    "street_five_goods": (STREETS, STREETS), "street_working_systems": (STREETS, STREETS),
+}  # fmt: skip
+
+
+def counted_zh(rule: str) -> tuple[str, str]:
+    """(the measured population's word, the failing units' word) of a rule."""
+    return COUNTED_ZH.get(rule, (COMMUNITIES, COMMUNITIES))
+
+
+def yuan(value: float) -> str:
+    return f"{value:,.0f}元"
+
+
+def area(value: float) -> str:
+    return f"{value:,g}㎡"
 
 
 @dataclass(frozen=True)
 class Failing:
     unit_id: str
-    unit_name: str
+    unit_name: str  # as people read it: a person with their community, "李磊（铁西社区）"
     reason_zh: str
     # A latecomer's own due date and status, when they differ from the target's.
     due_on: date | None = None
     status: str | None = None
+
+
+def person(name: str, community: str) -> str:
+    """A member, cadre or worker as the county reads them: two people may share a name."""
+    return f"{name}（{community}）"
 
 
 @dataclass
@@ -63,6 +92,22 @@ class Measure:
     units: int | None = None  # how many units were judged (None: a count, not per unit)
     judged: list[tuple[str, str, str | None]] | None = None  # each()'s units, to re-judge
     empty: Empty | None = None
+    hits: int | None = None  # how many units comply (a count rule: None)
+    percent: bool = False  # read as a percentage first ("52%（11/21人）")
+    note: str = ""  # said after the figure
+    amount: "Amount | None" = None  # a single community's own figure, when one is judged
+
+
+@dataclass(frozen=True)
+class Amount:
+    """One community's own figure against the standard, in yuan or square metres; ``value``
+    and ``need`` are None when it is more than one number (two areas)."""
+
+    text: str
+    need_text: str
+    value: float | None = None
+    need: float | None = None
+    unit: str = "share"
 
 
 @dataclass(frozen=True)
@@ -80,6 +125,10 @@ class PeriodResult:
     made_good_on: date | None
     failing: list[Failing]
     passing: list[tuple[str, str]] = field(default_factory=list)
+    threshold_text: str = ""
+    unit: str = "share"
+    amount: float | None = None  # one community's own amount (yuan), when it is one figure
+    threshold_amount: float | None = None
 
 
 @dataclass(frozen=True)
@@ -101,10 +150,21 @@ class TargetResult:
     period_end: date | None = None
     unit: str = "share"
     periods: list[PeriodResult] = field(default_factory=list)
+    threshold_text: str = ""  # the standard as the page shows it: "100%", "10,000元"
+    counted_zh: str = COMMUNITIES  # what the measured figure counts: 人, 个社区, 个街道
+    failing_zh: str = COMMUNITIES  # what the failing list names
+    # A county-wide target in a narrower caller's answer: measured over the whole county,
+    # shown as the county's, never as the caller's own light.
+    county_wide: bool = False
 
     @property
     def unit_zh(self) -> str:
         return UNIT_ZH[self.unit]
+
+    @property
+    def failing_count_zh(self) -> str:
+        """How many fall short, counted as what they are: "3人", "2个社区"."""
+        return f"{len(self.failing)}{self.failing_zh}"
 
 
 def status_of(met: bool, as_of: date, due_on: date, warning_from: date) -> str:
@@ -138,6 +198,11 @@ class Context:
     @property
     def day(self) -> str:
         return self.as_of.isoformat()
+
+    @property
+    def one_community(self) -> bool:
+        """A single community is judged (its scorecard): amounts read as its own."""
+        return self.community_ids is not None and len(self.community_ids) == 1
 
     @property
     def judged_year(self) -> int:
@@ -183,6 +248,7 @@ class Context:
 def each(units: list[tuple[str, str, str | None]], *, empty: Empty | None = None) -> Measure:
     """Every unit must comply: (id, name, reason if it fails). No unit at all is not a pass:
     it answers ``empty`` (or the rule's default, no data / not applicable)."""
+    units = list({u[0]: u for u in units}.values())  # a unit is judged (and listed) once
     failing = [Failing(i, n, reason) for i, n, reason in units if reason]
     total = len(units)
     ok = total - len(failing)
@@ -190,7 +256,7 @@ def each(units: list[tuple[str, str, str | None]], *, empty: Empty | None = None
     passing = [(i, n) for i, n, reason in units if not reason]
     return Measure(
         share, f"{ok}/{total}", bool(total) and not failing, failing, passing, units=total,
-        judged=list(units), empty=empty,
+        judged=list(units), empty=empty, hits=ok,
     )  # fmt: skip
 
 
@@ -199,7 +265,9 @@ def share(
 ) -> Measure:
     value = hits / total if total else 0.0
     met = total > 0 and (value > threshold if strictly else value >= threshold)
-    return Measure(value, f"{value:.0%}({hits}/{total})", met, failing, units=total)
+    return Measure(
+        value, f"{value:.0%}（{hits}/{total}）", met, failing, units=total, hits=hits, percent=True
+    )
 
 
 # -- the rules ---------------------------------------------------------------------------
@@ -231,7 +299,7 @@ def _cadre_share(ctx: Context, t: Target, hit: str, what_zh: str) -> Measure:
     )
     strictly = bool(t.params.get("strictly_above"))
     failing = [
-        Failing(i, n, f"{what_zh}占比 {(h or 0) / k:.0%}")
+        Failing(i, n, f"{what_zh}占比{(h or 0) / k:.0%}")
         for i, n, k, h in rows
         if k and not share(h or 0, k, t.threshold, strictly, []).met
     ]
@@ -268,14 +336,14 @@ def team_share_under_age(ctx: Context, t: Target) -> Measure:
         return f"（其中{k}人仅有出生年份，按年计算）" if k else ""
 
     failing = [
-        Failing(i, n, f"{age}岁以下占比 {(h or 0) / k:.0%}{by_year(int(y or 0))}")
+        Failing(i, n, f"{age}岁以下占比{(h or 0) / k:.0%}{by_year(int(y or 0))}")
         for i, n, k, h, y in rows
         if k and not share(h or 0, k, t.threshold, strictly, []).met
     ]
     measure = share(
         sum(r[3] or 0 for r in rows), sum(r[2] for r in rows), t.threshold, strictly, failing
     )
-    measure.text += by_year(sum(int(r[4] or 0) for r in rows))
+    measure.note = by_year(sum(int(r[4] or 0) for r in rows))
     return measure
 
 
@@ -301,7 +369,7 @@ def _team_training(ctx: Context, t: Target, *, newly_only: bool) -> Measure:
     )
     where_zh = "县委党校" if newly_only else "集中"
     return each([
-        (i, f"{c}·{n}", None if (d or 0) >= low else f"未参加{where_zh}培训(单期不少于{low:g}天)")
+        (i, person(n, c), None if (d or 0) >= low else f"未参加{where_zh}培训（单期不少于{low:g}天）")
         for i, n, c, d in rows
     ])  # fmt: skip
 
@@ -317,7 +385,7 @@ def new_team_party_school(ctx: Context, t: Target) -> Measure:
 def working_systems(ctx: Context, t: Target) -> Measure:
     need = int(t.params["count"])
     return each([
-        (i, n, None if k >= need else f"已建立 {k}/{need} 项工作制度")
+        (i, n, None if k >= need else f"已建立{k}/{need}项工作制度")
         for i, (n, k) in ctx.counts("working_system").items()
     ])  # fmt: skip
 
@@ -325,7 +393,8 @@ def working_systems(ctx: Context, t: Target) -> Measure:
 def _members(ctx: Context) -> str:
     only = ctx.only("m.community_id")
     return (
-        "SELECT m.id, m.name, m.community_id FROM rm_members m"
+        "SELECT m.id, m.name, m.community_id, COALESCE(c.name, '') AS community_name"
+        " FROM rm_members m LEFT JOIN rm_communities c ON c.id = m.community_id"
         f" WHERE m.registered_on <= '{ctx.day}'"
         f" AND (m.transferred_out_on IS NULL OR m.transferred_out_on > '{ctx.day}'){only}"
     )
@@ -338,7 +407,7 @@ def _members_by_category(ctx: Context) -> str:
     planner repeats it wherever the category is used (about five index probes per member).
     """
     return (
-        "WITH m AS MATERIALIZED (SELECT m.id, m.name, (SELECT f.item FROM rm_facts f"
+        "WITH m AS MATERIALIZED (SELECT m.id, m.name, m.community_name, (SELECT f.item FROM rm_facts f"
         " WHERE f.subject_id = m.id AND f.fact = 'member_category'"
         f" AND f.occurred_on <= '{ctx.day}' ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
         f" AS category FROM ({_members(ctx)}) m)"
@@ -356,28 +425,29 @@ def member_cards(ctx: Context, t: Target) -> Measure:
     # One probe per member for its fitting cards; ORDER BY keeps the member-id order that
     # grouping by member gave before, so the failing list reads the same.
     rows = ctx.rows(
-        f"{_members_by_category(ctx)} SELECT m.id, m.name, CASE m.category {needed} END,"
+        f"{_members_by_category(ctx)} SELECT m.id, m.name, m.community_name, CASE m.category {needed} END,"
         " (SELECT COUNT(DISTINCT f.item) FROM rm_facts f WHERE f.subject_id = m.id"
         f" AND f.fact = 'card' AND f.occurred_on <= ? AND ({fits})) FROM m ORDER BY m.id",
         (ctx.day,),
     )
     return each(
-        [(i, n, None if k >= need else f"已发 {k}/{need} 张适用的卡") for i, n, need, k in rows]
+        [(i, person(n, c), None if k >= need else f"已发{k}/{need}张适用的卡")
+         for i, n, c, need, k in rows]
     )
 
 
 def member_training_days(ctx: Context, t: Target) -> Measure:
     need, year = float(t.params["min_days"]), ctx.judged_year
     rows = ctx.rows(
-        f"SELECT m.id, m.name, COALESCE(SUM(f.num), 0) FROM ({_members(ctx)}) m LEFT JOIN rm_facts f"
-        " ON f.subject_id = m.id AND f.fact = 'member_training' AND f.occurred_on <= ?"
-        " AND f.occurred_on >= ? GROUP BY m.id, m.name",
+        f"SELECT m.id, m.name, m.community_name, COALESCE(SUM(f.num), 0) FROM ({_members(ctx)}) m"
+        " LEFT JOIN rm_facts f ON f.subject_id = m.id AND f.fact = 'member_training'"
+        " AND f.occurred_on <= ? AND f.occurred_on >= ? GROUP BY m.id, m.name, m.community_name",
         (ctx.day, (ctx.since or date(year, 1, 1)).isoformat()),
     )
     return each(
         [
-            (i, n, None if d >= need else f"{year}年培训 {d:g}/{need:g} 天")
-            for i, n, d in rows
+            (i, person(n, c), None if d >= need else f"{year}年培训{d:g}/{need:g}天")
+            for i, n, c, d in rows
         ]
     )
 
@@ -389,7 +459,7 @@ def coordination_bodies_met(ctx: Context, t: Target) -> Measure:
         ctx.counts("coordination_meeting", year=ctx.judged_year),
     )
     return each([
-        (i, n, None if k >= need and met[i][1] >= need else f"协调机构 {k}/{need},本年召开会议的 {met[i][1]}/{need}")
+        (i, n, None if k >= need and met[i][1] >= need else f"协调机构{k}/{need}，本年召开会议的{met[i][1]}/{need}")
         for i, (n, k) in bodies.items()
     ])  # fmt: skip
 
@@ -410,12 +480,17 @@ def service_network(ctx: Context, t: Target) -> Measure:
     return each([(i, n, reason(s, c)) for i, n, s, c in rows])
 
 
+def _latest_num(fact: str, day: str) -> str:
+    """SQL for a community ``c``'s latest recorded figure of ``fact`` by the day."""
+    return (
+        f"(SELECT f.num FROM rm_facts f WHERE f.community_id = c.id AND f.fact = '{fact}'"
+        f" AND f.occurred_on <= '{day}' ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
+    )
+
+
 def _sites(ctx: Context, t: Target) -> list[tuple[str, str, str | None]]:
     def latest(fact: str) -> str:
-        return (
-            f"(SELECT f.num FROM rm_facts f WHERE f.community_id = c.id AND f.fact = '{fact}'"
-            f" AND f.occurred_on <= '{ctx.day}' ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
-        )
+        return _latest_num(fact, ctx.day)
 
     office, venue = float(t.params["office_m2"]), float(t.params["venue_m2"])
     rows = ctx.rows(
@@ -424,11 +499,11 @@ def _sites(ctx: Context, t: Target) -> list[tuple[str, str, str | None]]:
     units = []
     for i, n, o, v in rows:
         short = [
-            f"{w} {a or 0:g}㎡ < {need:g}㎡"
+            f"{w}{area(a or 0)}，不足{area(need)}"
             for w, a, need in (("办公用房", o, office), ("活动场所", v, venue))
             if (a or 0) < need
         ]
-        units.append((i, n, ";".join(short) or None))
+        units.append((i, n, "；".join(short) or None))
     return units
 
 
@@ -437,11 +512,21 @@ def standard_sites_count(ctx: Context, t: Target) -> Measure:
     done = sum(1 for _, _, reason in units if reason is None)
     failing = [Failing(i, n, r) for i, n, r in units if r]
     met = done >= t.threshold
-    return Measure(done, f"{done} 个标准化社区", met, [] if met else failing)
+    return Measure(done, f"{done}{COMMUNITIES}", met, [] if met else failing)
 
 
 def standard_site_each(ctx: Context, t: Target) -> Measure:
-    return each(_sites(ctx, t))
+    measure = each(_sites(ctx, t))
+    if ctx.one_community:  # its own areas against the standard's, in square metres
+        (office, venue), = ctx.rows(
+            f"SELECT {_latest_num('office_area', ctx.day)}, {_latest_num('venue_area', ctx.day)}"
+            f" FROM ({ctx.communities()}) c"
+        ) or [(None, None)]
+        measure.amount = Amount(
+            f"办公用房{area(office or 0)}，活动场所{area(venue or 0)}",
+            f"办公用房{area(t.params['office_m2'])}，活动场所{area(t.params['venue_m2'])}",
+        )
+    return measure
 
 
 def funding_each(ctx: Context, t: Target) -> Measure:
@@ -454,9 +539,13 @@ def funding_each(ctx: Context, t: Target) -> Measure:
         " GROUP BY c.id, c.name",
         (str(year), ctx.counted_until),
     )
-    return each(
-        [(i, n, None if y >= need else f"{year}年经费 {y:,.0f}/{need:,.0f} 元") for i, n, y in rows]
+    measure = each(
+        [(i, n, None if y >= need else f"{year}年经费{yuan(y)}，不足{yuan(need)}") for i, n, y in rows]
     )
+    if ctx.one_community and rows:  # its own money against the standard, in yuan
+        have = float(rows[0][2])
+        measure.amount = Amount(yuan(have), yuan(need), have, need, "yuan")
+    return measure
 
 
 def worker_insurance(ctx: Context, t: Target) -> Measure:
@@ -475,9 +564,9 @@ def worker_insurance(ctx: Context, t: Target) -> Measure:
     def reason(k: float | None) -> str | None:
         if k is None:
             return "尚未登记“三险”"
-        return None if k >= need else f"已落实 {k:g}/{need} 险"
+        return None if k >= need else f"已落实{k:g}/{need}险"
 
-    return each([(i, f"{c}·{n}", reason(k)) for i, n, c, k in rows])
+    return each([(i, person(n, c), reason(k)) for i, n, c, k in rows])
 
 
 def _items(ctx: Context) -> dict[str, dict[str, int]]:
@@ -516,12 +605,12 @@ def pilot_community(ctx: Context, t: Target) -> Measure:
     need = int(t.params["min_services"])
     gaps = [site_reason] if site_reason else []
     if found.get("model_service", 0) < need:
-        gaps.append(f"服务项目 {found.get('model_service', 0)}/{need}")
+        gaps.append(f"服务项目{found.get('model_service', 0)}/{need}")
     if not found.get("city_recommended"):
         gaps.append("尚未向市委组织部推荐")
     if not found.get("brand"):
         gaps.append("尚无认定的特色和品牌")
-    return each([(pid, name, ";".join(gaps) or None)])
+    return each([(pid, name, "；".join(gaps) or None)])
 
 
 LABEL_ZH = {"services": "服务项目", "systems": "工作制度", "service_posts": "设岗定责",
@@ -546,9 +635,9 @@ def designated_type_items(ctx: Context, t: Target) -> Measure:
         if model_type is None:
             continue
         needs: dict[str, int] = t.params[model_type]
-        gaps = [f"{LABEL_ZH[k]} {items[i].get(FACT_OF[k], 0)}/{need}" for k, need in needs.items()
+        gaps = [f"{LABEL_ZH[k]}{items[i].get(FACT_OF[k], 0)}/{need}" for k, need in needs.items()
                 if items[i].get(FACT_OF[k], 0) < need]  # fmt: skip
-        units.append((i, n, ";".join(gaps) or None))
+        units.append((i, n, "；".join(gaps) or None))
     return each(units)
 
 
@@ -620,7 +709,7 @@ def street_working_systems(ctx: Context, t: Target) -> Measure:
         (ctx.day,),
     )
     return each([
-        (i, n, None if k >= need else f"已建立 {k}/{need} 项工作制度") for i, n, k in rows
+        (i, n, None if k >= need else f"已建立{k}/{need}项工作制度") for i, n, k in rows
     ])  # fmt: skip
 
 
@@ -631,6 +720,50 @@ RULES: dict[str, Callable[[Context, Target], Measure]] = {
 # Campaigns launched before the pilot was a designation carry a plan naming the pilot by its
 # community's name; they are judged by the designation too (a name matched nothing reliably).
 RULES["named_model_community"] = pilot_community
+
+
+def describe(target: Target, measure: Measure) -> Measure:
+    """The measured figure in words, counted as what it counts: "18/21人", "52%（11/21人）",
+    "2个社区", or one community's own amount ("8,000元")."""
+    counted, _ = counted_zh(target.rule)
+    if measure.amount is not None:
+        measure.text = measure.amount.text
+    elif target.rule == "standard_sites_count":
+        measure.text = f"{measure.value:g}{counted}"
+    elif measure.hits is not None and measure.units is not None:
+        tally = f"{measure.hits}/{measure.units}{counted}"
+        measure.text = f"{measure.value:.0%}（{tally}）" if measure.percent else tally
+    measure.text += measure.note
+    return measure
+
+
+def threshold_zh(target: Target, measure: Measure) -> str:
+    """The standard as the page shows it: "100%", "超过50%", "2个社区", "10,000元"."""
+    if measure.amount is not None:
+        return measure.amount.need_text
+    match target.rule:
+        case "standard_sites_count":
+            return f"{target.threshold:g}{COMMUNITIES}"
+        case "funding_each":
+            return f"每个社区{yuan(float(target.params['min_yuan']))}"
+        case "standard_site_each":
+            return (
+                f"每个社区办公用房{area(float(target.params['office_m2']))}，"
+                f"活动场所{area(float(target.params['venue_m2']))}"
+            )
+    percent = f"{target.threshold:.0%}"
+    return f"超过{percent}" if target.params.get("strictly_above") else percent
+
+
+def amount_fields(target: Target, measure: Measure) -> dict[str, Any]:
+    """What a result reads from its measure: the figure (one community's own amount when
+    it is a single number), its unit and the standard as the page shows it."""
+    amount, text = measure.amount, threshold_zh(target, measure)
+    if amount is None or amount.value is None or amount.need is None:
+        return {"measured": measure.value, "unit": UNIT_OF_RULE.get(target.rule, "share"),
+                "threshold": target.threshold, "threshold_text": text}  # fmt: skip
+    return {"measured": amount.value, "unit": amount.unit, "threshold": amount.need,
+            "threshold_text": text}  # fmt: skip
 
 
 RANK = {"not_due": 1, "yellow": 2, "red": 3}
@@ -707,7 +840,7 @@ class _Judge:
             since=self.target.counts_from(self.launch, period), until=until,
             recorded_by=recorded_by, late_by=late_by,
         )  # fmt: skip
-        measure = RULES[self.target.rule](ctx, self.target)
+        measure = describe(self.target, RULES[self.target.rule](ctx, self.target))
         if period is None or self.target.grace_days is None or measure.judged is None:
             return measure
         # Units that appeared within the grace days before the year's end are judged from
@@ -718,7 +851,7 @@ class _Judge:
         kept = [u for u in measure.judged if self.target.judged_in(period, late.get(u[0]))]
         if len(kept) == len(measure.judged):
             return measure
-        return each(kept, empty=measure.empty)
+        return describe(self.target, each(kept, empty=measure.empty))
 
     def made_good_on(self, period: Period, as_of: date, verdict_at: str | None) -> date | None:
         """The first day after the year's end on which, counting what was on record by then
@@ -764,19 +897,38 @@ class _Judge:
             warn = self.target.warning_starts(period.end)
             status = _empty(self.target, measure) or status_of(measure.met, as_of, period.end, warn)
             good = None
+        figures = amount_fields(self.target, measure)
         return PeriodResult(
             kind="ended" if as_of > period.end else "running", label_zh=period.label_zh,
             start=period.start, end=period.end, status=status,
-            status_zh=STATUS_ZH[status], measured=measure.value, measured_text=measure.text,
+            status_zh=STATUS_ZH[status], measured=figures["measured"], measured_text=measure.text,
             made_good_on=good, failing=measure.failing, passing=measure.passing,
+            threshold_text=figures["threshold_text"], unit=figures["unit"],
+            amount=measure.amount.value if measure.amount else None,
+            threshold_amount=measure.amount.need if measure.amount else None,
         )  # fmt: skip
 
 
 def _result(target: Target, **fields: Any) -> TargetResult:
+    counted, failing = counted_zh(target.rule)
     return TargetResult(
-        id=target.id, clause=target.clause, title_zh=target.title_zh, threshold=target.threshold,
-        responsible_role=target.responsible_role, unit=UNIT_OF_RULE.get(target.rule, "share"),
+        id=target.id, clause=target.clause, title_zh=target.title_zh,
+        responsible_role=target.responsible_role, counted_zh=counted, failing_zh=failing,
         **fields,
+    )  # fmt: skip
+
+
+def _only_in_sight(result: TargetResult, ids: list[str]) -> TargetResult:
+    """A county-wide target as a narrower caller sees it: the county's figure and light, its
+    failing and passing lists cut to the caller's own communities."""
+    def seen(units: list[Failing]) -> list[Failing]:
+        return [f for f in units if f.unit_id in ids]
+
+    return replace(
+        result, county_wide=True, failing=seen(result.failing),
+        passing=[p for p in result.passing if p[0] in ids],
+        periods=[replace(p, failing=seen(p.failing), passing=[x for x in p.passing if x[0] in ids])
+                 for p in result.periods],
     )  # fmt: skip
 
 
@@ -794,7 +946,9 @@ def evaluate(
     A yearly target answers two periods, the last ended year's verdict and the running
     year's tally; its light is red while the ended year stands missed (not made good), else
     the running year's. A target with no unit to judge is no_data or not_applicable; a
-    scorecard leaves out the targets that do not apply to its community.
+    scorecard, and any caller narrower than the county, leaves out the targets that do not
+    apply to its communities; a narrower caller reads a county-wide target as the county's
+    (``county_wide``: the county's figure and light, its own communities in the failing list).
     """
     results = []
     ends = plan.ends_on(launch)
@@ -805,15 +959,18 @@ def evaluate(
         for target in plan.targets:
             if scorecard and target.scope in ("county", "street"):
                 continue  # a scorecard shows the targets a community answers for itself
-            judge = _Judge(cursor, launch, ids, target)
+            # A county-wide target is measured over the county's population whoever asks: a
+            # community's or a street's share of it is not a figure the plan sets.
+            county_wide = ids is not None and target.scope == "county"
+            judge = _Judge(cursor, launch, None if county_wide else ids, target)
             ended, running = target.periods(launch, as_of, ends)
             if ended or running:
                 result = _yearly(judge, target, as_of, ended, running)
             else:
                 result = _once(judge, target, launch, as_of)
-            if scorecard and result.status == "not_applicable":
-                continue
-            results.append(result)
+            if ids is not None and not county_wide and result.status == "not_applicable":
+                continue  # not shown to a community (or street) it does not apply to
+            results.append(_only_in_sight(result, ids) if county_wide and ids is not None else result)
     return results
 
 
@@ -828,7 +985,7 @@ def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetRes
     )
     status, failing = _judge(target, measure, as_of, due_on, appeared)
     return _result(
-        target, status=status, status_zh=STATUS_ZH[status], measured=measure.value,
+        target, status=status, status_zh=STATUS_ZH[status], **amount_fields(target, measure),
         measured_text=measure.text, due_on=due_on, failing=failing, passing=measure.passing,
         applicable=status != "not_applicable", period_start=target.counts_from(launch),
         period_end=due_on,
@@ -847,6 +1004,8 @@ def _yearly(
     status = shown.status
     return _result(
         target, status=status, status_zh=STATUS_ZH[status], measured=shown.measured,
+        unit=shown.unit, threshold_text=shown.threshold_text,
+        threshold=target.threshold if shown.threshold_amount is None else shown.threshold_amount,
         measured_text=shown.measured_text, due_on=shown.end, failing=shown.failing,
         passing=shown.passing, applicable=status != "not_applicable",
         period_start=shown.start, period_end=shown.end, periods=periods,

@@ -159,7 +159,7 @@ class ReadModels:
         organization, community, campaign by name, a supervision item by title; an id that
         names none of them is left out."""
         lookups = (
-            "SELECT m.id, m.name || '(' || COALESCE(c.name, o.name) || ')' FROM rm_members m"
+            "SELECT m.id, m.name || '（' || COALESCE(c.name, o.name) || '）' FROM rm_members m"
             " JOIN rm_organizations o ON o.id = m.organization_id"
             " LEFT JOIN rm_communities c ON c.id = m.community_id WHERE m.id IN ({})",
             "SELECT id, name FROM rm_communities WHERE id IN ({})",

@@ -128,10 +128,10 @@ def _target(
             return []
         if county_wide:
             return [_fire(step, prov, FiringKind.REMINDER, unit_name=campaign.county, addressees=["county"],
-                          message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天,当前 {result.measured_text}")]  # fmt: skip
+                          message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天，当前 {result.measured_text}")]  # fmt: skip
         return [
             _fire(step, prov, FiringKind.REMINDER, unit_id=f.unit_id, unit_name=f.unit_name,
-                  addressees=local, message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天:{f.reason_zh}")
+                  addressees=local, message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天：{f.reason_zh}")
             for f in result.failing
         ]  # fmt: skip
     met = [
@@ -141,13 +141,13 @@ def _target(
     ]  # fmt: skip
     if result.status == "green":
         verdict = _fire(step, prov, FiringKind.DEADLINE_MET, unit_name=campaign.county, addressees=["county"],
-                        message_zh=f"“{target.title_zh}”按期达标:{result.measured_text}")  # fmt: skip
+                        message_zh=f"“{target.title_zh}”按期达标：{result.measured_text}")  # fmt: skip
         return [verdict, *met]
     missed = _fire(step, prov, FiringKind.DEADLINE_MISSED, unit_name=campaign.county, addressees=["county"],
-                   message_zh=f"“{target.title_zh}”逾期未达标:{result.measured_text}")  # fmt: skip
+                   message_zh=f"“{target.title_zh}”逾期未达标：{result.measured_text}")  # fmt: skip
     alerts = [
         _fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=f.unit_id, unit_name=f.unit_name,
-              addressees=escalated, message_zh=f"工作迟缓、措施不力:“{target.title_zh}”到期未完成。{f.reason_zh}")
+              addressees=escalated, message_zh=f"工作迟缓、措施不力：“{target.title_zh}”到期未完成。{f.reason_zh}")
         for f in result.failing
     ]  # fmt: skip
     return [missed, *alerts, *met]
@@ -184,11 +184,11 @@ def _target_unit(
         if short is None:
             return []
         return [_fire(step, prov, FiringKind.REMINDER, unit_id=short.unit_id, unit_name=short.unit_name,
-                      message_zh=f"距“{target.title_zh}”自身期限 {step.due_on} 还有 {step.lead_days} 天:{short.reason_zh}")]  # fmt: skip
+                      message_zh=f"距“{target.title_zh}”自身期限 {step.due_on} 还有 {step.lead_days} 天：{short.reason_zh}")]  # fmt: skip
     if short is not None:
         return [_fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=short.unit_id,
                       unit_name=short.unit_name, addressees=ESCALATED,
-                      message_zh=f"工作迟缓、措施不力:“{target.title_zh}”自身期限 {step.due_on} 到期未完成。{short.reason_zh}")]  # fmt: skip
+                      message_zh=f"工作迟缓、措施不力：“{target.title_zh}”自身期限 {step.due_on} 到期未完成。{short.reason_zh}")]  # fmt: skip
     return [
         _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
               message_zh=f"“{target.title_zh}”按自身期限完成")
@@ -208,10 +208,10 @@ def _supervision(step: Step, app: SansanApplication, prov: Provenance) -> list[F
         return []  # done, or its deadline moved (the new one has steps of its own)
     overdue = step.lead_days < 0
     kind = FiringKind.SUPERVISION_OVERDUE if overdue else FiringKind.SUPERVISION_WARNING
-    light = "红灯:已逾期" if overdue else f"黄灯:{step.lead_days} 天后到期"
+    light = "红灯：已逾期" if overdue else f"黄灯：{step.lead_days} 天后到期"
     return [
         _fire(step, prov, kind, unit_id=str(item.id), unit_name=item.title, community_id=item.community_id,
-              addressees=ESCALATED if overdue else LOCAL, message_zh=f"督办事项“{item.title}”{light}(期限 {item.due_on})")
+              addressees=ESCALATED if overdue else LOCAL, message_zh=f"督办事项“{item.title}”{light}（期限：{item.due_on}）")
     ]  # fmt: skip
 
 
@@ -223,6 +223,6 @@ def _inspection(step: Step, app: SansanApplication, prov: Provenance) -> list[Fi
     when = "今天" if step.lead_days == 0 else f"{step.lead_days} 天后"
     return [
         _fire(step, prov, FiringKind.REMINDER, unit_id=str(c), unit_name=inspection["subject"],
-              community_id=c, message_zh=f"县委组织部将于{when}({step.due_on})督查检查:{inspection['subject']}")
+              community_id=c, message_zh=f"县委组织部将于{when}（{step.due_on}）督查检查：{inspection['subject']}")
         for c in inspection["community_ids"]
     ]  # fmt: skip

@@ -24,10 +24,11 @@ function scorecard(card) {
   const rows = card.targets.map((t) => h("tr", { "data-target": t.id },
     h("td", { class: "status" }, light(t.status, t.status_zh),
       h("span", { class: `status-word status-word-${t.status}`, text: t.status_zh })),
-    h("td", { text: t.title_zh }), h("td", { text: t.measured_text }), h("td", { text: t.due_on }),
+    h("td", { text: t.title_zh }), h("td", { text: t.measured_text }), h("td", { text: t.threshold_text || "" }),
+    h("td", { text: t.due_on }),
     h("td", { class: "periods", text: t.periods.map(periodText).join("；") }),
     h("td", { text: t.failing.map(failingText).slice(0, 5).join("；") })));
-  return scrollBox("达标情况", table(["状态", "目标", "实测", "截止", "年度", "未达标原因"], rows, { class: "scorecard cards" }));
+  return scrollBox("达标情况", table(["状态", "目标", "实测", "标准", "截止", "年度", "未达标原因"], rows, { class: "scorecard cards" }));
 }
 
 function facilities(state) {

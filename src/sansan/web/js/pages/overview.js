@@ -3,7 +3,9 @@ import { download, get } from "../api.js";
 import { lineChart } from "../charts.js";
 import { failingText, h, label, light, notice, percent, periodText, section, STATUS_ZH, STATUSES } from "../dom.js";
 
+// The standard as the service words it ("100%", "10,000元"); older answers had only the number.
 export function standard(target) {
+  if (target.threshold_text) return target.threshold_text;
   const share = target.threshold < 1 || target.measured_text.includes("/");
   return share ? percent(target.threshold) : String(target.threshold);
 }
@@ -11,7 +13,7 @@ export function standard(target) {
 function targetCard(target) {
   const failing = target.failing.length
     ? h("details", {},
-      h("summary", { text: `未达标 ${target.failing.length} 个单位` }),
+      h("summary", { text: `未达标 ${target.failing_count_zh || `${target.failing.length} 个`}` }),
       h("ul", {}, target.failing.slice(0, 50).map((f) => h("li", {}, failingText(f)))))
     : null;
   const periods = target.periods.length
@@ -70,6 +72,8 @@ export async function render(root, ctx) {
       type: "button", class: "secondary",
       onclick: () => download(`/api/v1/campaigns/${ctx.campaign.id}/progress`, { ...params, format }, `进度.${format}`),
     }, `导出 ${format.toUpperCase()}`)));
+  // A county-wide target in a community's or street's view is the county's, not its own light.
+  const countyWide = progress.targets.filter((t) => t.county_wide);
   root.append(
     h("div", { class: "page-head" },
       h("h1", { text: ctx.campaign.name }),
@@ -80,6 +84,9 @@ export async function render(root, ctx) {
       exportButtons),
     summary,
     section("进展趋势", h("div", { class: "charts" }, trendCharts(trend))),
-    section("各项目标", h("div", { class: "targets" }, progress.targets.map(targetCard))),
+    section("各项目标", h("div", { class: "targets" }, progress.targets.filter((t) => !t.county_wide).map(targetCard))),
+    countyWide.length
+      ? section("全县目标（按全县计算，非本单位自己的目标）", h("div", { class: "targets county-wide" }, countyWide.map(targetCard)))
+      : null,
   );
 }
