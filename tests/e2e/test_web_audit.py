@@ -161,14 +161,9 @@ def test_the_audit_export_downloaded_in_the_browser_reads_in_chinese_and_china_t
     first = page.locator("table.audit tbody tr").first
     position = int(str(first.get_attribute("data-position")))
     on_page = first.locator("td.when").nth(1).inner_text().strip()
-    assert str(by_position[position][column["记录时间(北京时间)"]]) == on_page
+    assert str(by_position[position][column["记录时间（北京时间）"]]) == on_page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the audit spreadsheet's title row and Chinese unit and event types are item 7's "
-    "(branch i16-measures); when it is merged this test passes: remove this mark",
-)
 def test_the_audit_export_has_a_title_row_and_no_english_type(
     server: DemoServer, browser: Browser, shots: Any, pages: list[Watched], tmp_path: Path,
 ) -> None:  # fmt: skip

@@ -247,7 +247,7 @@ def test_the_timeline_and_the_audit_page_read_as_chinese_without_ids_or_raw_data
     expect(page.locator("table.audit tbody tr").first).to_be_visible()
     text = readable(page)
     assert "县委组织部(演示)" in text
-    assert re.search(r"\S+\(镇西社区\)", text)  # a member named with its community
+    assert re.search(r"\S+（镇西社区）", text)  # a member named with its community
     page.locator("select[name=actor]").select_option(DEMO_ACTOR)
     page.get_by_role("button", name="查询").click()
     expect(page).to_have_url(re.compile("actor="))

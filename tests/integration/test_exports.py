@@ -110,7 +110,8 @@ def test_the_audit_spreadsheet_keeps_positions_as_numbers_and_recorded_text_esca
     params = {"event_type": "MemberRegistered", "format": "xlsx", "community_id": str(TIEXI)}
     response = client.get("/api/v1/audit/spreadsheet", params=params, headers=bearer(tokens["auditor"]))
     assert response.status_code == 200, response.text
-    rows = list(sheet_of(response.content).iter_rows(min_row=2))
+    rows = list(sheet_of(response.content).iter_rows(min_row=3))  # below the title and the header
+    assert rows
     assert all(row[0].data_type == "n" for row in rows)
     # recorded text as labelled words, the control character replaced, stored as text
     assert any("名称：@SUM(1+1)\ufffd" in str(row[13].value) for row in rows)
@@ -169,11 +170,13 @@ def test_the_audit_spreadsheet_reads_in_chinese_with_names_and_beijing_time(demo
     )
     assert response.status_code == 200, response.text
     sheet = sheet_of(response.content)
-    header = [c.value for c in sheet[1]]
+    assert str(sheet["A1"].value).startswith("审计日志（导出时间：")  # the title row of a filed copy
+    assert sheet["B1"].value is None
+    header = [c.value for c in sheet[2]]
     assert header[2] == "单位"
     assert header[4] == "事件"
-    assert header[8] == "记录时间（北京时间，UTC+8）"
-    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert header[8] == "记录时间（北京时间）"
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
     assert [row[0] for row in rows] == [e["position"] for e in entries]
     for row, entry in zip(rows, entries, strict=True):
         assert row[2] == "铁西社区"

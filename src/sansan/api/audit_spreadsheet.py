@@ -19,7 +19,7 @@ from sansan.projections.queries import MAX_LIMIT, ReadModels
 MAX_ROWS = 50_000
 HEADERS = [
     "日志位置", "单位类型", "单位", "单位编号", "事件", "版本", "记录人",
-    "发生日期", "记录时间（北京时间，UTC+8）", "社区", "社区编号", "街道", "街道编号", "内容",
+    "发生日期", "记录时间（北京时间）", "社区", "社区编号", "街道", "街道编号", "内容",
 ]  # fmt: skip
 WIDTHS = [10, 18, 24, 38, 20, 6, 24, 12, 22, 16, 38, 16, 38, 80]
 CHINA = timedelta(hours=8)
@@ -105,7 +105,10 @@ def add_audit_spreadsheet_routes(routers: dict[str, APIRouter]) -> None:
         if format == "csv":
             body, media = table_csv(HEADERS, table), "text/csv; charset=utf-8"
         else:
-            body, media = table_xlsx("审计日志", HEADERS, table, WIDTHS), XLSX
+            # a filed copy says what it is and when it was taken; the CSV stays one header row
+            # for whoever processes it further
+            heading = f"审计日志（导出时间：{china_time(services.app.clock.now())}，北京时间）"
+            body, media = table_xlsx("审计日志", HEADERS, table, WIDTHS, heading=heading), XLSX
         return Response(
             body,
             media_type=media,

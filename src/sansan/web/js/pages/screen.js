@@ -46,7 +46,7 @@ function urgentTargets(targets) {
 }
 
 function targetLine(t) {
-  const units = t.failing.length ? `，未达标 ${t.failing.length} 个单位` : "";
+  const units = t.failing.length ? `，未达标${t.failing_count_zh}` : "";  // counted as what they are: 人, 个社区
   return h("li", { "data-screen-target": t.id },
     light(t.status), h("span", { class: `status-word status-word-${t.status}`, text: t.status_zh }),
     h("strong", { text: t.title_zh }),
