@@ -11,7 +11,7 @@ from sansan.application import SansanApplication
 from sansan.bootstrap import Services, build_services
 from sansan.clock import FixedClock
 from sansan.commands import examples as t
-from sansan.demo import demo_token_scopes, load_demo
+from sansan.demo import demo_token_scopes
 from sansan.settings import Settings
 
 ACTOR = "county:test"
@@ -19,8 +19,10 @@ ACTOR = "county:test"
 
 @pytest.fixture
 def demo(app: SansanApplication, settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    """The demo scenario behind the API, a token per role, the read models caught up."""
-    load_demo(app)
+    """The demo scenario behind the API, a token per role, the read models caught up.
+
+    ``settings`` already points at a copy of the store ``load_demo`` leaves behind
+    (tests/conftest.py: DemoTemplates), so ``app`` opens on the recorded demo."""
     access = AccessService(app)
     tokens = {
         role: access.issue_token(role=role, scope_org_id=scope, label=label, actor="t")[0]
