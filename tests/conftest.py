@@ -121,7 +121,8 @@ class DemoTemplates:
 
     @staticmethod
     def _record(url: str) -> None:
-        application = build_application(Settings(database_url=url, run_scheduler=False), FixedClock(NOW))
+        settings = Settings(database_url=url, run_scheduler=False)
+        application = build_application(settings, FixedClock(NOW))
         try:
             load_demo(application)
         finally:
@@ -133,7 +134,10 @@ class DemoTemplates:
             self._record(f"sqlite:///{path}")
             self._sqlite = path
         # The backup API copies a consistent database whatever its journal mode.
-        with closing(sqlite3.connect(self._sqlite)) as source, closing(sqlite3.connect(target)) as copy:
+        with (
+            closing(sqlite3.connect(self._sqlite)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
             source.backup(copy)
         return f"sqlite:///{target}"
 
@@ -143,7 +147,8 @@ class DemoTemplates:
             with _maintenance() as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             self._postgres = name
-            self._record(_database_url(name, self._schema))  # closed after: a template has no sessions
+            # _record closes what it opened: a template database must have no sessions.
+            self._record(_database_url(name, self._schema))
         copy = f"sansan_demo_{uuid.uuid4().hex[:12]}"
         with _maintenance() as conn:
             conn.execute(
@@ -161,7 +166,8 @@ class DemoTemplates:
 
 def _drop_database(name: str) -> None:
     with _maintenance() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        conn.execute(drop)
 
 
 @pytest.fixture(scope="session")
