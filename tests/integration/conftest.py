@@ -23,11 +23,12 @@ ACTOR = "county:test"
 # Kept on the generous side: the probe's findings plus the modules that read compliance, trends,
 # deadlines, firings, webhooks or the audit filters.
 DATES_COMPARED_IN_SQL = frozenset({
-    "test_api.py", "test_audit_api.py", "test_audit_chain.py", "test_compliance.py",
-    "test_compliance_issue15.py", "test_dashboard_api.py", "test_deadlines.py", "test_demo.py",
-    "test_exports.py", "test_hostile_input.py", "test_http_hardening.py", "test_internal_ids.py",
-    "test_lists.py", "test_notifications.py", "test_personal_data.py", "test_plan_api.py",
-    "test_projections.py", "test_scheduler.py", "test_webhooks.py", "test_yearly_compliance.py",
+    "test_api.py", "test_audit_api.py", "test_audit_chain.py", "test_command_catalogue.py",
+    "test_compliance.py", "test_compliance_issue15.py", "test_dashboard_api.py",
+    "test_deadlines.py", "test_demo.py", "test_exports.py", "test_hostile_input.py",
+    "test_http_hardening.py", "test_internal_ids.py", "test_lists.py", "test_notifications.py",
+    "test_personal_data.py", "test_plan_api.py", "test_projections.py", "test_scheduler.py",
+    "test_webhooks.py", "test_yearly_compliance.py",
 })  # fmt: skip
 
 
