@@ -39,7 +39,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def demo(app: SansanApplication, settings: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
+def demo(
+    app: SansanApplication, settings: Settings, recorded_demo: None
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """The demo scenario behind the API, a token per role, the read models caught up.
 
     ``settings`` already points at a copy of the store ``load_demo`` leaves behind
