@@ -1,9 +1,10 @@
 """Shared fixtures: one ``app`` fixture runs integration tests on SQLite and PostgreSQL."""
 
 import os
+import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from psycopg import sql
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_application
 from sansan.clock import FixedClock
+from sansan.demo import load_demo
 from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
 from tests.clockshift.sansan_test_clock import NOW_VARIABLE, travel_from_environment
@@ -91,9 +93,107 @@ BACKENDS = [
 ]
 
 
+def _database_url(dbname: str, schema: str) -> str:
+    """postgres_url()'s server and user, another database and schema."""
+    server = postgres_url().split("?")[0].rsplit("/", 1)[0]
+    return f"{server}/{dbname}?schema={schema}"
+
+
+def _maintenance() -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(parse_postgres_url(postgres_url()).conninfo(), autocommit=True)
+
+
+class DemoTemplates:
+    """The demo recorded once per run and store, then copied for each test that loads it.
+
+    Recording the demo's commands took seconds per test, more on PostgreSQL; a copy of the
+    store ``load_demo`` left behind (a SQLite file, a PostgreSQL database made from it as
+    a template) holds the same events, ids and secret, and takes milliseconds. The copy is
+    the store right after ``load_demo``: the ``demo`` fixture still builds the services,
+    issues its tokens and catches the read models up per test, as before.
+    """
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None  # the template database's name
+        self._schema = f"t_demo_{uuid.uuid4().hex[:12]}"
+
+    @staticmethod
+    def _record(url: str) -> None:
+        settings = Settings(database_url=url, run_scheduler=False)
+        application = build_application(settings, FixedClock(NOW))
+        try:
+            load_demo(application)
+        finally:
+            application.close()
+
+    def sqlite_copy(self, target: Path) -> str:
+        if self._sqlite is None:
+            path = self._tmp.mktemp("demo-template") / "sansan.db"
+            self._record(f"sqlite:///{path}")
+            self._sqlite = path
+        # The backup API copies a consistent database whatever its journal mode.
+        with (
+            closing(sqlite3.connect(self._sqlite)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
+        return f"sqlite:///{target}"
+
+    def postgres_copy(self, add_finalizer: Callable[[], None]) -> str:
+        if self._postgres is None:
+            name = f"sansan_demo_{uuid.uuid4().hex[:12]}"
+            with _maintenance() as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            self._postgres = name
+            # _record closes what it opened: a template database must have no sessions.
+            self._record(_database_url(name, self._schema))
+        copy = f"sansan_demo_{uuid.uuid4().hex[:12]}"
+        with _maintenance() as conn:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(copy), sql.Identifier(self._postgres)
+                )
+            )
+        add_finalizer(lambda: _drop_database(copy))
+        return _database_url(copy, self._schema)
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            _drop_database(self._postgres)
+
+
+def _drop_database(name: str) -> None:
+    with _maintenance() as conn:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        conn.execute(drop)
+
+
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplates]:
+    templates = DemoTemplates(tmp_path_factory)
+    yield templates
+    templates.close()
+
+
+@pytest.fixture
+def recorded_demo() -> None:
+    """Asked for by a fixture whose store must start as the recorded demo (see ``settings``)."""
+
+
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     # The scheduler writes firings in the background; its own tests drive it by hand.
+    if "recorded_demo" in request.fixturenames:
+        # e.g. tests/integration's ``demo``: its store starts as a copy of the recorded demo.
+        templates: DemoTemplates = request.getfixturevalue("demo_templates")
+        if request.param == "sqlite":
+            url = templates.sqlite_copy(tmp_path / "sansan.db")
+        else:
+            require_postgres()
+            url = templates.postgres_copy(request.addfinalizer)
+        return Settings(database_url=url, run_scheduler=False)
     if request.param == "sqlite":
         return Settings(database_url=f"sqlite:///{tmp_path / 'sansan.db'}", run_scheduler=False)
     url = request.getfixturevalue("fresh_postgres_schema")

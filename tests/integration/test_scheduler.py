@@ -40,8 +40,10 @@ def firings(services: Services) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def demo(app: SansanApplication, settings: Settings, clock: FixedClock) -> Iterator[Services]:
-    load_demo(app)
+def demo(
+    app: SansanApplication, settings: Settings, clock: FixedClock, recorded_demo: None
+) -> Iterator[Services]:
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py)
     services = build_services(settings, clock, app)
     services.projections.catch_up()
     yield services
