@@ -141,6 +141,7 @@ def test_a_scheduler_killed_mid_tick_and_restarted_loses_and_doubles_nothing(
     reference_url = (
         fresh_postgres_schema.split("?")[0] + f"?schema=ref_{os.getpid()}_{time.time_ns()}"
     )
+    clean: subprocess.Popen[str] | None = None
     try:
         prepare(reference_url, items=100)
         clean = tick(reference_url)
@@ -149,6 +150,10 @@ def test_a_scheduler_killed_mid_tick_and_restarted_loses_and_doubles_nothing(
             reference_url
         )  # nothing lost: the same firings as an uninterrupted run
     finally:
+        # a tick still running holds its locks: dropping its schema under it would wait forever
+        if clean is not None and clean.poll() is None:
+            clean.kill()
+            clean.communicate(timeout=60)
         target = parse_postgres_url(reference_url)
         with psycopg.connect(target.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{target.schema}" CASCADE')
