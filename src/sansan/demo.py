@@ -21,7 +21,7 @@ from sansan.commands import supervision as sc
 from sansan.domain.vocabulary import ModelType, WorkingSystemKind
 
 # The demo is recorded as the county's demo token records live: one spelling of one actor.
-COUNTY_DEMO_LABEL = "县委组织部(演示)"
+COUNTY_DEMO_LABEL = "县委组织部（演示）"
 DEMO_ACTOR = f"county:{COUNTY_DEMO_LABEL}"
 # The note every demo event carries: its history is recorded all at once when the demo loads,
 # months after it "happened", and the dashboard says 演示数据 there instead of flagging 补录.
@@ -334,8 +334,8 @@ def demo_token_scopes() -> dict[str, tuple[str, UUID | None]]:
     tiexi = demo_id("org", "铁西社区党总支")
     return {
         COUNTY_DEMO_LABEL: ("county", None),
-        "城关街道党工委(演示)": ("street", street),
-        "铁西社区党总支(演示)": ("community", tiexi),
-        "审计纪检(演示)": ("auditor", None),
-        "铁西对接系统(演示)": ("client", tiexi),
+        "城关街道党工委（演示）": ("street", street),
+        "铁西社区党总支（演示）": ("community", tiexi),
+        "审计纪检（演示）": ("auditor", None),
+        "铁西对接系统（演示）": ("client", tiexi),
     }

@@ -53,7 +53,7 @@ def test_serve_demo_prints_a_token_per_role_and_the_readme_curl_lines_work(tmp_p
                 f"{base}/api/v1/members/{member}/history", headers=auth, timeout=60
             ).json()
             assert history[-1]["type"] == "TrainingCompleted"
-            assert history[-1]["actor"] == "community:铁西社区党总支(演示)"
+            assert history[-1]["actor"] == "community:铁西社区党总支（演示）"
             listed = httpx.get(
                 f"{base}/api/v1/communities", params={"after": recorded.json()["position"]},
                 headers={"Authorization": f"Bearer {tokens['county']}"}, timeout=60,

@@ -95,7 +95,7 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
         trainings = [e for e in history(server, "county", f"/members/{member}/history")
                      if e["type"] == "TrainingCompleted" and e["data"]["topic"] == topic]  # fmt: skip
         assert len(trainings) == 1
-        assert trainings[0]["actor"] == "community:铁西社区党总支(演示)"
+        assert trainings[0]["actor"] == "community:铁西社区党总支（演示）"
 
     # one command from the list: a funding allocation, its amount refused first, then recorded
     page.locator("select[name=command]").select_option(label="划拨社区办公经费")
@@ -185,7 +185,7 @@ def test_the_county_assigns_the_community_reports_and_the_county_reads_accepts_a
     county.reload()
     county.locator("table.items tr", has_text=title).get_by_role("link", name=title).click()
     expect(county.locator("[data-report]")).to_contain_text("已补齐2026年活动室使用台账共48页")
-    expect(county.locator("[data-report]")).to_contain_text("铁西社区党总支(演示)")
+    expect(county.locator("[data-report]")).to_contain_text("铁西社区党总支（演示）")
     for handling in ("签收", "开始办理", "申请延期", "反馈办理结果"):
         expect(county.get_by_role("form", name=handling)).to_have_count(0)
     county.once("dialog", lambda d: d.dismiss())  # cancelled: nothing happens
@@ -203,8 +203,8 @@ def test_the_county_assigns_the_community_reports_and_the_county_reads_accepts_a
     course = county.locator("ol.course li")
     expect(course).to_have_count(6)
     expect(course.nth(0)).to_contain_text("交办督办事项")
-    expect(course.nth(0)).to_contain_text("县委组织部(演示)")
-    expect(course.nth(1)).to_contain_text("铁西社区党总支(演示)")
+    expect(course.nth(0)).to_contain_text("县委组织部（演示）")
+    expect(course.nth(1)).to_contain_text("铁西社区党总支（演示）")
     expect(course.nth(3)).to_contain_text("已补齐2026年活动室使用台账")
     expect(course.nth(5)).to_contain_text("督办事项办结")
     pages[0].shot(f"item-closed-{size}")
@@ -241,12 +241,12 @@ def test_the_timeline_and_the_audit_page_read_as_chinese_without_ids_or_raw_data
     page.goto(f"{server.base}/#/community/{demo_id('community', '镇西')}")
     expect(page.locator("ol.timeline li").first).to_be_visible()
     text = readable(page)
-    assert "记录人：县委组织部(演示)" in text
+    assert "记录人：县委组织部（演示）" in text
     assert "管理型" in text  # ModelTypeDesignated's value, in Chinese
     page.goto(f"{server.base}/#/audit?community_id={demo_id('community', '镇西')}")
     expect(page.locator("table.audit tbody tr").first).to_be_visible()
     text = readable(page)
-    assert "县委组织部(演示)" in text
+    assert "县委组织部（演示）" in text
     assert re.search(r"\S+（镇西社区）", text)  # a member named with its community
     page.locator("select[name=actor]").select_option(DEMO_ACTOR)
     page.get_by_role("button", name="查询").click()
@@ -307,7 +307,7 @@ def test_an_extension_is_requested_by_the_assignee_and_decided_by_the_county_in_
     expect(community.get_by_role("form", name="申请延期")).to_have_count(0)  # one at a time
 
     county = signed_in(pages, browser, shots, server, "county", "desktop")
-    expect(county.locator("header .who")).to_contain_text("县委组织部(演示)")
+    expect(county.locator("header .who")).to_contain_text("县委组织部（演示）")
     expect(county.locator("header .who")).not_to_contain_text("county:")
     county.goto(f"{server.base}/#/item/{item}")
     expect(county.locator("main")).to_contain_text("需逐户入户核对,工作量大。")

@@ -275,7 +275,7 @@ def test_the_county_filters_the_matrix_clicks_through_and_switches_street_and_co
     expect(page.locator("[data-event=CommunityRegistered] .event")).to_have_text("社区登记")
     expect(page.locator("[data-event=TeamMemberJoined]")).to_have_count(3)  # the branch's history too
     expect(page.locator("[data-members=total]")).to_have_text("6")
-    expect(page.locator("ol.timeline")).to_contain_text("记录人：县委组织部(演示)")
+    expect(page.locator("ol.timeline")).to_contain_text("记录人：县委组织部（演示）")
     watched.shot("community")
     page.get_by_role("link", name="审计记录（含党组织与党员）").click()
     hedong = str(demo_id("community", "河东"))
@@ -333,7 +333,7 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     expect(page.get_by_role("form", name="开始办理")).to_have_count(0)
     history = server.api("county", f"/supervision-items/{overdue_item.id}/history")
     assert [e["type"] for e in history][-1] == "SupervisionItemUrged"
-    assert history[-1]["actor"] == "county:县委组织部(演示)"
+    assert history[-1]["actor"] == "county:县委组织部（演示）"
     page.get_by_role("link", name="返回待办").click()
     expect(row.locator("td.urges")).to_have_text("1")
     expect(row.locator("td.status")).to_have_text("已交办")

@@ -108,7 +108,7 @@ def test_the_audit_log_names_its_units_and_the_units_its_data_refers_to(demo: De
 def test_me_names_the_token_for_the_header(demo: Demo) -> None:
     client, tokens = demo
     me = client.get("/api/v1/me", headers=bearer(tokens["county"])).json()
-    assert me["name"] == "县委组织部(演示)"
+    assert me["name"] == "县委组织部（演示）"
     assert me["actor"] == DEMO_ACTOR  # the demo's events and the demo token's are one actor
 
 

@@ -146,7 +146,7 @@ def test_a_county_tree_and_a_3000_member_roster_go_in_from_the_filled_templates_
     trained = app.get(derived_id(MEMBER, "党员0010", first_branch), Member)
     assert trained.training_days_by_year == {"2026": 2.0}
     # every event carries the importing actor; the import records who, the file and the counts
-    assert {e.actor for e in app.history(member.id)} == {"county:县委组织部(演示)"}
+    assert {e.actor for e in app.history(member.id)} == {"county:县委组织部（演示）"}
     record = app.get(UUID(report["import_id"]), ImportRecord)
     assert record.recorded["members"] == 3000
     assert record.rows_mapped == 3312

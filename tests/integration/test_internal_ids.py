@@ -35,7 +35,7 @@ from tests.integration.api_support import bearer
 from tests.integration.test_hostile_input import recorded_since
 from tests.integration.test_scheduler import at, firings
 
-COUNTY_ACTOR = "county:县委组织部(演示)"
+COUNTY_ACTOR = "county:县委组织部（演示）"
 TIEXI_BRANCH = demo_id("org", "铁西社区党总支")
 ITEM = demo_id("supervision", "镇郊-standard-site")  # due 2026-12-26 in the demo
 ITEM_DUE = date(2026, 12, 26)

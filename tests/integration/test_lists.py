@@ -242,8 +242,8 @@ def test_auditors_see_who_read_which_member(
     reads = every_page(client, tokens["auditor"], "/audit/personal-data-reads", member_id=str(member),
                        after=app.recorder.max_notification_id())  # fmt: skip
     assert [(r["actor"], r["data"]["purpose"]) for r in reads] == [
-        ("community:铁西社区党总支(演示)", "state"),
-        ("street:城关街道党工委(演示)", "list"),
+        ("community:铁西社区党总支（演示）", "state"),
+        ("street:城关街道党工委（演示）", "list"),
     ]
     assert all(r["community_id"] == str(demo_id("community", "铁西")) for r in reads)
 

@@ -78,7 +78,7 @@ def test_one_addressee_s_acknowledgement_does_not_hide_the_alert_from_the_others
     assert inbox.acknowledge("community", alert).status_code == 200
     assert alert not in inbox.mine("community", unacknowledged=True)
     own = inbox.mine("community")[alert]
-    assert own["acknowledged_by"] == "community:铁西社区党总支(演示)"
+    assert own["acknowledged_by"] == "community:铁西社区党总支（演示）"
     assert own["acknowledged_at"] is not None
     for role in ("street", "county", "auditor"):
         assert alert in inbox.mine(role, unacknowledged=True), role

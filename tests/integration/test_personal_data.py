@@ -146,7 +146,7 @@ def test_a_report_s_read_names_its_members_its_community_and_the_query(
     response = client.get(path, params={"format": "xlsx"}, headers=bearer(tokens["community"]))
     assert response.status_code == 200, response.text
     (read,) = [app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "community:")]
-    assert read.actor == "community:铁西社区党总支(演示)"
+    assert read.actor == "community:铁西社区党总支（演示）"
     assert read.community_id == REAL_IDS["communities"]
     assert read.purpose == f"GET {path}?format=xlsx"
     with client.app.state.services.store.transaction() as cursor:  # type: ignore[attr-defined]

@@ -10,10 +10,11 @@ from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sansan.access import Principal
 from sansan.api.command_endpoints import ERRORS
 from sansan.api.command_routes import WRITERS
 from sansan.api.deps import CurrentPrincipal, ServicesDep
@@ -78,6 +79,19 @@ def xlsx_response(data: bytes, file_name: str) -> Response:
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": disposition})
 
 
+def importing_principal(principal: CurrentPrincipal) -> Principal:
+    """A role that may not write is refused before its upload is even read (403, not 422)."""
+    if principal.role not in WRITERS:
+        raise ApiError(
+            403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能导入数据",
+            f"the {principal.role.value} role may not import",
+        )  # fmt: skip
+    return principal
+
+
+ImportingPrincipal = Annotated[Principal, Depends(importing_principal)]
+
+
 def add_import_routes(routers: dict[str, APIRouter]) -> None:
     router = routers["imports"]
 
@@ -125,15 +139,10 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
         }}}},
     )  # fmt: skip
     def import_spreadsheet(
-        request: Request, principal: CurrentPrincipal, services: ServicesDep,
+        request: Request, principal: ImportingPrincipal, services: ServicesDep,
         file: Annotated[UploadFile, File(description="XLSX 或 CSV 文件 / the spreadsheet")],
         dry_run: Annotated[bool, Form(description="只检查不记录 / check only")] = False,
     ) -> ImportResult | JSONResponse:  # fmt: skip
-        if principal.role not in WRITERS:
-            raise ApiError(
-                403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能导入数据",
-                f"the {principal.role.value} role may not import",
-            )  # fmt: skip
         limits = limits_of(services.settings)
         data = file.file.read(limits.max_bytes + 1)
         name = file.filename or "upload.xlsx"

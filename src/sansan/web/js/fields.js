@@ -11,7 +11,7 @@ const SYSTEM_ACTORS = {
   "system:audit-chain": "系统（审计链）",
 };
 
-// "county:县委组织部(演示)" → "县委组织部(演示)"; the role is said where the label does not.
+// "county:县委组织部（演示）" → "县委组织部（演示）"; the role is said where the label does not.
 export function actorName(actor) {
   if (!actor) return "—";
   if (SYSTEM_ACTORS[actor]) return SYSTEM_ACTORS[actor];
