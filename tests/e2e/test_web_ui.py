@@ -431,6 +431,10 @@ def test_a_community_token_sees_its_own_community_and_records_no_supervision(
     county_wide = page.locator("section", has=heading)
     expect(county_wide.locator("[data-target=standard-sites-first]")).to_contain_text("2个社区")
     expect(page.locator(".targets:not(.county-wide) [data-target=standard-sites-first]")).to_have_count(0)
+    # and its street's targets are its street's, in a section of their own
+    street = page.locator("section", has=page.get_by_role("heading", name="所在街道目标（按街道计算，非本社区自己的目标）"))
+    expect(street.locator("[data-target=street-five-goods]")).to_have_count(1)
+    expect(page.locator(".targets:not(.street-wide) [data-target=street-five-goods]")).to_have_count(0)
     page.locator("[data-nav=matrix]").click()
     expect(page.locator("table.matrix tbody th")).to_have_text(["铁西社区"])
     page.locator("[data-nav=inbox]").click()

@@ -114,7 +114,9 @@ def test_county_wide_targets_are_the_countys_in_a_communitys_view(demo: Demo) ->
         "team-age", "team-education", "standard-sites-first", "five-goods", "brand",
     }  # fmt: skip
     assert not any(t["county_wide"] for t in county["targets"])
-    own_lights = Counter(t["status"] for t in own["targets"] if not t["county_wide"])
+    own_lights = Counter(
+        t["status"] for t in own["targets"] if not (t["county_wide"] or t["street_wide"])
+    )  # a street's targets are its street's (the next test)
     assert {k: v for k, v in own["summary"].items() if v} == dict(own_lights)
     card = fetch(client, tokens["community"], SCORECARD)
     assert not {"standard-sites-first", "five-goods", "brand"} & set(targets(card))
@@ -198,3 +200,27 @@ def test_the_audit_spreadsheet_names_types_events_and_actors_in_chinese(demo: De
     assert "天数：2" in training[13]
     assert "{" not in training[13]
     assert not any('"' in r[13] and "{" in r[13] for r in body)  # no raw JSON
+
+
+def test_a_streets_targets_are_its_streets_in_a_communitys_view_and_its_own_in_the_streets(
+    demo: Demo,
+) -> None:
+    client, tokens = demo
+    street_ids = {"street-five-goods", "street-systems"}
+    own = fetch(client, tokens["community"], PROGRESS)
+    assert {t["id"] for t in own["targets"] if t["street_wide"]} == street_ids
+    assert not any(t["county_wide"] for t in own["targets"] if t["street_wide"])
+    own_lights = Counter(
+        t["status"] for t in own["targets"] if not (t["county_wide"] or t["street_wide"])
+    )
+    assert {k: v for k, v in own["summary"].items() if v} == dict(own_lights)
+    street = fetch(client, tokens["street"], PROGRESS)
+    assert street_ids <= {t["id"] for t in street["targets"]}
+    assert not any(t["street_wide"] for t in street["targets"])  # the street's own lights
+    assert not any(t["street_wide"] for t in fetch(client, tokens["county"], PROGRESS)["targets"])
+    response = client.get(
+        f"/api/v1{PROGRESS}", params={"format": "csv"}, headers=bearer(tokens["community"])
+    )
+    assert response.status_code == 200, response.text
+    titles = [row[0] for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))]
+    assert sum(title.endswith("（所在街道目标）") for title in titles) == len(street_ids)

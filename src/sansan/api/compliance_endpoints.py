@@ -107,6 +107,11 @@ class TargetStatus(BaseModel):
         description="全县目标:按全县计算,不是调用方自己的目标(不计入 summary)"
         " / the county's target, measured over the county, not counted in summary",
     )
+    street_wide: bool = Field(
+        False,
+        description="所在街道的目标：社区看到的是街道的数字，不是社区自己的目标（不计入 summary）"
+        " / in a community's view, its street's target: not counted in summary",
+    )
     due_on: date
     responsible_role: str
     failing: list[FailingPublic]
@@ -152,6 +157,13 @@ def scoped_communities(
     return [c for c in seen if c in in_street]
 
 
+def community_view(services: Services, principal: Principal) -> bool:
+    """Whether the caller sees one community's answer (its scope a general branch, not a
+    street committee): a street's targets are then its street's, not its own."""
+    scope = principal.scope_org_id
+    return scope is not None and not services.read_models.is_street_committee(scope)
+
+
 def campaign_and_plan(services: Services, campaign_id: UUID) -> tuple[CreationCampaign, Plan]:
     """The campaign and the plan it carries (pinned at launch or by its last change), never
     a plan file as it is today."""
@@ -194,8 +206,8 @@ def _answer(
 def _progress(
     campaign: CreationCampaign, as_of: date, results: list[TargetResult], community: UUID | None
 ) -> Progress:
-    # A county-wide target in a narrower caller's answer is the county's light, not its own.
-    own = [r for r in results if not r.county_wide]
+    # A county-wide (or, for a community, a street's) target is not the caller's own light.
+    own = [r for r in results if not (r.county_wide or r.street_wide)]
     summary = Summary(**{s: sum(1 for r in own if r.status == s) for s in STATUSES})
     targets = [
         TargetStatus.model_validate(
@@ -233,8 +245,9 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         day = as_of or services.app.clock.today()
         scope = scoped_communities(services, principal, street_id)
         results = evaluate(
-            services.store, plan, launch=campaign.launch_date, as_of=day, communities=scope
-        )
+            services.store, plan, launch=campaign.launch_date, as_of=day, communities=scope,
+            community_view=community_view(services, principal),
+        )  # fmt: skip
         record_members_named(services, principal, request, failing_units(results))
         return _answer(
             results, _progress(campaign, day, results, None), format, f"创建工程进度-{day}",

@@ -134,8 +134,11 @@ def _failing(r: TargetResult) -> str:
 
 
 def title(r: TargetResult) -> str:
-    """A target's name; a county-wide one in a narrower report says it is the county's."""
-    return f"{r.title_zh}（全县目标）" if r.county_wide else r.title_zh
+    """A target's name; a county-wide one in a narrower report says it is the county's, a
+    street's one in a community's report that it is its street's."""
+    if r.county_wide:
+        return f"{r.title_zh}（全县目标）"
+    return f"{r.title_zh}（所在街道目标）" if r.street_wide else r.title_zh
 
 
 def rows(results: Sequence[TargetResult]) -> list[list[object]]:

@@ -156,6 +156,9 @@ class TargetResult:
     # A county-wide target in a narrower caller's answer: measured over the whole county,
     # shown as the county's, never as the caller's own light.
     county_wide: bool = False
+    # A street's target in a community's answer: its street's figure and light, shown as the
+    # street's, never as the community's own (nor counted in its summary).
+    street_wide: bool = False
 
     @property
     def unit_zh(self) -> str:
@@ -940,6 +943,7 @@ def evaluate(
     as_of: date,
     communities: list[UUID] | None = None,
     scorecard: bool = False,
+    community_view: bool = False,
 ) -> list[TargetResult]:
     """Every target's status on ``as_of``, over all communities or only ``communities``.
 
@@ -948,7 +952,9 @@ def evaluate(
     the running year's. A target with no unit to judge is no_data or not_applicable; a
     scorecard, and any caller narrower than the county, leaves out the targets that do not
     apply to its communities; a narrower caller reads a county-wide target as the county's
-    (``county_wide``: the county's figure and light, its own communities in the failing list).
+    (``county_wide``: the county's figure and light, its own communities in the failing list);
+    a community's view (``community_view``) reads a street's target as its street's
+    (``street_wide``).
     """
     results = []
     ends = plan.ends_on(launch)
@@ -970,7 +976,11 @@ def evaluate(
                 result = _once(judge, target, launch, as_of)
             if ids is not None and not county_wide and result.status == "not_applicable":
                 continue  # not shown to a community (or street) it does not apply to
-            results.append(_only_in_sight(result, ids) if county_wide and ids is not None else result)
+            if county_wide and ids is not None:
+                result = _only_in_sight(result, ids)
+            elif community_view and target.scope == "street":
+                result = replace(result, street_wide=True)
+            results.append(result)
     return results
 
 

@@ -287,6 +287,14 @@ class ReadModels:
             rows = c.execute(f"SELECT id FROM rm_communities{where.sql()}", where.params).fetchall()
         return [UUID(str(r[0])) for r in rows]
 
+    def is_street_committee(self, org_id: UUID) -> bool:
+        """Whether an organization is a street's working committee (some community's street)."""
+        with self.store.transaction() as c:
+            row = c.execute(
+                "SELECT 1 FROM rm_communities WHERE street_committee_id = ? LIMIT 1", (str(org_id),)
+            ).fetchone()
+        return row is not None
+
     def latest_campaign(self) -> UUID | None:
         with self.store.transaction() as c:
             row = c.execute(

@@ -74,6 +74,7 @@ export async function render(root, ctx) {
     }, `导出 ${format.toUpperCase()}`)));
   // A county-wide target in a community's or street's view is the county's, not its own light.
   const countyWide = progress.targets.filter((t) => t.county_wide);
+  const streetWide = progress.targets.filter((t) => t.street_wide);  // a community's street's
   root.append(
     h("div", { class: "page-head" },
       h("h1", { text: ctx.campaign.name }),
@@ -84,7 +85,10 @@ export async function render(root, ctx) {
       exportButtons),
     summary,
     section("进展趋势", h("div", { class: "charts" }, trendCharts(trend))),
-    section("各项目标", h("div", { class: "targets" }, progress.targets.filter((t) => !t.county_wide).map(targetCard))),
+    section("各项目标", h("div", { class: "targets" }, progress.targets.filter((t) => !t.county_wide && !t.street_wide).map(targetCard))),
+    streetWide.length
+      ? section("所在街道目标（按街道计算，非本社区自己的目标）", h("div", { class: "targets street-wide" }, streetWide.map(targetCard)))
+      : null,
     countyWide.length
       ? section("全县目标（按全县计算，非本单位自己的目标）", h("div", { class: "targets county-wide" }, countyWide.map(targetCard)))
       : null,
