@@ -47,6 +47,8 @@ def load(path: Path) -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up by name (string annotations), as importlib's recipe says
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 

@@ -46,9 +46,12 @@ class Sheet:
 
 
 def clean_header(value: Any) -> str:
+    """A header as matched: spacing dropped and full-width forms folded (NFKC), so that
+    "金额（元）" typed as "金额(元)" or with full-width letters is the same column."""
     text = "" if value is None else str(value)
-    text = re.sub(r"\s+", "", text.replace("\u3000", " "))
-    return text.removesuffix("*").removesuffix("（必填）").removesuffix("(必填)")
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", "", text)
+    return text.removesuffix("*").removesuffix("(必填)")
 
 
 def text_of(value: Any) -> str:
@@ -179,7 +182,7 @@ def file_sheets(data: bytes, file_name: str) -> Iterator[tuple[str, Iterator[lis
 
 
 def _match(headers: list[str], kind: ImportKind) -> int:
-    known = {c.header for c in kind.columns}
+    known = {clean_header(c.header) for c in kind.columns}
     return sum(1 for h in headers if h in known)
 
 
@@ -190,7 +193,9 @@ def find_sheet(name: str, rows: Iterator[list[Any]]) -> Sheet:
         head.append((number, row))
         if len(head) >= HEADER_SEARCH_ROWS:
             break
-    by_name = next((k for k in KINDS if clean_header(name) in (k.sheet, k.key)), None)
+    by_name = next(
+        (k for k in KINDS if clean_header(name) in (clean_header(k.sheet), k.key)), None
+    )
     best: tuple[int, int, ImportKind | None] = (0, 0, None)
     for number, row in head:
         headers = [clean_header(v) for v in row]
@@ -204,7 +209,7 @@ def find_sheet(name: str, rows: Iterator[list[Any]]) -> Sheet:
     headers = [clean_header(v) for v in dict(head)[header_row]]
     columns: dict[int, Column] = {}
     for index, header in enumerate(headers):
-        column = next((c for c in kind.columns if c.header == header), None)
+        column = next((c for c in kind.columns if clean_header(c.header) == header), None)
         if column is not None and column not in columns.values():
             columns[index] = column
     missing = [c for c in kind.columns if c.required and c not in columns.values()]

@@ -21,7 +21,7 @@ const KIND_OF_FAILURE = { changed: "记录被改动", missing: "记录缺失", r
 // card caps in height: focusable and named, so the keyboard can scroll it too.
 function content(e) {
   const fields = eventFields(e.event_type, e.data, e.names || {});
-  const long = fields && (fields.children.length > 12 || fields.textContent.length > 160);
+  const long = fields && (fields.children.length > 8 || fields.textContent.length > 100);
   return long ? scrollBox("内容", fields) : fields;
 }
 function filtersFrom(query) {
