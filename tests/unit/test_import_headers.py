@@ -6,7 +6,8 @@ from sansan.imports.reading import find_sheet
 def test_half_width_brackets_and_spaces_in_a_header_find_the_same_column() -> None:
     typed = [["社区名称", "年度", "金额 (元)", "经费来源", "发生日期"], ["铁西社区", 2026, 1000, "县财政", "2026-04-02"]]
     sheet = find_sheet("工作经费", iter(typed))
-    assert sheet.kind is not None and sheet.kind.key == "funding"
+    assert sheet.kind is not None
+    assert sheet.kind.key == "funding"
     assert sheet.missing == []
     assert sheet.columns[2].header == "金额（元）"
 
