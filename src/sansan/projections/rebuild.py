@@ -5,9 +5,12 @@ so no reader or runner ever sees a half-built generation."""
 
 from collections.abc import Callable
 
+from sqlalchemy import update
+
 from sansan.application import SansanApplication
 from sansan.projections.runner import ProjectionRunner
-from sansan.projections.store import META, ReadStore
+from sansan.projections.schema import projection_meta
+from sansan.projections.store import ReadStore
 from sansan.projections.tables import (
     PROJECTION_VERSION,
     create_tables,
@@ -40,8 +43,9 @@ def rebuild(
         while (applied := builder.apply_batch(cursor)) > 0:
             on_progress(applied)
         cursor.execute(
-            f"UPDATE {META} SET generation = ?, projection_version = ? WHERE id = 1",
-            (new, PROJECTION_VERSION),
+            update(projection_meta)
+            .where(projection_meta.c.id == 1)
+            .values(generation=new, projection_version=PROJECTION_VERSION)
         )
     drop_tables(store, live)
     return new

@@ -1,51 +1,98 @@
 """The read-model database: the same database as the event log, one code path for both kinds.
 
-SQL is written with ``?`` placeholders and ``rm_`` table names. A cursor turns the
-placeholders into ``%s`` on PostgreSQL, and the table names into those of one
-*generation* of the read models: a rebuild fills generation N+1 beside the live
-generation N, then one row (``sansan_projection_meta``) switches readers and the
-runner over, atomically.
+Statements are SQLAlchemy Core expressions over one *generation*'s tables
+(``cursor.t``, from ``schema.read_model``), compiled for the store's dialect and run with
+bound parameters on the store's own connections (psycopg 3 or sqlite3), so errors,
+pooling and read-only handling stay those of the drivers. A rebuild fills generation
+N+1 beside the live generation N, then one row (``sansan_projection_meta``) switches
+readers and the runner over, atomically.
 """
 
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 from psycopg.errors import ReadOnlySqlTransaction
 from psycopg_pool import ConnectionPool
+from sqlalchemy import Table, select
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.elements import ClauseElement
 
 from sansan.persistence import is_postgres, parse_postgres_url
+from sansan.projections.schema import META, ReadModel, prefix_of, projection_meta, read_model
+from sansan.projections.sql import Prepared, Upsert, bound, compile_for, upsert
 from sansan.settings import Settings
 
-META = "sansan_projection_meta"
+__all__ = ["META", "Cursor", "GenerationCursor", "ReadStore", "open_read_store", "prefix_of"]
+
 _TABLE_PREFIX = re.compile(r"\brm_")
-
-
-def prefix_of(generation: int) -> str:
-    return "rm_" if generation == 1 else f"rm{generation}_"
+Statement = str | Executable | Prepared
 
 
 class Cursor(Protocol):
     generation: int
+    dialect: str
+
+    @property
+    def t(self) -> ReadModel: ...
 
     @property
     def description(self) -> Any: ...
 
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> "Cursor": ...
+    def execute(self, statement: Statement, params: Any = ()) -> "Cursor": ...
+    def executemany(
+        self, statement: Executable | Prepared, rows: Sequence[Mapping[str, Any]]
+    ) -> None: ...
+    def upsert(self, table: Table) -> Upsert: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
 
 class GenerationCursor:
-    """Runs read-model SQL against one generation's tables."""
+    """Runs read-model statements against one generation's tables."""
 
     def __init__(self, cursor: Any, generation: int, *, pyformat: bool) -> None:
         self._cursor, self.generation, self._pyformat = cursor, generation, pyformat
+        self.dialect = "postgres" if pyformat else "sqlite"
         self._prefix = prefix_of(generation)
 
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> "GenerationCursor":
+    @property
+    def t(self) -> ReadModel:
+        """This generation's tables."""
+        return read_model(self.generation)
+
+    def execute(self, statement: Statement, params: Any = ()) -> "GenerationCursor":
+        if isinstance(statement, str):
+            return self._execute_text(statement, params)
+        compiled = self._compiled(statement)
+        self._cursor.execute(compiled.string, bound(compiled, params or None))
+        return self
+
+    def executemany(
+        self, statement: Executable | Prepared, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """One statement for many rows: one round trip per batch on both drivers."""
+        if not rows:
+            return
+        compiled = self._compiled(statement, column_keys=list(rows[0]))
+        self._cursor.executemany(compiled.string, [bound(compiled, row) for row in rows])
+
+    def upsert(self, table: Table) -> Upsert:
+        return upsert(self.dialect, table)
+
+    def _compiled(
+        self, statement: Executable | Prepared, column_keys: Sequence[str] = ()
+    ) -> Compiled:
+        if isinstance(statement, Prepared):
+            return statement.compiled(self.dialect, column_keys)
+        if not isinstance(statement, ClauseElement):
+            raise TypeError(f"not a statement: {statement!r}")
+        return compile_for(statement, self.dialect, column_keys)
+
+    def _execute_text(self, statement: str, params: Sequence[Any]) -> "GenerationCursor":
         if self._prefix != "rm_":
             statement = _TABLE_PREFIX.sub(self._prefix, statement)
         if self._pyformat:
@@ -82,8 +129,11 @@ class ReadStore(Protocol):
 
 
 def _live_generation(raw: Any, *, lock: bool, pyformat: bool) -> int:
-    suffix = " FOR UPDATE" if lock and pyformat else ""
-    raw.execute(f"SELECT generation FROM {META} WHERE id = 1{suffix}")
+    statement = select(projection_meta.c.generation).where(projection_meta.c.id == 1)
+    if lock and pyformat:
+        statement = statement.with_for_update()
+    compiled = compile_for(statement, "postgres" if pyformat else "sqlite")
+    raw.execute(compiled.string, bound(compiled))
     row = raw.fetchone()
     return 1 if row is None else int(row[0])
 

@@ -1,0 +1,295 @@
+"""The read-model tables, declared once with SQLAlchemy Core.
+
+A rebuild fills generation N+1 beside the live generation N, so every generation has a
+``MetaData`` of its own whose table (and index) names carry the generation's prefix:
+``rm_members`` for the first, ``rm2_members`` for the second. Statements take their
+tables from ``read_model(generation)`` and never name a table in a string.
+"""
+
+from dataclasses import dataclass, fields
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+
+# The generation pointer lives outside every generation.
+META = "sansan_projection_meta"
+_meta_metadata = MetaData()
+projection_meta = Table(
+    META,
+    _meta_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", Integer, nullable=False),
+    Column("projection_version", Integer, nullable=False),
+)
+
+
+def prefix_of(generation: int) -> str:
+    return "rm_" if generation == 1 else f"rm{generation}_"
+
+
+def _text(name: str, *, nullable: bool = True, primary_key: bool = False) -> Column[str]:
+    return Column(name, Text, nullable=nullable and not primary_key, primary_key=primary_key)
+
+
+def _required(name: str) -> Column[str]:
+    return _text(name, nullable=False)
+
+
+def _big(name: str, *, nullable: bool = False) -> Column[int]:
+    return Column(name, BigInteger, nullable=nullable)
+
+
+def _int(name: str, *, nullable: bool = False) -> Column[int]:
+    return Column(name, Integer, nullable=nullable)
+
+
+def _flag(name: str) -> Column[bool]:
+    return Column(name, Boolean, nullable=False)
+
+
+def _number(name: str) -> Column[float]:
+    return Column(name, Double, nullable=True)
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """One generation's tables."""
+
+    generation: int
+    metadata: MetaData
+    tracking: Table
+    organizations: Table
+    communities: Table
+    members: Table
+    campaigns: Table
+    supervision_items: Table
+    facts: Table
+    team_members: Table
+    community_workers: Table
+    deadlines: Table
+    deadline_steps: Table
+    notifications: Table
+    notification_acks: Table
+    deliveries: Table
+    audit: Table
+
+    @property
+    def tables(self) -> list[Table]:
+        found = (getattr(self, f.name) for f in fields(self))
+        return [t for t in found if isinstance(t, Table)]
+
+
+@cache
+def read_model(generation: int) -> ReadModel:
+    p = prefix_of(generation)
+    md = MetaData()
+
+    def table(name: str, *columns: Column[Any] | PrimaryKeyConstraint) -> Table:
+        return Table(f"{p}{name}", md, *columns)
+
+    def index(name: str, t: Table, *columns: str) -> None:
+        Index(f"{p}{name}", *(t.c[c] for c in columns))
+
+    tracking = table(
+        "tracking", _text("name", primary_key=True), _big("position"), _text("updated_at")
+    )
+    organizations = table(
+        "organizations",
+        _text("id", primary_key=True),
+        _required("name"),
+        _required("level"),
+        _text("parent_id"),
+        _text("community_id"),
+        _required("path"),
+        _required("established_on"),
+        _big("version"),
+    )
+    index("organizations_parent", organizations, "parent_id")
+    index("organizations_path", organizations, "path")
+    communities = table(
+        "communities",
+        _text("id", primary_key=True),
+        _required("name"),
+        _required("street_committee_id"),
+        _text("street_name"),
+        _required("origin"),
+        _text("model_type"),
+        _text("general_branch_id"),
+        _number("office_area_m2"),
+        _number("venue_area_m2"),
+        _required("began_on"),
+        _big("version"),
+    )
+    index("communities_street", communities, "street_committee_id")
+    members = table(
+        "members",
+        _text("id", primary_key=True),
+        _required("name"),
+        _required("category"),
+        _required("organization_id"),
+        _required("community_id"),
+        _required("registered_on"),
+        _text("transferred_out_on"),
+        _big("version"),
+    )
+    index("members_org", members, "organization_id")
+    index("members_community", members, "community_id", "category")
+    campaigns = table(
+        "campaigns",
+        _text("id", primary_key=True),
+        _required("name"),
+        _required("plan_id"),
+        _required("county"),
+        _required("launch_date"),
+        _big("version"),
+        _text("plan_sha256"),
+        _text("plan_content"),
+    )
+    supervision_items = table(
+        "supervision_items",
+        _text("id", primary_key=True),
+        _required("title"),
+        _text("campaign_id"),
+        _required("assignee_org_id"),
+        _text("community_id"),
+        _required("due_on"),
+        _required("status"),
+        _big("urge_count"),
+        _big("version"),
+    )
+    # Dated facts the compliance engine counts, so that any past as_of can be evaluated.
+    facts = table(
+        "facts",
+        _big("position"),
+        _int("seq"),
+        _required("subject_id"),
+        _text("community_id"),
+        _required("fact"),
+        _text("item"),
+        _number("num"),
+        _required("occurred_on"),
+        _text("recorded_on"),
+        _text("recorded_at"),
+        PrimaryKeyConstraint("position", "seq"),
+    )
+    index("facts_by_fact", facts, "fact", "community_id", "occurred_on")
+    index("facts_by_subject", facts, "subject_id", "fact", "occurred_on")
+    team_members = table(
+        "team_members",
+        _text("team_member_id", primary_key=True),
+        _required("org_id"),
+        _text("community_id"),
+        _required("person_name"),
+        _int("birth_year"),
+        _text("birth_date"),
+        _required("education"),
+        _flag("party_affairs_worker"),
+        _flag("newly_appointed"),
+        _required("joined_on"),
+        _text("left_on"),
+    )
+    # The roster of community workers (社区工作人员), judged for the three insurances.
+    community_workers = table(
+        "community_workers",
+        _text("worker_id", primary_key=True),
+        _required("community_id"),
+        _required("worker_name"),
+        _required("role"),
+        _required("joined_on"),
+        _text("left_on"),
+    )
+    index("community_workers_c", community_workers, "community_id")
+    deadlines = table(
+        "deadlines",
+        _text("id", primary_key=True),
+        _required("kind"),
+        _text("campaign_id"),
+        _text("plan_id"),
+        _text("target_id"),
+        _text("subject_id"),
+        _required("due_on"),
+    )
+    deadline_steps = table(
+        "deadline_steps",
+        _required("deadline_id"),
+        _int("lead_days"),
+        _required("fire_on"),
+        _flag("done"),
+        PrimaryKeyConstraint("deadline_id", "lead_days"),
+    )
+    index("deadline_steps_due", deadline_steps, "done", "fire_on")
+    notifications = table(
+        "notifications",
+        _text("id", primary_key=True),
+        _required("kind"),
+        _required("message_zh"),
+        _text("target_id"),
+        _text("unit_id"),
+        _required("unit_name"),
+        _text("community_id"),
+        _required("addressees"),
+        _required("due_on"),
+        _flag("late"),
+        _required("recorded_at"),
+        _text("acknowledged_by"),
+        _text("acknowledged_at"),
+    )
+    index("notices_at", notifications, "community_id", "recorded_at")
+    # A yearly target's verdict, as the scheduler recorded it (compliance reads when).
+    index("notices_verdict", notifications, "target_id", "due_on")
+    # Each addressee's own acknowledgement; notifications.acknowledged_at is set once all have.
+    notification_acks = table(
+        "notification_acks",
+        _required("notification_id"),
+        _required("addressee"),
+        _required("acknowledged_by"),
+        _required("acknowledged_at"),
+        PrimaryKeyConstraint("notification_id", "addressee"),
+    )
+    # Operational state of webhook deliveries: after a rebuild everything is delivered again
+    # (at least once), under the same delivery ids, so receivers de-duplicate.
+    deliveries = table(
+        "deliveries",
+        _text("id", primary_key=True),
+        _required("notification_id"),
+        _required("url"),
+        _int("attempts"),
+        _required("next_attempt_at"),
+        _text("delivered_at"),
+        _text("last_error"),
+    )
+    audit = table(
+        "audit",
+        Column("position", BigInteger, primary_key=True, autoincrement=False),
+        _required("aggregate_id"),
+        _required("aggregate_type"),
+        _required("event_type"),
+        _big("version"),
+        _required("actor"),
+        _required("occurred_on"),
+        _required("recorded_at"),
+        _text("community_id"),
+        _text("street_id"),
+        _required("data"),
+    )
+    index("audit_aggregate", audit, "aggregate_id", "position")
+    index("audit_actor", audit, "actor", "position")
+    index("audit_type", audit, "event_type", "position")
+    index("audit_community", audit, "community_id", "position")
+    return ReadModel(
+        generation, md, tracking, organizations, communities, members, campaigns,
+        supervision_items, facts, team_members, community_workers, deadlines, deadline_steps,
+        notifications, notification_acks, deliveries, audit,
+    )  # fmt: skip
