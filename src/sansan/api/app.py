@@ -2,9 +2,11 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from sansan import __version__
@@ -29,6 +31,40 @@ DESCRIPTION = """三三创建工程管理服务的接口。所有写入都记录
 
 The sansan API: every write is an event that records who, when it happened and when it was
 recorded. Errors are RFC 9457 problem details with Chinese and English messages."""
+
+
+@cache
+def api_v1_routes() -> tuple[BaseRoute, ...]:
+    """Every route under /api/v1, built once per process and shared by every app.
+
+    They hold no settings and no services (each endpoint finds those on ``request.app.state``),
+    and FastAPI's analysis of their parameters, when a router is included and again when an app
+    first matches a request against it, is most of what an app costs (docs/testing.md, "CI
+    time"). Included here into a router of our own, so that analysis happens once; an app takes
+    the result into its own route table. (So ``app.dependency_overrides`` does not reach them.)"""
+    holder = APIRouter()
+    holder.include_router(_api_v1_router())
+    return tuple(holder.routes)
+
+
+def _api_v1_router() -> APIRouter:
+    v1 = APIRouter(prefix="/api/v1")
+    for router in resource_routers():
+        v1.include_router(router)
+
+    @v1.get("/me", tags=["auth"], summary="当前令牌的身份与范围 / who the token is")
+    def me(principal: CurrentPrincipal) -> dict[str, object]:
+        return {
+            "actor": principal.actor,
+            "name": principal.label,
+            "role": principal.role.value,
+            "role_zh": principal.role.label_zh,
+            "scope_org_id": principal.scope_org_id,
+            "token_id": principal.token_id,
+        }
+
+    add_catalogue_route(v1)
+    return v1
 
 
 class _HardenedApp(FastAPI):
@@ -75,23 +111,7 @@ def create_app(
     install_problem_handlers(api)
     api.add_middleware(BodySizeLimit)
 
-    v1 = APIRouter(prefix="/api/v1")
-    for router in resource_routers():
-        v1.include_router(router)
-
-    @v1.get("/me", tags=["auth"], summary="当前令牌的身份与范围 / who the token is")
-    def me(principal: CurrentPrincipal) -> dict[str, object]:
-        return {
-            "actor": principal.actor,
-            "name": principal.label,
-            "role": principal.role.value,
-            "role_zh": principal.role.label_zh,
-            "scope_org_id": principal.scope_org_id,
-            "token_id": principal.token_id,
-        }
-
-    add_catalogue_route(v1)
-    api.include_router(v1)
+    api.router.routes.extend(api_v1_routes())
     install_openapi(api)
     install_docs(api)
     install_metrics(api, services)
