@@ -278,18 +278,20 @@ class Importer:
         report.rows, report.recorded, report.skipped = 0, Counter(), Counter()
         try:
             self._pass(data, file_name, self._write)
-            self.record.finish(self._prov(), dict(report.recorded), dict(report.skipped))
-            self._write()
+            if not report.problems:  # else the store changed under the writing pass
+                self.record.finish(self._prov(), dict(report.recorded), dict(report.skipped))
+                self._write()
+                report.saved = True
+                return report
         except IntegrityError:
-            report.problems.append(Problem(
-                report.file_name, 0, "", "", UNFINISHED,
-                "导入期间数据有变动，导入未完成，可能已记录部分内容；"
-                "请重新导入同一文件完成导入，已记录的不会重复记录",
-                "another writer changed these units meanwhile; some batches may be recorded:"
-                " import the same file again to finish",
-            ))  # fmt: skip
-            return report
-        report.saved = True
+            pass
+        report.problems.append(Problem(
+            report.file_name, 0, "", "", UNFINISHED,
+            "导入期间数据有变动，导入未完成，可能已记录部分内容；"
+            "请重新导入同一文件完成导入，已记录的不会重复记录",
+            "another writer changed these units meanwhile; some batches may be recorded:"
+            " import the same file again to finish",
+        ))  # fmt: skip
         return report
 
     def _record_to_finish(self, sha256: str) -> tuple[UUID, ImportRecord | None]:
