@@ -46,6 +46,8 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # the checkout's code, not whatever is installed
 
+from bench_import import import_figure  # noqa: E402  (scripts/, beside this file)
+
 from sansan.access import AccessService  # noqa: E402
 from sansan.application import SansanApplication  # noqa: E402
 from sansan.bootstrap import build_application, build_read_store  # noqa: E402
@@ -81,12 +83,15 @@ class Scale:
     compliance_runs: int  # h
     freshness_seconds: float  # g
     freshness_rate: int
+    import_members: int  # k: member rows, and a training each
 
 
 SCALES = {
-    "smoke": Scale("smoke", 0.25, 0.5, 60, 5, 4, 10, 4, 150, 3, 0.5, 50),
-    "quick": Scale("quick", 3.0, 5.0, 10_000, 40, 100, 100, 10, 50_000, 20, 10.0, 200),
-    "full": Scale("full", 10.0, 15.0, 10_000, 100, 1000, 100, 10, 100_000, 20, 30.0, 200),
+    "smoke": Scale("smoke", 0.25, 0.5, 60, 5, 4, 10, 4, 150, 3, 0.5, 50, 200),
+    "quick": Scale("quick", 3.0, 5.0, 10_000, 40, 100, 100, 10, 50_000, 20, 10.0, 200, 10_000),
+    "full": Scale(
+        "full", 10.0, 15.0, 10_000, 100, 1000, 100, 10, 100_000, 20, 30.0, 200, 100_000
+    ),
 }
 
 
@@ -819,6 +824,9 @@ def run(scale: Scale, postgres_url: str) -> dict[str, Any]:
         finally:
             app.close()
         pg.drop_all()
+        print("k import (in a process of its own)", file=sys.stderr)
+        out["k"] = import_figure(pg, scale.import_members)
+        pg.drop_all()
         out["g"] = freshness(pg.fresh("g"), scale)
         with tempfile.TemporaryDirectory() as tmp:
             out["j"] = sqlite_figures(Path(tmp), scale)
@@ -848,9 +856,21 @@ TARGETS = {
     "f projection/raw": (lambda o: o["f"]["ratio"], ">=", 0.5),
     "g p99 ms": (lambda o: o["g"]["p99_ms"], "<=", 250),
     "h p95 ms": (lambda o: o["h"]["p95_ms"], "<=", 100),
+    "k import/raw": (lambda o: o["k"]["ratio"], ">=", 0.5),
     "SQLite commands/s": (lambda o: max(o["j"]["c"]["t1"]["per_s"], o["j"]["c"]["t16"]["per_s"]),
                           ">=", 1000),
 }  # fmt: skip
+
+
+def import_line(k: dict[str, Any]) -> str:
+    return (
+        f"k import of {k['members']} members and a training each: {k['rows']} rows, "
+        f"{k['events']} events in {k['seconds']} s ({k['rows_per_s']} rows/s, "
+        f"{k['events_per_s']} events/s); raw batched inserts of the same events in "
+        f"{k['transactions']} txns {k['raw_events_per_s']} events/s -> ratio {k['ratio']}; "
+        f"peak RSS {k['peak_rss_mb']} MB ({k['small_peak_rss_mb']} MB at "
+        f"{k['small_members']} members)"
+    )
 
 
 def table(o: dict[str, Any]) -> str:
@@ -895,6 +915,7 @@ def table(o: dict[str, Any]) -> str:
         f" {o['h']['targets']} targets: p50 {o['h']['p50_ms']} ms, p95 {o['h']['p95_ms']} ms",
         f"i rebuild of {o['i']['events']} events: {o['i']['seconds']} s "
         f"({o['i']['events_per_s']} events/s)",
+        import_line(o["k"]),
         "",
         "targets:",
     ]
@@ -912,8 +933,20 @@ def main() -> None:
         size.add_argument(f"--{name}", dest="scale", action="store_const", const=name)
     parser.add_argument("--postgres", default=os.environ.get("SANSAN_BENCH_DATABASE_URL",
                                                              DEFAULT_POSTGRES))  # fmt: skip
+    parser.add_argument("--only-import", action="store_true",
+                        help="figure k alone (the import), at the chosen scale")  # fmt: skip
     args = parser.parse_args()
-    figures = run(SCALES[args.scale or "quick"], args.postgres)
+    scale = SCALES[args.scale or "quick"]
+    if args.only_import:
+        pg = Postgres(args.postgres)
+        try:
+            k = import_figure(pg, scale.import_members)
+        finally:
+            pg.drop_all()
+        print(import_line(k))
+        print(json.dumps({"k": k}, ensure_ascii=False, sort_keys=True))
+        return
+    figures = run(scale, args.postgres)
     print(table(figures))
     print(json.dumps(figures, ensure_ascii=False, sort_keys=True))
 

@@ -72,6 +72,7 @@ class RecordedEvent:
     note: str | None
     evidence_ref: str | None
     data: dict[str, Any]
+    imported_from: dict[str, Any] | None = None  # the imported row it came from
 
     @classmethod
     def of(cls, event: SansanAggregate.Event) -> "RecordedEvent":
@@ -86,6 +87,7 @@ class RecordedEvent:
             actor=event.actor,
             note=event.note,
             evidence_ref=event.evidence_ref,
+            imported_from=event.imported_from,
             data={
                 k: v for k, v in values.items() if k not in _BASE_EVENT_FIELDS | _PROVENANCE_FIELDS
             },
@@ -179,13 +181,16 @@ class SansanApplication(Application):
             ],
         )
 
-    def provenance(self, actor: str, command: Command) -> Provenance:
+    def provenance(
+        self, actor: str, command: Command, imported_from: dict[str, Any] | None = None
+    ) -> Provenance:
         return Provenance(
             actor=actor,
             occurred_on=command.occurred_on,
             today=self.clock.today(),
             note=command.note,
             evidence_ref=command.evidence_ref,
+            imported_from=imported_from,
         )
 
     def internal_record(self, kind: type[R], key: InternalKey) -> tuple[UUID, R | None]:

@@ -23,6 +23,7 @@ from sansan.domain.vocabulary import Role
 from sansan.imports import (
     KIND_BY_KEY,
     KINDS,
+    UNFINISHED,
     FileTooLarge,
     Importer,
     ImportReport,
@@ -217,7 +218,8 @@ def _import_file(path: Path, dry_run: bool) -> None:
     try:
         services.projections.catch_up()  # units are found by name in the read models
         limits = limits_of(services.settings)
-        total = count_rows(data, path.name) if len(data) <= limits.max_bytes else 0
+        rows = count_rows(data, path.name) if len(data) <= limits.max_bytes else 0
+        total = rows * (1 if dry_run else 2)  # a checking pass, then a writing one
         with click.progressbar(length=total, label="导入", file=sys.stderr) as bar:
             importer = Importer(
                 services.app, services.store, actor=CLI_ACTOR, limits=limits,
@@ -238,6 +240,10 @@ def _print_report(report: ImportReport, data: bytes, path: Path) -> None:
         if done or had:
             verb = "可记录" if report.dry_run or report.problems else "已记录"
             click.echo(f"{names[key]}:{verb} {done} 行,已存在而跳过 {had} 行")
+    unfinished = [p for p in report.problems if p.code == UNFINISHED]
+    if unfinished:
+        click.echo(unfinished[0].message_zh)
+        raise SystemExit(1)
     if report.problems:
         for p in report.problems[:PROBLEMS_SHOWN]:
             where = f"第 {p.row} 行" if p.row else "整表"

@@ -34,7 +34,7 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
     assert done.returncode == 0, done.stderr[-3000:]
     *table, last = done.stdout.strip().splitlines()
     figures = json.loads(last)
-    assert set("abcdefghij") <= figures.keys()
+    assert set("abcdefghijk") <= figures.keys()
     for db in (figures, figures["j"]):
         for key in "abc":
             for threads in ("t1", "t16"):
@@ -55,6 +55,12 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
     assert figures["h"]["members"] > 0
     assert figures["h"]["p95_ms"] > 0
     assert figures["i"]["events"] >= figures["f"]["events"]
+    k = figures["k"]
+    assert k["rows"] == 2 * k["members"] + 5  # members, trainings, the tree and community
+    assert k["events"] >= k["rows"]
+    assert k["ratio"] > 0
+    assert k["peak_rss_mb"] > 0
+    assert k["small_peak_rss_mb"] > 0
     assert any("d HTTP RecordTraining" in line for line in table)
     assert any(line.strip().startswith("h p95 ms") for line in table)
     assert "f projection catch-up" in done.stderr  # the progress shown while it runs

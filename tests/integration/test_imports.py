@@ -11,21 +11,26 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
-from sansan.bootstrap import Services, build_services
+from sansan.api import import_endpoints
+from sansan.bootstrap import Services, build_read_store, build_services
 from sansan.clock import FixedClock
 from sansan.domain import ImportRecord, Member, PartyOrganization
-from sansan.imports import KIND_BY_KEY, KINDS, Importer
+from sansan.imports import KIND_BY_KEY, KINDS, Importer, Limits
 from sansan.imports.kinds import MEMBER, derived_id
 from sansan.imports.roster import Roster
 from sansan.imports.workbooks import template
+from sansan.projections.runner import ProjectionRunner
 from sansan.settings import Settings
 from tests.integration.api_support import bearer
 
 Demo = tuple[TestClient, dict[str, str]]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# what an import that finds nothing new records: its own record, begun and finished
+IMPORT_ITSELF = ["sansan:ImportRecord.ImportRecorded", "sansan:ImportRecord.ImportFinished"]
 
 
 def filled(rows: dict[str, list[dict[str, Any]]]) -> bytes:
@@ -167,9 +172,7 @@ def test_importing_the_same_file_again_or_an_overlapping_one_records_nothing_twi
     assert sum(again["recorded"].values()) == 0
     assert again["skipped"]["members"] == 40
     assert again["skipped"]["member_trainings"] == 4
-    assert recorded_since(client, before) == [
-        "sansan:ImportRecord.ImportRecorded"
-    ]  # only the import itself
+    assert recorded_since(client, before) == IMPORT_ITSELF
     overlapping = new_county(50)
     more = upload(client, token, filled(overlapping)).json()
     assert more["recorded"] == {"members": 10, "member_trainings": 1}
@@ -450,7 +453,7 @@ def test_the_template_as_downloaded_imports_nothing_its_example_rows_are_marked(
     before = head(client)
     report = created(upload(client, tokens["county"], template(KINDS)))
     assert report["rows"] == 0
-    assert recorded_since(client, before) == ["sansan:ImportRecord.ImportRecorded"]
+    assert recorded_since(client, before) == IMPORT_ITSELF
 
 
 @pytest.mark.parametrize("damage", ["not_a_zip", "truncated_sheet"])
@@ -482,3 +485,127 @@ def test_a_damaged_xlsx_is_answered_with_a_clear_report_never_a_500(
         io.BytesIO(base64.b64decode(answer.json()["report"]["error_workbook"]))
     ).sheetnames == ["错误"]
     assert recorded_since(client, before) == []
+
+
+def test_every_imported_event_carries_the_importing_actor_and_the_row_it_came_from(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    report = created(upload(client, token, filled(new_county(20))))
+    services = services_of(client)
+    first_branch = derived_id("organization", "新区一社区第一党支部", None)
+    member_id = derived_id(MEMBER, "党员0010", first_branch)
+    history = services.app.history(member_id)
+    # 党员0010 is the 11th member (row 12 under the header) and the 2nd training (row 3)
+    assert [(e.type, e.actor, e.imported_from) for e in history] == [
+        ("MemberRegistered", "county:县委组织部（演示）",
+         {"import_id": report["import_id"], "sheet": "党员", "row": 12}),
+        ("TrainingCompleted", "county:县委组织部（演示）",
+         {"import_id": report["import_id"], "sheet": "党员培训", "row": 3}),
+    ]  # fmt: skip
+    services.projections.catch_up()
+    audit = client.get(
+        "/api/v1/audit", params={"aggregate_id": str(member_id), "order": "oldest"},
+        headers=bearer(token),
+    ).json()  # fmt: skip
+    said = [item["data"]["imported_from"] for item in audit["items"]]
+    record = report["import_id"][:8]
+    assert said == [
+        f"导入 党员 表第12行（导入记录 {record}）",
+        f"导入 党员培训 表第3行（导入记录 {record}）",
+    ]
+    # and the API's history shows the row as it is stored
+    shown = client.get(f"/api/v1/members/{member_id}/history", headers=bearer(token)).json()
+    assert shown[0]["imported_from"]["row"] == 12
+
+
+def test_events_typed_in_say_no_source_and_old_import_records_read_as_finished(
+    county: tuple[TestClient, str],
+) -> None:
+    client, _ = county
+    app = services_of(client).app
+    some = app.recorder.select_notifications(1, 50)
+    assert some
+    assert all(app.mapper.to_domain_event(n).imported_from is None for n in some)  # type: ignore[attr-defined]
+    # an ImportRecorded stored before imports wrote in batches (v1) is a finished import
+    state: dict[str, Any] = {
+        "file_name": "x.xlsx",
+        "sha256": "0" * 64,
+        "recorded": {},
+        "skipped": {},
+    }
+    ImportRecord.ImportRecorded.upcast_v1_v2(state)
+    assert state["batched"] is False
+
+
+def test_an_import_that_stops_between_batches_is_left_unfinished_and_the_same_file_finishes_it(
+    app: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = build_read_store(settings)
+    request_close = store.close
+    data = filled(new_county(30))
+    limits = Limits(batch_rows=10)
+    saves = 0
+    real_save = app.save
+
+    def dies_at_the_third_batch(*objs: Any, **kwargs: Any) -> Any:
+        nonlocal saves
+        saves += 1
+        if saves == 3:
+            raise RuntimeError("the process died")
+        return real_save(*objs, **kwargs)
+
+    monkeypatch.setattr(app, "save", dies_at_the_third_batch)
+    with pytest.raises(RuntimeError):
+        Importer(app, store, actor="cli:admin", limits=limits).run(data, "county.xlsx")
+    monkeypatch.setattr(app, "save", real_save)
+    branch = derived_id("organization", "新区一社区第一党支部", None)
+    first = app.get(derived_id(MEMBER, "党员0000", branch), Member)  # written by batch 1 or 2
+    assert first.name == "党员0000"
+    report = Importer(app, store, actor="cli:admin", limits=limits).run(data, "county.xlsx")
+    assert report.saved, report.problems
+    record = app.get(report.import_id, ImportRecord)
+    assert record.finished
+    assert record.recorded["members"] == 30  # as the stopped run found the file
+    assert 0 < report.recorded["members"] < 30  # the rest, the first run's rows skipped
+    # nothing twice: every member registered once, and trained once when the file says so
+    for i in range(30):
+        org = derived_id(
+            "organization", ["新区一社区第一党支部", "新区一社区第二党支部"][i % 2], None
+        )
+        events = [e.type for e in app.history(derived_id(MEMBER, f"党员{i:04d}", org))]
+        assert events == ["MemberRegistered"] + (["TrainingCompleted"] if i % 10 == 0 else [])
+    # a third import of the same file (the read models caught up, as the CLI does first)
+    # is a new import that records nothing
+    ProjectionRunner(app, store).catch_up()
+    again = Importer(app, store, actor="cli:admin", limits=limits).run(data, "county.xlsx")
+    assert again.saved
+    assert again.import_id != report.import_id
+    assert sum(again.recorded.values()) == 0
+    request_close()
+
+
+def test_an_upload_stopped_by_a_concurrent_writer_says_so_and_the_same_upload_finishes_it(
+    county: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, token = county
+    app = services_of(client).app
+    monkeypatch.setattr(import_endpoints, "limits_of", lambda _: Limits(batch_rows=10))
+    real_save, saves = app.save, []
+
+    def refused_at_the_second_batch(*objs: Any, **kwargs: Any) -> Any:
+        saves.append(len(objs))
+        if len(saves) == 2:
+            raise IntegrityError("another writer")
+        return real_save(*objs, **kwargs)
+
+    monkeypatch.setattr(app, "save", refused_at_the_second_batch)
+    data = filled(new_county(30))
+    stopped = upload(client, token, data)
+    assert stopped.status_code == 409
+    assert stopped.json()["code"] == "import_unfinished"
+    assert "重新导入同一文件" in stopped.json()["message_zh"]
+    monkeypatch.setattr(app, "save", real_save)
+    finished = created(upload(client, token, data))
+    assert finished["import_id"] == stopped.json()["report"]["import_id"]
+    assert app.get(UUID(finished["import_id"]), ImportRecord).finished

@@ -22,6 +22,7 @@ from sansan.api.problems import ApiError, problem
 from sansan.imports import (
     KIND_BY_KEY,
     KINDS,
+    UNFINISHED,
     FileTooLarge,
     Importer,
     ImportReport,
@@ -167,19 +168,29 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
                 f"more than {error.limit} rows; nothing was recorded",
             )  # fmt: skip
         result = result_of(report, data)
+        if any(p.code == UNFINISHED for p in report.problems):
+            return _answer_with_report(result, problem(
+                request, 409, UNFINISHED,
+                "导入未完成，可能已记录部分内容；请重新导入同一文件完成导入，已记录的不会重复记录",
+                "the import stopped between batches; import the same file again to finish it",
+            ))  # fmt: skip
         if report.problems:
-            body = problem(
+            return _answer_with_report(result, problem(
                 request, 422, "import_rejected",
                 f"文件中有 {len(report.problems)} 处问题，未记录任何内容",
                 f"{len(report.problems)} problems; nothing was recorded",
-            )  # fmt: skip
-            return JSONResponse(
-                {**_json(body), "report": result.model_dump(mode="json")},
-                status_code=422, media_type=body.media_type,
-            )  # fmt: skip
+            ))  # fmt: skip
         if dry_run:
             return JSONResponse(result.model_dump(mode="json"), status_code=200)
         return result
+
+
+def _answer_with_report(result: ImportResult, body: JSONResponse) -> JSONResponse:
+    """A problem answer with the import's report beside it."""
+    return JSONResponse(
+        {**_json(body), "report": result.model_dump(mode="json")},
+        status_code=body.status_code, media_type=body.media_type,
+    )  # fmt: skip
 
 
 def _json(response: JSONResponse) -> dict[str, object]:

@@ -19,6 +19,10 @@ class EventPublic(BaseModel):
     note: str | None = None
     evidence_ref: str | None = None
     data: dict[str, Any] = Field(examples=[{"days": 2.0, "method": "lecture", "topic": "党课"}])
+    imported_from: dict[str, Any] | None = Field(
+        None, description="导入的来源行 / the imported row it came from",
+        examples=[{"import_id": "8f0c…", "sheet": "党员", "row": 12}],
+    )  # fmt: skip
 
     @classmethod
     def of(cls, event: RecordedEvent) -> "EventPublic":
@@ -26,6 +30,7 @@ class EventPublic(BaseModel):
             type=event.type, aggregate_id=event.aggregate_id, version=event.version,
             occurred_on=event.occurred_on, recorded_at=event.recorded_at, actor=event.actor,
             note=event.note, evidence_ref=event.evidence_ref, data=event.data,
+            imported_from=event.imported_from,
         )  # fmt: skip
 
 

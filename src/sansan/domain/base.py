@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -29,6 +29,8 @@ class Provenance:
     today: date
     note: str | None = None
     evidence_ref: str | None = None
+    # Where the fact came from when not typed in: an import's row (``import_source``).
+    imported_from: dict[str, Any] | None = None
 
     def event_fields(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,11 @@ class SansanAggregate(Aggregate):
         note: str | None
         evidence_ref: str | None
 
+        # Not a dataclass field: set on the event when its provenance has a source (an
+        # imported row), stored with it, and None for every other event, including all
+        # those stored before it existed (no upcast: the stored shape only gains a key).
+        imported_from: ClassVar[dict[str, Any] | None] = None
+
         def apply(self, aggregate: Any) -> None:
             """Events that only record a fact change no state."""
 
@@ -69,13 +76,34 @@ class SansanAggregate(Aggregate):
         **fields: Any,
     ) -> Self:
         _check_not_future(prov)
-        return cls._create(event_class, id=id, **prov.event_fields(), **fields)
+        aggregate = cls._create(event_class, id=id, **prov.event_fields(), **fields)
+        _stamp(aggregate, prov)
+        return aggregate
 
     def _record(self, event_class: type[Aggregate.Event], prov: Provenance, **fields: Any) -> None:
         _check_not_future(prov)
         if prov.occurred_on < self.began_on:
             raise errors.OCCURRED_BEFORE_START(occurred_on=prov.occurred_on, began_on=self.began_on)
         self.trigger_event(event_class, **prov.event_fields(), **fields)
+        _stamp(self, prov)
+
+
+def _stamp(aggregate: SansanAggregate, prov: Provenance) -> None:
+    """The source goes on the event just made (the last pending one)."""
+    if prov.imported_from is not None:
+        object.__setattr__(aggregate.pending_events[-1], "imported_from", prov.imported_from)
+
+
+def import_source(import_id: UUID, sheet: str, row: int) -> dict[str, Any]:
+    return {"import_id": str(import_id), "sheet": sheet, "row": row}
+
+
+def source_zh(source: dict[str, Any] | None) -> str | None:
+    """来源：导入 党员 表第12行 — how the audit trail says where an event came from."""
+    if not source:
+        return None
+    record = str(source["import_id"])[:8]
+    return f"导入 {source['sheet']} 表第{source['row']}行（导入记录 {record}）"
 
 
 def tally(totals: dict[str, Any], key: object, amount: Any) -> None:

@@ -84,6 +84,7 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "TokenRevoked": "吊销访问令牌",
     "PersonalDataRead": "查阅党员个人信息",
     "RequestCompleted": "幂等请求完成",
+    "ImportFinished": "导入完成",
     "ImportRecorded": "导入表格",
     "ImportRowsMapped": "导入行对照",
     "Fired": "发出提醒或预警",
@@ -129,6 +130,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "hours": "服务时长（小时）",
     "household": "联系户",
     "id": "编号",
+    "imported_from": "来源",
     "inspection_id": "督查",
     "insurances": "保险险种",
     "item": "文化标识",
@@ -249,6 +251,6 @@ INTERNAL_FIELDS: frozenset[str] = frozenset(
     {
         "aggregate_id", "actor", "digest", "deadline_id", "originator_id", "originator_id_type",
         "originator_topic", "originator_version", "position", "request_hash", "result_version",
-        "seq", "target_id", "timestamp", "written", "id", "plan",
+        "seq", "target_id", "timestamp", "written", "id", "plan", "batched",
     }
 )  # fmt: skip

@@ -1,6 +1,7 @@
 """Spreadsheet import: templates, the reading of XLSX and CSV files, and the import itself."""
 
 from sansan.imports.engine import (
+    UNFINISHED,
     FileTooLarge,
     Importer,
     ImportReport,
@@ -19,6 +20,7 @@ def limits_of(settings: Settings) -> Limits:
 __all__ = [
     "KINDS",
     "KIND_BY_KEY",
+    "UNFINISHED",
     "FileTooLarge",
     "ImportKind",
     "ImportReport",

@@ -1,20 +1,28 @@
-"""Importing a file: every row through the command models and the domain rules, against a
-scratch view of the store, and all of it saved in one transaction or nothing at all.
+"""Importing a file: every row through the command models and the domain rules, in two
+streamed passes over the file, so memory does not grow with its rows or events.
 
-The scratch view (``Units``) answers the units the store holds and the ones the file has
-created so far, so a member can be registered in an organization three sheets earlier
-and nothing is written until the whole file has passed. A row that names a unit not yet
-known is put aside and tried again once the rest has run, so sheets and rows may come in
-any order.
+The first pass checks every row against a scratch view of the store (``Units``: the units
+the store holds and those the file has created so far) and writes nothing; any problem and
+the import stops there, having recorded nothing. The second pass runs the same rows again
+and saves them in batches (``batch_rows`` rows a transaction), each batch with its rows'
+mapping in the import's own record. Between batches the scratch keeps the units' state but
+drops their events, so what is held is the units the file touches, never its events.
+
+A row that names a unit not yet known is put aside and tried again once the rest has run,
+so sheets and rows may come in any order.
 
 Re-importing records nothing twice: a row that creates a unit is skipped when a unit of
 that name (in that organization or community) exists, and its id is derived from that
 natural key (uuid5); a row that records a fact is skipped when the unit already holds an
-event with the same type, date and content.
+event with the same type, date and content. If the process stops between batches, the
+import's record stays unfinished (no ``ImportFinished``); importing the same file again
+resumes that record, finds the units the stopped run created by their derived ids, skips
+what was written and writes the rest.
 """
 
 import copy
 import hashlib
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -30,7 +38,7 @@ from sansan.access import AccessService, Principal
 from sansan.application import RecordedEvent, SansanApplication
 from sansan.commands import Command, CommandContext
 from sansan.domain import Community, DomainError, ImportRecord, PartyOrganization
-from sansan.domain.base import Provenance, SansanAggregate
+from sansan.domain.base import Provenance, SansanAggregate, import_source
 from sansan.domain.errors import InvalidReferences
 from sansan.imports.kinds import (
     COMMUNITY,
@@ -46,6 +54,7 @@ from sansan.imports.kinds import (
 )
 from sansan.imports.reading import CellError, Sheet, file_sheets, find_sheet, is_blank, text_of
 from sansan.imports.reading import to_value as cell_value
+from sansan.internal_ids import InternalKey
 from sansan.projections.store import ReadStore
 
 # The template's own instructions and dropdown lists, and an error workbook's summary.
@@ -53,6 +62,8 @@ NOT_DATA = frozenset({"说明", "选项", "错误"})
 # The domain's refusal of a fact a unit may hold once: when the store already holds it,
 # the row is one imported before.
 ONCE_ONLY = frozenset({"already_recorded"})
+# The writing pass stopped after some batches: importing the same file again finishes it.
+UNFINISHED = "import_unfinished"
 _ZH_BY_TYPE = {
     "missing": "缺少必填项",
     "string_too_short": "不能为空",
@@ -68,6 +79,7 @@ _ZH_BY_TYPE = {
 class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_rows: int = 200_000
+    batch_rows: int = 2000  # rows saved per transaction in the writing pass
 
 
 class FileTooLarge(Exception):
@@ -146,8 +158,9 @@ class Units:
         except AggregateNotFoundError:
             return None
 
-    def changed(self) -> list[SansanAggregate]:
-        return [a for a in self.seen.values() if a.pending_events]
+    def take(self, ids: set[UUID]) -> list[SansanAggregate]:
+        """The units among ``ids`` with events not yet saved or dropped."""
+        return [a for i in ids if (a := self.seen.get(i)) is not None and a.pending_events]
 
 
 class Directory:
@@ -223,14 +236,23 @@ class Importer:
         principal: Principal | None = None, limits: Limits | None = None,
         on_row: Callable[[], None] = lambda: None,
     ) -> None:  # fmt: skip
-        self.app, self.actor, self.principal = app, actor, principal
+        self.app, self.store, self.actor, self.principal = app, store, actor, principal
         self.limits = limits or Limits()
         self.on_row = on_row
-        self.units = Units(app)
-        self.directory = Directory(store, self.units)
         self.access = AccessService(app)
+        self.record: ImportRecord | None = None
+        self.resuming = False
+        self._begin_pass()
+
+    def _begin_pass(self) -> None:
+        self.units = Units(self.app)
+        self.directory = Directory(self.store, self.units)
         self.created: set[UUID] = set()
-        self.known: dict[UUID, set[str]] = {}
+        # the facts each unit holds, by date: a row is looked for among those of its date
+        self.known: dict[UUID, dict[str, set[str]]] = {}
+        self.dirty: set[UUID] = set()
+        self.flush: Callable[[], None] = self._drop
+        self.batch = 0  # rows run since the last flush
         self.mapping: list[tuple[str, int, UUID, int, int]] = []
 
     def run(self, data: bytes, file_name: str, *, dry_run: bool = False) -> ImportReport:
@@ -238,7 +260,59 @@ class Importer:
             raise FileTooLarge(len(data), self.limits.max_bytes)
         report = ImportReport(file_name, hashlib.sha256(data).hexdigest(), dry_run)
         self.report = report
+        record_id, self.record = self._record_to_finish(report.sha256)
+        self.resuming = self.record is not None
+        self._pass(data, file_name, self._drop)
+        report.problems.sort(key=lambda p: (p.sheet, p.row))
+        if report.problems or dry_run:
+            return report
+        recorded, skipped = dict(report.recorded), dict(report.skipped)
+        if self.record is None:
+            prov = self._prov()
+            self.record = ImportRecord.begin(
+                prov, record_id, file_name=file_name, sha256=report.sha256,
+                recorded=recorded, skipped=skipped,
+            )  # fmt: skip
+        report.import_id = self.record.id
+        self._begin_pass()
+        report.rows, report.recorded, report.skipped = 0, Counter(), Counter()
+        try:
+            self._pass(data, file_name, self._write)
+            if not report.problems:  # else the store changed under the writing pass
+                self.record.finish(self._prov(), dict(report.recorded), dict(report.skipped))
+                self._write()
+                report.saved = True
+                return report
+        except IntegrityError:
+            pass
+        report.problems.append(Problem(
+            report.file_name, 0, "", "", UNFINISHED,
+            "导入期间数据有变动，导入未完成，可能已记录部分内容；"
+            "请重新导入同一文件完成导入，已记录的不会重复记录",
+            "another writer changed these units meanwhile; some batches may be recorded:"
+            " import the same file again to finish",
+        ))  # fmt: skip
+        return report
+
+    def _record_to_finish(self, sha256: str) -> tuple[UUID, ImportRecord | None]:
+        """Where this import's record goes: an unfinished one of the same file, to resume,
+        or else the first free place among those of the file."""
+        for attempt in itertools.count():
+            key = InternalKey("import", f"{sha256}|{attempt}")
+            record_id, found = self.app.internal_record(ImportRecord, key)
+            if found is None or not found.finished:
+                return record_id, found
+        raise AssertionError("unreachable")
+
+    def _prov(self) -> Provenance:
+        today = self.app.clock.today()
+        return Provenance(actor=self.actor, occurred_on=today, today=today)
+
+    def _pass(self, data: bytes, file_name: str, flush: Callable[[], None]) -> None:
+        """Every row of the file, then the rows put aside; ``flush`` every batch."""
+        report = self.report
         deferred: list[tuple[_Row, Problem]] = []
+        self.flush, self.batch = flush, 0
         try:
             for name, rows in file_sheets(data, file_name):
                 if name in NOT_DATA:
@@ -258,14 +332,39 @@ class Importer:
                         self._apply(row)
                     except _Deferred as wait:
                         deferred.append((row, wait.problem))
+                        continue
+                    self._ran()
+                deferred = self._retry(deferred)
         except CellError as error:
             report.problems.append(Problem(file_name, 0, "", "", error.code, error.zh, error.en))
-            return report
-        self._retry(deferred)
-        report.problems.sort(key=lambda p: (p.sheet, p.row))
-        if not report.problems and not dry_run:
-            self._save(report)
-        return report
+            return
+        report.problems.extend(problem for _, problem in deferred)
+        flush()
+
+    def _ran(self) -> None:
+        """A row has run (recorded, skipped or refused): a full batch is flushed."""
+        self.batch += 1
+        if self.batch >= self.limits.batch_rows:
+            self.flush()
+            self.batch = 0
+
+    def _drop(self) -> None:
+        """The checking pass keeps what the batch did to the units, not its events."""
+        for unit in self.units.take(self.dirty):
+            unit.collect_events()
+        self.dirty.clear()
+
+    def _write(self) -> None:
+        """One transaction: the batch's events, and its rows' mapping in the record."""
+        assert self.record is not None
+        changed = self.units.take(self.dirty)
+        if self.mapping:
+            self.record.map_rows(self._prov(), self.mapping)
+        self.report.events += sum(len(a.pending_events) for a in changed)
+        if changed or self.record.pending_events:
+            self.app.save(*changed, self.record)
+        self.dirty.clear()
+        self.mapping.clear()
 
     def _refused(self, sheet: Sheet) -> bool:
         problems = self.report.problems
@@ -292,8 +391,11 @@ class Importer:
             return None  # the template's example row, left in
         return _Row(sheet.name, number, sheet.kind, chosen)
 
-    def _retry(self, deferred: list[tuple[_Row, Problem]]) -> None:
-        """Rows that named a unit the file creates later, until no more of them can run."""
+    def _retry(self, deferred: list[tuple[_Row, Problem]]) -> list[tuple[_Row, Problem]]:
+        """Rows that named a unit not known when they came, until no more of them can run;
+        those left are returned. Run after every sheet, so a sheet naming units the next
+        sheet creates (an organization's community) holds back only those rows, not every
+        row below that names them, and the rows held back stay few."""
         while deferred:
             waiting: list[tuple[_Row, Problem]] = []
             for row, _ in deferred:
@@ -301,10 +403,12 @@ class Importer:
                     self._apply(row)
                 except _Deferred as wait:
                     waiting.append((row, wait.problem))
+                    continue
+                self._ran()
             if len(waiting) == len(deferred):
-                self.report.problems.extend(problem for _, problem in waiting)
-                return
+                return waiting
             deferred = waiting
+        return []
 
     def _problem(self, row: _Row, column: Column | None, code: str, zh: str, en: str) -> Problem:
         value = row.cells.get(column) if column is not None else None
@@ -356,10 +460,13 @@ class Importer:
         if kind.creates is not None:
             name = str(values.get(kind.name_field, ""))
             within = values.get(kind.within_field) if kind.within_field else None
+            unit_id = derived_id(kind.creates, name, within)
+            if self._written_before(unit_id):  # found by the rows after it, as if just made
+                self.directory.add(kind.creates, name, within, unit_id)
             if self.directory.find(kind.creates, name, within):
                 self.report.skipped[kind.key] += 1
                 return
-            values[kind.id_field] = derived_id(kind.creates, name, within)
+            values[kind.id_field] = unit_id
         try:
             command = kind.command.model_validate(values)
         except ValidationError as error:
@@ -396,9 +503,10 @@ class Importer:
 
     def _in_scope(self, row: _Row, kind: ImportKind, command: Command) -> bool:
         """The same role and subtree rules as the command's own route."""
-        principal, route = self.principal, kind.route
+        principal = self.principal
         if principal is None:
             return True
+        route = kind.route
         column = self._column(row, route.scope_field or "")
         if principal.role not in route.roles:
             self.report.problems.append(self._problem(
@@ -427,17 +535,33 @@ class Importer:
             ))  # fmt: skip
         return inside
 
+    def _written_before(self, unit_id: UUID) -> bool:
+        """A unit the stopped run of this import created: the read models may not show it
+        yet, the store does (only looked for when resuming: one read per row)."""
+        if not self.resuming or unit_id in self.created:
+            return False
+        try:
+            self.app.repository.get(unit_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
     def _execute(self, row: _Row, kind: ImportKind, command: Command) -> None:
         target = command.target_id()
-        before = self.units.seen.get(target) if target is not None else None
-        kept = copy.deepcopy(before) if before is not None else None
-        prov = self.app.provenance(self.actor, command)
+        before = self.units.find(target) if target is not None else None
+        # copy on write: a unit is copied only when the row may turn out to repeat a fact it
+        # holds (one of the same date), the one case where a command that ran is undone
+        kept = None
+        if before is not None and command.occurred_on.isoformat() in self._known(before.id):
+            kept = copy.deepcopy(before)
+        record = self.record  # none while checking: the row's events are not kept
+        source = None if record is None else import_source(record.id, row.sheet, row.number)
+        prov = self.app.provenance(self.actor, command, source)
         ctx = CommandContext(prov, self.units, {}, self.app.plans)  # type: ignore[arg-type]
         pending_before = len(before.pending_events) if before is not None else 0
         try:
             changed = command.run(ctx)
         except InvalidReferences as error:
-            self._restore(target, kept)
             for ref_field, problem in error.problems:
                 self.report.problems.append(self._problem(
                     row, self._column(row, ref_field.split(".")[0]), problem.code,
@@ -445,7 +569,6 @@ class Importer:
                 ))  # fmt: skip
             return
         except DomainError as error:
-            self._restore(target, kept)
             if error.code in ONCE_ONLY and self._stored_already(command):
                 self.report.skipped[kind.key] += 1
                 return
@@ -461,14 +584,17 @@ class Importer:
         else:
             new = primary.pending_events[pending_before:]
             known = self._known(primary.id)
-            signatures = [_signature(e) for e in new]  # type: ignore[arg-type]
-            if kind.creates is None and all(s in known for s in signatures):
-                self._restore(target, kept)
+            signatures = [(e.occurred_on.isoformat(), _signature(e)) for e in new]  # type: ignore[attr-defined,arg-type]
+            if kind.creates is None and all(s in known.get(d, ()) for d, s in signatures):
+                assert kept is not None  # a fact of a date the unit holds none of is new
+                self.units.seen[kept.id] = kept
                 self.report.skipped[kind.key] += 1
                 return
-            known.update(signatures)
+            for d, s in signatures:
+                known.setdefault(d, set()).add(s)
         for unit in changed:
             self.units.seen[unit.id] = unit
+            self.dirty.add(unit.id)
         if kind.creates is not None:
             name = str(getattr(command, kind.name_field))
             within = getattr(command, kind.within_field) if kind.within_field else None
@@ -493,37 +619,11 @@ class Importer:
             return error.code in ONCE_ONLY
         return False
 
-    def _restore(self, target: UUID | None, kept: SansanAggregate | None) -> None:
-        if target is None:
-            return
-        if kept is None:
-            self.units.seen.pop(target, None)
-        else:
-            self.units.seen[target] = kept
-
-    def _known(self, aggregate_id: UUID) -> set[str]:
+    def _known(self, aggregate_id: UUID) -> dict[str, set[str]]:
         if aggregate_id not in self.known:
             stored = [] if aggregate_id in self.created else self.app.events.get(aggregate_id)
-            self.known[aggregate_id] = {_signature(e) for e in stored}  # type: ignore[arg-type]
+            by_date: dict[str, set[str]] = {}
+            for e in stored:
+                by_date.setdefault(e.occurred_on.isoformat(), set()).add(_signature(e))  # type: ignore[attr-defined,arg-type]
+            self.known[aggregate_id] = by_date
         return self.known[aggregate_id]
-
-    def _save(self, report: ImportReport) -> None:
-        """Everything in one transaction, with the record of the import itself."""
-        changed = self.units.changed()
-        today = self.app.clock.today()
-        record = ImportRecord.record(
-            Provenance(actor=self.actor, occurred_on=today, today=today),
-            file_name=report.file_name, sha256=report.sha256, recorded=dict(report.recorded),
-            skipped=dict(report.skipped), rows=self.mapping,
-        )  # fmt: skip
-        report.events = sum(len(a.pending_events) for a in changed)
-        try:
-            self.app.save(*changed, record)
-        except IntegrityError:
-            report.problems.append(Problem(
-                report.file_name, 0, "", "", "concurrent_write",
-                "导入期间数据有变动（或刚导入的数据尚未就绪），未记录任何内容，请稍后重新导入",
-                "another writer changed these units meanwhile; nothing was recorded",
-            ))  # fmt: skip
-            return
-        report.saved, report.import_id = True, record.id

@@ -7,16 +7,13 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from xml.etree import ElementTree
 
-from openpyxl import load_workbook
-
+from sansan.imports import xlsx
 from sansan.imports.kinds import KINDS, Column, ImportKind
 
 HEADER_SEARCH_ROWS = 10  # a title, a merged banner or a blank row may stand above the headers
@@ -141,21 +138,18 @@ def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
     """A damaged part of the file shows only when its rows are read: say so, never crash."""
     try:
         yield from rows
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+    except xlsx.DAMAGED:
         raise UNREADABLE from None
 
 
 def workbook_sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """Every sheet of an XLSX as rows of values (a formula as the value Excel last saved)."""
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        found = list(xlsx.sheets(data))
+    except xlsx.DAMAGED:
         raise UNREADABLE from None
-    try:
-        for ws in book.worksheets:
-            yield ws.title, _guarded(list(row) for row in ws.iter_rows(values_only=True))
-    finally:
-        book.close()
+    for name, rows in found:
+        yield name, _guarded(rows)
 
 
 def csv_rows(data: bytes) -> Iterator[list[Any]]:

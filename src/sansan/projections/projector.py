@@ -14,7 +14,7 @@ from sansan.domain import (
     PersonalDataAccess,
     SupervisionItem,
 )
-from sansan.domain.base import SansanAggregate
+from sansan.domain.base import SansanAggregate, source_zh
 from sansan.projections.deadlines import DEADLINE_HANDLERS
 from sansan.projections.facts import record_facts
 from sansan.projections.store import Cursor
@@ -218,6 +218,9 @@ def _audit(c: Cursor, event: Any, position: int, aggregate_type: type[SansanAggr
     community_id, street_id = _placement(c, event, aggregate_type)
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     data = {k: v for k, v in fields.items() if k not in _BASE | _PROVENANCE}
+    imported = source_zh(event.imported_from)
+    if imported is not None:  # first: the audit page shows only an entry's first fields
+        data = {"imported_from": imported, **data}
     c.execute(
         "INSERT INTO rm_audit (position, aggregate_id, aggregate_type, event_type, version, actor,"
         " occurred_on, recorded_at, community_id, street_id, data)"

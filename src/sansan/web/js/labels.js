@@ -99,6 +99,7 @@ export const LABELS = {
   "HandlingReported": "报告办理结果",
   "HandlingStarted": "开始办理",
   "HouseholdContactRegistered": "联系户登记",
+  "ImportFinished": "导入完成",
   "ImportRecorded": "导入表格",
   "ImportRowsMapped": "导入行对照",
   "InServiceFeedbackRecorded": "在职党员反馈",
@@ -192,6 +193,7 @@ export const LABELS = {
   "hours": "服务时长（小时）",
   "household": "联系户",
   "id": "编号",
+  "imported_from": "来源",
   "inspection_id": "督查",
   "insurances": "保险险种",
   "item": "文化标识",
@@ -420,6 +422,7 @@ export const FIELDS = {
  "internal": [
   "actor",
   "aggregate_id",
+  "batched",
   "deadline_id",
   "digest",
   "id",

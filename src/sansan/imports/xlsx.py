@@ -1,0 +1,146 @@
+"""A streaming XLSX reader: each sheet's rows of cell values, straight from its XML.
+
+openpyxl's read-only mode builds objects for every cell and reads each sheet once more just
+to size it; an import reads its file twice, and that was most of its time (with lxml
+installed openpyxl is no faster: its time goes in Python, per cell). This reads the parts
+itself with lxml, one row at a time, and gives what openpyxl's ``values_only`` rows give:
+numbers, text (shared, inline or rich), booleans, dates for date-formatted numbers,
+formulas as the value last saved, and an empty row for each row number the sheet skips,
+so row numbers stay the ones Excel shows.
+"""
+
+import io
+import zipfile
+import zlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from lxml import etree as ElementTree
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
+NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+ROW, CELL, VALUE, INLINE, TEXT, RUN = (f"{NS}{t}" for t in ("row", "c", "v", "is", "t", "r"))
+
+
+def sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
+    """Every sheet, in the workbook's order, as its name and its rows (read when iterated)."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): str(r.get("Target")) for r in rels}
+    props = book.find(f"{NS}workbookPr")
+    mac = props is not None and props.get("date1904") in ("1", "true")
+    epoch = CALENDAR_MAC_1904 if mac else CALENDAR_WINDOWS_1900
+    strings = _shared_strings(archive)
+    dates = _date_styles(archive)
+    for sheet in book.iter(f"{NS}sheet"):
+        target = targets[sheet.get(DOC_REL)]
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        yield str(sheet.get("name")), _rows(archive.open(path), strings, dates, epoch)
+
+
+def _text(element: ElementTree._Element) -> str:
+    """A string item's text: its own <t>, or its runs' (phonetic guides left out)."""
+    own = element.find(TEXT)
+    if own is not None:
+        return own.text or ""
+    return "".join(t.text or "" for r in element.iter(RUN) for t in r.iter(TEXT))
+
+
+def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
+    if "xl/sharedStrings.xml" not in archive.namelist():
+        return []
+    strings: list[str] = []
+    source = archive.open("xl/sharedStrings.xml")
+    for _, element in ElementTree.iterparse(source, events=("end",), tag=f"{NS}si"):
+        strings.append(_text(element))
+        element.clear()
+        while element.getprevious() is not None:
+            del element.getparent()[0]
+    return strings
+
+
+def _date_styles(archive: zipfile.ZipFile) -> set[int]:
+    """The cell styles (by index) whose number format shows a date."""
+    if "xl/styles.xml" not in archive.namelist():
+        return set()
+    styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    formats = dict(BUILTIN_FORMATS)
+    for fmt in styles.iter(f"{NS}numFmt"):
+        formats[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
+    xfs = styles.find(f"{NS}cellXfs")
+    if xfs is None:
+        return set()
+    return {
+        i for i, xf in enumerate(xfs.iter(f"{NS}xf"))
+        if is_date_format(formats.get(int(xf.get("numFmtId", "0")), ""))
+    }  # fmt: skip
+
+
+# What a damaged file raises, only once the damaged part is read: a missing part, a bad
+# zip entry or deflate stream, XML cut short.
+DAMAGED = (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, ElementTree.LxmlError)
+_INDEX: dict[str, int] = {}
+
+
+def _column(ref: str) -> int:
+    """A cell's column index from its reference ("C12" is 2)."""
+    letters = ref.rstrip("0123456789")
+    index = _INDEX.get(letters)
+    if index is None:
+        index = -1
+        for letter in letters:
+            index = (index + 1) * 26 + ord(letter) - 65
+        _INDEX[letters] = index
+    return index
+
+
+def _rows(
+    source: IO[bytes], strings: list[str], dates: set[int], epoch: Any
+) -> Iterator[list[Any]]:
+    number = 0
+    for _, element in ElementTree.iterparse(source, events=("end",), tag=ROW):
+        at = element.get("r")
+        row_number = int(at) if at else number + 1
+        while number + 1 < row_number:  # rows the sheet leaves out are empty rows
+            number += 1
+            yield []
+        number = row_number
+        yield _cells(element, strings, dates, epoch)
+        element.clear()  # what was read is let go: memory stays one row
+        while element.getprevious() is not None:
+            del element.getparent()[0]
+
+
+def _cells(row: ElementTree._Element, strings: list[str], dates: set[int], epoch: Any) -> list[Any]:
+    values: list[Any] = []
+    for cell in row.iter(CELL):
+        ref = cell.get("r")
+        index = _column(ref) if ref else len(values)
+        values.extend([None] * (index - len(values)))
+        values.append(_value(cell, strings, dates, epoch))
+    return values
+
+
+def _value(cell: ElementTree._Element, strings: list[str], dates: set[int], epoch: Any) -> Any:
+    kind = cell.get("t")
+    if kind == "inlineStr":
+        inline = cell.find(INLINE)
+        return None if inline is None else _text(inline)
+    text = next((v.text for v in cell if v.tag == VALUE), None)
+    if text is None:
+        return None
+    if kind is None or kind == "n":
+        number: int | float = float(text) if "." in text or "E" in text else int(text)
+        style = cell.get("s")
+        return from_excel(number, epoch) if style and int(style) in dates else number
+    if kind == "s":
+        return strings[int(text)]
+    if kind == "b":
+        return text == "1"
+    if kind == "d":
+        return datetime.fromisoformat(text)
+    return text  # "str" (a formula's text) and "e" (an error, as Excel shows it)
