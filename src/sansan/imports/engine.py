@@ -33,6 +33,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from sansan.access import AccessService, Principal
 from sansan.application import RecordedEvent, SansanApplication
@@ -182,9 +183,9 @@ class Directory:
         if mine is not None:
             return [mine]
         if unit == ORGANIZATION:
-            return self._by_name("rm_organizations").get(name, [])
+            return self._by_name("organizations").get(name, [])
         if unit == COMMUNITY:
-            return self._by_name("rm_communities").get(name, [])
+            return self._by_name("communities").get(name, [])
         if unit == MEMBER and within is not None:
             return self._members_of(within).get(name, [])
         container = self.units.find(within) if within is not None else None
@@ -197,10 +198,12 @@ class Directory:
         return []
 
     def _by_name(self, table: str) -> dict[str, list[UUID]]:
+        """Every unit of a read-model table (``organizations`` or ``communities``) by name."""
         if table not in self._named:
             found: dict[str, list[UUID]] = {}
             with self.store.transaction() as c:
-                for unit_id, name in c.execute(f"SELECT id, name FROM {table}").fetchall():
+                units = getattr(c.t, table)
+                for unit_id, name in c.execute(select(units.c.id, units.c.name)).fetchall():
                     found.setdefault(str(name), []).append(UUID(str(unit_id)))
             self._named[table] = found
         return self._named[table]
@@ -209,9 +212,11 @@ class Directory:
         if organization_id not in self._members:
             found: dict[str, list[UUID]] = {}
             with self.store.transaction() as c:
+                members = c.t.members
                 rows = c.execute(
-                    "SELECT id, name FROM rm_members WHERE organization_id = ?",
-                    (str(organization_id),),
+                    select(members.c.id, members.c.name).where(
+                        members.c.organization_id == str(organization_id)
+                    )
                 ).fetchall()
             for unit_id, name in rows:
                 found.setdefault(str(name), []).append(UUID(str(unit_id)))
