@@ -471,6 +471,7 @@ def api_server(settings: Settings, workers: int = 1) -> Iterator[tuple[str, int]
             if time.monotonic() > deadline:
                 raise TimeoutError("server did not come up")
             time.sleep(0.2)
+        settle(process.pid, deadline)
         yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -481,6 +482,16 @@ def api_server(settings: Settings, workers: int = 1) -> Iterator[tuple[str, int]
             process.wait()
         if process.stderr:
             process.stderr.close()
+
+
+def settle(pid: int, deadline: float) -> None:
+    """Wait until the server's processes go idle: the first worker answers while the
+    others may still be starting, and their start-up is no request's CPU."""
+    while time.monotonic() < deadline:
+        before = tree_cpu_seconds(pid)
+        time.sleep(0.5)
+        if tree_cpu_seconds(pid) - before < 0.05:
+            return
 
 
 def cpu_seconds(pid: int) -> float:

@@ -10,7 +10,8 @@ from sansan.api.problems import ApiError
 from sansan.bootstrap import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async, as it does no I/O: a plain ``def`` would cost a thread hand-off per request."""
     services: Services = request.app.state.services
     return services
 
@@ -26,10 +27,19 @@ UNAUTHENTICATED = ApiError(
 )
 
 
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
 def get_principal(
-    services: Annotated[Services, Depends(get_services)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    services: Annotated[Services, Depends(get_services)], credentials: Credentials
 ) -> Principal:
+    return principal_of(services, credentials)
+
+
+def principal_of(
+    services: Services, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The caller, or a 401 problem; may read the store (a worker thread's job)."""
     if credentials is None:
         raise UNAUTHENTICATED
     try:
