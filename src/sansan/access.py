@@ -120,8 +120,21 @@ class AccessService:
             return None
         token_id = token_id_of(token)
         found = self.principals.get(token_id) or self._load(token_id)
-        if found is None:
+        return None if found is None else self._live(found)
+
+    def provisional(self, token: str) -> Principal | None:
+        """The principal of a token already cached, without looking at the log (no I/O);
+        None if it is not cached. Act on it only after ``still_live`` says so."""
+        if not token.startswith(TOKEN_PREFIX):
             return None
+        found = self.principals.peek(token_id_of(token))
+        return None if found is None else self._live(found)
+
+    def still_live(self, principal: Principal) -> bool:
+        """True unless the log, looked at now, shows the principal's token revoked."""
+        return self.principals.get(principal.token_id) is not None
+
+    def _live(self, found: CachedToken) -> Principal:
         if found.expires_at is not None and self.app.clock.now() >= found.expires_at:
             raise TokenExpired(found.expires_at)
         return Principal(found.token_id, Role(found.role), found.scope_org_id, found.label)

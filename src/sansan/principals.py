@@ -88,6 +88,10 @@ class PrincipalCache:
         self.watch.catch_up(self.drop)
         return self._tokens.get(token_id)
 
+    def peek(self, token_id: UUID) -> CachedToken | None:
+        """The cached token as last seen, without looking at the log."""
+        return self._tokens.get(token_id)
+
     def begin_load(self) -> None:
         """Call before loading a token from the store, so no revocation after the load
         can fall before the watch's position."""

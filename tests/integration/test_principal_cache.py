@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from sansan.access import AccessService
+from sansan.access import AccessService, token_id_of
 from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.clock import FixedClock
@@ -86,3 +86,27 @@ def test_a_revocation_racing_a_load_is_not_forgotten(
     assert access.authenticate(token) is None
     access.principals.admit = admit  # type: ignore[method-assign]
     assert access.authenticate(token) is None
+
+
+def test_a_write_with_a_token_revoked_elsewhere_since_it_was_cached_records_nothing(
+    demo: tuple[TestClient, dict[str, str]], open_app: Any
+) -> None:
+    """A write takes its principal from the cache without a look at the log; the look in
+    the write's own thread must refuse it before anything is recorded."""
+    client, tokens = demo
+    token = tokens["county"]
+    listed = client.get("/api/v1/communities", headers=bearer(token)).json()
+    path = f"/api/v1/communities/{listed['items'][0]['id']}/culture-festivals"
+    held = client.post(
+        path, headers=bearer(token), json={"occurred_on": "2026-06-01", "title": "第一场"}
+    )
+    assert held.status_code == 200, held.text  # the principal is cached now
+    services = client.app.state.services  # type: ignore[attr-defined]
+    head = services.app.recorder.max_notification_id()
+    AccessService(open_app()).revoke_token(token_id_of(token), reason="泄露", actor="t")
+    refused = client.post(
+        path, headers=bearer(token), json={"occurred_on": "2026-06-02", "title": "第二场"}
+    )
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["code"] == "unauthenticated"
+    assert services.app.recorder.max_notification_id() == head + 1  # the revocation alone

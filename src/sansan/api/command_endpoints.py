@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sansan.access import Principal
 from sansan.api.command_routes import COMMAND_ROUTES, CommandRoute
-from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.deps import Services, ServicesDep, Writer, confirm_writer
 from sansan.api.problems import ApiError, Problem, etag
 from sansan.api.schemas import CommandResponse
 from sansan.commands import Command
@@ -125,6 +125,7 @@ def make_endpoint(route: CommandRoute) -> Callable[..., Awaitable[Response]]:
         body: BaseModel, target: UUID | None, principal: Principal, services: Services,
         if_match: str | None, idempotency_key: str | None, path: str,
     ) -> Response:  # fmt: skip
+        confirm_writer(services, principal)
         values = dict(body)
         if target is not None:
             values[route.command.target] = target
@@ -147,7 +148,7 @@ def make_endpoint(route: CommandRoute) -> Callable[..., Awaitable[Response]]:
 
         async def create(
             body: Body,  # type: ignore[valid-type]
-            principal: CurrentPrincipal, services: ServicesDep,
+            principal: Writer, services: ServicesDep,
             if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
         ) -> Response:  # fmt: skip
             return await run_in_threadpool(
@@ -159,7 +160,7 @@ def make_endpoint(route: CommandRoute) -> Callable[..., Awaitable[Response]]:
     async def change(
         id: Annotated[UUID, Path(description="单位编号 / the unit's id")],
         body: Body,  # type: ignore[valid-type]
-        principal: CurrentPrincipal, services: ServicesDep,
+        principal: Writer, services: ServicesDep,
         if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
     ) -> Response:  # fmt: skip
         path = route.path.replace("{id}", str(id))
