@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmarks of the write path, the read models and the HTTP service (issue 7).
 
-    python scripts/bench.py [--quick|--full|--smoke] [--postgres URL]
+    python scripts/bench.py [--quick|--full|--smoke] [--postgres URL] [--only d] [--workers N]
 
 Prints one table to stdout and, as its last line, one JSON object with every figure.
 Progress goes to stderr. Every figure is shown beside a reference measured in the same
@@ -449,8 +449,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def api_server(settings: Settings) -> Iterator[tuple[str, int]]:
-    """``sansan serve --api-only`` in a subprocess, on this checkout's code."""
+def api_server(settings: Settings, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """``sansan serve --api-only --workers N`` in a subprocess, on this checkout's code."""
     port = free_port()
     env = {
         **os.environ,
@@ -460,7 +460,7 @@ def api_server(settings: Settings) -> Iterator[tuple[str, int]]:
     }
     process = subprocess.Popen(
         [sys.executable, "-c", "from sansan.cli import main; main()", "serve", "--api-only",
-         "--port", str(port)],
+         "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -476,6 +476,7 @@ def api_server(settings: Settings) -> Iterator[tuple[str, int]]:
             if time.monotonic() > deadline:
                 raise TimeoutError("server did not come up")
             time.sleep(0.2)
+        settle(process.pid, deadline)
         yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -488,13 +489,32 @@ def api_server(settings: Settings) -> Iterator[tuple[str, int]]:
             process.stderr.close()
 
 
+def settle(pid: int, deadline: float) -> None:
+    """Wait until the server's processes go idle: the first worker answers while the
+    others may still be starting, and their start-up is no request's CPU."""
+    while time.monotonic() < deadline:
+        before = tree_cpu_seconds(pid)
+        time.sleep(0.5)
+        if tree_cpu_seconds(pid) - before < 0.05:
+            return
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def http_commands(settings: Settings, scale: Scale) -> dict[str, Any]:
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its live descendants (the workers of ``--workers N``)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with suppress(FileNotFoundError):
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in children)
+
+
+def http_commands(settings: Settings, scale: Scale, workers: int) -> dict[str, Any]:
     """RecordTraining over HTTP, one member per client; also the CPU the server and this
     (client) process spend per request, to tell waiting from working."""
     app = build_application(settings)
@@ -506,8 +526,8 @@ def http_commands(settings: Settings, scale: Scale) -> dict[str, Any]:
     finally:
         app.close()
     body = training(members[0]).model_dump(mode="json", exclude={"member_id"})
-    figures: dict[str, Any] = {}
-    with api_server(settings) as (base, pid):
+    figures: dict[str, Any] = {"workers": workers}
+    with api_server(settings, workers) as (base, pid):
 
         def make_op(i: int) -> Callable[[], None]:
             client = httpx.Client(
@@ -523,9 +543,9 @@ def http_commands(settings: Settings, scale: Scale) -> dict[str, Any]:
             return op
 
         for clients in THREADS:
-            server, me = cpu_seconds(pid), cpu_seconds(os.getpid())
+            server, me = tree_cpu_seconds(pid), cpu_seconds(os.getpid())
             load = run_load(make_op, clients, scale.http_seconds, "d HTTP command")
-            server, me = cpu_seconds(pid) - server, cpu_seconds(os.getpid()) - me
+            server, me = tree_cpu_seconds(pid) - server, cpu_seconds(os.getpid()) - me
             figures[f"t{clients}"] = load.summary() | {
                 "server_cpu_ms_per_request": ms(server / max(load.ops, 1)),
                 "client_cpu_ms_per_request": ms(me / max(load.ops, 1)),
@@ -789,50 +809,78 @@ def add_ratios(figures: dict[str, Any]) -> None:
         )
 
 
-def run(scale: Scale, postgres_url: str) -> dict[str, Any]:
+FIGURES = "abcdefghijk"
+# The reference each figure is a ratio of, measured in the same run (d needs b, not a).
+REFERENCES = {"b": "a", "c": "ab", "d": "b"}
+WORLD = set("fhi")  # one generated world serves all three
+
+
+def selected(only: str | None) -> set[str]:
+    """The figures to run: all, or those named and what they are measured against."""
+    if not only:
+        return set(FIGURES)
+    chosen = set(only)
+    for figure in only:
+        chosen |= set(REFERENCES.get(figure, ""))
+    return chosen | WORLD if chosen & WORLD else chosen
+
+
+def run(scale: Scale, postgres_url: str, figures: set[str], workers: int = 1) -> dict[str, Any]:
     pg = Postgres(postgres_url)
     out: dict[str, Any] = {"scale": scale.name, "postgres": pg.version(),
                            "python": sys.version.split()[0], "cpus": os.cpu_count()}  # fmt: skip
     try:
-        out["a"] = loads(raw_postgres_inserts(pg, pg.fresh("a"), scale))
-        out["b"] = loads(bare_library(pg.fresh("b"), scale, "b"))
-        out["c"] = loads(project_commands(pg.fresh("c"), scale, "c"))
-        add_ratios(out)
-        out["d"] = http_commands(pg.fresh("d"), scale)
-        for n in THREADS:
-            out["d"][f"t{n}"]["ratio_d_b"] = ratio(
-                out["d"][f"t{n}"]["per_s"], out["b"][f"t{n}"]["per_s"]
-            )
-        out["e"] = history_flatness(pg.fresh("e"), scale)
-
-        world_settings = pg.fresh("world")
-        app = build_application(world_settings.model_copy(update={"aggregate_cache_size": 0}))
-        try:
-            began = time.perf_counter()
-            world = seed_world(
-                app, scale.communities, scale.members_per_community, scale.events_per_member,
-                "generate the event log",
-            )  # fmt: skip
-            generated = time.perf_counter() - began
-            out["generated"] = {
-                "events": world.events, "seconds": round(generated, 1),
-                "events_per_s": round(world.events / generated),
-            }  # fmt: skip
-            out["f"] = catch_up(pg, world_settings, app, scale)
-            out["i"] = rebuild_time(app, world_settings, app.recorder.max_notification_id() or 0)
-            out["h"] = compliance_latency(world_settings, scale, world)
-        finally:
-            app.close()
+        if "a" in figures:
+            out["a"] = loads(raw_postgres_inserts(pg, pg.fresh("a"), scale))
+        if "b" in figures:
+            out["b"] = loads(bare_library(pg.fresh("b"), scale, "b"))
+        if "c" in figures:
+            out["c"] = loads(project_commands(pg.fresh("c"), scale, "c"))
+            add_ratios(out)
+        if "d" in figures:
+            out["d"] = http_commands(pg.fresh("d"), scale, workers)
+            for n in THREADS:
+                out["d"][f"t{n}"]["ratio_d_b"] = ratio(
+                    out["d"][f"t{n}"]["per_s"], out["b"][f"t{n}"]["per_s"]
+                )
+        if "e" in figures:
+            out["e"] = history_flatness(pg.fresh("e"), scale)
+        if figures & WORLD:
+            world(pg, scale, out)
         pg.drop_all()
-        print("k import (in a process of its own)", file=sys.stderr)
-        out["k"] = import_figure(pg, scale.import_members)
-        pg.drop_all()
-        out["g"] = freshness(pg.fresh("g"), scale)
-        with tempfile.TemporaryDirectory() as tmp:
-            out["j"] = sqlite_figures(Path(tmp), scale)
+        if "g" in figures:
+            out["g"] = freshness(pg.fresh("g"), scale)
+        if "j" in figures:
+            with tempfile.TemporaryDirectory() as tmp:
+                out["j"] = sqlite_figures(Path(tmp), scale)
+        if "k" in figures:
+            print("k import (in a process of its own)", file=sys.stderr)
+            out["k"] = import_figure(pg, scale.import_members)
     finally:
         pg.drop_all()
     return out
+
+
+def world(pg: Postgres, scale: Scale, out: dict[str, Any]) -> None:
+    """f, i and h: one generated world, caught up, rebuilt and asked for its report."""
+    world_settings = pg.fresh("world")
+    app = build_application(world_settings.model_copy(update={"aggregate_cache_size": 0}))
+    try:
+        began = time.perf_counter()
+        world = seed_world(
+            app, scale.communities, scale.members_per_community, scale.events_per_member,
+            "generate the event log",
+        )  # fmt: skip
+        generated = time.perf_counter() - began
+        out["generated"] = {
+            "events": world.events, "seconds": round(generated, 1),
+            "events_per_s": round(world.events / generated),
+        }  # fmt: skip
+        out["f"] = catch_up(pg, world_settings, app, scale)
+        out["i"] = rebuild_time(app, world_settings, app.recorder.max_notification_id() or 0)
+        out["h"] = compliance_latency(world_settings, scale, world)
+    finally:
+        app.close()
 
 
 def sqlite_figures(tmp: Path, scale: Scale) -> dict[str, Any]:
@@ -873,6 +921,44 @@ def import_line(k: dict[str, Any]) -> str:
     )
 
 
+def figure_lines(o: dict[str, Any]) -> list[str]:
+    lines = []
+    if e := o.get("e"):
+        lines += [
+            f"e history flatness, cache off: {e['cold']['p50_ms_10']} ms at 10 events, "
+            f"{e['cold']['p50_ms_deep']} ms at {e['prior_events'][1]} "
+            f"-> ratio {e['cold']['ratio']}",
+            f"  cache on: {e['cached']['p50_ms_10']} ms vs {e['cached']['p50_ms_deep']} ms "
+            f"-> ratio {e['cached']['ratio']}",
+        ]
+    if "f" in o:
+        lines += [
+            f"event log generated: {o['generated']['events']} events in "
+            f"{o['generated']['seconds']} s ({o['generated']['events_per_s']}/s)",
+            f"f projection catch-up: {o['f']['events']} events at {o['f']['events_per_s']}/s; raw "
+            f"batched inserts of its {o['f']['rows']} rows in {o['f']['transactions']} txns "
+            f"{o['f']['raw_events_per_s']} events/s -> ratio {o['f']['ratio']}",
+        ]
+    if "g" in o:
+        lines.append(
+            f"g freshness at {o['g']['achieved_per_s']} commands/s: p50 {o['g']['p50_ms']} ms, "
+            f"p99 {o['g']['p99_ms']} ms ({o['g']['visible']}/{o['g']['commands']} seen); "
+            f"{o['g']['batches']} batches, at most {o['g']['batch_events_max']} events, "
+            f"p50 {o['g']['batch_ms_p50']} ms, p99 {o['g']['batch_ms_p99']} ms each"
+        )
+    if "h" in o:
+        lines += [
+            f"h compliance report, {o['h']['communities']} communities, {o['h']['members']} "
+            f"members, {o['h']['targets']} targets: p50 {o['h']['p50_ms']} ms, "
+            f"p95 {o['h']['p95_ms']} ms",
+            f"i rebuild of {o['i']['events']} events: {o['i']['seconds']} s "
+            f"({o['i']['events_per_s']} events/s)",
+        ]
+    if "k" in o:
+        lines.append(import_line(o["k"]))
+    return lines
+
+
 def table(o: dict[str, Any]) -> str:
     lines = [f"scale {o['scale']}; PostgreSQL {o['postgres']}; Python {o['python']}; "
              f"{o['cpus']} CPUs", ""]  # fmt: skip
@@ -883,44 +969,29 @@ def table(o: dict[str, Any]) -> str:
         lines.append(row.format(label, fig["per_s"], fig["p50_ms"], fig["p99_ms"],
                                 fig.get(ratio_key, "")))  # fmt: skip
 
-    for db, src in (("PostgreSQL", o), ("SQLite (j)", o["j"])):
+    for db, src in (("PostgreSQL", o), ("SQLite (j)", o.get("j", {}))):
         for n in THREADS:
             t = f"t{n}"
-            add(f"{db} a raw insert txn, {n} thr", src["a"][t])
-            add(f"{db} b bare library load-change-save, {n} thr (b/a)", src["b"][t], "ratio_b_a")
-            add(f"{db} c project RecordTraining, {n} thr (c/b)", src["c"][t], "ratio_c_b")
-    for n in THREADS:
-        add(f"d HTTP RecordTraining, {n} client(s) (d/b)", o["d"][f"t{n}"], "ratio_d_b")
-    lines.append(
-        "  server CPU per request (1 / 16 clients): "
-        + " / ".join(f"{o['d'][f't{n}']['server_cpu_ms_per_request']} ms" for n in THREADS)
-    )
-    e = o["e"]
-    lines += [
-        "",
-        f"e history flatness, cache off: {e['cold']['p50_ms_10']} ms at 10 events, "
-        f"{e['cold']['p50_ms_deep']} ms at {e['prior_events'][1]} -> ratio {e['cold']['ratio']}",
-        f"  cache on: {e['cached']['p50_ms_10']} ms vs {e['cached']['p50_ms_deep']} ms "
-        f"-> ratio {e['cached']['ratio']}",
-        f"event log generated: {o['generated']['events']} events in "
-        f"{o['generated']['seconds']} s ({o['generated']['events_per_s']}/s)",
-        f"f projection catch-up: {o['f']['events']} events at {o['f']['events_per_s']}/s; raw "
-        f"batched inserts of its {o['f']['rows']} rows in {o['f']['transactions']} txns "
-        f"{o['f']['raw_events_per_s']} events/s -> ratio {o['f']['ratio']}",
-        f"g freshness at {o['g']['achieved_per_s']} commands/s: p50 {o['g']['p50_ms']} ms, "
-        f"p99 {o['g']['p99_ms']} ms ({o['g']['visible']}/{o['g']['commands']} seen); "
-        f"{o['g']['batches']} batches, at most {o['g']['batch_events_max']} events, "
-        f"p50 {o['g']['batch_ms_p50']} ms, p99 {o['g']['batch_ms_p99']} ms each",
-        f"h compliance report, {o['h']['communities']} communities, {o['h']['members']} members,"
-        f" {o['h']['targets']} targets: p50 {o['h']['p50_ms']} ms, p95 {o['h']['p95_ms']} ms",
-        f"i rebuild of {o['i']['events']} events: {o['i']['seconds']} s "
-        f"({o['i']['events_per_s']} events/s)",
-        import_line(o["k"]),
-        "",
-        "targets:",
-    ]
+            if "a" in src:
+                add(f"{db} a raw insert txn, {n} thr", src["a"][t])
+            if "b" in src:
+                add(f"{db} b bare library load-change-save, {n} thr (b/a)", src["b"][t],
+                    "ratio_b_a")  # fmt: skip
+            if "c" in src:
+                add(f"{db} c project RecordTraining, {n} thr (c/b)", src["c"][t], "ratio_c_b")
+    if "d" in o:
+        for n in THREADS:
+            add(f"d HTTP RecordTraining, {n} client(s) (d/b)", o["d"][f"t{n}"], "ratio_d_b")
+        lines.append(
+            f"  server CPU per request (1 / 16 clients), --workers {o['d']['workers']}: "
+            + " / ".join(f"{o['d'][f't{n}']['server_cpu_ms_per_request']} ms" for n in THREADS)
+        )
+    lines += ["", *figure_lines(o), "", "targets:"]
     for label, (get, op, bound) in TARGETS.items():
-        value = get(o)
+        try:
+            value = get(o)
+        except KeyError:  # not run (--only)
+            continue
         held = value >= bound if op == ">=" else value <= bound
         lines.append(f"  {label:<24} {value:>10} {op} {bound:<6} {'holds' if held else 'MISSED'}")
     return "\n".join(lines)
@@ -933,20 +1004,14 @@ def main() -> None:
         size.add_argument(f"--{name}", dest="scale", action="store_const", const=name)
     parser.add_argument("--postgres", default=os.environ.get("SANSAN_BENCH_DATABASE_URL",
                                                              DEFAULT_POSTGRES))  # fmt: skip
-    parser.add_argument("--only-import", action="store_true",
-                        help="figure k alone (the import), at the chosen scale")  # fmt: skip
+    parser.add_argument("--only", metavar="LETTERS", help="run only these figures (e.g. d) and "
+                        "the references they are measured against (d: b)")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=1,
+                        help="d: the server's `sansan serve --workers N`")  # fmt: skip
     args = parser.parse_args()
-    scale = SCALES[args.scale or "quick"]
-    if args.only_import:
-        pg = Postgres(args.postgres)
-        try:
-            k = import_figure(pg, scale.import_members)
-        finally:
-            pg.drop_all()
-        print(import_line(k))
-        print(json.dumps({"k": k}, ensure_ascii=False, sort_keys=True))
-        return
-    figures = run(scale, args.postgres)
+    if args.only and set(args.only) - set(FIGURES):
+        parser.error(f"--only takes letters from {FIGURES}")
+    figures = run(SCALES[args.scale or "quick"], args.postgres, selected(args.only), args.workers)
     print(table(figures))
     print(json.dumps(figures, ensure_ascii=False, sort_keys=True))
 

@@ -24,6 +24,7 @@ from sansan.domain import (
 )
 from sansan.domain.base import Provenance, SansanAggregate
 from sansan.domain.vocabulary import Role
+from sansan.principals import CachedToken, PrincipalCache, RevocationWatch
 
 TOKEN_NAMESPACE = UUID("0b6f5d0e-3f3a-4d55-9a43-7f1b8f1e6a10")
 TOKEN_PREFIX = "ssn_"
@@ -76,6 +77,9 @@ def token_id_of(token: str) -> UUID:
 class AccessService:
     def __init__(self, app: SansanApplication) -> None:
         self.app = app
+        self.principals = PrincipalCache(
+            RevocationWatch(app.recorder, AccessToken.TokenRevoked.TOPIC)
+        )
 
     def issue_token(
         self,
@@ -110,18 +114,43 @@ class AccessService:
         self.app.save(token)
 
     def authenticate(self, token: str) -> Principal | None:
+        """The token's principal; None for an unknown or revoked token. A live token is
+        loaded once and then kept until the log shows it revoked (see principals.py)."""
         if not token.startswith(TOKEN_PREFIX):
             return None
+        token_id = token_id_of(token)
+        found = self.principals.get(token_id) or self._load(token_id)
+        return None if found is None else self._live(found)
+
+    def provisional(self, token: str) -> Principal | None:
+        """The principal of a token already cached, without looking at the log (no I/O);
+        None if it is not cached. Act on it only after ``still_live`` says so."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        found = self.principals.peek(token_id_of(token))
+        return None if found is None else self._live(found)
+
+    def still_live(self, principal: Principal) -> bool:
+        """True unless the log, looked at now, shows the principal's token revoked."""
+        return self.principals.get(principal.token_id) is not None
+
+    def _live(self, found: CachedToken) -> Principal:
+        if found.expires_at is not None and self.app.clock.now() >= found.expires_at:
+            raise TokenExpired(found.expires_at)
+        return Principal(found.token_id, Role(found.role), found.scope_org_id, found.label)
+
+    def _load(self, token_id: UUID) -> CachedToken | None:
+        self.principals.begin_load()
         try:
-            found = self.app.get(token_id_of(token), AccessToken)
+            loaded = self.app.get(token_id, AccessToken)
         except NotFoundError:
             return None
-        if found.revoked:
+        if loaded.revoked:
             return None
-        if found.expired(self.app.clock.now()):
-            assert found.expires_at is not None
-            raise TokenExpired(found.expires_at)
-        return Principal(found.id, Role(found.role), found.scope_org_id, found.label)
+        token = CachedToken(
+            loaded.id, loaded.role, loaded.scope_org_id, loaded.label, loaded.expires_at
+        )
+        return token if self.principals.admit(token) else None
 
     def tokens(self) -> Iterator[TokenSummary]:
         """Every token ever issued, oldest first, found by its issuing event in the log."""

@@ -13,6 +13,7 @@ import uvicorn
 
 from sansan.access import AccessService
 from sansan.application import SansanApplication
+from sansan.background import background_work
 from sansan.bootstrap import build_application, build_services, migrate
 from sansan.cli_audit import audit_group
 from sansan.cli_plans import plans_group
@@ -99,7 +100,11 @@ def _load_demo(app: SansanApplication) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--demo", is_flag=True, help="空库时先载入演示数据,并为每个角色签发令牌")
 @click.option("--api-only", is_flag=True, help="不在本进程运行投影(由 sansan project 单独运行)")
-def serve_command(host: str, port: int, workers: int, demo: bool, api_only: bool) -> None:
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="逐条记录请求(前面有反向代理记录时可关闭)/ log every request")  # fmt: skip
+def serve_command(
+    host: str, port: int, workers: int, demo: bool, api_only: bool, access_log: bool
+) -> None:
     """启动 HTTP 服务 / Start the HTTP API with uvicorn."""
     if api_only:
         os.environ["SANSAN_RUN_PROJECTIONS"] = "false"  # read by each worker's Settings()
@@ -119,7 +124,26 @@ def serve_command(host: str, port: int, workers: int, demo: bool, api_only: bool
             # and a browser on this machine opening / is let in as the county (each worker reads it)
             os.environ["SANSAN_DEMO_SIGN_IN_TOKEN"] = county_token
     click.echo(f"服务地址 / serving on http://{host}:{port}/  (接口文档 /docs)")
-    uvicorn.run("sansan.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    if workers == 1:
+        _serve(host, port, workers, access_log)
+        return
+    # Only the API multiplies: this supervising process runs the projections and the
+    # scheduler once, as the settings ask, and its workers neither (they read the environment).
+    services = build_services(Settings())
+    os.environ["SANSAN_RUN_PROJECTIONS"] = os.environ["SANSAN_RUN_SCHEDULER"] = "false"
+    try:
+        with background_work(services):
+            _serve(host, port, workers, access_log)
+    finally:
+        services.close()
+
+
+def _serve(host: str, port: int, workers: int, access_log: bool) -> None:
+    uvicorn.run(
+        "sansan.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        loop="uvloop", http="httptools",  # both pinned; "auto" would fall back silently
+        access_log=access_log,
+    )  # fmt: skip
 
 
 def _demo_tokens(access: AccessService) -> str | None:

@@ -65,3 +65,20 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
     assert any(line.strip().startswith("h p95 ms") for line in table)
     assert "f projection catch-up" in done.stderr  # the progress shown while it runs
     assert bench_schemas() == before
+
+
+def test_bench_only_d_runs_d_and_its_reference_with_the_workers_asked_for() -> None:
+    require_postgres()
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--smoke", "--only", "d", "--workers", "2",
+         "--postgres", postgres_url()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    *table, last = done.stdout.strip().splitlines()
+    figures = json.loads(last)
+    assert set("abcdefghij") & figures.keys() == {"b", "d"}
+    assert figures["d"]["workers"] == 2
+    assert figures["d"]["t16"]["ratio_d_b"] > 0
+    assert any("--workers 2" in line for line in table)
+    assert any(line.strip().startswith("d/b at 16 clients") for line in table)

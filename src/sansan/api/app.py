@@ -21,10 +21,10 @@ from sansan.api.routers import resource_routers
 from sansan.api.security import SecurityHeaders
 from sansan.api.web import install_web
 from sansan.application import SansanApplication
+from sansan.background import background_work
 from sansan.bootstrap import build_services
 from sansan.clock import Clock
 from sansan.settings import Settings
-from sansan.workflows.scheduler import run_scheduler
 from sansan.workflows.webhooks import WebhookStatus
 
 DESCRIPTION = """三三创建工程管理服务的接口。所有写入都记录为事件,带有记录人、发生日期和记录时间。
@@ -84,17 +84,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if settings.run_projections:
-            services.start_projections()
-        scheduler = (
-            run_scheduler(services, interval_s=settings.scheduler_interval_s)
-            if settings.run_scheduler
-            else None
-        )
-        yield
-        if scheduler is not None:
-            scheduler.shutdown(wait=True)
-        services.projections.stop()
+        with background_work(services):
+            yield
         services.store.close()
         if application is None:
             services.app.close()

@@ -3,16 +3,17 @@
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Response, status
 from pydantic import BaseModel, ConfigDict, create_model
+from starlette.concurrency import run_in_threadpool
 
 from sansan.access import Principal
 from sansan.api.command_routes import COMMAND_ROUTES, CommandRoute
-from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.deps import Services, ServicesDep, Writer, confirm_writer
 from sansan.api.problems import ApiError, Problem, etag
 from sansan.api.schemas import CommandResponse
 from sansan.commands import Command
@@ -114,13 +115,17 @@ def authorize(
         raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=unit_id)
 
 
-def make_endpoint(route: CommandRoute) -> Callable[..., CommandResponse]:
+def make_endpoint(route: CommandRoute) -> Callable[..., Awaitable[Response]]:
+    """An ``async`` endpoint that hands the whole write to one worker thread, and answers
+    with JSON serialized once by pydantic (FastAPI would validate the model again)."""
     Body = body_model(route)
+    status_code = status.HTTP_201_CREATED if route.creates else status.HTTP_200_OK
 
     def run(
         body: BaseModel, target: UUID | None, principal: Principal, services: Services,
-        response: Response, if_match: str | None, idempotency_key: str | None, path: str,
-    ) -> CommandResponse:  # fmt: skip
+        if_match: str | None, idempotency_key: str | None, path: str,
+    ) -> Response:  # fmt: skip
+        confirm_writer(services, principal)
         values = dict(body)
         if target is not None:
             values[route.command.target] = target
@@ -133,31 +138,35 @@ def make_endpoint(route: CommandRoute) -> Callable[..., CommandResponse]:
             idempotency_key=idempotency_key,
             request_hash=request_hash(path, body),
         )
-        response.headers["ETag"] = etag(result.version)
+        headers = {"ETag": etag(result.version)}
         if route.creates:
-            response.headers["Location"] = f"/api/v1{route.path}/{result.aggregate_id}"
-        return CommandResponse.of(result)
+            headers["Location"] = f"/api/v1{route.path}/{result.aggregate_id}"
+        answer = CommandResponse.of(result).model_dump_json().encode()
+        return Response(answer, status_code, headers, media_type="application/json")
 
     if route.creates:
 
-        def create(
+        async def create(
             body: Body,  # type: ignore[valid-type]
-            principal: CurrentPrincipal, services: ServicesDep, response: Response,
+            principal: Writer, services: ServicesDep,
             if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
-        ) -> CommandResponse:  # fmt: skip
-            path = route.path
-            return run(body, None, principal, services, response, if_match, idempotency_key, path)
+        ) -> Response:  # fmt: skip
+            return await run_in_threadpool(
+                run, body, None, principal, services, if_match, idempotency_key, route.path
+            )
 
         return create
 
-    def change(
+    async def change(
         id: Annotated[UUID, Path(description="单位编号 / the unit's id")],
         body: Body,  # type: ignore[valid-type]
-        principal: CurrentPrincipal, services: ServicesDep, response: Response,
+        principal: Writer, services: ServicesDep,
         if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
-    ) -> CommandResponse:  # fmt: skip
+    ) -> Response:  # fmt: skip
         path = route.path.replace("{id}", str(id))
-        return run(body, id, principal, services, response, if_match, idempotency_key, path)
+        return await run_in_threadpool(
+            run, body, id, principal, services, if_match, idempotency_key, path
+        )
 
     return change
 
@@ -171,7 +180,7 @@ def add_command_routes(routers: dict[str, APIRouter]) -> None:
             make_endpoint(route),
             methods=["POST"],
             response_model=CommandResponse,
-            status_code=status.HTTP_201_CREATED if route.creates else status.HTTP_200_OK,
+            status_code=status.HTTP_201_CREATED if route.creates else status.HTTP_200_OK,  # docs
             summary=summary.strip(),
             description=description.strip() + f"\n\n角色 / roles: {', '.join(sorted(route.roles))}",
             operation_id=route.operation_id(),

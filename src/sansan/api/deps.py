@@ -4,13 +4,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from sansan.access import Principal, TokenExpired
 from sansan.api.problems import ApiError
 from sansan.bootstrap import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async, as it does no I/O: a plain ``def`` would cost a thread hand-off per request."""
     services: Services = request.app.state.services
     return services
 
@@ -26,25 +28,60 @@ UNAUTHENTICATED = ApiError(
 )
 
 
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
 def get_principal(
-    services: Annotated[Services, Depends(get_services)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    services: Annotated[Services, Depends(get_services)], credentials: Credentials
 ) -> Principal:
+    return principal_of(services, credentials)
+
+
+def principal_of(
+    services: Services, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The caller, or a 401 problem; may read the store (a worker thread's job)."""
     if credentials is None:
         raise UNAUTHENTICATED
     try:
         principal = services.access.authenticate(credentials.credentials)
     except TokenExpired as expired:
-        at = expired.expires_at.isoformat()
-        raise ApiError(
-            401, "token_expired", f"访问令牌已于 {at} 失效，请向管理员申请新令牌",
-            f"the bearer token expired at {at}; ask for a new one",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from None  # fmt: skip
+        raise _expired(expired) from None
     if principal is None:
         raise UNAUTHENTICATED
     return principal
 
 
+async def get_writer(
+    services: Annotated[Services, Depends(get_services)], credentials: Credentials
+) -> Principal:
+    """For a write: a cached principal without a thread hop, which the write confirms
+    against the log (``confirm_writer``) in its own thread; any other as get_principal."""
+    if credentials is not None:
+        try:
+            principal = services.access.provisional(credentials.credentials)
+        except TokenExpired as expired:
+            raise _expired(expired) from None
+        if principal is not None:
+            return principal
+    return await run_in_threadpool(principal_of, services, credentials)
+
+
+def confirm_writer(services: Services, principal: Principal) -> None:
+    """Refuse the write if the log shows the token revoked since it was cached."""
+    if not services.access.still_live(principal):
+        raise UNAUTHENTICATED
+
+
+def _expired(expired: TokenExpired) -> ApiError:
+    at = expired.expires_at.isoformat()
+    return ApiError(
+        401, "token_expired", f"访问令牌已于 {at} 失效，请向管理员申请新令牌",
+        f"the bearer token expired at {at}; ask for a new one",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )  # fmt: skip
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+Writer = Annotated[Principal, Depends(get_writer)]

@@ -3,11 +3,11 @@
 import time
 from collections.abc import Iterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sansan.access import COUNTY_WIDE
 from sansan.api.deps import CurrentPrincipal
@@ -59,14 +59,30 @@ def install_metrics(api: FastAPI, services: Services) -> None:
         registry=registry,
     )
 
-    class Measure(BaseHTTPMiddleware):
-        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = _route_of(request)
-            latency.labels(request.method, route).observe(time.perf_counter() - started)
-            requests.labels(request.method, route, str(response.status_code)).inc()
-            return response
+    class Measure:
+        """Plain ASGI: Starlette's BaseHTTPMiddleware costs a task and a stream per request."""
+
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            started, status = time.perf_counter(), 500
+
+            async def sent(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, sent)
+            finally:
+                method, route = scope["method"], _route_of(scope)
+                latency.labels(method, route).observe(time.perf_counter() - started)
+                requests.labels(method, route, str(status)).inc()
 
     api.add_middleware(Measure)
 
@@ -84,12 +100,12 @@ def install_metrics(api: FastAPI, services: Services) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE)
 
 
-def _route_of(request: Request) -> str:
+def _route_of(scope: Scope) -> str:
     """The route template, not the path, so ids do not explode the label space."""
-    route = request.scope.get("route")  # the matched route; nested ones lack the /api/v1 prefix
+    route = scope.get("route")  # the matched route; nested ones lack the /api/v1 prefix
     if route is None:
         return "unmatched"
     path = str(getattr(route, "path", "unmatched"))
-    if request.url.path.startswith(API_PREFIX) and not path.startswith(API_PREFIX):
+    if scope["path"].startswith(API_PREFIX) and not path.startswith(API_PREFIX):
         path = API_PREFIX + path
     return path
