@@ -7,10 +7,12 @@ models are derived from the log, so they stay writable (and owned by the service
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import DDL, MetaData, Table
 
 from sansan.application import SansanApplication
 from sansan.audit.chain import CHAIN_TABLES
 from sansan.persistence import is_postgres, parse_postgres_url
+from sansan.projections.sql import DIALECTS
 from sansan.projections.store import ReadStore
 from sansan.settings import Settings
 
@@ -21,33 +23,46 @@ def record_tables(app: SansanApplication) -> list[str]:
     return [app.recorder.events_table_name, *CHAIN_TABLES]  # type: ignore[attr-defined]
 
 
+# DDL takes no bound parameters: the message is written out here, and the tables' names
+# are quoted by the dialect (``%(table)s`` of a DDL against a table).
+_REFUSE_CHANGE = DDL(
+    "CREATE OR REPLACE FUNCTION sansan_refuse_change() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION"
+    " 'sansan: the audit record is append-only: %% on %% refused', TG_OP, TG_TABLE_NAME"
+    " USING ERRCODE = 'insufficient_privilege'; END $$"
+)
+_POSTGRES_TRIGGERS = (
+    "CREATE OR REPLACE TRIGGER sansan_append_only BEFORE UPDATE OR DELETE ON %(table)s"
+    " FOR EACH ROW EXECUTE FUNCTION sansan_refuse_change()",
+    "CREATE OR REPLACE TRIGGER sansan_no_truncate BEFORE TRUNCATE ON %(table)s"
+    " FOR EACH STATEMENT EXECUTE FUNCTION sansan_refuse_change()",
+)
+# SQLite has no TRUNCATE: its "DELETE FROM t" fires the delete trigger like any delete.
+_SQLITE_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS %(trigger)s BEFORE %(operation)s ON %(table)s"
+    " BEGIN SELECT RAISE(ABORT, 'sansan: the audit record is append-only'); END"
+)
+
+
 def protect_record(app: SansanApplication, store: ReadStore) -> None:
     """Install the triggers (idempotent; run under the migration lock)."""
     with store.transaction(lock=True, generation=1, pointer=False) as c:
         if store.dialect == "postgres":
-            c.execute(
-                "CREATE OR REPLACE FUNCTION sansan_refuse_change() RETURNS trigger"
-                " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION"
-                f" '{REFUSAL}: % on % refused', TG_OP, TG_TABLE_NAME"
-                " USING ERRCODE = 'insufficient_privilege'; END $$"
-            )
+            c.execute(_REFUSE_CHANGE)
         for table in record_tables(app):
-            for statement in _trigger_statements(store.dialect, table):
+            for statement in _trigger_statements(store.dialect, Table(table, MetaData())):
                 c.execute(statement)
 
 
-def _trigger_statements(dialect: str, table: str) -> list[str]:
+def _trigger_statements(dialect: str, table: Table) -> list[DDL]:
     if dialect == "postgres":
-        return [
-            f"CREATE OR REPLACE TRIGGER sansan_append_only BEFORE UPDATE OR DELETE ON {table}"
-            " FOR EACH ROW EXECUTE FUNCTION sansan_refuse_change()",
-            f"CREATE OR REPLACE TRIGGER sansan_no_truncate BEFORE TRUNCATE ON {table}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION sansan_refuse_change()",
-        ]
-    # SQLite has no TRUNCATE: its "DELETE FROM t" fires the delete trigger like any delete.
+        return [DDL(statement).against(table) for statement in _POSTGRES_TRIGGERS]
+    quote = DIALECTS[dialect].identifier_preparer.quote
     return [
-        f"CREATE TRIGGER IF NOT EXISTS sansan_{table}_no_{op.lower()} BEFORE {op} ON {table}"
-        f" BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+        DDL(
+            _SQLITE_TRIGGER,
+            context={"trigger": quote(f"sansan_{table.name}_no_{op.lower()}"), "operation": op},
+        ).against(table)
         for op in ("UPDATE", "DELETE")
     ]
 

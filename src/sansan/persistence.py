@@ -25,8 +25,13 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from psycopg_pool import PoolTimeout
+from sqlalchemy import Column, MetaData, Table, Text, column, select, table
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql.elements import ClauseElement
 
 from sansan.internal_ids import new_secret
+from sansan.projections.sql import bound, compile_for
 from sansan.settings import Settings
 
 P = ParamSpec("P")
@@ -113,7 +118,9 @@ def _lock_inserts_without_table_privileges(recorder: PostgresApplicationRecorder
     """
     key = advisory_key(f"{recorder.datastore.schema}.{recorder.events_table_name}")
     recorder.lock_table_statements = [
-        sql.SQL("SET LOCAL lock_timeout = '{0}s'").format(recorder.datastore.lock_timeout),
+        sql.SQL("SET LOCAL lock_timeout = {0}").format(
+            sql.Literal(f"{recorder.datastore.lock_timeout}s")
+        ),
         sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key)),
     ]
 
@@ -254,12 +261,16 @@ def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int
             found = curs.fetchone()  # the library's cursors return dict rows
         return None if found is None else int(found["notification_id"])
     if isinstance(recorder, SQLiteApplicationRecorder):
-        statement = (
-            f"SELECT rowid FROM {recorder.events_table_name} "
-            "WHERE originator_id = ? AND originator_version = ?"
+        events = table(
+            recorder.events_table_name,
+            column("rowid"), column("originator_id"), column("originator_version"),
+        )  # fmt: skip
+        statement = select(events.c.rowid).where(
+            events.c.originator_id == aggregate_id.hex,
+            events.c.originator_version == version,
         )
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (aggregate_id.hex, version))
+            _sqlite(cursor, statement)
             row = cursor.fetchone()
         return None if row is None else int(row[0])
     raise NotImplementedError(f"log positions are not kept by {type(recorder).__name__}")
@@ -304,23 +315,32 @@ def _postgres_secret(target: PostgresTarget, create_table: bool) -> str:
     return str(row[0])
 
 
+_secrets = Table(
+    SECRETS_TABLE,
+    MetaData(),
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def _sqlite(cursor: Any, statement: ClauseElement) -> Any:
+    """Run a Core statement on a sqlite3 connection or cursor (the event store's own, or
+    one of ours); what its ``execute`` answers."""
+    compiled = compile_for(statement, "sqlite")
+    return cursor.execute(compiled.string, bound(compiled))
+
+
 def _sqlite_secret(path: str, create_table: bool) -> str:
-    select = f"SELECT value FROM {SECRETS_TABLE} WHERE name = ?"
+    select_secret = select(_secrets.c.value).where(_secrets.c.name == ID_SECRET)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         if create_table:
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {SECRETS_TABLE}"
-                " (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-        row = conn.execute(select, (ID_SECRET,)).fetchone()
+            _sqlite(conn, CreateTable(_secrets, if_not_exists=True))
+        row = _sqlite(conn, select_secret).fetchone()
         if row is None:
-            conn.execute(
-                f"INSERT INTO {SECRETS_TABLE} (name, value) VALUES (?, ?)"
-                " ON CONFLICT (name) DO NOTHING",
-                (ID_SECRET, new_secret()),
-            )
-            row = conn.execute(select, (ID_SECRET,)).fetchone()
+            new = {"name": ID_SECRET, "value": new_secret()}
+            _sqlite(conn, sqlite_insert(_secrets).values(new).on_conflict_do_nothing())
+            row = _sqlite(conn, select_secret).fetchone()
     finally:
         conn.close()
     return str(row[0])

@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
+from sqlalchemy import select
 
-from sansan.audit.chain import CHAIN_COLUMNS
+from sansan.audit.chain import CHAIN_COLUMNS, audit_chain
 from sansan.audit.trail import pinned_checkpoints
 from sansan.audit.verify import FailureKind
 from sansan.bootstrap import Services, build_services
@@ -242,7 +243,7 @@ def test_the_chain_follower_chains_every_event_once_with_two_followers(
     finally:
         other.close()
     with services.store.transaction(generation=1, pointer=False) as c:
-        rows = c.execute(f"SELECT {CHAIN_COLUMNS} FROM audit_chain ORDER BY seq").fetchall()
+        rows = c.execute(select(*CHAIN_COLUMNS).order_by(audit_chain.c.seq)).fetchall()
     positions = [row[1] for row in rows]
     assert len(positions) == len(set(positions)) == services.app.recorder.max_notification_id()
     assert [row[0] for row in rows] == list(range(1, len(rows) + 1))

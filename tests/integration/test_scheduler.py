@@ -122,7 +122,7 @@ def test_a_crash_between_recording_and_marking_fires_nothing_twice(
     clock.set(at(date(2026, 12, 2)))
     scheduler = Scheduler(demo)
     with demo.store.transaction() as cursor:
-        due = scheduler._due(cursor, date(2026, 12, 2), "")
+        due = scheduler._due(cursor, date(2026, 12, 2), False)
     for step in due:  # record the first step that fires anything, then "die" before marking it
         before_crash = scheduler._record(step, date(2026, 12, 2))
         if before_crash:
@@ -356,7 +356,7 @@ def test_several_schedulers_on_sqlite_fire_every_due_step_exactly_once(
 
         raced = False
 
-        def _due(self, cursor: Any, today: date, locking: str) -> list[Step]:
+        def _due(self, cursor: Any, today: date, locking: bool) -> list[Step]:
             steps = super()._due(cursor, today, locking)
             if not self.raced:
                 self.raced = True

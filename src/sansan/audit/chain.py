@@ -7,12 +7,14 @@ read-model rebuild leaves it alone, and it is never rebuilt from the log.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from sqlalchemy import BigInteger, Column, Index, MetaData, Table, Text, func, select
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from sansan.application import SansanApplication
 from sansan.audit.digest import GENESIS, LogEntry, link, state_timestamp
@@ -24,27 +26,31 @@ from sansan.projections.store import Cursor, ReadStore
 
 CHECKPOINT_ACTOR = "system:audit-chain"
 
-CHAIN_DDL = [
-    """CREATE TABLE IF NOT EXISTS audit_chain (
-        seq BIGINT PRIMARY KEY,
-        position BIGINT NOT NULL UNIQUE,
-        aggregate_id TEXT NOT NULL,
-        version BIGINT NOT NULL,
-        topic TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        digest TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS audit_chain_identity ON audit_chain (aggregate_id, version)",
-    "CREATE INDEX IF NOT EXISTS audit_chain_recorded ON audit_chain (recorded_at)",
-    """CREATE TABLE IF NOT EXISTS audit_checkpoints (
-        seq BIGINT PRIMARY KEY,
-        position BIGINT NOT NULL,
-        digest TEXT NOT NULL,
-        recorded_on TEXT NOT NULL,
-        reason TEXT NOT NULL
-    )""",
-]
-CHAIN_TABLES = ("audit_chain", "audit_checkpoints")
+# The chain's own tables, beside the read models but never part of a generation.
+_chain_metadata = MetaData()
+audit_chain = Table(
+    "audit_chain",
+    _chain_metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False, unique=True),
+    Column("aggregate_id", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+)
+Index("audit_chain_identity", audit_chain.c.aggregate_id, audit_chain.c.version)
+Index("audit_chain_recorded", audit_chain.c.recorded_at)
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    _chain_metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("recorded_on", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+CHAIN_TABLES = (audit_chain.name, audit_checkpoints.name)
 CHECKPOINT_TOPIC = AuditCheckpoint.CheckpointRecorded.TOPIC
 
 
@@ -80,8 +86,10 @@ class Checkpoint:
 
 def create_chain_tables(store: ReadStore) -> None:
     with store.transaction(lock=True, generation=1, pointer=False) as cursor:
-        for statement in CHAIN_DDL:
-            cursor.execute(statement)
+        for table in _chain_metadata.sorted_tables:
+            cursor.execute(CreateTable(table, if_not_exists=True))
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                cursor.execute(CreateIndex(index, if_not_exists=True))
 
 
 def entry_of(notification: Notification) -> LogEntry:
@@ -101,7 +109,8 @@ def chain_entry(row: Any) -> ChainEntry:
     )
 
 
-CHAIN_COLUMNS = "seq, position, aggregate_id, version, topic, recorded_at, digest"
+# In the order of ChainEntry's fields.
+CHAIN_COLUMNS = [audit_chain.c[f.name] for f in fields(ChainEntry)]
 
 
 class HashChain:
@@ -123,7 +132,7 @@ class HashChain:
     @staticmethod
     def _head(c: Cursor) -> ChainEntry | None:
         row = c.execute(
-            f"SELECT {CHAIN_COLUMNS} FROM audit_chain ORDER BY seq DESC LIMIT 1"
+            select(*CHAIN_COLUMNS).order_by(audit_chain.c.seq.desc()).limit(1)
         ).fetchone()
         return None if row is None else chain_entry(row)
 
@@ -131,9 +140,9 @@ class HashChain:
         """Every chain row in order, read in batches."""
         while True:
             with self.store.transaction(generation=1, pointer=False) as c:
+                seq = audit_chain.c.seq
                 rows = c.execute(
-                    f"SELECT {CHAIN_COLUMNS} FROM audit_chain WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (after_seq, batch),
+                    select(*CHAIN_COLUMNS).where(seq > after_seq).order_by(seq).limit(batch)
                 ).fetchall()
             if not rows:
                 return
@@ -144,17 +153,19 @@ class HashChain:
 
     def position_of(self, identity: tuple[UUID, int]) -> int | None:
         with self.store.transaction(generation=1, pointer=False) as c:
+            chain = audit_chain.c
             row = c.execute(
-                "SELECT position FROM audit_chain WHERE aggregate_id = ? AND version = ?",
-                (str(identity[0]), identity[1]),
+                select(chain.position).where(
+                    chain.aggregate_id == str(identity[0]), chain.version == identity[1]
+                )
             ).fetchone()
         return None if row is None else int(row[0])
 
     def checkpoints(self) -> list[Checkpoint]:
         with self.store.transaction(generation=1, pointer=False) as c:
+            k = audit_checkpoints.c
             rows = c.execute(
-                "SELECT seq, position, digest, recorded_on, reason FROM audit_checkpoints"
-                " ORDER BY seq"
+                select(k.seq, k.position, k.digest, k.recorded_on, k.reason).order_by(k.seq)
             ).fetchall()
         return [
             Checkpoint(int(s), int(p), d, date.fromisoformat(str(o)), r) for s, p, d, o, r in rows
@@ -173,7 +184,7 @@ class HashChain:
             return 0
         with self.store.transaction(lock=True, generation=1, pointer=False) as c:
             if self.store.dialect == "postgres":
-                c.execute("SELECT pg_advisory_xact_lock(?)", (self.lock_key,))
+                c.execute(select(func.pg_advisory_xact_lock(self.lock_key)))
             head = self._head(c)
             seq, position, digest = (0, 0, GENESIS) if head is None else (
                 head.seq, head.position, head.digest
@@ -182,31 +193,41 @@ class HashChain:
             notifications = [n for n in ahead if n.id > position] if position >= start else (
                 self.app.recorder.select_notifications(position, batch, inclusive_of_start=False)
             )
+            links, checkpoints = [], []
             for notification in notifications:
                 seq, digest = seq + 1, link(digest, entry_of(notification))
-                self._append(c, seq, digest, notification)
+                links.append(self._link(seq, digest, notification))
+                checkpoints += self._checkpoint_of(notification)
+            # one round trip per table for the batch
+            c.executemany(audit_chain.insert(), links)
+            if checkpoints:
+                insert = c.upsert(audit_checkpoints).on_conflict_do_nothing(index_elements=["seq"])
+                c.executemany(insert, checkpoints)
         return len(notifications)
 
-    def _append(self, c: Cursor, seq: int, digest: str, notification: Notification) -> None:
+    def _link(self, seq: int, digest: str, notification: Notification) -> dict[str, Any]:
         # read from the state itself: decoding every event would cost as much as hashing it
         recorded_at = state_timestamp(bytes(notification.state))
         if recorded_at is None:
             recorded_at = getattr(self.app.mapper.to_domain_event(notification), "timestamp")  # noqa: B009
-        c.execute(
-            f"INSERT INTO audit_chain ({CHAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, notification.id, str(notification.originator_id),
-             notification.originator_version, notification.topic, recorded_at.isoformat(), digest),
-        )  # fmt: skip
+        return {
+            "seq": seq, "position": notification.id,
+            "aggregate_id": str(notification.originator_id),
+            "version": notification.originator_version, "topic": notification.topic,
+            "recorded_at": recorded_at.isoformat(), "digest": digest,
+        }  # fmt: skip
+
+    def _checkpoint_of(self, notification: Notification) -> list[dict[str, Any]]:
+        """The checkpoint a chained event records, if it is one."""
         if notification.topic != CHECKPOINT_TOPIC:
-            return
+            return []
         event = self.app.mapper.to_domain_event(notification)
-        if isinstance(event, AuditCheckpoint.CheckpointRecorded):
-            c.execute(
-                "INSERT INTO audit_checkpoints (seq, position, digest, recorded_on, reason)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
-                (event.seq, event.position, event.digest, event.occurred_on.isoformat(),
-                 event.reason),
-            )  # fmt: skip
+        if not isinstance(event, AuditCheckpoint.CheckpointRecorded):
+            return []
+        return [{
+            "seq": event.seq, "position": event.position, "digest": event.digest,
+            "recorded_on": event.occurred_on.isoformat(), "reason": event.reason,
+        }]  # fmt: skip
 
     def catch_up(self) -> int:
         chained = 0

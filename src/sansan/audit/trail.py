@@ -11,9 +11,17 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 
 from sansan.application import SansanApplication
-from sansan.audit.chain import CHAIN_COLUMNS, ChainEntry, HashChain, chain_entry, entry_of
+from sansan.audit.chain import (
+    CHAIN_COLUMNS,
+    ChainEntry,
+    HashChain,
+    audit_chain,
+    chain_entry,
+    entry_of,
+)
 from sansan.audit.digest import GENESIS, LogEntry
 from sansan.audit.signing import check_signature, load_private_key, public_key_text, sign
 from sansan.audit.verify import Verdict, verify
@@ -185,29 +193,30 @@ class AuditTrail:
     ) -> Iterator[list[tuple[ChainEntry, str]]]:
         """Entries up to ``last``, the head the proof names: events chained while the export
         is written (its own read record among them) belong to the next one."""
-        where, params = ["c.seq > ?", "c.seq <= ?"], [0, last]
-        for clause, value in (
-            ("c.aggregate_id = ?", None if chosen.aggregate_id is None else str(chosen.aggregate_id)),
-            ("c.recorded_at >= ?", _iso(chosen.recorded_from)),
-            ("c.recorded_at <= ?", _iso(chosen.recorded_to)),
-        ):
-            if value is not None:
-                where.append(clause)
-                params.append(value)  # type: ignore[arg-type]
-        columns = ", ".join(f"c.{name}" for name in CHAIN_COLUMNS.split(", "))
+        c, p = audit_chain.alias("c"), audit_chain.alias("p")
+        where = [c.c.seq <= last]
+        if chosen.aggregate_id is not None:
+            where.append(c.c.aggregate_id == str(chosen.aggregate_id))
+        if chosen.recorded_from is not None:
+            where.append(c.c.recorded_at >= _iso(chosen.recorded_from))
+        if chosen.recorded_to is not None:
+            where.append(c.c.recorded_at <= _iso(chosen.recorded_to))
         statement = (
-            f"SELECT {columns}, p.digest FROM audit_chain c"
-            " LEFT JOIN audit_chain p ON p.seq = c.seq - 1"
-            f" WHERE {' AND '.join(where)} ORDER BY c.seq LIMIT {BATCH}"
+            select(*(c.c[column.name] for column in CHAIN_COLUMNS), p.c.digest)
+            .outerjoin_from(c, p, p.c.seq == c.c.seq - 1)
+            .where(*where)
+            .order_by(c.c.seq)
+            .limit(BATCH)
         )
+        after = 0
         while True:
-            with self.chain.store.transaction(generation=1, pointer=False) as c:
-                rows = c.execute(statement, params).fetchall()
+            with self.chain.store.transaction(generation=1, pointer=False) as cursor:
+                rows = cursor.execute(statement.where(c.c.seq > after)).fetchall()
             if not rows:
                 return
             batch = [(chain_entry(row[:7]), row[7] or GENESIS) for row in rows]
             yield batch
-            params[0] = batch[-1][0].seq
+            after = batch[-1][0].seq
 
     def _states(self, chosen: ExportFilter, entries: list[ChainEntry]) -> dict[int, bytes]:
         """The stored bytes of these chained events, by position."""

@@ -1,15 +1,35 @@
-"""Reads over the read-model tables: filters, the caller's subtree, keyset pagination."""
+"""Reads over the read-model tables: filters, the caller's subtree, keyset pagination.
+
+Every statement is a SQLAlchemy Core expression over the tables of the transaction's own
+generation (``cursor.t``), so a rebuild's switch never splits a read; values are bound.
+"""
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+)
+
 from sansan.domain import ADDRESSEE_OF_ROLE
 from sansan.domain.access import PersonalDataAccess
 from sansan.domain.vocabulary import Role
+from sansan.projections.schema import ReadModel
 from sansan.projections.store import ReadStore
 
 MAX_LIMIT = 200
@@ -49,33 +69,32 @@ class Page:
     next_cursor: str | None
 
 
-class Where:
-    """Collects WHERE clauses and their parameters."""
+Clause = ColumnElement[bool]
+# A page's statement on one generation's tables, and the columns it is ordered by (each
+# named in the result as it is in its table).
+Paged = tuple[Select[Any], list[ColumnElement[Any]]]
 
-    def __init__(self) -> None:
-        self.clauses: list[str] = []
-        self.params: list[Any] = []
 
-    def add(self, clause: str, *params: Any) -> None:
-        self.clauses.append(clause)
-        self.params.extend(params)
+def community_in(communities: Table, scope: UUID | None) -> list[Clause]:
+    """Communities a scope covers: its street's, or its own general branch's."""
+    if scope is None:
+        return []
+    c = communities.c
+    return [or_(c.street_committee_id == str(scope), c.general_branch_id == str(scope))]
 
-    def community_in(self, scope: UUID | None) -> None:
-        """Communities a scope covers: its street's, or its own general branch's."""
-        if scope is not None:
-            self.add("(street_committee_id = ? OR general_branch_id = ?)", str(scope), str(scope))
 
-    def under(self, path_column: str, scope: UUID | None) -> None:
-        """Rows whose organization lies in the scope's subtree (materialized path)."""
-        if scope is not None:
-            self.add(f"{path_column} LIKE ?", f"%/{scope}/%")
+def under(path: ColumnElement[str], scope: UUID | None) -> list[Clause]:
+    """Rows whose organization lies in the scope's subtree (materialized path)."""
+    return [] if scope is None else [path.like(f"%/{scope}/%")]
 
-    def equal(self, column: str, value: Any) -> None:
-        if value is not None:
-            self.add(f"{column} = ?", str(value))
 
-    def sql(self) -> str:
-        return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+def equal(column: ColumnElement[Any], value: Any) -> list[Clause]:
+    return [] if value is None else [column == str(value)]
+
+
+def containing(text: str) -> str:
+    """A LIKE pattern (escaped by a backslash) for what holds ``text`` as it is."""
+    return "%" + "".join("\\" + ch if ch in "\\%_" else ch for ch in text) + "%"
 
 
 MEMBER_BATCH = 500  # ids bound per statement, well under either store's parameter limit
@@ -86,71 +105,74 @@ class ReadModels:
         self.store = store
 
     def _page(
-        self, select: str, where: Where, order: list[str], cursor: str | None, limit: int,
-        select_params: tuple[Any, ...] = (), newest_first: bool = False,
+        self, paged: Callable[[ReadModel], Paged], cursor: str | None, limit: int,
+        newest_first: bool = False,
     ) -> Page:  # fmt: skip
-        key = decode_cursor(cursor, len(order), newest_first)
-        if key is not None:  # keyset: rows strictly after the cursor in the sort order
-            columns, marks = ", ".join(order), ", ".join("?" * len(order))
-            where.add(f"({columns}) {'<' if newest_first else '>'} ({marks})", *key)
-        direction = " DESC" if newest_first else ""
-        statement = (
-            f"{select}{where.sql()} ORDER BY {', '.join(c + direction for c in order)} LIMIT ?"
-        )
         with self.store.transaction() as c:
-            rows = c.execute(statement, (*select_params, *where.params, limit + 1)).fetchall()
+            # composed on the transaction's own generation: a rebuild may switch it meanwhile
+            statement, order = paged(c.t)
+            key = decode_cursor(cursor, len(order), newest_first)
+            if key is not None:  # keyset: rows strictly after the cursor in the sort order
+                row, after = tuple_(*order), tuple_(*(literal(k) for k in key))
+                statement = statement.where(row < after if newest_first else row > after)
+            by = [column.desc() for column in order] if newest_first else order
+            rows = c.execute(statement.order_by(*by).limit(limit + 1)).fetchall()
             names = [d[0] for d in c.description]
         items = [dict(zip(names, row, strict=True)) for row in rows[:limit]]
         more = len(rows) > limit
         if not more:
             return Page(items, None)
-        key = [items[-1][col.split(".")[-1]] for col in order]
+        key = [items[-1][column.name] for column in order]
         return Page(items, encode_cursor([NEWEST_FIRST, *key] if newest_first else key))
 
     def communities(
         self, *, scope: UUID | None, street_id: UUID | None, model_type: str | None,
         cursor: str | None, limit: int,
     ) -> Page:  # fmt: skip
-        where = Where()
-        where.community_in(scope)
-        where.equal("street_committee_id", street_id)
-        where.equal("model_type", model_type)
-        select = (
-            "SELECT id, name, street_committee_id, street_name, origin, model_type,"
-            " general_branch_id, office_area_m2, venue_area_m2, began_on, version"
-            " FROM rm_communities"
-        )
-        return self._page(select, where, ["name", "id"], cursor, limit)
+        def paged(t: ReadModel) -> Paged:
+            c = t.communities.c
+            statement = select(
+                c.id, c.name, c.street_committee_id, c.street_name, c.origin, c.model_type,
+                c.general_branch_id, c.office_area_m2, c.venue_area_m2, c.began_on, c.version,
+            ).where(
+                *community_in(t.communities, scope), *equal(c.street_committee_id, street_id),
+                *equal(c.model_type, model_type),
+            )  # fmt: skip
+            return statement, [c.name, c.id]
+
+        return self._page(paged, cursor, limit)
 
     def members(
         self, *, scope: UUID | None, organization_id: UUID | None, community_id: UUID | None,
         category: str | None, cursor: str | None, limit: int,
     ) -> Page:  # fmt: skip
-        where = Where()
-        where.under("o.path", scope)
-        where.equal("m.organization_id", organization_id)
-        where.equal("m.community_id", community_id)
-        where.equal("m.category", category)
-        select = (
-            "SELECT m.id AS id, m.name AS name, m.category AS category,"
-            " m.organization_id AS organization_id, o.name AS organization_name,"
-            " m.community_id AS community_id, m.transferred_out_on AS transferred_out_on,"
-            " m.version AS version"
-            " FROM rm_members m JOIN rm_organizations o ON o.id = m.organization_id"
-        )
-        return self._page(select, where, ["m.name", "m.id"], cursor, limit)
+        def paged(t: ReadModel) -> Paged:
+            m, o = t.members.c, t.organizations.c
+            statement = (
+                select(
+                    m.id, m.name, m.category, m.organization_id,
+                    o.name.label("organization_name"), m.community_id, m.transferred_out_on,
+                    m.version,
+                )
+                .join_from(t.members, t.organizations, o.id == m.organization_id)
+                .where(
+                    *under(o.path, scope), *equal(m.organization_id, organization_id),
+                    *equal(m.community_id, community_id), *equal(m.category, category),
+                )
+            )  # fmt: skip
+            return statement, [m.name, m.id]
+
+        return self._page(paged, cursor, limit)
 
     def members_among(self, ids: set[str]) -> dict[UUID, UUID | None]:
         """Which of these unit ids are members, each with its community (any other id is not)."""
         found: dict[UUID, UUID | None] = {}
         chosen = sorted(ids)
         with self.store.transaction() as c:
+            m = c.t.members.c
             for start in range(0, len(chosen), MEMBER_BATCH):
                 batch = chosen[start : start + MEMBER_BATCH]
-                marks = ", ".join("?" * len(batch))
-                rows = c.execute(
-                    f"SELECT id, community_id FROM rm_members WHERE id IN ({marks})", batch
-                ).fetchall()
+                rows = c.execute(select(m.id, m.community_id).where(m.id.in_(batch))).fetchall()
                 found |= {UUID(str(r[0])): UUID(str(r[1])) if r[1] else None for r in rows}
         return found
 
@@ -158,23 +180,13 @@ class ReadModels:
         """What people call each of these units: a member by name with its community, an
         organization, community, campaign by name, a supervision item by title; an id that
         names none of them is left out."""
-        lookups = (
-            "SELECT m.id, m.name || '（' || COALESCE(c.name, o.name) || '）' FROM rm_members m"
-            " JOIN rm_organizations o ON o.id = m.organization_id"
-            " LEFT JOIN rm_communities c ON c.id = m.community_id WHERE m.id IN ({})",
-            "SELECT id, name FROM rm_communities WHERE id IN ({})",
-            "SELECT id, name FROM rm_organizations WHERE id IN ({})",
-            "SELECT id, name FROM rm_campaigns WHERE id IN ({})",
-            "SELECT id, title FROM rm_supervision_items WHERE id IN ({})",
-        )
         found: dict[str, str] = {}
         chosen = sorted(ids)
         with self.store.transaction() as c:
             for start in range(0, len(chosen), MEMBER_BATCH):
                 batch = chosen[start : start + MEMBER_BATCH]
-                marks = ", ".join("?" * len(batch))
-                for statement in lookups:
-                    rows = c.execute(statement.format(marks), batch).fetchall()
+                for statement in _unit_name_lookups(c.t, batch):
+                    rows = c.execute(statement).fetchall()
                     found |= {str(r[0]): str(r[1]) for r in rows if str(r[0]) not in found}
         return found
 
@@ -182,29 +194,15 @@ class ReadModels:
         """Streets, communities, party organizations and members whose name holds the text, in
         the scope: names that begin with it first, then the shorter; each with where it is
         (a member's community, a community's street, an organization's community)."""
-        pattern = "%" + "".join("\\" + ch if ch in "\\%_" else ch for ch in text) + "%"
-        orgs, communities, members = Where(), Where(), Where()
-        orgs.under("o.path", scope)
-        communities.community_in(scope)
-        members.under("o.path", scope)
-        searches = (  # (select, the name column, the scope)
-            ("SELECT o.id, o.name, CASE WHEN o.level = 'street_committee' THEN 'street'"
-             " ELSE 'organization' END, o.level, c.name FROM rm_organizations o"
-             " LEFT JOIN rm_communities c ON c.id = o.community_id", "o.name", orgs),
-            ("SELECT id, name, 'community', NULL, street_name FROM rm_communities", "name",
-             communities),
-            ("SELECT m.id, m.name, 'member', NULL, COALESCE(c.name, o.name) FROM rm_members m"
-             " JOIN rm_organizations o ON o.id = m.organization_id"
-             " LEFT JOIN rm_communities c ON c.id = m.community_id", "m.name", members),
-        )  # fmt: skip
+        pattern = containing(text)
         found: list[dict[str, Any]] = []
         with self.store.transaction() as c:
-            for select, column, where in searches:
-                where.add(f"{column} LIKE ? ESCAPE '\\'", pattern)
-                statement = f"{select}{where.sql()} ORDER BY LENGTH({column}), {column} LIMIT ?"
+            for statement, name in _unit_searches(c.t, scope):
+                matching = statement.where(name.like(pattern, escape="\\"))
+                rows = c.execute(matching.order_by(func.length(name), name).limit(limit))
                 found.extend(
                     {"id": str(r[0]), "name": r[1], "kind": r[2], "level": r[3], "within": r[4]}
-                    for r in c.execute(statement, (*where.params, limit)).fetchall()
+                    for r in rows.fetchall()
                 )
         kinds = ("street", "community", "organization", "member")
         found.sort(key=lambda u: (not u["name"].startswith(text), kinds.index(u["kind"]),
@@ -212,53 +210,66 @@ class ReadModels:
         return found[:limit]
 
     def campaigns(self, *, cursor: str | None, limit: int) -> Page:
-        select = "SELECT id, name, plan_id, county, launch_date, version FROM rm_campaigns"
-        return self._page(select, Where(), ["launch_date", "id"], cursor, limit)
+        def paged(t: ReadModel) -> Paged:
+            c = t.campaigns.c
+            statement = select(c.id, c.name, c.plan_id, c.county, c.launch_date, c.version)
+            return statement, [c.launch_date, c.id]
+
+        return self._page(paged, cursor, limit)
 
     def supervision_items(
         self, *, scope: UUID | None, status: str | None, campaign_id: UUID | None,
         cursor: str | None, limit: int, today: date, warning_days: int = 7,
     ) -> Page:  # fmt: skip
-        where = Where()
-        where.under("o.path", scope)
-        where.equal("s.status", status)
-        where.equal("s.campaign_id", campaign_id)
-        select = (
-            "SELECT s.id AS id, s.title AS title, s.campaign_id AS campaign_id,"
-            " s.assignee_org_id AS assignee_org_id, o.name AS assignee_name,"
-            " s.community_id AS community_id, s.due_on AS due_on, s.status AS status,"
-            " s.urge_count AS urge_count, s.version AS version,"
+        def paged(t: ReadModel) -> Paged:
+            s, o = t.supervision_items.c, t.organizations.c
             # 黄灯/红灯: yellow within the warning window, red once overdue, none when done
-            " CASE WHEN s.status IN ('accepted', 'closed') THEN 'none'"
-            f" WHEN s.due_on < '{today.isoformat()}' THEN 'red'"
-            f" WHEN s.due_on <= '{today + timedelta(days=warning_days)}' THEN 'yellow'"
-            " ELSE 'green' END AS light"
-            " FROM rm_supervision_items s JOIN rm_organizations o ON o.id = s.assignee_org_id"
-        )
-        return self._page(select, where, ["s.due_on", "s.id"], cursor, limit)
+            light = case(
+                (s.status.in_(("accepted", "closed")), "none"),
+                (s.due_on < today.isoformat(), "red"),
+                (s.due_on <= (today + timedelta(days=warning_days)).isoformat(), "yellow"),
+                else_="green",
+            )
+            statement = (
+                select(
+                    s.id, s.title, s.campaign_id, s.assignee_org_id,
+                    o.name.label("assignee_name"), s.community_id, s.due_on, s.status,
+                    s.urge_count, s.version, light.label("light"),
+                )
+                .join_from(t.supervision_items, t.organizations, o.id == s.assignee_org_id)
+                .where(
+                    *under(o.path, scope), *equal(s.status, status),
+                    *equal(s.campaign_id, campaign_id),
+                )
+            )  # fmt: skip
+            return statement, [s.due_on, s.id]
+
+        return self._page(paged, cursor, limit)
 
     def organizations(self, *, scope: UUID | None) -> list[dict[str, Any]]:
-        where = Where()
-        where.under("path", scope)
-        statement = (
-            "SELECT id, name, level, parent_id, community_id, path, version FROM rm_organizations"
-            f"{where.sql()} ORDER BY path"
-        )
         with self.store.transaction() as c:
-            rows = c.execute(statement, where.params).fetchall()
+            o = c.t.organizations.c
+            statement = (
+                select(o.id, o.name, o.level, o.parent_id, o.community_id, o.path, o.version)
+                .where(*under(o.path, scope))
+                .order_by(o.path)
+            )
+            rows = c.execute(statement).fetchall()
             names = [d[0] for d in c.description]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def audit(
         self, filters: dict[str, Any], cursor: str | None, limit: int, newest_first: bool = False
     ) -> Page:
-        select = (
-            "SELECT position, aggregate_id, aggregate_type, event_type, version, actor,"
-            " occurred_on, recorded_at, community_id, street_id, data FROM rm_audit"
-        )
-        page = self._page(
-            select, _audit_where(filters), ["position"], cursor, limit, newest_first=newest_first
-        )
+        def paged(t: ReadModel) -> Paged:
+            a = t.audit.c
+            statement = select(
+                a.position, a.aggregate_id, a.aggregate_type, a.event_type, a.version, a.actor,
+                a.occurred_on, a.recorded_at, a.community_id, a.street_id, a.data,
+            ).where(*_audit_where(t.audit, filters))  # fmt: skip
+            return statement, [a.position]
+
+        page = self._page(paged, cursor, limit, newest_first=newest_first)
         for item in page.items:
             item["data"] = json.loads(item["data"])
         return page
@@ -267,13 +278,16 @@ class ReadModels:
         """How many events match, grouped by one column, with the first and last recorded."""
         if by not in AUDIT_GROUPS:
             raise ValueError(f"cannot group the audit log by {by!r}")
-        where = _audit_where(filters)
-        statement = (
-            f"SELECT {by}, COUNT(*), MIN(recorded_at), MAX(recorded_at) FROM rm_audit"
-            f"{where.sql()} GROUP BY {by} ORDER BY COUNT(*) DESC, {by}"
-        )
         with self.store.transaction() as c:
-            rows = c.execute(statement, where.params).fetchall()
+            a = c.t.audit.c
+            key, events = a[by], func.count()
+            statement = (
+                select(key, events, func.min(a.recorded_at), func.max(a.recorded_at))
+                .where(*_audit_where(c.t.audit, filters))
+                .group_by(key)
+                .order_by(events.desc(), key)
+            )
+            rows = c.execute(statement).fetchall()
         return [
             {by: key, "events": int(n), "first_recorded_at": first, "last_recorded_at": last}
             for key, n, first, last in rows
@@ -281,25 +295,23 @@ class ReadModels:
 
     def community_ids(self, *, scope: UUID | None) -> list[UUID]:
         """Every community the scope covers (all of them for a county-wide scope)."""
-        where = Where()
-        where.community_in(scope)
         with self.store.transaction() as c:
-            rows = c.execute(f"SELECT id FROM rm_communities{where.sql()}", where.params).fetchall()
+            communities = c.t.communities
+            statement = select(communities.c.id).where(*community_in(communities, scope))
+            rows = c.execute(statement).fetchall()
         return [UUID(str(r[0])) for r in rows]
 
     def is_street_committee(self, org_id: UUID) -> bool:
         """Whether an organization is a street's working committee (some community's street)."""
         with self.store.transaction() as c:
-            row = c.execute(
-                "SELECT 1 FROM rm_communities WHERE street_committee_id = ? LIMIT 1", (str(org_id),)
-            ).fetchone()
+            street = c.t.communities.c.street_committee_id
+            row = c.execute(select(street).where(street == str(org_id)).limit(1)).fetchone()
         return row is not None
 
     def latest_campaign(self) -> UUID | None:
         with self.store.transaction() as c:
-            row = c.execute(
-                "SELECT id FROM rm_campaigns ORDER BY launch_date DESC, id LIMIT 1"
-            ).fetchone()
+            k = c.t.campaigns.c
+            row = c.execute(select(k.id).order_by(k.launch_date.desc(), k.id).limit(1)).fetchone()
         return None if row is None else UUID(str(row[0]))
 
     def notifications(
@@ -313,74 +325,128 @@ class ReadModels:
         Each addressee sees its own acknowledgement (签收): one addressee's does not hide the
         notification from the others. An auditor sees who acknowledged, and a notification is
         acknowledged for it once every addressee has."""
-        where = Where()
-        if role == "county":
-            where.add("n.addressees LIKE ?", "%county%")
-        elif role == "street":
-            # about its communities, or about the street committee itself (its own targets)
-            where.add("(c.street_committee_id = ? OR n.unit_id = ?)", str(scope), str(scope))
-        elif role in ("community", "client"):
-            where.add(
-                "c.general_branch_id = ? AND n.addressees LIKE ?",
-                str(scope),
-                "%community_secretary%",
-            )
         addressee = ADDRESSEE_OF_ROLE.get(Role(role))
-        acknowledged = "a" if addressee else "n"  # the caller's own acknowledgement, or everyone's
-        if unacknowledged:
-            where.add(f"{acknowledged}.acknowledged_at IS NULL")
-        where.equal("n.kind", kind)
-        where.equal("n.id", only_id)
-        select = (
-            "SELECT n.id AS id, n.kind AS kind, n.message_zh AS message_zh,"
-            " n.target_id AS target_id, n.unit_id AS unit_id, n.unit_name AS unit_name,"
-            " n.community_id AS community_id,"
-            " c.name AS community_name, n.addressees AS addressees, n.due_on AS due_on,"
-            f" n.late AS late, n.recorded_at AS recorded_at,"
-            f" {acknowledged}.acknowledged_by AS acknowledged_by,"
-            f" {acknowledged}.acknowledged_at AS acknowledged_at"
-            " FROM rm_notifications n LEFT JOIN rm_communities c ON c.id = n.community_id"
-            " LEFT JOIN rm_notification_acks a ON a.notification_id = n.id AND a.addressee = ?"
-        )
-        params = (addressee.value if addressee else None,)
-        page = self._page(select, where, ["n.recorded_at", "n.id"], cursor, limit, params)
+
+        def paged(t: ReadModel) -> Paged:
+            n, c, a = t.notifications.c, t.communities.c, t.notification_acks.c
+            joined = t.notifications.outerjoin(t.communities, c.id == n.community_id)
+            acknowledged = n  # everyone's acknowledgement, or else the caller's own
+            if addressee is not None:
+                joined = joined.outerjoin(
+                    t.notification_acks,
+                    and_(a.notification_id == n.id, a.addressee == addressee.value),
+                )
+                acknowledged = a
+            where: list[Clause] = []
+            if role == "county":
+                where.append(n.addressees.like("%county%"))
+            elif role == "street":
+                # about its communities, or about the street committee itself (its own targets)
+                where.append(or_(c.street_committee_id == str(scope), n.unit_id == str(scope)))
+            elif role in ("community", "client"):
+                where += [
+                    c.general_branch_id == str(scope),
+                    n.addressees.like("%community_secretary%"),
+                ]
+            if unacknowledged:
+                where.append(acknowledged.acknowledged_at.is_(None))
+            statement = (
+                select(
+                    n.id, n.kind, n.message_zh, n.target_id, n.unit_id, n.unit_name,
+                    n.community_id, c.name.label("community_name"), n.addressees, n.due_on,
+                    n.late, n.recorded_at, acknowledged.acknowledged_by,
+                    acknowledged.acknowledged_at,
+                )
+                .select_from(joined)
+                .where(*where, *equal(n.kind, kind), *equal(n.id, only_id))
+            )  # fmt: skip
+            return statement, [n.recorded_at, n.id]
+
+        page = self._page(paged, cursor, limit)
         for item in page.items:  # the same JSON types on both stores (SQLite answers 1 for true)
             item["late"] = bool(item["late"])
             item["addressees"] = [a for a in str(item["addressees"] or "").split(",") if a]
         return page
 
     def deliveries(self, *, failing_only: bool, cursor: str | None, limit: int) -> Page:
-        where = Where()
-        if failing_only:
-            where.add("delivered_at IS NULL AND attempts > 0")
-        select = (
-            "SELECT id, notification_id, url, attempts, next_attempt_at, delivered_at, last_error"
-            " FROM rm_deliveries"
+        def paged(t: ReadModel) -> Paged:
+            d = t.deliveries.c
+            failing = [d.delivered_at.is_(None), d.attempts > 0] if failing_only else []
+            statement = select(
+                d.id, d.notification_id, d.url, d.attempts, d.next_attempt_at, d.delivered_at,
+                d.last_error,
+            ).where(*failing)  # fmt: skip
+            return statement, [d.next_attempt_at, d.id]
+
+        return self._page(paged, cursor, limit)
+
+
+def _unit_name_lookups(t: ReadModel, ids: list[str]) -> list[Select[Any]]:
+    """Each kind of unit's (id, what people call it) among ``ids``."""
+    m, o, c = t.members.c, t.organizations.c, t.communities.c
+    member = (
+        select(m.id, m.name + "（" + func.coalesce(c.name, o.name) + "）")
+        .join_from(t.members, t.organizations, o.id == m.organization_id)
+        .outerjoin(t.communities, c.id == m.community_id)
+        .where(m.id.in_(ids))
+    )
+    named = [
+        select(table.c.id, table.c[column]).where(table.c.id.in_(ids))
+        for table, column in (
+            (t.communities, "name"), (t.organizations, "name"), (t.campaigns, "name"),
+            (t.supervision_items, "title"),
         )
-        return self._page(select, where, ["next_attempt_at", "id"], cursor, limit)
+    ]  # fmt: skip
+    return [member, *named]
+
+
+def _unit_searches(
+    t: ReadModel, scope: UUID | None
+) -> list[tuple[Select[Any], ColumnElement[str]]]:
+    """Per kind of unit: (id, name, kind, level, where it is) in the scope, and the name."""
+    m, o, c = t.members.c, t.organizations.c, t.communities.c
+    is_street = case((o.level == "street_committee", "street"), else_="organization")
+    organizations = (
+        select(o.id, o.name, is_street, o.level, c.name)
+        .join_from(t.organizations, t.communities, c.id == o.community_id, isouter=True)
+        .where(*under(o.path, scope))
+    )
+    communities = select(c.id, c.name, literal("community"), null(), c.street_name).where(
+        *community_in(t.communities, scope)
+    )
+    members = (
+        select(m.id, m.name, literal("member"), null(), func.coalesce(c.name, o.name))
+        .join_from(t.members, t.organizations, o.id == m.organization_id)
+        .outerjoin(t.communities, c.id == m.community_id)
+        .where(*under(o.path, scope))
+    )
+    return [(organizations, o.name), (communities, c.name), (members, m.name)]
 
 
 PERSONAL_DATA_READ = PersonalDataAccess.PersonalDataRead.__name__
 AUDIT_GROUPS = ("actor", "event_type", "aggregate_type", "aggregate_id")
 
 
-def _audit_where(filters: dict[str, Any]) -> Where:
-    where = Where()
-    for column in (*AUDIT_GROUPS, "community_id", "street_id"):
-        where.equal(column, filters.get(column))
+def _audit_where(audit: Table, filters: dict[str, Any]) -> list[Clause]:
+    a = audit.c
+    where = [
+        clause
+        for column in (*AUDIT_GROUPS, "community_id", "street_id")
+        for clause in equal(a[column], filters.get(column))
+    ]
     unit = filters.get("unit_id")
     if unit is not None:  # the unit itself, or anything inside it when it is a community
-        where.add("(aggregate_id = ? OR community_id = ?)", str(unit), str(unit))
-    for column, bound in (("occurred_on", "occurred"), ("recorded_at", "recorded")):
+        where.append(or_(a.aggregate_id == str(unit), a.community_id == str(unit)))
+    for column, bound in ((a.occurred_on, "occurred"), (a.recorded_at, "recorded")):
         if filters.get(f"{bound}_from") is not None:
-            where.add(f"{column} >= ?", filters[f"{bound}_from"].isoformat())
+            where.append(column >= filters[f"{bound}_from"].isoformat())
         if filters.get(f"{bound}_to") is not None:
-            where.add(f"{column} <= ?", filters[f"{bound}_to"].isoformat())
+            where.append(column <= filters[f"{bound}_to"].isoformat())
     kind = filters.get("kind")  # a change of the record, or a read of members' personal data
     if kind == "reads":
-        where.add("event_type = ?", PERSONAL_DATA_READ)
+        where.append(a.event_type == PERSONAL_DATA_READ)
     elif kind == "changes":
-        where.add("event_type <> ?", PERSONAL_DATA_READ)
+        where.append(a.event_type != PERSONAL_DATA_READ)
     if filters.get("data_contains"):
-        where.add("data LIKE ?", f"%{filters['data_contains']}%")
+        where.append(a.data.like(f"%{filters['data_contains']}%"))
     return where

@@ -13,10 +13,12 @@ from typing import Any
 
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import literal, select, update
 
 from sansan.bootstrap import Services
 from sansan.domain import Firing
 from sansan.persistence import advisory_key, is_postgres, parse_postgres_url
+from sansan.projections.store import Cursor
 from sansan.workflows.firings import Step, firings_for
 from sansan.workflows.webhooks import WebhookDeliverer, warn_if_refusing_unsigned
 
@@ -45,7 +47,7 @@ class Scheduler:
         today = self.services.app.clock.today()
         if not self.postgres:
             with self.services.store.transaction() as cursor:
-                steps = self._due(cursor, today, "")
+                steps = self._due(cursor, today, False)
             fired = 0
             for step in steps:
                 fired += self._record(step, today)
@@ -53,27 +55,37 @@ class Scheduler:
                     self._mark_done(cursor, step)
             return len(steps), fired
         with self.services.store.transaction() as cursor:
-            steps = self._due(cursor, today, " FOR UPDATE OF s SKIP LOCKED")
+            steps = self._due(cursor, today, True)  # FOR UPDATE SKIP LOCKED
             fired = 0
             for step in steps:
                 fired += self._record(step, today)
                 self._mark_done(cursor, step)
         return len(steps), fired
 
-    def _due(self, cursor: Any, today: date, locking: str) -> list[Step]:
-        rows = cursor.execute(
-            "SELECT d.id, d.kind, d.campaign_id, d.plan_id, d.target_id, d.subject_id, d.due_on,"
-            " s.lead_days, s.fire_on FROM rm_deadline_steps s JOIN rm_deadlines d ON d.id = s.deadline_id"
-            f" WHERE s.done = ? AND s.fire_on <= ? ORDER BY s.fire_on, d.id, s.lead_days DESC LIMIT ?{locking}",
-            (False, today.isoformat(), self.batch_size),
-        ).fetchall()
-        return [_step(row) for row in rows]
+    def _due(self, cursor: Cursor, today: date, locking: bool) -> list[Step]:
+        steps, deadlines = cursor.t.deadline_steps, cursor.t.deadlines
+        s, d = steps.c, deadlines.c
+        statement = (
+            select(
+                d.id, d.kind, d.campaign_id, d.plan_id, d.target_id, d.subject_id, d.due_on,
+                s.lead_days, s.fire_on,
+            )
+            .join_from(steps, deadlines, d.id == s.deadline_id)
+            .where(s.done == literal(False), s.fire_on <= today.isoformat())
+            .order_by(s.fire_on, d.id, s.lead_days.desc())
+            .limit(self.batch_size)
+        )  # fmt: skip
+        if locking:
+            statement = statement.with_for_update(of=steps, skip_locked=True)
+        return [_step(row) for row in cursor.execute(statement).fetchall()]
 
     @staticmethod
-    def _mark_done(cursor: Any, step: Step) -> None:
+    def _mark_done(cursor: Cursor, step: Step) -> None:
+        s = cursor.t.deadline_steps
         cursor.execute(
-            "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id = ? AND lead_days = ?",
-            (True, step.deadline_id, step.lead_days),
+            update(s)
+            .where(s.c.deadline_id == step.deadline_id, s.c.lead_days == step.lead_days)
+            .values(done=True)
         )
 
     def _record(self, step: Step, today: date) -> int:

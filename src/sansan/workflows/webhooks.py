@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, uuid5
 
 import httpx
+from sqlalchemy import select, update
 
 from sansan.bootstrap import Services
 from sansan.settings import Settings
@@ -101,13 +102,17 @@ class WebhookDeliverer:
         now = self.services.app.clock.now()
         self._enqueue(now)
         with self.services.store.transaction() as cursor:
+            d, n = cursor.t.deliveries.c, cursor.t.notifications.c
             due = cursor.execute(
-                "SELECT d.id, d.url, d.attempts, n.id, n.kind, n.message_zh, n.unit_name, n.community_id,"
-                " n.addressees, n.due_on, n.late, n.recorded_at FROM rm_deliveries d"
-                " JOIN rm_notifications n ON n.id = d.notification_id"
-                " WHERE d.delivered_at IS NULL AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?",
-                (now.isoformat(), limit),
-            ).fetchall()
+                select(
+                    d.id, d.url, d.attempts, n.id, n.kind, n.message_zh, n.unit_name,
+                    n.community_id, n.addressees, n.due_on, n.late, n.recorded_at,
+                )
+                .join_from(cursor.t.deliveries, cursor.t.notifications, n.id == d.notification_id)
+                .where(d.delivered_at.is_(None), d.next_attempt_at <= now.isoformat())
+                .order_by(d.next_attempt_at)
+                .limit(limit)
+            ).fetchall()  # fmt: skip
         delivered = failed = 0
         for row in due:
             error = self._post(row, now)
@@ -119,22 +124,21 @@ class WebhookDeliverer:
 
     def _enqueue(self, now: datetime) -> None:
         with self.services.store.transaction(lock=True) as cursor:
-            rows = cursor.execute(
-                "SELECT n.id FROM rm_notifications n WHERE NOT EXISTS"
-                " (SELECT 1 FROM rm_deliveries d WHERE d.notification_id = n.id)"
-            ).fetchall()
-            for (notification_id,) in rows:
-                for url in self.urls:
-                    cursor.execute(
-                        "INSERT INTO rm_deliveries (id, notification_id, url, attempts, next_attempt_at)"
-                        " VALUES (?, ?, ?, 0, ?) ON CONFLICT (id) DO NOTHING",
-                        (
-                            str(uuid5(NAMESPACE_URL, f"{notification_id}|{url}")),
-                            notification_id,
-                            url,
-                            now.isoformat(),
-                        ),
-                    )
+            deliveries, n = cursor.t.deliveries, cursor.t.notifications.c
+            undelivered = select(n.id).where(
+                ~select(deliveries.c.id).where(deliveries.c.notification_id == n.id).exists()
+            )
+            rows = [
+                {
+                    "id": str(uuid5(NAMESPACE_URL, f"{notification_id}|{url}")),
+                    "notification_id": notification_id, "url": url, "attempts": 0,
+                    "next_attempt_at": now.isoformat(),
+                }
+                for (notification_id,) in cursor.execute(undelivered).fetchall()
+                for url in self.urls
+            ]  # fmt: skip
+            insert = cursor.upsert(deliveries).on_conflict_do_nothing(index_elements=["id"])
+            cursor.executemany(insert, rows)
 
     def _post(self, row: tuple[object, ...], now: datetime) -> str | None:
         delivery_id, url = str(row[0]), str(row[1])
@@ -170,14 +174,21 @@ class WebhookDeliverer:
 
     def _settle(self, delivery_id: str, attempts: int, now: datetime, error: str | None) -> None:
         with self.services.store.transaction(lock=True) as cursor:
+            d = cursor.t.deliveries
             if error is None:
                 cursor.execute(
-                    "UPDATE rm_deliveries SET delivered_at = ?, attempts = ?, last_error = NULL WHERE id = ?",
-                    (now.isoformat(), attempts + 1, delivery_id),
+                    update(d)
+                    .where(d.c.id == delivery_id)
+                    .values(delivered_at=now.isoformat(), attempts=attempts + 1, last_error=None)
                 )
                 return
             wait = min(FIRST_RETRY_S * 2**attempts, MAX_RETRY_S)
             cursor.execute(
-                "UPDATE rm_deliveries SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                (attempts + 1, (now + timedelta(seconds=wait)).isoformat(), error, delivery_id),
+                update(d)
+                .where(d.c.id == delivery_id)
+                .values(
+                    attempts=attempts + 1,
+                    next_attempt_at=(now + timedelta(seconds=wait)).isoformat(),
+                    last_error=error,
+                )
             )
