@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmarks of the write path, the read models and the HTTP service (issue 7).
 
-    python scripts/bench.py [--quick|--full|--smoke] [--postgres URL]
+    python scripts/bench.py [--quick|--full|--smoke] [--only f,i] [--postgres URL]
 
 Prints one table to stdout and, as its last line, one JSON object with every figure.
 Progress goes to stderr. Every figure is shown beside a reference measured in the same
@@ -662,16 +662,45 @@ def catch_up(
     }  # fmt: skip
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@contextmanager
+def peak_rss() -> Iterator[dict[str, float]]:
+    """The largest resident memory seen (sampled every 50 ms) while the block runs."""
+    seen = {"before_mb": rss_mb(), "peak_mb": rss_mb()}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            seen["peak_mb"] = max(seen["peak_mb"], rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        done.set()
+        sampler.join()
+        seen["peak_mb"] = max(seen["peak_mb"], rss_mb())
+
+
 def rebuild_time(app: SansanApplication, settings: Settings, head: int) -> dict[str, Any]:
     store = build_read_store(settings)
     try:
-        with progress(head, "i rebuild") as bar:
+        with progress(head, "i rebuild") as bar, peak_rss() as memory:
             began = time.perf_counter()
             rebuild(app, store, on_progress=bar.update)
             took = time.perf_counter() - began
     finally:
         store.close()
-    return {"events": head, "seconds": round(took, 1), "events_per_s": round(head / took)}
+    return {
+        "events": head, "seconds": round(took, 1), "events_per_s": round(head / took),
+        "rss_before_mb": round(memory["before_mb"]), "rss_peak_mb": round(memory["peak_mb"]),
+    }  # fmt: skip
 
 
 def compliance_latency(settings: Settings, scale: Scale, world: World) -> dict[str, Any]:
@@ -784,22 +813,46 @@ def add_ratios(figures: dict[str, Any]) -> None:
         )
 
 
-def run(scale: Scale, postgres_url: str) -> dict[str, Any]:
+FIGURES = "abcdefghij"
+
+
+def run(scale: Scale, postgres_url: str, only: str = FIGURES) -> dict[str, Any]:
     pg = Postgres(postgres_url)
     out: dict[str, Any] = {"scale": scale.name, "postgres": pg.version(),
                            "python": sys.version.split()[0], "cpus": os.cpu_count()}  # fmt: skip
     try:
-        out["a"] = loads(raw_postgres_inserts(pg, pg.fresh("a"), scale))
-        out["b"] = loads(bare_library(pg.fresh("b"), scale, "b"))
-        out["c"] = loads(project_commands(pg.fresh("c"), scale, "c"))
-        add_ratios(out)
-        out["d"] = http_commands(pg.fresh("d"), scale)
-        for n in THREADS:
-            out["d"][f"t{n}"]["ratio_d_b"] = ratio(
-                out["d"][f"t{n}"]["per_s"], out["b"][f"t{n}"]["per_s"]
-            )
-        out["e"] = history_flatness(pg.fresh("e"), scale)
+        if "a" in only:
+            out["a"] = loads(raw_postgres_inserts(pg, pg.fresh("a"), scale))
+        if "b" in only:
+            out["b"] = loads(bare_library(pg.fresh("b"), scale, "b"))
+        if "c" in only:
+            out["c"] = loads(project_commands(pg.fresh("c"), scale, "c"))
+        if set("abc") <= set(only):
+            add_ratios(out)
+        if "d" in only:
+            out["d"] = http_commands(pg.fresh("d"), scale)
+            for n in THREADS:
+                if "b" in out:
+                    out["d"][f"t{n}"]["ratio_d_b"] = ratio(
+                        out["d"][f"t{n}"]["per_s"], out["b"][f"t{n}"]["per_s"]
+                    )
+        if "e" in only:
+            out["e"] = history_flatness(pg.fresh("e"), scale)
+        if set("fhi") & set(only):
+            world_figures(pg, scale, only, out)
+        if "g" in only:
+            out["g"] = freshness(pg.fresh("g"), scale)
+        if "j" in only:
+            with tempfile.TemporaryDirectory() as tmp:
+                out["j"] = sqlite_figures(Path(tmp), scale)
+    finally:
+        pg.drop_all()
+    return out
 
+
+def world_figures(pg: Postgres, scale: Scale, only: str, out: dict[str, Any]) -> None:
+    """Figures f, i and h over one generated event log (dropped afterwards)."""
+    try:
         world_settings = pg.fresh("world")
         app = build_application(world_settings.model_copy(update={"aggregate_cache_size": 0}))
         try:
@@ -813,18 +866,17 @@ def run(scale: Scale, postgres_url: str) -> dict[str, Any]:
                 "events": world.events, "seconds": round(generated, 1),
                 "events_per_s": round(world.events / generated),
             }  # fmt: skip
-            out["f"] = catch_up(pg, world_settings, app, scale)
-            out["i"] = rebuild_time(app, world_settings, app.recorder.max_notification_id() or 0)
-            out["h"] = compliance_latency(world_settings, scale, world)
+            if "f" in only:
+                out["f"] = catch_up(pg, world_settings, app, scale)
+            if "i" in only:
+                head = app.recorder.max_notification_id() or 0
+                out["i"] = rebuild_time(app, world_settings, head)
+            if "h" in only:
+                out["h"] = compliance_latency(world_settings, scale, world)
         finally:
             app.close()
-        pg.drop_all()
-        out["g"] = freshness(pg.fresh("g"), scale)
-        with tempfile.TemporaryDirectory() as tmp:
-            out["j"] = sqlite_figures(Path(tmp), scale)
     finally:
         pg.drop_all()
-    return out
 
 
 def sqlite_figures(tmp: Path, scale: Scale) -> dict[str, Any]:
@@ -846,6 +898,8 @@ TARGETS = {
     "d/b at 16 clients": (lambda o: o["d"]["t16"]["ratio_d_b"], ">=", 0.8),
     "e deep/shallow": (lambda o: o["e"]["ratio"], "<=", 1.5),
     "f projection/raw": (lambda o: o["f"]["ratio"], ">=", 0.5),
+    "i rebuild s per 1M events": (lambda o: round(o["i"]["seconds"] * 1e6 / o["i"]["events"], 1),
+                                  "<=", 180),
     "g p99 ms": (lambda o: o["g"]["p99_ms"], "<=", 250),
     "h p95 ms": (lambda o: o["h"]["p95_ms"], "<=", 100),
     "SQLite commands/s": (lambda o: max(o["j"]["c"]["t1"]["per_s"], o["j"]["c"]["t16"]["per_s"]),
@@ -863,43 +917,69 @@ def table(o: dict[str, Any]) -> str:
         lines.append(row.format(label, fig["per_s"], fig["p50_ms"], fig["p99_ms"],
                                 fig.get(ratio_key, "")))  # fmt: skip
 
-    for db, src in (("PostgreSQL", o), ("SQLite (j)", o["j"])):
+    for db, src in (("PostgreSQL", o), ("SQLite (j)", o.get("j", {}))):
         for n in THREADS:
             t = f"t{n}"
-            add(f"{db} a raw insert txn, {n} thr", src["a"][t])
-            add(f"{db} b bare library load-change-save, {n} thr (b/a)", src["b"][t], "ratio_b_a")
-            add(f"{db} c project RecordTraining, {n} thr (c/b)", src["c"][t], "ratio_c_b")
-    for n in THREADS:
-        add(f"d HTTP RecordTraining, {n} client(s) (d/b)", o["d"][f"t{n}"], "ratio_d_b")
-    lines.append(
-        "  server CPU per request (1 / 16 clients): "
-        + " / ".join(f"{o['d'][f't{n}']['server_cpu_ms_per_request']} ms" for n in THREADS)
-    )
-    e = o["e"]
-    lines += [
-        "",
-        f"e history flatness, cache off: {e['cold']['p50_ms_10']} ms at 10 events, "
-        f"{e['cold']['p50_ms_deep']} ms at {e['prior_events'][1]} -> ratio {e['cold']['ratio']}",
-        f"  cache on: {e['cached']['p50_ms_10']} ms vs {e['cached']['p50_ms_deep']} ms "
-        f"-> ratio {e['cached']['ratio']}",
-        f"event log generated: {o['generated']['events']} events in "
-        f"{o['generated']['seconds']} s ({o['generated']['events_per_s']}/s)",
-        f"f projection catch-up: {o['f']['events']} events at {o['f']['events_per_s']}/s; raw "
-        f"batched inserts of its {o['f']['rows']} rows in {o['f']['transactions']} txns "
-        f"{o['f']['raw_events_per_s']} events/s -> ratio {o['f']['ratio']}",
-        f"g freshness at {o['g']['achieved_per_s']} commands/s: p50 {o['g']['p50_ms']} ms, "
-        f"p99 {o['g']['p99_ms']} ms ({o['g']['visible']}/{o['g']['commands']} seen); "
-        f"{o['g']['batches']} batches, at most {o['g']['batch_events_max']} events, "
-        f"p50 {o['g']['batch_ms_p50']} ms, p99 {o['g']['batch_ms_p99']} ms each",
-        f"h compliance report, {o['h']['communities']} communities, {o['h']['members']} members,"
-        f" {o['h']['targets']} targets: p50 {o['h']['p50_ms']} ms, p95 {o['h']['p95_ms']} ms",
-        f"i rebuild of {o['i']['events']} events: {o['i']['seconds']} s "
-        f"({o['i']['events_per_s']} events/s)",
-        "",
-        "targets:",
-    ]
+            if "a" in src:
+                add(f"{db} a raw insert txn, {n} thr", src["a"][t])
+            if "b" in src:
+                add(f"{db} b bare library load-change-save, {n} thr (b/a)", src["b"][t],
+                    "ratio_b_a")  # fmt: skip
+            if "c" in src:
+                add(f"{db} c project RecordTraining, {n} thr (c/b)", src["c"][t], "ratio_c_b")
+    if "d" in o:
+        for n in THREADS:
+            add(f"d HTTP RecordTraining, {n} client(s) (d/b)", o["d"][f"t{n}"], "ratio_d_b")
+        lines.append(
+            "  server CPU per request (1 / 16 clients): "
+            + " / ".join(f"{o['d'][f't{n}']['server_cpu_ms_per_request']} ms" for n in THREADS)
+        )
+    lines.append("")
+    if "e" in o:
+        e = o["e"]
+        lines += [
+            f"e history flatness, cache off: {e['cold']['p50_ms_10']} ms at 10 events, "
+            f"{e['cold']['p50_ms_deep']} ms at {e['prior_events'][1]} -> "
+            f"ratio {e['cold']['ratio']}",
+            f"  cache on: {e['cached']['p50_ms_10']} ms vs {e['cached']['p50_ms_deep']} ms "
+            f"-> ratio {e['cached']['ratio']}",
+        ]
+    if "generated" in o:
+        lines.append(
+            f"event log generated: {o['generated']['events']} events in "
+            f"{o['generated']['seconds']} s ({o['generated']['events_per_s']}/s)"
+        )
+    if "f" in o:
+        lines.append(
+            f"f projection catch-up: {o['f']['events']} events at {o['f']['events_per_s']}/s; raw "
+            f"batched inserts of its {o['f']['rows']} rows in {o['f']['transactions']} txns "
+            f"{o['f']['raw_events_per_s']} events/s -> ratio {o['f']['ratio']}"
+        )
+    if "g" in o:
+        lines.append(
+            f"g freshness at {o['g']['achieved_per_s']} commands/s: p50 {o['g']['p50_ms']} ms, "
+            f"p99 {o['g']['p99_ms']} ms ({o['g']['visible']}/{o['g']['commands']} seen); "
+            f"{o['g']['batches']} batches, at most {o['g']['batch_events_max']} events, "
+            f"p50 {o['g']['batch_ms_p50']} ms, p99 {o['g']['batch_ms_p99']} ms each"
+        )
+    if "h" in o:
+        lines.append(
+            f"h compliance report, {o['h']['communities']} communities, {o['h']['members']} "
+            f"members, {o['h']['targets']} targets: p50 {o['h']['p50_ms']} ms, "
+            f"p95 {o['h']['p95_ms']} ms"
+        )
+    if "i" in o:
+        lines.append(
+            f"i rebuild of {o['i']['events']} events: {o['i']['seconds']} s "
+            f"({o['i']['events_per_s']} events/s), resident memory {o['i']['rss_before_mb']} MB "
+            f"before, peak {o['i']['rss_peak_mb']} MB"
+        )
+    lines += ["", "targets:"]
     for label, (get, op, bound) in TARGETS.items():
-        value = get(o)
+        try:
+            value = get(o)
+        except KeyError:
+            continue  # a figure not run (--only)
         held = value >= bound if op == ">=" else value <= bound
         lines.append(f"  {label:<24} {value:>10} {op} {bound:<6} {'holds' if held else 'MISSED'}")
     return "\n".join(lines)
@@ -912,8 +992,11 @@ def main() -> None:
         size.add_argument(f"--{name}", dest="scale", action="store_const", const=name)
     parser.add_argument("--postgres", default=os.environ.get("SANSAN_BENCH_DATABASE_URL",
                                                              DEFAULT_POSTGRES))  # fmt: skip
+    parser.add_argument("--only", default=",".join(FIGURES),
+                        help="a comma list of the figures to run, e.g. f,i")  # fmt: skip
     args = parser.parse_args()
-    figures = run(SCALES[args.scale or "quick"], args.postgres)
+    only = "".join(args.only.replace(",", "").split())
+    figures = run(SCALES[args.scale or "quick"], args.postgres, only)
     print(table(figures))
     print(json.dumps(figures, ensure_ascii=False, sort_keys=True))
 
