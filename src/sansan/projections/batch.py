@@ -96,6 +96,7 @@ class Batch:
         self.cursor = cursor
         self.t = cursor.t
         self._order = {table: i for i, table in enumerate(self.t.tables)}
+        self._rank = lambda table: self._order.get(table, len(self._order))  # others' last
         self._inserts: dict[Table, dict[Key, Row]] = defaultdict(dict)
         self._adds: dict[Table, dict[Key, Row]] = defaultdict(dict)
         self._updates: dict[Table, dict[Key, Row]] = defaultdict(dict)
@@ -152,16 +153,16 @@ class Batch:
     def flush(self) -> None:
         """Write everything pending: one ``executemany`` per table and kind of statement."""
         c, dialect = self.cursor, self.cursor.dialect
-        for table in sorted(self._inserts, key=self._order.__getitem__):
+        for table in sorted(self._inserts, key=self._rank):
             rows = list(self._inserts[table].values())
             every = [col.name for col in table.columns]
             c.executemany(_insert(dialect, table), [{k: r.get(k) for k in every} for r in rows])
-        for table in sorted(self._adds, key=self._order.__getitem__):
+        for table in sorted(self._adds, key=self._rank):
             for columns, group in _by_columns(self._adds[table].values()):
                 counters = tuple(k for k in columns if k not in key_columns(table))
                 c.executemany(_add(dialect, table, counters), group)
         for pending, increment in ((self._updates, False), (self._increments, True)):
-            for table in sorted(pending, key=self._order.__getitem__):
+            for table in sorted(pending, key=self._rank):
                 groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
                 for key, values in pending[table].items():
                     groups[tuple(values)].append(_keyed(table, key, values))
