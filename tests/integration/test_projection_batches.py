@@ -14,6 +14,7 @@ from sansan.bootstrap import Services, build_services
 from sansan.commands import examples
 from sansan.projections.batch import Batch, per_event
 from sansan.projections.rebuild import rebuild
+from sansan.projections.sql import Prepared
 from sansan.projections.store import Cursor, GenerationCursor
 from sansan.settings import Settings
 from tests.integration.test_projections import dump
@@ -35,19 +36,29 @@ def test_a_batch_that_fails_half_way_leaves_nothing_and_its_retry_applies_it_onc
     head = services.app.recorder.max_notification_id()
     runner.batch_size = head  # the whole tour (an urge, counted up, too) in one batch
     before = dump(store)
-    written: list[int] = []
-    real = GenerationCursor.executemany
+    writes: list[object] = []
+    real_execute, real_executemany = GenerationCursor.execute, GenerationCursor.executemany
 
-    def fail_at_the_fourth_table(self: GenerationCursor, statement: Any, rows: Any) -> None:
-        if len(written) == 3:
-            raise RuntimeError("the store fails half-way through the batch")
-        real(self, statement, rows)
-        written.append(len(rows))
+    def failing(statement: Any) -> None:
+        """The batch's writes are prepared statements: the fourth fails."""
+        if isinstance(statement, Prepared):
+            if len(writes) == 3:
+                raise RuntimeError("the store fails half-way through the batch")
+            writes.append(statement)
 
-    monkeypatch.setattr(GenerationCursor, "executemany", fail_at_the_fourth_table)
+    def execute(self: GenerationCursor, statement: Any, params: Any = ()) -> GenerationCursor:
+        failing(statement)
+        return real_execute(self, statement, params)
+
+    def executemany(self: GenerationCursor, statement: Any, rows: Any) -> None:
+        failing(statement)
+        real_executemany(self, statement, rows)
+
+    monkeypatch.setattr(GenerationCursor, "execute", execute)
+    monkeypatch.setattr(GenerationCursor, "executemany", executemany)
     with pytest.raises(RuntimeError, match="half-way"):
         runner.run_once()
-    assert sum(written) > 0, "rows were sent before the failure"
+    assert len(writes) == 3, "rows were written before the failure"
     assert runner.position() == 0
     assert dump(store) == before  # nothing of the batch remains
 

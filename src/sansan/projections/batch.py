@@ -24,18 +24,22 @@ Handlers are written against a ``Batch`` (``BatchHandler = (batch, event) -> Non
   handler that flushes, runs it on the cursor and forgets every row kept (slower: use it for
   rare events).
 
+On PostgreSQL the inserts and counter upserts of a table are one statement whose one
+parameter is the rows as JSON; on SQLite (in-process, no round trips) one ``executemany``.
 A flush writes inserts first (tables in declaration order), then counter upserts, updates
 and increments; within one handler call nothing depends on that order, since an update of
 a row inserted in the same batch is folded into the insert. Everything runs in the
 caller's transaction, so a batch is written entirely or not at all.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, Text, bindparam, cast, column, func, select, update
+from sqlalchemy.dialects.postgresql import JSON
 
 from sansan.projections.sql import Prepared, upsert
 from sansan.projections.store import Cursor
@@ -48,6 +52,7 @@ PlainHandler = Callable[[Cursor, Any], None]
 LOOKUP_CHUNK = 1000
 
 
+@cache
 def key_columns(table: Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.primary_key.columns)
 
@@ -72,6 +77,39 @@ def _add(dialect: str, table: Table, counters: tuple[str, ...]) -> Prepared:
             set_={name: table.c[name] + statement.excluded[name] for name in counters},
         )
     )
+
+
+@cache
+def _column_names(table: Table) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns)
+
+
+@cache
+def _from_json(table: Table, counters: tuple[str, ...] | None) -> Prepared:
+    """PostgreSQL: every row of a batch in one statement and one parameter, the rows as a JSON
+    array (``INSERT … SELECT … FROM json_to_recordset(:rows) AS r(x text, …)``): the server
+    plans and runs one statement instead of one per row, and the rows cost one ``json.dumps``.
+    ``counters``: add those on conflict (else keep the stored row)."""
+    rows = (
+        func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON))
+        .table_valued(*(column(c.name, c.type) for c in table.columns))
+        .render_derived(name="r", with_types=True)
+    )
+    names = [c.name for c in table.columns]
+    statement = upsert("postgres", table).from_select(names, select(*(rows.c[n] for n in names)))
+    keys = list(key_columns(table))
+    if counters is None:
+        return Prepared(statement.on_conflict_do_nothing(index_elements=keys))
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: table.c[name] + statement.excluded[name] for name in counters},
+        )
+    )
+
+
+def _json_rows(rows: list[Row]) -> dict[str, str]:
+    return {"rows": json.dumps(rows, ensure_ascii=False, default=str)}
 
 
 @cache
@@ -155,12 +193,18 @@ class Batch:
         c, dialect = self.cursor, self.cursor.dialect
         for table in sorted(self._inserts, key=self._rank):
             rows = list(self._inserts[table].values())
-            every = [col.name for col in table.columns]
-            c.executemany(_insert(dialect, table), [{k: r.get(k) for k in every} for r in rows])
+            every = _column_names(table)
+            if dialect == "postgres":
+                c.execute(_from_json(table, None), _json_rows(rows))
+            else:
+                c.executemany(_insert(dialect, table), [{k: r.get(k) for k in every} for r in rows])
         for table in sorted(self._adds, key=self._rank):
             for columns, group in _by_columns(self._adds[table].values()):
                 counters = tuple(k for k in columns if k not in key_columns(table))
-                c.executemany(_add(dialect, table, counters), group)
+                if dialect == "postgres":
+                    c.execute(_from_json(table, counters), _json_rows(group))
+                else:
+                    c.executemany(_add(dialect, table, counters), group)
         for pending, increment in ((self._updates, False), (self._increments, True)):
             for table in sorted(pending, key=self._rank):
                 groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
@@ -198,7 +242,7 @@ class Batch:
         """Every row of a (small) table, read once per batch."""
         known = self._known[table]
         if table not in self._complete:
-            columns = [col.name for col in table.columns]
+            columns = _column_names(table)
             for found in self.cursor.execute(select(table)).fetchall():
                 row = dict(zip(columns, found, strict=True))
                 key = tuple(row[name] for name in key_columns(table))
@@ -215,7 +259,7 @@ class Batch:
 
     def _load(self, table: Table, keys: list[Key]) -> None:
         (name,) = key_columns(table)  # lookups are by single-column keys
-        known, columns = self._known[table], [col.name for col in table.columns]
+        known, columns = self._known[table], _column_names(table)
         for start in range(0, len(keys), LOOKUP_CHUNK):
             chunk = keys[start : start + LOOKUP_CHUNK]
             for key in chunk:

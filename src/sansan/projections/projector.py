@@ -215,8 +215,7 @@ def apply_event(b: Batch, event: Any, position: int, aggregate_type: type[Sansan
 
 def _audit(b: Batch, event: Any, position: int, aggregate_type: type[SansanAggregate]) -> None:
     community_id, street_id = _placement(b, event, aggregate_type)
-    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
-    data = {k: v for k, v in fields.items() if k not in _BASE | _PROVENANCE}
+    data = {name: getattr(event, name) for name in _data_fields(type(event))}
     b.insert(b.t.audit, {
         "position": position, "aggregate_id": str(event.originator_id),
         "aggregate_type": aggregate_type.__name__, "event_type": type(event).__name__,
@@ -225,6 +224,18 @@ def _audit(b: Batch, event: Any, position: int, aggregate_type: type[SansanAggre
         "community_id": community_id, "street_id": street_id,
         "data": json.dumps(data, default=str, ensure_ascii=False, sort_keys=True),
     })  # fmt: skip
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _data_fields(kind: type) -> tuple[str, ...]:
+    """An event's own fields, as the audit log shows them (not its identity or provenance)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        names = (f.name for f in dataclasses.fields(kind))
+        found = _FIELDS[kind] = tuple(n for n in names if n not in _BASE | _PROVENANCE)
+    return found
 
 
 def _street_of(b: Batch, community_id: str) -> str | None:
