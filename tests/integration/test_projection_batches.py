@@ -12,6 +12,8 @@ from sqlalchemy.schema import CreateTable
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services, build_services
 from sansan.commands import examples
+from sansan.domain import Member
+from sansan.projections import projector
 from sansan.projections.batch import Batch, per_event
 from sansan.projections.rebuild import rebuild
 from sansan.projections.sql import Prepared
@@ -129,3 +131,26 @@ def test_a_plain_handler_sees_the_batch_so_far_and_the_batch_rereads_what_it_wro
         assert seen == ["新成员"]
         assert batch.row(cursor.t.members, "new")["name"] == "改名"
         assert batch.row(cursor.t.members, some["id"])["name"] == "改名"
+
+
+def test_a_contributed_handler_keeps_running_counts_across_batches(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The standings' way in: a handler adding to counters, batch after batch."""
+    store = services.store
+    with store.transaction(lock=True) as cursor:
+        cursor.execute(CreateTable(COUNTS, if_not_exists=True))
+
+    def count_member(b: Batch, e: Member.MemberRegistered) -> None:
+        b.add(COUNTS, {"unit": str(e.community_id), "n": 1, "hours": 0})
+
+    monkeypatch.setattr(projector, "EXTRA_HANDLERS", [{Member.MemberRegistered: count_member}])
+    services.projections.batch_size = 1  # every event a batch of its own
+    services.projections.catch_up()
+    with store.transaction() as cursor:
+        members = cursor.t.members
+        by_community = cursor.execute(
+            select(members.c.community_id, func.count()).group_by(members.c.community_id)
+        ).fetchall()
+        assert {unit: n for unit, (n, _) in _counts(cursor).items()} == dict(by_community)
+    assert max(n for _, n in by_community) >= 2  # one community's count, over two batches

@@ -1,6 +1,13 @@
 """Applies events to the read-model tables through a ``Batch`` (see ``batch`` for the handler
 interface). Every write is an insert that keeps the first row, a keyed update or a counter
-upsert, so applying an event is idempotent; the runner still applies each exactly once."""
+upsert; the runner applies each event exactly once, its batch in one transaction.
+
+Another module contributes handlers by appending a ``{event class: handler}`` dict to
+``EXTRA_HANDLERS`` (they run after the tables' and the deadlines' handlers of the same event,
+so they can look up the rows those wrote), and asks for the rows it will look up by appending
+to ``PREPARERS`` a ``(batch, event) -> None`` that calls ``batch.want``. Batch handlers append
+rows (``insert``, ``add`` for running counts) rather than read; a plain ``(cursor, event)``
+handler goes in wrapped by ``batch.per_event``."""
 
 import dataclasses
 import json
@@ -171,6 +178,8 @@ HANDLERS: dict[type, BatchHandler] = {
 }
 # Handlers other modules contribute (the standings), run after the tables' and deadlines'.
 EXTRA_HANDLERS: list[dict[type, BatchHandler]] = []
+# What they will look up: each names rows with ``batch.want`` before the batch is applied.
+PREPARERS: list[Callable[[Batch, Any], None]] = [want_deadline_rows]
 
 
 def _handlers_for(event: Any) -> Iterator[BatchHandler]:
@@ -192,7 +201,8 @@ def prepare(b: Batch, events: Iterable[Applied]) -> None:
         for name, table in (("parent_id", t.organizations), ("street_committee_id",
                             t.organizations), ("community_id", t.communities)):  # fmt: skip
             b.want(table, _s(getattr(e, name, None)))
-        want_deadline_rows(b, e)
+        for preparer in PREPARERS:
+            preparer(b, e)
     b.load_wanted()
     # The communities of the units found: the audit log files each event under its street.
     for _, e, kind in events:
