@@ -99,9 +99,12 @@ class ProjectionRunner:
         waits for the event store's writer, whose insert waits for our lock: every write
         then stalls until the pool times out (5 s) and answers 503."""
         start = self.position()
-        ahead = self._read(start)
-        if ahead is None:
-            return 0
+        ahead = self.read(start)
+        return 0 if ahead is None else self.apply_read(start, ahead)
+
+    def apply_read(self, start: int, ahead: Read) -> int:
+        """Apply notifications read after ``start`` (those still ahead of the position), in
+        a transaction of their own."""
         with self.store.transaction(lock=True, generation=self.generation) as cursor:
             applied = self.apply_batch(cursor, read_ahead=(start, ahead))
         if applied:
@@ -119,7 +122,7 @@ class ProjectionRunner:
         if read_ahead is not None and read_ahead[0] <= position:
             ahead: Read | None = read_ahead[1].after(position)
         else:
-            ahead = self._read(position)
+            ahead = self.read(position)
         if ahead is None:
             return 0
         batch = Batch(cursor)
@@ -131,7 +134,7 @@ class ProjectionRunner:
         batch.flush()
         return ahead.count
 
-    def _read(self, position: int) -> Read | None:
+    def read(self, position: int) -> Read | None:
         """The next notifications after ``position``, decoded (None: there are none)."""
         notifications = self.app.recorder.select_notifications(
             position, self.batch_size, inclusive_of_start=False
