@@ -61,8 +61,10 @@ def _read_ahead(builder: ProjectionRunner, app: SansanApplication) -> Iterator[t
     stop = threading.Event()
     failed: list[BaseException] = []
 
-    def reader() -> None:
-        position = builder.position()
+    start = builder.position()
+
+    def reader() -> None:  # the event store only: the read store is the builder's
+        position = start
         try:
             while not stop.is_set():
                 head = app.recorder.max_notification_id() or 0
