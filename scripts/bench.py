@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmarks of the write path, the read models and the HTTP service (issue 7).
 
-    python scripts/bench.py [--quick|--full|--smoke] [--postgres URL] [--only d] [--workers N]
+    python scripts/bench.py [--quick|--full|--smoke] [--postgres URL] [--only d|f,i|k] [--workers N]
 
 Prints one table to stdout and, as its last line, one JSON object with every figure.
 Progress goes to stderr. Every figure is shown beside a reference measured in the same
@@ -687,16 +687,45 @@ def catch_up(
     }  # fmt: skip
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@contextmanager
+def peak_rss() -> Iterator[dict[str, float]]:
+    """The largest resident memory seen (sampled every 50 ms) while the block runs."""
+    seen = {"before_mb": rss_mb(), "peak_mb": rss_mb()}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            seen["peak_mb"] = max(seen["peak_mb"], rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        done.set()
+        sampler.join()
+        seen["peak_mb"] = max(seen["peak_mb"], rss_mb())
+
+
 def rebuild_time(app: SansanApplication, settings: Settings, head: int) -> dict[str, Any]:
     store = build_read_store(settings)
     try:
-        with progress(head, "i rebuild") as bar:
+        with progress(head, "i rebuild") as bar, peak_rss() as memory:
             began = time.perf_counter()
             rebuild(app, store, on_progress=bar.update)
             took = time.perf_counter() - began
     finally:
         store.close()
-    return {"events": head, "seconds": round(took, 1), "events_per_s": round(head / took)}
+    return {
+        "events": head, "seconds": round(took, 1), "events_per_s": round(head / took),
+        "rss_before_mb": round(memory["before_mb"]), "rss_peak_mb": round(memory["peak_mb"]),
+    }  # fmt: skip
 
 
 def compliance_latency(settings: Settings, scale: Scale, world: World) -> dict[str, Any]:
@@ -811,7 +840,8 @@ def add_ratios(figures: dict[str, Any]) -> None:
 
 FIGURES = "abcdefghijk"
 # The reference each figure is a ratio of, measured in the same run (d needs b, not a).
-REFERENCES = {"b": "a", "c": "ab", "d": "b"}
+# h asks the read models i built.
+REFERENCES = {"b": "a", "c": "ab", "d": "b", "h": "i"}
 WORLD = set("fhi")  # one generated world serves all three
 
 
@@ -822,7 +852,7 @@ def selected(only: str | None) -> set[str]:
     chosen = set(only)
     for figure in only:
         chosen |= set(REFERENCES.get(figure, ""))
-    return chosen | WORLD if chosen & WORLD else chosen
+    return chosen
 
 
 def run(scale: Scale, postgres_url: str, figures: set[str], workers: int = 1) -> dict[str, Any]:
@@ -846,7 +876,7 @@ def run(scale: Scale, postgres_url: str, figures: set[str], workers: int = 1) ->
         if "e" in figures:
             out["e"] = history_flatness(pg.fresh("e"), scale)
         if figures & WORLD:
-            world(pg, scale, out)
+            world(pg, scale, figures, out)
         pg.drop_all()
         if "g" in figures:
             out["g"] = freshness(pg.fresh("g"), scale)
@@ -858,11 +888,10 @@ def run(scale: Scale, postgres_url: str, figures: set[str], workers: int = 1) ->
             out["k"] = import_figure(pg, scale.import_members)
     finally:
         pg.drop_all()
-    return out
 
 
-def world(pg: Postgres, scale: Scale, out: dict[str, Any]) -> None:
-    """f, i and h: one generated world, caught up, rebuilt and asked for its report."""
+def world(pg: Postgres, scale: Scale, figures: set[str], out: dict[str, Any]) -> None:
+    """f, i and h (those chosen): one generated world, caught up, rebuilt, asked for its report."""
     world_settings = pg.fresh("world")
     app = build_application(world_settings.model_copy(update={"aggregate_cache_size": 0}))
     try:
@@ -876,9 +905,13 @@ def world(pg: Postgres, scale: Scale, out: dict[str, Any]) -> None:
             "events": world.events, "seconds": round(generated, 1),
             "events_per_s": round(world.events / generated),
         }  # fmt: skip
-        out["f"] = catch_up(pg, world_settings, app, scale)
-        out["i"] = rebuild_time(app, world_settings, app.recorder.max_notification_id() or 0)
-        out["h"] = compliance_latency(world_settings, scale, world)
+        if "f" in figures:
+            out["f"] = catch_up(pg, world_settings, app, scale)
+        if "i" in figures:
+            head = app.recorder.max_notification_id() or 0
+            out["i"] = rebuild_time(app, world_settings, head)
+        if "h" in figures:
+            out["h"] = compliance_latency(world_settings, scale, world)
     finally:
         app.close()
 
@@ -902,6 +935,8 @@ TARGETS = {
     "d/b at 16 clients": (lambda o: o["d"]["t16"]["ratio_d_b"], ">=", 0.8),
     "e deep/shallow": (lambda o: o["e"]["ratio"], "<=", 1.5),
     "f projection/raw": (lambda o: o["f"]["ratio"], ">=", 0.5),
+    "i rebuild s per 1M events": (lambda o: round(o["i"]["seconds"] * 1e6 / o["i"]["events"], 1),
+                                  "<=", 180),
     "g p99 ms": (lambda o: o["g"]["p99_ms"], "<=", 250),
     "h p95 ms": (lambda o: o["h"]["p95_ms"], "<=", 100),
     "k import/raw": (lambda o: o["k"]["ratio"], ">=", 0.5),
@@ -931,10 +966,13 @@ def figure_lines(o: dict[str, Any]) -> list[str]:
             f"  cache on: {e['cached']['p50_ms_10']} ms vs {e['cached']['p50_ms_deep']} ms "
             f"-> ratio {e['cached']['ratio']}",
         ]
+    if "generated" in o:
+        lines.append(
+            f"event log generated: {o['generated']['events']} events in "
+            f"{o['generated']['seconds']} s ({o['generated']['events_per_s']}/s)"
+        )
     if "f" in o:
         lines += [
-            f"event log generated: {o['generated']['events']} events in "
-            f"{o['generated']['seconds']} s ({o['generated']['events_per_s']}/s)",
             f"f projection catch-up: {o['f']['events']} events at {o['f']['events_per_s']}/s; raw "
             f"batched inserts of its {o['f']['rows']} rows in {o['f']['transactions']} txns "
             f"{o['f']['raw_events_per_s']} events/s -> ratio {o['f']['ratio']}",
@@ -951,9 +989,13 @@ def figure_lines(o: dict[str, Any]) -> list[str]:
             f"h compliance report, {o['h']['communities']} communities, {o['h']['members']} "
             f"members, {o['h']['targets']} targets: p50 {o['h']['p50_ms']} ms, "
             f"p95 {o['h']['p95_ms']} ms",
-            f"i rebuild of {o['i']['events']} events: {o['i']['seconds']} s "
-            f"({o['i']['events_per_s']} events/s)",
         ]
+    if "i" in o:
+        lines.append(
+            f"i rebuild of {o['i']['events']} events: {o['i']['seconds']} s "
+            f"({o['i']['events_per_s']} events/s), resident memory {o['i']['rss_before_mb']} MB "
+            f"before, peak {o['i']['rss_peak_mb']} MB"
+        )
     if "k" in o:
         lines.append(import_line(o["k"]))
     return lines
@@ -1009,6 +1051,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1,
                         help="d: the server's `sansan serve --workers N`")  # fmt: skip
     args = parser.parse_args()
+    if args.only:
+        args.only = "".join(args.only.replace(",", " ").split())  # "f,i" or "fi"
     if args.only and set(args.only) - set(FIGURES):
         parser.error(f"--only takes letters from {FIGURES}")
     figures = run(SCALES[args.scale or "quick"], args.postgres, selected(args.only), args.workers)

@@ -14,6 +14,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select, update
 
 from sansan.application import ConcurrencyConflict, SansanApplication
 from sansan.bootstrap import Services, build_application, build_services
@@ -34,10 +35,10 @@ def dump(store: ReadStore) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every read-model table of the live generation (tracking aside)."""
     tables = {}
     with store.transaction() as cursor:
-        for table in TABLES:
-            if table != "rm_tracking":
-                rows = cursor.execute(f"SELECT * FROM {table}").fetchall()
-                tables[table] = sorted((tuple(r) for r in rows), key=repr)
+        for table, name in zip(cursor.t.tables, TABLES, strict=True):
+            if table is not cursor.t.tracking:
+                rows = cursor.execute(select(table)).fetchall()
+                tables[name] = sorted((tuple(r) for r in rows), key=repr)
     return tables
 
 
@@ -165,12 +166,9 @@ def test_a_runner_killed_mid_batch_and_restarted_loses_and_repeats_nothing(
         assert restarted.stdout.split() == ["running", "done"], restarted.stderr
         assert services.projections.position() == head
         with services.store.transaction() as cursor:
-            positions = [
-                r[0]
-                for r in cursor.execute(
-                    "SELECT position FROM rm_audit ORDER BY position"
-                ).fetchall()
-            ]
+            audit = cursor.t.audit
+            ordered = select(audit.c.position).order_by(audit.c.position)
+            positions = [r[0] for r in cursor.execute(ordered).fetchall()]
         assert positions == list(range(1, head + 1))  # every event once: none lost, none twice
         survived = dump(services.store)
         rebuild(app, services.store)
@@ -185,14 +183,14 @@ def test_a_changed_projection_version_rebuilds_on_start_while_reads_keep_working
     from fastapi.testclient import TestClient
 
     from sansan.api.app import create_app
-    from sansan.projections.store import META
+    from sansan.projections.schema import projection_meta
 
     for command in examples.tour():
         app.execute(command, actor="t")
     services = build_services(settings, application=app)
     services.projections.catch_up()
     with services.store.transaction(generation=1) as cursor:
-        cursor.execute(f"UPDATE {META} SET projection_version = 0 WHERE id = 1")
+        cursor.execute(update(projection_meta).values(projection_version=0))
     token, _ = services.access.issue_token(role="county", scope_org_id=None, label="x", actor="t")
     services.store.close()
     held, release = threading.Event(), threading.Event()
@@ -245,7 +243,7 @@ def test_the_tracking_row_is_the_only_projection_state(
     services = build_services(settings, application=app)
     try:
         with services.store.transaction() as cursor:
-            rows = cursor.execute("SELECT name FROM rm_tracking").fetchall()
+            rows = cursor.execute(select(cursor.t.tracking.c.name)).fetchall()
         assert [r[0] for r in rows] == [PROJECTION_NAME]
     finally:
         services.store.close()

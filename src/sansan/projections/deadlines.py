@@ -5,9 +5,12 @@ target's due date, or a new cadre's window since appointment), supervision items
 scheduler must act (reminders, the due date)."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Hashable
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
+
+from sqlalchemy import Table, and_, select, update
 
 from sansan.domain import (
     Community,
@@ -18,6 +21,8 @@ from sansan.domain import (
     SupervisionItem,
 )
 from sansan.plans import Plan, Target, pinned_plan
+from sansan.projections.batch import Batch, BatchHandler, Row
+from sansan.projections.schema import ReadModel
 from sansan.projections.store import Cursor
 
 SUPERVISION_STEPS = (7, -1)  # a yellow light a week before, red the day after the deadline
@@ -25,65 +30,64 @@ INSPECTION_STEPS = (7, 0)
 
 
 def _add(
-    c: Cursor, deadline_id: str, kind: str, *, due_on: date, steps: tuple[int, ...], **row: Any
+    b: Batch, deadline_id: str, kind: str, *, due_on: date, steps: tuple[int, ...], **row: Any
 ) -> None:
-    c.execute(
-        "INSERT INTO rm_deadlines (id, kind, campaign_id, plan_id, target_id, subject_id, due_on)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        (
-            deadline_id,
-            kind,
-            row.get("campaign_id"),
-            row.get("plan_id"),
-            row.get("target_id"),
-            row.get("subject_id"),
-            due_on.isoformat(),
-        ),
-    )
+    b.insert(b.t.deadlines, {
+        "id": deadline_id, "kind": kind, "campaign_id": row.get("campaign_id"),
+        "plan_id": row.get("plan_id"), "target_id": row.get("target_id"),
+        "subject_id": row.get("subject_id"), "due_on": due_on.isoformat(),
+    })  # fmt: skip
     for lead in steps:
-        c.execute(
-            "INSERT INTO rm_deadline_steps (deadline_id, lead_days, fire_on, done)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (deadline_id, lead_days) DO NOTHING",
-            (deadline_id, lead, (due_on - timedelta(days=lead)).isoformat(), False),
-        )
+        b.insert(b.t.deadline_steps, {
+            "deadline_id": deadline_id, "lead_days": lead,
+            "fire_on": (due_on - timedelta(days=lead)).isoformat(), "done": False,
+        })  # fmt: skip
 
 
-def campaign_launched(c: Cursor, e: CreationCampaign.CampaignLaunched) -> None:
+@lru_cache(maxsize=32)
+def _pinned(content: str, sha256: str) -> Plan:
+    """A campaign's pinned plan, parsed once per content (plans are kept as JSON text)."""
+    return pinned_plan(json.loads(content), sha256)
+
+
+def campaign_launched(b: Batch, e: CreationCampaign.CampaignLaunched) -> None:
     """The targets of the plan the campaign carries (its pinned content, not today's file)."""
     if e.plan is None or e.plan_sha256 is None:
         return
     plan = pinned_plan(e.plan, e.plan_sha256)
-    _schedule_targets(c, str(e.originator_id), plan, e.launch_date, since=e.launch_date)
+    b.flush()  # the units recorded before the launch are looked for in the database
+    _schedule_targets(b, str(e.originator_id), plan, e.launch_date, since=e.launch_date)
 
 
-def plan_changed(c: Cursor, e: CreationCampaign.PlanChanged) -> None:
+def plan_changed(b: Batch, e: CreationCampaign.PlanChanged) -> None:
     """The new plan's deadlines from the day of the change on (what fell due before stays as
     it fired); pending steps of deadlines the new plan no longer has are superseded."""
     campaign_id = str(e.originator_id)
-    row = c.execute("SELECT launch_date FROM rm_campaigns WHERE id = ?", (campaign_id,)).fetchone()
-    if row is None:
+    campaign = b.row(b.t.campaigns, campaign_id)
+    if campaign is None:
         return
     plan = pinned_plan(e.plan, e.plan_sha256)
+    b.flush()
     kept = _schedule_targets(
-        c, campaign_id, plan, date.fromisoformat(str(row[0])), since=e.occurred_on
+        b, campaign_id, plan, date.fromisoformat(str(campaign["launch_date"])), since=e.occurred_on
     )
-    existing = c.execute(
-        "SELECT id FROM rm_deadlines WHERE campaign_id = ? AND kind = 'target'", (campaign_id,)
-    ).fetchall()
-    for (deadline_id,) in existing:
-        if deadline_id not in kept:
-            c.execute(
-                "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id = ? AND done = ?",
-                (True, deadline_id, False),
-            )
-    c.execute(
-        "UPDATE rm_deadlines SET plan_id = ? WHERE campaign_id = ? AND kind = 'target'",
-        (e.plan_id, campaign_id),
-    )
+    b.flush()  # the plan id below is set on the new deadlines too
+    t, c = b.t, b.cursor
+    ours = and_(t.deadlines.c.campaign_id == campaign_id, t.deadlines.c.kind == "target")
+    existing = c.execute(select(t.deadlines.c.id).where(ours)).fetchall()
+    gone = [deadline_id for (deadline_id,) in existing if deadline_id not in kept]
+    if gone:
+        c.execute(
+            update(t.deadline_steps)
+            .where(t.deadline_steps.c.deadline_id.in_(gone), t.deadline_steps.c.done.is_(False))
+            .values(done=True)
+        )
+    c.execute(update(t.deadlines).where(ours).values(plan_id=e.plan_id))
+    b.forget(t.deadlines, t.deadline_steps)
 
 
 def _schedule_targets(
-    c: Cursor, campaign_id: str, plan: Plan, launch: date, since: date
+    b: Batch, campaign_id: str, plan: Plan, launch: date, since: date
 ) -> set[str]:
     """Every target deadline of the plan, with the steps that fall on or after ``since``;
     answers the deadlines' ids."""
@@ -91,7 +95,7 @@ def _schedule_targets(
     steps = (*plan.reminder_days, 0)
     scheduled: set[str] = set()
     for target in plan.targets:
-        _units_already_there(c, campaign_id, plan, launch, target)
+        _units_already_there(b, campaign_id, plan, launch, target)
         if target.due.kind == "continuous":
             continue  # always due; it shows on the progress view, nothing to remind of
         years = (
@@ -104,7 +108,7 @@ def _schedule_targets(
             deadline_id = f"{campaign_id}:{target.id}:{due}"
             scheduled.add(deadline_id)
             _add(
-                c,
+                b,
                 deadline_id,
                 "target",
                 due_on=due,
@@ -120,7 +124,7 @@ def unit_deadline_id(campaign_id: str, target_id: str, unit_id: str, due_on: dat
     return f"{campaign_id}:{target_id}:unit:{unit_id}:{due_on}"
 
 
-def unit_appeared(c: Cursor, e: Any) -> None:
+def unit_appeared(b: Batch, e: Any) -> None:
     """A unit that appears late gets its own deadline for each target that judges its kind of
     unit (once: the deadline's id is the campaign, target, unit and due date)."""
     if isinstance(e, PartyOrganization.TeamMemberJoined):
@@ -130,29 +134,32 @@ def unit_appeared(c: Cursor, e: Any) -> None:
     else:
         scope, unit_id = "community", str(e.originator_id)
     appeared: date = e.occurred_on
-    campaigns = c.execute(
-        "SELECT id, launch_date, plan_content, plan_sha256 FROM rm_campaigns"
-    ).fetchall()
-    for campaign_id, launch_on, content, sha256 in campaigns:
+    for campaign in b.rows(b.t.campaigns):
+        content, sha256 = campaign["plan_content"], campaign["plan_sha256"]
         if content is None or sha256 is None:
             continue
-        plan = pinned_plan(json.loads(content), str(sha256))
-        launch = date.fromisoformat(str(launch_on))
+        plan = _pinned(str(content), str(sha256))
+        launch = date.fromisoformat(str(campaign["launch_date"]))
         for target in plan.targets:
             if target.scope == scope:
-                _unit_deadline(c, str(campaign_id), plan, launch, target, unit_id, appeared)
+                _unit_deadline(b, str(campaign["id"]), plan, launch, target, unit_id, appeared)
 
 
-# The units of each kind with the day each appeared, for a campaign launched after them.
-UNITS_OF_SCOPE = {
-    "community": "SELECT id, began_on FROM rm_communities WHERE began_on > ?",
-    "member": "SELECT id, registered_on FROM rm_members WHERE registered_on > ?",
-    "team_member": "SELECT team_member_id, joined_on FROM rm_team_members WHERE joined_on > ?",
-}
+def _units_of_scope(t: ReadModel, scope: str, since: str) -> Any:
+    """The units of a kind with the day each appeared after ``since`` (None: not a unit kind)."""
+    if scope == "community":
+        unit, day = t.communities.c.id, t.communities.c.began_on
+    elif scope == "member":
+        unit, day = t.members.c.id, t.members.c.registered_on
+    elif scope == "team_member":
+        unit, day = t.team_members.c.team_member_id, t.team_members.c.joined_on
+    else:
+        return None
+    return select(unit, day).where(day > since)
 
 
 def _unit_deadline(
-    c: Cursor, campaign_id: str, plan: Plan, launch: date, target: Target, unit_id: str,
+    b: Batch, campaign_id: str, plan: Plan, launch: date, target: Target, unit_id: str,
     appeared: date,
 ) -> None:  # fmt: skip
     if target.due.kind == "yearly":
@@ -162,51 +169,62 @@ def _unit_deadline(
     if own == due:
         return
     steps = tuple(s for s in (*plan.reminder_days, 0) if own - timedelta(days=s) >= appeared)
-    _add(c, unit_deadline_id(campaign_id, target.id, unit_id, own), "target_unit", due_on=own,
+    _add(b, unit_deadline_id(campaign_id, target.id, unit_id, own), "target_unit", due_on=own,
          steps=steps, campaign_id=campaign_id, plan_id=plan.id, target_id=target.id,
          subject_id=unit_id)  # fmt: skip
 
 
 def _units_already_there(
-    c: Cursor, campaign_id: str, plan: Plan, launch: date, target: Target
+    b: Batch, campaign_id: str, plan: Plan, launch: date, target: Target
 ) -> None:
     """Units recorded before the campaign whose own due date is later than the target's (a
-    cadre appointed shortly before the launch has a year of its own)."""
-    statement = UNITS_OF_SCOPE.get(target.scope)
-    if statement is None or target.due.kind == "yearly":
+    cadre appointed shortly before the launch has a year of its own). The caller flushed."""
+    if target.due.kind == "yearly":
         return
     due = target.due.due_on(launch, launch)
     since = due - timedelta(days=target.window.days or 0)
-    for unit_id, on in c.execute(statement, (since.isoformat(),)).fetchall():
-        _unit_deadline(c, campaign_id, plan, launch, target, str(unit_id), date.fromisoformat(str(on)))
+    statement = _units_of_scope(b.t, target.scope, since.isoformat())
+    if statement is None:
+        return
+    for unit_id, on in b.cursor.execute(statement).fetchall():
+        _unit_deadline(
+            b, campaign_id, plan, launch, target, str(unit_id), date.fromisoformat(str(on))
+        )
 
 
-def _item_deadline(c: Cursor, item_id: str, due_on: date, campaign_id: str | None) -> None:
-    _add(c, f"item:{item_id}:{due_on}", "supervision", due_on=due_on, steps=SUPERVISION_STEPS,
+def _item_deadline(b: Batch, item_id: str, due_on: date, campaign_id: str | None) -> None:
+    _add(b, f"item:{item_id}:{due_on}", "supervision", due_on=due_on, steps=SUPERVISION_STEPS,
          subject_id=item_id, campaign_id=campaign_id)  # fmt: skip
 
 
-def item_assigned(c: Cursor, e: SupervisionItem.SupervisionItemAssigned) -> None:
-    _item_deadline(c, str(e.originator_id), e.due_on, _s(e.campaign_id))
+def item_assigned(b: Batch, e: SupervisionItem.SupervisionItemAssigned) -> None:
+    _item_deadline(b, str(e.originator_id), e.due_on, _s(e.campaign_id))
 
 
-def extension_approved(c: Cursor, e: SupervisionItem.ExtensionApproved) -> None:
+def extension_approved(b: Batch, e: SupervisionItem.ExtensionApproved) -> None:
     """The old deadline's remaining steps are superseded; the new one takes over."""
     item_id = str(e.originator_id)
-    c.execute(
-        "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id IN (SELECT id FROM rm_deadlines"
-        " WHERE subject_id = ? AND kind = 'supervision')",
-        (True, item_id),
+    b.flush()
+    t = b.t
+    b.cursor.execute(
+        update(t.deadline_steps)
+        .where(
+            t.deadline_steps.c.deadline_id.in_(
+                select(t.deadlines.c.id).where(
+                    t.deadlines.c.subject_id == item_id, t.deadlines.c.kind == "supervision"
+                )
+            )
+        )
+        .values(done=True)
     )
-    row = c.execute(
-        "SELECT campaign_id FROM rm_supervision_items WHERE id = ?", (item_id,)
-    ).fetchone()
-    _item_deadline(c, item_id, e.new_due_on, row[0] if row else None)
+    b.forget(t.deadline_steps)
+    item = b.row(t.supervision_items, item_id)
+    _item_deadline(b, item_id, e.new_due_on, item["campaign_id"] if item else None)
 
 
-def inspection_scheduled(c: Cursor, e: CreationCampaign.InspectionScheduled) -> None:
+def inspection_scheduled(b: Batch, e: CreationCampaign.InspectionScheduled) -> None:
     _add(
-        c,
+        b,
         f"inspection:{e.inspection_id}",
         "inspection",
         due_on=e.scheduled_for,
@@ -216,73 +234,95 @@ def inspection_scheduled(c: Cursor, e: CreationCampaign.InspectionScheduled) -> 
     )
 
 
-def fired(c: Cursor, e: Firing.Fired) -> None:
+def fired(b: Batch, e: Firing.Fired) -> None:
     """A step that fired is done, as the log says (so a rebuild knows it too), and its
     firing becomes a notification for its addressees."""
-    c.execute(
-        "UPDATE rm_deadline_steps SET done = ? WHERE deadline_id = ? AND lead_days = ?",
-        (True, e.deadline_id, e.lead_days),
-    )
-    c.execute(
-        "INSERT INTO rm_notifications (id, kind, message_zh, target_id, unit_id, unit_name,"
-        " community_id, addressees, due_on, late, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (id) DO NOTHING",
-        (str(e.originator_id), e.kind, e.message_zh, e.target_id, e.unit_id, e.unit_name,
-         _s(e.community_id) or _community_of(c, e.unit_id), ",".join(e.addressees), e.due_on.isoformat(),
-         e.late, e.timestamp.isoformat()),
-    )  # fmt: skip
+    b.update(b.t.deadline_steps, (e.deadline_id, e.lead_days), done=True)
+    b.insert(b.t.notifications, {
+        "id": str(e.originator_id), "kind": e.kind, "message_zh": e.message_zh,
+        "target_id": e.target_id, "unit_id": e.unit_id, "unit_name": e.unit_name,
+        "community_id": _s(e.community_id) or community_of(b, e.unit_id),
+        "addressees": ",".join(e.addressees), "due_on": e.due_on.isoformat(), "late": e.late,
+        "recorded_at": e.timestamp.isoformat(),
+    })  # fmt: skip
 
 
-def acknowledged(c: Cursor, e: Firing.Acknowledged) -> None:
+def acknowledged(b: Batch, e: Firing.Acknowledged) -> None:
     """The addressee's own acknowledgement; the notification as a whole once every addressee
     it names has acknowledged (who did is kept in order, whether addressed or not)."""
-    notification, at = str(e.originator_id), e.timestamp.isoformat()
-    c.execute(
-        "INSERT INTO rm_notification_acks (notification_id, addressee, acknowledged_by,"
-        " acknowledged_at) VALUES (?, ?, ?, ?) ON CONFLICT (notification_id, addressee) DO NOTHING",
-        (notification, e.addressee, e.actor, at),
-    )
-    row = c.execute(
-        "SELECT acknowledged_by, addressees FROM rm_notifications WHERE id = ?", (notification,)
-    ).fetchone()
-    if row is None:
+    notification, at, acks = str(e.originator_id), e.timestamp.isoformat(), b.t.notification_acks
+    b.insert(acks, {"notification_id": notification, "addressee": e.addressee,
+                    "acknowledged_by": e.actor, "acknowledged_at": at})  # fmt: skip
+    notice = b.row(b.t.notifications, notification)
+    if notice is None:
         return
+    b.flush()  # who has acknowledged is asked of the database, this acknowledgement included
     done = {
-        r[0] for r in c.execute(
-            "SELECT addressee FROM rm_notification_acks WHERE notification_id = ?", (notification,)
+        r[0] for r in b.cursor.execute(
+            select(acks.c.addressee).where(acks.c.notification_id == notification)
         ).fetchall()
     }  # fmt: skip
-    everyone = set(str(row[1]).split(",")) <= done
-    c.execute(
-        "UPDATE rm_notifications SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
-        (",".join(filter(None, [row[0], e.actor])), at if everyone else None, notification),
-    )
+    everyone = set(str(notice["addressees"]).split(",")) <= done
+    b.update(b.t.notifications, notification,
+             acknowledged_by=",".join(filter(None, [notice["acknowledged_by"], e.actor])),
+             acknowledged_at=at if everyone else None)  # fmt: skip
 
 
-def _community_of(c: Cursor, unit_id: str | None) -> str | None:
+class _CursorRows:
+    """Rows by key straight from the database, for a caller outside a batch."""
+
+    def __init__(self, cursor: Cursor) -> None:
+        self.cursor, self.t = cursor, cursor.t
+
+    def row(self, table: Table, key: Hashable) -> Row | None:
+        (column,) = table.primary_key.columns
+        found = self.cursor.execute(select(table).where(column == key)).fetchone()
+        return None if found is None else dict(zip(table.columns.keys(), found, strict=True))
+
+
+def _unit_tables(t: ReadModel) -> list[tuple[Table, str]]:
+    """Where a failing unit may be found, and the column naming its community."""
+    return [(t.communities, "id"), (t.members, "community_id"),
+            (t.team_members, "community_id"), (t.community_workers, "community_id")]  # fmt: skip
+
+
+def community_of(rows: Batch | _CursorRows, unit_id: str | None) -> str | None:
     """The community a failing unit belongs to: itself, its member's or cadre's, a rostered
     worker's (a street committee belongs to none)."""
     if not unit_id:
         return None
     if ":" in unit_id:  # a community worker before the roster, "community:name"
         return unit_id.split(":", 1)[0]
-    for statement in (
-        "SELECT id FROM rm_communities WHERE id = ?",
-        "SELECT community_id FROM rm_members WHERE id = ?",
-        "SELECT community_id FROM rm_team_members WHERE team_member_id = ?",
-        "SELECT community_id FROM rm_community_workers WHERE worker_id = ?",
-    ):
-        row = c.execute(statement, (unit_id,)).fetchone()
+    for table, column in _unit_tables(rows.t):
+        row = rows.row(table, unit_id)
         if row:
-            return str(row[0]) if row[0] else None
+            return str(row[column]) if row[column] else None
     return None
+
+
+def _community_of(c: Cursor, unit_id: str | None) -> str | None:
+    return community_of(_CursorRows(c), unit_id)
+
+
+def want_deadline_rows(b: Batch, e: Any) -> None:
+    """The rows the deadlines will look up for an event (read with the batch's others)."""
+    if (
+        isinstance(e, Firing.Fired)
+        and e.community_id is None
+        and e.unit_id
+        and ":" not in e.unit_id
+    ):
+        for table, _ in _unit_tables(b.t):
+            b.want(table, e.unit_id)
+    elif isinstance(e, Firing.Acknowledged):
+        b.want(b.t.notifications, str(e.originator_id))
 
 
 def _s(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-DEADLINE_HANDLERS: dict[type, Callable[[Cursor, Any], None]] = {
+DEADLINE_HANDLERS: dict[type, BatchHandler] = {
     CreationCampaign.CampaignLaunched: campaign_launched,
     CreationCampaign.PlanChanged: plan_changed,
     Community.CommunityRegistered: unit_appeared,

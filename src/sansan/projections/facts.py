@@ -6,7 +6,7 @@ from typing import Any
 
 from sansan.clock import CHINA_OFFSET
 from sansan.domain import Community, CreationCampaign, Member, PartyOrganization
-from sansan.projections.store import Cursor
+from sansan.projections.batch import Batch
 
 # (fact, item, number) rows an event contributes; the subject is the event's aggregate
 # unless noted, the community is found from it.
@@ -71,19 +71,17 @@ def recorded_at(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def record_facts(c: Cursor, event: Any, position: int) -> None:
+def record_facts(b: Batch, event: Any, position: int) -> None:
     kind = type(event)
     subject, community, facts = str(event.originator_id), None, []
     if kind in COMMUNITY_FACTS:
         community, facts = subject, COMMUNITY_FACTS[kind](event)
     elif kind in MEMBER_FACTS:
-        row = c.execute("SELECT community_id FROM rm_members WHERE id = ?", (subject,)).fetchone()
-        community, facts = (row[0] if row else None), MEMBER_FACTS[kind](event)
+        member = b.row(b.t.members, subject)
+        community, facts = (member["community_id"] if member else None), MEMBER_FACTS[kind](event)
     elif kind is PartyOrganization.TeamTrainingCompleted:
-        row = c.execute(
-            "SELECT community_id FROM rm_organizations WHERE id = ?", (subject,)
-        ).fetchone()
-        subject, community = str(event.team_member_id), (row[0] if row else None)
+        org = b.row(b.t.organizations, subject)
+        subject, community = str(event.team_member_id), (org["community_id"] if org else None)
         school = "party_school" if event.at_county_party_school else "regular"
         facts = [("team_training", school, event.days)]
     elif kind in STREET_FACTS:
@@ -93,12 +91,12 @@ def record_facts(c: Cursor, event: Any, position: int) -> None:
         community, facts = str(event.community_id), [("pilot", None, None)]
     # When the library recorded the event (and its China day): a year's verdict counts only
     # what was on record when the scheduler gave it; what came later is made good late.
+    occurred = event.occurred_on.isoformat()
     recorded = (event.timestamp + CHINA_OFFSET).date().isoformat()
+    at = recorded_at(event.timestamp)
     for seq, (fact, item, number) in enumerate(facts):
-        c.execute(
-            "INSERT INTO rm_facts (position, seq, subject_id, community_id, fact, item, num,"
-            " occurred_on, recorded_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (position, seq) DO NOTHING",
-            (position, seq, subject, community, fact, item, number,
-             event.occurred_on.isoformat(), recorded, recorded_at(event.timestamp)),
-        )  # fmt: skip
+        b.insert(b.t.facts, {
+            "position": position, "seq": seq, "subject_id": subject, "community_id": community,
+            "fact": fact, "item": item, "num": number, "occurred_on": occurred,
+            "recorded_on": recorded, "recorded_at": at,
+        })  # fmt: skip

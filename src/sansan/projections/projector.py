@@ -1,10 +1,20 @@
-"""Applies one event to the read-model tables. Every statement is an upsert or keyed update,
-so applying an event is idempotent; the runner still applies each exactly once."""
+"""Applies events to the read-model tables through a ``Batch`` (see ``batch`` for the handler
+interface). Every write is an insert that keeps the first row, a keyed update or a counter
+upsert; the runner applies each event exactly once, its batch in one transaction.
+
+Another module contributes handlers by appending a ``{event class: handler}`` dict to
+``EXTRA_HANDLERS`` (they run after the tables' and the deadlines' handlers of the same event,
+so they can look up the rows those wrote), and asks for the rows it will look up by appending
+to ``PREPARERS`` a ``(batch, event) -> None`` that calls ``batch.want``. Batch handlers append
+rows (``insert``, ``add`` for running counts) rather than read; a plain ``(cursor, event)``
+handler goes in wrapped by ``batch.per_event``."""
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+from sqlalchemy import Table
 
 from sansan.domain import (
     Community,
@@ -15,52 +25,52 @@ from sansan.domain import (
     SupervisionItem,
 )
 from sansan.domain.base import SansanAggregate, source_zh
-from sansan.projections.deadlines import DEADLINE_HANDLERS
+from sansan.projections.batch import Batch, BatchHandler
+from sansan.projections.deadlines import DEADLINE_HANDLERS, want_deadline_rows
 from sansan.projections.facts import record_facts
-from sansan.projections.store import Cursor
+from sansan.projections.schema import ReadModel
 
-Handler = Callable[[Cursor, Any], None]
 _BASE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 _PROVENANCE = {"actor", "occurred_on", "note", "evidence_ref"}
 
-TABLE_OF: dict[type[SansanAggregate], str] = {
-    Community: "rm_communities",
-    PartyOrganization: "rm_organizations",
-    Member: "rm_members",
-    CreationCampaign: "rm_campaigns",
-    SupervisionItem: "rm_supervision_items",
+# Each aggregate's own table (its rows carry the aggregate's version).
+TABLE_OF: dict[type[SansanAggregate], Callable[[ReadModel], Table]] = {
+    Community: lambda t: t.communities,
+    PartyOrganization: lambda t: t.organizations,
+    Member: lambda t: t.members,
+    CreationCampaign: lambda t: t.campaigns,
+    SupervisionItem: lambda t: t.supervision_items,
 }
+
+# An event as the runner hands it over: (position, event, its aggregate's type).
+Applied = tuple[int, Any, type[SansanAggregate]]
 
 
 def _s(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def organization_established(c: Cursor, e: PartyOrganization.OrganizationEstablished) -> None:
+def organization_established(b: Batch, e: PartyOrganization.OrganizationEstablished) -> None:
     parent_path = "/"
     if e.parent_id is not None:
-        row = c.execute(
-            "SELECT path FROM rm_organizations WHERE id = ?", (str(e.parent_id),)
-        ).fetchone()
-        parent_path = row[0] if row else f"/{e.parent_id}/"
-    c.execute(
-        "INSERT INTO rm_organizations (id, name, level, parent_id, community_id, path,"
-        " established_on, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
-        (str(e.originator_id), e.name, e.level, _s(e.parent_id), _s(e.community_id),
-         f"{parent_path}{e.originator_id}/", e.occurred_on.isoformat()),
-    )  # fmt: skip
+        parent = b.row(b.t.organizations, str(e.parent_id))
+        parent_path = parent["path"] if parent else f"/{e.parent_id}/"
+    b.insert(b.t.organizations, {
+        "id": str(e.originator_id), "name": e.name, "level": e.level,
+        "parent_id": _s(e.parent_id), "community_id": _s(e.community_id),
+        "path": f"{parent_path}{e.originator_id}/", "established_on": e.occurred_on.isoformat(),
+        "version": 1,
+    })  # fmt: skip
 
 
-def community_registered(c: Cursor, e: Community.CommunityRegistered) -> None:
-    street = c.execute(
-        "SELECT name FROM rm_organizations WHERE id = ?", (str(e.street_committee_id),)
-    ).fetchone()
-    c.execute(
-        "INSERT INTO rm_communities (id, name, street_committee_id, street_name, origin, began_on,"
-        " version) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
-        (str(e.originator_id), e.name, str(e.street_committee_id), street[0] if street else None,
-         e.origin, e.occurred_on.isoformat()),
-    )  # fmt: skip
+def community_registered(b: Batch, e: Community.CommunityRegistered) -> None:
+    street = b.row(b.t.organizations, str(e.street_committee_id))
+    b.insert(b.t.communities, {
+        "id": str(e.originator_id), "name": e.name,
+        "street_committee_id": str(e.street_committee_id),
+        "street_name": street["name"] if street else None, "origin": e.origin,
+        "began_on": e.occurred_on.isoformat(), "version": 1,
+    })  # fmt: skip
 
 
 def _json(content: dict[str, Any] | None) -> str | None:
@@ -68,206 +78,199 @@ def _json(content: dict[str, Any] | None) -> str | None:
     return None if content is None else json.dumps(content, ensure_ascii=False)
 
 
-def _set(table: str, **columns: Callable[[Any], Any]) -> Handler:
-    assignments = ", ".join(f"{name} = ?" for name in columns)
-
-    def handler(c: Cursor, e: Any) -> None:
-        values = [get(e) for get in columns.values()]
-        c.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*values, str(e.originator_id)))
+def _set(table: Callable[[ReadModel], Table], **columns: Callable[[Any], Any]) -> BatchHandler:
+    def handler(b: Batch, e: Any) -> None:
+        b.update(table(b.t), str(e.originator_id), **{k: get(e) for k, get in columns.items()})
 
     return handler
 
 
-def member_registered(c: Cursor, e: Member.MemberRegistered) -> None:
-    c.execute(
-        "INSERT INTO rm_members (id, name, category, organization_id, community_id,"
-        " registered_on, version) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO NOTHING",
-        (
-            str(e.originator_id),
-            e.name,
-            e.category,
-            str(e.organization_id),
-            str(e.community_id),
-            e.occurred_on.isoformat(),
-        ),
-    )
+def member_registered(b: Batch, e: Member.MemberRegistered) -> None:
+    b.insert(b.t.members, {
+        "id": str(e.originator_id), "name": e.name, "category": e.category,
+        "organization_id": str(e.organization_id), "community_id": str(e.community_id),
+        "registered_on": e.occurred_on.isoformat(), "version": 1,
+    })  # fmt: skip
 
 
-def campaign_launched(c: Cursor, e: CreationCampaign.CampaignLaunched) -> None:
-    c.execute(
-        "INSERT INTO rm_campaigns (id, name, plan_id, county, launch_date, version, plan_sha256,"
-        " plan_content) VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO NOTHING",
-        (str(e.originator_id), e.name, e.plan_id, e.county, e.launch_date.isoformat(),
-         e.plan_sha256, _json(e.plan)),
-    )  # fmt: skip
+def campaign_launched(b: Batch, e: CreationCampaign.CampaignLaunched) -> None:
+    b.insert(b.t.campaigns, {
+        "id": str(e.originator_id), "name": e.name, "plan_id": e.plan_id, "county": e.county,
+        "launch_date": e.launch_date.isoformat(), "version": 1, "plan_sha256": e.plan_sha256,
+        "plan_content": _json(e.plan),
+    })  # fmt: skip
 
 
-def item_assigned(c: Cursor, e: SupervisionItem.SupervisionItemAssigned) -> None:
-    c.execute(
-        "INSERT INTO rm_supervision_items (id, title, campaign_id, assignee_org_id, community_id,"
-        " due_on, status, urge_count, version) VALUES (?, ?, ?, ?, ?, ?, 'assigned', 0, 1)"
-        " ON CONFLICT (id) DO NOTHING",
-        (str(e.originator_id), e.title, _s(e.campaign_id), str(e.assignee_org_id),
-         _s(e.community_id), e.due_on.isoformat()),
-    )  # fmt: skip
+def item_assigned(b: Batch, e: SupervisionItem.SupervisionItemAssigned) -> None:
+    b.insert(b.t.supervision_items, {
+        "id": str(e.originator_id), "title": e.title, "campaign_id": _s(e.campaign_id),
+        "assignee_org_id": str(e.assignee_org_id), "community_id": _s(e.community_id),
+        "due_on": e.due_on.isoformat(), "status": "assigned", "urge_count": 0, "version": 1,
+    })  # fmt: skip
 
 
-def item_urged(c: Cursor, e: Any) -> None:
-    c.execute(
-        "UPDATE rm_supervision_items SET urge_count = urge_count + 1 WHERE id = ?",
-        (str(e.originator_id),),
-    )
+def item_urged(b: Batch, e: Any) -> None:
+    b.increment(b.t.supervision_items, str(e.originator_id), "urge_count")
 
 
-def team_member_joined(c: Cursor, e: PartyOrganization.TeamMemberJoined) -> None:
-    org = c.execute(
-        "SELECT community_id FROM rm_organizations WHERE id = ?", (str(e.originator_id),)
-    ).fetchone()
-    c.execute(
-        "INSERT INTO rm_team_members (team_member_id, org_id, community_id, person_name,"
-        " birth_year, birth_date, education, party_affairs_worker, newly_appointed, joined_on)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_member_id) DO NOTHING",
-        (str(e.team_member_id), str(e.originator_id), org[0] if org else None, e.person_name,
-         e.birth_year, e.birth_date.isoformat() if e.birth_date else None, e.education,
-         e.party_affairs_worker, e.newly_appointed, e.occurred_on.isoformat()),
-    )  # fmt: skip
+def team_member_joined(b: Batch, e: PartyOrganization.TeamMemberJoined) -> None:
+    org = b.row(b.t.organizations, str(e.originator_id))
+    b.insert(b.t.team_members, {
+        "team_member_id": str(e.team_member_id), "org_id": str(e.originator_id),
+        "community_id": org["community_id"] if org else None, "person_name": e.person_name,
+        "birth_year": e.birth_year,
+        "birth_date": e.birth_date.isoformat() if e.birth_date else None,
+        "education": e.education, "party_affairs_worker": e.party_affairs_worker,
+        "newly_appointed": e.newly_appointed, "joined_on": e.occurred_on.isoformat(),
+    })  # fmt: skip
 
 
-def team_member_left(c: Cursor, e: PartyOrganization.TeamMemberLeft) -> None:
-    c.execute(
-        "UPDATE rm_team_members SET left_on = ? WHERE team_member_id = ?",
-        (e.occurred_on.isoformat(), str(e.team_member_id)),
-    )
+def team_member_left(b: Batch, e: PartyOrganization.TeamMemberLeft) -> None:
+    b.update(b.t.team_members, str(e.team_member_id), left_on=e.occurred_on.isoformat())
 
 
-def worker_joined(c: Cursor, e: Community.CommunityWorkerJoined) -> None:
-    c.execute(
-        "INSERT INTO rm_community_workers (worker_id, community_id, worker_name, role, joined_on)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (worker_id) DO NOTHING",
-        (str(e.worker_id), str(e.originator_id), e.worker_name, e.role, e.occurred_on.isoformat()),
-    )
+def worker_joined(b: Batch, e: Community.CommunityWorkerJoined) -> None:
+    b.insert(b.t.community_workers, {
+        "worker_id": str(e.worker_id), "community_id": str(e.originator_id),
+        "worker_name": e.worker_name, "role": e.role, "joined_on": e.occurred_on.isoformat(),
+    })  # fmt: skip
 
 
-def worker_left(c: Cursor, e: Community.CommunityWorkerLeft) -> None:
-    c.execute(
-        "UPDATE rm_community_workers SET left_on = ? WHERE worker_id = ?",
-        (e.occurred_on.isoformat(), str(e.worker_id)),
-    )
+def worker_left(b: Batch, e: Community.CommunityWorkerLeft) -> None:
+    b.update(b.t.community_workers, str(e.worker_id), left_on=e.occurred_on.isoformat())
 
 
-HANDLERS: dict[type, Handler] = {
+_communities, _members = TABLE_OF[Community], TABLE_OF[Member]
+_campaigns, _items = TABLE_OF[CreationCampaign], TABLE_OF[SupervisionItem]
+
+HANDLERS: dict[type, BatchHandler] = {
     Community.CommunityWorkerJoined: worker_joined,
     Community.CommunityWorkerLeft: worker_left,
     PartyOrganization.TeamMemberJoined: team_member_joined,
     PartyOrganization.TeamMemberLeft: team_member_left,
     PartyOrganization.OrganizationEstablished: organization_established,
     Community.CommunityRegistered: community_registered,
-    Community.ModelTypeDesignated: _set("rm_communities", model_type=lambda e: e.model_type),
+    Community.ModelTypeDesignated: _set(_communities, model_type=lambda e: e.model_type),
     Community.GeneralBranchAttached: _set(
-        "rm_communities", general_branch_id=lambda e: str(e.organization_id)
+        _communities, general_branch_id=lambda e: str(e.organization_id)
     ),
     Community.FacilityUpgraded: _set(
-        "rm_communities",
+        _communities,
         office_area_m2=lambda e: e.office_area_m2,
         venue_area_m2=lambda e: e.venue_area_m2,
     ),
     Member.MemberRegistered: member_registered,
-    Member.MemberCategoryChanged: _set("rm_members", category=lambda e: e.category),
+    Member.MemberCategoryChanged: _set(_members, category=lambda e: e.category),
     Member.MemberTransferredOut: _set(
-        "rm_members", transferred_out_on=lambda e: e.occurred_on.isoformat()
+        _members, transferred_out_on=lambda e: e.occurred_on.isoformat()
     ),
     CreationCampaign.CampaignLaunched: campaign_launched,
     CreationCampaign.PlanChanged: _set(
-        "rm_campaigns", plan_id=lambda e: e.plan_id, plan_sha256=lambda e: e.plan_sha256,
+        _campaigns,
+        plan_id=lambda e: e.plan_id,
+        plan_sha256=lambda e: e.plan_sha256,
         plan_content=lambda e: _json(e.plan),
     ),
     SupervisionItem.SupervisionItemAssigned: item_assigned,
-    SupervisionItem.StatusChanged: _set("rm_supervision_items", status=lambda e: e.status),
-    SupervisionItem.ExtensionApproved: _set(
-        "rm_supervision_items", due_on=lambda e: e.new_due_on.isoformat()
-    ),
+    SupervisionItem.StatusChanged: _set(_items, status=lambda e: e.status),
+    SupervisionItem.ExtensionApproved: _set(_items, due_on=lambda e: e.new_due_on.isoformat()),
     SupervisionItem.SupervisionItemUrged: item_urged,
 }
+# Handlers other modules contribute (the standings), run after the tables' and deadlines'.
+EXTRA_HANDLERS: list[dict[type, BatchHandler]] = []
+# What they will look up: each names rows with ``batch.want`` before the batch is applied.
+PREPARERS: list[Callable[[Batch, Any], None]] = [want_deadline_rows]
 
 
-def _handlers_for(event: Any) -> Iterator[Handler]:
+def _handlers_for(event: Any) -> Iterator[BatchHandler]:
     """The table rows an event touches, then the deadlines it sets or moves."""
-    for table in (HANDLERS, DEADLINE_HANDLERS):
+    for table in (HANDLERS, DEADLINE_HANDLERS, *EXTRA_HANDLERS):
         for cls in type(event).__mro__:
             if cls in table:
                 yield table[cls]
                 break
 
 
-def apply_event(
-    c: Cursor, event: Any, position: int, aggregate_type: type[SansanAggregate]
-) -> None:
+def prepare(b: Batch, events: Iterable[Applied]) -> None:
+    """Read, in a few queries, the rows the batch's events will look up."""
+    t = b.t
+    events = list(events)
+    for _, e, kind in events:
+        if kind in TABLE_OF:
+            b.want(TABLE_OF[kind](t), str(e.originator_id))
+        for name, table in (("parent_id", t.organizations), ("street_committee_id",
+                            t.organizations), ("community_id", t.communities)):  # fmt: skip
+            b.want(table, _s(getattr(e, name, None)))
+        for preparer in PREPARERS:
+            preparer(b, e)
+    b.load_wanted()
+    # The communities of the units found: the audit log files each event under its street.
+    for _, e, kind in events:
+        if kind in (PartyOrganization, Member, SupervisionItem):
+            row = b.row(TABLE_OF[kind](t), str(e.originator_id))  # read just above
+            if row is not None:
+                b.want(t.communities, row["community_id"])
+    b.load_wanted()
+
+
+def apply_event(b: Batch, event: Any, position: int, aggregate_type: type[SansanAggregate]) -> None:
     for handler in _handlers_for(event):
-        handler(c, event)
-    record_facts(c, event, position)
-    table = TABLE_OF.get(aggregate_type)
-    if table is not None:
-        c.execute(
-            f"UPDATE {table} SET version = ? WHERE id = ?",
-            (event.originator_version, str(event.originator_id)),
-        )
-    _audit(c, event, position, aggregate_type)
+        handler(b, event)
+    record_facts(b, event, position)
+    own = TABLE_OF.get(aggregate_type)
+    if own is not None:
+        b.update(own(b.t), str(event.originator_id), version=event.originator_version)
+    _audit(b, event, position, aggregate_type)
 
 
-def _audit(c: Cursor, event: Any, position: int, aggregate_type: type[SansanAggregate]) -> None:
-    community_id, street_id = _placement(c, event, aggregate_type)
-    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
-    data = {k: v for k, v in fields.items() if k not in _BASE | _PROVENANCE}
+def _audit(b: Batch, event: Any, position: int, aggregate_type: type[SansanAggregate]) -> None:
+    community_id, street_id = _placement(b, event, aggregate_type)
+    data = {name: getattr(event, name) for name in _data_fields(type(event))}
     imported = source_zh(event.imported_from)
     if imported is not None:  # first: the audit page shows only an entry's first fields
         data = {"imported_from": imported, **data}
-    c.execute(
-        "INSERT INTO rm_audit (position, aggregate_id, aggregate_type, event_type, version, actor,"
-        " occurred_on, recorded_at, community_id, street_id, data)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
-        (position, str(event.originator_id), aggregate_type.__name__, type(event).__name__,
-         event.originator_version, event.actor, event.occurred_on.isoformat(),
-         event.timestamp.isoformat(), community_id, street_id,
-         json.dumps(data, default=str, ensure_ascii=False, sort_keys=True)),
-    )  # fmt: skip
+    b.insert(b.t.audit, {
+        "position": position, "aggregate_id": str(event.originator_id),
+        "aggregate_type": aggregate_type.__name__, "event_type": type(event).__name__,
+        "version": event.originator_version, "actor": event.actor,
+        "occurred_on": event.occurred_on.isoformat(), "recorded_at": event.timestamp.isoformat(),
+        "community_id": community_id, "street_id": street_id,
+        "data": json.dumps(data, default=str, ensure_ascii=False, sort_keys=True),
+    })  # fmt: skip
 
 
-def _placement(c: Cursor, event: Any, kind: type[SansanAggregate]) -> tuple[str | None, str | None]:
-    """The community and street an event belongs to, for filtering the audit log.
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
-    One query per event (the unit's row joined to its community's): this runs for every
-    event the projection applies, so a second round trip would cost a fifth of its speed.
-    """
+
+def _data_fields(kind: type) -> tuple[str, ...]:
+    """An event's own fields, as the audit log shows them (not its identity or provenance)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        names = (f.name for f in dataclasses.fields(kind))
+        found = _FIELDS[kind] = tuple(n for n in names if n not in _BASE | _PROVENANCE)
+    return found
+
+
+def _street_of(b: Batch, community_id: str) -> str | None:
+    community = b.row(b.t.communities, community_id)
+    return community["street_committee_id"] if community else None
+
+
+def _placement(b: Batch, event: Any, kind: type[SansanAggregate]) -> tuple[str | None, str | None]:
+    """The community and street an event belongs to, for filtering the audit log."""
     aggregate_id = str(event.originator_id)
-    street = "(SELECT street_committee_id FROM rm_communities c WHERE c.id = {})"
     if kind is Community:
-        row = c.execute(
-            "SELECT id, street_committee_id FROM rm_communities WHERE id = ?", (aggregate_id,)
-        ).fetchone()
-    elif kind is PartyOrganization:
-        row = c.execute(
-            f"SELECT community_id, {street.format('o.community_id')}, path"
-            " FROM rm_organizations o WHERE id = ?",
-            (aggregate_id,),
-        ).fetchone()
-        if row and row[0] is None:  # a street committee or a street-level organization
-            return None, row[2].strip("/").split("/")[0]
-    elif kind in (Member, SupervisionItem):
-        table = TABLE_OF[kind]
-        row = c.execute(
-            f"SELECT community_id, {street.format('u.community_id')} FROM {table} u WHERE id = ?",
-            (aggregate_id,),
-        ).fetchone()
-    elif kind is PersonalDataAccess:
+        return aggregate_id, _street_of(b, aggregate_id)
+    if kind is PersonalDataAccess:
         community_id = _s(event.community_id)
-        if community_id is None:
-            return None, None
-        row = c.execute(
-            "SELECT id, street_committee_id FROM rm_communities WHERE id = ?", (community_id,)
-        ).fetchone()
-        return community_id, row[1] if row else None
-    else:
+        return (None, None) if community_id is None else (community_id, _street_of(b, community_id))
+    if kind is CreationCampaign or kind not in TABLE_OF:
         return None, None
-    if row is None or row[0] is None:
-        return (aggregate_id, None) if kind is Community else (None, None)
-    return row[0], row[1]
+    unit = b.row(TABLE_OF[kind](b.t), aggregate_id)
+    if unit is None:
+        return None, None
+    if unit["community_id"] is None:
+        if kind is PartyOrganization:  # a street committee or a street-level organization
+            return None, str(unit["path"]).strip("/").split("/")[0]
+        return None, None
+    return unit["community_id"], _street_of(b, unit["community_id"])

@@ -1,7 +1,9 @@
 """Pulls the event log in position order into the read-model tables, exactly once.
 
 Each batch is applied in one read-store transaction that also moves the tracking
-position, so a crash loses nothing and repeats nothing. The runner is woken by
+position, so a crash loses nothing and repeats nothing. The log is read and decoded before
+that transaction; the batch's events then write through one ``Batch`` (rows kept in memory,
+looked up in a few queries, written in one round trip per table). The runner is woken by
 the application after each save (in-process) and by LISTEN/NOTIFY on PostgreSQL
 (other processes' writes); a slow poll covers anything missed.
 """
@@ -10,21 +12,47 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
-from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
+from psycopg import sql
+from sqlalchemy import select
 
 from sansan.application import SansanApplication
 from sansan.domain.base import SansanAggregate
 from sansan.persistence import is_postgres, parse_postgres_url
-from sansan.projections.projector import apply_event
+from sansan.projections.batch import Batch
+from sansan.projections.projector import Applied, apply_event, prepare
 from sansan.projections.store import Cursor, ReadStore
 from sansan.projections.tables import PROJECTION_NAME
 from sansan.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Read:
+    """Notifications read from the log (their positions) and the project's events among them
+    (other aggregates' notifications are passed over, but the position still moves past)."""
+
+    positions: list[int]
+    events: list[Applied]
+
+    @property
+    def last(self) -> int:
+        return self.positions[-1]
+
+    @property
+    def count(self) -> int:
+        return len(self.positions)
+
+    def after(self, position: int) -> "Read | None":
+        kept = [p for p in self.positions if p > position]
+        if not kept:
+            return None
+        return Read(kept, [applied for applied in self.events if applied[0] > position])
 
 
 class ProjectionRunner:
@@ -61,10 +89,7 @@ class ProjectionRunner:
 
     def position(self) -> int:
         with self.store.transaction(generation=self.generation) as cursor:
-            row = cursor.execute(
-                "SELECT position FROM rm_tracking WHERE name = ?", (PROJECTION_NAME,)
-            ).fetchone()
-        return int(row[0])
+            return _position(cursor)
 
     def run_once(self) -> int:
         """Apply the next batch; returns how many events it applied.
@@ -74,11 +99,12 @@ class ProjectionRunner:
         waits for the event store's writer, whose insert waits for our lock: every write
         then stalls until the pool times out (5 s) and answers 503."""
         start = self.position()
-        ahead = self.app.recorder.select_notifications(
-            start, self.batch_size, inclusive_of_start=False
-        )
-        if not ahead:
-            return 0
+        ahead = self.read(start)
+        return 0 if ahead is None else self.apply_read(start, ahead)
+
+    def apply_read(self, start: int, ahead: Read) -> int:
+        """Apply notifications read after ``start`` (those still ahead of the position), in
+        a transaction of their own."""
         with self.store.transaction(lock=True, generation=self.generation) as cursor:
             applied = self.apply_batch(cursor, read_ahead=(start, ahead))
         if applied:
@@ -86,42 +112,47 @@ class ProjectionRunner:
                 self._advanced.notify_all()
         return applied
 
-    def apply_batch(
-        self, cursor: Cursor, read_ahead: tuple[int, Sequence[Notification]] | None = None
-    ) -> int:
-        """Within the caller's transaction: the next batch, and the tracking position with it.
-        ``read_ahead`` is the log as read after a position outside the lock; another runner may
-        have advanced since, so only what follows the position read here is applied."""
-        row = cursor.execute(
-            "SELECT position FROM rm_tracking WHERE name = ?", (PROJECTION_NAME,)
-        ).fetchone()
-        position = int(row[0])
-        notifications = (
-            [n for n in read_ahead[1] if n.id > position]
-            if read_ahead is not None and read_ahead[0] <= position
-            else self.app.recorder.select_notifications(
-                position, self.batch_size, inclusive_of_start=False
-            )
-        )
-        for notification in notifications:
-            self._apply(cursor, notification)
-        if notifications:
-            cursor.execute(
-                "UPDATE rm_tracking SET position = ?, updated_at = ? WHERE name = ?",
-                (notifications[-1].id, datetime.now(UTC).isoformat(), PROJECTION_NAME),
-            )
-        return len(notifications)
+    def apply_batch(self, cursor: Cursor, read_ahead: tuple[int, Read] | None = None) -> int:
+        """Within the caller's transaction: the next batch, and the tracking position with it;
+        returns how many notifications it moved past.
+        ``read_ahead`` is the log as read (and decoded) after a position outside the lock;
+        another runner may have advanced since, so only what follows the position read here
+        is applied."""
+        position = _position(cursor)
+        if read_ahead is not None and read_ahead[0] <= position:
+            ahead: Read | None = read_ahead[1].after(position)
+        else:
+            ahead = self.read(position)
+        if ahead is None:
+            return 0
+        batch = Batch(cursor)
+        prepare(batch, ahead.events)
+        for at, event, aggregate_type in ahead.events:
+            apply_event(batch, event, at, aggregate_type)
+        batch.update(batch.t.tracking, PROJECTION_NAME, position=ahead.last,
+                     updated_at=datetime.now(UTC).isoformat())  # fmt: skip
+        batch.flush()
+        return ahead.count
 
-    def _apply(self, cursor: object, notification: Notification) -> None:
-        event = self.app.mapper.to_domain_event(notification)
-        kind = getattr(event, "originator_topic", None)
-        aggregate_type = (
-            resolve_topic(notification.topic.rsplit(".", 1)[0])
-            if kind is None
-            else resolve_topic(kind)
+    def read(self, position: int) -> Read | None:
+        """The next notifications after ``position``, decoded (None: there are none)."""
+        notifications = self.app.recorder.select_notifications(
+            position, self.batch_size, inclusive_of_start=False
         )
-        if isinstance(aggregate_type, type) and issubclass(aggregate_type, SansanAggregate):
-            apply_event(cursor, event, notification.id, aggregate_type)  # type: ignore[arg-type]
+        if not notifications:
+            return None
+        events: list[Applied] = []
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            kind = getattr(event, "originator_topic", None)
+            aggregate_type = (
+                resolve_topic(notification.topic.rsplit(".", 1)[0])
+                if kind is None
+                else resolve_topic(kind)
+            )
+            if isinstance(aggregate_type, type) and issubclass(aggregate_type, SansanAggregate):
+                events.append((notification.id, event, aggregate_type))
+        return Read([n.id for n in notifications], events)
 
     def catch_up(self) -> int:
         applied = 0
@@ -206,7 +237,7 @@ class ProjectionRunner:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(target.conninfo(), autocommit=True) as conn:
-                    conn.execute(f'LISTEN "{channel}"')
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self.wake()  # anything written while not listening gets picked up
                     self.listening.set()
                     while not self._stop.is_set():
@@ -218,3 +249,11 @@ class ProjectionRunner:
                 self.listening.clear()
                 self._stop.wait(self.poll_interval)
         self.listening.clear()
+
+
+def _position(cursor: Cursor) -> int:
+    tracking = cursor.t.tracking
+    row = cursor.execute(
+        select(tracking.c.position).where(tracking.c.name == PROJECTION_NAME)
+    ).fetchone()
+    return int(row[0])

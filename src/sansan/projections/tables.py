@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from sansan.projections.schema import projection_meta, read_model
-from sansan.projections.store import ReadStore
+from sansan.projections.store import Cursor, ReadStore
 
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
@@ -36,18 +36,33 @@ def read_meta(store: ReadStore) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def create_tables(store: ReadStore, generation: int | None = None) -> None:
+def create_tables(store: ReadStore, generation: int | None = None, *, indexes: bool = True) -> None:
+    """The generation's tables (and their secondary indexes, unless a rebuild adds them once
+    it has filled the tables: building an index at once is cheaper than row by row)."""
     ensure_meta(store)
     with store.transaction(lock=True, generation=generation) as cursor:
         for table in cursor.t.tables:
             cursor.execute(CreateTable(table, if_not_exists=True))
-            for index in sorted(table.indexes, key=lambda i: str(i.name)):
-                cursor.execute(CreateIndex(index, if_not_exists=True))
+        if indexes:
+            _create_indexes(cursor)
         cursor.execute(
             cursor.upsert(cursor.t.tracking)
             .values(name=PROJECTION_NAME, position=0)
             .on_conflict_do_nothing(index_elements=["name"])
         )
+
+
+def create_indexes(store: ReadStore, generation: int) -> None:
+    """A filled generation's secondary indexes. On PostgreSQL without holding the generation
+    pointer, so the live generation's runner keeps following the log meanwhile."""
+    with store.transaction(lock=store.dialect == "sqlite", generation=generation) as cursor:
+        _create_indexes(cursor)
+
+
+def _create_indexes(cursor: Cursor) -> None:
+    for table in cursor.t.tables:
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            cursor.execute(CreateIndex(index, if_not_exists=True))
 
 
 def drop_tables(store: ReadStore, generation: int) -> None:

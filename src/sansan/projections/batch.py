@@ -1,0 +1,291 @@
+"""One batch of the projection: the rows it writes and the rows it looks up, in memory
+until the batch is flushed in one round trip per table and kind of statement.
+
+Handlers are written against a ``Batch`` (``BatchHandler = (batch, event) -> None``):
+
+- ``batch.insert(table, row)``: INSERT … ON CONFLICT (primary key) DO NOTHING; within the
+  batch the first row of a key wins, as the database would have it.
+- ``batch.update(table, key, **values)``: a keyed update. Folded into the row when that row
+  is an insert of the same batch (a member registered and recategorised in one batch is one
+  INSERT), else merged with the batch's other updates of the row.
+- ``batch.increment(table, key, column, by)``: ``column = column + by`` on an existing row.
+- ``batch.add(table, row)``: a counter upsert, ``ON CONFLICT (key) DO UPDATE SET n = t.n +
+  excluded.n`` for every column of the row that is not the key; a batch sums its own first,
+  so a key is written once per batch (the shape for running sums and counts).
+- ``batch.row(table, key)`` / ``batch.rows(table)``: a row (as a dict) or every row of a
+  table, as the batch has it so far: read from the database once per batch — in bulk for the
+  keys handed to ``batch.want`` before the batch is applied — then kept, with the batch's own
+  writes applied to them. A row whose insert conflicted with one already stored shows the
+  batch's version until a flush; handlers look up rows that are created once.
+- A handler that must ask the database something the batch does not keep calls
+  ``batch.flush()`` first (everything the batch wrote so far is then visible to
+  ``batch.cursor``) and ``batch.forget(table)`` after writing ``table`` directly.
+- Plain ``(cursor, event)`` handlers still work: ``per_event(handler)`` makes one a batch
+  handler that flushes, runs it on the cursor and forgets every row kept (slower: use it for
+  rare events).
+
+On PostgreSQL the inserts and counter upserts of a table are one statement whose one
+parameter is the rows as JSON; on SQLite (in-process, no round trips) one ``executemany``.
+A flush writes inserts first (tables in declaration order), then counter upserts, updates
+and increments; within one handler call nothing depends on that order, since an update of
+a row inserted in the same batch is folded into the insert. Everything runs in the
+caller's transaction, so a batch is written entirely or not at all.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Table, Text, bindparam, cast, column, func, select, update
+from sqlalchemy.dialects.postgresql import JSON
+
+from sansan.projections.sql import Prepared, upsert
+from sansan.projections.store import Cursor
+
+Row = dict[str, Any]
+Key = tuple[Hashable, ...]
+BatchHandler = Callable[["Batch", Any], None]
+PlainHandler = Callable[[Cursor, Any], None]
+# How many keys one lookup query names (well under both drivers' parameter limits).
+LOOKUP_CHUNK = 1000
+
+
+@cache
+def key_columns(table: Table) -> tuple[str, ...]:
+    return tuple(c.name for c in table.primary_key.columns)
+
+
+def _key(key: Hashable | Key) -> Key:
+    return key if isinstance(key, tuple) else (key,)
+
+
+@cache
+def _insert(dialect: str, table: Table) -> Prepared:
+    return Prepared(
+        upsert(dialect, table).on_conflict_do_nothing(index_elements=list(key_columns(table)))
+    )
+
+
+@cache
+def _add(dialect: str, table: Table, counters: tuple[str, ...]) -> Prepared:
+    statement = upsert(dialect, table)
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=list(key_columns(table)),
+            set_={name: table.c[name] + statement.excluded[name] for name in counters},
+        )
+    )
+
+
+@cache
+def _column_names(table: Table) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns)
+
+
+@cache
+def _from_json(table: Table, counters: tuple[str, ...] | None) -> Prepared:
+    """PostgreSQL: every row of a batch in one statement and one parameter, the rows as a JSON
+    array (``INSERT … SELECT … FROM json_to_recordset(:rows) AS r(x text, …)``): the server
+    plans and runs one statement instead of one per row, and the rows cost one ``json.dumps``.
+    ``counters``: add those on conflict (else keep the stored row)."""
+    rows = (
+        func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON))
+        .table_valued(*(column(c.name, c.type) for c in table.columns))
+        .render_derived(name="r", with_types=True)
+    )
+    names = [c.name for c in table.columns]
+    statement = upsert("postgres", table).from_select(names, select(*(rows.c[n] for n in names)))
+    keys = list(key_columns(table))
+    if counters is None:
+        return Prepared(statement.on_conflict_do_nothing(index_elements=keys))
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: table.c[name] + statement.excluded[name] for name in counters},
+        )
+    )
+
+
+def _json_rows(rows: list[Row]) -> dict[str, str]:
+    return {"rows": json.dumps(rows, ensure_ascii=False, default=str)}
+
+
+@cache
+def _update(table: Table, columns: tuple[str, ...], increment: bool) -> Prepared:
+    values = {
+        name: (table.c[name] + bindparam(f"v_{name}")) if increment else bindparam(f"v_{name}")
+        for name in columns
+    }
+    where = [table.c[name] == bindparam(f"k_{name}") for name in key_columns(table)]
+    return Prepared(update(table).where(*where).values(values))
+
+
+def _keyed(table: Table, key: Key, values: Row) -> Row:
+    params = {f"k_{name}": part for name, part in zip(key_columns(table), key, strict=True)}
+    return params | {f"v_{name}": value for name, value in values.items()}
+
+
+class Batch:
+    """The pending writes and the kept rows of one batch, in one transaction."""
+
+    def __init__(self, cursor: Cursor) -> None:
+        self.cursor = cursor
+        self.t = cursor.t
+        self._order = {table: i for i, table in enumerate(self.t.tables)}
+        self._rank = lambda table: self._order.get(table, len(self._order))  # others' last
+        self._inserts: dict[Table, dict[Key, Row]] = defaultdict(dict)
+        self._adds: dict[Table, dict[Key, Row]] = defaultdict(dict)
+        self._updates: dict[Table, dict[Key, Row]] = defaultdict(dict)
+        self._increments: dict[Table, dict[Key, Row]] = defaultdict(dict)
+        self._known: dict[Table, dict[Key, Row | None]] = defaultdict(dict)
+        self._complete: set[Table] = set()
+        self._wanted: dict[Table, set[Key]] = defaultdict(set)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def insert(self, table: Table, row: Row) -> None:
+        key = tuple(row[name] for name in key_columns(table))
+        pending = self._inserts[table]
+        if key in pending:
+            return
+        pending[key] = row
+        known = self._known[table]
+        if known.get(key) is None:
+            known[key] = row
+
+    def update(self, table: Table, key: Hashable | Key, **values: Any) -> None:
+        key = _key(key)
+        row = self._inserts[table].get(key)
+        if row is not None:
+            row.update(values)
+        else:
+            self._updates[table].setdefault(key, {}).update(values)
+            kept = self._known[table].get(key)
+            if kept is not None:
+                kept.update(values)
+
+    def increment(self, table: Table, key: Hashable | Key, column: str, by: int = 1) -> None:
+        key = _key(key)
+        row = self._inserts[table].get(key)
+        if row is not None:
+            row[column] = (row.get(column) or 0) + by
+            return
+        pending = self._increments[table].setdefault(key, {})
+        pending[column] = pending.get(column, 0) + by
+        kept = self._known[table].get(key)
+        if kept is not None:
+            kept[column] = (kept.get(column) or 0) + by
+
+    def add(self, table: Table, row: Row) -> None:
+        key = tuple(row[name] for name in key_columns(table))
+        summed = self._adds[table].get(key)
+        if summed is None:
+            self._adds[table][key] = dict(row)
+            return
+        for name, value in row.items():
+            if name not in key_columns(table):
+                summed[name] = (summed.get(name) or 0) + (value or 0)
+
+    def flush(self) -> None:
+        """Write everything pending: one ``executemany`` per table and kind of statement."""
+        c, dialect = self.cursor, self.cursor.dialect
+        for table in sorted(self._inserts, key=self._rank):
+            rows = list(self._inserts[table].values())
+            every = _column_names(table)
+            if dialect == "postgres":
+                c.execute(_from_json(table, None), _json_rows(rows))
+            else:
+                c.executemany(_insert(dialect, table), [{k: r.get(k) for k in every} for r in rows])
+        for table in sorted(self._adds, key=self._rank):
+            for columns, group in _by_columns(self._adds[table].values()):
+                counters = tuple(k for k in columns if k not in key_columns(table))
+                if dialect == "postgres":
+                    c.execute(_from_json(table, counters), _json_rows(group))
+                else:
+                    c.executemany(_add(dialect, table, counters), group)
+        for pending, increment in ((self._updates, False), (self._increments, True)):
+            for table in sorted(pending, key=self._rank):
+                groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+                for key, values in pending[table].items():
+                    groups[tuple(values)].append(_keyed(table, key, values))
+                for columns, rows in groups.items():
+                    c.executemany(_update(table, columns, increment), rows)
+        for pending_of in (self._inserts, self._adds, self._updates, self._increments):
+            pending_of.clear()
+
+    # -- looking up -------------------------------------------------------------------------
+
+    def want(self, table: Table, key: Hashable | Key | None) -> None:
+        """A row the batch will look up: read with the others at ``load_wanted``."""
+        if key is None or table in self._complete:
+            return
+        key = _key(key)
+        if key not in self._known[table]:
+            self._wanted[table].add(key)
+
+    def load_wanted(self) -> None:
+        """Read the rows asked for with ``want``: one query per table (per 1,000 keys)."""
+        wanted, self._wanted = self._wanted, defaultdict(set)
+        for table, keys in wanted.items():
+            self._load(table, [k for k in keys if k not in self._known[table]])
+
+    def row(self, table: Table, key: Hashable | Key) -> Row | None:
+        key = _key(key)
+        known = self._known[table]
+        if key not in known and table not in self._complete:
+            self._load(table, [key])
+        return known.get(key)
+
+    def rows(self, table: Table) -> list[Row]:
+        """Every row of a (small) table, read once per batch."""
+        known = self._known[table]
+        if table not in self._complete:
+            columns = _column_names(table)
+            for found in self.cursor.execute(select(table)).fetchall():
+                row = dict(zip(columns, found, strict=True))
+                key = tuple(row[name] for name in key_columns(table))
+                if known.get(key) is None:
+                    known[key] = row
+            self._complete.add(table)
+        return [row for row in known.values() if row is not None]
+
+    def forget(self, *tables: Table) -> None:
+        """Drop the kept rows (of ``tables``, or all): the database was written directly."""
+        for table in tables or tuple(self._known):
+            self._known.pop(table, None)
+            self._complete.discard(table)
+
+    def _load(self, table: Table, keys: list[Key]) -> None:
+        (name,) = key_columns(table)  # lookups are by single-column keys
+        known, columns = self._known[table], _column_names(table)
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[start : start + LOOKUP_CHUNK]
+            for key in chunk:
+                known.setdefault(key, None)
+            statement = select(table).where(table.c[name].in_([k[0] for k in chunk]))
+            for found in self.cursor.execute(statement).fetchall():
+                row = dict(zip(columns, found, strict=True))
+                if known.get((row[name],)) is None:
+                    known[(row[name],)] = row
+
+
+def _by_columns(rows: Iterable[Row]) -> list[tuple[tuple[str, ...], list[Row]]]:
+    groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row)].append(row)
+    return list(groups.items())
+
+
+def per_event(handler: PlainHandler) -> BatchHandler:
+    """A plain ``(cursor, event)`` handler as a batch handler: it sees everything the batch
+    wrote before it, and the batch forgets what it kept, since the handler may change it."""
+
+    def run(batch: Batch, event: Any) -> None:
+        batch.flush()
+        handler(batch.cursor, event)
+        batch.forget()
+
+    run.__name__ = getattr(handler, "__name__", "per_event")
+    return run

@@ -1,0 +1,156 @@
+"""A batch of the projection is written entirely or not at all, and once: its rows, its
+counters and the tracking position move in one transaction. Handlers write through the
+batch; a plain per-event handler still works beside them."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, Text, func, select
+from sqlalchemy.schema import CreateTable
+
+from sansan.application import SansanApplication
+from sansan.bootstrap import Services, build_services
+from sansan.commands import examples
+from sansan.domain import Member
+from sansan.projections import projector
+from sansan.projections.batch import Batch, per_event
+from sansan.projections.rebuild import rebuild
+from sansan.projections.sql import Prepared
+from sansan.projections.store import Cursor, GenerationCursor
+from sansan.settings import Settings
+from tests.integration.test_projections import dump
+
+
+@pytest.fixture
+def services(app: SansanApplication, settings: Settings) -> Iterator[Services]:
+    for command in examples.tour():
+        app.execute(command, actor="t")
+    built = build_services(settings, application=app)
+    yield built
+    built.store.close()
+
+
+def test_a_batch_that_fails_half_way_leaves_nothing_and_its_retry_applies_it_once(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner, store = services.projections, services.store
+    head = services.app.recorder.max_notification_id()
+    runner.batch_size = head  # the whole tour (an urge, counted up, too) in one batch
+    before = dump(store)
+    writes: list[object] = []
+    real_execute, real_executemany = GenerationCursor.execute, GenerationCursor.executemany
+
+    def failing(statement: Any) -> None:
+        """The batch's writes are prepared statements: the fourth fails."""
+        if isinstance(statement, Prepared):
+            if len(writes) == 3:
+                raise RuntimeError("the store fails half-way through the batch")
+            writes.append(statement)
+
+    def execute(self: GenerationCursor, statement: Any, params: Any = ()) -> GenerationCursor:
+        failing(statement)
+        return real_execute(self, statement, params)
+
+    def executemany(self: GenerationCursor, statement: Any, rows: Any) -> None:
+        failing(statement)
+        real_executemany(self, statement, rows)
+
+    monkeypatch.setattr(GenerationCursor, "execute", execute)
+    monkeypatch.setattr(GenerationCursor, "executemany", executemany)
+    with pytest.raises(RuntimeError, match="half-way"):
+        runner.run_once()
+    assert len(writes) == 3, "rows were written before the failure"
+    assert runner.position() == 0
+    assert dump(store) == before  # nothing of the batch remains
+
+    monkeypatch.undo()
+    assert runner.catch_up() == head
+    assert runner.position() == head
+    with store.transaction() as cursor:
+        audit = cursor.t.audit
+        counted = cursor.execute(
+            select(func.count(), func.count(audit.c.position.distinct()))
+        ).fetchone()
+    assert counted[0] == counted[1] == head  # the tour's events are all the project's own
+    once = dump(store)
+    rebuild(services.app, store)  # counters (urges, acknowledgements) would differ if doubled
+    assert dump(store) == once
+
+
+COUNTS = Table(
+    "rm_test_counts",
+    MetaData(),
+    Column("unit", Text, primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("hours", Integer, nullable=False),
+)
+
+
+def _counts(cursor: Cursor) -> dict[str, tuple[int, int]]:
+    found = cursor.execute(select(COUNTS.c.unit, COUNTS.c.n, COUNTS.c.hours)).fetchall()
+    return {unit: (n, hours) for unit, n, hours in found}
+
+
+def test_counter_upserts_sum_within_a_batch_and_onto_what_is_stored(services: Services) -> None:
+    store = services.store
+    with store.transaction(lock=True) as cursor:
+        cursor.execute(CreateTable(COUNTS, if_not_exists=True))
+    with store.transaction(lock=True) as cursor:
+        batch = Batch(cursor)
+        batch.add(COUNTS, {"unit": "a", "n": 1, "hours": 2})
+        batch.add(COUNTS, {"unit": "a", "n": 1, "hours": 3})
+        batch.add(COUNTS, {"unit": "b", "n": 1, "hours": 0})
+        batch.flush()
+        assert _counts(cursor) == {"a": (2, 5), "b": (1, 0)}
+    with store.transaction(lock=True) as cursor:
+        batch = Batch(cursor)
+        batch.add(COUNTS, {"unit": "a", "n": -1, "hours": 10})
+        batch.flush()
+        assert _counts(cursor) == {"a": (1, 15), "b": (1, 0)}
+
+
+def test_a_plain_handler_sees_the_batch_so_far_and_the_batch_rereads_what_it_wrote(
+    services: Services,
+) -> None:
+    services.projections.catch_up()
+    store = services.store
+    seen: list[str | None] = []
+
+    def rename_members(cursor: Cursor, _: object) -> None:  # an old-style (cursor, event) handler
+        members = cursor.t.members
+        name = cursor.execute(select(members.c.name).where(members.c.id == "new")).fetchone()
+        seen.append(name[0] if name else None)
+        cursor.execute(members.update().values(name="改名"))
+
+    with store.transaction(lock=True) as cursor:
+        batch = Batch(cursor)
+        some = batch.rows(cursor.t.members)[0]
+        batch.insert(cursor.t.members, {**some, "id": "new", "name": "新成员"})
+        per_event(rename_members)(batch, object())
+        assert seen == ["新成员"]
+        assert batch.row(cursor.t.members, "new")["name"] == "改名"
+        assert batch.row(cursor.t.members, some["id"])["name"] == "改名"
+
+
+def test_a_contributed_handler_keeps_running_counts_across_batches(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The standings' way in: a handler adding to counters, batch after batch."""
+    store = services.store
+    with store.transaction(lock=True) as cursor:
+        cursor.execute(CreateTable(COUNTS, if_not_exists=True))
+
+    def count_member(b: Batch, e: Member.MemberRegistered) -> None:
+        b.add(COUNTS, {"unit": str(e.community_id), "n": 1, "hours": 0})
+
+    monkeypatch.setattr(projector, "EXTRA_HANDLERS", [{Member.MemberRegistered: count_member}])
+    services.projections.batch_size = 1  # every event a batch of its own
+    services.projections.catch_up()
+    with store.transaction() as cursor:
+        members = cursor.t.members
+        by_community = cursor.execute(
+            select(members.c.community_id, func.count()).group_by(members.c.community_id)
+        ).fetchall()
+        assert {unit: n for unit, (n, _) in _counts(cursor).items()} == dict(by_community)
+    assert max(n for _, n in by_community) >= 2  # one community's count, over two batches
