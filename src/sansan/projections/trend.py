@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
+from sqlalchemy import and_, func, select
+
 from sansan.plans.schema import Plan, Target
 from sansan.projections.compliance import Context, _members, _sites, five_goods_share
 from sansan.projections.store import ReadStore
@@ -42,11 +44,14 @@ def target_of(plan: Plan, rule: str) -> Target | None:
 
 def _training_days_per_member(ctx: Context) -> float:
     """Days of training this calendar year, summed over the members there are, per member."""
+    m, f = _members(ctx), ctx.facts()
+    on = and_(
+        f.c.subject_id == m.c.id, f.c.fact == "member_training", f.c.occurred_on <= ctx.day,
+        f.c.occurred_on >= f"{ctx.as_of.year}-01-01",
+    )  # fmt: skip
     members, days = ctx.rows(
-        f"SELECT COUNT(DISTINCT m.id), COALESCE(SUM(f.num), 0) FROM ({_members(ctx)}) m"
-        " LEFT JOIN rm_facts f ON f.subject_id = m.id AND f.fact = 'member_training'"
-        " AND f.occurred_on <= ? AND f.occurred_on >= ?",
-        (ctx.day, f"{ctx.as_of.year}-01-01"),
+        select(func.count(m.c.id.distinct()), func.coalesce(func.sum(f.c.num), 0))
+        .select_from(m.outerjoin(f, on))
     )[0]
     return float(days) / int(members) if members else 0.0
 
