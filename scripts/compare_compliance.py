@@ -2,7 +2,7 @@
 """Figure h, before and after: another version of compliance.py against the checkout's.
 
     python scripts/compare_compliance.py --against OLD.py --database-url URL
-        [--communities 200] [--members 100] [--runs 20]
+        [--communities 200] [--members 100] [--runs 20] [--past DAYS]
 
     git show 8810e25:src/sansan/projections/compliance.py > /tmp/compliance_old.py
 
@@ -12,7 +12,8 @@ world is generated first as scripts/bench.py generates it (bench.seed_world, the
 a PostgreSQL URL names its schema (``?schema=``), which is created if missing and kept, so a
 large world is generated once. Prints whether the two give identical results (statuses,
 values, failing and passing units in order) and p50/p95 of each with their ratio; exits 1
-if the results differ.
+if the results differ. ``--past DAYS`` also asks both for the day that many days before today
+(every run asks both days; the identical-results line covers both, the timings are per day).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import dataclasses
 import importlib.util
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
@@ -55,7 +58,7 @@ def load(path: Path) -> ModuleType:
 
 def members(store: ReadStore) -> int:
     with store.transaction() as cursor:
-        row = cursor.execute("SELECT COUNT(*) FROM rm_members").fetchone()
+        row = cursor.execute(select(func.count()).select_from(cursor.t.members)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -88,35 +91,45 @@ def main() -> None:
     parser.add_argument("--communities", type=int, default=200)
     parser.add_argument("--members", type=int, default=100, help="per community")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--past", type=int, default=None, help="also ask DAYS before today")
     args = parser.parse_args()
     settings = Settings(database_url=args.database_url, run_scheduler=False)
     ensure_world(settings, args.communities, args.members)
     versions = {"against": load(args.against), "checkout": compliance}
+    days = {"": bench.TODAY}
+    if args.past is not None:
+        days[f" (as of {args.past} days ago)"] = bench.TODAY - timedelta(days=args.past)
     store = build_read_store(settings)
     plan = get_plan(SHIPPED_PLAN_ID)
     assert plan is not None
-    times: dict[str, list[float]] = {name: [] for name in versions}
-    results: dict[str, list[dict[str, Any]]] = {}
+    times: dict[tuple[str, str], list[float]] = {(n, d): [] for n in versions for d in days}
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     try:
         for run in range(args.runs + 1):  # the first round warms both and is not timed
             order = list(versions) if run % 2 else list(versions)[::-1]
             for name in order:
-                began = time.perf_counter()
-                found = versions[name].evaluate(store, plan, launch=bench.LAUNCH, as_of=bench.TODAY)
-                if run:
-                    times[name].append(time.perf_counter() - began)
-                results[name] = [dataclasses.asdict(r) for r in found]
+                for day, as_of in days.items():
+                    began = time.perf_counter()
+                    found = versions[name].evaluate(
+                        store, plan, launch=bench.LAUNCH, as_of=as_of
+                    )
+                    if run:
+                        times[name, day].append(time.perf_counter() - began)
+                    results[name, day] = [dataclasses.asdict(r) for r in found]
         counted = members(store)
     finally:
         store.close()
-    same = results["against"] == results["checkout"]
+    same = all(results["against", d] == results["checkout", d] for d in days)
     print(f"{counted} members, {len(plan.targets)} targets, {args.runs} runs each")
     print(f"identical results: {same}")
-    for name in versions:
-        print(f"{name}: p50 {percentile(times[name], 50)} ms, p95 {percentile(times[name], 95)} ms")
-    for p in (50, 95):
-        before, after = percentile(times["against"], p), percentile(times["checkout"], p)
-        print(f"p{p} against/checkout: {before / after:.2f}")
+    for day in days:
+        for name in versions:
+            took = times[name, day]
+            print(f"{name}{day}: p50 {percentile(took, 50)} ms, p95 {percentile(took, 95)} ms")
+        for p in (50, 95):
+            before = percentile(times["against", day], p)
+            after = percentile(times["checkout", day], p)
+            print(f"p{p} against/checkout{day}: {before / after:.2f}")
     sys.exit(0 if same else 1)
 
 

@@ -5,16 +5,22 @@ database, never per member in Python); only the handful of per-community rows th
 come back are compared with the plan's numbers here.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Literal, cast
 from uuid import UUID
+
+from sqlalchemy import CTE, Select, Table, and_, case, func, or_, select, true
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause, ScalarSelect, Subquery
 
 from sansan.domain.vocabulary import CARDS_FOR_CATEGORY, COLLEGE_OR_TECHNICAL
 from sansan.plans.schema import Period, Plan, Target
 from sansan.projections.facts import recorded_at
+from sansan.projections.schema import ReadModel
 from sansan.projections.store import ReadStore
 
 Status = Literal["green", "yellow", "red", "not_due", "no_data", "not_applicable"]
@@ -178,6 +184,12 @@ def status_of(met: bool, as_of: date, due_on: date, warning_from: date) -> str:
     return "yellow" if as_of >= warning_from else "not_due"
 
 
+@cache
+def _alias(table: Table, name: str) -> FromClause:
+    """A table under another name, built once (an alias sets up a proxy per column)."""
+    return table.alias(name)
+
+
 @dataclass
 class Context:
     cursor: Any
@@ -192,11 +204,14 @@ class Context:
     recorded_by: str | None = None
     late_by: date | None = None
 
-    def only(self, column: str) -> str:
-        if self.community_ids is None:
-            return ""
-        listed = ", ".join(f"'{c}'" for c in self.community_ids) or "NULL"
-        return f" AND {column} IN ({listed})"
+    @property
+    def t(self) -> ReadModel:
+        """The tables of the generation the cursor reads."""
+        return cast(ReadModel, self.cursor.t)
+
+    def only(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        """The caller's communities, or every one (an empty list admits none)."""
+        return true() if self.community_ids is None else column.in_(self.community_ids)
 
     @property
     def day(self) -> str:
@@ -215,37 +230,62 @@ class Context:
     def counted_until(self) -> str:
         return (self.until or self.as_of).isoformat()
 
-    def since_sql(self, column: str) -> str:
-        return "" if self.since is None else f" AND {column} >= '{self.since.isoformat()}'"
+    def facts(self, name: str = "f") -> FromClause:
+        """rm_facts under ``name``; for a verdict, only what was on record (every rule reads
+        its facts through here)."""
+        f = self.t.facts
+        if self.recorded_by is None:
+            return _alias(f, name)
+        on_record = or_(f.c.recorded_at.is_(None), f.c.recorded_at <= self.recorded_by)
+        if self.late_by is not None:
+            on_record = or_(on_record, f.c.recorded_on <= self.late_by.isoformat())
+        return select(f).where(on_record).subquery(name)
 
-    def rows(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        if self.recorded_by is not None:
-            # Every rule reads facts from rm_facts; a verdict sees only what was on record.
-            late = "" if self.late_by is None else f" OR recorded_on <= '{self.late_by.isoformat()}'"
-            on_record = (
-                "(SELECT * FROM rm_facts WHERE recorded_at IS NULL"
-                f" OR recorded_at <= '{self.recorded_by}'{late})"
-            )
-            statement = re.sub(r"\brm_facts\b", on_record, statement)
-        return [tuple(r) for r in self.cursor.execute(statement, params).fetchall()]
+    def in_window(self, f: FromClause) -> ColumnElement[bool]:
+        """Facts from the target's window on (all of them without one)."""
+        return true() if self.since is None else f.c.occurred_on >= self.since.isoformat()
 
-    def communities(self) -> str:
-        """SQL for the communities that exist on the day (and the one of a scorecard)."""
-        return f"SELECT c.id, c.name, c.street_committee_id FROM rm_communities c WHERE c.began_on <= '{self.day}'{self.only('c.id')}"
+    def rows(self, statement: Executable) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.cursor.execute(statement).fetchall()]
+
+    def communities(self) -> Subquery:
+        """The communities that exist on the day (and the one of a scorecard), as ``c``."""
+        c = self.t.communities
+        return (
+            select(c.c.id, c.c.name, c.c.street_committee_id)
+            .where(c.c.began_on <= self.day, self.only(c.c.id))
+            .subquery("c")
+        )
 
     def counts(
         self, fact: str, *, year: int | None = None, distinct: bool = True
     ) -> dict[str, tuple[str, int]]:
         """Per community: (name, how many [distinct] items of ``fact`` by the day)."""
-        counted = "COUNT(DISTINCT f.item)" if distinct else "COUNT(f.position)"
-        since = f" AND f.occurred_on >= '{year}-01-01'" if year else ""
+        c, f = self.communities(), self.facts()
+        counted = func.count(f.c.item.distinct()) if distinct else func.count(f.c.position)
+        on = and_(f.c.community_id == c.c.id, f.c.fact == fact, f.c.occurred_on <= self.day)
+        if year:
+            on = and_(on, f.c.occurred_on >= f"{year}-01-01")
         rows = self.rows(
-            f"SELECT c.id, c.name, {counted} FROM ({self.communities()}) c"
-            " LEFT JOIN rm_facts f ON f.community_id = c.id AND f.fact = ? AND f.occurred_on <= ?"
-            f"{since} GROUP BY c.id, c.name",
-            (fact, self.day),
+            select(c.c.id, c.c.name, counted)
+            .select_from(c.outerjoin(f, on))
+            .group_by(c.c.id, c.c.name)
         )
         return {r[0]: (r[1], int(r[2])) for r in rows}
+
+    def latest(
+        self, fact: str, column: str, matches: Callable[[FromClause], ColumnElement[bool]]
+    ) -> ScalarSelect[Any]:
+        """The ``column`` of the latest ``fact`` by the day among those ``matches`` picks
+        (a correlated probe: one per outer row)."""
+        f = self.facts()
+        return (
+            select(f.c[column])
+            .where(matches(f), f.c.fact == fact, f.c.occurred_on <= self.day)
+            .order_by(f.c.occurred_on.desc(), f.c.position.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
 
 
 def each(units: list[tuple[str, str, str | None]], *, empty: Empty | None = None) -> Measure:
@@ -260,7 +300,7 @@ def each(units: list[tuple[str, str, str | None]], *, empty: Empty | None = None
     return Measure(
         share, f"{ok}/{total}", bool(total) and not failing, failing, passing, units=total,
         judged=list(units), empty=empty, hits=ok,
-    )  # fmt: skip
+    )
 
 
 def share(
@@ -277,29 +317,56 @@ def share(
 
 
 def general_branch_exists(ctx: Context, t: Target) -> Measure:
-    rows = ctx.rows(
-        f"SELECT c.id, c.name, COUNT(o.id) FROM ({ctx.communities()}) c LEFT JOIN rm_organizations o"
-        " ON o.community_id = c.id AND o.level = 'general_branch' AND o.established_on <= ?"
-        " GROUP BY c.id, c.name",
-        (ctx.day,),
+    return each([(i, n, None if k else "尚未建立社区党总支")
+                 for i, n, k in _organizations(ctx, "general_branch")])
+
+
+def _organizations(ctx: Context, level: str) -> list[tuple[Any, ...]]:
+    """Per community in sight: (id, name, how many organizations of ``level`` by the day)."""
+    c, o = ctx.communities(), _alias(ctx.t.organizations, "o")
+    on = and_(o.c.community_id == c.c.id, o.c.level == level, o.c.established_on <= ctx.day)
+    return ctx.rows(
+        select(c.c.id, c.c.name, func.count(o.c.id))
+        .select_from(c.outerjoin(o, on))
+        .group_by(c.c.id, c.c.name)
     )
-    return each([(i, n, None if k else "尚未建立社区党总支") for i, n, k in rows])
 
 
-def _cadres(ctx: Context) -> str:
-    only = ctx.only("o.community_id")
+def _cadres(ctx: Context) -> Subquery:
+    """The general branches' committee members on the day, with their community (``cid``)."""
+    tm, o = ctx.t.team_members, _alias(ctx.t.organizations, "o")
     return (
-        "SELECT t.*, o.community_id AS cid FROM rm_team_members t JOIN rm_organizations o"
-        f" ON o.id = t.org_id WHERE o.level = 'general_branch' AND t.joined_on <= '{ctx.day}'"
-        f" AND (t.left_on IS NULL OR t.left_on > '{ctx.day}'){only}"
+        select(tm, o.c.community_id.label("cid"))
+        .select_from(tm.join(o, o.c.id == tm.c.org_id))
+        .where(
+            o.c.level == "general_branch", tm.c.joined_on <= ctx.day,
+            or_(tm.c.left_on.is_(None), tm.c.left_on > ctx.day), ctx.only(o.c.community_id),
+        )
+        .subquery("t")
     )
 
 
-def _cadre_share(ctx: Context, t: Target, hit: str, what_zh: str) -> Measure:
-    rows = ctx.rows(
-        f"SELECT c.id, c.name, COUNT(t.team_member_id), SUM(CASE WHEN {hit} THEN 1 ELSE 0 END)"
-        f" FROM ({_cadres(ctx)}) t JOIN rm_communities c ON c.id = t.cid GROUP BY c.id, c.name"
+def _per_community_cadres(
+    ctx: Context,
+    hit: Callable[[Subquery], ColumnElement[bool]],
+    *more: Callable[[Subquery], ColumnElement[Any]],
+) -> list[tuple[Any, ...]]:
+    """Per community: (id, name, cadres, hits, *more), ``more`` aggregated over ``t``."""
+    cadres, c = _cadres(ctx), _alias(ctx.t.communities, "c")
+    return ctx.rows(
+        select(
+            c.c.id, c.c.name, func.count(cadres.c.team_member_id),
+            func.sum(case((hit(cadres), 1), else_=0)), *(m(cadres) for m in more),
+        )
+        .select_from(cadres.join(c, c.c.id == cadres.c.cid))
+        .group_by(c.c.id, c.c.name)
     )
+
+
+def _cadre_share(
+    ctx: Context, t: Target, hit: Callable[[Subquery], ColumnElement[bool]], what_zh: str
+) -> Measure:
+    rows = _per_community_cadres(ctx, hit)
     strictly = bool(t.params.get("strictly_above"))
     failing = [
         Failing(i, n, f"{what_zh}占比{(h or 0) / k:.0%}")
@@ -324,15 +391,18 @@ def team_share_under_age(ctx: Context, t: Target) -> Measure:
     (the age reached in the year asked), and the answer says how many were so counted."""
     age = int(t.params["age"])
     cutoff = _years_before(ctx.as_of, age + 1).isoformat()  # born after it: not yet age + 1
-    hit = (
-        f"((t.birth_date IS NOT NULL AND t.birth_date > '{cutoff}') OR"
-        f" (t.birth_date IS NULL AND {ctx.as_of.year} - t.birth_year <= {age}))"
-    )
-    rows = ctx.rows(
-        f"SELECT c.id, c.name, COUNT(t.team_member_id), SUM(CASE WHEN {hit} THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN t.birth_date IS NULL THEN 1 ELSE 0 END)"
-        f" FROM ({_cadres(ctx)}) t JOIN rm_communities c ON c.id = t.cid GROUP BY c.id, c.name"
-    )
+
+    def hit(x: Subquery) -> ColumnElement[bool]:
+        return or_(
+            and_(x.c.birth_date.is_not(None), x.c.birth_date > cutoff),
+            # the age reached in the year asked is at most ``age``
+            and_(x.c.birth_date.is_(None), x.c.birth_year >= ctx.as_of.year - age),
+        )
+
+    def by_year_only(x: Subquery) -> ColumnElement[Any]:
+        return func.sum(case((x.c.birth_date.is_(None), 1), else_=0))
+
+    rows = _per_community_cadres(ctx, hit, by_year_only)
     strictly = bool(t.params.get("strictly_above"))
 
     def by_year(k: int) -> str:
@@ -351,30 +421,34 @@ def team_share_under_age(ctx: Context, t: Target) -> Measure:
 
 
 def team_share_educated(ctx: Context, t: Target) -> Measure:
-    levels = ", ".join(f"'{e.value}'" for e in COLLEGE_OR_TECHNICAL)
-    return _cadre_share(ctx, t, f"t.education IN ({levels})", "大中专以上")
+    levels = [e.value for e in COLLEGE_OR_TECHNICAL]
+    return _cadre_share(ctx, t, lambda x: x.c.education.in_(levels), "大中专以上")
 
 
 def _team_training(ctx: Context, t: Target, *, newly_only: bool) -> Measure:
-    school = " AND f.item = 'party_school'" if newly_only else ""
-    who = " AND t.newly_appointed" if newly_only else ""
     low = float(t.params.get("min_days", 0))
+    cadres, c, f = _cadres(ctx), _alias(ctx.t.communities, "c"), ctx.facts()
     # The window: from the launch (team training), since the appointment (new cadres).
-    window = ctx.since_sql("f.occurred_on")
-    if t.window.kind == "since_appointment":
-        window += " AND f.occurred_on >= t.joined_on"
-    rows = ctx.rows(
-        f"SELECT t.team_member_id, t.person_name, c.name, MAX(f.num) FROM ({_cadres(ctx)}) t"
-        " JOIN rm_communities c ON c.id = t.cid LEFT JOIN rm_facts f ON f.subject_id = t.team_member_id"
-        f" AND f.fact = 'team_training' AND f.occurred_on <= ?{school}{window}"
-        f" WHERE 1 = 1{who} GROUP BY t.team_member_id, t.person_name, c.name",
-        (ctx.day,),
+    on = and_(
+        f.c.subject_id == cadres.c.team_member_id, f.c.fact == "team_training",
+        f.c.occurred_on <= ctx.day, ctx.in_window(f),
     )
+    if newly_only:
+        on = and_(on, f.c.item == "party_school")
+    if t.window.kind == "since_appointment":
+        on = and_(on, f.c.occurred_on >= cadres.c.joined_on)
+    statement = (
+        select(cadres.c.team_member_id, cadres.c.person_name, c.c.name, func.max(f.c.num))
+        .select_from(cadres.join(c, c.c.id == cadres.c.cid).outerjoin(f, on))
+        .group_by(cadres.c.team_member_id, cadres.c.person_name, c.c.name)
+    )
+    if newly_only:
+        statement = statement.where(cadres.c.newly_appointed)
     where_zh = "县委党校" if newly_only else "集中"
     return each([
         (i, person(n, c), None if (d or 0) >= low else f"未参加{where_zh}培训（单期不少于{low:g}天）")
-        for i, n, c, d in rows
-    ])  # fmt: skip
+        for i, n, c, d in ctx.rows(statement)
+    ])
 
 
 def team_trained_once(ctx: Context, t: Target) -> Measure:
@@ -390,48 +464,60 @@ def working_systems(ctx: Context, t: Target) -> Measure:
     return each([
         (i, n, None if k >= need else f"已建立{k}/{need}项工作制度")
         for i, (n, k) in ctx.counts("working_system").items()
-    ])  # fmt: skip
+    ])
 
 
-def _members(ctx: Context) -> str:
-    only = ctx.only("m.community_id")
+def _members(ctx: Context, name: str = "m") -> Subquery:
+    """The members registered and not transferred out on the day, with their community's
+    name (``community_name``)."""
+    m, c = ctx.t.members, _alias(ctx.t.communities, "c")
     return (
-        "SELECT m.id, m.name, m.community_id, COALESCE(c.name, '') AS community_name"
-        " FROM rm_members m LEFT JOIN rm_communities c ON c.id = m.community_id"
-        f" WHERE m.registered_on <= '{ctx.day}'"
-        f" AND (m.transferred_out_on IS NULL OR m.transferred_out_on > '{ctx.day}'){only}"
+        select(
+            m.c.id, m.c.name, m.c.community_id,
+            func.coalesce(c.c.name, "").label("community_name"),
+        )
+        .select_from(m.outerjoin(c, c.c.id == m.c.community_id))
+        .where(
+            m.c.registered_on <= ctx.day,
+            or_(m.c.transferred_out_on.is_(None), m.c.transferred_out_on > ctx.day),
+            ctx.only(m.c.community_id),
+        )
+        .subquery(name)
     )
 
 
-def _members_by_category(ctx: Context) -> str:
+def _members_by_category(ctx: Context) -> CTE:
     """A CTE ``m``: the members of ``_members`` with their category as of the day.
 
     Materialized so that the latest-fact lookup runs once per member: left inline, the
     planner repeats it wherever the category is used (about five index probes per member).
     """
+    members = _members(ctx, "members")
+    category = ctx.latest("member_category", "item", lambda f: f.c.subject_id == members.c.id)
     return (
-        "WITH m AS MATERIALIZED (SELECT m.id, m.name, m.community_name, (SELECT f.item FROM rm_facts f"
-        " WHERE f.subject_id = m.id AND f.fact = 'member_category'"
-        f" AND f.occurred_on <= '{ctx.day}' ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
-        f" AS category FROM ({_members(ctx)}) m)"
+        select(members.c.id, members.c.name, members.c.community_name, category.label("category"))
+        .cte("m")
+        .prefix_with("MATERIALIZED")
     )
 
 
 def member_cards(ctx: Context, t: Target) -> Measure:
-    fits = " OR ".join(
-        f"(m.category = '{cat.value}' AND f.item IN ({', '.join(repr(c.value) for c in cards)}))"
+    m, f = _members_by_category(ctx), ctx.facts()
+    fits = or_(*(
+        and_(m.c.category == cat.value, f.c.item.in_([c.value for c in cards]))
         for cat, cards in CARDS_FOR_CATEGORY.items()
-    )
-    needed = " ".join(
-        f"WHEN '{cat.value}' THEN {len(cards)}" for cat, cards in CARDS_FOR_CATEGORY.items()
+    ))
+    needed = case({cat.value: len(cards) for cat, cards in CARDS_FOR_CATEGORY.items()},
+                  value=m.c.category)
+    fitting = (
+        select(func.count(f.c.item.distinct()))
+        .where(f.c.subject_id == m.c.id, f.c.fact == "card", f.c.occurred_on <= ctx.day, fits)
+        .scalar_subquery()
     )
     # One probe per member for its fitting cards; ORDER BY keeps the member-id order that
     # grouping by member gave before, so the failing list reads the same.
     rows = ctx.rows(
-        f"{_members_by_category(ctx)} SELECT m.id, m.name, m.community_name, CASE m.category {needed} END,"
-        " (SELECT COUNT(DISTINCT f.item) FROM rm_facts f WHERE f.subject_id = m.id"
-        f" AND f.fact = 'card' AND f.occurred_on <= ? AND ({fits})) FROM m ORDER BY m.id",
-        (ctx.day,),
+        select(m.c.id, m.c.name, m.c.community_name, needed, fitting).order_by(m.c.id)
     )
     return each(
         [(i, person(n, c), None if k >= need else f"已发{k}/{need}张适用的卡")
@@ -441,11 +527,15 @@ def member_cards(ctx: Context, t: Target) -> Measure:
 
 def member_training_days(ctx: Context, t: Target) -> Measure:
     need, year = float(t.params["min_days"]), ctx.judged_year
+    m, f = _members(ctx), ctx.facts()
+    on = and_(
+        f.c.subject_id == m.c.id, f.c.fact == "member_training", f.c.occurred_on <= ctx.day,
+        f.c.occurred_on >= (ctx.since or date(year, 1, 1)).isoformat(),
+    )
     rows = ctx.rows(
-        f"SELECT m.id, m.name, m.community_name, COALESCE(SUM(f.num), 0) FROM ({_members(ctx)}) m"
-        " LEFT JOIN rm_facts f ON f.subject_id = m.id AND f.fact = 'member_training'"
-        " AND f.occurred_on <= ? AND f.occurred_on >= ? GROUP BY m.id, m.name, m.community_name",
-        (ctx.day, (ctx.since or date(year, 1, 1)).isoformat()),
+        select(m.c.id, m.c.name, m.c.community_name, func.coalesce(func.sum(f.c.num), 0))
+        .select_from(m.outerjoin(f, on))
+        .group_by(m.c.id, m.c.name, m.c.community_name)
     )
     return each(
         [
@@ -464,17 +554,26 @@ def coordination_bodies_met(ctx: Context, t: Target) -> Measure:
     return each([
         (i, n, None if k >= need and met[i][1] >= need else f"协调机构{k}/{need}，本年召开会议的{met[i][1]}/{need}")
         for i, (n, k) in bodies.items()
-    ])  # fmt: skip
+    ])
 
 
 def service_network(ctx: Context, t: Target) -> Measure:
-    rows = ctx.rows(
-        f"SELECT c.id, c.name, (SELECT COUNT(*) FROM rm_facts f WHERE f.community_id = c.id"
-        f" AND f.fact = 'service_station' AND f.occurred_on <= '{ctx.day}'),"
-        " (SELECT COUNT(*) FROM rm_facts s WHERE s.subject_id = c.street_committee_id"
-        f" AND s.fact = 'street_service_center' AND s.occurred_on <= '{ctx.day}')"
-        f" FROM ({ctx.communities()}) c"
+    c, f, s = ctx.communities(), ctx.facts("f"), ctx.facts("s")
+    stations = (
+        select(func.count())
+        .select_from(f)
+        .where(f.c.community_id == c.c.id, f.c.fact == "service_station",
+               f.c.occurred_on <= ctx.day)
+        .scalar_subquery()
     )
+    centers = (
+        select(func.count())
+        .select_from(s)
+        .where(s.c.subject_id == c.c.street_committee_id, s.c.fact == "street_service_center",
+               s.c.occurred_on <= ctx.day)
+        .scalar_subquery()
+    )
+    rows = ctx.rows(select(c.c.id, c.c.name, stations, centers))
 
     def reason(station: int, center: int) -> str | None:
         missing = [w for w, ok in (("社区服务站", station), ("街道服务中心", center)) if not ok]
@@ -483,24 +582,23 @@ def service_network(ctx: Context, t: Target) -> Measure:
     return each([(i, n, reason(s, c)) for i, n, s, c in rows])
 
 
-def _latest_num(fact: str, day: str) -> str:
-    """SQL for a community ``c``'s latest recorded figure of ``fact`` by the day."""
-    return (
-        f"(SELECT f.num FROM rm_facts f WHERE f.community_id = c.id AND f.fact = '{fact}'"
-        f" AND f.occurred_on <= '{day}' ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
+def _latest_num(ctx: Context, c: Subquery, fact: str) -> ScalarSelect[Any]:
+    """A community ``c``'s latest recorded figure of ``fact`` by the day."""
+    return ctx.latest(fact, "num", lambda f: f.c.community_id == c.c.id)
+
+
+def _areas(ctx: Context) -> Select[Any]:
+    """Per community: (id, name, latest office area, latest venue area)."""
+    c = ctx.communities()
+    return select(
+        c.c.id, c.c.name, _latest_num(ctx, c, "office_area"), _latest_num(ctx, c, "venue_area")
     )
 
 
 def _sites(ctx: Context, t: Target) -> list[tuple[str, str, str | None]]:
-    def latest(fact: str) -> str:
-        return _latest_num(fact, ctx.day)
-
     office, venue = float(t.params["office_m2"]), float(t.params["venue_m2"])
-    rows = ctx.rows(
-        f"SELECT c.id, c.name, {latest('office_area')}, {latest('venue_area')} FROM ({ctx.communities()}) c"
-    )
     units = []
-    for i, n, o, v in rows:
+    for i, n, o, v in ctx.rows(_areas(ctx)):
         short = [
             f"{w}{area(a or 0)}，不足{area(need)}"
             for w, a, need in (("办公用房", o, office), ("活动场所", v, venue))
@@ -521,10 +619,7 @@ def standard_sites_count(ctx: Context, t: Target) -> Measure:
 def standard_site_each(ctx: Context, t: Target) -> Measure:
     measure = each(_sites(ctx, t))
     if ctx.one_community:  # its own areas against the standard's, in square metres
-        (office, venue), = ctx.rows(
-            f"SELECT {_latest_num('office_area', ctx.day)}, {_latest_num('venue_area', ctx.day)}"
-            f" FROM ({ctx.communities()}) c"
-        ) or [(None, None)]
+        (_, _, office, venue), = ctx.rows(_areas(ctx)) or [(None, None, None, None)]
         measure.amount = Amount(
             f"办公用房{area(office or 0)}，活动场所{area(venue or 0)}",
             f"办公用房{area(t.params['office_m2'])}，活动场所{area(t.params['venue_m2'])}",
@@ -536,11 +631,13 @@ def funding_each(ctx: Context, t: Target) -> Measure:
     need, year = float(t.params["min_yuan"]), ctx.judged_year
     # Funding carries its own year: money allocated in January for the year before counts for
     # that year (made good late, once its 31 December has passed).
+    c, f = ctx.communities(), ctx.facts()
+    on = and_(f.c.community_id == c.c.id, f.c.fact == "funding", f.c.item == str(year),
+              f.c.occurred_on <= ctx.counted_until)
     rows = ctx.rows(
-        f"SELECT c.id, c.name, COALESCE(SUM(f.num), 0) FROM ({ctx.communities()}) c LEFT JOIN rm_facts f"
-        " ON f.community_id = c.id AND f.fact = 'funding' AND f.item = ? AND f.occurred_on <= ?"
-        " GROUP BY c.id, c.name",
-        (str(year), ctx.counted_until),
+        select(c.c.id, c.c.name, func.coalesce(func.sum(f.c.num), 0))
+        .select_from(c.outerjoin(f, on))
+        .group_by(c.c.id, c.c.name)
     )
     measure = each(
         [(i, n, None if y >= need else f"{year}年经费{yuan(y)}，不足{yuan(need)}") for i, n, y in rows]
@@ -554,14 +651,16 @@ def funding_each(ctx: Context, t: Target) -> Measure:
 def worker_insurance(ctx: Context, t: Target) -> Measure:
     """Every worker on the community's roster on the day has the three insurances."""
     need = int(t.params["count"])
+    w, c = _alias(ctx.t.community_workers, "w"), ctx.communities()
+    insured = ctx.latest(
+        "worker_insurance", "num",
+        lambda f: and_(f.c.community_id == w.c.community_id, f.c.item == w.c.worker_id),
+    )
     rows = ctx.rows(
-        f"SELECT w.worker_id, w.worker_name, c.name, (SELECT f.num FROM rm_facts f"
-        " WHERE f.fact = 'worker_insurance' AND f.community_id = w.community_id"
-        f" AND f.item = w.worker_id AND f.occurred_on <= '{ctx.day}'"
-        " ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1)"
-        f" FROM rm_community_workers w JOIN ({ctx.communities()}) c ON c.id = w.community_id"
-        f" WHERE w.joined_on <= '{ctx.day}' AND (w.left_on IS NULL OR w.left_on > '{ctx.day}')"
-        " ORDER BY c.name, w.joined_on, w.worker_id"
+        select(w.c.worker_id, w.c.worker_name, c.c.name, insured)
+        .select_from(w.join(c, c.c.id == w.c.community_id))
+        .where(w.c.joined_on <= ctx.day, or_(w.c.left_on.is_(None), w.c.left_on > ctx.day))
+        .order_by(c.c.name, w.c.joined_on, w.c.worker_id)
     )
 
     def reason(k: float | None) -> str | None:
@@ -580,12 +679,7 @@ def _items(ctx: Context) -> dict[str, dict[str, int]]:
                  "brand", "civility_rating"):  # fmt: skip
         for cid, (_, k) in ctx.counts(fact, distinct=fact != "service_post").items():
             found.setdefault(cid, {})[fact] = k
-    rows = ctx.rows(
-        f"SELECT c.id, COUNT(o.id) FROM ({ctx.communities()}) c LEFT JOIN rm_organizations o"
-        " ON o.community_id = c.id AND o.level = 'two_new' AND o.established_on <= ? GROUP BY c.id",
-        (ctx.day,),
-    )
-    for cid, k in rows:
+    for cid, _, k in _organizations(ctx, "two_new"):
         found.setdefault(cid, {})["two_new_organizations"] = int(k)
     return found
 
@@ -594,10 +688,12 @@ def pilot_community(ctx: Context, t: Target) -> Measure:
     """The designated pilot (§四(三)1), within a year: a standard site, its model services,
     recommended to the city, and its own recognised feature and brand. Only the pilot is
     judged; with none designated (or out of sight) there is nothing to judge."""
+    f = ctx.facts()
     pilot = ctx.rows(
-        "SELECT f.community_id FROM rm_facts f WHERE f.fact = 'pilot' AND f.occurred_on <= ?"
-        " ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1",
-        (ctx.day,),
+        select(f.c.community_id)
+        .where(f.c.fact == "pilot", f.c.occurred_on <= ctx.day)
+        .order_by(f.c.occurred_on.desc(), f.c.position.desc())
+        .limit(1)
     )
     sites = {i: (n, r) for i, n, r in _sites(ctx, t)}
     if not pilot or pilot[0][0] not in sites:
@@ -627,11 +723,9 @@ FACT_OF = {"services": "model_service", "systems": "working_system", "service_po
 
 
 def designated_type_items(ctx: Context, t: Target) -> Measure:
-    designated = ctx.rows(
-        f"SELECT c.id, c.name, (SELECT f.item FROM rm_facts f WHERE f.community_id = c.id"
-        f" AND f.fact = 'designation' AND f.occurred_on <= '{ctx.day}'"
-        f" ORDER BY f.occurred_on DESC, f.position DESC LIMIT 1) FROM ({ctx.communities()}) c"
-    )
+    c = ctx.communities()
+    designation = ctx.latest("designation", "item", lambda f: f.c.community_id == c.c.id)
+    designated = ctx.rows(select(c.c.id, c.c.name, designation))
     items = _items(ctx)
     units = []
     for i, n, model_type in designated:
@@ -645,17 +739,24 @@ def designated_type_items(ctx: Context, t: Target) -> Measure:
 
 
 def _community_share(ctx: Context, t: Target, hits: dict[str, bool], reason_zh: str) -> Measure:
-    names = {i: n for i, n, _ in ctx.rows(ctx.communities())}
+    c = ctx.communities()
+    names: dict[str, str] = dict(ctx.rows(select(c.c.id, c.c.name)))
     failing = [Failing(i, names[i], reason_zh) for i in names if not hits.get(i)]
     return share(len(names) - len(failing), len(names), t.threshold, False, failing)
 
 
 def five_goods_share(ctx: Context, t: Target) -> Measure:
+    f, g = ctx.facts("f"), ctx.facts("g")
+    latest_year = (
+        select(func.max(g.c.item))
+        .where(g.c.fact == "five_goods", g.c.community_id == f.c.community_id,
+               g.c.occurred_on <= ctx.day)
+        .scalar_subquery()
+    )
     rows = ctx.rows(
-        "SELECT f.community_id, f.num FROM rm_facts f WHERE f.fact = 'five_goods' AND f.occurred_on <= ?"
-        " AND f.item = (SELECT MAX(g.item) FROM rm_facts g WHERE g.fact = 'five_goods'"
-        " AND g.community_id = f.community_id AND g.occurred_on <= ?)",
-        (ctx.day, ctx.day),
+        select(f.c.community_id, f.c.num).where(
+            f.c.fact == "five_goods", f.c.occurred_on <= ctx.day, f.c.item == latest_year
+        )
     )
     return _community_share(
         ctx, t, {i: bool(p) for i, p in rows}, "最近一次评定未达到“五个好”或尚未评定"
@@ -667,28 +768,30 @@ def brand_share(ctx: Context, t: Target) -> Measure:
     return _community_share(ctx, t, hits, "尚无认定的特色和品牌")
 
 
-def _streets(ctx: Context) -> str:
-    """SQL for the street working committees that exist on the day (those of the
-    communities in sight, for a scorecard or a scoped caller)."""
-    only = ""
-    if ctx.community_ids is not None:
-        only = (
-            " AND o.id IN (SELECT c.street_committee_id FROM rm_communities c"
-            f" WHERE 1 = 1{ctx.only('c.id')})"
-        )
-    return (
-        "SELECT o.id, o.name FROM rm_organizations o WHERE o.level = 'street_committee'"
-        f" AND o.established_on <= '{ctx.day}'{only}"
+def _streets(ctx: Context) -> Subquery:
+    """The street working committees that exist on the day (those of the communities in
+    sight, for a scorecard or a scoped caller), as ``s``."""
+    o = _alias(ctx.t.organizations, "o")
+    statement = select(o.c.id, o.c.name).where(
+        o.c.level == "street_committee", o.c.established_on <= ctx.day
     )
+    if ctx.community_ids is not None:
+        c = _alias(ctx.t.communities, "c")
+        statement = statement.where(
+            o.c.id.in_(select(c.c.street_committee_id).where(ctx.only(c.c.id)))
+        )
+    return statement.subquery("s")
 
 
 def street_five_goods(ctx: Context, t: Target) -> Measure:
     """Each street working committee's latest yearly assessment reached “五个好” (§二)."""
+    s, f = _streets(ctx), ctx.facts()
+    on = and_(f.c.subject_id == s.c.id, f.c.fact == "street_five_goods",
+              f.c.occurred_on <= ctx.day)
     rows = ctx.rows(
-        f"SELECT s.id, s.name, f.item, f.num FROM ({_streets(ctx)}) s LEFT JOIN rm_facts f"
-        " ON f.subject_id = s.id AND f.fact = 'street_five_goods' AND f.occurred_on <= ?"
-        " ORDER BY s.name, s.id, f.item, f.position",
-        (ctx.day,),
+        select(s.c.id, s.c.name, f.c.item, f.c.num)
+        .select_from(s.outerjoin(f, on))
+        .order_by(s.c.name, s.c.id, f.c.item, f.c.position)
     )
     latest: dict[str, tuple[str, str | None, float | None]] = {}
     for i, n, year, passed in rows:  # ordered by year: the last one stays
@@ -705,15 +808,18 @@ def street_five_goods(ctx: Context, t: Target) -> Measure:
 def street_working_systems(ctx: Context, t: Target) -> Measure:
     """Each street working committee has its working systems (§二(三) 工作制度健全)."""
     need = int(t.params["count"])
+    s, f = _streets(ctx), ctx.facts()
+    on = and_(f.c.subject_id == s.c.id, f.c.fact == "street_working_system",
+              f.c.occurred_on <= ctx.day)
     rows = ctx.rows(
-        f"SELECT s.id, s.name, COUNT(DISTINCT f.item) FROM ({_streets(ctx)}) s LEFT JOIN rm_facts f"
-        " ON f.subject_id = s.id AND f.fact = 'street_working_system' AND f.occurred_on <= ?"
-        " GROUP BY s.id, s.name ORDER BY s.name, s.id",
-        (ctx.day,),
+        select(s.c.id, s.c.name, func.count(f.c.item.distinct()))
+        .select_from(s.outerjoin(f, on))
+        .group_by(s.c.id, s.c.name)
+        .order_by(s.c.name, s.c.id)
     )
     return each([
         (i, n, None if k >= need else f"已建立{k}/{need}项工作制度") for i, n, k in rows
-    ])  # fmt: skip
+    ])
 
 
 RULES: dict[str, Callable[[Context, Target], Measure]] = {
@@ -772,28 +878,31 @@ def amount_fields(target: Target, measure: Measure) -> dict[str, Any]:
 RANK = {"not_due": 1, "yellow": 2, "red": 3}
 # When each kind of unit a target judges appeared: a community began, a member registered,
 # a cadre joined (county-wide shares and workers have no latecomers).
-APPEARED = {
-    "community": "SELECT id, began_on FROM rm_communities WHERE began_on > ?",
-    "member": "SELECT id, registered_on FROM rm_members WHERE registered_on > ?",
-    "team_member": "SELECT team_member_id, joined_on FROM rm_team_members WHERE joined_on > ?",
+APPEARED: dict[str, Callable[[ReadModel], tuple[ColumnElement[Any], ColumnElement[Any]]]] = {
+    "community": lambda t: (t.communities.c.id, t.communities.c.began_on),
+    "member": lambda t: (t.members.c.id, t.members.c.registered_on),
+    "team_member": lambda t: (t.team_members.c.team_member_id, t.team_members.c.joined_on),
 }
 
 
 def _appeared_after(cursor: Any, target: Target, day: date) -> dict[str, date]:
     """The units of the target's kind that appeared after ``day``, with the day each did."""
-    statement = APPEARED.get(target.scope)
-    if statement is None:
+    columns = APPEARED.get(target.scope)
+    if columns is None:
         return {}
-    rows = cursor.execute(statement, (day.isoformat(),)).fetchall()
+    unit, appeared = columns(cursor.t)
+    rows = cursor.execute(select(unit, appeared).where(appeared > day.isoformat())).fetchall()
     return {str(unit_id): date.fromisoformat(str(on)) for unit_id, on in rows}
 
 
 def _verdict_recorded_at(cursor: Any, target: Target, due_on: date) -> str | None:
     """When the scheduler recorded its verdict on the target for this due date (None: not yet)."""
+    n = cursor.t.notifications
     row = cursor.execute(
-        "SELECT MIN(recorded_at) FROM rm_notifications WHERE target_id = ? AND due_on = ?"
-        " AND unit_id IS NULL AND kind IN ('deadline_met', 'deadline_missed')",
-        (target.id, due_on.isoformat()),
+        select(func.min(n.c.recorded_at)).where(
+            n.c.target_id == target.id, n.c.due_on == due_on.isoformat(), n.c.unit_id.is_(None),
+            n.c.kind.in_(["deadline_met", "deadline_missed"]),
+        )
     ).fetchone()
     return None if row is None or row[0] is None else recorded_at(datetime.fromisoformat(str(row[0])))
 
@@ -842,7 +951,7 @@ class _Judge:
             self.cursor, as_of, self.launch, self.ids, year=period.year if period else None,
             since=self.target.counts_from(self.launch, period), until=until,
             recorded_by=recorded_by, late_by=late_by,
-        )  # fmt: skip
+        )
         measure = describe(self.target, RULES[self.target.rule](ctx, self.target))
         if period is None or self.target.grace_days is None or measure.judged is None:
             return measure
@@ -867,10 +976,11 @@ class _Judge:
 
         if not met_by(as_of):
             return None
+        f, later = self.cursor.t.facts, verdict_at or "9999"
         rows = self.cursor.execute(
-            "SELECT DISTINCT occurred_on, CASE WHEN recorded_at > ? THEN recorded_on END FROM rm_facts"
-            " WHERE occurred_on > ? OR recorded_at > ?",
-            (verdict_at or "9999", period.end.isoformat(), verdict_at or "9999"),
+            select(f.c.occurred_on, case((f.c.recorded_at > later, f.c.recorded_on)))
+            .distinct()
+            .where(or_(f.c.occurred_on > period.end.isoformat(), f.c.recorded_at > later))
         ).fetchall()
         after = period.end + timedelta(days=1)
         days = sorted(
@@ -909,7 +1019,7 @@ class _Judge:
             threshold_text=figures["threshold_text"], unit=figures["unit"],
             amount=measure.amount.value if measure.amount else None,
             threshold_amount=measure.amount.need if measure.amount else None,
-        )  # fmt: skip
+        )
 
 
 def _result(target: Target, **fields: Any) -> TargetResult:
@@ -918,7 +1028,7 @@ def _result(target: Target, **fields: Any) -> TargetResult:
         id=target.id, clause=target.clause, title_zh=target.title_zh,
         responsible_role=target.responsible_role, counted_zh=counted, failing_zh=failing,
         **fields,
-    )  # fmt: skip
+    )
 
 
 def _only_in_sight(result: TargetResult, ids: list[str]) -> TargetResult:
@@ -932,7 +1042,7 @@ def _only_in_sight(result: TargetResult, ids: list[str]) -> TargetResult:
         passing=[p for p in result.passing if p[0] in ids],
         periods=[replace(p, failing=seen(p.failing), passing=[x for x in p.passing if x[0] in ids])
                  for p in result.periods],
-    )  # fmt: skip
+    )
 
 
 def evaluate(
@@ -999,7 +1109,7 @@ def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetRes
         measured_text=measure.text, due_on=due_on, failing=failing, passing=measure.passing,
         applicable=status != "not_applicable", period_start=target.counts_from(launch),
         period_end=due_on,
-    )  # fmt: skip
+    )
 
 
 def _yearly(
@@ -1019,4 +1129,4 @@ def _yearly(
         measured_text=shown.measured_text, due_on=shown.end, failing=shown.failing,
         passing=shown.passing, applicable=status != "not_applicable",
         period_start=shown.start, period_end=shown.end, periods=periods,
-    )  # fmt: skip
+    )

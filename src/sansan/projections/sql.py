@@ -8,7 +8,7 @@ are wrapped in ``Prepared`` once, so they compile once per dialect, not per call
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
@@ -61,6 +61,31 @@ class Prepared:
         if found is None:
             found = self._compiled[key] = compile_for(self.statement, dialect, column_keys)
         return found
+
+
+# Reads compiled once per shape: a statement built anew with other values (a day, a list of
+# ids) has the same cache key as before, and its values are taken from the key.
+_SHAPES: dict[tuple[str, Any], Compiled] = {}
+_MAX_SHAPES = 1000
+
+
+def compiled_read(statement: Select[Any], dialect: str) -> tuple[str, dict[str, Any]]:
+    """A SELECT's SQL and values, compiled once per dialect and shape (IN lists expanded per
+    call, as the engine's own cache does)."""
+    key = statement._generate_cache_key()  # the key Connection.execute caches by
+    if key is None:  # not cacheable: compiled afresh
+        compiled = compile_for(statement, dialect)
+        return compiled.string, bound(compiled)
+    found = _SHAPES.get((dialect, key.key))
+    if found is None:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        found = _SHAPES[dialect, key.key] = statement.compile(
+            dialect=DIALECTS[dialect], cache_key=key
+        )
+    params = found.construct_params(extracted_parameters=key.bindparams)
+    expanded = found.construct_expanded_state(params)  # type: ignore[attr-defined]
+    return expanded.statement, dict(expanded.parameters)
 
 
 def bound(compiled: Compiled, params: Mapping[str, Any] | None = None) -> dict[str, Any]:

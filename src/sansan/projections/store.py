@@ -16,14 +16,14 @@ from typing import Any, Protocol
 
 from psycopg.errors import ReadOnlySqlTransaction
 from psycopg_pool import ConnectionPool
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.elements import ClauseElement
 
 from sansan.persistence import is_postgres, parse_postgres_url
 from sansan.projections.schema import META, ReadModel, prefix_of, projection_meta, read_model
-from sansan.projections.sql import Prepared, Upsert, bound, compile_for, upsert
+from sansan.projections.sql import Prepared, Upsert, bound, compile_for, compiled_read, upsert
 from sansan.settings import Settings
 
 __all__ = ["META", "Cursor", "GenerationCursor", "ReadStore", "open_read_store", "prefix_of"]
@@ -67,6 +67,9 @@ class GenerationCursor:
     def execute(self, statement: Statement, params: Any = ()) -> "GenerationCursor":
         if isinstance(statement, str):
             return self._execute_text(statement, params)
+        if isinstance(statement, Select) and not params:
+            self._cursor.execute(*compiled_read(statement, self.dialect))
+            return self
         compiled = self._compiled(statement)
         self._cursor.execute(compiled.string, bound(compiled, params or None))
         return self

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, func, select
 
 from sansan.plans.schema import Plan, Target
-from sansan.projections.compliance import Context, _sites, five_goods_share
+from sansan.projections.compliance import Context, _members, _sites, five_goods_share
 from sansan.projections.store import ReadStore
 
 MAX_POINTS = 60
@@ -44,29 +44,16 @@ def target_of(plan: Plan, rule: str) -> Target | None:
 
 def _training_days_per_member(ctx: Context) -> float:
     """Days of training this calendar year, summed over the members there are, per member."""
-    t, day = ctx.cursor.t, ctx.day
-    m, f = t.members.c, t.facts.c
-    members = (
-        select(m.id)
-        .where(
-            m.registered_on <= day,
-            or_(m.transferred_out_on.is_(None), m.transferred_out_on > day),
-            *([] if ctx.community_ids is None else [m.community_id.in_(ctx.community_ids)]),
-        )
-        .subquery("m")
-    )
-    trained = and_(
-        f.subject_id == members.c.id,
-        f.fact == "member_training",
-        f.occurred_on <= day,
-        f.occurred_on >= date(ctx.as_of.year, 1, 1).isoformat(),
-    )
-    count, days = ctx.cursor.execute(
-        select(func.count(distinct(members.c.id)), func.coalesce(func.sum(f.num), 0))
-        .select_from(members)
-        .outerjoin(t.facts, trained)
-    ).fetchone()
-    return float(days) / int(count) if count else 0.0
+    m, f = _members(ctx), ctx.facts()
+    on = and_(
+        f.c.subject_id == m.c.id, f.c.fact == "member_training", f.c.occurred_on <= ctx.day,
+        f.c.occurred_on >= f"{ctx.as_of.year}-01-01",
+    )  # fmt: skip
+    members, days = ctx.rows(
+        select(func.count(m.c.id.distinct()), func.coalesce(func.sum(f.c.num), 0))
+        .select_from(m.outerjoin(f, on))
+    )[0]
+    return float(days) / int(members) if members else 0.0
 
 
 def trend(
