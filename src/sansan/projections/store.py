@@ -8,7 +8,6 @@ N+1 beside the live generation N, then one row (``sansan_projection_meta``) swit
 readers and the runner over, atomically.
 """
 
-import re
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,8 +27,7 @@ from sansan.settings import Settings
 
 __all__ = ["META", "Cursor", "GenerationCursor", "ReadStore", "open_read_store", "prefix_of"]
 
-_TABLE_PREFIX = re.compile(r"\brm_")
-Statement = str | Executable | Prepared
+Statement = Executable | Prepared
 
 
 class Cursor(Protocol):
@@ -55,9 +53,8 @@ class GenerationCursor:
     """Runs read-model statements against one generation's tables."""
 
     def __init__(self, cursor: Any, generation: int, *, pyformat: bool) -> None:
-        self._cursor, self.generation, self._pyformat = cursor, generation, pyformat
+        self._cursor, self.generation = cursor, generation
         self.dialect = "postgres" if pyformat else "sqlite"
-        self._prefix = prefix_of(generation)
 
     @property
     def t(self) -> ReadModel:
@@ -65,8 +62,6 @@ class GenerationCursor:
         return read_model(self.generation)
 
     def execute(self, statement: Statement, params: Any = ()) -> "GenerationCursor":
-        if isinstance(statement, str):
-            return self._execute_text(statement, params)
         if isinstance(statement, Select) and not params:
             self._cursor.execute(*compiled_read(statement, self.dialect))
             return self
@@ -94,14 +89,6 @@ class GenerationCursor:
         if not isinstance(statement, ClauseElement):
             raise TypeError(f"not a statement: {statement!r}")
         return compile_for(statement, self.dialect, column_keys)
-
-    def _execute_text(self, statement: str, params: Sequence[Any]) -> "GenerationCursor":
-        if self._prefix != "rm_":
-            statement = _TABLE_PREFIX.sub(self._prefix, statement)
-        if self._pyformat:
-            statement = statement.replace("%", "%%").replace("?", "%s")
-        self._cursor.execute(statement, params)
-        return self
 
     @property
     def description(self) -> Any:
