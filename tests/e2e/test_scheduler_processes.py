@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from psycopg import sql
 
 from sansan.bootstrap import build_application, build_services
@@ -91,7 +92,8 @@ def fired(url: str) -> Counter[tuple[str, str, str, int]]:
     try:
         services.projections.catch_up()
         with services.store.transaction() as cursor:
-            rows = cursor.execute("SELECT data FROM rm_audit WHERE event_type = 'Fired'").fetchall()
+            audit = cursor.t.audit.c
+            rows = cursor.execute(sa.select(audit.data).where(audit.event_type == "Fired")).fetchall()
     finally:
         services.close()
     return Counter(

@@ -3,6 +3,8 @@
 from collections import defaultdict
 from datetime import date
 
+from sqlalchemy import select
+
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_services
 from sansan.demo import demo_id, load_demo
@@ -18,9 +20,11 @@ def test_a_launched_campaign_lays_out_yearly_targets_once_a_year_and_the_others_
     try:
         services.projections.catch_up()
         with services.store.transaction() as cursor:
+            d = cursor.t.deadlines.c
             rows = cursor.execute(
-                "SELECT target_id, due_on FROM rm_deadlines WHERE kind = 'target' AND campaign_id = ?",
-                (str(demo_id("campaign", "示范县")),),
+                select(d.target_id, d.due_on).where(
+                    d.kind == "target", d.campaign_id == str(demo_id("campaign", "示范县"))
+                )
             ).fetchall()
     finally:
         services.store.close()

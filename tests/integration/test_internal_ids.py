@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import update
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services
@@ -159,7 +160,7 @@ def test_firings_and_retries_recorded_under_the_old_public_ids_are_found_after_t
     assert isinstance(app.repository.get(red_light_key().legacy_id), Firing)
     services.projections.catch_up()
     with services.store.transaction(lock=True) as cursor:  # as if it crashed before marking
-        cursor.execute("UPDATE rm_deadline_steps SET done = ?", (False,))
+        cursor.execute(update(cursor.t.deadline_steps).values(done=False))
     app.ids = keyed
     assert Scheduler(services).tick() == 0
     assert len(red_lights(services)) == 1

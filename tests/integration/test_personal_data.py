@@ -13,6 +13,7 @@ from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from sansan.access import MAX_NAMED_MEMBERS, AccessService
 from sansan.api.app import create_app
@@ -67,7 +68,8 @@ def world(
 
 def member_names(services: Services) -> set[str]:
     with services.store.transaction() as cursor:
-        return {str(row[0]) for row in cursor.execute("SELECT name FROM rm_members").fetchall()}
+        names = cursor.execute(select(cursor.t.members.c.name)).fetchall()
+        return {str(row[0]) for row in names}
 
 
 def readable(response: Any) -> str:
@@ -150,8 +152,9 @@ def test_a_report_s_read_names_its_members_its_community_and_the_query(
     assert read.community_id == REAL_IDS["communities"]
     assert read.purpose == f"GET {path}?format=xlsx"
     with client.app.state.services.store.transaction() as cursor:  # type: ignore[attr-defined]
+        members = cursor.t.members.c
         tiexi = {str(r[0]) for r in cursor.execute(
-            "SELECT id FROM rm_members WHERE community_id = ?", (str(REAL_IDS["communities"]),)
+            select(members.id).where(members.community_id == str(REAL_IDS["communities"]))
         ).fetchall()}  # fmt: skip
     assert read.member_ids
     assert {str(m) for m in read.member_ids} <= tiexi

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from sansan.access import AccessService
 from sansan.api.app import create_app
@@ -104,11 +105,11 @@ def steps(services: Services, campaign: str) -> dict[str, set[tuple[int, bool]]]
     """Each target's steps (lead days, done), over its deadlines."""
     services.projections.catch_up()
     with services.store.transaction() as cursor:
+        d, s = cursor.t.deadlines, cursor.t.deadline_steps
         rows = cursor.execute(
-            "SELECT d.target_id, s.lead_days, s.done FROM rm_deadlines d"
-            " JOIN rm_deadline_steps s ON s.deadline_id = d.id"
-            " WHERE d.campaign_id = ? AND d.kind = 'target' AND d.due_on <= '2029-12-31'",
-            (campaign,),
+            select(d.c.target_id, s.c.lead_days, s.c.done)
+            .join(s, s.c.deadline_id == d.c.id)
+            .where(d.c.campaign_id == campaign, d.c.kind == "target", d.c.due_on <= "2029-12-31")
         ).fetchall()
     found: dict[str, set[tuple[int, bool]]] = {}
     for target_id, lead, done in rows:

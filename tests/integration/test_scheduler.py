@@ -9,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import select
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services, build_application, build_services
@@ -31,8 +32,11 @@ def at(day: date) -> datetime:
 def firings(services: Services) -> list[dict[str, Any]]:
     services.projections.catch_up()
     with services.store.transaction() as cursor:
+        audit = cursor.t.audit.c
         rows = cursor.execute(
-            "SELECT position, data FROM rm_audit WHERE event_type = 'Fired' ORDER BY position"
+            select(audit.position, audit.data)
+            .where(audit.event_type == "Fired")
+            .order_by(audit.position)
         ).fetchall()
     import json
 

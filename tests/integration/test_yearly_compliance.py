@@ -23,6 +23,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from sansan.api.app import create_app
 from sansan.application import SansanApplication
@@ -275,8 +276,9 @@ def firings(services: Services) -> list[dict[str, Any]]:
 
     services.projections.catch_up()
     with services.store.transaction() as cursor:
+        audit = cursor.t.audit.c
         rows = cursor.execute(
-            "SELECT data FROM rm_audit WHERE event_type = 'Fired' ORDER BY position"
+            select(audit.data).where(audit.event_type == "Fired").order_by(audit.position)
         ).fetchall()
     return [json.loads(r[0]) for r in rows]
 
