@@ -12,11 +12,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from sansan import bootstrap
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_application, build_services
 from sansan.clock import FixedClock
 from sansan.demo import load_demo
 from sansan.persistence import parse_postgres_url
+from sansan.projections.store import ReadStore
 from sansan.settings import Settings
 from tests.clockshift.sansan_test_clock import NOW_VARIABLE, travel_from_environment
 from tests.support import NOW
@@ -227,3 +229,22 @@ def open_app(settings: Settings, clock: FixedClock) -> Iterator[type[SansanAppli
     yield factory  # type: ignore[misc]
     for application in opened:
         application.close()
+
+
+@pytest.fixture(autouse=True)
+def read_stores_closed_after_each_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Many tests drive an app through ``TestClient(create_app(...))`` without entering it, so
+    its lifespan never closes the read store; its PostgreSQL pool would hold connections for
+    the rest of the run (the shared server allows 100)."""
+    opened: list[ReadStore] = []
+    real = bootstrap.open_read_store
+
+    def tracked(settings: Settings) -> ReadStore:
+        store = real(settings)
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(bootstrap, "open_read_store", tracked)
+    yield
+    for store in opened:
+        store.close()
