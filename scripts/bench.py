@@ -888,6 +888,7 @@ def run(scale: Scale, postgres_url: str, figures: set[str], workers: int = 1) ->
             out["k"] = import_figure(pg, scale.import_members)
     finally:
         pg.drop_all()
+    return out
 
 
 def world(pg: Postgres, scale: Scale, figures: set[str], out: dict[str, Any]) -> None:
