@@ -12,6 +12,8 @@ from sansan.bootstrap import Services, build_services
 from sansan.clock import FixedClock
 from sansan.commands import examples as t
 from sansan.demo import demo_token_scopes
+from sansan.projections.store import ReadStore, open_read_store
+from sansan.projections.tables import create_tables
 from sansan.settings import Settings
 
 ACTOR = "county:test"
@@ -67,3 +69,12 @@ def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
     built.audit.chain.catch_up()
     yield built
     built.close()
+
+
+@pytest.fixture
+def store(settings: Settings, app: SansanApplication) -> Iterator[ReadStore]:
+    """Empty read-model tables in a store whose schema the application made."""
+    read_store = open_read_store(settings)
+    create_tables(read_store)
+    yield read_store
+    read_store.close()

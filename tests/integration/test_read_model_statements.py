@@ -1,26 +1,13 @@
 """Read-model statements are SQLAlchemy Core expressions run with bound parameters on both stores."""
 
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import bindparam, func, select
 
-from sansan.application import SansanApplication
 from sansan.projections.sql import Prepared
-from sansan.projections.store import ReadStore, open_read_store
+from sansan.projections.store import ReadStore
 from sansan.projections.tables import create_tables
-from sansan.settings import Settings
 
 HOSTILE = "x'); DROP TABLE rm_members; --"
-
-
-@pytest.fixture
-def store(settings: Settings, app: SansanApplication) -> Iterator[ReadStore]:
-    """A store whose schema the application made."""
-    read_store = open_read_store(settings)
-    create_tables(read_store)
-    yield read_store
-    read_store.close()
 
 
 def _member(i: int, name: str) -> dict[str, object]:

@@ -1,24 +1,11 @@
 """A SELECT is compiled once per shape: built anew with other values (a day, a longer list of
 ids) it runs with its own values, on both stores."""
 
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
-from sansan.application import SansanApplication
 from sansan.projections import sql
-from sansan.projections.store import ReadStore, open_read_store
-from sansan.projections.tables import create_tables
-from sansan.settings import Settings
-
-
-@pytest.fixture
-def store(settings: Settings, app: SansanApplication) -> Iterator[ReadStore]:
-    read_store = open_read_store(settings)
-    create_tables(read_store)
-    yield read_store
-    read_store.close()
+from sansan.projections.store import ReadStore
 
 
 def _member(i: int) -> dict[str, object]:
