@@ -13,6 +13,7 @@ from sansan import __version__
 from sansan.api.command_catalogue import add_catalogue_route
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.docs import install_docs
+from sansan.api.fast_commands import FastCommands
 from sansan.api.limits import BodySizeLimit
 from sansan.api.metrics import install_metrics
 from sansan.api.openapi import install_openapi
@@ -103,6 +104,8 @@ def create_app(
     api.add_middleware(BodySizeLimit)
 
     api.router.routes.extend(api_v1_routes())
+    # Where the router is called, inside every middleware: command POSTs' happy path.
+    api.router.middleware_stack = FastCommands(api.router.middleware_stack, api.router.routes)
     install_openapi(api)
     install_docs(api)
     install_metrics(api, services)

@@ -4,6 +4,7 @@ import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,11 +21,14 @@ from sansan.commands import Command
 from sansan.commands.examples import example_of
 from sansan.domain import NotFoundError, errors
 
+# The headers' length limits, which the fast path (fast_commands.py) checks as FastAPI does.
+IDEMPOTENCY_KEY_MAX = 200
+IF_MATCH_MAX = 40
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=200,
+        max_length=IDEMPOTENCY_KEY_MAX,
         description="相同的键重试不会重复记录 / a retry with the same key records nothing",
     ),
 ]
@@ -35,7 +39,7 @@ _IF_MATCH = re.compile(IF_MATCH_PATTERN, re.ASCII)
 IfMatch = Annotated[
     str | None,
     Header(
-        alias="If-Match", max_length=40,
+        alias="If-Match", max_length=IF_MATCH_MAX,
         description="期望的版本号,即读取时的 ETag / the version you last read (its ETag)",
         json_schema_extra={"pattern": IF_MATCH_PATTERN},
     ),
@@ -115,20 +119,29 @@ def authorize(
         raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=unit_id)
 
 
-def make_endpoint(route: CommandRoute) -> Callable[..., Awaitable[Response]]:
-    """An ``async`` endpoint that hands the whole write to one worker thread, and answers
-    with JSON serialized once by pydantic (FastAPI would validate the model again)."""
-    Body = body_model(route)
-    status_code = status.HTTP_201_CREATED if route.creates else status.HTTP_200_OK
+class CommandWrite:
+    """One command's write over HTTP: its body model, built once, and the write itself, which
+    both its FastAPI route and the fast path for the happy path (fast_commands.py) run."""
+
+    def __init__(self, route: CommandRoute) -> None:
+        self.route = route
+        self.body = body_model(route)
+        self.status_code = status.HTTP_201_CREATED if route.creates else status.HTTP_200_OK
+        self.endpoint = self._endpoint()
 
     def run(
-        body: BaseModel, target: UUID | None, principal: Principal, services: Services,
-        if_match: str | None, idempotency_key: str | None, path: str,
+        self, body: BaseModel, target: UUID | None, principal: Principal, services: Services,
+        if_match: str | None, idempotency_key: str | None,
     ) -> Response:  # fmt: skip
+        """The whole write, in one worker thread; answers with JSON serialized once by
+        pydantic (FastAPI would validate the model again)."""
+        route = self.route
         confirm_writer(services, principal)
         values = dict(body)
+        path = route.path
         if target is not None:
             values[route.command.target] = target
+            path = path.replace("{id}", str(target))
         command = route.command.model_validate(values)
         authorize(route, command, principal, services)
         result = services.app.execute(
@@ -142,45 +155,55 @@ def make_endpoint(route: CommandRoute) -> Callable[..., Awaitable[Response]]:
         if route.creates:
             headers["Location"] = f"/api/v1{route.path}/{result.aggregate_id}"
         answer = CommandResponse.of(result).model_dump_json().encode()
-        return Response(answer, status_code, headers, media_type="application/json")
+        return Response(answer, self.status_code, headers, media_type="application/json")
 
-    if route.creates:
+    def _endpoint(self) -> Callable[..., Awaitable[Response]]:
+        """An ``async`` endpoint that hands the whole write to one worker thread."""
+        Body, run = self.body, self.run
 
-        async def create(
+        if self.route.creates:
+
+            async def create(
+                body: Body,  # type: ignore[valid-type]
+                principal: Writer, services: ServicesDep,
+                if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
+            ) -> Response:  # fmt: skip
+                return await run_in_threadpool(
+                    run, body, None, principal, services, if_match, idempotency_key
+                )
+
+            return create
+
+        async def change(
+            id: Annotated[UUID, Path(description="单位编号 / the unit's id")],
             body: Body,  # type: ignore[valid-type]
             principal: Writer, services: ServicesDep,
             if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
         ) -> Response:  # fmt: skip
             return await run_in_threadpool(
-                run, body, None, principal, services, if_match, idempotency_key, route.path
+                run, body, id, principal, services, if_match, idempotency_key
             )
 
-        return create
+        return change
 
-    async def change(
-        id: Annotated[UUID, Path(description="单位编号 / the unit's id")],
-        body: Body,  # type: ignore[valid-type]
-        principal: Writer, services: ServicesDep,
-        if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
-    ) -> Response:  # fmt: skip
-        path = route.path.replace("{id}", str(id))
-        return await run_in_threadpool(
-            run, body, id, principal, services, if_match, idempotency_key, path
-        )
 
-    return change
+@cache
+def command_writes() -> tuple[CommandWrite, ...]:
+    """One per command, built once per process like the routes (app.py: api_v1_routes)."""
+    return tuple(CommandWrite(route) for route in COMMAND_ROUTES)
 
 
 def add_command_routes(routers: dict[str, APIRouter]) -> None:
     """One POST route per command, on its resource's router."""
-    for route in COMMAND_ROUTES:
+    for write in command_writes():
+        route = write.route
         summary, _, description = (route.command.__doc__ or "").partition("\n")
         routers[route.tag].add_api_route(
             route.path,
-            make_endpoint(route),
+            write.endpoint,
             methods=["POST"],
             response_model=CommandResponse,
-            status_code=status.HTTP_201_CREATED if route.creates else status.HTTP_200_OK,  # docs
+            status_code=write.status_code,  # docs
             summary=summary.strip(),
             description=description.strip() + f"\n\n角色 / roles: {', '.join(sorted(route.roles))}",
             operation_id=route.operation_id(),
