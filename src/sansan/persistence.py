@@ -23,7 +23,10 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg import sql
+from psycopg import Cursor, sql
+from psycopg.adapt import PyFormat
+from psycopg.pq import Format
+from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 from sqlalchemy import Column, MetaData, Table, Text, column, select, table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -125,6 +128,24 @@ def _lock_inserts_without_table_privileges(recorder: PostgresApplicationRecorder
     ]
 
 
+BINARY = Format.BINARY
+
+
+def _send_stored_events_in_binary(recorder: PostgresApplicationRecorder, curs: Cursor[Any]) -> None:
+    """Let the library's ``%s`` send the events' composite type in binary.
+
+    The library registers the type's text and binary dumpers, text last, so ``%s`` takes
+    text: every event's state is escaped as hex inside a quoted composite inside a quoted
+    array, in Python, which was a fifth of the server's CPU per write over HTTP
+    (docs/benchmarks.md, "Issue 17 item 4"). In binary the bytes go as they are; the rows
+    stored are the same. Done once per connection (the library registers on each)."""
+    event_type = recorder.datastore.psycopg_python_types.get(recorder.stored_event_type_name)
+    adapters = curs.connection.adapters
+    if event_type is None or adapters.get_dumper(event_type, PyFormat.AUTO).format == BINARY:
+        return  # not registered yet (the library then fails as it would), or already binary
+    adapters.register_dumper(event_type, adapters.get_dumper(event_type, PyFormat.BINARY))
+
+
 class PromptPostgresRecorder(PostgresApplicationRecorder):
     """The library's recorder, but prompt when the server is away.
 
@@ -143,6 +164,12 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
         # it would notice the server's return only as long after. Giving up after the time a
         # request waits lets the next request start a fresh attempt at once.
         datastore.pool.reconnect_timeout = datastore.pool.timeout
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Any, **kwargs: Any
+    ) -> None:
+        _send_stored_events_in_binary(self, curs)
+        super()._insert_stored_events(curs, stored_events, **kwargs)
 
     insert_events = _once_more_on_fresh_connections(
         PostgresApplicationRecorder.insert_events.__wrapped__

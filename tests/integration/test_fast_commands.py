@@ -149,7 +149,7 @@ CASES: list[Case] = [
                                              card="volunteer_activity", card_no="F-1"))], [200], True),
     ("broken rule", lambda w: [command(training(days=31))], [422], True),
     ("unknown unit", lambda w: [command(training(member_id=t.i("nobody")))], [404], True),
-    ("stale If-Match", lambda w: [command(training(), **{"If-Match": '"1"'})], [412], True),
+    ("stale If-Match", lambda w: [command(training(), **{"If-Match": '"999"'})], [412], True),
     ("bad If-Match", lambda w: [command(training(), **{"If-Match": "abc"})], [400], True),
     ("wrong role", lambda w: [command(co.RecommendToCity(community_id=t.COMMUNITY,
                                       occurred_on=t.d(4), reason="好"), "community")],
