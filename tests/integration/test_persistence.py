@@ -148,3 +148,29 @@ def test_an_aggregate_cache_size_of_0_turns_the_cache_off(
     loaded = uncached.get(t.COMMUNITY).version
     default.execute(t.tour()[8], actor=ACTOR)  # another process writes to the community
     assert uncached.get(t.COMMUNITY).version == loaded + 1  # read from the store every time
+
+
+def test_events_go_to_postgresql_in_binary_and_come_back_the_same(
+    fresh_postgres_schema: str,
+) -> None:
+    """The library's ``%s`` would send the events' composite type as text, escaped in Python
+    (a fifth of a write's CPU over HTTP); the recorder makes it binary, and what is read back
+    is what was written."""
+    from psycopg.adapt import PyFormat
+    from psycopg.pq import Format
+
+    one_connection = {"postgres_pool_size": 1, "postgres_max_overflow": 0}
+    app = build_application(Settings(database_url=fresh_postgres_schema, **one_connection))
+    try:
+        for command in t.tour()[:3]:
+            app.execute(command, actor=ACTOR)
+        recorder: Any = app.recorder
+        event_type = recorder.datastore.psycopg_python_types[recorder.stored_event_type_name]
+        with recorder.datastore.get_connection() as conn:
+            assert conn.adapters.get_dumper(event_type, PyFormat.AUTO).format == Format.BINARY
+        community = app.repository.get(t.COMMUNITY)
+        assert (community.name, community.version) == ("铁西社区", 1)
+        stored = recorder.select_events(t.COMMUNITY)
+        assert app.mapper.to_domain_event(stored[0]).originator_id == t.COMMUNITY
+    finally:
+        app.close()
