@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from sansan.access import token_id_of
 from sansan.api.app import create_app
-from sansan.api.fast_commands import FastCommands
+from sansan.api.command_endpoints import command_writes
+from sansan.api.fast_commands import FastCommands, route_key
 from sansan.clock import FixedClock
 from sansan.commands import Command
 from sansan.commands import community as co
@@ -235,3 +236,32 @@ def test_metrics_count_the_fast_paths_requests(worlds: tuple[World, World]) -> N
     counted = counts(fast)
     assert any('route="/api/v1/members/{id}/trainings",status="200"' in c for c in counted)
     assert counted == counts(slow)
+
+
+def test_each_command_path_is_the_route_fastapi_would_pick(tmp_path: Any) -> None:
+    """No other route shadows a command's path: the fast path's route for it is the one
+    FastAPI's routing selects (seen on a request that FastAPI refuses for want of a token)."""
+    api = create_app(Settings(database_url=f"sqlite:///{tmp_path}/s.db", run_scheduler=False))
+    services = api.state.services
+    layer = api.router.middleware_stack
+    assert isinstance(layer, FastCommands)
+    selected: list[Any] = []
+    handed_on = layer.app
+
+    async def spy(scope: Any, receive: Any, send: Any) -> None:
+        await handed_on(scope, receive, send)
+        selected.append(scope.get("route"))
+
+    layer.app = spy
+    try:
+        client = TestClient(api, raise_server_exceptions=False)
+        for write in command_writes():
+            path = "/api/v1" + write.route.path.replace("{id}", str(t.MEMBER))
+            key = route_key(path)
+            assert key is not None
+            assert layer.table[key].write is write
+            assert client.post(path, json={}).status_code == 401
+            assert selected.pop() is layer.table[key].route
+    finally:
+        services.store.close()
+        services.app.close()

@@ -67,7 +67,7 @@ def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
     for route in routes:
         if isinstance(route, APIRoute):
             yield route
-        included = getattr(route, "original_router", None) or getattr(route, "router", None)
+        included = getattr(route, "original_router", None)  # FastAPI's included router
         if included is not None:
             yield from _api_routes(included.routes)
 
