@@ -103,11 +103,11 @@ class Call:
 
 def command(c: Command, token: str | None = "county", **headers: str) -> Call:
     request = as_request(c)
-    body = t_json(request.body)
+    body = as_json(request.body)
     return Call(request.path, body, token, {"Content-Type": "application/json"} | headers)
 
 
-def t_json(value: Any) -> bytes:
+def as_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
@@ -120,7 +120,7 @@ def edited(c: Command, **changes: Any) -> Call:
             body.pop(name)
         else:
             body[name] = value
-    call.body = t_json(body)
+    call.body = as_json(body)
     return call
 
 
