@@ -1,7 +1,11 @@
 """The command POSTs' fast path answers exactly as FastAPI does: two worlds on the same seed and
 the same fixed clock, one app with the fast path and one without, get the same requests in the
 same order and must give the same status, headers and body; the fast path must have served the
-happy path and the refusals the write itself raises, and handed everything else to FastAPI."""
+happy path and the refusals the write itself raises, and handed everything else to FastAPI.
+
+Mutations each of which fails these tests: the fast path running the write with the principal's
+scope dropped ("other scope", the idempotency cases); the write without its revocation look
+("revoked token"); the fast path answering bad JSON with a problem of its own ("bad JSON")."""
 
 import json
 import re
