@@ -95,7 +95,7 @@ def record_facts(b: Batch, event: Any, position: int) -> None:
     recorded = (event.timestamp + CHINA_OFFSET).date().isoformat()
     at = recorded_at(event.timestamp)
     for seq, (fact, item, number) in enumerate(facts):
-        b.insert(b.t.facts, {
+        b.append(b.t.facts, {
             "position": position, "seq": seq, "subject_id": subject, "community_id": community,
             "fact": fact, "item": item, "num": number, "occurred_on": occurred,
             "recorded_on": recorded, "recorded_at": at,

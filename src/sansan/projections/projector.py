@@ -229,7 +229,7 @@ def _audit(b: Batch, event: Any, position: int, aggregate_type: type[SansanAggre
     imported = source_zh(event.imported_from)
     if imported is not None:  # first: the audit page shows only an entry's first fields
         data = {"imported_from": imported, **data}
-    b.insert(b.t.audit, {
+    b.append(b.t.audit, {
         "position": position, "aggregate_id": str(event.originator_id),
         "aggregate_type": aggregate_type.__name__, "event_type": type(event).__name__,
         "version": event.originator_version, "actor": event.actor,
