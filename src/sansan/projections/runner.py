@@ -127,8 +127,8 @@ class ProjectionRunner:
             return 0
         batch = Batch(cursor)
         prepare(batch, ahead.events)
-        for at, event, aggregate_type in ahead.events:
-            apply_event(batch, event, at, aggregate_type)
+        for at, event, aggregate_type, aggregate_id in ahead.events:
+            apply_event(batch, event, at, aggregate_type, aggregate_id)
         batch.update(batch.t.tracking, PROJECTION_NAME, position=ahead.last,
                      updated_at=datetime.now(UTC).isoformat())  # fmt: skip
         batch.flush()
@@ -151,7 +151,9 @@ class ProjectionRunner:
                 else resolve_topic(kind)
             )
             if isinstance(aggregate_type, type) and issubclass(aggregate_type, SansanAggregate):
-                events.append((notification.id, event, aggregate_type))
+                events.append(
+                    (notification.id, event, aggregate_type, str(event.originator_id))
+                )
         return Read([n.id for n in notifications], events)
 
     def catch_up(self) -> int:
