@@ -197,31 +197,37 @@ class Batch:
                 summed[name] = (summed.get(name) or 0) + (value or 0)
 
     def flush(self) -> None:
-        """Write everything pending: one ``executemany`` per table and kind of statement."""
+        """Write everything pending: one statement per table and kind of statement. The
+        appended rows go first (a COPY cannot be pipelined), then every other statement is
+        sent without waiting for the one before (PostgreSQL's pipeline mode: one round trip
+        for all of them, not one each); an error still fails the transaction."""
         c, dialect = self.cursor, self.cursor.dialect
-        for table in sorted(self._inserts, key=self._rank):
-            rows = list(self._inserts[table].values())
-            every = _column_names(table)
-            if dialect == "postgres":
-                c.execute(_from_json(table, None), _json_rows(rows))
-            else:
-                c.executemany(_insert(dialect, table), [{k: r.get(k) for k in every} for r in rows])
         for table in sorted(self._appends, key=self._rank):
             c.append_rows(table, self._appends[table])
-        for table in sorted(self._adds, key=self._rank):
-            for columns, group in _by_columns(self._adds[table].values()):
-                counters = tuple(k for k in columns if k not in key_columns(table))
+        with c.pipeline():
+            for table in sorted(self._inserts, key=self._rank):
+                rows = list(self._inserts[table].values())
+                every = _column_names(table)
                 if dialect == "postgres":
-                    c.execute(_from_json(table, counters), _json_rows(group))
+                    c.execute(_from_json(table, None), _json_rows(rows))
                 else:
-                    c.executemany(_add(dialect, table, counters), group)
-        for pending, increment in ((self._updates, False), (self._increments, True)):
-            for table in sorted(pending, key=self._rank):
-                groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
-                for key, values in pending[table].items():
-                    groups[tuple(values)].append(_keyed(table, key, values))
-                for columns, rows in groups.items():
-                    c.executemany(_update(table, columns, increment), rows)
+                    c.executemany(
+                        _insert(dialect, table), [{k: r.get(k) for k in every} for r in rows]
+                    )
+            for table in sorted(self._adds, key=self._rank):
+                for columns, group in _by_columns(self._adds[table].values()):
+                    counters = tuple(k for k in columns if k not in key_columns(table))
+                    if dialect == "postgres":
+                        c.execute(_from_json(table, counters), _json_rows(group))
+                    else:
+                        c.executemany(_add(dialect, table, counters), group)
+            for pending, increment in ((self._updates, False), (self._increments, True)):
+                for table in sorted(pending, key=self._rank):
+                    groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+                    for key, values in pending[table].items():
+                        groups[tuple(values)].append(_keyed(table, key, values))
+                    for columns, rows in groups.items():
+                        c.executemany(_update(table, columns, increment), rows)
         for pending_of in (
             self._inserts, self._appends, self._adds, self._updates, self._increments
         ):  # fmt: skip

@@ -10,7 +10,7 @@ readers and the runner over, atomically.
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from operator import itemgetter
 from typing import Any, Protocol
@@ -49,6 +49,7 @@ class Cursor(Protocol):
     ) -> None: ...
     def upsert(self, table: Table) -> Upsert: ...
     def append_rows(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    def pipeline(self) -> AbstractContextManager[Any]: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
@@ -84,6 +85,14 @@ class GenerationCursor:
 
     def upsert(self, table: Table) -> Upsert:
         return upsert(self.dialect, table)
+
+    def pipeline(self) -> AbstractContextManager[Any]:
+        """Statements run inside are sent without waiting for each other's results (on
+        PostgreSQL; SQLite runs in-process, with no round trips to save). Nothing inside
+        may read a result."""
+        if self.dialect == "sqlite":
+            return nullcontext()
+        return self._cursor.connection.pipeline()
 
     def append_rows(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """New rows, every column given, with no conflict check: on PostgreSQL one COPY (the
