@@ -222,3 +222,27 @@ def test_a_runner_overtaken_by_another_applies_what_is_left_and_nothing_twice(
     once = dump(store)
     rebuild(app, store)
     assert dump(store) == once
+
+
+def test_a_statement_the_server_refuses_inside_the_pipelined_flush_fails_the_whole_batch(
+    services: Services,
+) -> None:
+    """The flush sends its statements without waiting for each one's result (PostgreSQL's
+    pipeline mode): a refusal still comes back, and the transaction keeps nothing."""
+    runner, store = services.projections, services.store
+    runner.catch_up()
+    before, position = dump(store), runner.position()
+
+    def write_a_batch_with_a_nameless_member() -> None:
+        with store.transaction(lock=True) as cursor:
+            batch = Batch(cursor)
+            some = batch.rows(cursor.t.members)[0]
+            batch.update(cursor.t.tracking, "read_models", position=position + 1)
+            batch.insert(cursor.t.members, {**some, "id": "new"})
+            batch.insert(cursor.t.members, {**some, "id": "nameless", "name": None})
+            batch.flush()
+
+    with pytest.raises((psycopg.errors.NotNullViolation, sqlite3.IntegrityError)):
+        write_a_batch_with_a_nameless_member()
+    assert runner.position() == position
+    assert dump(store) == before
