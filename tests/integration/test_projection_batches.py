@@ -2,22 +2,26 @@
 counters and the tracking position move in one transaction. Handlers write through the
 batch; a plain per-event handler still works beside them."""
 
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, Text, func, select
+from sqlalchemy import Column, Integer, MetaData, Table, Text, delete, func, insert, select
 from sqlalchemy.schema import CreateTable
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services, build_services
+from sansan.commands import community as co
 from sansan.commands import examples
 from sansan.domain import Member
 from sansan.projections import projector
 from sansan.projections.batch import Batch, per_event
 from sansan.projections.rebuild import rebuild
+from sansan.projections.runner import ProjectionRunner
 from sansan.projections.sql import Prepared
-from sansan.projections.store import Cursor, GenerationCursor
+from sansan.projections.store import Cursor, GenerationCursor, ReadStore
 from sansan.settings import Settings
 from tests.integration.test_projections import dump
 
@@ -154,3 +158,91 @@ def test_a_contributed_handler_keeps_running_counts_across_batches(
         ).fetchall()
         assert {unit: n for unit, (n, _) in _counts(cursor).items()} == dict(by_community)
     assert max(n for _, n in by_community) >= 2  # one community's count, over two batches
+
+
+def _audit_counts(store: ReadStore) -> tuple[int, int]:
+    with store.transaction() as cursor:
+        audit = cursor.t.audit
+        found = cursor.execute(
+            select(func.count(), func.count(audit.c.position.distinct()))
+        ).fetchone()
+    return int(found[0]), int(found[1])
+
+
+def test_appended_rows_that_fail_half_way_through_leave_nothing_and_the_retry_applies_them_once(
+    services: Services,
+) -> None:
+    """The audit and fact rows are appended (COPY on PostgreSQL) with no conflict check: a
+    row already at a position the batch writes fails the whole batch, position included."""
+    runner, store = services.projections, services.store
+    head = services.app.recorder.max_notification_id()
+    runner.batch_size = head
+    planted = {
+        "position": head, "aggregate_id": "x", "aggregate_type": "x", "event_type": "x",
+        "version": 1, "actor": "x", "occurred_on": "x", "recorded_at": "x", "data": "{}",
+    }  # fmt: skip
+    with store.transaction(lock=True) as cursor:  # the last event's row, written ahead
+        cursor.execute(insert(cursor.t.audit).values(planted))
+    before = dump(store)
+    with pytest.raises((psycopg.errors.UniqueViolation, sqlite3.IntegrityError)):
+        runner.run_once()  # the batch's rows before the planted one went out first
+    assert runner.position() == 0
+    assert dump(store) == before
+
+    with store.transaction(lock=True) as cursor:
+        cursor.execute(delete(cursor.t.audit))
+    assert runner.catch_up() == head
+    assert _audit_counts(store) == (head, head)
+    once = dump(store)
+    rebuild(services.app, store)
+    assert dump(store) == once
+
+
+def test_a_runner_overtaken_by_another_applies_what_is_left_and_nothing_twice(
+    services: Services,
+) -> None:
+    """A runner reads the log from where its own last batch ended; when another runner has
+    gone further meanwhile, it goes on from there."""
+    app, store = services.app, services.store
+    first, second = (ProjectionRunner(app, store, batch_size=3) for _ in range(2))
+    assert first.run_once() == 3
+    second.catch_up()  # the log's head: what first read last is behind the position now
+    for n in range(5):
+        app.execute(
+            co.RegisterCommunity(
+                occurred_on=examples.D, name=f"新社区{n}", street_committee_id=examples.STREET
+            ),
+            actor="t",
+        )
+    head = app.recorder.max_notification_id()
+    assert first.run_once() > 0, "the overtaken runner found nothing to do"
+    first.catch_up()
+    assert first.position() == second.position() == head
+    assert _audit_counts(store) == (head, head)
+    once = dump(store)
+    rebuild(app, store)
+    assert dump(store) == once
+
+
+def test_a_statement_the_server_refuses_inside_the_pipelined_flush_fails_the_whole_batch(
+    services: Services,
+) -> None:
+    """The flush sends its statements without waiting for each one's result (PostgreSQL's
+    pipeline mode): a refusal still comes back, and the transaction keeps nothing."""
+    runner, store = services.projections, services.store
+    runner.catch_up()
+    before, position = dump(store), runner.position()
+
+    def write_a_batch_with_a_nameless_member() -> None:
+        with store.transaction(lock=True) as cursor:
+            batch = Batch(cursor)
+            some = batch.rows(cursor.t.members)[0]
+            batch.update(cursor.t.tracking, "read_models", position=position + 1)
+            batch.insert(cursor.t.members, {**some, "id": "new"})
+            batch.insert(cursor.t.members, {**some, "id": "nameless", "name": None})
+            batch.flush()
+
+    with pytest.raises((psycopg.errors.NotNullViolation, sqlite3.IntegrityError)):
+        write_a_batch_with_a_nameless_member()
+    assert runner.position() == position
+    assert dump(store) == before

@@ -5,6 +5,10 @@ Handlers are written against a ``Batch`` (``BatchHandler = (batch, event) -> Non
 
 - ``batch.insert(table, row)``: INSERT … ON CONFLICT (primary key) DO NOTHING; within the
   batch the first row of a key wins, as the database would have it.
+- ``batch.append(table, row)``: a row no other batch writes, because its key is made of the
+  event's log position (which moves with the batch, exactly once): no conflict check, no
+  lookups, every column given; COPY on PostgreSQL (the audit log and the facts, about two
+  rows per event, are most of what a catch-up or a rebuild writes).
 - ``batch.update(table, key, **values)``: a keyed update. Folded into the row when that row
   is an insert of the same batch (a member registered and recategorised in one batch is one
   INSERT), else merged with the batch's other updates of the row.
@@ -139,6 +143,7 @@ class Batch:
         self._adds: dict[Table, dict[Key, Row]] = defaultdict(dict)
         self._updates: dict[Table, dict[Key, Row]] = defaultdict(dict)
         self._increments: dict[Table, dict[Key, Row]] = defaultdict(dict)
+        self._appends: dict[Table, list[Row]] = defaultdict(list)
         self._known: dict[Table, dict[Key, Row | None]] = defaultdict(dict)
         self._complete: set[Table] = set()
         self._wanted: dict[Table, set[Key]] = defaultdict(set)
@@ -154,6 +159,9 @@ class Batch:
         known = self._known[table]
         if known.get(key) is None:
             known[key] = row
+
+    def append(self, table: Table, row: Row) -> None:
+        self._appends[table].append(row)
 
     def update(self, table: Table, key: Hashable | Key, **values: Any) -> None:
         key = _key(key)
@@ -189,30 +197,40 @@ class Batch:
                 summed[name] = (summed.get(name) or 0) + (value or 0)
 
     def flush(self) -> None:
-        """Write everything pending: one ``executemany`` per table and kind of statement."""
+        """Write everything pending: one statement per table and kind of statement. The
+        appended rows go first (a COPY cannot be pipelined), then every other statement is
+        sent without waiting for the one before (PostgreSQL's pipeline mode: one round trip
+        for all of them, not one each); an error still fails the transaction."""
         c, dialect = self.cursor, self.cursor.dialect
-        for table in sorted(self._inserts, key=self._rank):
-            rows = list(self._inserts[table].values())
-            every = _column_names(table)
-            if dialect == "postgres":
-                c.execute(_from_json(table, None), _json_rows(rows))
-            else:
-                c.executemany(_insert(dialect, table), [{k: r.get(k) for k in every} for r in rows])
-        for table in sorted(self._adds, key=self._rank):
-            for columns, group in _by_columns(self._adds[table].values()):
-                counters = tuple(k for k in columns if k not in key_columns(table))
+        for table in sorted(self._appends, key=self._rank):
+            c.append_rows(table, self._appends[table])
+        with c.pipeline():
+            for table in sorted(self._inserts, key=self._rank):
+                rows = list(self._inserts[table].values())
+                every = _column_names(table)
                 if dialect == "postgres":
-                    c.execute(_from_json(table, counters), _json_rows(group))
+                    c.execute(_from_json(table, None), _json_rows(rows))
                 else:
-                    c.executemany(_add(dialect, table, counters), group)
-        for pending, increment in ((self._updates, False), (self._increments, True)):
-            for table in sorted(pending, key=self._rank):
-                groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
-                for key, values in pending[table].items():
-                    groups[tuple(values)].append(_keyed(table, key, values))
-                for columns, rows in groups.items():
-                    c.executemany(_update(table, columns, increment), rows)
-        for pending_of in (self._inserts, self._adds, self._updates, self._increments):
+                    c.executemany(
+                        _insert(dialect, table), [{k: r.get(k) for k in every} for r in rows]
+                    )
+            for table in sorted(self._adds, key=self._rank):
+                for columns, group in _by_columns(self._adds[table].values()):
+                    counters = tuple(k for k in columns if k not in key_columns(table))
+                    if dialect == "postgres":
+                        c.execute(_from_json(table, counters), _json_rows(group))
+                    else:
+                        c.executemany(_add(dialect, table, counters), group)
+            for pending, increment in ((self._updates, False), (self._increments, True)):
+                for table in sorted(pending, key=self._rank):
+                    groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+                    for key, values in pending[table].items():
+                        groups[tuple(values)].append(_keyed(table, key, values))
+                    for columns, rows in groups.items():
+                        c.executemany(_update(table, columns, increment), rows)
+        for pending_of in (
+            self._inserts, self._appends, self._adds, self._updates, self._increments
+        ):  # fmt: skip
             pending_of.clear()
 
     # -- looking up -------------------------------------------------------------------------

@@ -71,9 +71,9 @@ def recorded_at(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def record_facts(b: Batch, event: Any, position: int) -> None:
+def record_facts(b: Batch, event: Any, position: int, aggregate_id: str) -> None:
     kind = type(event)
-    subject, community, facts = str(event.originator_id), None, []
+    subject, community, facts = aggregate_id, None, []
     if kind in COMMUNITY_FACTS:
         community, facts = subject, COMMUNITY_FACTS[kind](event)
     elif kind in MEMBER_FACTS:
@@ -95,7 +95,7 @@ def record_facts(b: Batch, event: Any, position: int) -> None:
     recorded = (event.timestamp + CHINA_OFFSET).date().isoformat()
     at = recorded_at(event.timestamp)
     for seq, (fact, item, number) in enumerate(facts):
-        b.insert(b.t.facts, {
+        b.append(b.t.facts, {
             "position": position, "seq": seq, "subject_id": subject, "community_id": community,
             "fact": fact, "item": item, "num": number, "occurred_on": occurred,
             "recorded_on": recorded, "recorded_at": at,

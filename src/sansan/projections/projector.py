@@ -42,8 +42,9 @@ TABLE_OF: dict[type[SansanAggregate], Callable[[ReadModel], Table]] = {
     SupervisionItem: lambda t: t.supervision_items,
 }
 
-# An event as the runner hands it over: (position, event, its aggregate's type).
-Applied = tuple[int, Any, type[SansanAggregate]]
+# An event as the runner hands it over: (position, event, its aggregate's type, its
+# aggregate's id as text: made once per event, since a UUID's text costs a Python call).
+Applied = tuple[int, Any, type[SansanAggregate], str]
 
 
 def _s(value: Any) -> str | None:
@@ -191,51 +192,79 @@ def _handlers_for(event: Any) -> Iterator[BatchHandler]:
                 break
 
 
+# The rows an event names that the batch will look up (if its class has the field).
+_LOOKUPS = (("parent_id", "organizations"), ("street_committee_id", "organizations"),
+            ("community_id", "communities"))  # fmt: skip
+_LOOKUPS_OF: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _lookups_of(kind: type) -> tuple[tuple[str, str], ...]:
+    found = _LOOKUPS_OF.get(kind)
+    if found is None:
+        dataclass = dataclasses.is_dataclass(kind)
+        fields = {f.name for f in dataclasses.fields(kind)} if dataclass else None
+        found = _LOOKUPS_OF[kind] = tuple(
+            (name, table) for name, table in _LOOKUPS
+            if fields is None or name in fields or hasattr(kind, name)
+        )  # fmt: skip
+    return found
+
+
 def prepare(b: Batch, events: Iterable[Applied]) -> None:
     """Read, in a few queries, the rows the batch's events will look up."""
     t = b.t
     events = list(events)
-    for _, e, kind in events:
+    for _, e, kind, aggregate_id in events:
         if kind in TABLE_OF:
-            b.want(TABLE_OF[kind](t), str(e.originator_id))
-        for name, table in (("parent_id", t.organizations), ("street_committee_id",
-                            t.organizations), ("community_id", t.communities)):  # fmt: skip
-            b.want(table, _s(getattr(e, name, None)))
+            b.want(TABLE_OF[kind](t), aggregate_id)
+        for name, table in _lookups_of(type(e)):
+            b.want(getattr(t, table), _s(getattr(e, name, None)))
         for preparer in PREPARERS:
             preparer(b, e)
     b.load_wanted()
     # The communities of the units found: the audit log files each event under its street.
-    for _, e, kind in events:
+    for _, _, kind, aggregate_id in events:
         if kind in (PartyOrganization, Member, SupervisionItem):
-            row = b.row(TABLE_OF[kind](t), str(e.originator_id))  # read just above
+            row = b.row(TABLE_OF[kind](t), aggregate_id)  # read just above
             if row is not None:
                 b.want(t.communities, row["community_id"])
     b.load_wanted()
 
 
-def apply_event(b: Batch, event: Any, position: int, aggregate_type: type[SansanAggregate]) -> None:
+def apply_event(
+    b: Batch, event: Any, position: int, aggregate_type: type[SansanAggregate],
+    aggregate_id: str,
+) -> None:  # fmt: skip
     for handler in _handlers_for(event):
         handler(b, event)
-    record_facts(b, event, position)
+    record_facts(b, event, position, aggregate_id)
     own = TABLE_OF.get(aggregate_type)
     if own is not None:
-        b.update(own(b.t), str(event.originator_id), version=event.originator_version)
-    _audit(b, event, position, aggregate_type)
+        b.update(own(b.t), aggregate_id, version=event.originator_version)
+    _audit(b, event, position, aggregate_type, aggregate_id)
 
 
-def _audit(b: Batch, event: Any, position: int, aggregate_type: type[SansanAggregate]) -> None:
-    community_id, street_id = _placement(b, event, aggregate_type)
+# The audit row's data: the event's own fields as sorted JSON, values that JSON has no type
+# for (ids, days) as their text. One encoder for every event (json.dumps with options builds
+# one per call).
+_DATA_JSON = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True)
+
+
+def _audit(
+    b: Batch, event: Any, position: int, aggregate_type: type[SansanAggregate],
+    aggregate_id: str,
+) -> None:  # fmt: skip
+    community_id, street_id = _placement(b, event, aggregate_type, aggregate_id)
     data = {name: getattr(event, name) for name in _data_fields(type(event))}
     imported = source_zh(event.imported_from)
     if imported is not None:  # first: the audit page shows only an entry's first fields
         data = {"imported_from": imported, **data}
-    b.insert(b.t.audit, {
-        "position": position, "aggregate_id": str(event.originator_id),
+    b.append(b.t.audit, {
+        "position": position, "aggregate_id": aggregate_id,
         "aggregate_type": aggregate_type.__name__, "event_type": type(event).__name__,
         "version": event.originator_version, "actor": event.actor,
         "occurred_on": event.occurred_on.isoformat(), "recorded_at": event.timestamp.isoformat(),
-        "community_id": community_id, "street_id": street_id,
-        "data": json.dumps(data, default=str, ensure_ascii=False, sort_keys=True),
+        "community_id": community_id, "street_id": street_id, "data": _DATA_JSON.encode(data),
     })  # fmt: skip
 
 
@@ -256,9 +285,10 @@ def _street_of(b: Batch, community_id: str) -> str | None:
     return community["street_committee_id"] if community else None
 
 
-def _placement(b: Batch, event: Any, kind: type[SansanAggregate]) -> tuple[str | None, str | None]:
+def _placement(
+    b: Batch, event: Any, kind: type[SansanAggregate], aggregate_id: str
+) -> tuple[str | None, str | None]:
     """The community and street an event belongs to, for filtering the audit log."""
-    aggregate_id = str(event.originator_id)
     if kind is Community:
         return aggregate_id, _street_of(b, aggregate_id)
     if kind is PersonalDataAccess:

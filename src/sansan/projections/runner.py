@@ -85,6 +85,10 @@ class ProjectionRunner:
         self._stop = threading.Event()
         self._advanced = threading.Condition()
         self._threads: list[threading.Thread] = []
+        # Where this runner's last committed batch left the position (None: ask the store),
+        # and where the last batch applied, committed or not, left it.
+        self._ended_at: int | None = None
+        self._left_at = 0
         app.on_saved.append(self.wake)
 
     def position(self) -> int:
@@ -97,16 +101,28 @@ class ProjectionRunner:
         The log is read before the read store's write lock is taken. On SQLite, reading it
         under that lock could wait in the library's connection queue behind a request that
         waits for the event store's writer, whose insert waits for our lock: every write
-        then stalls until the pool times out (5 s) and answers 503."""
-        start = self.position()
+        then stalls until the pool times out (5 s) and answers 503.
+
+        It is read from where this runner's last batch ended, without asking the store (a
+        transaction of its own, several round trips a batch); ``apply_batch`` checks the
+        position under the lock anyway, and reads again from there when another runner has
+        moved it. Only when that leaves nothing to do is the position asked for."""
+        hinted = self._ended_at
+        start = self.position() if hinted is None else hinted
         ahead = self.read(start)
-        return 0 if ahead is None else self.apply_read(start, ahead)
+        applied = 0 if ahead is None else self.apply_read(start, ahead)
+        if applied == 0 and hinted is not None:
+            self._ended_at = None
+            return self.run_once()
+        return applied
 
     def apply_read(self, start: int, ahead: Read) -> int:
         """Apply notifications read after ``start`` (those still ahead of the position), in
         a transaction of their own."""
+        self._ended_at = None  # known again once this batch is committed
         with self.store.transaction(lock=True, generation=self.generation) as cursor:
             applied = self.apply_batch(cursor, read_ahead=(start, ahead))
+        self._ended_at = self._left_at
         if applied:
             with self._advanced:
                 self._advanced.notify_all()
@@ -118,17 +134,18 @@ class ProjectionRunner:
         ``read_ahead`` is the log as read (and decoded) after a position outside the lock;
         another runner may have advanced since, so only what follows the position read here
         is applied."""
-        position = _position(cursor)
+        position = self._left_at = _position(cursor)
         if read_ahead is not None and read_ahead[0] <= position:
             ahead: Read | None = read_ahead[1].after(position)
         else:
             ahead = self.read(position)
         if ahead is None:
             return 0
+        self._left_at = ahead.last
         batch = Batch(cursor)
         prepare(batch, ahead.events)
-        for at, event, aggregate_type in ahead.events:
-            apply_event(batch, event, at, aggregate_type)
+        for at, event, aggregate_type, aggregate_id in ahead.events:
+            apply_event(batch, event, at, aggregate_type, aggregate_id)
         batch.update(batch.t.tracking, PROJECTION_NAME, position=ahead.last,
                      updated_at=datetime.now(UTC).isoformat())  # fmt: skip
         batch.flush()
@@ -151,7 +168,9 @@ class ProjectionRunner:
                 else resolve_topic(kind)
             )
             if isinstance(aggregate_type, type) and issubclass(aggregate_type, SansanAggregate):
-                events.append((notification.id, event, aggregate_type))
+                events.append(
+                    (notification.id, event, aggregate_type, str(event.originator_id))
+                )
         return Read([n.id for n in notifications], events)
 
     def catch_up(self) -> int:

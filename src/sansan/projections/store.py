@@ -10,12 +10,15 @@ readers and the runner over, atomically.
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cache
+from operator import itemgetter
 from typing import Any, Protocol
 
+from psycopg import sql
 from psycopg.errors import ReadOnlySqlTransaction
 from psycopg_pool import ConnectionPool
-from sqlalchemy import Select, Table, select
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.elements import ClauseElement
@@ -45,6 +48,8 @@ class Cursor(Protocol):
         self, statement: Executable | Prepared, rows: Sequence[Mapping[str, Any]]
     ) -> None: ...
     def upsert(self, table: Table) -> Upsert: ...
+    def append_rows(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    def pipeline(self) -> AbstractContextManager[Any]: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
@@ -81,6 +86,28 @@ class GenerationCursor:
     def upsert(self, table: Table) -> Upsert:
         return upsert(self.dialect, table)
 
+    def pipeline(self) -> AbstractContextManager[Any]:
+        """Statements run inside are sent without waiting for each other's results (on
+        PostgreSQL; SQLite runs in-process, with no round trips to save). Nothing inside
+        may read a result."""
+        if self.dialect == "sqlite":
+            return nullcontext()
+        return self._cursor.connection.pipeline()
+
+    def append_rows(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """New rows, every column given, with no conflict check: on PostgreSQL one COPY (the
+        server parses no statement per row and plans nothing), on SQLite one ``executemany``.
+        A row whose key is already stored fails the statement, and so the transaction."""
+        if not rows:
+            return
+        if self.dialect == "sqlite":
+            self.executemany(_plain_insert(table), rows)
+            return
+        values = itemgetter(*(c.name for c in table.columns))
+        with self._cursor.copy(_copy(table)) as copy:
+            for row in rows:
+                copy.write_row(values(row))
+
     def _compiled(
         self, statement: Executable | Prepared, column_keys: Sequence[str] = ()
     ) -> Compiled:
@@ -99,6 +126,18 @@ class GenerationCursor:
 
     def fetchall(self) -> list[Any]:
         return list(self._cursor.fetchall())
+
+
+@cache
+def _plain_insert(table: Table) -> Prepared:
+    return Prepared(insert(table))
+
+
+@cache
+def _copy(table: Table) -> sql.Composed:
+    """COPY into a read-model table (found on the store's search path), every column."""
+    columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), columns)
 
 
 class ReadStore(Protocol):
