@@ -571,7 +571,7 @@ def member_training_days(ctx: Context, t: Target) -> Measure:
 def _people(
     ctx: Context,
     people: Select[Any],
-    fails: Callable[[Subquery], ColumnElement[bool]],
+    fails: Callable[[CTE], ColumnElement[bool]],
     reason: Callable[..., str | None],
 ) -> Measure:
     """Every member must comply. ``people`` gives (id, name, community name, registered on,
@@ -582,7 +582,9 @@ def _people(
     if ctx.page is None:
         return each([(i, person(n, c), reason(*figures))
                      for i, n, c, _, *figures in ctx.rows(people.order_by(people.selected_columns.id))])  # fmt: skip
-    u = people.subquery("u")
+    # Materialized so that each member's figures (a correlated probe, a sum) are worked out
+    # once: inlined, the planner repeats them in every expression of the window below.
+    u = people.cte("u").prefix_with("MATERIALIZED")
     failed = fails(u)
     w = select(
         u, failed.label("fails"), func.count().over().label("total"),
