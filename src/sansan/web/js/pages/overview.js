@@ -22,7 +22,8 @@ function failingList(target, more) {
   const button = h("button", { type: "button", class: "secondary", "data-failing-more": "" }, "显示更多");
   const update = () => {
     shown.textContent = `共 ${total} 个，显示前 ${list.children.length} 个`;
-    button.hidden = list.children.length >= total;
+    // not the hidden attribute: the stylesheet's display for buttons would override it
+    button.style.display = list.children.length >= total ? "none" : "";
   };
   button.addEventListener("click", async () => {
     button.disabled = true;
