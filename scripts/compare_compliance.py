@@ -88,9 +88,10 @@ def ensure_world(settings: Settings, communities: int, per_community: int) -> No
         store.close()
 
 
-def common(result: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-    """A result on ``fields`` only (the ones both versions have)."""
-    return {k: v for k, v in result.items() if k in fields}
+def common(result: dict[str, Any], fields: set[str], period_fields: set[str]) -> dict[str, Any]:
+    """A result on the fields both versions have (``fields``, ``period_fields`` per year)."""
+    periods = [{k: v for k, v in p.items() if k in period_fields} for p in result["periods"]]
+    return {k: v for k, v in result.items() if k in fields} | {"periods": periods}
 
 
 def unordered(result: dict[str, Any]) -> dict[str, Any]:
@@ -168,9 +169,12 @@ def main() -> None:
         counted = members(store)
     finally:
         store.close()
-    fields = {f.name for f in dataclasses.fields(versions["against"].TargetResult)}
+    fields, period_fields = (
+        {f.name for f in dataclasses.fields(getattr(versions["against"], kind))}
+        for kind in ("TargetResult", "PeriodResult")
+    )
     pairs = [
-        (common(a, fields), common(b, fields))
+        (common(a, fields, period_fields), common(b, fields, period_fields))
         for d in days for a, b in zip(results["against", d], results["checkout", d], strict=True)
     ]  # fmt: skip
     same = all(unordered(a) == unordered(b) for a, b in pairs)
@@ -182,7 +186,10 @@ def main() -> None:
     )
     print(f"{counted} members, {len(plan.targets)} targets, {args.runs} runs each")
     order = f" (the same units in another order: {', '.join(reordered)})" if reordered else ""
+    differ = sorted({a["id"] for a, b in pairs if unordered(a) != unordered(b)})
     print(f"identical results: {same}{order}")
+    if differ:
+        print(f"differing targets: {', '.join(differ)}")
     for day in days:
         for name in versions:
             took = times[name, day]
