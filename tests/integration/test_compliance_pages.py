@@ -296,6 +296,25 @@ def test_progress_lists_the_first_page_of_each_target_with_its_total_and_pages_o
     assert (ended["failing"], ended["total"]) == (year["failing"][1:2], year["failing_total"])
 
 
+def test_a_scorecard_pages_its_own_failing_members(
+    client: tuple[TestClient, dict[str, str]],
+) -> None:
+    api, auth = client
+    day = {"as_of": "2027-01-15", "campaign_id": str(CAMPAIGN)}
+    card = api.get(f"/api/v1/communities/{B}/scorecard", params=day, headers=auth).json()
+    cards = next(t for t in card["targets"] if t["id"] == "cards")
+    assert cards["failing_total"] == 3  # m4, m5, m6 (m7 left)
+    pages = [
+        api.get(f"/api/v1/communities/{B}/scorecard/cards/failing",
+                params=day | {"offset": o, "limit": 2}, headers=auth).json()
+        for o in (0, 2)
+    ]  # fmt: skip
+    assert [p["total"] for p in pages] == [3, 3]
+    assert [f for p in pages for f in p["failing"]] == cards["failing"]
+    gone = api.get(f"/api/v1/communities/{B}/scorecard/no-such-target/failing", headers=auth)
+    assert gone.status_code == 404
+
+
 def test_spreadsheets_list_every_failing_unit_whatever_the_page(
     client: tuple[TestClient, dict[str, str]],
 ) -> None:

@@ -137,6 +137,7 @@ def test_every_get_in_the_schema_names_no_member_or_records_the_read(
         "/api/v1/audit/actors/{actor}", "/api/v1/notifications", "/api/v1/members",
         "/api/v1/members/{id}", "/api/v1/members/{id}/history", "/api/v1/units/search",
         "/api/v1/campaigns/{id}/progress/{target_id}/failing",
+        "/api/v1/communities/{id}/scorecard/{target_id}/failing",
     }  # fmt: skip
 
 

@@ -266,6 +266,62 @@ def _progress(
 
 
 PERIOD_ZH = {"ended": "已结束的年度", "running": "进行中的年度"}
+PeriodName = Literal["ended", "running"]
+PeriodQuery = Annotated[
+    PeriodName | None,
+    Query(description="年度目标的哪一年：ended 上一个已结束年度，running 本年度；"
+          "不填为目标本身的名单 / a yearly target's ended or running year; "
+          "none: the target's own list"),
+]  # fmt: skip
+OffsetQuery = Annotated[int, Query(ge=0, description="跳过的单位数 / units skipped")]
+LimitQuery = Annotated[
+    int, Query(ge=1, le=FAILING_PAGE_MAX, description="本页单位数 / units on the page")
+]
+
+
+def _known(plan: Plan, target_id: str) -> str:
+    if all(t.id != target_id for t in plan.targets):
+        raise ApiError(
+            404, "target_not_found", f"计划中没有目标 {target_id}",
+            f"the plan has no target {target_id}",
+        )  # fmt: skip
+    return target_id
+
+
+def _scorecard_of(
+    services: Services, principal: Principal, id: UUID, campaign_id: UUID | None
+) -> tuple[Community, CreationCampaign, Plan]:
+    """The community the caller may see, and the campaign (asked for, or the latest)."""
+    community = services.app.get(id, Community)
+    visible(community, principal, services)
+    chosen = campaign_id or services.read_models.latest_campaign()
+    if chosen is None:
+        raise errors.UNIT_NOT_FOUND(kind="CreationCampaign", kind_zh="创建工程", id="-")
+    return (community, *campaign_and_plan(services, chosen))
+
+
+def _failing_page(
+    services: Services, principal: Principal, request: Request, found: list[TargetResult],
+    target_id: str, day: date, period: PeriodName | None, page: Page,
+) -> FailingPage:
+    """One page of the target's failing units (or of one of its years'), from its result
+    evaluated for that page; none for a target that does not apply to the caller."""
+    listed: TargetResult | PeriodResult | None = found[0] if found else None
+    if listed is not None and period is not None:
+        kinds = {p.kind: p for p in found[0].periods}
+        if period not in kinds:
+            raise ApiError(
+                422, "no_such_period", f"该目标在 {day} 没有{PERIOD_ZH[period]}",
+                f"the target has no {period} year on {day}",
+            )  # fmt: skip
+        listed = kinds[period]
+    failing = listed.failing if listed else []
+    record_members_named(services, principal, request, [f.unit_id for f in failing])
+    return FailingPage(
+        target_id=target_id, as_of=day, period=period, offset=page.offset, limit=page.limit,
+        total=listed.failing_total if listed else 0,
+        failing=[FailingPublic.model_validate(vars(f)) for f in failing],
+    )  # fmt: skip
 
 
 def _campaign_progress(
@@ -310,46 +366,34 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
     def failing_page(
         id: UUID, target_id: str, principal: CurrentPrincipal, services: ServicesDep,
         request: Request, as_of: AsOf = None, street_id: StreetQuery = None,
-        period: Annotated[
-            Literal["ended", "running"] | None,
-            Query(description="年度目标的哪一年：ended 上一个已结束年度，running 本年度；"
-                  "不填为目标本身的名单 / a yearly target's ended or running year; "
-                  "none: the target's own list"),
-        ] = None,
-        offset: Annotated[int, Query(ge=0, description="跳过的单位数 / units skipped")] = 0,
-        limit: Annotated[
-            int, Query(ge=1, le=FAILING_PAGE_MAX, description="本页单位数 / units on the page")
-        ] = FAILING_PAGE,
+        period: PeriodQuery = None, offset: OffsetQuery = 0, limit: LimitQuery = FAILING_PAGE,
     ) -> FailingPage:  # fmt: skip
         campaign, plan = campaign_and_plan(services, id)
         day = as_of or services.app.clock.today()
-        if all(t.id != target_id for t in plan.targets):
-            raise ApiError(
-                404, "target_not_found", f"计划中没有目标 {target_id}",
-                f"the plan has no target {target_id}",
-            )  # fmt: skip
+        page = Page(offset, limit)
         found = _campaign_progress(
-            services, principal, campaign, plan, day, street_id, Page(offset, limit), target_id
+            services, principal, campaign, plan, day, street_id, page, _known(plan, target_id)
         )
-        if not found:  # a target that does not apply to the caller's communities
-            return FailingPage(target_id=target_id, as_of=day, period=period, offset=offset,
-                               limit=limit, total=0, failing=[])  # fmt: skip
-        [result] = found
-        listed: TargetResult | PeriodResult = result
-        if period is not None:
-            kinds = {p.kind: p for p in result.periods}
-            if period not in kinds:
-                raise ApiError(
-                    422, "no_such_period", f"该目标在 {day} 没有{PERIOD_ZH[period]}",
-                    f"the target has no {period} year on {day}",
-                )  # fmt: skip
-            listed = kinds[period]
-        record_members_named(services, principal, request, [f.unit_id for f in listed.failing])
-        return FailingPage(
-            target_id=target_id, as_of=day, period=period, offset=offset, limit=limit,
-            total=listed.failing_total,
-            failing=[FailingPublic.model_validate(vars(f)) for f in listed.failing],
+        return _failing_page(services, principal, request, found, target_id, day, period, page)
+
+    @routers["communities"].get(
+        "/communities/{id}/scorecard/{target_id}/failing", response_model=FailingPage,
+        responses={404: {"model": Problem}, 422: {"model": Problem}},
+        summary="社区记分卡某项目标的未达标单位（分页）/ one page of a scorecard target's failing units",
+    )  # fmt: skip
+    def scorecard_failing_page(
+        id: UUID, target_id: str, principal: CurrentPrincipal, services: ServicesDep,
+        request: Request, as_of: AsOf = None, campaign_id: UUID | None = None,
+        period: PeriodQuery = None, offset: OffsetQuery = 0, limit: LimitQuery = FAILING_PAGE,
+    ) -> FailingPage:  # fmt: skip
+        community, campaign, plan = _scorecard_of(services, principal, id, campaign_id)
+        day = as_of or services.app.clock.today()
+        page = Page(offset, limit)
+        found = evaluate(
+            services.store, plan, launch=campaign.launch_date, as_of=day,
+            communities=[community.id], scorecard=True, page=page, only=_known(plan, target_id),
         )  # fmt: skip
+        return _failing_page(services, principal, request, found, target_id, day, period, page)
 
     @routers["communities"].get(
         "/communities/{id}/scorecard", response_model=Progress, responses=RESPONSES,
@@ -360,12 +404,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         as_of: AsOf = None, campaign_id: UUID | None = None, format: FormatQuery = "json",
         failing_limit: FailingLimit = FAILING_PAGE,
     ) -> Progress | Response:  # fmt: skip
-        community = services.app.get(id, Community)
-        visible(community, principal, services)
-        chosen = campaign_id or services.read_models.latest_campaign()
-        if chosen is None:
-            raise errors.UNIT_NOT_FOUND(kind="CreationCampaign", kind_zh="创建工程", id="-")
-        campaign, plan = campaign_and_plan(services, chosen)
+        community, campaign, plan = _scorecard_of(services, principal, id, campaign_id)
         day = as_of or services.app.clock.today()
         results = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day,
