@@ -2,7 +2,7 @@
 """Figure h, before and after: another version of compliance.py against the checkout's.
 
     python scripts/compare_compliance.py --against OLD.py --database-url URL
-        [--communities 200] [--members 100] [--runs 20] [--past DAYS]
+        [--communities 200] [--members 100] [--runs 20] [--past DAYS] [--page N]
 
     git show 8810e25:src/sansan/projections/compliance.py > /tmp/compliance_old.py
 
@@ -14,6 +14,14 @@ large world is generated once. Prints whether the two give identical results (st
 values, failing and passing units in order) and p50/p95 of each with their ratio; exits 1
 if the results differ. ``--past DAYS`` also asks both for the day that many days before today
 (every run asks both days; the identical-results line covers both, the timings are per day).
+
+Results are compared on the fields both versions have (a list of units whose order differs but
+whose units are the same is reported by target: main's member-training list came in the
+order the planner grouped it, the checkout's comes by member id so that it can be paged);
+a newer version may add fields, such as ``failing_total``. The checkout is also asked for
+the board's answer, the first ``--page`` failing units of each list (default 20), which must
+equal its full answer cut to the page with the same totals; its timings follow the others as
+"checkout paged".
 """
 
 from __future__ import annotations
@@ -80,6 +88,37 @@ def ensure_world(settings: Settings, communities: int, per_community: int) -> No
         store.close()
 
 
+def common(result: dict[str, Any], fields: set[str], period_fields: set[str]) -> dict[str, Any]:
+    """A result on the fields both versions have (``fields``, ``period_fields`` per year)."""
+    periods = [{k: v for k, v in p.items() if k in period_fields} for p in result["periods"]]
+    return {k: v for k, v in result.items() if k in fields} | {"periods": periods}
+
+
+def unordered(result: dict[str, Any]) -> dict[str, Any]:
+    """A result with its lists of units in one order (by id)."""
+    def units(found: dict[str, Any]) -> dict[str, Any]:
+        return found | {
+            "failing": sorted(found["failing"], key=lambda f: f["unit_id"]),
+            "passing": sorted(found["passing"]),
+        }
+
+    return units(result) | {"periods": [units(p) for p in result["periods"]]}
+
+
+def cut(result: dict[str, Any], page: int) -> dict[str, Any]:
+    """A full result as the board lists it: the first ``page`` failing units of each list,
+    their totals the full lists' lengths."""
+    def listing(found: dict[str, Any]) -> dict[str, Any]:
+        return found | {"failing": found["failing"][:page], "failing_total": len(found["failing"])}
+
+    return listing(result) | {"periods": [listing(p) for p in result["periods"]]}
+
+
+def board_answer(result: dict[str, Any]) -> dict[str, Any]:
+    """What the board shows of a result (the passing units are the scheduler's, not listed)."""
+    return result | {"passing": [], "periods": [p | {"passing": []} for p in result["periods"]]}
+
+
 def percentile(values: list[float], p: float) -> float:
     return round(bench.percentile(values, p) * 1000, 1)
 
@@ -92,17 +131,20 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100, help="per community")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--past", type=int, default=None, help="also ask DAYS before today")
+    parser.add_argument("--page", type=int, default=20, help="failing units on the board")
     args = parser.parse_args()
     settings = Settings(database_url=args.database_url, run_scheduler=False)
     ensure_world(settings, args.communities, args.members)
     versions = {"against": load(args.against), "checkout": compliance}
+    page = compliance.Page(0, args.page)
     days = {"": bench.TODAY}
     if args.past is not None:
         days[f" (as of {args.past} days ago)"] = bench.TODAY - timedelta(days=args.past)
     store = build_read_store(settings)
     plan = get_plan(SHIPPED_PLAN_ID)
     assert plan is not None
-    times: dict[tuple[str, str], list[float]] = {(n, d): [] for n in versions for d in days}
+    names = [*versions, "checkout paged"]
+    times: dict[tuple[str, str], list[float]] = {(n, d): [] for n in names for d in days}
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     try:
         for run in range(args.runs + 1):  # the first round warms both and is not timed
@@ -116,12 +158,38 @@ def main() -> None:
                     if run:
                         times[name, day].append(time.perf_counter() - began)
                     results[name, day] = [dataclasses.asdict(r) for r in found]
+                    if name == "checkout":
+                        began = time.perf_counter()
+                        found = compliance.evaluate(
+                            store, plan, launch=bench.LAUNCH, as_of=as_of, page=page
+                        )
+                        if run:
+                            times["checkout paged", day].append(time.perf_counter() - began)
+                        results["checkout paged", day] = [dataclasses.asdict(r) for r in found]
         counted = members(store)
     finally:
         store.close()
-    same = all(results["against", d] == results["checkout", d] for d in days)
+    fields, period_fields = (
+        {f.name for f in dataclasses.fields(getattr(versions["against"], kind))}
+        for kind in ("TargetResult", "PeriodResult")
+    )
+    pairs = [
+        (common(a, fields, period_fields), common(b, fields, period_fields))
+        for d in days for a, b in zip(results["against", d], results["checkout", d], strict=True)
+    ]  # fmt: skip
+    same = all(unordered(a) == unordered(b) for a, b in pairs)
+    reordered = sorted({a["id"] for a, b in pairs if a != b and unordered(a) == unordered(b)})
+    paged_same = all(
+        [board_answer(r) for r in results["checkout paged", d]]
+        == [board_answer(cut(r, args.page)) for r in results["checkout", d]]
+        for d in days
+    )
     print(f"{counted} members, {len(plan.targets)} targets, {args.runs} runs each")
-    print(f"identical results: {same}")
+    order = f" (the same units in another order: {', '.join(reordered)})" if reordered else ""
+    differ = sorted({a["id"] for a, b in pairs if unordered(a) != unordered(b)})
+    print(f"identical results: {same}{order}")
+    if differ:
+        print(f"differing targets: {', '.join(differ)}")
     for day in days:
         for name in versions:
             took = times[name, day]
@@ -130,7 +198,14 @@ def main() -> None:
             before = percentile(times["against", day], p)
             after = percentile(times["checkout", day], p)
             print(f"p{p} against/checkout{day}: {before / after:.2f}")
-    sys.exit(0 if same else 1)
+    print(f"paged answers (first {args.page} failing) equal the full ones cut: {paged_same}")
+    for day in days:
+        took = times["checkout paged", day]
+        print(f"checkout paged{day}: p50 {percentile(took, 50)} ms, p95 {percentile(took, 95)} ms")
+        for p in (50, 95):
+            before, after = percentile(times["against", day], p), percentile(took, p)
+            print(f"p{p} against/checkout paged{day}: {before / after:.2f}")
+    sys.exit(0 if same and paged_same else 1)
 
 
 if __name__ == "__main__":

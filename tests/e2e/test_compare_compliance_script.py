@@ -69,3 +69,40 @@ def test_a_version_with_other_results_fails_the_comparison(tmp_path: Path) -> No
     done = compare(changed, tmp_path / "world.db")
     assert done.returncode == 1, done.stderr[-3000:]
     assert "identical results: False" in done.stdout
+
+
+def with_results(source: str, change: str) -> str:
+    """The checkout's compliance.py with ``change`` applied to what evaluate returns."""
+    assert "    return results\n" in source
+    return source.replace("    return results\n", f"    results = {change}\n    return results\n", 1)
+
+
+def test_the_same_units_in_another_order_compare_identical_and_name_the_targets(
+    tmp_path: Path,
+) -> None:
+    changed = tmp_path / "reordered.py"
+    source = CHECKOUT.read_text(encoding="utf-8")
+    changed.write_text(
+        with_results(source, "[replace(r, failing=r.failing[::-1]) for r in results]"), "utf-8"
+    )
+    done = compare(changed, tmp_path / "world.db")
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = done.stdout.splitlines()[1]
+    assert line.startswith("identical results: True (the same units in another order: ")
+    assert "differing targets" not in done.stdout
+
+
+def test_a_version_listing_one_failing_unit_fewer_fails_and_the_targets_are_named(
+    tmp_path: Path,
+) -> None:
+    fewer = tmp_path / "fewer.py"
+    source = CHECKOUT.read_text(encoding="utf-8")
+    fewer.write_text(
+        with_results(source, "[replace(r, failing=r.failing[1:]) for r in results]"), "utf-8"
+    )
+    done = compare(fewer, tmp_path / "world.db")
+    assert done.returncode == 1, (done.stdout, done.stderr[-3000:])
+    assert done.stdout.splitlines()[1] == "identical results: False"
+    named = done.stdout.splitlines()[2]
+    assert named.startswith("differing targets: ")
+    assert "member-training" in named

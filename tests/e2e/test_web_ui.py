@@ -228,6 +228,15 @@ def test_the_county_signs_in_by_the_demo_link_and_sees_the_campaign(
     expect(page.locator("[data-target=member-training] summary")).to_have_text(
         f"未达标 {training['failing_count_zh']}"
     )
+    # the first page of the failing list, with the total; nothing more to fetch here
+    card = page.locator("[data-target=member-training]")
+    card.locator("summary").click()
+    shown = min(training["failing_total"], 50)
+    expect(card.locator("[data-failing-shown]")).to_have_text(
+        f"共 {training['failing_total']} 个，显示前 {shown} 个"
+    )
+    expect(card.locator("details li")).to_have_count(shown)
+    expect(card.locator("[data-failing-more]")).to_be_hidden()
     expect(page.locator("figure.chart")).to_have_count(3)
     expect(page.locator("figure.chart polyline")).to_have_count(3)
     expect(page.locator("[data-role=county]")).to_contain_text("县委组织部")

@@ -17,7 +17,7 @@ from sansan.api.unit_endpoints import visible
 from sansan.bootstrap import Services
 from sansan.domain import Community, CreationCampaign, errors
 from sansan.plans import Plan, pinned_plan
-from sansan.projections.compliance import STATUSES, TargetResult, evaluate
+from sansan.projections.compliance import STATUSES, Page, PeriodResult, TargetResult, evaluate
 
 Format = Literal["json", "csv", "xlsx"]
 AsOf = Annotated[
@@ -27,6 +27,17 @@ FormatQuery = Annotated[Format, Query(description="json、csv 或 xlsx")]
 StreetQuery = Annotated[
     UUID | None, Query(description="只看该街道党工委所辖社区 / only this street's communities")
 ]
+# A JSON answer lists a page of each target's failing units (a spreadsheet lists them all).
+FAILING_PAGE, FAILING_PAGE_MAX = 100, 1000
+FailingLimit = Annotated[
+    int,
+    Query(
+        ge=0, le=FAILING_PAGE_MAX,
+        description="JSON 中每个目标列出的未达标单位数（其余按 failing_total 计数，用 …/failing 翻页；"
+        "CSV、XLSX 总是完整）/ failing units listed per target in JSON (failing_total counts them "
+        "all; page on with …/failing; CSV and XLSX list every one)",
+    ),
+]  # fmt: skip
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/csv": {}, XLSX: {}}},
@@ -68,7 +79,10 @@ class PeriodPublic(BaseModel):
     made_good_on: date | None = Field(
         None, description="逾期后补足的日期(期限时的结论不变) / made good late on this day"
     )
-    failing: list[FailingPublic]
+    failing: list[FailingPublic] = Field(
+        description="未达标单位的第一页 / the first page of the failing units"
+    )
+    failing_total: int = Field(description="未达标单位总数 / how many fail in all")
 
 
 class TargetStatus(BaseModel):
@@ -114,7 +128,13 @@ class TargetStatus(BaseModel):
     )
     due_on: date
     responsible_role: str
-    failing: list[FailingPublic]
+    failing: list[FailingPublic] = Field(
+        description="未达标单位的第一页（failing_limit 个）/ the first page of the failing units"
+    )
+    failing_total: int = Field(
+        description="未达标单位总数（翻页见 …/progress/{target_id}/failing）"
+        " / how many fail in all (page on with …/progress/{target_id}/failing)"
+    )
     periods: list[PeriodPublic] = Field(
         description="年度目标:上一个已结束年度的结论与本年度进度 / a yearly target's ended and running year"
     )
@@ -142,6 +162,20 @@ class Progress(BaseModel):
     community_id: UUID | None = None
     summary: Summary
     targets: list[TargetStatus]
+
+
+class FailingPage(BaseModel):
+    """One page of one target's failing units (or of one of its years')."""
+
+    target_id: str
+    as_of: date
+    period: Literal["ended", "running"] | None = Field(
+        None, description="年度目标的哪一年(无则为目标本身的名单) / which year, if asked"
+    )
+    offset: int
+    limit: int
+    total: int = Field(description="未达标单位总数 / how many fail in all")
+    failing: list[FailingPublic]
 
 
 def scoped_communities(
@@ -185,10 +219,9 @@ def failing_units(results: list[TargetResult]) -> list[str]:
 
 
 def _answer(
-    results: list[TargetResult], progress: Progress, fmt: Format, filename: str, heading: str
-) -> Progress | Response:
-    if fmt == "json":
-        return progress
+    results: list[TargetResult], fmt: Format, filename: str, heading: str
+) -> Response:
+    """A report as a spreadsheet (CSV or XLSX), every failing unit listed."""
     name = quote(filename)
     if fmt == "csv":
         body, media = to_csv(results, heading), "text/csv; charset=utf-8"
@@ -232,6 +265,77 @@ def _progress(
     )  # fmt: skip
 
 
+PERIOD_ZH = {"ended": "已结束的年度", "running": "进行中的年度"}
+PeriodName = Literal["ended", "running"]
+PeriodQuery = Annotated[
+    PeriodName | None,
+    Query(description="年度目标的哪一年：ended 上一个已结束年度，running 本年度；"
+          "不填为目标本身的名单 / a yearly target's ended or running year; "
+          "none: the target's own list"),
+]  # fmt: skip
+OffsetQuery = Annotated[int, Query(ge=0, description="跳过的单位数 / units skipped")]
+LimitQuery = Annotated[
+    int, Query(ge=1, le=FAILING_PAGE_MAX, description="本页单位数 / units on the page")
+]
+
+
+def _known(plan: Plan, target_id: str) -> str:
+    if all(t.id != target_id for t in plan.targets):
+        raise ApiError(
+            404, "target_not_found", f"计划中没有目标 {target_id}",
+            f"the plan has no target {target_id}",
+        )  # fmt: skip
+    return target_id
+
+
+def _scorecard_of(
+    services: Services, principal: Principal, id: UUID, campaign_id: UUID | None
+) -> tuple[Community, CreationCampaign, Plan]:
+    """The community the caller may see, and the campaign (asked for, or the latest)."""
+    community = services.app.get(id, Community)
+    visible(community, principal, services)
+    chosen = campaign_id or services.read_models.latest_campaign()
+    if chosen is None:
+        raise errors.UNIT_NOT_FOUND(kind="CreationCampaign", kind_zh="创建工程", id="-")
+    return (community, *campaign_and_plan(services, chosen))
+
+
+def _failing_page(
+    services: Services, principal: Principal, request: Request, found: list[TargetResult],
+    target_id: str, day: date, period: PeriodName | None, page: Page,
+) -> FailingPage:
+    """One page of the target's failing units (or of one of its years'), from its result
+    evaluated for that page; none for a target that does not apply to the caller."""
+    listed: TargetResult | PeriodResult | None = found[0] if found else None
+    if listed is not None and period is not None:
+        kinds = {p.kind: p for p in found[0].periods}
+        if period not in kinds:
+            raise ApiError(
+                422, "no_such_period", f"该目标在 {day} 没有{PERIOD_ZH[period]}",
+                f"the target has no {period} year on {day}",
+            )  # fmt: skip
+        listed = kinds[period]
+    failing = listed.failing if listed else []
+    record_members_named(services, principal, request, [f.unit_id for f in failing])
+    return FailingPage(
+        target_id=target_id, as_of=day, period=period, offset=page.offset, limit=page.limit,
+        total=listed.failing_total if listed else 0,
+        failing=[FailingPublic.model_validate(vars(f)) for f in failing],
+    )  # fmt: skip
+
+
+def _campaign_progress(
+    services: Services, principal: Principal, campaign: CreationCampaign, plan: Plan, day: date,
+    street_id: UUID | None, page: Page | None, only: str | None = None,
+) -> list[TargetResult]:
+    """The campaign's targets as the caller sees them (its communities, or one street's)."""
+    return evaluate(
+        services.store, plan, launch=campaign.launch_date, as_of=day,
+        communities=scoped_communities(services, principal, street_id),
+        community_view=community_view(services, principal), page=page, only=only,
+    )  # fmt: skip
+
+
 def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
     @routers["campaigns"].get(
         "/campaigns/{id}/progress", response_model=Progress, responses=RESPONSES,
@@ -240,19 +344,56 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
     def progress(
         id: UUID, principal: CurrentPrincipal, services: ServicesDep, request: Request,
         as_of: AsOf = None, format: FormatQuery = "json", street_id: StreetQuery = None,
+        failing_limit: FailingLimit = FAILING_PAGE,
     ) -> Progress | Response:  # fmt: skip
         campaign, plan = campaign_and_plan(services, id)
         day = as_of or services.app.clock.today()
-        scope = scoped_communities(services, principal, street_id)
-        results = evaluate(
-            services.store, plan, launch=campaign.launch_date, as_of=day, communities=scope,
-            community_view=community_view(services, principal),
-        )  # fmt: skip
+        page = Page(0, failing_limit) if format == "json" else None
+        results = _campaign_progress(services, principal, campaign, plan, day, street_id, page)
         record_members_named(services, principal, request, failing_units(results))
+        if format == "json":
+            return _progress(campaign, day, results, None)
         return _answer(
-            results, _progress(campaign, day, results, None), format, f"创建工程进度-{day}",
+            results, format, f"创建工程进度-{day}",
             report_title(campaign.name, "创建工程进度", day),
         )  # fmt: skip
+
+    @routers["campaigns"].get(
+        "/campaigns/{id}/progress/{target_id}/failing", response_model=FailingPage,
+        responses={404: {"model": Problem}, 422: {"model": Problem}},
+        summary="某项目标的未达标单位（分页）/ one page of a target's failing units",
+    )  # fmt: skip
+    def failing_page(
+        id: UUID, target_id: str, principal: CurrentPrincipal, services: ServicesDep,
+        request: Request, as_of: AsOf = None, street_id: StreetQuery = None,
+        period: PeriodQuery = None, offset: OffsetQuery = 0, limit: LimitQuery = FAILING_PAGE,
+    ) -> FailingPage:  # fmt: skip
+        campaign, plan = campaign_and_plan(services, id)
+        day = as_of or services.app.clock.today()
+        page = Page(offset, limit)
+        found = _campaign_progress(
+            services, principal, campaign, plan, day, street_id, page, _known(plan, target_id)
+        )
+        return _failing_page(services, principal, request, found, target_id, day, period, page)
+
+    @routers["communities"].get(
+        "/communities/{id}/scorecard/{target_id}/failing", response_model=FailingPage,
+        responses={404: {"model": Problem}, 422: {"model": Problem}},
+        summary="社区记分卡某项目标的未达标单位（分页）/ one page of a scorecard target's failing units",
+    )  # fmt: skip
+    def scorecard_failing_page(
+        id: UUID, target_id: str, principal: CurrentPrincipal, services: ServicesDep,
+        request: Request, as_of: AsOf = None, campaign_id: UUID | None = None,
+        period: PeriodQuery = None, offset: OffsetQuery = 0, limit: LimitQuery = FAILING_PAGE,
+    ) -> FailingPage:  # fmt: skip
+        community, campaign, plan = _scorecard_of(services, principal, id, campaign_id)
+        day = as_of or services.app.clock.today()
+        page = Page(offset, limit)
+        found = evaluate(
+            services.store, plan, launch=campaign.launch_date, as_of=day,
+            communities=[community.id], scorecard=True, page=page, only=_known(plan, target_id),
+        )  # fmt: skip
+        return _failing_page(services, principal, request, found, target_id, day, period, page)
 
     @routers["communities"].get(
         "/communities/{id}/scorecard", response_model=Progress, responses=RESPONSES,
@@ -261,22 +402,20 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
     def scorecard(
         id: UUID, principal: CurrentPrincipal, services: ServicesDep, request: Request,
         as_of: AsOf = None, campaign_id: UUID | None = None, format: FormatQuery = "json",
+        failing_limit: FailingLimit = FAILING_PAGE,
     ) -> Progress | Response:  # fmt: skip
-        community = services.app.get(id, Community)
-        visible(community, principal, services)
-        chosen = campaign_id or services.read_models.latest_campaign()
-        if chosen is None:
-            raise errors.UNIT_NOT_FOUND(kind="CreationCampaign", kind_zh="创建工程", id="-")
-        campaign, plan = campaign_and_plan(services, chosen)
+        community, campaign, plan = _scorecard_of(services, principal, id, campaign_id)
         day = as_of or services.app.clock.today()
         results = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day,
             communities=[community.id], scorecard=True,
+            page=Page(0, failing_limit) if format == "json" else None,
         )  # fmt: skip
         record_members_named(services, principal, request, failing_units(results))
+        if format == "json":
+            return _progress(campaign, day, results, community.id)
         return _answer(
             results,
-            _progress(campaign, day, results, community.id),
             format,
             f"{community.name}记分卡-{day}",
             report_title(campaign.name, f"{community.name}记分卡", day),

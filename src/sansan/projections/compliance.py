@@ -83,6 +83,18 @@ class Failing:
     status: str | None = None
 
 
+@dataclass(frozen=True)
+class Page:
+    """Which of a target's failing units an answer lists: ``limit`` of them from ``offset``,
+    in the list's own order; the answer's totals count them all."""
+
+    offset: int = 0
+    limit: int = 100
+
+    def cut(self, units: list[Failing]) -> list[Failing]:
+        return units[self.offset : self.offset + self.limit]
+
+
 def person(name: str, community: str) -> str:
     """A member, cadre or worker as the county reads them: two people may share a name."""
     return f"{name}（{community}）"
@@ -102,6 +114,10 @@ class Measure:
     percent: bool = False  # read as a percentage first ("52%（11/21人）")
     note: str = ""  # said after the figure
     amount: "Amount | None" = None  # a single community's own figure, when one is judged
+    # Set by a rule that counted its failing units in SQL and listed one page of them
+    # (``failing``): how many fail in all, and when the earliest of them appeared.
+    failing_total: int | None = None
+    first_failing_appeared: date | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,7 @@ class PeriodResult:
     unit: str = "share"
     amount: float | None = None  # one community's own amount (yuan), when it is one figure
     threshold_amount: float | None = None
+    failing_total: int = 0  # how many fail in all (``failing`` may be one page of them)
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,7 @@ class TargetResult:
     # A street's target in a community's answer: its street's figure and light, shown as the
     # street's, never as the community's own (nor counted in its summary).
     street_wide: bool = False
+    failing_total: int = 0  # how many fail in all (``failing`` may be one page of them)
 
     @property
     def unit_zh(self) -> str:
@@ -173,7 +191,7 @@ class TargetResult:
     @property
     def failing_count_zh(self) -> str:
         """How many fall short, counted as what they are: "3人", "2个社区"."""
-        return f"{len(self.failing)}{self.failing_zh}"
+        return f"{self.failing_total}{self.failing_zh}"
 
 
 def status_of(met: bool, as_of: date, due_on: date, warning_from: date) -> str:
@@ -203,6 +221,11 @@ class Context:
     # recorded later by the end of the China day ``late_by`` (made good late).
     recorded_by: str | None = None
     late_by: date | None = None
+    # Members registered after this day are judged from the next year (a yearly period's
+    # grace days), so their rules leave them out in SQL.
+    registered_by: date | None = None
+    # One page of failing people, counted in SQL (the rules over members); None: all of them.
+    page: Page | None = None
 
     @property
     def t(self) -> ReadModel:
@@ -474,11 +497,11 @@ def _members(ctx: Context, name: str = "m") -> Subquery:
     return (
         select(
             m.c.id, m.c.name, m.c.community_id,
-            func.coalesce(c.c.name, "").label("community_name"),
+            func.coalesce(c.c.name, "").label("community_name"), m.c.registered_on,
         )
         .select_from(m.outerjoin(c, c.c.id == m.c.community_id))
         .where(
-            m.c.registered_on <= ctx.day,
+            m.c.registered_on <= min(ctx.registered_by or ctx.as_of, ctx.as_of).isoformat(),
             or_(m.c.transferred_out_on.is_(None), m.c.transferred_out_on > ctx.day),
             ctx.only(m.c.community_id),
         )
@@ -495,7 +518,10 @@ def _members_by_category(ctx: Context) -> CTE:
     members = _members(ctx, "members")
     category = ctx.latest("member_category", "item", lambda f: f.c.subject_id == members.c.id)
     return (
-        select(members.c.id, members.c.name, members.c.community_name, category.label("category"))
+        select(
+            members.c.id, members.c.name, members.c.community_name, members.c.registered_on,
+            category.label("category"),
+        )
         .cte("m")
         .prefix_with("MATERIALIZED")
     )
@@ -514,14 +540,12 @@ def member_cards(ctx: Context, t: Target) -> Measure:
         .where(f.c.subject_id == m.c.id, f.c.fact == "card", f.c.occurred_on <= ctx.day, fits)
         .scalar_subquery()
     )
-    # One probe per member for its fitting cards; ORDER BY keeps the member-id order that
-    # grouping by member gave before, so the failing list reads the same.
-    rows = ctx.rows(
-        select(m.c.id, m.c.name, m.c.community_name, needed, fitting).order_by(m.c.id)
-    )
-    return each(
-        [(i, person(n, c), None if k >= need else f"已发{k}/{need}张适用的卡")
-         for i, n, c, need, k in rows]
+    # One probe per member for its fitting cards.
+    people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+                    needed.label("need"), fitting.label("k"))  # fmt: skip
+    return _people(
+        ctx, people, lambda u: u.c.k < u.c.need,
+        lambda need, k: None if k >= need else f"已发{k}/{need}张适用的卡",
     )
 
 
@@ -532,16 +556,62 @@ def member_training_days(ctx: Context, t: Target) -> Measure:
         f.c.subject_id == m.c.id, f.c.fact == "member_training", f.c.occurred_on <= ctx.day,
         f.c.occurred_on >= (ctx.since or date(year, 1, 1)).isoformat(),
     )
-    rows = ctx.rows(
-        select(m.c.id, m.c.name, m.c.community_name, func.coalesce(func.sum(f.c.num), 0))
+    people = (
+        select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+               func.coalesce(func.sum(f.c.num), 0).label("days"))
         .select_from(m.outerjoin(f, on))
-        .group_by(m.c.id, m.c.name, m.c.community_name)
+        .group_by(m.c.id, m.c.name, m.c.community_name, m.c.registered_on)
+    )  # fmt: skip
+    return _people(
+        ctx, people, lambda u: u.c.days < need,
+        lambda d: None if d >= need else f"{year}年培训{d:g}/{need:g}天",
     )
-    return each(
-        [
-            (i, person(n, c), None if d >= need else f"{year}年培训{d:g}/{need:g}天")
-            for i, n, c, d in rows
-        ]
+
+
+def _people(
+    ctx: Context,
+    people: Select[Any],
+    fails: Callable[[CTE], ColumnElement[bool]],
+    reason: Callable[..., str | None],
+) -> Measure:
+    """Every member must comply. ``people`` gives (id, name, community name, registered on,
+    *figures) per member, ``reason`` the words for a member's figures (None: complies) and
+    ``fails`` the same verdict in SQL. For a page, the database counts the members and those
+    who fail and returns only the page's failing members (by id), so that a province's
+    hundred thousand members never come back to be cut here."""
+    if ctx.page is None:
+        return each([(i, person(n, c), reason(*figures))
+                     for i, n, c, _, *figures in ctx.rows(people.order_by(people.selected_columns.id))])  # fmt: skip
+    # Materialized so that each member's figures (a correlated probe, a sum) are worked out
+    # once: inlined, the planner repeats them in every expression of the window below.
+    u = people.cte("u").prefix_with("MATERIALIZED")
+    failed = fails(u)
+    w = select(
+        u, failed.label("fails"), func.count().over().label("total"),
+        func.sum(case((failed, 1), else_=0)).over().label("failing_total"),
+        func.min(case((failed, u.c.registered_on))).over().label("first"),
+        func.row_number().over(partition_by=failed, order_by=u.c.id).label("rank"),
+    ).subquery("w")
+    first, last = ctx.page.offset, ctx.page.offset + ctx.page.limit
+    # The page's failing members, and one more row (any member's first) that carries the totals
+    # when the page is empty.
+    rows = ctx.rows(
+        select(w).where(or_(and_(w.c.fails, w.c.rank > first, w.c.rank <= last), w.c.rank == 1))
+        .order_by(w.c.fails.desc(), w.c.rank)
+    )  # fmt: skip
+    if not rows:
+        return each([])
+    *_, total, failing_total, first_on, _ = rows[0]
+    page = [
+        Failing(i, person(n, c), cast(str, reason(*figures)))
+        for i, n, c, _, *figures, fails, _, _, _, rank in rows
+        if fails and first < rank <= last
+    ]
+    ok = int(total) - int(failing_total or 0)
+    return Measure(
+        ok / total, f"{ok}/{total}", not failing_total, page, units=int(total), hits=ok,
+        failing_total=int(failing_total or 0),
+        first_failing_appeared=date.fromisoformat(str(first_on)) if first_on else None,
     )
 
 
@@ -876,6 +946,7 @@ def amount_fields(target: Target, measure: Measure) -> dict[str, Any]:
 
 
 RANK = {"not_due": 1, "yellow": 2, "red": 3}
+NONE = Page(0, 0)
 # When each kind of unit a target judges appeared: a community began, a member registered,
 # a cadre joined (county-wide shares and workers have no latecomers).
 APPEARED: dict[str, Callable[[ReadModel], tuple[ColumnElement[Any], ColumnElement[Any]]]] = {
@@ -923,7 +994,7 @@ def _judge(
         return empty, []
     if measure.met:
         return "green", measure.failing
-    if measure.judged is None:  # a share or a count over the whole county
+    if measure.judged is None and measure.failing_total is None:  # over the whole county
         return status_of(False, as_of, due_on, target.warning_starts(due_on)), measure.failing
     worst, failing = "not_due", []
     for f in measure.failing:
@@ -931,6 +1002,10 @@ def _judge(
         status = status_of(False, as_of, own, target.warning_starts(own))
         failing.append(f if own == due_on else replace(f, due_on=own, status=status))
         worst = max(worst, status, key=RANK.__getitem__)
+    if measure.failing_total is not None:  # one page listed: the earliest own due date is the
+        # worst light (a later appearance never brings a unit's due date forward)
+        own = target.unit_due_on(due_on, measure.first_failing_appeared)
+        worst = status_of(False, as_of, own, target.warning_starts(own))
     return worst, failing
 
 
@@ -942,15 +1017,21 @@ class _Judge:
     launch: date
     ids: list[str] | None
     target: Target
+    page: Page | None = None
 
     def measure(
         self, as_of: date, period: Period | None = None, *, until: date | None = None,
-        recorded_by: str | None = None, late_by: date | None = None,
+        recorded_by: str | None = None, late_by: date | None = None, page: Page | None = None,
     ) -> Measure:  # fmt: skip
+        grace = self.target.grace_days
         ctx = Context(
             self.cursor, as_of, self.launch, self.ids, year=period.year if period else None,
             since=self.target.counts_from(self.launch, period), until=until,
-            recorded_by=recorded_by, late_by=late_by,
+            recorded_by=recorded_by, late_by=late_by, page=page or self.page,
+            registered_by=(
+                period.end - timedelta(days=grace)
+                if period and grace is not None and self.target.scope == "member" else None
+            ),
         )
         measure = describe(self.target, RULES[self.target.rule](ctx, self.target))
         if period is None or self.target.grace_days is None or measure.judged is None:
@@ -969,9 +1050,9 @@ class _Judge:
         """The first day after the year's end on which, counting what was on record by then
         (money for the year allocated later, trainings of the year recorded after the
         verdict), the year's target was met."""
-        def met_by(day: date) -> bool:
+        def met_by(day: date) -> bool:  # counted, none of the failing listed
             return self.measure(
-                period.end, period, until=day, recorded_by=verdict_at, late_by=day
+                period.end, period, until=day, recorded_by=verdict_at, late_by=day, page=NONE
             ).met
 
         if not met_by(as_of):
@@ -1016,10 +1097,15 @@ class _Judge:
             start=period.start, end=period.end, status=status,
             status_zh=STATUS_ZH[status], measured=figures["measured"], measured_text=measure.text,
             made_good_on=good, failing=measure.failing, passing=measure.passing,
+            failing_total=_failing_total(measure),
             threshold_text=figures["threshold_text"], unit=figures["unit"],
             amount=measure.amount.value if measure.amount else None,
             threshold_amount=measure.amount.need if measure.amount else None,
         )
+
+
+def _failing_total(measure: Measure) -> int:
+    return len(measure.failing) if measure.failing_total is None else measure.failing_total
 
 
 def _result(target: Target, **fields: Any) -> TargetResult:
@@ -1034,14 +1120,29 @@ def _result(target: Target, **fields: Any) -> TargetResult:
 def _only_in_sight(result: TargetResult, ids: list[str]) -> TargetResult:
     """A county-wide target as a narrower caller sees it: the county's figure and light, its
     failing and passing lists cut to the caller's own communities."""
-    def seen(units: list[Failing]) -> list[Failing]:
-        return [f for f in units if f.unit_id in ids]
+    def seen(units: list[Failing]) -> dict[str, Any]:
+        shown = [f for f in units if f.unit_id in ids]
+        return {"failing": shown, "failing_total": len(shown)}
 
     return replace(
-        result, county_wide=True, failing=seen(result.failing),
+        result, county_wide=True, **seen(result.failing),
         passing=[p for p in result.passing if p[0] in ids],
-        periods=[replace(p, failing=seen(p.failing), passing=[x for x in p.passing if x[0] in ids])
+        periods=[replace(p, **seen(p.failing), passing=[x for x in p.passing if x[0] in ids])
                  for p in result.periods],
+    )
+
+
+# The rules that count their failing units in SQL and list one page (the rules over members,
+# a hundred thousand of them in a province); the others judge a few thousand units at most,
+# whose failing lists are cut to the page once judged.
+PAGED_IN_SQL = frozenset({"member_cards", "member_training_days"})
+
+
+def _cut(result: TargetResult, page: Page) -> TargetResult:
+    """A result listing one page of its failing units (and of each period's)."""
+    return replace(
+        result, failing=page.cut(result.failing),
+        periods=[replace(p, failing=page.cut(p.failing)) for p in result.periods],
     )
 
 
@@ -1054,6 +1155,8 @@ def evaluate(
     communities: list[UUID] | None = None,
     scorecard: bool = False,
     community_view: bool = False,
+    page: Page | None = None,
+    only: str | None = None,
 ) -> list[TargetResult]:
     """Every target's status on ``as_of``, over all communities or only ``communities``.
 
@@ -1064,7 +1167,9 @@ def evaluate(
     apply to its communities; a narrower caller reads a county-wide target as the county's
     (``county_wide``: the county's figure and light, its own communities in the failing list);
     a community's view (``community_view``) reads a street's target as its street's
-    (``street_wide``).
+    (``street_wide``). With a ``page``, each failing list (the target's and each period's)
+    holds that page of its units and ``failing_total`` counts them all; ``only`` evaluates
+    that one target.
     """
     results = []
     ends = plan.ends_on(launch)
@@ -1073,12 +1178,14 @@ def evaluate(
     ids = None if communities is None else [str(UUID(str(c))) for c in communities]
     with store.transaction() as cursor:
         for target in plan.targets:
+            if only is not None and target.id != only:
+                continue
             if scorecard and target.scope in ("county", "street"):
                 continue  # a scorecard shows the targets a community answers for itself
             # A county-wide target is measured over the county's population whoever asks: a
             # community's or a street's share of it is not a figure the plan sets.
             county_wide = ids is not None and target.scope == "county"
-            judge = _Judge(cursor, launch, None if county_wide else ids, target)
+            judge = _Judge(cursor, launch, None if county_wide else ids, target, page)
             ended, running = target.periods(launch, as_of, ends)
             if ended or running:
                 result = _yearly(judge, target, as_of, ended, running)
@@ -1090,6 +1197,8 @@ def evaluate(
                 result = _only_in_sight(result, ids)
             elif community_view and target.scope == "street":
                 result = replace(result, street_wide=True)
+            if page is not None and target.rule not in PAGED_IN_SQL:
+                result = _cut(result, page)
             results.append(result)
     return results
 
@@ -1100,14 +1209,15 @@ def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetRes
     lead = target.window.days if target.window.kind == "since_appointment" else 0
     appeared = (
         _appeared_after(judge.cursor, target, due_on - timedelta(days=lead or 0))
-        if measure.failing and measure.judged is not None
+        if measure.failing and (measure.judged is not None or measure.failing_total is not None)
         else {}
     )
     status, failing = _judge(target, measure, as_of, due_on, appeared)
     return _result(
         target, status=status, status_zh=STATUS_ZH[status], **amount_fields(target, measure),
         measured_text=measure.text, due_on=due_on, failing=failing, passing=measure.passing,
-        applicable=status != "not_applicable", period_start=target.counts_from(launch),
+        failing_total=_failing_total(measure), applicable=status != "not_applicable",
+        period_start=target.counts_from(launch),
         period_end=due_on,
     )
 
@@ -1127,6 +1237,6 @@ def _yearly(
         unit=shown.unit, threshold_text=shown.threshold_text,
         threshold=target.threshold if shown.threshold_amount is None else shown.threshold_amount,
         measured_text=shown.measured_text, due_on=shown.end, failing=shown.failing,
-        passing=shown.passing, applicable=status != "not_applicable",
+        failing_total=shown.failing_total, passing=shown.passing, applicable=status != "not_applicable",
         period_start=shown.start, period_end=shown.end, periods=periods,
     )

@@ -10,12 +10,39 @@ export function standard(target) {
   return share ? percent(target.threshold) : String(target.threshold);
 }
 
-function targetCard(target) {
-  const failing = target.failing.length
-    ? h("details", {},
-      h("summary", { text: `未达标 ${target.failing_count_zh || `${target.failing.length} 个`}` }),
-      h("ul", {}, target.failing.slice(0, 50).map((f) => h("li", {}, failingText(f)))))
-    : null;
+// Failing units come a page at a time (a province has a hundred thousand members): the first
+// page with the progress report, the next ones on asking.
+const FAILING_PAGE = 50;
+
+function failingList(target, more) {
+  const total = target.failing_total ?? target.failing.length;
+  if (!total) return null;
+  const list = h("ul", {}, target.failing.map((f) => h("li", {}, failingText(f))));
+  const shown = h("p", { class: "meta", "data-failing-shown": "" });
+  const button = h("button", { type: "button", class: "secondary", "data-failing-more": "" }, "显示更多");
+  const update = () => {
+    shown.textContent = `共 ${total} 个，显示前 ${list.children.length} 个`;
+    // not the hidden attribute: the stylesheet's display for buttons would override it
+    button.style.display = list.children.length >= total ? "none" : "";
+  };
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const page = await more(target, list.children.length);
+      list.append(...page.failing.map((f) => h("li", {}, failingText(f))));
+    } finally {
+      button.disabled = false;
+      update();
+    }
+  });
+  update();
+  return h("details", {},
+    h("summary", { text: `未达标 ${target.failing_count_zh || `${total} 个`}` }),
+    shown, list, button);
+}
+
+function targetCard(target, more) {
+  const failing = failingList(target, more);
   const periods = target.periods.length
     ? h("ul", { class: "periods" }, target.periods.map((p) =>
       h("li", { "data-period": p.kind }, light(p.status, p.status_zh), h("span", { text: periodText(p) }))))
@@ -61,7 +88,7 @@ export async function render(root, ctx) {
   }
   const params = { street_id: ctx.street };
   const [progress, trend] = await Promise.all([
-    get(`/api/v1/campaigns/${ctx.campaign.id}/progress`, params),
+    get(`/api/v1/campaigns/${ctx.campaign.id}/progress`, { ...params, failing_limit: FAILING_PAGE }),
     get(`/api/v1/campaigns/${ctx.campaign.id}/trend`, params),
   ]);
   const summary = h("ul", { class: "summary" }, STATUSES.map((s) =>
@@ -72,6 +99,10 @@ export async function render(root, ctx) {
       type: "button", class: "secondary",
       onclick: () => download(`/api/v1/campaigns/${ctx.campaign.id}/progress`, { ...params, format }, `进度.${format}`),
     }, `导出 ${format.toUpperCase()}`)));
+  // The next page of a target's failing units, for the day the report was asked.
+  const more = (target, offset) => get(`/api/v1/campaigns/${ctx.campaign.id}/progress/${target.id}/failing`,
+    { ...params, as_of: progress.as_of, offset, limit: FAILING_PAGE });
+  const card = (target) => targetCard(target, more);
   // A county-wide target in a community's or street's view is the county's, not its own light.
   const countyWide = progress.targets.filter((t) => t.county_wide);
   const streetWide = progress.targets.filter((t) => t.street_wide);  // a community's street's
@@ -85,12 +116,12 @@ export async function render(root, ctx) {
       exportButtons),
     summary,
     section("进展趋势", h("div", { class: "charts" }, trendCharts(trend))),
-    section("各项目标", h("div", { class: "targets" }, progress.targets.filter((t) => !t.county_wide && !t.street_wide).map(targetCard))),
+    section("各项目标", h("div", { class: "targets" }, progress.targets.filter((t) => !t.county_wide && !t.street_wide).map(card))),
     streetWide.length
-      ? section("所在街道目标（按街道计算，非本社区自己的目标）", h("div", { class: "targets street-wide" }, streetWide.map(targetCard)))
+      ? section("所在街道目标（按街道计算，非本社区自己的目标）", h("div", { class: "targets street-wide" }, streetWide.map(card)))
       : null,
     countyWide.length
-      ? section("全县目标（按全县计算，非本单位自己的目标）", h("div", { class: "targets county-wide" }, countyWide.map(targetCard)))
+      ? section("全县目标（按全县计算，非本单位自己的目标）", h("div", { class: "targets county-wide" }, countyWide.map(card)))
       : null,
   );
 }
