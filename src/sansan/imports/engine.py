@@ -43,6 +43,7 @@ from sansan.domain.errors import InvalidReferences
 from sansan.imports.kinds import (
     COMMUNITY,
     EXAMPLE_NOTE,
+    KINDS,
     MEMBER,
     ORGANIZATION,
     TEAM_MEMBER,
@@ -50,6 +51,7 @@ from sansan.imports.kinds import (
     WORKER,
     Column,
     ImportKind,
+    Ref,
     derived_id,
 )
 from sansan.imports.reading import CellError, Sheet, file_sheets, find_sheet, is_blank, text_of
@@ -121,6 +123,25 @@ class ImportReport:
     saved: bool = False
     import_id: UUID | None = None
     events: int = 0
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What every row of a kind is read with, worked out once."""
+
+    required: list[Column]
+    refs: list[tuple[str, Ref]]  # a unit inside another is found once the other is: last
+    note: Column | None  # the column the template's example row says it is one in
+
+
+_SHAPES = {
+    k.key: _Shape(
+        [c for c in k.columns if c.required],
+        sorted(k.refs.items(), key=lambda r: r[1].within is not None),
+        next((c for c in k.columns if c.field == "note"), None),
+    )
+    for k in KINDS
+}
 
 
 @dataclass
@@ -373,11 +394,16 @@ class Importer:
         return bool(sheet.missing)
 
     def _row_of(self, sheet: Sheet, number: int, cells: list[Any]) -> _Row | None:
+        """The row's cells that are filled in, by column (a blank cell is a missing one)."""
         assert sheet.kind is not None
-        chosen = {c: cells[i] for i, c in sheet.columns.items() if i < len(cells)}
-        if all(is_blank(v) for v in chosen.values()):
+        last = len(cells)
+        chosen = {
+            c: v for i, c in sheet.columns.items() if i < last and not is_blank(v := cells[i])
+        }
+        if not chosen:
             return None  # blank and trailing rows, and rows with notes beside the table only
-        if any(c.field == "note" and text_of(v) == EXAMPLE_NOTE for c, v in chosen.items()):
+        note = _SHAPES[sheet.kind.key].note
+        if note is not None and note in chosen and text_of(chosen[note]) == EXAMPLE_NOTE:
             return None  # the template's example row, left in
         return _Row(sheet.name, number, sheet.kind, chosen)
 
@@ -417,9 +443,8 @@ class Importer:
         values: dict[str, Any] = {}
         names: dict[str, dict[str, str]] = {}
         found: list[Problem] = []
+        shape = _SHAPES[kind.key]
         for column, raw in row.cells.items():
-            if is_blank(raw):
-                continue
             if column.type in ("name", "within"):
                 names.setdefault(column.field, {})[column.type] = text_of(raw)
                 continue
@@ -427,8 +452,8 @@ class Importer:
                 values[column.field] = cell_value(column, raw)
             except CellError as error:
                 found.append(self._problem(row, column, error.code, error.zh, error.en))
-        for column in kind.columns:
-            if column.required and is_blank(row.cells.get(column)):
+        for column in shape.required:
+            if column not in row.cells:
                 found.append(self._problem(
                     row, column, "required", f"“{column.header}”为必填项", "required",
                 ))  # fmt: skip
@@ -436,7 +461,7 @@ class Importer:
             problems.extend(found)
             return
         # a unit inside another is found once the other is: refs naming a field come last
-        for ref_field, ref in sorted(kind.refs.items(), key=lambda r: r[1].within is not None):
+        for ref_field, ref in shape.refs:
             given = names.get(ref_field)
             if not given:
                 continue
@@ -471,10 +496,12 @@ class Importer:
         self, row: _Row, ref_field: str, unit: str, name: str, within: UUID | None,
         part: str = "name",
     ) -> UUID:  # fmt: skip
+        ids = self.directory.find(unit, name, within)
+        if len(ids) == 1:
+            return ids[0]
         column = next(
             (c for c in row.kind.columns if c.field == ref_field and c.type == part), None
         )
-        ids = self.directory.find(unit, name, within)
         if len(ids) > 1:
             raise _Deferred(self._problem(
                 row, column, "ambiguous_reference",
@@ -486,7 +513,7 @@ class Importer:
                 row, column, "unknown_reference", f"没有名为“{name}”的{UNIT_ZH[unit]}",
                 f"no {unit} is called {name}",
             ))  # fmt: skip
-        return ids[0]
+        raise AssertionError("unreachable")
 
     def _in_scope(self, row: _Row, kind: ImportKind, command: Command) -> bool:
         """The same role and subtree rules as the command's own route."""

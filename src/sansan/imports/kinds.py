@@ -50,7 +50,7 @@ class Ref:
     within_example: str | None = None
 
 
-@lru_cache(maxsize=4096)  # a row names its unit and the units around it (an organization
+@lru_cache(maxsize=16_384)  # a row names its unit and the units around it (an organization
 # on every member's row): those recent enough are not hashed again
 def derived_id(unit: str, name: str, within: UUID | None) -> UUID:
     """The id an import gives a unit it creates: the same on every import of the same row."""

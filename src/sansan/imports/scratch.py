@@ -10,6 +10,8 @@ The scratch is a private SQLite database on disk (deleted when closed); its stat
 constants with bound parameters.
 """
 
+import copyreg
+import io
 import pickle
 import sqlite3
 from collections import OrderedDict
@@ -26,7 +28,7 @@ from sansan.domain.base import SansanAggregate
 
 # Units kept in memory between batches; a batch may hold more while it runs (at most the
 # units its rows touch), and lets go of the oldest when it ends.
-KEEP_UNITS = 5000
+KEEP_UNITS = 10_000
 # [sheet, row, unit id, first version, last version] of a recorded row (ImportRowsMapped)
 Mapped = tuple[str, int, UUID, int, int]
 Events = Sequence[DomainEventProtocol[UUID]]
@@ -46,6 +48,23 @@ class Held:
     known: dict[str, set[str]] | None = None  # its facts' signatures by date, once asked
 
 
+def _uuid(data: bytes) -> UUID:
+    return UUID(bytes=data)
+
+
+def _dumps(value: object) -> bytes:
+    """Pickled, with each UUID as its 16 bytes (pickle's own way goes through the UUID's
+    ``__getstate__``, a third of the time it takes to hand a batch over)."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(value)
+    return out.getvalue()
+
+
+_DISPATCH = {**copyreg.dispatch_table, UUID: lambda u: (_uuid, (u.bytes,))}
+
+
 class Scratch:
     def __init__(self) -> None:
         # "" is a private temporary database on disk: pages beyond its small cache are
@@ -62,7 +81,7 @@ class Scratch:
 
     def put_unit(self, unit_id: UUID, held: Held) -> None:
         self.spilled = True
-        data = pickle.dumps(held, pickle.HIGHEST_PROTOCOL)
+        data = _dumps(held)
         self.db.execute(
             "INSERT OR REPLACE INTO unit (id, created, held) VALUES (?, ?, ?)",
             (unit_id.bytes, int(held.created), data),
@@ -99,7 +118,7 @@ class Scratch:
         self.any_written = self.db.execute("SELECT 1 FROM written LIMIT 1").fetchone() is not None
 
     def add_batch(self, events: Events, mapped: list[Mapped]) -> None:
-        data = pickle.dumps((events, mapped), pickle.HIGHEST_PROTOCOL)
+        data = _dumps((events, mapped))
         self.db.execute("INSERT INTO batch (n, data) VALUES (?, ?)", (self.batches, data))
         self.batches += 1
 
