@@ -21,8 +21,9 @@ from sansan.settings import Settings
 from tests.integration.test_imports import filled, new_county
 
 BRANCHES = ["新区一社区第一党支部", "新区一社区第二党支部"]
-# a few units in memory and small batches: most members leave memory before their training
-TIGHT = Limits(batch_rows=7, keep_units=3)
+# a few units in memory, small batches, fewer rows read ahead than a batch holds: most
+# members leave memory before their training, some while their batch is still open
+TIGHT = Limits(batch_rows=7, keep_units=3, read_ahead=5)
 
 
 @pytest.fixture
@@ -147,3 +148,34 @@ def test_events_are_stamped_when_they_are_written_not_when_their_rows_were_check
     events = list(app.events.get(derived_id(MEMBER, "党员0000", org)))
     assert events
     assert all(e.timestamp >= began[0] for e in events)
+
+
+def test_a_monthly_file_of_facts_on_units_the_store_holds_reads_them_together_and_twice_records_once(
+    app: SansanApplication, store: ReadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    county = Importer(app, store, actor="cli:admin").run(filled(new_county(30)), "a.xlsx")
+    assert county.saved, county.problems
+    ProjectionRunner(app, store).catch_up()
+    month = filled({"member_trainings": [
+        {"党员所在党组织": BRANCHES[i % 2], "党员姓名": f"党员{i:04d}", "培训天数": 1,
+         "培训方式": "课堂讲课", "主题": "月度党课", "发生日期": "2026-05-03"}
+        for i in range(30)
+    ]})  # fmt: skip
+    reads: list[Any] = []
+    for name in ("get",):
+        real = getattr(app.repository, name)
+        monkeypatch.setattr(app.repository, name, lambda *a, real=real, **k: reads.append(a) or real(*a, **k))  # fmt: skip
+    real_events = app.events.get
+    monkeypatch.setattr(app.events, "get", lambda *a, **k: reads.append(a) or real_events(*a, **k))
+    first = Importer(app, store, actor="cli:admin", limits=TIGHT).run(month, "m.xlsx")
+    assert first.saved, first.problems
+    assert first.recorded == {"member_trainings": 30}
+    # the import's own record, not one or two reads for each of the 30 members
+    assert len(reads) < 5, reads
+    again = Importer(app, store, actor="cli:admin", limits=TIGHT).run(month, "m.xlsx")
+    assert again.saved, again.problems
+    assert sum(again.recorded.values()) == 0
+    assert again.skipped["member_trainings"] == 30
+    for i in range(30):
+        trained = ["TrainingCompleted"] if i % 10 == 0 else []
+        assert member_history(app, i) == ["MemberRegistered", *trained, "TrainingCompleted"], i

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -56,8 +57,9 @@ from sansan.imports.kinds import (
 )
 from sansan.imports.reading import CellError, Sheet, file_sheets, find_sheet, is_blank, text_of
 from sansan.imports.reading import to_value as cell_value
-from sansan.imports.scratch import KEEP_UNITS, Mapped, Scratch, Units
+from sansan.imports.scratch import KEEP_UNITS, Held, Mapped, Scratch, Units
 from sansan.internal_ids import InternalKey
+from sansan.persistence import stored_events_of
 from sansan.projections.store import ReadStore
 
 # The template's own instructions and dropdown lists, and an error workbook's summary.
@@ -85,7 +87,8 @@ class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_rows: int = 200_000
     batch_rows: int = 2000  # rows saved per transaction in the writing pass
-    keep_units: int = KEEP_UNITS  # units kept in memory between batches; the rest spilled
+    keep_units: int = KEEP_UNITS  # units kept in memory between rows read ahead; the rest spilled
+    read_ahead: int = 500  # rows read before they run: the units they name read in one query
 
 
 class FileTooLarge(Exception):
@@ -132,16 +135,29 @@ class _Shape:
     required: list[Column]
     refs: list[tuple[str, Ref]]  # a unit inside another is found once the other is: last
     note: Column | None  # the column the template's example row says it is one in
+    # the units of their own a row names, by the columns with their names: (unit, the name's
+    # column, the column naming the organization it is in, if any)
+    named: list[tuple[str, Column, Column | None]]
 
 
-_SHAPES = {
-    k.key: _Shape(
-        [c for c in k.columns if c.required],
-        sorted(k.refs.items(), key=lambda r: r[1].within is not None),
-        next((c for c in k.columns if c.field == "note"), None),
+def _shape(kind: ImportKind) -> _Shape:
+    def column(ref_field: str, part: str) -> Column | None:
+        return next((c for c in kind.columns if c.field == ref_field and c.type == part), None)
+
+    named = []
+    for ref_field, ref in kind.refs.items():
+        name = column(ref_field, "name")
+        if ref.unit in AGGREGATE_UNITS and ref.within is None and name is not None:
+            named.append((ref.unit, name, column(ref_field, "within")))
+    return _Shape(
+        [c for c in kind.columns if c.required],
+        sorted(kind.refs.items(), key=lambda r: r[1].within is not None),
+        next((c for c in kind.columns if c.field == "note"), None),
+        named,
     )
-    for k in KINDS
-}
+
+
+_SHAPES = {k.key: _shape(k) for k in KINDS}
 
 
 @dataclass
@@ -300,26 +316,77 @@ class Importer:
                 sheet = find_sheet(name, rows)
                 if self._refused(sheet):
                     continue
+                ahead: list[_Row] = []
                 for number, cells in sheet.rows:
                     row = self._row_of(sheet, number, cells)
                     if row is None:
                         continue
-                    report.rows += 1
-                    if report.rows > self.limits.max_rows:
-                        raise TooManyRows(self.limits.max_rows)
-                    self.on_row()
-                    try:
-                        self._apply(row)
-                    except _Deferred as wait:
-                        deferred.append((row, wait.problem))
-                        continue
-                    self._ran()
+                    ahead.append(row)
+                    if len(ahead) >= self.limits.read_ahead:
+                        deferred += self._run(ahead)
+                        ahead = []
+                deferred += self._run(ahead)
                 deferred = self._retry(deferred)
         except CellError as error:
             report.problems.append(Problem(file_name, 0, "", "", error.code, error.zh, error.en))
             return
         report.problems.extend(problem for _, problem in deferred)
         self._hand_over()
+
+    def _run(self, rows: list[_Row]) -> list[tuple[_Row, Problem]]:
+        """Rows read ahead, once the units they name are read; those put aside returned."""
+        self._preload(rows)
+        deferred: list[tuple[_Row, Problem]] = []
+        for row in rows:
+            self.report.rows += 1
+            if self.report.rows > self.limits.max_rows:
+                raise TooManyRows(self.limits.max_rows)
+            self.on_row()
+            try:
+                self._apply(row)
+            except _Deferred as wait:
+                deferred.append((row, wait.problem))
+                continue
+            self._ran()
+        # only now: the units read ahead for these rows stayed until they ran
+        self.units.trim()
+        return deferred
+
+    def _preload(self, rows: list[_Row]) -> None:
+        """The units the store holds that ``rows`` name, with the facts they hold, read in
+        one query instead of one or two a row (a file of monthly records names a unit on
+        every row). A name not found, or found twice, is left to the row to report."""
+        wanted: dict[UUID, None] = {}
+        for row in rows:
+            for unit, name_column, within_column in _SHAPES[row.kind.key].named:
+                name = row.cells.get(name_column)
+                if name is None:
+                    continue
+                within = None
+                if within_column is not None:
+                    organization = row.cells.get(within_column)
+                    found = [] if organization is None else self.directory.find(
+                        ORGANIZATION, text_of(organization), None
+                    )  # fmt: skip
+                    if len(found) != 1:
+                        continue
+                    within = found[0]
+                ids = self.directory.find(unit, text_of(name), within)
+                if len(ids) == 1 and not self.units.holds(ids[0]):
+                    wanted[ids[0]] = None
+        if not wanted:
+            return
+        by_unit: dict[UUID, list[Any]] = {}
+        for stored in stored_events_of(self.app.recorder, list(wanted)):
+            event = self.app.mapper.to_domain_event(stored)
+            by_unit.setdefault(event.originator_id, []).append(event)
+        for unit_id, events in by_unit.items():
+            known: dict[str, set[str]] = {}
+            for e in events:
+                known.setdefault(e.occurred_on.isoformat(), set()).add(_signature(e))
+            aggregate: SansanAggregate | None = project_aggregate(None, events)
+            assert aggregate is not None  # it has events
+            self.units.hold(unit_id, Held(aggregate, created=False, changed=False, known=known))
 
     def _ran(self) -> None:
         """A row has run (recorded, skipped or refused): a full batch is handed over."""
@@ -331,13 +398,12 @@ class Importer:
     def _hand_over(self) -> None:
         """The batch's events and rows' mapping go to the scratch file for the writing
         pass (unless the file is already known to fail, or only checked); the units let go
-        of their events, and the oldest units leave memory."""
+        of their events."""
         events = [e for unit in self.units.take(self.dirty) for e in unit.collect_events()]
         if self.keep_batches and not self.report.problems and (events or self.mapping):
             self.scratch.add_batch(events, self.mapping)
         self.dirty.clear()
         self.mapping = []
-        self.units.trim()
 
     def _write_all(self) -> None:
         """The batches the checking pass handed over, one transaction each, then the

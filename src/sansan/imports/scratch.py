@@ -26,8 +26,8 @@ from eventsourcing.domain import DomainEventProtocol
 from sansan.application import SansanApplication
 from sansan.domain.base import SansanAggregate
 
-# Units kept in memory between batches; a batch may hold more while it runs (at most the
-# units its rows touch), and lets go of the oldest when it ends.
+# Units kept in memory between the rows read ahead; while those run, more may be held (at
+# most the units they touch), and the oldest are let go of when they have run.
 KEEP_UNITS = 10_000
 # [sheet, row, unit id, first version, last version] of a recorded row (ImportRowsMapped)
 Mapped = tuple[str, int, UUID, int, int]
@@ -96,6 +96,12 @@ class Scratch:
         held: Held = pickle.loads(row[0])
         return held
 
+    def has(self, unit_id: UUID) -> bool:
+        if not self.spilled:
+            return False
+        key = (unit_id.bytes,)
+        return self.db.execute("SELECT 1 FROM unit WHERE id = ?", key).fetchone() is not None
+
     def created(self, unit_id: UUID) -> bool:
         """Made by this run (and let go of since)."""
         if not self.spilled:
@@ -162,6 +168,14 @@ class Units:
         self.held[aggregate_id] = held
         return held
 
+    def holds(self, aggregate_id: UUID) -> bool:
+        """Known to the import already (in memory or let go of to the scratch file)."""
+        return aggregate_id in self.held or self.scratch.has(aggregate_id)
+
+    def hold(self, aggregate_id: UUID, held: Held) -> None:
+        """A unit read from the store ahead of the rows that need it."""
+        self.held[aggregate_id] = held
+
     def put(self, unit: SansanAggregate) -> None:
         """A unit a row changed (or created: one not held yet is new)."""
         held = self.held.get(unit.id)
@@ -192,9 +206,13 @@ class Units:
         return [h.unit for h in found if h is not None and h.unit.pending_events]
 
     def trim(self) -> None:
-        """Between batches (no unit has pending events): the oldest units beyond ``keep``
-        leave memory; those the file changed go to the scratch file."""
+        """The oldest units beyond ``keep`` leave memory; those the file changed go to the
+        scratch file. Units with events not yet handed over stay (as the most recent)."""
+        staying: list[tuple[UUID, Held]] = []
         while len(self.held) > self.keep:
             unit_id, held = self.held.popitem(last=False)
-            if held.changed:
+            if held.unit.pending_events:
+                staying.append((unit_id, held))
+            elif held.changed:
                 self.scratch.put_unit(unit_id, held)
+        self.held.update(staying)
