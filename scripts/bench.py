@@ -950,7 +950,8 @@ def import_line(k: dict[str, Any]) -> str:
     return (
         f"k import of {k['members']} members and a training each: {k['rows']} rows, "
         f"{k['events']} events in {k['seconds']} s ({k['rows_per_s']} rows/s, "
-        f"{k['events_per_s']} events/s); raw batched inserts of the same events in "
+        f"{k['events_per_s']} events/s; CPU {k['cpu_ms_per_row']} ms/row); "
+        f"raw batched inserts of the same events in "
         f"{k['transactions']} txns {k['raw_events_per_s']} events/s -> ratio {k['ratio']}; "
         f"peak RSS {k['peak_rss_mb']} MB ({k['small_peak_rss_mb']} MB at "
         f"{k['small_members']} members)"

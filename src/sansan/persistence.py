@@ -20,6 +20,7 @@ from eventsourcing.persistence import (
     InterfaceError,
     InternalError,
     OperationalError,
+    StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -301,6 +302,49 @@ def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int
             row = cursor.fetchone()
         return None if row is None else int(row[0])
     raise NotImplementedError(f"log positions are not kept by {type(recorder).__name__}")
+
+
+def stored_events_of(recorder: ApplicationRecorder, aggregate_ids: list[UUID]) -> list[StoredEvent]:
+    """Every stored event of the given aggregates, each aggregate's in order, in one query.
+
+    The library reads one aggregate a query; an import about to run rows on many units the
+    store holds reads them all at once instead.
+    """
+    if not aggregate_ids:
+        return []
+    if isinstance(recorder, PostgresApplicationRecorder):
+        query = sql.SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{}"
+            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (aggregate_ids,))
+            rows = curs.fetchall()  # the library's cursors return dict rows
+        return [
+            StoredEvent(
+                r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+            )
+            for r in rows
+        ]
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        events = table(
+            recorder.events_table_name,
+            column("originator_id"), column("originator_version"), column("topic"),
+            column("state"),
+        )  # fmt: skip
+        statement = (
+            select(events.c.originator_id, events.c.originator_version)
+            .add_columns(events.c.topic, events.c.state)
+            .where(events.c.originator_id.in_([i.hex for i in aggregate_ids]))
+            .order_by(events.c.originator_id, events.c.originator_version)
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            _sqlite(cursor, statement)
+            found = cursor.fetchall()
+        return [StoredEvent(UUID(str(r[0])), int(r[1]), str(r[2]), bytes(r[3])) for r in found]
+    raise NotImplementedError(f"stored events are not read from {type(recorder).__name__}")
 
 
 def id_secret(settings: Settings, *, create_table: bool) -> bytes:

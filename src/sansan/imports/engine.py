@@ -1,12 +1,12 @@
-"""Importing a file: every row through the command models and the domain rules, in two
-streamed passes over the file, so memory does not grow with its rows or events.
+"""Importing a file: every row through the command models and the domain rules, once, in
+a streamed pass over the file, so memory does not grow with its rows, events or units.
 
-The first pass checks every row against a scratch view of the store (``Units``: the units
-the store holds and those the file has created so far) and writes nothing; any problem and
-the import stops there, having recorded nothing. The second pass runs the same rows again
-and saves them in batches (``batch_rows`` rows a transaction), each batch with its rows'
-mapping in the import's own record. Between batches the scratch keeps the units' state but
-drops their events, so what is held is the units the file touches, never its events.
+The checking pass runs every row against a scratch view of the store (``Units``: the units
+the store holds and those the file has created so far) and saves nothing: each batch's
+events and row mapping go to a scratch file (``scratch.Scratch``). Any problem and the
+import stops there, having recorded nothing. Otherwise the writing pass saves the batches
+as they were handed over, ``batch_rows`` rows a transaction, each with its rows' mapping in
+the import's own record; it reads neither the file nor the store.
 
 A row that names a unit not yet known is put aside and tried again once the rest has run,
 so sheets and rows may come in any order.
@@ -16,8 +16,8 @@ that name (in that organization or community) exists, and its id is derived from
 natural key (uuid5); a row that records a fact is skipped when the unit already holds an
 event with the same type, date and content. If the process stops between batches, the
 import's record stays unfinished (no ``ImportFinished``); importing the same file again
-resumes that record, finds the units the stopped run created by their derived ids, skips
-what was written and writes the rest.
+resumes that record: the units the stopped run created are read from the record's row
+mapping in one go, and what was written is skipped, the rest written.
 """
 
 import copy
@@ -25,12 +25,12 @@ import hashlib
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -44,6 +44,7 @@ from sansan.domain.errors import InvalidReferences
 from sansan.imports.kinds import (
     COMMUNITY,
     EXAMPLE_NOTE,
+    KINDS,
     MEMBER,
     ORGANIZATION,
     TEAM_MEMBER,
@@ -51,11 +52,14 @@ from sansan.imports.kinds import (
     WORKER,
     Column,
     ImportKind,
+    Ref,
     derived_id,
 )
 from sansan.imports.reading import CellError, Sheet, file_sheets, find_sheet, is_blank, text_of
 from sansan.imports.reading import to_value as cell_value
+from sansan.imports.scratch import KEEP_UNITS, Held, Mapped, Scratch, Units
 from sansan.internal_ids import InternalKey
+from sansan.persistence import stored_events_of
 from sansan.projections.store import ReadStore
 
 # The template's own instructions and dropdown lists, and an error workbook's summary.
@@ -63,6 +67,8 @@ NOT_DATA = frozenset({"说明", "选项", "错误"})
 # The domain's refusal of a fact a unit may hold once: when the store already holds it,
 # the row is one imported before.
 ONCE_ONLY = frozenset({"already_recorded"})
+# Units that are aggregates of their own (the others live inside one: team members, workers).
+AGGREGATE_UNITS = frozenset({ORGANIZATION, COMMUNITY, MEMBER})
 # The writing pass stopped after some batches: importing the same file again finishes it.
 UNFINISHED = "import_unfinished"
 _ZH_BY_TYPE = {
@@ -81,6 +87,8 @@ class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_rows: int = 200_000
     batch_rows: int = 2000  # rows saved per transaction in the writing pass
+    keep_units: int = KEEP_UNITS  # units kept in memory between rows read ahead; the rest spilled
+    read_ahead: int = 500  # rows read before they run: the units they name read in one query
 
 
 class FileTooLarge(Exception):
@@ -120,6 +128,38 @@ class ImportReport:
     events: int = 0
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What every row of a kind is read with, worked out once."""
+
+    required: list[Column]
+    refs: list[tuple[str, Ref]]  # a unit inside another is found once the other is: last
+    note: Column | None  # the column the template's example row says it is one in
+    # the units of their own a row names, by the columns with their names: (unit, the name's
+    # column, the column naming the organization it is in, if any)
+    named: list[tuple[str, Column, Column | None]]
+
+
+def _shape(kind: ImportKind) -> _Shape:
+    def column(ref_field: str, part: str) -> Column | None:
+        return next((c for c in kind.columns if c.field == ref_field and c.type == part), None)
+
+    named = []
+    for ref_field, ref in kind.refs.items():
+        name = column(ref_field, "name")
+        if ref.unit in AGGREGATE_UNITS and ref.within is None and name is not None:
+            named.append((ref.unit, name, column(ref_field, "within")))
+    return _Shape(
+        [c for c in kind.columns if c.required],
+        sorted(kind.refs.items(), key=lambda r: r[1].within is not None),
+        next((c for c in kind.columns if c.field == "note"), None),
+        named,
+    )
+
+
+_SHAPES = {k.key: _shape(k) for k in KINDS}
+
+
 @dataclass
 class _Row:
     sheet: str
@@ -135,53 +175,23 @@ class _Deferred(Exception):
         self.problem = problem
 
 
-class Units:
-    """The scratch view: the store's units, with what the import has done to them so far.
-
-    Quacks as the repository ``CommandContext`` loads from; each unit is loaded once and
-    then changed in place, and only saved if the whole file passes.
-    """
-
-    def __init__(self, app: SansanApplication) -> None:
-        self.app = app
-        self.seen: dict[UUID, SansanAggregate] = {}
-
-    def get(self, aggregate_id: UUID, version: int | None = None) -> SansanAggregate:
-        unit = self.seen.get(aggregate_id)
-        if unit is None:
-            unit = self.app.repository.get(aggregate_id)
-            self.seen[aggregate_id] = unit
-        return unit
-
-    def find(self, aggregate_id: UUID) -> SansanAggregate | None:
-        try:
-            return self.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
-    def take(self, ids: set[UUID]) -> list[SansanAggregate]:
-        """The units among ``ids`` with events not yet saved or dropped."""
-        return [a for i in ids if (a := self.seen.get(i)) is not None and a.pending_events]
-
-
 class Directory:
     """Units by the names people use: the read models for what the store held before the
-    import, the import's own record for what it creates, the aggregates for the people
-    inside a unit (team members, community workers)."""
+    import, the ids derived from their names for what the import creates, the aggregates
+    for the people inside a unit (team members, community workers)."""
 
     def __init__(self, store: ReadStore, units: Units) -> None:
         self.store, self.units = store, units
-        self.added: dict[tuple[str, UUID | None, str], UUID] = {}
         self._named: dict[str, dict[str, list[UUID]]] = {}
         self._members: dict[UUID, dict[str, list[UUID]]] = {}
 
-    def add(self, unit: str, name: str, within: UUID | None, unit_id: UUID) -> None:
-        self.added[(unit, within, name)] = unit_id
-
     def find(self, unit: str, name: str, within: UUID | None) -> list[UUID]:
-        mine = self.added.get((unit, within, name))
-        if mine is not None:
-            return [mine]
+        if unit in AGGREGATE_UNITS:
+            # one the import created has the id derived from its name: no list of the
+            # names it created is kept, so memory does not follow the file's units
+            mine = derived_id(unit, name, within)
+            if self.units.made(mine):
+                return [mine]
         if unit == ORGANIZATION:
             return self._by_name("organizations").get(name, [])
         if unit == COMMUNITY:
@@ -246,58 +256,32 @@ class Importer:
         self.on_row = on_row
         self.access = AccessService(app)
         self.record: ImportRecord | None = None
-        self.resuming = False
-        self._begin_pass()
-
-    def _begin_pass(self) -> None:
-        self.units = Units(self.app)
-        self.directory = Directory(self.store, self.units)
-        self.created: set[UUID] = set()
-        # the facts each unit holds, by date: a row is looked for among those of its date
-        self.known: dict[UUID, dict[str, set[str]]] = {}
+        self.record_id: UUID | None = None
         self.dirty: set[UUID] = set()
-        self.flush: Callable[[], None] = self._drop
-        self.batch = 0  # rows run since the last flush
-        self.mapping: list[tuple[str, int, UUID, int, int]] = []
+        self.batch = 0  # rows run since the last batch was handed over
+        self.mapping: list[Mapped] = []
 
     def run(self, data: bytes, file_name: str, *, dry_run: bool = False) -> ImportReport:
         if len(data) > self.limits.max_bytes:
             raise FileTooLarge(len(data), self.limits.max_bytes)
         report = ImportReport(file_name, hashlib.sha256(data).hexdigest(), dry_run)
         self.report = report
-        record_id, self.record = self._record_to_finish(report.sha256)
-        self.resuming = self.record is not None
-        self._pass(data, file_name, self._drop)
-        report.problems.sort(key=lambda p: (p.sheet, p.row))
-        if report.problems or dry_run:
-            return report
-        recorded, skipped = dict(report.recorded), dict(report.skipped)
-        if self.record is None:
-            prov = self._prov()
-            self.record = ImportRecord.begin(
-                prov, record_id, file_name=file_name, sha256=report.sha256,
-                recorded=recorded, skipped=skipped,
-            )  # fmt: skip
-        report.import_id = self.record.id
-        self._begin_pass()
-        report.rows, report.recorded, report.skipped = 0, Counter(), Counter()
+        self.record_id, self.record = self._record_to_finish(report.sha256)
+        self.scratch = Scratch()
         try:
-            self._pass(data, file_name, self._write)
-            if not report.problems:  # else the store changed under the writing pass
-                self.record.finish(self._prov(), dict(report.recorded), dict(report.skipped))
-                self._write()
-                report.saved = True
+            self.units = Units(self.app, self.scratch, self.limits.keep_units)
+            self.directory = Directory(self.store, self.units)
+            if self.record is not None:
+                self.scratch.written_before(self._created_by(self.record))
+            self.keep_batches = not dry_run
+            self._check(data, file_name)
+            report.problems.sort(key=lambda p: (p.sheet, p.row))
+            if report.problems or dry_run:
                 return report
-        except IntegrityError:
-            pass
-        report.problems.append(Problem(
-            report.file_name, 0, "", "", UNFINISHED,
-            "导入期间数据有变动，导入未完成，可能已记录部分内容；"
-            "请重新导入同一文件完成导入，已记录的不会重复记录",
-            "another writer changed these units meanwhile; some batches may be recorded:"
-            " import the same file again to finish",
-        ))  # fmt: skip
-        return report
+            self._write_all()
+            return report
+        finally:
+            self.scratch.close()
 
     def _record_to_finish(self, sha256: str) -> tuple[UUID, ImportRecord | None]:
         """Where this import's record goes: an unfinished one of the same file, to resume,
@@ -309,15 +293,22 @@ class Importer:
                 return record_id, found
         raise AssertionError("unreachable")
 
+    def _created_by(self, record: ImportRecord) -> Iterator[UUID]:
+        """The units a stopped run of this import created: its rows' mapping says so (a
+        row whose events begin at version 1), read with the record in one query instead
+        of asking the store for every row's unit."""
+        for event in self.app.events.get(record.id):
+            if isinstance(event, ImportRecord.ImportRowsMapped):
+                yield from (UUID(unit_id) for _, _, unit_id, first, _ in event.rows if first == 1)
+
     def _prov(self) -> Provenance:
         today = self.app.clock.today()
         return Provenance(actor=self.actor, occurred_on=today, today=today)
 
-    def _pass(self, data: bytes, file_name: str, flush: Callable[[], None]) -> None:
-        """Every row of the file, then the rows put aside; ``flush`` every batch."""
+    def _check(self, data: bytes, file_name: str) -> None:
+        """Every row of the file, then the rows put aside; each batch handed over."""
         report = self.report
         deferred: list[tuple[_Row, Problem]] = []
-        self.flush, self.batch = flush, 0
         try:
             for name, rows in file_sheets(data, file_name):
                 if name in NOT_DATA:
@@ -325,51 +316,132 @@ class Importer:
                 sheet = find_sheet(name, rows)
                 if self._refused(sheet):
                     continue
+                ahead: list[_Row] = []
                 for number, cells in sheet.rows:
                     row = self._row_of(sheet, number, cells)
                     if row is None:
                         continue
-                    report.rows += 1
-                    if report.rows > self.limits.max_rows:
-                        raise TooManyRows(self.limits.max_rows)
-                    self.on_row()
-                    try:
-                        self._apply(row)
-                    except _Deferred as wait:
-                        deferred.append((row, wait.problem))
-                        continue
-                    self._ran()
+                    ahead.append(row)
+                    if len(ahead) >= self.limits.read_ahead:
+                        deferred += self._run(ahead)
+                        ahead = []
+                deferred += self._run(ahead)
                 deferred = self._retry(deferred)
         except CellError as error:
             report.problems.append(Problem(file_name, 0, "", "", error.code, error.zh, error.en))
             return
         report.problems.extend(problem for _, problem in deferred)
-        flush()
+        self._hand_over()
+
+    def _run(self, rows: list[_Row]) -> list[tuple[_Row, Problem]]:
+        """Rows read ahead, once the units they name are read; those put aside returned."""
+        self._preload(rows)
+        deferred: list[tuple[_Row, Problem]] = []
+        for row in rows:
+            self.report.rows += 1
+            if self.report.rows > self.limits.max_rows:
+                raise TooManyRows(self.limits.max_rows)
+            self.on_row()
+            try:
+                self._apply(row)
+            except _Deferred as wait:
+                deferred.append((row, wait.problem))
+                continue
+            self._ran()
+        # only now: the units read ahead for these rows stayed until they ran
+        self.units.trim()
+        return deferred
+
+    def _preload(self, rows: list[_Row]) -> None:
+        """The units the store holds that ``rows`` name, with the facts they hold, read in
+        one query instead of one or two a row (a file of monthly records names a unit on
+        every row). A name not found, or found twice, is left to the row to report."""
+        wanted: dict[UUID, None] = {}
+        for row in rows:
+            for unit, name_column, within_column in _SHAPES[row.kind.key].named:
+                name = row.cells.get(name_column)
+                if name is None:
+                    continue
+                within = None
+                if within_column is not None:
+                    organization = row.cells.get(within_column)
+                    found = [] if organization is None else self.directory.find(
+                        ORGANIZATION, text_of(organization), None
+                    )  # fmt: skip
+                    if len(found) != 1:
+                        continue
+                    within = found[0]
+                ids = self.directory.find(unit, text_of(name), within)
+                if len(ids) == 1 and not self.units.holds(ids[0]):
+                    wanted[ids[0]] = None
+        if not wanted:
+            return
+        by_unit: dict[UUID, list[Any]] = {}
+        for stored in stored_events_of(self.app.recorder, list(wanted)):
+            event = self.app.mapper.to_domain_event(stored)
+            by_unit.setdefault(event.originator_id, []).append(event)
+        for unit_id, events in by_unit.items():
+            known: dict[str, set[str]] = {}
+            for e in events:
+                known.setdefault(e.occurred_on.isoformat(), set()).add(_signature(e))
+            aggregate: SansanAggregate | None = project_aggregate(None, events)
+            assert aggregate is not None  # it has events
+            self.units.hold(unit_id, Held(aggregate, created=False, changed=False, known=known))
 
     def _ran(self) -> None:
-        """A row has run (recorded, skipped or refused): a full batch is flushed."""
+        """A row has run (recorded, skipped or refused): a full batch is handed over."""
         self.batch += 1
         if self.batch >= self.limits.batch_rows:
-            self.flush()
+            self._hand_over()
             self.batch = 0
 
-    def _drop(self) -> None:
-        """The checking pass keeps what the batch did to the units, not its events."""
-        for unit in self.units.take(self.dirty):
-            unit.collect_events()
+    def _hand_over(self) -> None:
+        """The batch's events and rows' mapping go to the scratch file for the writing
+        pass (unless the file is already known to fail, or only checked); the units let go
+        of their events."""
+        events = [e for unit in self.units.take(self.dirty) for e in unit.collect_events()]
+        if self.keep_batches and not self.report.problems and (events or self.mapping):
+            self.scratch.add_batch(events, self.mapping)
         self.dirty.clear()
+        self.mapping = []
 
-    def _write(self) -> None:
-        """One transaction: the batch's events, and its rows' mapping in the record."""
-        assert self.record is not None
-        changed = self.units.take(self.dirty)
-        if self.mapping:
-            self.record.map_rows(self._prov(), self.mapping)
-        self.report.events += sum(len(a.pending_events) for a in changed)
-        if changed or self.record.pending_events:
-            self.app.save(*changed, self.record)
-        self.dirty.clear()
-        self.mapping.clear()
+    def _write_all(self) -> None:
+        """The batches the checking pass handed over, one transaction each, then the
+        record's end."""
+        report = self.report
+        recorded, skipped = dict(report.recorded), dict(report.skipped)
+        assert self.record_id is not None
+        if self.record is None:
+            self.record = ImportRecord.begin(
+                self._prov(), self.record_id, file_name=report.file_name,
+                sha256=report.sha256, recorded=recorded, skipped=skipped,
+            )  # fmt: skip
+        record = self.record
+        report.import_id = record.id
+        try:
+            for events, mapped in self.scratch.read_batches():
+                # the library's timestamp says when an event was recorded: that is now,
+                # not when the checking pass made it (events are frozen dataclasses)
+                stamp = SansanAggregate.Event.create_timestamp()
+                for event in events:
+                    object.__setattr__(event, "timestamp", stamp)
+                if mapped:
+                    record.map_rows(self._prov(), mapped)
+                self.app.save(*events, record)
+                report.events += len(events)
+            record.finish(self._prov(), recorded, skipped)
+            self.app.save(record)
+            report.saved = True
+            return
+        except IntegrityError:
+            pass
+        report.problems.append(Problem(
+            report.file_name, 0, "", "", UNFINISHED,
+            "导入期间数据有变动，导入未完成，可能已记录部分内容；"
+            "请重新导入同一文件完成导入，已记录的不会重复记录",
+            "another writer changed these units meanwhile; some batches may be recorded:"
+            " import the same file again to finish",
+        ))  # fmt: skip
 
     def _refused(self, sheet: Sheet) -> bool:
         problems = self.report.problems
@@ -388,11 +460,16 @@ class Importer:
         return bool(sheet.missing)
 
     def _row_of(self, sheet: Sheet, number: int, cells: list[Any]) -> _Row | None:
+        """The row's cells that are filled in, by column (a blank cell is a missing one)."""
         assert sheet.kind is not None
-        chosen = {c: cells[i] for i, c in sheet.columns.items() if i < len(cells)}
-        if all(is_blank(v) for v in chosen.values()):
+        last = len(cells)
+        chosen = {
+            c: v for i, c in sheet.columns.items() if i < last and not is_blank(v := cells[i])
+        }
+        if not chosen:
             return None  # blank and trailing rows, and rows with notes beside the table only
-        if any(c.field == "note" and text_of(v) == EXAMPLE_NOTE for c, v in chosen.items()):
+        note = _SHAPES[sheet.kind.key].note
+        if note is not None and note in chosen and text_of(chosen[note]) == EXAMPLE_NOTE:
             return None  # the template's example row, left in
         return _Row(sheet.name, number, sheet.kind, chosen)
 
@@ -432,9 +509,8 @@ class Importer:
         values: dict[str, Any] = {}
         names: dict[str, dict[str, str]] = {}
         found: list[Problem] = []
+        shape = _SHAPES[kind.key]
         for column, raw in row.cells.items():
-            if is_blank(raw):
-                continue
             if column.type in ("name", "within"):
                 names.setdefault(column.field, {})[column.type] = text_of(raw)
                 continue
@@ -442,8 +518,8 @@ class Importer:
                 values[column.field] = cell_value(column, raw)
             except CellError as error:
                 found.append(self._problem(row, column, error.code, error.zh, error.en))
-        for column in kind.columns:
-            if column.required and is_blank(row.cells.get(column)):
+        for column in shape.required:
+            if column not in row.cells:
                 found.append(self._problem(
                     row, column, "required", f"“{column.header}”为必填项", "required",
                 ))  # fmt: skip
@@ -451,7 +527,7 @@ class Importer:
             problems.extend(found)
             return
         # a unit inside another is found once the other is: refs naming a field come last
-        for ref_field, ref in sorted(kind.refs.items(), key=lambda r: r[1].within is not None):
+        for ref_field, ref in shape.refs:
             given = names.get(ref_field)
             if not given:
                 continue
@@ -465,13 +541,10 @@ class Importer:
         if kind.creates is not None:
             name = str(values.get(kind.name_field, ""))
             within = values.get(kind.within_field) if kind.within_field else None
-            unit_id = derived_id(kind.creates, name, within)
-            if self._written_before(unit_id):  # found by the rows after it, as if just made
-                self.directory.add(kind.creates, name, within, unit_id)
             if self.directory.find(kind.creates, name, within):
                 self.report.skipped[kind.key] += 1
                 return
-            values[kind.id_field] = unit_id
+            values[kind.id_field] = derived_id(kind.creates, name, within)
         try:
             command = kind.command.model_validate(values)
         except ValidationError as error:
@@ -489,10 +562,12 @@ class Importer:
         self, row: _Row, ref_field: str, unit: str, name: str, within: UUID | None,
         part: str = "name",
     ) -> UUID:  # fmt: skip
+        ids = self.directory.find(unit, name, within)
+        if len(ids) == 1:
+            return ids[0]
         column = next(
             (c for c in row.kind.columns if c.field == ref_field and c.type == part), None
         )
-        ids = self.directory.find(unit, name, within)
         if len(ids) > 1:
             raise _Deferred(self._problem(
                 row, column, "ambiguous_reference",
@@ -504,7 +579,7 @@ class Importer:
                 row, column, "unknown_reference", f"没有名为“{name}”的{UNIT_ZH[unit]}",
                 f"no {unit} is called {name}",
             ))  # fmt: skip
-        return ids[0]
+        raise AssertionError("unreachable")
 
     def _in_scope(self, row: _Row, kind: ImportKind, command: Command) -> bool:
         """The same role and subtree rules as the command's own route."""
@@ -540,17 +615,6 @@ class Importer:
             ))  # fmt: skip
         return inside
 
-    def _written_before(self, unit_id: UUID) -> bool:
-        """A unit the stopped run of this import created: the read models may not show it
-        yet, the store does (only looked for when resuming: one read per row)."""
-        if not self.resuming or unit_id in self.created:
-            return False
-        try:
-            self.app.repository.get(unit_id)
-        except AggregateNotFoundError:
-            return False
-        return True
-
     def _execute(self, row: _Row, kind: ImportKind, command: Command) -> None:
         target = command.target_id()
         before = self.units.find(target) if target is not None else None
@@ -559,8 +623,8 @@ class Importer:
         kept = None
         if before is not None and command.occurred_on.isoformat() in self._known(before.id):
             kept = copy.deepcopy(before)
-        record = self.record  # none while checking: the row's events are not kept
-        source = None if record is None else import_source(record.id, row.sheet, row.number)
+        assert self.record_id is not None
+        source = import_source(self.record_id, row.sheet, row.number)
         prov = self.app.provenance(self.actor, command, source)
         ctx = CommandContext(prov, self.units, {}, self.app.plans)  # type: ignore[arg-type]
         pending_before = len(before.pending_events) if before is not None else 0
@@ -584,7 +648,6 @@ class Importer:
             return
         primary = changed[0]
         if target is None:  # a new unit: nothing the store holds can equal it
-            self.created.add(primary.id)
             new = primary.pending_events
         else:
             new = primary.pending_events[pending_before:]
@@ -592,18 +655,14 @@ class Importer:
             signatures = [(e.occurred_on.isoformat(), _signature(e)) for e in new]  # type: ignore[attr-defined,arg-type]
             if kind.creates is None and all(s in known.get(d, ()) for d, s in signatures):
                 assert kept is not None  # a fact of a date the unit holds none of is new
-                self.units.seen[kept.id] = kept
+                self.units.restore(kept)
                 self.report.skipped[kind.key] += 1
                 return
             for d, s in signatures:
                 known.setdefault(d, set()).add(s)
         for unit in changed:
-            self.units.seen[unit.id] = unit
+            self.units.put(unit)
             self.dirty.add(unit.id)
-        if kind.creates is not None:
-            name = str(getattr(command, kind.name_field))
-            within = getattr(command, kind.within_field) if kind.within_field else None
-            self.directory.add(kind.creates, name, within, getattr(command, kind.id_field))
         self.report.recorded[kind.key] += 1
         versions = [e.originator_version for e in new]
         self.mapping.append((row.sheet, row.number, primary.id, min(versions), max(versions)))
@@ -613,22 +672,36 @@ class Importer:
         already holds: the file is being imported again. Refused by the store's own state,
         not only by an earlier row of this file, which would be a conflict to report."""
         target = command.target_id()
-        if target is None or target in self.created:
+        if target is None or self.units.created(target):
             return False
-        fresh: SansanAggregate = self.app.repository.get(target)
-        units = Units(self.app)
-        units.seen[target] = fresh
+        stored = _Stored(self.app, self.app.repository.get(target))
         try:
-            command.run(CommandContext(self.app.provenance(self.actor, command), units, {}))  # type: ignore[arg-type]
+            command.run(CommandContext(self.app.provenance(self.actor, command), stored, {}))  # type: ignore[arg-type]
         except DomainError as error:
             return error.code in ONCE_ONLY
         return False
 
     def _known(self, aggregate_id: UUID) -> dict[str, set[str]]:
-        if aggregate_id not in self.known:
-            stored = [] if aggregate_id in self.created else self.app.events.get(aggregate_id)
+        """The facts a unit holds, by date: a row is looked for among those of its date."""
+        held = self.units.held_of(aggregate_id)
+        if held.known is None:
+            stored = [] if held.created else self.app.events.get(aggregate_id)
             by_date: dict[str, set[str]] = {}
             for e in stored:
                 by_date.setdefault(e.occurred_on.isoformat(), set()).add(_signature(e))  # type: ignore[attr-defined,arg-type]
-            self.known[aggregate_id] = by_date
-        return self.known[aggregate_id]
+            held.known = by_date
+        return held.known
+
+
+class _Stored:
+    """The store as the repository a command loads from, with one unit given (changed in
+    place by the command, so read once)."""
+
+    def __init__(self, app: SansanApplication, unit: SansanAggregate) -> None:
+        self.app, self.unit = app, unit
+
+    def get(self, aggregate_id: UUID, version: int | None = None) -> SansanAggregate:
+        if aggregate_id == self.unit.id:
+            return self.unit
+        found: SansanAggregate = self.app.repository.get(aggregate_id)
+        return found

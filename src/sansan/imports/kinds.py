@@ -9,6 +9,7 @@ Adding a kind is one ``ImportKind`` entry.
 import dataclasses
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -49,6 +50,8 @@ class Ref:
     within_example: str | None = None
 
 
+@lru_cache(maxsize=16_384)  # a row names its unit and the units around it (an organization
+# on every member's row): those recent enough are not hashed again
 def derived_id(unit: str, name: str, within: UUID | None) -> UUID:
     """The id an import gives a unit it creates: the same on every import of the same row."""
     return uuid5(IMPORT_NAMESPACE, f"{unit}|{within or ''}|{name}")

@@ -96,7 +96,7 @@ def to_value(column: Column, value: Any) -> Any:
     """The value a command field takes from a cell, or a CellError saying why not."""
     kind = column.type
     if kind == "date":
-        return to_date(value).isoformat()
+        return to_date(value)  # the command takes the date itself: not written out and read again
     if kind in ("integer", "number", "money"):
         if isinstance(value, bool):
             raise CellError("bad_number", "应为数字", "not a number")

@@ -102,6 +102,7 @@ def _rows(
     source: IO[bytes], strings: list[str], dates: set[int], epoch: Any
 ) -> Iterator[list[Any]]:
     number = 0
+    dated: dict[str, bool] = {}  # a cell's style attribute → whether it shows a date
     for _, element in ElementTree.iterparse(source, events=("end",), tag=ROW):
         at = element.get("r")
         row_number = int(at) if at else number + 1
@@ -109,34 +110,46 @@ def _rows(
             number += 1
             yield []
         number = row_number
-        yield _cells(element, strings, dates, epoch)
+        yield _cells(element, strings, dates, epoch, dated)
         element.clear()  # what was read is let go: memory stays one row
         while element.getprevious() is not None:
             del element.getparent()[0]
 
 
-def _cells(row: ElementTree._Element, strings: list[str], dates: set[int], epoch: Any) -> list[Any]:
+def _cells(
+    row: ElementTree._Element, strings: list[str], dates: set[int], epoch: Any,
+    dated: dict[str, bool],
+) -> list[Any]:  # fmt: skip
     values: list[Any] = []
     for cell in row.iter(CELL):
         ref = cell.get("r")
         index = _column(ref) if ref else len(values)
-        values.extend([None] * (index - len(values)))
-        values.append(_value(cell, strings, dates, epoch))
+        if index > len(values):
+            values.extend([None] * (index - len(values)))
+        values.append(_value(cell, strings, dates, epoch, dated))
     return values
 
 
-def _value(cell: ElementTree._Element, strings: list[str], dates: set[int], epoch: Any) -> Any:
+def _value(
+    cell: ElementTree._Element, strings: list[str], dates: set[int], epoch: Any,
+    dated: dict[str, bool],
+) -> Any:  # fmt: skip
     kind = cell.get("t")
     if kind == "inlineStr":
         inline = cell.find(INLINE)
         return None if inline is None else _text(inline)
-    text = next((v.text for v in cell if v.tag == VALUE), None)
-    if text is None:
+    text = cell.findtext(VALUE)
+    if not text:  # no <v>, or an empty one
         return None
     if kind is None or kind == "n":
         number: int | float = float(text) if "." in text or "E" in text else int(text)
         style = cell.get("s")
-        return from_excel(number, epoch) if style and int(style) in dates else number
+        if style is None:
+            return number
+        is_date = dated.get(style)
+        if is_date is None:
+            is_date = dated[style] = int(style) in dates
+        return from_excel(number, epoch) if is_date else number
     if kind == "s":
         return strings[int(text)]
     if kind == "b":
