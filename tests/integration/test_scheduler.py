@@ -273,13 +273,13 @@ def test_schedulers_of_two_stores_in_one_database_lead_each_their_own(
 
 
 def test_the_service_ticks_once_at_start_to_catch_up_on_what_fell_due_while_down(
-    app: SansanApplication, settings: Settings, clock: FixedClock
+    app: SansanApplication, settings: Settings, clock: FixedClock, recorded_demo: None
 ) -> None:
     from fastapi.testclient import TestClient
 
     from sansan.api.app import create_app
 
-    load_demo(app)
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py)
     clock.set(at(date(2027, 1, 3)))  # the service was down over the launch-year deadlines
     api = create_app(
         settings.model_copy(update={"run_scheduler": True, "scheduler_interval_s": 3600}),
