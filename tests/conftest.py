@@ -256,14 +256,19 @@ def read_stores_closed_after_each_test(monkeypatch: pytest.MonkeyPatch) -> Itera
 
 
 # Files whose tests start processes (servers, Chromium, a private PostgreSQL, the CLI, scripts):
-# few tests, each worth tens of integration tests (docs/testing.md, "CI time").
-PROCESS_DIRECTORIES = ("tests/e2e/", "tests/fault/")
+# few tests, each worth tens of integration tests (docs/testing.md, "CI time"). The integration
+# files named here start processes too: test_serve_workers.py, handed out last, kept one worker
+# busy a minute after the other had finished.
+STARTS_PROCESSES = (
+    "tests/e2e/", "tests/fault/", "tests/integration/test_serve_workers.py",
+    "tests/integration/test_persistence.py", "tests/integration/test_projections.py",
+)  # fmt: skip
 
 
 def costly_first(scope: str, tests: int) -> tuple[bool, int]:
     """Sort key of a test file for the two workers: files that start processes, then the
     others, each group by its number of tests, most first."""
-    return (not scope.startswith(PROCESS_DIRECTORIES), -tests)
+    return (not scope.startswith(STARTS_PROCESSES), -tests)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -76,11 +76,11 @@ def test_the_two_workers_get_the_files_that_start_processes_first() -> None:
     tests_per_file = {
         "tests/unit/test_plans.py": 60, "tests/integration/test_api.py": 34,
         "tests/e2e/test_schemathesis.py": 6, "tests/fault/test_store_outage.py": 1,
-        "tests/e2e/test_web_a11y.py": 44,
+        "tests/e2e/test_web_a11y.py": 44, "tests/integration/test_serve_workers.py": 4,
     }  # fmt: skip
     order = sorted(tests_per_file, key=lambda f: costly_first(f, tests_per_file[f]))
     assert order == [
         "tests/e2e/test_web_a11y.py", "tests/e2e/test_schemathesis.py",
-        "tests/fault/test_store_outage.py", "tests/unit/test_plans.py",
-        "tests/integration/test_api.py",
+        "tests/integration/test_serve_workers.py", "tests/fault/test_store_outage.py",
+        "tests/unit/test_plans.py", "tests/integration/test_api.py",
     ]  # fmt: skip
