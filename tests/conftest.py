@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -163,6 +164,14 @@ class DemoTemplates:
         add_finalizer(lambda: _drop_database(copy))
         return _database_url(copy, self._schema)
 
+    def copy(self, backend: str, folder: Path, add_finalizer: Callable[[], None]) -> str:
+        """A copy's URL on ``backend`` ("sqlite": a file in ``folder``; "postgres": a database
+        that ``add_finalizer`` drops)."""
+        if backend == "sqlite":
+            return self.sqlite_copy(folder / "sansan.db")
+        require_postgres()
+        return self.postgres_copy(add_finalizer)
+
     def close(self) -> None:
         if self._postgres is not None:
             _drop_database(self._postgres)
@@ -192,11 +201,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if "recorded_demo" in request.fixturenames:
         # e.g. tests/integration's ``demo``: its store starts as a copy of the recorded demo.
         templates: DemoTemplates = request.getfixturevalue("demo_templates")
-        if request.param == "sqlite":
-            url = templates.sqlite_copy(tmp_path / "sansan.db")
-        else:
-            require_postgres()
-            url = templates.postgres_copy(request.addfinalizer)
+        url = templates.copy(request.param, tmp_path, request.addfinalizer)
         return Settings(database_url=url, run_scheduler=False)
     if request.param == "sqlite":
         return Settings(database_url=f"sqlite:///{tmp_path / 'sansan.db'}", run_scheduler=False)
@@ -248,3 +253,45 @@ def read_stores_closed_after_each_test(monkeypatch: pytest.MonkeyPatch) -> Itera
     yield
     for store in opened:
         store.close()
+
+
+# Files whose tests start processes (servers, Chromium, a private PostgreSQL, the CLI, scripts):
+# few tests, each worth tens of integration tests (docs/testing.md, "CI time"). The integration
+# files named here start processes too: test_serve_workers.py, handed out last, kept one worker
+# busy a minute after the other had finished.
+STARTS_PROCESSES = (
+    "tests/e2e/", "tests/fault/", "tests/integration/test_serve_workers.py",
+    "tests/integration/test_persistence.py", "tests/integration/test_projections.py",
+)  # fmt: skip
+
+
+def costly_first(scope: str, tests: int) -> tuple[bool, int]:
+    """Sort key of a test file for the two workers: files that start processes, then the
+    others, each group by its number of tests, most first."""
+    return (not scope.startswith(STARTS_PROCESSES), -tests)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` with the files that start processes handed out first.
+
+    xdist hands out files by their number of tests, most first, so those files, few tests
+    each but minutes long, came last: a file runs on one worker, so one worker could still
+    be running one of them (tests/e2e/test_schemathesis.py: 7 minutes under load) while the
+    other had nothing left. Started first, they leave the small files to even out the end."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class CostlyFirst(LoadFileScheduling):
+        ordered = False
+
+        def _assign_work_unit(self, node: Any) -> None:
+            if not self.ordered:  # the first call: the work queue is complete
+                units = sorted(self.workqueue.items(), key=lambda u: costly_first(u[0], len(u[1])))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self.ordered = True
+            super()._assign_work_unit(node)
+
+    return CostlyFirst(config, log)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import costly_first
 from tests.integration.conftest import DATES_COMPARED_IN_SQL
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/test"
@@ -67,3 +68,19 @@ def test_every_module_the_shifted_pass_keeps_on_postgres_exists() -> None:
     missing = [name for name in DATES_COMPARED_IN_SQL if not (integration / name).is_file()]
     assert DATES_COMPARED_IN_SQL
     assert missing == []
+
+
+def test_the_two_workers_get_the_files_that_start_processes_first() -> None:
+    """A file runs on one worker: one of these started last kept one worker busy for minutes
+    after the other ran out of work (docs/testing.md, "CI time")."""
+    tests_per_file = {
+        "tests/unit/test_plans.py": 60, "tests/integration/test_api.py": 34,
+        "tests/e2e/test_schemathesis.py": 6, "tests/fault/test_store_outage.py": 1,
+        "tests/e2e/test_web_a11y.py": 44, "tests/integration/test_serve_workers.py": 4,
+    }  # fmt: skip
+    order = sorted(tests_per_file, key=lambda f: costly_first(f, tests_per_file[f]))
+    assert order == [
+        "tests/e2e/test_web_a11y.py", "tests/e2e/test_schemathesis.py",
+        "tests/integration/test_serve_workers.py", "tests/fault/test_store_outage.py",
+        "tests/unit/test_plans.py", "tests/integration/test_api.py",
+    ]  # fmt: skip

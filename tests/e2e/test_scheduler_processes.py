@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import NAMESPACE_URL, uuid5
 
@@ -19,10 +20,11 @@ from psycopg import sql
 from sansan.bootstrap import build_application, build_services
 from sansan.clock import FixedClock
 from sansan.commands import supervision as sc
-from sansan.demo import demo_id, load_demo
+from sansan.demo import demo_id
 from sansan.domain.firing import Firing
 from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
+from tests.conftest import DemoTemplates, require_postgres
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2027, 1, 3, 1, tzinfo=UTC)
@@ -51,11 +53,19 @@ services.close()
 """
 
 
+@pytest.fixture
+def demo_copy(demo_templates: DemoTemplates, request: pytest.FixtureRequest) -> Callable[[], str]:
+    """Makes a PostgreSQL store that starts as a copy of the recorded demo (tests/conftest.py:
+    recording it took tens of seconds per store); each dropped after the test."""
+    require_postgres()
+    return lambda: demo_templates.postgres_copy(request.addfinalizer)
+
+
 def prepare(url: str, items: int) -> str:
-    """The demo and ``items`` supervision items, all due; returns the events table's name."""
+    """``items`` supervision items, all due, added to the demo in ``url``; returns the events
+    table's name."""
     settings = Settings(database_url=url, run_scheduler=False)
     app = build_application(settings, FixedClock(NOW))
-    load_demo(app)
     org = demo_id("org", "镇郊社区党总支")
     for n in range(items):
         app.execute(sc.AssignSupervisionItem(
@@ -103,14 +113,15 @@ def fired(url: str) -> Counter[tuple[str, str, str, int]]:
 
 
 def test_two_scheduler_processes_fire_each_of_a_thousand_due_deadlines_exactly_once(
-    fresh_postgres_schema: str,
+    demo_copy: Callable[[], str],
 ) -> None:
-    prepare(fresh_postgres_schema, items=500)  # 500 items × 2 steps, besides the campaign's
-    processes = [tick(fresh_postgres_schema) for _ in range(2)]
+    store = demo_copy()
+    prepare(store, items=500)  # 500 items × 2 steps, besides the campaign's
+    processes = [tick(store) for _ in range(2)]
     outputs = [p.communicate(timeout=600) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], [err[-2000:] for _, err in outputs]
     recorded = [int(out.split()[-1]) for out, _ in outputs]
-    firings = fired(fresh_postgres_schema)
+    firings = fired(store)
     assert sum(firings.values()) == sum(recorded)
     assert max(firings.values()) == 1
     overdue = [k for k in firings if k[1] == "supervision_overdue" and k[0].startswith("item:")]
@@ -120,29 +131,28 @@ def test_two_scheduler_processes_fire_each_of_a_thousand_due_deadlines_exactly_o
 
 
 def test_a_scheduler_killed_mid_tick_and_restarted_loses_and_doubles_nothing(
-    fresh_postgres_schema: str,
+    demo_copy: Callable[[], str],
 ) -> None:
-    table = prepare(fresh_postgres_schema, items=100)
-    victim = tick(fresh_postgres_schema, "slow")
+    store = demo_copy()
+    table = prepare(store, items=100)
+    victim = tick(store, "slow")
     assert victim.stdout is not None
     assert victim.stdout.readline().strip() == "ticking"
-    wait_for_a_firing(fresh_postgres_schema, table, victim, 120)
+    wait_for_a_firing(store, table, victim, 120)
     victim.send_signal(signal.SIGKILL)
     out, _ = victim.communicate(timeout=60)
     assert (victim.returncode, out.strip()) == (-signal.SIGKILL, ""), "the tick ended before the kill"
-    cut = fired(fresh_postgres_schema)
+    cut = fired(store)
     assert sum(cut.values()) > 0  # it got part of the way
 
-    restarted = tick(fresh_postgres_schema)
+    restarted = tick(store)
     _, err = restarted.communicate(timeout=600)
     assert restarted.returncode == 0, err[-2000:]
-    after = fired(fresh_postgres_schema)
+    after = fired(store)
     assert max(after.values()) == 1  # nothing twice
     assert sum(after.values()) > sum(cut.values())  # the kill landed mid-tick: work was left
 
-    reference_url = (
-        fresh_postgres_schema.split("?")[0] + f"?schema=ref_{os.getpid()}_{time.time_ns()}"
-    )
+    reference_url = demo_copy()
     clean: subprocess.Popen[str] | None = None
     try:
         prepare(reference_url, items=100)
@@ -152,23 +162,20 @@ def test_a_scheduler_killed_mid_tick_and_restarted_loses_and_doubles_nothing(
             reference_url
         )  # nothing lost: the same firings as an uninterrupted run
     finally:
-        # a tick still running holds its locks: dropping its schema under it would wait forever
+        # a tick still running holds its locks: dropping its store under it would wait forever
         if clean is not None and clean.poll() is None:
             clean.kill()
             clean.communicate(timeout=60)
-        target = parse_postgres_url(reference_url)
-        with psycopg.connect(target.conninfo(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{target.schema}" CASCADE')
 
 
 def test_when_the_leading_scheduler_process_dies_a_standby_takes_over(
-    fresh_postgres_schema: str,
+    demo_copy: Callable[[], str],
 ) -> None:
-    prepare(fresh_postgres_schema, items=0)
+    store = demo_copy()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(sys.path),
-        "SANSAN_DATABASE_URL": fresh_postgres_schema,
+        "SANSAN_DATABASE_URL": store,
     }
 
     def schedule() -> subprocess.Popen[str]:

@@ -29,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
 from sansan.access import AccessService
 from sansan.api.app import create_app
 from sansan.bootstrap import build_application
-from sansan.demo import demo_token_scopes, load_demo
+from sansan.demo import demo_token_scopes
 from sansan.settings import Settings
-from tests.conftest import BACKENDS, store_for_module
+from tests.conftest import BACKENDS, DemoTemplates
 
 CHECKS = [
     not_a_server_error,
@@ -46,10 +46,13 @@ ROLES = ("county", "community", "auditor")
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def store_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    with store_for_module(request.param, tmp_path_factory, "schemathesis") as url:
-        yield url
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_templates: DemoTemplates,
+) -> str:
+    """A store that starts as a copy of the recorded demo (DemoTemplates, tests/conftest.py)."""
+    folder = tmp_path_factory.mktemp("schemathesis")
+    return demo_templates.copy(request.param, folder, request.addfinalizer)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +60,6 @@ def demo_api(store_url: str) -> Iterator[tuple[dict[str, str], Any]]:
     """The demo behind the API, and a token per role (scoped as the demo's principals)."""
     settings = Settings(database_url=store_url, run_scheduler=False)
     app = build_application(settings)
-    load_demo(app)
     access = AccessService(app)
     tokens = {
         role: access.issue_token(role=role, scope_org_id=scope, label=f"fuzz-{role}", actor="t")[0]

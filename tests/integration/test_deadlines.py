@@ -7,15 +7,16 @@ from sqlalchemy import select
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_services
-from sansan.demo import demo_id, load_demo
+from sansan.demo import demo_id
 from sansan.plans import get_plan
 from sansan.settings import Settings
 
 
 def test_a_launched_campaign_lays_out_yearly_targets_once_a_year_and_the_others_once(
-    app: SansanApplication, settings: Settings
+    app: SansanApplication, settings: Settings, recorded_demo: None
 ) -> None:
-    load_demo(app)  # launched 2026-03-01 under sansan-v1, whose horizon is three years
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py),
+    # launched 2026-03-01 under sansan-v1, whose horizon is three years
     services = build_services(settings, application=app)
     try:
         services.projections.catch_up()

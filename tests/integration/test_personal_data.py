@@ -21,7 +21,7 @@ from sansan.application import SansanApplication
 from sansan.audit.signing import generate_key
 from sansan.bootstrap import Services
 from sansan.clock import FixedClock
-from sansan.demo import DEMO_ACTOR, demo_id, demo_token_scopes, load_demo
+from sansan.demo import DEMO_ACTOR, demo_id, demo_token_scopes
 from sansan.settings import Settings
 from sansan.workflows.scheduler import Scheduler
 from tests.integration.api_support import bearer
@@ -45,10 +45,16 @@ REAL_IDS = {
 
 @pytest.fixture
 def world(
-    app: SansanApplication, settings: Settings, clock: FixedClock, tmp_path: Path
+    app: SansanApplication,
+    settings: Settings,
+    clock: FixedClock,
+    tmp_path: Path,
+    recorded_demo: None,
 ) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    """The demo after its launch-year deadlines passed (alerts name members), audit signing on."""
-    load_demo(app)
+    """The demo after its launch-year deadlines passed (alerts name members), audit signing on.
+
+    recorded_demo: the store starts as a copy of the demo ``load_demo`` records
+    (tests/conftest.py), recorded on the same clock as ``clock``."""
     access = AccessService(app)
     tokens = {
         role: access.issue_token(role=role, scope_org_id=scope, label=label, actor="t")[0]

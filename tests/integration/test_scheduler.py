@@ -17,11 +17,11 @@ from sansan.clock import FixedClock
 from sansan.commands import campaign as cc
 from sansan.commands import community as co
 from sansan.commands import supervision as sc
-from sansan.demo import demo_id, load_demo
+from sansan.demo import demo_id
 from sansan.settings import Settings
 from sansan.workflows.firings import Step
 from sansan.workflows.scheduler import Leadership, Scheduler
-from tests.conftest import drop_schema
+from tests.conftest import DemoTemplates, drop_schema, require_postgres
 from tests.fault.support import wait_for
 
 
@@ -193,11 +193,12 @@ class Rendezvous(Scheduler):
 
 @pytest.mark.postgres
 def test_two_schedulers_on_postgres_fire_every_due_deadline_exactly_once(
-    fresh_postgres_schema: str, clock: FixedClock
+    demo_templates: DemoTemplates, request: pytest.FixtureRequest, clock: FixedClock
 ) -> None:
-    settings = Settings(database_url=fresh_postgres_schema)
+    require_postgres()
+    # a copy of the demo load_demo records on this clock (tests/conftest.py: DemoTemplates)
+    settings = Settings(database_url=demo_templates.postgres_copy(request.addfinalizer))
     app = build_application(settings, clock)
-    load_demo(app)
     org = demo_id("org", "镇郊社区党总支")
     for n in range(300):  # 300 items × 2 steps = 600 due steps, besides the campaign's
         app.execute(sc.AssignSupervisionItem(occurred_on=date(2026, 4, 1), title=f"督办{n}", assignee_org_id=org,
@@ -273,13 +274,13 @@ def test_schedulers_of_two_stores_in_one_database_lead_each_their_own(
 
 
 def test_the_service_ticks_once_at_start_to_catch_up_on_what_fell_due_while_down(
-    app: SansanApplication, settings: Settings, clock: FixedClock
+    app: SansanApplication, settings: Settings, clock: FixedClock, recorded_demo: None
 ) -> None:
     from fastapi.testclient import TestClient
 
     from sansan.api.app import create_app
 
-    load_demo(app)
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py)
     clock.set(at(date(2027, 1, 3)))  # the service was down over the launch-year deadlines
     api = create_app(
         settings.model_copy(update={"run_scheduler": True, "scheduler_interval_s": 3600}),
@@ -342,12 +343,11 @@ def test_firings_become_notifications_for_their_addressees_who_acknowledge_them(
 
 
 def test_several_schedulers_on_sqlite_fire_every_due_step_exactly_once(
-    tmp_path: Path, clock: FixedClock
+    tmp_path: Path, clock: FixedClock, demo_templates: DemoTemplates
 ) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'one-host.db'}", run_scheduler=False)
-    app = build_application(settings, clock)
-    load_demo(app)
-    app.close()
+    # a copy of the demo load_demo records on this clock (tests/conftest.py: DemoTemplates)
+    url = demo_templates.sqlite_copy(tmp_path / "one-host.db")
+    settings = Settings(database_url=url, run_scheduler=False)
     clock.set(at(date(2027, 1, 3)))  # every launch-year step is due
     schedulers = [build_services(settings, clock) for _ in range(3)]  # as three processes
     schedulers[0].projections.catch_up()

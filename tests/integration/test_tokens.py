@@ -15,7 +15,7 @@ from sansan.access import AccessService
 from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.clock import FixedClock
-from sansan.demo import demo_token_scopes, load_demo
+from sansan.demo import demo_token_scopes
 from sansan.domain import AccessToken, DomainError
 from sansan.settings import Settings
 from tests.integration.api_support import bearer
@@ -62,9 +62,9 @@ def test_a_token_cannot_be_issued_already_expired(
 
 
 def test_the_token_list_shows_label_role_scope_times_and_state_but_never_the_secret(
-    app: SansanApplication, clock: FixedClock
+    app: SansanApplication, clock: FixedClock, recorded_demo: None
 ) -> None:
-    load_demo(app)
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py)
     access = AccessService(app)
     expires = clock.now() + timedelta(days=90)
     kept, kept_id = access.issue_token(
@@ -89,9 +89,9 @@ def test_the_token_list_shows_label_role_scope_times_and_state_but_never_the_sec
 
 
 def test_a_second_demo_start_issues_no_new_tokens_and_says_how_to_find_them(
-    app: SansanApplication, clock: FixedClock
+    app: SansanApplication, clock: FixedClock, recorded_demo: None
 ) -> None:
-    load_demo(app)
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py)
     access = AccessService(app)
     runner = CliRunner()
     with runner.isolation() as (out, _, _):

@@ -20,7 +20,7 @@ from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services, build_services
 from sansan.clock import FixedClock
-from sansan.demo import demo_id, load_demo
+from sansan.demo import demo_id
 from sansan.settings import Settings
 from sansan.workflows.scheduler import Scheduler, run_scheduler
 from sansan.workflows.webhooks import ID_HEADER, WebhookDeliverer, signing_key
@@ -97,10 +97,14 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def hook(
-    app: SansanApplication, settings: Settings, clock: FixedClock, receiver: Receiver
+    app: SansanApplication,
+    settings: Settings,
+    clock: FixedClock,
+    receiver: Receiver,
+    recorded_demo: None,
 ) -> Iterator[Callable[..., Services]]:
-    """Services whose webhook settings are the receiver's URL and what the test passes."""
-    load_demo(app)
+    """Services whose webhook settings are the receiver's URL and what the test passes, on a
+    store that starts as a copy of the recorded demo (recorded_demo, tests/conftest.py)."""
     opened: list[Services] = []
 
     def build(**webhook: Any) -> Services:
