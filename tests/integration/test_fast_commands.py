@@ -168,6 +168,8 @@ CASES: list[Case] = [
      [200, 422], True),
     ("bad JSON", lambda w: [Call(MEMBER_PATH, b'{"days": 2,', "county",
                                  {"Content-Type": "application/json"})], [422], False),
+    ("nested too deep", lambda w: [Call(MEMBER_PATH, b"[" * 100_000 + b"]" * 100_000, "county",
+                                        {"Content-Type": "application/json"})], [400], False),
     ("not an object", lambda w: [Call(MEMBER_PATH, b"[1, 2]", "county",
                                       {"Content-Type": "application/json"})], [422], False),
     ("not UTF-8", lambda w: [Call(MEMBER_PATH, b'{"topic": "\xff"}', "county",

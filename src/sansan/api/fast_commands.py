@@ -141,7 +141,8 @@ class FastCommands:
             if raw_id is not None:
                 target = _UUID.validate_python(raw_id, from_attributes=True)
             model = entry.write.body.model_validate(json.loads(body), from_attributes=True)
-        except (ValueError, ValidationError):  # JSON, encoding or validation: FastAPI's 422
+        # JSON, encoding, nesting too deep for the parser, or validation: FastAPI answers
+        except (ValueError, RecursionError, ValidationError):
             return False
         scope["route"], scope["endpoint"] = entry.route, entry.route.endpoint
         scope["path_params"] = {} if raw_id is None else {"id": raw_id}
