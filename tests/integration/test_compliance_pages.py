@@ -334,6 +334,7 @@ def test_spreadsheets_list_every_failing_unit_whatever_the_page(
         ("/cards/failing", {"offset": -1, "limit": 0}, ["offset", "limit"]),
         ("/cards/failing", {"limit": 1001, "period": "last"}, ["period", "limit"]),
         ("/cards/failing", {"offset": "many"}, ["offset"]),
+        ("/cards/failing", {"offset": 2**63}, ["offset"]),  # beyond the store's integers
     ],
 )
 def test_bad_page_values_are_refused_field_by_field(
@@ -357,3 +358,25 @@ def test_an_unknown_target_or_a_year_it_does_not_have_is_refused(
     once = api.get(f"{PROGRESS}/cards/failing", params={"period": "ended"}, headers=auth)
     assert once.status_code == 422
     assert once.json()["code"] == "no_such_period"
+
+
+def test_a_scorecard_refuses_a_target_it_does_not_show(
+    client: tuple[TestClient, dict[str, str]],
+) -> None:
+    """A street's or the county's target has no page on a community's scorecard: an empty
+    page would read as "nobody falls short"."""
+    api, auth = client
+    got = api.get(f"/api/v1/communities/{B}/scorecard/team-age/failing", headers=auth)
+    assert got.status_code == 404
+    assert got.json()["code"] == "target_not_on_scorecard"
+    assert "社区记分卡不含目标" in got.json()["message_zh"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_progress_on_a_day_in_the_first_centuries_answers(
+    client: tuple[TestClient, dict[str, str]], fmt: str
+) -> None:
+    """The team-age rule looks 46 years back: from year 1 that was out of the calendar."""
+    api, auth = client
+    got = api.get(PROGRESS, params={"as_of": "0001-01-01", "format": fmt}, headers=auth)
+    assert got.status_code == 200, got.text

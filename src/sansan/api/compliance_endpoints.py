@@ -17,7 +17,14 @@ from sansan.api.unit_endpoints import visible
 from sansan.bootstrap import Services
 from sansan.domain import Community, CreationCampaign, errors
 from sansan.plans import Plan, pinned_plan
-from sansan.projections.compliance import STATUSES, Page, PeriodResult, TargetResult, evaluate
+from sansan.projections.compliance import (
+    STATUSES,
+    Page,
+    PeriodResult,
+    TargetResult,
+    evaluate,
+    on_scorecard,
+)
 
 Format = Literal["json", "csv", "xlsx"]
 AsOf = Annotated[
@@ -273,7 +280,12 @@ PeriodQuery = Annotated[
           "不填为目标本身的名单 / a yearly target's ended or running year; "
           "none: the target's own list"),
 ]  # fmt: skip
-OffsetQuery = Annotated[int, Query(ge=0, description="跳过的单位数 / units skipped")]
+# Bounded far beyond any list (a province has about a million members), so that no value a
+# client sends overflows the store's integers.
+OFFSET_MAX = 100_000_000
+OffsetQuery = Annotated[
+    int, Query(ge=0, le=OFFSET_MAX, description="跳过的单位数 / units skipped")
+]
 LimitQuery = Annotated[
     int, Query(ge=1, le=FAILING_PAGE_MAX, description="本页单位数 / units on the page")
 ]
@@ -284,6 +296,20 @@ def _known(plan: Plan, target_id: str) -> str:
         raise ApiError(
             404, "target_not_found", f"计划中没有目标 {target_id}",
             f"the plan has no target {target_id}",
+        )  # fmt: skip
+    return target_id
+
+
+def _on_scorecard(plan: Plan, target_id: str) -> str:
+    """A target a community's scorecard shows; the county's and streets' own are not on it
+    (an empty page would read as "nobody falls short")."""
+    target = next(t for t in plan.targets if t.id == _known(plan, target_id))
+    if not on_scorecard(target):
+        raise ApiError(
+            404, "target_not_on_scorecard",
+            f"社区记分卡不含目标 {target_id}：该目标按街道或全县计算，请在创建工程进度中查看",
+            f"a community's scorecard does not show target {target_id}: it is measured over a"
+            " street or the county; see the campaign's progress",
         )  # fmt: skip
     return target_id
 
@@ -391,7 +417,8 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         page = Page(offset, limit)
         found = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day,
-            communities=[community.id], scorecard=True, page=page, only=_known(plan, target_id),
+            communities=[community.id], scorecard=True, page=page,
+            only=_on_scorecard(plan, target_id),
         )  # fmt: skip
         return _failing_page(services, principal, request, found, target_id, day, period, page)
 

@@ -401,7 +401,14 @@ def _cadre_share(
     )
 
 
+def on_scorecard(target: Target) -> bool:
+    """A scorecard shows the targets a community answers for itself."""
+    return target.scope not in ("county", "street")
+
+
 def _years_before(day: date, years: int) -> date:
+    if day.year - years < date.min.year:  # a day asked in the first centuries: no one is older
+        return date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -1180,8 +1187,8 @@ def evaluate(
         for target in plan.targets:
             if only is not None and target.id != only:
                 continue
-            if scorecard and target.scope in ("county", "street"):
-                continue  # a scorecard shows the targets a community answers for itself
+            if scorecard and not on_scorecard(target):
+                continue
             # A county-wide target is measured over the county's population whoever asks: a
             # community's or a street's share of it is not a figure the plan sets.
             county_wide = ids is not None and target.scope == "county"
