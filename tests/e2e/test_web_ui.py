@@ -231,9 +231,10 @@ def test_the_county_signs_in_by_the_demo_link_and_sees_the_campaign(
     # the first page of the failing list, with the total; nothing more to fetch here
     card = page.locator("[data-target=member-training]")
     card.locator("summary").click()
-    shown = min(training["failing_total"], 50)
+    shown, total = min(training["failing_total"], 50), training["failing_total"]
+    assert training["failing_zh"] == "人"
     expect(card.locator("[data-failing-shown]")).to_have_text(
-        f"共 {training['failing_total']} 个，显示前 {shown} 个"
+        f"共 {total}人" if shown == total else f"共 {total}人，显示前 {shown}人"
     )
     expect(card.locator("details li")).to_have_count(shown)
     expect(card.locator("[data-failing-more]")).to_be_hidden()

@@ -21,7 +21,10 @@ function failingList(target, more) {
   const shown = h("p", { class: "meta", "data-failing-shown": "" });
   const button = h("button", { type: "button", class: "secondary", "data-failing-more": "" }, "显示更多");
   const update = () => {
-    shown.textContent = `共 ${total} 个，显示前 ${list.children.length} 个`;
+    // counted as the list counts (人, 个社区, 个街道), and "显示前" only when some are not shown
+    const unit = target.failing_zh || "个";
+    const n = list.children.length;
+    shown.textContent = n >= total ? `共 ${total}${unit}` : `共 ${total}${unit}，显示前 ${n}${unit}`;
     // not the hidden attribute: the stylesheet's display for buttons would override it
     button.style.display = list.children.length >= total ? "none" : "";
   };
