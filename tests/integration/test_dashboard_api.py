@@ -70,6 +70,30 @@ def test_a_street_narrows_the_trend_and_the_progress_to_its_communities(demo: De
     assert own["points"][-1]["standard_sites"] == 1
 
 
+@pytest.mark.parametrize(
+    "street",
+    [
+        demo_id("org", "无此街道"),  # no such unit
+        demo_id("org", "铁西社区党总支"),  # a general branch, not a street
+        demo_id("community", "铁西"),  # a community
+        CAMPAIGN,
+    ],
+    ids=["unknown", "general branch", "community", "campaign"],
+)
+@pytest.mark.parametrize("report", ["progress", "trend", "progress/cards/failing"])
+def test_a_street_that_is_not_one_is_a_404_problem_not_a_board_without_data(
+    demo: Demo, street: Any, report: str
+) -> None:
+    client, tokens = demo
+    response = client.get(
+        f"/api/v1/campaigns/{CAMPAIGN}/{report}", params={"street_id": str(street)},
+        headers=bearer(tokens["county"]),
+    )  # fmt: skip
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "unit_not_found"
+
+
 def test_the_trend_of_an_unknown_campaign_is_a_404_problem(demo: Demo) -> None:
     client, tokens = demo
     response = client.get(

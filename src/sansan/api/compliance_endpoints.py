@@ -15,7 +15,8 @@ from sansan.api.personal_data import record_members_named
 from sansan.api.problems import ApiError, Problem
 from sansan.api.unit_endpoints import visible
 from sansan.bootstrap import Services
-from sansan.domain import Community, CreationCampaign, errors
+from sansan.domain import Community, CreationCampaign, PartyOrganization, errors
+from sansan.domain.vocabulary import OrgLevel
 from sansan.plans import Plan, pinned_plan
 from sansan.projections.compliance import (
     STATUSES,
@@ -189,6 +190,8 @@ def scoped_communities(
     services: Services, principal: Principal, street_id: UUID | None
 ) -> list[UUID] | None:
     """The communities the caller sees (None: all), narrowed to one street if asked."""
+    if street_id is not None:
+        _street_committee(services, street_id)
     if principal.scope_org_id is None and street_id is None:
         return None
     seen = services.read_models.community_ids(scope=principal.scope_org_id)
@@ -196,6 +199,13 @@ def scoped_communities(
         return seen
     in_street = set(services.read_models.community_ids(scope=street_id))
     return [c for c in seen if c in in_street]
+
+
+def _street_committee(services: Services, street_id: UUID) -> None:
+    """A street asked for must be one: a mistyped id answered every light 无数据."""
+    org = services.app.get(street_id, PartyOrganization)  # unknown, or not an organization: 404
+    if org.level != OrgLevel.STREET_COMMITTEE:
+        raise errors.UNIT_NOT_FOUND(kind="street committee", kind_zh="街道党工委", id=street_id)
 
 
 def community_view(services: Services, principal: Principal) -> bool:
