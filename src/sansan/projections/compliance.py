@@ -512,37 +512,76 @@ def _members(ctx: Context, name: str = "m") -> Subquery:
 def _members_by_category(ctx: Context) -> CTE:
     """A CTE ``m``: the members of ``_members`` with their category as of the day.
 
-    Materialized so that the latest-fact lookup runs once per member: left inline, the
-    planner repeats it wherever the category is used (about five index probes per member).
+    From the standings, the latest category row by the day per member (one pass over a narrow
+    table); a verdict probes the facts on record instead. Materialized so that the category
+    is worked out once per member: left inline, the planner repeats it wherever the category
+    is used (about five index probes per member).
     """
     members = _members(ctx, "members")
-    category = ctx.latest("member_category", "item", lambda f: f.c.subject_id == members.c.id)
+    if ctx.recorded_by is None:
+        c = ctx.t.member_categories
+        ranked = (
+            select(c.c.member_id, c.c.category, func.row_number().over(
+                partition_by=c.c.member_id, order_by=(c.c.occurred_on.desc(), c.c.position.desc()),
+            ).label("n"))
+            .where(c.c.occurred_on <= ctx.day)
+            .subquery("ranked")
+        )  # fmt: skip
+        latest = select(ranked.c.member_id, ranked.c.category).where(ranked.c.n == 1).subquery()
+        category: ColumnElement[Any] = latest.c.category
+        source: FromClause = members.outerjoin(latest, latest.c.member_id == members.c.id)
+    else:
+        category = ctx.latest("member_category", "item", lambda f: f.c.subject_id == members.c.id)
+        source = members
     return (
         select(
             members.c.id, members.c.name, members.c.community_name, members.c.registered_on,
             category.label("category"),
         )
+        .select_from(source)
         .cte("m")
         .prefix_with("MATERIALIZED")
     )
 
 
-def member_cards(ctx: Context, t: Target) -> Measure:
-    m, f = _members_by_category(ctx), ctx.facts()
-    fits = or_(*(
-        and_(m.c.category == cat.value, f.c.item.in_([c.value for c in cards]))
+def _fits(category: ColumnElement[Any], card: ColumnElement[Any]) -> ColumnElement[bool]:
+    """A card that counts for the category."""
+    return or_(*(
+        and_(category == cat.value, card.in_([c.value for c in cards]))
         for cat, cards in CARDS_FOR_CATEGORY.items()
     ))
+
+
+def member_cards(ctx: Context, t: Target) -> Measure:
+    m = _members_by_category(ctx)
     needed = case({cat.value: len(cards) for cat, cards in CARDS_FOR_CATEGORY.items()},
-                  value=m.c.category)
-    fitting = (
-        select(func.count(f.c.item.distinct()))
-        .where(f.c.subject_id == m.c.id, f.c.fact == "card", f.c.occurred_on <= ctx.day, fits)
-        .scalar_subquery()
-    )
-    # One probe per member for its fitting cards.
-    people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
-                    needed.label("need"), fitting.label("k"))  # fmt: skip
+                  value=m.c.category)  # fmt: skip
+    if ctx.recorded_by is None:
+        # The fitting cards of every member in one join and grouping over the standings.
+        mc = ctx.t.member_cards
+        k = (
+            select(mc.c.member_id, func.count(mc.c.card.distinct()).label("k"))
+            .select_from(m.join(mc, mc.c.member_id == m.c.id))
+            .where(mc.c.occurred_on <= ctx.day, _fits(m.c.category, mc.c.card))
+            .group_by(mc.c.member_id)
+            .subquery("k")
+        )
+        people = (
+            select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+                   needed.label("need"), func.coalesce(k.c.k, 0).label("k"))
+            .select_from(m.outerjoin(k, k.c.member_id == m.c.id))
+        )  # fmt: skip
+    else:
+        f = ctx.facts()
+        fitting = (
+            select(func.count(f.c.item.distinct()))
+            .where(f.c.subject_id == m.c.id, f.c.fact == "card", f.c.occurred_on <= ctx.day,
+                   _fits(m.c.category, f.c.item))
+            .scalar_subquery()
+        )  # fmt: skip
+        # One probe per member for its fitting cards.
+        people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+                        needed.label("need"), fitting.label("k"))  # fmt: skip
     return _people(
         ctx, people, lambda u: u.c.k < u.c.need,
         lambda need, k: None if k >= need else f"已发{k}/{need}张适用的卡",
@@ -551,20 +590,48 @@ def member_cards(ctx: Context, t: Target) -> Measure:
 
 def member_training_days(ctx: Context, t: Target) -> Measure:
     need, year = float(t.params["min_days"]), ctx.judged_year
-    m, f = _members(ctx), ctx.facts()
-    on = and_(
-        f.c.subject_id == m.c.id, f.c.fact == "member_training", f.c.occurred_on <= ctx.day,
-        f.c.occurred_on >= (ctx.since or date(year, 1, 1)).isoformat(),
-    )
+    m, d = _members(ctx), _training_days(ctx, year)
     people = (
         select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
-               func.coalesce(func.sum(f.c.num), 0).label("days"))
-        .select_from(m.outerjoin(f, on))
-        .group_by(m.c.id, m.c.name, m.c.community_name, m.c.registered_on)
+               func.coalesce(d.c.days, 0).label("days"))
+        .select_from(m.outerjoin(d, d.c.member_id == m.c.id))
     )  # fmt: skip
     return _people(
         ctx, people, lambda u: u.c.days < need,
         lambda d: None if d >= need else f"{year}年培训{d:g}/{need:g}天",
+    )
+
+
+def _training_days(ctx: Context, year: int) -> Subquery:
+    """Per member (``member_id``, ``days``): the training days from the window's start (the
+    year's first day without one) to the day. From the maintained standings: the year's
+    sum when no training of the year lies after the day (today, or a past day with nothing
+    later), else the sum of the days' rows up to it. A verdict counts only the facts on
+    record at its moment, which the standings do not keep apart: it sums the facts."""
+    start = (ctx.since or date(year, 1, 1)).isoformat()
+    if ctx.recorded_by is not None:
+        f = ctx.facts()
+        return (
+            select(f.c.subject_id.label("member_id"), func.sum(f.c.num).label("days"))
+            .where(f.c.fact == "member_training", f.c.occurred_on >= start,
+                   f.c.occurred_on <= ctx.day)
+            .group_by(f.c.subject_id)
+            .subquery("d")
+        )  # fmt: skip
+    by_day, by_year = ctx.t.member_training_days, ctx.t.member_training_years
+    later = select(by_day.c.member_id).where(
+        by_day.c.occurred_on > ctx.day, by_day.c.occurred_on <= f"{year}-12-31"
+    )
+    whole_year = start == f"{year}-01-01" and ctx.as_of.year == year
+    if whole_year and not ctx.rows(later.limit(1)):
+        return (
+            select(by_year.c.member_id, by_year.c.days).where(by_year.c.year == year).subquery("d")
+        )
+    return (
+        select(by_day.c.member_id, func.sum(by_day.c.days).label("days"))
+        .where(by_day.c.occurred_on >= start, by_day.c.occurred_on <= ctx.day)
+        .group_by(by_day.c.member_id)
+        .subquery("d")
     )
 
 
