@@ -605,8 +605,8 @@ def member_training_days(ctx: Context, t: Target) -> Measure:
 def _training_days(ctx: Context, year: int) -> Subquery:
     """Per member (``member_id``, ``days``): the training days from the window's start (the
     year's first day without one) to the day. From the maintained standings: the year's
-    sum when no training of the year lies after the day (today, or a past day with nothing
-    later), else the sum of the days' rows up to it. A verdict counts only the facts on
+    sum when every training of the year lies in that range (today, or a past day with
+    nothing later), else the sum of the days' rows in it. A verdict counts only the facts on
     record at its moment, which the standings do not keep apart: it sums the facts."""
     start = (ctx.since or date(year, 1, 1)).isoformat()
     if ctx.recorded_by is not None:
@@ -619,11 +619,13 @@ def _training_days(ctx: Context, year: int) -> Subquery:
             .subquery("d")
         )  # fmt: skip
     by_day, by_year = ctx.t.member_training_days, ctx.t.member_training_years
-    later = select(by_day.c.member_id).where(
-        by_day.c.occurred_on > ctx.day, by_day.c.occurred_on <= f"{year}-12-31"
-    )
-    whole_year = start == f"{year}-01-01" and ctx.as_of.year == year
-    if whole_year and not ctx.rows(later.limit(1)):
+    first, last = f"{year}-01-01", f"{year}-12-31"
+    outside = select(by_day.c.member_id).where(or_(
+        and_(by_day.c.occurred_on >= first, by_day.c.occurred_on < start),
+        and_(by_day.c.occurred_on > ctx.day, by_day.c.occurred_on <= last),
+    ))  # fmt: skip
+    within_year = first <= start and ctx.day <= last
+    if within_year and not ctx.rows(outside.limit(1)):
         return (
             select(by_year.c.member_id, by_year.c.days).where(by_year.c.year == year).subquery("d")
         )
