@@ -8,7 +8,7 @@ as the catch-up did."""
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select, update
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services
@@ -16,7 +16,9 @@ from sansan.clock import FixedClock
 from sansan.commands import member as mc
 from sansan.projections.compliance import Failing, Page, evaluate
 from sansan.projections.rebuild import rebuild
-from tests.integration.test_compliance_pages import LAUNCH, A, i, plan
+from sansan.projections.schema import projection_meta
+from sansan.projections.tables import PROJECTION_VERSION
+from tests.integration.test_compliance_pages import DAYS, LAUNCH, A, answer, i, plan
 from tests.integration.test_compliance_pages import services as services
 
 
@@ -131,3 +133,24 @@ def test_a_training_before_the_window_is_in_the_year_s_sum_but_does_not_count(
         assert failing(services, day, "member-training")[str(early)].reason_zh == (
             "2026年培训2/6天"
         )
+
+
+def test_a_generation_left_by_an_older_projector_is_judged_from_its_facts(
+    services: Services,
+) -> None:
+    # While a changed projector rebuilds beside it, the live generation (built by the older
+    # one) has the standings' tables empty, made at start: the board reads its facts, and
+    # answers as the standings did.
+    asked = [date(2026, 5, 1), date(2026, 10, 31), *DAYS]
+    before = [answer(services, day) for day in asked]
+    with services.store.transaction(lock=True) as cursor:
+        for name in ("member_training_days", "member_training_years", "member_categories",
+                     "member_cards"):  # fmt: skip
+            cursor.execute(delete(getattr(cursor.t, name)))
+        cursor.execute(
+            update(projection_meta).values(projection_version=PROJECTION_VERSION - 1)
+        )
+    assert [answer(services, day) for day in asked] == before
+    assert failing(services, date(2026, 10, 31), "member-training")[str(i("m5"))].reason_zh == (
+        "2026年培训1/6天"
+    )

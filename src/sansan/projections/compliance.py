@@ -20,8 +20,9 @@ from sqlalchemy.sql.selectable import FromClause, ScalarSelect, Subquery
 from sansan.domain.vocabulary import CARDS_FOR_CATEGORY, COLLEGE_OR_TECHNICAL
 from sansan.plans.schema import Period, Plan, Target
 from sansan.projections.facts import recorded_at
-from sansan.projections.schema import ReadModel
+from sansan.projections.schema import ReadModel, projection_meta
 from sansan.projections.store import ReadStore
+from sansan.projections.tables import PROJECTION_VERSION
 
 Status = Literal["green", "yellow", "red", "not_due", "no_data", "not_applicable"]
 STATUSES: tuple[Status, ...] = ("green", "yellow", "red", "not_due", "no_data", "not_applicable")
@@ -226,6 +227,16 @@ class Context:
     registered_by: date | None = None
     # One page of failing people, counted in SQL (the rules over members); None: all of them.
     page: Page | None = None
+    # The generation read was built by this projector, so it holds the member standings (a
+    # generation left by an older one, read while its rebuild runs, has them empty).
+    standings: bool = True
+
+    @property
+    def from_standings(self) -> bool:
+        """The member rules read the standings: the generation has them, and everything
+        counts (a verdict counts only the facts on record at its moment, which the
+        standings do not keep apart)."""
+        return self.standings and self.recorded_by is None
 
     @property
     def t(self) -> ReadModel:
@@ -513,12 +524,12 @@ def _members_by_category(ctx: Context) -> CTE:
     """A CTE ``m``: the members of ``_members`` with their category as of the day.
 
     From the standings, the latest category row by the day per member (one pass over a narrow
-    table); a verdict probes the facts on record instead. Materialized so that the category
+    table); without them, a probe into the facts per member. Materialized so that the category
     is worked out once per member: left inline, the planner repeats it wherever the category
     is used (about five index probes per member).
     """
     members = _members(ctx, "members")
-    if ctx.recorded_by is None:
+    if ctx.from_standings:
         c = ctx.t.member_categories
         ranked = (
             select(c.c.member_id, c.c.category, func.row_number().over(
@@ -556,7 +567,7 @@ def member_cards(ctx: Context, t: Target) -> Measure:
     m = _members_by_category(ctx)
     needed = case({cat.value: len(cards) for cat, cards in CARDS_FOR_CATEGORY.items()},
                   value=m.c.category)  # fmt: skip
-    if ctx.recorded_by is None:
+    if ctx.from_standings:
         # The fitting cards of every member in one join and grouping over the standings.
         mc = ctx.t.member_cards
         k = (
@@ -606,10 +617,9 @@ def _training_days(ctx: Context, year: int) -> Subquery:
     """Per member (``member_id``, ``days``): the training days from the window's start (the
     year's first day without one) to the day. From the maintained standings: the year's
     sum when every training of the year lies in that range (today, or a past day with
-    nothing later), else the sum of the days' rows in it. A verdict counts only the facts on
-    record at its moment, which the standings do not keep apart: it sums the facts."""
+    nothing later), else the sum of the days' rows in it; without them, the facts'."""
     start = (ctx.since or date(year, 1, 1)).isoformat()
-    if ctx.recorded_by is not None:
+    if not ctx.from_standings:
         f = ctx.facts()
         return (
             select(f.c.subject_id.label("member_id"), func.sum(f.c.num).label("days"))
@@ -1087,6 +1097,7 @@ class _Judge:
     ids: list[str] | None
     target: Target
     page: Page | None = None
+    standings: bool = True
 
     def measure(
         self, as_of: date, period: Period | None = None, *, until: date | None = None,
@@ -1097,6 +1108,7 @@ class _Judge:
             self.cursor, as_of, self.launch, self.ids, year=period.year if period else None,
             since=self.target.counts_from(self.launch, period), until=until,
             recorded_by=recorded_by, late_by=late_by, page=page or self.page,
+            standings=self.standings,
             registered_by=(
                 period.end - timedelta(days=grace)
                 if period and grace is not None and self.target.scope == "member" else None
@@ -1215,6 +1227,16 @@ def _cut(result: TargetResult, page: Page) -> TargetResult:
     )
 
 
+def _has_standings(cursor: Any) -> bool:
+    """Whether the generation the cursor reads was built by this projector: one left by an
+    older projector (read while the new one is rebuilt beside it) has the standings' tables
+    empty, made at start."""
+    row = cursor.execute(
+        select(projection_meta.c.projection_version).where(projection_meta.c.id == 1)
+    ).fetchone()
+    return row is None or int(row[0]) == PROJECTION_VERSION
+
+
 def evaluate(
     store: ReadStore,
     plan: Plan,
@@ -1246,6 +1268,7 @@ def evaluate(
     # request text: the ids arrive as UUIDs and are written back out from them.
     ids = None if communities is None else [str(UUID(str(c))) for c in communities]
     with store.transaction() as cursor:
+        standings = _has_standings(cursor)
         for target in plan.targets:
             if only is not None and target.id != only:
                 continue
@@ -1254,7 +1277,9 @@ def evaluate(
             # A county-wide target is measured over the county's population whoever asks: a
             # community's or a street's share of it is not a figure the plan sets.
             county_wide = ids is not None and target.scope == "county"
-            judge = _Judge(cursor, launch, None if county_wide else ids, target, page)
+            judge = _Judge(
+                cursor, launch, None if county_wide else ids, target, page, standings
+            )
             ended, running = target.periods(launch, as_of, ends)
             if ended or running:
                 result = _yearly(judge, target, as_of, ended, running)
