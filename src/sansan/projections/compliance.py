@@ -568,13 +568,19 @@ def member_cards(ctx: Context, t: Target) -> Measure:
     needed = case({cat.value: len(cards) for cat, cards in CARDS_FOR_CATEGORY.items()},
                   value=m.c.category)  # fmt: skip
     if ctx.from_standings:
-        # The fitting cards of every member in one join and grouping over the standings.
+        # The fitting cards of every member in one join over the standings, grouped by member
+        # and card and then by member (two hash aggregates: a count of distinct cards sorts).
         mc = ctx.t.member_cards
-        k = (
-            select(mc.c.member_id, func.count(mc.c.card.distinct()).label("k"))
+        cards = (
+            select(mc.c.member_id)
             .select_from(m.join(mc, mc.c.member_id == m.c.id))
             .where(mc.c.occurred_on <= ctx.day, _fits(m.c.category, mc.c.card))
-            .group_by(mc.c.member_id)
+            .group_by(mc.c.member_id, mc.c.card)
+            .subquery("cards")
+        )
+        k = (
+            select(cards.c.member_id, func.count().label("k"))
+            .group_by(cards.c.member_id)
             .subquery("k")
         )
         people = (
