@@ -10,9 +10,11 @@ Both versions evaluate the shipped plan, alternating run by run (so load on a sh
 falls on both alike), over the same read models. If the database holds no members yet, a
 world is generated first as scripts/bench.py generates it (bench.seed_world, then a rebuild);
 a PostgreSQL URL names its schema (``?schema=``), which is created if missing and kept, so a
-large world is generated once. Prints whether the two give identical results (statuses,
-values, failing and passing units in order) and p50/p95 of each with their ratio; exits 1
-if the results differ. ``--past DAYS`` also asks both for the day that many days before today
+large world is generated once; a kept world built by another projector (its projection
+version differs) is rebuilt first, in place, as a service's start would. Prints whether the
+two give identical results (statuses, values, failing and passing units in order) and
+p50/p95 of each with their ratio; exits 1 if the results differ. ``--past DAYS`` also asks
+both for the day that many days before today
 (every run asks both days; the identical-results line covers both, the timings are per day).
 
 Results are compared on the fields both versions have (a list of units whose order differs but
@@ -48,7 +50,7 @@ from sansan.bootstrap import build_application, build_read_store  # noqa: E402
 from sansan.persistence import parse_postgres_url  # noqa: E402
 from sansan.plans import SHIPPED_PLAN_ID, get_plan  # noqa: E402
 from sansan.projections import compliance  # noqa: E402
-from sansan.projections.rebuild import rebuild  # noqa: E402
+from sansan.projections.rebuild import is_outdated, rebuild  # noqa: E402
 from sansan.projections.store import ReadStore  # noqa: E402
 from sansan.settings import Settings  # noqa: E402
 
@@ -82,6 +84,8 @@ def ensure_world(settings: Settings, communities: int, per_community: int) -> No
     try:
         if members(store) == 0:
             bench.seed_world(app, communities, per_community, 10, "generate the event log")
+            rebuild(app, store)
+        elif is_outdated(store):  # kept from a run with another projector: built anew
             rebuild(app, store)
     finally:
         app.close()

@@ -64,6 +64,8 @@ def op_strategy(ids: dict[str, object]) -> st.SearchStrategy[Command]:
                   day, member, st.sampled_from([1, 2.5, 6])),
         st.builds(lambda d, k, c: mc.IssueCard(member_id=ids[k], occurred_on=d, card=c), day, member,  # type: ignore[arg-type]
                   st.sampled_from(["community_activity", "in_service_feedback", "volunteer_activity"])),
+        st.builds(lambda d, k, c: mc.ChangeMemberCategory(member_id=ids[k], occurred_on=d, category=c),  # type: ignore[arg-type]
+                  day, member, st.sampled_from(["direct", "participating"])),
         st.builds(lambda d, k: mc.TransferMemberOut(member_id=ids[k], occurred_on=d, destination="外县"), day, member),  # type: ignore[arg-type]
         st.builds(lambda d, o, v: co.UpgradeFacility(community_id=ids["community"], occurred_on=d,  # type: ignore[arg-type]
                                                      office_area_m2=o, venue_area_m2=v), day,

@@ -20,8 +20,9 @@ from sqlalchemy.sql.selectable import FromClause, ScalarSelect, Subquery
 from sansan.domain.vocabulary import CARDS_FOR_CATEGORY, COLLEGE_OR_TECHNICAL
 from sansan.plans.schema import Period, Plan, Target
 from sansan.projections.facts import recorded_at
-from sansan.projections.schema import ReadModel
+from sansan.projections.schema import ReadModel, projection_meta
 from sansan.projections.store import ReadStore
+from sansan.projections.tables import PROJECTION_VERSION
 
 Status = Literal["green", "yellow", "red", "not_due", "no_data", "not_applicable"]
 STATUSES: tuple[Status, ...] = ("green", "yellow", "red", "not_due", "no_data", "not_applicable")
@@ -226,6 +227,16 @@ class Context:
     registered_by: date | None = None
     # One page of failing people, counted in SQL (the rules over members); None: all of them.
     page: Page | None = None
+    # The generation read was built by this projector, so it holds the member standings (a
+    # generation left by an older one, read while its rebuild runs, has them empty).
+    standings: bool = True
+
+    @property
+    def from_standings(self) -> bool:
+        """The member rules read the standings: the generation has them, and everything
+        counts (a verdict counts only the facts on record at its moment, which the
+        standings do not keep apart)."""
+        return self.standings and self.recorded_by is None
 
     @property
     def t(self) -> ReadModel:
@@ -519,37 +530,82 @@ def _members(ctx: Context, name: str = "m") -> Subquery:
 def _members_by_category(ctx: Context) -> CTE:
     """A CTE ``m``: the members of ``_members`` with their category as of the day.
 
-    Materialized so that the latest-fact lookup runs once per member: left inline, the
-    planner repeats it wherever the category is used (about five index probes per member).
+    From the standings, the latest category row by the day per member (one pass over a narrow
+    table); without them, a probe into the facts per member. Materialized so that the category
+    is worked out once per member: left inline, the planner repeats it wherever the category
+    is used (about five index probes per member).
     """
     members = _members(ctx, "members")
-    category = ctx.latest("member_category", "item", lambda f: f.c.subject_id == members.c.id)
+    if ctx.from_standings:
+        c = ctx.t.member_categories
+        ranked = (
+            select(c.c.member_id, c.c.category, func.row_number().over(
+                partition_by=c.c.member_id, order_by=(c.c.occurred_on.desc(), c.c.position.desc()),
+            ).label("n"))
+            .where(c.c.occurred_on <= ctx.day)
+            .subquery("ranked")
+        )  # fmt: skip
+        latest = select(ranked.c.member_id, ranked.c.category).where(ranked.c.n == 1).subquery()
+        category: ColumnElement[Any] = latest.c.category
+        source: FromClause = members.outerjoin(latest, latest.c.member_id == members.c.id)
+    else:
+        category = ctx.latest("member_category", "item", lambda f: f.c.subject_id == members.c.id)
+        source = members
     return (
         select(
             members.c.id, members.c.name, members.c.community_name, members.c.registered_on,
             category.label("category"),
         )
+        .select_from(source)
         .cte("m")
         .prefix_with("MATERIALIZED")
     )
 
 
-def member_cards(ctx: Context, t: Target) -> Measure:
-    m, f = _members_by_category(ctx), ctx.facts()
-    fits = or_(*(
-        and_(m.c.category == cat.value, f.c.item.in_([c.value for c in cards]))
+def _fits(category: ColumnElement[Any], card: ColumnElement[Any]) -> ColumnElement[bool]:
+    """A card that counts for the category."""
+    return or_(*(
+        and_(category == cat.value, card.in_([c.value for c in cards]))
         for cat, cards in CARDS_FOR_CATEGORY.items()
     ))
+
+
+def member_cards(ctx: Context, t: Target) -> Measure:
+    m = _members_by_category(ctx)
     needed = case({cat.value: len(cards) for cat, cards in CARDS_FOR_CATEGORY.items()},
-                  value=m.c.category)
-    fitting = (
-        select(func.count(f.c.item.distinct()))
-        .where(f.c.subject_id == m.c.id, f.c.fact == "card", f.c.occurred_on <= ctx.day, fits)
-        .scalar_subquery()
-    )
-    # One probe per member for its fitting cards.
-    people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
-                    needed.label("need"), fitting.label("k"))  # fmt: skip
+                  value=m.c.category)  # fmt: skip
+    if ctx.from_standings:
+        # The fitting cards of every member in one join over the standings, grouped by member
+        # and card and then by member (two hash aggregates: a count of distinct cards sorts).
+        mc = ctx.t.member_cards
+        cards = (
+            select(mc.c.member_id)
+            .select_from(m.join(mc, mc.c.member_id == m.c.id))
+            .where(mc.c.occurred_on <= ctx.day, _fits(m.c.category, mc.c.card))
+            .group_by(mc.c.member_id, mc.c.card)
+            .subquery("cards")
+        )
+        k = (
+            select(cards.c.member_id, func.count().label("k"))
+            .group_by(cards.c.member_id)
+            .subquery("k")
+        )
+        people = (
+            select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+                   needed.label("need"), func.coalesce(k.c.k, 0).label("k"))
+            .select_from(m.outerjoin(k, k.c.member_id == m.c.id))
+        )  # fmt: skip
+    else:
+        f = ctx.facts()
+        fitting = (
+            select(func.count(f.c.item.distinct()))
+            .where(f.c.subject_id == m.c.id, f.c.fact == "card", f.c.occurred_on <= ctx.day,
+                   _fits(m.c.category, f.c.item))
+            .scalar_subquery()
+        )  # fmt: skip
+        # One probe per member for its fitting cards.
+        people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+                        needed.label("need"), fitting.label("k"))  # fmt: skip
     return _people(
         ctx, people, lambda u: u.c.k < u.c.need,
         lambda need, k: None if k >= need else f"已发{k}/{need}张适用的卡",
@@ -558,20 +614,49 @@ def member_cards(ctx: Context, t: Target) -> Measure:
 
 def member_training_days(ctx: Context, t: Target) -> Measure:
     need, year = float(t.params["min_days"]), ctx.judged_year
-    m, f = _members(ctx), ctx.facts()
-    on = and_(
-        f.c.subject_id == m.c.id, f.c.fact == "member_training", f.c.occurred_on <= ctx.day,
-        f.c.occurred_on >= (ctx.since or date(year, 1, 1)).isoformat(),
-    )
+    m, d = _members(ctx), _training_days(ctx, year)
     people = (
         select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
-               func.coalesce(func.sum(f.c.num), 0).label("days"))
-        .select_from(m.outerjoin(f, on))
-        .group_by(m.c.id, m.c.name, m.c.community_name, m.c.registered_on)
+               func.coalesce(d.c.days, 0).label("days"))
+        .select_from(m.outerjoin(d, d.c.member_id == m.c.id))
     )  # fmt: skip
     return _people(
         ctx, people, lambda u: u.c.days < need,
         lambda d: None if d >= need else f"{year}年培训{d:g}/{need:g}天",
+    )
+
+
+def _training_days(ctx: Context, year: int) -> Subquery:
+    """Per member (``member_id``, ``days``): the training days from the window's start (the
+    year's first day without one) to the day. From the maintained standings: the year's
+    sum when every training of the year lies in that range (today, or a past day with
+    nothing later), else the sum of the days' rows in it; without them, the facts'."""
+    start = (ctx.since or date(year, 1, 1)).isoformat()
+    if not ctx.from_standings:
+        f = ctx.facts()
+        return (
+            select(f.c.subject_id.label("member_id"), func.sum(f.c.num).label("days"))
+            .where(f.c.fact == "member_training", f.c.occurred_on >= start,
+                   f.c.occurred_on <= ctx.day)
+            .group_by(f.c.subject_id)
+            .subquery("d")
+        )  # fmt: skip
+    by_day, by_year = ctx.t.member_training_days, ctx.t.member_training_years
+    first, last = f"{year}-01-01", f"{year}-12-31"
+    outside = select(by_day.c.member_id).where(or_(
+        and_(by_day.c.occurred_on >= first, by_day.c.occurred_on < start),
+        and_(by_day.c.occurred_on > ctx.day, by_day.c.occurred_on <= last),
+    ))  # fmt: skip
+    within_year = first <= start and ctx.day <= last
+    if within_year and not ctx.rows(outside.limit(1)):
+        return (
+            select(by_year.c.member_id, by_year.c.days).where(by_year.c.year == year).subquery("d")
+        )
+    return (
+        select(by_day.c.member_id, func.sum(by_day.c.days).label("days"))
+        .where(by_day.c.occurred_on >= start, by_day.c.occurred_on <= ctx.day)
+        .group_by(by_day.c.member_id)
+        .subquery("d")
     )
 
 
@@ -1025,6 +1110,7 @@ class _Judge:
     ids: list[str] | None
     target: Target
     page: Page | None = None
+    standings: bool = True
 
     def measure(
         self, as_of: date, period: Period | None = None, *, until: date | None = None,
@@ -1035,6 +1121,7 @@ class _Judge:
             self.cursor, as_of, self.launch, self.ids, year=period.year if period else None,
             since=self.target.counts_from(self.launch, period), until=until,
             recorded_by=recorded_by, late_by=late_by, page=page or self.page,
+            standings=self.standings,
             registered_by=(
                 period.end - timedelta(days=grace)
                 if period and grace is not None and self.target.scope == "member" else None
@@ -1153,6 +1240,16 @@ def _cut(result: TargetResult, page: Page) -> TargetResult:
     )
 
 
+def _has_standings(cursor: Any) -> bool:
+    """Whether the generation the cursor reads was built by this projector: one left by an
+    older projector (read while the new one is rebuilt beside it) has the standings' tables
+    empty, made at start."""
+    row = cursor.execute(
+        select(projection_meta.c.projection_version).where(projection_meta.c.id == 1)
+    ).fetchone()
+    return row is None or int(row[0]) == PROJECTION_VERSION
+
+
 def evaluate(
     store: ReadStore,
     plan: Plan,
@@ -1184,6 +1281,7 @@ def evaluate(
     # request text: the ids arrive as UUIDs and are written back out from them.
     ids = None if communities is None else [str(UUID(str(c))) for c in communities]
     with store.transaction() as cursor:
+        standings = _has_standings(cursor)
         for target in plan.targets:
             if only is not None and target.id != only:
                 continue
@@ -1192,7 +1290,9 @@ def evaluate(
             # A county-wide target is measured over the county's population whoever asks: a
             # community's or a street's share of it is not a figure the plan sets.
             county_wide = ids is not None and target.scope == "county"
-            judge = _Judge(cursor, launch, None if county_wide else ids, target, page)
+            judge = _Judge(
+                cursor, launch, None if county_wide else ids, target, page, standings
+            )
             ended, running = target.periods(launch, as_of, ends)
             if ended or running:
                 result = _yearly(judge, target, as_of, ended, running)

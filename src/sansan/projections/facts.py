@@ -1,7 +1,7 @@
 """Events → dated facts (rm_facts): what the compliance engine counts, as of any day."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sansan.clock import CHINA_OFFSET
@@ -100,3 +100,23 @@ def record_facts(b: Batch, event: Any, position: int, aggregate_id: str) -> None
             "fact": fact, "item": item, "num": number, "occurred_on": occurred,
             "recorded_on": recorded, "recorded_at": at,
         })  # fmt: skip
+        if kind in MEMBER_FACTS:
+            _stand(b, subject, fact, item, number, position, event.occurred_on)
+
+
+def _stand(
+    b: Batch, member: str, fact: str, item: str | None, number: float | None, position: int,
+    day: date,
+) -> None:  # fmt: skip
+    """The member rules' standings, from the same fact rows the rules would otherwise read
+    (a verdict still reads the facts: it counts only what was on record at its moment)."""
+    on = day.isoformat()
+    if fact == "member_training":  # counter upserts: a late training adds to its day and year
+        b.add(b.t.member_training_days, {"member_id": member, "occurred_on": on, "days": number})
+        b.add(b.t.member_training_years, {"member_id": member, "year": day.year, "days": number})
+    elif fact == "member_category":
+        b.insert(b.t.member_categories, {
+            "member_id": member, "occurred_on": on, "position": position, "category": item,
+        })  # fmt: skip
+    elif fact == "card":
+        b.insert(b.t.member_cards, {"member_id": member, "card": item, "occurred_on": on})

@@ -76,6 +76,10 @@ class ReadModel:
     campaigns: Table
     supervision_items: Table
     facts: Table
+    member_training_days: Table
+    member_training_years: Table
+    member_categories: Table
+    member_cards: Table
     team_members: Table
     community_workers: Table
     deadlines: Table
@@ -186,6 +190,44 @@ def read_model(generation: int) -> ReadModel:
     )
     index("facts_by_fact", facts, "fact", "community_id", "occurred_on")
     index("facts_by_subject", facts, "subject_id", "fact", "occurred_on")
+    # Maintained standings of the member-training rule: the days a member's trainings add up
+    # to, per day (a past day sums the rows up to it) and per year (today reads one row per
+    # member instead of grouping every training fact).
+    member_training_days = table(
+        "member_training_days",
+        _required("member_id"),
+        _required("occurred_on"),
+        _number("days"),
+        PrimaryKeyConstraint("member_id", "occurred_on"),
+    )
+    # Whether any training of a year lies after the asked day (then the year's sum is not it).
+    index("member_training_days_on", member_training_days, "occurred_on")
+    member_training_years = table(
+        "member_training_years",
+        _required("member_id"),
+        _int("year"),
+        _number("days"),
+        PrimaryKeyConstraint("member_id", "year"),
+    )
+    # Standings of the cards rule: a member's categories by the day they took effect (the
+    # latest by the day is the category then; ties go to the later event) and the days its
+    # cards were issued on, so that a day's figures are range lookups on two narrow tables
+    # instead of two probes per member into every fact.
+    member_categories = table(
+        "member_categories",
+        _required("member_id"),
+        _required("occurred_on"),
+        _big("position"),
+        _required("category"),
+        PrimaryKeyConstraint("member_id", "occurred_on", "position"),
+    )
+    member_cards = table(
+        "member_cards",
+        _required("member_id"),
+        _required("card"),
+        _required("occurred_on"),
+        PrimaryKeyConstraint("member_id", "card", "occurred_on"),
+    )
     team_members = table(
         "team_members",
         _text("team_member_id", primary_key=True),
@@ -290,6 +332,7 @@ def read_model(generation: int) -> ReadModel:
     index("audit_community", audit, "community_id", "position")
     return ReadModel(
         generation, md, tracking, organizations, communities, members, campaigns,
-        supervision_items, facts, team_members, community_workers, deadlines, deadline_steps,
-        notifications, notification_acks, deliveries, audit,
+        supervision_items, facts, member_training_days, member_training_years,
+        member_categories, member_cards, team_members, community_workers, deadlines,
+        deadline_steps, notifications, notification_acks, deliveries, audit,
     )  # fmt: skip
