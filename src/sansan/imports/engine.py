@@ -342,12 +342,8 @@ class Importer:
             if self.report.rows > self.limits.max_rows:
                 raise TooManyRows(self.limits.max_rows)
             self.on_row()
-            try:
-                self._apply(row)
-            except _Deferred as wait:
-                deferred.append((row, wait.problem))
-                continue
-            self._ran()
+            if (waits := self._try(row)) is not None:
+                deferred.append((row, waits))
         # only now: the units read ahead for these rows stayed until they ran
         self.units.trim()
         return deferred
@@ -387,6 +383,15 @@ class Importer:
             aggregate: SansanAggregate | None = project_aggregate(None, events)
             assert aggregate is not None  # it has events
             self.units.hold(unit_id, Held(aggregate, created=False, changed=False, known=known))
+
+    def _try(self, row: _Row) -> Problem | None:
+        """Runs the row; the problem it waits on if it names a unit not known yet."""
+        try:
+            self._apply(row)
+        except _Deferred as wait:
+            return wait.problem
+        self._ran()
+        return None
 
     def _ran(self) -> None:
         """A row has run (recorded, skipped or refused): a full batch is handed over."""
@@ -479,14 +484,7 @@ class Importer:
         sheet creates (an organization's community) holds back only those rows, not every
         row below that names them, and the rows held back stay few."""
         while deferred:
-            waiting: list[tuple[_Row, Problem]] = []
-            for row, _ in deferred:
-                try:
-                    self._apply(row)
-                except _Deferred as wait:
-                    waiting.append((row, wait.problem))
-                    continue
-                self._ran()
+            waiting = [(row, waits) for row, _ in deferred if (waits := self._try(row)) is not None]
             if len(waiting) == len(deferred):
                 return waiting
             deferred = waiting
