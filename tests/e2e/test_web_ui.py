@@ -8,6 +8,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,12 +109,21 @@ def database_url(
 
 @pytest.fixture(scope="module")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    folder = tmp_path_factory.mktemp("web")
+    with serve_demo(database_url, tmp_path_factory.mktemp("web")) as served:
+        yield served
+
+
+@contextmanager
+def serve_demo(
+    database_url: str, folder: Path, env: dict[str, str] | None = None
+) -> Iterator[DemoServer]:
+    """`sansan serve --demo` on a free port, its read models caught up; ``env`` added to ours."""
     port = free_port()
     env = {
         **os.environ,
         "SANSAN_DATABASE_URL": database_url,
         "SANSAN_SCHEDULER_INTERVAL_S": "0.5",  # the overdue item's alert fires at once
+        **(env or {}),
     }
     log = folder / "serve.log"
     with log.open("w") as out:
@@ -470,3 +480,33 @@ def test_the_api_docs_render_from_this_server_alone_under_their_content_security
     assert requested
     elsewhere = [u for u in requested if not u.startswith((server.base + "/", "data:", "blob:"))]
     assert elsewhere == []
+
+
+def test_a_communitys_scorecard_counts_its_failing_people_and_pages_on_through_them(
+    server: DemoServer, watched: Watched
+) -> None:
+    # It listed the first 5 and never said there were more.
+    page = sign_in_by_link(watched, server)
+    tiexi = demo_id("community", "铁西")
+    everyone = server.api(
+        "county", f"/communities/{tiexi}/scorecard", campaign_id=str(CAMPAIGN), failing_limit=1000
+    )
+    cards = next(t for t in everyone["targets"] if t["id"] == "cards")
+    total = cards["failing_total"]
+    assert 5 < total <= 55, total  # the demo's: more than shown at first, fewer than a next page
+    page.goto(f"{server.base}/#/community/{tiexi}")
+    row = page.locator("table.scorecard tr[data-target=cards]")
+    expect(row.locator("summary")).to_have_text(f"未达标 {total}人")
+    expect(row.locator("[data-failing-shown]")).to_have_text(f"共 {total}人，显示前 5人")
+    expect(row.locator("li")).to_have_count(5)
+    row.get_by_role("button", name="显示更多").click()
+    expect(row.locator("li")).to_have_count(total)
+    expect(row.locator("[data-failing-shown]")).to_have_text(f"共 {total}人")
+    expect(row.locator("[data-failing-more]")).to_be_hidden()
+    listed = row.locator("li").all_inner_texts()
+    assert [text.split("：")[0] for text in listed] == [f["unit_name"] for f in cards["failing"]]
+    # a list that fits says only how many
+    short = next(t for t in everyone["targets"] if 0 < t["failing_total"] <= 5)
+    expect(page.locator(f"table.scorecard tr[data-target={short['id']}] [data-failing-shown]")).to_have_text(
+        f"共 {short['failing_total']}{short['failing_zh']}"
+    )

@@ -470,3 +470,123 @@ def test_an_idempotency_key_still_answers_the_first_result_after_a_restart(
     changed = post(client, county, command.model_copy(update={"office_area_m2": 1}), **key)
     is_problem(changed, 422, "idempotency_key_reused")
     assert position(restarted) == recorded
+
+
+def test_two_authorization_headers_are_refused_as_ambiguous_whichever_comes_first(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    # The first header used to win silently: which principal acted hung on the headers' order.
+    request = as_request(
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t")
+    )
+    before = position(app)
+    pairs = [
+        (tokens["county"], tokens["street"]),
+        (tokens["county"], tokens["county"]),
+        (tokens["county"], "ssn_forged"),
+    ]
+    for first, second in pairs:
+        headers = [("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {second}")]
+        write = client.post(request.path, json=request.body, headers=headers)
+        assert is_problem(write, 400, "ambiguous_credentials")
+        assert write.headers["WWW-Authenticate"] == 'Bearer error="invalid_request"'
+        read = client.get(f"/api/v1/members/{t.DUAL}", headers=headers)
+        is_problem(read, 400, "ambiguous_credentials")
+    assert position(app) == before
+    assert client.post(request.path, json=request.body, headers=bearer(tokens["county"])).is_success
+
+
+def test_an_idempotency_key_is_read_without_the_blanks_around_it_and_a_blank_one_is_refused(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    command = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t"
+    )
+    first = post(client, tokens["county"], command, **{"Idempotency-Key": "padded-1"})
+    after_first = position(app)
+    for padded in (" padded-1", "padded-1  ", "\tpadded-1 "):
+        again = post(client, tokens["county"], command, **{"Idempotency-Key": padded})
+        assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert position(app) == after_first
+    for blank in ("", "   "):
+        refused = post(client, tokens["county"], command, **{"Idempotency-Key": blank})
+        is_problem(refused, 400, "invalid_idempotency_key")
+    assert position(app) == after_first
+
+
+def test_a_boolean_is_not_a_number_and_is_refused_field_by_field(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    # pydantic's lax mode read "days": true as one day of training
+    before = position(app)
+    response = client.post(
+        f"/api/v1/members/{t.DUAL}/trainings",
+        json={"occurred_on": "2026-02-03", "days": True, "method": "video", "topic": "t"},
+        headers=bearer(tokens["county"]),
+    )
+    body = is_problem(response, 422, "invalid_request")
+    assert [(e["field"], e["type"], e["message_zh"]) for e in body["errors"]] == [
+        ("days", "number_not_boolean", "必须是数字，不能是 true 或 false")
+    ]
+    assert position(app) == before
+
+
+def test_a_write_to_a_path_with_a_trailing_slash_is_a_problem_not_an_empty_redirect(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    request = as_request(
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t")
+    )
+    before = position(app)
+    for method in ("POST", "PUT", "DELETE"):
+        answer = client.request(
+            method, request.path + "/", json=request.body, headers=bearer(tokens["county"]),
+            follow_redirects=False,
+        )  # fmt: skip
+        body = is_problem(answer, 404, "trailing_slash")
+        assert request.path in body["message_zh"]
+        assert request.path in body["message_en"]
+    assert position(app) == before
+    # a path that does not exist either way is the plain 404; reads keep the redirect
+    is_problem(client.post("/api/v1/nowhere/", headers=bearer(tokens["county"])), 404, "not_found")
+    read = client.get(f"/api/v1/members/{t.DUAL}/", follow_redirects=False)
+    assert read.status_code == 307
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+     "application/xml", "text/json", None],
+)  # fmt: skip
+def test_a_command_body_sent_as_anything_but_json_is_a_415_problem_naming_json(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any],
+    content_type: str | None,
+) -> None:  # fmt: skip
+    request = as_request(
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t")
+    )
+    before = position(app)
+    headers = bearer(tokens["county"])
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    answer = client.post(request.path, content=json.dumps(request.body), headers=headers)
+    body = is_problem(answer, 415, "unsupported_media_type")
+    assert "application/json" in body["message_zh"]
+    assert "application/json" in body["message_en"]
+    assert answer.headers["Accept-Post"] == "application/json"
+    assert position(app) == before
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8",
+                     "Application/JSON", "application/merge-patch+json"],
+)  # fmt: skip
+def test_a_command_body_sent_as_json_is_read_as_json(
+    client: TestClient, tokens: dict[str, str], toured: list[Any], content_type: str
+) -> None:
+    request = as_request(
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t")
+    )
+    headers = bearer(tokens["county"]) | {"Content-Type": content_type}
+    answer = client.post(request.path, content=json.dumps(request.body), headers=headers)
+    assert answer.status_code == 200, answer.text

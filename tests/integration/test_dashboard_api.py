@@ -61,13 +61,34 @@ def test_a_street_narrows_the_trend_and_the_progress_to_its_communities(demo: De
     )
     network = next(t for t in progress["targets"] if t["id"] == "network")
     assert network["measured_text"] == "2/2个社区"  # 天北 and 天南
-    # a street asking for another street's communities sees none of them
-    other = get(
-        client, tokens["street"], f"{path}/trend", as_of="2026-11-27", street_id=str(TIANHE)
-    )
-    assert other["points"][-1]["standard_sites"] == 0
     own = get(client, tokens["street"], f"{path}/trend", as_of="2026-11-27")
     assert own["points"][-1]["standard_sites"] == 1
+    asked = get(
+        client, tokens["street"], f"{path}/trend", as_of="2026-11-27", street_id=str(CHENGGUAN)
+    )
+    assert asked["points"] == own["points"]
+
+
+@pytest.mark.parametrize("report", ["progress", "trend", "progress/cards/failing"])
+def test_another_streets_board_is_a_404_as_for_an_unknown_street(demo: Demo, report: str) -> None:
+    # It answered an empty board, which reads as "nobody there falls short"; a 403 would
+    # tell that the street exists, so it is the 404 of an unknown street.
+    client, tokens = demo
+    path = f"/api/v1/campaigns/{CAMPAIGN}/{report}"
+    answers = [
+        client.get(path, params={"street_id": str(street)}, headers=bearer(tokens["street"]))
+        for street in (TIANHE, demo_id("org", "无此街道"))
+    ]
+    other, unknown = ({"status": a.status_code, "type": a.headers["content-type"],
+                       "code": a.json().get("code")} for a in answers)  # fmt: skip
+    assert other == unknown == {
+        "status": 404, "type": "application/problem+json", "code": "unit_not_found"
+    }, answers[0].text
+    # a community's token still reads the street its community is in, narrowed to its own
+    own_street = client.get(
+        path, params={"street_id": str(CHENGGUAN)}, headers=bearer(tokens["community"])
+    )
+    assert own_street.status_code == 200, own_street.text
 
 
 @pytest.mark.parametrize(

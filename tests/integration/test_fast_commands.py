@@ -5,7 +5,9 @@ happy path and the refusals the write itself raises, and handed everything else 
 
 Mutations each of which fails these tests: the fast path running the write with the principal's
 scope dropped ("other scope", the idempotency cases); the write without its revocation look
-("revoked token"); the fast path answering bad JSON with a problem of its own ("bad JSON")."""
+("revoked token"); the fast path answering bad JSON with a problem of its own ("bad JSON");
+the fast path taking the first of two Authorization headers ("two tokens", "the same token
+twice")."""
 
 import json
 import re
@@ -103,12 +105,17 @@ class Call:
     body: bytes
     token: str | None = "county"
     headers: dict[str, str] = field(default_factory=dict)
+    extra: list[tuple[str, str]] = field(default_factory=list)  # sent after, names may repeat
 
 
-def command(c: Command, token: str | None = "county", **headers: str) -> Call:
+def command(
+    c: Command, token: str | None = "county", extra: list[tuple[str, str]] | None = None,
+    **headers: str,
+) -> Call:  # fmt: skip
     request = as_request(c)
     body = as_json(request.body)
-    return Call(request.path, body, token, {"Content-Type": "application/json"} | headers)
+    headers = {"Content-Type": "application/json"} | headers
+    return Call(request.path, body, token, headers, extra or [])
 
 
 def as_json(value: Any) -> bytes:
@@ -140,6 +147,10 @@ UPGRADE2 = co.UpgradeFacility(
 NEW_MEMBER = mc.RegisterMember(
     id=t.i("fast-new-member"), occurred_on=t.d(4), name="张三", category="direct",
     organization_id=t.BRANCH, birth_year=1980,
+)  # fmt: skip
+FIVE_GOODS = co.AssessFiveGoods(
+    community_id=t.COMMUNITY, occurred_on=t.d(5), year=2026,
+    items={"leadership_team": True}, scores={"leadership_team": 90},
 )  # fmt: skip
 RECORDED_AT = re.compile(rb'"recorded_at":"[^"]*"')
 MEMBER_PATH = f"/api/v1/members/{t.MEMBER}/trainings"
@@ -186,11 +197,27 @@ CASES: list[Case] = [
     ("unknown token", lambda w: [command(training(), "sansan_nope")], [401], False),
     ("other scheme", lambda w: [command(training(), None, Authorization="Basic eDp5")], [401],
      False),
-    ("text/plain", lambda w: [command(training(), **{"Content-Type": "text/plain"})], [422],
+    ("text/plain", lambda w: [command(training(), **{"Content-Type": "text/plain"})], [415],
      False),
+    ("form", lambda w: [command(training(), **{"Content-Type": "application/x-www-form-urlencoded"})],
+     [415], False),
+    ("no content type", lambda w: [Call(MEMBER_PATH, command(training()).body)], [415], False),
+    ("+json", lambda w: [command(training(), **{"Content-Type": "application/merge-patch+json"})],
+     [200], False),
+    ("two tokens", lambda w: [command(training(), extra=[("Authorization", "Bearer x")])],
+     [400], False),
+    ("the same token twice", lambda w: [command(training(), extra=[("Authorization", "")])],
+     [400], False),
+    ("boolean days", lambda w: [edited(training(), days=True)], [422], False),
+    ("boolean in scores", lambda w: [edited(FIVE_GOODS, scores={"leadership_team": False})],
+     [422], False),
+    ("padded key", lambda w: [command(training(), **{"Idempotency-Key": "k3"}),
+                              command(training(), **{"Idempotency-Key": " k3\t"})],
+     [200, 200], True),
+    ("blank key", lambda w: [command(training(), **{"Idempotency-Key": "  "})], [400], True),
     ("long key", lambda w: [command(training(), **{"Idempotency-Key": "k" * 201})], [422],
      False),
-    ("trailing slash", lambda w: [Call(MEMBER_PATH + "/", command(training()).body)], [307],
+    ("trailing slash", lambda w: [Call(MEMBER_PATH + "/", command(training()).body)], [404],
      False),
     ("oversized body", lambda w: [Call(MEMBER_PATH, b" " * (1024 * 1024 + 1), "county",
                                        {"Content-Type": "application/json"})], [413], None),
@@ -198,10 +225,12 @@ CASES: list[Case] = [
 
 
 def send(world: World, call: Call) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    headers = dict(call.headers)
+    headers = list(call.headers.items())
     if call.token is not None:
         token = world.tokens.get(call.token, call.token)
-        headers["Authorization"] = f"Bearer {token}"
+        headers.append(("Authorization", f"Bearer {token}"))
+    # an empty value repeats the one before it under the same name
+    headers += [(n, v or dict(headers)[n]) for n, v in call.extra]
     answer = world.client.post(
         call.path, content=call.body, headers=headers, follow_redirects=False
     )

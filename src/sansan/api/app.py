@@ -20,6 +20,7 @@ from sansan.api.openapi import install_openapi
 from sansan.api.problems import install_problem_handlers, problem
 from sansan.api.routers import resource_routers
 from sansan.api.security import SecurityHeaders
+from sansan.api.slashes import NoRedirectForWrites
 from sansan.api.web import install_web
 from sansan.application import SansanApplication
 from sansan.background import background_work
@@ -104,8 +105,10 @@ def create_app(
     api.add_middleware(BodySizeLimit)
 
     api.router.routes.extend(api_v1_routes())
-    # Where the router is called, inside every middleware: command POSTs' happy path.
-    api.router.middleware_stack = FastCommands(api.router.middleware_stack, api.router.routes)
+    # Where the router is called, inside every middleware: command POSTs' happy path, and
+    # for the rest, a write to a path with a trailing slash refused rather than redirected.
+    routed = NoRedirectForWrites(api.router.middleware_stack, api.router.routes)
+    api.router.middleware_stack = FastCommands(routed, api.router.routes)
     install_openapi(api)
     install_docs(api)
     install_metrics(api, services)

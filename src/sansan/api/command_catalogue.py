@@ -70,8 +70,15 @@ def _bare(annotation: Any) -> tuple[Any, bool]:
     """The annotation without ``| None``, and whether None was allowed."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return (args[0] if len(args) == 1 else annotation), True
-    return annotation, False
+        return (_plain(args[0]) if len(args) == 1 else annotation), True
+    return _plain(annotation), False
+
+
+def _plain(annotation: Any) -> Any:
+    """``Real`` as float: a number's validators ride in Annotated (commands/base.py)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
 
 
 def _labelled(kind: Any) -> list[tuple[str, str]]:

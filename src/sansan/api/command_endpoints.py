@@ -1,5 +1,6 @@
 """Builds one POST route per entry of the command table."""
 
+import email.message
 import hashlib
 import json
 import re
@@ -8,7 +9,7 @@ from functools import cache
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, create_model
 from starlette.concurrency import run_in_threadpool
 
@@ -47,7 +48,7 @@ IfMatch = Annotated[
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 404, 409, 412, 413, 422)
+    for code in (400, 401, 403, 404, 409, 412, 413, 415, 422)
 }
 
 
@@ -73,6 +74,30 @@ def body_model(route: CommandRoute) -> type[BaseModel]:
     )
 
 
+UNSUPPORTED_MEDIA_TYPE = ApiError(
+    415, "unsupported_media_type",
+    "请求体须为 JSON，请设置 Content-Type: application/json",
+    "the body must be JSON: send it with Content-Type: application/json",
+    headers={"Accept-Post": "application/json"},
+)  # fmt: skip
+
+
+async def json_content(request: Request) -> None:
+    """A body not declared as JSON is refused as such (415), not validated as the wrong thing
+    (a form sent by ``curl -d``, or a body with no Content-Type, answered 422 "应为 JSON 对象").
+    JSON is what FastAPI reads as JSON: application/json or application/*+json."""
+    message = email.message.Message()
+    message["content-type"] = request.headers.get("content-type", "")
+    subtype = message.get_content_subtype()
+    is_json = subtype == "json" or subtype.endswith("+json")
+    if message.get_content_maintype() != "application" or not is_json:
+        raise UNSUPPORTED_MEDIA_TYPE
+
+
+# After the token: a caller without one learns it needs one (401) before anything of the body.
+JsonContent = Annotated[None, Depends(json_content)]
+
+
 def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
@@ -85,6 +110,21 @@ def parse_if_match(value: str | None) -> int | None:
             'If-Match must be a version like "3"',
         )
     return int(text.removeprefix("W/").strip('"'))
+
+
+def parse_idempotency_key(value: str | None) -> str | None:
+    """The key without the spaces and tabs around it: HTTP does not count them as part of a
+    header's value (RFC 9110 §5.5), and most servers strip them already; a key that is
+    nothing but blanks would silently record without any protection, so it is refused."""
+    if value is None:
+        return None
+    key = value.strip(" \t")
+    if not key:
+        raise ApiError(
+            400, "invalid_idempotency_key", "Idempotency-Key 不能为空",
+            "Idempotency-Key must not be empty",
+        )  # fmt: skip
+    return key
 
 
 def request_hash(path: str, body: BaseModel) -> str:
@@ -148,7 +188,7 @@ class CommandWrite:
             command,
             actor=principal.actor,
             expected_version=parse_if_match(if_match),
-            idempotency_key=idempotency_key,
+            idempotency_key=parse_idempotency_key(idempotency_key),
             request_hash=request_hash(path, body),
         )
         headers = {"ETag": etag(result.version)}
@@ -165,7 +205,7 @@ class CommandWrite:
 
             async def create(
                 body: Body,  # type: ignore[valid-type]
-                principal: Writer, services: ServicesDep,
+                principal: Writer, services: ServicesDep, _: JsonContent,
                 if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
             ) -> Response:  # fmt: skip
                 return await run_in_threadpool(
@@ -177,7 +217,7 @@ class CommandWrite:
         async def change(
             id: Annotated[UUID, Path(description="单位编号 / the unit's id")],
             body: Body,  # type: ignore[valid-type]
-            principal: Writer, services: ServicesDep,
+            principal: Writer, services: ServicesDep, _: JsonContent,
             if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
         ) -> Response:  # fmt: skip
             return await run_in_threadpool(

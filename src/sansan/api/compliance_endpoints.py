@@ -191,7 +191,7 @@ def scoped_communities(
 ) -> list[UUID] | None:
     """The communities the caller sees (None: all), narrowed to one street if asked."""
     if street_id is not None:
-        _street_committee(services, street_id)
+        _street_within_reach(services, principal, _street_committee(services, street_id))
     if principal.scope_org_id is None and street_id is None:
         return None
     seen = services.read_models.community_ids(scope=principal.scope_org_id)
@@ -201,11 +201,30 @@ def scoped_communities(
     return [c for c in seen if c in in_street]
 
 
-def _street_committee(services: Services, street_id: UUID) -> None:
+def _street_committee(services: Services, street_id: UUID) -> PartyOrganization:
     """A street asked for must be one: a mistyped id answered every light 无数据."""
     org = services.app.get(street_id, PartyOrganization)  # unknown, or not an organization: 404
     if org.level != OrgLevel.STREET_COMMITTEE:
-        raise errors.UNIT_NOT_FOUND(kind="street committee", kind_zh="街道党工委", id=street_id)
+        raise _no_such_street(street_id)
+    return org
+
+
+def _street_within_reach(
+    services: Services, principal: Principal, street: PartyOrganization
+) -> None:
+    """Another street's answer is a 404, exactly as an unknown street's: an empty board read
+    as "nobody falls short", and a 403 would tell that the street exists. Within reach: the
+    street is inside the caller's scope, or holds it (a branch asking for its own street)."""
+    scope = principal.scope_org_id
+    if scope is None or services.access.covers(principal, street):
+        return
+    if street.id in services.access.chain(services.app.get(scope, PartyOrganization)):
+        return
+    raise _no_such_street(street.id)
+
+
+def _no_such_street(street_id: UUID) -> Exception:
+    return errors.UNIT_NOT_FOUND(kind="street committee", kind_zh="街道党工委", id=street_id)
 
 
 def community_view(services: Services, principal: Principal) -> bool:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from sansan.access import Principal, TokenExpired
 from sansan.api.problems import ApiError
@@ -17,7 +18,28 @@ async def get_services(request: Request) -> Services:
     return services
 
 
-bearer = HTTPBearer(auto_error=False, description="sansan token create 生成的令牌")
+AMBIGUOUS_CREDENTIALS = ApiError(
+    400,
+    "ambiguous_credentials",
+    "请求带有多个 Authorization 头，无法确定身份，请只发送一个",
+    "the request carries more than one Authorization header; send exactly one",
+    headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
+)
+
+
+class SingleBearer(HTTPBearer):
+    """HTTPBearer reads the first Authorization header and ignores the rest: two headers
+    could name two principals, and which one acts must not depend on their order."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        if len(request.headers.getlist("authorization")) > 1:
+            raise AMBIGUOUS_CREDENTIALS
+        return await super().__call__(request)
+
+
+bearer = SingleBearer(  # named as before, so the OpenAPI security scheme stays "HTTPBearer"
+    auto_error=False, scheme_name="HTTPBearer", description="sansan token create 生成的令牌"
+)
 
 UNAUTHENTICATED = ApiError(
     401,

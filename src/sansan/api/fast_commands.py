@@ -130,6 +130,8 @@ class FastCommands:
         if _too_long(if_match, IF_MATCH_MAX) or _too_long(idempotency_key, IDEMPOTENCY_KEY_MAX):
             return False
         services: Services = scope["app"].state.services
+        if _several_authorizations(scope):
+            return False
         principal = _cached_principal(services, headers.get(b"authorization"))
         if principal is None:
             return False
@@ -161,6 +163,11 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     for name, value in scope["headers"]:
         found.setdefault(name, value)
     return found
+
+
+def _several_authorizations(scope: Scope) -> bool:
+    """Two Authorization headers are ambiguous: FastAPI refuses them (deps.SingleBearer)."""
+    return sum(name == b"authorization" for name, _ in scope["headers"]) > 1
 
 
 def _too_long(value: bytes | None, max_length: int) -> bool:

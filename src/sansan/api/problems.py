@@ -111,6 +111,7 @@ _ZH_BY_TYPE = {
     "int_parsing": "必须是整数",
     "int_from_float": "必须是整数",
     "float_parsing": "必须是数字",
+    "number_not_boolean": "必须是数字，不能是 true 或 false",
     "decimal_parsing": "必须是数字",
     "decimal_max_digits": "数字位数过多",
     "decimal_max_places": "小数位数过多",

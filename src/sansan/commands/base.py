@@ -9,11 +9,12 @@ The same models are the HTTP request bodies, so their docstrings are summaries.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from sansan.domain import errors
@@ -94,6 +95,23 @@ def _not_reserved(value: UUID | None) -> UUID | None:
 
 
 ClientId = Annotated[UUID | None, AfterValidator(_not_reserved)]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # Lax mode reads JSON's true as 1 and false as 0 ("days": true would be a day of training);
+    # a number must be sent as one. Strict mode would also refuse "2" and 2 for a float.
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "number_not_boolean", "Input should be a number, not true or false", {}
+        )
+    return value
+
+
+NOT_A_BOOLEAN = BeforeValidator(_not_a_boolean)
+# Every number a command carries is one of these (tests/unit/test_command_numbers.py checks it).
+Integer = Annotated[int, NOT_A_BOOLEAN]
+Real = Annotated[float, NOT_A_BOOLEAN]
+Amount = Annotated[Decimal, NOT_A_BOOLEAN]
 
 PROVENANCE_FIELDS = frozenset({"occurred_on", "note", "evidence_ref"})
 

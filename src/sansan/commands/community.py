@@ -1,12 +1,20 @@
 """Commands on a community (社区)."""
 
-from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from sansan.commands.base import Command, CommandContext, Creation, Name, Text
+from sansan.commands.base import (
+    Amount,
+    Command,
+    CommandContext,
+    Creation,
+    Integer,
+    Name,
+    Real,
+    Text,
+)
 from sansan.domain import Community, PartyOrganization
 from sansan.domain.base import SansanAggregate
 from sansan.domain.vocabulary import (
@@ -51,16 +59,16 @@ class UpgradeFacility(CommunityCommand):
     """记录办公用房、活动场所改造 / Record upgraded office and activity-venue areas (m²)."""
 
     operation = "upgrade_facility"
-    office_area_m2: float | None = Field(None, examples=[85.0])
-    venue_area_m2: float | None = Field(None, examples=[210.0])
+    office_area_m2: Real | None = Field(None, examples=[85.0])
+    venue_area_m2: Real | None = Field(None, examples=[210.0])
 
 
 class AllocateFunding(CommunityCommand):
     """划拨社区办公经费 / Record funding allocated to the community for a year (yuan)."""
 
     operation = "allocate_funding"
-    year: int = Field(examples=[2026])
-    amount_yuan: Decimal = Field(max_digits=14, decimal_places=2, examples=["10000.00"])
+    year: Integer = Field(examples=[2026])
+    amount_yuan: Amount = Field(max_digits=14, decimal_places=2, examples=["10000.00"])
     source: str | None = Field(None, max_length=200)
 
 
@@ -122,7 +130,7 @@ class OpenCultureFacility(CommunityCommand):
 
     operation = "open_culture_facility"
     kind: CultureFacilityKind
-    area_m2: float | None = None
+    area_m2: Real | None = None
 
 
 class FormTroupe(CommunityCommand):
@@ -153,7 +161,7 @@ class HoldCivilityRating(CommunityCommand):
 
     operation = "hold_civility_rating"
     kind: CivilityRatingKind
-    winners: int
+    winners: Integer
 
 
 class AddCommunityWorker(CommunityCommand):
@@ -185,9 +193,9 @@ class AssessFiveGoods(CommunityCommand):
     """“五个好”年度评定 / Record the yearly five-goods assessment (pass/fail per item)."""
 
     operation = "assess_five_goods"
-    year: int
+    year: Integer
     items: dict[FiveGoodsItem, bool]
-    scores: dict[FiveGoodsItem, float] | None = None
+    scores: dict[FiveGoodsItem, Real] | None = None
 
 
 class DraftCreationPlan(CommunityCommand):
@@ -223,5 +231,5 @@ class SurveySatisfaction(CommunityCommand):
     """群众满意度测评 / Record a survey of residents' and resident units' satisfaction."""
 
     operation = "survey_satisfaction"
-    respondents: int = Field(examples=[100])
-    satisfied: int = Field(examples=[92])
+    respondents: Integer = Field(examples=[100])
+    satisfied: Integer = Field(examples=[92])

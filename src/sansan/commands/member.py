@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from sansan.commands.base import Command, CommandContext, Creation, Name, Text
+from sansan.commands.base import Command, CommandContext, Creation, Integer, Name, Real, Text
 from sansan.domain import Member, PartyOrganization
 from sansan.domain.base import SansanAggregate
 from sansan.domain.vocabulary import CardKind, FeedbackRating, MemberCategory, TrainingMethod
@@ -19,7 +19,7 @@ class RegisterMember(Creation):
     name: Name
     category: MemberCategory
     organization_id: UUID
-    birth_year: int | None = None
+    birth_year: Integer | None = None
     birth_date: date | None = Field(
         None, description="出生日期（可选，与出生年份一致） / optional full birth date"
     )
@@ -67,7 +67,7 @@ class RecordTraining(MemberCommand):
     """党员参加集中教育培训 / Record a member's training (days, method)."""
 
     operation = "complete_training"
-    days: float = Field(examples=[2])
+    days: Real = Field(examples=[2])
     method: TrainingMethod
     topic: Name
 
@@ -84,7 +84,7 @@ class LogVolunteerService(MemberCommand):
     """记录志愿服务 / Log volunteer service hours."""
 
     operation = "log_volunteer_service"
-    hours: float = Field(examples=[3])
+    hours: Real = Field(examples=[3])
     activity: Name
 
 

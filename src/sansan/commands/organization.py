@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from sansan.commands.base import Command, CommandContext, Creation, Name, Text
+from sansan.commands.base import Command, CommandContext, Creation, Integer, Name, Real, Text
 from sansan.domain import Community, PartyOrganization
 from sansan.domain.base import SansanAggregate
 from sansan.domain.vocabulary import (
@@ -69,7 +69,7 @@ class AddTeamMember(OrganizationCommand):
     operation = "add_team_member"
     team_member_id: UUID = Field(default_factory=uuid4)
     person_name: Name
-    birth_year: int | None = Field(None, examples=[1985])
+    birth_year: Integer | None = Field(None, examples=[1985])
     birth_date: date | None = Field(
         None,
         description="出生日期（可选，与出生年份一致；二者至少填一项） / birth date (or birth_year)",
@@ -93,7 +93,7 @@ class CompleteTeamTraining(OrganizationCommand):
 
     operation = "complete_team_training"
     team_member_id: UUID
-    days: float = Field(examples=[3])
+    days: Real = Field(examples=[3])
     at_county_party_school: bool = False
 
 
@@ -122,7 +122,7 @@ class AssessStreetFiveGoods(OrganizationCommand):
     """街道党工委“五个好”年度评定 / Record a street committee's yearly five-goods assessment."""
 
     operation = "assess_street_five_goods"
-    year: int
+    year: Integer
     items: dict[FiveGoodsItem, bool]
 
 

@@ -1,7 +1,8 @@
 // 社区详情: scorecard, organization tree, facilities, funding, members and the full history.
 import { everyPage, get, today } from "../api.js";
 import { fundingChart, fundingMinimum } from "../charts.js";
-import { failingText, h, label, light, notice, periodText, scrollBox, section, table, when } from "../dom.js";
+import { h, label, light, notice, periodText, scrollBox, section, table, when } from "../dom.js";
+import { otherYearsFailing, targetFailing } from "../failing.js";
 import { actorName, chineseDate, eventFields, knownNames } from "../fields.js";
 
 function findNode(nodes, test) {
@@ -19,7 +20,12 @@ function treeList(nodes, top = true) {
     n.children.length ? treeList(n.children, false) : null)));
 }
 
-function scorecard(card) {
+// The scorecard lists the first few failing units of each target (and of a yearly target's other
+// year), says how many there are, and pages on through them on asking.
+const FIRST_FAILING = 5;
+const FAILING_PAGE = 50;
+
+function scorecard(card, more) {
   if (!card) return notice("尚未启动创建工程。");
   const rows = card.targets.map((t) => h("tr", { "data-target": t.id },
     h("td", { class: "status" }, light(t.status, t.status_zh),
@@ -27,7 +33,7 @@ function scorecard(card) {
     h("td", { text: t.title_zh }), h("td", { text: t.measured_text }), h("td", { text: t.threshold_text || "" }),
     h("td", { text: t.due_on }),
     h("td", { class: "periods", text: t.periods.map(periodText).join("；") }),
-    h("td", { text: t.failing.map(failingText).slice(0, 5).join("；") })));
+    h("td", { class: "failing" }, targetFailing(t, more, true), otherYearsFailing(t, more, true))));
   return scrollBox("达标情况", table(["状态", "目标", "实测", "标准", "截止", "年度", "未达标原因"], rows, { class: "scorecard cards" }));
 }
 
@@ -76,13 +82,16 @@ export async function render(root, ctx, id) {
   const state = community.state;
   const branchId = state.general_branch_id;
   const [card, tree, history, branchHistory, members, pinned] = await Promise.all([
-    ctx.campaign ? get(`/api/v1/communities/${id}/scorecard`, { campaign_id: ctx.campaign.id }) : null,
+    ctx.campaign ? get(`/api/v1/communities/${id}/scorecard`, { campaign_id: ctx.campaign.id, failing_limit: FIRST_FAILING }) : null,
     get("/api/v1/organizations/tree"),
     get(`/api/v1/communities/${id}/history`),
     branchId ? get(`/api/v1/organizations/${branchId}/history`) : [],
     everyPage("/api/v1/members", { community_id: id }),
     ctx.campaign ? get(`/api/v1/campaigns/${ctx.campaign.id}/plan`) : null,
   ]);
+  // The next page of a target's failing units (or of one of its years'), for the scorecard's day.
+  const more = (target, offset, period) => get(`/api/v1/communities/${id}/scorecard/${target.id}/failing`,
+    { campaign_id: ctx.campaign.id, as_of: card.as_of, period, offset, limit: FAILING_PAGE });
   const branch = findNode(tree, (n) => n.id === branchId);
   const byCategory = {};
   for (const m of members.filter((m) => !m.transferred_out_on)) byCategory[m.category] = (byCategory[m.category] || 0) + 1;
@@ -101,7 +110,7 @@ export async function render(root, ctx, id) {
       ["county", "auditor"].includes(ctx.me.role)
         ? h("a", { class: "button secondary", href: `#/audit?unit_id=${encodeURIComponent(id)}`, text: "审计记录（含党组织与党员）" })
         : null),
-    section("记分卡", scorecard(card)),
+    section("记分卡", scorecard(card, more)),
     h("div", { class: "columns" },
       section("组织架构", branch ? treeList([branch]) : notice("尚未建立社区党总支", "error")),
       section("阵地与制度", facilities(state))),

@@ -1,7 +1,8 @@
 // 创建工程总览: every target as a light, and the progress charts.
 import { download, get } from "../api.js";
 import { lineChart } from "../charts.js";
-import { failingText, h, label, light, notice, percent, periodText, section, STATUS_ZH, STATUSES } from "../dom.js";
+import { h, label, light, notice, percent, periodText, section, STATUS_ZH, STATUSES } from "../dom.js";
+import { otherYearsFailing, targetFailing } from "../failing.js";
 
 // The standard as the service words it ("100%", "10,000元"); older answers had only the number.
 export function standard(target) {
@@ -10,42 +11,11 @@ export function standard(target) {
   return share ? percent(target.threshold) : String(target.threshold);
 }
 
-// Failing units come a page at a time (a province has a hundred thousand members): the first
-// page with the progress report, the next ones on asking.
+// The first page of each failing list comes with the report; the next ones on asking.
 const FAILING_PAGE = 50;
 
-function failingList(target, more) {
-  const total = target.failing_total ?? target.failing.length;
-  if (!total) return null;
-  const list = h("ul", {}, target.failing.map((f) => h("li", {}, failingText(f))));
-  const shown = h("p", { class: "meta", "data-failing-shown": "" });
-  const button = h("button", { type: "button", class: "secondary", "data-failing-more": "" }, "显示更多");
-  const update = () => {
-    // counted as the list counts (人, 个社区, 个街道), and "显示前" only when some are not shown
-    const unit = target.failing_zh || "个";
-    const n = list.children.length;
-    shown.textContent = n >= total ? `共 ${total}${unit}` : `共 ${total}${unit}，显示前 ${n}${unit}`;
-    // not the hidden attribute: the stylesheet's display for buttons would override it
-    button.style.display = list.children.length >= total ? "none" : "";
-  };
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    try {
-      const page = await more(target, list.children.length);
-      list.append(...page.failing.map((f) => h("li", {}, failingText(f))));
-    } finally {
-      button.disabled = false;
-      update();
-    }
-  });
-  update();
-  return h("details", {},
-    h("summary", { text: `未达标 ${target.failing_count_zh || `${total} 个`}` }),
-    shown, list, button);
-}
-
 function targetCard(target, more) {
-  const failing = failingList(target, more);
+  const failing = [targetFailing(target, more), otherYearsFailing(target, more)];
   const periods = target.periods.length
     ? h("ul", { class: "periods" }, target.periods.map((p) =>
       h("li", { "data-period": p.kind }, light(p.status, p.status_zh), h("span", { text: periodText(p) }))))
@@ -102,9 +72,9 @@ export async function render(root, ctx) {
       type: "button", class: "secondary",
       onclick: () => download(`/api/v1/campaigns/${ctx.campaign.id}/progress`, { ...params, format }, `进度.${format}`),
     }, `导出 ${format.toUpperCase()}`)));
-  // The next page of a target's failing units, for the day the report was asked.
-  const more = (target, offset) => get(`/api/v1/campaigns/${ctx.campaign.id}/progress/${target.id}/failing`,
-    { ...params, as_of: progress.as_of, offset, limit: FAILING_PAGE });
+  // The next page of a target's failing units (or of one of its years'), for the day the report was asked.
+  const more = (target, offset, period) => get(`/api/v1/campaigns/${ctx.campaign.id}/progress/${target.id}/failing`,
+    { ...params, as_of: progress.as_of, period, offset, limit: FAILING_PAGE });
   const card = (target) => targetCard(target, more);
   // A county-wide target in a community's or street's view is the county's, not its own light.
   const countyWide = progress.targets.filter((t) => t.county_wide);
