@@ -122,11 +122,18 @@ def _lock_inserts_without_table_privileges(recorder: PostgresApplicationRecorder
     """
     key = advisory_key(f"{recorder.datastore.schema}.{recorder.events_table_name}")
     recorder.lock_table_statements = [
-        sql.SQL("SET LOCAL lock_timeout = {0}").format(
-            sql.Literal(f"{recorder.datastore.lock_timeout}s")
+        _rendered(
+            sql.SQL("SET LOCAL lock_timeout = {0}").format(
+                sql.Literal(f"{recorder.datastore.lock_timeout}s")
+            )
         ),
-        sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key)),
+        _rendered(sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key))),
     ]
+
+
+def _rendered(statement: sql.Composable) -> sql.Composed:
+    """A composed statement as one plain SQL string (identifiers quoted once, here)."""
+    return sql.Composed([sql.SQL(statement.as_string())])
 
 
 BINARY = Format.BINARY
@@ -161,6 +168,13 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         _lock_inserts_without_table_privileges(self)
+        # The library composes its insert transaction's statements from identifiers, which
+        # psycopg renders again on every execute (and the NOTIFY is composed anew per insert);
+        # rendered once here, the same text goes to the server.
+        self.insert_events_statement = _rendered(self.insert_events_statement)
+        self._notify_statement = _rendered(
+            sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name))
+        )
         # The pool retries a failed connection with doubling pauses, so after a long outage
         # it would notice the server's return only as long after. Giving up after the time a
         # request waits lets the next request start a fresh attempt at once.
@@ -171,6 +185,9 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
     ) -> None:
         _send_stored_events_in_binary(self, curs)
         super()._insert_stored_events(curs, stored_events, **kwargs)
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(self._notify_statement)
 
     insert_events = _once_more_on_fresh_connections(
         PostgresApplicationRecorder.insert_events.__wrapped__
