@@ -40,6 +40,7 @@ from sansan.settings import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Rec = TypeVar("Rec", bound=PostgresApplicationRecorder)
 
 SECRETS_TABLE = "sansan_service_secrets"
 ID_SECRET = "id_secret"
@@ -80,10 +81,10 @@ def is_read_only_refusal(exc: BaseException) -> bool:
 
 
 def _once_more_on_fresh_connections(
-    method: Callable[Concatenate[PostgresApplicationRecorder, P], R],
-) -> Callable[Concatenate[PostgresApplicationRecorder, P], R]:
+    method: Callable[Concatenate[Rec, P], R],
+) -> Callable[Concatenate[Rec, P], R]:
     @wraps(method)
-    def call(recorder: PostgresApplicationRecorder, *args: P.args, **kwargs: P.kwargs) -> R:
+    def call(recorder: Rec, *args: P.args, **kwargs: P.kwargs) -> R:
         pool = recorder.datastore.pool
         try:
             return method(recorder, *args, **kwargs)
@@ -175,6 +176,19 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
         self._notify_statement = _rendered(
             sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name))
         )
+        events = sql.SQL("{0}.{1}").format(
+            sql.Identifier(datastore.schema), sql.Identifier(self.events_table_name)
+        )
+        self._topic_tail_statement = _rendered(
+            sql.SQL(
+                "SELECT h.head, e.notification_id, e.originator_id"
+                " FROM (SELECT max(notification_id) AS head FROM {0}) AS h"
+                " LEFT JOIN LATERAL (SELECT notification_id, originator_id FROM {0}"
+                "  WHERE notification_id > %s AND notification_id <= h.head AND topic = %s"
+                "  ORDER BY notification_id LIMIT %s) AS e ON true"
+                " ORDER BY e.notification_id"
+            ).format(events)
+        )
         # The pool retries a failed connection with doubling pauses, so after a long outage
         # it would notice the server's return only as long after. Giving up after the time a
         # request waits lets the next request start a fresh attempt at once.
@@ -188,6 +202,24 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         curs.execute(self._notify_statement)
+
+    @_once_more_on_fresh_connections
+    def topic_tail(
+        self, position: int, topic: str, limit: int
+    ) -> tuple[int, list[tuple[int, UUID]]]:
+        """The log's head and the first ``limit`` events of ``topic`` after ``position`` up to
+        that head, in one statement (one snapshot), for the principal cache's revocation look
+        (sansan/principals.py), which otherwise asks ``max_notification_id`` and then
+        ``select_notifications``."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._topic_tail_statement, (position, topic, limit), prepare=True)
+            rows = curs.fetchall()
+        head = (rows[0]["head"] or 0) if rows else 0
+        return head, [
+            (row["notification_id"], row["originator_id"])
+            for row in rows
+            if row["notification_id"] is not None
+        ]
 
     insert_events = _once_more_on_fresh_connections(
         PostgresApplicationRecorder.insert_events.__wrapped__
