@@ -2,7 +2,7 @@
 
 A command write that succeeded is recorded in the event log itself, with its actor and both
 times, and counted by route and status in the metrics; its access-log line said nothing more,
-and formatting and writing it was 8 % of the server's Python time per write
+and formatting and writing it was 5–8 % of the server's Python time per write
 (docs/benchmarks.md, branch lean-write2). Every other request, and every write that failed,
 is logged as before, in uvicorn's own format.
 """
