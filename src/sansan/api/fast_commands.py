@@ -15,16 +15,14 @@ It sits where the router is called (``Router.middleware_stack``), inside every m
 security headers, metrics, body limits and exception handlers see these requests as any other.
 """
 
-import asyncio
 import json
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from uuid import UUID
 
 from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,7 +37,6 @@ from sansan.api.command_endpoints import (
 from sansan.bootstrap import Services
 
 PREFIX = "/api/v1/"
-WRITE_THREADS = 40  # anyio's default number of worker threads, which the writes used before
 JSON = b"application/json"
 _UUID: TypeAdapter[UUID] = TypeAdapter(UUID)  # the path's id, validated as FastAPI does
 
@@ -92,10 +89,6 @@ class FastCommands:
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self.table = fast_table(routes)
-        # The hand-off to a worker thread through the loop's executor machinery costs about half
-        # of anyio's (no cancel scope, no capacity limiter, no idle-thread bookkeeping); as many
-        # threads as anyio's default limiter, so as many writes run at once as before.
-        self.threads = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="command-write")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
@@ -153,11 +146,10 @@ class FastCommands:
             return False
         scope["route"], scope["endpoint"] = entry.route, entry.route.endpoint
         scope["path_params"] = {} if raw_id is None else {"id": raw_id}
-        write = partial(
+        response = await run_in_threadpool(
             entry.write.run, model, target, principal, services,
             _latin1(if_match), _latin1(idempotency_key),
         )  # fmt: skip
-        response = await asyncio.get_running_loop().run_in_executor(self.threads, write)
         await response(scope, receive, send)
         return True
 
