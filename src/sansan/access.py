@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 from sansan.application import SansanApplication
@@ -69,6 +70,7 @@ class Principal:
         return f"{self.role.value}:{self.label}"
 
 
+@lru_cache(maxsize=4096)  # two hashes per request otherwise; a token's id never changes
 def token_id_of(token: str) -> UUID:
     digest = hashlib.sha256(token.encode()).hexdigest()
     return uuid5(TOKEN_NAMESPACE, digest)

@@ -139,10 +139,12 @@ def serve_command(
 
 
 def _serve(host: str, port: int, workers: int, access_log: bool) -> None:
+    from sansan.api.access_log import log_config  # the API's modules, only when serving
+
     uvicorn.run(
         "sansan.api.app:create_app", factory=True, host=host, port=port, workers=workers,
         loop="uvloop", http="httptools",  # both pinned; "auto" would fall back silently
-        access_log=access_log,
+        access_log=access_log, log_config=log_config(),
     )  # fmt: skip
 
 

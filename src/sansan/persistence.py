@@ -40,6 +40,7 @@ from sansan.settings import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Rec = TypeVar("Rec", bound=PostgresApplicationRecorder)
 
 SECRETS_TABLE = "sansan_service_secrets"
 ID_SECRET = "id_secret"
@@ -80,10 +81,10 @@ def is_read_only_refusal(exc: BaseException) -> bool:
 
 
 def _once_more_on_fresh_connections(
-    method: Callable[Concatenate[PostgresApplicationRecorder, P], R],
-) -> Callable[Concatenate[PostgresApplicationRecorder, P], R]:
+    method: Callable[Concatenate[Rec, P], R],
+) -> Callable[Concatenate[Rec, P], R]:
     @wraps(method)
-    def call(recorder: PostgresApplicationRecorder, *args: P.args, **kwargs: P.kwargs) -> R:
+    def call(recorder: Rec, *args: P.args, **kwargs: P.kwargs) -> R:
         pool = recorder.datastore.pool
         try:
             return method(recorder, *args, **kwargs)
@@ -122,11 +123,18 @@ def _lock_inserts_without_table_privileges(recorder: PostgresApplicationRecorder
     """
     key = advisory_key(f"{recorder.datastore.schema}.{recorder.events_table_name}")
     recorder.lock_table_statements = [
-        sql.SQL("SET LOCAL lock_timeout = {0}").format(
-            sql.Literal(f"{recorder.datastore.lock_timeout}s")
+        _rendered(
+            sql.SQL("SET LOCAL lock_timeout = {0}").format(
+                sql.Literal(f"{recorder.datastore.lock_timeout}s")
+            )
         ),
-        sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key)),
+        _rendered(sql.SQL("SELECT pg_advisory_xact_lock({0})").format(sql.Literal(key))),
     ]
+
+
+def _rendered(statement: sql.Composable) -> sql.Composed:
+    """A composed statement as one plain SQL string (identifiers quoted once, here)."""
+    return sql.Composed([sql.SQL(statement.as_string())])
 
 
 BINARY = Format.BINARY
@@ -161,6 +169,26 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         _lock_inserts_without_table_privileges(self)
+        # The library composes its insert transaction's statements from identifiers, which
+        # psycopg renders again on every execute (and the NOTIFY is composed anew per insert);
+        # rendered once here, the same text goes to the server.
+        self.insert_events_statement = _rendered(self.insert_events_statement)
+        self._notify_statement = _rendered(
+            sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name))
+        )
+        events = sql.SQL("{0}.{1}").format(
+            sql.Identifier(datastore.schema), sql.Identifier(self.events_table_name)
+        )
+        self._topic_tail_statement = _rendered(
+            sql.SQL(
+                "SELECT h.head, e.notification_id, e.originator_id"
+                " FROM (SELECT max(notification_id) AS head FROM {0}) AS h"
+                " LEFT JOIN LATERAL (SELECT notification_id, originator_id FROM {0}"
+                "  WHERE notification_id > %s AND notification_id <= h.head AND topic = %s"
+                "  ORDER BY notification_id LIMIT %s) AS e ON true"
+                " ORDER BY e.notification_id"
+            ).format(events)
+        )
         # The pool retries a failed connection with doubling pauses, so after a long outage
         # it would notice the server's return only as long after. Giving up after the time a
         # request waits lets the next request start a fresh attempt at once.
@@ -171,6 +199,27 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
     ) -> None:
         _send_stored_events_in_binary(self, curs)
         super()._insert_stored_events(curs, stored_events, **kwargs)
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(self._notify_statement)
+
+    @_once_more_on_fresh_connections
+    def topic_tail(
+        self, position: int, topic: str, limit: int
+    ) -> tuple[int, list[tuple[int, UUID]]]:
+        """The log's head and the first ``limit`` events of ``topic`` after ``position`` up to
+        that head, in one statement (one snapshot), for the principal cache's revocation look
+        (sansan/principals.py), which otherwise asks ``max_notification_id`` and then
+        ``select_notifications``."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._topic_tail_statement, (position, topic, limit), prepare=True)
+            rows = curs.fetchall()
+        head = (rows[0]["head"] or 0) if rows else 0
+        return head, [
+            (row["notification_id"], row["originator_id"])
+            for row in rows
+            if row["notification_id"] is not None
+        ]
 
     insert_events = _once_more_on_fresh_connections(
         PostgresApplicationRecorder.insert_events.__wrapped__

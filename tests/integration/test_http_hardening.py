@@ -1,16 +1,19 @@
 """The HTTP surface a security review asked for: metrics behind a token, security headers on
 every kind of answer, and API documentation that loads nothing from another host."""
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
 from sansan.api.app import create_app
-from sansan.api.security import DOCS_CSP, STRICT_CSP
+from sansan.api.security import DOCS_CSP, STRICT_CSP, SecurityHeaders
 from sansan.api.web import WEB
 from sansan.demo import demo_id, load_demo
 from sansan.settings import Settings
@@ -146,3 +149,49 @@ def test_the_api_docs_reference_no_other_host_and_every_asset_they_load_is_serve
         if source.startswith("/static/docs/"):  # our starters name no host either
             assert "http" not in asset.text, source
         assert b"cdn.redoc.ly" not in asset.content, source  # ReDoc's logo comes from us
+
+
+def _headers_sent_through_security_headers(own: list[tuple[bytes, bytes]]) -> list[Any]:
+    """The raw headers of an answer whose app sent ``own``, as SecurityHeaders passes it on."""
+    sent: list[Message] = []
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(own)})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def record(message: Message) -> None:
+        sent.append(message)
+
+    async def nothing() -> Message:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "path": "/api/v1/me", "headers": []}
+    asyncio.run(SecurityHeaders(answer)(scope, nothing, record))
+    return list(sent[0]["headers"])
+
+
+SENT = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"content-security-policy", STRICT_CSP.encode()),
+]
+
+
+def test_the_security_headers_follow_the_apps_own_headers() -> None:
+    own = [(b"content-type", b"application/json"), (b"etag", b'"3"')]
+    assert _headers_sent_through_security_headers(own) == own + SENT
+
+
+def test_a_security_header_the_app_set_itself_is_replaced_where_it_stands_and_only_once() -> None:
+    own = [
+        (b"x-frame-options", b"SAMEORIGIN"),
+        (b"content-type", b"text/html"),
+        (b"x-frame-options", b"ALLOW-FROM x"),
+    ]
+    assert _headers_sent_through_security_headers(own) == [
+        (b"x-frame-options", b"DENY"),
+        (b"content-type", b"text/html"),
+        *(header for header in SENT if header[0] != b"x-frame-options"),
+    ]

@@ -4,12 +4,15 @@ refused by the very next request, on both stores."""
 from typing import Any
 from uuid import UUID
 
+import pytest
 from fastapi.testclient import TestClient
 
+from sansan import principals
 from sansan.access import AccessService, token_id_of
 from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.clock import FixedClock
+from sansan.persistence import PromptPostgresRecorder
 from sansan.settings import Settings
 from tests.integration.api_support import bearer
 
@@ -112,3 +115,44 @@ def test_a_write_with_a_token_revoked_elsewhere_since_it_was_cached_records_noth
     since = [n.topic for n in services.app.recorder.select_notifications(head + 1, 100)]
     # The revocation alone, beside the audit chain's own checkpoints that run in the background.
     assert [t for t in since if "AuditCheckpoint" not in t] == ["sansan:AccessToken.TokenRevoked"]
+
+
+def test_a_look_at_the_log_pages_through_many_revocations(
+    app: SansanApplication, open_app: Any, monkeypatch: Any
+) -> None:
+    """More revocations since the last look than one page holds: every one is seen."""
+    monkeypatch.setattr(principals, "PAGE", 2)
+    access, elsewhere = AccessService(app), AccessService(open_app())
+    kept, _ = access.issue_token(role="county", scope_org_id=None, label="留", actor="t")
+    issued = [
+        access.issue_token(role="county", scope_org_id=None, label=f"乙{i}", actor="t")
+        for i in range(5)
+    ]
+    assert all(access.authenticate(token) is not None for token, _ in [*issued, (kept, None)])
+    for _, token_id in issued:
+        elsewhere.revoke_token(token_id, reason="离职", actor="t")
+    assert access.authenticate(kept) is not None  # one look, three pages
+    assert all(access.authenticate(token) is None for token, _ in issued)
+    assert access.principals.watch.position == app.recorder.max_notification_id()
+
+
+def test_on_postgresql_a_look_at_the_log_is_one_statement(
+    app: SansanApplication, open_app: Any
+) -> None:
+    """The head and the revocations since the last look in one round trip (one snapshot)."""
+    if not isinstance(app.recorder, PromptPostgresRecorder):
+        pytest.skip("SQLite asks the library's two calls; no round trip to save")
+    access, elsewhere = AccessService(app), AccessService(open_app())
+    kept, _ = access.issue_token(role="county", scope_org_id=None, label="留", actor="t")
+    gone, gone_id = access.issue_token(role="county", scope_org_id=None, label="走", actor="t")
+    assert access.authenticate(kept) is not None
+    assert access.authenticate(gone) is not None
+    elsewhere.revoke_token(gone_id, reason="离职", actor="t")
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a second round trip")
+
+    app.recorder.max_notification_id = refuse  # type: ignore[method-assign]
+    app.recorder.select_notifications = refuse  # type: ignore[method-assign]
+    assert access.authenticate(gone) is None
+    assert access.authenticate(kept) is not None

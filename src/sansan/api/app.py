@@ -99,6 +99,10 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # FastAPI's own pages load from a CDN; install_docs serves ours
         redoc_url=None,
+        # The service's metrics are Prometheus' (/metrics). FastAPI's own OpenTelemetry, never
+        # configured here, still asked the OpenTelemetry globals on every request whether it
+        # was: 2 % of the server's Python time per write (docs/benchmarks.md, lean-write2).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     api.state.services = services
     install_problem_handlers(api)

@@ -81,8 +81,22 @@ def install_metrics(api: FastAPI, services: Services) -> None:
                 await self.app(scope, receive, sent)
             finally:
                 method, route = scope["method"], _route_of(scope)
-                latency.labels(method, route).observe(time.perf_counter() - started)
-                requests.labels(method, route, str(status)).inc()
+                timer, counter = children(method, route, status)
+                timer.observe(time.perf_counter() - started)
+                counter.inc()
+
+    # prometheus_client's ``labels`` validates, converts and locks on every call, which was 9 %
+    # of the server's Python time per command write (docs/benchmarks.md, branch lean-write2);
+    # the children it returns are the same objects every time, so each is looked up once.
+    found: dict[tuple[str, str, int], tuple[Histogram, Counter]] = {}
+
+    def children(method: str, route: str, status: int) -> tuple[Histogram, Counter]:
+        key = (method, route, status)
+        pair = found.get(key)
+        if pair is None:
+            pair = latency.labels(method, route), requests.labels(method, route, str(status))
+            found[key] = pair
+        return pair
 
     api.add_middleware(Measure)
 

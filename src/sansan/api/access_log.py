@@ -1,0 +1,49 @@
+"""uvicorn's access log, less the command writes that succeeded.
+
+A command write that succeeded is recorded in the event log itself, with its actor and both
+times, and counted by route and status in the metrics; its access-log line said nothing more,
+and formatting and writing it was 5–8 % of the server's Python time per write
+(docs/benchmarks.md, branch lean-write2). Every other request, and every write that failed,
+is logged as before, in uvicorn's own format.
+"""
+
+import copy
+import logging
+from typing import Any
+
+from uvicorn.config import LOGGING_CONFIG
+
+from sansan.api.command_endpoints import command_writes
+from sansan.api.fast_commands import route_key
+
+
+def command_route_keys() -> frozenset[str]:
+    return frozenset(
+        key for w in command_writes() if (key := route_key("/api/v1" + w.route.path)) is not None
+    )
+
+
+class SkipSucceededWrites(logging.Filter):
+    """Drops uvicorn's access record of a POST to a command route answered 2xx."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys = command_route_keys()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args  # uvicorn's: client, method, path with query, HTTP version, status
+        if not isinstance(args, tuple) or len(args) != 5:
+            return True
+        _, method, path, _, status = args
+        if method != "POST" or not isinstance(status, int) or not 200 <= status < 300:
+            return True
+        return route_key(str(path).partition("?")[0]) not in self.keys
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with the filter on its access logger (each worker
+    process applies it as it starts)."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"succeeded_writes": {"()": f"{__name__}.SkipSucceededWrites"}}
+    config["loggers"]["uvicorn.access"]["filters"] = ["succeeded_writes"]
+    return config

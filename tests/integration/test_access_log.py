@@ -1,0 +1,71 @@
+"""`sansan serve`'s access log: every request in uvicorn's format, less the command writes that
+succeeded (the event log records each, with its actor and both times)."""
+
+import logging
+import logging.config
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from click.testing import CliRunner
+
+from sansan import cli
+from sansan.api.access_log import SkipSucceededWrites, log_config
+
+
+def _record(method: str, path: str, status: int) -> logging.LogRecord:
+    """An access record as uvicorn makes it (protocols/http/httptools_impl.py)."""
+    return logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:50000", method, path, "1.1", status), None,
+    )  # fmt: skip
+
+
+TRAININGS = f"/api/v1/members/{uuid4()}/trainings"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "logged"),
+    [
+        ("POST", TRAININGS, 200, False),
+        ("POST", "/api/v1/communities", 201, False),
+        ("POST", TRAININGS + "?x=1", 200, False),
+        ("POST", TRAININGS, 409, True),  # a write refused is still logged
+        ("POST", TRAININGS, 422, True),
+        ("POST", TRAININGS, 500, True),
+        ("GET", f"/api/v1/members/{uuid4()}", 200, True),  # reads are logged
+        ("POST", "/api/v1/imports", 200, True),  # a POST that is no command
+        ("POST", f"/api/v1/members/{uuid4()}/nonsense", 200, True),
+    ],
+)
+def test_succeeded_command_writes_are_the_only_requests_left_out_of_the_access_log(
+    method: str, path: str, status: int, logged: bool
+) -> None:
+    assert SkipSucceededWrites().filter(_record(method, path, status)) is logged
+
+
+def test_a_record_not_shaped_like_uvicorns_is_logged() -> None:
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "started", None, None)
+    assert SkipSucceededWrites().filter(record)
+
+
+def test_serve_gives_uvicorn_the_filter_on_its_access_logger(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(cli.uvicorn, "run", lambda *_, **kwargs: seen.update(kwargs))
+    monkeypatch.setenv("SANSAN_RUN_PROJECTIONS", "false")
+    result = CliRunner().invoke(cli.main, ["serve"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert seen["log_config"] == log_config()
+    # applied as uvicorn applies it (in each worker), onto a logger of our own
+    config = log_config()
+    config["loggers"] = {"sansan.test.access": config["loggers"]["uvicorn.access"]}
+    config["handlers"]["access"]["stream"] = "ext://sys.stdout"
+    logging.config.dictConfig(config)
+    logger = logging.getLogger("sansan.test.access")
+    for status in (200, 404):
+        logger.handle(_record("POST", TRAININGS, status))
+    out = capsys.readouterr().out
+    assert f'"POST {TRAININGS} HTTP/1.1" 404' in out
+    assert " 200" not in out
