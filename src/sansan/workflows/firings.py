@@ -12,7 +12,7 @@ from sansan.domain.base import Provenance
 from sansan.domain.vocabulary import SupervisionStatus
 from sansan.internal_ids import InternalKey, firing_key
 from sansan.plans import Plan, Target, pinned_plan
-from sansan.projections.compliance import TargetResult, evaluate
+from sansan.projections.compliance import Failing, TargetResult, evaluate
 from sansan.projections.deadlines import _community_of
 from sansan.projections.store import ReadStore
 
@@ -118,8 +118,9 @@ def _target(
     # Latecomers with a due date of their own answer at that date, not at the target's.
     late = [f for f in result.failing if f.due_on is not None and f.due_on > step.due_on]
     if late:
-        failing = [f for f in result.failing if f not in late]
-        result = replace(result, status=result.status if failing else "green", failing=failing)
+        result = _without_latecomers(result, late)
+        if result is None:
+            return []  # every unit answers at a date of its own
     county_wide = target.scope == "county"
     # a street committee's own target: no community secretary to tell, the street itself
     local, escalated = (["street"], ["street", "county"]) if target.scope == "street" else (LOCAL, ESCALATED)
@@ -151,6 +152,23 @@ def _target(
         for f in result.failing
     ]  # fmt: skip
     return [missed, *alerts, *met]
+
+
+def _without_latecomers(result: TargetResult, late: list[Failing]) -> TargetResult | None:
+    """The result over the units due by the target's date: the figure counts only them (a
+    latecomer still short is neither a pass nor a failure yet), and says who answers later.
+    None when no unit is due by then."""
+    failing = [f for f in result.failing if f not in late]
+    passed = len(result.passing)
+    if passed + len(failing) == 0:
+        return None
+    first = min(f.due_on for f in late if f.due_on is not None)
+    text = (
+        f"{passed}/{passed + len(failing)}{result.counted_zh}"
+        f"（另有{len(late)}{result.failing_zh}自身期限未到，最早于{first.isoformat()}到期，届时另行判定）"
+    )
+    status = result.status if failing else "green"
+    return replace(result, status=status, failing=failing, measured_text=text)
 
 
 def _standing(result: TargetResult, due_on: date) -> TargetResult | None:
