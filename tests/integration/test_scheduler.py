@@ -161,6 +161,22 @@ def test_a_verdict_counts_only_the_units_due_and_names_the_latecomers_who_answer
     assert [(f.unit_name, f.due_on) for f in progress.failing] == [("镇西委员3（镇西社区）", date(2027, 3, 7))]
 
 
+def test_each_reminder_and_alert_names_the_person_who_falls_short(
+    demo: Services, clock: FixedClock
+) -> None:
+    clock.set(at(date(2027, 1, 3)))  # past the launch year's reminders and its verdicts
+    Scheduler(demo).tick()
+    about_people = [
+        f for f in firings(demo)
+        if f["target_id"] == "team-training" and f["kind"] in ("reminder", "accountability_alert")
+    ]  # fmt: skip
+    zhenxi = [f for f in about_people if f["unit_name"].endswith("（镇西社区）")]
+    assert len({f["unit_id"] for f in zhenxi}) == 3  # 镇西委员1, 2 and 3: three cards
+    for f in about_people:
+        assert f"。{f['unit_name']}：未参加集中培训" in f["message_zh"]
+    assert len({f["message_zh"] for f in zhenxi}) == len(zhenxi)
+
+
 def test_a_crash_between_recording_and_marking_fires_nothing_twice(
     demo: Services, clock: FixedClock
 ) -> None:

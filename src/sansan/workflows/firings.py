@@ -132,7 +132,7 @@ def _target(
                           message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天，当前 {result.measured_text}")]  # fmt: skip
         return [
             _fire(step, prov, FiringKind.REMINDER, unit_id=f.unit_id, unit_name=f.unit_name,
-                  addressees=local, message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天：{f.reason_zh}")
+                  addressees=local, message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天。{_who(f)}")
             for f in result.failing
         ]  # fmt: skip
     met = [
@@ -148,10 +148,15 @@ def _target(
                    message_zh=f"“{target.title_zh}”逾期未达标：{result.measured_text}")  # fmt: skip
     alerts = [
         _fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=f.unit_id, unit_name=f.unit_name,
-              addressees=escalated, message_zh=f"工作迟缓、措施不力：“{target.title_zh}”到期未完成。{f.reason_zh}")
+              addressees=escalated, message_zh=f"工作迟缓、措施不力：“{target.title_zh}”到期未完成。{_who(f)}")
         for f in result.failing
     ]  # fmt: skip
     return [missed, *alerts, *met]
+
+
+def _who(f: Failing) -> str:
+    """Who falls short and why: cards of one community's cadres must not read alike."""
+    return f"{f.unit_name}：{f.reason_zh}"
 
 
 def _without_latecomers(result: TargetResult, late: list[Failing]) -> TargetResult | None:
@@ -202,11 +207,11 @@ def _target_unit(
         if short is None:
             return []
         return [_fire(step, prov, FiringKind.REMINDER, unit_id=short.unit_id, unit_name=short.unit_name,
-                      message_zh=f"距“{target.title_zh}”自身期限 {step.due_on} 还有 {step.lead_days} 天：{short.reason_zh}")]  # fmt: skip
+                      message_zh=f"距“{target.title_zh}”自身期限 {step.due_on} 还有 {step.lead_days} 天。{_who(short)}")]  # fmt: skip
     if short is not None:
         return [_fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=short.unit_id,
                       unit_name=short.unit_name, addressees=ESCALATED,
-                      message_zh=f"工作迟缓、措施不力：“{target.title_zh}”自身期限 {step.due_on} 到期未完成。{short.reason_zh}")]  # fmt: skip
+                      message_zh=f"工作迟缓、措施不力：“{target.title_zh}”自身期限 {step.due_on} 到期未完成。{_who(short)}")]  # fmt: skip
     return [
         _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
               message_zh=f"“{target.title_zh}”按自身期限完成")
