@@ -239,6 +239,12 @@ DATE_BEFORE = Rule(
     "{field} {value} 不能早于 {bound}",
     "{field} {value} must not be before {bound}",
 )
+STEP_BEFORE_PREVIOUS = Rule(
+    "step_before_previous",
+    "发生日期 {occurred_on} 早于该督办事项上一步的日期 {previous}，各步须按时间顺序记录",
+    "occurred_on {occurred_on} is before the item's previous step on {previous}; "
+    "steps are recorded in the order they happened",
+)
 TRANSITION_NOT_ALLOWED = Rule(
     "transition_not_allowed",
     "督办事项当前为“{status_zh}”，不能{action_zh}",
