@@ -221,6 +221,11 @@ YEAR_OUT_OF_RANGE = Rule(
     "年度 {year} 与发生日期 {occurred_on} 不符",
     "year {year} does not fit occurred_on {occurred_on}",
 )
+YEAR_BEFORE_START = Rule(
+    "year_before_start",
+    "年度 {year} 早于该社区的建立日期 {began_on}",
+    "year {year} is before this community began on {began_on}",
+)
 COORDINATION_BODY_MISSING = Rule(
     "coordination_body_missing",
     "尚未成立{kind_zh}，不能记录其会议",
