@@ -157,6 +157,13 @@ CARD_ALREADY_ISSUED = Rule(
 CATEGORY_UNCHANGED = Rule(
     "category_unchanged", "党员已属于{category_zh}类别", "the member is already {category}"
 )
+MEMBER_NAME_TAKEN = Rule(
+    "member_name_taken",
+    "该党组织已有名为“{name}”的党员（编号 {existing}）；同一党组织内党员姓名须可区分"
+    "（导入按“所在党组织＋姓名”认人），同名的另一人请在姓名后加注区分，如“{name}（二）”",
+    "the organization already has a member called {name} ({existing}); names must tell "
+    "members of one organization apart (imports find a member by organization and name)",
+)
 MEMBER_TRANSFERRED_OUT = Rule(
     "member_transferred_out",
     "该党员已转出，不能再记录其活动",
