@@ -137,11 +137,14 @@ class SansanApplication(Application):
         expected_version: int | None = None,
         idempotency_key: str | None = None,
         request_hash: str = "",
+        check: Callable[[Command], None] | None = None,
     ) -> CommandResult:
         """Run one command as ``actor``; record all its events atomically, or nothing.
 
         With an idempotency key, the first completed request is remembered in the same
         save as its events; a retry gets that request's result and records nothing.
+        ``check`` (the caller's, against what it reads beside the log) runs on a command
+        that is not such a retry, before it runs.
         """
         remembered = idempotency_record_key(actor, idempotency_key) if idempotency_key else None
         record_id = None
@@ -149,6 +152,8 @@ class SansanApplication(Application):
             record_id, earlier = self.internal_record(IdempotencyRecord, remembered)
             if earlier is not None:
                 return self._replay(earlier, request_hash)
+        if check is not None:
+            check(command)
         prov = self.provenance(actor, command)
         target = command.target_id()
         expected = {target: expected_version} if target and expected_version is not None else {}

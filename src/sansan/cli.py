@@ -22,6 +22,7 @@ from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, loa
 from sansan.domain import DomainError
 from sansan.domain.vocabulary import Role
 from sansan.imports import (
+    CONCURRENT,
     KIND_BY_KEY,
     KINDS,
     UNFINISHED,
@@ -266,7 +267,7 @@ def _print_report(report: ImportReport, data: bytes, path: Path) -> None:
         if done or had:
             verb = "可记录" if report.dry_run or report.problems else "已记录"
             click.echo(f"{names[key]}:{verb} {done} 行,已存在而跳过 {had} 行")
-    unfinished = [p for p in report.problems if p.code == UNFINISHED]
+    unfinished = [p for p in report.problems if p.code in (UNFINISHED, CONCURRENT)]
     if unfinished:
         click.echo(unfinished[0].message_zh)
         raise SystemExit(1)

@@ -22,6 +22,7 @@ from sansan.application import SansanApplication
 from sansan.commands import examples as t
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
+from sansan.demo import demo_id
 from sansan.persistence import parse_postgres_url
 from sansan.settings import Settings
 from tests.integration.api_support import ROLES, SCOPES, as_request, bearer, post
@@ -590,3 +591,36 @@ def test_a_command_body_sent_as_json_is_read_as_json(
     headers = bearer(tokens["county"]) | {"Content-Type": content_type}
     answer = client.post(request.path, content=json.dumps(request.body), headers=headers)
     assert answer.status_code == 200, answer.text
+
+def test_a_second_member_of_one_branch_under_the_same_name_is_refused(
+    demo: tuple[TestClient, dict[str, str]],
+) -> None:
+    # Imports find a member by branch and name: a second 刘芳 in one branch would make
+    # every later row for 刘芳 ambiguous, so the API refuses it as the roster import skips it.
+    client, tokens = demo
+    services = client.app.state.services  # type: ignore[attr-defined]
+    first, other = demo_id("org", "铁西第1小区党支部"), demo_id("org", "铁西第2小区党支部")
+
+    def register(branch: object, name: str = "王同名", **headers: str) -> Any:
+        body = {"name": name, "category": "direct", "occurred_on": TODAY.isoformat(),
+                "organization_id": str(branch)}  # fmt: skip
+        answer = client.post(
+            "/api/v1/members", json=body, headers={**bearer(tokens["county"]), **headers}
+        )
+        services.projections.catch_up()
+        return answer
+
+    assert register(first, "刘芳").json()["code"] == "member_name_taken"  # the demo's 刘芳
+    created = register(first, **{"Idempotency-Key": "same-name"})
+    assert created.status_code == 201, created.text
+    again = register(first)
+    assert again.status_code == 422
+    assert again.headers["content-type"] == "application/problem+json"
+    problem = again.json()
+    assert problem["code"] == "member_name_taken"
+    assert "王同名" in problem["message_zh"]
+    assert created.json()["aggregate_id"] in problem["message_zh"]
+    retried = register(first, **{"Idempotency-Key": "same-name"})  # the same request again
+    assert (retried.status_code, retried.json()) == (201, created.json())
+    assert register(other).status_code == 201  # another branch's 王同名 is another person
+    assert len(services.read_models.members_named(first, "王同名")) == 1

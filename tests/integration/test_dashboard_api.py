@@ -49,6 +49,25 @@ def test_the_trend_counts_sites_five_goods_and_training_days_at_each_month_end(d
     assert trend["training_days_needed"] == 6
 
 
+def test_the_trend_divides_by_the_members_the_year_s_training_target_judges(demo: Demo) -> None:
+    # A member registered within the 90 grace days before 31 December is judged from the
+    # next year: the target counts 42 members in 2026, and so must the chart's average.
+    client, tokens = demo
+    response = client.post(
+        "/api/v1/members", headers=bearer(tokens["county"]),
+        json={"name": "新党员", "category": "direct", "occurred_on": "2026-11-20",
+              "organization_id": str(demo_id("org", "铁西第1小区党支部"))},
+    )  # fmt: skip
+    assert response.status_code in (200, 201), response.text
+    client.app.state.services.projections.catch_up()  # type: ignore[attr-defined]
+    path = f"/campaigns/{CAMPAIGN}"
+    trend = get(client, tokens["county"], f"{path}/trend", as_of="2026-11-27")
+    assert trend["points"][-1]["training_days_per_member"] == 5.0  # 210 days / 42, not / 43
+    progress = get(client, tokens["county"], f"{path}/progress", as_of="2026-11-27")
+    training = next(t for t in progress["targets"] if t["id"] == "member-training")
+    assert training["measured_text"].endswith("/42人")
+
+
 def test_a_street_narrows_the_trend_and_the_progress_to_its_communities(demo: Demo) -> None:
     client, tokens = demo
     path = f"/campaigns/{CAMPAIGN}"

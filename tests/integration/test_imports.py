@@ -19,6 +19,7 @@ from sansan.api import import_endpoints
 from sansan.bootstrap import Services, build_read_store, build_services
 from sansan.clock import FixedClock
 from sansan.domain import ImportRecord, Member, PartyOrganization
+from sansan.domain.base import Provenance
 from sansan.imports import KIND_BY_KEY, KINDS, Importer, Limits
 from sansan.imports.kinds import MEMBER, derived_id
 from sansan.imports.roster import Roster
@@ -26,6 +27,7 @@ from sansan.imports.workbooks import template
 from sansan.projections.runner import ProjectionRunner
 from sansan.settings import Settings
 from tests.integration.api_support import bearer
+from tests.support import TODAY
 
 Demo = tuple[TestClient, dict[str, str]]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -583,6 +585,45 @@ def test_an_import_that_stops_between_batches_is_left_unfinished_and_the_same_fi
     assert again.import_id != report.import_id
     assert sum(again.recorded.values()) == 0
     request_close()
+
+
+@pytest.mark.parametrize("other", ["finished", "running"])
+def test_an_upload_beaten_by_another_import_of_the_same_file_says_which_not_may_have_recorded(
+    county: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch, other: str
+) -> None:
+    # Two uploads of one file write one import record: the second to save finds it taken.
+    client, token = county
+    services = services_of(client)
+    app, real_save = services.app, services.app.save
+    data = filled(new_county(5))
+
+    def beaten(*objs: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(app, "save", real_save)
+        record = objs[-1]
+        assert isinstance(record, ImportRecord)
+        if other == "finished":  # the other upload ran all the way meanwhile
+            Importer(app, services.store, actor="other").run(data, "county.xlsx")
+        else:  # the other upload has begun the record and is still writing
+            real_save(ImportRecord.begin(
+                record_prov(), record.id, file_name="county.xlsx", sha256="x",
+                recorded={}, skipped={},
+            ))  # fmt: skip
+        raise IntegrityError("the record's id is taken")
+
+    monkeypatch.setattr(app, "save", beaten)
+    answer = upload(client, token, data)
+    assert answer.status_code == 409
+    body = answer.json()
+    assert body["code"] == "import_concurrent"
+    assert "可能已记录部分内容" not in body["message_zh"]
+    assert body["message_zh"].startswith(
+        "同一文件的另一次导入已经完成，本次未记录任何内容" if other == "finished"
+        else "同一文件的另一次导入正在进行，本次未记录任何内容"
+    )  # fmt: skip
+
+
+def record_prov() -> Provenance:
+    return Provenance(actor="other", occurred_on=TODAY, today=TODAY)
 
 
 def test_an_upload_stopped_by_a_concurrent_writer_says_so_and_the_same_upload_finishes_it(

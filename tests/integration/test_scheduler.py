@@ -17,7 +17,10 @@ from sansan.clock import FixedClock
 from sansan.commands import campaign as cc
 from sansan.commands import community as co
 from sansan.commands import supervision as sc
-from sansan.demo import demo_id
+from sansan.demo import COUNTY, demo_id
+from sansan.domain import CreationCampaign
+from sansan.plans import pinned_plan
+from sansan.projections.compliance import evaluate
 from sansan.settings import Settings
 from sansan.workflows.firings import Step
 from sansan.workflows.scheduler import Leadership, Scheduler
@@ -118,6 +121,60 @@ def test_the_clock_jumping_over_several_deadlines_fires_each_once_in_order_and_l
     alert = next(f for f in recorded if f["kind"] == "accountability_alert")
     assert alert["addressees"] == ["community_secretary", "street", "county"]
     assert alert["message_zh"].startswith("工作迟缓、措施不力")
+
+
+# China's 30 and 31 December and New Year's Day, each at 00:30 there, still the day before in UTC.
+AROUND_THE_DEADLINE = [
+    datetime(2026, 12, 29, 16, 30, tzinfo=UTC),
+    datetime(2026, 12, 30, 16, 30, tzinfo=UTC),
+    datetime(2026, 12, 31, 16, 30, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("moment", AROUND_THE_DEADLINE, ids=["day-before", "deadline", "day-after"])
+def test_a_verdict_counts_only_the_units_due_and_names_the_latecomers_who_answer_later(
+    demo: Services, clock: FixedClock, moment: datetime
+) -> None:
+    # 镇西委员3 was appointed on 2026-03-07: the party school is due within a year of that,
+    # on 2027-03-07, not by the launch year's 31 December like the other six new cadres.
+    clock.set(moment)
+    Scheduler(demo).tick()
+    today = clock.today()
+    verdicts = [
+        f["message_zh"] for f in firings(demo)
+        if f["target_id"] == "new-cadre-training" and f["unit_id"] is None and f["lead_days"] == 0
+    ]  # fmt: skip
+    if today < date(2026, 12, 31):
+        assert verdicts == []
+    else:  # "6/7人" against a 100 % standard read as met: the county signs what it reads
+        assert verdicts == [
+            "“新任人员党校培训”按期达标：6/6人（另有1人自身期限未到，最早于2027-03-07到期，届时另行判定）"
+        ]
+    campaign = demo.app.get(demo_id("campaign", COUNTY), CreationCampaign)
+    plan = pinned_plan(campaign.plan or {}, campaign.plan_sha256 or "")
+    [progress] = evaluate(
+        demo.store, plan, launch=campaign.launch_date, as_of=today, only="new-cadre-training"
+    )
+    assert progress.status == "not_due"
+    # never "not due" by a date already past: after 31 December, the latecomer's own date
+    assert progress.due_on == (date(2026, 12, 31) if today <= date(2026, 12, 31) else date(2027, 3, 7))
+    assert [(f.unit_name, f.due_on) for f in progress.failing] == [("镇西委员3（镇西社区）", date(2027, 3, 7))]
+
+
+def test_each_reminder_and_alert_names_the_person_who_falls_short(
+    demo: Services, clock: FixedClock
+) -> None:
+    clock.set(at(date(2027, 1, 3)))  # past the launch year's reminders and its verdicts
+    Scheduler(demo).tick()
+    about_people = [
+        f for f in firings(demo)
+        if f["target_id"] == "team-training" and f["kind"] in ("reminder", "accountability_alert")
+    ]  # fmt: skip
+    zhenxi = [f for f in about_people if f["unit_name"].endswith("（镇西社区）")]
+    assert len({f["unit_id"] for f in zhenxi}) == 3  # 镇西委员1, 2 and 3: three cards
+    for f in about_people:
+        assert f"。{f['unit_name']}：未参加集中培训" in f["message_zh"]
+    assert len({f["message_zh"] for f in zhenxi}) == len(zhenxi)
 
 
 def test_a_crash_between_recording_and_marking_fires_nothing_twice(

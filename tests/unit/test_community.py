@@ -282,3 +282,11 @@ def test_one_general_branch_per_community() -> None:
             parent=w.street,
             community=w.community,
         )
+
+
+def test_funding_is_not_for_a_year_before_the_community_began(community: Community) -> None:
+    assert community.began_on.year == 2026
+    before = unchanged(community)
+    with rejects("year_before_start"):  # 2025 would fit the date, not the community
+        community.allocate_funding(prov(), year=2025, amount_yuan=Decimal(1), source=None)
+    assert unchanged(community) == before

@@ -142,3 +142,22 @@ def test_the_deadline_is_not_before_the_assignment() -> None:
             prov(date(2026, 5, 1)), title="t", description="", campaign_id=None,
             assignee=world().general_branch, due_on=date(2026, 4, 1),
         )  # fmt: skip
+
+
+def test_a_step_dated_before_the_previous_one_is_refused_also_after_replay() -> None:
+    i = item()  # assigned on the launch day
+    i.acknowledge(prov(date(2026, 5, 10)))
+    before = unchanged(i)
+    with rejects("step_before_previous"):
+        i.start(prov(date(2026, 5, 9)))
+    with rejects("step_before_previous"):
+        i.urge(prov(date(2026, 5, 9)), message="催办")
+    assert unchanged(i) == before
+    replayed = None
+    for e in i.collect_events():  # as the store rebuilds it
+        replayed = e.mutate(replayed)
+    assert isinstance(replayed, SupervisionItem)
+    with rejects("step_before_previous"):
+        replayed.start(prov(date(2026, 5, 9)))
+    replayed.start(prov(date(2026, 5, 10)))  # the same day is in order
+    assert replayed.status == S.IN_PROGRESS

@@ -19,6 +19,7 @@ from sansan.api.deps import Services, ServicesDep, Writer, confirm_writer
 from sansan.api.problems import ApiError, Problem, etag
 from sansan.api.schemas import CommandResponse
 from sansan.commands import Command
+from sansan.commands import member as mc
 from sansan.commands.examples import example_of
 from sansan.domain import NotFoundError, errors
 
@@ -159,6 +160,17 @@ def authorize(
         raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=unit_id)
 
 
+def member_name_free(command: Command, services: Services) -> None:
+    """A second member of one organization under the same name is refused: imports find a
+    member by organization and name, so every later row for that name would be ambiguous.
+    Read from the read model, so a registration not yet projected is not seen."""
+    if not isinstance(command, mc.RegisterMember):
+        return
+    taken = services.read_models.members_named(command.organization_id, command.name)
+    if taken and command.id not in taken:  # the same id again is the store's to answer
+        raise errors.MEMBER_NAME_TAKEN(name=command.name, existing=taken[0])
+
+
 class CommandWrite:
     """One command's write over HTTP: its body model, built once, and the write itself, which
     both its FastAPI route and the fast path for the happy path (fast_commands.py) run."""
@@ -190,6 +202,7 @@ class CommandWrite:
             expected_version=parse_if_match(if_match),
             idempotency_key=parse_idempotency_key(idempotency_key),
             request_hash=request_hash(path, body),
+            check=lambda c: member_name_free(c, services),
         )
         headers = {"ETag": etag(result.version)}
         if route.creates:

@@ -20,6 +20,7 @@ from sansan.api.command_routes import WRITERS
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.problems import ApiError, problem
 from sansan.imports import (
+    CONCURRENT,
     KIND_BY_KEY,
     KINDS,
     UNFINISHED,
@@ -168,6 +169,11 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
                 f"more than {error.limit} rows; nothing was recorded",
             )  # fmt: skip
         result = result_of(report, data)
+        elsewhere = next((p for p in report.problems if p.code == CONCURRENT), None)
+        if elsewhere is not None:  # the same file's other import: finished, or running
+            return _answer_with_report(result, problem(
+                request, 409, CONCURRENT, elsewhere.message_zh, elsewhere.message_en
+            ))  # fmt: skip
         if any(p.code == UNFINISHED for p in report.problems):
             return _answer_with_report(result, problem(
                 request, 409, UNFINISHED,

@@ -384,6 +384,8 @@ class Community(SansanAggregate):
     ) -> None:
         positive("amount_yuan", amount_yuan)
         calendar_year_fits(year, prov.occurred_on)
+        if year < self.began_on.year:  # a year the community never had
+            raise errors.YEAR_BEFORE_START(year=year, began_on=self.began_on)
         self._record(self.FundingAllocated, prov, year=year, amount_yuan=amount_yuan, source=source)
 
     def establish_service_station(self, prov: Provenance, *, station_name: str) -> None:

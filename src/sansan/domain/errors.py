@@ -157,6 +157,13 @@ CARD_ALREADY_ISSUED = Rule(
 CATEGORY_UNCHANGED = Rule(
     "category_unchanged", "党员已属于{category_zh}类别", "the member is already {category}"
 )
+MEMBER_NAME_TAKEN = Rule(
+    "member_name_taken",
+    "该党组织已有名为“{name}”的党员（编号 {existing}）；同一党组织内党员姓名须可区分"
+    "（导入按“所在党组织＋姓名”认人），同名的另一人请在姓名后加注区分，如“{name}（二）”",
+    "the organization already has a member called {name} ({existing}); names must tell "
+    "members of one organization apart (imports find a member by organization and name)",
+)
 MEMBER_TRANSFERRED_OUT = Rule(
     "member_transferred_out",
     "该党员已转出，不能再记录其活动",
@@ -221,6 +228,11 @@ YEAR_OUT_OF_RANGE = Rule(
     "年度 {year} 与发生日期 {occurred_on} 不符",
     "year {year} does not fit occurred_on {occurred_on}",
 )
+YEAR_BEFORE_START = Rule(
+    "year_before_start",
+    "年度 {year} 早于该社区的建立日期 {began_on}",
+    "year {year} is before this community began on {began_on}",
+)
 COORDINATION_BODY_MISSING = Rule(
     "coordination_body_missing",
     "尚未成立{kind_zh}，不能记录其会议",
@@ -238,6 +250,12 @@ DATE_BEFORE = Rule(
     "date_before",
     "{field} {value} 不能早于 {bound}",
     "{field} {value} must not be before {bound}",
+)
+STEP_BEFORE_PREVIOUS = Rule(
+    "step_before_previous",
+    "发生日期 {occurred_on} 早于该督办事项上一步的日期 {previous}，各步须按时间顺序记录",
+    "occurred_on {occurred_on} is before the item's previous step on {previous}; "
+    "steps are recorded in the order they happened",
 )
 TRANSITION_NOT_ALLOWED = Rule(
     "transition_not_allowed",

@@ -48,9 +48,15 @@ class SupervisionItem(SansanAggregate):
         pending_extension: dict[str, Any] | None
         extensions_granted: int
         urge_count: int
+        last_step_on: date
 
     class Event(SansanAggregate.Event):
-        pass
+        def mutate(self, aggregate: Any) -> Any:
+            """Every step remembers its day: the next may not be dated before it."""
+            item = super().mutate(aggregate)
+            assert item is not None
+            item.last_step_on = self.occurred_on
+            return item
 
     class SupervisionItemAssigned(Event, Aggregate.Created):
         TOPIC = f"{T}.SupervisionItemAssigned"
@@ -203,6 +209,14 @@ class SupervisionItem(SansanAggregate):
     def urge(self, prov: Provenance, *, message: str) -> None:
         self._check("urge")
         self._record(self.SupervisionItemUrged, prov, message=text("message", message))
+
+    def _record(self, event_class: type[Aggregate.Event], prov: Provenance, **fields: Any) -> None:
+        # A snapshot taken before steps remembered their day lacks it: the item's start
+        # bounds the next step then.
+        previous = vars(self).get("last_step_on", self.began_on)
+        if prov.occurred_on < previous:
+            raise errors.STEP_BEFORE_PREVIOUS(occurred_on=prov.occurred_on, previous=previous)
+        super()._record(event_class, prov, **fields)
 
     def _pending(self) -> dict[str, Any]:
         if self.pending_extension is None:

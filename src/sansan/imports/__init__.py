@@ -1,6 +1,7 @@
 """Spreadsheet import: templates, the reading of XLSX and CSV files, and the import itself."""
 
 from sansan.imports.engine import (
+    CONCURRENT,
     UNFINISHED,
     FileTooLarge,
     Importer,
@@ -18,6 +19,7 @@ def limits_of(settings: Settings) -> Limits:
 
 
 __all__ = [
+    "CONCURRENT",
     "KINDS",
     "KIND_BY_KEY",
     "UNFINISHED",

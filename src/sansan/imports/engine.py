@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sansan.access import AccessService, Principal
 from sansan.application import RecordedEvent, SansanApplication
 from sansan.commands import Command, CommandContext
-from sansan.domain import Community, DomainError, ImportRecord, PartyOrganization
+from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
 from sansan.domain.errors import InvalidReferences
 from sansan.imports.kinds import (
@@ -71,6 +71,8 @@ ONCE_ONLY = frozenset({"already_recorded"})
 AGGREGATE_UNITS = frozenset({ORGANIZATION, COMMUNITY, MEMBER})
 # The writing pass stopped after some batches: importing the same file again finishes it.
 UNFINISHED = "import_unfinished"
+# Another import of the same file wrote its record meanwhile (both resume one record).
+CONCURRENT = "import_concurrent"
 _ZH_BY_TYPE = {
     "missing": "缺少必填项",
     "string_too_short": "不能为空",
@@ -423,6 +425,7 @@ class Importer:
             )  # fmt: skip
         record = self.record
         report.import_id = record.id
+        stored = record.version - len(record.pending_events)  # the record's version in the store
         try:
             for events, mapped in self.scratch.read_batches():
                 # the library's timestamp says when an event was recorded: that is now,
@@ -433,6 +436,7 @@ class Importer:
                 if mapped:
                     record.map_rows(self._prov(), mapped)
                 self.app.save(*events, record)
+                stored = record.version
                 report.events += len(events)
             record.finish(self._prov(), recorded, skipped)
             self.app.save(record)
@@ -440,6 +444,9 @@ class Importer:
             return
         except IntegrityError:
             pass
+        if self._record_version(record.id) != stored:
+            report.problems.append(self._same_file_elsewhere(record.id))
+            return
         report.problems.append(Problem(
             report.file_name, 0, "", "", UNFINISHED,
             "导入期间数据有变动，导入未完成，可能已记录部分内容；"
@@ -447,6 +454,31 @@ class Importer:
             "another writer changed these units meanwhile; some batches may be recorded:"
             " import the same file again to finish",
         ))  # fmt: skip
+
+    def _record_version(self, record_id: UUID) -> int:
+        """The stored version of the import's record (0: none stored)."""
+        try:
+            return self.app.get(record_id, ImportRecord).version
+        except NotFoundError:
+            return 0
+
+    def _same_file_elsewhere(self, record_id: UUID) -> Problem:
+        """Another import of the same file wrote the record this one writes: it finished,
+        or it is still running (or stopped), so say which, and what this one recorded."""
+        report = self.report
+        ours = (
+            f"本次先记录的 {report.events} 个事件已计入其中" if report.events
+            else "本次未记录任何内容"
+        )  # fmt: skip
+        if self.app.get(record_id, ImportRecord).finished:
+            zh = f"同一文件的另一次导入已经完成，{ours}，无需再导入"
+            en = "another import of the same file has finished it; no need to import it again"
+        else:
+            zh = (f"同一文件的另一次导入正在进行，{ours}；请稍后查看导入记录，"
+                  "若其中途停止，再导入同一文件即可完成，已记录的不会重复记录")  # fmt: skip
+            en = ("another import of the same file is running; if it stops, import the same"
+                  " file again to finish")  # fmt: skip
+        return Problem(report.file_name, 0, "", "", CONCURRENT, zh, en)
 
     def _refused(self, sheet: Sheet) -> bool:
         problems = self.report.problems

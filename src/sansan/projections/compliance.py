@@ -1079,26 +1079,32 @@ def _empty(target: Target, measure: Measure) -> Empty | None:
 
 def _judge(
     target: Target, measure: Measure, as_of: date, due_on: date, appeared: dict[str, date]
-) -> tuple[str, list[Failing]]:
-    """The target's status and its failing units, each latecomer with its own due date."""
+) -> tuple[str, list[Failing], date]:
+    """The target's status, its failing units (each latecomer with its own due date) and the
+    due date the status answers to: the target's, or once that has passed with only
+    latecomers falling short, the earliest of their own (never "not due" by a past date)."""
     empty = _empty(target, measure)
     if empty is not None:
-        return empty, []
+        return empty, [], due_on
     if measure.met:
-        return "green", measure.failing
+        return "green", measure.failing, due_on
     if measure.judged is None and measure.failing_total is None:  # over the whole county
-        return status_of(False, as_of, due_on, target.warning_starts(due_on)), measure.failing
-    worst, failing = "not_due", []
+        status = status_of(False, as_of, due_on, target.warning_starts(due_on))
+        return status, measure.failing, due_on
+    worst, failing, owns = "not_due", [], []
     for f in measure.failing:
         own = target.unit_due_on(due_on, appeared.get(f.unit_id))
         status = status_of(False, as_of, own, target.warning_starts(own))
         failing.append(f if own == due_on else replace(f, due_on=own, status=status))
         worst = max(worst, status, key=RANK.__getitem__)
+        owns.append(own)
     if measure.failing_total is not None:  # one page listed: the earliest own due date is the
         # worst light (a later appearance never brings a unit's due date forward)
         own = target.unit_due_on(due_on, measure.first_failing_appeared)
         worst = status_of(False, as_of, own, target.warning_starts(own))
-    return worst, failing
+        owns = [own]
+    shown = min(owns) if owns and as_of > due_on else due_on
+    return worst, failing, shown
 
 
 @dataclass
@@ -1319,10 +1325,10 @@ def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetRes
         if measure.failing and (measure.judged is not None or measure.failing_total is not None)
         else {}
     )
-    status, failing = _judge(target, measure, as_of, due_on, appeared)
+    status, failing, shown_due = _judge(target, measure, as_of, due_on, appeared)
     return _result(
         target, status=status, status_zh=STATUS_ZH[status], **amount_fields(target, measure),
-        measured_text=measure.text, due_on=due_on, failing=failing, passing=measure.passing,
+        measured_text=measure.text, due_on=shown_due, failing=failing, passing=measure.passing,
         failing_total=_failing_total(measure), applicable=status != "not_applicable",
         period_start=target.counts_from(launch),
         period_end=due_on,

@@ -164,6 +164,16 @@ class ReadModels:
 
         return self._page(paged, cursor, limit)
 
+    def members_named(self, organization_id: UUID, name: str) -> list[UUID]:
+        """The members of an organization called ``name`` (transferred out or not): the
+        import's natural key for a member."""
+        with self.store.transaction() as c:
+            m = c.t.members.c
+            rows = c.execute(
+                select(m.id).where(m.organization_id == str(organization_id), m.name == name)
+            ).fetchall()
+        return [UUID(str(r[0])) for r in rows]
+
     def members_among(self, ids: set[str]) -> dict[UUID, UUID | None]:
         """Which of these unit ids are members, each with its community (any other id is not)."""
         found: dict[UUID, UUID | None] = {}

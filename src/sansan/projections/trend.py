@@ -7,6 +7,7 @@ can never disagree about the same date.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, select
@@ -43,17 +44,35 @@ def target_of(plan: Plan, rule: str) -> Target | None:
 
 
 def _training_days_per_member(ctx: Context) -> float:
-    """Days of training this calendar year, summed over the members there are, per member."""
+    """Days of training this calendar year (from its window's start), summed over the members
+    the year's training target judges, per member: the chart and the target divide by the
+    same members (one registered in the grace days before 31 December counts from the next
+    year, as the target judges it)."""
     m, f = _members(ctx), ctx.facts()
     on = and_(
         f.c.subject_id == m.c.id, f.c.fact == "member_training", f.c.occurred_on <= ctx.day,
-        f.c.occurred_on >= f"{ctx.as_of.year}-01-01",
+        f.c.occurred_on >= (ctx.since or date(ctx.as_of.year, 1, 1)).isoformat(),
     )  # fmt: skip
     members, days = ctx.rows(
         select(func.count(m.c.id.distinct()), func.coalesce(func.sum(f.c.num), 0))
         .select_from(m.outerjoin(f, on))
     )[0]
     return float(days) / int(members) if members else 0.0
+
+
+def _training_context(
+    cursor: Any, day: date, launch: date, ids: list[str] | None, plan: Plan
+) -> Context:
+    """The day's context as the member-training target judges its running year."""
+    target = target_of(plan, "member_training_days")
+    _, year = (None, None) if target is None else target.periods(launch, day, plan.ends_on(launch))
+    if target is None or year is None:  # no such target, or the campaign has ended
+        return Context(cursor, day, launch, ids)
+    grace = target.grace_days
+    return Context(
+        cursor, day, launch, ids, since=target.counts_from(launch, year),
+        registered_by=None if grace is None else year.end - timedelta(days=grace),
+    )  # fmt: skip
 
 
 def trend(
@@ -65,6 +84,7 @@ def trend(
     with store.transaction() as cursor:
         for day in month_ends(launch, max(until, launch)):
             ctx = Context(cursor, day, launch, ids)
+            trained = _training_context(cursor, day, launch, ids, plan)
             points.append(
                 TrendPoint(
                     on=day,
@@ -72,7 +92,7 @@ def trend(
                     if sites is None
                     else sum(1 for *_, reason in _sites(ctx, sites) if reason is None),
                     five_goods_share=None if goods is None else five_goods_share(ctx, goods).value,
-                    training_days_per_member=round(_training_days_per_member(ctx), 2),
+                    training_days_per_member=round(_training_days_per_member(trained), 2),
                 )
             )
     return points

@@ -12,7 +12,7 @@ from sansan.domain.base import Provenance
 from sansan.domain.vocabulary import SupervisionStatus
 from sansan.internal_ids import InternalKey, firing_key
 from sansan.plans import Plan, Target, pinned_plan
-from sansan.projections.compliance import TargetResult, evaluate
+from sansan.projections.compliance import Failing, TargetResult, evaluate
 from sansan.projections.deadlines import _community_of
 from sansan.projections.store import ReadStore
 
@@ -118,8 +118,9 @@ def _target(
     # Latecomers with a due date of their own answer at that date, not at the target's.
     late = [f for f in result.failing if f.due_on is not None and f.due_on > step.due_on]
     if late:
-        failing = [f for f in result.failing if f not in late]
-        result = replace(result, status=result.status if failing else "green", failing=failing)
+        result = _without_latecomers(result, late)
+        if result is None:
+            return []  # every unit answers at a date of its own
     county_wide = target.scope == "county"
     # a street committee's own target: no community secretary to tell, the street itself
     local, escalated = (["street"], ["street", "county"]) if target.scope == "street" else (LOCAL, ESCALATED)
@@ -131,7 +132,7 @@ def _target(
                           message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天，当前 {result.measured_text}")]  # fmt: skip
         return [
             _fire(step, prov, FiringKind.REMINDER, unit_id=f.unit_id, unit_name=f.unit_name,
-                  addressees=local, message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天：{f.reason_zh}")
+                  addressees=local, message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天。{_who(f)}")
             for f in result.failing
         ]  # fmt: skip
     met = [
@@ -147,10 +148,32 @@ def _target(
                    message_zh=f"“{target.title_zh}”逾期未达标：{result.measured_text}")  # fmt: skip
     alerts = [
         _fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=f.unit_id, unit_name=f.unit_name,
-              addressees=escalated, message_zh=f"工作迟缓、措施不力：“{target.title_zh}”到期未完成。{f.reason_zh}")
+              addressees=escalated, message_zh=f"工作迟缓、措施不力：“{target.title_zh}”到期未完成。{_who(f)}")
         for f in result.failing
     ]  # fmt: skip
     return [missed, *alerts, *met]
+
+
+def _who(f: Failing) -> str:
+    """Who falls short and why: cards of one community's cadres must not read alike."""
+    return f"{f.unit_name}：{f.reason_zh}"
+
+
+def _without_latecomers(result: TargetResult, late: list[Failing]) -> TargetResult | None:
+    """The result over the units due by the target's date: the figure counts only them (a
+    latecomer still short is neither a pass nor a failure yet), and says who answers later.
+    None when no unit is due by then."""
+    failing = [f for f in result.failing if f not in late]
+    passed = len(result.passing)
+    if passed + len(failing) == 0:
+        return None
+    first = min(f.due_on for f in late if f.due_on is not None)
+    text = (
+        f"{passed}/{passed + len(failing)}{result.counted_zh}"
+        f"（另有{len(late)}{result.failing_zh}自身期限未到，最早于{first.isoformat()}到期，届时另行判定）"
+    )
+    status = result.status if failing else "green"
+    return replace(result, status=status, failing=failing, measured_text=text)
 
 
 def _standing(result: TargetResult, due_on: date) -> TargetResult | None:
@@ -184,11 +207,11 @@ def _target_unit(
         if short is None:
             return []
         return [_fire(step, prov, FiringKind.REMINDER, unit_id=short.unit_id, unit_name=short.unit_name,
-                      message_zh=f"距“{target.title_zh}”自身期限 {step.due_on} 还有 {step.lead_days} 天：{short.reason_zh}")]  # fmt: skip
+                      message_zh=f"距“{target.title_zh}”自身期限 {step.due_on} 还有 {step.lead_days} 天。{_who(short)}")]  # fmt: skip
     if short is not None:
         return [_fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=short.unit_id,
                       unit_name=short.unit_name, addressees=ESCALATED,
-                      message_zh=f"工作迟缓、措施不力：“{target.title_zh}”自身期限 {step.due_on} 到期未完成。{short.reason_zh}")]  # fmt: skip
+                      message_zh=f"工作迟缓、措施不力：“{target.title_zh}”自身期限 {step.due_on} 到期未完成。{_who(short)}")]  # fmt: skip
     return [
         _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
               message_zh=f"“{target.title_zh}”按自身期限完成")
