@@ -6,6 +6,7 @@ counts equal what the per-member tables give, and the board read from them (a pa
 totals) equals the full per-member answer cut to the page; a day the counts cannot answer is
 counted member by member, with the same answer."""
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -19,14 +20,18 @@ from sansan.bootstrap import Services
 from sansan.clock import FixedClock
 from sansan.commands import Command
 from sansan.commands import member as mc
+from sansan.plans import Plan
 from sansan.projections import compliance
-from sansan.projections.compliance import Page
+from sansan.projections.compliance import Page, evaluate
 from sansan.projections.counts import FITTING
 from sansan.projections.rebuild import rebuild
-from tests.integration.test_compliance_pages import A, answer, cut, i, unpassed
+from tests.integration.test_compliance_pages import LAUNCH, A, cut, i, plan, unpassed
 from tests.integration.test_compliance_pages import services as services
 
 MEMBER_RULES = ("cards", "member-training")
+# Which counts answered: today's (a rule's id), or the dated ones for a past day ("… on").
+READERS = (("cards", "_cards_counted"), ("member-training", "_training_counted"),
+           ("cards on", "_cards_dated"), ("member-training on", "_training_dated"))  # fmt: skip
 
 
 def counts(services: Services) -> tuple[Counter[Any], Counter[Any]]:
@@ -69,7 +74,7 @@ def recounted(services: Services) -> tuple[Counter[Any], Counter[Any]]:
 
 
 def board_agrees(
-    services: Services, monkeypatch: pytest.MonkeyPatch, as_of: date
+    services: Services, monkeypatch: pytest.MonkeyPatch, as_of: date, judged: Plan | None = None
 ) -> set[str]:  # fmt: skip
     """The member rules' pages equal their full answers cut, in every scope; the rules the
     counts answered (the others counted member by member)."""
@@ -82,18 +87,25 @@ def board_agrees(
 
         return spied
 
-    for rule, name in (("cards", "_cards_counted"), ("member-training", "_training_counted")):
+    for rule, name in READERS:
         monkeypatch.setattr(compliance, name, spy(rule, getattr(compliance, name)))
     for scope in ({}, {"communities": [A]}, {"communities": [A], "scorecard": True}):
         for target in MEMBER_RULES:
-            full = answer(services, as_of, only=target, **scope)
+            full = answer(services, as_of, judged, only=target, **scope)
             for page in (Page(0, 100), Page(0, 1), Page(1, 2), Page(0, 0)):
-                paged = answer(services, as_of, page=page, only=target, **scope)
+                paged = answer(services, as_of, judged, page=page, only=target, **scope)
                 assert [unpassed(r) for r in paged] == [cut(r, page) for r in full], (
                     as_of, scope, target, page,
                 )  # fmt: skip
     monkeypatch.undo()
     return answered
+
+
+def answer(
+    services: Services, as_of: date, judged: Plan | None, **how: Any
+) -> list[dict[str, Any]]:  # fmt: skip
+    found = evaluate(services.store, judged or plan(), launch=LAUNCH, as_of=as_of, **how)
+    return [dataclasses.asdict(r) for r in found]
 
 
 def training(member: str, on: date, days: float) -> Command:
@@ -104,14 +116,15 @@ def training(member: str, on: date, days: float) -> Command:
 
 NOW = date(2028, 2, 2)  # after everything the scenarios record but the grace one
 BOTH = set(MEMBER_RULES)
-CARDS: set[str] = {"cards"}
+ON = {"cards on", "member-training on"}
 SCENARIOS: dict[str, tuple[list[tuple[date, Command]], dict[date, set[str]]]] = {
     # (recorded on, command); the days asked, and the rules the counts answer on each
     "a training recorded late for a past day": (
         [(NOW, training("m2", date(2028, 1, 20), 2)),
          (NOW, training("m2", date(2028, 1, 10), 3)),  # earlier than the one above
          (NOW, training("m6", date(2027, 3, 1), 6))],  # in the ended year
-        {NOW: BOTH, date(2028, 1, 15): BOTH}  # 2027 from the counts, 2028 not,
+        {NOW: BOTH, date(2027, 6, 1): BOTH,
+         date(2028, 1, 15): BOTH | {"member-training on"}},  # 2027 today's, 2028 dated
     ),
     "a second training on the same day": (
         [(NOW, training("m2", date(2028, 1, 10), 3)), (NOW, training("m2", date(2028, 1, 10), 3))],
@@ -121,7 +134,8 @@ SCENARIOS: dict[str, tuple[list[tuple[date, Command]], dict[date, set[str]]]] = 
         [(NOW, training("m1", date(2028, 1, 5), 6)),
          (NOW, mc.TransferMemberOut(member_id=i("m1"), occurred_on=date(2028, 1, 15),
                                     destination="外县"))],
-        {NOW: BOTH, date(2028, 1, 14): set()},
+        {NOW: BOTH | {"member-training on"},  # 2027 with m1 in it: dated
+         date(2028, 1, 14): ON, date(2028, 1, 15): BOTH | {"member-training on"}},
     ),
     "a category change, and one dated before the current category": (
         [(NOW, mc.ChangeMemberCategory(member_id=i("m2"), occurred_on=date(2028, 1, 12),
@@ -131,7 +145,7 @@ SCENARIOS: dict[str, tuple[list[tuple[date, Command]], dict[date, set[str]]]] = 
          # m4 is participating from 1 April 2026: a change dated 20 March 2026 is not its latest
          (NOW, mc.ChangeMemberCategory(member_id=i("m4"), occurred_on=date(2026, 3, 20),
                                        category="direct"))],
-        {NOW: BOTH, date(2028, 1, 12): {"member-training"}},
+        {NOW: BOTH, date(2028, 1, 12): {"cards on", "member-training"}, date(2026, 3, 25): ON},
     ),
     "a registration after the grace day": (
         # 2 October 2028 is the last day of 2028's registrations judged in 2028 (90 days' grace)
@@ -145,7 +159,8 @@ SCENARIOS: dict[str, tuple[list[tuple[date, Command]], dict[date, set[str]]]] = 
     "trainings either side of a year's end": (
         [(NOW, training("m3", date(2027, 12, 31), 6)), (NOW, training("m3", date(2028, 1, 1), 1)),
          (NOW, training("m4", date(2028, 1, 1), 6))],
-        {NOW: BOTH, date(2028, 1, 1): BOTH, date(2027, 12, 31): BOTH},
+        {NOW: BOTH, date(2028, 1, 1): BOTH, date(2027, 12, 31): BOTH,
+         date(2027, 12, 30): BOTH | {"member-training on"}},
     ),
 }
 
@@ -178,4 +193,29 @@ def test_a_rebuild_keeps_the_counts_the_catch_up_kept(
     assert caught_up == recounted(services)
     rebuild(app, services.store, batch_size=3)
     assert counts(services) == caught_up
-    assert board_agrees(services, monkeypatch, date(2028, 12, 20)) == BOTH
+    assert board_agrees(services, monkeypatch, date(2028, 12, 20)) == BOTH | {"member-training on"}
+
+
+def test_members_registered_after_a_yearly_rule_s_grace_day_are_taken_out_of_the_counts(
+    app: SansanApplication, services: Services, clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # the shipped cards target falls due once; made yearly, a member registered on 10
+    # December 2028 (after 2 October, 90 days before the year's end) is judged from 2029:
+    # the counts hold it, the board must not
+    commands, days = SCENARIOS["a registration after the grace day"]
+    for recorded_on, command in commands:
+        clock.set(datetime.combine(recorded_on, time(4), tzinfo=UTC))
+        app.execute(command, actor="test")
+    services.projections.catch_up()
+    shipped = plan()
+    yearly = shipped.model_copy(update={"targets": [
+        t.model_copy(update={"due": t.due.model_copy(update={"kind": "yearly"})})
+        if t.id == "cards" else t
+        for t in shipped.targets
+    ]})  # fmt: skip
+    [day] = days
+    # 2028 from today's counts, less newbie; the ended 2027 from the dated ones
+    assert board_agrees(services, monkeypatch, day, yearly) == BOTH | {"cards on"}
+    [cards] = answer(services, day, yearly, only="cards", page=Page(0, 100))
+    assert str(i("newbie")) not in [f["unit_id"] for f in cards["failing"]]

@@ -584,6 +584,8 @@ def _needed(category: ColumnElement[Any]) -> ColumnElement[Any]:
 def member_cards(ctx: Context, t: Target) -> Measure:
     if _counted(ctx, ctx.t.member_categories, ctx.t.member_cards):
         return _cards_counted(ctx)
+    if _dated(ctx):
+        return _cards_dated(ctx)
     m = _members_by_category(ctx)
     needed = _needed(m.c.category)
     if ctx.from_standings:
@@ -650,6 +652,53 @@ def _cards_counted(ctx: Context) -> Measure:
     )
 
 
+def _cards_dated(ctx: Context) -> Measure:
+    """The cards rule on a past day from the dated counts (``_dated`` said they answer it):
+    the totals are the sums of the rows up to the day; the page walks the members by id,
+    each member's category and fitting cards on the day probed by its keys."""
+    h = ctx.t.community_cards_on
+    total, failing_total = ctx.rows(
+        select(func.sum(h.c.members),
+               func.sum(case((h.c.cards < _needed(h.c.category), h.c.members), else_=0)))
+        .where(h.c.occurred_on <= ctx.day, ctx.only(h.c.community_id))
+    )[0]  # fmt: skip
+    m, cat, mc = _members(ctx), ctx.t.member_categories, ctx.t.member_cards
+    category = (
+        select(cat.c.category)
+        .where(cat.c.member_id == m.c.id, cat.c.occurred_on <= ctx.day)
+        .order_by(cat.c.occurred_on.desc(), cat.c.position.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    on_day = select(m, category.label("category")).subquery("d")
+    k = (
+        select(func.count(mc.c.card.distinct()))
+        .where(mc.c.member_id == on_day.c.id, mc.c.occurred_on <= ctx.day,
+               _fits(on_day.c.category, mc.c.card))
+        .scalar_subquery()
+    )  # fmt: skip
+    people = select(
+        on_day.c.id, on_day.c.name, on_day.c.community_name, on_day.c.registered_on,
+        _needed(on_day.c.category).label("need"), k.label("k"),
+    )
+    return _counted_people(
+        ctx, people, _cards_fail, _cards_reason, int(total or 0), int(failing_total or 0)
+    )
+
+
+def _dated(ctx: Context) -> bool:
+    """Whether the dated counts (``projections.counts``) answer the day: a page is asked of
+    the standings and nobody registered between the rule's last registration day and the day
+    (the counts hold them; a yearly period judges them from the next year)."""
+    if not ctx.from_standings or ctx.page is None:
+        return False
+    m = ctx.t.members
+    late = select(m.c.id).where(
+        m.c.registered_on > _last_registered(ctx), m.c.registered_on <= ctx.day
+    )
+    return not ctx.rows(select(exists(late)))[0][0]
+
+
 def _counted(ctx: Context, *dated: Table) -> bool:
     """Whether the board's counts (``projections.counts``) answer the day: a page is asked
     of the standings, and nothing they hold is dated after the day (nobody transferred out
@@ -689,6 +738,8 @@ def member_training_days(ctx: Context, t: Target) -> Measure:
     need, year = float(t.params["min_days"]), ctx.judged_year
     if _counted(ctx) and _whole_year(ctx, year):
         return _training_counted(ctx, need, year)
+    if _from_year_start(ctx, year) and _dated(ctx):
+        return _training_dated(ctx, need, year)
     m, d = _members(ctx), _training_days(ctx, year)
     people = (
         select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
@@ -728,6 +779,48 @@ def _training_counted(ctx: Context, need: float, year: int) -> Measure:
         ctx, people, lambda u: u.c.days < need, _training_reason(need, year),
         total_i - late, failing - late_failing,
     )
+
+
+def _training_dated(ctx: Context, need: float, year: int) -> Measure:
+    """The training rule on a past day from the dated counts: the members are the cards'
+    dated counts' up to the day, those who pass the year's rows up to it at ``need`` days or
+    more; the page sums each member's day rows of the year up to the day."""
+    cards, years = ctx.t.community_cards_on, ctx.t.community_training_on
+    total = select(func.sum(cards.c.members)).where(
+        cards.c.occurred_on <= ctx.day, ctx.only(cards.c.community_id)
+    )
+    passing = select(func.sum(years.c.members)).where(
+        years.c.year == year, years.c.occurred_on <= ctx.day, years.c.days >= need,
+        ctx.only(years.c.community_id),
+    )  # fmt: skip
+    total_n, passing_n = ctx.rows(select(total.scalar_subquery(), passing.scalar_subquery()))[0]
+    m, by_day = _members(ctx), ctx.t.member_training_days
+    days = (
+        select(func.coalesce(func.sum(by_day.c.days), 0))
+        .where(by_day.c.member_id == m.c.id, by_day.c.occurred_on >= f"{year}-01-01",
+               by_day.c.occurred_on <= ctx.day)
+        .scalar_subquery()
+    )  # fmt: skip
+    people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on, days.label("days"))
+    total_i = int(total_n or 0)
+    return _counted_people(
+        ctx, people, lambda u: u.c.days < need, _training_reason(need, year),
+        total_i, total_i - int(passing_n or 0),
+    )
+
+
+def _from_year_start(ctx: Context, year: int) -> bool:
+    """Whether the rule counts the year's trainings from its first day to the day asked:
+    the window starts by the year's first day, or no training lies before its start."""
+    by_day = ctx.t.member_training_days
+    start = (ctx.since or date(year, 1, 1)).isoformat()
+    first, last = f"{year}-01-01", f"{year}-12-31"
+    if not (first <= start and ctx.day <= last):
+        return False
+    before = select(by_day.c.member_id).where(
+        by_day.c.occurred_on >= first, by_day.c.occurred_on < start
+    )
+    return first == start or not ctx.rows(before.limit(1))
 
 
 def _whole_year(ctx: Context, year: int) -> bool:
@@ -1400,6 +1493,11 @@ def _has_standings(cursor: Any) -> bool:
     return row is None or int(row[0]) == PROJECTION_VERSION
 
 
+# A day the board's counts do not answer (a past day) sorts and hashes a row per member:
+# at 100,000 members PostgreSQL's default 4 MB spills those to disk.
+WORK_MEM = "64MB"
+
+
 def evaluate(
     store: ReadStore,
     plan: Plan,
@@ -1431,6 +1529,8 @@ def evaluate(
     # request text: the ids arrive as UUIDs and are written back out from them.
     ids = None if communities is None else [str(UUID(str(c))) for c in communities]
     with store.transaction() as cursor:
+        if cursor.dialect == "postgres":  # for this transaction only
+            cursor.execute(select(func.set_config("work_mem", WORK_MEM, True)))
         standings = _has_standings(cursor)
         for target in plan.targets:
             if only is not None and target.id != only:

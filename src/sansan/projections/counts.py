@@ -10,8 +10,14 @@ transfer moves the member from its old bucket to its new one.
 
 What the counts hold: every member registered and not transferred out, with its latest
 category (by day, then log position), every card and every training recorded. A day asked
-of them is exact when nothing is dated after it; ``compliance`` checks that and otherwise
-counts member by member.
+of them is exact when nothing is dated after it; ``compliance`` checks that.
+
+For a past day the same counts are kept dated (``community_cards_on``,
+``community_training_on``): each member's buckets over time (its timeline, worked out from
+its dated rows: registered, categories, cards' first days, trainings, transferred out) as
++1 on the day it enters a bucket and -1 on the day it leaves; a change to a member takes its
+old timeline out and puts the new one in, so a change recorded late for a past day moves the
+counts from that day on.
 """
 
 import json
@@ -45,6 +51,73 @@ def _training_bucket(b: Batch, s: Row, year: str, days: float, by: int) -> None:
     _move(b, b.t.community_training, key, by)
 
 
+def _cards_timeline(s: Row) -> list[tuple[str, str, int]]:
+    """(day, category, fitting cards) from each day on which the member's standing changes,
+    from its registration to its transfer out (then it leaves, on ``transferred_on``)."""
+    registered, gone = s["registered_on"], s["transferred_on"]
+    categories = sorted((d, p, c) for d, p, c in json.loads(s["categories"]))
+    card_days: dict[str, str] = json.loads(s["card_days"])
+    days = sorted({registered, *(d for d, _, _ in categories), *card_days.values()})
+    timeline: list[tuple[str, str, int]] = []
+    for day in days:
+        if day < registered or (gone is not None and day >= gone):
+            continue
+        held = [c for d, _, c in categories if d <= day]
+        if not held:
+            continue
+        fits = FITTING.get(held[-1], frozenset())
+        k = sum(1 for card, d in card_days.items() if d <= day and card in fits)
+        if not timeline or timeline[-1][1:] != (held[-1], k):
+            timeline.append((day, held[-1], k))
+    return timeline
+
+
+def _training_timeline(s: Row) -> list[tuple[int, str, float]]:
+    """(year, day, days so far in the year) from each day the member's sum for a year grows,
+    counted from its registration (a training dated earlier counts from then) until its
+    transfer out."""
+    registered, gone = s["registered_on"], s["transferred_on"]
+    sums: dict[int, float] = {}
+    timeline: list[tuple[int, str, float]] = []
+    for day, days in sorted(json.loads(s["training_days"]).items()):
+        year = int(day[:4])
+        sums[year] = sums.get(year, 0) + days
+        on = max(day, registered)
+        if gone is not None and on >= gone:
+            continue
+        if timeline and timeline[-1][:2] == (year, on):
+            timeline[-1] = (year, on, sums[year])
+        else:
+            timeline.append((year, on, sums[year]))
+    return timeline
+
+
+def _dated(b: Batch, s: Row, by: int) -> None:
+    """The member's timeline into the dated counts (``by`` +1), or out of them (-1)."""
+    community, gone = s["community_id"], s["transferred_on"]
+    cards = _cards_timeline(s)
+    for (day, cat, k), nxt in zip(cards, [*(t[0] for t in cards[1:]), gone], strict=True):
+        key = {"community_id": community, "category": cat, "cards": k}
+        _move(b, b.t.community_cards_on, key | {"occurred_on": day}, by)
+        if nxt is not None:
+            _move(b, b.t.community_cards_on, key | {"occurred_on": nxt}, -by)
+    training = _training_timeline(s)
+    for i, (year, day, days) in enumerate(training):
+        later = [d for y, d, _ in training[i + 1 :] if y == year]
+        nxt = later[0] if later else gone
+        key = {"community_id": community, "year": year, "days": days}
+        _move(b, b.t.community_training_on, key | {"occurred_on": day}, by)
+        if nxt is not None:
+            _move(b, b.t.community_training_on, key | {"occurred_on": nxt}, -by)
+
+
+def _change(b: Batch, s: Row, **values: Any) -> None:
+    """Change the member's row, moving its dated counts from the old timeline to the new."""
+    _dated(b, s, -1)
+    b.update(b.t.member_standings, s["member_id"], **values)
+    _dated(b, s, +1)
+
+
 def category(b: Batch, member: str, category: str, on: str, position: int) -> None:
     """A member's category from ``on`` (its registration's, or a change): the first one
     counts the member in; a later one (by day, then position) moves it to the new category's
@@ -58,9 +131,15 @@ def category(b: Batch, member: str, category: str, on: str, position: int) -> No
             "member_id": member, "community_id": registered["community_id"],
             "category": category, "category_on": on, "category_position": position,
             "cards": "[]", "fitting": 0, "training": "{}", "counted": True,
+            "registered_on": registered["registered_on"], "transferred_on": None,
+            "categories": json.dumps([[on, position, category]]), "card_days": "{}",
+            "training_days": "{}",
         })  # fmt: skip
         _cards_bucket(b, s, +1)
+        _dated(b, s, +1)
         return
+    rows = [*json.loads(s["categories"]), [on, position, category]]
+    _change(b, s, categories=json.dumps(rows))
     if (on, position) < (s["category_on"], s["category_position"]):
         return
     if s["counted"]:
@@ -72,11 +151,14 @@ def category(b: Batch, member: str, category: str, on: str, position: int) -> No
         _cards_bucket(b, s, +1)
 
 
-def card(b: Batch, member: str, card: str) -> None:
+def card(b: Batch, member: str, card: str, on: str) -> None:
     """A card issued: held once however often it is issued; counted if it fits the category."""
     s = b.row(b.t.member_standings, member)
     if s is None:
         return
+    first: dict[str, str] = json.loads(s["card_days"])
+    if card not in first or on < first[card]:
+        _change(b, s, card_days=json.dumps(first | {card: on}, sort_keys=True))
     cards = json.loads(s["cards"])
     if card in cards:
         return
@@ -90,14 +172,17 @@ def card(b: Batch, member: str, card: str) -> None:
         _cards_bucket(b, s, +1)
 
 
-def training(b: Batch, member: str, year: int, days: float) -> None:
+def training(b: Batch, member: str, on: str, days: float) -> None:
     """A training of ``days`` in ``year`` (recorded on time or late): the member moves from
     its year's old bucket (none before its first training of the year) to the new sum."""
     s = b.row(b.t.member_standings, member)
     if s is None:
         return
+    by_day: dict[str, float] = json.loads(s["training_days"])
+    by_day[on] = by_day.get(on, 0) + days
+    _change(b, s, training_days=json.dumps(by_day, sort_keys=True))
     by_year: dict[str, float] = json.loads(s["training"])
-    key = str(year)
+    key = on[:4]
     before = by_year.get(key)
     by_year[key] = (before or 0) + days
     if s["counted"]:
@@ -107,12 +192,13 @@ def training(b: Batch, member: str, year: int, days: float) -> None:
     b.update(b.t.member_standings, member, training=json.dumps(by_year, sort_keys=True))
 
 
-def transferred_out(b: Batch, member: str) -> None:
+def transferred_out(b: Batch, member: str, on: str) -> None:
     """A member transferred out leaves every count (the day asked is checked against the
-    transfer's day when the board is asked)."""
+    transfer's day when the board is asked), and the dated ones on its day."""
     s = b.row(b.t.member_standings, member)
     if s is None or not s["counted"]:
         return
+    _change(b, s, transferred_on=on)
     _cards_bucket(b, s, -1)
     for year, days in json.loads(s["training"]).items():
         _training_bucket(b, s, year, days, -1)

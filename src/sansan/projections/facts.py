@@ -104,7 +104,7 @@ def record_facts(b: Batch, event: Any, position: int, aggregate_id: str) -> None
         if kind in MEMBER_FACTS:
             _stand(b, subject, fact, item, number, position, event.occurred_on)
     if kind is Member.MemberTransferredOut:
-        counts.transferred_out(b, subject)
+        counts.transferred_out(b, subject, event.occurred_on.isoformat())
 
 
 def _stand(
@@ -117,7 +117,7 @@ def _stand(
     if fact == "member_training":  # counter upserts: a late training adds to its day and year
         b.add(b.t.member_training_days, {"member_id": member, "occurred_on": on, "days": number})
         b.add(b.t.member_training_years, {"member_id": member, "year": day.year, "days": number})
-        counts.training(b, member, day.year, float(number or 0))
+        counts.training(b, member, on, float(number or 0))
     elif fact == "member_category":
         b.insert(b.t.member_categories, {
             "member_id": member, "occurred_on": on, "position": position, "category": item,
@@ -125,4 +125,4 @@ def _stand(
         counts.category(b, member, str(item), on, position)
     elif fact == "card":
         b.insert(b.t.member_cards, {"member_id": member, "card": item, "occurred_on": on})
-        counts.card(b, member, str(item))
+        counts.card(b, member, str(item), on)

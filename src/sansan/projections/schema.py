@@ -83,6 +83,8 @@ class ReadModel:
     member_standings: Table
     community_cards: Table
     community_training: Table
+    community_cards_on: Table
+    community_training_on: Table
     team_members: Table
     community_workers: Table
     deadlines: Table
@@ -253,6 +255,14 @@ def read_model(generation: int) -> ReadModel:
         _int("fitting"),
         _required("training"),
         _flag("counted"),
+        # What the dated counts below were worked out from: the registration and transfer
+        # days, every category row ([day, position, category]), each card's first day, the
+        # training days by day (JSON).
+        _required("registered_on"),
+        _text("transferred_on"),
+        _required("categories"),
+        _required("card_days"),
+        _required("training_days"),
     )
     # The board's counts, per community: how many counted members hold a category and that
     # many fitting cards (every counted member is in exactly one row: the community's members),
@@ -273,6 +283,27 @@ def read_model(generation: int) -> ReadModel:
         Column("days", Double, nullable=False),
         _int("members"),
         PrimaryKeyConstraint("community_id", "year", "days"),
+    )
+    # The same counts dated, for a past day: how many members entered (+) or left (-) a
+    # bucket on a day, so that a day's counts are the sums of the rows up to it. Rows are
+    # per community, bucket and day, not per member.
+    community_cards_on = table(
+        "community_cards_on",
+        _required("community_id"),
+        _required("category"),
+        _int("cards"),
+        _required("occurred_on"),
+        _int("members"),
+        PrimaryKeyConstraint("community_id", "category", "cards", "occurred_on"),
+    )
+    community_training_on = table(
+        "community_training_on",
+        _required("community_id"),
+        _int("year"),
+        Column("days", Double, nullable=False),
+        _required("occurred_on"),
+        _int("members"),
+        PrimaryKeyConstraint("community_id", "year", "days", "occurred_on"),
     )
     team_members = table(
         "team_members",
@@ -380,6 +411,7 @@ def read_model(generation: int) -> ReadModel:
         generation, md, tracking, organizations, communities, members, campaigns,
         supervision_items, facts, member_training_days, member_training_years,
         member_categories, member_cards, member_standings, community_cards,
-        community_training, team_members, community_workers, deadlines,
-        deadline_steps, notifications, notification_acks, deliveries, audit,
+        community_training, community_cards_on, community_training_on, team_members,
+        community_workers, deadlines, deadline_steps, notifications, notification_acks,
+        deliveries, audit,
     )  # fmt: skip
