@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services
@@ -219,3 +219,28 @@ def test_members_registered_after_a_yearly_rule_s_grace_day_are_taken_out_of_the
     assert board_agrees(services, monkeypatch, day, yearly) == BOTH | {"cards on"}
     [cards] = answer(services, day, yearly, only="cards", page=Page(0, 100))
     assert str(i("newbie")) not in [f["unit_id"] for f in cards["failing"]]
+
+
+def test_the_board_s_transaction_on_postgresql_gives_its_sorts_room_in_memory(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a day the counts do not answer sorts and hashes a row per member: PostgreSQL's default
+    # 4 MB spills them to disk at 100,000 members; set for evaluate's transaction only
+    seen: list[tuple[str, str | None]] = []
+    has_standings = compliance._has_standings
+
+    def spy(cursor: Any) -> bool:
+        setting = None
+        if cursor.dialect == "postgres":
+            setting = cursor.execute(select(func.current_setting("work_mem"))).fetchone()[0]
+        seen.append((cursor.dialect, setting))
+        return has_standings(cursor)
+
+    monkeypatch.setattr(compliance, "_has_standings", spy)
+    evaluate(services.store, plan(), launch=LAUNCH, as_of=NOW, page=Page(0, 1), only="cards")
+    [(dialect, setting)] = seen
+    assert setting == (compliance.WORK_MEM if dialect == "postgres" else None)
+    with services.store.transaction() as cursor:  # the next transaction has the default back
+        if cursor.dialect == "postgres":
+            default = cursor.execute(select(func.current_setting("work_mem"))).fetchone()[0]
+            assert default != compliance.WORK_MEM
