@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any, Literal, cast
 from uuid import UUID
 
-from sqlalchemy import CTE, Select, Table, and_, case, func, or_, select, true
+from sqlalchemy import CTE, Select, Table, and_, case, exists, func, or_, select, true
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, ScalarSelect, Subquery
@@ -519,12 +519,17 @@ def _members(ctx: Context, name: str = "m") -> Subquery:
         )
         .select_from(m.outerjoin(c, c.c.id == m.c.community_id))
         .where(
-            m.c.registered_on <= min(ctx.registered_by or ctx.as_of, ctx.as_of).isoformat(),
+            m.c.registered_on <= _last_registered(ctx),
             or_(m.c.transferred_out_on.is_(None), m.c.transferred_out_on > ctx.day),
             ctx.only(m.c.community_id),
         )
         .subquery(name)
     )
+
+
+def _last_registered(ctx: Context) -> str:
+    """The last registration day of the members a rule judges on the day."""
+    return min(ctx.registered_by or ctx.as_of, ctx.as_of).isoformat()
 
 
 def _members_by_category(ctx: Context) -> CTE:
@@ -570,10 +575,19 @@ def _fits(category: ColumnElement[Any], card: ColumnElement[Any]) -> ColumnEleme
     ))
 
 
+def _needed(category: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The cards a category needs (NULL for another category: never failing, as in SQL)."""
+    return case({cat.value: len(cards) for cat, cards in CARDS_FOR_CATEGORY.items()},
+                value=category)  # fmt: skip
+
+
 def member_cards(ctx: Context, t: Target) -> Measure:
+    if _counted(ctx, ctx.t.member_categories, ctx.t.member_cards):
+        return _cards_counted(ctx)
+    if _dated(ctx):
+        return _cards_dated(ctx)
     m = _members_by_category(ctx)
-    needed = case({cat.value: len(cards) for cat, cards in CARDS_FOR_CATEGORY.items()},
-                  value=m.c.category)  # fmt: skip
+    needed = _needed(m.c.category)
     if ctx.from_standings:
         # The fitting cards of every member in one join over the standings, grouped by member
         # and card and then by member (two hash aggregates: a count of distinct cards sorts).
@@ -606,24 +620,223 @@ def member_cards(ctx: Context, t: Target) -> Measure:
         # One probe per member for its fitting cards.
         people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
                         needed.label("need"), fitting.label("k"))  # fmt: skip
-    return _people(
-        ctx, people, lambda u: u.c.k < u.c.need,
-        lambda need, k: None if k >= need else f"已发{k}/{need}张适用的卡",
+    return _people(ctx, people, _cards_fail, _cards_reason)
+
+
+def _cards_fail(u: FromClause) -> ColumnElement[bool]:
+    return u.c.k < u.c.need
+
+
+def _cards_reason(need: int, k: int) -> str | None:
+    return None if k >= need else f"已发{k}/{need}张适用的卡"
+
+
+def _cards_counted(ctx: Context) -> Measure:
+    """The cards rule from the board's counts (``_counted`` said they answer the day): the
+    totals per community, the page from each member's own row."""
+    h = ctx.t.community_cards
+    total, failing_total = ctx.rows(
+        select(func.sum(h.c.members),
+               func.sum(case((h.c.cards < _needed(h.c.category), h.c.members), else_=0)))
+        .where(ctx.only(h.c.community_id))
+    )[0]  # fmt: skip
+    m, s = _members(ctx), ctx.t.member_standings
+    late, late_failing = _not_judged(ctx, s.c.fitting < _needed(s.c.category))
+    people = select(
+        m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+        _needed(s.c.category).label("need"), s.c.fitting.label("k"),
+    ).select_from(m.join(s, s.c.member_id == m.c.id))
+    return _counted_people(
+        ctx, people, _cards_fail, _cards_reason, int(total or 0) - late,
+        int(failing_total or 0) - late_failing,
     )
+
+
+def _cards_dated(ctx: Context) -> Measure:
+    """The cards rule on a past day from the dated counts (``_dated`` said they answer it):
+    the totals are the sums of the rows up to the day; the page walks the members by id,
+    each member's category and fitting cards on the day probed by its keys."""
+    h = ctx.t.community_cards_on
+    total, failing_total = ctx.rows(
+        select(func.sum(h.c.members),
+               func.sum(case((h.c.cards < _needed(h.c.category), h.c.members), else_=0)))
+        .where(h.c.occurred_on <= ctx.day, ctx.only(h.c.community_id))
+    )[0]  # fmt: skip
+    m, cat, mc = _members(ctx), ctx.t.member_categories, ctx.t.member_cards
+    category = (
+        select(cat.c.category)
+        .where(cat.c.member_id == m.c.id, cat.c.occurred_on <= ctx.day)
+        .order_by(cat.c.occurred_on.desc(), cat.c.position.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    on_day = select(m, category.label("category")).subquery("d")
+    k = (
+        select(func.count(mc.c.card.distinct()))
+        .where(mc.c.member_id == on_day.c.id, mc.c.occurred_on <= ctx.day,
+               _fits(on_day.c.category, mc.c.card))
+        .scalar_subquery()
+    )  # fmt: skip
+    people = select(
+        on_day.c.id, on_day.c.name, on_day.c.community_name, on_day.c.registered_on,
+        _needed(on_day.c.category).label("need"), k.label("k"),
+    )
+    return _counted_people(
+        ctx, people, _cards_fail, _cards_reason, int(total or 0), int(failing_total or 0)
+    )
+
+
+def _dated(ctx: Context) -> bool:
+    """Whether the dated counts (``projections.counts``) answer the day: a page is asked of
+    the standings and nobody registered between the rule's last registration day and the day
+    (the counts hold them; a yearly period judges them from the next year)."""
+    if not ctx.from_standings or ctx.page is None:
+        return False
+    m = ctx.t.members
+    late = select(m.c.id).where(
+        m.c.registered_on > _last_registered(ctx), m.c.registered_on <= ctx.day
+    )
+    return not ctx.rows(select(exists(late)))[0][0]
+
+
+def _counted(ctx: Context, *dated: Table) -> bool:
+    """Whether the board's counts (``projections.counts``) answer the day: a page is asked
+    of the standings, and nothing they hold is dated after the day (nobody transferred out
+    after it, no row of ``dated`` after it), but for the members registered after the rule's
+    last registration day (``_not_judged`` takes them out). Else the rule counts member by
+    member (a past day)."""
+    if not ctx.from_standings or ctx.page is None:
+        return False
+    m = ctx.t.members
+    later = [
+        select(m.c.id).where(m.c.transferred_out_on > ctx.day),
+        *(select(d.c.member_id).where(d.c.occurred_on > ctx.day) for d in dated),
+    ]
+    return not ctx.rows(select(or_(*(exists(x) for x in later))))[0][0]
+
+
+def _not_judged(
+    ctx: Context, fails: ColumnElement[bool], *joins: tuple[FromClause, ColumnElement[bool]]
+) -> tuple[int, int]:
+    """(how many, how many failing) of the members the counts hold that the rule does not
+    judge on the day: registered after its last registration day (within a yearly period's
+    grace days before the year's end, or later than the day), read member by member, few."""
+    m, s = ctx.t.members, ctx.t.member_standings
+    source = m.join(s, s.c.member_id == m.c.id)
+    for table, on in joins:
+        source = source.outerjoin(table, on)
+    n, failing = ctx.rows(
+        select(func.count(), func.sum(case((fails, 1), else_=0)))
+        .select_from(source)
+        .where(m.c.registered_on > _last_registered(ctx), s.c.counted,
+               ctx.only(m.c.community_id))
+    )[0]  # fmt: skip
+    return int(n or 0), int(failing or 0)
 
 
 def member_training_days(ctx: Context, t: Target) -> Measure:
     need, year = float(t.params["min_days"]), ctx.judged_year
+    if _counted(ctx) and _whole_year(ctx, year):
+        return _training_counted(ctx, need, year)
+    if _from_year_start(ctx, year) and _dated(ctx):
+        return _training_dated(ctx, need, year)
     m, d = _members(ctx), _training_days(ctx, year)
     people = (
         select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
                func.coalesce(d.c.days, 0).label("days"))
         .select_from(m.outerjoin(d, d.c.member_id == m.c.id))
     )  # fmt: skip
-    return _people(
-        ctx, people, lambda u: u.c.days < need,
-        lambda d: None if d >= need else f"{year}年培训{d:g}/{need:g}天",
+    return _people(ctx, people, lambda u: u.c.days < need, _training_reason(need, year))
+
+
+def _training_reason(need: float, year: int) -> Callable[[float], str | None]:
+    return lambda d: None if d >= need else f"{year}年培训{d:g}/{need:g}天"
+
+
+def _training_counted(ctx: Context, need: float, year: int) -> Measure:
+    """The training rule from the board's counts (every training of the year counts on the
+    day): the members are the cards' counts' (each counted member is in one of their rows),
+    those who pass the year's rows at ``need`` days or more; the page from the year's row of
+    each member."""
+    cards, years = ctx.t.community_cards, ctx.t.community_training
+    total = select(func.sum(cards.c.members)).where(ctx.only(cards.c.community_id))
+    passing = select(func.sum(years.c.members)).where(
+        years.c.year == year, years.c.days >= need, ctx.only(years.c.community_id)
     )
+    total_n, passing_n = ctx.rows(select(total.scalar_subquery(), passing.scalar_subquery()))[0]
+    m, y = _members(ctx), ctx.t.member_training_years
+    people = select(
+        m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+        func.coalesce(y.c.days, 0).label("days"),
+    ).select_from(m.outerjoin(y, and_(y.c.member_id == m.c.id, y.c.year == year)))
+    s = ctx.t.member_standings
+    late, late_failing = _not_judged(
+        ctx, func.coalesce(y.c.days, 0) < need,
+        (y, and_(y.c.member_id == s.c.member_id, y.c.year == year)),
+    )
+    total_i, failing = int(total_n or 0), int(total_n or 0) - int(passing_n or 0)
+    return _counted_people(
+        ctx, people, lambda u: u.c.days < need, _training_reason(need, year),
+        total_i - late, failing - late_failing,
+    )
+
+
+def _training_dated(ctx: Context, need: float, year: int) -> Measure:
+    """The training rule on a past day from the dated counts: the members are the cards'
+    dated counts' up to the day, those who pass the year's rows up to it at ``need`` days or
+    more; the page sums each member's day rows of the year up to the day."""
+    cards, years = ctx.t.community_cards_on, ctx.t.community_training_on
+    total = select(func.sum(cards.c.members)).where(
+        cards.c.occurred_on <= ctx.day, ctx.only(cards.c.community_id)
+    )
+    passing = select(func.sum(years.c.members)).where(
+        years.c.year == year, years.c.occurred_on <= ctx.day, years.c.days >= need,
+        ctx.only(years.c.community_id),
+    )  # fmt: skip
+    total_n, passing_n = ctx.rows(select(total.scalar_subquery(), passing.scalar_subquery()))[0]
+    m, by_day = _members(ctx), ctx.t.member_training_days
+    days = (
+        select(func.coalesce(func.sum(by_day.c.days), 0))
+        .where(by_day.c.member_id == m.c.id, by_day.c.occurred_on >= f"{year}-01-01",
+               by_day.c.occurred_on <= ctx.day)
+        .scalar_subquery()
+    )  # fmt: skip
+    people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on, days.label("days"))
+    total_i = int(total_n or 0)
+    return _counted_people(
+        ctx, people, lambda u: u.c.days < need, _training_reason(need, year),
+        total_i, total_i - int(passing_n or 0),
+    )
+
+
+def _from_year_start(ctx: Context, year: int) -> bool:
+    """Whether the rule counts the year's trainings from its first day to the day asked:
+    the window starts by the year's first day, or no training lies before its start."""
+    by_day = ctx.t.member_training_days
+    start = (ctx.since or date(year, 1, 1)).isoformat()
+    first, last = f"{year}-01-01", f"{year}-12-31"
+    if not (first <= start and ctx.day <= last):
+        return False
+    before = select(by_day.c.member_id).where(
+        by_day.c.occurred_on >= first, by_day.c.occurred_on < start
+    )
+    return first == start or not ctx.rows(before.limit(1))
+
+
+def _whole_year(ctx: Context, year: int) -> bool:
+    """Whether every training of ``year`` on record counts on the day: the window starts
+    by the year's first day, and none lies between the year's first day and the window's
+    start or after the day in the year (today; a past day with nothing recorded later)."""
+    by_day = ctx.t.member_training_days
+    start = (ctx.since or date(year, 1, 1)).isoformat()
+    first, last = f"{year}-01-01", f"{year}-12-31"
+    if not (first <= start and ctx.day <= last):
+        return False
+    outside = select(by_day.c.member_id).where(or_(
+        and_(by_day.c.occurred_on >= first, by_day.c.occurred_on < start),
+        and_(by_day.c.occurred_on > ctx.day, by_day.c.occurred_on <= last),
+    ))  # fmt: skip
+    return not ctx.rows(outside.limit(1))
 
 
 def _training_days(ctx: Context, year: int) -> Subquery:
@@ -642,13 +855,7 @@ def _training_days(ctx: Context, year: int) -> Subquery:
             .subquery("d")
         )  # fmt: skip
     by_day, by_year = ctx.t.member_training_days, ctx.t.member_training_years
-    first, last = f"{year}-01-01", f"{year}-12-31"
-    outside = select(by_day.c.member_id).where(or_(
-        and_(by_day.c.occurred_on >= first, by_day.c.occurred_on < start),
-        and_(by_day.c.occurred_on > ctx.day, by_day.c.occurred_on <= last),
-    ))  # fmt: skip
-    within_year = first <= start and ctx.day <= last
-    if within_year and not ctx.rows(outside.limit(1)):
+    if _whole_year(ctx, year):
         return (
             select(by_year.c.member_id, by_year.c.days).where(by_year.c.year == year).subquery("d")
         )
@@ -704,6 +911,42 @@ def _people(
         ok / total, f"{ok}/{total}", not failing_total, page, units=int(total), hits=ok,
         failing_total=int(failing_total or 0),
         first_failing_appeared=date.fromisoformat(str(first_on)) if first_on else None,
+    )
+
+
+def _counted_people(
+    ctx: Context,
+    people: Select[Any],
+    fails: Callable[[FromClause], ColumnElement[bool]],
+    reason: Callable[..., str | None],
+    total: int,
+    failing_total: int,
+) -> Measure:
+    """``_people``'s page, with the totals counted already (from the board's counts): the
+    page's failing members are the first by id (an index walk that stops after the page),
+    the earliest-registered failing member the first by registration day."""
+    assert ctx.page is not None
+    if not total:
+        return each([])
+    u = people.subquery("u")
+    failed = select(u).where(fails(u))
+    first_on = None
+    page: list[Failing] = []
+    if failing_total:
+        if ctx.page.limit:
+            rows = ctx.rows(
+                failed.order_by(u.c.id).offset(ctx.page.offset).limit(ctx.page.limit)
+            )
+            page = [Failing(i, person(n, c), cast(str, reason(*figures)))
+                    for i, n, c, _, *figures in rows]  # fmt: skip
+        earliest = ctx.rows(
+            select(u.c.registered_on).where(fails(u)).order_by(u.c.registered_on).limit(1)
+        )
+        first_on = date.fromisoformat(str(earliest[0][0])) if earliest else None
+    ok = total - failing_total
+    return Measure(
+        ok / total, f"{ok}/{total}", not failing_total, page, units=total, hits=ok,
+        failing_total=failing_total, first_failing_appeared=first_on,
     )
 
 
@@ -1256,6 +1499,11 @@ def _has_standings(cursor: Any) -> bool:
     return row is None or int(row[0]) == PROJECTION_VERSION
 
 
+# A day the board's counts do not answer (a past day) sorts and hashes a row per member:
+# at 100,000 members PostgreSQL's default 4 MB spills those to disk.
+WORK_MEM = "64MB"
+
+
 def evaluate(
     store: ReadStore,
     plan: Plan,
@@ -1287,6 +1535,8 @@ def evaluate(
     # request text: the ids arrive as UUIDs and are written back out from them.
     ids = None if communities is None else [str(UUID(str(c))) for c in communities]
     with store.transaction() as cursor:
+        if cursor.dialect == "postgres":  # for this transaction only
+            cursor.execute(select(func.set_config("work_mem", WORK_MEM, True)))
         standings = _has_standings(cursor)
         for target in plan.targets:
             if only is not None and target.id != only:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sansan.clock import CHINA_OFFSET
 from sansan.domain import Community, CreationCampaign, Member, PartyOrganization
+from sansan.projections import counts
 from sansan.projections.batch import Batch
 
 # (fact, item, number) rows an event contributes; the subject is the event's aggregate
@@ -102,6 +103,8 @@ def record_facts(b: Batch, event: Any, position: int, aggregate_id: str) -> None
         })  # fmt: skip
         if kind in MEMBER_FACTS:
             _stand(b, subject, fact, item, number, position, event.occurred_on)
+    if kind is Member.MemberTransferredOut:
+        counts.transferred_out(b, subject, event.occurred_on.isoformat())
 
 
 def _stand(
@@ -114,9 +117,12 @@ def _stand(
     if fact == "member_training":  # counter upserts: a late training adds to its day and year
         b.add(b.t.member_training_days, {"member_id": member, "occurred_on": on, "days": number})
         b.add(b.t.member_training_years, {"member_id": member, "year": day.year, "days": number})
+        counts.training(b, member, on, float(number or 0))
     elif fact == "member_category":
         b.insert(b.t.member_categories, {
             "member_id": member, "occurred_on": on, "position": position, "category": item,
         })  # fmt: skip
+        counts.category(b, member, str(item), on, position)
     elif fact == "card":
         b.insert(b.t.member_cards, {"member_id": member, "card": item, "occurred_on": on})
+        counts.card(b, member, str(item), on)

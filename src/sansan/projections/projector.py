@@ -217,6 +217,8 @@ def prepare(b: Batch, events: Iterable[Applied]) -> None:
     for _, e, kind, aggregate_id in events:
         if kind in TABLE_OF:
             b.want(TABLE_OF[kind](t), aggregate_id)
+        if kind is Member:  # its place in the board's counts (``counts``)
+            b.want(t.member_standings, aggregate_id)
         for name, table in _lookups_of(type(e)):
             b.want(getattr(t, table), _s(getattr(e, name, None)))
         for preparer in PREPARERS:

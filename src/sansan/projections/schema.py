@@ -80,6 +80,11 @@ class ReadModel:
     member_training_years: Table
     member_categories: Table
     member_cards: Table
+    member_standings: Table
+    community_cards: Table
+    community_training: Table
+    community_cards_on: Table
+    community_training_on: Table
     team_members: Table
     community_workers: Table
     deadlines: Table
@@ -150,6 +155,10 @@ def read_model(generation: int) -> ReadModel:
     )
     index("members_org", members, "organization_id")
     index("members_community", members, "community_id", "category")
+    # Whether anyone registered, or transferred out, after a day (the board's counts hold
+    # everyone registered and not transferred out: a later day asked of them is exact only then).
+    index("members_registered", members, "registered_on")
+    index("members_transferred", members, "transferred_out_on")
     campaigns = table(
         "campaigns",
         _text("id", primary_key=True),
@@ -227,6 +236,74 @@ def read_model(generation: int) -> ReadModel:
         _required("card"),
         _required("occurred_on"),
         PrimaryKeyConstraint("member_id", "card", "occurred_on"),
+    )
+    # Whether a category or a card is dated after the day asked (then the counts below, which
+    # hold each member's latest category and every card, are not that day's).
+    index("member_categories_on", member_categories, "occurred_on")
+    index("member_cards_on", member_cards, "occurred_on")
+    # Per member, what the counts below were moved by: its category (the latest by day, then
+    # log position), every card it holds (JSON list), how many fit the category, its training
+    # days per year (JSON object), and whether it is counted (not transferred out).
+    member_standings = table(
+        "member_standings",
+        _text("member_id", primary_key=True),
+        _required("community_id"),
+        _required("category"),
+        _required("category_on"),
+        _big("category_position"),
+        _required("cards"),
+        _int("fitting"),
+        _required("training"),
+        _flag("counted"),
+        # What the dated counts below were worked out from: the registration and transfer
+        # days, every category row ([day, position, category]), each card's first day, the
+        # training days by day (JSON).
+        _required("registered_on"),
+        _text("transferred_on"),
+        _required("categories"),
+        _required("card_days"),
+        _required("training_days"),
+    )
+    # The board's counts, per community: how many counted members hold a category and that
+    # many fitting cards (every counted member is in exactly one row: the community's members),
+    # and how many trained that many days in a year (no row: no training that year). The
+    # rules' thresholds apply when asked, so a changed plan needs no rebuild.
+    community_cards = table(
+        "community_cards",
+        _required("community_id"),
+        _required("category"),
+        _int("cards"),
+        _int("members"),
+        PrimaryKeyConstraint("community_id", "category", "cards"),
+    )
+    community_training = table(
+        "community_training",
+        _required("community_id"),
+        _int("year"),
+        Column("days", Double, nullable=False),
+        _int("members"),
+        PrimaryKeyConstraint("community_id", "year", "days"),
+    )
+    # The same counts dated, for a past day: how many members entered (+) or left (-) a
+    # bucket on a day, so that a day's counts are the sums of the rows up to it. Rows are
+    # per community, bucket and day, not per member.
+    community_cards_on = table(
+        "community_cards_on",
+        _required("community_id"),
+        _required("category"),
+        _int("cards"),
+        _required("occurred_on"),
+        _int("members"),
+        PrimaryKeyConstraint("community_id", "category", "cards", "occurred_on"),
+    )
+    community_training_on = table(
+        "community_training_on",
+        _required("community_id"),
+        _int("year"),
+        Column("days", Double, nullable=False),
+        _required("occurred_on"),
+        _int("members"),
+        PrimaryKeyConstraint("community_id", "year", "days", "occurred_on"),
     )
     team_members = table(
         "team_members",
@@ -333,6 +410,8 @@ def read_model(generation: int) -> ReadModel:
     return ReadModel(
         generation, md, tracking, organizations, communities, members, campaigns,
         supervision_items, facts, member_training_days, member_training_years,
-        member_categories, member_cards, team_members, community_workers, deadlines,
-        deadline_steps, notifications, notification_acks, deliveries, audit,
+        member_categories, member_cards, member_standings, community_cards,
+        community_training, community_cards_on, community_training_on, team_members,
+        community_workers, deadlines, deadline_steps, notifications, notification_acks,
+        deliveries, audit,
     )  # fmt: skip
