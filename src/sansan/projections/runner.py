@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from sansan.application import SansanApplication
 from sansan.domain.base import SansanAggregate
-from sansan.persistence import is_postgres, parse_postgres_url
+from sansan.persistence import is_postgres, notifications_after, parse_postgres_url
 from sansan.projections.batch import Batch
 from sansan.projections.projector import Applied, apply_event, prepare
 from sansan.projections.store import Cursor, ReadStore
@@ -153,9 +153,7 @@ class ProjectionRunner:
 
     def read(self, position: int) -> Read | None:
         """The next notifications after ``position``, decoded (None: there are none)."""
-        notifications = self.app.recorder.select_notifications(
-            position, self.batch_size, inclusive_of_start=False
-        )
+        notifications = notifications_after(self.app.recorder, position, self.batch_size)
         if not notifications:
             return None
         events: list[Applied] = []
