@@ -12,9 +12,9 @@ import pytest
 from eventsourcing.application import LRUCache
 from psycopg import sql
 
+from sansan.application import SansanApplication
 from sansan.bootstrap import build_application, migrate
 from sansan.commands import examples as t
-from sansan.application import SansanApplication
 from sansan.persistence import (
     DatabaseUrlError,
     library_env,

@@ -2,7 +2,6 @@
 following the log until the switch."""
 
 from collections.abc import Iterator
-
 from typing import Any
 
 import pytest
