@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     InterfaceError,
     InternalError,
+    Notification,
     OperationalError,
     StoredEvent,
 )
@@ -27,7 +28,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import Cursor, sql
 from psycopg.adapt import PyFormat
 from psycopg.pq import Format
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg_pool import PoolTimeout
 from sqlalchemy import Column, MetaData, Table, Text, column, select, table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -351,6 +352,37 @@ def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int
             row = cursor.fetchone()
         return None if row is None else int(row[0])
     raise NotImplementedError(f"log positions are not kept by {type(recorder).__name__}")
+
+
+def notifications_after(
+    recorder: ApplicationRecorder, start: int, limit: int
+) -> list[Notification]:
+    """The log after ``start``, in order, at most ``limit``: the library's
+    ``select_notifications``, and on PostgreSQL the same query read as tuples in binary (no
+    hex text for each event's state, no dict per row); the projection reads the whole log
+    through it."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return _postgres_notifications_after(recorder, start, limit)
+    return list(recorder.select_notifications(start, limit, inclusive_of_start=False))
+
+
+@_once_more_on_fresh_connections
+def _postgres_notifications_after(
+    recorder: PostgresApplicationRecorder, start: int, limit: int
+) -> list[Notification]:
+    query = sql.SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{}"
+        " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+    ).format(sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name))
+    with (
+        recorder.datastore.get_connection() as conn,
+        conn.cursor(row_factory=tuple_row, binary=True) as curs,
+    ):
+        curs.execute(query, (start, limit), prepare=True)
+        return [
+            Notification(id=n, originator_id=i, originator_version=v, topic=topic, state=state)
+            for n, i, v, topic, state in curs.fetchall()
+        ]
 
 
 def stored_events_of(recorder: ApplicationRecorder, aggregate_ids: list[UUID]) -> list[StoredEvent]:

@@ -12,9 +12,15 @@ import pytest
 from eventsourcing.application import LRUCache
 from psycopg import sql
 
+from sansan.application import SansanApplication
 from sansan.bootstrap import build_application, migrate
 from sansan.commands import examples as t
-from sansan.persistence import DatabaseUrlError, library_env, parse_postgres_url
+from sansan.persistence import (
+    DatabaseUrlError,
+    library_env,
+    notifications_after,
+    parse_postgres_url,
+)
 from sansan.settings import DEFAULT_DATABASE_URL, Settings
 from tests.support import ACTOR
 
@@ -174,3 +180,25 @@ def test_events_go_to_postgresql_in_binary_and_come_back_the_same(
         assert app.mapper.to_domain_event(stored[0]).originator_id == t.COMMUNITY
     finally:
         app.close()
+
+
+def test_the_log_read_after_a_position_is_what_the_library_reads_there(
+    app: SansanApplication,
+) -> None:
+    """The projection reads the log with a query of its own (on PostgreSQL: tuples in binary,
+    no dict per row): the same notifications as the library's, from any position, at most
+    as many as asked for, in order."""
+    for command in t.tour():
+        app.execute(command, actor=ACTOR)
+    head = app.recorder.max_notification_id() or 0
+    assert head > 10
+
+    def fields(found: Any) -> list[tuple[Any, ...]]:
+        return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in found]
+
+    for start, limit in ((0, head + 5), (0, 4), (3, 5), (head - 2, 10), (head, 10)):
+        ours = notifications_after(app.recorder, start, limit)
+        library = app.recorder.select_notifications(start, limit, inclusive_of_start=False)
+        assert fields(ours) == fields(library), (start, limit)
+        assert [n.id for n in ours] == list(range(start + 1, min(start + limit, head) + 1))
+    assert fields(ours) == []  # from the head: nothing yet

@@ -246,3 +246,39 @@ def test_a_statement_the_server_refuses_inside_the_pipelined_flush_fails_the_who
         write_a_batch_with_a_nameless_member()
     assert runner.position() == position
     assert dump(store) == before
+
+
+def test_a_batch_looks_up_any_number_of_keys_with_one_statement_and_one_parameter(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows a batch wants are read with a statement compiled once, the keys in one
+    parameter (an array, or JSON on SQLite), not an IN list of a parameter per key that is
+    compiled, sent and planned anew for every batch."""
+    runner, store = services.projections, services.store
+    runner.catch_up()
+    with store.transaction() as cursor:
+        members = sorted(row["id"] for row in Batch(cursor).rows(cursor.t.members))
+    assert len(members) >= 2
+    lookups: list[tuple[Any, Any]] = []
+    real_execute = GenerationCursor.execute
+
+    def execute(self: GenerationCursor, statement: Any, params: Any = ()) -> GenerationCursor:
+        lookups.append((statement, params))
+        return real_execute(self, statement, params)
+
+    found: list[list[str | None]] = []
+    for keys in (members[:1], [*members, "no-such-member"]):
+        with store.transaction() as cursor:
+            batch = Batch(cursor)
+            for key in keys:
+                batch.want(cursor.t.members, key)
+            monkeypatch.setattr(GenerationCursor, "execute", execute)
+            batch.load_wanted()
+            monkeypatch.undo()
+            rows = [batch.row(cursor.t.members, key) for key in keys]
+            found.append([None if row is None else row["id"] for row in rows])
+    assert found == [members[:1], [*members, None]]
+    assert len(lookups) == 2
+    (first, first_params), (second, second_params) = lookups
+    assert first is second  # one statement, compiled once
+    assert list(first_params) == list(second_params) == ["keys"]

@@ -42,8 +42,8 @@ from collections.abc import Callable, Hashable, Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Text, bindparam, cast, column, func, select, update
-from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy import Table, Text, any_, bindparam, cast, column, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSON
 
 from sansan.projections.sql import Prepared, upsert
 from sansan.projections.store import Cursor
@@ -52,7 +52,7 @@ Row = dict[str, Any]
 Key = tuple[Hashable, ...]
 BatchHandler = Callable[["Batch", Any], None]
 PlainHandler = Callable[[Cursor, Any], None]
-# How many keys one lookup query names (well under both drivers' parameter limits).
+# How many keys one lookup query names (its one parameter stays a modest size).
 LOOKUP_CHUNK = 1000
 
 
@@ -110,6 +110,20 @@ def _from_json(table: Table, counters: tuple[str, ...] | None) -> Prepared:
             set_={name: table.c[name] + statement.excluded[name] for name in counters},
         )
     )
+
+
+@cache
+def _lookup(dialect: str, table: Table) -> Prepared:
+    """The rows of ``table`` whose key is among ``:keys``, one parameter whatever their
+    number: an array on PostgreSQL (``= ANY``), a JSON array on SQLite (``json_each``).
+    Compiled once; an ``IN`` list would be compiled, sent and planned anew for every list
+    (a parameter per key)."""
+    (name,) = key_columns(table)
+    key = table.c[name]
+    if dialect == "postgres":
+        return Prepared(select(table).where(key == any_(cast(bindparam("keys"), ARRAY(key.type)))))
+    listed = func.json_each(bindparam("keys", type_=Text)).table_valued("value")
+    return Prepared(select(table).where(key.in_(select(listed.c.value))))
 
 
 def _json_rows(rows: list[Row]) -> dict[str, str]:
@@ -282,8 +296,10 @@ class Batch:
             chunk = keys[start : start + LOOKUP_CHUNK]
             for key in chunk:
                 known.setdefault(key, None)
-            statement = select(table).where(table.c[name].in_([k[0] for k in chunk]))
-            for found in self.cursor.execute(statement).fetchall():
+            values = [k[0] for k in chunk]
+            statement = _lookup(self.cursor.dialect, table)
+            listed = values if self.cursor.dialect == "postgres" else json.dumps(values)
+            for found in self.cursor.execute(statement, {"keys": listed}).fetchall():
                 row = dict(zip(columns, found, strict=True))
                 if known.get((row[name],)) is None:
                     known[(row[name],)] = row

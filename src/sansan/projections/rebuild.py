@@ -36,7 +36,10 @@ def rebuild(
     new = live + 1
     drop_tables(store, new)  # leftovers of a rebuild that died half-way
     create_tables(store, new, indexes=False)
-    builder = ProjectionRunner(app, store, batch_size=batch_size, generation=new)
+    # The new generation is not read until the switch, and a rebuild that dies (or whose
+    # server does) starts again from an empty generation: its batches need not wait for
+    # the disk at commit. The switch below does.
+    builder = ProjectionRunner(app, store, batch_size=batch_size, generation=new, durable=False)
     app.on_saved.remove(builder.wake)
     for start, ahead in _read_ahead(builder, app):
         on_progress(builder.apply_read(start, ahead))

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from sansan.application import SansanApplication
 from sansan.domain.base import SansanAggregate
-from sansan.persistence import is_postgres, parse_postgres_url
+from sansan.persistence import is_postgres, notifications_after, parse_postgres_url
 from sansan.projections.batch import Batch
 from sansan.projections.projector import Applied, apply_event, prepare
 from sansan.projections.store import Cursor, ReadStore
@@ -66,8 +66,12 @@ class ProjectionRunner:
         listen: Settings | None = None,
         generation: int | None = None,
         followers: Sequence[Callable[[], int]] = (),
+        durable: bool = True,
     ) -> None:
         self.app, self.store = app, store
+        # False: batches commit without waiting for the disk (see ReadStore.transaction);
+        # for a rebuild's new generation, which is built again from scratch if lost.
+        self.durable = durable
         # Other followers of the log (the audit chain) that ride on this runner's wake-ups.
         self.followers = list(followers)
         self.generation = generation  # None: whichever generation is live
@@ -120,7 +124,9 @@ class ProjectionRunner:
         """Apply notifications read after ``start`` (those still ahead of the position), in
         a transaction of their own."""
         self._ended_at = None  # known again once this batch is committed
-        with self.store.transaction(lock=True, generation=self.generation) as cursor:
+        with self.store.transaction(
+            lock=True, generation=self.generation, durable=self.durable
+        ) as cursor:
             applied = self.apply_batch(cursor, read_ahead=(start, ahead))
         self._ended_at = self._left_at
         if applied:
@@ -153,9 +159,7 @@ class ProjectionRunner:
 
     def read(self, position: int) -> Read | None:
         """The next notifications after ``position``, decoded (None: there are none)."""
-        notifications = self.app.recorder.select_notifications(
-            position, self.batch_size, inclusive_of_start=False
-        )
+        notifications = notifications_after(self.app.recorder, position, self.batch_size)
         if not notifications:
             return None
         events: list[Applied] = []

@@ -144,13 +144,22 @@ class ReadStore(Protocol):
     dialect: str
 
     def transaction(
-        self, *, lock: bool = False, generation: int | None = None, pointer: bool = True
+        self,
+        *,
+        lock: bool = False,
+        generation: int | None = None,
+        pointer: bool = True,
+        durable: bool = True,
     ) -> Any:
         """A cursor in one transaction, on the live generation unless one is named.
 
         ``lock`` takes the write lock at once and holds the generation pointer, so
         no switch can happen under the transaction; ``pointer=False`` leaves the
-        pointer alone (for creating it).
+        pointer alone (for creating it). ``durable=False``: the commit does not wait for
+        its log to reach the disk (PostgreSQL's ``synchronous_commit = off`` for this
+        transaction alone): a server crash may lose it whole, never half of it. Only for
+        work that is redone from scratch when lost (a rebuild's new generation); SQLite
+        commits as it always does.
         """
         ...
 
@@ -199,10 +208,17 @@ class PostgresReadStore:
 
     @contextmanager
     def transaction(
-        self, *, lock: bool = False, generation: int | None = None, pointer: bool = True
+        self,
+        *,
+        lock: bool = False,
+        generation: int | None = None,
+        pointer: bool = True,
+        durable: bool = True,
     ) -> Iterator[GenerationCursor]:
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
+                if not durable:
+                    raw.execute("SET LOCAL synchronous_commit TO OFF")
                 chosen = _chosen(raw, lock, generation, pyformat=True, pointer=pointer)
                 yield GenerationCursor(raw, chosen, pyformat=True)
         except ReadOnlySqlTransaction:
@@ -223,7 +239,12 @@ class SQLiteReadStore:
 
     @contextmanager
     def transaction(
-        self, *, lock: bool = False, generation: int | None = None, pointer: bool = True
+        self,
+        *,
+        lock: bool = False,
+        generation: int | None = None,
+        pointer: bool = True,
+        durable: bool = True,  # ignored: SQLite commits as its connection is set to
     ) -> Iterator[GenerationCursor]:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
