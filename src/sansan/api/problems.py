@@ -2,6 +2,7 @@
 
 import logging
 import sqlite3
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sansan.application import ConcurrencyConflict, IdempotencyKeyReused
 from sansan.commands import VersionMismatch
+from sansan.commands.base import LINES, ONE_LINE
 from sansan.domain import DomainError, NotFoundError
 from sansan.domain.errors import InvalidReferences
 from sansan.internal_ids import InternalIdClash
@@ -139,6 +141,21 @@ _ZH_BY_TYPE = {
 }
 
 
+# The commands' text patterns, said as what they refuse.
+_ZH_BY_PATTERN = {
+    ONE_LINE: "不能含有换行符或其他控制字符",
+    LINES: "不能含有控制字符（换行符和制表符除外）",
+}
+
+
+def _message_zh(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern")
+        if pattern in _ZH_BY_PATTERN:
+            return _ZH_BY_PATTERN[pattern]
+    return _ZH_BY_TYPE.get(error.get("type", ""), "取值无效")
+
+
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
     problems = []
     for error in exc.errors():
@@ -149,7 +166,7 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
             FieldProblem(
                 field=".".join(location) or "body",
                 type=error.get("type", "value_error"),
-                message_zh=_ZH_BY_TYPE.get(error.get("type", ""), "取值无效"),
+                message_zh=_message_zh(error),
                 message_en=str(error.get("msg", "Invalid value")),
             )
         )

@@ -4,6 +4,7 @@ labelled Chinese fields, vocabularies in Chinese, units by name, actors by displ
 import re
 from typing import Any
 
+from sansan.cells import INVALID_NUMBER, is_finite
 from sansan.domain import AGGREGATE_TYPES, SYSTEM_TYPES, vocabulary
 from sansan.domain.event_labels import (
     EVENT_FIELD_VOCABULARY,
@@ -66,6 +67,8 @@ def value_zh(event_type: str, field: str, value: Any, names: dict[str, str]) -> 
         return words[text]
     if UUID.match(text):
         return names.get(text.lower(), names.get(text, "（范围外或已不存在的单位）"))
+    if not is_finite(value):  # a NaN recorded before the commands refused it
+        return INVALID_NUMBER
     if isinstance(value, float) and value == int(value):
         return f"{int(value):,}" if field == "amount_yuan" else str(int(value))
     return text

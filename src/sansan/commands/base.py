@@ -23,9 +23,13 @@ from sansan.plans import PlanEntry, PlanRegistry
 
 A = TypeVar("A", bound=SansanAggregate)
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-OptionalText = Annotated[str | None, Field(default=None, max_length=4000)]
+# A control character is nothing a person types; in a name it breaks every spreadsheet export
+# (XML cannot carry it). A name is one line; a text keeps its tabs and line breaks.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
+Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=LINES)]
+OptionalText = Annotated[str | None, Field(default=None, max_length=4000, pattern=LINES)]
 
 
 class VersionMismatch(Exception):
@@ -99,12 +103,19 @@ PROVENANCE_FIELDS = frozenset({"occurred_on", "note", "evidence_ref"})
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and ±Infinity are no amount of anything (Python's JSON reader takes them): refused
+    # on the field as "finite_number", in every float and Decimal of every command.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     occurred_on: date = Field(description="发生日期(不得晚于今天) / when it happened")
-    note: str | None = Field(None, max_length=4000, description="备注 / free-text note")
+    note: str | None = Field(
+        None, max_length=4000, pattern=LINES, description="备注 / free-text note"
+    )
     evidence_ref: str | None = Field(
-        None, max_length=200, description="佐证材料文号 / evidence document number"
+        None,
+        max_length=200,
+        pattern=ONE_LINE,
+        description="佐证材料文号 / evidence document number",
     )
 
     aggregate: ClassVar[type[SansanAggregate]]
