@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
 from sansan.api import import_endpoints
+from sansan.api.limits import MAX_BODY_BYTES
 from sansan.bootstrap import Services, build_read_store, build_services
 from sansan.clock import FixedClock
 from sansan.domain import ImportRecord, Member, PartyOrganization
@@ -645,3 +646,19 @@ def test_a_binary_file_named_csv_is_refused_with_a_report(county: tuple[TestClie
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "import_rejected"
     load_workbook(io.BytesIO(base64.b64decode(answer.json()["report"]["error_workbook"])))
+
+
+def test_a_file_larger_than_an_ordinary_request_body_imports_up_to_the_import_limit(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    note = "备注" * 1500  # 3,000 characters, 9,000 bytes a row
+    rows = [f"乙{n},铁西社区党总支,直管,2026-04-01,{note}" for n in range(130)]
+    data = "\n".join(["姓名,所在党组织名称,管理类别,发生日期,备注", *rows]).encode()
+    assert len(data) > MAX_BODY_BYTES  # over what a command's body may be
+    answer = client.post(
+        "/api/v1/imports", headers=bearer(token), data={"dry_run": "true"},
+        files={"file": ("名册.csv", data, "text/csv")},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["rows"] == 130
