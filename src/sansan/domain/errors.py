@@ -269,6 +269,16 @@ SCOPE_REQUIRED = Rule(
     "{role_zh}令牌必须指定所辖组织",
     "a {role} token needs the organization it is scoped to",
 )
+SCOPE_NOT_TAKEN = Rule(
+    "scope_not_taken",
+    "{role_zh}令牌覆盖全县，不能指定所辖组织（请去掉 --scope）",
+    "a {role} token covers the whole county and takes no scope",
+)
+SCOPE_WRONG_LEVEL = Rule(
+    "scope_wrong_level",
+    "{role_zh}令牌的所辖组织须是{needed_zh}，“{name}”不是",
+    "a {role} token must be scoped to {needed}; {name} is not one",
+)
 EXPIRY_NOT_LATER = Rule(
     "expiry_not_later",
     "令牌的失效时间 {expires_at} 必须晚于现在 {now}",
