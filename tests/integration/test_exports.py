@@ -249,3 +249,20 @@ def test_cells_that_no_spreadsheet_can_hold_are_written_as_words() -> None:
     assert as_csv[1] == ["a\ufffdb", "无效数值", "无效数值", "1.5"]
     sheet = sheet_of(table_xlsx("表", ["名称", "甲", "乙", "丙"], table, [10] * 4))
     assert [c.value for c in sheet[2]] == ["a\ufffdb", "无效数值", "无效数值", 1.5]
+
+
+def test_the_audit_spreadsheet_says_the_role_beside_a_token_s_label(demo: Demo) -> None:
+    """A community token labelled like the county's office is not read as the county's."""
+    client, tokens = demo
+    services = client.app.state.services  # type: ignore[attr-defined]
+    token, _ = services.access.issue_token(
+        role="community", scope_org_id=demo_id("org", "铁西社区党总支"), label="县委组织部（演示）",
+        actor="t",
+    )  # fmt: skip
+    record(client, token, f"/members/{demo_id('member', '铁西-1')}/volunteer-services",
+           {"hours": 2, "activity": "冒名"})  # fmt: skip
+    response = client.get("/api/v1/audit/spreadsheet", params={"format": "csv"},
+                          headers=bearer(tokens["auditor"]))  # fmt: skip
+    rows = csv_rows(response.content)
+    said = {r[6] for r in rows if "冒名" in r[-1]}
+    assert said == {"县委组织部（演示）（社区党组织）"}

@@ -29,7 +29,9 @@ def kind_zh(aggregate_type: str) -> str:
 
 
 def actor_zh(actor: str | None) -> str:
-    """"county:县委组织部（演示）" → "县委组织部（演示）"; a bare role or an id → the role."""
+    """"community:铁西社区党总支（演示）" → "铁西社区党总支（演示）（社区党组织）": the label a
+    token was given and the role it acts in (a label alone may name another role's office);
+    a bare role or an id → the role."""
     if not actor:
         return ""
     if actor in SYSTEM_ACTORS:
@@ -37,7 +39,8 @@ def actor_zh(actor: str | None) -> str:
     role, _, name = actor.partition(":")
     if role not in {r.value for r in Role}:
         return actor
-    return name if name and not UUID.match(name) else Role(role).label_zh
+    role_zh = Role(role).label_zh
+    return f"{name}（{role_zh}）" if name and not UUID.match(name) else role_zh
 
 
 def _vocabulary(event_type: str, field: str) -> dict[str, str]:
