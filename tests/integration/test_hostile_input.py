@@ -196,3 +196,39 @@ def test_a_note_keeps_its_line_breaks_and_tabs(demo: Demo, clock: FixedClock) ->
         headers=bearer(tokens["community"]),
     )  # fmt: skip
     assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize(
+    "chosen", ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"]
+)
+def test_the_nil_and_max_uuids_are_refused_as_a_client_chosen_id(
+    demo: Demo, clock: FixedClock, chosen: str
+) -> None:
+    client, tokens = demo
+    body = {"occurred_on": clock.today().isoformat(), "id": chosen, "name": "占位",
+            "street_committee_id": str(demo_id("org", "城关街道"))}  # fmt: skip
+    answer = client.post("/api/v1/communities", json=body, headers=bearer(tokens["county"]))
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["errors"]
+    assert (problem["field"], problem["type"]) == ("id", "placeholder_id")
+    assert "UUID" in problem["message_zh"]
+
+
+def test_a_client_chosen_id_that_is_taken_answers_409_id_taken_not_retry(
+    demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    app: SansanApplication = client.app.state.services.app  # type: ignore[attr-defined]
+    chosen = str(uuid.uuid4())
+    body = {"occurred_on": clock.today().isoformat(), "id": chosen, "name": "新社区",
+            "street_committee_id": str(demo_id("org", "城关街道"))}  # fmt: skip
+    first = client.post("/api/v1/communities", json=body, headers=bearer(tokens["county"]))
+    assert first.status_code == 201, first.text
+    before = app.recorder.max_notification_id()
+    for again in (body | {"name": "另一社区"}, body | {"id": str(TIEXI)}):
+        taken = client.post("/api/v1/communities", json=again, headers=bearer(tokens["county"]))
+        assert taken.status_code == 409, taken.text
+        assert taken.json()["code"] == "id_taken"
+        assert "已被另一单位使用" in taken.json()["message_zh"]
+        assert "重试" not in taken.json()["message_zh"]
+    assert recorded_since(app, before) == []

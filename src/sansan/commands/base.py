@@ -94,6 +94,10 @@ def _not_reserved(value: UUID | None) -> UUID | None:
         raise PydanticCustomError(
             "reserved_id", "version-8 UUIDs are reserved for the service's own records", {}
         )
+    # The nil and max UUIDs (RFC 9562) are placeholders, never one unit's id: the first
+    # client to send 00000000-… would take it from every other.
+    if value is not None and value.int in (0, 2**128 - 1):
+        raise PydanticCustomError("placeholder_id", "the nil and max UUIDs are not ids", {})
     return value
 
 
