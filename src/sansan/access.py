@@ -8,10 +8,11 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from uuid import UUID, uuid5
 
 from sansan.application import SansanApplication
+from sansan.clock import CHINA_OFFSET
 from sansan.domain import (
     AccessToken,
     Community,
@@ -37,6 +38,11 @@ class TokenExpired(Exception):
     def __init__(self, expires_at: datetime) -> None:
         super().__init__(f"the token expired at {expires_at.isoformat()}")
         self.expires_at = expires_at
+
+    @property
+    def china_time(self) -> str:
+        """The moment as people read it: China time, to the minute."""
+        return self.expires_at.astimezone(timezone(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)

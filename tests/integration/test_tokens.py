@@ -38,6 +38,8 @@ def test_a_token_is_refused_with_a_401_problem_in_both_languages_once_it_has_exp
     body = refused.json()
     assert body["code"] == "token_expired"
     assert "失效" in body["message_zh"]
+    assert "（北京时间）" in body["message_zh"]  # as people read the time, not UTC
+    assert "+00:00" not in body["message_zh"]
     assert "expired" in body["message_en"]
     assert refused.headers["www-authenticate"].startswith("Bearer")
 

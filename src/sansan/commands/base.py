@@ -111,7 +111,7 @@ class Command(BaseModel):
     # on the field as "finite_number", in every float and Decimal of every command.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    occurred_on: date = Field(description="发生日期(不得晚于今天) / when it happened")
+    occurred_on: date = Field(description="发生日期（不得晚于今天） / when it happened")
     note: str | None = Field(
         None, max_length=4000, pattern=LINES, description="备注 / free-text note"
     )
@@ -148,6 +148,6 @@ class Creation(Command):
 
     id: ClientId = Field(
         None,
-        description="新单位的编号(可选;版本 8 的 UUID 留作服务内部记录)"
+        description="新单位的编号（可选；版本 8 的 UUID 留作服务内部记录）"
         " / optional id for the new unit (version-8 UUIDs are reserved for the service)",
     )
