@@ -8,11 +8,12 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from uuid import UUID, uuid5
 
 from sansan.application import SansanApplication
+from sansan.clock import CHINA_OFFSET
 from sansan.domain import (
     AccessToken,
     Community,
@@ -22,9 +23,10 @@ from sansan.domain import (
     PartyOrganization,
     PersonalDataAccess,
     SupervisionItem,
+    errors,
 )
 from sansan.domain.base import Provenance, SansanAggregate
-from sansan.domain.vocabulary import Role
+from sansan.domain.vocabulary import OrgLevel, Role
 from sansan.principals import CachedToken, PrincipalCache, RevocationWatch
 
 TOKEN_NAMESPACE = UUID("0b6f5d0e-3f3a-4d55-9a43-7f1b8f1e6a10")
@@ -37,6 +39,11 @@ class TokenExpired(Exception):
     def __init__(self, expires_at: datetime) -> None:
         super().__init__(f"the token expired at {expires_at.isoformat()}")
         self.expires_at = expires_at
+
+    @property
+    def china_time(self) -> str:
+        """The moment as people read it: China time, to the minute."""
+        return self.expires_at.astimezone(timezone(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,24 @@ class Principal:
         return f"{self.role.value}:{self.label}"
 
 
+def _check_scope(role: Role, scope: PartyOrganization) -> None:
+    """A scope that fits the role, or a refusal saying why: a county-wide role takes none
+    (it was once dropped silently, issuing a county-wide token to one who asked for less),
+    a street token hangs on a street committee, a community token inside a community."""
+    if role in COUNTY_WIDE:
+        raise errors.SCOPE_NOT_TAKEN(role=role.value, role_zh=role.label_zh)
+    if role is Role.STREET and scope.level != OrgLevel.STREET_COMMITTEE:
+        needed = ("a street Party working committee", "街道党工委")
+    elif role is Role.COMMUNITY and scope.community_id is None:
+        needed = ("an organization of a community", "社区内的党组织（如社区党总支）")
+    else:
+        return
+    raise errors.SCOPE_WRONG_LEVEL(
+        role=role.value, role_zh=role.label_zh, name=scope.name,
+        needed=needed[0], needed_zh=needed[1],
+    )  # fmt: skip
+
+
 @lru_cache(maxsize=4096)  # two hashes per request otherwise; a token's id never changes
 def token_id_of(token: str) -> UUID:
     digest = hashlib.sha256(token.encode()).hexdigest()
@@ -94,9 +119,7 @@ class AccessService:
     ) -> tuple[str, UUID]:
         """A new token (shown once) and its id; only the id, derived from a hash, is kept."""
         if scope_org_id is not None:
-            self.app.get(scope_org_id, PartyOrganization)
-        if Role(role) in COUNTY_WIDE:
-            scope_org_id = None
+            _check_scope(Role(role), self.app.get(scope_org_id, PartyOrganization))
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         issued = AccessToken.issue(
             self._prov(actor),

@@ -58,6 +58,15 @@ class ConcurrencyConflict(Exception):
         self.aggregate_id, self.current_version = aggregate_id, current_version
 
 
+class IdTaken(Exception):
+    """A creation named an id (a client may choose one) that a unit already has: no retry
+    can succeed, unlike a concurrent write."""
+
+    def __init__(self, aggregate_id: UUID) -> None:
+        super().__init__(f"the id {aggregate_id} is taken")
+        self.aggregate_id = aggregate_id
+
+
 @dataclass(frozen=True)
 class RecordedEvent:
     """One event as an auditor reads it."""
@@ -174,7 +183,10 @@ class SansanApplication(Application):
                 _, twin = self.internal_record(IdempotencyRecord, remembered)
                 if twin is not None:  # a concurrent request with the same key got there first
                     return self._replay(twin, request_hash)
-            raise ConcurrencyConflict(primary.id, self._current_version(primary.id)) from None
+            current = self._current_version(primary.id)
+            if current is not None and getattr(command, "id", None) == primary.id:
+                raise IdTaken(primary.id) from None
+            raise ConcurrencyConflict(primary.id, current) from None
         return CommandResult(
             aggregate_id=primary.id,
             version=primary.version,

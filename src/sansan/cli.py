@@ -115,7 +115,7 @@ def serve_command(
             try:
                 _load_demo(app)
             except DemoAlreadyLoaded:
-                click.echo("数据库中已有数据,跳过演示数据 / store not empty, demo data skipped")
+                click.echo("数据库中已有数据，跳过演示数据 / store not empty, demo data skipped")
             county_token = _demo_tokens(AccessService(app))
         finally:
             app.close()
@@ -266,7 +266,7 @@ def _print_report(report: ImportReport, data: bytes, path: Path) -> None:
         done, had = report.recorded.get(key, 0), report.skipped.get(key, 0)
         if done or had:
             verb = "可记录" if report.dry_run or report.problems else "已记录"
-            click.echo(f"{names[key]}:{verb} {done} 行,已存在而跳过 {had} 行")
+            click.echo(f"{names[key]}：{verb} {done} 行，已存在而跳过 {had} 行")
     unfinished = [p for p in report.problems if p.code in (UNFINISHED, CONCURRENT)]
     if unfinished:
         click.echo(unfinished[0].message_zh)
@@ -275,17 +275,18 @@ def _print_report(report: ImportReport, data: bytes, path: Path) -> None:
         for p in report.problems[:PROBLEMS_SHOWN]:
             where = f"第 {p.row} 行" if p.row else "整表"
             column = f"“{p.column}”" if p.column else ""
-            click.echo(f"  {p.sheet} {where} {column}{p.value and f'({p.value})'}:{p.message_zh}")
+            value = f"（{p.value}）" if p.value else ""
+            click.echo(f"  {p.sheet} {where} {column}{value}：{p.message_zh}")
         if len(report.problems) > PROBLEMS_SHOWN:
             click.echo(f"  …… 共 {len(report.problems)} 处问题")
         errors = path.with_name(f"{path.stem}-错误.xlsx")
         errors.write_bytes(error_workbook(data, report))
-        click.echo(f"未记录任何内容;错误已标在 {errors} 的“错误”列 / nothing recorded")
+        click.echo(f"未记录任何内容；错误已标在 {errors} 的“错误”列 / nothing recorded")
         raise SystemExit(1)
     if report.dry_run:
-        click.echo(f"检查通过({report.rows} 行),未记录 / dry run: all {report.rows} rows pass")
+        click.echo(f"检查通过（{report.rows} 行），未记录 / dry run: all {report.rows} rows pass")
     else:
-        click.echo(f"导入完成:{report.events} 个事件,文件 SHA-256 {report.sha256}")
+        click.echo(f"导入完成：{report.events} 个事件，文件 SHA-256 {report.sha256}")
 
 
 main.add_command(audit_group)

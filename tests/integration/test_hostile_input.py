@@ -149,3 +149,86 @@ def test_an_inspection_of_communities_that_do_not_exist_is_refused_field_by_fiel
     assert {e["type"] for e in problem["errors"]} == {"unknown_reference"}
     assert problem["errors"][0]["message_zh"] == f"不存在编号为 {ghosts[0]} 的社区"
     assert recorded_since(app, before) == []
+
+
+TIEXI_MEMBER = demo_id("member", "铁西-1")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "kind"),
+    [
+        (f"/members/{TIEXI_MEMBER}/volunteer-services", '"hours":NaN,"activity":"巡逻"', "hours", "finite_number"),
+        (f"/members/{TIEXI_MEMBER}/volunteer-services", '"hours":Infinity,"activity":"巡逻"', "hours", "finite_number"),
+        (f"/members/{TIEXI_MEMBER}/volunteer-services", '"hours":1e999,"activity":"巡逻"', "hours", "finite_number"),
+        (f"/members/{TIEXI_MEMBER}/trainings", '"days":-Infinity,"method":"lecture","topic":"x"', "days", "finite_number"),
+        (f"/communities/{TIEXI}/culture-facilities", '"kind":"gym","area_m2":NaN', "area_m2", "finite_number"),
+        (f"/communities/{TIEXI}/funding-allocations", '"year":2026,"amount_yuan":NaN', "amount_yuan", "finite_number"),
+        (f"/members/{TIEXI_MEMBER}/volunteer-services", '"hours":1,"activity":"a\\u0007b"', "activity", "string_pattern_mismatch"),
+        ("/members", '"name":"a\\u0007bell","category":"direct","organization_id":"'
+         + str(demo_id("org", "铁西第1小区党支部")) + '"', "name", "string_pattern_mismatch"),
+        (f"/members/{TIEXI_MEMBER}/volunteer-services", '"hours":1,"activity":"x","note":"a\\u0000"', "note", "string_pattern_mismatch"),
+    ],
+)
+def test_a_number_that_is_no_number_or_a_control_character_is_refused_on_its_field(
+    demo: Demo, clock: FixedClock, path: str, body: str, field: str, kind: str
+) -> None:
+    client, tokens = demo
+    app: SansanApplication = client.app.state.services.app  # type: ignore[attr-defined]
+    before = app.recorder.max_notification_id()
+    answer = client.post(
+        f"/api/v1{path}", content=f'{{"occurred_on":"{clock.today().isoformat()}",{body}}}',
+        headers=bearer(tokens["county"]) | {"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    problems = {e["field"]: e for e in answer.json()["errors"]}
+    assert set(problems) == {field}
+    assert problems[field]["type"] == kind
+    assert "控制字符" in problems[field]["message_zh"] or kind == "finite_number"
+    assert recorded_since(app, before) == []
+
+
+def test_a_note_keeps_its_line_breaks_and_tabs(demo: Demo, clock: FixedClock) -> None:
+    client, tokens = demo
+    body = {"occurred_on": clock.today().isoformat(), "hours": 1, "activity": "巡逻",
+            "note": "第一行\n第二行\t备注\r\n"}  # fmt: skip
+    answer = client.post(
+        f"/api/v1/members/{TIEXI_MEMBER}/volunteer-services", json=body,
+        headers=bearer(tokens["community"]),
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize(
+    "chosen", ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"]
+)
+def test_the_nil_and_max_uuids_are_refused_as_a_client_chosen_id(
+    demo: Demo, clock: FixedClock, chosen: str
+) -> None:
+    client, tokens = demo
+    body = {"occurred_on": clock.today().isoformat(), "id": chosen, "name": "占位",
+            "street_committee_id": str(demo_id("org", "城关街道"))}  # fmt: skip
+    answer = client.post("/api/v1/communities", json=body, headers=bearer(tokens["county"]))
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["errors"]
+    assert (problem["field"], problem["type"]) == ("id", "placeholder_id")
+    assert "UUID" in problem["message_zh"]
+
+
+def test_a_client_chosen_id_that_is_taken_answers_409_id_taken_not_retry(
+    demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    app: SansanApplication = client.app.state.services.app  # type: ignore[attr-defined]
+    chosen = str(uuid.uuid4())
+    body = {"occurred_on": clock.today().isoformat(), "id": chosen, "name": "新社区",
+            "street_committee_id": str(demo_id("org", "城关街道"))}  # fmt: skip
+    first = client.post("/api/v1/communities", json=body, headers=bearer(tokens["county"]))
+    assert first.status_code == 201, first.text
+    before = app.recorder.max_notification_id()
+    for again in (body | {"name": "另一社区"}, body | {"id": str(TIEXI)}):
+        taken = client.post("/api/v1/communities", json=again, headers=bearer(tokens["county"]))
+        assert taken.status_code == 409, taken.text
+        assert taken.json()["code"] == "id_taken"
+        assert "已被另一单位使用" in taken.json()["message_zh"]
+        assert "重试" not in taken.json()["message_zh"]
+    assert recorded_since(app, before) == []

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
 from sansan.api import import_endpoints
+from sansan.api.limits import MAX_BODY_BYTES
 from sansan.bootstrap import Services, build_read_store, build_services
 from sansan.clock import FixedClock
 from sansan.domain import ImportRecord, Member, PartyOrganization
@@ -650,3 +651,55 @@ def test_an_upload_stopped_by_a_concurrent_writer_says_so_and_the_same_upload_fi
     finished = created(upload(client, token, data))
     assert finished["import_id"] == stopped.json()["report"]["import_id"]
     assert app.get(UUID(finished["import_id"]), ImportRecord).finished
+
+
+def test_a_control_character_or_a_nan_in_a_cell_is_a_row_problem_with_its_error_workbook(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    csv = (
+        "党员所在党组织*,党员姓名*,培训天数*,培训方式*,主题*,发生日期*\r\n"
+        "铁西第2小区党支部,张\x07涛,1,课堂讲课,x,2026/11/10\r\n"
+        "铁西第2小区党支部,张涛,nan,课堂讲课,x,2026/11/10\r\n"
+    ).encode()
+    roster = "姓名,所在党组织名称,管理类别,发生日期\n甲\x07一,铁西社区党总支,直管,2026-04-01\n".encode()
+    for name, data, expected in (
+        ("训练.csv", csv, {(2, "unknown_reference"), (3, "bad_number")}),
+        ("名册.csv", roster, {(2, "string_pattern_mismatch")}),
+    ):
+        before = head(client)
+        answer = upload(client, token, data, name, dry_run="true")
+        assert answer.status_code == 422, answer.text
+        report = answer.json()["report"]
+        assert {(p["row"], p["code"]) for p in report["problems"]} == expected, report["problems"]
+        book = load_workbook(io.BytesIO(base64.b64decode(report["error_workbook"])))
+        cells = [str(v) for row in book.worksheets[0].iter_rows(values_only=True) for v in row]
+        assert any("\ufffd" in c for c in cells)
+        assert recorded_since(client, before) == []
+
+
+def test_a_binary_file_named_csv_is_refused_with_a_report(county: tuple[TestClient, str]) -> None:
+    client, token = county
+    answer = client.post(  # as curl -F sends it: no type of its own
+        "/api/v1/imports", headers=bearer(token), data={"dry_run": "true"},
+        files={"file": ("bin.csv", b"\x00\x01\x02", "application/octet-stream")},
+    )  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "import_rejected"
+    load_workbook(io.BytesIO(base64.b64decode(answer.json()["report"]["error_workbook"])))
+
+
+def test_a_file_larger_than_an_ordinary_request_body_imports_up_to_the_import_limit(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    note = "备注" * 1500  # 3,000 characters, 9,000 bytes a row
+    rows = [f"乙{n},铁西社区党总支,直管,2026-04-01,{note}" for n in range(130)]
+    data = "\n".join(["姓名,所在党组织名称,管理类别,发生日期,备注", *rows]).encode()
+    assert len(data) > MAX_BODY_BYTES  # over what a command's body may be
+    answer = client.post(
+        "/api/v1/imports", headers=bearer(token), data={"dry_run": "true"},
+        files={"file": ("名册.csv", data, "text/csv")},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["rows"] == 130

@@ -73,9 +73,12 @@ def world(
 
 
 def member_names(services: Services) -> set[str]:
+    """Members' names, and the leadership teams' (their birth dates and education are personal
+    data as much as a member's)."""
     with services.store.transaction() as cursor:
         names = cursor.execute(select(cursor.t.members.c.name)).fetchall()
-        return {str(row[0]) for row in names}
+        team = cursor.execute(select(cursor.t.team_members.c.person_name)).fetchall()
+        return {str(row[0]) for row in [*names, *team]}
 
 
 def readable(response: Any) -> str:
@@ -142,6 +145,7 @@ def test_every_get_in_the_schema_names_no_member_or_records_the_read(
         "/api/v1/audit/spreadsheet", "/api/v1/audit/export", "/api/v1/audit/units/{unit_id}/changes",
         "/api/v1/audit/actors/{actor}", "/api/v1/notifications", "/api/v1/members",
         "/api/v1/members/{id}", "/api/v1/members/{id}/history", "/api/v1/units/search",
+        "/api/v1/organizations/{id}", "/api/v1/organizations/{id}/history",  # its team
         "/api/v1/campaigns/{id}/progress/{target_id}/failing",
         "/api/v1/communities/{id}/scorecard/{target_id}/failing",
     }  # fmt: skip
@@ -208,3 +212,20 @@ def test_a_member_s_birth_date_is_shown_only_with_a_recorded_read(
     assert response.json()["state"]["birth_date"] == "1953-02-02"
     (read,) = [app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "community:")]
     assert list(read.member_ids) == [TIEXI_MEMBER]
+
+
+def test_a_failing_list_of_leadership_team_members_records_their_read(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = world
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    app = services.app
+    path = f"/api/v1/campaigns/{REAL_IDS['campaigns']}/progress/team-training/failing"
+    before = app.recorder.max_notification_id() or 0
+    response = client.get(path, headers=bearer(tokens["county"]))
+    assert response.status_code == 200, response.text
+    shown = {f["unit_id"] for f in response.json()["failing"]}
+    assert shown  # the demo's 镇西 team never trained
+    (read,) = [app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "county:")]
+    assert {str(m) for m in read.member_ids} == shown
+    assert read.purpose == f"GET {path}"

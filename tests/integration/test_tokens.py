@@ -15,7 +15,7 @@ from sansan.access import AccessService
 from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.clock import FixedClock
-from sansan.demo import demo_token_scopes
+from sansan.demo import demo_id, demo_token_scopes
 from sansan.domain import AccessToken, DomainError
 from sansan.settings import Settings
 from tests.integration.api_support import bearer
@@ -38,6 +38,8 @@ def test_a_token_is_refused_with_a_401_problem_in_both_languages_once_it_has_exp
     body = refused.json()
     assert body["code"] == "token_expired"
     assert "失效" in body["message_zh"]
+    assert "（北京时间）" in body["message_zh"]  # as people read the time, not UTC
+    assert "+00:00" not in body["message_zh"]
     assert "expired" in body["message_en"]
     assert refused.headers["www-authenticate"].startswith("Bearer")
 
@@ -168,3 +170,38 @@ def test_the_token_list_command_prints_no_secret(
     assert "prometheus\tauditor\tcounty 全县" in result.output
     assert "never 永不\tactive 有效" in result.output
     assert token not in result.output
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "code", "said"),
+    [
+        ("auditor", "铁西社区党总支", "scope_not_taken", "审计"),
+        ("county", "城关街道", "scope_not_taken", "覆盖全县"),
+        ("community", "城关街道", "scope_wrong_level", "社区内的党组织"),
+        ("street", "铁西社区党总支", "scope_wrong_level", "街道党工委"),
+    ],
+)
+def test_a_token_whose_scope_does_not_fit_its_role_is_refused_in_chinese(
+    app: SansanApplication, recorded_demo: None, role: str, scope: str, code: str, said: str
+) -> None:
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py)
+    before = app.recorder.max_notification_id()
+    with pytest.raises(DomainError) as refused:
+        AccessService(app).issue_token(
+            role=role, scope_org_id=demo_id("org", scope), label="x", actor="t"
+        )
+    assert refused.value.code == code
+    assert said in refused.value.message_zh
+    assert app.recorder.max_notification_id() == before
+
+
+def test_token_create_on_the_command_line_says_why_a_scope_does_not_fit(
+    settings: Settings, recorded_demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANSAN_DATABASE_URL", settings.database_url)
+    street = str(demo_id("org", "城关街道"))
+    result = CliRunner().invoke(
+        cli.main, ["token", "create", "--role", "community", "--scope", street, "--label", "x"]
+    )
+    assert result.exit_code == 1
+    assert "社区党组织令牌的所辖组织须是社区内的党组织" in result.output, result.output

@@ -69,7 +69,9 @@ def body_model(route: CommandRoute) -> type[BaseModel]:
     example = example_of(command).model_dump(mode="json", exclude={command.target})
     return create_model(
         f"{command.__name__}Body",
-        __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [example]}),
+        __config__=ConfigDict(  # the command's own config: extra fields and NaN refused
+            extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [example]}
+        ),
         __doc__=command.__doc__,
         **fields,
     )

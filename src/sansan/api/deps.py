@@ -98,7 +98,8 @@ def confirm_writer(services: Services, principal: Principal) -> None:
 def _expired(expired: TokenExpired) -> ApiError:
     at = expired.expires_at.isoformat()
     return ApiError(
-        401, "token_expired", f"访问令牌已于 {at} 失效，请向管理员申请新令牌",
+        401, "token_expired",
+        f"访问令牌已于 {expired.china_time}（北京时间）失效，请向管理员申请新令牌",
         f"the bearer token expired at {at}; ask for a new one",
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )  # fmt: skip

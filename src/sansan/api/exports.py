@@ -17,6 +17,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sansan.cells import INVALID_NUMBER, cell_value, is_finite, printable, sheet_title
 from sansan.domain.vocabulary import Role
 from sansan.projections.compliance import Failing, PeriodResult, TargetResult
 
@@ -36,13 +37,8 @@ HEADERS = [
 ]
 FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "not_due": "EDEDED",
          "no_data": "FFFFFF", "not_applicable": "FFFFFF"}  # fmt: skip
-# The C0 controls XML 1.0 cannot carry (tab, LF and CR it can), the same set openpyxl refuses.
-UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-REPLACEMENT = "\ufffd"
 # A spreadsheet reads text starting with these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-TITLE_FORBIDDEN = re.compile(r"[/\\?*\[\]:]")
-TITLE_MAX = 31
 
 
 @dataclass(frozen=True)
@@ -87,11 +83,6 @@ def achieved(r: TargetResult) -> Number | str:
     return Number(r.measured, f"{round(r.measured * 100)}%", "0%")
 
 
-def printable(text: str) -> str:
-    """The text with each character no spreadsheet file can hold replaced by U+FFFD."""
-    return UNWRITABLE.sub(REPLACEMENT, text)
-
-
 def csv_cell(value: object) -> object:
     """Text made inert for CSV (a leading ' keeps it text); numbers and dates stay as they are."""
     if isinstance(value, Number):
@@ -99,15 +90,9 @@ def csv_cell(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     if not isinstance(value, str):
-        return value
+        return cell_value(value)
     text = printable(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def sheet_title(title: str) -> str:
-    """A title Excel accepts: none of / \\ ? * [ ] :, no ' at either end, at most 31 characters."""
-    cleaned = TITLE_FORBIDDEN.sub("_", printable(title))[:TITLE_MAX].strip("'")
-    return cleaned or "Sheet"
 
 
 def period_text(period: PeriodResult | None) -> str:
@@ -215,14 +200,16 @@ def _put_row(sheet: Worksheet, row: int, values: Sequence[object]) -> None:
         if isinstance(value, str):
             cell.value = printable(value)
             cell.data_type = "s"
-        elif isinstance(value, Number):
+        elif isinstance(value, Number) and is_finite(value.value):
             cell.value = value.value
             cell.number_format = value.format
         elif isinstance(value, date):
             cell.value = value
             cell.number_format = "yyyy-mm-dd"
+        elif isinstance(value, Number):
+            cell.value = INVALID_NUMBER
         else:
-            cell.value = value  # type: ignore[assignment]
+            cell.value = cell_value(value)  # type: ignore[arg-type]
 
 
 def to_csv(results: Sequence[TargetResult], heading: str | None = None) -> bytes:

@@ -20,9 +20,10 @@ def purpose_of(request: Request) -> str:
 def record_members_named(
     services: Services, principal: Principal, request: Request, unit_ids: Iterable[object]
 ) -> None:
-    """Record a read of whichever of these units are members; nothing if none is."""
+    """Record a read of whichever of these units are members or leadership-team members;
+    nothing if none is."""
     candidates = {str(u) for u in unit_ids if u}
-    members = services.read_models.members_among(candidates) if candidates else {}
+    members = services.read_models.people_among(candidates) if candidates else {}
     communities = {c for c in members.values() if c is not None}
     services.access.record_personal_data_read(
         principal, sorted(members, key=str), communities, purpose_of(request)
@@ -37,9 +38,11 @@ def record_query_read(services: Services, principal: Principal, request: Request
 
 
 def units_in_audit(items: Iterable[dict[str, Any]]) -> Iterable[object]:
-    """The units an audit entry names: the aggregate it is about, and a firing's unit."""
+    """The units an audit entry names: the aggregate it is about, a firing's unit, and the
+    leadership-team member an organization's event is about."""
     for item in items:
         yield item["aggregate_id"]
         data = item.get("data")
         if isinstance(data, dict):
             yield data.get("unit_id")
+            yield data.get("team_member_id")

@@ -2,6 +2,7 @@
 
 import logging
 import sqlite3
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -14,8 +15,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sansan.application import ConcurrencyConflict, IdempotencyKeyReused
+from sansan.application import ConcurrencyConflict, IdempotencyKeyReused, IdTaken
 from sansan.commands import VersionMismatch
+from sansan.commands.base import LINES, ONE_LINE
 from sansan.domain import DomainError, NotFoundError
 from sansan.domain.errors import InvalidReferences
 from sansan.internal_ids import InternalIdClash
@@ -105,6 +107,7 @@ _ZH_BY_TYPE = {
     "extra_forbidden": "不允许出现该字段",
     "string_too_short": "不能为空或长度不足",
     "string_too_long": "长度超过上限",
+    "placeholder_id": "全 0 或全 f 的 UUID 不能作为编号，请换用其他编号",
     "too_long": "项目数量超过上限",
     "enum": "取值不在允许范围内",
     "literal_error": "取值不在允许范围内",
@@ -140,6 +143,21 @@ _ZH_BY_TYPE = {
 }
 
 
+# The commands' text patterns, said as what they refuse.
+_ZH_BY_PATTERN = {
+    ONE_LINE: "不能含有换行符或其他控制字符",
+    LINES: "不能含有控制字符（换行符和制表符除外）",
+}
+
+
+def _message_zh(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern")
+        if pattern in _ZH_BY_PATTERN:
+            return _ZH_BY_PATTERN[pattern]
+    return _ZH_BY_TYPE.get(error.get("type", ""), "取值无效")
+
+
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
     problems = []
     for error in exc.errors():
@@ -150,7 +168,7 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
             FieldProblem(
                 field=".".join(location) or "body",
                 type=error.get("type", "value_error"),
-                message_zh=_ZH_BY_TYPE.get(error.get("type", ""), "取值无效"),
+                message_zh=_message_zh(error),
                 message_en=str(error.get("msg", "Invalid value")),
             )
         )
@@ -207,6 +225,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, 422, "idempotency_key_reused",
             "该 Idempotency-Key 已用于另一个不同的请求",
             "this Idempotency-Key was already used for a different request",
+        )  # fmt: skip
+
+    @app.exception_handler(IdTaken)
+    async def id_taken(request: Request, exc: IdTaken) -> JSONResponse:
+        return problem(
+            request, 409, "id_taken",
+            f"编号 {exc.aggregate_id} 已被另一单位使用，本次未记录任何内容；"
+            "请换用其他编号，或不填编号由服务生成",
+            f"the id {exc.aggregate_id} is taken by another unit; nothing was recorded; choose"
+            " another id or leave it out",
         )  # fmt: skip
 
     @app.exception_handler(InternalIdClash)

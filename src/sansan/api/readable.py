@@ -4,6 +4,7 @@ labelled Chinese fields, vocabularies in Chinese, units by name, actors by displ
 import re
 from typing import Any
 
+from sansan.cells import INVALID_NUMBER, is_finite
 from sansan.domain import AGGREGATE_TYPES, SYSTEM_TYPES, vocabulary
 from sansan.domain.event_labels import (
     EVENT_FIELD_VOCABULARY,
@@ -28,7 +29,9 @@ def kind_zh(aggregate_type: str) -> str:
 
 
 def actor_zh(actor: str | None) -> str:
-    """"county:县委组织部（演示）" → "县委组织部（演示）"; a bare role or an id → the role."""
+    """"community:铁西社区党总支（演示）" → "铁西社区党总支（演示）（社区党组织）": the label a
+    token was given and the role it acts in (a label alone may name another role's office);
+    a bare role or an id → the role."""
     if not actor:
         return ""
     if actor in SYSTEM_ACTORS:
@@ -36,7 +39,8 @@ def actor_zh(actor: str | None) -> str:
     role, _, name = actor.partition(":")
     if role not in {r.value for r in Role}:
         return actor
-    return name if name and not UUID.match(name) else Role(role).label_zh
+    role_zh = Role(role).label_zh
+    return f"{name}（{role_zh}）" if name and not UUID.match(name) else role_zh
 
 
 def _vocabulary(event_type: str, field: str) -> dict[str, str]:
@@ -66,6 +70,8 @@ def value_zh(event_type: str, field: str, value: Any, names: dict[str, str]) -> 
         return words[text]
     if UUID.match(text):
         return names.get(text.lower(), names.get(text, "（范围外或已不存在的单位）"))
+    if not is_finite(value):  # a NaN recorded before the commands refused it
+        return INVALID_NUMBER
     if isinstance(value, float) and value == int(value):
         return f"{int(value):,}" if field == "amount_yuan" else str(int(value))
     return text

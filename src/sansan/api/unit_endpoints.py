@@ -4,7 +4,7 @@ These read the event log itself, not a projection, so an auditor sees the primar
 Units outside the caller's subtree answer 404, exactly as unknown ones do.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -66,15 +66,29 @@ def visible(aggregate: SansanAggregate, principal: Principal, services: Services
         raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=aggregate.id)
 
 
+def _team_of(aggregate: SansanAggregate) -> list[UUID]:
+    """The leadership team an organization's state shows (none for any other unit)."""
+    team: dict[str, Any] = getattr(aggregate, "team", None) or {}
+    return [UUID(k) for k in team] if isinstance(aggregate, PartyOrganization) else []
+
+
 def _read_endpoints(
     kind: type[SansanAggregate],
 ) -> tuple[Callable[..., UnitState], Callable[..., list[EventPublic]]]:
     def read_personal_data(
-        aggregate: SansanAggregate, principal: Principal, services: Services, purpose: str
-    ) -> None:
+        aggregate: SansanAggregate, principal: Principal, services: Services, purpose: str,
+        team_member_ids: Sequence[UUID] = (),
+    ) -> None:  # fmt: skip
+        """A member's state or history is personal data; so is an organization's leadership
+        team (names, birth dates, education): its members are recorded as read, by their ids."""
         if isinstance(aggregate, Member):
             services.access.record_personal_data_read(
                 principal, [aggregate.id], {aggregate.community_id}, purpose
+            )
+        elif isinstance(aggregate, PartyOrganization) and team_member_ids:
+            community = {aggregate.community_id} if aggregate.community_id else set()
+            services.access.record_personal_data_read(
+                principal, list(team_member_ids), community, f"{purpose}（班子成员）"
             )
 
     def get_state(
@@ -86,7 +100,8 @@ def _read_endpoints(
         shown = current
         if version is not None or as_of is not None:
             shown = services.app.state_at(id, version=version, as_of=as_of, kind=kind)
-        read_personal_data(current, principal, services, "state")
+        team = list(dict.fromkeys([*_team_of(shown), *_team_of(current)]))
+        read_personal_data(current, principal, services, "state", team)
         response.headers["ETag"] = etag(shown.version)
         return unit_state(shown)
 
@@ -95,8 +110,11 @@ def _read_endpoints(
     ) -> list[EventPublic]:
         current = services.app.get(id, kind)
         visible(current, principal, services)
-        read_personal_data(current, principal, services, "history")
-        return [EventPublic.of(e) for e in services.app.history(id)]
+        history = services.app.history(id)
+        joined = (e for e in history if e.type == "TeamMemberJoined")
+        team = [UUID(str(e.data["team_member_id"])) for e in joined]
+        read_personal_data(current, principal, services, "history", team)
+        return [EventPublic.of(e) for e in history]
 
     return get_state, get_history
 

@@ -24,9 +24,13 @@ from sansan.plans import PlanEntry, PlanRegistry
 
 A = TypeVar("A", bound=SansanAggregate)
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-OptionalText = Annotated[str | None, Field(default=None, max_length=4000)]
+# A control character is nothing a person types; in a name it breaks every spreadsheet export
+# (XML cannot carry it). A name is one line; a text keeps its tabs and line breaks.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
+Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=LINES)]
+OptionalText = Annotated[str | None, Field(default=None, max_length=4000, pattern=LINES)]
 
 
 class VersionMismatch(Exception):
@@ -91,6 +95,10 @@ def _not_reserved(value: UUID | None) -> UUID | None:
         raise PydanticCustomError(
             "reserved_id", "version-8 UUIDs are reserved for the service's own records", {}
         )
+    # The nil and max UUIDs (RFC 9562) are placeholders, never one unit's id: the first
+    # client to send 00000000-… would take it from every other.
+    if value is not None and value.int in (0, 2**128 - 1):
+        raise PydanticCustomError("placeholder_id", "the nil and max UUIDs are not ids", {})
     return value
 
 
@@ -117,12 +125,19 @@ PROVENANCE_FIELDS = frozenset({"occurred_on", "note", "evidence_ref"})
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and ±Infinity are no amount of anything (Python's JSON reader takes them): refused
+    # on the field as "finite_number", in every float and Decimal of every command.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    occurred_on: date = Field(description="发生日期(不得晚于今天) / when it happened")
-    note: str | None = Field(None, max_length=4000, description="备注 / free-text note")
+    occurred_on: date = Field(description="发生日期（不得晚于今天） / when it happened")
+    note: str | None = Field(
+        None, max_length=4000, pattern=LINES, description="备注 / free-text note"
+    )
     evidence_ref: str | None = Field(
-        None, max_length=200, description="佐证材料文号 / evidence document number"
+        None,
+        max_length=200,
+        pattern=ONE_LINE,
+        description="佐证材料文号 / evidence document number",
     )
 
     aggregate: ClassVar[type[SansanAggregate]]
@@ -151,6 +166,6 @@ class Creation(Command):
 
     id: ClientId = Field(
         None,
-        description="新单位的编号(可选;版本 8 的 UUID 留作服务内部记录)"
+        description="新单位的编号（可选；版本 8 的 UUID 留作服务内部记录）"
         " / optional id for the new unit (version-8 UUIDs are reserved for the service)",
     )

@@ -7,6 +7,8 @@ rename one. Messages are templates filled from keyword parameters.
 from dataclasses import dataclass
 from typing import Any
 
+from sansan.domain.event_labels import FIELD_LABELS_ZH
+
 
 class DomainError(Exception):
     """A command broke a rule of the campaign; nothing was recorded."""
@@ -47,7 +49,10 @@ class Rule:
 
     def __call__(self, **params: Any) -> DomainError:
         text = {k: str(v) for k, v in params.items()}
-        return self.error_class(self.code, self.zh.format(**text), self.en.format(**text), params)
+        said = dict(text)
+        if "field" in said:  # a Chinese message names the field as the forms label it
+            said["field"] = f"“{FIELD_LABELS_ZH.get(said['field'], said['field'])}”"
+        return self.error_class(self.code, self.zh.format(**said), self.en.format(**text), params)
 
 
 OCCURRED_IN_FUTURE = Rule(
@@ -60,10 +65,10 @@ OCCURRED_BEFORE_START = Rule(
     "发生日期 {occurred_on} 早于该单位的建立日期 {began_on}",
     "occurred_on {occurred_on} is before this unit began on {began_on}",
 )
-NOT_POSITIVE = Rule("not_positive", "{field} 必须大于零", "{field} must be greater than zero")
+NOT_POSITIVE = Rule("not_positive", "{field}必须大于零", "{field} must be greater than zero")
 OUT_OF_RANGE = Rule(
     "out_of_range",
-    "{field} 须在 {low} 至 {high} 之间，实际为 {value}",
+    "{field}须在 {low} 至 {high} 之间，实际为 {value}",
     "{field} must be between {low} and {high}, got {value}",
 )
 TRAINING_DAYS_OUT_OF_RANGE = Rule(
@@ -78,16 +83,16 @@ PARTY_SCHOOL_DAYS_OUT_OF_RANGE = Rule(
 )
 NOT_IN_VOCABULARY = Rule(
     "not_in_vocabulary",
-    "{field} 的取值 {value} 无效，可选：{allowed}",
+    "{field}的取值 {value} 无效，可选：{allowed}",
     "{field} value {value} is not one of: {allowed}",
 )
-EMPTY_TEXT = Rule("empty_text", "{field} 不能为空", "{field} must not be empty")
+EMPTY_TEXT = Rule("empty_text", "{field}不能为空", "{field} must not be empty")
 NOTHING_TO_RECORD = Rule(
     "nothing_to_record", "{what} 至少需要填写一项", "{what} needs at least one value"
 )
 UNIT_NOT_FOUND = Rule(
     "unit_not_found",
-    "未找到{kind_zh}:{id}",
+    "未找到{kind_zh}：{id}",
     "no {kind} with id {id}",
     NotFoundError,
 )
@@ -248,7 +253,7 @@ INSPECTION_ALREADY_CONDUCTED = Rule(
 )
 DATE_BEFORE = Rule(
     "date_before",
-    "{field} {value} 不能早于 {bound}",
+    "{field}（{value}）不能早于 {bound}",
     "{field} {value} must not be before {bound}",
 )
 STEP_BEFORE_PREVIOUS = Rule(
@@ -286,6 +291,16 @@ SCOPE_REQUIRED = Rule(
     "scope_required",
     "{role_zh}令牌必须指定所辖组织",
     "a {role} token needs the organization it is scoped to",
+)
+SCOPE_NOT_TAKEN = Rule(
+    "scope_not_taken",
+    "{role_zh}令牌覆盖全县，不能指定所辖组织（请去掉 --scope）",
+    "a {role} token covers the whole county and takes no scope",
+)
+SCOPE_WRONG_LEVEL = Rule(
+    "scope_wrong_level",
+    "{role_zh}令牌的所辖组织须是{needed_zh}，“{name}”不是",
+    "a {role} token must be scoped to {needed}; {name} is not one",
 )
 EXPIRY_NOT_LATER = Rule(
     "expiry_not_later",

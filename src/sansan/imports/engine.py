@@ -81,6 +81,8 @@ _ZH_BY_TYPE = {
     "less_than": "取值过大",
     "decimal_max_digits": "数字位数过多",
     "decimal_max_places": "小数位数过多",
+    "finite_number": "应为数字",
+    "string_pattern_mismatch": "不能含有控制字符",  # the commands' text patterns
 }
 
 

@@ -105,6 +105,8 @@ def to_value(column: Column, value: Any) -> Any:
             number = Decimal(text)
         except InvalidOperation:
             raise CellError("bad_number", "应为数字", "not a number") from None
+        if not number.is_finite():  # "nan" and "inf" parse, and are no amount of anything
+            raise CellError("bad_number", "应为数字", "not a number")
         if kind == "integer":
             if number != number.to_integral_value():
                 raise CellError("bad_integer", "应为整数", "not a whole number")

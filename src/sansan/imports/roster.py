@@ -4,13 +4,13 @@ roster imports back to the same state (into another store, or as a check of this
 
 import io
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 from openpyxl import load_workbook
 
 from sansan.application import SansanApplication
+from sansan.cells import cell_value
 from sansan.domain import Community, Member, PartyOrganization
 from sansan.imports.kinds import KIND_BY_KEY, Column, ImportKind
 from sansan.imports.workbooks import template
@@ -25,10 +25,8 @@ def _cell(column: Column, value: Any) -> Any:
     if value is None:
         return None
     if column.type == "choice":
-        return dict(column.choices).get(str(value), value)
-    if isinstance(value, date):
-        return value
-    return value
+        value = dict(column.choices).get(str(value), value)
+    return cell_value(value)  # a name or number recorded before the commands refused it
 
 
 class Roster:

@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sansan.cells import cell_value, printable, sheet_title
 from sansan.imports.engine import ImportReport, Problem
 from sansan.imports.kinds import ImportKind
 from sansan.imports.reading import CellError, file_sheets
@@ -106,7 +107,7 @@ def error_workbook(data: bytes, report: ImportReport) -> bytes:
     if left:  # problems of the file as a whole
         sheet = book.create_sheet(ERROR_HEADER)
         for p in left:
-            sheet.append([p.sheet, p.row or None, _said(p)])
+            sheet.append([printable(p.sheet), p.row or None, _said(p)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -117,13 +118,13 @@ def _copy_rows(
     by_row: dict[tuple[str, int], list[Problem]],
 ) -> None:  # fmt: skip
     for name, rows in file_sheets(data, report.file_name):
-        sheet = book.create_sheet(name[:31])
+        sheet = book.create_sheet(sheet_title(name))
         width = 0
         for number, row in enumerate(rows, start=1):
             width = max(width, len(row))
             found = by_row.pop((name, number), [])
             text = "；".join(_said(p) for p in found)
-            values = [*row, *([None] * (width - len(row)))]
+            values = [*map(cell_value, row), *([None] * (width - len(row)))]
             if number == 1:
                 found = by_row.pop((name, 0), []) + found
                 text = "；".join(_said(p) for p in found) or ERROR_HEADER
@@ -136,4 +137,4 @@ def _copy_rows(
 def _said(p: Problem) -> str:
     where = f"“{p.column}”" if p.column else ""
     value = f"（{p.value}）" if p.value else ""
-    return f"{where}{value}{p.message_zh}"
+    return printable(f"{where}{value}{p.message_zh}")

@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
 )
 
 from sansan.domain import ADDRESSEE_OF_ROLE
@@ -174,15 +175,20 @@ class ReadModels:
             ).fetchall()
         return [UUID(str(r[0])) for r in rows]
 
-    def members_among(self, ids: set[str]) -> dict[UUID, UUID | None]:
-        """Which of these unit ids are members, each with its community (any other id is not)."""
+    def people_among(self, ids: set[str]) -> dict[UUID, UUID | None]:
+        """Which of these unit ids are people whose data is personal — members and
+        leadership-team members (a failing list names both) — each with its community."""
         found: dict[UUID, UUID | None] = {}
         chosen = sorted(ids)
         with self.store.transaction() as c:
-            m = c.t.members.c
+            m, tm = c.t.members.c, c.t.team_members.c
             for start in range(0, len(chosen), MEMBER_BATCH):
                 batch = chosen[start : start + MEMBER_BATCH]
-                rows = c.execute(select(m.id, m.community_id).where(m.id.in_(batch))).fetchall()
+                people = union_all(
+                    select(m.id, m.community_id).where(m.id.in_(batch)),
+                    select(tm.team_member_id, tm.community_id).where(tm.team_member_id.in_(batch)),
+                )
+                rows = c.execute(people).fetchall()
                 found |= {UUID(str(r[0])): UUID(str(r[1])) if r[1] else None for r in rows}
         return found
 

@@ -11,7 +11,8 @@ const SYSTEM_ACTORS = {
   "system:audit-chain": "系统（审计链）",
 };
 
-// "county:县委组织部（演示）" → "县委组织部（演示）"; the role is said where the label does not.
+// "community:铁西社区党总支（演示）" → "铁西社区党总支（演示）（社区党组织）": the label and the
+// role it acts in (a label alone may name another role's office); as readable.actor_zh.
 export function actorName(actor) {
   if (!actor) return "—";
   if (SYSTEM_ACTORS[actor]) return SYSTEM_ACTORS[actor];
@@ -21,7 +22,7 @@ export function actorName(actor) {
   const name = actor.slice(at + 1);
   const roleZh = (LABELS.Role || {})[role];
   if (!roleZh) return name || actor;
-  return name && !UUID.test(name) ? name : roleZh;
+  return name && !UUID.test(name) ? `${name}（${roleZh}）` : roleZh;
 }
 
 export function chineseDate(iso) {

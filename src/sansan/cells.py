@@ -1,0 +1,50 @@
+"""What a spreadsheet cell (CSV or XLSX) can hold, for every file the service hands out.
+
+A store may already hold what the commands now refuse: a name with a control character
+(XML 1.0 cannot carry it, openpyxl refuses it) or a NaN (``int(nan)`` fails, and no
+spreadsheet reads it). Exports must still work on such a store, so every cell goes
+through here on the way out.
+"""
+
+import math
+import re
+from decimal import Decimal
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# The C0 controls XML 1.0 cannot carry (tab, LF and CR it can), the same set openpyxl refuses.
+UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT = "\ufffd"
+INVALID_NUMBER = "无效数值"
+
+
+def printable(text: str) -> str:
+    """The text with each character no spreadsheet file can hold replaced by U+FFFD."""
+    return UNWRITABLE.sub(REPLACEMENT, text)
+
+
+def is_finite(value: object) -> bool:
+    """False for NaN and ±Infinity (float or Decimal); True for anything else."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return True
+
+
+def cell_value(value: T) -> T | str:
+    """Text made printable, a number that is no number said as 无效数值, the rest as it is."""
+    if isinstance(value, str):
+        return printable(value)
+    return value if is_finite(value) else INVALID_NUMBER
+
+
+TITLE_FORBIDDEN = re.compile(r"[/\\?*\[\]:]")
+TITLE_MAX = 31
+
+
+def sheet_title(title: str) -> str:
+    """A title Excel accepts: none of / \\ ? * [ ] :, no ' at either end, at most 31 characters."""
+    cleaned = TITLE_FORBIDDEN.sub("_", printable(title))[:TITLE_MAX].strip("'")
+    return cleaned or "Sheet"
