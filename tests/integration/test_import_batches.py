@@ -78,7 +78,7 @@ def test_a_later_batch_refused_leaves_the_import_resumable_and_the_rerun_doubles
     app: SansanApplication, store: ReadStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = filled(new_county(30))
-    real_save, saves = app.save, []
+    real_save, saves = app.save_encoded, []
 
     def refused_at_the_fourth_batch(*objs: Any, **kwargs: Any) -> Any:
         saves.append(objs)
@@ -86,13 +86,13 @@ def test_a_later_batch_refused_leaves_the_import_resumable_and_the_rerun_doubles
             raise IntegrityError("another writer")
         return real_save(*objs, **kwargs)
 
-    monkeypatch.setattr(app, "save", refused_at_the_fourth_batch)
+    monkeypatch.setattr(app, "save_encoded", refused_at_the_fourth_batch)
     stopped = Importer(app, store, actor="cli:admin", limits=TIGHT).run(data, "c.xlsx")
     assert [p.code for p in stopped.problems] == [UNFINISHED]
     assert not stopped.saved
     assert stopped.import_id is not None
     assert not app.get(stopped.import_id, ImportRecord).finished
-    monkeypatch.setattr(app, "save", real_save)
+    monkeypatch.setattr(app, "save_encoded", real_save)
     # the rerun finds what the stopped run created from the record's row mapping, in one
     # read, not by asking the store for each row's unit
     gets: list[Any] = []
@@ -179,3 +179,26 @@ def test_a_monthly_file_of_facts_on_units_the_store_holds_reads_them_together_an
     for i in range(30):
         trained = ["TrainingCompleted"] if i % 10 == 0 else []
         assert member_history(app, i) == ["MemberRegistered", *trained, "TrainingCompleted"], i
+
+
+def test_a_store_set_to_compress_its_events_gets_them_compressed_and_stamped_when_written(
+    open_app: Any, store: ReadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checking pass encodes the events and the writing pass stamps them: a store
+    that compresses (the library's own setting) gets them compressed after the stamp."""
+    monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+    app = open_app()
+    assert app.mapper.compressor is not None
+    began = datetime.now(UTC)
+    report = Importer(app, store, actor="cli:admin", limits=TIGHT).run(
+        filled(new_county(10)), "c.xlsx"
+    )
+    assert report.saved, report.problems
+    org = derived_id("organization", BRANCHES[0], None)
+    member = derived_id(MEMBER, "党员0000", org)
+    stored = app.recorder.select_events(member)
+    assert stored
+    assert all(not s.state.startswith(b"{") for s in stored)  # compressed
+    events = list(app.events.get(member))
+    assert [type(e).__name__ for e in events] == ["MemberRegistered", "TrainingCompleted"]
+    assert all(e.timestamp >= began for e in events)

@@ -57,7 +57,7 @@ from sansan.imports.kinds import (
 )
 from sansan.imports.reading import CellError, Sheet, file_sheets, find_sheet, is_blank, text_of
 from sansan.imports.reading import to_value as cell_value
-from sansan.imports.scratch import KEEP_UNITS, Held, Mapped, Scratch, Units
+from sansan.imports.scratch import KEEP_UNITS, Encoder, Held, Mapped, Scratch, Units
 from sansan.internal_ids import InternalKey
 from sansan.persistence import stored_events_of
 from sansan.projections.store import ReadStore
@@ -255,6 +255,7 @@ class Importer:
         self.limits = limits or Limits()
         self.on_row = on_row
         self.access = AccessService(app)
+        self.encoder = Encoder(app.mapper)
         self.record: ImportRecord | None = None
         self.record_id: UUID | None = None
         self.dirty: set[UUID] = set()
@@ -406,7 +407,7 @@ class Importer:
         of their events."""
         events = [e for unit in self.units.take(self.dirty) for e in unit.collect_events()]
         if self.keep_batches and not self.report.problems and (events or self.mapping):
-            self.scratch.add_batch(events, self.mapping)
+            self.scratch.add_batch([self.encoder.encode(e) for e in events], self.mapping)
         self.dirty.clear()
         self.mapping = []
 
@@ -424,15 +425,13 @@ class Importer:
         record = self.record
         report.import_id = record.id
         try:
-            for events, mapped in self.scratch.read_batches():
-                # the library's timestamp says when an event was recorded: that is now,
-                # not when the checking pass made it (events are frozen dataclasses)
-                stamp = SansanAggregate.Event.create_timestamp()
-                for event in events:
-                    object.__setattr__(event, "timestamp", stamp)
+            for encoded, mapped in self.scratch.read_batches():
+                # stamped now: the library's timestamp says when an event was recorded
+                now = SansanAggregate.Event.create_timestamp()
+                events = self.encoder.stamped(encoded, now)
                 if mapped:
                     record.map_rows(self._prov(), mapped)
-                self.app.save(*events, record)
+                self.app.save_encoded(events, record)
                 report.events += len(events)
             record.finish(self._prov(), recorded, skipped)
             self.app.save(record)
