@@ -37,6 +37,8 @@ KEEP_UNITS = 10_000
 Mapped = tuple[str, int, UUID, int, int]
 # An event as the store keeps it, not yet stamped: (originator id's bytes, version, topic, state)
 Encoded = tuple[bytes, int, str, bytes]
+# What makes two events the same fact (``engine._signature``)
+Signature = tuple[Any, ...]
 # The time an event is recorded, until it is: no event of the campaign's is of year 1.
 UNSTAMPED = datetime(1, 1, 1, tzinfo=UTC)
 
@@ -52,7 +54,7 @@ class Held:
     unit: SansanAggregate
     created: bool  # made by this file: nothing the store holds can equal its facts
     changed: bool  # changed by this file: its state is only here, never read from the store
-    known: dict[str, set[str]] | None = None  # its facts' signatures by date, once asked
+    known: dict[str, set[Signature]] | None = None  # its facts' signatures by date, once asked
 
 
 def _uuid(data: bytes) -> UUID:
