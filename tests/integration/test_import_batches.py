@@ -3,15 +3,17 @@ come back from the scratch file, a stopped import resumes from its record's row 
 and the events are stamped when they are written, not when the rows were checked."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_read_store
-from sansan.domain import ImportRecord
+from sansan.domain import ImportRecord, PartyOrganization
+from sansan.domain.base import Provenance
 from sansan.imports import UNFINISHED, Importer, Limits
 from sansan.imports import scratch as scratch_module
 from sansan.imports.kinds import MEMBER, derived_id
@@ -202,3 +204,46 @@ def test_a_store_set_to_compress_its_events_gets_them_compressed_and_stamped_whe
     events = list(app.events.get(member))
     assert [type(e).__name__ for e in events] == ["MemberRegistered", "TrainingCompleted"]
     assert all(e.timestamp >= began for e in events)
+
+
+class _CountedQueries:
+    """The scratch file's connection, with the statements it was asked to run noted."""
+
+    def __init__(self, db: Any) -> None:
+        self.db, self.statements = db, []
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        self.statements.append(statement)
+        return self.db.execute(statement, *args)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def test_the_scratch_file_is_asked_only_for_units_it_may_hold_and_gives_them_back_whole() -> None:
+    today = date(2026, 3, 1)
+    prov = Provenance(actor="cli:admin", occurred_on=today, today=today)
+    street = PartyOrganization.establish(
+        prov, name="导入街道党工委", level="street_committee", parent=None, community=None
+    )
+    street.collect_events()
+    known: dict[str, set[Any]] = {"2026-03-01": {("OrganizationEstablished", "导入街道党工委")}}
+    scratch = scratch_module.Scratch()
+    try:
+        scratch.put_unit(street.id, scratch_module.Held(street, True, True, known))
+        counted = _CountedQueries(scratch.db)
+        scratch.db = counted  # type: ignore[assignment]
+        # another id: not let go of, and nothing asked of the file
+        assert scratch.unit(UUID(int=street.id.int ^ 1)) is None
+        assert not scratch.has(UUID(int=street.id.int ^ 1))
+        assert counted.statements == []
+        # an id that shares the let-go unit's bit is looked for, and not found
+        assert scratch.unit(UUID(int=street.id.int ^ (1 << 100))) is None
+        assert len(counted.statements) == 1
+        back = scratch.unit(street.id)
+        assert back is not None
+        assert type(back.unit) is PartyOrganization
+        assert vars(back.unit) == vars(street)
+        assert (back.created, back.changed, back.known) == (True, True, known)
+    finally:
+        scratch.close()
