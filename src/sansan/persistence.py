@@ -26,8 +26,6 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import Cursor, sql
-from psycopg.adapt import PyFormat
-from psycopg.pq import Format
 from psycopg.rows import DictRow, tuple_row
 from psycopg_pool import PoolTimeout
 from sqlalchemy import Column, MetaData, Table, Text, column, select, table
@@ -138,22 +136,23 @@ def _rendered(statement: sql.Composable) -> sql.Composed:
     return sql.Composed([sql.SQL(statement.as_string())])
 
 
-BINARY = Format.BINARY
+def _events_in_binary(statement: sql.Composed) -> sql.Composed:
+    """The library's insert with its one ``%s`` (the array of the events' composite type) as
+    ``%b``: sent in binary.
 
-
-def _send_stored_events_in_binary(recorder: PostgresApplicationRecorder, curs: Cursor[Any]) -> None:
-    """Let the library's ``%s`` send the events' composite type in binary.
-
-    The library registers the type's text and binary dumpers, text last, so ``%s`` takes
-    text: every event's state is escaped as hex inside a quoted composite inside a quoted
-    array, in Python, which was a fifth of the server's CPU per write over HTTP
-    (docs/benchmarks.md, "Issue 17 item 4"). In binary the bytes go as they are; the rows
-    stored are the same. Done once per connection (the library registers on each)."""
-    event_type = recorder.datastore.psycopg_python_types.get(recorder.stored_event_type_name)
-    adapters = curs.connection.adapters
-    if event_type is None or adapters.get_dumper(event_type, PyFormat.AUTO).format == BINARY:
-        return  # not registered yet (the library then fails as it would), or already binary
-    adapters.register_dumper(event_type, adapters.get_dumper(event_type, PyFormat.BINARY))
+    With ``%s`` psycopg takes the list's text dumper, and a text list takes its items' text
+    dumper whatever is registered for them: every event's state was hex-escaped inside a
+    quoted composite inside a quoted array, in Python (``composite.py: _dump_text_sequence``),
+    a fifth of a write's CPU over HTTP (docs/benchmarks.md, "Issue 17 item 4") and 0.36 s of
+    CPU per 20,000 events against 0.055 s in binary (the import's batches). The rows stored
+    are the same."""
+    parts = [
+        sql.SQL(part.as_string().replace("%s", "%b")) if isinstance(part, sql.SQL) else part
+        for part in statement
+    ]
+    binary = sql.Composed(parts)
+    assert binary.as_string().count("%b") == 1, "the library's insert statement changed"
+    return binary
 
 
 class PromptPostgresRecorder(PostgresApplicationRecorder):
@@ -173,7 +172,9 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
         # The library composes its insert transaction's statements from identifiers, which
         # psycopg renders again on every execute (and the NOTIFY is composed anew per insert);
         # rendered once here, the same text goes to the server.
-        self.insert_events_statement = _rendered(self.insert_events_statement)
+        self.insert_events_statement = _rendered(
+            _events_in_binary(self.insert_events_statement)
+        )
         self._notify_statement = _rendered(
             sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name))
         )
@@ -194,12 +195,6 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
         # it would notice the server's return only as long after. Giving up after the time a
         # request waits lets the next request start a fresh attempt at once.
         datastore.pool.reconnect_timeout = datastore.pool.timeout
-
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Any, **kwargs: Any
-    ) -> None:
-        _send_stored_events_in_binary(self, curs)
-        super()._insert_stored_events(curs, stored_events, **kwargs)
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         curs.execute(self._notify_statement)

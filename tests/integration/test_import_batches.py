@@ -3,15 +3,17 @@ come back from the scratch file, a stopped import resumes from its record's row 
 and the events are stamped when they are written, not when the rows were checked."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
 from sansan.application import SansanApplication
 from sansan.bootstrap import build_read_store
-from sansan.domain import ImportRecord
+from sansan.domain import ImportRecord, PartyOrganization
+from sansan.domain.base import Provenance
 from sansan.imports import UNFINISHED, Importer, Limits
 from sansan.imports import scratch as scratch_module
 from sansan.imports.kinds import MEMBER, derived_id
@@ -78,7 +80,7 @@ def test_a_later_batch_refused_leaves_the_import_resumable_and_the_rerun_doubles
     app: SansanApplication, store: ReadStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = filled(new_county(30))
-    real_save, saves = app.save, []
+    real_save, saves = app.save_encoded, []
 
     def refused_at_the_fourth_batch(*objs: Any, **kwargs: Any) -> Any:
         saves.append(objs)
@@ -86,13 +88,13 @@ def test_a_later_batch_refused_leaves_the_import_resumable_and_the_rerun_doubles
             raise IntegrityError("another writer")
         return real_save(*objs, **kwargs)
 
-    monkeypatch.setattr(app, "save", refused_at_the_fourth_batch)
+    monkeypatch.setattr(app, "save_encoded", refused_at_the_fourth_batch)
     stopped = Importer(app, store, actor="cli:admin", limits=TIGHT).run(data, "c.xlsx")
     assert [p.code for p in stopped.problems] == [UNFINISHED]
     assert not stopped.saved
     assert stopped.import_id is not None
     assert not app.get(stopped.import_id, ImportRecord).finished
-    monkeypatch.setattr(app, "save", real_save)
+    monkeypatch.setattr(app, "save_encoded", real_save)
     # the rerun finds what the stopped run created from the record's row mapping, in one
     # read, not by asking the store for each row's unit
     gets: list[Any] = []
@@ -179,3 +181,69 @@ def test_a_monthly_file_of_facts_on_units_the_store_holds_reads_them_together_an
     for i in range(30):
         trained = ["TrainingCompleted"] if i % 10 == 0 else []
         assert member_history(app, i) == ["MemberRegistered", *trained, "TrainingCompleted"], i
+
+
+def test_a_store_set_to_compress_its_events_gets_them_compressed_and_stamped_when_written(
+    open_app: Any, store: ReadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checking pass encodes the events and the writing pass stamps them: a store
+    that compresses (the library's own setting) gets them compressed after the stamp."""
+    monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+    app = open_app()
+    assert app.mapper.compressor is not None
+    began = datetime.now(UTC)
+    report = Importer(app, store, actor="cli:admin", limits=TIGHT).run(
+        filled(new_county(10)), "c.xlsx"
+    )
+    assert report.saved, report.problems
+    org = derived_id("organization", BRANCHES[0], None)
+    member = derived_id(MEMBER, "党员0000", org)
+    stored = app.recorder.select_events(member)
+    assert stored
+    assert all(not s.state.startswith(b"{") for s in stored)  # compressed
+    events = list(app.events.get(member))
+    assert [type(e).__name__ for e in events] == ["MemberRegistered", "TrainingCompleted"]
+    assert all(e.timestamp >= began for e in events)
+
+
+class _CountedQueries:
+    """The scratch file's connection, with the statements it was asked to run noted."""
+
+    def __init__(self, db: Any) -> None:
+        self.db, self.statements = db, []
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        self.statements.append(statement)
+        return self.db.execute(statement, *args)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def test_the_scratch_file_is_asked_only_for_units_it_may_hold_and_gives_them_back_whole() -> None:
+    today = date(2026, 3, 1)
+    prov = Provenance(actor="cli:admin", occurred_on=today, today=today)
+    street = PartyOrganization.establish(
+        prov, name="导入街道党工委", level="street_committee", parent=None, community=None
+    )
+    street.collect_events()
+    known: dict[str, set[Any]] = {"2026-03-01": {("OrganizationEstablished", "导入街道党工委")}}
+    scratch = scratch_module.Scratch()
+    try:
+        scratch.put_unit(street.id, scratch_module.Held(street, True, True, known))
+        counted = _CountedQueries(scratch.db)
+        scratch.db = counted  # type: ignore[assignment]
+        # another id: not let go of, and nothing asked of the file
+        assert scratch.unit(UUID(int=street.id.int ^ 1)) is None
+        assert not scratch.has(UUID(int=street.id.int ^ 1))
+        assert counted.statements == []
+        # an id that shares the let-go unit's bit is looked for, and not found
+        assert scratch.unit(UUID(int=street.id.int ^ (1 << 100))) is None
+        assert len(counted.statements) == 1
+        back = scratch.unit(street.id)
+        assert back is not None
+        assert type(back.unit) is PartyOrganization
+        assert vars(back.unit) == vars(street)
+        assert (back.created, back.changed, back.known) == (True, True, known)
+    finally:
+        scratch.close()

@@ -549,7 +549,7 @@ def test_an_import_that_stops_between_batches_is_left_unfinished_and_the_same_fi
     data = filled(new_county(30))
     limits = Limits(batch_rows=10)
     saves = 0
-    real_save = app.save
+    real_save = app.save_encoded
 
     def dies_at_the_third_batch(*objs: Any, **kwargs: Any) -> Any:
         nonlocal saves
@@ -558,10 +558,10 @@ def test_an_import_that_stops_between_batches_is_left_unfinished_and_the_same_fi
             raise RuntimeError("the process died")
         return real_save(*objs, **kwargs)
 
-    monkeypatch.setattr(app, "save", dies_at_the_third_batch)
+    monkeypatch.setattr(app, "save_encoded", dies_at_the_third_batch)
     with pytest.raises(RuntimeError):
         Importer(app, store, actor="cli:admin", limits=limits).run(data, "county.xlsx")
-    monkeypatch.setattr(app, "save", real_save)
+    monkeypatch.setattr(app, "save_encoded", real_save)
     branch = derived_id("organization", "新区一社区第一党支部", None)
     first = app.get(derived_id(MEMBER, "党员0000", branch), Member)  # written by batch 1 or 2
     assert first.name == "党员0000"
@@ -633,7 +633,7 @@ def test_an_upload_stopped_by_a_concurrent_writer_says_so_and_the_same_upload_fi
     client, token = county
     app = services_of(client).app
     monkeypatch.setattr(import_endpoints, "limits_of", lambda _: Limits(batch_rows=10))
-    real_save, saves = app.save, []
+    real_save, saves = app.save_encoded, []
 
     def refused_at_the_second_batch(*objs: Any, **kwargs: Any) -> Any:
         saves.append(len(objs))
@@ -641,13 +641,13 @@ def test_an_upload_stopped_by_a_concurrent_writer_says_so_and_the_same_upload_fi
             raise IntegrityError("another writer")
         return real_save(*objs, **kwargs)
 
-    monkeypatch.setattr(app, "save", refused_at_the_second_batch)
+    monkeypatch.setattr(app, "save_encoded", refused_at_the_second_batch)
     data = filled(new_county(30))
     stopped = upload(client, token, data)
     assert stopped.status_code == 409
     assert stopped.json()["code"] == "import_unfinished"
     assert "重新导入同一文件" in stopped.json()["message_zh"]
-    monkeypatch.setattr(app, "save", real_save)
+    monkeypatch.setattr(app, "save_encoded", real_save)
     finished = created(upload(client, token, data))
     assert finished["import_id"] == stopped.json()["report"]["import_id"]
     assert app.get(UUID(finished["import_id"]), ImportRecord).finished

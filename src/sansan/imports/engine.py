@@ -21,11 +21,11 @@ mapping in one go, and what was written is skipped, the rest written.
 """
 
 import copy
+import dataclasses
 import hashlib
 import itertools
-import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from sansan.access import AccessService, Principal
-from sansan.application import RecordedEvent, SansanApplication
+from sansan.application import SansanApplication
 from sansan.commands import Command, CommandContext
 from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
@@ -57,7 +57,7 @@ from sansan.imports.kinds import (
 )
 from sansan.imports.reading import CellError, Sheet, file_sheets, find_sheet, is_blank, text_of
 from sansan.imports.reading import to_value as cell_value
-from sansan.imports.scratch import KEEP_UNITS, Held, Mapped, Scratch, Units
+from sansan.imports.scratch import KEEP_UNITS, Encoder, Held, Mapped, Scratch, Signature, Units
 from sansan.internal_ids import InternalKey
 from sansan.persistence import stored_events_of
 from sansan.projections.store import ReadStore
@@ -238,13 +238,36 @@ class Directory:
         return self._members[organization_id]
 
 
-def _signature(event: SansanAggregate.Event) -> str:
-    """What makes two events the same fact: type, date, note, evidence and content."""
-    e = RecordedEvent.of(event)
-    return json.dumps(
-        [e.type, e.occurred_on, e.note, e.evidence_ref, e.data],
-        sort_keys=True, default=str, ensure_ascii=False,
-    )  # fmt: skip
+# An event's fields that are not the fact it records: the library's, and who recorded it
+# from where (``imported_from`` is no field, but it is in the event's ``vars``).
+_NOT_THE_FACT = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
+)
+_FACT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Hashable:
+    """A value as two facts are compared: text, numbers and None as they are; anything
+    else (a date, an id, a decimal) as its text; lists and mappings as tuples."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _plain(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return str(value)
+
+
+def _signature(event: SansanAggregate.Event) -> Signature:
+    """What makes two events the same fact: type, date, note, evidence and content. A
+    tuple of the event's fields (chosen once per event class), not a JSON dump of them,
+    which cost an import more than the command it checked."""
+    kind = type(event)
+    names = _FACT_FIELDS.get(kind)
+    if names is None:
+        fields = dataclasses.fields(event)
+        names = _FACT_FIELDS[kind] = tuple(f.name for f in fields if f.name not in _NOT_THE_FACT)
+    return (kind.__name__, *(_plain(getattr(event, name)) for name in names))
 
 
 class Importer:
@@ -259,6 +282,7 @@ class Importer:
         self.limits = limits or Limits()
         self.on_row = on_row
         self.access = AccessService(app)
+        self.encoder = Encoder(app.mapper)
         self.record: ImportRecord | None = None
         self.record_id: UUID | None = None
         self.dirty: set[UUID] = set()
@@ -381,7 +405,7 @@ class Importer:
             event = self.app.mapper.to_domain_event(stored)
             by_unit.setdefault(event.originator_id, []).append(event)
         for unit_id, events in by_unit.items():
-            known: dict[str, set[str]] = {}
+            known: dict[str, set[Signature]] = {}
             for e in events:
                 known.setdefault(e.occurred_on.isoformat(), set()).add(_signature(e))
             aggregate: SansanAggregate | None = project_aggregate(None, events)
@@ -410,7 +434,7 @@ class Importer:
         of their events."""
         events = [e for unit in self.units.take(self.dirty) for e in unit.collect_events()]
         if self.keep_batches and not self.report.problems and (events or self.mapping):
-            self.scratch.add_batch(events, self.mapping)
+            self.scratch.add_batch([self.encoder.encode(e) for e in events], self.mapping)
         self.dirty.clear()
         self.mapping = []
 
@@ -429,15 +453,13 @@ class Importer:
         report.import_id = record.id
         stored = record.version - len(record.pending_events)  # the record's version in the store
         try:
-            for events, mapped in self.scratch.read_batches():
-                # the library's timestamp says when an event was recorded: that is now,
-                # not when the checking pass made it (events are frozen dataclasses)
-                stamp = SansanAggregate.Event.create_timestamp()
-                for event in events:
-                    object.__setattr__(event, "timestamp", stamp)
+            for encoded, mapped in self.scratch.read_batches():
+                # stamped now: the library's timestamp says when an event was recorded
+                now = SansanAggregate.Event.create_timestamp()
+                events = self.encoder.stamped(encoded, now)
                 if mapped:
                     record.map_rows(self._prov(), mapped)
-                self.app.save(*events, record)
+                self.app.save_encoded(events, record)
                 stored = record.version
                 report.events += len(events)
             record.finish(self._prov(), recorded, skipped)
@@ -714,12 +736,12 @@ class Importer:
             return error.code in ONCE_ONLY
         return False
 
-    def _known(self, aggregate_id: UUID) -> dict[str, set[str]]:
+    def _known(self, aggregate_id: UUID) -> dict[str, set[Signature]]:
         """The facts a unit holds, by date: a row is looked for among those of its date."""
         held = self.units.held_of(aggregate_id)
         if held.known is None:
             stored = [] if held.created else self.app.events.get(aggregate_id)
-            by_date: dict[str, set[str]] = {}
+            by_date: dict[str, set[Signature]] = {}
             for e in stored:
                 by_date.setdefault(e.occurred_on.isoformat(), set()).add(_signature(e))  # type: ignore[attr-defined,arg-type]
             held.known = by_date

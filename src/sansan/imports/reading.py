@@ -65,7 +65,8 @@ def _narrow(value: Any) -> str:
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not text_of(value))
+    # str.strip() drops the ideographic space as text_of does (it is whitespace to Python)
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def to_date(value: Any) -> date:
