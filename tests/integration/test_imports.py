@@ -595,11 +595,11 @@ def test_an_upload_beaten_by_another_import_of_the_same_file_says_which_not_may_
     # Two uploads of one file write one import record: the second to save finds it taken.
     client, token = county
     services = services_of(client)
-    app, real_save = services.app, services.app.save
+    app, real_save, real_save_encoded = services.app, services.app.save, services.app.save_encoded
     data = filled(new_county(5))
 
-    def beaten(*objs: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(app, "save", real_save)
+    def beaten(encoded: Any, *objs: Any, **kwargs: Any) -> Any:  # the first batch's write
+        monkeypatch.setattr(app, "save_encoded", real_save_encoded)
         record = objs[-1]
         assert isinstance(record, ImportRecord)
         if other == "finished":  # the other upload ran all the way meanwhile
@@ -611,7 +611,7 @@ def test_an_upload_beaten_by_another_import_of_the_same_file_says_which_not_may_
             ))  # fmt: skip
         raise IntegrityError("the record's id is taken")
 
-    monkeypatch.setattr(app, "save", beaten)
+    monkeypatch.setattr(app, "save_encoded", beaten)
     answer = upload(client, token, data)
     assert answer.status_code == 409
     body = answer.json()
