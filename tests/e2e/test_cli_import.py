@@ -59,7 +59,7 @@ def test_sansan_import_reports_mistakes_checks_imports_and_records_nothing_twice
 
     done = sansan("import", "名册.xlsx", db=db, cwd=tmp_path)
     assert done.returncode == 0, done.stdout
-    assert "党员:已记录 20 行" in done.stdout
+    assert "党员：已记录 20 行" in done.stdout
     assert "导入" in done.stderr  # the progress bar
     again = sansan("import", "名册.xlsx", db=db, cwd=tmp_path)
-    assert "党员:已记录 0 行,已存在而跳过 20 行" in again.stdout
+    assert "党员：已记录 0 行，已存在而跳过 20 行" in again.stdout
