@@ -61,7 +61,10 @@ PlainHandler = Callable[[Cursor, Any], None]
 
 
 class Kept(Protocol):
-    def write(self, batch: "Batch") -> None: ...
+    """A handler module's state kept through a batch (``Batch.kept``)."""
+
+    def write(self, batch: "Batch") -> None:
+        """Hand the state's rows to the batch: called at the start of each flush."""
 
 
 K = TypeVar("K", bound=Kept)
