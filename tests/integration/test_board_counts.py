@@ -22,6 +22,8 @@ from sansan.commands import Command
 from sansan.commands import member as mc
 from sansan.plans import Plan
 from sansan.projections import compliance
+from sansan.projections import counts as counts_module
+from sansan.projections.batch import Batch
 from sansan.projections.compliance import Page, evaluate
 from sansan.projections.counts import FITTING
 from sansan.projections.rebuild import rebuild
@@ -244,3 +246,72 @@ def test_the_board_s_transaction_on_postgresql_gives_its_sorts_room_in_memory(
         if cursor.dialect == "postgres":
             default = cursor.execute(select(func.current_setting("work_mem"))).fetchone()[0]
             assert default != compliance.WORK_MEM
+
+
+COUNT_TABLES = ("community_cards", "community_training", "community_cards_on",
+                "community_training_on")  # fmt: skip
+# m2 (direct, one fitting card) trains twice on one day (into the 3-day bucket and out to the
+# 6-day one) and is dual for two days (into dual's buckets and out again): one batch.
+IN_AND_OUT = [
+    training("m2", date(2028, 1, 10), 3), training("m2", date(2028, 1, 10), 3),
+    mc.ChangeMemberCategory(member_id=i("m2"), occurred_on=date(2028, 1, 12), category="dual"),
+    mc.ChangeMemberCategory(member_id=i("m2"), occurred_on=date(2028, 1, 14), category="direct"),
+]  # fmt: skip
+
+
+def test_a_member_moved_into_a_bucket_and_out_in_one_batch_writes_nothing_there(
+    app: SansanApplication, services: Services, clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    written: list[tuple[str, dict[str, Any]]] = []
+    add = Batch.add
+
+    def spy(b: Batch, table: Any, row: dict[str, Any], drop_at: str | None = None) -> None:
+        written.append((table.name, row))
+        add(b, table, row, drop_at)
+
+    clock.set(datetime.combine(NOW, time(4), tzinfo=UTC))
+    for command in IN_AND_OUT:
+        app.execute(command, actor="test")
+    monkeypatch.setattr(Batch, "add", spy)
+    assert services.projections.run_once() == len(IN_AND_OUT)  # one batch
+    monkeypatch.undo()
+    counted = [(name, row) for name, row in written if name.endswith(COUNT_TABLES)]
+    assert counted
+    assert all(row["members"] for _, row in counted)
+    # today's: in and out of dual's bucket, of the 3-day one (the dated counts keep the days
+    # m2 was dual, 12 and 14 January)
+    today = [(name, row) for name, row in counted if not name.endswith("_on")]
+    assert not [row for _, row in today if row.get("category") == "dual"]
+    assert not [row for _, row in today if row.get("days") == 3]
+    with services.store.transaction() as cursor:  # and no bucket is kept at zero
+        for name in COUNT_TABLES:
+            table = getattr(cursor.t, name)
+            assert cursor.execute(select(table).where(table.c.members == 0)).fetchall() == []
+    assert counts(services) == recounted(services)
+    assert board_agrees(services, monkeypatch, NOW) == BOTH
+    # m2 dual that day: the dated counts answer it, as a recount member by member would
+    assert board_agrees(services, monkeypatch, date(2028, 1, 13)) == {"cards on", "member-training"}
+
+
+def test_a_flush_within_a_batch_writes_the_members_touched_so_far_once(
+    app: SansanApplication, services: Services, clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # a handler may flush half way through a batch (a campaign's launch does): the members
+    # kept decoded are written then, and read back for the batch's later events
+    trained = counts_module.training
+
+    def training_then_flush(b: Batch, *args: Any) -> None:
+        trained(b, *args)
+        b.flush()
+
+    monkeypatch.setattr(counts_module, "training", training_then_flush)
+    clock.set(datetime.combine(NOW, time(4), tzinfo=UTC))
+    for command in IN_AND_OUT:
+        app.execute(command, actor="test")
+    assert services.projections.run_once() == len(IN_AND_OUT)
+    monkeypatch.undo()
+    assert counts(services) == recounted(services)
+    assert board_agrees(services, monkeypatch, NOW) == BOTH
+    assert board_agrees(services, monkeypatch, date(2028, 1, 13)) == {"cards on", "member-training"}

@@ -15,7 +15,10 @@ Handlers are written against a ``Batch`` (``BatchHandler = (batch, event) -> Non
 - ``batch.increment(table, key, column, by)``: ``column = column + by`` on an existing row.
 - ``batch.add(table, row)``: a counter upsert, ``ON CONFLICT (key) DO UPDATE SET n = t.n +
   excluded.n`` for every column of the row that is not the key; a batch sums its own first,
-  so a key is written once per batch (the shape for running sums and counts).
+  so a key is written once per batch (the shape for running sums and counts). With
+  ``drop_at=column``, a row the sum leaves at zero in that column is deleted after the
+  upsert (one statement per table): a count whose rows at zero are never kept has the same
+  rows however the log was cut into batches.
 - ``batch.row(table, key)`` / ``batch.rows(table)``: a row (as a dict) or every row of a
   table, as the batch has it so far: read from the database once per batch — in bulk for the
   keys handed to ``batch.want`` before the batch is applied — then kept, with the batch's own
@@ -24,6 +27,9 @@ Handlers are written against a ``Batch`` (``BatchHandler = (batch, event) -> Non
 - A handler that must ask the database something the batch does not keep calls
   ``batch.flush()`` first (everything the batch wrote so far is then visible to
   ``batch.cursor``) and ``batch.forget(table)`` after writing ``table`` directly.
+- ``batch.kept(name, make)``: a handler module's own state for the batch (made on first use),
+  written through the batch by its ``write(batch)`` at the start of the next flush, then
+  dropped: for state cheaper to keep decoded through the batch and encode once at the end.
 - Plain ``(cursor, event)`` handlers still work: ``per_event(handler)`` makes one a batch
   handler that flushes, runs it on the cursor and forgets every row kept (slower: use it for
   rare events).
@@ -40,9 +46,9 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from functools import cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Table, Text, any_, bindparam, cast, column, func, select, update
+from sqlalchemy import Table, Text, any_, bindparam, cast, column, delete, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSON
 
 from sansan.projections.sql import Prepared, upsert
@@ -52,6 +58,16 @@ Row = dict[str, Any]
 Key = tuple[Hashable, ...]
 BatchHandler = Callable[["Batch", Any], None]
 PlainHandler = Callable[[Cursor, Any], None]
+
+
+class Kept(Protocol):
+    """A handler module's state kept through a batch (``Batch.kept``)."""
+
+    def write(self, batch: "Batch") -> None:
+        """Hand the state's rows to the batch: called at the start of each flush."""
+
+
+K = TypeVar("K", bound=Kept)
 # How many keys one lookup query names (its one parameter stays a modest size).
 LOOKUP_CHUNK = 1000
 
@@ -126,6 +142,23 @@ def _lookup(dialect: str, table: Table) -> Prepared:
     return Prepared(select(table).where(key.in_(select(listed.c.value))))
 
 
+@cache
+def _drop_at_zero(table: Table, counter: str, from_json: bool) -> Prepared:
+    """Delete the named rows whose ``counter`` is zero; on PostgreSQL the keys as one JSON
+    parameter (as ``_from_json``), else one ``executemany`` row each."""
+    keys = key_columns(table)
+    if from_json:
+        named = (
+            func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON))
+            .table_valued(*(column(k, table.c[k].type) for k in keys))
+            .render_derived(name="r", with_types=True)
+        )
+        match = [table.c[k] == named.c[k] for k in keys]
+    else:
+        match = [table.c[k] == bindparam(f"k_{k}") for k in keys]
+    return Prepared(delete(table).where(*match, table.c[counter] == 0))
+
+
 def _json_rows(rows: list[Row]) -> dict[str, str]:
     return {"rows": json.dumps(rows, ensure_ascii=False, default=str)}
 
@@ -161,6 +194,8 @@ class Batch:
         self._known: dict[Table, dict[Key, Row | None]] = defaultdict(dict)
         self._complete: set[Table] = set()
         self._wanted: dict[Table, set[Key]] = defaultdict(set)
+        self._kept: dict[str, Kept] = {}
+        self._drop_at: dict[Table, str] = {}
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -200,7 +235,9 @@ class Batch:
         if kept is not None:
             kept[column] = (kept.get(column) or 0) + by
 
-    def add(self, table: Table, row: Row) -> None:
+    def add(self, table: Table, row: Row, drop_at: str | None = None) -> None:
+        if drop_at is not None:
+            self._drop_at[table] = drop_at
         key = tuple(row[name] for name in key_columns(table))
         summed = self._adds[table].get(key)
         if summed is None:
@@ -210,11 +247,21 @@ class Batch:
             if name not in key_columns(table):
                 summed[name] = (summed.get(name) or 0) + (value or 0)
 
+    def kept(self, name: str, make: Callable[[], K]) -> K:
+        """The state kept under ``name`` until the next flush (``make()`` on first use)."""
+        found = self._kept.get(name)
+        if found is None:
+            found = self._kept[name] = make()
+        return found  # type: ignore[return-value]  # one ``make`` per name
+
     def flush(self) -> None:
         """Write everything pending: one statement per table and kind of statement. The
         appended rows go first (a COPY cannot be pipelined), then every other statement is
         sent without waiting for the one before (PostgreSQL's pipeline mode: one round trip
         for all of them, not one each); an error still fails the transaction."""
+        kept, self._kept = self._kept, {}
+        for state in kept.values():
+            state.write(self)
         c, dialect = self.cursor, self.cursor.dialect
         for table in sorted(self._appends, key=self._rank):
             c.append_rows(table, self._appends[table])
@@ -235,6 +282,9 @@ class Batch:
                         c.execute(_from_json(table, counters), _json_rows(group))
                     else:
                         c.executemany(_add(dialect, table, counters), group)
+                counter = self._drop_at.get(table)
+                if counter is not None:
+                    self._drop_zeros(table, counter)
             for pending, increment in ((self._updates, False), (self._increments, True)):
                 for table in sorted(pending, key=self._rank):
                     groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
@@ -246,6 +296,17 @@ class Batch:
             self._inserts, self._appends, self._adds, self._updates, self._increments
         ):  # fmt: skip
             pending_of.clear()
+
+    def _drop_zeros(self, table: Table, counter: str) -> None:
+        names = key_columns(table)
+        if self.cursor.dialect == "postgres":
+            keys = [{k: r[k] for k in names} for r in self._adds[table].values()]
+            self.cursor.execute(_drop_at_zero(table, counter, True), _json_rows(keys))
+        else:
+            self.cursor.executemany(
+                _drop_at_zero(table, counter, False),
+                [{f"k_{k}": r[k] for k in names} for r in self._adds[table].values()],
+            )
 
     # -- looking up -------------------------------------------------------------------------
 
