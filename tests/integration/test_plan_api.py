@@ -149,7 +149,7 @@ def test_a_campaign_under_a_directory_s_plan_shows_its_numbers_and_keeps_them_wh
     assert steps(services, campaign)["standard-sites-first"] == {
         (150, False),
         (7, False),
-        (0, False),
+        (-1, False),  # the verdict, the day after the due date
     }
 
     # The county edits the file: another threshold, other reminders. The service restarts and
@@ -165,7 +165,7 @@ def test_a_campaign_under_a_directory_s_plan_shows_its_numbers_and_keeps_them_wh
     assert steps(services, campaign)["standard-sites-first"] == {
         (150, False),
         (7, False),
-        (0, False),
+        (-1, False),  # the verdict, the day after the due date
     }
     pinned = client.get(f"/api/v1/campaigns/{campaign}/plan", headers=bearer(tokens["county"]))
     assert pinned.json()["plan"] == other_plan_content
@@ -232,11 +232,11 @@ def test_changing_a_campaign_s_plan_is_a_county_command_audited_and_scheduled_fr
     laid_out = steps(services, campaign)
     # a target the new plan adds: only the steps from the day of the change on (150 days
     # before its due date fell before it)
-    assert laid_out["sites-extra"] == {(7, False), (0, False)}
+    assert laid_out["sites-extra"] == {(7, False), (-1, False)}
     # a target the new plan drops: its pending steps are superseded
-    assert laid_out["brand"] == {(30, True), (7, True), (1, True), (0, True)}
+    assert laid_out["brand"] == {(30, True), (7, True), (1, True), (-1, True)}
     # one the plans share keeps what the launch laid out
-    assert {lead for lead, _ in laid_out["standard-sites-first"]} >= {30, 7, 1, 0}
+    assert {lead for lead, _ in laid_out["standard-sites-first"]} >= {30, 7, 1, -1}
 
     history = client.get(f"/api/v1/campaigns/{campaign}/history",
                          headers=bearer(tokens["auditor"])).json()  # fmt: skip

@@ -3,6 +3,7 @@
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,14 @@ from sansan.bootstrap import Services, build_application, build_services
 from sansan.clock import FixedClock
 from sansan.commands import campaign as cc
 from sansan.commands import community as co
+from sansan.commands import organization as oc
 from sansan.commands import supervision as sc
 from sansan.demo import COUNTY, demo_id
 from sansan.domain import CreationCampaign
 from sansan.plans import pinned_plan
 from sansan.projections.compliance import evaluate
+from sansan.projections.deadlines import VERDICT_KINDS, VERDICT_LEAD
+from sansan.projections.rebuild import rebuild
 from sansan.settings import Settings
 from sansan.workflows.firings import Step
 from sansan.workflows.scheduler import Leadership, Scheduler
@@ -101,10 +105,10 @@ def test_the_clock_jumping_over_several_deadlines_fires_each_once_in_order_and_l
     recorded = firings(demo)
     funding = [f for f in recorded if f["target_id"] == "funding" and f["unit_name"] == "镇郊社区"]
     assert [(f["kind"], f["lead_days"]) for f in funding] == [
-        ("reminder", 30), ("reminder", 7), ("reminder", 1), ("accountability_alert", 0),
-    ]  # fmt: skip
+        ("reminder", 30), ("reminder", 7), ("reminder", 1), ("accountability_alert", -1),
+    ]  # fmt: skip  # the verdict's step is the day after the due date
     assert all(f["late"] for f in funding)
-    verdicts = Counter(f["kind"] for f in recorded if f["lead_days"] == 0 and f["unit_id"] is None)
+    verdicts = Counter(f["kind"] for f in recorded if f["lead_days"] == -1 and f["unit_id"] is None)
     assert verdicts["deadline_met"] + verdicts["deadline_missed"] == 8  # the 2026 deadlines
     met = {
         f["unit_name"]
@@ -142,9 +146,9 @@ def test_a_verdict_counts_only_the_units_due_and_names_the_latecomers_who_answer
     today = clock.today()
     verdicts = [
         f["message_zh"] for f in firings(demo)
-        if f["target_id"] == "new-cadre-training" and f["unit_id"] is None and f["lead_days"] == 0
+        if f["target_id"] == "new-cadre-training" and f["unit_id"] is None and f["lead_days"] == -1
     ]  # fmt: skip
-    if today < date(2026, 12, 31):
+    if today <= date(2026, 12, 31):  # the verdict comes the day after the due date, China time
         assert verdicts == []
     else:  # "6/7人" against a 100 % standard read as met: the county signs what it reads
         assert verdicts == [
@@ -159,6 +163,67 @@ def test_a_verdict_counts_only_the_units_due_and_names_the_latecomers_who_answer
     # never "not due" by a date already past: after 31 December, the latecomer's own date
     assert progress.due_on == (date(2026, 12, 31) if today <= date(2026, 12, 31) else date(2027, 3, 7))
     assert [(f.unit_name, f.due_on) for f in progress.failing] == [("镇西委员3（镇西社区）", date(2027, 3, 7))]
+
+
+def test_the_verdict_comes_after_the_china_due_day_and_what_is_recorded_on_it_counts(
+    app: SansanApplication, demo: Services, clock: FixedClock
+) -> None:
+    """镇西's three team members had no training; the first is trained at 23:59 on the due
+    day, China time (15:59 UTC): the scheduler, ticking all day, judges him on time."""
+    scheduler = Scheduler(demo)
+
+    def verdicts() -> dict[str | None, str]:
+        return {
+            f["unit_name"] if f["unit_id"] else None: f["kind"] for f in firings(demo)
+            if f["target_id"] == "team-training" and f["kind"] in VERDICT_KINDS
+        }  # fmt: skip
+
+    clock.set(datetime(2026, 12, 30, 16, 0, 30, tzinfo=UTC))  # 00:00:30 on the due day in China
+    scheduler.tick()
+    assert verdicts() == {}
+    clock.set(datetime(2026, 12, 31, 15, 59, tzinfo=UTC))  # 23:59 on the due day in China
+    app.execute(
+        oc.CompleteTeamTraining(
+            organization_id=demo_id("org", "镇西社区党总支"), occurred_on=clock.today(),
+            team_member_id=demo_id("team", "镇西-0"), days=3,
+        ),
+        actor="t",
+    )  # fmt: skip
+    demo.projections.catch_up()
+    scheduler.tick()
+    assert verdicts() == {}
+    clock.set(datetime(2026, 12, 31, 16, 30, tzinfo=UTC))  # 00:30 on 1 January in China
+    scheduler.tick()
+    got = verdicts()
+    assert got[None] == "deadline_missed"
+    assert got["镇西委员1（镇西社区）"] == "deadline_met"  # trained within the due day
+    assert got["镇西委员2（镇西社区）"] == got["镇西委员3（镇西社区）"] == "accountability_alert"
+    assert {f["lead_days"] for f in firings(demo) if f["target_id"] == "team-training"} == {
+        30, 7, 1, VERDICT_LEAD
+    }
+
+
+def test_a_store_that_gave_its_verdicts_on_the_due_day_gives_none_again_once_upgraded(
+    app: SansanApplication, demo: Services, clock: FixedClock
+) -> None:
+    """Before projection version 12 the verdict step was the due date itself (lead 0). Its
+    firings, replayed into the rebuilt tables, close the new day-after step."""
+    scheduler = Scheduler(demo, batch_size=10_000)
+    clock.set(at(date(2026, 12, 31)))
+    scheduler.tick()  # the reminders, as the old scheduler gave them too
+    with demo.store.transaction() as cursor:
+        new = [
+            s for s in scheduler._due(cursor, date(2027, 1, 1), False)
+            if s.lead_days == VERDICT_LEAD and s.kind in ("target", "target_unit")
+        ]  # fmt: skip
+    old = [replace(s, lead_days=0, fire_on=s.due_on) for s in new]
+    assert sum(scheduler._record(s, date(2026, 12, 31)) for s in old) > 0
+    rebuild(app, demo.store)
+    before = len(firings(demo))
+    clock.set(at(date(2027, 1, 2)))
+    scheduler.tick()
+    again = [f for f in firings(demo)[before:] if f["deadline_id"] in {s.deadline_id for s in old}]
+    assert again == []
 
 
 def test_each_reminder_and_alert_names_the_person_who_falls_short(

@@ -303,11 +303,11 @@ def test_the_scheduler_reminds_a_latecomer_and_gives_its_verdict_once_at_its_own
     scheduler.tick()
     scheduler.tick()
     assert own() == [("reminder", 30)]
-    clock.set(noon(d(2027, 8, 2)))  # past it: the last reminders, then the alert
+    clock.set(noon(d(2027, 8, 2)))  # past it: the last reminders, then (the day after) the alert
     scheduler.tick()
     scheduler.tick()
-    assert own() == [("reminder", 30), ("reminder", 7), ("reminder", 1), ("accountability_alert", 0)]
-    mine = [f for f in firings(services) if f["unit_id"] == str(Z) and f["lead_days"] == 0]
+    assert own() == [("reminder", 30), ("reminder", 7), ("reminder", 1), ("accountability_alert", -1)]
+    mine = [f for f in firings(services) if f["unit_id"] == str(Z) and f["lead_days"] == -1]
     assert {f["target_id"]: f["due_on"] for f in mine} == {
         "systems": "2027-07-31",
         "network": "2027-03-03",  # no general branch within its 30 days either
@@ -321,7 +321,7 @@ def test_the_scheduler_s_yearly_verdict_is_the_ended_year_s_and_stays_after_mone
     Scheduler(services).tick()
     verdicts = [
         (f["kind"], f["unit_name"]) for f in firings(services)
-        if f["target_id"] == "funding" and f["due_on"] == "2027-12-31" and f["lead_days"] == 0
+        if f["target_id"] == "funding" and f["due_on"] == "2027-12-31" and f["lead_days"] == -1
     ]  # fmt: skip
     assert ("deadline_missed", "测试县") in verdicts
     assert ("accountability_alert", "甲社区") in verdicts
@@ -474,7 +474,7 @@ def test_a_cadre_appointed_before_the_launch_gets_a_year_of_its_own_from_the_sch
         scheduler.tick()
         scheduler.tick()
         assert n0() == [("reminder", 30, "2027-02-01"), ("reminder", 7, "2027-02-01"),
-                        ("reminder", 1, "2027-02-01"), ("accountability_alert", 0, "2027-02-01")]  # fmt: skip
+                        ("reminder", 1, "2027-02-01"), ("accountability_alert", -1, "2027-02-01")]  # fmt: skip
     finally:
         services.store.close()
 

@@ -2,7 +2,7 @@
 once a year), a latecomer's own due date (a community, member or cadre that appears after a
 target's due date, or a new cadre's window since appointment), supervision items' deadlines
 (moved by approved extensions) and inspection dates, each with the steps at which the
-scheduler must act (reminders, the due date)."""
+scheduler must act (reminders, the verdict the day after the due date)."""
 
 import json
 from collections.abc import Hashable
@@ -16,6 +16,7 @@ from sansan.domain import (
     Community,
     CreationCampaign,
     Firing,
+    FiringKind,
     Member,
     PartyOrganization,
     SupervisionItem,
@@ -26,7 +27,16 @@ from sansan.projections.schema import ReadModel
 from sansan.projections.store import Cursor
 
 SUPERVISION_STEPS = (7, -1)  # a yellow light a week before, red the day after the deadline
-INSPECTION_STEPS = (7, 0)
+INSPECTION_STEPS = (7, 0)  # announcements: a week before and on the day itself
+# A target's met/missed verdict comes the day after its due date (China day): the unit has
+# the whole due day, and what it records that day counts as on time.
+VERDICT_LEAD = -1
+# Before projection version 12 the verdict fired on the due date itself; a firing recorded
+# then is the verdict step's, so a rebuilt store does not judge the deadline a second time.
+LEGACY_VERDICT_LEAD = 0
+VERDICT_KINDS = frozenset(
+    {FiringKind.DEADLINE_MET, FiringKind.DEADLINE_MISSED, FiringKind.ACCOUNTABILITY_ALERT}
+)
 
 
 def _add(
@@ -92,7 +102,7 @@ def _schedule_targets(
     """Every target deadline of the plan, with the steps that fall on or after ``since``;
     answers the deadlines' ids."""
     horizon = max((t.due.years or 0 for t in plan.targets), default=0)
-    steps = (*plan.reminder_days, 0)
+    steps = (*plan.reminder_days, VERDICT_LEAD)
     scheduled: set[str] = set()
     for target in plan.targets:
         _units_already_there(b, campaign_id, plan, launch, target)
@@ -168,7 +178,7 @@ def _unit_deadline(
     own = target.unit_due_on(due, appeared)
     if own == due:
         return
-    steps = tuple(s for s in (*plan.reminder_days, 0) if own - timedelta(days=s) >= appeared)
+    steps = tuple(s for s in (*plan.reminder_days, VERDICT_LEAD) if own - timedelta(days=s) >= appeared)
     _add(b, unit_deadline_id(campaign_id, target.id, unit_id, own), "target_unit", due_on=own,
          steps=steps, campaign_id=campaign_id, plan_id=plan.id, target_id=target.id,
          subject_id=unit_id)  # fmt: skip
@@ -237,7 +247,10 @@ def inspection_scheduled(b: Batch, e: CreationCampaign.InspectionScheduled) -> N
 def fired(b: Batch, e: Firing.Fired) -> None:
     """A step that fired is done, as the log says (so a rebuild knows it too), and its
     firing becomes a notification for its addressees."""
-    b.update(b.t.deadline_steps, (e.deadline_id, e.lead_days), done=True)
+    lead = e.lead_days
+    if lead == LEGACY_VERDICT_LEAD and e.kind in VERDICT_KINDS:
+        lead = VERDICT_LEAD
+    b.update(b.t.deadline_steps, (e.deadline_id, lead), done=True)
     b.insert(b.t.notifications, {
         "id": str(e.originator_id), "kind": e.kind, "message_zh": e.message_zh,
         "target_id": e.target_id, "unit_id": e.unit_id, "unit_name": e.unit_name,

@@ -1,5 +1,5 @@
-"""What a deadline step fires: reminders to units not yet compliant, the verdict at the due
-date with an alert per failing unit, supervision items' yellow and red lights."""
+"""What a deadline step fires: reminders to units not yet compliant, the verdict the day
+after the due date with an alert per failing unit, supervision items' yellow and red lights."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -105,7 +105,8 @@ def _target(
     campaign, plan, target = found
     one = plan.model_copy(update={"targets": [target]})
     # A reminder looks at today (a unit that complied meanwhile is not reminded); the
-    # verdict looks at the due date itself, by when things happened. A yearly target's
+    # verdict, which fires the day after, looks at the due date itself, by when things
+    # happened, counting everything on record by the time it fires. A yearly target's
     # verdict is its year's, judged on what was on record by its 31 December.
     yearly = target.due.kind == "yearly"
     as_of = today if step.lead_days > 0 else step.due_on
