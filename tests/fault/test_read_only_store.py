@@ -68,11 +68,12 @@ def test_a_read_only_store_refuses_commands_with_a_clear_503_keeps_reads_and_rec
 
     # Reads go on: the log, the read models, readiness.
     assert get(f"/api/v1/organizations/{t.GB}").status_code == 200
-    assert get(f"/api/v1/organizations/{t.GB}/history").status_code == 200
     assert projected(first.json()["position"])
     assert httpx.get(f"{api.base}/readyz", timeout=30).status_code == 200
-    # A member's personal data is shown only once the reading is recorded, which cannot be now.
+    # Personal data is shown only once the reading is recorded, which cannot be now: a
+    # member's, and a leadership team's as an organization's history names its members.
     assert_problem(get(f"/api/v1/members/{t.DUAL}"), 503, "store_read_only")
+    assert_problem(get(f"/api/v1/organizations/{t.GB}/history"), 503, "store_read_only")
     assert events_in_log() == logged
 
     set_read_only("off")  # and the API's sessions are left alone: it must renew them itself
@@ -82,3 +83,4 @@ def test_a_read_only_store_refuses_commands_with_a_clear_503_keeps_reads_and_rec
     position = retried.json()["position"]
     wait_for(lambda: projected(position), 15, "the read models to follow the log again")
     assert get(f"/api/v1/members/{t.DUAL}").status_code == 200
+    assert get(f"/api/v1/organizations/{t.GB}/history").status_code == 200
