@@ -192,7 +192,7 @@ def test_the_audit_spreadsheet_names_types_events_and_actors_in_chinese(demo: De
     assert not english & {r[1] for r in body}
     assert not any(r[4].isascii() for r in body)  # every event by its Chinese name
     # the demo's actor by its display name (the test's own tokens record as "t")
-    assert {r[6] for r in body if r[4] == "完成培训"} == {"县委组织部（演示）（县委组织部）"}
+    assert {r[6] for r in body if r[4] == "完成培训"} == {"县委组织部（演示）"}  # the label begins with its role's name
     assert not any(r[6].startswith(("county:", "system:")) for r in body)
     training = next(r for r in body if r[4] == "完成培训")
     assert training[2].endswith("社区）")

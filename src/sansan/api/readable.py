@@ -31,7 +31,8 @@ def kind_zh(aggregate_type: str) -> str:
 def actor_zh(actor: str | None) -> str:
     """"community:铁西社区党总支（演示）" → "铁西社区党总支（演示）（社区党组织）": the label a
     token was given and the role it acts in (a label alone may name another role's office);
-    a bare role or an id → the role."""
+    a label that begins with its own role's name says it already ("县委组织部（演示）"); a bare
+    role or an id → the role."""
     if not actor:
         return ""
     if actor in SYSTEM_ACTORS:
@@ -40,7 +41,9 @@ def actor_zh(actor: str | None) -> str:
     if role not in {r.value for r in Role}:
         return actor
     role_zh = Role(role).label_zh
-    return f"{name}（{role_zh}）" if name and not UUID.match(name) else role_zh
+    if not name or UUID.match(name):
+        return role_zh
+    return name if name.startswith(role_zh) else f"{name}（{role_zh}）"
 
 
 def _vocabulary(event_type: str, field: str) -> dict[str, str]:

@@ -22,7 +22,9 @@ export function actorName(actor) {
   const name = actor.slice(at + 1);
   const roleZh = (LABELS.Role || {})[role];
   if (!roleZh) return name || actor;
-  return name && !UUID.test(name) ? `${name}（${roleZh}）` : roleZh;
+  if (!name || UUID.test(name)) return roleZh;
+  // a label that begins with its own role's name says it already (the phone's audit cards stay one line)
+  return name.startsWith(roleZh) ? name : `${name}（${roleZh}）`;
 }
 
 export function chineseDate(iso) {
