@@ -55,8 +55,15 @@ from sansan.imports.kinds import (
     Ref,
     derived_id,
 )
-from sansan.imports.reading import CellError, Sheet, file_sheets, find_sheet, is_blank, text_of
-from sansan.imports.reading import to_value as cell_value
+from sansan.imports.reading import (
+    CellError,
+    Sheet,
+    converter,
+    file_sheets,
+    find_sheet,
+    is_blank,
+    text_of,
+)
 from sansan.imports.scratch import KEEP_UNITS, Encoder, Held, Mapped, Scratch, Signature, Units
 from sansan.internal_ids import InternalKey
 from sansan.persistence import stored_events_of
@@ -169,7 +176,26 @@ class _Row:
     sheet: str
     number: int
     kind: ImportKind
-    cells: dict[Column, Any]
+    cells: dict[Column, Any]  # as read: what a problem quotes
+    # converted once when read (a row put aside runs again without converting again): the
+    # command's values by field, the names of the units it names by field and part, and
+    # the cells that could not be converted
+    values: dict[str, Any]
+    names: dict[str, dict[str, str]]
+    errors: list[tuple[Column, CellError]]
+
+
+# A sheet's columns as its rows are read: (cell index, column, how its cell becomes the
+# command's value; None for a unit's name and its container's, kept as text)
+_Plan = list[tuple[int, Column, Callable[[Any], Any] | None]]
+
+
+def _plan(sheet: Sheet) -> _Plan:
+    """Worked out once per sheet, so a cell costs its conversion and no dispatch on type."""
+    return [
+        (i, c, None if c.type in ("name", "within") else converter(c))
+        for i, c in sorted(sheet.columns.items())
+    ]
 
 
 class _Deferred(Exception):
@@ -345,8 +371,9 @@ class Importer:
                 if self._refused(sheet):
                     continue
                 ahead: list[_Row] = []
+                plan = _plan(sheet)
                 for number, cells in sheet.rows:
-                    row = self._row_of(sheet, number, cells)
+                    row = self._row_of(sheet, plan, number, cells)
                     if row is None:
                         continue
                     ahead.append(row)
@@ -520,19 +547,40 @@ class Importer:
             ))  # fmt: skip
         return bool(sheet.missing)
 
-    def _row_of(self, sheet: Sheet, number: int, cells: list[Any]) -> _Row | None:
-        """The row's cells that are filled in, by column (a blank cell is a missing one)."""
+    def _row_of(self, sheet: Sheet, plan: _Plan, number: int, cells: list[Any]) -> _Row | None:
+        """The row's cells that are filled in, by column (a blank cell is a missing one),
+        and what they convert to."""
         assert sheet.kind is not None
         last = len(cells)
-        chosen = {
-            c: v for i, c in sheet.columns.items() if i < last and not is_blank(v := cells[i])
-        }
+        chosen: dict[Column, Any] = {}
+        for i, column, _ in plan:
+            if i >= last:
+                break
+            value = cells[i]
+            if not is_blank(value):
+                chosen[column] = value
         if not chosen:
             return None  # blank and trailing rows, and rows with notes beside the table only
         note = _SHAPES[sheet.kind.key].note
         if note is not None and note in chosen and text_of(chosen[note]) == EXAMPLE_NOTE:
             return None  # the template's example row, left in
-        return _Row(sheet.name, number, sheet.kind, chosen)
+        values: dict[str, Any] = {}
+        names: dict[str, dict[str, str]] = {}
+        errors: list[tuple[Column, CellError]] = []
+        for i, column, convert in plan:
+            if i >= last:
+                break
+            if column not in chosen:
+                continue
+            raw = chosen[column]
+            if convert is None:
+                names.setdefault(column.field, {})[column.type] = text_of(raw)
+                continue
+            try:
+                values[column.field] = convert(raw)
+            except CellError as error:
+                errors.append((column, error))
+        return _Row(sheet.name, number, sheet.kind, chosen, values, names, errors)
 
     def _retry(self, deferred: list[tuple[_Row, Problem]]) -> list[tuple[_Row, Problem]]:
         """Rows that named a unit not known when they came, until no more of them can run;
@@ -560,18 +608,9 @@ class Importer:
 
     def _apply(self, row: _Row) -> None:
         kind, problems = row.kind, self.report.problems
-        values: dict[str, Any] = {}
-        names: dict[str, dict[str, str]] = {}
-        found: list[Problem] = []
+        values, names = dict(row.values), row.names  # the row's own stay as read, to run again
         shape = _SHAPES[kind.key]
-        for column, raw in row.cells.items():
-            if column.type in ("name", "within"):
-                names.setdefault(column.field, {})[column.type] = text_of(raw)
-                continue
-            try:
-                values[column.field] = cell_value(column, raw)
-            except CellError as error:
-                found.append(self._problem(row, column, error.code, error.zh, error.en))
+        found = [self._problem(row, c, e.code, e.zh, e.en) for c, e in row.errors]
         for column in shape.required:
             if column not in row.cells:
                 found.append(self._problem(

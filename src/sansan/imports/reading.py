@@ -7,7 +7,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -93,12 +93,10 @@ def to_date(value: Any) -> date:
     )
 
 
-def to_value(column: Column, value: Any) -> Any:
-    """The value a command field takes from a cell, or a CellError saying why not."""
-    kind = column.type
-    if kind == "date":
-        return to_date(value)  # the command takes the date itself: not written out and read again
-    if kind in ("integer", "number", "money"):
+def _number(kind: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if type(value) is int and kind == "integer":  # most cells: the number itself
+            return value
         if isinstance(value, bool):
             raise CellError("bad_number", "应为数字", "not a number")
         text = _narrow(value)
@@ -113,21 +111,49 @@ def to_value(column: Column, value: Any) -> Any:
                 raise CellError("bad_integer", "应为整数", "not a whole number")
             return int(number)
         return str(number) if kind == "money" else float(number)
+
+    return convert
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _narrow(value).lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise CellError("bad_boolean", "应填“是”或“否”", "write 是 or 否")
+
+
+def _choice(column: Column) -> Callable[[Any], str]:
+    codes: dict[str, str] = {}
+    for code, label in column.choices:  # the first choice a text names, as the list says
+        codes.setdefault(label, code)
+        codes.setdefault(code, code)
+    allowed = "、".join(label for _, label in column.choices)
+
+    def convert(value: Any) -> str:
+        code = codes.get(text_of(value))
+        if code is None:
+            zh = f"不是可选的值，可选：{allowed}"
+            raise CellError("bad_choice", zh, "not one of the choices")
+        return code
+
+    return convert
+
+
+def converter(column: Column) -> Callable[[Any], Any]:
+    """What turns a cell of ``column`` into the value its command field takes (or raises a
+    CellError saying why not): chosen once per sheet, not per cell."""
+    kind = column.type
+    if kind == "date":
+        return to_date  # the command takes the date itself: not written out and read again
+    if kind in ("integer", "number", "money"):
+        return _number(kind)
     if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        text = _narrow(value).lower()
-        if text in _TRUE or text in _FALSE:
-            return text in _TRUE
-        raise CellError("bad_boolean", "应填“是”或“否”", "write 是 or 否")
+        return _boolean
     if kind == "choice":
-        text = text_of(value)
-        for code, label in column.choices:
-            if text in (label, code):
-                return code
-        allowed = "、".join(label for _, label in column.choices)
-        raise CellError("bad_choice", f"不是可选的值，可选：{allowed}", "not one of the choices")
-    return text_of(value)
+        return _choice(column)
+    return text_of
 
 
 UNREADABLE = CellError(
