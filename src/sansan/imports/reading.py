@@ -54,6 +54,8 @@ def clean_header(value: Any) -> str:
 def text_of(value: Any) -> str:
     """Text as typed: ideographic spaces count as spaces; names keep their full-width
     punctuation (（演示）), so only spacing is normalised."""
+    if type(value) is str:  # most cells: no test for a float, no str() of a str
+        return value.replace("\u3000", " ").strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).replace("\u3000", " ").strip()
