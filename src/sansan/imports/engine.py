@@ -80,6 +80,8 @@ AGGREGATE_UNITS = frozenset({ORGANIZATION, COMMUNITY, MEMBER})
 UNFINISHED = "import_unfinished"
 # Another import of the same file wrote its record meanwhile (both resume one record).
 CONCURRENT = "import_concurrent"
+# Names found among the units the import made, kept to be found again (then forgotten).
+RECENT_NAMES = 4096
 _ZH_BY_TYPE = {
     "missing": "缺少必填项",
     "string_too_short": "不能为空",
@@ -214,14 +216,24 @@ class Directory:
         self.store, self.units = store, units
         self._named: dict[str, dict[str, list[UUID]]] = {}
         self._members: dict[UUID, dict[str, list[UUID]]] = {}
+        # names recently found among the units the import made (made stays made): a row
+        # names its unit and the units around it, each two or three times (read ahead, run)
+        self._recent: dict[tuple[str, str, UUID | None], list[UUID]] = {}
 
     def find(self, unit: str, name: str, within: UUID | None) -> list[UUID]:
         if unit in AGGREGATE_UNITS:
+            key = (unit, name, within)
+            recent = self._recent.get(key)
+            if recent is not None:
+                return recent
             # one the import created has the id derived from its name: no list of the
             # names it created is kept, so memory does not follow the file's units
             mine = derived_id(unit, name, within)
             if self.units.made(mine):
-                return [mine]
+                if len(self._recent) >= RECENT_NAMES:
+                    self._recent.clear()
+                found = self._recent[key] = [mine]
+                return found
         if unit == ORGANIZATION:
             return self._by_name("organizations").get(name, [])
         if unit == COMMUNITY:
