@@ -32,10 +32,10 @@ from sansan.domain.base import SansanAggregate
 
 # Units kept in memory between the rows read ahead; while those run, more may be held (at
 # most the units they touch), and the oldest are let go of when they have run. A member
-# held costs ~1.2 KB (peak RSS 170 MB keeping 10,000 of 30,000, 193 MB keeping all), so
-# 100,000 is at most ~120 MB more than 10,000 was, and a file of 100,000 members and their
-# trainings (figure k at full size) spills none: spilling them, pickled into SQLite and
-# read back by the trainings, was a fifth of its CPU (0.206 against 0.161 ms a row).
+# held costs ~2 KB with its facts' signatures: figure k at full size (100,000 members and
+# their trainings) peaks at 358 MB keeping them all, 171 MB keeping 10,000; that is the
+# bound whatever the file's size. Spilling them (pickled into SQLite, read back by the
+# trainings) cost a fifth of the CPU (30,000 members: 0.206 against 0.161 ms a row).
 KEEP_UNITS = 100_000
 # [sheet, row, unit id, first version, last version] of a recorded row (ImportRowsMapped)
 Mapped = tuple[str, int, UUID, int, int]
