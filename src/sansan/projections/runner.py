@@ -55,6 +55,19 @@ class Read:
         return Read(kept, [applied for applied in self.events if applied[0] > position])
 
 
+@dataclass(frozen=True)
+class Stall:
+    """The background loop has failed on every try since ``since`` (monotonic seconds),
+    without moving the position: an event it cannot project, or a store it cannot write."""
+
+    since: float
+    position: int  # where the batch that fails ends
+
+
+# Failing this long at one position is no passing blip: /readyz says the read models stopped.
+STALLED_AFTER = 30.0
+
+
 class ProjectionRunner:
     def __init__(
         self,
@@ -93,6 +106,7 @@ class ProjectionRunner:
         # and where the last batch applied, committed or not, left it.
         self._ended_at: int | None = None
         self._left_at = 0
+        self._failing: Stall | None = None
         app.on_saved.append(self.wake)
 
     def position(self) -> int:
@@ -241,10 +255,12 @@ class ProjectionRunner:
         while not self._stop.is_set():
             try:
                 self.catch_up()
+                self._failing = None
                 if sum(follow() for follow in self.followers) > 0:
                     self.wake()  # a follower has more to do: come straight back
             except Exception:  # keep projecting after a transient store failure
                 log.exception("projection batch failed; retrying")
+                self._failed()
                 self._stop.wait(self.poll_interval)
             with self._wake_lock:
                 if not self._wake.is_set():
@@ -252,6 +268,18 @@ class ProjectionRunner:
             self._wake.wait(self.poll_interval)
             self.idle.clear()
             self._wake.clear()
+
+    def _failed(self) -> None:
+        at = self._left_at
+        if self._failing is None or self._failing.position != at:
+            self._failing = Stall(time.monotonic(), at)
+
+    def stalled(self) -> Stall | None:
+        """The failure the loop has been stuck on for ``STALLED_AFTER`` seconds, if any."""
+        failing = self._failing
+        if failing is not None and time.monotonic() - failing.since >= STALLED_AFTER:
+            return failing
+        return None
 
     def _listen_loop(self) -> None:
         assert self._listen is not None
