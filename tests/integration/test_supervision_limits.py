@@ -5,6 +5,7 @@ findings 34 and 39)."""
 import time
 from collections.abc import Iterator
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from tests.integration.api_support import post
 from tests.support import ACTOR
 
 DAY = date(2026, 5, 1)
+_NONE = SimpleNamespace(position=0)
 
 
 @pytest.fixture
@@ -162,6 +164,14 @@ def test_readyz_says_the_read_models_stopped_while_a_batch_keeps_failing(
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert answer.json()["code"] == "projections_stalled"
         assert "读取模型已停止更新" in answer.json()["message_zh"]
+        # the audit chain follows the log, not the read models: later writes are still chained
+        services.app.execute(t.tour()[12], actor=ACTOR)
+        chain = api.state.services.audit.chain
+        head = services.app.recorder.max_notification_id()
+        while (chain.head() or _NONE).position < head and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (chain.head() or _NONE).position == head
+        assert client.get("/readyz").status_code == 503  # the projection is still stuck
         monkeypatch.setattr(runner, "apply_event", original)  # the cause is repaired
         projections = api.state.services.projections
         projections.wake()

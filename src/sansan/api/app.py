@@ -148,10 +148,10 @@ def create_app(
             )  # fmt: skip
         stall = services.projections.stalled()
         if stall is not None:
-            reason = f"projections stopped: the batch up to log position {stall.position} fails"
+            reason = f"projections stopped: the batch after log position {stall.position} fails"
             return problem(
                 request, 503, "projections_stalled",
-                f"读取模型已停止更新：截至日志第 {stall.position} 条的一批事件无法投影", reason,
+                f"读取模型已停止更新：日志第 {stall.position} 条之后的一批事件无法投影", reason,
                 headers={"Retry-After": "30"},
             )  # fmt: skip
         projections = {
