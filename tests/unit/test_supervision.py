@@ -1,11 +1,12 @@
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from sansan.domain import DomainError, SupervisionItem
+from sansan.domain.supervision import LONGEST_DEADLINE
 from sansan.domain.vocabulary import SupervisionStatus as S
-from tests.support import prov, rejects, unchanged, world
+from tests.support import LAUNCH, prov, rejects, unchanged, world
 
 DUE = date(2026, 9, 30)
 
@@ -161,3 +162,51 @@ def test_a_step_dated_before_the_previous_one_is_refused_also_after_replay() -> 
         replayed.start(prov(date(2026, 5, 9)))
     replayed.start(prov(date(2026, 5, 10)))  # the same day is in order
     assert replayed.status == S.IN_PROGRESS
+
+
+def test_a_deadline_more_than_three_years_after_the_assignment_is_refused() -> None:
+    """9999-12-31 was once accepted and stopped every read model (its day-after step could
+    not be computed); a deadline is now within three years of the item's assignment."""
+    latest = LAUNCH + LONGEST_DEADLINE
+    with rejects("deadline_too_far"):
+        SupervisionItem.assign(
+            prov(), title="t", description="", campaign_id=None,
+            assignee=world().general_branch, due_on=latest + timedelta(days=1),
+        )  # fmt: skip
+    i = at(S.IN_PROGRESS)
+    before = unchanged(i)
+    with rejects("deadline_too_far"):
+        i.request_extension(prov(), requested_due_on=date(2099, 12, 31), reason="慢慢来")
+    assert unchanged(i) == before
+    i.request_extension(prov(), requested_due_on=latest, reason="施工延误")  # the last day is in
+    assert i.pending_extension == {"requested_due_on": latest, "reason": "施工延误"}
+
+
+@pytest.mark.parametrize(
+    ("assigned_by", "reviewers"),
+    [
+        ("county:县委组织部", {"county"}),
+        ("street:城关街道党工委", {"county", "street"}),
+        ("test:county-admin", {"county"}),  # a role the ranks do not know: the strictest
+    ],
+)
+def test_only_the_assigning_level_or_above_may_review_also_after_replay(
+    assigned_by: str, reviewers: set[str]
+) -> None:
+    i = SupervisionItem.assign(
+        prov(actor=assigned_by), title="t", description="", campaign_id=None,
+        assignee=world().general_branch, due_on=DUE,
+    )  # fmt: skip
+    replayed = None
+    for e in i.collect_events():
+        replayed = e.mutate(replayed)
+    assert isinstance(replayed, SupervisionItem)
+    for item_ in (i, replayed):
+        allowed = {r for r in ("county", "street", "community", "client") if item_.reviewable_by(r)}
+        assert allowed == reviewers
+
+
+def test_a_snapshot_from_before_the_assigner_was_kept_is_read_as_the_county_s() -> None:
+    state: dict[str, object] = {}
+    SupervisionItem.upcast_v1_v2(state)
+    assert state == {"assigned_by_role": "county"}

@@ -129,7 +129,12 @@ def create_app(
         "/readyz",
         tags=["operations"],
         summary="存储可用 / the store answers",
-        responses={503: {"description": "存储不可用 / the store does not answer"}},
+        responses={
+            503: {
+                "description": "存储不可用，或读取模型已停止更新 / the store does not answer, "
+                "or the read models stopped following the log"
+            }
+        },
     )
     def readyz(request: Request, services: ServicesDep) -> JSONResponse:
         try:
@@ -140,6 +145,14 @@ def create_app(
             return problem(
                 request, 503, "store_unavailable", f"存储不可用:{reason}", reason,
                 headers={"Retry-After": "5"},
+            )  # fmt: skip
+        stall = services.projections.stalled()
+        if stall is not None:
+            reason = f"projections stopped: the batch after log position {stall.position} fails"
+            return problem(
+                request, 503, "projections_stalled",
+                f"读取模型已停止更新：日志第 {stall.position} 条之后的一批事件无法投影", reason,
+                headers={"Retry-After": "30"},
             )  # fmt: skip
         projections = {
             "position": projected,

@@ -21,7 +21,8 @@ from sansan.api.schemas import CommandResponse
 from sansan.commands import Command
 from sansan.commands import member as mc
 from sansan.commands.examples import example_of
-from sansan.domain import NotFoundError, errors
+from sansan.domain import NotFoundError, SupervisionItem, errors
+from sansan.domain.supervision import REVIEWS
 
 # The headers' length limits, which the fast path (fast_commands.py) checks as FastAPI does.
 IDEMPOTENCY_KEY_MAX = 200
@@ -160,6 +161,13 @@ def authorize(
         unit = None
     if unit is None or not services.access.covers(principal, unit):
         raise errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=unit_id)
+    reviewing = isinstance(unit, SupervisionItem) and route.command.operation in REVIEWS
+    if reviewing and not unit.reviewable_by(principal.role.value):
+        raise ApiError(
+            403, "review_by_assigner",
+            "该督办事项由上级交办，审核、延期审批和办结须由交办单位办理",
+            "an item assigned from above is reviewed, extended and closed by whoever assigned it",
+        )  # fmt: skip
 
 
 def member_name_free(command: Command, services: Services) -> None:

@@ -256,6 +256,12 @@ DATE_BEFORE = Rule(
     "{field}（{value}）不能早于 {bound}",
     "{field} {value} must not be before {bound}",
 )
+DEADLINE_TOO_FAR = Rule(
+    "deadline_too_far",
+    "{field}（{value}）过远：督办事项的期限不得晚于交办之日（{assigned_on}）起三年，即 {latest}",
+    "{field} {value} is too far off: a supervision item's deadline must be within three years "
+    "of its assignment on {assigned_on}, by {latest}",
+)
 STEP_BEFORE_PREVIOUS = Rule(
     "step_before_previous",
     "发生日期 {occurred_on} 早于该督办事项上一步的日期 {previous}，各步须按时间顺序记录",

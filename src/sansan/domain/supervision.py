@@ -5,7 +5,7 @@ returned → in progress / reported again); an extension may be requested while 
 item is being handled, and is approved (moving the deadline) or refused.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -33,9 +33,28 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S | None, str, str]] = {
 }
 
 
+# A supervision item is short work within a three-year campaign: a deadline further off is a
+# typing slip (9999-12-31 once stalled every read model), so it is refused at the command.
+LONGEST_DEADLINE = timedelta(days=3 * 366)
+# The review steps belong to the level that assigned the item (or above): a street may not
+# accept, close or extend what the county assigned it to watch over.
+REVIEWS = frozenset(
+    {"approve_extension", "refuse_extension", "accept", "return_for_rework", "close"}
+)
+RANK = {"county": 2, "street": 1}
+
+
 class SupervisionItem(SansanAggregate):
+    """Version 2 remembers the role that assigned it (``assigned_by_role``): a snapshot taken
+    before did not, and is read as the county's, the strictest reading."""
+
     TOPIC = T
     LABEL_ZH = "督办事项"
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["assigned_by_role"] = "county"
 
     if TYPE_CHECKING:  # state set by the events' apply()
         title: str
@@ -49,6 +68,7 @@ class SupervisionItem(SansanAggregate):
         extensions_granted: int
         urge_count: int
         last_step_on: date
+        assigned_by_role: str
 
     class Event(SansanAggregate.Event):
         def mutate(self, aggregate: Any) -> Any:
@@ -72,6 +92,7 @@ class SupervisionItem(SansanAggregate):
             s.title, s.description, s.due_on = self.title, self.description, self.due_on
             s.campaign_id, s.assignee_org_id = self.campaign_id, self.assignee_org_id
             s.community_id = self.community_id
+            s.assigned_by_role = self.actor.partition(":")[0]
             s.status = S.ASSIGNED.value
             s.pending_extension = None
             s.extensions_granted = s.urge_count = 0
@@ -155,6 +176,7 @@ class SupervisionItem(SansanAggregate):
     ) -> "SupervisionItem":
         if due_on < prov.occurred_on:
             raise errors.DATE_BEFORE(field="due_on", value=due_on, bound=prov.occurred_on)
+        _within_reach("due_on", due_on, prov.occurred_on)
         return cls._begin(
             cls.SupervisionItemAssigned,
             prov,
@@ -191,6 +213,7 @@ class SupervisionItem(SansanAggregate):
             raise errors.EXTENSION_PENDING()
         if requested_due_on <= self.due_on:
             raise errors.EXTENSION_NOT_LATER(requested=requested_due_on, due_on=self.due_on)
+        _within_reach("requested_due_on", requested_due_on, self.began_on)
         self._record(
             self.ExtensionRequested,
             prov,
@@ -209,6 +232,10 @@ class SupervisionItem(SansanAggregate):
     def urge(self, prov: Provenance, *, message: str) -> None:
         self._check("urge")
         self._record(self.SupervisionItemUrged, prov, message=text("message", message))
+
+    def reviewable_by(self, role: str) -> bool:
+        """Whether a principal of ``role`` may take a review step (operations in ``REVIEWS``)."""
+        return RANK.get(role, 0) >= RANK.get(self.assigned_by_role, RANK["county"])
 
     def _record(self, event_class: type[Aggregate.Event], prov: Provenance, **fields: Any) -> None:
         # A snapshot taken before steps remembered their day lacks it: the item's start
@@ -241,3 +268,11 @@ class SupervisionItem(SansanAggregate):
         leads_to = self._check(action)
         assert leads_to is not None
         self._record(event_class, prov, status=leads_to.value, **fields)
+
+
+def _within_reach(field: str, due_on: date, assigned_on: date) -> None:
+    latest = assigned_on + LONGEST_DEADLINE
+    if due_on > latest:
+        raise errors.DEADLINE_TOO_FAR(
+            field=field, value=due_on, assigned_on=assigned_on, latest=latest
+        )

@@ -97,8 +97,13 @@ class Roster:
             for values in self.rows(kind):
                 sheet.append([_cell(c, values.get(c.field)) for c in kind.columns])
                 for index, column in enumerate(kind.columns, start=1):
+                    cell = sheet.cell(row=sheet.max_row, column=index)
                     if column.type == "date":
-                        sheet.cell(row=sheet.max_row, column=index).number_format = "yyyy-mm-dd"
+                        cell.number_format = "yyyy-mm-dd"
+                    elif isinstance(cell.value, str):
+                        # openpyxl takes text beginning with "=" for a formula: a recorded name
+                        # like =HYPERLINK(…) would run when the county opens its roster.
+                        cell.data_type = "s"
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()

@@ -48,10 +48,23 @@ def _add(
         "subject_id": row.get("subject_id"), "due_on": due_on.isoformat(),
     })  # fmt: skip
     for lead in steps:
+        fire_on = _shifted(due_on, -lead)
+        if fire_on is None:  # past the calendar's end: a step that can never come
+            continue
         b.insert(b.t.deadline_steps, {
             "deadline_id": deadline_id, "lead_days": lead,
-            "fire_on": (due_on - timedelta(days=lead)).isoformat(), "done": False,
+            "fire_on": fire_on.isoformat(), "done": False,
         })  # fmt: skip
+
+
+def _shifted(day: date, days: int) -> date | None:
+    """``day`` moved by ``days``, or None beyond year 1 or 9999. The commands bound every
+    deadline now, but a store may hold one recorded before (9999-12-31 once stopped every read
+    model: its day-after step overflowed on each retry)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 @lru_cache(maxsize=32)

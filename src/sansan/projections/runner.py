@@ -55,6 +55,19 @@ class Read:
         return Read(kept, [applied for applied in self.events if applied[0] > position])
 
 
+@dataclass(frozen=True)
+class Stall:
+    """The background loop has failed on every try since ``since`` (monotonic seconds),
+    without moving the position: an event it cannot project, or a store it cannot write."""
+
+    since: float
+    position: int  # the last position projected: the event after it cannot be
+
+
+# Failing this long at one position is no passing blip: /readyz says the read models stopped.
+STALLED_AFTER = 30.0
+
+
 class ProjectionRunner:
     def __init__(
         self,
@@ -93,6 +106,8 @@ class ProjectionRunner:
         # and where the last batch applied, committed or not, left it.
         self._ended_at: int | None = None
         self._left_at = 0
+        self._failing: Stall | None = None
+        self._attempted_from = 0  # the position the last batch tried to move on from
         app.on_saved.append(self.wake)
 
     def position(self) -> int:
@@ -112,7 +127,7 @@ class ProjectionRunner:
         position under the lock anyway, and reads again from there when another runner has
         moved it. Only when that leaves nothing to do is the position asked for."""
         hinted = self._ended_at
-        start = self.position() if hinted is None else hinted
+        start = self._attempted_from = self.position() if hinted is None else hinted
         ahead = self.read(start)
         applied = 0 if ahead is None else self.apply_read(start, ahead)
         if applied == 0 and hinted is not None:
@@ -239,12 +254,12 @@ class ProjectionRunner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            try:
-                self.catch_up()
-                if sum(follow() for follow in self.followers) > 0:
-                    self.wake()  # a follower has more to do: come straight back
-            except Exception:  # keep projecting after a transient store failure
-                log.exception("projection batch failed; retrying")
+            projected = self._project()
+            # The followers (the audit chain) read the log, not the read models: a batch the
+            # projection cannot apply must not leave every later write unchained.
+            if self._follow() and projected:
+                self.wake()  # a follower has more to do: come straight back
+            if not projected:
                 self._stop.wait(self.poll_interval)
             with self._wake_lock:
                 if not self._wake.is_set():
@@ -252,6 +267,38 @@ class ProjectionRunner:
             self._wake.wait(self.poll_interval)
             self.idle.clear()
             self._wake.clear()
+
+    def _project(self) -> bool:
+        try:
+            self.catch_up()
+        except Exception:  # keep projecting after a transient store failure
+            log.exception("projection batch failed; retrying")
+            self._failed()
+            return False
+        self._failing = None
+        return True
+
+    def _follow(self) -> bool:
+        """One step of each follower; whether any has more to do."""
+        more = False
+        for follow in self.followers:
+            try:
+                more = follow() > 0 or more
+            except Exception:  # the next wake-up tries again
+                log.exception("a follower of the log failed; retrying")
+        return more
+
+    def _failed(self) -> None:
+        at = self._attempted_from
+        if self._failing is None or self._failing.position != at:
+            self._failing = Stall(time.monotonic(), at)
+
+    def stalled(self) -> Stall | None:
+        """The failure the loop has been stuck on for ``STALLED_AFTER`` seconds, if any."""
+        failing = self._failing
+        if failing is not None and time.monotonic() - failing.since >= STALLED_AFTER:
+            return failing
+        return None
 
     def _listen_loop(self) -> None:
         assert self._listen is not None

@@ -1,0 +1,181 @@
+"""A supervision item's review belongs to the level that assigned it, its deadline stays within
+reach, and a deadline the projection cannot place never stops the read models (outside review,
+findings 34 and 39)."""
+
+import time
+from collections.abc import Iterator
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from sansan.api.app import create_app
+from sansan.application import SansanApplication
+from sansan.bootstrap import Services
+from sansan.commands import examples as t
+from sansan.commands import supervision as sc
+from sansan.domain import SupervisionItem
+from sansan.domain.base import Provenance
+from tests.integration.api_support import post
+from tests.support import ACTOR
+
+DAY = date(2026, 5, 1)
+_NONE = SimpleNamespace(position=0)
+
+
+@pytest.fixture
+def api(services: Services) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    issue = services.access.issue_token
+    tokens = {
+        role: issue(role=role, scope_org_id=scope, label=role, actor="t")[0]
+        for role, scope in {"county": None, "street": t.STREET, "community": t.GB}.items()
+    }
+    with TestClient(create_app(services.settings, application=services.app)) as client:
+        yield client, tokens
+
+
+def handled_and_reported(client: TestClient, tokens: dict[str, str], assigner: str) -> UUID:
+    assigned = post(client, tokens[assigner], sc.AssignSupervisionItem(
+        occurred_on=DAY, title="整改", assignee_org_id=t.GB, due_on=date(2026, 6, 30),
+    ))  # fmt: skip
+    assert assigned.status_code == 201, assigned.text
+    item = UUID(assigned.json()["aggregate_id"])
+    for step in (
+        sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=DAY),
+        sc.StartSupervisionItem(item_id=item, occurred_on=DAY),
+        sc.RequestExtension(item_id=item, occurred_on=DAY, requested_due_on=date(2026, 7, 31),
+                            reason="施工"),
+    ):  # fmt: skip
+        assert post(client, tokens["community"], step).status_code == 200
+    return item
+
+
+def steps(item: UUID) -> list[Any]:
+    return [
+        sc.ApproveExtension(item_id=item, occurred_on=DAY),
+        sc.ReportSupervisionItem(item_id=item, occurred_on=DAY, summary="已整改"),
+        sc.AcceptSupervisionItem(item_id=item, occurred_on=DAY),
+        sc.CloseSupervisionItem(item_id=item, occurred_on=DAY),
+    ]
+
+
+def test_a_street_may_not_extend_accept_or_close_what_the_county_assigned(
+    api: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, tokens = api
+    item = handled_and_reported(client, tokens, "county")
+    for step in steps(item):
+        if isinstance(step, sc.ReportSupervisionItem):
+            assert post(client, tokens["community"], step).status_code == 200
+            continue
+        before = services.app.recorder.max_notification_id()
+        refused = post(client, tokens["street"], step)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "review_by_assigner"
+        assert "交办单位" in refused.json()["message_zh"]
+        assert services.app.recorder.max_notification_id() == before
+        assert post(client, tokens["county"], step).status_code == 200
+    assert services.app.repository.get(item).status == "closed"
+
+
+def test_a_street_reviews_what_it_assigned_itself(
+    api: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, tokens = api
+    item = handled_and_reported(client, tokens, "street")
+    for step in steps(item):
+        role = "community" if isinstance(step, sc.ReportSupervisionItem) else "street"
+        assert post(client, tokens[role], step).status_code == 200
+    assert services.app.repository.get(item).status == "closed"
+
+
+def test_a_deadline_decades_away_is_refused_on_its_field(
+    api: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, tokens = api
+    before = services.app.recorder.max_notification_id()
+    refused = post(client, tokens["county"], sc.AssignSupervisionItem(
+        occurred_on=DAY, title="测试", assignee_org_id=t.GB, due_on=date(9999, 12, 31),
+    ))  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "deadline_too_far"
+    assert "三年" in refused.json()["message_zh"]
+    assert services.app.recorder.max_notification_id() == before
+
+
+def _stored_before_the_bound(app: SansanApplication, due_on: date) -> UUID:
+    """An item as a store from before the bound may hold it: recorded past the command's check."""
+    prov = Provenance(actor=ACTOR, occurred_on=DAY, today=DAY)
+    gb = app.repository.get(t.GB)
+    item = SupervisionItem._begin(
+        SupervisionItem.SupervisionItemAssigned, prov, title="测试", description="",
+        campaign_id=None, assignee_org_id=gb.id, community_id=gb.community_id, due_on=due_on,
+    )  # fmt: skip
+    app.save(item)
+    return item.id
+
+
+def test_a_stored_deadline_at_the_calendar_s_end_does_not_stop_the_read_models(
+    services: Services,
+) -> None:
+    item = _stored_before_the_bound(services.app, date(9999, 12, 31))
+    later = services.app.execute(t.tour()[12], actor=ACTOR)  # anything recorded after it
+    services.projections.catch_up()
+    assert services.projections.position() == services.app.recorder.max_notification_id()
+    with services.store.transaction() as cursor:
+        steps_ = cursor.t.deadline_steps
+        fire_on = cursor.execute(
+            select(steps_.c.lead_days, steps_.c.fire_on).where(
+                steps_.c.deadline_id == f"item:{item}:9999-12-31"
+            )
+        ).fetchall()
+    assert [tuple(r) for r in fire_on] == [(7, "9999-12-24")]  # the day after cannot come
+    assert later.aggregate_id is not None
+
+
+def test_readyz_says_the_read_models_stopped_while_a_batch_keeps_failing(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sansan.projections import runner
+
+    original = runner.apply_event
+
+    def poisoned(batch: Any, event: Any, *rest: Any) -> None:
+        if isinstance(event, SupervisionItem.SupervisionItemAssigned):
+            raise RuntimeError("cannot project this event")
+        original(batch, event, *rest)
+
+    monkeypatch.setattr(runner, "apply_event", poisoned)
+    monkeypatch.setattr(runner, "STALLED_AFTER", 0.5)
+    api = create_app(services.settings, application=services.app)
+    with TestClient(api, raise_server_exceptions=False) as client:
+        assert client.get("/readyz").status_code == 200
+        _stored_before_the_bound(services.app, date(2026, 6, 30))
+        deadline = time.monotonic() + 30
+        answer = client.get("/readyz")
+        while answer.status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            answer = client.get("/readyz")
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["code"] == "projections_stalled"
+        assert "读取模型已停止更新" in answer.json()["message_zh"]
+        # the audit chain follows the log, not the read models: later writes are still chained
+        services.app.execute(t.tour()[12], actor=ACTOR)
+        chain = api.state.services.audit.chain
+        head = services.app.recorder.max_notification_id()
+        while (chain.head() or _NONE).position < head and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (chain.head() or _NONE).position == head
+        assert client.get("/readyz").status_code == 503  # the projection is still stuck
+        monkeypatch.setattr(runner, "apply_event", original)  # the cause is repaired
+        projections = api.state.services.projections
+        projections.wake()
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.get("/readyz").status_code == 200
+        assert projections.position() == services.app.recorder.max_notification_id()
