@@ -302,7 +302,8 @@ class Context:
 
     def once(self, what: str, read: Callable[[], Any], *also: Any) -> Any:
         """``read()``, read once per evaluation for this day, scope and recording cut-off
-        (and ``also``)."""
+        (and ``also``): only for a read that depends on nothing else of the context (not
+        on its window, year, grace day or page)."""
         ids = None if self.community_ids is None else tuple(self.community_ids)
         key = (what, self.as_of, ids, self.recorded_by, self.late_by, *also)
         if key not in self.memo:
@@ -758,12 +759,20 @@ def _counted(ctx: Context, *dated: Table) -> bool:
     member (a past day)."""
     if not ctx.from_standings or ctx.page is None:
         return False
-    m = ctx.t.members
+    later = cast(dict[str, bool], ctx.once("later", lambda: _later(ctx)))
+    return not (later["transfers"] or any(later[d.name] for d in dated))
+
+
+def _later(ctx: Context) -> dict[str, bool]:
+    """Whether anything the counts hold is dated after the day, read once per evaluation
+    for both member rules: a transfer out (``transfers``), a row of each dated table."""
+    m, dated = ctx.t.members, (ctx.t.member_categories, ctx.t.member_cards)
     later = [
         select(m.c.id).where(m.c.transferred_out_on > ctx.day),
         *(select(d.c.member_id).where(d.c.occurred_on > ctx.day) for d in dated),
     ]
-    return not ctx.rows(select(or_(*(exists(x) for x in later))))[0][0]
+    found = ctx.rows(select(*(exists(x) for x in later)))[0]
+    return dict(zip(("transfers", *(d.name for d in dated)), map(bool, found), strict=True))
 
 
 def _not_judged(
