@@ -231,12 +231,13 @@ def test_the_board_s_transaction_on_postgresql_gives_its_sorts_room_in_memory(
     seen: list[tuple[str, str | None]] = []
     has_standings = compliance._has_standings
 
-    def spy(cursor: Any) -> bool:
+    def spy(cursor: Any) -> bool:  # the setting the rules run with (set in the same statement)
+        found = has_standings(cursor)
         setting = None
         if cursor.dialect == "postgres":
             setting = cursor.execute(select(func.current_setting("work_mem"))).fetchone()[0]
         seen.append((cursor.dialect, setting))
-        return has_standings(cursor)
+        return found
 
     monkeypatch.setattr(compliance, "_has_standings", spy)
     evaluate(services.store, plan(), launch=LAUNCH, as_of=NOW, page=Page(0, 1), only="cards")

@@ -209,6 +209,11 @@ def _alias(table: Table, name: str) -> FromClause:
     return table.alias(name)
 
 
+# Per community: its name by id, and (distinct items, rows, distinct items in the judged year)
+# of each fact it has by id and fact.
+Counted = tuple[dict[str, str], dict[tuple[str, str], tuple[int, int, int]]]
+
+
 @dataclass
 class Context:
     cursor: Any
@@ -230,6 +235,10 @@ class Context:
     # The generation read was built by this projector, so it holds the member standings (a
     # generation left by an older one, read while its rebuild runs, has them empty).
     standings: bool = True
+    # What one evaluation has read already, by what and for which day, scope and cut-off
+    # (``once``): shared by the contexts of one evaluation, so that rules asking the same
+    # (the counts of facts, the areas, the organizations) read it once.
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     @property
     def from_standings(self) -> bool:
@@ -291,21 +300,50 @@ class Context:
             .subquery("c")
         )
 
+    def once(self, what: str, read: Callable[[], Any], *also: Any) -> Any:
+        """``read()``, read once per evaluation for this day, scope and recording cut-off
+        (and ``also``): only for a read that depends on nothing else of the context (not
+        on its window, year, grace day or page)."""
+        ids = None if self.community_ids is None else tuple(self.community_ids)
+        key = (what, self.as_of, ids, self.recorded_by, self.late_by, *also)
+        if key not in self.memo:
+            self.memo[key] = read()
+        return self.memo[key]
+
     def counts(
-        self, fact: str, *, year: int | None = None, distinct: bool = True
+        self, fact: str, *, this_year: bool = False, distinct: bool = True
     ) -> dict[str, tuple[str, int]]:
-        """Per community: (name, how many [distinct] items of ``fact`` by the day)."""
+        """Per community: (name, how many [distinct] items of ``fact`` by the day [from the
+        first day of the judged year])."""
+        names, found = self.counts_by_fact()
+        column = 2 if this_year else 0 if distinct else 1
+        return {i: (n, found[i, fact][column] if (i, fact) in found else 0)
+                for i, n in names.items()}  # fmt: skip
+
+    def community_names(self) -> dict[str, str]:
+        """The communities in sight on the day, by id (read with the counts)."""
+        return self.counts_by_fact()[0]
+
+    def counts_by_fact(self) -> Counted:
+        """Every fact in ``COUNTED``, counted per community, read once per evaluation."""
+        return cast(Counted, self.once("counts", self._fact_counts, self.judged_year))
+
+    def _fact_counts(self) -> Counted:
+        """Every community's counts of every fact in ``COUNTED``, in one grouped statement:
+        (names by id, (distinct items, rows, distinct items this year) by id and fact)."""
         c, f = self.communities(), self.facts()
-        counted = func.count(f.c.item.distinct()) if distinct else func.count(f.c.position)
-        on = and_(f.c.community_id == c.c.id, f.c.fact == fact, f.c.occurred_on <= self.day)
-        if year:
-            on = and_(on, f.c.occurred_on >= f"{year}-01-01")
+        on = and_(f.c.community_id == c.c.id, f.c.fact.in_(COUNTED), f.c.occurred_on <= self.day)
+        this_year = case((f.c.occurred_on >= f"{self.judged_year}-01-01", f.c.item))
         rows = self.rows(
-            select(c.c.id, c.c.name, counted)
+            select(c.c.id, c.c.name, f.c.fact, func.count(f.c.item.distinct()),
+                   func.count(f.c.position), func.count(this_year.distinct()))
             .select_from(c.outerjoin(f, on))
-            .group_by(c.c.id, c.c.name)
-        )
-        return {r[0]: (r[1], int(r[2])) for r in rows}
+            .group_by(c.c.id, c.c.name, f.c.fact)
+            .order_by(c.c.id)
+        )  # fmt: skip
+        names = {i: n for i, n, *_ in rows}
+        found = {(i, fact): (int(k), int(n), int(y)) for i, _, fact, k, n, y in rows if fact}
+        return names, found
 
     def latest(
         self, fact: str, column: str, matches: Callable[[FromClause], ColumnElement[bool]]
@@ -355,15 +393,29 @@ def general_branch_exists(ctx: Context, t: Target) -> Measure:
                  for i, n, k in _organizations(ctx, "general_branch")])
 
 
+# The levels of organization the rules count per community (``_organizations``).
+COUNTED_LEVELS = ("general_branch", "two_new")
+
+
 def _organizations(ctx: Context, level: str) -> list[tuple[Any, ...]]:
     """Per community in sight: (id, name, how many organizations of ``level`` by the day)."""
+    names, found = ctx.once("organizations", lambda: _organizations_read(ctx))
+    return [(i, n, found.get((i, level), 0)) for i, n in names.items()]
+
+
+def _organizations_read(ctx: Context) -> tuple[dict[str, str], dict[tuple[str, str], int]]:
+    """Every community's organizations of each level in ``COUNTED_LEVELS``, in one grouped
+    statement: (names by id, how many by id and level)."""
     c, o = ctx.communities(), _alias(ctx.t.organizations, "o")
-    on = and_(o.c.community_id == c.c.id, o.c.level == level, o.c.established_on <= ctx.day)
-    return ctx.rows(
-        select(c.c.id, c.c.name, func.count(o.c.id))
+    on = and_(o.c.community_id == c.c.id, o.c.level.in_(COUNTED_LEVELS),
+              o.c.established_on <= ctx.day)  # fmt: skip
+    rows = ctx.rows(
+        select(c.c.id, c.c.name, o.c.level, func.count(o.c.id))
         .select_from(c.outerjoin(o, on))
-        .group_by(c.c.id, c.c.name)
+        .group_by(c.c.id, c.c.name, o.c.level)
+        .order_by(c.c.id)
     )
+    return {i: n for i, n, *_ in rows}, {(i, lv): int(k) for i, _, lv, k in rows if lv}
 
 
 def _cadres(ctx: Context) -> Subquery:
@@ -707,12 +759,20 @@ def _counted(ctx: Context, *dated: Table) -> bool:
     member (a past day)."""
     if not ctx.from_standings or ctx.page is None:
         return False
-    m = ctx.t.members
+    later = cast(dict[str, bool], ctx.once("later", lambda: _later(ctx)))
+    return not (later["transfers"] or any(later[d.name] for d in dated))
+
+
+def _later(ctx: Context) -> dict[str, bool]:
+    """Whether anything the counts hold is dated after the day, read once per evaluation
+    for both member rules: a transfer out (``transfers``), a row of each dated table."""
+    m, dated = ctx.t.members, (ctx.t.member_categories, ctx.t.member_cards)
     later = [
         select(m.c.id).where(m.c.transferred_out_on > ctx.day),
         *(select(d.c.member_id).where(d.c.occurred_on > ctx.day) for d in dated),
     ]
-    return not ctx.rows(select(or_(*(exists(x) for x in later))))[0][0]
+    found = ctx.rows(select(*(exists(x) for x in later)))[0]
+    return dict(zip(("transfers", *(d.name for d in dated)), map(bool, found), strict=True))
 
 
 def _not_judged(
@@ -954,7 +1014,7 @@ def coordination_bodies_met(ctx: Context, t: Target) -> Measure:
     need = int(t.params["bodies"])
     bodies, met = (
         ctx.counts("coordination_body"),
-        ctx.counts("coordination_meeting", year=ctx.judged_year),
+        ctx.counts("coordination_meeting", this_year=True),
     )
     return each([
         (i, n, None if k >= need and met[i][1] >= need else f"协调机构{k}/{need}，本年召开会议的{met[i][1]}/{need}")
@@ -1000,10 +1060,24 @@ def _areas(ctx: Context) -> Select[Any]:
     )
 
 
+def _area_rows(ctx: Context) -> list[tuple[Any, ...]]:
+    """``_areas``' rows, read once per evaluation."""
+    return cast(list[tuple[Any, ...]], ctx.once("areas", lambda: ctx.rows(_areas(ctx))))
+
+
 def _sites(ctx: Context, t: Target) -> list[tuple[str, str, str | None]]:
+    """Per community: (id, name, what its site lacks, None if standard), judged once per
+    evaluation and standard (three rules judge the sites)."""
     office, venue = float(t.params["office_m2"]), float(t.params["venue_m2"])
+    return cast(
+        list[tuple[str, str, str | None]],
+        ctx.once("sites", lambda: _sites_judged(ctx, office, venue), office, venue),
+    )
+
+
+def _sites_judged(ctx: Context, office: float, venue: float) -> list[tuple[str, str, str | None]]:
     units = []
-    for i, n, o, v in ctx.rows(_areas(ctx)):
+    for i, n, o, v in _area_rows(ctx):
         short = [
             f"{w}{area(a or 0)}，不足{area(need)}"
             for w, a, need in (("办公用房", o, office), ("活动场所", v, venue))
@@ -1024,7 +1098,7 @@ def standard_sites_count(ctx: Context, t: Target) -> Measure:
 def standard_site_each(ctx: Context, t: Target) -> Measure:
     measure = each(_sites(ctx, t))
     if ctx.one_community:  # its own areas against the standard's, in square metres
-        (_, _, office, venue), = ctx.rows(_areas(ctx)) or [(None, None, None, None)]
+        (_, _, office, venue), = _area_rows(ctx) or [(None, None, None, None)]
         measure.amount = Amount(
             f"办公用房{area(office or 0)}，活动场所{area(venue or 0)}",
             f"办公用房{area(t.params['office_m2'])}，活动场所{area(t.params['venue_m2'])}",
@@ -1076,14 +1150,26 @@ def worker_insurance(ctx: Context, t: Target) -> Measure:
     return each([(i, person(n, c), reason(k)) for i, n, c, k in rows])
 
 
+# The facts ``_items`` counts, and every fact a rule counts per community (``Context.counts``
+# reads them all in one statement).
+ITEMS = ("model_service", "working_system", "coordination_body", "identity_item",
+         "culture_facility", "troupe", "festival", "service_post", "city_recommended", "brand",
+         "civility_rating")  # fmt: skip
+COUNTED = (*ITEMS, "coordination_meeting")
+
+
 def _items(ctx: Context) -> dict[str, dict[str, int]]:
-    """Per community, how many of each countable item it has by the day."""
-    found: dict[str, dict[str, int]] = {}
-    for fact in ("model_service", "working_system", "coordination_body", "identity_item",
-                 "culture_facility", "troupe", "festival", "service_post", "city_recommended",
-                 "brand", "civility_rating"):  # fmt: skip
-        for cid, (_, k) in ctx.counts(fact, distinct=fact != "service_post").items():
-            found.setdefault(cid, {})[fact] = k
+    """Per community, how many of each countable item it has by the day (worked out once
+    per evaluation: the pilot's and the designated types' rules both ask)."""
+    return cast(dict[str, dict[str, int]], ctx.once("items", lambda: _items_counted(ctx)))
+
+
+def _items_counted(ctx: Context) -> dict[str, dict[str, int]]:
+    names, counted = ctx.counts_by_fact()
+    found: dict[str, dict[str, int]] = {i: {} for i in names}
+    for (i, fact), (distinct, rows, _) in counted.items():
+        if fact in ITEMS:  # a service post is counted each time it is recorded
+            found[i][fact] = rows if fact == "service_post" else distinct
     for cid, _, k in _organizations(ctx, "two_new"):
         found.setdefault(cid, {})["two_new_organizations"] = int(k)
     return found
@@ -1144,8 +1230,7 @@ def designated_type_items(ctx: Context, t: Target) -> Measure:
 
 
 def _community_share(ctx: Context, t: Target, hits: dict[str, bool], reason_zh: str) -> Measure:
-    c = ctx.communities()
-    names: dict[str, str] = dict(ctx.rows(select(c.c.id, c.c.name)))
+    names = ctx.community_names()
     failing = [Failing(i, names[i], reason_zh) for i in names if not hits.get(i)]
     return share(len(names) - len(failing), len(names), t.threshold, False, failing)
 
@@ -1291,14 +1376,26 @@ APPEARED: dict[str, Callable[[ReadModel], tuple[ColumnElement[Any], ColumnElemen
 }
 
 
-def _appeared_after(cursor: Any, target: Target, day: date) -> dict[str, date]:
-    """The units of the target's kind that appeared after ``day``, with the day each did."""
+def _appeared_after(
+    cursor: Any, target: Target, day: date, memo: dict[tuple[Any, ...], Any]
+) -> dict[str, date]:
+    """The units of the target's kind that appeared after ``day``, with the day each did.
+
+    Communities and cadres are a few thousand: all of them are read once per evaluation
+    (``memo``) and every target's day picks from them; members are read per day, only those
+    who appeared after it."""
     columns = APPEARED.get(target.scope)
     if columns is None:
         return {}
     unit, appeared = columns(cursor.t)
-    rows = cursor.execute(select(unit, appeared).where(appeared > day.isoformat())).fetchall()
-    return {str(unit_id): date.fromisoformat(str(on)) for unit_id, on in rows}
+    after = day.isoformat()
+    key = ("appeared", target.scope, after if target.scope == "member" else None)
+    if key not in memo:
+        statement = select(unit, appeared)
+        if target.scope == "member":
+            statement = statement.where(appeared > after)
+        memo[key] = [(str(i), str(on)) for i, on in cursor.execute(statement).fetchall()]
+    return {i: date.fromisoformat(on) for i, on in memo[key] if on > after}
 
 
 def _verdict_recorded_at(cursor: Any, target: Target, due_on: date) -> str | None:
@@ -1335,12 +1432,19 @@ def _judge(
         status = status_of(False, as_of, due_on, target.warning_starts(due_on))
         return status, measure.failing, due_on
     worst, failing, owns = "not_due", [], []
+    # Most units appeared before the target's day: their own due date and status are worked
+    # out once per day of appearance, not once per unit.
+    judged: dict[date | None, tuple[date, str]] = {}
     for f in measure.failing:
-        own = target.unit_due_on(due_on, appeared.get(f.unit_id))
-        status = status_of(False, as_of, own, target.warning_starts(own))
+        on = appeared.get(f.unit_id)
+        if on not in judged:
+            own = target.unit_due_on(due_on, on)
+            judged[on] = own, status_of(False, as_of, own, target.warning_starts(own))
+        own, status = judged[on]
         failing.append(f if own == due_on else replace(f, due_on=own, status=status))
-        worst = max(worst, status, key=RANK.__getitem__)
         owns.append(own)
+    for _, status in judged.values():
+        worst = max(worst, status, key=RANK.__getitem__)
     if measure.failing_total is not None:  # one page listed: the earliest own due date is the
         # worst light (a later appearance never brings a unit's due date forward)
         own = target.unit_due_on(due_on, measure.first_failing_appeared)
@@ -1360,6 +1464,7 @@ class _Judge:
     target: Target
     page: Page | None = None
     standings: bool = True
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # the evaluation's (``Context``)
 
     def measure(
         self, as_of: date, period: Period | None = None, *, until: date | None = None,
@@ -1370,7 +1475,7 @@ class _Judge:
             self.cursor, as_of, self.launch, self.ids, year=period.year if period else None,
             since=self.target.counts_from(self.launch, period), until=until,
             recorded_by=recorded_by, late_by=late_by, page=page or self.page,
-            standings=self.standings,
+            standings=self.standings, memo=self.memo,
             registered_by=(
                 period.end - timedelta(days=grace)
                 if period and grace is not None and self.target.scope == "member" else None
@@ -1382,11 +1487,13 @@ class _Judge:
         # Units that appeared within the grace days before the year's end are judged from
         # the next year.
         late = _appeared_after(
-            self.cursor, self.target, period.end - timedelta(days=self.target.grace_days)
+            self.cursor, self.target, period.end - timedelta(days=self.target.grace_days),
+            self.memo,
         )
-        kept = [u for u in measure.judged if self.target.judged_in(period, late.get(u[0]))]
-        if len(kept) == len(measure.judged):
+        out = {u for u, on in late.items() if not self.target.judged_in(period, on)}
+        if not out or not any(u[0] in out for u in measure.judged):
             return measure
+        kept = [u for u in measure.judged if u[0] not in out]
         return describe(self.target, each(kept, empty=measure.empty))
 
     def made_good_on(self, period: Period, as_of: date, verdict_at: str | None) -> date | None:
@@ -1489,19 +1596,27 @@ def _cut(result: TargetResult, page: Page) -> TargetResult:
     )
 
 
-def _has_standings(cursor: Any) -> bool:
-    """Whether the generation the cursor reads was built by this projector: one left by an
-    older projector (read while the new one is rebuilt beside it) has the standings' tables
-    empty, made at start."""
-    row = cursor.execute(
-        select(projection_meta.c.projection_version).where(projection_meta.c.id == 1)
-    ).fetchone()
-    return row is None or int(row[0]) == PROJECTION_VERSION
-
-
 # A day the board's counts do not answer (a past day) sorts and hashes a row per member:
 # at 100,000 members PostgreSQL's default 4 MB spills those to disk.
 WORK_MEM = "64MB"
+
+
+def _has_standings(cursor: Any) -> bool:
+    """Whether the generation the cursor reads was built by this projector: one left by an
+    older projector (read while the new one is rebuilt beside it) has the standings' tables
+    empty, made at start. On PostgreSQL the same statement sets ``work_mem`` for the
+    evaluation's transaction only (one round trip, not two)."""
+    version = (
+        select(projection_meta.c.projection_version)
+        .where(projection_meta.c.id == 1)
+        .scalar_subquery()
+    )
+    if cursor.dialect == "postgres":
+        read = select(version, func.set_config("work_mem", WORK_MEM, True))
+    else:
+        read = select(version)
+    row = cursor.execute(read).fetchone()
+    return row is None or row[0] is None or int(row[0]) == PROJECTION_VERSION
 
 
 def evaluate(
@@ -1534,9 +1649,8 @@ def evaluate(
     # Values interpolated into the SQL are dates, UUIDs and the plan's own numbers, never
     # request text: the ids arrive as UUIDs and are written back out from them.
     ids = None if communities is None else [str(UUID(str(c))) for c in communities]
+    memo: dict[tuple[Any, ...], Any] = {}  # what the targets' rules share (``Context.once``)
     with store.transaction() as cursor:
-        if cursor.dialect == "postgres":  # for this transaction only
-            cursor.execute(select(func.set_config("work_mem", WORK_MEM, True)))
         standings = _has_standings(cursor)
         for target in plan.targets:
             if only is not None and target.id != only:
@@ -1547,7 +1661,7 @@ def evaluate(
             # community's or a street's share of it is not a figure the plan sets.
             county_wide = ids is not None and target.scope == "county"
             judge = _Judge(
-                cursor, launch, None if county_wide else ids, target, page, standings
+                cursor, launch, None if county_wide else ids, target, page, standings, memo
             )
             ended, running = target.periods(launch, as_of, ends)
             if ended or running:
@@ -1571,7 +1685,7 @@ def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetRes
     due_on = target.due.due_on(launch, as_of)
     lead = target.window.days if target.window.kind == "since_appointment" else 0
     appeared = (
-        _appeared_after(judge.cursor, target, due_on - timedelta(days=lead or 0))
+        _appeared_after(judge.cursor, target, due_on - timedelta(days=lead or 0), judge.memo)
         if measure.failing and (measure.judged is not None or measure.failing_total is not None)
         else {}
     )
