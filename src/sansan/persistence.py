@@ -77,7 +77,9 @@ def is_read_only_refusal(exc: BaseException) -> bool:
     """PostgreSQL refused a write in a read-only session (default_transaction_read_only,
     a hot standby). The library re-raises it as its own InternalError, psycopg's as cause.
     """
-    return any(isinstance(e, psycopg.errors.ReadOnlySqlTransaction) for e in (exc, exc.__cause__))
+    return any(
+        isinstance(e, psycopg.errors.ReadOnlySqlTransaction) for e in (exc, exc.__cause__)
+    )
 
 
 def _once_more_on_fresh_connections(
@@ -173,7 +175,9 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
         # The library composes its insert transaction's statements from identifiers, which
         # psycopg renders again on every execute (and the NOTIFY is composed anew per insert);
         # rendered once here, the same text goes to the server.
-        self.insert_events_statement = _rendered(_events_in_binary(self.insert_events_statement))
+        self.insert_events_statement = _rendered(
+            _events_in_binary(self.insert_events_statement)
+        )
         self._notify_statement = _rendered(
             sql.SQL("NOTIFY {0}").format(sql.Identifier(self.channel_name))
         )
