@@ -28,6 +28,7 @@ from sansan.domain.base import SansanAggregate, source_zh
 from sansan.projections.batch import Batch, BatchHandler
 from sansan.projections.deadlines import DEADLINE_HANDLERS, want_deadline_rows
 from sansan.projections.facts import record_facts
+from sansan.projections.jsontext import json_text
 from sansan.projections.schema import ReadModel
 
 _BASE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -248,9 +249,8 @@ def apply_event(
 
 
 # The audit row's data: the event's own fields as sorted JSON, values that JSON has no type
-# for (ids, days) as their text. One encoder for every event (json.dumps with options builds
-# one per call).
-_DATA_JSON = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True)
+# for (ids, days) as their text. One encoder for every event (json.dumps builds one per call).
+_DATA_JSON = json_text(default=str, ensure_ascii=False, sort_keys=True)
 
 
 def _audit(
@@ -267,7 +267,7 @@ def _audit(
         "aggregate_type": aggregate_type.__name__, "event_type": type(event).__name__,
         "version": event.originator_version, "actor": event.actor,
         "occurred_on": occurred, "recorded_at": recorded,
-        "community_id": community_id, "street_id": street_id, "data": _DATA_JSON.encode(data),
+        "community_id": community_id, "street_id": street_id, "data": _DATA_JSON(data),
     })  # fmt: skip
 
 
