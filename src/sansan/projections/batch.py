@@ -51,6 +51,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Table, Text, any_, bindparam, cast, column, delete, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSON
 
+from sansan.projections.jsontext import json_text
 from sansan.projections.sql import Prepared, upsert
 from sansan.projections.store import Cursor
 
@@ -159,8 +160,11 @@ def _drop_at_zero(table: Table, counter: str, from_json: bool) -> Prepared:
     return Prepared(delete(table).where(*match, table.c[counter] == 0))
 
 
+_ROWS_JSON = json_text(ensure_ascii=False, default=str)
+
+
 def _json_rows(rows: list[Row]) -> dict[str, str]:
-    return {"rows": json.dumps(rows, ensure_ascii=False, default=str)}
+    return {"rows": _ROWS_JSON(rows)}
 
 
 @cache

@@ -35,11 +35,14 @@ from sqlalchemy import Table
 
 from sansan.domain.vocabulary import CARDS_FOR_CATEGORY
 from sansan.projections.batch import Batch, Row, key_columns
+from sansan.projections.jsontext import json_text
 
 FITTING: dict[str, frozenset[str]] = {
     category.value: frozenset(card.value for card in cards)
     for category, cards in CARDS_FOR_CATEGORY.items()
 }
+# A standing's columns as ``json.dumps`` writes them (plain, or with sorted keys).
+_JSON, _SORTED_JSON = json_text(), json_text(sort_keys=True)
 
 
 @dataclass
@@ -77,13 +80,13 @@ class Standing:
         return {
             "member_id": self.member_id, "community_id": self.community_id,
             "category": self.category, "category_on": self.category_on,
-            "category_position": self.category_position, "cards": json.dumps(sorted(self.cards)),
-            "fitting": self.fitting(), "training": json.dumps(self.training, sort_keys=True),
+            "category_position": self.category_position, "cards": _JSON(sorted(self.cards)),
+            "fitting": self.fitting(), "training": _SORTED_JSON(self.training),
             "counted": self.counted, "registered_on": self.registered_on,
             "transferred_on": self.transferred_on,
-            "categories": json.dumps([list(c) for c in self.categories]),
-            "card_days": json.dumps(self.card_days, sort_keys=True),
-            "training_days": json.dumps(self.training_days, sort_keys=True),
+            "categories": _JSON([list(c) for c in self.categories]),
+            "card_days": _SORTED_JSON(self.card_days),
+            "training_days": _SORTED_JSON(self.training_days),
         }  # fmt: skip
 
     def fitting(self) -> int:

@@ -67,12 +67,20 @@ MEMBER_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
 }
 
 
-def recorded_at(moment: datetime) -> str:
-    """A recording time as text that sorts as time does (UTC, always with microseconds)."""
+def recorded_at(moment: datetime, iso: str | None = None) -> str:
+    """A recording time as text that sorts as time does (UTC, always with microseconds).
+    ``iso``: the moment's ``isoformat()`` if already made (the audit row's), which is that
+    very text when the moment is in UTC and has microseconds, as the library's are."""
+    if iso is not None and moment.tzinfo is UTC and moment.microsecond:
+        return iso
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def record_facts(b: Batch, event: Any, position: int, aggregate_id: str) -> None:
+def record_facts(
+    b: Batch, event: Any, position: int, aggregate_id: str, occurred: str, recorded: str
+) -> None:
+    """``occurred``, ``recorded``: the event's ``occurred_on`` and ``timestamp`` as
+    ``isoformat()`` gives them (made once per event, for the audit row too)."""
     kind = type(event)
     subject, community, facts = aggregate_id, None, []
     if kind in COMMUNITY_FACTS:
@@ -92,28 +100,28 @@ def record_facts(b: Batch, event: Any, position: int, aggregate_id: str) -> None
         community, facts = str(event.community_id), [("pilot", None, None)]
     # When the library recorded the event (and its China day): a year's verdict counts only
     # what was on record when the scheduler gave it; what came later is made good late.
-    occurred = event.occurred_on.isoformat()
-    recorded = (event.timestamp + CHINA_OFFSET).date().isoformat()
-    at = recorded_at(event.timestamp)
+    if facts:
+        recorded_on = (event.timestamp + CHINA_OFFSET).date().isoformat()
+        at = recorded_at(event.timestamp, recorded)
     for seq, (fact, item, number) in enumerate(facts):
         b.append(b.t.facts, {
             "position": position, "seq": seq, "subject_id": subject, "community_id": community,
             "fact": fact, "item": item, "num": number, "occurred_on": occurred,
-            "recorded_on": recorded, "recorded_at": at,
+            "recorded_on": recorded_on, "recorded_at": at,
         })  # fmt: skip
         if kind in MEMBER_FACTS:
-            _stand(b, subject, fact, item, number, position, event.occurred_on)
+            _stand(b, subject, fact, item, number, position, event.occurred_on, occurred)
     if kind is Member.MemberTransferredOut:
-        counts.transferred_out(b, subject, event.occurred_on.isoformat())
+        counts.transferred_out(b, subject, occurred)
 
 
 def _stand(
     b: Batch, member: str, fact: str, item: str | None, number: float | None, position: int,
-    day: date,
+    day: date, on: str,
 ) -> None:  # fmt: skip
     """The member rules' standings, from the same fact rows the rules would otherwise read
-    (a verdict still reads the facts: it counts only what was on record at its moment)."""
-    on = day.isoformat()
+    (a verdict still reads the facts: it counts only what was on record at its moment).
+    ``on``: ``day`` as text."""
     if fact == "member_training":  # counter upserts: a late training adds to its day and year
         b.add(b.t.member_training_days, {"member_id": member, "occurred_on": on, "days": number})
         b.add(b.t.member_training_years, {"member_id": member, "year": day.year, "days": number})

@@ -28,6 +28,7 @@ from sansan.domain.base import SansanAggregate, source_zh
 from sansan.projections.batch import Batch, BatchHandler
 from sansan.projections.deadlines import DEADLINE_HANDLERS, want_deadline_rows
 from sansan.projections.facts import record_facts
+from sansan.projections.jsontext import json_text
 from sansan.projections.schema import ReadModel
 
 _BASE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -239,22 +240,22 @@ def apply_event(
 ) -> None:  # fmt: skip
     for handler in _handlers_for(event):
         handler(b, event)
-    record_facts(b, event, position, aggregate_id)
+    occurred, recorded = event.occurred_on.isoformat(), event.timestamp.isoformat()
+    record_facts(b, event, position, aggregate_id, occurred, recorded)
     own = TABLE_OF.get(aggregate_type)
     if own is not None:
         b.update(own(b.t), aggregate_id, version=event.originator_version)
-    _audit(b, event, position, aggregate_type, aggregate_id)
+    _audit(b, event, position, aggregate_type, aggregate_id, occurred, recorded)
 
 
 # The audit row's data: the event's own fields as sorted JSON, values that JSON has no type
-# for (ids, days) as their text. One encoder for every event (json.dumps with options builds
-# one per call).
-_DATA_JSON = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True)
+# for (ids, days) as their text. One encoder for every event (json.dumps builds one per call).
+_DATA_JSON = json_text(default=str, ensure_ascii=False, sort_keys=True)
 
 
 def _audit(
     b: Batch, event: Any, position: int, aggregate_type: type[SansanAggregate],
-    aggregate_id: str,
+    aggregate_id: str, occurred: str, recorded: str,
 ) -> None:  # fmt: skip
     community_id, street_id = _placement(b, event, aggregate_type, aggregate_id)
     data = {name: getattr(event, name) for name in _data_fields(type(event))}
@@ -265,8 +266,8 @@ def _audit(
         "position": position, "aggregate_id": aggregate_id,
         "aggregate_type": aggregate_type.__name__, "event_type": type(event).__name__,
         "version": event.originator_version, "actor": event.actor,
-        "occurred_on": event.occurred_on.isoformat(), "recorded_at": event.timestamp.isoformat(),
-        "community_id": community_id, "street_id": street_id, "data": _DATA_JSON.encode(data),
+        "occurred_on": occurred, "recorded_at": recorded,
+        "community_id": community_id, "street_id": street_id, "data": _DATA_JSON(data),
     })  # fmt: skip
 
 

@@ -22,7 +22,12 @@ from sqlalchemy import select
 
 from sansan.application import SansanApplication
 from sansan.domain.base import SansanAggregate
-from sansan.persistence import is_postgres, notifications_after, parse_postgres_url
+from sansan.persistence import (
+    domain_events,
+    is_postgres,
+    notifications_after,
+    parse_postgres_url,
+)
 from sansan.projections.batch import Batch
 from sansan.projections.projector import Applied, apply_event, prepare
 from sansan.projections.store import Cursor, ReadStore
@@ -174,23 +179,15 @@ class ProjectionRunner:
 
     def read(self, position: int) -> Read | None:
         """The next notifications after ``position``, decoded (None: there are none)."""
-        notifications = notifications_after(self.app.recorder, position, self.batch_size)
-        if not notifications:
+        rows = notifications_after(self.app.recorder, position, self.batch_size)
+        if not rows:
             return None
         events: list[Applied] = []
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
-            kind = getattr(event, "originator_topic", None)
-            aggregate_type = (
-                resolve_topic(notification.topic.rsplit(".", 1)[0])
-                if kind is None
-                else resolve_topic(kind)
-            )
-            if isinstance(aggregate_type, type) and issubclass(aggregate_type, SansanAggregate):
-                events.append(
-                    (notification.id, event, aggregate_type, str(event.originator_id))
-                )
-        return Read([n.id for n in notifications], events)
+        for row, event in zip(rows, domain_events(self.app.mapper, rows), strict=True):
+            aggregate_type = _aggregate_type(row.topic, getattr(event, "originator_topic", None))
+            if aggregate_type is not None:
+                events.append((row.id, event, aggregate_type, row.aggregate_id))
+        return Read([row.id for row in rows], events)
 
     def catch_up(self) -> int:
         applied = 0
@@ -319,6 +316,23 @@ class ProjectionRunner:
                 self.listening.clear()
                 self._stop.wait(self.poll_interval)
         self.listening.clear()
+
+
+_AGGREGATE_TYPES: dict[tuple[str, str | None], type[SansanAggregate] | None] = {}
+
+
+def _aggregate_type(topic: str, originator_topic: str | None) -> type[SansanAggregate] | None:
+    """The project's aggregate an event's topic (or, for a created event, its
+    ``originator_topic``) names; None for another aggregate's events. Kept per topic."""
+    key = (topic, originator_topic)
+    if key not in _AGGREGATE_TYPES:
+        found = resolve_topic(
+            topic.rsplit(".", 1)[0] if originator_topic is None else originator_topic
+        )
+        _AGGREGATE_TYPES[key] = (
+            found if isinstance(found, type) and issubclass(found, SansanAggregate) else None
+        )
+    return _AGGREGATE_TYPES[key]
 
 
 def _position(cursor: Cursor) -> int:
