@@ -318,6 +318,42 @@ def test_a_sheet_renamed_with_a_merged_title_row_blank_rows_and_a_formula_is_rea
     assert member.birth_year == 1975
 
 
+def test_a_name_merged_down_over_several_rows_counts_in_each_row_and_a_merge_across_does_not(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "党员"
+    sheet.append(["姓名", "管理类别", "所在党组织名称", "出生年份", "发生日期"])
+    sheet.append(["丁一", "直管", "铁西社区党总支", 1970, "2026-04-01"])
+    sheet.append(["丁二", "双管", None, 1971, "2026-04-01"])
+    sheet.append(["丁三", "直管", None, 1972, "2026-04-01"])
+    sheet.append(["丁四", "直管", "天北社区党总支", 1973, None])
+    sheet.merge_cells("C2:C4")
+    sheet.merge_cells("D5:E5")  # across: 发生日期 stays blank, never the birth year
+    out = io.BytesIO()
+    book.save(out)
+    answer = upload(client, token, out.getvalue())
+    assert answer.status_code == 422
+    problems = answer.json()["report"]["problems"]
+    assert [(p["row"], p["column"], p["code"]) for p in problems] == [(5, "发生日期", "required")]
+    sheet.unmerge_cells("D5:E5")
+    sheet["E5"] = "2026-04-01"
+    out = io.BytesIO()
+    book.save(out)
+    created(upload(client, token, out.getvalue()))
+    org = next(
+        o
+        for o in services_of(client).read_models.organizations(scope=None)
+        if o["name"] == "铁西社区党总支"
+    )
+    for name, year in (("丁一", 1970), ("丁二", 1971), ("丁三", 1972)):
+        member = services_of(client).app.get(derived_id(MEMBER, name, UUID(org["id"])), Member)
+        assert member.birth_year == year
+
+
 def test_a_community_token_imports_only_into_its_own_subtree(demo: Demo) -> None:
     client, tokens = demo
     rows = {"members": [
@@ -380,6 +416,8 @@ def test_the_template_of_a_kind_is_an_xlsx_with_its_instructions(demo: Demo) -> 
     assert book.sheetnames[0] == "说明"
     assert "党员" in book.sheetnames
     assert "所在党组织名称、姓名" in str(book["说明"]["C2"].value)
+    guide = " ".join(str(c.value) for c in book["说明"]["A"] if c.value)
+    assert "上下合并的单元格" in guide
     unknown = client.get("/api/v1/imports/templates/nothing", headers=bearer(tokens["county"]))
     assert unknown.status_code == 404
     assert "members(党员)" in unknown.json()["message_zh"]
