@@ -189,6 +189,7 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
     rows = new_county(20)
     rows["members"][3]["管理类别"] = "直接管理"
     rows["members"][5]["所在党组织名称"] = "没有这个支部"
+    rows["members"][8].update({"出生年份": 1970, "出生日期": "1971-01-01"})
     rows["member_trainings"][1]["培训天数"] = 99
     rows["funding"][0]["发生日期"] = "2026年13月1日"
     before = head(client)
@@ -205,7 +206,8 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
     assert problems == {
         ("党员", 5, "管理类别", "直接管理", "bad_choice"),
         ("党员", 7, "所在党组织名称", "没有这个支部", "unknown_reference"),
-        ("党员培训", 3, "", "", "training_days_out_of_range"),
+        ("党员", 10, "出生年份、出生日期", "1970、1971-01-01", "birth_year_mismatch"),
+        ("党员培训", 3, "培训天数", "99", "training_days_out_of_range"),
         ("工作经费", 2, "发生日期", "2026年13月1日", "bad_date"),
     }
     assert all(re.search(r"[\u4e00-\u9fff]", p["message_zh"]) for p in body["report"]["problems"])

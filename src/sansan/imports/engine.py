@@ -546,11 +546,16 @@ class Importer:
             deferred = waiting
         return []
 
-    def _problem(self, row: _Row, column: Column | None, code: str, zh: str, en: str) -> Problem:
-        value = row.cells.get(column) if column is not None else None
+    def _problem(
+        self, row: _Row, at: Column | list[Column] | None, code: str, zh: str, en: str
+    ) -> Problem:
+        """A problem of the row, at the column(s) it is about (a rule may concern two, as a
+        birth year and a birth date that disagree), with what they hold."""
+        columns = [] if at is None else [at] if isinstance(at, Column) else list(dict.fromkeys(at))
+        values = [row.cells.get(c) for c in columns]
         return Problem(
-            row.sheet, row.number, column.header if column else "",
-            "" if is_blank(value) else text_of(value), code, zh, en,
+            row.sheet, row.number, "、".join(c.header for c in columns),
+            "、".join(text_of(v) for v in values if not is_blank(v)), code, zh, en,
         )  # fmt: skip
 
     def _column(self, row: _Row, name: str) -> Column | None:
@@ -695,9 +700,9 @@ class Importer:
             if error.code in ONCE_ONLY and self._stored_already(command):
                 self.report.skipped[kind.key] += 1
                 return
-            column = self._column(row, str(error.params.get("field", "")))
+            columns = [c for f in error.fields if (c := self._column(row, f)) is not None]
             self.report.problems.append(
-                self._problem(row, column, error.code, error.message_zh, error.message_en)
+                self._problem(row, columns, error.code, error.message_zh, error.message_en)
             )
             return
         primary = changed[0]
