@@ -1,6 +1,7 @@
 """The command catalogue the dashboard builds its forms from, and the names the audit
 log gives its units, on both stores."""
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -8,6 +9,8 @@ from fastapi.testclient import TestClient
 from sansan.api.command_routes import COMMAND_ROUTES
 from sansan.demo import DEMO_ACTOR, demo_id
 from tests.integration.api_support import bearer
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 Demo = tuple[TestClient, dict[str, str]]
 
@@ -102,6 +105,18 @@ def test_the_audit_log_names_its_units_and_the_units_its_data_refers_to(demo: De
     assert registered["names"][org].startswith("铁西")
     community = next(i for i in items if i["aggregate_type"] == "Community")
     assert community["unit_name"] == "铁西社区"
+    # every id the data names has its name: the campaign, and people inside a unit (a team
+    # member's trainings, a worker's insurance) that the UI once called out of scope
+    unnamed = {
+        (i["event_type"], k) for i in items for k, v in i["data"].items()
+        if isinstance(v, str) and UUID_TEXT.fullmatch(v) and v not in i["names"]
+    }  # fmt: skip
+    assert unnamed == set()
+    joined = next(i for i in items if i["event_type"] == "TeamMemberJoined")
+    person = joined["data"]["person_name"]
+    assert joined["names"][joined["data"]["team_member_id"]] == f"{person}（铁西社区党总支）"
+    worker = next(i for i in items if i["event_type"] == "WorkerInsuranceRecorded")
+    assert worker["names"][worker["data"]["worker_id"]].endswith("（铁西社区）")
     assert {i["actor"] for i in items if i["event_type"] == "CommunityRegistered"} == {DEMO_ACTOR}
 
 
