@@ -42,7 +42,7 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match", max_length=IF_MATCH_MAX,
-        description="期望的版本号,即读取时的 ETag / the version you last read (its ETag)",
+        description="期望的版本号，即读取时的 ETag / the version you last read (its ETag)",
         json_schema_extra={"pattern": IF_MATCH_PATTERN},
     ),
 ]  # fmt: skip
