@@ -201,6 +201,7 @@ class CommandWrite:
         result = services.app.execute(
             command,
             actor=principal.actor,
+            token_no=principal.token_no,
             expected_version=parse_if_match(if_match),
             idempotency_key=parse_idempotency_key(idempotency_key),
             request_hash=request_hash(path, body),

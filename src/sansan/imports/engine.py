@@ -279,6 +279,7 @@ class Importer:
         on_row: Callable[[], None] = lambda: None,
     ) -> None:  # fmt: skip
         self.app, self.store, self.actor, self.principal = app, store, actor, principal
+        self._token_no = principal.token_no if principal is not None else None
         self.limits = limits or Limits()
         self.on_row = on_row
         self.access = AccessService(app)
@@ -331,7 +332,7 @@ class Importer:
 
     def _prov(self) -> Provenance:
         today = self.app.clock.today()
-        return Provenance(actor=self.actor, occurred_on=today, today=today)
+        return Provenance(actor=self.actor, occurred_on=today, today=today, token_no=self._token_no)
 
     def _check(self, data: bytes, file_name: str) -> None:
         """Every row of the file, then the rows put aside; each batch handed over."""
@@ -684,7 +685,7 @@ class Importer:
             kept = _copy_to_undo(before)
         assert self.record_id is not None
         source = import_source(self.record_id, row.sheet, row.number)
-        prov = self.app.provenance(self.actor, command, source)
+        prov = self.app.provenance(self.actor, command, source, token_no=self._token_no)
         ctx = CommandContext(prov, self.units, {}, self.app.plans)  # type: ignore[arg-type]
         pending_before = len(before.pending_events) if before is not None else 0
         try:
