@@ -120,6 +120,27 @@ def test_the_audit_log_names_its_units_and_the_units_its_data_refers_to(demo: De
     assert {i["actor"] for i in items if i["event_type"] == "CommunityRegistered"} == {DEMO_ACTOR}
 
 
+def test_a_read_of_a_leadership_team_names_its_members_in_the_audit(demo: Demo) -> None:
+    """Reading an organization reads its team's personal data: the audit's record of that
+    read names each team member, never “out of scope or no longer existing”."""
+    client, tokens = demo
+    branch = demo_id("org", "镇西社区党总支")
+    read = client.get(f"/api/v1/organizations/{branch}", headers=bearer(tokens["county"]))
+    assert read.status_code == 200, read.text
+    services = client.app.state.services  # type: ignore[attr-defined]
+    head = services.app.recorder.max_notification_id()
+    listed = client.get(
+        "/api/v1/audit", params={"kind": "reads", "limit": 1, "after": head},
+        headers=bearer(tokens["auditor"]),
+    )  # fmt: skip
+    [entry] = listed.json()["items"]
+    members = entry["data"]["member_ids"]
+    assert len(members) == 3
+    assert [entry["names"].get(m) for m in members] == [
+        f"镇西委员{n}（镇西社区党总支）" for n in (1, 2, 3)
+    ]
+
+
 def test_me_names_the_token_for_the_header(demo: Demo) -> None:
     client, tokens = demo
     me = client.get("/api/v1/me", headers=bearer(tokens["county"])).json()
