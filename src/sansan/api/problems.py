@@ -1,7 +1,6 @@
 """RFC 9457 problem details for every error, in Chinese and English, field by field."""
 
 import logging
-import re
 import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -21,8 +20,6 @@ from sansan.commands import VersionMismatch
 from sansan.commands.base import LINES, ONE_LINE
 from sansan.domain import DomainError, NotFoundError
 from sansan.domain.errors import InvalidReferences
-from sansan.domain.event_labels import FIELD_LABELS_ZH
-from sansan.domain.vocabulary import _LABELS
 from sansan.internal_ids import InternalIdClash
 from sansan.persistence import is_read_only_refusal
 
@@ -153,31 +150,12 @@ _ZH_BY_PATTERN = {
 }
 
 
-def _choices_zh(expected: str) -> list[str]:
-    """The choices pydantic lists ("'lecture', 'video' or 'x'") in Chinese, from the
-    vocabulary whose values they are; as written when no vocabulary has exactly them."""
-    values = re.findall(r"'([^']*)'", expected)
-    labels = next((words for words in _LABELS.values() if set(words) == set(values)), {})
-    return [labels.get(v, v) for v in values]
-
-
 def _message_zh(error: Mapping[str, Any]) -> str:
-    ctx = error.get("ctx") or {}
     if error.get("type") == "string_pattern_mismatch":
-        pattern = ctx.get("pattern")
+        pattern = (error.get("ctx") or {}).get("pattern")
         if pattern in _ZH_BY_PATTERN:
             return _ZH_BY_PATTERN[pattern]
-    if error.get("type") in ("enum", "literal_error") and ctx.get("expected"):
-        return f"取值不在允许范围内，可选：{'、'.join(_choices_zh(str(ctx['expected'])))}"
     return _ZH_BY_TYPE.get(error.get("type", ""), "取值无效")
-
-
-def field_zh(field: str) -> str:
-    """A field as the forms label it ("occurred_on" → 发生日期; "items.0.days" → 培训天数);
-    an unknown one as it is."""
-    parts = [p for p in field.split(".") if not p.isdigit()]
-    name = parts[-1] if parts else field
-    return FIELD_LABELS_ZH.get(name, field)
 
 
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
@@ -202,10 +180,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = _field_problems(exc)
         names = ", ".join(f.field for f in fields)
-        names_zh = "、".join(dict.fromkeys(field_zh(f.field) for f in fields))
         return problem(
             request, 422, "invalid_request",
-            f"请求内容有误：{names_zh}", f"the request has invalid fields: {names}", errors=fields,
+            f"请求内容有误：{names}", f"the request has invalid fields: {names}", errors=fields,
         )  # fmt: skip
 
     @app.exception_handler(NotFoundError)
@@ -222,12 +199,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def rule_broken(request: Request, exc: DomainError) -> JSONResponse:
-        # the fields the rule is about, so a form (or a client) marks them
-        zh, en = exc.message_zh, exc.message_en
-        fields = [
-            FieldProblem(field=f, type=exc.code, message_zh=zh, message_en=en) for f in exc.fields
-        ]
-        return problem(request, 422, exc.code, exc.message_zh, exc.message_en, errors=fields)
+        return problem(request, 422, exc.code, exc.message_zh, exc.message_en)
 
     @app.exception_handler(VersionMismatch)
     async def stale(request: Request, exc: VersionMismatch) -> JSONResponse:
