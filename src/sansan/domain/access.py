@@ -4,7 +4,7 @@ A token's aggregate id is derived from the token's hash, so the store can find a
 token by what the client presents without ever holding the token itself.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -80,10 +80,7 @@ class AccessToken(SansanAggregate):
         if value in (Role.STREET, Role.COMMUNITY, Role.CLIENT) and scope_org_id is None:
             raise errors.SCOPE_REQUIRED(role=value.value, role_zh=value.label_zh)
         if expires_at is not None and expires_at <= now:
-            raise errors.EXPIRY_NOT_LATER(
-                expires_at=expires_at.isoformat(), now=now.isoformat(),
-                expires_zh=china_minute(expires_at), now_zh=china_minute(now),
-            )  # fmt: skip
+            raise errors.EXPIRY_NOT_LATER(expires_at=expires_at.isoformat(), now=now.isoformat())
         return cls._begin(
             cls.TokenIssued,
             prov,
@@ -142,14 +139,6 @@ class PersonalDataAccess(SansanAggregate):
             community_id=community_id,
             purpose=purpose,
         )
-
-
-CHINA = timezone(timedelta(hours=8))
-
-
-def china_minute(moment: datetime) -> str:
-    """A moment as a Chinese operator reads it: Beijing time, to the minute."""
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 R = "sansan:IdempotencyRecord"

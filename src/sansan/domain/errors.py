@@ -334,6 +334,6 @@ SCOPE_WRONG_LEVEL = Rule(
 )
 EXPIRY_NOT_LATER = Rule(
     "expiry_not_later",
-    "令牌的失效时间 {expires_zh} 必须晚于现在 {now_zh}（北京时间）",
+    "令牌的失效时间 {expires_at} 必须晚于现在 {now}",
     "the token's expiry {expires_at} must be later than now {now}",
 )
