@@ -186,11 +186,13 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
     county: tuple[TestClient, str],
 ) -> None:
     client, token = county
-    rows = new_county(20)
+    rows = new_county(40)  # four trainings
     rows["members"][3]["管理类别"] = "直接管理"
     rows["members"][5]["所在党组织名称"] = "没有这个支部"
     rows["members"][8].update({"出生年份": 1970, "出生日期": "1971-01-01"})
     rows["member_trainings"][1]["培训天数"] = 99
+    rows["member_trainings"][2]["主题"] = None
+    rows["member_trainings"][3]["发生日期"] = "2099年1月1日"
     rows["funding"][0]["发生日期"] = "2026年13月1日"
     before = head(client)
     answer = upload(client, token, filled(rows))
@@ -208,6 +210,8 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
         ("党员", 7, "所在党组织名称", "没有这个支部", "unknown_reference"),
         ("党员", 10, "出生年份、出生日期", "1970、1971-01-01", "birth_year_mismatch"),
         ("党员培训", 3, "培训天数", "99", "training_days_out_of_range"),
+        ("党员培训", 4, "主题", "", "required"),
+        ("党员培训", 5, "发生日期", "2099年1月1日", "occurred_in_future"),
         ("工作经费", 2, "发生日期", "2026年13月1日", "bad_date"),
     }
     assert all(re.search(r"[\u4e00-\u9fff]", p["message_zh"]) for p in body["report"]["problems"])
@@ -217,6 +221,11 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
     assert header[-1] == "错误"
     assert "直管、双管、参管" in sheet.cell(row=5, column=len(header)).value
     assert sheet.cell(row=4, column=len(header)).value is None
+    said = errors["党员培训"]
+    width = len([c.value for c in said[1]])
+    # the column said once, before its value; the rule's message as it is
+    assert said.cell(row=4, column=width).value == "“主题”为必填项"
+    assert said.cell(row=5, column=width).value.startswith("“发生日期”（2099年1月1日）发生日期 2099-01-01")
 
 
 def test_the_error_workbook_once_fixed_imports(county: tuple[TestClient, str]) -> None:

@@ -137,6 +137,9 @@ def _copy_rows(
 
 
 def _said(p: Problem) -> str:
+    """“列名”（值）message, the column not said twice where the message names it first
+    (“主题”为必填项, not “主题”“主题”为必填项)."""
     where = f"“{p.column}”" if p.column else ""
     value = f"（{p.value}）" if p.value else ""
-    return printable(f"{where}{value}{p.message_zh}")
+    message = p.message_zh.removeprefix(where) if where else p.message_zh
+    return printable(f"{where}{value}{message}")
