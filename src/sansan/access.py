@@ -76,6 +76,12 @@ class Principal:
         """What events record as their actor: the role and the token's label."""
         return f"{self.role.value}:{self.label}"
 
+    @property
+    def token_no(self) -> str:
+        """The token's number as a supervisor reads it: the start of its id, which
+        ``sansan token list`` shows in full (the id is a hash of the secret, not the secret)."""
+        return token_no(self.token_id)
+
 
 def _check_scope(role: Role, scope: PartyOrganization) -> None:
     """A scope that fits the role, or a refusal saying why: a county-wide role takes none
@@ -93,6 +99,10 @@ def _check_scope(role: Role, scope: PartyOrganization) -> None:
         role=role.value, role_zh=role.label_zh, name=scope.name,
         needed=needed[0], needed_zh=needed[1],
     )  # fmt: skip
+
+
+def token_no(token_id: UUID) -> str:
+    return str(token_id)[:8]
 
 
 @lru_cache(maxsize=4096)  # two hashes per request otherwise; a token's id never changes
@@ -245,13 +255,13 @@ class AccessService:
         if len(member_ids) > MAX_NAMED_MEMBERS:
             purpose, member_ids = f"{purpose} ({len(member_ids)} members)", []
         access = PersonalDataAccess.read(
-            self._prov(principal.actor),
+            self._prov(principal.actor, principal.token_no),
             member_ids=member_ids,
             community_id=next(iter(community_ids)) if len(community_ids) == 1 else None,
             purpose=purpose,
         )
         self.app.save(access)
 
-    def _prov(self, actor: str) -> Provenance:
+    def _prov(self, actor: str, token_no: str | None = None) -> Provenance:
         today: date = self.app.clock.today()
-        return Provenance(actor=actor, occurred_on=today, today=today)
+        return Provenance(actor=actor, occurred_on=today, today=today, token_no=token_no)

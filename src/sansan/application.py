@@ -158,6 +158,7 @@ class SansanApplication(Application):
         command: Command,
         *,
         actor: str,
+        token_no: str | None = None,
         expected_version: int | None = None,
         idempotency_key: str | None = None,
         request_hash: str = "",
@@ -178,7 +179,7 @@ class SansanApplication(Application):
                 return self._replay(earlier, request_hash)
         if check is not None:
             check(command)
-        prov = self.provenance(actor, command)
+        prov = self.provenance(actor, command, token_no=token_no)
         target = command.target_id()
         expected = {target: expected_version} if target and expected_version is not None else {}
         aggregates = command.run(CommandContext(prov, self.repository, expected, self.plans))
@@ -214,8 +215,9 @@ class SansanApplication(Application):
         )
 
     def provenance(
-        self, actor: str, command: Command, imported_from: dict[str, Any] | None = None
-    ) -> Provenance:
+        self, actor: str, command: Command, imported_from: dict[str, Any] | None = None,
+        *, token_no: str | None = None,
+    ) -> Provenance:  # fmt: skip
         return Provenance(
             actor=actor,
             occurred_on=command.occurred_on,
@@ -223,6 +225,7 @@ class SansanApplication(Application):
             note=command.note,
             evidence_ref=command.evidence_ref,
             imported_from=imported_from,
+            token_no=token_no,
         )
 
     def internal_record(self, kind: type[R], key: InternalKey) -> tuple[UUID, R | None]:

@@ -50,22 +50,24 @@ DURATION = re.compile(r"^(\d+)([dh])$")
 
 @click.group()
 def main() -> None:
-    """三三创建工程管理服务 sansan。数据库由环境变量 SANSAN_DATABASE_URL 指定(默认 ./sansan.db)。"""
+    """三三创建工程管理服务 sansan。
+    数据库由环境变量 SANSAN_DATABASE_URL 指定（默认 ./sansan.db）。"""
 
 
 @main.command("migrate")
 @click.option(
-    "--service-role", default=None, help="服务运行角色:日志只读与追加 / the service's own role"
+    "--service-role", default=None, help="服务运行角色：日志只读与追加 / the service's own role"
 )
 def migrate_command(service_role: str | None) -> None:
-    """建表并设为只可追加(幂等,多进程同时执行也安全)/ Create tables; make the record append-only."""
+    """建表并设为只可追加（幂等，多进程同时执行也安全）/ Create tables; make the record
+    append-only."""
     try:
         migrate(Settings(), service_role=service_role)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo("数据库表已就绪 / tables are ready")
     if service_role:
-        click.echo(f"已授权 {service_role}:日志只可读取与追加 / may only read and append")
+        click.echo(f"已授权 {service_role}：日志只可读取与追加 / may only read and append")
 
 
 @main.command("demo")
@@ -76,7 +78,7 @@ def demo_command() -> None:
         _load_demo(app)
     except DemoAlreadyLoaded:
         raise click.ClickException(
-            "数据库中已有数据,演示数据只能载入空库 / the store is not empty"
+            "数据库中已有数据，演示数据只能载入空库 / the store is not empty"
         ) from None
     finally:
         app.close()
@@ -99,10 +101,10 @@ def _load_demo(app: SansanApplication) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-@click.option("--demo", is_flag=True, help="空库时先载入演示数据,并为每个角色签发令牌")
-@click.option("--api-only", is_flag=True, help="不在本进程运行投影(由 sansan project 单独运行)")
+@click.option("--demo", is_flag=True, help="空库时先载入演示数据，并为每个角色签发令牌")
+@click.option("--api-only", is_flag=True, help="不在本进程运行投影（由 sansan project 单独运行）")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
-              help="逐条记录请求(前面有反向代理记录时可关闭)/ log every request")  # fmt: skip
+              help="逐条记录请求（前面有反向代理记录时可关闭）/ log every request")  # fmt: skip
 def serve_command(
     host: str, port: int, workers: int, demo: bool, api_only: bool, access_log: bool
 ) -> None:
@@ -124,7 +126,7 @@ def serve_command(
             click.echo(f"演示登录链接 / demo sign-in: http://{host}:{port}/#token={county_token}")
             # and a browser on this machine opening / is let in as the county (each worker reads it)
             os.environ["SANSAN_DEMO_SIGN_IN_TOKEN"] = county_token
-    click.echo(f"服务地址 / serving on http://{host}:{port}/  (接口文档 /docs)")
+    click.echo(f"服务地址 / serving on http://{host}:{port}/（接口文档 /docs）")
     if workers == 1:
         _serve(host, port, workers, access_log)
         return
@@ -160,7 +162,7 @@ def _demo_tokens(access: AccessService) -> str | None:
         if (label, role) in usable:
             continue
         if not issued:
-            click.echo("演示令牌(仅显示一次)/ demo tokens, shown once:")
+            click.echo("演示令牌（仅显示一次）/ demo tokens, shown once:")
         token, _ = access.issue_token(
             role=role, scope_org_id=scope, label=label, actor=CLI_ACTOR,
             expires_at=now + DEMO_TOKEN_LIFETIME,
@@ -169,7 +171,7 @@ def _demo_tokens(access: AccessService) -> str | None:
         issued[role] = token
     if len(issued) < len(demo_token_scopes()):
         click.echo(
-            "演示令牌已签发过,不再重复签发;用 sansan token list 查看,吊销后重启即重新签发"
+            "演示令牌已签发过，不再重复签发；用 sansan token list 查看，吊销后重启即重新签发"
             " / demo tokens were issued by an earlier start and are not issued again:"
             " see `sansan token list`; revoke them and restart for new ones"
         )
@@ -178,7 +180,7 @@ def _demo_tokens(access: AccessService) -> str | None:
 
 @main.command("project")
 def project_command() -> None:
-    """单独运行投影(读模型)/ Run the projection runner alone, until interrupted."""
+    """单独运行投影（读模型）/ Run the projection runner alone, until interrupted."""
     services = build_services(Settings())
     stderr = sys.stderr
     try:
@@ -187,7 +189,8 @@ def project_command() -> None:
         with click.progressbar(length=behind, label="追赶事件日志", file=stderr) as bar:
             while (applied := services.projections.run_once()) > 0:
                 bar.update(applied)
-        click.echo(f"读模型已到位置 {services.projections.position()},继续跟随 / following the log")
+        position = services.projections.position()
+        click.echo(f"读模型已到位置 {position}，继续跟随 / following the log")
         services.start_projections()
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -199,10 +202,10 @@ def project_command() -> None:
 @main.command("schedule")
 @click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600))
 def schedule_command(interval: float) -> None:
-    """单独运行截止期限调度(多进程时只有一个领先)/ Run the deadline scheduler alone."""
+    """单独运行截止期限调度（多进程时只有一个领先）/ Run the deadline scheduler alone."""
     services = build_services(Settings())
     scheduler = run_scheduler(services, interval_s=interval)
-    click.echo(f"调度器已启动,每 {interval:g} 秒检查一次 / scheduler ticking every {interval:g}s")
+    click.echo(f"调度器已启动，每 {interval:g} 秒检查一次 / scheduler ticking every {interval:g}s")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -218,7 +221,7 @@ def schedule_command(interval: float) -> None:
 @click.option("--dry-run", is_flag=True, help="只检查不记录 / check every row, record nothing")
 @click.option("--output", "-o", default=None, help="模板保存位置 / where a template is written")
 def import_command(source: str, kind: str | None, dry_run: bool, output: str | None) -> None:
-    """导入表格(XLSX/CSV),全部通过才记录;sansan import template KIND 生成导入模板
+    """导入表格（XLSX/CSV），全部通过才记录；sansan import template KIND 生成导入模板
     / Import a spreadsheet, all or nothing; `sansan import template KIND|all` writes a template."""
     if source == "template":
         _write_template(kind, output)
@@ -254,7 +257,7 @@ def _import_file(path: Path, dry_run: bool) -> None:
             )  # fmt: skip
             report = importer.run(data, path.name, dry_run=dry_run)
     except (FileTooLarge, TooManyRows) as error:
-        raise click.ClickException(f"文件超出导入上限,未记录任何内容 / {error}") from None
+        raise click.ClickException(f"文件超出导入上限，未记录任何内容 / {error}") from None
     finally:
         services.close()
     _print_report(report, data, path)
@@ -300,7 +303,7 @@ def projections_group() -> None:
 
 @projections_group.command("rebuild")
 def projections_rebuild() -> None:
-    """从头重建读模型,完成后原子切换;服务不中断 / Rebuild beside the live tables, then switch."""
+    """从头重建读模型，完成后原子切换；服务不中断 / Rebuild beside the live tables, then switch."""
     services = build_services(Settings())
     settle_heap()
     try:
@@ -320,15 +323,15 @@ def token_group() -> None:
 
 @token_group.command("create")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--scope", "scope", default=None, help="所辖组织编号;县级与审计角色可省略")
-@click.option("--label", required=True, help="令牌持有人,记录为事件的记录人")
+@click.option("--scope", "scope", default=None, help="所辖组织编号；县级与审计角色可省略")
+@click.option("--label", required=True, help="令牌持有人，记录为事件的记录人")
 @click.option(
     "--expires",
     default=None,
-    help="失效时间:90d、12h、日期 2027-06-30(当日北京时间结束时)或带时区的时刻 / expiry",
+    help="失效时间：90d、12h、日期 2027-06-30（当日北京时间结束时）或带时区的时刻 / expiry",
 )
 def token_create(role: str, scope: str | None, label: str, expires: str | None) -> None:
-    """签发令牌(只显示一次,仅保存其摘要)/ Issue a token; it is printed once, stored hashed."""
+    """签发令牌（只显示一次，仅保存其摘要）/ Issue a token; it is printed once, stored hashed."""
     app = build_application(Settings())
     try:
         scope_id = UUID(scope) if scope else None
@@ -343,7 +346,7 @@ def token_create(role: str, scope: str | None, label: str, expires: str | None) 
     click.echo(f"令牌编号 / token id: {token_id}")
     if expires_at is not None:
         click.echo(f"失效时间 / expires: {_china(expires_at)}")
-    click.echo(f"令牌 / token (仅显示一次 / shown once): {token}")
+    click.echo(f"令牌（仅显示一次）/ token, shown once: {token}")
 
 
 def parse_expiry(text: str, now: datetime) -> datetime:
@@ -359,7 +362,7 @@ def parse_expiry(text: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise click.BadParameter(
-            f"无法识别的失效时间 {text!r}:用 90d、12h、2027-06-30 或 2027-06-30T18:00+08:00"
+            f"无法识别的失效时间 {text!r}：用 90d、12h、2027-06-30 或 2027-06-30T18:00+08:00"
             f" / not an expiry: {text!r}", param_hint="--expires",
         ) from None  # fmt: skip
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)
@@ -371,7 +374,7 @@ def _china(moment: datetime) -> str:
 
 @token_group.command("list")
 def token_list() -> None:
-    """列出令牌,从不显示令牌本身 / List tokens: label, role, scope, times, never the secret."""
+    """列出令牌，从不显示令牌本身 / List tokens: label, role, scope, times, never the secret."""
     app = build_application(Settings())
     try:
         now = app.clock.now()

@@ -66,7 +66,7 @@ def _public_key(value: str | None) -> str | None:
               help="离线校验一个导出的 JSONL 文件 / verify an exported JSONL file offline")  # fmt: skip
 @click.option("--checkpoints", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="此前导出并离线保存的检查点文件 / a checkpoint file kept outside")  # fmt: skip
-@click.option("--public-key", help="签名公钥(base64,或 @文件)/ the signer's public key")
+@click.option("--public-key", help="签名公钥（base64，或 @文件）/ the signer's public key")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print the verdict as JSON")
 def verify_command(
     export_file: Path | None, checkpoints: Path | None, public_key: str | None, as_json: bool
@@ -97,8 +97,8 @@ def verify_command(
 @audit_group.command("export")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--unit", type=click.UUID, help="只导出该单位 / only this unit's events")
-@click.option("--from", "recorded_from", type=click.DateTime(), help="记录时间起(UTC)")
-@click.option("--to", "recorded_to", type=click.DateTime(), help="记录时间止(UTC)")
+@click.option("--from", "recorded_from", type=click.DateTime(), help="记录时间起（UTC）")
+@click.option("--to", "recorded_to", type=click.DateTime(), help="记录时间止（UTC）")
 def export_command(
     out: Path, unit: UUID | None, recorded_from: datetime | None, recorded_to: datetime | None
 ) -> None:
@@ -131,7 +131,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 @audit_group.command("checkpoints")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def checkpoints_command(out: Path) -> None:
-    """导出签名的检查点摘要文件,请保存在数据库之外 / Write the signed digest file to keep elsewhere."""
+    """导出签名的检查点摘要文件，请保存在数据库之外 / Write the signed digest file to keep elsewhere."""
     services = _services()
     try:
         services.audit.chain.catch_up()
@@ -142,16 +142,16 @@ def checkpoints_command(out: Path) -> None:
         services.close()
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2), "utf-8")
     head = document["head"]
-    click.echo(f"链头 head: 第 {head['seq'] if head else 0} 个事件, {out}"
-               + ("" if "signature" in document else " (未签名 / unsigned)"))  # fmt: skip
+    click.echo(f"链头 head：第 {head['seq'] if head else 0} 个事件，{out}"
+               + ("" if "signature" in document else "（未签名 / unsigned）"))  # fmt: skip
 
 
 @audit_group.command("keygen")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def keygen_command(out: Path) -> None:
-    """生成审计签名密钥(Ed25519)/ Make an Ed25519 key for SANSAN_AUDIT_SIGNING_KEY."""
+    """生成审计签名密钥（Ed25519）/ Make an Ed25519 key for SANSAN_AUDIT_SIGNING_KEY."""
     if out.exists():
-        raise click.ClickException(f"{out} 已存在,不覆盖 / exists, not overwritten")
+        raise click.ClickException(f"{out} 已存在，不覆盖 / exists, not overwritten")
     public = generate_key(out)
     click.echo(f"私钥 / private key: {out}  (SANSAN_AUDIT_SIGNING_KEY={out})")
     click.echo(f"公钥 / public key: {public}")

@@ -18,7 +18,7 @@ from sansan.commands import community as co
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
 from sansan.commands import supervision as sc
-from sansan.domain.vocabulary import ModelType, WorkingSystemKind
+from sansan.domain.vocabulary import CultureIdentityItem, ModelType, ServiceKind, WorkingSystemKind
 
 # The demo is recorded as the county's demo token records live: one spelling of one actor.
 COUNTY_DEMO_LABEL = "县委组织部（演示）"
@@ -97,7 +97,7 @@ def _street(street: str, street_id: UUID, index: int) -> Iterator[Command]:
     for w, kind in enumerate(["deliberation", "decision", "service", "activity"][: 4 - index]):
         yield oc.AdoptStreetWorkingSystem(
             organization_id=street_id, occurred_on=day(25 + w), kind=kind,
-            title=f"{street}党工委{kind}制度",
+            title=f"{street}党工委{WorkingSystemKind(kind).label_zh}",
         )  # fmt: skip
     if index < 2:
         yield oc.AssessStreetFiveGoods(
@@ -203,7 +203,7 @@ def _model_type_items(cid: UUID, name: str, model_type: str | None) -> Iterator[
                 community_id=cid,
                 occurred_on=day(70 + k),
                 kind=kind,
-                description=f"{name}社区{kind}",
+                description=f"{name}社区{ServiceKind(kind).label_zh}",
             )
     if name == "铁西":
         yield co.RecognizeFeatureBrand(
@@ -215,7 +215,10 @@ def _model_type_items(cid: UUID, name: str, model_type: str | None) -> Iterator[
     if model_type == "culture":
         for k, item in enumerate(["emblem", "song", "goal", "spirit"]):
             yield co.AdoptCultureIdentityItem(
-                community_id=cid, occurred_on=day(80 + k), item=item, content=f"{name}社区{item}"
+                community_id=cid,
+                occurred_on=day(80 + k),
+                item=item,
+                content=f"{name}社区{CultureIdentityItem(item).label_zh}",
             )
         yield co.OpenCultureFacility(
             community_id=cid, occurred_on=day(95), kind="library", area_m2=60
@@ -273,12 +276,12 @@ def _campaign_actions(campaign_id: UUID) -> Iterator[Command]:
     )  # fmt: skip
     yield cc.ConductInspection(
         campaign_id=campaign_id, occurred_on=day(240), inspection_id=inspection,
-        findings="铁西社区成效明显;镇郊社区进度迟缓", rating="pass",
+        findings="铁西社区成效明显；镇郊社区进度迟缓", rating="pass",
     )  # fmt: skip
     item = demo_id("supervision", "镇郊-standard-site")
     yield sc.AssignSupervisionItem(
         id=item, occurred_on=day(241), title="镇郊社区办公用房和活动场所达标",
-        description="督查发现办公用房不足80平方米,限期整改", campaign_id=campaign_id,
+        description="督查发现办公用房不足 80 平方米，限期整改", campaign_id=campaign_id,
         assignee_org_id=demo_id("org", "镇郊社区党总支"), due_on=day(300),
     )  # fmt: skip
     yield sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=day(242))

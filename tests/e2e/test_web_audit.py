@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
+from sansan.access import token_id_of
 from sansan.demo import demo_id
 from tests.e2e import test_web_forms as forms
 from tests.e2e import test_web_ui as ui
@@ -102,6 +103,9 @@ def test_reads_of_personal_data_are_shown_apart_from_changes(
     expect(page.locator("table.audit tbody tr").first).to_be_visible()
     assert set(shown(page, "eventType")) == {"PersonalDataRead"}
     expect(page.locator("table.audit tbody")).to_contain_text("查阅党员个人信息")
+    # which token read: its number, told apart from another token of the same label
+    number = str(token_id_of(server.tokens["county"]))[:8]
+    expect(page.locator("table.audit tbody")).to_contain_text(re.compile(rf"令牌编号\s*{number}"))
     page.get_by_role("radio", name="仅数据变更").check()
     expect(page).to_have_url(re.compile("kind=changes"))
     expect(page.locator("table.audit tbody tr[data-event-type=PersonalDataRead]")).to_have_count(0)

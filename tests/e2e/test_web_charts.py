@@ -258,6 +258,38 @@ def test_the_charts_and_the_screen_fit_a_phone(server: DemoServer, phone: Watche
         assert min(right - left for left, right in boxes) >= PHONE["width"] * 0.75, (path, boxes)
 
 
+LABEL_BOXES = """(svg) => [...svg.querySelectorAll('text')].map((t) => {
+  const r = t.getBoundingClientRect();
+  return [t.textContent, r.left, r.top, r.right, r.bottom];
+})"""
+
+
+def overlapping(boxes: list[list[Any]]) -> list[tuple[str, str]]:
+    """The pairs of labels whose boxes overprint each other (by more than half a pixel)."""
+    return [
+        (a[0], b[0])
+        for a, b in itertools.combinations(boxes, 2)
+        if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 and min(a[4], b[4]) - max(a[2], b[2]) > 0.5
+    ]
+
+
+def test_the_funding_chart_s_labels_neither_overlap_nor_shrink_on_a_phone(
+    server: DemoServer, phone: Watched
+) -> None:
+    """At 390 px the chart scales down: the goal's words, the bars' values and verdicts, the
+    years and the axis must each keep their own place and a readable size."""
+    page = ui.sign_in_by_link(phone, server)
+    page.goto(f"{server.base}/#/community/{TIEXI}")
+    svg = chart(page, "各年度划拨经费").locator("svg")
+    expect(svg).to_be_visible()
+    boxes = svg.evaluate(LABEL_BOXES)
+    assert len(boxes) > 8, boxes
+    assert overlapping(boxes) == []
+    assert min(bottom - top for _, _, top, _, bottom in boxes) >= 9, boxes
+    right = svg.evaluate("(s) => s.getBoundingClientRect().right")
+    assert all(r <= right + 0.5 for _, _, _, r, _ in boxes), boxes  # none cut off at the edge
+
+
 @pytest.mark.parametrize("role", ["street", "community"])
 def test_the_screen_is_offered_to_the_county_and_a_street_but_not_to_a_community(
     server: DemoServer, desktop: Watched, role: str

@@ -229,6 +229,8 @@ def readable(page: Page) -> str:
     found = ENGLISH_ENUM.search(text)
     assert found is None, text[max(0, found.start() - 80) : found.end() + 80]
     assert "demo:" not in text
+    # every id the demo's events name is a unit or a person in scope (team members, workers)
+    assert "范围外或已不存在" not in text
     assert not re.search(r"\b(null|undefined|NaN)\b", text)
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)  # no snake_case key or value
     return text

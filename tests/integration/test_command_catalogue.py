@@ -1,6 +1,7 @@
 """The command catalogue the dashboard builds its forms from, and the names the audit
 log gives its units, on both stores."""
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -8,6 +9,8 @@ from fastapi.testclient import TestClient
 from sansan.api.command_routes import COMMAND_ROUTES
 from sansan.demo import DEMO_ACTOR, demo_id
 from tests.integration.api_support import bearer
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 Demo = tuple[TestClient, dict[str, str]]
 
@@ -102,7 +105,40 @@ def test_the_audit_log_names_its_units_and_the_units_its_data_refers_to(demo: De
     assert registered["names"][org].startswith("铁西")
     community = next(i for i in items if i["aggregate_type"] == "Community")
     assert community["unit_name"] == "铁西社区"
+    # every id the data names has its name: the campaign, and people inside a unit (a team
+    # member's trainings, a worker's insurance) that the UI once called out of scope
+    unnamed = {
+        (i["event_type"], k) for i in items for k, v in i["data"].items()
+        if isinstance(v, str) and UUID_TEXT.fullmatch(v) and v not in i["names"]
+    }  # fmt: skip
+    assert unnamed == set()
+    joined = next(i for i in items if i["event_type"] == "TeamMemberJoined")
+    person = joined["data"]["person_name"]
+    assert joined["names"][joined["data"]["team_member_id"]] == f"{person}（铁西社区党总支）"
+    worker = next(i for i in items if i["event_type"] == "WorkerInsuranceRecorded")
+    assert worker["names"][worker["data"]["worker_id"]].endswith("（铁西社区）")
     assert {i["actor"] for i in items if i["event_type"] == "CommunityRegistered"} == {DEMO_ACTOR}
+
+
+def test_a_read_of_a_leadership_team_names_its_members_in_the_audit(demo: Demo) -> None:
+    """Reading an organization reads its team's personal data: the audit's record of that
+    read names each team member, never “out of scope or no longer existing”."""
+    client, tokens = demo
+    branch = demo_id("org", "镇西社区党总支")
+    read = client.get(f"/api/v1/organizations/{branch}", headers=bearer(tokens["county"]))
+    assert read.status_code == 200, read.text
+    services = client.app.state.services  # type: ignore[attr-defined]
+    head = services.app.recorder.max_notification_id()
+    listed = client.get(
+        "/api/v1/audit", params={"kind": "reads", "limit": 1, "after": head},
+        headers=bearer(tokens["auditor"]),
+    )  # fmt: skip
+    [entry] = listed.json()["items"]
+    members = entry["data"]["member_ids"]
+    assert len(members) == 3
+    assert [entry["names"].get(m) for m in members] == [
+        f"镇西委员{n}（镇西社区党总支）" for n in (1, 2, 3)
+    ]
 
 
 def test_me_names_the_token_for_the_header(demo: Demo) -> None:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sansan.access import token_id_of
 from sansan.api.exports import table_csv, table_xlsx
 from sansan.commands import Command
 from sansan.commands.community import OpenCultureFacility
@@ -129,8 +130,8 @@ def test_the_audit_spreadsheet_keeps_positions_as_numbers_and_recorded_text_esca
     assert rows
     assert all(row[0].data_type == "n" for row in rows)
     # recorded text as labelled words, the control character replaced, stored as text
-    assert any("名称：@SUM(1+1)\ufffd" in str(row[13].value) for row in rows)
-    assert {row[13].data_type for row in rows} == {"s"}
+    assert any("名称：@SUM(1+1)\ufffd" in str(row[14].value) for row in rows)
+    assert {row[14].data_type for row in rows} == {"s"}
 
 
 def test_each_leading_formula_character_is_neutralized_and_negative_numbers_stay_numbers() -> None:
@@ -190,7 +191,7 @@ def test_the_audit_spreadsheet_reads_in_chinese_with_names_and_beijing_time(demo
     header = [c.value for c in sheet[2]]
     assert header[2] == "单位"
     assert header[4] == "事件"
-    assert header[8] == "记录时间（北京时间）"
+    assert header[6:10] == ["记录人", "令牌编号", "发生日期", "记录时间（北京时间）"]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
     assert [row[0] for row in rows] == [e["position"] for e in entries]
     for row, entry in zip(rows, entries, strict=True):
@@ -198,9 +199,9 @@ def test_the_audit_spreadsheet_reads_in_chinese_with_names_and_beijing_time(demo
         assert row[4]
         assert not row[4].isascii()  # the event's Chinese name, never its type
         utc = datetime.fromisoformat(entry["recorded_at"]).astimezone(UTC)
-        assert row[8] == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
-        assert row[8] != utc.strftime("%Y-%m-%d %H:%M")  # never the UTC clock
-        assert row[9] == "铁西社区"
+        assert row[9] == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+        assert row[9] != utc.strftime("%Y-%m-%d %H:%M")  # never the UTC clock
+        assert row[10] == "铁西社区"
 
 
 MEMBER = demo_id("member", "铁西-1")
@@ -284,3 +285,46 @@ def test_the_audit_spreadsheet_says_the_role_beside_a_token_s_label(demo: Demo) 
     rows = csv_rows(response.content)
     said = {r[6] for r in rows if "冒名" in r[-1]}
     assert said == {"县委组织部（演示）（社区党组织）"}
+
+
+def test_two_tokens_of_one_label_are_told_apart_by_their_numbers_never_their_secrets(
+    demo: Demo,
+) -> None:
+    """The actor is the role and the label, the same for both tokens; the audit says which
+    token recorded each entry by its number (the start of the id ``sansan token list``
+    shows), in a column of its own, in the list the web UI shows, and never the token."""
+    client, tokens = demo
+    services = client.app.state.services  # type: ignore[attr-defined]
+    issued = [
+        services.access.issue_token(
+            role="community", scope_org_id=demo_id("org", "铁西社区党总支"), label="铁西值班员",
+            actor="t",
+        )
+        for _ in range(2)
+    ]  # fmt: skip
+    for n, (token, _) in enumerate(issued):
+        record(client, token, f"/members/{demo_id('member', '铁西-1')}/volunteer-services",
+               {"hours": 2, "activity": f"值班{n}"})  # fmt: skip
+    numbers = [str(token_id)[:8] for _, token_id in issued]
+    response = client.get("/api/v1/audit/spreadsheet", params={"format": "csv"},
+                          headers=bearer(tokens["auditor"]))  # fmt: skip
+    rows = csv_rows(response.content)
+    header = rows[0] if rows[0][0] == "日志位置" else rows[1]
+    at = header.index("令牌编号")
+    by_activity = {f"值班{n}": r for r in rows for n in range(2) if f"值班{n}" in r[-1]}
+    assert [by_activity[f"值班{n}"][at] for n in range(2)] == numbers
+    assert {by_activity[f"值班{n}"][at - 1] for n in range(2)} == {"铁西值班员（社区党组织）"}
+    assert all("令牌编号" not in r[-1] for r in by_activity.values())  # not again in 内容
+    demo_rows = [r for r in rows[2:] if r[at - 1] == "县委组织部（演示）"]
+    assert demo_rows
+    assert all(r[at] == "" for r in demo_rows)  # the demo was recorded by no token
+    head = services.app.recorder.max_notification_id()  # the export's read of personal data
+    listed = client.get("/api/v1/audit", params={"limit": 20, "after": head},
+                        headers=bearer(tokens["county"]))  # fmt: skip
+    items = listed.json()["items"]
+    shown = [i["data"]["token_no"] for i in items if i["event_type"] == "VolunteerServiceLogged"]
+    assert sorted(shown) == sorted(numbers)
+    read = next(i for i in items if i["event_type"] == "PersonalDataRead")  # the export's own
+    assert read["data"]["token_no"] == str(token_id_of(tokens["auditor"]))[:8]
+    text = response.content.decode("utf-8-sig") + listed.text
+    assert all(token not in text for token, _ in issued)

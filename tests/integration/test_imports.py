@@ -186,10 +186,13 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
     county: tuple[TestClient, str],
 ) -> None:
     client, token = county
-    rows = new_county(20)
+    rows = new_county(40)  # four trainings
     rows["members"][3]["管理类别"] = "直接管理"
     rows["members"][5]["所在党组织名称"] = "没有这个支部"
+    rows["members"][8].update({"出生年份": 1970, "出生日期": "1971-01-01"})
     rows["member_trainings"][1]["培训天数"] = 99
+    rows["member_trainings"][2]["主题"] = None
+    rows["member_trainings"][3]["发生日期"] = "2099年1月1日"
     rows["funding"][0]["发生日期"] = "2026年13月1日"
     before = head(client)
     answer = upload(client, token, filled(rows))
@@ -205,7 +208,10 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
     assert problems == {
         ("党员", 5, "管理类别", "直接管理", "bad_choice"),
         ("党员", 7, "所在党组织名称", "没有这个支部", "unknown_reference"),
-        ("党员培训", 3, "", "", "training_days_out_of_range"),
+        ("党员", 10, "出生年份、出生日期", "1970、1971-01-01", "birth_year_mismatch"),
+        ("党员培训", 3, "培训天数", "99", "training_days_out_of_range"),
+        ("党员培训", 4, "主题", "", "required"),
+        ("党员培训", 5, "发生日期", "2099年1月1日", "occurred_in_future"),
         ("工作经费", 2, "发生日期", "2026年13月1日", "bad_date"),
     }
     assert all(re.search(r"[\u4e00-\u9fff]", p["message_zh"]) for p in body["report"]["problems"])
@@ -215,6 +221,11 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
     assert header[-1] == "错误"
     assert "直管、双管、参管" in sheet.cell(row=5, column=len(header)).value
     assert sheet.cell(row=4, column=len(header)).value is None
+    said = errors["党员培训"]
+    width = len([c.value for c in said[1]])
+    # the column said once, before its value; the rule's message as it is
+    assert said.cell(row=4, column=width).value == "“主题”为必填项"
+    assert said.cell(row=5, column=width).value.startswith("“发生日期”（2099年1月1日）发生日期 2099-01-01")
 
 
 def test_the_error_workbook_once_fixed_imports(county: tuple[TestClient, str]) -> None:
@@ -318,6 +329,42 @@ def test_a_sheet_renamed_with_a_merged_title_row_blank_rows_and_a_formula_is_rea
     assert member.birth_year == 1975
 
 
+def test_a_name_merged_down_over_several_rows_counts_in_each_row_and_a_merge_across_does_not(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "党员"
+    sheet.append(["姓名", "管理类别", "所在党组织名称", "出生年份", "发生日期"])
+    sheet.append(["丁一", "直管", "铁西社区党总支", 1970, "2026-04-01"])
+    sheet.append(["丁二", "双管", None, 1971, "2026-04-01"])
+    sheet.append(["丁三", "直管", None, 1972, "2026-04-01"])
+    sheet.append(["丁四", "直管", "天北社区党总支", 1973, None])
+    sheet.merge_cells("C2:C4")
+    sheet.merge_cells("D5:E5")  # across: 发生日期 stays blank, never the birth year
+    out = io.BytesIO()
+    book.save(out)
+    answer = upload(client, token, out.getvalue())
+    assert answer.status_code == 422
+    problems = answer.json()["report"]["problems"]
+    assert [(p["row"], p["column"], p["code"]) for p in problems] == [(5, "发生日期", "required")]
+    sheet.unmerge_cells("D5:E5")
+    sheet["E5"] = "2026-04-01"
+    out = io.BytesIO()
+    book.save(out)
+    created(upload(client, token, out.getvalue()))
+    org = next(
+        o
+        for o in services_of(client).read_models.organizations(scope=None)
+        if o["name"] == "铁西社区党总支"
+    )
+    for name, year in (("丁一", 1970), ("丁二", 1971), ("丁三", 1972)):
+        member = services_of(client).app.get(derived_id(MEMBER, name, UUID(org["id"])), Member)
+        assert member.birth_year == year
+
+
 def test_a_community_token_imports_only_into_its_own_subtree(demo: Demo) -> None:
     client, tokens = demo
     rows = {"members": [
@@ -380,6 +427,8 @@ def test_the_template_of_a_kind_is_an_xlsx_with_its_instructions(demo: Demo) -> 
     assert book.sheetnames[0] == "说明"
     assert "党员" in book.sheetnames
     assert "所在党组织名称、姓名" in str(book["说明"]["C2"].value)
+    guide = " ".join(str(c.value) for c in book["说明"]["A"] if c.value)
+    assert "上下合并的单元格" in guide
     unknown = client.get("/api/v1/imports/templates/nothing", headers=bearer(tokens["county"]))
     assert unknown.status_code == 404
     assert "members(党员)" in unknown.json()["message_zh"]

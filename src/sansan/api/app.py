@@ -29,7 +29,7 @@ from sansan.clock import Clock
 from sansan.settings import Settings
 from sansan.workflows.webhooks import WebhookStatus
 
-DESCRIPTION = """三三创建工程管理服务的接口。所有写入都记录为事件,带有记录人、发生日期和记录时间。
+DESCRIPTION = """三三创建工程管理服务的接口。所有写入都记录为事件，带有记录人、发生日期和记录时间。
 
 The sansan API: every write is an event that records who, when it happened and when it was
 recorded. Errors are RFC 9457 problem details with Chinese and English messages."""
@@ -143,7 +143,7 @@ def create_app(
         except Exception as exc:  # any failure to reach the store means not ready
             reason = f"store: {type(exc).__name__}: {exc}"
             return problem(
-                request, 503, "store_unavailable", f"存储不可用:{reason}", reason,
+                request, 503, "store_unavailable", f"存储不可用：{reason}", reason,
                 headers={"Retry-After": "5"},
             )  # fmt: skip
         stall = services.projections.stalled()

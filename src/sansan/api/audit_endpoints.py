@@ -70,7 +70,7 @@ _KEPT_FILE: dict[str, Any] = {
 
 
 class CheckpointFile(BaseModel):
-    """检查点摘要文件:请离线保存 / the digest file to keep outside the database."""
+    """检查点摘要文件：请离线保存 / the digest file to keep outside the database."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_KEPT_FILE]})
 

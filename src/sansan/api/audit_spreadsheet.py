@@ -18,10 +18,10 @@ from sansan.projections.queries import MAX_LIMIT, ReadModels
 
 MAX_ROWS = 50_000
 HEADERS = [
-    "日志位置", "单位类型", "单位", "单位编号", "事件", "版本", "记录人",
+    "日志位置", "单位类型", "单位", "单位编号", "事件", "版本", "记录人", "令牌编号",
     "发生日期", "记录时间（北京时间）", "社区", "社区编号", "街道", "街道编号", "内容",
 ]  # fmt: skip
-WIDTHS = [10, 18, 24, 38, 20, 6, 24, 12, 22, 16, 38, 16, 38, 80]
+WIDTHS = [10, 18, 24, 38, 20, 6, 24, 10, 12, 22, 16, 38, 16, 38, 80]
 CHINA = timedelta(hours=8)
 NAMED = ("aggregate_id", "community_id", "street_id")  # each id has its unit's name beside it
 
@@ -63,15 +63,19 @@ def audit_rows(
         ids |= set().union(*(ids_in(item["data"]) for item in page.items)) if page.items else set()
         names = read_models.unit_names(ids)
         for item in page.items:
+            # which of the actor's tokens recorded it: a column of its own, so two tokens
+            # of the same label are told apart (none for the demo, the command line, the system)
+            data = dict(item["data"])
+            token = data.pop("token_no", "")
             table.append([
                 item["position"], kind_zh(item["aggregate_type"]),
                 _name(names, item["aggregate_id"]), _text(item["aggregate_id"]),
                 EVENT_LABELS_ZH.get(item["event_type"], "其他事件"),
-                item["version"], actor_zh(item["actor"]), _text(item["occurred_on"]),
+                item["version"], actor_zh(item["actor"]), token, _text(item["occurred_on"]),
                 china_time(item["recorded_at"]),
                 _name(names, item["community_id"]), _text(item["community_id"]),
                 _name(names, item["street_id"]), _text(item["street_id"]),
-                event_zh(item["event_type"], item["data"], names),
+                event_zh(item["event_type"], data, names),
             ])  # fmt: skip
         if len(table) > MAX_ROWS:
             raise ApiError(

@@ -151,7 +151,7 @@ CATALOGUE: list[tuple[CommandRoute, CommandSpec]] = [(r, command_spec(r)) for r 
 def add_catalogue_route(router: APIRouter) -> None:
     @router.get(
         "/commands", response_model=list[CommandSpec], tags=["commands"],
-        summary="可记录的事项(按角色)/ the commands the caller's role may record, for forms",
+        summary="可记录的事项（按角色）/ the commands the caller's role may record, for forms",
     )  # fmt: skip
     def command_catalogue(principal: CurrentPrincipal) -> list[CommandSpec]:
         return [spec for route, spec in CATALOGUE if principal.role in route.roles]

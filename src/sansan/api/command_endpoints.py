@@ -43,7 +43,7 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match", max_length=IF_MATCH_MAX,
-        description="期望的版本号,即读取时的 ETag / the version you last read (its ETag)",
+        description="期望的版本号，即读取时的 ETag / the version you last read (its ETag)",
         json_schema_extra={"pattern": IF_MATCH_PATTERN},
     ),
 ]  # fmt: skip
@@ -209,6 +209,7 @@ class CommandWrite:
         result = services.app.execute(
             command,
             actor=principal.actor,
+            token_no=principal.token_no,
             expected_version=parse_if_match(if_match),
             idempotency_key=parse_idempotency_key(idempotency_key),
             request_hash=request_hash(path, body),

@@ -29,7 +29,7 @@ from sansan.projections.compliance import (
 
 Format = Literal["json", "csv", "xlsx"]
 AsOf = Annotated[
-    date | None, Query(description="评估日期(按发生日期),默认今天 / defaults to today")
+    date | None, Query(description="评估日期（按发生日期），默认今天 / defaults to today")
 ]
 FormatQuery = Annotated[Format, Query(description="json、csv 或 xlsx")]
 StreetQuery = Annotated[
@@ -63,10 +63,10 @@ class FailingPublic(BaseModel):
     unit_name: str
     reason_zh: str
     due_on: date | None = Field(
-        None, description="该单位自己的截止日期(新设、新任、新登记的单位) / its own due date, when it differs"
+        None, description="该单位自己的截止日期（新设、新任、新登记的单位） / its own due date, when it differs"
     )
     status: StatusName | None = Field(
-        None, description="该单位自己的状态(与目标不同时) / its own status, when it differs"
+        None, description="该单位自己的状态（与目标不同时） / its own status, when it differs"
     )
 
 
@@ -74,7 +74,7 @@ class PeriodPublic(BaseModel):
     """One year of a yearly target: the last ended year's verdict, or the running year's tally."""
 
     kind: Literal["ended", "running"] = Field(
-        description="ended:上一个已结束年度的结论;running:本年度进度 / the ended year or the running one"
+        description="ended：上一个已结束年度的结论；running：本年度进度 / the ended year or the running one"
     )
     label_zh: str = Field(examples=["2026年"])
     start: date
@@ -85,7 +85,7 @@ class PeriodPublic(BaseModel):
     measured_text: str = Field(examples=["2/3个社区", "8,000元"])
     threshold_text: str = Field("", examples=["100%", "10,000元"])
     made_good_on: date | None = Field(
-        None, description="逾期后补足的日期(期限时的结论不变) / made good late on this day"
+        None, description="逾期后补足的日期（期限时的结论不变） / made good late on this day"
     )
     failing: list[FailingPublic] = Field(
         description="未达标单位的第一页 / the first page of the failing units"
@@ -101,20 +101,20 @@ class TargetStatus(BaseModel):
     status_zh: str
     applicable: bool = Field(description="目标是否适用 / whether the target applies at all")
     period_start: date | None = Field(
-        None, description="所评估期间的起点(无则不限) / first day counted, if any"
+        None, description="所评估期间的起点（无则不限） / first day counted, if any"
     )
     period_end: date = Field(description="所评估期间的截止日期 / the due date judged")
     measured: float
     measured_text: str = Field(
         examples=["2个社区", "18/21人", "52%（11/21人）", "8,000元"],
-        description="实测值,按页面的写法 / the measured figure as the page reads it",
+        description="实测值，按页面的写法 / the measured figure as the page reads it",
     )
     unit: UnitName = Field(description="实测值的单位 / what measured is counted in")
     unit_zh: str
     threshold: float
     threshold_text: str = Field(
         examples=["100%", "10,000元", "2个社区"],
-        description="标准,按页面的写法 / the standard as the page reads it",
+        description="标准，按页面的写法 / the standard as the page reads it",
     )
     counted_zh: str = Field(
         examples=["人", "个社区"], description="实测值所数的对象 / what the figure counts"
@@ -126,7 +126,7 @@ class TargetStatus(BaseModel):
     failing_count_zh: str = Field(examples=["3人"], description="未达标数 / how many fall short")
     county_wide: bool = Field(
         False,
-        description="全县目标:按全县计算,不是调用方自己的目标(不计入 summary)"
+        description="全县目标：按全县计算，不是调用方自己的目标（不计入 summary）"
         " / the county's target, measured over the county, not counted in summary",
     )
     street_wide: bool = Field(
@@ -144,7 +144,7 @@ class TargetStatus(BaseModel):
         " / how many fail in all (page on with …/progress/{target_id}/failing)"
     )
     periods: list[PeriodPublic] = Field(
-        description="年度目标:上一个已结束年度的结论与本年度进度 / a yearly target's ended and running year"
+        description="年度目标：上一个已结束年度的结论与本年度进度 / a yearly target's ended and running year"
     )
 
 
@@ -178,7 +178,7 @@ class FailingPage(BaseModel):
     target_id: str
     as_of: date
     period: Literal["ended", "running"] | None = Field(
-        None, description="年度目标的哪一年(无则为目标本身的名单) / which year, if asked"
+        None, description="年度目标的哪一年（无则为目标本身的名单） / which year, if asked"
     )
     offset: int
     limit: int
@@ -394,7 +394,7 @@ def _campaign_progress(
 def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
     @routers["campaigns"].get(
         "/campaigns/{id}/progress", response_model=Progress, responses=RESPONSES,
-        summary="创建工程进度:各项目标的红黄绿灯 / progress against every target of the plan",
+        summary="创建工程进度：各项目标的红黄绿灯 / progress against every target of the plan",
     )  # fmt: skip
     def progress(
         id: UUID, principal: CurrentPrincipal, services: ServicesDep, request: Request,

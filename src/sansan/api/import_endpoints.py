@@ -39,11 +39,11 @@ READ_MODEL_WAIT_S = 10.0
 
 class ImportProblem(BaseModel):
     sheet: str = Field(examples=["党员"])
-    row: int = Field(examples=[12], description="行号(0 表示整个工作表或文件)/ row number")
+    row: int = Field(examples=[12], description="行号（0 表示整个工作表或文件）/ row number")
     column: str = Field(examples=["管理类别"])
     value: str = Field(examples=["直"])
     code: str = Field(examples=["bad_choice"])
-    message_zh: str = Field(examples=["不是可选的值,可选:直管、双管、参管"])
+    message_zh: str = Field(examples=["不是可选的值，可选：直管、双管、参管"])
     message_en: str
 
 
@@ -60,7 +60,7 @@ class ImportResult(BaseModel):
     problems: list[ImportProblem]
     import_id: UUID | None = None
     error_workbook: str | None = Field(
-        None, description="带“错误”列的原文件(XLSX,Base64)/ the rows with their errors"
+        None, description="带“错误”列的原文件（XLSX，Base64）/ the rows with their errors"
     )
 
 
@@ -99,11 +99,11 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
 
     @router.get(
         "/imports/templates/{kind}", response_class=Response, responses=ERRORS,
-        summary="导入模板(XLSX)/ the import template of a kind, or of all kinds",
+        summary="导入模板（XLSX）/ the import template of a kind, or of all kinds",
     )  # fmt: skip
     def import_template(
         principal: CurrentPrincipal, services: ServicesDep,
-        kind: Annotated[str, Path(description="类别,或 all / a kind, or all")],
+        kind: Annotated[str, Path(description="类别，或 all / a kind, or all")],
         filled: Annotated[
             bool, Query(description="填入本范围现有的党组织、社区和党员 / filled from the service")
         ] = False,
@@ -135,7 +135,7 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
     @router.post(
         "/imports", status_code=201, response_model=ImportResult,
         responses={**ERRORS, 200: {"model": ImportResult, "description": "只检查 / dry run"}},
-        summary="导入表格(XLSX 或 CSV):全部通过才记录 / import a spreadsheet, all or nothing",
+        summary="导入表格（XLSX 或 CSV）：全部通过才记录 / import a spreadsheet, all or nothing",
         openapi_extra={"requestBody": {"content": {"multipart/form-data": {
             "example": {"file": "铁西社区党员名册.xlsx", "dry_run": True},
         }}}},

@@ -33,7 +33,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in 
 
 class PagePublic(BaseModel):
     items: list[dict[str, Any]]
-    next_cursor: str | None = Field(description="下一页游标;为空表示没有更多 / null when no more")
+    next_cursor: str | None = Field(description="下一页游标；为空表示没有更多 / null when no more")
 
 
 class AuditFilters(BaseModel):
@@ -53,7 +53,7 @@ class AuditFilters(BaseModel):
     recorded_from: AwareDatetime | None = None
     recorded_to: AwareDatetime | None = None
     kind: Literal["changes", "reads"] | None = Field(
-        None, description="changes 仅数据变更 / reads 仅个人信息查阅;为空为全部 / both when empty"
+        None, description="changes 仅数据变更 / reads 仅个人信息查阅；为空为全部 / both when empty"
     )
 
     def as_dict(self) -> dict[str, Any]:
@@ -187,7 +187,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         limit: Limit = 100,
         order: Annotated[
             Literal["newest", "oldest"],
-            Query(description="newest 最新在前(默认)/ oldest 按日志顺序;游标只用于同一顺序"),
+            Query(description="newest 最新在前（默认）/ oldest 按日志顺序；游标只用于同一顺序"),
         ] = "newest",
     ) -> PagePublic:
         county_wide(principal)

@@ -138,7 +138,9 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         if not mine.items:  # not addressed to this caller: as if it did not exist
             raise errors.UNIT_NOT_FOUND(kind="Firing", kind_zh=Firing.LABEL_ZH, id=id)
         today = services.app.clock.today()
-        prov = Provenance(actor=principal.actor, occurred_on=today, today=today)
+        prov = Provenance(
+            actor=principal.actor, occurred_on=today, today=today, token_no=principal.token_no
+        )
         firing.acknowledge(prov, addressee=addressee.value)
         recordings = services.app.save(firing)
         response.headers["ETag"] = etag(firing.version)

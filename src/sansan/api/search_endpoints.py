@@ -39,12 +39,12 @@ def _found(row: dict[str, str | None]) -> UnitFound:
 def add_search_routes(routers: dict[str, APIRouter]) -> None:
     @routers["units"].get(
         "/units/search", response_model=list[UnitFound], responses=ERRORS,
-        summary="按名称查找单位(街道、社区、党组织、党员;查阅党员会被记录)/ units by name",
+        summary="按名称查找单位（街道、社区、党组织、党员；查阅党员会被记录）/ units by name",
     )  # fmt: skip
     def search_units(
         principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp,
         q: Annotated[str, Query(max_length=50, pattern=r"^[^\x00]*$",  # no store holds a NUL
-                                description="名称中的文字;为空时列出前几个")] = "",
+                                description="名称中的文字；为空时列出前几个")] = "",
         limit: Annotated[int, Query(ge=1, le=50)] = 12,
     ) -> list[UnitFound]:  # fmt: skip
         scope = principal.scope_org_id

@@ -21,7 +21,7 @@ NO_TARGET = "；方案无此目标时为 null / null when the campaign's plan ha
 
 
 class TrendPointPublic(BaseModel):
-    on: date = Field(description="月末(最后一点为截止日)/ a month's end, the last is as_of")
+    on: date = Field(description="月末（最后一点为截止日）/ a month's end, the last is as_of")
     standard_sites: int | None = Field(
         description="标准化社区个数 / standardized communities" + NO_TARGET
     )
@@ -57,7 +57,7 @@ def add_trend_routes(routers: dict[str, APIRouter]) -> None:
     @routers["campaigns"].get(
         "/campaigns/{id}/trend", response_model=TrendPublic,
         responses={404: {"model": Problem}, 422: {"model": Problem}},
-        summary="创建工程进展趋势(逐月)/ progress month by month, for charts",
+        summary="创建工程进展趋势（逐月）/ progress month by month, for charts",
     )  # fmt: skip
     def campaign_trend(
         id: UUID, principal: CurrentPrincipal, services: ServicesDep,

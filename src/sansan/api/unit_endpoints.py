@@ -45,7 +45,7 @@ Version = Annotated[
 ]
 AsOf = Annotated[
     AwareDatetime | None,
-    Query(description="截至该记录时间的状态(ISO 8601,带时区)/ state as recorded at this moment"),
+    Query(description="截至该记录时间的状态（ISO 8601，带时区）/ state as recorded at this moment"),
 ]
 
 

@@ -31,6 +31,9 @@ class Provenance:
     evidence_ref: str | None = None
     # Where the fact came from when not typed in: an import's row (``import_source``).
     imported_from: dict[str, Any] | None = None
+    # Which token recorded it (its number, the start of its id; never the secret): two
+    # tokens given the same label record the same actor, and a supervisor must tell them apart.
+    token_no: str | None = None
 
     def event_fields(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,8 @@ class SansanAggregate(Aggregate):
         # imported row), stored with it, and None for every other event, including all
         # those stored before it existed (no upcast: the stored shape only gains a key).
         imported_from: ClassVar[dict[str, Any] | None] = None
+        # Likewise the number of the token that recorded it (Provenance.token_no).
+        token_no: ClassVar[str | None] = None
 
         def apply(self, aggregate: Any) -> None:
             """Events that only record a fact change no state."""
@@ -89,9 +94,11 @@ class SansanAggregate(Aggregate):
 
 
 def _stamp(aggregate: SansanAggregate, prov: Provenance) -> None:
-    """The source goes on the event just made (the last pending one)."""
+    """The source and the token go on the event just made (the last pending one)."""
     if prov.imported_from is not None:
         object.__setattr__(aggregate.pending_events[-1], "imported_from", prov.imported_from)
+    if prov.token_no is not None:
+        object.__setattr__(aggregate.pending_events[-1], "token_no", prov.token_no)
 
 
 def import_source(import_id: UUID, sheet: str, row: int) -> dict[str, Any]:

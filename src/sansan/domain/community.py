@@ -398,7 +398,7 @@ class Community(SansanAggregate):
     def establish_coordination_body(self, prov: Provenance, *, kind: str) -> None:
         value = choice("kind", kind, CoordinationBodyKind)
         if value in self.coordination_bodies:
-            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh)
+            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh, at=("kind",))
         self._record(self.CoordinationBodyEstablished, prov, kind=value.value)
 
     def hold_coordination_meeting(self, prov: Provenance, *, kind: str, topic: str) -> None:
@@ -417,7 +417,7 @@ class Community(SansanAggregate):
     def adopt_working_system(self, prov: Provenance, *, kind: str, title: str) -> None:
         value = choice("kind", kind, WorkingSystemKind)
         if value in self.working_systems:
-            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh)
+            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh, at=("kind",))
         self._record(self.WorkingSystemAdopted, prov, kind=value.value, title=text("title", title))
 
     def join_resident_unit(self, prov: Provenance, *, unit_name: str) -> None:
@@ -462,7 +462,7 @@ class Community(SansanAggregate):
     def launch_model_service(self, prov: Provenance, *, kind: str, description: str) -> None:
         value = choice("kind", kind, ServiceKind)
         if value in self.model_services:
-            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh)
+            raise errors.ALREADY_RECORDED(what=value.value, what_zh=value.label_zh, at=("kind",))
         self._record(
             self.ModelServiceLaunched,
             prov,

@@ -13,12 +13,17 @@ from sansan.domain.event_labels import FIELD_LABELS_ZH
 class DomainError(Exception):
     """A command broke a rule of the campaign; nothing was recorded."""
 
-    def __init__(self, code: str, message_zh: str, message_en: str, params: dict[str, Any]):
+    def __init__(
+        self, code: str, message_zh: str, message_en: str, params: dict[str, Any],
+        fields: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
         super().__init__(f"{code}: {message_en}")
         self.code = code
         self.message_zh = message_zh
         self.message_en = message_en
         self.params = params
+        # the command's fields the rule is about, so an import names their columns
+        self.fields = (str(params["field"]),) if "field" in params else fields
 
 
 class NotFoundError(DomainError):
@@ -46,24 +51,31 @@ class Rule:
     zh: str
     en: str
     error_class: type[DomainError] = DomainError
+    fields: tuple[str, ...] = ()  # the command's fields it is about, where they are fixed
 
-    def __call__(self, **params: Any) -> DomainError:
+    def __call__(self, *, at: tuple[str, ...] | None = None, **params: Any) -> DomainError:
+        """The error, about ``at`` (fields) where the rule's own fields vary with the case."""
         text = {k: str(v) for k, v in params.items()}
         said = dict(text)
         if "field" in said:  # a Chinese message names the field as the forms label it
             said["field"] = f"“{FIELD_LABELS_ZH.get(said['field'], said['field'])}”"
-        return self.error_class(self.code, self.zh.format(**said), self.en.format(**text), params)
+        return self.error_class(
+            self.code, self.zh.format(**said), self.en.format(**text), params,
+            self.fields if at is None else at,
+        )  # fmt: skip
 
 
 OCCURRED_IN_FUTURE = Rule(
     "occurred_in_future",
     "发生日期 {occurred_on} 晚于今天 {today}",
     "occurred_on {occurred_on} is later than today {today}",
+    fields=("occurred_on",),
 )
 OCCURRED_BEFORE_START = Rule(
     "occurred_before_start",
     "发生日期 {occurred_on} 早于该单位的建立日期 {began_on}",
     "occurred_on {occurred_on} is before this unit began on {began_on}",
+    fields=("occurred_on",),
 )
 NOT_POSITIVE = Rule("not_positive", "{field}必须大于零", "{field} must be greater than zero")
 OUT_OF_RANGE = Rule(
@@ -75,11 +87,13 @@ TRAINING_DAYS_OUT_OF_RANGE = Rule(
     "training_days_out_of_range",
     "培训天数须在 {low} 至 {high} 天之间，实际为 {value}",
     "training days must be between {low} and {high}, got {value}",
+    fields=("days",),
 )
 PARTY_SCHOOL_DAYS_OUT_OF_RANGE = Rule(
     "party_school_days_out_of_range",
     "新任班子成员、新增党务工作者在县委党校培训须为 {low} 至 {high} 天，实际为 {value}",
     "new team members train {low} to {high} days at the county Party school, got {value}",
+    fields=("days", "at_county_party_school"),
 )
 NOT_IN_VOCABULARY = Rule(
     "not_in_vocabulary",
@@ -125,11 +139,13 @@ PARENT_LEVEL_INVALID = Rule(
     "parent_level_invalid",
     "{level_zh}的上级组织必须是{expected_zh}，实际为{actual_zh}",
     "a {level} must sit under a {expected}, not under a {actual}",
+    fields=("parent_id", "level"),
 )
 PARENT_IN_OTHER_COMMUNITY = Rule(
     "parent_in_other_community",
     "上级组织不属于同一社区",
     "the parent organization belongs to another community",
+    fields=("parent_id", "community_id"),
 )
 GENERAL_BRANCH_EXISTS = Rule(
     "general_branch_exists",
@@ -140,11 +156,13 @@ COMMUNITY_STREET_MISMATCH = Rule(
     "community_street_mismatch",
     "社区党总支必须隶属于本社区所在街道的党工委",
     "a community's general branch must sit under its own street committee",
+    fields=("parent_id", "community_id"),
 )
 ORGANIZATION_OUTSIDE_COMMUNITY = Rule(
     "organization_outside_community",
     "党员须编入社区内的党组织，不能直接编入街道党工委",
     "members belong to an organization inside a community, not to a street committee",
+    fields=("organization_id",),
 )
 NOT_A_STREET_COMMITTEE = Rule(
     "not_a_street_committee",
@@ -160,7 +178,10 @@ CARD_ALREADY_ISSUED = Rule(
     "card_already_issued", "已发放过{card_zh}", "the {card} card was already issued"
 )
 CATEGORY_UNCHANGED = Rule(
-    "category_unchanged", "党员已属于{category_zh}类别", "the member is already {category}"
+    "category_unchanged",
+    "党员已属于{category_zh}类别",
+    "the member is already {category}",
+    fields=("category",),
 )
 MEMBER_NAME_TAKEN = Rule(
     "member_name_taken",
@@ -168,6 +189,7 @@ MEMBER_NAME_TAKEN = Rule(
     "（导入按“所在党组织＋姓名”认人），同名的另一人请在姓名后加注区分，如“{name}（二）”",
     "the organization already has a member called {name} ({existing}); names must tell "
     "members of one organization apart (imports find a member by organization and name)",
+    fields=("name",),
 )
 MEMBER_TRANSFERRED_OUT = Rule(
     "member_transferred_out",
@@ -212,11 +234,13 @@ BIRTH_DATE_IN_FUTURE = Rule(
     "birth_date_in_future",
     "出生日期 {birth_date} 晚于今天 {today}",
     "birth_date {birth_date} is later than today {today}",
+    fields=("birth_date",),
 )
 BIRTH_YEAR_MISMATCH = Rule(
     "birth_year_mismatch",
     "出生年份 {birth_year} 与出生日期 {birth_date} 不一致",
     "birth_year {birth_year} does not match birth_date {birth_date}",
+    fields=("birth_year", "birth_date"),
 )
 WORKER_UNKNOWN = Rule(
     "worker_unknown",
@@ -232,16 +256,19 @@ YEAR_OUT_OF_RANGE = Rule(
     "year_out_of_range",
     "年度 {year} 与发生日期 {occurred_on} 不符",
     "year {year} does not fit occurred_on {occurred_on}",
+    fields=("year", "occurred_on"),
 )
 YEAR_BEFORE_START = Rule(
     "year_before_start",
     "年度 {year} 早于该社区的建立日期 {began_on}",
     "year {year} is before this community began on {began_on}",
+    fields=("year",),
 )
 COORDINATION_BODY_MISSING = Rule(
     "coordination_body_missing",
     "尚未成立{kind_zh}，不能记录其会议",
     "no {kind} has been established, so it cannot meet",
+    fields=("kind",),
 )
 INSPECTION_UNKNOWN = Rule(
     "inspection_unknown", "没有编号为 {inspection_id} 的督查检查", "no inspection {inspection_id}"
@@ -267,6 +294,7 @@ STEP_BEFORE_PREVIOUS = Rule(
     "发生日期 {occurred_on} 早于该督办事项上一步的日期 {previous}，各步须按时间顺序记录",
     "occurred_on {occurred_on} is before the item's previous step on {previous}; "
     "steps are recorded in the order they happened",
+    fields=("occurred_on",),
 )
 TRANSITION_NOT_ALLOWED = Rule(
     "transition_not_allowed",
@@ -287,11 +315,13 @@ EXTENSION_NOT_LATER = Rule(
     "extension_not_later",
     "申请的期限 {requested} 必须晚于当前期限 {due_on}",
     "the requested deadline {requested} must be after the current one {due_on}",
+    fields=("requested_due_on",),
 )
 SCORE_OUT_OF_RANGE = Rule(
     "score_out_of_range",
     "{item_zh}得分须在 0 至 100 之间，实际为 {value}",
     "the {item} score must be between 0 and 100, got {value}",
+    fields=("scores",),
 )
 SCOPE_REQUIRED = Rule(
     "scope_required",

@@ -131,6 +131,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "household": "联系户",
     "id": "编号",
     "imported_from": "来源",
+    "token_no": "令牌编号",
     "inspection_id": "督查",
     "insurances": "保险险种",
     "item": "文化标识",

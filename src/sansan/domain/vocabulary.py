@@ -211,7 +211,7 @@ class SupervisionStatus(Labelled):
 
 
 class DevelopmentStage(Labelled):
-    """发展党员的阶段 (§四(一)3 “加强发展党员工作”)."""
+    """发展党员的阶段（§四（一）3“加强发展党员工作”）。"""
 
     APPLICANT = "applicant"
     ACTIVIST = "activist"
@@ -221,7 +221,7 @@ class DevelopmentStage(Labelled):
 
 
 class VolunteerOrgKind(Labelled):
-    """社区志愿者组织 (§四(二)2) and 党员志愿者服务队 (§四(一)3)."""
+    """社区志愿者组织（§四（二）2）与党员志愿者服务队（§四（一）3）。"""
 
     COMMUNITY_VOLUNTEERS = "community_volunteers"
     MEMBER_VOLUNTEER_TEAM = "member_volunteer_team"
@@ -359,3 +359,9 @@ _LABELS: dict[type[Labelled], dict[str, str]] = {
         "closed": "已办结",
     },
 }
+
+
+def quoted(text: str) -> str:
+    """Text in Chinese quotation marks, its own quotes turned single as Chinese nests them:
+    “‘五个好’社区党组织”, not ““五个好”社区党组织”."""
+    return "“" + text.replace("“", "‘").replace("”", "’") + "”"

@@ -317,6 +317,7 @@ class Importer:
         on_row: Callable[[], None] = lambda: None,
     ) -> None:  # fmt: skip
         self.app, self.store, self.actor, self.principal = app, store, actor, principal
+        self._token_no = principal.token_no if principal is not None else None
         self.limits = limits or Limits()
         self.on_row = on_row
         self.access = AccessService(app)
@@ -369,7 +370,7 @@ class Importer:
 
     def _prov(self) -> Provenance:
         today = self.app.clock.today()
-        return Provenance(actor=self.actor, occurred_on=today, today=today)
+        return Provenance(actor=self.actor, occurred_on=today, today=today, token_no=self._token_no)
 
     def _check(self, data: bytes, file_name: str) -> None:
         """Every row of the file, then the rows put aside; each batch handed over."""
@@ -606,11 +607,16 @@ class Importer:
             deferred = waiting
         return []
 
-    def _problem(self, row: _Row, column: Column | None, code: str, zh: str, en: str) -> Problem:
-        value = row.cells.get(column) if column is not None else None
+    def _problem(
+        self, row: _Row, at: Column | list[Column] | None, code: str, zh: str, en: str
+    ) -> Problem:
+        """A problem of the row, at the column(s) it is about (a rule may concern two, as a
+        birth year and a birth date that disagree), with what they hold."""
+        columns = [] if at is None else [at] if isinstance(at, Column) else list(dict.fromkeys(at))
+        values = [row.cells.get(c) for c in columns]
         return Problem(
-            row.sheet, row.number, column.header if column else "",
-            "" if is_blank(value) else text_of(value), code, zh, en,
+            row.sheet, row.number, "、".join(c.header for c in columns),
+            "、".join(text_of(v) for v in values if not is_blank(v)), code, zh, en,
         )  # fmt: skip
 
     def _column(self, row: _Row, name: str) -> Column | None:
@@ -730,7 +736,7 @@ class Importer:
             kept = _copy_to_undo(before)
         assert self.record_id is not None
         source = import_source(self.record_id, row.sheet, row.number)
-        prov = self.app.provenance(self.actor, command, source)
+        prov = self.app.provenance(self.actor, command, source, token_no=self._token_no)
         ctx = CommandContext(prov, self.units, {}, self.app.plans)  # type: ignore[arg-type]
         pending_before = len(before.pending_events) if before is not None else 0
         try:
@@ -746,9 +752,9 @@ class Importer:
             if error.code in ONCE_ONLY and self._stored_already(command):
                 self.report.skipped[kind.key] += 1
                 return
-            column = self._column(row, str(error.params.get("field", "")))
+            columns = [c for f in error.fields if (c := self._column(row, f)) is not None]
             self.report.problems.append(
-                self._problem(row, column, error.code, error.message_zh, error.message_en)
+                self._problem(row, columns, error.code, error.message_zh, error.message_en)
             )
             return
         primary = changed[0]

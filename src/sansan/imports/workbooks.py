@@ -23,6 +23,8 @@ GUIDE = (
     "填写说明：每个工作表第一行为表头，带 * 的列必填；第二行是示例（备注写明“示例行”），不会导入。",
     "单位按名称填写：社区写社区名称，党组织写全称，党员写姓名及其所在党组织。",
     "日期可写成 2026-03-01、2026/3/1 或 2026年3月1日；同一文件再次导入不会重复记录。",
+    "上下合并的单元格（如一个党组织名称合并跨 3 行）按其显示的值计入所合并的每一行；"
+    "左右合并的单元格只计入最左一列，其余各列按空白处理。",
     "不要填写身份证号等个人信息：模板只收方案需要的内容。",
 )
 _REQUIRED = Font(bold=True, color="C00000")
@@ -135,6 +137,9 @@ def _copy_rows(
 
 
 def _said(p: Problem) -> str:
+    """“列名”（值）message, the column not said twice where the message names it first
+    (“主题”为必填项, not “主题”“主题”为必填项)."""
     where = f"“{p.column}”" if p.column else ""
     value = f"（{p.value}）" if p.value else ""
-    return printable(f"{where}{value}{p.message_zh}")
+    message = p.message_zh.removeprefix(where) if where else p.message_zh
+    return printable(f"{where}{value}{message}")

@@ -7,9 +7,15 @@ itself with lxml, one row at a time, and gives what openpyxl's ``values_only`` r
 numbers, text (shared, inline or rich), booleans, dates for date-formatted numbers,
 formulas as the value last saved, and an empty row for each row number the sheet skips,
 so row numbers stay the ones Excel shows.
+
+A cell merged down over several rows (a branch's name beside each of its members) is read
+in every row it covers, as the top row has it: Excel keeps the value in the top row only,
+and the rows below would otherwise read as blank. A merge across columns is not spread:
+which of the columns it was meant for is not known, so those cells stay blank.
 """
 
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -39,7 +45,34 @@ def sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     for sheet in book.iter(f"{NS}sheet"):
         target = targets[sheet.get(DOC_REL)]
         path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        yield str(sheet.get("name")), _rows(archive.open(path), strings, dates, epoch)
+        merged = _merged_down(archive, path)
+        yield str(sheet.get("name")), _rows(archive.open(path), strings, dates, epoch, merged)
+
+
+# <mergeCell ref="A3:A5"/>, found in the raw XML: a cell's text cannot hold a "<" unescaped
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_CHUNK = 1 << 20
+
+
+def _merged_down(archive: zipfile.ZipFile, path: str) -> dict[int, list[tuple[int, int, int]]]:
+    """The merges that span rows, by each row below their top: (top row, first and last
+    column). They are listed after the rows, so the part is scanned once before it is read
+    (inflating it costs a small part of parsing it)."""
+    found: dict[int, list[tuple[int, int, int]]] = {}
+    tail = b""
+    with archive.open(path) as source:
+        while chunk := source.read(_CHUNK):
+            text = tail + chunk
+            end = 0
+            for match in _MERGE.finditer(text):
+                end = match.end()
+                first, top, last, bottom = match.groups()
+                top_row, bottom_row = int(top), int(bottom)
+                span = (top_row, _column(first.decode()), _column(last.decode()))
+                for row in range(top_row + 1, bottom_row + 1):
+                    found.setdefault(row, []).append(span)
+            tail = text[max(end, len(text) - 200) :]  # a tag cut by the chunk's end
+    return found
 
 
 def _text(element: ElementTree._Element) -> str:
@@ -99,18 +132,47 @@ def _column(letters: str) -> int:
 
 
 def _rows(
-    source: IO[bytes], strings: list[str], dates: set[int], epoch: Any
-) -> Iterator[list[Any]]:
-    number = 0
+    source: IO[bytes], strings: list[str], dates: set[int], epoch: Any,
+    merged: dict[int, list[tuple[int, int, int]]],
+) -> Iterator[list[Any]]:  # fmt: skip
     dated: dict[str, bool] = {}  # a cell's style attribute → whether it shows a date
+    tops: dict[int, list[Any]] = {}  # the top rows of merges down
+    wanted = {top for spans in merged.values() for top, _, _ in spans}
+    for row_number, values in _numbered(source, strings, dates, epoch, dated):
+        spans = merged.get(row_number)
+        if spans:
+            values = _filled(values, spans, tops)
+        if row_number in wanted:
+            tops[row_number] = values
+        yield values
+
+
+def _filled(
+    values: list[Any], spans: list[tuple[int, int, int]], tops: dict[int, list[Any]]
+) -> list[Any]:
+    """A row inside merges down, with the merged cells as their top row has them."""
+    for top, first, last in spans:
+        above = tops.get(top, [])
+        if len(values) <= last:
+            values = values + [None] * (last + 1 - len(values))
+        for index in range(first, last + 1):
+            values[index] = above[index] if index < len(above) else None
+    return values
+
+
+def _numbered(
+    source: IO[bytes], strings: list[str], dates: set[int], epoch: Any,
+    dated: dict[str, bool],
+) -> Iterator[tuple[int, list[Any]]]:  # fmt: skip
+    number = 0
     for _, element in ElementTree.iterparse(source, events=("end",), tag=ROW):
         at = element.get("r")
         row_number = int(at) if at else number + 1
         while number + 1 < row_number:  # rows the sheet leaves out are empty rows
             number += 1
-            yield []
+            yield number, []
         number = row_number
-        yield _cells(element, strings, dates, epoch, dated)
+        yield number, _cells(element, strings, dates, epoch, dated)
         element.clear()  # what was read is let go: memory stays one row
         while element.getprevious() is not None:
             del element.getparent()[0]

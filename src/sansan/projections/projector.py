@@ -262,6 +262,8 @@ def _audit(
     imported = source_zh(event.imported_from)
     if imported is not None:  # first: the audit page shows only an entry's first fields
         data = {"imported_from": imported, **data}
+    if event.token_no is not None:  # beside who recorded it: which of its tokens
+        data = {"token_no": event.token_no, **data}
     b.append(b.t.audit, {
         "position": position, "aggregate_id": aggregate_id,
         "aggregate_type": aggregate_type.__name__, "event_type": type(event).__name__,

@@ -193,9 +193,10 @@ class ReadModels:
         return found
 
     def unit_names(self, ids: set[str]) -> dict[str, str]:
-        """What people call each of these units: a member by name with its community, an
-        organization, community, campaign by name, a supervision item by title; an id that
-        names none of them is left out."""
+        """What people call each of these units: a member by name with its community, a team
+        member or a community worker with its organization or community, an organization,
+        community, campaign by name, a supervision item by title; an id that names none of
+        them is left out."""
         found: dict[str, str] = {}
         chosen = sorted(ids)
         with self.store.transaction() as c:
@@ -413,7 +414,20 @@ def _unit_name_lookups(t: ReadModel, ids: list[str]) -> list[Select[Any]]:
             (t.supervision_items, "title"),
         )
     ]  # fmt: skip
-    return [member, *named]
+    # people inside a unit, who have ids of their own in its events (the trainings of a team
+    # member, a worker's insurance): named with their organization or community, as a member is
+    tm, w = t.team_members.c, t.community_workers.c
+    team_member = (
+        select(tm.team_member_id, tm.person_name + "（" + o.name + "）")
+        .join_from(t.team_members, t.organizations, o.id == tm.org_id)
+        .where(tm.team_member_id.in_(ids))
+    )
+    worker = (
+        select(w.worker_id, w.worker_name + "（" + c.name + "）")
+        .join_from(t.community_workers, t.communities, c.id == w.community_id)
+        .where(w.worker_id.in_(ids))
+    )
+    return [member, *named, team_member, worker]
 
 
 def _unit_searches(

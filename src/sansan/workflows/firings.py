@@ -9,7 +9,7 @@ from uuid import UUID
 from sansan.application import SansanApplication
 from sansan.domain import CreationCampaign, Firing, FiringKind, NotFoundError, SupervisionItem
 from sansan.domain.base import Provenance
-from sansan.domain.vocabulary import SupervisionStatus
+from sansan.domain.vocabulary import SupervisionStatus, quoted
 from sansan.internal_ids import InternalKey, firing_key
 from sansan.plans import Plan, Target, pinned_plan
 from sansan.projections.compliance import Failing, TargetResult, evaluate
@@ -130,26 +130,26 @@ def _target(
             return []
         if county_wide:
             return [_fire(step, prov, FiringKind.REMINDER, unit_name=campaign.county, addressees=["county"],
-                          message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天，当前 {result.measured_text}")]  # fmt: skip
+                          message_zh=f"距{quoted(target.title_zh)}期限 {step.due_on} 还有 {step.lead_days} 天，当前 {result.measured_text}")]  # fmt: skip
         return [
             _fire(step, prov, FiringKind.REMINDER, unit_id=f.unit_id, unit_name=f.unit_name,
-                  addressees=local, message_zh=f"距“{target.title_zh}”期限 {step.due_on} 还有 {step.lead_days} 天。{_who(f)}")
+                  addressees=local, message_zh=f"距{quoted(target.title_zh)}期限 {step.due_on} 还有 {step.lead_days} 天。{_who(f)}")
             for f in result.failing
         ]  # fmt: skip
     met = [
         _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
-              addressees=local, message_zh=f"“{target.title_zh}”按期完成")
+              addressees=local, message_zh=f"{quoted(target.title_zh)}按期完成")
         for unit_id, name in result.passing
     ]  # fmt: skip
     if result.status == "green":
         verdict = _fire(step, prov, FiringKind.DEADLINE_MET, unit_name=campaign.county, addressees=["county"],
-                        message_zh=f"“{target.title_zh}”按期达标：{result.measured_text}")  # fmt: skip
+                        message_zh=f"{quoted(target.title_zh)}按期达标：{result.measured_text}")  # fmt: skip
         return [verdict, *met]
     missed = _fire(step, prov, FiringKind.DEADLINE_MISSED, unit_name=campaign.county, addressees=["county"],
-                   message_zh=f"“{target.title_zh}”逾期未达标：{result.measured_text}")  # fmt: skip
+                   message_zh=f"{quoted(target.title_zh)}逾期未达标：{result.measured_text}")  # fmt: skip
     alerts = [
         _fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=f.unit_id, unit_name=f.unit_name,
-              addressees=escalated, message_zh=f"工作迟缓、措施不力：“{target.title_zh}”到期未完成。{_who(f)}")
+              addressees=escalated, message_zh=f"工作迟缓、措施不力：{quoted(target.title_zh)}到期未完成。{_who(f)}")
         for f in result.failing
     ]  # fmt: skip
     return [missed, *alerts, *met]
@@ -208,14 +208,14 @@ def _target_unit(
         if short is None:
             return []
         return [_fire(step, prov, FiringKind.REMINDER, unit_id=short.unit_id, unit_name=short.unit_name,
-                      message_zh=f"距“{target.title_zh}”自身期限 {step.due_on} 还有 {step.lead_days} 天。{_who(short)}")]  # fmt: skip
+                      message_zh=f"距{quoted(target.title_zh)}自身期限 {step.due_on} 还有 {step.lead_days} 天。{_who(short)}")]  # fmt: skip
     if short is not None:
         return [_fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=short.unit_id,
                       unit_name=short.unit_name, addressees=ESCALATED,
-                      message_zh=f"工作迟缓、措施不力：“{target.title_zh}”自身期限 {step.due_on} 到期未完成。{_who(short)}")]  # fmt: skip
+                      message_zh=f"工作迟缓、措施不力：{quoted(target.title_zh)}自身期限 {step.due_on} 到期未完成。{_who(short)}")]  # fmt: skip
     return [
         _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
-              message_zh=f"“{target.title_zh}”按自身期限完成")
+              message_zh=f"{quoted(target.title_zh)}按自身期限完成")
         for unit_id, name in result.passing if unit_id == step.subject_id
     ]  # fmt: skip
 
@@ -235,7 +235,7 @@ def _supervision(step: Step, app: SansanApplication, prov: Provenance) -> list[F
     light = "红灯：已逾期" if overdue else f"黄灯：{step.lead_days} 天后到期"
     return [
         _fire(step, prov, kind, unit_id=str(item.id), unit_name=item.title, community_id=item.community_id,
-              addressees=ESCALATED if overdue else LOCAL, message_zh=f"督办事项“{item.title}”{light}（期限：{item.due_on}）")
+              addressees=ESCALATED if overdue else LOCAL, message_zh=f"督办事项{quoted(item.title)}{light}（期限：{item.due_on}）")
     ]  # fmt: skip
 
 

@@ -3,7 +3,9 @@
 // its unit, and every point says its value in words (<title>, and the chart's aria-label says the whole series), so nothing is colour only.
 import { h, s } from "./dom.js";
 
-const H = 190, PAD = { left: 46, right: 14, top: 22, bottom: 44 };
+// The top pad holds the unit above the y axis clear of the top tick's value: at 22 a phone's
+// "（元）" overprinted "15,000" (the boxes of 11px text are about 13px tall).
+const H = 196, PAD = { left: 46, right: 14, top: 28, bottom: 44 };
 const MIN_W = 340, SLOT = 30;  // a month needs about 30 units for "10月" at the charts' type size
 // Beyond a year of months a chart spans the whole row and writes a month as its number ("10"),
 // with 月 at the axis' end, so every month keeps its label; a phone scrolls it inside its box.
@@ -58,7 +60,7 @@ function yAxis(ticks, y, width, format, unit) {
       s("text", { class: "tick y-tick", x: PAD.left - 5, y: y(t) + 3.5, "text-anchor": "end" }, format(t)),
     ]),
     s("line", { class: "axis", x1: PAD.left, y1: PAD.top, x2: PAD.left, y2: H - PAD.bottom }),
-    s("text", { class: "unit", x: PAD.left - 5, y: PAD.top - 9, "text-anchor": "end" }, `（${unit}）`),
+    s("text", { class: "unit", x: PAD.left - 5, y: PAD.top - 14, "text-anchor": "end" }, `（${unit}）`),
   ];
 }
 

@@ -90,12 +90,24 @@ export function eventFields(type, data, names = {}) {
   return h("dl", { class: "fields" }, pairs.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
 }
 
-// Names the page already knows: communities, organizations (the tree), streets.
-export function knownNames(ctx, tree = []) {
+// The events that give a person inside a unit an id, and the field that names them: a team
+// member or a community worker is named by its own joining event, in the same history.
+const NAMED_BY = { team_member_id: "person_name", worker_id: "worker_name" };
+
+// Names the page already knows: communities, organizations (the tree), streets, the campaign,
+// and the team members and workers the shown events name.
+export function knownNames(ctx, tree = [], events = []) {
   const names = {};
   for (const c of ctx.communities || []) names[c.id] = c.name;
   for (const s of ctx.streets || []) names[s.id] = s.name;
+  if (ctx.campaign) names[ctx.campaign.id] = ctx.campaign.name;
   const walk = (nodes) => nodes.forEach((n) => { names[n.id] = n.name; walk(n.children || []); });
   walk(tree);
+  for (const e of events) {
+    for (const [idField, nameField] of Object.entries(NAMED_BY)) {
+      const data = e.data || {};
+      if (data[idField] && data[nameField]) names[data[idField]] = data[nameField];
+    }
+  }
   return names;
 }

@@ -258,6 +258,7 @@ export const LABELS = {
   "summary": "办理结果",
   "team_member_id": "班子成员",
   "title": "事项",
+  "token_no": "令牌编号",
   "topic": "主题",
   "troupe_name": "队伍名称",
   "unit_id": "单位",

@@ -120,6 +120,6 @@ export async function render(root, ctx, id) {
         h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
         Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>
           [h("dt", { text: v }), h("dd", { text: String(byCategory[k] || 0) })])))),
-    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree))),
+    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree, events))),
   );
 }

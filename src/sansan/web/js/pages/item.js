@@ -38,7 +38,7 @@ export async function render(root, ctx, id) {
   ]);
   ctx.tree = tree;
   const item = unit.state;
-  const names = knownNames(ctx, tree);
+  const names = knownNames(ctx, tree, history);
   const status = item.status;
   const closed = status === "closed";
   const pending = Boolean(item.pending_extension);
