@@ -9,7 +9,14 @@ from openpyxl import load_workbook
 
 from sansan.api.exports import DETAIL_HEADERS, DETAILS, INLINE_MAX
 from tests.integration.api_support import bearer
-from tests.integration.test_exports import CAMPAIGN, EXPORTS, Demo, csv_rows, download, register_unchecked
+from tests.integration.test_exports import (
+    CAMPAIGN,
+    EXPORTS,
+    Demo,
+    csv_rows,
+    download,
+    register_unchecked,
+)
 
 EXCEL_CELL_MAX = 32_767
 MEMBERS = 200

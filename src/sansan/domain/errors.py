@@ -19,6 +19,9 @@ class DomainError(Exception):
         self.message_zh = message_zh
         self.message_en = message_en
         self.params = params
+        # The command's field the rule is about, when it is about one (set by its Rule).
+        named = params.get("field")
+        self.field: str | None = named if isinstance(named, str) else None
 
 
 class NotFoundError(DomainError):
@@ -40,30 +43,49 @@ class InvalidReferences(DomainError):
         self.problems = problems
 
 
+class DomainErrors(DomainError):
+    """Several independent rules one command broke, each its own entry (its field named);
+    the first one's code, and all their messages together."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        first = errors[0]
+        super().__init__(
+            first.code, "；".join(e.message_zh for e in errors),
+            "; ".join(e.message_en for e in errors), first.params,
+        )  # fmt: skip
+        self.errors = errors
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
     zh: str
     en: str
     error_class: type[DomainError] = DomainError
+    field: str | None = None  # the command's field the rule is about, unless a ``field`` param says
 
     def __call__(self, **params: Any) -> DomainError:
         text = {k: str(v) for k, v in params.items()}
         said = dict(text)
         if "field" in said:  # a Chinese message names the field as the forms label it
             said["field"] = f"“{FIELD_LABELS_ZH.get(said['field'], said['field'])}”"
-        return self.error_class(self.code, self.zh.format(**said), self.en.format(**text), params)
+        error = self.error_class(self.code, self.zh.format(**said), self.en.format(**text), params)
+        if error.field is None:
+            error.field = self.field
+        return error
 
 
 OCCURRED_IN_FUTURE = Rule(
     "occurred_in_future",
     "发生日期 {occurred_on} 晚于今天 {today}",
     "occurred_on {occurred_on} is later than today {today}",
+    field="occurred_on",
 )
 OCCURRED_BEFORE_START = Rule(
     "occurred_before_start",
     "发生日期 {occurred_on} 早于该单位的建立日期 {began_on}",
     "occurred_on {occurred_on} is before this unit began on {began_on}",
+    field="occurred_on",
 )
 NOT_POSITIVE = Rule("not_positive", "{field}必须大于零", "{field} must be greater than zero")
 OUT_OF_RANGE = Rule(
@@ -75,11 +97,13 @@ TRAINING_DAYS_OUT_OF_RANGE = Rule(
     "training_days_out_of_range",
     "培训天数须在 {low} 至 {high} 天之间，实际为 {value}",
     "training days must be between {low} and {high}, got {value}",
+    field="days",
 )
 PARTY_SCHOOL_DAYS_OUT_OF_RANGE = Rule(
     "party_school_days_out_of_range",
     "新任班子成员、新增党务工作者在县委党校培训须为 {low} 至 {high} 天，实际为 {value}",
     "new team members train {low} to {high} days at the county Party school, got {value}",
+    field="days",
 )
 NOT_IN_VOCABULARY = Rule(
     "not_in_vocabulary",
@@ -155,12 +179,15 @@ CARD_NOT_FOR_CATEGORY = Rule(
     "card_not_for_category",
     "{card_zh}不适用于{category_zh}党员",
     "the {card} card does not fit a {category} member",
+    field="card",
 )
 CARD_ALREADY_ISSUED = Rule(
-    "card_already_issued", "已发放过{card_zh}", "the {card} card was already issued"
+    "card_already_issued", "已发放过{card_zh}", "the {card} card was already issued",
+    field="card",
 )
 CATEGORY_UNCHANGED = Rule(
-    "category_unchanged", "党员已属于{category_zh}类别", "the member is already {category}"
+    "category_unchanged", "党员已属于{category_zh}类别", "the member is already {category}",
+    field="category",
 )
 MEMBER_NAME_TAKEN = Rule(
     "member_name_taken",
@@ -168,6 +195,7 @@ MEMBER_NAME_TAKEN = Rule(
     "（导入按“所在党组织＋姓名”认人），同名的另一人请在姓名后加注区分，如“{name}（二）”",
     "the organization already has a member called {name} ({existing}); names must tell "
     "members of one organization apart (imports find a member by organization and name)",
+    field="name",
 )
 MEMBER_TRANSFERRED_OUT = Rule(
     "member_transferred_out",
@@ -212,11 +240,13 @@ BIRTH_DATE_IN_FUTURE = Rule(
     "birth_date_in_future",
     "出生日期 {birth_date} 晚于今天 {today}",
     "birth_date {birth_date} is later than today {today}",
+    field="birth_date",
 )
 BIRTH_YEAR_MISMATCH = Rule(
     "birth_year_mismatch",
     "出生年份 {birth_year} 与出生日期 {birth_date} 不一致",
     "birth_year {birth_year} does not match birth_date {birth_date}",
+    field="birth_year",
 )
 WORKER_UNKNOWN = Rule(
     "worker_unknown",
@@ -232,11 +262,13 @@ YEAR_OUT_OF_RANGE = Rule(
     "year_out_of_range",
     "年度 {year} 与发生日期 {occurred_on} 不符",
     "year {year} does not fit occurred_on {occurred_on}",
+    field="year",
 )
 YEAR_BEFORE_START = Rule(
     "year_before_start",
     "年度 {year} 早于该社区的建立日期 {began_on}",
     "year {year} is before this community began on {began_on}",
+    field="year",
 )
 COORDINATION_BODY_MISSING = Rule(
     "coordination_body_missing",
@@ -261,6 +293,7 @@ STEP_BEFORE_PREVIOUS = Rule(
     "发生日期 {occurred_on} 早于该督办事项上一步的日期 {previous}，各步须按时间顺序记录",
     "occurred_on {occurred_on} is before the item's previous step on {previous}; "
     "steps are recorded in the order they happened",
+    field="occurred_on",
 )
 TRANSITION_NOT_ALLOWED = Rule(
     "transition_not_allowed",
@@ -281,11 +314,13 @@ EXTENSION_NOT_LATER = Rule(
     "extension_not_later",
     "申请的期限 {requested} 必须晚于当前期限 {due_on}",
     "the requested deadline {requested} must be after the current one {due_on}",
+    field="requested_due_on",
 )
 SCORE_OUT_OF_RANGE = Rule(
     "score_out_of_range",
     "{item_zh}得分须在 0 至 100 之间，实际为 {value}",
     "the {item} score must be between 0 and 100, got {value}",
+    field="scores",
 )
 SCOPE_REQUIRED = Rule(
     "scope_required",
@@ -304,6 +339,6 @@ SCOPE_WRONG_LEVEL = Rule(
 )
 EXPIRY_NOT_LATER = Rule(
     "expiry_not_later",
-    "令牌的失效时间 {expires_at} 必须晚于现在 {now}",
-    "the token's expiry {expires_at} must be later than now {now}",
+    "令牌的失效时间 {expires_at} 必须晚于现在 {now}（北京时间）",
+    "the token's expiry {expires_at} must be later than now {now} (China time)",
 )
