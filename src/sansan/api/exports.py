@@ -170,16 +170,18 @@ def table_csv(
     headers: Sequence[str], table: Sequence[Sequence[object]], title: str | None = None,
     sections: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]] = (),
 ) -> bytes:  # fmt: skip
-    """A table; each of ``sections`` (a title, its headers and rows) after a blank row."""
+    """A table; then each of ``sections`` (a name, its headers and rows), every row of it
+    marked with the name in its first column, so a reader that keys the file by its first
+    column still finds one row per target."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if title is not None:
         writer.writerow([csv_cell(title)])
     writer.writerow([csv_cell(h) for h in headers])
     writer.writerows([csv_cell(v) for v in row] for row in table)
-    for heading, more_headers, more in sections:
-        writer.writerows([[], [csv_cell(heading)], [csv_cell(h) for h in more_headers]])
-        writer.writerows([csv_cell(v) for v in row] for row in more)
+    for name, more_headers, more in sections:
+        writer.writerow([csv_cell(name), *(csv_cell(h) for h in more_headers)])
+        writer.writerows([csv_cell(name), *(csv_cell(v) for v in row)] for row in more)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read it as UTF-8
 
 
