@@ -9,7 +9,9 @@ through here on the way out.
 import math
 import re
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from openpyxl.cell.cell import Cell, MergedCell
 
 T = TypeVar("T")
 
@@ -38,6 +40,15 @@ def cell_value(value: T) -> T | str:
     if isinstance(value, str):
         return printable(value)
     return value if is_finite(value) else INVALID_NUMBER
+
+
+def put(cell: Cell | MergedCell, value: Any) -> Cell | MergedCell:
+    """``value`` into an XLSX cell, made printable; text is stored as text whatever it starts
+    with (openpyxl takes a string starting with = for a formula, which Excel would run)."""
+    cell.value = cell_value(value)
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
 
 
 TITLE_FORBIDDEN = re.compile(r"[/\\?*\[\]:]")

@@ -46,6 +46,7 @@ TOKEN_COLUMNS = ("id", "label", "role", "scope", "created (UTC+8)", "expires (UT
 ACTIVE = "active 有效"
 PROBLEMS_SHOWN = 50
 DURATION = re.compile(r"^(\d+)([dh])$")
+MAX_DAYS = 3650  # a lifetime of ten years; past that a date says what is meant
 
 
 @click.group()
@@ -354,13 +355,21 @@ def parse_expiry(text: str, now: datetime) -> datetime:
     moment without a zone is China time."""
     if found := DURATION.match(text.strip()):
         amount, unit = int(found[1]), found[2]
-        return now + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+        lifetime = timedelta(days=amount) if amount <= MAX_DAYS and unit == "d" else None
+        if unit == "h" and amount <= MAX_DAYS * 24:
+            lifetime = timedelta(hours=amount)
+        if lifetime is None:
+            raise click.BadParameter(
+                f"令牌有效期最长 {MAX_DAYS} 天（{MAX_DAYS * 24} 小时），{text!r} 超出"
+                f" / at most {MAX_DAYS} days", param_hint="--expires",
+            )  # fmt: skip
+        return now + lifetime
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
             day = date.fromisoformat(text.strip()) + timedelta(days=1)
             return datetime.combine(day, time(), CHINA)
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+    except (ValueError, OverflowError):  # 9999-12-31 has no next day
         raise click.BadParameter(
             f"无法识别的失效时间 {text!r}：用 90d、12h、2027-06-30 或 2027-06-30T18:00+08:00"
             f" / not an expiry: {text!r}", param_hint="--expires",

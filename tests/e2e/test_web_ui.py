@@ -510,3 +510,17 @@ def test_a_communitys_scorecard_counts_its_failing_people_and_pages_on_through_t
     expect(page.locator(f"table.scorecard tr[data-target={short['id']}] [data-failing-shown]")).to_have_text(
         f"共 {short['failing_total']}{short['failing_zh']}"
     )
+
+
+def test_no_page_shows_a_bare_null_or_undefined(server: DemoServer, watched: Watched) -> None:
+    # The county's 总览 ended in "nullnull": two absent sections appended as text.
+    page = sign_in_by_link(watched, server)
+    tiexi = demo_id("community", "铁西")
+    for where in ("overview", "matrix", f"community/{tiexi}", "inbox", "record", "audit", "import", "screen"):
+        page.goto(f"{server.base}/#/{where}")
+        content = page.locator(f".page[data-page='{where.split('/')[0]}']")
+        expect(content).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        text = content.inner_text()
+        assert text.strip(), where
+        assert not re.search(r"null|undefined|NaN|\[object", text), (where, text[-200:])

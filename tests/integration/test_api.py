@@ -121,7 +121,9 @@ def test_bad_fields_are_named_one_by_one_in_both_languages_and_record_nothing(
     fields = {e["field"]: e for e in body["errors"]}
     assert set(fields) == {"occurred_on", "days", "method", "topic", "extra"}
     assert fields["topic"]["message_zh"] == "缺少必填字段"
-    assert fields["method"]["message_zh"] == "取值不在允许范围内"
+    assert fields["method"]["message_zh"] == (  # the choices in words (review finding 1)
+        "取值不在允许范围内，可选：课堂讲课、观看电教片、考察观摩、读书会、知识竞赛"
+    )
     assert position(app) == before
 
 

@@ -283,7 +283,7 @@ def test_the_audit_spreadsheet_says_the_role_beside_a_token_s_label(demo: Demo) 
     response = client.get("/api/v1/audit/spreadsheet", params={"format": "csv"},
                           headers=bearer(tokens["auditor"]))  # fmt: skip
     rows = csv_rows(response.content)
-    said = {r[6] for r in rows if "冒名" in r[-1]}
+    said = {r[6] for r in rows if "冒名" in r[13]}  # 内容 (备注, 文号 and 来源 follow it)
     assert said == {"县委组织部（演示）（社区党组织）"}
 
 

@@ -184,7 +184,7 @@ def test_the_audit_spreadsheet_names_types_events_and_actors_in_chinese(demo: De
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == [
         "日志位置", "单位类型", "单位", "单位编号", "事件", "版本", "记录人", "发生日期",
-        "记录时间（北京时间）", "社区", "社区编号", "街道", "街道编号", "内容",
+        "记录时间（北京时间）", "社区", "社区编号", "街道", "街道编号", "内容", "备注", "文号", "来源",
     ]  # fmt: skip
     body = rows[1:]
     assert {r[1] for r in body} >= {"社区", "党组织", "党员", "创建工程"}

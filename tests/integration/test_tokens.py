@@ -205,3 +205,27 @@ def test_token_create_on_the_command_line_says_why_a_scope_does_not_fit(
     )
     assert result.exit_code == 1
     assert "社区党组织令牌的所辖组织须是社区内的党组织" in result.output, result.output
+
+
+def test_a_lifetime_too_long_for_the_calendar_is_a_usage_error_not_a_traceback(
+    clock: FixedClock,
+) -> None:
+    now = clock.now()
+    assert cli.parse_expiry(f"{cli.MAX_DAYS}d", now) == now + timedelta(days=cli.MAX_DAYS)
+    for text in ("99999999d", f"{cli.MAX_DAYS + 1}d", "999999999999h"):
+        with pytest.raises(click.BadParameter, match=f"at most {cli.MAX_DAYS} days"):
+            cli.parse_expiry(text, now)
+    with pytest.raises(click.BadParameter, match="not an expiry"):
+        cli.parse_expiry("9999-12-31", now)  # a day with no next day
+
+
+def test_an_expiry_in_the_past_is_told_in_china_time_to_the_minute(
+    app: SansanApplication, clock: FixedClock
+) -> None:
+    expires = cli.parse_expiry("2020-01-01", clock.now())
+    with pytest.raises(DomainError) as refused:
+        AccessService(app).issue_token(
+            role="county", scope_org_id=None, label="县", actor="t", expires_at=expires
+        )
+    china_now = (clock.now() + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert refused.value.message_zh == f"令牌的失效时间 2020-01-02 00:00 必须晚于现在 {china_now}（北京时间）"

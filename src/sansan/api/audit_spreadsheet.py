@@ -20,8 +20,11 @@ MAX_ROWS = 50_000
 HEADERS = [
     "日志位置", "单位类型", "单位", "单位编号", "事件", "版本", "记录人", "令牌编号",
     "发生日期", "记录时间（北京时间）", "社区", "社区编号", "街道", "街道编号", "内容",
+    "备注", "文号", "来源",
 ]  # fmt: skip
-WIDTHS = [10, 18, 24, 38, 20, 6, 24, 10, 12, 22, 16, 38, 16, 38, 80]
+WIDTHS = [10, 18, 24, 38, 20, 6, 24, 10, 12, 22, 16, 38, 16, 38, 80, 30, 20, 30]
+# An entry's evidence, each in a column of its own rather than in 内容.
+EVIDENCE = ("note", "evidence_ref", "imported_from")
 CHINA = timedelta(hours=8)
 NAMED = ("aggregate_id", "community_id", "street_id")  # each id has its unit's name beside it
 
@@ -42,6 +45,10 @@ def china_time(recorded_at: object) -> str:
 
 def _text(value: object) -> object:
     return "" if value is None else value
+
+
+def _without(data: dict[str, Any] | None, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in (data or {}).items() if k not in keys}
 
 
 def _name(names: dict[str, str], value: object) -> str:
@@ -75,7 +82,8 @@ def audit_rows(
                 china_time(item["recorded_at"]),
                 _name(names, item["community_id"]), _text(item["community_id"]),
                 _name(names, item["street_id"]), _text(item["street_id"]),
-                event_zh(item["event_type"], data, names),
+                event_zh(item["event_type"], _without(data, EVIDENCE), names),
+                *(_text(data.get(key)) for key in EVIDENCE),
             ])  # fmt: skip
         if len(table) > MAX_ROWS:
             raise ApiError(

@@ -17,7 +17,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sansan.cells import INVALID_NUMBER, cell_value, is_finite, printable, sheet_title
+from sansan.cells import INVALID_NUMBER, cell_value, is_finite, printable, put, sheet_title
 from sansan.domain.vocabulary import Role
 from sansan.projections.compliance import Failing, PeriodResult, TargetResult
 
@@ -37,6 +37,13 @@ HEADERS = [
 ]
 FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "not_due": "EDEDED",
          "no_data": "FFFFFF", "not_applicable": "FFFFFF"}  # fmt: skip
+# Where every failing unit is listed, one a row: a sheet of the XLSX, a section of the CSV.
+DETAILS = "未达标明细"
+DETAIL_HEADERS = ["目标", "年度", "未达标单位", "原因", "自身期限"]
+PERIOD_KIND = {"ended": "已结束", "running": "本年度"}
+# A failing list longer than this is not written into its target's cell, only counted there:
+# past a screenful no one reads a cell, and Excel cuts one at 32,767 characters.
+INLINE_MAX = 2000
 # A spreadsheet reads text starting with these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -110,12 +117,27 @@ def _periods(r: TargetResult) -> tuple[PeriodResult | None, PeriodResult | None]
 
 
 def _failing(r: TargetResult) -> str:
-    """Each failing unit, a person with their community: "李磊（铁西社区）：2026年培训4/6天"."""
+    """Each failing unit, a person with their community: "李磊（铁西社区）：2026年培训4/6天";
+    a list too long to read in one cell (or to fit one: Excel holds 32,767 characters) names
+    how many, and the sheet or section listing them one a row."""
 
     def own_due(f: Failing) -> str:
         return f"（自身期限：{f.due_on.isoformat()}）" if f.due_on else ""
 
-    return "；".join(f"{f.unit_name}：{f.reason_zh}{own_due(f)}" for f in r.failing)
+    listed = "；".join(f"{f.unit_name}：{f.reason_zh}{own_due(f)}" for f in r.failing)
+    if len(listed) <= INLINE_MAX:
+        return listed
+    return f"共{r.failing_count_zh}，名单及原因见《{DETAILS}》"
+
+
+def failing_rows(results: Sequence[TargetResult]) -> list[list[object]]:
+    """Every failing unit of every target, one a row; a yearly target's for each of its years."""
+    table: list[list[object]] = []
+    for r in results:
+        lists = [(f"{p.label_zh}（{PERIOD_KIND[p.kind]}）", p.failing) for p in r.periods]
+        for period, failing in lists or [("", r.failing)]:
+            table += [[title(r), period, f.unit_name, f.reason_zh, f.due_on] for f in failing]
+    return table
 
 
 def title(r: TargetResult) -> str:
@@ -145,14 +167,21 @@ def report_title(campaign: str, report: str, as_of: date) -> str:
 
 
 def table_csv(
-    headers: Sequence[str], table: Sequence[Sequence[object]], title: str | None = None
-) -> bytes:
+    headers: Sequence[str], table: Sequence[Sequence[object]], title: str | None = None,
+    sections: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]] = (),
+) -> bytes:  # fmt: skip
+    """A table; then each of ``sections`` (a name, its headers and rows), every row of it
+    marked with the name in its first column, so a reader that keys the file by its first
+    column still finds one row per target."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if title is not None:
         writer.writerow([csv_cell(title)])
     writer.writerow([csv_cell(h) for h in headers])
     writer.writerows([csv_cell(v) for v in row] for row in table)
+    for name, more_headers, more in sections:
+        writer.writerow([csv_cell(name), *(csv_cell(h) for h in more_headers)])
+        writer.writerows([csv_cell(name), *(csv_cell(v) for v in row)] for row in more)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read it as UTF-8
 
 
@@ -163,12 +192,27 @@ def table_xlsx(
     widths: Sequence[int],
     fills: Sequence[tuple[int, str] | None] = (),
     heading: str | None = None,
+    sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]], Sequence[int]]] = (),
 ) -> bytes:
     """A sheet with a bold, frozen header; ``fills`` colours one cell (column, RGB) per row;
-    ``heading``, when given, is a bold title row above the header."""
+    ``heading``, when given, is a bold title row above the header; each of ``sheets`` (a
+    title, its headers, rows and widths) a sheet of its own after it."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
+    _fill_sheet(sheet, title, headers, table, widths, fills, heading)
+    for more_title, more_headers, more, more_widths in sheets:
+        _fill_sheet(book.create_sheet(), more_title, more_headers, more, more_widths)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _fill_sheet(
+    sheet: Worksheet, title: str, headers: Sequence[str], table: Sequence[Sequence[object]],
+    widths: Sequence[int], fills: Sequence[tuple[int, str] | None] = (),
+    heading: str | None = None,
+) -> None:  # fmt: skip
     sheet.title = sheet_title(title)
     top = 1
     if heading is not None:
@@ -188,36 +232,31 @@ def table_xlsx(
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"A{top + 1}"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _put_row(sheet: Worksheet, row: int, values: Sequence[object]) -> None:
     """One row; text is stored as text (never a formula, whatever it starts with)."""
     for column, value in enumerate(values, start=1):
         cell = sheet.cell(row=row, column=column)
-        if isinstance(value, str):
-            cell.value = printable(value)
-            cell.data_type = "s"
-        elif isinstance(value, Number) and is_finite(value.value):
+        if isinstance(value, Number) and is_finite(value.value):
             cell.value = value.value
             cell.number_format = value.format
         elif isinstance(value, date):
             cell.value = value
             cell.number_format = "yyyy-mm-dd"
-        elif isinstance(value, Number):
-            cell.value = INVALID_NUMBER
         else:
-            cell.value = cell_value(value)  # type: ignore[arg-type]
+            put(cell, INVALID_NUMBER if isinstance(value, Number) else value)
 
 
 def to_csv(results: Sequence[TargetResult], heading: str | None = None) -> bytes:
-    return table_csv(HEADERS, rows(results), heading)
+    return table_csv(
+        HEADERS, rows(results), heading, [(DETAILS, DETAIL_HEADERS, failing_rows(results))]
+    )
 
 
 def to_xlsx(results: Sequence[TargetResult], title: str, heading: str | None = None) -> bytes:
     return table_xlsx(
         title, HEADERS, rows(results), [26, 12, 16, 22, 10, 22, 12, 12, 10, 80, 34, 34],
         [(3, FILLS[r.status]) for r in results], heading,
+        [(DETAILS, DETAIL_HEADERS, failing_rows(results), [26, 22, 30, 60, 12])],
     )  # fmt: skip

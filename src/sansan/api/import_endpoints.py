@@ -184,7 +184,8 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
             return _answer_with_report(result, problem(
                 request, 422, "import_rejected",
                 f"文件中有 {len(report.problems)} 处问题，未记录任何内容",
-                f"{len(report.problems)} problems; nothing was recorded",
+                f"{len(report.problems)} problem{'' if len(report.problems) == 1 else 's'};"
+                " nothing was recorded",
             ))  # fmt: skip
         if dry_run:
             return JSONResponse(result.model_dump(mode="json"), status_code=200)

@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error, in Chinese and English, field by field."""
 
 import logging
+import re
 import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -19,7 +20,9 @@ from sansan.application import ConcurrencyConflict, IdempotencyKeyReused, IdTake
 from sansan.commands import VersionMismatch
 from sansan.commands.base import LINES, ONE_LINE
 from sansan.domain import DomainError, NotFoundError
-from sansan.domain.errors import InvalidReferences
+from sansan.domain.errors import DomainErrors, InvalidReferences
+from sansan.domain.event_labels import FIELD_LABELS_ZH
+from sansan.domain.vocabulary import Labelled
 from sansan.internal_ids import InternalIdClash
 from sansan.persistence import is_read_only_refusal
 
@@ -40,6 +43,9 @@ STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
 
 class FieldProblem(BaseModel):
     field: str = Field(examples=["days"])
+    label_zh: str = Field(
+        "", examples=["培训天数"], description="字段的中文名称 / the field's Chinese label"
+    )
     type: str = Field(examples=["less_than_equal"])
     message_zh: str = Field(examples=["取值超出允许范围"])
     message_en: str = Field(examples=["Input should be less than or equal to 30"])
@@ -145,17 +151,42 @@ _ZH_BY_TYPE = {
 
 # The commands' text patterns, said as what they refuse.
 _ZH_BY_PATTERN = {
-    ONE_LINE: "不能含有换行符或其他控制字符",
-    LINES: "不能含有控制字符（换行符和制表符除外）",
+    ONE_LINE: "不能含有换行符、其他控制字符或不可见的格式字符（如零宽空格、文字方向控制符）",
+    LINES: "不能含有控制字符（换行符和制表符除外）或不可见的格式字符（如零宽空格、文字方向控制符）",
 }
 
 
+# A query parameter's Chinese name, where the events' field labels have none.
+_QUERY_LABELS_ZH = {
+    "format": "格式", "limit": "条数", "offset": "起始位置", "as_of": "评估日期",
+    "cursor": "翻页位置", "body": "请求内容", "failing_limit": "未达标单位条数", "period": "年度",
+}  # fmt: skip
+
+
+def label_zh(field: str) -> str:
+    """A field as the forms label it ("community_ids.2" is “示范社区”第 3 项), else its name."""
+    name, *rest = field.split(".")
+    label = FIELD_LABELS_ZH.get(name) or _QUERY_LABELS_ZH.get(name, name)
+    return label + "".join(f"第 {int(p) + 1} 项" if p.isdigit() else f"·{p}" for p in rest)
+
+
+def _choices_zh(expected: str) -> str:
+    """Allowed values as people read them: a vocabulary's Chinese labels, else the values."""
+    values = re.findall(r"'([^']*)'", expected)
+    for vocabulary in Labelled.__subclasses__():
+        if values and {v.value for v in vocabulary} == set(values):
+            return "、".join(vocabulary(v).label_zh for v in values)
+    return "、".join(values)
+
+
 def _message_zh(error: Mapping[str, Any]) -> str:
-    if error.get("type") == "string_pattern_mismatch":
-        pattern = (error.get("ctx") or {}).get("pattern")
-        if pattern in _ZH_BY_PATTERN:
-            return _ZH_BY_PATTERN[pattern]
-    return _ZH_BY_TYPE.get(error.get("type", ""), "取值无效")
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _ZH_BY_PATTERN:
+        return _ZH_BY_PATTERN[ctx["pattern"]]
+    said = _ZH_BY_TYPE.get(kind, "取值无效")
+    choices = _choices_zh(str(ctx.get("expected", ""))) if kind in ("enum", "literal_error") else ""
+    return f"{said}，可选：{choices}" if choices else said
 
 
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
@@ -164,9 +195,11 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
         location = [str(part) for part in error.get("loc", ())]
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location
+        field = ".".join(location) or "body"
         problems.append(
             FieldProblem(
-                field=".".join(location) or "body",
+                field=field,
+                label_zh=label_zh(field),
                 type=error.get("type", "value_error"),
                 message_zh=_message_zh(error),
                 message_en=str(error.get("msg", "Invalid value")),
@@ -175,14 +208,28 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
     return problems
 
 
+def _rule_problems(exc: DomainError) -> list[FieldProblem]:
+    """The fields a refused command's rules are about, one entry each (none for a rule about
+    the unit as a whole)."""
+    return [
+        FieldProblem(
+            field=e.field, label_zh=label_zh(e.field), type=e.code,
+            message_zh=e.message_zh, message_en=e.message_en,
+        )
+        for e in (exc.errors if isinstance(exc, DomainErrors) else [exc])
+        if e.field is not None
+    ]  # fmt: skip
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = _field_problems(exc)
-        names = ", ".join(f.field for f in fields)
+        names = "、".join(dict.fromkeys(f"“{f.label_zh}”" for f in fields))
+        english = ", ".join(f.field for f in fields)
         return problem(
             request, 422, "invalid_request",
-            f"请求内容有误：{names}", f"the request has invalid fields: {names}", errors=fields,
+            f"请求内容有误：{names}", f"the request has invalid fields: {english}", errors=fields,
         )  # fmt: skip
 
     @app.exception_handler(NotFoundError)
@@ -192,14 +239,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidReferences)
     async def unknown_references(request: Request, exc: InvalidReferences) -> JSONResponse:
         fields = [
-            FieldProblem(field=name, type=e.code, message_zh=e.message_zh, message_en=e.message_en)
+            FieldProblem(
+                field=name, label_zh=label_zh(name), type=e.code,
+                message_zh=e.message_zh, message_en=e.message_en,
+            )
             for name, e in exc.problems
         ]
         return problem(request, 422, exc.code, exc.message_zh, exc.message_en, errors=fields)
 
     @app.exception_handler(DomainError)
     async def rule_broken(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(request, 422, exc.code, exc.message_zh, exc.message_en)
+        return problem(
+            request, 422, exc.code, exc.message_zh, exc.message_en, errors=_rule_problems(exc)
+        )
 
     @app.exception_handler(VersionMismatch)
     async def stale(request: Request, exc: VersionMismatch) -> JSONResponse:

@@ -25,9 +25,17 @@ from sansan.plans import PlanEntry, PlanRegistry
 A = TypeVar("A", bound=SansanAggregate)
 
 # A control character is nothing a person types; in a name it breaks every spreadsheet export
-# (XML cannot carry it). A name is one line; a text keeps its tabs and line breaks.
-ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
-LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# (XML cannot carry it). Nor is an invisible format character (Unicode category Cf: zero-width
+# spaces and joiners, bidi overrides and isolates, the BOM): "\u202e伟王" shows as 王伟, a name
+# that impersonates another and slips past the duplicate-name check. A name is one line; a
+# text keeps its tabs and line breaks. Written as \u escapes, which the Rust regex pydantic
+# runs, Python's re and JavaScript all read alike.
+FORMAT_CHARACTERS = (
+    r"\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+ONE_LINE = rf"^[^\x00-\x1f\x7f{FORMAT_CHARACTERS}]*$"
+LINES = rf"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f{FORMAT_CHARACTERS}]*$"
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
 Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=LINES)]
 OptionalText = Annotated[str | None, Field(default=None, max_length=4000, pattern=LINES)]

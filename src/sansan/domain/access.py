@@ -4,7 +4,7 @@ A token's aggregate id is derived from the token's hash, so the store can find a
 token by what the client presents without ever holding the token itself.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -15,6 +15,15 @@ from sansan.domain.base import Provenance, SansanAggregate, begin_state, choice,
 from sansan.domain.vocabulary import Role
 
 T = "sansan:AccessToken"
+
+
+# An operator reads a moment as China time, to the minute (the domain holds no clock, only
+# the country's fixed offset).
+CHINA = timezone(timedelta(hours=8))
+
+
+def china_minute(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 class AccessToken(SansanAggregate):
@@ -80,7 +89,9 @@ class AccessToken(SansanAggregate):
         if value in (Role.STREET, Role.COMMUNITY, Role.CLIENT) and scope_org_id is None:
             raise errors.SCOPE_REQUIRED(role=value.value, role_zh=value.label_zh)
         if expires_at is not None and expires_at <= now:
-            raise errors.EXPIRY_NOT_LATER(expires_at=expires_at.isoformat(), now=now.isoformat())
+            raise errors.EXPIRY_NOT_LATER(
+                expires_at=china_minute(expires_at), now=china_minute(now)
+            )
         return cls._begin(
             cls.TokenIssued,
             prov,

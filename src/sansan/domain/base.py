@@ -80,15 +80,19 @@ class SansanAggregate(Aggregate):
         id: UUID | None = None,
         **fields: Any,
     ) -> Self:
-        _check_not_future(prov)
+        check_not_future(prov)
         aggregate = cls._create(event_class, id=id, **prov.event_fields(), **fields)
         _stamp(aggregate, prov)
         return aggregate
 
-    def _record(self, event_class: type[Aggregate.Event], prov: Provenance, **fields: Any) -> None:
-        _check_not_future(prov)
+    def _check_date(self, prov: Provenance) -> None:
+        """An event's date: not in the future, not before the unit began."""
+        check_not_future(prov)
         if prov.occurred_on < self.began_on:
             raise errors.OCCURRED_BEFORE_START(occurred_on=prov.occurred_on, began_on=self.began_on)
+
+    def _record(self, event_class: type[Aggregate.Event], prov: Provenance, **fields: Any) -> None:
+        self._check_date(prov)
         self.trigger_event(event_class, **prov.event_fields(), **fields)
         _stamp(self, prov)
 
@@ -128,7 +132,26 @@ def begin_state(aggregate: SansanAggregate, event: SansanAggregate.Event) -> Non
     aggregate.began_on = event.occurred_on
 
 
-def _check_not_future(prov: Provenance) -> None:
+def all_of(*checks: Callable[[], Any]) -> list[Any]:
+    """Independent checks of one command, each run; what they return, or every refusal
+    among them in one error (a form marks all its wrong fields at once, not one a try)."""
+    found: list[errors.DomainError] = []
+    results = []
+    for check in checks:
+        try:
+            results.append(check())
+        except errors.DomainErrors as several:
+            found += several.errors
+        except errors.DomainError as error:
+            found.append(error)
+    if len(found) == 1:
+        raise found[0]
+    if found:
+        raise errors.DomainErrors(found)
+    return results
+
+
+def check_not_future(prov: Provenance) -> None:
     if prov.occurred_on > prov.today:
         raise errors.OCCURRED_IN_FUTURE(occurred_on=prov.occurred_on, today=prov.today)
 
@@ -162,8 +185,8 @@ OLDEST_BIRTH_YEAR = 1920
 ADULT_AGE = 18  # Party members and cadres are adults
 
 
-def birth_year_fits(birth_year: int, prov: Provenance) -> None:
-    in_range("birth_year", birth_year, OLDEST_BIRTH_YEAR, prov.today.year - ADULT_AGE)
+def birth_year_fits(birth_year: int, prov: Provenance, field: str = "birth_year") -> None:
+    in_range(field, birth_year, OLDEST_BIRTH_YEAR, prov.today.year - ADULT_AGE)
 
 
 def birth_fits(birth_year: int | None, birth_date: date | None, prov: Provenance) -> int:
@@ -177,11 +200,19 @@ def birth_fits(birth_year: int | None, birth_date: date | None, prov: Provenance
             raise errors.NOTHING_TO_RECORD(what="birth_year or birth_date")
         birth_year_fits(birth_year, prov)
         return birth_year
-    if birth_date > prov.today:
-        raise errors.BIRTH_DATE_IN_FUTURE(birth_date=birth_date, today=prov.today)
-    if birth_year is not None and birth_year != birth_date.year:
+
+    def date_fits() -> None:
+        if birth_date > prov.today:
+            raise errors.BIRTH_DATE_IN_FUTURE(birth_date=birth_date, today=prov.today)
+        birth_year_fits(birth_date.year, prov, "birth_date")
+
+    def year_fits() -> None:
+        if birth_year is not None:
+            birth_year_fits(birth_year, prov)
+
+    all_of(date_fits, year_fits)
+    if birth_year is not None and birth_year != birth_date.year:  # two dates each fine alone
         raise errors.BIRTH_YEAR_MISMATCH(birth_year=birth_year, birth_date=birth_date)
-    birth_year_fits(birth_date.year, prov)
     return birth_date.year
 
 

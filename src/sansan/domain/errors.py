@@ -25,6 +25,11 @@ class DomainError(Exception):
         # the command's fields the rule is about, so an import names their columns
         self.fields = (str(params["field"]),) if "field" in params else fields
 
+    @property
+    def field(self) -> str | None:
+        """The first field the rule is about (the problem's entry in ``errors``), if any."""
+        return self.fields[0] if self.fields else None
+
 
 class NotFoundError(DomainError):
     """The command names a unit that does not exist (or not of the expected kind)."""
@@ -43,6 +48,19 @@ class InvalidReferences(DomainError):
             {"fields": names},
         )
         self.problems = problems
+
+
+class DomainErrors(DomainError):
+    """Several independent rules one command broke, each its own entry (its field named);
+    the first one's code, and all their messages together."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        first = errors[0]
+        super().__init__(
+            first.code, "；".join(e.message_zh for e in errors),
+            "; ".join(e.message_en for e in errors), first.params,
+        )  # fmt: skip
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -173,9 +191,11 @@ CARD_NOT_FOR_CATEGORY = Rule(
     "card_not_for_category",
     "{card_zh}不适用于{category_zh}党员",
     "the {card} card does not fit a {category} member",
+    fields=("card",),
 )
 CARD_ALREADY_ISSUED = Rule(
-    "card_already_issued", "已发放过{card_zh}", "the {card} card was already issued"
+    "card_already_issued", "已发放过{card_zh}", "the {card} card was already issued",
+    fields=("card",),
 )
 CATEGORY_UNCHANGED = Rule(
     "category_unchanged",
@@ -340,6 +360,6 @@ SCOPE_WRONG_LEVEL = Rule(
 )
 EXPIRY_NOT_LATER = Rule(
     "expiry_not_later",
-    "令牌的失效时间 {expires_at} 必须晚于现在 {now}",
-    "the token's expiry {expires_at} must be later than now {now}",
+    "令牌的失效时间 {expires_at} 必须晚于现在 {now}（北京时间）",
+    "the token's expiry {expires_at} must be later than now {now} (China time)",
 )

@@ -10,8 +10,10 @@ from sansan.domain import errors
 from sansan.domain.base import (
     Provenance,
     SansanAggregate,
+    all_of,
     begin_state,
     birth_fits,
+    check_not_future,
     choice,
     positive,
     tally,
@@ -177,14 +179,19 @@ class Member(SansanAggregate):
     ) -> "Member":
         if organization.community_id is None or organization.level == OrgLevel.STREET_COMMITTEE:
             raise errors.ORGANIZATION_OUTSIDE_COMMUNITY()
-        if birth_year is not None or birth_date is not None:
-            birth_year = birth_fits(birth_year, birth_date, prov)
+        _, birth_year, name, kind = all_of(
+            lambda: check_not_future(prov),
+            lambda: birth_year if birth_year is None and birth_date is None
+            else birth_fits(birth_year, birth_date, prov),
+            lambda: text("name", name),
+            lambda: choice("category", category, MemberCategory),
+        )  # fmt: skip
         return cls._begin(
             cls.MemberRegistered,
             prov,
             id=id,
-            name=text("name", name),
-            category=choice("category", category, MemberCategory).value,
+            name=name,
+            category=kind.value,
             organization_id=organization.id,
             community_id=organization.community_id,
             birth_year=birth_year,
@@ -221,15 +228,18 @@ class Member(SansanAggregate):
 
     def complete_training(self, prov: Provenance, *, days: float, method: str, topic: str) -> None:
         low, high = TRAINING_DAYS
-        if not low <= days <= high:
-            raise errors.TRAINING_DAYS_OUT_OF_RANGE(low=low, high=high, value=days)
-        self._record(
-            self.TrainingCompleted,
-            prov,
-            days=float(days),
-            method=choice("method", method, TrainingMethod).value,
-            topic=text("topic", topic),
+
+        def days_fit() -> None:
+            if not low <= days <= high:
+                raise errors.TRAINING_DAYS_OUT_OF_RANGE(low=low, high=high, value=days)
+
+        _, _, kind, topic = all_of(
+            lambda: self._check_date(prov),
+            days_fit,
+            lambda: choice("method", method, TrainingMethod),
+            lambda: text("topic", topic),
         )
+        self._record(self.TrainingCompleted, prov, days=float(days), method=kind.value, topic=topic)
 
     def assign_service_post(
         self, prov: Provenance, *, post: str, responsibility_area: str | None

@@ -399,6 +399,12 @@ class Importer:
             report.problems.append(Problem(file_name, 0, "", "", error.code, error.zh, error.en))
             return
         report.problems.extend(problem for _, problem in deferred)
+        if report.rows == 0 and not report.problems:  # recording an import of nothing is noise
+            report.problems.append(Problem(
+                file_name, 0, "", "", "no_rows", "文件中没有可导入的数据行（示例行不会导入）",
+                "the file has no rows to import (the template's example rows are not imported)",
+            ))  # fmt: skip
+            return
         self._hand_over()
 
     def _run(self, rows: list[_Row]) -> list[tuple[_Row, Problem]]:

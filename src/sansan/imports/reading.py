@@ -22,6 +22,8 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 _TRUE = {"是", "true", "1", "yes", "y", "√", "✓", "对"}
 _FALSE = {"否", "false", "0", "no", "n", "×", "✗", "不是"}
 XLSX_MAGIC = b"PK\x03\x04"
+# An OLE2 compound file: an Excel 97-2003 workbook (.xls, WPS's .et), or an encrypted .xlsx.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class CellError(ValueError):
@@ -198,12 +200,29 @@ def csv_rows(data: bytes) -> Iterator[list[Any]]:
     return (list(row) for row in csv.reader(io.StringIO(text)))
 
 
+OLD_EXCEL = CellError(
+    "old_excel",
+    "不支持 Excel 97-2003（.xls）格式或加密的工作簿，"
+    "请在 Excel 或 WPS 中另存为 .xlsx（不设密码）后导入",
+    "an Excel 97-2003 (.xls) or encrypted workbook; save it as .xlsx without a password",
+)
+
+
 def file_sheets(data: bytes, file_name: str) -> Iterator[tuple[str, Iterator[list[Any]]]]:
+    """The file's sheets by what it is (its first bytes), not by what its name says."""
     if data.startswith(XLSX_MAGIC):
         yield from workbook_sheets(data)
         return
+    if data.startswith(OLE2_MAGIC):
+        raise OLD_EXCEL
     stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV"
-    yield stem, csv_rows(data)
+    try:
+        rows = csv_rows(data)
+    except CellError:
+        if file_name.lower().endswith((".xlsx", ".xlsm")):  # named a workbook, and no text
+            raise UNREADABLE from None
+        raise
+    yield stem, rows
 
 
 def _match(headers: list[str], kind: ImportKind) -> int:

@@ -2,15 +2,17 @@
 
 import io
 from collections import defaultdict
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sansan.cells import cell_value, printable, sheet_title
+from sansan.cells import put, sheet_title
 from sansan.imports.engine import ImportReport, Problem
 from sansan.imports.kinds import ImportKind
 from sansan.imports.reading import CellError, file_sheets
@@ -109,7 +111,7 @@ def error_workbook(data: bytes, report: ImportReport) -> bytes:
     if left:  # problems of the file as a whole
         sheet = book.create_sheet(ERROR_HEADER)
         for p in left:
-            sheet.append([printable(p.sheet), p.row or None, _said(p)])
+            sheet.append(_inert(sheet, [p.sheet, p.row or None, _said(p)]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -126,14 +128,19 @@ def _copy_rows(
             width = max(width, len(row))
             found = by_row.pop((name, number), [])
             text = "；".join(_said(p) for p in found)
-            values = [*map(cell_value, row), *([None] * (width - len(row)))]
+            values = _inert(sheet, [*row, *([None] * (width - len(row)))])
             if number == 1:
                 found = by_row.pop((name, 0), []) + found
                 text = "；".join(_said(p) for p in found) or ERROR_HEADER
-            cell = WriteOnlyCell(sheet, value=text or None)
+            cell = put(WriteOnlyCell(sheet), text or None)
             if found:
                 cell.fill = _ERROR_FILL
             sheet.append([*values, cell])
+
+
+def _inert(sheet: Worksheet, values: list[Any]) -> list[Cell | MergedCell | None]:
+    """A row of the uploaded file as cells that hold data only: its text never a formula."""
+    return [None if value is None else put(WriteOnlyCell(sheet), value) for value in values]
 
 
 def _said(p: Problem) -> str:

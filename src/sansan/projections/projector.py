@@ -259,6 +259,9 @@ def _audit(
 ) -> None:  # fmt: skip
     community_id, street_id = _placement(b, event, aggregate_type, aggregate_id)
     data = {name: getattr(event, name) for name in _data_fields(type(event))}
+    for evidence in ("note", "evidence_ref"):  # last: the evidence behind the entry
+        if getattr(event, evidence, None):
+            data[evidence] = getattr(event, evidence)
     imported = source_zh(event.imported_from)
     if imported is not None:  # first: the audit page shows only an entry's first fields
         data = {"imported_from": imported, **data}

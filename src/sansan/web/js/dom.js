@@ -15,6 +15,12 @@ function build(element, attrs, children) {
   return element;
 }
 
+// Children added to an element already on the page, by the rules of h(): a null, undefined or
+// false child is left out (Element.append would write it as the text "null").
+export function put(element, ...children) {
+  return build(element, {}, children);
+}
+
 export function h(tag, attrs, ...children) {
   return build(document.createElement(tag), attrs, children);
 }

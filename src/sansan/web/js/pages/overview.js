@@ -1,7 +1,7 @@
 // 创建工程总览: every target as a light, and the progress charts.
 import { download, get } from "../api.js";
 import { lineChart } from "../charts.js";
-import { h, label, light, notice, percent, periodText, section, STATUS_ZH, STATUSES } from "../dom.js";
+import { h, label, light, notice, percent, periodText, put, section, STATUS_ZH, STATUSES } from "../dom.js";
 import { otherYearsFailing, targetFailing } from "../failing.js";
 
 // The standard as the service words it ("100%", "10,000元"); older answers had only the number.
@@ -79,7 +79,7 @@ export async function render(root, ctx) {
   // A county-wide target in a community's or street's view is the county's, not its own light.
   const countyWide = progress.targets.filter((t) => t.county_wide);
   const streetWide = progress.targets.filter((t) => t.street_wide);  // a community's street's
-  root.append(
+  put(root,
     h("div", { class: "page-head" },
       h("h1", { text: ctx.campaign.name }),
       h("p", { class: "meta", text: `启动于 ${progress.launch_date} · 评估日期 ${progress.as_of}` }),

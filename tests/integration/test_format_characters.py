@@ -1,0 +1,48 @@
+"""Review finding 7: invisible format characters (Unicode Cf) are refused in names and texts,
+as control characters are: "\\u202e伟王" showed as 王伟 in every export. On both stores."""
+
+import unicodedata
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sansan.demo import demo_id
+from tests.integration.api_support import bearer
+
+Demo = tuple[TestClient, dict[str, str]]
+BRANCH = demo_id("org", "铁西第1小区党支部")
+MEMBER = demo_id("member", "铁西-1")
+FORMAT = ["\u202e", "\u200b", "\u200d", "\u2066", "\ufeff", "\u00ad", "\u061c"]
+
+
+@pytest.mark.parametrize("character", FORMAT, ids=[f"U+{ord(c):04X}" for c in FORMAT])
+def test_a_format_character_in_a_name_or_a_note_is_refused_and_nothing_recorded(
+    demo: Demo, character: str
+) -> None:
+    client, tokens = demo
+    assert unicodedata.category(character) == "Cf"
+    headers = bearer(tokens["community"])
+    register = {"occurred_on": "2026-11-01", "category": "direct", "organization_id": str(BRANCH)}
+    named = client.post("/api/v1/members", json=register | {"name": f"{character}伟王"}, headers=headers)
+    assert named.status_code == 422, named.text
+    (error,) = named.json()["errors"]
+    assert (error["field"], error["type"]) == ("name", "string_pattern_mismatch")
+    assert "不可见的格式字符" in error["message_zh"]
+    noted = client.post(
+        f"/api/v1/members/{MEMBER}/trainings", headers=headers,
+        json={"occurred_on": "2026-11-01", "days": 1, "method": "lecture", "topic": "党课", "note": f"备注{character}"},
+    )  # fmt: skip
+    assert noted.status_code == 422, noted.text
+    assert [e["field"] for e in noted.json()["errors"]] == ["note"]
+    members = client.get("/api/v1/members", params={"q": "伟王"}, headers=headers)
+    assert character not in members.text
+
+
+def test_ordinary_chinese_text_with_tabs_and_line_breaks_is_still_taken(demo: Demo) -> None:
+    client, tokens = demo
+    answer = client.post(
+        f"/api/v1/members/{MEMBER}/trainings", headers=bearer(tokens["community"]),
+        json={"occurred_on": "2026-11-01", "days": 1, "method": "lecture", "topic": "党课（第一讲）",
+              "note": "第一行\n\t第二行：《党章》"},
+    )  # fmt: skip
+    assert answer.status_code in (200, 201), answer.text
