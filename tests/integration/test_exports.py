@@ -283,7 +283,9 @@ def test_the_audit_spreadsheet_says_the_role_beside_a_token_s_label(demo: Demo) 
     response = client.get("/api/v1/audit/spreadsheet", params={"format": "csv"},
                           headers=bearer(tokens["auditor"]))  # fmt: skip
     rows = csv_rows(response.content)
-    said = {r[6] for r in rows if "冒名" in r[13]}  # 内容 (备注, 文号 and 来源 follow it)
+    header = rows[0] if rows[0][0] == "日志位置" else rows[1]
+    actor, content = header.index("记录人"), header.index("内容")
+    said = {r[actor] for r in rows if "冒名" in r[content]}
     assert said == {"县委组织部（演示）（社区党组织）"}
 
 
@@ -310,11 +312,11 @@ def test_two_tokens_of_one_label_are_told_apart_by_their_numbers_never_their_sec
                           headers=bearer(tokens["auditor"]))  # fmt: skip
     rows = csv_rows(response.content)
     header = rows[0] if rows[0][0] == "日志位置" else rows[1]
-    at = header.index("令牌编号")
-    by_activity = {f"值班{n}": r for r in rows for n in range(2) if f"值班{n}" in r[-1]}
+    at, content = header.index("令牌编号"), header.index("内容")
+    by_activity = {f"值班{n}": r for r in rows for n in range(2) if f"值班{n}" in r[content]}
     assert [by_activity[f"值班{n}"][at] for n in range(2)] == numbers
     assert {by_activity[f"值班{n}"][at - 1] for n in range(2)} == {"铁西值班员（社区党组织）"}
-    assert all("令牌编号" not in r[-1] for r in by_activity.values())  # not again in 内容
+    assert all("令牌编号" not in r[content] for r in by_activity.values())  # not again in 内容
     demo_rows = [r for r in rows[2:] if r[at - 1] == "县委组织部（演示）"]
     assert demo_rows
     assert all(r[at] == "" for r in demo_rows)  # the demo was recorded by no token

@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sansan.cells import put, sheet_title
+from sansan.cells import printable, put, sheet_title
 from sansan.imports.engine import ImportReport, Problem
 from sansan.imports.kinds import ImportKind
 from sansan.imports.reading import CellError, file_sheets
