@@ -140,6 +140,7 @@ _ZH_BY_TYPE = {
     "unknown_plan": "没有该编号的创建方案",
     "reserved_id": "版本 8 的 UUID 留作服务内部记录，请换用其他编号",
     "string_pattern_mismatch": "格式不符合要求",
+    "range_reversed": "截止日期早于起始日期",
 }
 
 
