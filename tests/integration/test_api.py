@@ -244,6 +244,29 @@ def test_if_match_guards_against_lost_updates(
     )
 
 
+def test_the_same_training_entered_again_is_refused_naming_the_first_but_a_retry_replays(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    """Six identical posts made a member's six training days of a year in one afternoon."""
+    command = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="lecture", topic="党课"
+    )
+    first = post(client, tokens["county"], command, **{"Idempotency-Key": "dup-1"})
+    assert first.status_code == 200, first.text
+    recorded = position(app)
+    for token, headers in (
+        (tokens["county"], {}), (tokens["street"], {"Idempotency-Key": "dup-2"}),
+    ):  # fmt: skip
+        again = is_problem(post(client, token, command, **headers), 422, "duplicate_fact")
+        assert f"第 {first.json()['version']} 版" in again["message_zh"]
+        assert f"{TODAY}的培训（1 天，课堂讲课，主题“党课”）已记录" in again["message_zh"]
+    replay = post(client, tokens["county"], command, **{"Idempotency-Key": "dup-1"})
+    assert (replay.status_code, replay.json()) == (first.status_code, first.json())
+    assert position(app) == recorded
+    other = post(client, tokens["county"], command.model_copy(update={"days": 2}))
+    assert other.status_code == 200, other.text  # a second training that day is not this one
+
+
 def test_a_retry_with_the_same_idempotency_key_records_nothing_new(
     app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
 ) -> None:
@@ -258,7 +281,9 @@ def test_a_retry_with_the_same_idempotency_key_records_nothing_new(
     assert position(app) == after_first
     other_body = post(client, tokens["county"], command.model_copy(update={"days": 2}), **key)
     is_problem(other_body, 422, "idempotency_key_reused")
-    other_principal = post(client, tokens["street"], command, **key)
+    # another principal's training (not the same one: that is refused as a duplicate fact)
+    theirs = command.model_copy(update={"topic": "另一次"})
+    other_principal = post(client, tokens["street"], theirs, **key)
     assert other_principal.json()["version"] == first.json()["version"] + 1
     creation = oc.EstablishPartyOrganization(
         occurred_on=TODAY, name="第二小区党支部", level="neighborhood_branch", parent_id=t.GB
@@ -276,19 +301,21 @@ def test_concurrent_writers_get_success_or_409_and_no_update_is_lost(
 ) -> None:
     api = create_app(settings, application=app)
     statuses: list[int] = []
-    command = mc.RecordTraining(
-        member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video", topic="t"
-    )
     before = app.get(t.DUAL).training_days_by_year.get("2026", 0)
     start = threading.Barrier(8)
 
-    def write() -> None:
+    def write(writer: int) -> None:
         own = TestClient(api, raise_server_exceptions=False)
         start.wait()
-        for _ in range(4):
+        for n in range(4):
+            # each a training of its own: the same one twice is refused as a duplicate fact
+            command = mc.RecordTraining(
+                member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video",
+                topic=f"t{writer}-{n}",
+            )  # fmt: skip
             statuses.append(post(own, tokens["county"], command).status_code)
 
-    threads = [threading.Thread(target=write) for _ in range(8)]
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

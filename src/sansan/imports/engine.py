@@ -40,7 +40,8 @@ from sansan.application import SansanApplication
 from sansan.commands import Command, CommandContext
 from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
-from sansan.domain.errors import InvalidReferences
+from sansan.domain.errors import DUPLICATE_FACT, InvalidReferences
+from sansan.domain.member import TRAININGS_INDEX
 from sansan.imports.kinds import (
     COMMUNITY,
     EXAMPLE_NOTE,
@@ -704,6 +705,9 @@ class Importer:
                 ))  # fmt: skip
             return
         except DomainError as error:
+            if error.code == DUPLICATE_FACT.code:  # held already: by the store, or an earlier row
+                self.report.skipped[kind.key] += 1
+                return
             if error.code in ONCE_ONLY and self._stored_already(command):
                 self.report.skipped[kind.key] += 1
                 return
@@ -781,5 +785,11 @@ def _copy_to_undo(unit: SansanAggregate) -> SansanAggregate:
     the events of every row before it on the same unit (up to a batch's: 2,000 trainings of
     one member took minutes to check)."""
     pending = unit.pending_events
-    kept: SansanAggregate = copy.deepcopy(unit, {id(pending): pending})
+    shared: dict[int, Any] = {id(pending): pending}
+    # a member's index of trainings grows with them too; a row that repeats one is refused
+    # before it changes the index, so going back never needs it as it was
+    index = vars(unit).get(TRAININGS_INDEX)
+    if index is not None:
+        shared[id(index)] = index
+    kept: SansanAggregate = copy.deepcopy(unit, shared)
     return kept
