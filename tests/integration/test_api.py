@@ -143,6 +143,23 @@ def test_a_broken_rule_returns_its_stable_code_and_records_nothing(
     assert position(app) == before
 
 
+def test_no_route_a_method_not_taken_and_malformed_json_are_said_in_chinese(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    auth = bearer(tokens["county"])
+    nowhere = is_problem(client.get("/api/v1/nonexistent", headers=auth), 404)
+    assert nowhere["message_zh"] == "未找到该接口"
+    deleting = is_problem(client.delete(f"/api/v1/members/{t.DUAL}/trainings", headers=auth), 405)
+    assert deleting["message_zh"] == "不支持该请求方法（允许：POST）"
+    garbled = client.post(
+        f"/api/v1/members/{t.DUAL}/trainings", content=b'{"occurred_on":"2026-11-20",',
+        headers=auth | {"Content-Type": "application/json"},
+    )  # fmt: skip
+    [where] = is_problem(garbled, 422)["errors"]
+    assert (where["field"], where["type"]) == ("body", "json_invalid")
+    assert where["message_zh"] == "请求体不是有效的 JSON（第 29 个字符附近）"
+
+
 def test_unknown_units_malformed_json_and_huge_bodies_are_refused_cleanly(
     app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
 ) -> None:
