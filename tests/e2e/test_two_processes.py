@@ -27,9 +27,9 @@ def two_servers(fresh_postgres_schema: str, county_token: str) -> Iterator[tuple
         yield a, b
 
 
-def training(days: float = 0.5) -> Any:
+def training(days: float = 0.5, topic: str = "t") -> Any:
     return as_request(
-        mc.RecordTraining(member_id=t.DUAL, occurred_on=china_today(), days=days, method="video", topic="t")
+        mc.RecordTraining(member_id=t.DUAL, occurred_on=china_today(), days=days, method="video", topic=topic)
     )
 
 
@@ -60,11 +60,11 @@ def test_the_same_key_sent_to_both_processes_at_once_records_once(
     two_servers: tuple[str, str], county_token: str, fresh_postgres_schema: str
 ) -> None:
     a, b = two_servers
-    request = training()
     keys = [f"key-{n}" for n in range(8)]
 
     def send(base: str, key: str) -> Any:
         """A client that retries until it gets an answer other than 409, as clients should."""
+        request = training(topic=key)  # a training per key: the same one twice is a duplicate
         headers = bearer(county_token) | {"Idempotency-Key": key}
         while True:
             response = httpx.post(
@@ -94,16 +94,17 @@ def test_sixteen_writers_across_two_processes_get_200_or_409_and_lose_nothing(
     two_servers: tuple[str, str], county_token: str
 ) -> None:
     a, b = two_servers
-    request = training()
     before = trainings_recorded(a, county_token)
 
-    def writer(base: str) -> list[int]:
-        with httpx.Client(base_url=base, headers=bearer(county_token), timeout=60) as client:
-            return [client.post(request.path, json=request.body).status_code for _ in range(5)]
+    def writer(n: int) -> list[int]:
+        # each a training of its own: the same one twice is refused as a duplicate fact
+        requests = [training(topic=f"t{n}-{k}") for k in range(5)]
+        with httpx.Client(base_url=(a, b)[n % 2], headers=bearer(county_token), timeout=60) as client:
+            return [client.post(r.path, json=r.body).status_code for r in requests]
 
     outcomes = [
         s
-        for statuses in in_parallel([lambda n=n: writer((a, b)[n % 2]) for n in range(16)])
+        for statuses in in_parallel([lambda n=n: writer(n) for n in range(16)])
         for s in statuses
     ]
     assert set(outcomes) <= {200, 409}

@@ -145,6 +145,23 @@ def test_a_broken_rule_returns_its_stable_code_and_records_nothing(
     assert position(app) == before
 
 
+def test_no_route_a_method_not_taken_and_malformed_json_are_said_in_chinese(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    auth = bearer(tokens["county"])
+    nowhere = is_problem(client.get("/api/v1/nonexistent", headers=auth), 404)
+    assert nowhere["message_zh"] == "未找到该接口"
+    deleting = is_problem(client.delete(f"/api/v1/members/{t.DUAL}/trainings", headers=auth), 405)
+    assert deleting["message_zh"] == "不支持该请求方法（允许：POST）"
+    garbled = client.post(
+        f"/api/v1/members/{t.DUAL}/trainings", content=b'{"occurred_on":"2026-11-20",',
+        headers=auth | {"Content-Type": "application/json"},
+    )  # fmt: skip
+    [where] = is_problem(garbled, 422)["errors"]
+    assert (where["field"], where["type"]) == ("body", "json_invalid")
+    assert where["message_zh"] == "请求体不是有效的 JSON（第 29 个字符附近）"
+
+
 def test_unknown_units_malformed_json_and_huge_bodies_are_refused_cleanly(
     app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
 ) -> None:
@@ -246,6 +263,29 @@ def test_if_match_guards_against_lost_updates(
     )
 
 
+def test_the_same_training_entered_again_is_refused_naming_the_first_but_a_retry_replays(
+    app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
+) -> None:
+    """Six identical posts made a member's six training days of a year in one afternoon."""
+    command = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="lecture", topic="党课"
+    )
+    first = post(client, tokens["county"], command, **{"Idempotency-Key": "dup-1"})
+    assert first.status_code == 200, first.text
+    recorded = position(app)
+    for token, headers in (
+        (tokens["county"], {}), (tokens["street"], {"Idempotency-Key": "dup-2"}),
+    ):  # fmt: skip
+        again = is_problem(post(client, token, command, **headers), 422, "duplicate_fact")
+        assert f"第 {first.json()['version']} 版" in again["message_zh"]
+        assert f"{TODAY}的培训（1 天，课堂讲课，主题“党课”）已记录" in again["message_zh"]
+    replay = post(client, tokens["county"], command, **{"Idempotency-Key": "dup-1"})
+    assert (replay.status_code, replay.json()) == (first.status_code, first.json())
+    assert position(app) == recorded
+    other = post(client, tokens["county"], command.model_copy(update={"days": 2}))
+    assert other.status_code == 200, other.text  # a second training that day is not this one
+
+
 def test_a_retry_with_the_same_idempotency_key_records_nothing_new(
     app: SansanApplication, client: TestClient, tokens: dict[str, str], toured: list[Any]
 ) -> None:
@@ -260,7 +300,9 @@ def test_a_retry_with_the_same_idempotency_key_records_nothing_new(
     assert position(app) == after_first
     other_body = post(client, tokens["county"], command.model_copy(update={"days": 2}), **key)
     is_problem(other_body, 422, "idempotency_key_reused")
-    other_principal = post(client, tokens["street"], command, **key)
+    # another principal's training (not the same one: that is refused as a duplicate fact)
+    theirs = command.model_copy(update={"topic": "另一次"})
+    other_principal = post(client, tokens["street"], theirs, **key)
     assert other_principal.json()["version"] == first.json()["version"] + 1
     creation = oc.EstablishPartyOrganization(
         occurred_on=TODAY, name="第二小区党支部", level="neighborhood_branch", parent_id=t.GB
@@ -278,19 +320,21 @@ def test_concurrent_writers_get_success_or_409_and_no_update_is_lost(
 ) -> None:
     api = create_app(settings, application=app)
     statuses: list[int] = []
-    command = mc.RecordTraining(
-        member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video", topic="t"
-    )
     before = app.get(t.DUAL).training_days_by_year.get("2026", 0)
     start = threading.Barrier(8)
 
-    def write() -> None:
+    def write(writer: int) -> None:
         own = TestClient(api, raise_server_exceptions=False)
         start.wait()
-        for _ in range(4):
+        for n in range(4):
+            # each a training of its own: the same one twice is refused as a duplicate fact
+            command = mc.RecordTraining(
+                member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video",
+                topic=f"t{writer}-{n}",
+            )  # fmt: skip
             statuses.append(post(own, tokens["county"], command).status_code)
 
-    threads = [threading.Thread(target=write) for _ in range(8)]
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -192,13 +192,15 @@ def test_concurrent_writers_on_one_member_never_lose_an_update(
     failures: list[BaseException] = []
     start = threading.Barrier(writers)
 
-    def write(writer: SansanApplication) -> None:
+    def write(index: int, writer: SansanApplication) -> None:
         start.wait()
         done = 0
         while done < per_writer:
+            # each a training of its own: the same one twice is refused as a duplicate fact
             command = mc.RecordTraining(
-                member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video", topic="t"
-            )
+                member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video",
+                topic=f"t{index}-{done}",
+            )  # fmt: skip
             try:
                 writer.execute(command, actor=ACTOR)
                 done += 1
@@ -208,7 +210,7 @@ def test_concurrent_writers_on_one_member_never_lose_an_update(
                 failures.append(exc)
                 return
 
-    threads = [threading.Thread(target=write, args=(a,)) for a in apps]
+    threads = [threading.Thread(target=write, args=(i, a)) for i, a in enumerate(apps)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -233,7 +235,7 @@ def test_loading_reads_a_bounded_number_of_events_however_long_the_history(
                 occurred_on=max(day, date(2026, 4, 1)),
                 days=0.5,
                 method="video",
-                topic="t",
+                topic=f"t{n}",  # the same training twice is refused as a duplicate fact
             ),
             actor=ACTOR,
         )

@@ -131,6 +131,30 @@ def test_dates_at_the_edge_of_the_calendar_get_a_problem_not_a_500(
     assert response.json()["code"] == "date_out_of_range"
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/api/v1/audit/units/{unit}/changes", {"from": "2026-12-01", "to": "2026-11-01"}, "to"),
+        ("/api/v1/audit/actors/x", {"from": "2026-12-01", "to": "2026-11-01"}, "to"),
+        ("/api/v1/audit", {"occurred_from": "2026-12-01", "occurred_to": "2026-11-01"},
+         "occurred_to"),
+        ("/api/v1/audit", {"recorded_from": "2026-12-01T00:00:00+08:00",
+                           "recorded_to": "2026-11-01T00:00:00+08:00"}, "recorded_to"),
+        ("/api/v1/audit/export", {"recorded_from": "2026-12-01T00:00:00+08:00",
+                                  "recorded_to": "2026-11-01T00:00:00+08:00"}, "recorded_to"),
+    ],
+)  # fmt: skip
+def test_a_reversed_date_range_is_refused_not_answered_as_nothing_happened(
+    client: TestClient, tokens: dict[str, str], path: str, params: dict[str, str], field: str
+) -> None:
+    response = client.get(
+        path.format(unit=t.COMMUNITY), params=params, headers=bearer(tokens["auditor"])
+    )
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["errors"]
+    assert (problem["field"], problem["message_zh"]) == (field, "截止日期早于起始日期")
+
+
 def export(client: TestClient, token: str, **params: str) -> list[str]:
     response = client.get("/api/v1/audit/export", params=params, headers=bearer(token))
     assert response.status_code == 200, response.text

@@ -110,9 +110,9 @@ def answer(
     return [dataclasses.asdict(r) for r in found]
 
 
-def training(member: str, on: date, days: float) -> Command:
+def training(member: str, on: date, days: float, topic: str = "党课") -> Command:
     return mc.RecordTraining(
-        member_id=i(member), occurred_on=on, days=days, method="lecture", topic="党课"
+        member_id=i(member), occurred_on=on, days=days, method="lecture", topic=topic
     )
 
 
@@ -129,7 +129,10 @@ SCENARIOS: dict[str, tuple[list[tuple[date, Command]], dict[date, set[str]]]] = 
          date(2028, 1, 15): BOTH | {"member-training on"}},  # 2027 today's, 2028 dated
     ),
     "a second training on the same day": (
-        [(NOW, training("m2", date(2028, 1, 10), 3)), (NOW, training("m2", date(2028, 1, 10), 3))],
+        # two trainings of that day (the same one twice is refused as a duplicate fact; the
+        # scenarios also run together, beside the late one above of 党课)
+        [(NOW, training("m2", date(2028, 1, 10), 3, "党史")),
+         (NOW, training("m2", date(2028, 1, 10), 3, "党章"))],
         {NOW: BOTH},
     ),
     "a transfer out": (
@@ -254,7 +257,8 @@ COUNT_TABLES = ("community_cards", "community_training", "community_cards_on",
 # m2 (direct, one fitting card) trains twice on one day (into the 3-day bucket and out to the
 # 6-day one) and is dual for two days (into dual's buckets and out again): one batch.
 IN_AND_OUT = [
-    training("m2", date(2028, 1, 10), 3), training("m2", date(2028, 1, 10), 3),
+    # two trainings of one day (the same one twice is refused as a duplicate fact)
+    training("m2", date(2028, 1, 10), 3, "党史"), training("m2", date(2028, 1, 10), 3, "党章"),
     mc.ChangeMemberCategory(member_id=i("m2"), occurred_on=date(2028, 1, 12), category="dual"),
     mc.ChangeMemberCategory(member_id=i("m2"), occurred_on=date(2028, 1, 14), category="direct"),
 ]  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
 
 from sansan.api import import_endpoints
 from sansan.api.limits import MAX_BODY_BYTES
@@ -34,6 +35,8 @@ Demo = tuple[TestClient, dict[str, str]]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # what an import that finds nothing new records: its own record, begun and finished
 IMPORT_ITSELF = ["sansan:ImportRecord.ImportRecorded", "sansan:ImportRecord.ImportFinished"]
+# what a dry run records: who checked which file (it tells whether the names in it exist)
+DRY_RUN_TRACE = ["sansan:PersonalDataAccess.PersonalDataRead"]
 
 
 def filled(rows: dict[str, list[dict[str, Any]]]) -> bytes:
@@ -375,9 +378,10 @@ def test_a_community_token_imports_only_into_its_own_subtree(demo: Demo) -> None
     answer = upload(client, tokens["community"], filled(rows))
     assert answer.status_code == 422
     [problem] = answer.json()["report"]["problems"]
+    # outside the subtree is answered as a name nobody bears (no existence oracle)
     assert (problem["row"], problem["code"], problem["value"]) == (
         3,
-        "outside_scope",
+        "unknown_reference",
         "天北社区党总支",
     )
     assert recorded_since(client, before) == []
@@ -408,14 +412,16 @@ def test_a_file_over_the_size_or_row_limit_is_refused_with_a_clear_problem(demo:
     assert recorded_since(client, before) == []
 
 
-def test_a_dry_run_checks_every_row_and_records_nothing(county: tuple[TestClient, str]) -> None:
+def test_a_dry_run_checks_every_row_and_records_only_who_ran_it(
+    county: tuple[TestClient, str],
+) -> None:
     client, token = county
     before = head(client)
     answer = upload(client, token, filled(new_county(30)), dry_run="true")
     assert answer.status_code == 200
     assert answer.json()["recorded"]["members"] == 30
     assert not answer.json()["saved"]
-    assert recorded_since(client, before) == []
+    assert recorded_since(client, before) == DRY_RUN_TRACE
 
 
 def test_the_template_of_a_kind_is_an_xlsx_with_its_instructions(demo: Demo) -> None:
@@ -725,7 +731,7 @@ def test_a_control_character_or_a_nan_in_a_cell_is_a_row_problem_with_its_error_
         book = load_workbook(io.BytesIO(base64.b64decode(report["error_workbook"])))
         cells = [str(v) for row in book.worksheets[0].iter_rows(values_only=True) for v in row]
         assert any("\ufffd" in c for c in cells)
-        assert recorded_since(client, before) == []
+        assert recorded_since(client, before) == DRY_RUN_TRACE
 
 
 def test_a_binary_file_named_csv_is_refused_with_a_report(county: tuple[TestClient, str]) -> None:
@@ -753,3 +759,55 @@ def test_a_file_larger_than_an_ordinary_request_body_imports_up_to_the_import_li
     )  # fmt: skip
     assert answer.status_code == 200, answer.text[:300]
     assert answer.json()["rows"] == 130
+
+
+def _a_member_of(client: TestClient, branch: str) -> str:
+    """The name of a member of the demo's branch ``branch`` (one the community cannot see)."""
+    with services_of(client).store.transaction() as c:
+        m, o = c.t.members.c, c.t.organizations.c
+        query = select(m.name).join_from(c.t.members, c.t.organizations, o.id == m.organization_id)
+        return str(c.execute(query.where(o.name == branch).limit(1)).fetchall()[0][0])
+
+
+def test_a_unit_outside_the_tokens_scope_answers_exactly_as_one_that_does_not_exist(
+    demo: Demo,
+) -> None:
+    """Else a community's token learns, row by row, who is a member in other communities."""
+    client, tokens = demo
+    elsewhere = _a_member_of(client, "天北第1小区党支部")
+    trainings = (
+        "党员所在党组织,党员姓名,培训天数,培训方式,主题,发生日期\n"
+        f"天北第1小区党支部,{elsewhere},2,课堂讲课,党课,2026-11-01\n"
+        f"没有的小区党支部,{elsewhere},2,课堂讲课,党课,2026-11-01\n"
+    )
+    roster = (
+        "姓名,管理类别,所在党组织名称,发生日期\n"
+        "丁一,直管,天北第1小区党支部,2026-04-01\n"
+        "丁二,直管,没有的小区党支部,2026-04-01\n"
+    )
+    for name, text in (("训练.csv", trainings), ("名册.csv", roster)):
+        answer = upload(client, tokens["community"], text.encode(), name, dry_run="true")
+        assert answer.status_code == 422, answer.json()
+        seen, unknown = answer.json()["report"]["problems"]
+        assert (seen["code"], unknown["code"]) == ("unknown_reference", "unknown_reference")
+        assert seen["message_zh"] == "没有名为“天北第1小区党支部”的党组织"
+        assert unknown["message_zh"] == "没有名为“没有的小区党支部”的党组织"
+        assert seen["column"] == unknown["column"]
+
+
+def test_a_dry_run_leaves_a_trace_of_who_ran_it(demo: Demo) -> None:
+    client, tokens = demo
+    before = head(client)
+    roster = "姓名,管理类别,所在党组织名称,发生日期\n丁一,直管,铁西第1小区党支部,2026-04-01\n"
+    answer = upload(client, tokens["community"], roster.encode(), "名册.csv", dry_run="true")
+    assert answer.status_code == 200, answer.json()
+    assert recorded_since(client, before) == DRY_RUN_TRACE
+    app = services_of(client).app
+    [trace] = (
+        app.mapper.to_domain_event(n)
+        for n in app.recorder.select_notifications(before + 1, 100)
+        if n.topic == DRY_RUN_TRACE[0]
+    )
+    assert trace.actor == services_of(client).access.authenticate(tokens["community"]).actor
+    assert "dry_run" in trace.purpose
+    assert "名册.csv" in trace.purpose

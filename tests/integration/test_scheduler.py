@@ -104,9 +104,9 @@ def test_the_clock_jumping_over_several_deadlines_fires_each_once_in_order_and_l
     Scheduler(demo).tick()
     recorded = firings(demo)
     funding = [f for f in recorded if f["target_id"] == "funding" and f["unit_name"] == "镇郊社区"]
-    assert [(f["kind"], f["lead_days"]) for f in funding] == [
-        ("reminder", 30), ("reminder", 7), ("reminder", 1), ("accountability_alert", -1),
-    ]  # fmt: skip  # the verdict's step is the day after the due date
+    # the verdict's step is the day after the due date; the reminders, come after the due
+    # date, would say "还有 30 天" of a deadline already missed, so they fire nothing
+    assert [(f["kind"], f["lead_days"]) for f in funding] == [("accountability_alert", -1)]
     assert all(f["late"] for f in funding)
     verdicts = Counter(f["kind"] for f in recorded if f["lead_days"] == -1 and f["unit_id"] is None)
     assert verdicts["deadline_met"] + verdicts["deadline_missed"] == 8  # the 2026 deadlines
@@ -198,8 +198,10 @@ def test_the_verdict_comes_after_the_china_due_day_and_what_is_recorded_on_it_co
     assert got[None] == "deadline_missed"
     assert got["镇西委员1（镇西社区）"] == "deadline_met"  # trained within the due day
     assert got["镇西委员2（镇西社区）"] == got["镇西委员3（镇西社区）"] == "accountability_alert"
+    # the first tick came on the due day itself: the 30- and 7-day reminders, both late,
+    # gave way to the 1-day one (no "还有 30 天" on the last day)
     assert {f["lead_days"] for f in firings(demo) if f["target_id"] == "team-training"} == {
-        30, 7, 1, VERDICT_LEAD
+        1, VERDICT_LEAD
     }
 
 
@@ -288,7 +290,8 @@ def test_an_approved_extension_moves_the_supervision_deadline(
     demo.projections.catch_up()
     Scheduler(demo).tick()
     lights = [(f["kind"], f["due_on"]) for f in firings(demo) if f["unit_id"] == str(item)]
-    assert lights == [("supervision_warning", "2027-02-28"), ("supervision_overdue", "2027-02-28")]
+    # past the new due date: the red light alone (a yellow one would say "7 天后到期")
+    assert lights == [("supervision_overdue", "2027-02-28")]
     campaign = str(demo_id("campaign", "示范县"))
     assert {f["campaign_id"] for f in firings(demo) if f["unit_id"] == str(item)} == {campaign}
 
@@ -515,7 +518,9 @@ def test_several_schedulers_on_sqlite_fire_every_due_step_exactly_once(
 def test_reminders_go_to_the_community_secretary_and_alerts_go_up_from_there(
     demo: Services, clock: FixedClock
 ) -> None:
-    clock.set(at(date(2027, 1, 3)))  # past the reminders and the due dates of 2026
+    clock.set(at(date(2026, 12, 27)))  # the 7-day reminders of 31 December
+    Scheduler(demo).tick()
+    clock.set(at(date(2027, 1, 3)))  # past the due dates of 2026
     Scheduler(demo).tick()
     recorded = firings(demo)
     to_units = [f for f in recorded if f["kind"] == "reminder" and f["unit_id"] is not None]
@@ -575,3 +580,41 @@ def test_a_scheduled_inspection_reminds_its_communities_a_week_before_and_on_the
     ]
     assert on_the_day[0]["addressees"] == ["community_secretary"]
     assert "今天" in on_the_day[0]["message_zh"]
+
+
+def test_a_yellow_light_fired_late_states_the_real_distance_and_none_comes_once_overdue(
+    app: SansanApplication, demo: Services, clock: FixedClock
+) -> None:
+    """An item entered close to (or past) its deadline: its week-before step is already due."""
+    today = date(2026, 11, 29)
+    clock.set(at(today))
+    org = demo_id("org", "铁西社区党总支")
+    dues = {"今天": today, "明天": today + timedelta(days=1), "三天": today + timedelta(days=3),
+            "逾期": date(2026, 11, 10)}  # fmt: skip
+    for title, due in dues.items():
+        app.execute(sc.AssignSupervisionItem(
+            occurred_on=min(due, today) - timedelta(days=20), title=title, assignee_org_id=org,
+            due_on=due), actor="t")  # fmt: skip
+    demo.projections.catch_up()
+    Scheduler(demo).tick()
+    lights = {
+        (f["unit_name"], f["kind"], f["message_zh"]) for f in firings(demo) if f["unit_name"] in dues
+    }
+    assert lights == {
+        ("今天", "supervision_warning", "督办事项“今天”黄灯：今天到期（期限：2026-11-29）"),
+        ("明天", "supervision_warning", "督办事项“明天”黄灯：明天到期（期限：2026-11-30）"),
+        ("三天", "supervision_warning", "督办事项“三天”黄灯：3 天后到期（期限：2026-12-02）"),
+        ("逾期", "supervision_overdue", "督办事项“逾期”红灯：已逾期（期限：2026-11-10）"),
+    }
+
+
+def test_reminders_due_while_the_service_was_down_send_only_the_nearest_with_the_real_days_left(
+    demo: Services, clock: FixedClock
+) -> None:
+    clock.set(at(date(2026, 12, 27)))  # the 30- and 7-day reminders of 31 December are both due
+    Scheduler(demo).tick()
+    funding = [
+        (f["lead_days"], f["message_zh"]) for f in firings(demo)
+        if f["target_id"] == "funding" and f["unit_name"] == "镇郊社区"
+    ]  # fmt: skip
+    assert funding == [(7, "距“社区办公经费”期限 2026-12-31 还有 4 天。镇郊社区：2026年经费0元，不足10,000元")]

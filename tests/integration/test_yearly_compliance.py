@@ -303,10 +303,10 @@ def test_the_scheduler_reminds_a_latecomer_and_gives_its_verdict_once_at_its_own
     scheduler.tick()
     scheduler.tick()
     assert own() == [("reminder", 30)]
-    clock.set(noon(d(2027, 8, 2)))  # past it: the last reminders, then (the day after) the alert
+    clock.set(noon(d(2027, 8, 2)))  # past it: the alert (reminders come too late to say anything)
     scheduler.tick()
     scheduler.tick()
-    assert own() == [("reminder", 30), ("reminder", 7), ("reminder", 1), ("accountability_alert", -1)]
+    assert own() == [("reminder", 30), ("accountability_alert", -1)]
     mine = [f for f in firings(services) if f["unit_id"] == str(Z) and f["lead_days"] == -1]
     assert {f["target_id"]: f["due_on"] for f in mine} == {
         "systems": "2027-07-31",
@@ -470,11 +470,12 @@ def test_a_cadre_appointed_before_the_launch_gets_a_year_of_its_own_from_the_sch
         clock.set(noon(d(2027, 1, 1)))  # past the plan's deadline: n0 has a year of its own
         scheduler.tick()
         assert n0() == []
-        clock.set(noon(d(2027, 2, 2)))
+        clock.set(noon(d(2027, 1, 25)))  # a week before its own date: the 30-day one gives way
+        scheduler.tick()
+        clock.set(noon(d(2027, 2, 2)))  # the day after: the alert, no reminder come too late
         scheduler.tick()
         scheduler.tick()
-        assert n0() == [("reminder", 30, "2027-02-01"), ("reminder", 7, "2027-02-01"),
-                        ("reminder", 1, "2027-02-01"), ("accountability_alert", -1, "2027-02-01")]  # fmt: skip
+        assert n0() == [("reminder", 7, "2027-02-01"), ("accountability_alert", -1, "2027-02-01")]
     finally:
         services.store.close()
 

@@ -12,7 +12,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from sansan.api.deps import CurrentPrincipal, ServicesDep
-from sansan.api.list_endpoints import ERRORS, CaughtUp, PagePublic, as_page, county_wide
+from sansan.api.list_endpoints import (
+    ERRORS,
+    CaughtUp,
+    PagePublic,
+    as_page,
+    county_wide,
+    in_order,
+)
 from sansan.api.personal_data import record_members_named, record_query_read, units_in_audit
 from sansan.api.problems import ApiError
 from sansan.audit.signing import SigningError
@@ -127,6 +134,7 @@ Actor = Annotated[str, Path(min_length=1, max_length=200, examples=["county:ç»„ç
 
 def recorded_between(start: date | None, end: date | None) -> dict[str, datetime | None]:
     """Whole days in China time, as the UTC bounds the audit log stores."""
+    in_order(start, end, "to")
     return {
         "recorded_from": None if start is None else
         datetime.combine(start, time(), CHINA).astimezone(UTC),
@@ -179,6 +187,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         recorded_from: ExportFrom = None, recorded_to: ExportTo = None,
     ) -> StreamingResponse:  # fmt: skip
         county_wide(principal)
+        in_order(recorded_from, recorded_to, "recorded_to")
         chosen = ExportFilter(aggregate_id, recorded_from, recorded_to)
         _in_range(chosen.as_dict)
         lines = services.audit.export(chosen)

@@ -141,11 +141,7 @@ def authorize(
 ) -> None:
     """Writes outside the principal's role are refused with 403; a unit outside its subtree
     answers 404 exactly as an unknown id does, so a write cannot probe what exists."""
-    if principal.role not in route.roles:
-        raise ApiError(
-            403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能执行此操作",
-            f"the {principal.role.value} role may not do this",
-        )  # fmt: skip
+    role_may(route, principal)
     if principal.scope_org_id is None:
         return
     unit_id = getattr(command, route.scope_field) if route.scope_field else None
@@ -167,6 +163,15 @@ def authorize(
             403, "review_by_assigner",
             "该督办事项由上级交办，审核、延期审批和办结须由交办单位办理",
             "an item assigned from above is reviewed, extended and closed by whoever assigned it",
+        )  # fmt: skip
+
+
+def role_may(route: CommandRoute, principal: Principal) -> None:
+    """403 unless the principal's role may run the route's command."""
+    if principal.role not in route.roles:
+        raise ApiError(
+            403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能执行此操作",
+            f"the {principal.role.value} role may not do this",
         )  # fmt: skip
 
 
@@ -223,13 +228,21 @@ class CommandWrite:
 
     def _endpoint(self) -> Callable[..., Awaitable[Response]]:
         """An ``async`` endpoint that hands the whole write to one worker thread."""
-        Body, run = self.body, self.run
+        Body, run, route = self.body, self.run, self.route
+
+        async def role_checked(principal: Writer) -> Principal:
+            # a dependency: solved before the body is validated, so a role that may not
+            # write here gets 403 whatever it sent, not the body's field problems
+            role_may(route, principal)
+            return principal
+
+        RouteWriter = Annotated[Principal, Depends(role_checked)]
 
         if self.route.creates:
 
             async def create(
                 body: Body,  # type: ignore[valid-type]
-                principal: Writer, services: ServicesDep, _: JsonContent,
+                principal: RouteWriter, services: ServicesDep, _: JsonContent,
                 if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
             ) -> Response:  # fmt: skip
                 return await run_in_threadpool(
@@ -241,7 +254,7 @@ class CommandWrite:
         async def change(
             id: Annotated[UUID, Path(description="单位编号 / the unit's id")],
             body: Body,  # type: ignore[valid-type]
-            principal: Writer, services: ServicesDep, _: JsonContent,
+            principal: RouteWriter, services: ServicesDep, _: JsonContent,
             if_match: IfMatch = None, idempotency_key: IdempotencyKey = None,
         ) -> Response:  # fmt: skip
             return await run_in_threadpool(

@@ -6,11 +6,12 @@ until the read models include that write; past the wait it gets 503 and Retry-Af
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, Field
 
 from sansan.access import Principal
@@ -57,11 +58,23 @@ class AuditFilters(BaseModel):
     )
 
     def as_dict(self) -> dict[str, Any]:
+        in_order(self.occurred_from, self.occurred_to, "occurred_to")
+        in_order(self.recorded_from, self.recorded_to, "recorded_to")
         values = self.model_dump()
         for bound in ("recorded_from", "recorded_to"):  # stored as UTC ISO text
             if values[bound] is not None:
                 values[bound] = values[bound].astimezone(UTC)
         return values
+
+
+def in_order(start: date | datetime | None, end: date | datetime | None, end_field: str) -> None:
+    """A range whose end comes before its start is refused: answered, it would say that
+    nothing happened in it."""
+    if start is not None and end is not None and end < start:
+        raise RequestValidationError([{
+            "type": "range_reversed", "loc": ("query", end_field), "input": str(end),
+            "msg": f"{end_field} ({end}) is before the start of the range ({start})",
+        }])  # fmt: skip
 
 
 class OrgNode(BaseModel):

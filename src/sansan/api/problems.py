@@ -146,6 +146,7 @@ _ZH_BY_TYPE = {
     "unknown_plan": "没有该编号的创建方案",
     "reserved_id": "版本 8 的 UUID 留作服务内部记录，请换用其他编号",
     "string_pattern_mismatch": "格式不符合要求",
+    "range_reversed": "截止日期早于起始日期",
 }
 
 
@@ -189,9 +190,27 @@ def _message_zh(error: Mapping[str, Any]) -> str:
     return f"{said}，可选：{choices}" if choices else said
 
 
+def _http_zh(status: int, headers: Mapping[str, str] | None) -> str:
+    """The Chinese of Starlette's own refusals (no route, a method it does not take)."""
+    if status == 404:
+        return "未找到该接口"
+    if status == 405:
+        allowed = (headers or {}).get("Allow", "")
+        return f"不支持该请求方法（允许：{allowed}）" if allowed else "不支持该请求方法"
+    return f"请求失败（HTTP {status}）"
+
+
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
     problems = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":  # its place is a character offset, no field
+            at = error.get("loc", ("body", 0))[-1]
+            where = f"（第 {at + 1} 个字符附近）" if isinstance(at, int) else ""
+            problems.append(FieldProblem(
+                field="body", type="json_invalid", message_zh=f"请求体不是有效的 JSON{where}",
+                message_en=f"{error.get('msg', 'JSON decode error')} at character {at}",
+            ))  # fmt: skip
+            continue
         location = [str(part) for part in error.get("loc", ())]
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location
@@ -306,9 +325,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         phrase = HTTPStatus(exc.status_code).phrase
+        headers = getattr(exc, "headers", None)
         return problem(
-            request, exc.status_code, phrase.lower().replace(" ", "_"), f"请求失败：{phrase}",
-            str(exc.detail), headers=getattr(exc, "headers", None),
+            request, exc.status_code, phrase.lower().replace(" ", "_"),
+            _http_zh(exc.status_code, headers), str(exc.detail), headers=headers,
         )  # fmt: skip
 
     for transient in STORE_UNAVAILABLE:

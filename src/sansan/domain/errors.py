@@ -224,6 +224,11 @@ FEEDBACK_ONLY_FOR_DUAL = Rule(
 ALREADY_RECORDED = Rule(
     "already_recorded", "{what_zh}已记录，不能重复", "{what} is already recorded"
 )
+DUPLICATE_FACT = Rule(
+    "duplicate_fact",
+    "{what_zh}已记录（该单位第 {version} 版），同一事实不能重复记录",
+    "{what} is already recorded (version {version} of this unit)",
+)
 NOT_RECORDED = Rule("not_recorded", "尚未记录{what_zh}", "{what} has not been recorded")
 TEAM_MEMBER_UNKNOWN = Rule(
     "team_member_unknown",

@@ -1,5 +1,6 @@
 """A Party member (党员) managed in one category, with cards, training and service."""
 
+import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -31,6 +32,15 @@ from sansan.domain.vocabulary import (
 
 T = "sansan:Member"
 MAX_VOLUNTEER_HOURS_PER_ENTRY = 24.0
+
+
+# A member's trainings by date, to refuse one entered twice: {day: {"days|method|topic":
+# version}}. Private (not in the API's state), and a plain mapping, so snapshots keep it.
+TRAININGS_INDEX = "_trainings_on"
+
+
+def _training_key(days: float, method: str, topic: str) -> str:
+    return json.dumps([days, method, topic], ensure_ascii=False)
 
 
 class Member(SansanAggregate):
@@ -115,6 +125,9 @@ class Member(SansanAggregate):
 
         def apply(self, m: "Member") -> None:
             tally(m.training_days_by_year, self.occurred_on.year, self.days)
+            index: dict[str, dict[str, int]] = m.__dict__.setdefault(TRAININGS_INDEX, {})
+            same_day = index.setdefault(self.occurred_on.isoformat(), {})
+            same_day[_training_key(self.days, self.method, self.topic)] = self.originator_version
 
     class ServicePostAssigned(Event):
         TOPIC = f"{T}.ServicePostAssigned"
@@ -239,7 +252,21 @@ class Member(SansanAggregate):
             lambda: choice("method", method, TrainingMethod),
             lambda: text("topic", topic),
         )
-        self._record(self.TrainingCompleted, prov, days=float(days), method=kind.value, topic=topic)
+        fact = (float(days), kind.value, topic)
+        # The same training entered twice (a double submit, or the community and its
+        # integration both) would count its days twice toward the yearly six. A member from
+        # a snapshot taken before the index was kept has none: what it held is not checked.
+        index: dict[str, dict[str, int]] = vars(self).get(TRAININGS_INDEX, {})
+        same = index.get(prov.occurred_on.isoformat(), {}).get(_training_key(*fact))
+        if same is not None:
+            day, (length, how, about) = prov.occurred_on, fact
+            how_zh = TrainingMethod(how).label_zh
+            raise errors.DUPLICATE_FACT(
+                what_zh=f"{day}的培训（{length:g} 天，{how_zh}，主题“{about}”）",
+                what=f"the training of {day} ({length:g} days, {how}, {about!r})",
+                version=same,
+            )  # fmt: skip
+        self._record(self.TrainingCompleted, prov, days=fact[0], method=fact[1], topic=fact[2])
 
     def assign_service_post(
         self, prov: Provenance, *, post: str, responsibility_area: str | None

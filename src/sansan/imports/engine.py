@@ -40,7 +40,8 @@ from sansan.application import SansanApplication
 from sansan.commands import Command, CommandContext
 from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
-from sansan.domain.errors import InvalidReferences
+from sansan.domain.errors import DUPLICATE_FACT, InvalidReferences
+from sansan.domain.member import TRAININGS_INDEX
 from sansan.imports.kinds import (
     COMMUNITY,
     EXAMPLE_NOTE,
@@ -67,6 +68,7 @@ from sansan.imports.reading import (
 from sansan.imports.scratch import KEEP_UNITS, Encoder, Held, Mapped, Scratch, Signature, Units
 from sansan.internal_ids import InternalKey
 from sansan.persistence import stored_events_of
+from sansan.projections.queries import community_in, under
 from sansan.projections.store import ReadStore
 
 # The template's own instructions and dropdown lists, and an error workbook's summary.
@@ -210,10 +212,14 @@ class _Deferred(Exception):
 class Directory:
     """Units by the names people use: the read models for what the store held before the
     import, the ids derived from their names for what the import creates, the aggregates
-    for the people inside a unit (team members, community workers)."""
+    for the people inside a unit (team members, community workers).
 
-    def __init__(self, store: ReadStore, units: Units) -> None:
-        self.store, self.units = store, units
+    Only the units inside ``scope`` (a token's organization) are found: one outside it
+    answers exactly as a name nobody bears, else an upload would tell a community who
+    is a member elsewhere. The people inside a unit are found through it, so in it."""
+
+    def __init__(self, store: ReadStore, units: Units, scope: UUID | None = None) -> None:
+        self.store, self.units, self.scope = store, units, scope
         self._named: dict[str, dict[str, list[UUID]]] = {}
         self._members: dict[UUID, dict[str, list[UUID]]] = {}
         # names recently found among the units the import made (made stays made): a row
@@ -255,7 +261,13 @@ class Directory:
             found: dict[str, list[UUID]] = {}
             with self.store.transaction() as c:
                 units = getattr(c.t, table)
-                for unit_id, name in c.execute(select(units.c.id, units.c.name)).fetchall():
+                inside = (
+                    under(units.c.path, self.scope)
+                    if table == "organizations"
+                    else community_in(units, self.scope)
+                )
+                query = select(units.c.id, units.c.name).where(*inside)
+                for unit_id, name in c.execute(query).fetchall():
                     found.setdefault(str(name), []).append(UUID(str(unit_id)))
             self._named[table] = found
         return self._named[table]
@@ -337,7 +349,8 @@ class Importer:
         self.scratch = Scratch()
         try:
             self.units = Units(self.app, self.scratch, self.limits.keep_units)
-            self.directory = Directory(self.store, self.units)
+            scope = self.principal.scope_org_id if self.principal is not None else None
+            self.directory = Directory(self.store, self.units, scope)
             if self.record is not None:
                 self.scratch.written_before(self._created_by(self.record))
             self.keep_batches = not dry_run
@@ -755,6 +768,9 @@ class Importer:
                 ))  # fmt: skip
             return
         except DomainError as error:
+            if error.code == DUPLICATE_FACT.code:  # held already: by the store, or an earlier row
+                self.report.skipped[kind.key] += 1
+                return
             if error.code in ONCE_ONLY and self._stored_already(command):
                 self.report.skipped[kind.key] += 1
                 return
@@ -832,5 +848,11 @@ def _copy_to_undo(unit: SansanAggregate) -> SansanAggregate:
     the events of every row before it on the same unit (up to a batch's: 2,000 trainings of
     one member took minutes to check)."""
     pending = unit.pending_events
-    kept: SansanAggregate = copy.deepcopy(unit, {id(pending): pending})
+    shared: dict[int, Any] = {id(pending): pending}
+    # a member's index of trainings grows with them too; a row that repeats one is refused
+    # before it changes the index, so going back never needs it as it was
+    index = vars(unit).get(TRAININGS_INDEX)
+    if index is not None:
+        shared[id(index)] = index
+    kept: SansanAggregate = copy.deepcopy(unit, shared)
     return kept

@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from uuid import UUID
 
+from sqlalchemy import select
+
 from sansan.application import SansanApplication
 from sansan.domain import CreationCampaign, Firing, FiringKind, NotFoundError, SupervisionItem
 from sansan.domain.base import Provenance
@@ -46,6 +48,8 @@ class FiringOrder:
 def firings_for(
     step: Step, app: SansanApplication, store: ReadStore, today: date
 ) -> list[FiringOrder]:
+    if _moot(step, store, today):
+        return []
     prov = Provenance(actor=SCHEDULER_ACTOR, occurred_on=min(step.fire_on, today), today=today)
     match step.kind:
         case "target":
@@ -57,6 +61,38 @@ def firings_for(
         case "inspection":
             return _inspection(step, app, prov)
     return []
+
+
+def _moot(step: Step, store: ReadStore, today: date) -> bool:
+    """A warning that fires late (the service was down, or the item was entered late) and
+    would tell nothing true: its due date has passed, so the verdict or red light speaks
+    instead; or a nearer warning of the same deadline is due too, and that one speaks. The
+    step is marked done all the same, so nothing fires twice."""
+    if step.lead_days < 0 or step.fire_on >= today:
+        return False
+    left = (step.due_on - today).days
+    if left < 0 or step.lead_days == 0:
+        return left < 0
+    with store.transaction() as cursor:
+        s = cursor.t.deadline_steps.c
+        nearer = select(s.lead_days).where(
+            s.deadline_id == step.deadline_id, s.lead_days < step.lead_days, s.lead_days >= left,
+            s.lead_days > 0,
+        )  # fmt: skip
+        return bool(cursor.execute(nearer.limit(1)).fetchall())
+
+
+def _left(step: Step, prov: Provenance) -> int:
+    """Days from the day it fires to the due date: the step's lead, unless it fires late."""
+    return min(step.lead_days, (step.due_on - prov.today).days)
+
+
+def _until(title_zh: str, step: Step, prov: Provenance, own: str = "") -> str:
+    """How far the deadline is, as the day it fires sees it."""
+    left = _left(step, prov)
+    if left == 0:
+        return f"{quoted(title_zh)}{own}期限 {step.due_on} 就在今天"
+    return f"距{quoted(title_zh)}{own}期限 {step.due_on} 还有 {left} 天"
 
 
 def _fire(step: Step, prov: Provenance, kind: FiringKind, **fields: object) -> FiringOrder:
@@ -130,10 +166,10 @@ def _target(
             return []
         if county_wide:
             return [_fire(step, prov, FiringKind.REMINDER, unit_name=campaign.county, addressees=["county"],
-                          message_zh=f"距{quoted(target.title_zh)}期限 {step.due_on} 还有 {step.lead_days} 天，当前 {result.measured_text}")]  # fmt: skip
+                          message_zh=f"{_until(target.title_zh, step, prov)}，当前 {result.measured_text}")]  # fmt: skip
         return [
             _fire(step, prov, FiringKind.REMINDER, unit_id=f.unit_id, unit_name=f.unit_name,
-                  addressees=local, message_zh=f"距{quoted(target.title_zh)}期限 {step.due_on} 还有 {step.lead_days} 天。{_who(f)}")
+                  addressees=local, message_zh=f"{_until(target.title_zh, step, prov)}。{_who(f)}")
             for f in result.failing
         ]  # fmt: skip
     met = [
@@ -208,7 +244,7 @@ def _target_unit(
         if short is None:
             return []
         return [_fire(step, prov, FiringKind.REMINDER, unit_id=short.unit_id, unit_name=short.unit_name,
-                      message_zh=f"距{quoted(target.title_zh)}自身期限 {step.due_on} 还有 {step.lead_days} 天。{_who(short)}")]  # fmt: skip
+                      message_zh=f"{_until(target.title_zh, step, prov, '自身')}。{_who(short)}")]  # fmt: skip
     if short is not None:
         return [_fire(step, prov, FiringKind.ACCOUNTABILITY_ALERT, unit_id=short.unit_id,
                       unit_name=short.unit_name, addressees=ESCALATED,
@@ -232,7 +268,9 @@ def _supervision(step: Step, app: SansanApplication, prov: Provenance) -> list[F
         return []  # done, or its deadline moved (the new one has steps of its own)
     overdue = step.lead_days < 0
     kind = FiringKind.SUPERVISION_OVERDUE if overdue else FiringKind.SUPERVISION_WARNING
-    light = "红灯：已逾期" if overdue else f"黄灯：{step.lead_days} 天后到期"
+    left = _left(step, prov)
+    soon = {0: "今天到期", 1: "明天到期"}.get(left, f"{left} 天后到期")
+    light = "红灯：已逾期" if overdue else f"黄灯：{soon}"
     return [
         _fire(step, prov, kind, unit_id=str(item.id), unit_name=item.title, community_id=item.community_id,
               addressees=ESCALATED if overdue else LOCAL, message_zh=f"督办事项{quoted(item.title)}{light}（期限：{item.due_on}）")
@@ -244,7 +282,8 @@ def _inspection(step: Step, app: SansanApplication, prov: Provenance) -> list[Fi
     inspection = campaign.inspections.get(step.subject_id or "")
     if inspection is None or inspection["conducted_on"] is not None:
         return []
-    when = "今天" if step.lead_days == 0 else f"{step.lead_days} 天后"
+    left = _left(step, prov)
+    when = "今天" if left == 0 else f"{left} 天后"
     return [
         _fire(step, prov, FiringKind.REMINDER, unit_id=str(c), unit_name=inspection["subject"],
               community_id=c, message_zh=f"县委组织部将于{when}（{step.due_on}）督查检查：{inspection['subject']}")
