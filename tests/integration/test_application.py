@@ -1,6 +1,7 @@
 """The application on both stores: commands, history, past states, concurrency."""
 
 import threading
+from copy import deepcopy
 from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -275,3 +276,25 @@ def test_a_writer_that_lost_the_race_gets_a_conflict_with_the_current_version(
         app.execute(raced, actor=ACTOR)
     assert caught.value.current_version == before + 1
     assert [e.actor for e in app.history(t.DUAL)[before:]] == ["rival"]
+
+
+def test_a_change_to_a_loaded_aggregate_that_is_not_saved_leaves_the_cache_as_it_was(
+    app: SansanApplication,
+) -> None:
+    """Every load hands out a copy of the cached aggregate (SansanAggregate.__deepcopy__ shares
+    only values that cannot change): whatever a command does to what it loaded, in nested
+    lists and dicts too, is not seen by the next load unless it was saved."""
+    run_tour(app)
+    assert app.repository.cache is not None
+    for unit in (t.MEMBER, t.COMMUNITY):
+        loaded = app.repository.get(unit)
+        before = deepcopy(state(loaded))  # the values themselves, not the aggregate's copy
+        changed = app.repository.get(unit)
+        for value in vars(changed).values():
+            if isinstance(value, list):
+                value.append("changed")
+            elif isinstance(value, dict):
+                value["changed"] = "changed"
+        assert any(isinstance(v, list | dict) and v for v in before.values()), unit
+        assert state(app.repository.get(unit)) == before
+        assert state(loaded) == before

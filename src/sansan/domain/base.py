@@ -1,8 +1,9 @@
 """What every sansan aggregate and event shares: who recorded it, when it happened."""
 
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
@@ -13,6 +14,12 @@ from sansan.domain import errors
 from sansan.domain.vocabulary import Labelled
 
 E = TypeVar("E", bound=Labelled)
+
+# Values that cannot change once made, shared by a copy rather than rebuilt: exact types
+# only, so a subclass (which might add mutable state) is still deep-copied.
+_IMMUTABLE: frozenset[type] = frozenset(
+    {str, int, float, bool, bytes, type(None), UUID, date, datetime, Decimal}
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,23 @@ class SansanAggregate(Aggregate):
 
     if TYPE_CHECKING:  # set by each creation event's apply()
         began_on: date
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """A deep copy, as ``copy.deepcopy`` makes it, that shares the immutable values.
+
+        The library's repository deep-copies the cached aggregate for every command, so a
+        command that fails after changing it leaves the cache as it was. ``deepcopy`` rebuilds
+        every UUID, date and datetime through ``__reduce_ex__`` as well, which was most of
+        that copy's CPU; everything else (lists, dicts, anything not known to be immutable)
+        is still copied through ``deepcopy``, with the same memo, so shared parts stay shared
+        within the copy."""
+        copied = object.__new__(type(self))
+        memo[id(self)] = copied
+        copied.__dict__.update(
+            (name, value if type(value) in _IMMUTABLE else deepcopy(value, memo))
+            for name, value in self.__dict__.items()
+        )
+        return copied
 
     class Event(Aggregate.Event):
         actor: str
