@@ -15,7 +15,7 @@ from sansan.access import AccessService
 from sansan.application import SansanApplication
 from sansan.background import background_work
 from sansan.bootstrap import build_application, build_services, migrate, settle_heap
-from sansan.cli_audit import audit_group
+from sansan.cli_audit import audit_group, existing_store
 from sansan.cli_plans import plans_group
 from sansan.clock import CHINA_OFFSET
 from sansan.demo import DemoAlreadyLoaded, demo_commands, demo_token_scopes, load_demo
@@ -384,7 +384,8 @@ def _china(moment: datetime) -> str:
 @token_group.command("list")
 def token_list() -> None:
     """列出令牌，从不显示令牌本身 / List tokens: label, role, scope, times, never the secret."""
-    app = build_application(Settings())
+    settings, database = existing_store()
+    app = build_application(settings)
     try:
         now = app.clock.now()
         tokens = list(AccessService(app).tokens())
@@ -397,7 +398,7 @@ def token_list() -> None:
             str(t.id), t.label, t.role, str(t.scope_org_id or "county 全县"), _china(t.created_at),
             _china(t.expires_at) if t.expires_at else "never 永不", state,
         )))  # fmt: skip
-    click.echo(f"共 {len(tokens)} 个 / {len(tokens)} tokens")
+    click.echo(f"共 {len(tokens)} 个（数据库 {database}）/ {len(tokens)} tokens")
 
 
 @token_group.command("revoke")

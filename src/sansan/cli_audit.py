@@ -15,6 +15,7 @@ from sansan.audit.signing import SigningError, generate_key
 from sansan.audit.trail import ExportFilter, kept_checkpoints, write_lines
 from sansan.audit.verify import KIND_ZH, Verdict
 from sansan.bootstrap import Services, build_services
+from sansan.persistence import is_postgres, parse_postgres_url
 from sansan.settings import Settings
 
 
@@ -23,13 +24,34 @@ def audit_group() -> None:
     """防篡改审计 / the tamper-evident audit trail."""
 
 
-def _services() -> Services:
-    return build_services(Settings().model_copy(update={"run_scheduler": False}))
+def existing_store() -> tuple[Settings, str]:
+    """The settings of a store that is already there, and its name to show. A read-only
+    command never creates one: run from the wrong directory, the default ./sansan.db would
+    be a new empty store, and an empty log would pass every check."""
+    settings = Settings()
+    url = settings.database_url
+    if is_postgres(settings):
+        target = parse_postgres_url(url)
+        return settings, f"PostgreSQL {target.host}:{target.port}/{target.dbname}"
+    path = url.removeprefix("sqlite:///")
+    if url.startswith("sqlite:///") and path != ":memory:" and not Path(path).is_file():
+        raise click.ClickException(
+            f"找不到数据库 {path}（请在服务所在的目录运行，或设置 SANSAN_DATABASE_URL），未创建任何文件"
+            f" / no database at {path}: run where the service runs, or set SANSAN_DATABASE_URL"
+        )
+    return settings, f"SQLite {Path(path).resolve()}"
+
+
+def _services() -> tuple[Services, str]:
+    settings, name = existing_store()
+    return build_services(settings.model_copy(update={"run_scheduler": False})), name
 
 
 def _report(verdict: Verdict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(verdict.as_dict(), ensure_ascii=False, indent=2))
+    elif verdict.ok and verdict.count == 0 and not verdict.pending:
+        click.echo("审计日志为空：没有可校验的事件 / the audit log is empty: nothing to verify")
     elif verdict.ok:
         click.echo(f"校验通过 / verified: {verdict.count} 个事件 events, 链头 head {verdict.head},"
                    f" 检查点 checkpoints {verdict.checkpoints_checked}, 待入链 pending {verdict.pending}")  # fmt: skip
@@ -82,7 +104,9 @@ def verify_command(
             raise click.ClickException(f"不是审计导出文件 / {error}") from None
         _report(replace(verdict, sources=verdict.sources + sources), as_json)
         return
-    services = _services()
+    services, database = _services()
+    if not as_json:
+        click.echo(f"数据库 / database: {database}")
     try:
         services.audit.chain.catch_up()  # chain whatever the follower has not reached yet
         total = services.app.recorder.max_notification_id() or 0
@@ -103,7 +127,7 @@ def export_command(
     out: Path, unit: UUID | None, recorded_from: datetime | None, recorded_to: datetime | None
 ) -> None:
     """导出可离线校验的 JSONL 历史 / Export history as JSONL with digests and the proof."""
-    services = _services()
+    services, database = _services()
     try:
         services.audit.chain.catch_up()
         chosen = ExportFilter(unit, _utc(recorded_from), _utc(recorded_to))
@@ -115,7 +139,7 @@ def export_command(
         raise click.ClickException(f"签名密钥不可用 / {error}") from None
     finally:
         services.close()
-    click.echo(f"已导出 {count - 2} 个事件到 {out} / exported {count - 2} events")
+    click.echo(f"已导出 {count - 2} 个事件到 {out}（数据库 {database}）/ exported {count - 2} events")
 
 
 def _counting(lines: Iterator[str], tick: Callable[[int], None]) -> Iterator[str]:
@@ -132,7 +156,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def checkpoints_command(out: Path) -> None:
     """导出签名的检查点摘要文件，请保存在数据库之外 / Write the signed digest file to keep elsewhere."""
-    services = _services()
+    services, database = _services()
     try:
         services.audit.chain.catch_up()
         document = services.audit.checkpoint_file()
@@ -142,7 +166,7 @@ def checkpoints_command(out: Path) -> None:
         services.close()
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2), "utf-8")
     head = document["head"]
-    click.echo(f"链头 head：第 {head['seq'] if head else 0} 个事件，{out}"
+    click.echo(f"链头 head：第 {head['seq'] if head else 0} 个事件，{out}（数据库 {database}）"
                + ("" if "signature" in document else "（未签名 / unsigned）"))  # fmt: skip
 
 

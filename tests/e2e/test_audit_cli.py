@@ -6,6 +6,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from sansan import cli
+from sansan.application import SansanApplication
+from sansan.settings import Settings
+
 
 def sansan(*args: str, db: Path, key: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SANSAN_DATABASE_URL": f"sqlite:///{db}"}
@@ -78,3 +85,35 @@ def test_a_unit_export_holds_only_that_unit(tmp_path: Path) -> None:
     assert events
     assert {e["aggregate_id"] for e in events} == {first["aggregate_id"]}
     assert sansan("audit", "verify", "--file", str(tmp_path / "unit.jsonl"), db=db).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["audit", "verify"],
+        ["audit", "export", "--out", "all.jsonl"],
+        ["audit", "checkpoints", "--out", "cp.json"],
+        ["token", "list"],
+    ],
+)
+def test_a_read_only_command_run_where_there_is_no_store_refuses_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SANSAN_DATABASE_URL", raising=False)  # the default ./sansan.db
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 1, result.output
+    assert "找不到数据库 ./sansan.db（请在服务所在的目录运行，或设置 SANSAN_DATABASE_URL）" in result.output
+    assert list(tmp_path.iterdir()) == []  # no store, no export, no checkpoint file
+
+
+def test_verifying_an_empty_log_says_it_is_empty_and_names_the_database(
+    app: SansanApplication, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANSAN_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(cli.main, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "审计日志为空" in result.output
+    assert "校验通过" not in result.output
+    shown = "SQLite /" if settings.database_url.startswith("sqlite") else "PostgreSQL "
+    assert f"数据库 / database: {shown}" in result.output

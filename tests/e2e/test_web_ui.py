@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -524,3 +524,45 @@ def test_no_page_shows_a_bare_null_or_undefined(server: DemoServer, watched: Wat
         text = content.inner_text()
         assert text.strip(), where
         assert not re.search(r"null|undefined|NaN|\[object", text), (where, text[-200:])
+
+
+def test_the_county_picks_a_past_evaluation_day_for_the_board_the_matrix_and_a_community(
+    server: DemoServer, watched: Watched
+) -> None:
+    page = sign_in_by_link(watched, server)
+    now = server.api("county", f"/campaigns/{CAMPAIGN}/progress")
+    day = (date.fromisoformat(now["launch_date"]) + timedelta(days=60)).isoformat()
+    assert day < now["as_of"]
+    picker = page.locator("input[name=as_of]")
+    expect(picker).to_have_value(now["as_of"])
+    expect(picker).to_have_attribute("max", now["as_of"])  # not after today
+    with page.expect_request(lambda r: "/trend" in r.url and f"as_of={day}" in r.url):
+        picker.fill(day)
+    then = server.api("county", f"/campaigns/{CAMPAIGN}/progress", as_of=day)
+    assert then["summary"] != now["summary"]  # the day shows a board of its own
+    expect(page.locator(".page-head .meta")).to_contain_text(f"评估日期 {day}")
+    for status, count in then["summary"].items():
+        expect(page.locator(f"[data-summary={status}]")).to_have_text(str(count))
+    exported = page.expect_request(lambda r: "format=xlsx" in r.url and f"as_of={day}" in r.url)
+    with exported, page.expect_download():
+        page.get_by_role("button", name="导出 XLSX").click()
+
+    page.locator("[data-nav=matrix]").click()
+    expect(page.locator("table.matrix tbody tr")).to_have_count(7)
+    page.locator("input[name=as_of]").fill(day)
+    expect(page.locator("input[name=as_of]")).to_have_value(day)
+    hedong = str(demo_id("community", "河东"))
+    card = server.api("county", f"/communities/{hedong}/scorecard", as_of=day)
+    row = page.locator(f"tr[data-community='{hedong}']")
+    for target in card["targets"]:
+        expect(row.locator(f"td[data-target='{target['id']}']")).to_have_class(
+            re.compile(f"status-{target['status']}")
+        )
+    row.get_by_role("link", name="河东社区", exact=True).click()
+    expect(page.locator("h1")).to_have_text("河东社区")
+    expect(page.locator("h2", has_text="记分卡")).to_have_text(f"记分卡（评估日期 {day}）")
+    expect(page.locator("input[name=as_of]")).to_have_value(day)
+    for target in card["targets"]:
+        expect(page.locator(f"table.scorecard tr[data-target='{target['id']}'] .status-word")).to_have_text(
+            target["status_zh"]
+        )

@@ -119,6 +119,10 @@ def test_a_kept_file_whose_signature_fails_is_refused_not_trusted(
         ("/api/v1/audit/actors/x", {"to": "9999-12-31"}),
         ("/api/v1/audit/export", {"recorded_from": "0001-01-01T00:00:00+08:00"}),
         ("/api/v1/audit/export", {"recorded_to": "9999-12-31T23:59:59-05:00"}),
+        ("/api/v1/audit", {"recorded_from": "0001-01-01T00:00:00+14:00"}),
+        ("/api/v1/audit", {"recorded_to": "9999-12-31T23:59:59-14:00"}),
+        ("/api/v1/audit/spreadsheet", {"recorded_from": "0001-01-01T00:00:00+14:00"}),
+        ("/api/v1/audit/spreadsheet", {"recorded_to": "9999-12-31T23:59:59-14:00"}),
     ],
 )
 def test_dates_at_the_edge_of_the_calendar_get_a_problem_not_a_500(
@@ -129,6 +133,29 @@ def test_dates_at_the_edge_of_the_calendar_get_a_problem_not_a_500(
     )
     assert response.status_code == 422
     assert response.json()["code"] == "date_out_of_range"
+    field = next(iter(params))
+    assert f"（{field}）超出可表示的日期范围" in response.json()["message_zh"]
+
+
+def test_past_states_and_boards_at_the_edge_of_the_calendar_never_answer_500(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    settle(client)
+    boards = [
+        f"/api/v1/communities/{t.COMMUNITY}",
+        f"/api/v1/campaigns/{t.CAMPAIGN}/progress",
+        f"/api/v1/campaigns/{t.CAMPAIGN}/progress/t/failing",
+        f"/api/v1/campaigns/{t.CAMPAIGN}/trend",
+        f"/api/v1/communities/{t.COMMUNITY}/scorecard",
+        f"/api/v1/communities/{t.COMMUNITY}/scorecard/t/failing",
+    ]
+    edges = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01", "9999-12-31"]
+    for path in boards:
+        for as_of in edges:
+            for format in ("json", "csv"):
+                params = {"as_of": as_of, "format": format}
+                response = client.get(path, params=params, headers=bearer(tokens["county"]))
+                assert response.status_code != 500, (path, params, response.text)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from sansan.application import SansanApplication
 from sansan.bootstrap import build_read_store
 from sansan.domain import ImportRecord, PartyOrganization
 from sansan.domain.base import Provenance
-from sansan.imports import UNFINISHED, Importer, Limits
+from sansan.imports import UNFINISHED, Importer, Limits, TooManyRows
 from sansan.imports import scratch as scratch_module
 from sansan.imports.kinds import MEMBER, derived_id
 from sansan.projections.runner import ProjectionRunner
@@ -247,3 +247,21 @@ def test_the_scratch_file_is_asked_only_for_units_it_may_hold_and_gives_them_bac
         assert (back.created, back.changed, back.known) == (True, True, known)
     finally:
         scratch.close()
+
+
+def test_a_file_over_the_row_limit_is_refused_before_a_single_row_is_checked(
+    app: SansanApplication, store: ReadStore
+) -> None:
+    data = filled(new_county(25))
+    rows = Importer(app, store, actor="cli:admin").run(data, "c.xlsx", dry_run=True).rows
+    assert rows > 25  # the tree, the roster and the trainings
+    at_the_limit = Importer(app, store, actor="cli:admin", limits=Limits(max_rows=rows))
+    assert at_the_limit.run(data, "c.xlsx", dry_run=True).problems == []
+    checked: list[None] = []
+    over = Importer(
+        app, store, actor="cli:admin", limits=Limits(max_rows=rows - 1),
+        on_row=lambda: checked.append(None),
+    )  # fmt: skip
+    with pytest.raises(TooManyRows):
+        over.run(data, "c.xlsx", dry_run=True)
+    assert checked == []  # refused by the first pass, not after validating all but one row

@@ -81,21 +81,26 @@ def test_every_web_file_is_shipped_as_package_data() -> None:
 
 
 @pytest.mark.parametrize(
-    ("demo_token", "caller", "expected"),
+    ("demo_token", "caller", "host", "expected"),
     [
-        ("ssn_demo", "127.0.0.1", "ssn_demo"),  # a demo server, a browser on its machine
-        ("ssn_demo", "::1", "ssn_demo"),
-        ("ssn_demo", "203.0.113.9", None),  # a demo server reached from elsewhere
-        ("", "127.0.0.1", None),  # not a demo server
+        ("ssn_demo", "127.0.0.1", "127.0.0.1:8765", "ssn_demo"),  # a browser on its machine
+        ("ssn_demo", "::1", "[::1]:8765", "ssn_demo"),
+        ("ssn_demo", "127.0.0.1", "localhost", "ssn_demo"),
+        ("ssn_demo", "127.0.0.1", "LOCALHOST:80", "ssn_demo"),
+        ("ssn_demo", "203.0.113.9", "127.0.0.1:8765", None),  # a demo server reached from elsewhere
+        ("ssn_demo", "127.0.0.1", "evil.example:8765", None),  # a page rebinding its name to us
+        ("ssn_demo", "127.0.0.1", "127.0.0.1.evil.example", None),
+        ("ssn_demo", "127.0.0.1", "", None),
+        ("", "127.0.0.1", "127.0.0.1:8765", None),  # not a demo server
     ],
 )
 def test_only_a_demo_server_lets_a_local_browser_in_as_the_county(
-    tmp_path: Path, demo_token: str, caller: str, expected: str | None
+    tmp_path: Path, demo_token: str, caller: str, host: str, expected: str | None
 ) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", run_scheduler=False,
                         demo_sign_in_token=demo_token)  # fmt: skip
     with TestClient(create_app(settings), client=(caller, 50000)) as client:
-        response = client.get("/demo/sign-in")
+        response = client.get("/demo/sign-in", headers={"Host": host})
     assert response.status_code == 200
     assert response.json() == {"token": expected}
     assert response.headers["cache-control"] == "no-cache"

@@ -1,10 +1,10 @@
 """The tamper-evident trail over HTTP: verification, checkpoints, exports, and the
 auditors' two questions — who changed this unit, and what did this actor record."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -19,6 +19,8 @@ from sansan.api.list_endpoints import (
     as_page,
     county_wide,
     in_order,
+    in_utc,
+    out_of_range,
 )
 from sansan.api.personal_data import record_members_named, record_query_read, units_in_audit
 from sansan.api.problems import ApiError
@@ -27,7 +29,6 @@ from sansan.audit.trail import CHECKPOINT_FORMAT, ExportFilter, kept_checkpoints
 from sansan.audit.verify import Verdict
 
 CHINA = timezone(timedelta(hours=8))
-T = TypeVar("T")
 MAX_ITEMS = 500
 
 
@@ -136,12 +137,18 @@ def recorded_between(start: date | None, end: date | None) -> dict[str, datetime
     """Whole days in China time, as the UTC bounds the audit log stores."""
     in_order(start, end, "to")
     return {
-        "recorded_from": None if start is None else
-        datetime.combine(start, time(), CHINA).astimezone(UTC),
+        "recorded_from": None if start is None else _day_starts("from", start, 0),
         "recorded_to": None if end is None else
-        datetime.combine(end + timedelta(days=1), time(), CHINA).astimezone(UTC)
-        - timedelta(microseconds=1),
+        _day_starts("to", end, 1) - timedelta(microseconds=1),
     }  # fmt: skip
+
+
+def _day_starts(field: str, day: date, days_after: int) -> datetime:
+    """The China midnight days_after the day, in UTC."""
+    try:
+        return datetime.combine(day + timedelta(days=days_after), time(), CHINA).astimezone(UTC)
+    except OverflowError:
+        raise out_of_range(field) from None
 
 
 def add_audit_routes(routers: dict[str, APIRouter]) -> None:
@@ -187,9 +194,9 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         recorded_from: ExportFrom = None, recorded_to: ExportTo = None,
     ) -> StreamingResponse:  # fmt: skip
         county_wide(principal)
-        in_order(recorded_from, recorded_to, "recorded_to")
-        chosen = ExportFilter(aggregate_id, recorded_from, recorded_to)
-        _in_range(chosen.as_dict)
+        start, end = in_utc("recorded_from", recorded_from), in_utc("recorded_to", recorded_to)
+        in_order(start, end, "recorded_to")
+        chosen = ExportFilter(aggregate_id, start, end)
         lines = services.audit.export(chosen)
         first = _signing(lambda: next(lines))  # a missing key fails here, before the 200
         # any member's events may be in it; recorded once the export has fixed the chain head
@@ -208,7 +215,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         date_from: DateFrom = None, date_to: DateTo = None, cursor: str | None = Query(None, max_length=500),
     ) -> UnitChanges:  # fmt: skip
         county_wide(principal)
-        between = _in_range(lambda: recorded_between(date_from, date_to))
+        between = recorded_between(date_from, date_to)
         filters = {"unit_id": unit_id, **between}
         reads = {"event_type": "PersonalDataRead", "data_contains": unit_id, **between}
         models = services.read_models
@@ -235,7 +242,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         date_from: DateFrom = None, date_to: DateTo = None, cursor: str | None = Query(None, max_length=500),
     ) -> ActorRecord:  # fmt: skip
         county_wide(principal)
-        filters = {"actor": actor, **_in_range(lambda: recorded_between(date_from, date_to))}
+        filters = {"actor": actor, **recorded_between(date_from, date_to)}
         models = services.read_models
         recorded = {**filters, "event_type": None}
         reads = {**filters, "event_type": "PersonalDataRead"}
@@ -265,15 +272,6 @@ def _signing(call: Any) -> Any:
         raise ApiError(
             503, "signing_key_unavailable", "审计签名密钥不可用，请检查 SANSAN_AUDIT_SIGNING_KEY",
             f"the audit signing key cannot be used: {error}",
-        ) from error  # fmt: skip
-
-
-def _in_range(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except OverflowError as error:
-        raise ApiError(
-            422, "date_out_of_range", "日期超出可表示的范围", f"a date is out of range: {error}",
         ) from error  # fmt: skip
 
 

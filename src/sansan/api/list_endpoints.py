@@ -62,8 +62,7 @@ class AuditFilters(BaseModel):
         in_order(self.recorded_from, self.recorded_to, "recorded_to")
         values = self.model_dump()
         for bound in ("recorded_from", "recorded_to"):  # stored as UTC ISO text
-            if values[bound] is not None:
-                values[bound] = values[bound].astimezone(UTC)
+            values[bound] = in_utc(bound, values[bound])
         return values
 
 
@@ -75,6 +74,31 @@ def in_order(start: date | datetime | None, end: date | datetime | None, end_fie
             "type": "range_reversed", "loc": ("query", end_field), "input": str(end),
             "msg": f"{end_field} ({end}) is before the start of the range ({start})",
         }])  # fmt: skip
+
+
+# How the audit page labels the time bounds a caller may enter.
+BOUND_LABELS = {
+    "recorded_from": "记录时间起", "recorded_to": "记录时间止",
+    "from": "起始日期", "to": "截止日期",
+}  # fmt: skip
+
+
+def out_of_range(field: str) -> ApiError:
+    return ApiError(
+        422, "date_out_of_range",
+        f"{BOUND_LABELS.get(field, field)}（{field}）超出可表示的日期范围，"
+        "请输入公元 1 年至 9999 年之间的日期",
+        f"{field} is out of the representable range (years 1 to 9999)",
+    )  # fmt: skip
+
+
+def in_utc(field: str, moment: datetime | None) -> datetime | None:
+    """The moment in UTC, as the log stores it; a problem naming the field where UTC
+    cannot hold it (0001-01-01T00:00+14:00 falls in year 0)."""
+    try:
+        return None if moment is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise out_of_range(field) from None
 
 
 class OrgNode(BaseModel):

@@ -7,6 +7,7 @@ operations path; it talks to the API like any other client, with a bearer token.
 import os
 from os import PathLike
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -30,6 +31,16 @@ class _Static(StaticFiles):
 
 
 LOOPBACK = {"127.0.0.1", "::1"}
+LOCAL_NAMES = LOOPBACK | {"localhost"}
+
+
+def _asked_for_locally(request: Request) -> bool:
+    """Called from this machine, by this machine's name. A web page elsewhere can point its
+    own name at 127.0.0.1 (DNS rebinding) and so reach us from the operator's browser as a
+    local caller, but its requests still carry its name in Host."""
+    local = request.client is not None and request.client.host in LOOPBACK
+    host = urlsplit(f"//{request.headers.get('host', '')}").hostname
+    return local and host in LOCAL_NAMES
 
 
 def install_web(api: FastAPI, demo_token: str = "") -> None:
@@ -41,8 +52,7 @@ def install_web(api: FastAPI, demo_token: str = "") -> None:
     def demo_sign_in(request: Request) -> JSONResponse:
         """A demo server lets a browser on the same machine in as the county, so that
         opening ``/`` shows the demo campaign; any other server, or caller, gets nothing."""
-        local = request.client is not None and request.client.host in LOOPBACK
-        token = (demo_token or None) if local else None
+        token = (demo_token or None) if _asked_for_locally(request) else None
         return JSONResponse({"token": token}, headers=NO_CACHE)
 
     api.mount("/static", _Static(directory=WEB), name="static")

@@ -343,6 +343,7 @@ class Importer:
     def run(self, data: bytes, file_name: str, *, dry_run: bool = False) -> ImportReport:
         if len(data) > self.limits.max_bytes:
             raise FileTooLarge(len(data), self.limits.max_bytes)
+        self._count_rows(data, file_name)
         report = ImportReport(file_name, hashlib.sha256(data).hexdigest(), dry_run)
         self.report = report
         self.record_id, self.record = self._record_to_finish(report.sha256)
@@ -384,6 +385,26 @@ class Importer:
     def _prov(self) -> Provenance:
         today = self.app.clock.today()
         return Provenance(actor=self.actor, occurred_on=today, today=today, token_no=self._token_no)
+
+    def _count_rows(self, data: bytes, file_name: str) -> None:
+        """A first pass that only reads the cells: a file over the row limit (a small XLSX
+        can hold hundreds of thousands of rows) is refused in seconds, before minutes of
+        validating rows it would refuse anyway. Counts the rows the check would run."""
+        rows = 0
+        try:
+            for name, sheet_rows in file_sheets(data, file_name):
+                if name in NOT_DATA:
+                    continue
+                sheet = find_sheet(name, sheet_rows)
+                if sheet.kind is None or sheet.missing:
+                    continue
+                plan = _plan(sheet)
+                for number, cells in sheet.rows:
+                    rows += self._row_of(sheet, plan, number, cells) is not None
+                    if rows > self.limits.max_rows:
+                        raise TooManyRows(self.limits.max_rows)
+        except CellError:
+            return  # reported by the check itself, with the rest of the file's problems
 
     def _check(self, data: bytes, file_name: str) -> None:
         """Every row of the file, then the rows put aside; each batch handed over."""

@@ -1,5 +1,6 @@
 // 创建工程总览: every target as a light, and the progress charts.
 import { download, get } from "../api.js";
+import { asOf, asOfPicker } from "../asof.js";
 import { lineChart } from "../charts.js";
 import { h, label, light, notice, percent, periodText, put, section, STATUS_ZH, STATUSES } from "../dom.js";
 import { otherYearsFailing, targetFailing } from "../failing.js";
@@ -59,7 +60,7 @@ export async function render(root, ctx) {
     root.append(notice("尚未启动创建工程；若刚刚启动服务，读模型可能仍在更新，请稍后刷新。"));
     return;
   }
-  const params = { street_id: ctx.street };
+  const params = { street_id: ctx.street, as_of: asOf(ctx) };
   const [progress, trend] = await Promise.all([
     get(`/api/v1/campaigns/${ctx.campaign.id}/progress`, { ...params, failing_limit: FAILING_PAGE }),
     get(`/api/v1/campaigns/${ctx.campaign.id}/trend`, params),
@@ -86,7 +87,8 @@ export async function render(root, ctx) {
       ["county", "street"].includes(ctx.me.role)
         ? h("a", { class: "button secondary", href: "#/screen", "data-screen-link": "", text: "大屏展示" })
         : null,
-      exportButtons),
+      exportButtons,
+      asOfPicker(ctx, "overview")),
     summary,
     section("进展趋势", h("div", { class: "charts" }, trendCharts(trend))),
     section("各项目标", h("div", { class: "targets" }, progress.targets.filter((t) => !t.county_wide && !t.street_wide).map(card))),
