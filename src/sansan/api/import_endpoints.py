@@ -168,8 +168,9 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
                 f"数据超过 {error.limit} 行的上限，请分成几个文件导入，未记录任何内容",
                 f"more than {error.limit} rows; nothing was recorded",
             )  # fmt: skip
-        if dry_run:
+        if dry_run and report.rows:
             # it records nothing else, yet tells whether the units and people it names exist
+            # (a file without a data row names none)
             services.access.record_personal_data_read(
                 principal, [], set(),
                 f"POST /api/v1/imports dry_run=true {name} sha256={report.sha256}",
