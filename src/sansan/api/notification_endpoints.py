@@ -50,7 +50,7 @@ class NotificationPublic(BaseModel):
     )
     acknowledgements: list[AddresseeAcknowledgement] | None = Field(
         None,
-        description="审计角色：各收件方的签收人与签收时间 / for auditors: each addressee's, who, when",
+        description="审计角色：各收件方的签收人与时间 / auditors: who acknowledged when",
     )
 
 
