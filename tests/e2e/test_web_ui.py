@@ -460,9 +460,10 @@ def test_a_refused_token_is_said_why_on_the_sign_in_and_a_link_s_token_leaves_th
     expect(page.locator("[data-refusal]")).to_contain_text("链接中的令牌不完整或有误")
     assert "token=" not in page.url
 
-    # the API's own answer to an expired token (waiting for one to expire is not a test's job)
+    # the API's own answer to an expired token, to every read the sign-in makes at once (waiting
+    # for a token to expire is not a test's job)
     expired = {"status": 401, "code": "token_expired", "message_zh": EXPIRED, "title": "Unauthorized"}
-    page.route("**/api/v1/me", lambda route: route.fulfill(
+    page.route("**/api/v1/**", lambda route: route.fulfill(
         status=401, content_type="application/problem+json", body=json.dumps(expired)))
     open_link("token=ssn_expired")
     expect(page.locator("[data-refusal]")).to_have_text(EXPIRED)
