@@ -4,7 +4,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Recor
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Transcoding
 
-from sansan.clock import Clock
+from sansan.clock import CHINA_OFFSET, Clock
 from sansan.commands import Command, CommandContext
 from sansan.domain import AGGREGATE_TYPES, IdempotencyRecord, errors
 from sansan.domain.base import Provenance, SansanAggregate
@@ -295,18 +295,27 @@ class SansanApplication(Application):
         as_of: datetime | None = None,
         kind: type[SansanAggregate] = SansanAggregate,
     ) -> Any:
-        """The aggregate as it was at a version, or as recorded at a moment (either or both)."""
+        """The aggregate as it was at a version, or as recorded at a moment (one of them)."""
+        if version is not None and as_of is not None:
+            raise errors.VERSION_WITH_AS_OF()
         if as_of is not None:
             if as_of.tzinfo is None:
                 raise ValueError("as_of must carry a timezone")
-            recorded = [
-                e.originator_version for e in self._events(aggregate_id) if e.timestamp <= as_of
-            ]
-            cutoff = recorded[-1] if recorded else 0
-            version = cutoff if version is None else min(version, cutoff)
+            events = list(self._events(aggregate_id))
+            recorded = [e.originator_version for e in events if e.timestamp <= as_of]
+            if not recorded:
+                if events:
+                    raise _not_yet_recorded(kind, aggregate_id, events[0].timestamp)
+                raise _not_found(kind, aggregate_id)
+            return self._checked(self._get(aggregate_id, recorded[-1]), aggregate_id, kind)
         if version is not None and version < 1:
             raise _not_found(kind, aggregate_id)
-        return self._checked(self._get(aggregate_id, version), aggregate_id, kind)
+        shown = self._checked(self._get(aggregate_id, version), aggregate_id, kind)
+        if version is not None and shown.version < version:  # the store gives its last one
+            raise errors.VERSION_NOT_FOUND(
+                kind=kind.__name__, kind_zh=kind.LABEL_ZH, version=version, current=shown.version
+            )
+        return shown
 
     def _events(
         self, aggregate_id: UUID, only_version: int | None = None
@@ -336,3 +345,14 @@ class SansanApplication(Application):
 
 def _not_found(kind: type[SansanAggregate], aggregate_id: UUID) -> errors.DomainError:
     return errors.UNIT_NOT_FOUND(kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=aggregate_id)
+
+
+def _not_yet_recorded(
+    kind: type[SansanAggregate], aggregate_id: UUID, first: datetime
+) -> errors.DomainError:
+    """An existing unit asked for before its first record: not "not found", but not yet."""
+    china = first.astimezone(timezone(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M")
+    return errors.NOT_YET_RECORDED(
+        kind=kind.__name__, kind_zh=kind.LABEL_ZH, id=aggregate_id, first_zh=china,
+        first=first.isoformat(),
+    )  # fmt: skip

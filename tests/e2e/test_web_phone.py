@@ -106,6 +106,40 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
         phone.shot(f"phone-{role}-{name}")
 
 
+def test_the_matrix_keeps_its_community_column_and_header_row_in_place_when_scrolled(
+    server: DemoServer, phone: Watched
+) -> None:
+    """Swiped sideways and down in its own box, a coloured cell still has its community on the
+    left and its target above."""
+    page = phone.page
+    sign_in(page, server, "county")
+    page.goto(f"{server.base}/#/matrix")
+    expect(page.locator("table.matrix tbody tr").first).to_be_visible()
+    box = page.locator("div.scroll:has(> table.matrix)")
+    # a long list scrolls inside the box (its header row held), not the page (the header gone)
+    assert box.evaluate("b => getComputedStyle(b).maxHeight") == f"{0.75 * PHONE['height']:g}px"
+    # the demo's six communities fit the box's height; a county's fifty would not: a shorter box
+    box.evaluate("b => { b.style.maxHeight = '200px'; b.scrollLeft = 600; b.scrollTop = 120; }")
+    place = box.evaluate(
+        """(b) => {
+          const inner = b.getBoundingClientRect();
+          const row = [...b.querySelectorAll('tbody th')].find((th) => {
+            const r = th.getBoundingClientRect();
+            return r.top >= inner.top + 40 && r.bottom <= inner.bottom;
+          });
+          return { scrolled: [b.scrollLeft, b.scrollTop], box: [inner.left, inner.top],
+            community: row.getBoundingClientRect().left,
+            corner: b.querySelector('thead th').getBoundingClientRect().top,
+            target: b.querySelector('thead th.target-head').getBoundingClientRect().top };
+        }"""
+    )
+    assert place["scrolled"] == [600, 120], place  # it did scroll both ways
+    assert abs(place["community"] - place["box"][0]) <= 1, place
+    assert abs(place["corner"] - place["box"][1]) <= 1, place
+    assert abs(place["target"] - place["box"][1]) <= 1, place
+    phone.shot("phone-county-matrix-scrolled")
+
+
 # The WCAG 2 contrast of each status word against the background it is painted on (the
 # ancestors' backgrounds blended, white beneath all), and whether every light has words beside it.
 CONTRAST = """(selector) => {

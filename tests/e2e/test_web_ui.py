@@ -3,6 +3,7 @@
 error or failed request. Screenshots go to $SANSAN_SCREENSHOTS (scripts/screenshots.py
 sets it to docs/screenshots) or a temporary directory."""
 
+import json
 import os
 import re
 import subprocess
@@ -435,6 +436,43 @@ def test_a_street_token_signs_in_by_the_form_and_sees_only_its_street(
     expect(page.locator("tr[data-item]")).to_have_count(len(theirs))
     expect(page.locator(f"tr[data-item='{overdue_item.id}']")).to_have_count(0)
     expect(page.locator(".notifications li", has_text=overdue_item.title)).to_have_count(0)
+
+
+EXPIRED = "访问令牌已于 2026-11-29 22:18（北京时间）失效，请向管理员申请新令牌"
+
+
+def test_a_refused_token_is_said_why_on_the_sign_in_and_a_link_s_token_leaves_the_address_bar(
+    server: DemoServer, watched: Watched
+) -> None:
+    """An expired token reads as the API says it (when it expired), not "invalid"; a link with
+    a revoked, expired or mangled token lands on the sign-in saying so, its token gone."""
+    page = watched.page
+
+    def open_link(fragment: str) -> None:  # a fresh load, as opening a link in a new tab
+        page.wait_for_load_state("networkidle")  # nothing of the last page cut off (its icon)
+        page.goto("about:blank")
+        page.goto(f"{server.base}/#{fragment}")
+
+    open_link("token=ssn_revoked-or-never-issued")
+    expect(page.locator("[data-refusal]")).to_have_text("令牌无效或已吊销，请核对后重试。")
+    assert "token=" not in page.url
+    open_link("token=ssn_bad token!")
+    expect(page.locator("[data-refusal]")).to_contain_text("链接中的令牌不完整或有误")
+    assert "token=" not in page.url
+
+    # the API's own answer to an expired token, to every read the sign-in makes at once (waiting
+    # for a token to expire is not a test's job)
+    expired = {"status": 401, "code": "token_expired", "message_zh": EXPIRED, "title": "Unauthorized"}
+    page.route("**/api/v1/**", lambda route: route.fulfill(
+        status=401, content_type="application/problem+json", body=json.dumps(expired)))
+    open_link("token=ssn_expired")
+    expect(page.locator("[data-refusal]")).to_have_text(EXPIRED)
+    assert "token=" not in page.url
+    page.get_by_label("访问令牌").fill("ssn_expired")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("[data-refusal]")).to_have_text(EXPIRED)
+    # the refusals above are this test's own: 401s and the browser's console line for each
+    watched.problems[:] = [p for p in watched.problems if "401" not in p]
 
 
 def test_a_community_token_sees_its_own_community_and_records_no_supervision(

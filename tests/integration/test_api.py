@@ -106,6 +106,14 @@ def test_reads_give_state_version_etag_and_past_states(
     assert as_of["version"] == upgrade["version"]
     naive = client.get(f"/api/v1/communities/{t.COMMUNITY}?as_of=2026-05-01T00:00:00", headers=auth)
     is_problem(naive, 422, "invalid_request")
+    beyond = client.get(f"/api/v1/communities/{t.COMMUNITY}?version=999", headers=auth)
+    is_problem(beyond, 404, "version_not_found")
+    assert f"当前为第 {state['version']} 版" in beyond.json()["message_zh"]
+    both = client.get(
+        f"/api/v1/communities/{t.COMMUNITY}", params={"version": 1, "as_of": upgrade["recorded_at"]},
+        headers=auth,
+    )  # fmt: skip
+    is_problem(both, 422, "version_with_as_of")
 
 
 def test_bad_fields_are_named_one_by_one_in_both_languages_and_record_nothing(

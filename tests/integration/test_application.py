@@ -114,6 +114,29 @@ def test_state_at_a_version_and_as_recorded_at_a_moment(app: SansanApplication) 
         app.state_at(t.COMMUNITY, as_of=moment.replace(tzinfo=None))
 
 
+def test_a_past_state_that_was_never_recorded_is_refused_saying_what_there_is(
+    app: SansanApplication,
+) -> None:
+    """Not the current state silently for a version beyond it, and not "未找到" for a unit
+    asked for before its first record; version and as_of together are refused."""
+    app.execute(t.tour()[0], actor=ACTOR)
+    app.execute(t.tour()[1], actor=ACTOR)
+    created = app.execute(t.tour()[2], actor=ACTOR).events[0].recorded_at
+    with pytest.raises(NotFoundError) as beyond:
+        app.state_at(t.COMMUNITY, version=999, kind=Community)
+    assert beyond.value.code == "version_not_found"
+    assert beyond.value.message_zh == "该社区没有第 999 版（当前为第 1 版）"
+    with pytest.raises(NotFoundError) as early:
+        app.state_at(t.COMMUNITY, as_of=created - timedelta(seconds=1), kind=Community)
+    china = (created + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert early.value.code == "not_yet_recorded"
+    assert early.value.message_zh == f"该时刻尚未记录此社区（首次记录于 {china}，北京时间）"
+    with pytest.raises(DomainError) as both:
+        app.state_at(t.COMMUNITY, version=1, as_of=created)
+    assert (type(both.value), both.value.code) == (DomainError, "version_with_as_of")
+    assert app.state_at(t.COMMUNITY, version=1).version == 1
+
+
 def test_a_refused_command_records_nothing(app: SansanApplication) -> None:
     run_tour(app)
     before = app.recorder.max_notification_id()

@@ -176,6 +176,7 @@ SENT = [
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"content-security-policy", STRICT_CSP.encode()),
+    (b"cache-control", b"no-store"),  # an API answer (/api/v1/me)
 ]
 
 

@@ -96,6 +96,21 @@ def test_one_addressee_s_acknowledgement_does_not_hide_the_alert_from_the_others
     assert [a.split(":")[0] for a in everyone] == ["community", "street", "county"]
 
 
+def test_the_auditor_sees_when_each_addressee_acknowledged(inbox: Inbox) -> None:
+    """Not only who: 签收 by the community alone leaves the notice unacknowledged as a whole,
+    and the auditor still reads when the community acknowledged."""
+    alert = escalated_alert(inbox)
+    assert inbox.acknowledge("community", alert).status_code == 200
+    own = inbox.mine("community")[alert]
+    seen = inbox.mine("auditor")[alert]
+    assert seen["acknowledged_at"] is None  # the street and the county have not yet
+    assert seen["acknowledgements"] == [{
+        "addressee": "community_secretary", "acknowledged_by": own["acknowledged_by"],
+        "acknowledged_at": own["acknowledged_at"],
+    }]  # fmt: skip
+    assert own["acknowledgements"] is None  # an addressee reads its own 签收 as before
+
+
 def test_each_addressee_acknowledges_once_and_a_client_answers_as_its_community(inbox: Inbox) -> None:
     alert = escalated_alert(inbox)
     assert inbox.acknowledge("client", alert).status_code == 200

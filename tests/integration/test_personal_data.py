@@ -229,3 +229,43 @@ def test_a_failing_list_of_leadership_team_members_records_their_read(
     (read,) = [app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "county:")]
     assert {str(m) for m in read.member_ids} == shown
     assert read.purpose == f"GET {path}"
+
+
+@pytest.mark.parametrize("suffix", ["", "/history"])
+def test_a_community_s_state_or_history_records_the_read_of_its_workers(
+    world: tuple[TestClient, dict[str, str]], suffix: str
+) -> None:
+    """A community worker's name, role, dates and insurances are read like a leadership-team
+    member's: the read names the workers shown."""
+    client, tokens = world
+    app: SansanApplication = client.app.state.services.app  # type: ignore[attr-defined]
+    path = f"/api/v1/communities/{REAL_IDS['communities']}{suffix}"
+    before = app.recorder.max_notification_id() or 0
+    response = client.get(path, headers=bearer(tokens["county"]))
+    assert response.status_code == 200, response.text
+    assert "铁西社工" in response.text
+    (read,) = [app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "county:")]
+    assert read.member_ids == [demo_id("worker", "铁西社工")]
+    assert read.community_id == REAL_IDS["communities"]
+    assert read.purpose == f"{'history' if suffix else 'state'}（社区工作人员）"
+
+
+def test_every_api_answer_is_kept_in_no_cache_and_a_head_answers_as_its_get(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    """Reads and exports name members: a shared office PC's browser must not keep them after
+    退出. Every GET in the schema, every format (the exports), refused ones too."""
+    client, tokens = world
+    for path, concrete, query in calls(client.app.openapi()):  # type: ignore[attr-defined]
+        if not path.startswith("/api/v1/"):  # /healthz, /readyz name no one
+            continue
+        for token in (tokens["county"], "not-a-token"):
+            response = client.get(concrete, params=query, headers=bearer(token))
+            assert response.headers.get("cache-control") == "no-store", (path, query, response.status_code)
+    member = f"/api/v1/members/{TIEXI_MEMBER}"
+    got = client.get(member, headers=bearer(tokens["community"]))
+    head = client.head(member, headers=bearer(tokens["community"]))
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert head.headers["cache-control"] == "no-store"

@@ -197,6 +197,12 @@ def test_the_verdict_comes_after_the_china_due_day_and_what_is_recorded_on_it_co
     got = verdicts()
     assert got[None] == "deadline_missed"
     assert got["镇西委员1（镇西社区）"] == "deadline_met"  # trained within the due day
+    # each met notice names its person, as the alerts do: one 签收 per line, told apart
+    (met,) = [
+        f for f in firings(demo)
+        if f["kind"] == "deadline_met" and f["unit_id"] == str(demo_id("team", "镇西-0"))
+    ]  # fmt: skip
+    assert met["message_zh"] == "镇西委员1（镇西社区）：“班子成员集中培训”按期完成"
     assert got["镇西委员2（镇西社区）"] == got["镇西委员3（镇西社区）"] == "accountability_alert"
     # the first tick came on the due day itself: the 30- and 7-day reminders, both late,
     # gave way to the 1-day one (no "还有 30 天" on the last day)

@@ -14,6 +14,7 @@ from sansan.api.command_catalogue import add_catalogue_route
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.docs import install_docs
 from sansan.api.fast_commands import FastCommands
+from sansan.api.head import HeadAsGet
 from sansan.api.limits import MULTIPART_MARGIN, BodySizeLimit
 from sansan.api.metrics import install_metrics
 from sansan.api.openapi import install_openapi
@@ -115,7 +116,7 @@ def create_app(
     # Where the router is called, inside every middleware: command POSTs' happy path, and
     # for the rest, a write to a path with a trailing slash refused rather than redirected.
     routed = NoRedirectForWrites(api.router.middleware_stack, api.router.routes)
-    api.router.middleware_stack = FastCommands(routed, api.router.routes)
+    api.router.middleware_stack = HeadAsGet(FastCommands(routed, api.router.routes))
     install_openapi(api)
     install_docs(api)
     install_metrics(api, services)

@@ -23,6 +23,12 @@ from sansan.domain.base import Provenance
 from sansan.domain.firing import Addressee
 
 
+class AddresseeAcknowledgement(BaseModel):
+    addressee: Addressee
+    acknowledged_by: str
+    acknowledged_at: datetime
+
+
 class NotificationPublic(BaseModel):
     id: UUID
     kind: FiringKind
@@ -41,6 +47,10 @@ class NotificationPublic(BaseModel):
     )
     acknowledged_at: datetime | None = Field(
         None, description="本收件方（审计角色：全部收件方）签收的时间 / when acknowledged"
+    )
+    acknowledgements: list[AddresseeAcknowledgement] | None = Field(
+        None,
+        description="审计角色：各收件方的签收人与时间 / auditors: who acknowledged when",
     )
 
 
@@ -93,6 +103,10 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
                 cursor=cursor, limit=limit,
             )
         )  # fmt: skip
+        if ADDRESSEE_OF_ROLE.get(principal.role) is None:  # the auditor: who 签收 when
+            acks = services.read_models.acknowledgements([str(n["id"]) for n in page.items])
+            for n in page.items:
+                n["acknowledgements"] = acks.get(str(n["id"]), [])
         # an alert about a member names them and their standing
         record_members_named(services, principal, request, (n["unit_id"] for n in page.items))
         return NotificationPage.model_validate(page, from_attributes=True)

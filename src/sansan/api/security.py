@@ -23,6 +23,10 @@ COMMON = (
 STRICT_CSP = "; ".join((*COMMON, "style-src 'self'"))
 DOCS_CSP = "; ".join((*COMMON, "style-src 'self' 'unsafe-inline'", "worker-src 'self' blob:"))
 DOCS_PATHS = ("/docs", "/redoc")
+# Every API answer may name members or be an export of them: none is kept in a browser's or a
+# proxy's cache, where the next user of a shared office PC would find it after 退出.
+UNCACHED_PATHS = "/api/"
+NO_STORE = (b"cache-control", b"no-store")
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -60,17 +64,20 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         csp = policy_for(scope["path"])
+        uncached = scope["path"].startswith(UNCACHED_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 sent = message.get("headers", [])
-                if any(name in NAMES for name, _ in sent):  # replaced where they stand
-                    headers = MutableHeaders(scope=message)
+                if any(name in NAMES or name == NO_STORE[0] for name, _ in sent):
+                    headers = MutableHeaders(scope=message)  # replaced where they stand
                     for name, value in HEADERS.items():
                         headers[name] = value
                     headers["Content-Security-Policy"] = csp
+                    if uncached:
+                        headers["Cache-Control"] = "no-store"
                 else:
-                    message["headers"] = [*sent, *RAW[csp]]
+                    message["headers"] = [*sent, *RAW[csp], *([NO_STORE] if uncached else [])]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

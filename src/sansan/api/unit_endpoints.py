@@ -72,23 +72,34 @@ def _team_of(aggregate: SansanAggregate) -> list[UUID]:
     return [UUID(k) for k in team] if isinstance(aggregate, PartyOrganization) else []
 
 
+def _workers_of(aggregate: SansanAggregate) -> list[UUID]:
+    """The community workers a community's state shows (none for any other unit)."""
+    workers: dict[str, Any] = getattr(aggregate, "workers", None) or {}
+    return [UUID(k) for k in workers] if isinstance(aggregate, Community) else []
+
+
 def _read_endpoints(
     kind: type[SansanAggregate],
 ) -> tuple[Callable[..., UnitState], Callable[..., list[EventPublic]]]:
     def read_personal_data(
         aggregate: SansanAggregate, principal: Principal, services: Services, purpose: str,
-        team_member_ids: Sequence[UUID] = (),
+        people_ids: Sequence[UUID] = (),
     ) -> None:  # fmt: skip
         """A member's state or history is personal data; so is an organization's leadership
-        team (names, birth dates, education): its members are recorded as read, by their ids."""
+        team (names, birth dates, education) and a community's workers (names, roles, dates,
+        insurances): they are recorded as read, by their ids."""
         if isinstance(aggregate, Member):
             services.access.record_personal_data_read(
                 principal, [aggregate.id], {aggregate.community_id}, purpose
             )
-        elif isinstance(aggregate, PartyOrganization) and team_member_ids:
+        elif isinstance(aggregate, PartyOrganization) and people_ids:
             community = {aggregate.community_id} if aggregate.community_id else set()
             services.access.record_personal_data_read(
-                principal, list(team_member_ids), community, f"{purpose}（班子成员）"
+                principal, list(people_ids), community, f"{purpose}（班子成员）"
+            )
+        elif isinstance(aggregate, Community) and people_ids:
+            services.access.record_personal_data_read(
+                principal, list(people_ids), {aggregate.id}, f"{purpose}（社区工作人员）"
             )
 
     def get_state(
@@ -100,8 +111,8 @@ def _read_endpoints(
         shown = current
         if version is not None or as_of is not None:
             shown = services.app.state_at(id, version=version, as_of=as_of, kind=kind)
-        team = list(dict.fromkeys([*_team_of(shown), *_team_of(current)]))
-        read_personal_data(current, principal, services, "state", team)
+        people = [*_team_of(shown), *_team_of(current), *_workers_of(shown), *_workers_of(current)]
+        read_personal_data(current, principal, services, "state", list(dict.fromkeys(people)))
         response.headers["ETag"] = etag(shown.version)
         return unit_state(shown)
 
@@ -111,9 +122,10 @@ def _read_endpoints(
         current = services.app.get(id, kind)
         visible(current, principal, services)
         history = services.app.history(id)
-        joined = (e for e in history if e.type == "TeamMemberJoined")
-        team = [UUID(str(e.data["team_member_id"])) for e in joined]
-        read_personal_data(current, principal, services, "history", team)
+        person_key = "worker_id" if kind is Community else "team_member_id"
+        named = (e.data.get(person_key) for e in history)
+        people = list(dict.fromkeys(UUID(str(p)) for p in named if p))
+        read_personal_data(current, principal, services, "history", people)
         return [EventPublic.of(e) for e in history]
 
     return get_state, get_history

@@ -128,6 +128,23 @@ UNIT_NOT_FOUND = Rule(
     "no {kind} with id {id}",
     NotFoundError,
 )
+VERSION_NOT_FOUND = Rule(
+    "version_not_found",
+    "该{kind_zh}没有第 {version} 版（当前为第 {current} 版）",
+    "this {kind} has no version {version}; it is at version {current}",
+    NotFoundError,
+)
+NOT_YET_RECORDED = Rule(
+    "not_yet_recorded",
+    "该时刻尚未记录此{kind_zh}（首次记录于 {first_zh}，北京时间）",
+    "this {kind} was not yet recorded at that moment; it was first recorded at {first}",
+    NotFoundError,
+)
+VERSION_WITH_AS_OF = Rule(
+    "version_with_as_of",
+    "版本（version）与记录时刻（as_of）只能任选其一",
+    "give either version or as_of, not both",
+)
 UNKNOWN_PLAN = Rule(
     "unknown_plan",
     "没有编号为“{plan_id}”的创建方案（现有方案：{known}）",

@@ -385,6 +385,25 @@ class ReadModels:
             item["addressees"] = [a for a in str(item["addressees"] or "").split(",") if a]
         return page
 
+    def acknowledgements(self, notification_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Each addressee's own acknowledgement (签收) of these notifications: who and when,
+        in the order they came."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        with self.store.transaction() as c:
+            a = c.t.notification_acks.c
+            for start in range(0, len(notification_ids), MEMBER_BATCH):
+                batch = notification_ids[start : start + MEMBER_BATCH]
+                rows = c.execute(
+                    select(a.notification_id, a.addressee, a.acknowledged_by, a.acknowledged_at)
+                    .where(a.notification_id.in_(batch))
+                    .order_by(a.acknowledged_at, a.addressee)
+                ).fetchall()
+                for notification, addressee, by, at in rows:
+                    found.setdefault(str(notification), []).append(
+                        {"addressee": addressee, "acknowledged_by": by, "acknowledged_at": at}
+                    )
+        return found
+
     def deliveries(self, *, failing_only: bool, cursor: str | None, limit: int) -> Page:
         def paged(t: ReadModel) -> Paged:
             d = t.deliveries.c

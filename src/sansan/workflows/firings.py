@@ -174,7 +174,7 @@ def _target(
         ]  # fmt: skip
     met = [
         _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
-              addressees=local, message_zh=f"{quoted(target.title_zh)}按期完成")
+              addressees=local, message_zh=f"{name}：{quoted(target.title_zh)}按期完成")
         for unit_id, name in result.passing
     ]  # fmt: skip
     if result.status == "green":
@@ -251,7 +251,7 @@ def _target_unit(
                       message_zh=f"工作迟缓、措施不力：{quoted(target.title_zh)}自身期限 {step.due_on} 到期未完成。{_who(short)}")]  # fmt: skip
     return [
         _fire(step, prov, FiringKind.DEADLINE_MET, unit_id=unit_id, unit_name=name,
-              message_zh=f"{quoted(target.title_zh)}按自身期限完成")
+              message_zh=f"{name}：{quoted(target.title_zh)}按自身期限完成")
         for unit_id, name in result.passing if unit_id == step.subject_id
     ]  # fmt: skip
 

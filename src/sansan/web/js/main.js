@@ -37,11 +37,15 @@ ctx.go = (page, params = {}) => {
 ctx.streetName = (id) => (ctx.streets.find((s) => s.id === id) || {}).name || "";
 
 // A demo server prints a sign-in link with the token in the fragment, which never reaches a server.
+// Whatever the token is, it leaves the address bar at once; one that cannot be a token is
+// refused here (the words returned), one the API refuses by start() in the API's words.
 function tokenFromLink() {
-  const match = /^#token=([\w-]+)/.exec(location.hash);
-  if (!match) return;
+  if (!location.hash.startsWith("#token=")) return null;
+  const match = /^#token=([\w-]+)$/.exec(location.hash);
+  history.replaceState(null, "", `${location.pathname}#/${match ? "overview" : "signin"}`);
+  if (!match) return "链接中的令牌不完整或有误，请核对链接或直接输入令牌。";
   session.signIn(match[1]);
-  history.replaceState(null, "", `${location.pathname}#/overview`);
+  return null;
 }
 
 async function loadContext() {
@@ -147,14 +151,14 @@ async function demoSignIn() {
   if (token) session.signIn(token);
 }
 
-async function start() {
-  tokenFromLink();
+async function start(reason = null) {
+  reason = tokenFromLink() || reason;
   await demoSignIn();
   window.removeEventListener("hashchange", route);
   if (!session.token()) {
     header.replaceChildren();
     main.replaceChildren();
-    signin.render(main, () => { history.replaceState(null, "", "#/overview"); start(); });
+    signin.render(main, () => { history.replaceState(null, "", "#/overview"); start(); }, reason);
     return;
   }
   try {
@@ -162,7 +166,7 @@ async function start() {
   } catch (error) {
     session.signOut();
     location.hash = "#/signin";  // the form, not the demo's sign-in again (its token may be gone)
-    return start();
+    return start(signin.refusal(error));
   }
   window.addEventListener("hashchange", route);
   await route();

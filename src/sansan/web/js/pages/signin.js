@@ -2,8 +2,14 @@
 import { ApiError, get, session } from "../api.js";
 import { h, notice } from "../dom.js";
 
-export function render(root, onSignedIn) {
-  const message = h("div", { class: "message" });
+// Why a token was refused, in the API's words where they say more than "invalid" (expired, and when).
+export function refusal(error) {
+  if (!(error instanceof ApiError) || error.status !== 401) return `登录失败：${error.message}`;
+  return error.problem && error.problem.code === "token_expired" ? error.message : "令牌无效或已吊销，请核对后重试。";
+}
+
+export function render(root, onSignedIn, reason = null) {
+  const message = h("div", { class: "message", "data-refusal": "" }, reason ? notice(reason, "error") : null);
   const form = h("form", {
     class: "signin card", "aria-label": "登录",
     onsubmit: async (e) => {
@@ -13,8 +19,7 @@ export function render(root, onSignedIn) {
         onSignedIn(await get("/api/v1/me"));
       } catch (error) {
         session.signOut();
-        message.replaceChildren(notice(error instanceof ApiError && error.status === 401
-          ? "令牌无效或已吊销，请核对后重试。" : `登录失败：${error.message}`, "error"));
+        message.replaceChildren(notice(refusal(error), "error"));
       }
     },
   },
