@@ -182,7 +182,16 @@ class SansanApplication(Application):
         prov = self.provenance(actor, command, token_no=token_no)
         target = command.target_id()
         expected = {target: expected_version} if target and expected_version is not None else {}
-        aggregates = command.run(CommandContext(prov, self.repository, expected, self.plans))
+        try:
+            aggregates = command.run(CommandContext(prov, self.repository, expected, self.plans))
+        except errors.DomainError:
+            # A concurrent request with the same key may have recorded between the look above
+            # and the load: its events can break a rule for this one (an identical training
+            # is a duplicate_fact), and the retry is owed that request's answer, not a refusal.
+            twin = self._twin(remembered)
+            if twin is not None:
+                return self._replay(twin, request_hash)
+            raise
         primary = aggregates[0]
         written = [(a.id, e.originator_version) for a in aggregates for e in a.pending_events]
         if record_id is not None:
@@ -195,10 +204,9 @@ class SansanApplication(Application):
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
-            if remembered is not None:
-                _, twin = self.internal_record(IdempotencyRecord, remembered)
-                if twin is not None:  # a concurrent request with the same key got there first
-                    return self._replay(twin, request_hash)
+            twin = self._twin(remembered)
+            if twin is not None:  # a concurrent request with the same key got there first
+                return self._replay(twin, request_hash)
             current = self._current_version(primary.id)
             if current is not None and getattr(command, "id", None) == primary.id:
                 raise IdTaken(primary.id) from None
@@ -264,6 +272,12 @@ class SansanApplication(Application):
             except IntegrityError:
                 continue
         raise InternalIdClash(key.purpose, key.natural_key)
+
+    def _twin(self, remembered: InternalKey | None) -> IdempotencyRecord | None:
+        """The record a request with the same idempotency key left, if one has by now."""
+        if remembered is None:
+            return None
+        return self.internal_record(IdempotencyRecord, remembered)[1]
 
     def _replay(self, record: IdempotencyRecord, request_hash: str) -> CommandResult:
         if record.request_hash != request_hash:

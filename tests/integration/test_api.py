@@ -361,18 +361,22 @@ def test_reading_a_member_is_itself_recorded(
     client.get(f"/api/v1/members/{t.DUAL}/history", headers=bearer(tokens["auditor"]))
     client.get(
         f"/api/v1/communities/{t.COMMUNITY}", headers=bearer(tokens["street"])
-    )  # not personal
+    )  # no member, but its community workers (review-fixes8, finding 35)
     reads = [
         n
         for n in app.recorder.select_notifications(before + 1, 100)
         if "PersonalDataRead" in n.topic
     ]
-    assert len(reads) == 2
     logged = [app.mapper.to_domain_event(n) for n in reads]
-    assert [(e.actor, e.member_ids, e.purpose) for e in logged] == [  # type: ignore[attr-defined]
+    said = [(e.actor, e.member_ids, e.purpose) for e in logged]  # type: ignore[attr-defined]
+    assert said[:2] == [
         ("street:street", [t.DUAL], "state"),
         ("auditor:auditor", [t.DUAL], "history"),
     ]
+    assert [(actor, purpose) for actor, _, purpose in said[2:]] == [
+        ("street:street", "state（社区工作人员）")
+    ]
+    assert t.DUAL not in said[2][1]
 
 
 def test_health_readiness_and_openapi(client: TestClient) -> None:

@@ -321,3 +321,37 @@ def test_a_change_to_a_loaded_aggregate_that_is_not_saved_leaves_the_cache_as_it
         assert any(isinstance(v, list | dict) and v for v in before.values()), unit
         assert state(app.repository.get(unit)) == before
         assert state(loaded) == before
+
+
+def test_a_retry_that_finds_its_twin_s_events_is_answered_as_the_twin_not_refused(
+    app: SansanApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests with one key: the second looks for the key's record before the first has
+    committed, then loads the member after it has. The first's training makes the second a
+    duplicate_fact; the second is owed the first's answer (tests/e2e/test_two_processes.py
+    saw the 422 across two processes)."""
+    run_tour(app)
+    command = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="同一次"
+    )
+    first = app.execute(command, actor=ACTOR, idempotency_key="k", request_hash="h")
+    looked = app.internal_record
+    missed: list[bool] = []
+
+    def not_yet(kind, key):  # type: ignore[no-untyped-def]
+        found = looked(kind, key)
+        if not missed:  # the first look, as before the twin's commit
+            missed.append(True)
+            return found[0], None
+        return found
+
+    monkeypatch.setattr(app, "internal_record", not_yet)
+    before = app.recorder.max_notification_id()
+    again = app.execute(command, actor=ACTOR, idempotency_key="k", request_hash="h")
+    assert (again.aggregate_id, again.version, again.position) == (
+        first.aggregate_id, first.version, first.position,
+    )  # fmt: skip
+    assert app.recorder.max_notification_id() == before
+    with pytest.raises(DomainError) as refused:  # without the key it is a duplicate
+        app.execute(command, actor=ACTOR)
+    assert refused.value.code == "duplicate_fact"

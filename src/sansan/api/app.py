@@ -116,7 +116,7 @@ def create_app(
     # Where the router is called, inside every middleware: command POSTs' happy path, and
     # for the rest, a write to a path with a trailing slash refused rather than redirected.
     routed = NoRedirectForWrites(api.router.middleware_stack, api.router.routes)
-    api.router.middleware_stack = HeadAsGet(FastCommands(routed, api.router.routes))
+    api.router.middleware_stack = FastCommands(HeadAsGet(routed), api.router.routes)
     install_openapi(api)
     install_docs(api)
     install_metrics(api, services)
