@@ -202,6 +202,27 @@ def _plan(sheet: Sheet) -> _Plan:
     ]
 
 
+def _filled(sheet: Sheet, plan: _Plan, cells: list[Any]) -> dict[Column, Any] | None:
+    """The row's filled-in cells by column; None for a row that is no data (blank, trailing,
+    notes beside the table only, the template's example row). Read without converting, so
+    the row-count pass costs a scan, not a check."""
+    assert sheet.kind is not None
+    last = len(cells)
+    chosen: dict[Column, Any] = {}
+    for i, column, _ in plan:
+        if i >= last:
+            break
+        value = cells[i]
+        if not is_blank(value):
+            chosen[column] = value
+    if not chosen:
+        return None
+    note = _SHAPES[sheet.kind.key].note
+    if note is not None and note in chosen and text_of(chosen[note]) == EXAMPLE_NOTE:
+        return None
+    return chosen
+
+
 class _Deferred(Exception):
     """A row names a unit not known yet: it is tried again when the rest has run."""
 
@@ -399,8 +420,8 @@ class Importer:
                 if sheet.kind is None or sheet.missing:
                     continue
                 plan = _plan(sheet)
-                for number, cells in sheet.rows:
-                    rows += self._row_of(sheet, plan, number, cells) is not None
+                for _, cells in sheet.rows:
+                    rows += _filled(sheet, plan, cells) is not None
                     if rows > self.limits.max_rows:
                         raise TooManyRows(self.limits.max_rows)
         except CellError:
@@ -604,19 +625,10 @@ class Importer:
         """The row's cells that are filled in, by column (a blank cell is a missing one),
         and what they convert to."""
         assert sheet.kind is not None
+        chosen = _filled(sheet, plan, cells)
+        if chosen is None:
+            return None
         last = len(cells)
-        chosen: dict[Column, Any] = {}
-        for i, column, _ in plan:
-            if i >= last:
-                break
-            value = cells[i]
-            if not is_blank(value):
-                chosen[column] = value
-        if not chosen:
-            return None  # blank and trailing rows, and rows with notes beside the table only
-        note = _SHAPES[sheet.kind.key].note
-        if note is not None and note in chosen and text_of(chosen[note]) == EXAMPLE_NOTE:
-            return None  # the template's example row, left in
         values: dict[str, Any] = {}
         names: dict[str, dict[str, str]] = {}
         errors: list[tuple[Column, CellError]] = []

@@ -10,7 +10,7 @@ from uuid import UUID
 from openpyxl import load_workbook
 
 from sansan.application import SansanApplication
-from sansan.cells import cell_value
+from sansan.cells import cell_value, put
 from sansan.domain import Community, Member, PartyOrganization
 from sansan.imports.kinds import KIND_BY_KEY, Column, ImportKind
 from sansan.imports.workbooks import template
@@ -100,10 +100,8 @@ class Roster:
                     cell = sheet.cell(row=sheet.max_row, column=index)
                     if column.type == "date":
                         cell.number_format = "yyyy-mm-dd"
-                    elif isinstance(cell.value, str):
-                        # openpyxl takes text beginning with "=" for a formula: a recorded name
-                        # like =HYPERLINK(…) would run when the county opens its roster.
-                        cell.data_type = "s"
+                    else:  # a recorded name like =HYPERLINK(…) stays text, as in every export
+                        put(cell, cell.value)
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
