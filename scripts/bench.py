@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "src"))  # the checkout's code, not whatever is in
 from bench_import import import_figure  # noqa: E402  (scripts/, beside this file)
 
 from sansan.access import AccessService  # noqa: E402
+from sansan.api.compliance_endpoints import FAILING_PAGE  # noqa: E402
 from sansan.application import SansanApplication  # noqa: E402
 from sansan.bootstrap import build_application, build_read_store, settle_heap  # noqa: E402
 from sansan.commands.member import RecordTraining  # noqa: E402
@@ -57,7 +58,7 @@ from sansan.domain import Community, Member, PartyOrganization  # noqa: E402
 from sansan.domain.base import Provenance  # noqa: E402
 from sansan.persistence import library_env, migration_lock, parse_postgres_url  # noqa: E402
 from sansan.plans import SHIPPED_PLAN_ID, get_plan  # noqa: E402
-from sansan.projections.compliance import evaluate  # noqa: E402
+from sansan.projections.compliance import Page, evaluate  # noqa: E402
 from sansan.projections.rebuild import rebuild  # noqa: E402
 from sansan.projections.runner import ProjectionRunner  # noqa: E402
 from sansan.projections.store import ReadStore  # noqa: E402
@@ -68,6 +69,7 @@ ACTOR = "bench:county"
 TODAY = date.today()
 LAUNCH = TODAY - timedelta(days=200)
 THREADS = (1, 16)
+PAST_DAYS = 100  # h: the past day asked, as the board is asked with a 评估日期
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,7 @@ class Scale:
 SCALES = {
     "smoke": Scale("smoke", 0.25, 0.5, 60, 5, 4, 10, 4, 150, 3, 0.5, 50, 200),
     "quick": Scale("quick", 3.0, 5.0, 10_000, 40, 100, 100, 10, 50_000, 20, 10.0, 200, 10_000),
-    "full": Scale(
-        "full", 10.0, 15.0, 10_000, 100, 1000, 100, 10, 100_000, 20, 30.0, 200, 100_000
-    ),
+    "full": Scale("full", 10.0, 15.0, 10_000, 100, 1000, 100, 10, 100_000, 20, 30.0, 200, 100_000),
 }
 
 
@@ -735,24 +735,30 @@ def rebuild_time(app: SansanApplication, settings: Settings, head: int) -> dict[
 
 
 def compliance_latency(settings: Settings, scale: Scale, world: World) -> dict[str, Any]:
+    """The board as the overview asks for it (first page of each failing list plus totals),
+    today and on a day a hundred days back."""
     store: ReadStore = build_read_store(settings)
     plan = get_plan(SHIPPED_PLAN_ID)
-    times = []
+    page = Page(0, FAILING_PAGE)
+    out: dict[str, Any] = {
+        "communities": len(world.communities), "members": len(world.members), "page": page.limit,
+    }  # fmt: skip
     try:
-        evaluate(store, plan, launch=LAUNCH, as_of=TODAY)  # warm
-        with progress(scale.compliance_runs, "h compliance report") as bar:
-            for _ in range(scale.compliance_runs):
-                t0 = time.perf_counter()
-                results = evaluate(store, plan, launch=LAUNCH, as_of=TODAY)
-                times.append(time.perf_counter() - t0)
-                bar.update(1)
+        for key, day in (("today", TODAY), ("past", TODAY - timedelta(days=PAST_DAYS))):
+            evaluate(store, plan, launch=LAUNCH, as_of=day, page=page)  # warm
+            times = []
+            with progress(scale.compliance_runs, f"h board {key}") as bar:
+                for _ in range(scale.compliance_runs):
+                    t0 = time.perf_counter()
+                    results = evaluate(store, plan, launch=LAUNCH, as_of=day, page=page)
+                    times.append(time.perf_counter() - t0)
+                    bar.update(1)
+            out["targets"] = len(results)
+            out[key] = {"as_of": day.isoformat(), "p50_ms": ms(percentile(times, 50)),
+                        "p95_ms": ms(percentile(times, 95))}  # fmt: skip
     finally:
         store.close()
-    return {
-        "communities": len(world.communities), "members": len(world.members),
-        "targets": len(results), "p50_ms": ms(percentile(times, 50)),
-        "p95_ms": ms(percentile(times, 95)),
-    }  # fmt: skip
+    return out
 
 
 # -- g: freshness ---------------------------------------------------------------------------------
@@ -941,12 +947,14 @@ def sqlite_figures(tmp: Path, scale: Scale) -> dict[str, Any]:
 
 TARGETS = {
     "d/b at 16 clients": (lambda o: o["d"]["t16"]["ratio_d_b"], ">=", 0.8),
+    "d server CPU ms/write, 16": (lambda o: o["d"]["t16"]["server_cpu_ms_per_request"], "<=", 2),
     "e deep/shallow": (lambda o: o["e"]["ratio"], "<=", 1.5),
     "f projection/raw": (lambda o: o["f"]["ratio"], ">=", 0.5),
     "i rebuild s per 1M events": (lambda o: round(o["i"]["seconds"] * 1e6 / o["i"]["events"], 1),
                                   "<=", 180),
     "g p99 ms": (lambda o: o["g"]["p99_ms"], "<=", 250),
-    "h p95 ms": (lambda o: o["h"]["p95_ms"], "<=", 100),
+    "h today p95 ms": (lambda o: o["h"]["today"]["p95_ms"], "<=", 100),
+    "h past p95 ms": (lambda o: o["h"]["past"]["p95_ms"], "<=", 1000),
     "k import/raw": (lambda o: o["k"]["ratio"], ">=", 0.5),
     "SQLite commands/s": (lambda o: max(o["j"]["c"]["t1"]["per_s"], o["j"]["c"]["t16"]["per_s"]),
                           ">=", 1000),
@@ -994,10 +1002,12 @@ def figure_lines(o: dict[str, Any]) -> list[str]:
             f"p50 {o['g']['batch_ms_p50']} ms, p99 {o['g']['batch_ms_p99']} ms each"
         )
     if "h" in o:
+        h = o["h"]
         lines += [
-            f"h compliance report, {o['h']['communities']} communities, {o['h']['members']} "
-            f"members, {o['h']['targets']} targets: p50 {o['h']['p50_ms']} ms, "
-            f"p95 {o['h']['p95_ms']} ms",
+            f"h board (first {h['page']} failing of each list), {h['communities']} communities, "
+            f"{h['members']} members, {h['targets']} targets: today p50 {h['today']['p50_ms']} ms, "
+            f"p95 {h['today']['p95_ms']} ms; {PAST_DAYS} days back p50 {h['past']['p50_ms']} ms, "
+            f"p95 {h['past']['p95_ms']} ms",
         ]
     if "i" in o:
         lines.append(

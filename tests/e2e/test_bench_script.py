@@ -53,7 +53,10 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
     assert figures["g"]["visible"] == figures["g"]["commands"] > 0
     assert figures["h"]["targets"] > 0
     assert figures["h"]["members"] > 0
-    assert figures["h"]["p95_ms"] > 0
+    assert figures["h"]["page"] > 0
+    for day in ("today", "past"):
+        assert figures["h"][day]["p95_ms"] >= figures["h"][day]["p50_ms"] > 0
+    assert figures["h"]["past"]["as_of"] < figures["h"]["today"]["as_of"]
     assert figures["i"]["events"] >= figures["f"]["events"]
     k = figures["k"]
     assert k["rows"] == 2 * k["members"] + 5  # members, trainings, the tree and community
@@ -62,7 +65,9 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
     assert k["peak_rss_mb"] > 0
     assert k["small_peak_rss_mb"] > 0
     assert any("d HTTP RecordTraining" in line for line in table)
-    assert any(line.strip().startswith("h p95 ms") for line in table)
+    assert any(line.strip().startswith("h today p95 ms") for line in table)
+    assert any(line.strip().startswith("h past p95 ms") for line in table)
+    assert any(line.strip().startswith("d server CPU ms/write") for line in table)
     assert "f projection catch-up" in done.stderr  # the progress shown while it runs
     assert bench_schemas() == before
 
