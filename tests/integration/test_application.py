@@ -277,6 +277,13 @@ def test_loading_reads_a_bounded_number_of_events_however_long_the_history(
     member = uncached.get(t.DUAL)
     assert member.version > 3 * SNAPSHOT_INTERVAL
     assert sum(read) < SNAPSHOT_INTERVAL
+    # the trainings before the snapshot are still known: the first one again is refused
+    first = mc.RecordTraining(
+        member_id=t.DUAL, occurred_on=date(2026, 4, 1), days=0.5, method="video", topic="t0"
+    )
+    with pytest.raises(DomainError) as refused:
+        uncached.execute(first, actor=ACTOR)
+    assert refused.value.code == "duplicate_fact"
 
 
 def test_a_writer_that_lost_the_race_gets_a_conflict_with_the_current_version(

@@ -41,7 +41,6 @@ from sansan.commands import Command, CommandContext
 from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
 from sansan.domain.errors import DUPLICATE_FACT, InvalidReferences
-from sansan.domain.member import TRAININGS_INDEX
 from sansan.imports.kinds import (
     COMMUNITY,
     EXAMPLE_NOTE,
@@ -882,10 +881,5 @@ def _copy_to_undo(unit: SansanAggregate) -> SansanAggregate:
     one member took minutes to check)."""
     pending = unit.pending_events
     shared: dict[int, Any] = {id(pending): pending}
-    # a member's index of trainings grows with them too; a row that repeats one is refused
-    # before it changes the index, so going back never needs it as it was
-    index = vars(unit).get(TRAININGS_INDEX)
-    if index is not None:
-        shared[id(index)] = index
     kept: SansanAggregate = copy.deepcopy(unit, shared)
     return kept

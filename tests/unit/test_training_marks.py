@@ -1,0 +1,65 @@
+"""A member's index of trainings (to refuse one entered twice) stays flat as trainings grow."""
+
+import copy
+import json
+from datetime import date, timedelta
+
+from sansan.domain import Member
+from sansan.domain.member import (
+    LEGACY_TRAININGS_INDEX,
+    MARKS_KEPT,
+    TRAININGS_INDEX,
+)
+from tests.support import LAUNCH, prov, rejects, world
+
+
+def train(member: Member, day: date, topic: str, days: float = 1) -> None:
+    member.complete_training(prov(day), days=days, method="lecture", topic=topic)
+
+
+def test_the_same_training_twice_on_one_day_is_refused_naming_the_version_that_recorded_it() -> (
+    None
+):
+    member = world().member
+    train(member, LAUNCH, "党章")
+    first = member.version
+    train(member, LAUNCH, "党史")  # another topic that day
+    train(member, LAUNCH + timedelta(days=1), "党章")  # the same topic the next day
+    train(member, LAUNCH, "党章", days=0.5)  # another length
+    with rejects("duplicate_fact") as refused:
+        train(member, LAUNCH, "党章")
+    assert refused.value.params["version"] == first
+
+
+def test_a_member_keeps_marks_of_its_latest_trainings_only_and_copies_share_them() -> None:
+    member = world().member
+    days = [LAUNCH + timedelta(days=k % 190) for k in range(2000)]
+    for k, day in enumerate(days):
+        train(member, day, f"党课{k}")
+    marks = vars(member)[TRAININGS_INDEX]
+    assert isinstance(marks, str)
+    assert len(marks) <= MARKS_KEPT  # as long after 2,000 trainings as after 260
+    # the repository copies a cached member for every command: the marks are not rebuilt
+    assert vars(copy.deepcopy(member))[TRAININGS_INDEX] is marks
+    for k in range(2000 - 256, 2000):  # the latest 256 are each refused a second time
+        with rejects("duplicate_fact"):
+            train(member, days[k], f"党课{k}")
+    train(member, days[0], "党课0")  # the first, long forgotten, is taken
+
+
+def test_a_member_from_a_snapshot_before_the_marks_still_refuses_its_trainings_twice() -> None:
+    member = world().member
+    train(member, LAUNCH, "旧的一次")
+    old = member.version
+    # what such a snapshot holds: a mapping of every training by day, and no marks
+    del vars(member)[TRAININGS_INDEX]
+    key = json.dumps([1.0, "lecture", "旧的一次"], ensure_ascii=False)
+    vars(member)[LEGACY_TRAININGS_INDEX] = {LAUNCH.isoformat(): {key: old}}
+    with rejects("duplicate_fact") as refused:
+        train(member, LAUNCH, "旧的一次")
+    assert refused.value.params["version"] == old
+    train(member, LAUNCH, "新的一次")  # folds the old mapping into the marks
+    assert LEGACY_TRAININGS_INDEX not in vars(member)
+    for topic in ("旧的一次", "新的一次"):
+        with rejects("duplicate_fact"):
+            train(member, LAUNCH, topic)
