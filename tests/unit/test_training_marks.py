@@ -63,3 +63,18 @@ def test_a_member_from_a_snapshot_before_the_marks_still_refuses_its_trainings_t
     for topic in ("旧的一次", "新的一次"):
         with rejects("duplicate_fact"):
             train(member, LAUNCH, topic)
+
+
+def test_a_member_s_state_is_no_larger_after_2000_trainings_than_after_300() -> None:
+    """What a snapshot holds and a command copies: flat in the number of trainings."""
+    member = world().member
+
+    def size() -> int:
+        state = {k: v for k, v in vars(member).items() if k != "_pending_events"}
+        return len(json.dumps(state, default=str, ensure_ascii=False))
+
+    for k in range(2000):
+        train(member, LAUNCH + timedelta(days=k % 190), f"党课{k}")
+        if k == 299:
+            after_300 = size()
+    assert size() <= after_300 + 100
