@@ -5,9 +5,9 @@ import json
 from datetime import date, timedelta
 
 from sansan.domain import Member
+from sansan.domain.marks import KEPT as MARKS_KEPT
 from sansan.domain.member import (
     LEGACY_TRAININGS_INDEX,
-    MARKS_KEPT,
     TRAININGS_INDEX,
 )
 from tests.support import LAUNCH, prov, rejects, world

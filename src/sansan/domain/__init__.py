@@ -13,8 +13,14 @@ from sansan.domain.organization import PartyOrganization
 from sansan.domain.supervision import SupervisionItem
 
 AGGREGATE_TYPES = (Community, PartyOrganization, Member, CreationCampaign, SupervisionItem)
-SYSTEM_TYPES = (AccessToken, PersonalDataAccess, IdempotencyRecord, Firing, AuditCheckpoint,
-    ImportRecord)
+SYSTEM_TYPES = (
+    AccessToken,
+    PersonalDataAccess,
+    IdempotencyRecord,
+    Firing,
+    AuditCheckpoint,
+    ImportRecord,
+)
 
 __all__ = [
     "ADDRESSEE_OF_ROLE",

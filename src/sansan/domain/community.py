@@ -535,9 +535,7 @@ class Community(SansanAggregate):
     def survey_satisfaction(self, prov: Provenance, *, respondents: int, satisfied: int) -> None:
         positive("respondents", respondents)
         in_range("satisfied", satisfied, 0, respondents)
-        self._record(
-            self.SatisfactionSurveyed, prov, respondents=respondents, satisfied=satisfied
-        )
+        self._record(self.SatisfactionSurveyed, prov, respondents=respondents, satisfied=satisfied)
 
     def assess_five_goods(
         self,

@@ -211,7 +211,9 @@ CARD_NOT_FOR_CATEGORY = Rule(
     fields=("card",),
 )
 CARD_ALREADY_ISSUED = Rule(
-    "card_already_issued", "已发放过{card_zh}", "the {card} card was already issued",
+    "card_already_issued",
+    "已发放过{card_zh}",
+    "the {card} card was already issued",
     fields=("card",),
 )
 CATEGORY_UNCHANGED = Rule(

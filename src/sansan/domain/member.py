@@ -1,6 +1,5 @@
 """A Party member (党员) managed in one category, with cards, training and service."""
 
-import hashlib
 import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -8,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from sansan.domain import errors
+from sansan.domain import errors, marks
 from sansan.domain.base import (
     Provenance,
     SansanAggregate,
@@ -35,51 +34,28 @@ T = "sansan:Member"
 MAX_VOLUNTEER_HOURS_PER_ENTRY = 24.0
 
 
-# A member's latest trainings as short marks, to refuse one entered twice: ",<digest of day
-# and fact>:<version that recorded it>" each, in one string. Bounded, so that a member's
-# load, snapshot and copy cost the same after ten trainings or ten thousand (figure e of
-# scripts/bench.py; a mapping of every training made them grow with the history): the last
-# ~256 recorded, years of a real member's. A double entry comes soon after the first (a
-# second submit, the community and its integration both); an import checks its rows
-# against the whole history itself. Immutable, so copying a cached member shares it.
-# Private (not in the API's state).
+# A member's latest trainings as bounded marks (sansan.domain.marks), to refuse one entered
+# twice. Private (not in the API's state).
 TRAININGS_INDEX = "_training_marks"
-MARKS_KEPT = 256 * 24  # characters: 24 a mark (",", 16, ":", a version under a million)
 # What snapshots taken before the marks hold instead: {day: {"[days, method, topic]": version}}.
 LEGACY_TRAININGS_INDEX = "_trainings_on"
 
 
 def _training_mark(day: date, days: float, method: str, topic: str) -> str:
-    fact = json.dumps([day.isoformat(), days, method, topic], ensure_ascii=False)
-    return "," + hashlib.blake2b(fact.encode(), digest_size=8).hexdigest() + ":"
+    return marks.mark(day.isoformat(), days, method, topic)
 
 
 def _training_marks(m: "Member") -> str:
     """The member's marks, with those of a snapshot from before them folded in."""
-    marks: str = vars(m).get(TRAININGS_INDEX, "")
+    held: str = vars(m).get(TRAININGS_INDEX, "")
     legacy: dict[str, dict[str, int]] = vars(m).get(LEGACY_TRAININGS_INDEX, {})
     for day, facts in legacy.items():
         for key, version in facts.items():
             days, method, topic = json.loads(key)
-            marks += _training_mark(date.fromisoformat(day), days, method, topic) + str(version)
-    return marks
-
-
-def _mark_training(m: "Member", mark: str) -> None:
-    marks = _training_marks(m) + mark
-    if len(marks) > MARKS_KEPT:  # the oldest go, whole
-        marks = marks[marks.index(",", len(marks) - MARKS_KEPT) :]
-    m.__dict__.pop(LEGACY_TRAININGS_INDEX, None)
-    m.__dict__[TRAININGS_INDEX] = marks
-
-
-def _marked_version(marks: str, mark: str) -> int | None:
-    """The version that recorded the training marked ``mark``, if one did."""
-    at = marks.find(mark)
-    if at < 0:
-        return None
-    end = marks.find(",", at + len(mark))
-    return int(marks[at + len(mark) : end if end >= 0 else None])
+            held = marks.added(
+                held, _training_mark(date.fromisoformat(day), days, method, topic), version
+            )
+    return held
 
 
 class Member(SansanAggregate):
@@ -165,7 +141,10 @@ class Member(SansanAggregate):
         def apply(self, m: "Member") -> None:
             tally(m.training_days_by_year, self.occurred_on.year, self.days)
             mark = _training_mark(self.occurred_on, self.days, self.method, self.topic)
-            _mark_training(m, mark + str(self.originator_version))
+            m.__dict__[TRAININGS_INDEX] = marks.added(
+                _training_marks(m), mark, self.originator_version
+            )
+            m.__dict__.pop(LEGACY_TRAININGS_INDEX, None)
 
     class ServicePostAssigned(Event):
         TOPIC = f"{T}.ServicePostAssigned"
@@ -293,9 +272,9 @@ class Member(SansanAggregate):
         fact = (float(days), kind.value, topic)
         # The same training entered twice (a double submit, or the community and its
         # integration both) would count its days twice toward the yearly six. Checked
-        # against the latest ~256 trainings (MARKS_KEPT); a member from a snapshot taken
+        # against the latest ~256 trainings (marks.KEPT); a member from a snapshot taken
         # before any index was kept has none: what it held is not checked.
-        same = _marked_version(_training_marks(self), _training_mark(prov.occurred_on, *fact))
+        same = marks.version_of(_training_marks(self), _training_mark(prov.occurred_on, *fact))
         if same is not None:
             day, (length, how, about) = prov.occurred_on, fact
             how_zh = TrainingMethod(how).label_zh
