@@ -8,9 +8,10 @@ from fastapi.testclient import TestClient
 
 from sansan.api.deps import Services
 from sansan.commands import member as mc
+from sansan.commands import organization as oc
 from sansan.demo import demo_id
 from tests.integration.api_support import bearer
-from tests.integration.test_imports import created, upload
+from tests.integration.test_imports import created, head, recorded_since, upload
 from tests.support import TODAY
 
 Demo = tuple[TestClient, dict[str, str]]
@@ -91,3 +92,82 @@ def test_a_name_stored_with_spaces_before_is_found_by_the_check_the_import_and_s
     roster = f"姓名,管理类别,所在党组织名称,发生日期\n赵旧名　,直管,{BRANCH},{TODAY}\n"
     again = created(upload(client, tokens["county"], roster.encode(), "名册.csv"))
     assert again["skipped"] == {"members": 1}  # the same person: not registered twice
+
+
+def organization(name: str, parent: str = "铁西社区党总支") -> dict[str, Any]:
+    return {"name": name, "level": "neighborhood_branch", "occurred_on": TODAY.isoformat(),
+            "parent_id": str(demo_id("org", parent))}  # fmt: skip
+
+
+def test_a_second_organization_or_community_under_a_name_the_county_has_is_refused(
+    demo: Demo,
+) -> None:
+    client, tokens = demo
+    before = head(client)
+    # another community's branch: names are county-wide, however spaced
+    for name in ("天北第1小区党支部", "天北第1小区党支部\u3000", "天北 第1小区党支部"):
+        answer = send(client, tokens["county"], "/organizations", organization(name))
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        problem = answer.json()
+        assert problem["code"] == "organization_name_taken"
+        assert [e["field"] for e in problem["errors"]] == ["name"]
+        assert "全县已有名为“天北第1小区党支部”的党组织" in problem["message_zh"]
+        assert str(demo_id("org", "天北第1小区党支部")) in problem["message_en"]
+    street = str(demo_id("org", "城关街道"))
+    community = {
+        "name": "天北社区",
+        "street_committee_id": street,
+        "occurred_on": TODAY.isoformat(),
+    }
+    answer = send(client, tokens["county"], "/communities", community)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "community_name_taken"
+    assert answer.json()["errors"][0]["field"] == "name"
+    assert "全县已有名为“天北社区”的社区" in answer.json()["message_zh"]
+    assert recorded_since(client, before) == []
+    fresh = send(client, tokens["county"], "/organizations", organization("铁西第9小区党支部"))
+    assert fresh.status_code == 201, fresh.text
+    community["name"] = "城关新社区"
+    assert send(client, tokens["county"], "/communities", community).status_code == 201
+
+
+def test_an_import_names_a_name_two_units_hold_as_a_problem_and_creates_no_second_one(
+    demo: Demo,
+) -> None:
+    client, tokens = demo
+    services = services_of(client)
+    # a second 铁西第1小区党支部 recorded before the rule (no check on the way in)
+    twin = organization("铁西第1小区党支部", parent="镇西社区党总支")
+    services.app.execute(oc.EstablishPartyOrganization(**twin), actor="t")
+    services.projections.catch_up()
+    member = client.get(
+        f"/api/v1/members/{demo_id('member', '铁西-1')}", headers=bearer(tokens["county"])
+    ).json()["state"]["name"]
+    training = (
+        "党员所在党组织,党员姓名,培训天数,培训方式,主题,发生日期\n"
+        f"{BRANCH},{member},2,课堂讲课,党课,{TODAY}\n"
+    )
+    answer = upload(client, tokens["county"], training.encode(), "训练.csv")
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["report"]["problems"]
+    assert (problem["code"], problem["row"], problem["column"]) == (
+        "ambiguous_reference",
+        2,
+        "党员所在党组织",
+    )
+    assert problem["message_zh"] == "有 2 个党组织名为“铁西第1小区党支部”，无法确定是哪一个"
+    # a street's import may not create a second unit under a name held in another street
+    organizations = (
+        "组织名称,组织层级,上级党组织名称,发生日期\n"
+        f"天北第1小区党支部,小区党支部,铁西社区党总支,{TODAY}\n"
+    )
+    communities = f"社区名称,街道党工委名称,发生日期\n天北社区,城关街道党工委,{TODAY}\n"
+    for text, code in ((organizations, "organization_name_taken"),
+                       (communities, "community_name_taken")):  # fmt: skip
+        answer = upload(client, tokens["street"], text.encode(), "新建.csv")
+        assert answer.status_code == 422, answer.text
+        [problem] = answer.json()["report"]["problems"]
+        assert problem["code"] == code, problem
+        assert "全县" in problem["message_zh"]
+        assert "不在您的管辖范围内" in problem["message_zh"]

@@ -228,6 +228,22 @@ MEMBER_NAME_TAKEN = Rule(
     "members of one organization apart (imports find a member by organization and name)",
     fields=("name",),
 )
+ORGANIZATION_NAME_TAKEN = Rule(
+    "organization_name_taken",
+    "全县已有名为“{name}”的党组织（编号 {existing}）；党组织名称须在全县唯一"
+    "（导入和查找都按名称认党组织），请在名称中写明所属社区或街道加以区分",
+    "an organization called {name} already exists ({existing}); organization names are "
+    "unique in the county (imports and people find an organization by its name)",
+    fields=("name",),
+)
+COMMUNITY_NAME_TAKEN = Rule(
+    "community_name_taken",
+    "全县已有名为“{name}”的社区（编号 {existing}）；社区名称须在全县唯一"
+    "（导入和查找都按名称认社区），请在名称中写明所属街道加以区分",
+    "a community called {name} already exists ({existing}); community names are unique "
+    "in the county (imports and people find a community by its name)",
+    fields=("name",),
+)
 MEMBER_TRANSFERRED_OUT = Rule(
     "member_transferred_out",
     "该党员已转出，不能再记录其活动",
