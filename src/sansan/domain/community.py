@@ -501,7 +501,7 @@ class Community(SansanAggregate):
     ) -> None:
         if not insurances:
             raise errors.NOTHING_TO_RECORD(what="insurances")
-        worker = self._worker(worker_id)
+        worker = self._worker(worker_id, prov.occurred_on)
         kinds = sorted({choice("insurances", i, InsuranceKind).value for i in insurances})
         self._record(
             self.WorkerInsuranceRecorded,
@@ -511,11 +511,15 @@ class Community(SansanAggregate):
             insurances=kinds,
         )
 
-    def _worker(self, worker_id: UUID) -> dict[str, Any]:
-        """A worker who is on the roster (joined and not left)."""
+    def _worker(self, worker_id: UUID, on: date | None = None) -> dict[str, Any]:
+        """A worker who is on the roster (joined and not left); or, for a fact dated ``on``,
+        who was on it that day: one who has left since may have it entered late."""
         worker = added_state(self, "workers", dict).get(str(worker_id))
-        if worker is None or worker["left_on"] is not None:
+        left = None if worker is None else worker["left_on"]
+        if worker is None or (left is not None and (on is None or on >= left)):
             raise errors.WORKER_UNKNOWN(worker_id=worker_id)
+        if on is not None and on < worker["joined_on"]:
+            raise errors.DATE_BEFORE(field="occurred_on", value=on, bound=worker["joined_on"])
         return worker
 
     def form_volunteer_organization(

@@ -246,8 +246,10 @@ COMMUNITY_NAME_TAKEN = Rule(
 )
 MEMBER_TRANSFERRED_OUT = Rule(
     "member_transferred_out",
-    "该党员已转出，不能再记录其活动",
-    "the member was transferred out; nothing more can be recorded",
+    "该党员已于 {transferred_out_on} 转出，此后的事项不能再记录（转出前发生的可以补录）",
+    "the member was transferred out on {transferred_out_on}; nothing from that day on can be "
+    "recorded (what happened before it still can)",
+    fields=("occurred_on",),
 )
 FEEDBACK_ONLY_FOR_DUAL = Rule(
     "feedback_only_for_dual",

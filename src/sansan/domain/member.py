@@ -215,8 +215,13 @@ class Member(SansanAggregate):
     def _record(
         self, event_class: type[Aggregate.Event], prov: Provenance, **fields: object
     ) -> None:
-        if self.transferred_out_on is not None:
-            raise errors.MEMBER_TRANSFERRED_OUT()
+        # What happened while the member was here may be entered late: only a fact dated on
+        # or after the day they left (or a second transfer-out) is refused.
+        gone = self.transferred_out_on
+        if gone is not None and event_class is self.MemberTransferredOut:
+            raise errors.MEMBER_TRANSFERRED_OUT(transferred_out_on=gone, at=())
+        if gone is not None and prov.occurred_on >= gone:
+            raise errors.MEMBER_TRANSFERRED_OUT(transferred_out_on=gone)
         super()._record(event_class, prov, **fields)
 
     def change_category(self, prov: Provenance, *, category: str, workplace: str | None) -> None:
