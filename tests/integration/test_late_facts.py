@@ -7,13 +7,14 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from sansan.demo import demo_id
+from sansan.demo import LAUNCH, day, demo_id
 from tests.integration.test_imports import head, recorded_since
 from tests.integration.test_names_taken import BRANCH, register, send
 from tests.support import TODAY
 
 Demo = tuple[TestClient, dict[str, str]]
 LEFT = TODAY - timedelta(days=10)
+ONE = timedelta(days=1)
 
 
 def training(on: date, topic: str = "党课") -> dict[str, Any]:
@@ -78,3 +79,47 @@ def test_a_worker_s_insurance_from_before_they_left_is_entered_late_one_after_is
     early = insure(joined - timedelta(days=1))
     assert early.json()["code"] == "date_before", early.text
     assert early.json()["errors"][0]["field"] == "occurred_on"
+
+
+def test_nothing_is_dated_before_the_unit_it_belongs_to_or_before_the_republic(
+    demo: Demo,
+) -> None:
+    client, tokens = demo
+    county = tokens["county"]
+    before = head(client)
+    branch, general = demo_id("org", BRANCH), demo_id("org", "铁西社区党总支")
+    street = demo_id("org", "城关街道")
+    refused = {  # what is dated a day before its parent began, and that parent's name
+        "/organizations": ({"name": "铁西第8小区党支部", "level": "neighborhood_branch",
+                            "parent_id": str(general)}, day(3), "铁西社区党总支"),
+        "/members": ({"name": "李早", "category": "direct", "organization_id": str(branch)},
+                     day(10), BRANCH),
+        "/communities": ({"name": "城关早社区", "street_committee_id": str(street)},
+                         LAUNCH, "城关街道党工委"),
+        "/supervision-items": ({"title": "早督办", "assignee_org_id": str(branch),
+                                "due_on": day(40).isoformat()}, day(10), BRANCH),
+    }  # fmt: skip
+    for path, (body, began, parent) in refused.items():
+        answer = send(client, county, path, body | {"occurred_on": (began - ONE).isoformat()})
+        assert answer.status_code == 422, (path, answer.text)
+        problem = answer.json()
+        assert problem["code"] == "occurred_before_parent", (path, problem)
+        assert [e["field"] for e in problem["errors"]] == ["occurred_on"]
+        assert f"“{parent}”的建立日期 {began}" in problem["message_zh"], problem["message_zh"]
+    for path, (body, began, _) in refused.items():  # the parent's own day is fine
+        answer = send(client, county, path, body | {"occurred_on": began.isoformat()})
+        assert answer.status_code == 201, (path, answer.text)
+    # a unit with nothing above it is bounded by the founding of the People's Republic
+    top = {"level": "street_committee", "name": "新城街道党工委"}
+    for early in ("0001-01-01", "1949-09-30"):
+        answer = send(client, county, "/organizations", top | {"occurred_on": early})
+        assert answer.json()["code"] == "occurred_too_early", answer.text
+        assert answer.json()["errors"][0]["field"] == "occurred_on"
+        assert "不得早于 1949-10-01" in answer.json()["message_zh"]
+    member = str(demo_id("member", "铁西-1"))
+    late = send(client, county, f"/members/{member}/trainings", training(date(1, 1, 1)))
+    assert late.json()["code"] == "occurred_too_early", late.text
+    started = send(client, county, "/organizations", top | {"occurred_on": "1949-10-01"})
+    assert started.status_code == 201, started.text
+    made = [t for t in recorded_since(client, before) if "Established" in t or "Registered" in t]
+    assert len(made) == 4  # the organizations (two), the member, the community

@@ -175,9 +175,29 @@ def all_of(*checks: Callable[[], Any]) -> list[Any]:
     return results
 
 
+# No fact of the campaign's network is older than the People's Republic: its street working
+# committees, communities and their Party organizations all date from after it (the county
+# gives no earlier founding day), and a year-1 date is a typing slip, not a record.
+EARLIEST_DAY = date(1949, 10, 1)
+
+
 def check_not_future(prov: Provenance) -> None:
+    """A fact's day: not later than today, not before ``EARLIEST_DAY``."""
     if prov.occurred_on > prov.today:
         raise errors.OCCURRED_IN_FUTURE(occurred_on=prov.occurred_on, today=prov.today)
+    if prov.occurred_on < EARLIEST_DAY:
+        raise errors.OCCURRED_TOO_EARLY(occurred_on=prov.occurred_on, earliest=EARLIEST_DAY)
+
+
+def not_before(prov: Provenance, *containers: "SansanAggregate | None") -> None:
+    """A unit begins no earlier than the units it belongs to (its parent organization, its
+    community, its street committee): refused on occurred_on, naming the first it precedes."""
+    for unit in containers:
+        if unit is not None and prov.occurred_on < unit.began_on:
+            raise errors.OCCURRED_BEFORE_PARENT(
+                occurred_on=prov.occurred_on, began_on=unit.began_on, kind_zh=unit.LABEL_ZH,
+                kind=type(unit).__name__, name=getattr(unit, "name", unit.id),
+            )  # fmt: skip
 
 
 def choice(field: str, value: str, vocabulary: type[E]) -> E:

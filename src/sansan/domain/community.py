@@ -16,6 +16,7 @@ from sansan.domain.base import (
     calendar_year_fits,
     choice,
     in_range,
+    not_before,
     positive,
     tally,
     text,
@@ -346,6 +347,7 @@ class Community(SansanAggregate):
     ) -> "Community":
         if street_committee.level != OrgLevel.STREET_COMMITTEE:
             raise errors.NOT_A_STREET_COMMITTEE()
+        not_before(prov, street_committee)
         return cls._begin(
             cls.CommunityRegistered,
             prov,

@@ -95,6 +95,18 @@ OCCURRED_BEFORE_START = Rule(
     "occurred_on {occurred_on} is before this unit began on {began_on}",
     fields=("occurred_on",),
 )
+OCCURRED_BEFORE_PARENT = Rule(
+    "occurred_before_parent",
+    "发生日期 {occurred_on} 早于所属{kind_zh}“{name}”的建立日期 {began_on}",
+    "occurred_on {occurred_on} is before the {kind} {name} it belongs to began on {began_on}",
+    fields=("occurred_on",),
+)
+OCCURRED_TOO_EARLY = Rule(
+    "occurred_too_early",
+    "发生日期 {occurred_on} 过早：不得早于 {earliest}（中华人民共和国成立之日）",
+    "occurred_on {occurred_on} is too early: nothing is dated before {earliest}",
+    fields=("occurred_on",),
+)
 NOT_POSITIVE = Rule("not_positive", "{field}必须大于零", "{field} must be greater than zero")
 OUT_OF_RANGE = Rule(
     "out_of_range",

@@ -16,6 +16,7 @@ from sansan.domain.base import (
     birth_fits,
     check_not_future,
     choice,
+    not_before,
     positive,
     tally,
     text,
@@ -192,8 +193,12 @@ class Member(SansanAggregate):
     ) -> "Member":
         if organization.community_id is None or organization.level == OrgLevel.STREET_COMMITTEE:
             raise errors.ORGANIZATION_OUTSIDE_COMMUNITY()
+        def day_fits() -> None:
+            check_not_future(prov)
+            not_before(prov, organization)
+
         _, birth_year, name, kind = all_of(
-            lambda: check_not_future(prov),
+            day_fits,
             lambda: birth_year if birth_year is None and birth_date is None
             else birth_fits(birth_year, birth_date, prov),
             lambda: text("name", name),

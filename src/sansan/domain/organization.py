@@ -15,6 +15,7 @@ from sansan.domain.base import (
     birth_fits,
     calendar_year_fits,
     choice,
+    not_before,
     text,
 )
 from sansan.domain.community import Community
@@ -221,6 +222,7 @@ class PartyOrganization(SansanAggregate):
         lvl = choice("level", level, OrgLevel)
         _check_parent(lvl, parent)
         community_id = _community_of(lvl, parent, community)
+        not_before(prov, parent, community)
         return cls._begin(
             cls.OrganizationEstablished,
             prov,
