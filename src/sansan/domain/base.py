@@ -1,5 +1,7 @@
 """What every sansan aggregate and event shares: who recorded it, when it happened."""
 
+import dataclasses
+import json
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from sansan.domain import errors
+from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.domain.vocabulary import Labelled
 
 E = TypeVar("E", bound=Labelled)
@@ -93,8 +96,27 @@ class SansanAggregate(Aggregate):
         # Likewise the number of the token that recorded it (Provenance.token_no).
         token_no: ClassVar[str | None] = None
 
+        # A fact of this kind recorded twice on one day with the same content is a double
+        # entry (a double submit, or a community and its integration both sending it): the
+        # second is refused as duplicate_fact. Kinds where an identical repeat is normal
+        # (volunteer hours: two sessions of one activity a day) leave it False.
+        ONCE_A_DAY = False  # not annotated: no field, and no label wanted
+
         def apply(self, aggregate: Any) -> None:
             """Events that only record a fact change no state."""
+
+        def mutate(self, aggregate: Any) -> Any:
+            mutated = super().mutate(aggregate)
+            if self.ONCE_A_DAY:  # live and on replay alike, so the index is the log's
+                content = {
+                    f.name: getattr(self, f.name)
+                    for f in dataclasses.fields(self)
+                    if f.name not in _NOT_CONTENT
+                }
+                same_day = vars(mutated).setdefault(FACTS_INDEX, {})
+                same_day = same_day.setdefault(self.occurred_on.isoformat(), {})
+                same_day[_fact_key(type(self).__name__, content)] = self.originator_version
+            return mutated
 
     @classmethod
     def _begin(
@@ -117,8 +139,43 @@ class SansanAggregate(Aggregate):
 
     def _record(self, event_class: type[Aggregate.Event], prov: Provenance, **fields: Any) -> None:
         self._check_date(prov)
+        if getattr(event_class, "ONCE_A_DAY", False):
+            self._check_once(event_class.__name__, prov.occurred_on, fields)
         self.trigger_event(event_class, **prov.event_fields(), **fields)
         _stamp(self, prov)
+
+    def _check_once(self, kind: str, day: date, content: dict[str, Any]) -> None:
+        """Refuse the fact if the unit holds one of the same kind, day and content. A unit
+        from a snapshot taken before the index was kept has none: what it held is not
+        checked."""
+        index: dict[str, dict[str, int]] = vars(self).get(FACTS_INDEX, {})
+        same = index.get(day.isoformat(), {}).get(_fact_key(kind, content))
+        if same is not None:
+            label = EVENT_LABELS_ZH.get(kind, kind)
+            raise errors.DUPLICATE_FACT(
+                what_zh=f"{day}的“{label}”（内容相同）", what=f"the {kind} of {day}", version=same
+            )
+
+
+# A unit's facts that are taken once a day, by date: {day: {kind and content: version}}.
+# Private (not in the API's state), and a plain mapping, so snapshots keep it.
+FACTS_INDEX = "_facts_on"
+# An event's fields that are not the fact's content: the library's and the provenance's.
+_NOT_CONTENT = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
+     "occurred_on", "note", "evidence_ref"}
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    # 10000 and 10000.00 yuan are one amount; ids and dates as their text
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _fact_key(kind: str, content: dict[str, Any]) -> str:
+    return json.dumps([kind, content], ensure_ascii=False, sort_keys=True, default=_plain)
 
 
 def _stamp(aggregate: SansanAggregate, prov: Provenance) -> None:

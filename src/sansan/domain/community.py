@@ -123,6 +123,7 @@ class Community(SansanAggregate):
 
     class FacilityUpgraded(Event):
         TOPIC = f"{T}.FacilityUpgraded"
+        ONCE_A_DAY = True
         office_area_m2: float | None
         venue_area_m2: float | None
 
@@ -134,6 +135,7 @@ class Community(SansanAggregate):
 
     class FundingAllocated(Event):
         TOPIC = f"{T}.FundingAllocated"
+        ONCE_A_DAY = True
         year: int
         amount_yuan: Decimal
         source: str | None
@@ -157,6 +159,7 @@ class Community(SansanAggregate):
 
     class CoordinationMeetingHeld(Event):
         TOPIC = f"{T}.CoordinationMeetingHeld"
+        ONCE_A_DAY = True
         kind: str
         topic: str
 
@@ -213,6 +216,7 @@ class Community(SansanAggregate):
 
     class CultureFestivalHeld(Event):
         TOPIC = f"{T}.CultureFestivalHeld"
+        ONCE_A_DAY = True
         title: str
 
         def apply(self, c: "Community") -> None:
@@ -220,6 +224,7 @@ class Community(SansanAggregate):
 
     class ModelServiceLaunched(Event):
         TOPIC = f"{T}.ModelServiceLaunched"
+        ONCE_A_DAY = True
         kind: str
         description: str
 
@@ -228,6 +233,7 @@ class Community(SansanAggregate):
 
     class CivilityRatingHeld(Event):
         TOPIC = f"{T}.CivilityRatingHeld"
+        ONCE_A_DAY = True
         kind: str
         winners: int
 
@@ -263,6 +269,7 @@ class Community(SansanAggregate):
         """Version 2 names the rostered worker; version 1 knew the worker by name only."""
 
         TOPIC = f"{T}.WorkerInsuranceRecorded"
+        ONCE_A_DAY = True
         class_version = 2
         worker_id: UUID | None
         worker_name: str
@@ -290,6 +297,7 @@ class Community(SansanAggregate):
         """§四(三)3: 制定完善居民道德行为规范."""
 
         TOPIC = f"{T}.ResidentCodeAdopted"
+        ONCE_A_DAY = True
         title: str
 
         def apply(self, c: "Community") -> None:
@@ -299,6 +307,7 @@ class Community(SansanAggregate):
         """§二(六): how satisfied residents and resident units are with the Party organizations."""
 
         TOPIC = f"{T}.SatisfactionSurveyed"
+        ONCE_A_DAY = True
         respondents: int
         satisfied: int
 
@@ -321,6 +330,7 @@ class Community(SansanAggregate):
 
     class CreationPlanDrafted(Event):
         TOPIC = f"{T}.CreationPlanDrafted"
+        ONCE_A_DAY = True
         title: str
 
         def apply(self, c: "Community") -> None:

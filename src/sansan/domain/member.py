@@ -132,6 +132,7 @@ class Member(SansanAggregate):
 
     class ServicePostAssigned(Event):
         TOPIC = f"{T}.ServicePostAssigned"
+        ONCE_A_DAY = True
         post: str
         responsibility_area: str | None
 
@@ -148,6 +149,7 @@ class Member(SansanAggregate):
 
     class HouseholdContactRegistered(Event):
         TOPIC = f"{T}.HouseholdContactRegistered"
+        ONCE_A_DAY = True
         household: str
 
         def apply(self, m: "Member") -> None:
@@ -155,6 +157,7 @@ class Member(SansanAggregate):
 
     class ReliefPairingMade(Event):
         TOPIC = f"{T}.ReliefPairingMade"
+        ONCE_A_DAY = True
         beneficiary: str
 
         def apply(self, m: "Member") -> None:
@@ -162,6 +165,7 @@ class Member(SansanAggregate):
 
     class InServiceFeedbackRecorded(Event):
         TOPIC = f"{T}.InServiceFeedbackRecorded"
+        ONCE_A_DAY = True
         unit_name: str
         rating: str
         returned_to_unit: bool

@@ -81,6 +81,7 @@ class PartyOrganization(SansanAggregate):
 
     class SecretaryAppointed(Event):
         TOPIC = f"{T}.SecretaryAppointed"
+        ONCE_A_DAY = True
         person_name: str
         also_director: bool
         member_id: UUID | None
@@ -135,6 +136,7 @@ class PartyOrganization(SansanAggregate):
 
     class TeamTrainingCompleted(Event):
         TOPIC = f"{T}.TeamTrainingCompleted"
+        ONCE_A_DAY = True
         team_member_id: UUID
         days: float
         at_county_party_school: bool
@@ -191,6 +193,7 @@ class PartyOrganization(SansanAggregate):
         """A street's own creation plan (§五2 街道社区党组织……制定……具体创建规划)."""
 
         TOPIC = f"{T}.StreetCreationPlanDrafted"
+        ONCE_A_DAY = True
         title: str
 
         def apply(self, o: "PartyOrganization") -> None:
@@ -200,6 +203,7 @@ class PartyOrganization(SansanAggregate):
         """A step in recruiting a new Party member (发展党员, §四(一)3)."""
 
         TOPIC = f"{T}.MemberDevelopmentRecorded"
+        ONCE_A_DAY = True
         person_name: str
         stage: str
 
