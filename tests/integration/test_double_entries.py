@@ -65,7 +65,7 @@ def test_an_identical_fact_on_the_same_day_is_refused_where_a_twin_is_a_double_e
     again = post(client, county, f"/communities/{COMMUNITY}/funding-allocations",
                  {"year": 2026, "amount_yuan": "3000"})  # fmt: skip
     assert again.json()["code"] == "duplicate_fact", again.text
-    # the same kind with other content, or on another day, is another fact
+    # the same kind with other content is another fact
     other = post(client, county, f"/communities/{COMMUNITY}/funding-allocations",
                  {"year": 2026, "amount_yuan": "3000.01"})  # fmt: skip
     assert other.status_code == 200, other.text
