@@ -165,7 +165,10 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
 
     @router.post(
         "/imports", status_code=201, response_model=ImportResult,
-        responses={**ERRORS, 200: {"model": ImportResult, "description": "只检查 / dry run"}},
+        responses={
+            **ERRORS, 200: {"model": ImportResult, "description": "只检查 / dry run"},
+            429: {**ERRORS[422], "description": "该令牌的上一个导入仍在进行 / one import a token"},
+        },
         summary="导入表格（XLSX 或 CSV）：全部通过才记录 / import a spreadsheet, all or nothing",
         openapi_extra={"requestBody": {"content": {"multipart/form-data": {
             "example": {"file": "铁西社区党员名册.xlsx", "dry_run": True},
