@@ -102,7 +102,9 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
     page.locator("select[name=unit]").select_option(label="铁西社区")
     form = page.get_by_role("form", name="划拨社区办公经费")
     form.get_by_label("年度").fill("2026")
-    form.get_by_label("经费来源").fill("县财政")
+    # each size's its own source: the module's sizes share one server, and the same
+    # allocation again on the same day is refused as a double entry (duplicate_fact)
+    form.get_by_label("经费来源").fill(f"县财政（{size}）")
     refusal_expected(page, 422)
     form.get_by_role("button", name="记录：划拨社区办公经费").click()
     expect(form.locator("[data-field=amount_yuan] .field-error")).not_to_be_empty()
@@ -123,7 +125,7 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
     after = [e for e in history(server, "county", f"/communities/{TIEXI}/history")
              if e["type"] == "FundingAllocated"]  # fmt: skip
     assert len(after) == before + 1
-    assert after[-1]["data"]["source"] == "县财政"
+    assert after[-1]["data"]["source"] == f"县财政（{size}）"
 
 
 def test_a_repeated_submission_with_the_same_idempotency_key_records_once(

@@ -362,13 +362,17 @@ def test_who_changed_a_unit_lists_the_most_active_actor_first(
     client: TestClient, tokens: dict[str, str]
 ) -> None:
     app = services_of(client).app
-    funding = co.AllocateFunding(
-        community_id=t.COMMUNITY, occurred_on=t.d(4), year=2026, amount_yuan=Decimal("100")
-    )
+
+    def funding(amount: str) -> co.AllocateFunding:
+        # each its own amount: the same allocation twice on one day is a double entry
+        return co.AllocateFunding(
+            community_id=t.COMMUNITY, occurred_on=t.d(4), year=2026, amount_yuan=Decimal(amount)
+        )
+
     # Alphabetical order is the reverse of activity, so only a count order passes.
-    app.execute(funding, actor="a:甲")
-    for _ in range(2):
-        app.execute(funding, actor="b:乙")
+    app.execute(funding("100"), actor="a:甲")
+    for amount in ("101", "102"):
+        app.execute(funding(amount), actor="b:乙")
     settle(client)
     body = client.get(
         f"/api/v1/audit/units/{t.COMMUNITY}/changes", headers=bearer(tokens["auditor"])

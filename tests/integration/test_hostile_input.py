@@ -225,7 +225,8 @@ def test_a_client_chosen_id_that_is_taken_answers_409_id_taken_not_retry(
     first = client.post("/api/v1/communities", json=body, headers=bearer(tokens["county"]))
     assert first.status_code == 201, first.text
     before = app.recorder.max_notification_id()
-    for again in (body | {"name": "另一社区"}, body | {"id": str(TIEXI)}):
+    # (the second under a name of its own: a community's name is unique in the county)
+    for again in (body | {"name": "另一社区"}, body | {"id": str(TIEXI), "name": "又一社区"}):
         taken = client.post("/api/v1/communities", json=again, headers=bearer(tokens["county"]))
         assert taken.status_code == 409, taken.text
         assert taken.json()["code"] == "id_taken"

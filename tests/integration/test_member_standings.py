@@ -13,12 +13,14 @@ from sqlalchemy import Table, delete, select, update
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services
 from sansan.clock import FixedClock
+from sansan.commands import community as co
 from sansan.commands import member as mc
+from sansan.commands import organization as oc
 from sansan.projections.compliance import Failing, Page, evaluate
 from sansan.projections.rebuild import rebuild
 from sansan.projections.schema import projection_meta
 from sansan.projections.tables import PROJECTION_VERSION
-from tests.integration.test_compliance_pages import DAYS, LAUNCH, A, answer, i, plan
+from tests.integration.test_compliance_pages import DAYS, LAUNCH, answer, i, plan
 from tests.integration.test_compliance_pages import services as services
 
 
@@ -122,8 +124,24 @@ def test_a_training_before_the_window_is_in_the_year_s_sum_but_does_not_count(
     # 2026's row of the standings, and the rule still counts only its two days of June
     early = i("early")
     clock.set(datetime(2028, 2, 2, tzinfo=UTC))
+    # a member is dated no earlier than their organization (finding 31): one of a branch of a
+    # street and community on record since January
+    before = date(2026, 1, 1)
+    street, community, general, branch = i("丙街道"), i("丙社区"), i("gb丙"), i("nb丙")
+    for command in (
+        oc.EstablishPartyOrganization(id=street, occurred_on=before, name="丙街道党工委",
+                                      level="street_committee"),
+        co.RegisterCommunity(id=community, occurred_on=before, name="丙社区",
+                             street_committee_id=street),
+        oc.EstablishPartyOrganization(id=general, occurred_on=before, name="丙社区党总支",
+                                      level="general_branch", parent_id=street,
+                                      community_id=community),
+        oc.EstablishPartyOrganization(id=branch, occurred_on=before, name="丙社区支部",
+                                      level="neighborhood_branch", parent_id=general),
+    ):  # fmt: skip
+        app.execute(command, actor="test")
     app.execute(mc.RegisterMember(id=early, occurred_on=date(2026, 1, 15), name="early",
-                                  category="direct", organization_id=i(f"nb{A}")), actor="test")
+                                  category="direct", organization_id=branch), actor="test")
     for day, days in ((date(2026, 2, 1), 3), (date(2026, 6, 1), 2)):
         app.execute(mc.RecordTraining(member_id=early, occurred_on=day, days=days,
                                       method="video", topic="党课"), actor="test")

@@ -3,6 +3,7 @@
 import copy
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sansan.domain import Member
 from sansan.domain.marks import KEPT as MARKS_KEPT
@@ -78,3 +79,25 @@ def test_a_member_s_state_is_no_larger_after_2000_trainings_than_after_300() -> 
         if k == 299:
             after_300 = size()
     assert size() <= after_300 + 100
+
+
+def test_a_community_s_state_is_no_larger_after_2000_fundings_than_after_300() -> None:
+    """Every fact refused twice keeps bounded marks, not a mapping of the whole history."""
+    community = world().community
+
+    def size() -> int:
+        state = {k: v for k, v in vars(community).items() if k != "_pending_events"}
+        return len(json.dumps(state, default=str, ensure_ascii=False))
+
+    for k in range(2000):
+        day = LAUNCH + timedelta(days=k % 190)
+        community.allocate_funding(
+            prov(day), year=day.year, amount_yuan=Decimal(k + 1), source=None
+        )
+        if k == 299:
+            after_300 = size()
+    # the yearly sums change their digits; the marks do not grow
+    assert size() <= after_300 + 100
+    with rejects("duplicate_fact"):
+        day = LAUNCH + timedelta(days=1999 % 190)
+        community.allocate_funding(prov(day), year=day.year, amount_yuan=Decimal(2000), source=None)

@@ -19,7 +19,9 @@ from sansan.api.deps import Services, ServicesDep, Writer, confirm_writer
 from sansan.api.problems import ApiError, Problem, etag
 from sansan.api.schemas import CommandResponse
 from sansan.commands import Command
+from sansan.commands import community as cc
 from sansan.commands import member as mc
+from sansan.commands import organization as oc
 from sansan.commands.examples import example_of
 from sansan.domain import NotFoundError, SupervisionItem, errors
 from sansan.domain.supervision import REVIEWS
@@ -175,15 +177,24 @@ def role_may(route: CommandRoute, principal: Principal) -> None:
         )  # fmt: skip
 
 
-def member_name_free(command: Command, services: Services) -> None:
-    """A second member of one organization under the same name is refused: imports find a
-    member by organization and name, so every later row for that name would be ambiguous.
-    Read from the read model, so a registration not yet projected is not seen."""
-    if not isinstance(command, mc.RegisterMember):
+def names_free(command: Command, services: Services) -> None:
+    """A name another unit already holds is refused: imports and people find a unit by its
+    name, so every later row naming it would be ambiguous. A member's name is its own within
+    its organization; an organization's and a community's within the whole county (the
+    county's lists, boards and imports name them without saying where). Read from the read
+    model, so a registration not yet projected is not seen."""
+    models = services.read_models
+    if isinstance(command, mc.RegisterMember):
+        taken = models.members_named(command.organization_id, command.name)
+        rule = errors.MEMBER_NAME_TAKEN
+    elif isinstance(command, oc.EstablishPartyOrganization):
+        taken, rule = models.organizations_named(command.name), errors.ORGANIZATION_NAME_TAKEN
+    elif isinstance(command, cc.RegisterCommunity):
+        taken, rule = models.communities_named(command.name), errors.COMMUNITY_NAME_TAKEN
+    else:
         return
-    taken = services.read_models.members_named(command.organization_id, command.name)
     if taken and command.id not in taken:  # the same id again is the store's to answer
-        raise errors.MEMBER_NAME_TAKEN(name=command.name, existing=taken[0])
+        raise rule(name=command.name, existing=taken[0])
 
 
 class CommandWrite:
@@ -218,7 +229,7 @@ class CommandWrite:
             expected_version=parse_if_match(if_match),
             idempotency_key=parse_idempotency_key(idempotency_key),
             request_hash=request_hash(path, body),
-            check=lambda c: member_name_free(c, services),
+            check=lambda c: names_free(c, services),
         )
         headers = {"ETag": etag(result.version)}
         if route.creates:

@@ -6,6 +6,9 @@ row, column, value, reason) and the file back as an XLSX with an 错误 column.
 
 import base64
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
@@ -17,7 +20,7 @@ from pydantic import BaseModel, Field
 from sansan.access import Principal
 from sansan.api.command_endpoints import ERRORS
 from sansan.api.command_routes import WRITERS
-from sansan.api.deps import CurrentPrincipal, ServicesDep
+from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
 from sansan.api.problems import ApiError, problem
 from sansan.imports import (
     CONCURRENT,
@@ -35,6 +38,33 @@ from sansan.imports.workbooks import XLSX_MEDIA_TYPE, error_workbook, template
 
 # How long an import waits for the read models (which find units by name) to catch up.
 READ_MODEL_WAIT_S = 10.0
+# What a token whose import is still running is told to wait before it sends another.
+BUSY_RETRY_AFTER_S = 30
+
+
+class RunningImports:
+    """The tokens with an import running in this process: one at a time per token, so a
+    client that resends while its first upload is still checked (a double click, a retry
+    on its own timeout) does not run the same work twice at once, nor one token take every
+    worker thread. Another process of the service keeps its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[UUID] = set()
+
+    @contextmanager
+    def hold(self, token_id: UUID) -> Iterator[bool]:
+        """True, for as long as the block runs, if the token had no import running; else
+        False (and nothing is held)."""
+        with self._lock:
+            taken = token_id not in self._running
+            self._running.add(token_id)
+        try:
+            yield taken
+        finally:
+            if taken:
+                with self._lock:
+                    self._running.discard(token_id)
 
 
 class ImportProblem(BaseModel):
@@ -96,6 +126,7 @@ ImportingPrincipal = Annotated[Principal, Depends(importing_principal)]
 
 def add_import_routes(routers: dict[str, APIRouter]) -> None:
     router = routers["imports"]
+    running = RunningImports()  # per app
 
     @router.get(
         "/imports/templates/{kind}", response_class=Response, responses=ERRORS,
@@ -134,7 +165,10 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
 
     @router.post(
         "/imports", status_code=201, response_model=ImportResult,
-        responses={**ERRORS, 200: {"model": ImportResult, "description": "只检查 / dry run"}},
+        responses={
+            **ERRORS, 200: {"model": ImportResult, "description": "只检查 / dry run"},
+            429: {**ERRORS[422], "description": "该令牌的上一个导入仍在进行 / one import a token"},
+        },
         summary="导入表格（XLSX 或 CSV）：全部通过才记录 / import a spreadsheet, all or nothing",
         openapi_extra={"requestBody": {"content": {"multipart/form-data": {
             "example": {"file": "铁西社区党员名册.xlsx", "dry_run": True},
@@ -144,6 +178,20 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
         request: Request, principal: ImportingPrincipal, services: ServicesDep,
         file: Annotated[UploadFile, File(description="XLSX 或 CSV 文件 / the spreadsheet")],
         dry_run: Annotated[bool, Form(description="只检查不记录 / check only")] = False,
+    ) -> ImportResult | JSONResponse:  # fmt: skip
+        with running.hold(principal.token_id) as free:
+            if not free:  # answered before the file is read: nothing is recorded
+                return problem(
+                    request, 429, "import_running",
+                    "该令牌的上一个导入仍在进行，请等它完成后再导入（同一令牌同时只能进行一个导入）",
+                    "an import of this token is still running; send the next one when it is done",
+                    headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+                )  # fmt: skip
+            return run_import(request, principal, services, file, dry_run)
+
+    def run_import(
+        request: Request, principal: Principal, services: Services, file: UploadFile,
+        dry_run: bool,
     ) -> ImportResult | JSONResponse:  # fmt: skip
         limits = limits_of(services.settings)
         data = file.file.read(limits.max_bytes + 1)

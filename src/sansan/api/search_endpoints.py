@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.list_endpoints import ERRORS, CaughtUp
 from sansan.api.personal_data import record_members_named
+from sansan.domain.names import normal_name
 from sansan.domain.vocabulary import OrgLevel
 
 KIND_ZH = {"street": "街道", "community": "社区", "organization": "党组织", "member": "党员"}
@@ -48,7 +49,8 @@ def add_search_routes(routers: dict[str, APIRouter]) -> None:
         limit: Annotated[int, Query(ge=1, le=50)] = 12,
     ) -> list[UnitFound]:  # fmt: skip
         scope = principal.scope_org_id
-        rows = services.read_models.search_units(q.strip(), scope=scope, limit=limit)
+        # spaced as names are stored: “张　三” finds 张三
+        rows = services.read_models.search_units(normal_name(q), scope=scope, limit=limit)
         # a member's name beside its community is personal data: its read is recorded
         members = [r["id"] for r in rows if r["kind"] == "member"]
         record_members_named(services, principal, request, members)

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate
+from sansan.domain.names import normal_name
 from sansan.internal_ids import RESERVED_UUID_VERSION
 from sansan.plans import PlanEntry, PlanRegistry
 
@@ -36,7 +37,20 @@ FORMAT_CHARACTERS = (
 )
 ONE_LINE = rf"^[^\x00-\x1f\x7f{FORMAT_CHARACTERS}]*$"
 LINES = rf"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f{FORMAT_CHARACTERS}]*$"
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE)]
+
+
+def _spaced(value: Any) -> Any:
+    # Normalised once, here, as every command takes a name: “张三　” is stored as 张三, so the
+    # uniqueness checks, the import's lookups and search all meet one spelling (domain/names.py).
+    # A name of spaces only is left as sent, for the rule that refuses it as empty_text.
+    if not isinstance(value, str):
+        return value
+    return normal_name(value) or value
+
+
+Name = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=ONE_LINE), BeforeValidator(_spaced)
+]
 Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=LINES)]
 OptionalText = Annotated[str | None, Field(default=None, max_length=4000, pattern=LINES)]
 

@@ -112,7 +112,7 @@ class RecordInServiceFeedback(MemberCommand):
 
 
 class TransferMemberOut(MemberCommand):
-    """党员转出 / Record the member transferred out; nothing more is recorded after."""
+    """党员转出 / Record the member transferred out; nothing dated from that day on is recorded."""
 
     operation = "transfer_out"
     destination: Text

@@ -1,5 +1,6 @@
 """What every sansan aggregate and event shares: who recorded it, when it happened."""
 
+import dataclasses
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
@@ -10,7 +11,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from sansan.domain import errors
+from sansan.domain import errors, marks
+from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.domain.vocabulary import Labelled
 
 E = TypeVar("E", bound=Labelled)
@@ -93,8 +95,29 @@ class SansanAggregate(Aggregate):
         # Likewise the number of the token that recorded it (Provenance.token_no).
         token_no: ClassVar[str | None] = None
 
+        # A fact of this kind recorded twice on one day with the same content is a double
+        # entry (a double submit, or a community and its integration both sending it): the
+        # second is refused as duplicate_fact. Kinds where an identical repeat is normal
+        # (volunteer hours: two sessions of one activity a day) leave it False.
+        ONCE_A_DAY = False  # not annotated: no field, and no label wanted
+
         def apply(self, aggregate: Any) -> None:
             """Events that only record a fact change no state."""
+
+        def mutate(self, aggregate: Any) -> Any:
+            mutated = super().mutate(aggregate)
+            if self.ONCE_A_DAY:  # live and on replay alike, so the marks are the log's
+                content = {
+                    f.name: getattr(self, f.name)
+                    for f in dataclasses.fields(self)
+                    if f.name not in _NOT_CONTENT
+                }
+                fact = _fact_mark(type(self).__name__, self.occurred_on, content)
+                state = vars(mutated)
+                state[FACTS_INDEX] = marks.added(
+                    state.get(FACTS_INDEX, ""), fact, self.originator_version
+                )
+            return mutated
 
     @classmethod
     def _begin(
@@ -117,8 +140,42 @@ class SansanAggregate(Aggregate):
 
     def _record(self, event_class: type[Aggregate.Event], prov: Provenance, **fields: Any) -> None:
         self._check_date(prov)
+        if getattr(event_class, "ONCE_A_DAY", False):
+            self._check_once(event_class.__name__, prov.occurred_on, fields)
         self.trigger_event(event_class, **prov.event_fields(), **fields)
         _stamp(self, prov)
+
+    def _check_once(self, kind: str, day: date, content: dict[str, Any]) -> None:
+        """Refuse the fact if the unit's latest facts (sansan.domain.marks) hold one of the
+        same kind, day and content."""
+        same = marks.version_of(vars(self).get(FACTS_INDEX, ""), _fact_mark(kind, day, content))
+        if same is not None:
+            label = EVENT_LABELS_ZH.get(kind, kind)
+            raise errors.DUPLICATE_FACT(
+                what_zh=f"{day}的“{label}”（内容相同）", what=f"the {kind} of {day}", version=same
+            )
+
+
+# The marks of a unit's latest facts that are taken once a day (sansan.domain.marks: bounded,
+# so that the unit's load, snapshot and copy do not grow with its history). Private (not in
+# the API's state).
+FACTS_INDEX = "_fact_marks"
+# An event's fields that are not the fact's content: the library's and the provenance's.
+_NOT_CONTENT = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
+     "occurred_on", "note", "evidence_ref"}
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    # 10000 and 10000.00 yuan are one amount; ids and dates as their text
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _fact_mark(kind: str, day: date, content: dict[str, Any]) -> str:
+    return marks.mark(kind, day.isoformat(), content, default=_plain)
 
 
 def _stamp(aggregate: SansanAggregate, prov: Provenance) -> None:
@@ -175,9 +232,29 @@ def all_of(*checks: Callable[[], Any]) -> list[Any]:
     return results
 
 
+# No fact of the campaign's network is older than the People's Republic: its street working
+# committees, communities and their Party organizations all date from after it (the county
+# gives no earlier founding day), and a year-1 date is a typing slip, not a record.
+EARLIEST_DAY = date(1949, 10, 1)
+
+
 def check_not_future(prov: Provenance) -> None:
+    """A fact's day: not later than today, not before ``EARLIEST_DAY``."""
     if prov.occurred_on > prov.today:
         raise errors.OCCURRED_IN_FUTURE(occurred_on=prov.occurred_on, today=prov.today)
+    if prov.occurred_on < EARLIEST_DAY:
+        raise errors.OCCURRED_TOO_EARLY(occurred_on=prov.occurred_on, earliest=EARLIEST_DAY)
+
+
+def not_before(prov: Provenance, *containers: "SansanAggregate | None") -> None:
+    """A unit begins no earlier than the units it belongs to (its parent organization, its
+    community, its street committee): refused on occurred_on, naming the first it precedes."""
+    for unit in containers:
+        if unit is not None and prov.occurred_on < unit.began_on:
+            raise errors.OCCURRED_BEFORE_PARENT(
+                occurred_on=prov.occurred_on, began_on=unit.began_on, kind_zh=unit.LABEL_ZH,
+                kind=type(unit).__name__, name=getattr(unit, "name", unit.id),
+            )  # fmt: skip
 
 
 def choice(field: str, value: str, vocabulary: type[E]) -> E:

@@ -122,6 +122,7 @@ class CreationCampaign(SansanAggregate):
         """§五3: a model's experience reported in the news media (新闻媒体宣传报道)."""
 
         TOPIC = f"{T}.PublicityReported"
+        ONCE_A_DAY = True
         outlet: str
         title: str
         community_ids: list[UUID]
@@ -158,6 +159,7 @@ class CreationCampaign(SansanAggregate):
 
     class CommendationAwarded(Event):
         TOPIC = f"{T}.CommendationAwarded"
+        ONCE_A_DAY = True
         unit_kind: str
         unit_id: UUID | None
         unit_name: str
@@ -168,6 +170,7 @@ class CreationCampaign(SansanAggregate):
 
     class AccountabilityImposed(Event):
         TOPIC = f"{T}.AccountabilityImposed"
+        ONCE_A_DAY = True
         unit_kind: str
         unit_id: UUID | None
         unit_name: str
@@ -179,6 +182,7 @@ class CreationCampaign(SansanAggregate):
 
     class ExperienceExchangeMeetingHeld(Event):
         TOPIC = f"{T}.ExperienceExchangeMeetingHeld"
+        ONCE_A_DAY = True
         title: str
         model_community_ids: list[UUID]
 

@@ -16,6 +16,7 @@ from sansan.domain.base import (
     calendar_year_fits,
     choice,
     in_range,
+    not_before,
     positive,
     tally,
     text,
@@ -122,6 +123,7 @@ class Community(SansanAggregate):
 
     class FacilityUpgraded(Event):
         TOPIC = f"{T}.FacilityUpgraded"
+        ONCE_A_DAY = True
         office_area_m2: float | None
         venue_area_m2: float | None
 
@@ -133,6 +135,7 @@ class Community(SansanAggregate):
 
     class FundingAllocated(Event):
         TOPIC = f"{T}.FundingAllocated"
+        ONCE_A_DAY = True
         year: int
         amount_yuan: Decimal
         source: str | None
@@ -156,6 +159,7 @@ class Community(SansanAggregate):
 
     class CoordinationMeetingHeld(Event):
         TOPIC = f"{T}.CoordinationMeetingHeld"
+        ONCE_A_DAY = True
         kind: str
         topic: str
 
@@ -212,6 +216,7 @@ class Community(SansanAggregate):
 
     class CultureFestivalHeld(Event):
         TOPIC = f"{T}.CultureFestivalHeld"
+        ONCE_A_DAY = True
         title: str
 
         def apply(self, c: "Community") -> None:
@@ -219,6 +224,7 @@ class Community(SansanAggregate):
 
     class ModelServiceLaunched(Event):
         TOPIC = f"{T}.ModelServiceLaunched"
+        ONCE_A_DAY = True
         kind: str
         description: str
 
@@ -227,6 +233,7 @@ class Community(SansanAggregate):
 
     class CivilityRatingHeld(Event):
         TOPIC = f"{T}.CivilityRatingHeld"
+        ONCE_A_DAY = True
         kind: str
         winners: int
 
@@ -262,6 +269,7 @@ class Community(SansanAggregate):
         """Version 2 names the rostered worker; version 1 knew the worker by name only."""
 
         TOPIC = f"{T}.WorkerInsuranceRecorded"
+        ONCE_A_DAY = True
         class_version = 2
         worker_id: UUID | None
         worker_name: str
@@ -289,6 +297,7 @@ class Community(SansanAggregate):
         """§四(三)3: 制定完善居民道德行为规范."""
 
         TOPIC = f"{T}.ResidentCodeAdopted"
+        ONCE_A_DAY = True
         title: str
 
         def apply(self, c: "Community") -> None:
@@ -298,6 +307,7 @@ class Community(SansanAggregate):
         """§二(六): how satisfied residents and resident units are with the Party organizations."""
 
         TOPIC = f"{T}.SatisfactionSurveyed"
+        ONCE_A_DAY = True
         respondents: int
         satisfied: int
 
@@ -320,6 +330,7 @@ class Community(SansanAggregate):
 
     class CreationPlanDrafted(Event):
         TOPIC = f"{T}.CreationPlanDrafted"
+        ONCE_A_DAY = True
         title: str
 
         def apply(self, c: "Community") -> None:
@@ -346,6 +357,7 @@ class Community(SansanAggregate):
     ) -> "Community":
         if street_committee.level != OrgLevel.STREET_COMMITTEE:
             raise errors.NOT_A_STREET_COMMITTEE()
+        not_before(prov, street_committee)
         return cls._begin(
             cls.CommunityRegistered,
             prov,
@@ -501,7 +513,7 @@ class Community(SansanAggregate):
     ) -> None:
         if not insurances:
             raise errors.NOTHING_TO_RECORD(what="insurances")
-        worker = self._worker(worker_id)
+        worker = self._worker(worker_id, prov.occurred_on)
         kinds = sorted({choice("insurances", i, InsuranceKind).value for i in insurances})
         self._record(
             self.WorkerInsuranceRecorded,
@@ -511,11 +523,15 @@ class Community(SansanAggregate):
             insurances=kinds,
         )
 
-    def _worker(self, worker_id: UUID) -> dict[str, Any]:
-        """A worker who is on the roster (joined and not left)."""
+    def _worker(self, worker_id: UUID, on: date | None = None) -> dict[str, Any]:
+        """A worker who is on the roster (joined and not left); or, for a fact dated ``on``,
+        who was on it that day: one who has left since may have it entered late."""
         worker = added_state(self, "workers", dict).get(str(worker_id))
-        if worker is None or worker["left_on"] is not None:
+        left = None if worker is None else worker["left_on"]
+        if worker is None or (left is not None and (on is None or on >= left)):
             raise errors.WORKER_UNKNOWN(worker_id=worker_id)
+        if on is not None and on < worker["joined_on"]:
+            raise errors.DATE_BEFORE(field="occurred_on", value=on, bound=worker["joined_on"])
         return worker
 
     def form_volunteer_organization(

@@ -95,6 +95,18 @@ OCCURRED_BEFORE_START = Rule(
     "occurred_on {occurred_on} is before this unit began on {began_on}",
     fields=("occurred_on",),
 )
+OCCURRED_BEFORE_PARENT = Rule(
+    "occurred_before_parent",
+    "发生日期 {occurred_on} 早于所属{kind_zh}“{name}”的建立日期 {began_on}",
+    "occurred_on {occurred_on} is before the {kind} {name} it belongs to began on {began_on}",
+    fields=("occurred_on",),
+)
+OCCURRED_TOO_EARLY = Rule(
+    "occurred_too_early",
+    "发生日期 {occurred_on} 过早：不得早于 {earliest}（中华人民共和国成立之日）",
+    "occurred_on {occurred_on} is too early: nothing is dated before {earliest}",
+    fields=("occurred_on",),
+)
 NOT_POSITIVE = Rule("not_positive", "{field}必须大于零", "{field} must be greater than zero")
 OUT_OF_RANGE = Rule(
     "out_of_range",
@@ -230,10 +242,28 @@ MEMBER_NAME_TAKEN = Rule(
     "members of one organization apart (imports find a member by organization and name)",
     fields=("name",),
 )
+ORGANIZATION_NAME_TAKEN = Rule(
+    "organization_name_taken",
+    "全县已有名为“{name}”的党组织（编号 {existing}）；党组织名称须在全县唯一"
+    "（导入和查找都按名称认党组织），请在名称中写明所属社区或街道加以区分",
+    "an organization called {name} already exists ({existing}); organization names are "
+    "unique in the county (imports and people find an organization by its name)",
+    fields=("name",),
+)
+COMMUNITY_NAME_TAKEN = Rule(
+    "community_name_taken",
+    "全县已有名为“{name}”的社区（编号 {existing}）；社区名称须在全县唯一"
+    "（导入和查找都按名称认社区），请在名称中写明所属街道加以区分",
+    "a community called {name} already exists ({existing}); community names are unique "
+    "in the county (imports and people find a community by its name)",
+    fields=("name",),
+)
 MEMBER_TRANSFERRED_OUT = Rule(
     "member_transferred_out",
-    "该党员已转出，不能再记录其活动",
-    "the member was transferred out; nothing more can be recorded",
+    "该党员已于 {transferred_out_on} 转出，此后的事项不能再记录（转出前发生的可以补录）",
+    "the member was transferred out on {transferred_out_on}; nothing from that day on can be "
+    "recorded (what happened before it still can)",
+    fields=("occurred_on",),
 )
 FEEDBACK_ONLY_FOR_DUAL = Rule(
     "feedback_only_for_dual",

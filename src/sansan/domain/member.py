@@ -16,6 +16,7 @@ from sansan.domain.base import (
     birth_fits,
     check_not_future,
     choice,
+    not_before,
     positive,
     tally,
     text,
@@ -148,6 +149,7 @@ class Member(SansanAggregate):
 
     class ServicePostAssigned(Event):
         TOPIC = f"{T}.ServicePostAssigned"
+        ONCE_A_DAY = True
         post: str
         responsibility_area: str | None
 
@@ -164,6 +166,7 @@ class Member(SansanAggregate):
 
     class HouseholdContactRegistered(Event):
         TOPIC = f"{T}.HouseholdContactRegistered"
+        ONCE_A_DAY = True
         household: str
 
         def apply(self, m: "Member") -> None:
@@ -171,6 +174,7 @@ class Member(SansanAggregate):
 
     class ReliefPairingMade(Event):
         TOPIC = f"{T}.ReliefPairingMade"
+        ONCE_A_DAY = True
         beneficiary: str
 
         def apply(self, m: "Member") -> None:
@@ -178,6 +182,7 @@ class Member(SansanAggregate):
 
     class InServiceFeedbackRecorded(Event):
         TOPIC = f"{T}.InServiceFeedbackRecorded"
+        ONCE_A_DAY = True
         unit_name: str
         rating: str
         returned_to_unit: bool
@@ -209,8 +214,12 @@ class Member(SansanAggregate):
     ) -> "Member":
         if organization.community_id is None or organization.level == OrgLevel.STREET_COMMITTEE:
             raise errors.ORGANIZATION_OUTSIDE_COMMUNITY()
+        def day_fits() -> None:
+            check_not_future(prov)
+            not_before(prov, organization)
+
         _, birth_year, name, kind = all_of(
-            lambda: check_not_future(prov),
+            day_fits,
             lambda: birth_year if birth_year is None and birth_date is None
             else birth_fits(birth_year, birth_date, prov),
             lambda: text("name", name),
@@ -232,8 +241,13 @@ class Member(SansanAggregate):
     def _record(
         self, event_class: type[Aggregate.Event], prov: Provenance, **fields: object
     ) -> None:
-        if self.transferred_out_on is not None:
-            raise errors.MEMBER_TRANSFERRED_OUT()
+        # What happened while the member was here may be entered late: only a fact dated on
+        # or after the day they left (or a second transfer-out) is refused.
+        gone = self.transferred_out_on
+        if gone is not None and event_class is self.MemberTransferredOut:
+            raise errors.MEMBER_TRANSFERRED_OUT(transferred_out_on=gone, at=())
+        if gone is not None and prov.occurred_on >= gone:
+            raise errors.MEMBER_TRANSFERRED_OUT(transferred_out_on=gone)
         super()._record(event_class, prov, **fields)
 
     def change_category(self, prov: Provenance, *, category: str, workplace: str | None) -> None:

@@ -15,6 +15,7 @@ from sansan.domain.base import (
     birth_fits,
     calendar_year_fits,
     choice,
+    not_before,
     text,
 )
 from sansan.domain.community import Community
@@ -80,6 +81,7 @@ class PartyOrganization(SansanAggregate):
 
     class SecretaryAppointed(Event):
         TOPIC = f"{T}.SecretaryAppointed"
+        ONCE_A_DAY = True
         person_name: str
         also_director: bool
         member_id: UUID | None
@@ -134,6 +136,7 @@ class PartyOrganization(SansanAggregate):
 
     class TeamTrainingCompleted(Event):
         TOPIC = f"{T}.TeamTrainingCompleted"
+        ONCE_A_DAY = True
         team_member_id: UUID
         days: float
         at_county_party_school: bool
@@ -190,6 +193,7 @@ class PartyOrganization(SansanAggregate):
         """A street's own creation plan (§五2 街道社区党组织……制定……具体创建规划)."""
 
         TOPIC = f"{T}.StreetCreationPlanDrafted"
+        ONCE_A_DAY = True
         title: str
 
         def apply(self, o: "PartyOrganization") -> None:
@@ -199,6 +203,7 @@ class PartyOrganization(SansanAggregate):
         """A step in recruiting a new Party member (发展党员, §四(一)3)."""
 
         TOPIC = f"{T}.MemberDevelopmentRecorded"
+        ONCE_A_DAY = True
         person_name: str
         stage: str
 
@@ -221,6 +226,7 @@ class PartyOrganization(SansanAggregate):
         lvl = choice("level", level, OrgLevel)
         _check_parent(lvl, parent)
         community_id = _community_of(lvl, parent, community)
+        not_before(prov, parent, community)
         return cls._begin(
             cls.OrganizationEstablished,
             prov,

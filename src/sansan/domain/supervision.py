@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from sansan.domain import errors
-from sansan.domain.base import Provenance, SansanAggregate, begin_state, text
+from sansan.domain.base import Provenance, SansanAggregate, begin_state, not_before, text
 from sansan.domain.organization import PartyOrganization
 from sansan.domain.vocabulary import SupervisionStatus as S
 
@@ -177,6 +177,7 @@ class SupervisionItem(SansanAggregate):
         if due_on < prov.occurred_on:
             raise errors.DATE_BEFORE(field="due_on", value=due_on, bound=prov.occurred_on)
         _within_reach("due_on", due_on, prov.occurred_on)
+        not_before(prov, assignee)
         return cls._begin(
             cls.SupervisionItemAssigned,
             prov,

@@ -41,6 +41,7 @@ from sansan.commands import Command, CommandContext
 from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
 from sansan.domain.errors import DUPLICATE_FACT, InvalidReferences
+from sansan.domain.names import normal_name
 from sansan.imports.kinds import (
     COMMUNITY,
     EXAMPLE_NOTE,
@@ -247,6 +248,9 @@ class Directory:
         self._recent: dict[tuple[str, str, UUID | None], list[UUID]] = {}
 
     def find(self, unit: str, name: str, within: UUID | None) -> list[UUID]:
+        # spaced as commands store names; stored names are compared normalised too, so one
+        # stored before (“张三　”) is found as 张三
+        name = normal_name(name)
         if unit in AGGREGATE_UNITS:
             key = (unit, name, within)
             recent = self._recent.get(key)
@@ -269,28 +273,43 @@ class Directory:
         container = self.units.find(within) if within is not None else None
         if unit == TEAM_MEMBER and isinstance(container, PartyOrganization):
             team = container.team.items()
-            return [UUID(k) for k, v in team if v["person_name"] == name]
+            return [UUID(k) for k, v in team if normal_name(v["person_name"]) == name]
         if unit == WORKER and isinstance(container, Community):
             workers = vars(container).get("workers", {}).items()
-            return [UUID(k) for k, v in workers if v["worker_name"] == name and not v["left_on"]]
+            return [
+                UUID(k) for k, v in workers
+                if normal_name(v["worker_name"]) == name and not v["left_on"]
+            ]  # fmt: skip
         return []
 
-    def _by_name(self, table: str) -> dict[str, list[UUID]]:
-        """Every unit of a read-model table (``organizations`` or ``communities``) by name."""
-        if table not in self._named:
+    def held_outside(self, unit: str, name: str) -> bool:
+        """Whether an organization or community outside the scope holds ``name``: names are
+        unique county-wide, so a row may not create a second one, though it cannot be told
+        which unit holds it (the scope's own are found by ``find``)."""
+        if self.scope is None or unit not in (ORGANIZATION, COMMUNITY):
+            return False
+        table = "organizations" if unit == ORGANIZATION else "communities"
+        return bool(self._by_name(table, county=True).get(normal_name(name)))
+
+    def _by_name(self, table: str, county: bool = False) -> dict[str, list[UUID]]:
+        """Every unit of a read-model table (``organizations`` or ``communities``) by name,
+        in the scope (or the whole county)."""
+        key = f"{table}|county" if county else table
+        if key not in self._named:
             found: dict[str, list[UUID]] = {}
+            scope = None if county else self.scope
             with self.store.transaction() as c:
                 units = getattr(c.t, table)
                 inside = (
-                    under(units.c.path, self.scope)
+                    under(units.c.path, scope)
                     if table == "organizations"
-                    else community_in(units, self.scope)
+                    else community_in(units, scope)
                 )
                 query = select(units.c.id, units.c.name).where(*inside)
                 for unit_id, name in c.execute(query).fetchall():
-                    found.setdefault(str(name), []).append(UUID(str(unit_id)))
-            self._named[table] = found
-        return self._named[table]
+                    found.setdefault(normal_name(str(name)), []).append(UUID(str(unit_id)))
+            self._named[key] = found
+        return self._named[key]
 
     def _members_of(self, organization_id: UUID) -> dict[str, list[UUID]]:
         if organization_id not in self._members:
@@ -303,7 +322,7 @@ class Directory:
                     )
                 ).fetchall()
             for unit_id, name in rows:
-                found.setdefault(str(name), []).append(UUID(str(unit_id)))
+                found.setdefault(normal_name(str(name)), []).append(UUID(str(unit_id)))
             self._members[organization_id] = found
         return self._members[organization_id]
 
@@ -701,10 +720,19 @@ class Importer:
                 within = self._resolve(row, ref_field, ORGANIZATION, org, None, "within")
             values[ref_field] = self._resolve(row, ref_field, ref.unit, given["name"], within)
         if kind.creates is not None:
-            name = str(values.get(kind.name_field, ""))
+            name = normal_name(str(values.get(kind.name_field, "")))
             within = values.get(kind.within_field) if kind.within_field else None
             if self.directory.find(kind.creates, name, within):
                 self.report.skipped[kind.key] += 1
+                return
+            if self.directory.held_outside(kind.creates, name):
+                unit_zh = UNIT_ZH[kind.creates]
+                problems.append(self._problem(
+                    row, self._column(row, kind.name_field), f"{kind.creates}_name_taken",
+                    f"全县已有名为“{name}”的{unit_zh}（不在您的管辖范围内）；{unit_zh}名称须在"
+                    "全县唯一，请在名称中写明所属社区或街道加以区分",
+                    f"another {kind.creates} in the county is called {name}; names are unique",
+                ))  # fmt: skip
                 return
             values[kind.id_field] = derived_id(kind.creates, name, within)
         try:

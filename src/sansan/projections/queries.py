@@ -6,7 +6,7 @@ generation (``cursor.t``), so a rebuild's switch never splits a read; values are
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     Table,
     and_,
@@ -29,6 +30,7 @@ from sqlalchemy import (
 
 from sansan.domain import ADDRESSEE_OF_ROLE
 from sansan.domain.access import PersonalDataAccess
+from sansan.domain.names import normal_name
 from sansan.domain.vocabulary import Role
 from sansan.projections.schema import ReadModel
 from sansan.projections.store import ReadStore
@@ -101,6 +103,13 @@ def containing(text: str) -> str:
 MEMBER_BATCH = 500  # ids bound per statement, well under either store's parameter limit
 
 
+def _named(rows: Sequence[Row[Any]], name: str) -> list[UUID]:
+    """The ids among (id, name) rows whose name is ``name`` once both are normalised: names
+    stored before names were normalised (“张三　”) still count as the name they show."""
+    wanted = normal_name(name)
+    return [UUID(str(r[0])) for r in rows if normal_name(str(r[1])) == wanted]
+
+
 class ReadModels:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
@@ -171,9 +180,22 @@ class ReadModels:
         with self.store.transaction() as c:
             m = c.t.members.c
             rows = c.execute(
-                select(m.id).where(m.organization_id == str(organization_id), m.name == name)
+                select(m.id, m.name).where(m.organization_id == str(organization_id))
             ).fetchall()
-        return [UUID(str(r[0])) for r in rows]
+        return _named(rows, name)
+
+    def organizations_named(self, name: str) -> list[UUID]:
+        """The organizations of the whole county called ``name``: how people and imports
+        refer to a unit, so a name is held by one at a time (none is ever dissolved)."""
+        with self.store.transaction() as c:
+            o = c.t.organizations.c
+            return _named(c.execute(select(o.id, o.name)).fetchall(), name)
+
+    def communities_named(self, name: str) -> list[UUID]:
+        """The communities of the whole county called ``name`` (as organizations_named)."""
+        with self.store.transaction() as c:
+            u = c.t.communities.c
+            return _named(c.execute(select(u.id, u.name)).fetchall(), name)
 
     def people_among(self, ids: set[str]) -> dict[UUID, UUID | None]:
         """Which of these unit ids are people whose data is personal — members and
