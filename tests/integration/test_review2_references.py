@@ -203,6 +203,8 @@ def test_an_exchange_meeting_on_a_community_that_does_not_exist_is_refused_entry
         "model_community_ids.1",
         "model_community_ids.2",
     ]
+    assert "model_community_ids" not in problem["message_zh"]  # labelled in Chinese, by place
+    assert problem["message_zh"].endswith("第2项、“示范社区”第3项")
     assert recorded_since(app, before) == []
 
 
@@ -212,8 +214,10 @@ def test_an_unknown_pilot_community_is_refused_on_its_own_field_in_chinese(
     client, tokens = demo
     body = {"occurred_on": clock.today().isoformat(), "community_id": str(NOBODY)}
     answer = post(client, tokens["county"], f"/campaigns/{CAMPAIGN}/pilot-community", body)
-    [entry] = refused(answer, 422, "invalid_reference", "community_id")["errors"]
+    problem = refused(answer, 422, "invalid_reference", "community_id")
+    [entry] = problem["errors"]
     assert entry["message_zh"] == f"试点社区不存在：没有编号为 {NOBODY} 的社区"
+    assert problem["message_zh"] == f"请求引用了不存在的对象：“{entry['label_zh']}”"
 
 
 # --- finding 29: funding is the county's or the street's act, and plausible -------------------

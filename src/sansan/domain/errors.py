@@ -41,13 +41,22 @@ class InvalidReferences(DomainError):
 
     def __init__(self, problems: list[tuple[str, DomainError]]) -> None:
         names = ", ".join(field for field, _ in problems)
+        said = "、".join(_said(field) for field, _ in problems)
         super().__init__(
             "invalid_reference",
-            f"请求引用了不存在的对象：{names}",
+            f"请求引用了不存在的对象：{said}",
             f"the request names what does not exist: {names}",
             {"fields": names},
         )
         self.problems = problems
+
+
+def _said(field: str) -> str:
+    """A field as the forms label it, an entry of a list by its place: “社区”第2项, never
+    community_ids.1 in a Chinese sentence."""
+    name, _, index = field.partition(".")
+    label = f"“{FIELD_LABELS_ZH.get(name, name)}”"
+    return f"{label}第{int(index) + 1}项" if index.isdigit() else label
 
 
 class DomainErrors(DomainError):
