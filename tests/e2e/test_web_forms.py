@@ -68,7 +68,7 @@ def history(server: DemoServer, role: str, path: str) -> list[dict[str, Any]]:
     return server.api(role, path)  # type: ignore[no-any-return]
 
 
-def test_a_secretary_records_a_training_for_several_members_and_a_funding_allocation(
+def test_a_secretary_records_a_training_for_several_members_and_the_street_a_funding_allocation(
     server: DemoServer, browser: Browser, shots: Any, pages: list[Watched], size: str
 ) -> None:
     page = signed_in(pages, browser, shots, server, "community", size)
@@ -97,7 +97,10 @@ def test_a_secretary_records_a_training_for_several_members_and_a_funding_alloca
         assert len(trainings) == 1
         assert trainings[0]["actor"] == "community:铁西社区党总支（演示）"
 
-    # one command from the list: a funding allocation, its amount refused first, then recorded
+    # one command from the list: a funding allocation, its amount refused first, then recorded;
+    # the street's act, never the receiving community's (review #2 finding 29)
+    page = signed_in(pages, browser, shots, server, "street", size)
+    page.locator("[data-nav=record]").click()
     page.locator("select[name=command]").select_option(label="划拨社区办公经费")
     page.locator("select[name=unit]").select_option(label="铁西社区")
     form = page.get_by_role("form", name="划拨社区办公经费")
@@ -134,7 +137,7 @@ def test_a_repeated_submission_with_the_same_idempotency_key_records_once(
     """What the forms rely on: the key they send makes a resent request answer the first."""
     body = {"occurred_on": str(china_today().date()), "year": 2026, "amount_yuan": "1.00"}
     path = f"{server.base}/api/v1/communities/{TIEXI}/funding-allocations"
-    headers = {"Authorization": f"Bearer {server.tokens['community']}", "Idempotency-Key": "k-1"}
+    headers = {"Authorization": f"Bearer {server.tokens['street']}", "Idempotency-Key": "k-1"}
     first = httpx.post(path, json=body, headers=headers, timeout=10)
     second = httpx.post(path, json=body, headers=headers, timeout=10)
     assert first.status_code == 200, first.text

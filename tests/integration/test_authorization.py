@@ -28,7 +28,7 @@ from tests.integration.api_support import ROLES, ROUTE_OF, SCOPES, bearer, post
 WRITES = {
     "/communities":                                  "YY---",
     "/communities/{id}/facility-upgrades":           "YYY-Y",
-    "/communities/{id}/funding-allocations":         "YYY-Y",
+    "/communities/{id}/funding-allocations":         "YY---",
     "/communities/{id}/service-station":             "YYY-Y",
     "/communities/{id}/coordination-bodies":         "YYY-Y",
     "/communities/{id}/coordination-meetings":       "YYY-Y",

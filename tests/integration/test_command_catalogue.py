@@ -83,9 +83,10 @@ def test_each_role_is_offered_only_what_it_may_record(demo: Demo) -> None:
     community = catalogue(client, tokens["community"])
     assert "LaunchCampaign" not in community
     assert "AcceptSupervisionItem" not in community
-    assert {"RecordTraining", "AllocateFunding", "ReportSupervisionItem"} <= set(community)
+    assert {"RecordTraining", "UpgradeFacility", "ReportSupervisionItem"} <= set(community)
+    assert "AllocateFunding" not in community  # the county's or the street's act (review #2, 29)
     street = catalogue(client, tokens["street"])
-    assert "AcceptSupervisionItem" in street
+    assert {"AcceptSupervisionItem", "AllocateFunding"} <= set(street)
     assert "RecommendToCity" not in street
 
 

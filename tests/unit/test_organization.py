@@ -162,6 +162,25 @@ def test_weak_team_is_flagged_then_rectified_in_that_order() -> None:
     assert org.weak_since is None
 
 
+@pytest.mark.parametrize(
+    ("flagged_by", "may_lift"),
+    [("county", {"county"}), ("street", {"county", "street"}), (None, {"county"})],
+)
+def test_a_weak_team_flag_is_lifted_by_the_level_that_raised_it_or_a_higher_one(
+    flagged_by: str | None, may_lift: set[str]
+) -> None:
+    """Review #2 finding 30. None: a state from before flags remembered their level (an older
+    snapshot) reads as the county's, the strictest reading."""
+    org = world().general_branch
+    org.flag_weak_team(prov(actor=f"{flagged_by or 'street'}:某单位"), reason="班子不团结")
+    if flagged_by is None:
+        del org.weak_flagged_by
+    lifting = {r for r in ("county", "street", "community", "client") if org.weak_rectifiable_by(r)}
+    assert lifting == may_lift
+    org.rectify_weak_team(prov(), measures="调整书记")
+    assert org.weak_flagged_by is None
+
+
 def test_only_a_street_committee_has_a_street_service_center() -> None:
     w = world()
     with rejects("street_level_only"):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from starlette.concurrency import run_in_threadpool
 
 from sansan.access import Principal
-from sansan.api.command_routes import COMMAND_ROUTES, CommandRoute
+from sansan.api.command_routes import COMMAND_ROUTES, REFUSED_BECAUSE, CommandRoute
 from sansan.api.deps import Services, ServicesDep, Writer, confirm_writer
 from sansan.api.problems import ApiError, Problem, etag
 from sansan.api.schemas import CommandResponse
@@ -23,8 +23,11 @@ from sansan.commands import community as cc
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
 from sansan.commands.examples import example_of
-from sansan.domain import NotFoundError, SupervisionItem, errors
+from sansan.domain import NotFoundError, PartyOrganization, SupervisionItem, errors
 from sansan.domain.supervision import REVIEWS
+
+# Who a flag came from, as the flagged unit reads it.
+LEVEL_ZH = {"county": "县委组织部", "street": "街道党工委"}
 
 # The headers' length limits, which the fast path (fast_commands.py) checks as FastAPI does.
 IDEMPOTENCY_KEY_MAX = 200
@@ -166,14 +169,27 @@ def authorize(
             "该督办事项由上级交办，审核、延期审批和办结须由交办单位办理",
             "an item assigned from above is reviewed, extended and closed by whoever assigned it",
         )  # fmt: skip
+    accepting = isinstance(unit, PartyOrganization) and route.command is oc.RectifyWeakTeam
+    if accepting and not unit.weak_rectifiable_by(principal.role.value):
+        # the street answers for its communities' teams: a flag the county raised is lifted
+        # by the county, not by the level being judged (review #2 finding 30)
+        by_zh = LEVEL_ZH.get(unit.weak_flagged_by or "", LEVEL_ZH["county"])
+        raise ApiError(
+            403, "review_by_assigner",
+            f"该班子由{by_zh}列为软弱涣散，整顿完成须由{by_zh}（或上级）验收记录",
+            "the team was flagged from above; the level that flagged it, or a higher one,"
+            " records its rectification",
+        )  # fmt: skip
 
 
 def role_may(route: CommandRoute, principal: Principal) -> None:
     """403 unless the principal's role may run the route's command."""
     if principal.role not in route.roles:
+        why_zh, why_en = REFUSED_BECAUSE.get(route.command, ("", ""))
         raise ApiError(
-            403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能执行此操作",
-            f"the {principal.role.value} role may not do this",
+            403, "role_not_allowed",
+            f"“{principal.role.label_zh}”角色不能执行此操作" + (f"：{why_zh}" if why_zh else ""),
+            f"the {principal.role.value} role may not do this" + (f": {why_en}" if why_en else ""),
         )  # fmt: skip
 
 

@@ -63,7 +63,7 @@ def _routes() -> list[CommandRoute]:
     table: list[tuple[Any, ...]] = [
         (co.RegisterCommunity, "/communities", SUPERVISORS, "street_committee_id"),
         (co.UpgradeFacility, f"{c}/facility-upgrades"),
-        (co.AllocateFunding, f"{c}/funding-allocations"),
+        (co.AllocateFunding, f"{c}/funding-allocations", SUPERVISORS),
         (co.EstablishServiceStation, f"{c}/service-station"),
         (co.EstablishCoordinationBody, f"{c}/coordination-bodies"),
         (co.HoldCoordinationMeeting, f"{c}/coordination-meetings"),
@@ -133,3 +133,13 @@ def _routes() -> list[CommandRoute]:
 
 
 COMMAND_ROUTES: list[CommandRoute] = _routes()
+
+# Why a role may not record a command, where "your role may not" alone would puzzle the
+# caller: the act is another level's, and the unit it is about is the party judged by it.
+REFUSED_BECAUSE: dict[type[Command], tuple[str, str]] = {
+    co.AllocateFunding: (
+        "社区办公经费由县、街道划拨，划拨记录须由县委组织部或街道党工委填报，社区不能为本社区记录",
+        "funding is allocated by the county or the street, which record it; a community"
+        " (or its client) may not record its own funding",
+    ),
+}

@@ -201,6 +201,22 @@ def scoped_communities(
     return [c for c in seen if c in in_street]
 
 
+def _progress_scope_name(
+    services: Services, principal: Principal, street_id: UUID | None
+) -> str | None:
+    """Whose figures a progress export holds, for its title and file name (None: the
+    county's): a street's sheet, printed and signed, must not read as the county's report
+    (review #2 finding 20). The narrowest wins: a community token's board is its community's
+    even when it names its street."""
+    scope = principal.scope_org_id
+    scope_org = services.app.get(scope, PartyOrganization) if scope is not None else None
+    if scope_org is not None and scope_org.community_id is not None:
+        return services.app.get(scope_org.community_id, Community).name
+    if street_id is not None:
+        return _street_committee(services, street_id).name
+    return scope_org.name if scope_org is not None else None
+
+
 def _street_committee(services: Services, street_id: UUID) -> PartyOrganization:
     """A street asked for must be one: a mistyped id answered every light 无数据."""
     org = services.app.get(street_id, PartyOrganization)  # unknown, or not an organization: 404
@@ -408,9 +424,10 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         record_members_named(services, principal, request, failing_units(results))
         if format == "json":
             return _progress(campaign, day, results, None)
+        whose = _progress_scope_name(services, principal, street_id)
         return _answer(
-            results, format, f"创建工程进度-{day}",
-            report_title(campaign.name, "创建工程进度", day),
+            results, format, f"{whose}-创建工程进度-{day}" if whose else f"创建工程进度-{day}",
+            report_title(campaign.name, f"{whose}·创建工程进度" if whose else "创建工程进度", day),
         )  # fmt: skip
 
     @routers["campaigns"].get(

@@ -6,6 +6,7 @@ load-and-call, and commands that create or touch several aggregates override it.
 The same models are the HTTP request bodies, so their docstrings are summaries.
 """
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -103,11 +104,24 @@ class CommandContext:
         if missing:
             raise errors.InvalidReferences(missing)
 
+    def find(self, aggregate_id: UUID) -> object:
+        """Whatever the store holds under the id (an aggregate of any kind), or None."""
+        return self._find(aggregate_id)
+
     def _find(self, aggregate_id: UUID) -> object:
         try:
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+
+def same_name(given: str, recorded: str) -> bool:
+    """Whether a name typed in a request is the recorded one: compared as stored (trimmed),
+    full-width letters and spaces folded (NFKC), so "铁西社区　" is 铁西社区."""
+    return (
+        unicodedata.normalize("NFKC", given).strip()
+        == unicodedata.normalize("NFKC", recorded).strip()
+    )
 
 
 def _not_reserved(value: UUID | None) -> UUID | None:

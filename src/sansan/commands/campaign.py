@@ -6,10 +6,16 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from sansan.commands.base import Command, CommandContext, Creation, Name, Text
-from sansan.domain import Community, CreationCampaign
+from sansan.commands.base import Command, CommandContext, Creation, Name, Text, same_name
+from sansan.domain import Community, CreationCampaign, Member, PartyOrganization, errors
 from sansan.domain.base import SansanAggregate
-from sansan.domain.vocabulary import AccountabilityReason, InspectionRating, ModelType, UnitKind
+from sansan.domain.vocabulary import (
+    AccountabilityReason,
+    InspectionRating,
+    ModelType,
+    OrgLevel,
+    UnitKind,
+)
 from sansan.plans import SHIPPED_PLAN_ID
 
 # Not an enum: the plans are the shipped ones plus a directory's (SANSAN_PLANS_DIR), known only
@@ -95,7 +101,10 @@ class DesignatePilotCommunity(CampaignCommand):
     community_id: UUID
 
     def run(self, ctx: CommandContext) -> list[SansanAggregate]:
-        ctx.require_all(Community, "community_id", [self.community_id])
+        # a scalar field, refused as itself (not as "community_id.0")
+        if not isinstance(ctx.find(self.community_id), Community):
+            error = errors.UNKNOWN_PILOT(id=self.community_id)
+            raise errors.InvalidReferences([("community_id", error)])
         return super().run(ctx)
 
 
@@ -135,23 +144,61 @@ class ConductInspection(CampaignCommand):
     rating: InspectionRating
 
 
-class Commend(CampaignCommand):
+# A command that cites a unit or person by kind, id and name (表彰, 追究责任): a signed record
+# must point at the unit it names, so the id must be one of that kind and the name the unit's
+# own (review #2 finding 9). No docstring: a base, not one of the command table's entries.
+class UnitCited(CampaignCommand):
+
+    unit_kind: UnitKind
+    unit_id: UUID | None = None
+    unit_name: Name
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        cited_unit(ctx, self.unit_kind, self.unit_id, self.unit_name)
+        return super().run(ctx)
+
+
+# A person may be cited by name alone (a cadre who is no registered member); with an id, a
+# person is a member. Every other kind must be named by its id.
+CITED_KINDS: dict[UnitKind, type[SansanAggregate]] = {
+    UnitKind.STREET: PartyOrganization, UnitKind.COMMUNITY: Community,
+    UnitKind.ORGANIZATION: PartyOrganization, UnitKind.MEMBER: Member, UnitKind.PERSON: Member,
+}  # fmt: skip
+
+
+def cited_unit(ctx: CommandContext, kind: UnitKind, unit_id: UUID | None, name: str) -> None:
+    """Refuses, on ``unit_id`` or ``unit_name``, a citation of what is not the unit it says."""
+    if unit_id is None:
+        if kind is not UnitKind.PERSON:
+            raise errors.UNIT_ID_REQUIRED(kind=kind.value, kind_zh=kind.label_zh)
+        return
+    unit = ctx.find(unit_id)
+    if unit is None:
+        error = errors.UNKNOWN_REFERENCE(kind=kind.value, kind_zh=kind.label_zh, id=unit_id)
+        raise errors.InvalidReferences([("unit_id", error)])
+    is_street = isinstance(unit, PartyOrganization) and unit.level == OrgLevel.STREET_COMMITTEE
+    aggregate = CITED_KINDS[kind]
+    if not isinstance(unit, aggregate) or (kind is UnitKind.STREET and not is_street):
+        error = errors.UNIT_KIND_MISMATCH(kind=kind.value, kind_zh=kind.label_zh, id=unit_id)
+        raise errors.InvalidReferences([("unit_id", error)])
+    recorded = str(vars(unit)["name"])  # every kind cited has a name
+    if not same_name(name, recorded):
+        raise errors.UNIT_NAME_MISMATCH(
+            kind=kind.value, kind_zh=kind.label_zh, name=recorded, given=name, at=("unit_name",)
+        )
+
+
+class Commend(UnitCited):
     """表彰 / Commend an outstanding unit or person."""
 
     operation = "commend"
-    unit_kind: UnitKind
-    unit_id: UUID | None = None
-    unit_name: Name
     reason: Text
 
 
-class HoldAccountable(CampaignCommand):
+class HoldAccountable(UnitCited):
     """追究责任 / Hold a slow or ineffective unit or person accountable."""
 
     operation = "hold_accountable"
-    unit_kind: UnitKind
-    unit_id: UUID | None = None
-    unit_name: Name
     reason: AccountabilityReason
     detail: Text
 
@@ -162,3 +209,7 @@ class HoldExchangeMeeting(CampaignCommand):
     operation = "hold_exchange_meeting"
     title: Name
     model_community_ids: list[UUID] = Field(default_factory=list, max_length=100)
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        ctx.require_all(Community, "model_community_ids", self.model_community_ids)
+        return super().run(ctx)

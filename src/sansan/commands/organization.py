@@ -6,8 +6,17 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from sansan.commands.base import Command, CommandContext, Creation, Integer, Name, Real, Text
-from sansan.domain import Community, PartyOrganization
+from sansan.commands.base import (
+    Command,
+    CommandContext,
+    Creation,
+    Integer,
+    Name,
+    Real,
+    Text,
+    same_name,
+)
+from sansan.domain import Community, Member, PartyOrganization, errors
 from sansan.domain.base import SansanAggregate
 from sansan.domain.vocabulary import (
     DevelopmentStage,
@@ -61,6 +70,37 @@ class AppointSecretary(OrganizationCommand):
     person_name: Name
     also_director: bool = False
     member_id: UUID | None = None
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        organization = ctx.load(PartyOrganization, self.organization_id)
+        if self.member_id is not None:
+            member = ctx.find(self.member_id)
+            if not _serves_under(ctx, member, organization):
+                # unknown, not a member, or a member elsewhere: one answer for all, so a
+                # scoped token learns nothing of what exists outside its subtree
+                error = errors.NOT_A_MEMBER_OF_COMMUNITY(
+                    id=self.member_id, organization=organization.name
+                )
+                raise errors.InvalidReferences([("member_id", error)])
+            assert isinstance(member, Member)
+            if not same_name(self.person_name, member.name):
+                raise errors.UNIT_NAME_MISMATCH(
+                    kind="member", kind_zh="党员", name=member.name, given=self.person_name,
+                    at=("person_name",),
+                )  # fmt: skip
+        return super().run(ctx)
+
+
+def _serves_under(ctx: CommandContext, member: object, organization: PartyOrganization) -> bool:
+    """Whether ``member`` is a member of the organization's community (a community's
+    organization) or of one of its communities (a street committee): its secretary is one
+    of the members it leads (review #2 finding 17)."""
+    if not isinstance(member, Member):
+        return False
+    if organization.community_id is not None:
+        return member.community_id == organization.community_id
+    community = ctx.find(member.community_id)
+    return isinstance(community, Community) and community.street_committee_id == organization.id
 
 
 class AddTeamMember(OrganizationCommand):

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from sansan.domain.organization import PartyOrganization
 
 T = "sansan:Community"
+# One allocation of a community's office funding above this is a typo, not a budget: the plan
+# asks 10,000 yuan a year, and a whole county's yearly party budget is of this order.
+FUNDING_CEILING_YUAN = 10_000_000
 
 
 class Community(SansanAggregate):
@@ -387,14 +390,27 @@ class Community(SansanAggregate):
             if value is not None:
                 positive(field, value)
                 in_range(field, value, 0, 100_000)
+                self._not_smaller(field, value)
         self._record(
             self.FacilityUpgraded, prov, office_area_m2=office_area_m2, venue_area_m2=venue_area_m2
         )
+
+    def _not_smaller(self, field: str, value: float) -> None:
+        # An upgrade (提档升级) never shrinks a site: a lower figure is a typo (10 for 100)
+        # that would silently drop a standardized community from its target. The domain has
+        # no correction of a recorded fact, so a decrease is refused, naming the current area.
+        current: float | None = getattr(self, field)
+        if current is not None and value < current:
+            raise errors.AREA_DECREASE(field=field, current=f"{current:g}", value=f"{value:g}")
 
     def allocate_funding(
         self, prov: Provenance, *, year: int, amount_yuan: Decimal, source: str | None
     ) -> None:
         positive("amount_yuan", amount_yuan)
+        if amount_yuan > FUNDING_CEILING_YUAN:  # yuan typed as fen, or a stray digit or three
+            raise errors.AMOUNT_IMPLAUSIBLE(
+                amount=f"{amount_yuan:,.2f}", ceiling=f"{FUNDING_CEILING_YUAN:,}"
+            )
         calendar_year_fits(year, prov.occurred_on)
         if year < self.began_on.year:  # a year the community never had
             raise errors.YEAR_BEFORE_START(year=year, began_on=self.began_on)

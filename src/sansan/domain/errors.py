@@ -41,13 +41,22 @@ class InvalidReferences(DomainError):
 
     def __init__(self, problems: list[tuple[str, DomainError]]) -> None:
         names = ", ".join(field for field, _ in problems)
+        said = "、".join(_said(field) for field, _ in problems)
         super().__init__(
             "invalid_reference",
-            f"请求引用了不存在的对象：{names}",
+            f"请求引用了不存在的对象：{said}",
             f"the request names what does not exist: {names}",
             {"fields": names},
         )
         self.problems = problems
+
+
+def _said(field: str) -> str:
+    """A field as the forms label it, an entry of a list by its place: “社区”第2项, never
+    community_ids.1 in a Chinese sentence."""
+    name, _, index = field.partition(".")
+    label = f"“{FIELD_LABELS_ZH.get(name, name)}”"
+    return f"{label}第{int(index) + 1}项" if index.isdigit() else label
 
 
 class DomainErrors(DomainError):
@@ -416,4 +425,42 @@ EXPIRY_NOT_LATER = Rule(
     "expiry_not_later",
     "令牌的失效时间 {expires_at} 必须晚于现在 {now}（北京时间）",
     "the token's expiry {expires_at} must be later than now {now} (China time)",
+)
+AMOUNT_IMPLAUSIBLE = Rule(
+    "amount_implausible",
+    "单笔经费 {amount} 元超过合理上限 {ceiling} 元，请核对金额（单位为元，不是分）",
+    "one allocation of {amount} yuan is above the plausible ceiling of {ceiling} yuan:"
+    " check the amount (in yuan, not fen)",
+    fields=("amount_yuan",),
+)
+AREA_DECREASE = Rule(
+    "area_decrease",
+    "{field}现为 {current}㎡，提档升级后不能减少为 {value}㎡；如属录入错误，请核对后再记录",
+    "{field} is {current} m², and an upgrade cannot lower it to {value} m²",
+)
+UNIT_KIND_MISMATCH = Rule(
+    "unit_kind_mismatch",
+    "编号为 {id} 的不是{kind_zh}，与所选单位类别不符",
+    "{id} is not a {kind}, the unit_kind given",
+)
+UNIT_NAME_MISMATCH = Rule(
+    "unit_name_mismatch",
+    "该{kind_zh}的名称是“{name}”，与所填“{given}”不符",
+    "the {kind} is named {name}, not {given}",
+)
+NOT_A_MEMBER_OF_COMMUNITY = Rule(
+    "member_not_in_organization",
+    "编号为 {id} 的不是{organization}所属的党员，书记须从本单位党员中任命",
+    "{id} is no member under {organization}; the secretary is one of its members",
+)
+UNKNOWN_PILOT = Rule(
+    "unknown_reference",
+    "试点社区不存在：没有编号为 {id} 的社区",
+    "the pilot community does not exist: there is no community with id {id}",
+)
+UNIT_ID_REQUIRED = Rule(
+    "unit_id_required",
+    "单位类别为{kind_zh}时须选择具体单位（编号）",
+    "a {kind} must be named by its id",
+    fields=("unit_id",),
 )

@@ -20,6 +20,7 @@ from sansan.domain.base import (
 )
 from sansan.domain.community import Community
 from sansan.domain.vocabulary import (
+    ROLE_RANK,
     DevelopmentStage,
     Education,
     FiveGoodsItem,
@@ -58,6 +59,7 @@ class PartyOrganization(SansanAggregate):
         secretary: dict[str, Any] | None
         team: dict[str, dict[str, Any]]
         weak_since: str | None
+        weak_flagged_by: str | None
         street_service_center: str | None
 
     class Event(SansanAggregate.Event):
@@ -74,7 +76,7 @@ class PartyOrganization(SansanAggregate):
             begin_state(o, self)
             o.name, o.level = self.name, self.level
             o.parent_id, o.community_id = self.parent_id, self.community_id
-            o.secretary = o.weak_since = o.street_service_center = None
+            o.secretary = o.weak_since = o.weak_flagged_by = o.street_service_center = None
             o.team = {}
 
     Created = OrganizationEstablished
@@ -153,13 +155,16 @@ class PartyOrganization(SansanAggregate):
 
         def apply(self, o: "PartyOrganization") -> None:
             o.weak_since = self.occurred_on.isoformat()
+            # the level that flagged it (the actor's role), which alone or a higher one may
+            # accept the rectification, as with a supervision item's review
+            o.weak_flagged_by = self.actor.partition(":")[0]
 
     class WeakTeamRectified(Event):
         TOPIC = f"{T}.WeakTeamRectified"
         measures: str
 
         def apply(self, o: "PartyOrganization") -> None:
-            o.weak_since = None
+            o.weak_since = o.weak_flagged_by = None
 
     class StreetServiceCenterEstablished(Event):
         TOPIC = f"{T}.StreetServiceCenterEstablished"
@@ -310,6 +315,13 @@ class PartyOrganization(SansanAggregate):
         if self.weak_since is not None:
             raise errors.WEAK_TEAM_ALREADY_FLAGGED()
         self._record(self.WeakTeamFlagged, prov, reason=text("reason", reason))
+
+    def weak_rectifiable_by(self, role: str) -> bool:
+        """Whether a principal of ``role`` may record the flagged team as rectified: the
+        level that flagged it or a higher one. A snapshot from before flags remembered their
+        level reads as the county's, the strictest reading."""
+        flagged_by = vars(self).get("weak_flagged_by") or "county"
+        return ROLE_RANK.get(role, 0) >= ROLE_RANK.get(flagged_by, ROLE_RANK["county"])
 
     def rectify_weak_team(self, prov: Provenance, *, measures: str) -> None:
         if self.weak_since is None:

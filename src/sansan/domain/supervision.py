@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate, begin_state, not_before, text
 from sansan.domain.organization import PartyOrganization
+from sansan.domain.vocabulary import ROLE_RANK
 from sansan.domain.vocabulary import SupervisionStatus as S
 
 T = "sansan:SupervisionItem"
@@ -41,7 +42,7 @@ LONGEST_DEADLINE = timedelta(days=3 * 366)
 REVIEWS = frozenset(
     {"approve_extension", "refuse_extension", "accept", "return_for_rework", "close"}
 )
-RANK = {"county": 2, "street": 1}
+RANK = ROLE_RANK
 
 
 class SupervisionItem(SansanAggregate):

@@ -195,6 +195,11 @@ class UnitKind(Labelled):
     PERSON = "person"
 
 
+# Supervising levels by role, higher above: a review step (a supervision item's acceptance, a
+# weak team's rectification) is taken by the level that started it or a higher one.
+ROLE_RANK = {"county": 2, "street": 1}
+
+
 class AccountabilityReason(Labelled):
     SLOW = "slow"
     INEFFECTIVE = "ineffective"
