@@ -29,7 +29,7 @@ def post(client: TestClient, token: str, path: str, body: dict[str, Any], **head
 
 TWINS = {  # path: body; each taken once a day
     f"/communities/{COMMUNITY}/funding-allocations": {"year": 2026, "amount_yuan": "3000.00"},
-    f"/communities/{COMMUNITY}/facility-upgrades": {"office_area_m2": 90.0},
+    f"/communities/{COMMUNITY}/facility-upgrades": {"office_area_m2": 130.0},
     f"/communities/{COMMUNITY}/coordination-meetings": {"kind": "joint_meeting", "topic": "停车"},
     f"/organizations/{GENERAL}/team-trainings": {"team_member_id": TEAM_MEMBER, "days": 2},
     f"/members/{demo_id('member', '铁西-1')}/relief-pairings": {"beneficiary": "王大爷"},
