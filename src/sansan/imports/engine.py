@@ -709,17 +709,17 @@ class Importer:
             if (problem := self._registered_twice(row, kind, name, within)) is not None:
                 problems.append(problem)
                 return
-            found = self.directory.find(kind.creates, name, within)
-            if len(found) > 1:  # which of them the row means, no one can tell
+            existing = self.directory.find(kind.creates, name, within)
+            if len(existing) > 1:  # which of them the row means, no one can tell
                 problems.append(self._problem(
                     row, self._column(row, kind.name_field), "ambiguous_existing",
-                    f"{_INSIDE_ZH.get(kind.creates, '')}已有 {len(found)} 个名为“{name}”的"
+                    f"{_INSIDE_ZH.get(kind.creates, '')}已有 {len(existing)} 个名为“{name}”的"
                     f"{UNIT_ZH[kind.creates]}，无法确定本行是哪一个，未导入",
-                    f"{len(found)} stored units are called {name}: which one this row is"
+                    f"{len(existing)} stored units are called {name}: which one this row is"
                     " cannot be told",
                 ))  # fmt: skip
                 return
-            if found:  # the store holds it: the file is being imported again
+            if existing:  # the store holds it: the file is being imported again
                 self.report.skipped[kind.key] += 1
                 return
             values[kind.id_field] = derived_id(kind.creates, name, within)
