@@ -14,7 +14,7 @@ from pydantic import AwareDatetime
 from sansan.access import Principal
 from sansan.api.campaign_scope import CampaignScope, units_judged
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
-from sansan.api.personal_data import record_members_named
+from sansan.api.personal_data import purpose_of, record_members_named
 from sansan.api.problems import Problem, etag
 from sansan.api.schemas import EventPublic, UnitState
 from sansan.domain import (
@@ -106,7 +106,7 @@ def _read_endpoints(
 
     def get_state(
         id: UnitId, principal: CurrentPrincipal, services: ServicesDep, response: Response,
-        version: Version = None, as_of: AsOf = None,
+        request: Request, version: Version = None, as_of: AsOf = None,
     ) -> UnitState:  # fmt: skip
         current = services.app.get(id, kind)
         visible(current, principal, services)
@@ -114,7 +114,8 @@ def _read_endpoints(
         if version is not None or as_of is not None:
             shown = services.app.state_at(id, version=version, as_of=as_of, kind=kind)
         people = [*_team_of(shown), *_team_of(current), *_workers_of(shown), *_workers_of(current)]
-        read_personal_data(current, principal, services, "state", list(dict.fromkeys(people)))
+        people = list(dict.fromkeys(people))
+        read_personal_data(current, principal, services, purpose_of(request), people)
         response.headers["ETag"] = etag(shown.version)
         state = unit_state(shown)
         if isinstance(shown, CreationCampaign):  # its inspections of others are county business
@@ -136,7 +137,7 @@ def _read_endpoints(
         person_key = "worker_id" if kind is Community else "team_member_id"
         named = (e.data.get(person_key) for e in history)
         people = list(dict.fromkeys(UUID(str(p)) for p in named if p))
-        read_personal_data(current, principal, services, "history", people)
+        read_personal_data(current, principal, services, purpose_of(request), people)
         return [EventPublic.of(e) for e in history]
 
     return get_state, get_history
