@@ -21,7 +21,11 @@ CAMPAIGN = demo_id("campaign", "示范县")
 
 def reads_since(app: SansanApplication, position: int) -> list[tuple[int, Any]]:
     found = app.recorder.select_notifications(position + 1, 1000)
-    return [(n.id, app.mapper.to_domain_event(n)) for n in found if n.topic.endswith(".PersonalDataRead")]
+    return [
+        (n.id, app.mapper.to_domain_event(n))
+        for n in found
+        if n.topic.endswith(".PersonalDataRead")
+    ]
 
 
 def audited(client: TestClient, token: str, **filters: Any) -> set[int]:
@@ -29,7 +33,9 @@ def audited(client: TestClient, token: str, **filters: Any) -> set[int]:
     services = client.app.state.services  # type: ignore[attr-defined]
     services.projections.catch_up()
     answer = client.get(
-        "/api/v1/audit", params={"kind": "reads", "limit": 200, "order": "newest", **filters}, headers=bearer(token)
+        "/api/v1/audit",
+        params={"kind": "reads", "limit": 200, "order": "newest", **filters},
+        headers=bearer(token),
     )
     assert answer.status_code == 200, answer.text
     return {item["position"] for item in answer.json()["items"]}
