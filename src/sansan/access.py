@@ -259,6 +259,7 @@ class AccessService:
             member_ids=member_ids,
             community_id=next(iter(community_ids)) if len(community_ids) == 1 else None,
             purpose=purpose,
+            community_ids=community_ids,
         )
         self.app.save(access)
 

@@ -369,12 +369,12 @@ def test_reading_a_member_is_itself_recorded(
     ]
     logged = [app.mapper.to_domain_event(n) for n in reads]
     said = [(e.actor, e.member_ids, e.purpose) for e in logged]  # type: ignore[attr-defined]
-    assert said[:2] == [
-        ("street:street", [t.DUAL], "state"),
-        ("auditor:auditor", [t.DUAL], "history"),
+    assert said[:2] == [  # through which endpoint (review #2 finding 4)
+        ("street:street", [t.DUAL], f"GET /api/v1/members/{t.DUAL}"),
+        ("auditor:auditor", [t.DUAL], f"GET /api/v1/members/{t.DUAL}/history"),
     ]
     assert [(actor, purpose) for actor, _, purpose in said[2:]] == [
-        ("street:street", "state（社区工作人员）")
+        ("street:street", f"GET /api/v1/communities/{t.COMMUNITY}（社区工作人员）")
     ]
     assert t.DUAL not in said[2][1]
 

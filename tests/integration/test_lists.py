@@ -236,15 +236,18 @@ def test_auditors_see_who_read_which_member(
     client, tokens = demo
     member = demo_id("member", "铁西-2")
     get(client, tokens["community"], f"/members/{member}")
+    after = app.recorder.max_notification_id()
     listed = get(client, tokens["street"], "/members", community_id=str(demo_id("community", "铁西")),
-                 after=app.recorder.max_notification_id())  # fmt: skip
+                 after=after)  # fmt: skip
     assert str(member) in {m["id"] for m in listed["items"]}
     reads = every_page(client, tokens["auditor"], "/audit/personal-data-reads", member_id=str(member),
                        after=app.recorder.max_notification_id())  # fmt: skip
     assert [(r["actor"], r["data"]["purpose"]) for r in reads] == [
-        ("community:铁西社区党总支（演示）", "state"),
-        ("street:城关街道党工委（演示）", "list"),
-    ]
+        # through which endpoint and query (review #2 finding 4)
+        ("community:铁西社区党总支（演示）", f"GET /api/v1/members/{member}"),
+        ("street:城关街道党工委（演示）",
+         f"GET /api/v1/members?community_id={demo_id('community', '铁西')}&after={after}"),
+    ]  # fmt: skip
     assert all(r["community_id"] == str(demo_id("community", "铁西")) for r in reads)
 
 

@@ -111,13 +111,73 @@ def test_the_auditor_sees_when_each_addressee_acknowledged(inbox: Inbox) -> None
     assert own["acknowledgements"] is None  # an addressee reads its own 签收 as before
 
 
-def test_each_addressee_acknowledges_once_and_a_client_answers_as_its_community(inbox: Inbox) -> None:
+def test_each_addressee_acknowledges_once(inbox: Inbox) -> None:
     alert = escalated_alert(inbox)
-    assert inbox.acknowledge("client", alert).status_code == 200
+    assert inbox.acknowledge("community", alert).status_code == 200
     again = inbox.acknowledge("community", alert)
     assert (again.status_code, again.json()["code"]) == (422, "already_recorded")
     assert alert not in inbox.mine("community", unacknowledged=True)
     assert alert in inbox.mine("county", unacknowledged=True)
+
+
+def test_a_client_s_receipt_is_its_own_and_the_secretary_still_signs(inbox: Inbox) -> None:
+    """Review #2 finding 6: a sync job under the client token used to sign the secretary's
+    alerts for them (its 签收 counted as the community secretary's, and the alert left the
+    secretary's inbox). Its receipt is now its own addressee's, ``client``."""
+    alert = escalated_alert(inbox)
+    assert inbox.acknowledge("client", alert).status_code == 200
+    assert alert not in inbox.mine("client", unacknowledged=True)  # received, by the client
+    received = inbox.mine("client")[alert]
+    assert received["acknowledged_by"] == "client:铁西对接系统（演示）"
+    assert received["acknowledged_at"] is not None
+    # the secretary's own 签收 stays open, and is still theirs to make
+    assert alert in inbox.mine("community", unacknowledged=True)
+    assert inbox.mine("community")[alert]["acknowledged_by"] is None
+    assert inbox.acknowledge("community", alert).status_code == 200
+    again = inbox.acknowledge("client", alert)
+    assert (again.status_code, again.json()["code"]) == (422, "already_recorded")
+    # the auditor: a client's receipt is no addressee's 签收, and no "by" without a "when"
+    seen = inbox.mine("auditor")[alert]
+    assert (seen["acknowledged_by"], seen["acknowledged_at"]) == (None, None)
+    assert [(a["addressee"], a["acknowledged_by"]) for a in seen["acknowledgements"]] == [
+        ("client", "client:铁西对接系统（演示）"),
+        ("community_secretary", "community:铁西社区党总支（演示）"),
+    ]
+    for role in ("street", "county"):
+        assert inbox.acknowledge(role, alert).status_code == 200
+    done = inbox.mine("auditor")[alert]
+    assert done["acknowledged_at"] is not None
+    assert [a.split(":")[0] for a in done["acknowledged_by"].split(",")] == [
+        "client",
+        "community",
+        "street",
+        "county",
+    ]
+
+
+def test_a_street_cannot_sign_a_reminder_addressed_to_its_community_s_secretary(
+    inbox: Inbox,
+) -> None:
+    """Review #2 finding 26: a street reads every notice about its communities, but a 签收 of
+    one not addressed to it was recorded while its own inbox showed it unsigned forever."""
+    tiexi = inbox.mine("community")  # 铁西's secretary's, so 铁西 can sign it after
+    reminder = next(
+        n
+        for n in inbox.mine("street").values()
+        if "street" not in n["addressees"] and n["id"] in tiexi
+    )
+    before = inbox.services.app.recorder.max_notification_id() or 0
+    refused = inbox.acknowledge("street", reminder["id"])
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    body = refused.json()
+    assert body["code"] == "not_addressed"
+    assert body["message_zh"] == "该提醒不是发给街道党工委的，不能签收；只有收件方可以签收"
+    assert "not addressed to the street" in body["message_en"]
+    assert written_since(inbox.services.app, before) == []
+    assert inbox.mine("street")[reminder["id"]]["acknowledged_by"] is None
+    # its addressee still signs it
+    assert inbox.acknowledge("community", reminder["id"]).status_code == 200
 
 
 def test_the_auditor_cannot_acknowledge_and_nothing_is_recorded(inbox: Inbox) -> None:

@@ -247,7 +247,7 @@ def test_a_community_s_state_or_history_records_the_read_of_its_workers(
     (read,) = [app.mapper.to_domain_event(n) for n in reads_recorded_since(app, before, "county:")]
     assert read.member_ids == [demo_id("worker", "铁西社工")]
     assert read.community_id == REAL_IDS["communities"]
-    assert read.purpose == f"{'history' if suffix else 'state'}（社区工作人员）"
+    assert read.purpose == f"GET {path}（社区工作人员）"  # the endpoint (review #2 finding 4)
 
 
 def test_every_api_answer_is_kept_in_no_cache_and_a_head_answers_as_its_get(

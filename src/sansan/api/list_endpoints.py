@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
-from sansan.api.personal_data import record_members_named, units_in_audit
+from sansan.api.personal_data import purpose_of, record_members_named, units_in_audit
 from sansan.api.problems import ApiError, Problem
 from sansan.domain.vocabulary import MemberCategory, ModelType, Role, SupervisionStatus
 from sansan.projections.queries import MAX_LIMIT, BadCursor, Page
@@ -163,7 +163,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         "/members", responses=ERRORS, summary="党员列表（查阅会被记录）/ members (reads are logged)"
     )
     def list_members(
-        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp,
         organization_id: UUID | None = None, community_id: UUID | None = None,
         category: MemberCategory | None = None, cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
@@ -177,7 +177,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
                 limit=limit,
             )
         )
-        _log_member_list(services, principal, page)
+        _log_member_list(services, principal, page, purpose_of(request))
         return page
 
     @routers["campaigns"].get("/campaigns", responses=ERRORS, summary="创建工程列表 / campaigns")
@@ -275,10 +275,12 @@ def name_units(services: Services, items: list[dict[str, Any]]) -> None:
         item["names"] = {i: names[i] for i in sorted(refs) if i in names}
 
 
-def _log_member_list(services: Services, principal: Principal, page: PagePublic) -> None:
+def _log_member_list(
+    services: Services, principal: Principal, page: PagePublic, purpose: str
+) -> None:
     ids = [UUID(str(item["id"])) for item in page.items]
     communities = {UUID(str(item["community_id"])) for item in page.items}
-    services.access.record_personal_data_read(principal, ids, communities, "list")
+    services.access.record_personal_data_read(principal, ids, communities, purpose)
 
 
 def build_tree(rows: list[dict[str, Any]]) -> list[OrgNode]:

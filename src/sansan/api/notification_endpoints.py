@@ -20,7 +20,7 @@ from sansan.api.personal_data import record_members_named
 from sansan.api.problems import ApiError, Problem, etag
 from sansan.domain import ADDRESSEE_OF_ROLE, Firing, FiringKind, errors
 from sansan.domain.base import Provenance
-from sansan.domain.firing import Addressee
+from sansan.domain.firing import Addressee, may_acknowledge
 
 
 class AddresseeAcknowledgement(BaseModel):
@@ -43,7 +43,8 @@ class NotificationPublic(BaseModel):
     late: bool = Field(description="晚于应发日期发出 / fired after the day it was due")
     recorded_at: datetime
     acknowledged_by: str | None = Field(
-        None, description="签收人（审计角色看到全部签收人，逗号分隔）/ who acknowledged"
+        None,
+        description="签收人（审计角色：全部收件方签收后列出全部签收人）/ who acknowledged",
     )
     acknowledged_at: datetime | None = Field(
         None, description="本收件方（审计角色：全部收件方）签收的时间 / when acknowledged"
@@ -107,6 +108,10 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
             acks = services.read_models.acknowledgements([str(n["id"]) for n in page.items])
             for n in page.items:
                 n["acknowledgements"] = acks.get(str(n["id"]), [])
+                if n["acknowledged_at"] is None:
+                    # not yet acknowledged by every addressee: no "by" without a "when";
+                    # who has, and when, is in ``acknowledgements``
+                    n["acknowledged_by"] = None
         # an alert about a member names them and their standing
         record_members_named(services, principal, request, (n["unit_id"] for n in page.items))
         return NotificationPage.model_validate(page, from_attributes=True)
@@ -151,6 +156,14 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         )  # fmt: skip
         if not mine.items:  # not addressed to this caller: as if it did not exist
             raise errors.UNIT_NOT_FOUND(kind="Firing", kind_zh=Firing.LABEL_ZH, id=id)
+        if not may_acknowledge(addressee, mine.items[0]["addressees"]):
+            # a street reads every notice about its communities, but signs only its own
+            raise ApiError(
+                403, "not_addressed",
+                f"该提醒不是发给{addressee.label_zh}的，不能签收；只有收件方可以签收",
+                f"this notification is not addressed to the {addressee.value};"
+                " only its addressees acknowledge it",
+            )  # fmt: skip
         today = services.app.clock.today()
         prov = Provenance(
             actor=principal.actor, occurred_on=today, today=today, token_no=principal.token_no

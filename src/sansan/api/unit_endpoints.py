@@ -8,11 +8,13 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AwareDatetime
 
 from sansan.access import Principal
+from sansan.api.campaign_scope import CampaignScope, units_judged
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
+from sansan.api.personal_data import purpose_of, record_members_named
 from sansan.api.problems import Problem, etag
 from sansan.api.schemas import EventPublic, UnitState
 from sansan.domain import (
@@ -104,7 +106,7 @@ def _read_endpoints(
 
     def get_state(
         id: UnitId, principal: CurrentPrincipal, services: ServicesDep, response: Response,
-        version: Version = None, as_of: AsOf = None,
+        request: Request, version: Version = None, as_of: AsOf = None,
     ) -> UnitState:  # fmt: skip
         current = services.app.get(id, kind)
         visible(current, principal, services)
@@ -112,20 +114,30 @@ def _read_endpoints(
         if version is not None or as_of is not None:
             shown = services.app.state_at(id, version=version, as_of=as_of, kind=kind)
         people = [*_team_of(shown), *_team_of(current), *_workers_of(shown), *_workers_of(current)]
-        read_personal_data(current, principal, services, "state", list(dict.fromkeys(people)))
+        people = list(dict.fromkeys(people))
+        read_personal_data(current, principal, services, purpose_of(request), people)
         response.headers["ETag"] = etag(shown.version)
-        return unit_state(shown)
+        state = unit_state(shown)
+        if isinstance(shown, CreationCampaign):  # its inspections of others are county business
+            state.state = CampaignScope(principal, services).state(state.state)
+        return state
 
     def get_history(
-        id: UnitId, principal: CurrentPrincipal, services: ServicesDep
+        id: UnitId, principal: CurrentPrincipal, services: ServicesDep, request: Request
     ) -> list[EventPublic]:
         current = services.app.get(id, kind)
         visible(current, principal, services)
         history = services.app.history(id)
+        if isinstance(current, CreationCampaign):
+            # a scoped token reads the county's judgements of its own units only; a judgement
+            # of a member (commendation, accountability) is a read of that member
+            shown = CampaignScope(principal, services).events(history)
+            record_members_named(services, principal, request, units_judged(shown))
+            return [EventPublic.of(e) for e in shown]
         person_key = "worker_id" if kind is Community else "team_member_id"
         named = (e.data.get(person_key) for e in history)
         people = list(dict.fromkeys(UUID(str(p)) for p in named if p))
-        read_personal_data(current, principal, services, "history", people)
+        read_personal_data(current, principal, services, purpose_of(request), people)
         return [EventPublic.of(e) for e in history]
 
     return get_state, get_history

@@ -128,10 +128,21 @@ class PersonalDataAccess(SansanAggregate):
         pass
 
     class PersonalDataRead(Event, Aggregate.Created):
+        """Version 2 names every community whose members were read (``community_ids``), so
+        an auditor finds a county-wide report's read under each of them; ``community_id``
+        stays the one community when there is only one. A version-1 read has none listed
+        (None): the read models place it by its members."""
+
         TOPIC = f"{P}.PersonalDataRead"
+        class_version = 2
         member_ids: list[UUID]
         community_id: UUID | None
         purpose: str
+        community_ids: list[UUID] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["community_ids"] = None
 
         def apply(self, a: Any) -> None:
             begin_state(a, self)
@@ -141,14 +152,16 @@ class PersonalDataAccess(SansanAggregate):
 
     @classmethod
     def read(
-        cls, prov: Provenance, *, member_ids: list[UUID], community_id: UUID | None, purpose: str
-    ) -> "PersonalDataAccess":
+        cls, prov: Provenance, *, member_ids: list[UUID], community_id: UUID | None, purpose: str,
+        community_ids: set[UUID] | None = None,
+    ) -> "PersonalDataAccess":  # fmt: skip
         return cls._begin(
             cls.PersonalDataRead,
             prov,
             member_ids=list(member_ids),
             community_id=community_id,
             purpose=purpose,
+            community_ids=sorted(community_ids or set(), key=str),
         )
 
 

@@ -44,29 +44,45 @@ class Addressee(Labelled):
     COUNTY = "county"
     STREET = "street"
     COMMUNITY_SECRETARY = "community_secretary"
+    # another system under a community's token: it receives what is addressed to the
+    # community's secretary, but its receipt is its own, never the secretary's 签收
+    CLIENT = "client"
 
 
 _LABELS[Addressee] = {
     "county": "县委组织部",
     "street": "街道党工委",
     "community_secretary": "社区党组织书记",
+    "client": "对接系统",
 }
 # The addressee a role acknowledges as; an auditor reads everything and answers for nothing.
 ADDRESSEE_OF_ROLE = {
     Role.COUNTY: Addressee.COUNTY,
     Role.STREET: Addressee.STREET,
     Role.COMMUNITY: Addressee.COMMUNITY_SECRETARY,
-    Role.CLIENT: Addressee.COMMUNITY_SECRETARY,
+    Role.CLIENT: Addressee.CLIENT,
 }
+# The addressee a firing names for those who receive on another's behalf (a client).
+RECEIVES_FOR = {Addressee.CLIENT: Addressee.COMMUNITY_SECRETARY}
+# How acknowledgements recorded before they named their addressee (version 1) are read:
+# as they were when recorded, when a client's 签收 stood for the secretary's.
+_V1_ADDRESSEE_OF_ROLE = {**ADDRESSEE_OF_ROLE, Role.CLIENT: Addressee.COMMUNITY_SECRETARY}
 
 
 def addressee_of_actor(actor: str) -> str:
-    """The addressee an actor ("role:label") acknowledged as; the role itself if none."""
+    """The addressee a version-1 acknowledgement's actor ("role:label") acknowledged as;
+    the role itself if none."""
     role = actor.split(":", 1)[0]
     try:
-        return ADDRESSEE_OF_ROLE[Role(role)].value
+        return _V1_ADDRESSEE_OF_ROLE[Role(role)].value
     except (ValueError, KeyError):
         return role
+
+
+def may_acknowledge(addressee: Addressee, addressees: list[str]) -> bool:
+    """Whether this addressee may acknowledge a firing addressed to ``addressees``: only
+    one it is addressed to (a client: one addressed to its community's secretary)."""
+    return RECEIVES_FOR.get(addressee, addressee).value in addressees
 
 
 class Firing(SansanAggregate):

@@ -82,6 +82,8 @@ AGGREGATE_UNITS = frozenset({ORGANIZATION, COMMUNITY, MEMBER})
 UNFINISHED = "import_unfinished"
 # Another import of the same file wrote its record meanwhile (both resume one record).
 CONCURRENT = "import_concurrent"
+# Where a unit's name is unique, in words: the natural key of a row that registers one.
+_INSIDE_ZH = {MEMBER: "同一党组织内", TEAM_MEMBER: "同一党组织内", WORKER: "同一社区内"}
 # Names found among the units the import made, kept to be found again (then forgotten).
 RECENT_NAMES = 4096
 _ZH_BY_TYPE = {
@@ -722,7 +724,20 @@ class Importer:
         if kind.creates is not None:
             name = normal_name(str(values.get(kind.name_field, "")))
             within = values.get(kind.within_field) if kind.within_field else None
-            if self.directory.find(kind.creates, name, within):
+            if (problem := self._registered_twice(row, kind, name, within)) is not None:
+                problems.append(problem)
+                return
+            existing = self.directory.find(kind.creates, name, within)
+            if len(existing) > 1:  # which of them the row means, no one can tell
+                problems.append(self._problem(
+                    row, self._column(row, kind.name_field), "ambiguous_existing",
+                    f"{_INSIDE_ZH.get(kind.creates, '')}已有 {len(existing)} 个名为“{name}”的"
+                    f"{UNIT_ZH[kind.creates]}，无法确定本行是哪一个，未导入",
+                    f"{len(existing)} stored units are called {name}: which one this row is"
+                    " cannot be told",
+                ))  # fmt: skip
+                return
+            if existing:  # the store holds it: the file is being imported again
                 self.report.skipped[kind.key] += 1
                 return
             if self.directory.held_outside(kind.creates, name):
@@ -747,6 +762,27 @@ class Importer:
         if not self._in_scope(row, kind, command):
             return
         self._execute(row, kind, command)
+
+    def _registered_twice(
+        self, row: _Row, kind: ImportKind, name: str, within: UUID | None
+    ) -> Problem | None:
+        """A row registering a unit an earlier row of the file registers (the same natural
+        key: name, and the organization or community it is in) is a problem of the file,
+        not a unit "already there": skipping it would lose the row without a word."""
+        assert kind.creates is not None
+        sheet, number = self.scratch.first_row(
+            derived_id(kind.creates, name, within), row.sheet, row.number
+        )
+        if (sheet, number) == (row.sheet, row.number):
+            return None
+        where = f"第{number}行" if sheet == row.sheet else f"“{sheet}”表第{number}行"
+        inside = _INSIDE_ZH.get(kind.creates, "")
+        return self._problem(
+            row, self._column(row, kind.name_field), "duplicate_in_file",
+            f"与{where}重复：{inside}名为“{name}”的{UNIT_ZH[kind.creates]}在文件中出现两次，"
+            "只能登记一次，请删除或更正其中一行",
+            f"row {number} of {sheet} registers the same {kind.creates} ({name}) already",
+        )  # fmt: skip
 
     def _resolve(
         self, row: _Row, ref_field: str, unit: str, name: str, within: UUID | None,

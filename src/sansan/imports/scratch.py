@@ -50,6 +50,8 @@ _SCHEMA = (
     "CREATE TABLE unit (id BLOB PRIMARY KEY, held BLOB NOT NULL)",
     "CREATE TABLE written (id BLOB PRIMARY KEY)",
     "CREATE TABLE batch (n INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    # the first row of the file that named each unit it registers (by its natural key)
+    "CREATE TABLE first_row (id BLOB PRIMARY KEY, sheet TEXT NOT NULL, row INTEGER NOT NULL)",
 )
 
 
@@ -207,6 +209,18 @@ class Scratch:
             "INSERT OR IGNORE INTO written (id) VALUES (?)", ((i.bytes,) for i in unit_ids)
         )
         self.any_written = self.db.execute("SELECT 1 FROM written LIMIT 1").fetchone() is not None
+
+    def first_row(self, unit_id: UUID, sheet: str, row: int) -> tuple[str, int]:
+        """The first row of the file that registers this unit: this one, unless an earlier
+        row did. Kept here, not in memory, like the units: a roster may have many rows."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO first_row (id, sheet, row) VALUES (?, ?, ?)",
+            (unit_id.bytes, sheet, row),
+        )
+        found = self.db.execute(
+            "SELECT sheet, row FROM first_row WHERE id = ?", (unit_id.bytes,)
+        ).fetchone()
+        return str(found[0]), int(found[1])
 
     def add_batch(self, events: list[Encoded], mapped: list[Mapped]) -> None:
         data = _dumps((events, mapped))

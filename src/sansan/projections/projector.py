@@ -274,6 +274,25 @@ def _audit(
         "occurred_on": occurred, "recorded_at": recorded,
         "community_id": community_id, "street_id": street_id, "data": _DATA_JSON(data),
     })  # fmt: skip
+    if aggregate_type is PersonalDataAccess:
+        _place_read(b, event, position)
+
+
+def _place_read(b: Batch, event: Any, position: int) -> None:
+    """Every community whose members the read names, with its street: as the read listed
+    them, or for a read recorded before it did (version 1), by its members' communities."""
+    listed = event.community_ids
+    if listed is None:
+        listed = {event.community_id} - {None}
+        for member_id in event.member_ids:
+            member = b.row(b.t.members, str(member_id)) or b.row(b.t.team_members, str(member_id))
+            if member is not None and member["community_id"] is not None:
+                listed.add(member["community_id"])
+    for community_id in sorted({str(c) for c in listed}):
+        b.append(b.t.audit_places, {
+            "position": position, "community_id": community_id,
+            "street_id": _street_of(b, community_id),
+        })  # fmt: skip
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

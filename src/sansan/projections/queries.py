@@ -305,7 +305,7 @@ class ReadModels:
             statement = select(
                 a.position, a.aggregate_id, a.aggregate_type, a.event_type, a.version, a.actor,
                 a.occurred_on, a.recorded_at, a.community_id, a.street_id, a.data,
-            ).where(*_audit_where(t.audit, filters))  # fmt: skip
+            ).where(*_audit_where(t, filters))  # fmt: skip
             return statement, [a.position]
 
         page = self._page(paged, cursor, limit, newest_first=newest_first)
@@ -322,7 +322,7 @@ class ReadModels:
             key, events = a[by], func.count()
             statement = (
                 select(key, events, func.min(a.recorded_at), func.max(a.recorded_at))
-                .where(*_audit_where(c.t.audit, filters))
+                .where(*_audit_where(c.t, filters))
                 .group_by(key)
                 .order_by(events.desc(), key)
             )
@@ -498,13 +498,15 @@ PERSONAL_DATA_READ = PersonalDataAccess.PersonalDataRead.__name__
 AUDIT_GROUPS = ("actor", "event_type", "aggregate_type", "aggregate_id")
 
 
-def _audit_where(audit: Table, filters: dict[str, Any]) -> list[Clause]:
-    a = audit.c
-    where = [
-        clause
-        for column in (*AUDIT_GROUPS, "community_id", "street_id")
-        for clause in equal(a[column], filters.get(column))
-    ]
+def _audit_where(t: ReadModel, filters: dict[str, Any]) -> list[Clause]:
+    a, places = t.audit.c, t.audit_places.c
+    where = [clause for column in AUDIT_GROUPS for clause in equal(a[column], filters.get(column))]
+    for place in ("community_id", "street_id"):
+        # an event placed there, or a read naming members of that community or street
+        value = filters.get(place)
+        if value is not None:
+            named = select(places.position).where(places[place] == str(value))
+            where.append(or_(a[place] == str(value), a.position.in_(named)))
     unit = filters.get("unit_id")
     if unit is not None:  # the unit itself, or anything inside it when it is a community
         where.append(or_(a.aggregate_id == str(unit), a.community_id == str(unit)))

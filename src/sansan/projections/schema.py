@@ -93,6 +93,7 @@ class ReadModel:
     notification_acks: Table
     deliveries: Table
     audit: Table
+    audit_places: Table
 
     @property
     def tables(self) -> list[Table]:
@@ -407,11 +408,22 @@ def read_model(generation: int) -> ReadModel:
     index("audit_actor", audit, "actor", "position")
     index("audit_type", audit, "event_type", "position")
     index("audit_community", audit, "community_id", "position")
+    # Every community (and its street) whose members a read of personal data names: a
+    # county-wide report's read is found under each, not only under a single community.
+    audit_places = table(
+        "audit_places",
+        _big("position"),
+        _required("community_id"),
+        _text("street_id"),
+        PrimaryKeyConstraint("position", "community_id"),
+    )
+    index("audit_places_community", audit_places, "community_id", "position")
+    index("audit_places_street", audit_places, "street_id", "position")
     return ReadModel(
         generation, md, tracking, organizations, communities, members, campaigns,
         supervision_items, facts, member_training_days, member_training_years,
         member_categories, member_cards, member_standings, community_cards,
         community_training, community_cards_on, community_training_on, team_members,
         community_workers, deadlines, deadline_steps, notifications, notification_acks,
-        deliveries, audit,
+        deliveries, audit, audit_places,
     )  # fmt: skip

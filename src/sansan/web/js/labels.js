@@ -5,6 +5,7 @@ export const LABELS = {
   "slow": "工作迟缓"
  },
  "Addressee": {
+  "client": "对接系统",
   "community_secretary": "社区党组织书记",
   "county": "县委组织部",
   "street": "街道党工委"
