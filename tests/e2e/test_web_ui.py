@@ -336,6 +336,8 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     row = page.locator(f"tr[data-item='{overdue_item.id}']")
     expect(row.locator(".light-red")).to_have_count(1)
     expect(row.locator("td.status")).to_have_text("已交办")
+    # due three China days ago: the list and the case file count the same (finding 22)
+    expect(row.locator("[data-standing]")).to_have_text("红灯：已逾期3天")
     watched.shot("inbox")
 
     alert.get_by_role("button", name="签收").click()
@@ -345,6 +347,9 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     assert mine["acknowledged_by"]
 
     row.get_by_role("link", name=overdue_item.title).click()  # the item's case file
+    standing = page.locator("dd[data-light]")
+    expect(standing).to_have_attribute("data-light", "red")
+    expect(standing.locator("[data-standing]")).to_have_text("红灯：已逾期3天")
     urge = page.get_by_role("form", name="催办")
     urge.locator("[name=message]").fill("请于本周内完成整改")
     urge.get_by_role("button", name="催办").click()

@@ -5,6 +5,7 @@ Units outside the caller's subtree answer 404, exactly as unknown ones do.
 """
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,7 +15,8 @@ from pydantic import AwareDatetime
 from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
 from sansan.api.problems import Problem, etag
-from sansan.api.schemas import EventPublic, UnitState
+from sansan.api.schemas import EventPublic, ItemStanding, UnitState
+from sansan.clock import CHINA_OFFSET
 from sansan.domain import (
     Community,
     CreationCampaign,
@@ -24,6 +26,7 @@ from sansan.domain import (
     errors,
 )
 from sansan.domain.base import SansanAggregate
+from sansan.domain.supervision import Standing, standing
 
 RESOURCES: dict[str, type[SansanAggregate]] = {
     "communities": Community,
@@ -49,7 +52,11 @@ AsOf = Annotated[
 ]
 
 
-def unit_state(aggregate: SansanAggregate) -> UnitState:
+def unit_state(aggregate: SansanAggregate, today: date | None = None) -> UnitState:
+    """``today`` (the China day) gives a supervision item its light, as the list shows it."""
+    shown = None
+    if isinstance(aggregate, SupervisionItem) and today is not None:
+        shown = ItemStanding(**item_standing(aggregate, today).as_dict())
     return UnitState(
         id=aggregate.id,
         kind=type(aggregate).__name__,
@@ -57,7 +64,15 @@ def unit_state(aggregate: SansanAggregate) -> UnitState:
         created_at=aggregate.created_on,
         modified_at=aggregate.modified_on,
         state={k: v for k, v in vars(aggregate).items() if not k.startswith("_")},
+        standing=shown,
     )
+
+
+def item_standing(item: SupervisionItem, today: date) -> Standing:
+    # Once accepted or closed nothing but a status change can follow, so the last step's day
+    # is the day it was finished (a snapshot from before steps kept their day: its start).
+    last = vars(item).get("last_step_on", item.began_on)
+    return standing(item.status, item.due_on, last, today)
 
 
 def visible(aggregate: SansanAggregate, principal: Principal, services: Services) -> None:
@@ -114,7 +129,13 @@ def _read_endpoints(
         people = [*_team_of(shown), *_team_of(current), *_workers_of(shown), *_workers_of(current)]
         read_personal_data(current, principal, services, "state", list(dict.fromkeys(people)))
         response.headers["ETag"] = etag(shown.version)
-        return unit_state(shown)
+        # a past state's light is the one it had that (China) day
+        today = (
+            services.app.clock.today()
+            if as_of is None
+            else (as_of.astimezone(UTC) + CHINA_OFFSET).date()
+        )
+        return unit_state(shown, today)
 
     def get_history(
         id: UnitId, principal: CurrentPrincipal, services: ServicesDep

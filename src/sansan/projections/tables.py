@@ -9,8 +9,9 @@ from sansan.projections.store import Cursor, ReadStore
 PROJECTION_NAME = "read_models"
 # Bump when the projector or the tables change: the next start rebuilds beside the old ones.
 # 12: a target's verdict step is the day after its due date; 13: the audit rows keep each
-# event's note and evidence number (文号)
-PROJECTION_VERSION = 13
+# event's note and evidence number (文号); 14: a supervision item's row keeps the day of its last
+# status change and the role that assigned it (its light and reviewer, as the case file's)
+PROJECTION_VERSION = 14
 
 TABLES = [t.name for t in read_model(1).tables]
 

@@ -6,7 +6,7 @@ import { commandForm, record } from "../forms.js";
 import { actionsFor, unsigned } from "../supervision.js";
 
 const SUPERVISORS = ["county", "street"];
-const LIGHT_ZH = { red: "红灯：已逾期", yellow: "黄灯：临近期限", green: "正常", none: "已完成" };
+const LIGHT_CLASS = { red: "red", yellow: "yellow", green: "green", none: "green" };
 
 function notifications(items, role, refresh) {
   if (!items.length) return notice("没有待签收的提醒与预警。");
@@ -50,8 +50,8 @@ export async function render(root, ctx) {
   const rows = items.map((item) => {
     const closed = item.status === "closed";
     return h("tr", { "data-item": item.id, class: closed ? "closed" : waiting.has(item.id) ? "new" : null },
-      h("td", { class: "light-cell" }, light(item.light === "none" ? "green" : item.light, LIGHT_ZH[item.light]),
-        h("span", { class: `status-word status-word-${item.light === "none" ? "green" : item.light}`, text: LIGHT_ZH[item.light] })),
+      h("td", { class: "light-cell" }, light(LIGHT_CLASS[item.light], item.standing_zh),
+        h("span", { class: `status-word status-word-${LIGHT_CLASS[item.light]}`, "data-standing": "", text: item.standing_zh })),
       h("td", {}, h("a", { href: `#/item/${item.id}`, class: "item-title", text: item.title }),
         waiting.has(item.id) ? h("span", { class: "tag new", text: "新交办，待签收" }) : null),
       h("td", { text: item.assignee_name }),
