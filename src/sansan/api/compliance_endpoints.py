@@ -68,6 +68,11 @@ class FailingPublic(BaseModel):
     status: StatusName | None = Field(
         None, description="该单位自己的状态（与目标不同时） / its own status, when it differs"
     )
+    now_zh: str | None = Field(
+        None, examples=["现已补足", "现仍未补足：2026年经费5,000元，不足10,000元"],
+        description="已结束年度未达标：该单位现在的情况（reason_zh 是年末结论时的）"
+        " / an ended year missed: the unit as counted now (reason_zh is the verdict's)",
+    )  # fmt: skip
 
 
 class PeriodPublic(BaseModel):
@@ -87,6 +92,15 @@ class PeriodPublic(BaseModel):
     made_good_on: date | None = Field(
         None, description="逾期后补足的日期（期限时的结论不变） / made good late on this day"
     )
+    now_text: str | None = Field(
+        None, examples=["50,000元", "3/3个社区"],
+        description="已结束年度未达标：现在计得的数字（measured_text 是年末结论时的）"
+        " / an ended year missed: the figure on record now (measured_text is the verdict's)",
+    )  # fmt: skip
+    line_zh: str = Field(
+        "", examples=["2026年度到位0元（年末未达标）；2027年1月5日补足，现累计到位50,000元"],
+        description="该年度的一句话说明 / the period as an official reads it",
+    )  # fmt: skip
     failing: list[FailingPublic] = Field(
         description="未达标单位的第一页 / the first page of the failing units"
     )

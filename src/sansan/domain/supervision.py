@@ -16,6 +16,7 @@ from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate, begin_state, text
 from sansan.domain.organization import PartyOrganization
 from sansan.domain.vocabulary import SupervisionStatus as S
+from sansan.domain.vocabulary import zh_date
 
 T = "sansan:SupervisionItem"
 
@@ -282,10 +283,6 @@ def _within_reach(field: str, due_on: date, assigned_on: date) -> None:
         raise errors.DEADLINE_TOO_FAR(
             field=field, value=due_on, assigned_on=assigned_on, latest=latest
         )
-
-
-def zh_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @dataclass(frozen=True)
