@@ -501,6 +501,15 @@ def test_a_community_token_sees_its_own_community_and_records_no_supervision(
     street = page.locator("section", has=page.get_by_role("heading", name="所在街道目标（按街道计算，非本社区自己的目标）"))
     expect(street.locator("[data-target=street-five-goods]")).to_have_count(1)
     expect(page.locator(".targets:not(.street-wide) [data-target=street-five-goods]")).to_have_count(0)
+    # its charts draw what applies to it: 铁西 standardized (one), not the county's two (finding 41)
+    sites = page.locator("figure.chart", has=page.locator("figcaption strong", has_text="标准化社区"))
+    expect(sites.locator(".goal-text")).to_have_text("目标：1")
+    expect(sites.locator("[data-chart-note]")).to_have_text(
+        "目标线：本社区达到标准化（§四(二)3）；全县标准化社区个数的目标按全县计算"
+    )
+    five = page.locator("figure.chart", has=page.locator("figcaption strong", has_text="五个好"))
+    expect(five.locator("line.goal")).to_have_count(0)
+    expect(five.locator("[data-chart-note]")).to_have_text("“五个好”社区占比的目标按全县计算，本图不画目标线")
     page.locator("[data-nav=matrix]").click()
     expect(page.locator("table.matrix tbody th")).to_have_text(["铁西社区"])
     page.locator("[data-nav=inbox]").click()
