@@ -5,7 +5,7 @@ Units outside the caller's subtree answer 404, exactly as unknown ones do.
 """
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -75,6 +75,15 @@ def item_standing(item: SupervisionItem, today: date) -> Standing:
     return standing(item.status, item.due_on, last, today)
 
 
+def _china_day(moment: datetime) -> date:
+    """The China day of a moment; one at the calendar's edge (9999-12-31T23:59-14:00) that
+    UTC+8 cannot hold is the calendar's last or first day."""
+    try:
+        return (moment.astimezone(UTC) + CHINA_OFFSET).date()
+    except OverflowError:
+        return date.max if moment.year > 1 else date.min
+
+
 def visible(aggregate: SansanAggregate, principal: Principal, services: Services) -> None:
     if not services.access.covers(principal, aggregate):
         kind = type(aggregate)
@@ -130,11 +139,7 @@ def _read_endpoints(
         read_personal_data(current, principal, services, "state", list(dict.fromkeys(people)))
         response.headers["ETag"] = etag(shown.version)
         # a past state's light is the one it had that (China) day
-        today = (
-            services.app.clock.today()
-            if as_of is None
-            else (as_of.astimezone(UTC) + CHINA_OFFSET).date()
-        )
+        today = services.app.clock.today() if as_of is None else _china_day(as_of)
         return unit_state(shown, today)
 
     def get_history(
