@@ -11,6 +11,7 @@ from sansan.api.compliance_endpoints import (
     AsOf,
     StreetQuery,
     campaign_and_plan,
+    judged_day,
     scoped_communities,
 )
 from sansan.api.deps import CurrentPrincipal, ServicesDep
@@ -104,7 +105,7 @@ def add_trend_routes(routers: dict[str, APIRouter]) -> None:
         as_of: AsOf = None, street_id: StreetQuery = None,
     ) -> TrendPublic:  # fmt: skip
         campaign, plan = campaign_and_plan(services, id)
-        day = as_of or services.app.clock.today()
+        day = judged_day(services, campaign, as_of)
         communities = scoped_communities(services, principal, street_id)
         points = trend(
             services.store, plan, launch=campaign.launch_date, until=day, communities=communities,
