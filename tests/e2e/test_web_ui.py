@@ -645,3 +645,46 @@ def test_an_address_with_a_day_before_the_launch_or_to_come_shows_today_s_board(
     page.wait_for_load_state("networkidle")
     assert asked
     assert not [u for u in asked if "as_of=" in u]
+
+
+def _post(server: DemoServer, role: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.base}/api/v1{path}", json=body,
+        headers={"Authorization": f"Bearer {server.tokens[role]}"}, timeout=10,
+    )  # fmt: skip
+    assert response.status_code in (200, 201), response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_street_sees_no_review_buttons_on_what_the_county_assigned_and_is_told_who_reviews(
+    server: DemoServer, watched: Watched
+) -> None:
+    # The API answers a street's 审核/退回/办结/延期审批 on a county-assigned item 403
+    # review_by_assigner: the page offers them only to whom the API lets act.
+    server.items_made += 1
+    today = china_today().date().isoformat()
+    item = _post(server, "county", "/supervision-items", {
+        "occurred_on": today, "title": f"铁西社区完善议事制度(第{server.items_made}项)",
+        "assignee_org_id": str(demo_id("org", "铁西社区党总支")),
+        "due_on": str(china_today().date() + timedelta(days=20)), "campaign_id": str(CAMPAIGN),
+    })["aggregate_id"]  # fmt: skip
+    for step, body in (("acknowledgement", {}), ("start", {}), ("reports", {"summary": "已完善"})):
+        _post(server, "community", f"/supervision-items/{item}/{step}", {"occurred_on": today, **body})
+    # the county, which assigned it, is offered the review
+    page = sign_in_by_link(watched, server)
+    page.goto(f"{server.base}/#/item/{item}")
+    expect(page.get_by_role("form", name="审核通过")).to_have_count(1)
+    expect(page.get_by_role("form", name="审核退回")).to_have_count(1)
+    page.get_by_role("button", name="退出").click()
+    page.get_by_label("访问令牌").fill(server.tokens["street"])
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("[data-scope=fixed]")).to_be_visible()
+    page.goto(f"{server.base}/#/item/{item}")
+    expect(page.locator("[data-report]")).to_contain_text("已完善")
+    reviewer = page.locator("dd[data-reviewer]")
+    expect(reviewer).to_have_attribute("data-reviewer", "county")
+    expect(reviewer).to_contain_text("本事项由县级交办（")
+    expect(reviewer).to_contain_text("审核、延期审批和办结由县级负责。")
+    expect(page.get_by_role("form", name="催办")).to_have_count(1)  # a street may still urge
+    for review in ("审核通过", "审核退回"):
+        expect(page.get_by_role("form", name=review)).to_have_count(0)

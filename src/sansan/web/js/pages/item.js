@@ -5,7 +5,7 @@ import { h, label, light, notice, section, when } from "../dom.js";
 import { actorName, chineseDate, eventFields, knownNames } from "../fields.js";
 import { commandForm, record } from "../forms.js";
 import { LABELS } from "../labels.js";
-import { actionsFor, ACTIONS, OPEN } from "../supervision.js";
+import { actionsFor, ACTIONS, OPEN, reviewerLine } from "../supervision.js";
 
 const SKIP_IN_COURSE = new Set(["title", "description", "assignee_org_id", "campaign_id", "community_id", "status"]);
 
@@ -70,6 +70,7 @@ export async function render(root, ctx, id) {
         light(standing.light === "none" ? "green" : standing.light, standing.light_zh, { "aria-hidden": "true" }),
         h("span", { "data-standing": "", text: standing.standing_zh })),
       h("dt", { text: "状态" }), h("dd", { text: label("SupervisionStatus", status) }),
+      h("dt", { text: "审核" }), h("dd", { "data-reviewer": item.assigned_by_role || "county", text: reviewerLine(item, history.length ? actorName(history[0].actor) : null) }),
       h("dt", { text: "催办次数" }), h("dd", { text: String(item.urge_count) }),
       h("dt", { text: "事项说明" }), h("dd", { class: "description", text: item.description || "（未填写）" }),
       pending ? [h("dt", { text: "延期申请" }), h("dd", { text: `申请延期至 ${chineseDate(item.pending_extension.requested_due_on)}；理由：${item.pending_extension.reason}` })] : null)),
