@@ -688,3 +688,34 @@ def test_a_street_sees_no_review_buttons_on_what_the_county_assigned_and_is_told
     expect(page.get_by_role("form", name="催办")).to_have_count(1)  # a street may still urge
     for review in ("审核通过", "审核退回"):
         expect(page.get_by_role("form", name=review)).to_have_count(0)
+
+
+def test_the_auditor_reads_each_addressee_s_sign_off_time_on_the_inbox(
+    server: DemoServer, overdue_item: OverdueItem, watched: Watched
+) -> None:
+    # The API gives the auditor each addressee's 签收 (finding 28); the 待办 page shows them, by
+    # name and in China time, and who has not signed yet.
+    alerts = server.api("county", "/notifications", unacknowledged=True, kind="supervision_overdue")
+    alert = next(a for a in alerts["items"] if a["unit_id"] == overdue_item.id)
+    signed = httpx.post(
+        f"{server.base}/api/v1/notifications/{alert['id']}/acknowledgement",
+        headers={"Authorization": f"Bearer {server.tokens['county']}"}, timeout=10,
+    )  # fmt: skip
+    assert signed.status_code == 200, signed.text
+    seen = server.api("auditor", "/notifications", kind="supervision_overdue", after=signed.json()["position"])
+    mine = next(a for a in seen["items"] if a["id"] == alert["id"])
+    [county] = [k for k in mine["acknowledgements"] if k["addressee"] == "county"]
+    at = datetime.fromisoformat(county["acknowledged_at"].replace("Z", "+00:00")) + timedelta(hours=8)
+    page = watched.page
+    page.goto(f"{server.base}/#/signin")
+    page.get_by_label("访问令牌").fill(server.tokens["auditor"])
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    page.goto(f"{server.base}/#/inbox?all=1")
+    entry = page.locator(f"li[data-notification='{alert['id']}']")
+    expect(entry.locator("[data-ack-by=county]")).to_have_text(
+        f"县委组织部：县委组织部（演示） 于 {at:%Y-%m-%d %H:%M}（北京时间）签收"
+    )
+    waiting = [a for a in mine["addressees"] if a != "county"]
+    expect(entry.locator("[data-ack-waiting]")).to_have_count(len(waiting))
+    assert "county:" not in entry.inner_text()  # names, not ids

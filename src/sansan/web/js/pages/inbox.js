@@ -8,6 +8,20 @@ import { actionsFor, unsigned } from "../supervision.js";
 const SUPERVISORS = ["county", "street"];
 const LIGHT_CLASS = { red: "red", yellow: "yellow", green: "green", none: "green" };
 
+// The auditor reads each addressee's own 签收: who, and when (China time); and who has not yet.
+function acknowledgements(n) {
+  if (!n.acknowledgements) return null;  // an addressee reads its own 签收 in the line above
+  const done = new Set(n.acknowledgements.map((k) => k.addressee));
+  return h("ul", { class: "meta acks", "data-acks": "" },
+    n.acknowledgements.map((k) => h("li", {
+      "data-ack-by": k.addressee,
+      text: `${label("Addressee", k.addressee)}：${actorName(k.acknowledged_by)} 于 ${when(k.acknowledged_at)}（北京时间）签收`,
+    })),
+    n.addressees.filter((a) => !done.has(a)).map((a) => h("li", {
+      "data-ack-waiting": a, text: `${label("Addressee", a)}：尚未签收`,
+    })));
+}
+
 function notifications(items, role, refresh) {
   if (!items.length) return notice("没有待签收的提醒与预警。");
   return h("ul", { class: "notifications" }, items.map((n) => h("li", { "data-notification": n.id, class: n.acknowledged_at ? "done" : "" },
@@ -15,9 +29,11 @@ function notifications(items, role, refresh) {
       h("span", { class: `kind kind-${n.kind}`, text: label("FiringKind", n.kind) }),
       h("strong", { text: n.message_zh })),
     h("p", { class: "meta", text: `${n.community_name || n.unit_name || "全县"} · 期限 ${n.due_on || "—"} · 发出 ${when(n.recorded_at)}` }),
-    n.acknowledged_at
-      ? h("p", { class: "meta ack", text: `已签收：${actorName(n.acknowledged_by)} ${when(n.acknowledged_at)}` })
-      : role === "auditor" ? null : h("button", {
+    acknowledgements(n),
+    n.acknowledgements ? null  // the auditor's: each addressee's, above
+      : n.acknowledged_at
+        ? h("p", { class: "meta ack", text: `已签收：${actorName(n.acknowledged_by)} ${when(n.acknowledged_at)}（北京时间）` })
+        : role === "auditor" ? null : h("button", {
         type: "button", "data-ack": n.id,
         onclick: async () => refresh((await post(`/api/v1/notifications/${n.id}/acknowledgement`)).position),
       }, "签收"))));
