@@ -46,7 +46,7 @@ class TrendPublic(BaseModel):
     five_goods_needed: float | None = Field(examples=[0.9], description=NO_TARGET[1:])
     training_days_needed: float | None = Field(examples=[6], description=NO_TARGET[1:])
     standard_sites_goal_zh: str | None = Field(
-        None, examples=["目标线：本社区达到标准化（§四(二)3）；全县标准化社区个数的目标按全县计算"],
+        None, examples=["目标线：本社区达到标准化；全县标准化社区个数的目标按全县计算"],
         description="社区或街道的视图：标准化社区图的目标线画的是什么 / a community's or a "
         "street's view: what the standardized-communities line stands for (the county's count "
         "target is not theirs)",
