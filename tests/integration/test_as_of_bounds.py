@@ -21,7 +21,9 @@ BOARDS = [
 Demo = tuple[TestClient, dict[str, str]]
 
 
-def asked(client: TestClient, token: str, path: str, as_of: str, fmt: str = "json") -> tuple[int, dict]:
+def asked(
+    client: TestClient, token: str, path: str, as_of: str, fmt: str = "json"
+) -> tuple[int, dict]:
     params = {"as_of": as_of} | ({"format": fmt} if fmt != "json" else {})
     response = client.get(path, params=params, headers=bearer(token))
     body = response.json() if response.status_code != 200 or fmt == "json" else {}
@@ -39,7 +41,11 @@ def test_a_day_before_the_launch_or_after_today_is_refused_on_as_of(demo: Demo, 
     status, before = asked(client, county, path, "2026-02-28")
     assert (status, before["code"]) == (422, "as_of_before_launch")
     [field] = before["errors"]
-    assert (field["field"], field["label_zh"], field["type"]) == ("as_of", "评估日期", "as_of_before_launch")
+    assert (field["field"], field["label_zh"], field["type"]) == (
+        "as_of",
+        "评估日期",
+        "as_of_before_launch",
+    )
     assert "启动日2026年3月1日" in field["message_zh"] == before["message_zh"]
     assert "launch on 2026-03-01" in field["message_en"]
     status, after = asked(client, county, path, "2026-11-28")
@@ -51,7 +57,9 @@ def test_a_day_before_the_launch_or_after_today_is_refused_on_as_of(demo: Demo, 
         assert asked(client, county, path, "2026-11-28", "csv")[0] == 422
 
 
-def test_new_year_in_china_while_utc_is_still_in_the_old_year(demo: Demo, clock: FixedClock) -> None:
+def test_new_year_in_china_while_utc_is_still_in_the_old_year(
+    demo: Demo, clock: FixedClock
+) -> None:
     client, tokens = demo
     clock.set(datetime(2026, 12, 31, 16, 30, tzinfo=UTC))  # 2027-01-01 00:30 in China
     path = BOARDS[0]
