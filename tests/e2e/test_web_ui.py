@@ -336,6 +336,8 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     row = page.locator(f"tr[data-item='{overdue_item.id}']")
     expect(row.locator(".light-red")).to_have_count(1)
     expect(row.locator("td.status")).to_have_text("已交办")
+    # due three China days ago: the list and the case file count the same (finding 22)
+    expect(row.locator("[data-standing]")).to_have_text("红灯：已逾期3天")
     watched.shot("inbox")
 
     alert.get_by_role("button", name="签收").click()
@@ -345,6 +347,9 @@ def test_the_county_acknowledges_an_alert_and_acts_on_a_supervision_item(
     assert mine["acknowledged_by"]
 
     row.get_by_role("link", name=overdue_item.title).click()  # the item's case file
+    standing = page.locator("dd[data-light]")
+    expect(standing).to_have_attribute("data-light", "red")
+    expect(standing.locator("[data-standing]")).to_have_text("红灯：已逾期3天")
     urge = page.get_by_role("form", name="催办")
     urge.locator("[name=message]").fill("请于本周内完成整改")
     urge.get_by_role("button", name="催办").click()
@@ -496,6 +501,15 @@ def test_a_community_token_sees_its_own_community_and_records_no_supervision(
     street = page.locator("section", has=page.get_by_role("heading", name="所在街道目标（按街道计算，非本社区自己的目标）"))
     expect(street.locator("[data-target=street-five-goods]")).to_have_count(1)
     expect(page.locator(".targets:not(.street-wide) [data-target=street-five-goods]")).to_have_count(0)
+    # its charts draw what applies to it: 铁西 standardized (one), not the county's two (finding 41)
+    sites = page.locator("figure.chart", has=page.locator("figcaption strong", has_text="标准化社区"))
+    expect(sites.locator(".goal-text")).to_have_text("目标：1")
+    expect(sites.locator("[data-chart-note]")).to_have_text(
+        "目标线：本社区达到标准化（§四(二)3）；全县标准化社区个数的目标按全县计算"
+    )
+    five = page.locator("figure.chart", has=page.locator("figcaption strong", has_text="五个好"))
+    expect(five.locator("line.goal")).to_have_count(0)
+    expect(five.locator("[data-chart-note]")).to_have_text("“五个好”社区占比的目标按全县计算，本图不画目标线")
     page.locator("[data-nav=matrix]").click()
     expect(page.locator("table.matrix tbody th")).to_have_text(["铁西社区"])
     page.locator("[data-nav=inbox]").click()
@@ -607,3 +621,101 @@ def test_the_county_picks_a_past_evaluation_day_for_the_board_the_matrix_and_a_c
         expect(page.locator(f"table.scorecard tr[data-target='{target['id']}'] .status-word")).to_have_text(
             target["status_zh"]
         )
+
+
+def test_an_address_with_a_day_before_the_launch_or_to_come_shows_today_s_board(
+    server: DemoServer, watched: Watched
+) -> None:
+    # Finding 25: the service refuses such a day (422 on as_of); the page never asks for one.
+    page = sign_in_by_link(watched, server)
+    now = server.api("county", f"/campaigns/{CAMPAIGN}/progress")
+    launch = date.fromisoformat(now["launch_date"])
+    tomorrow = date.fromisoformat(now["as_of"]) + timedelta(days=1)
+    asked: list[str] = []
+    page.on("request", lambda r: "/api/v1/" in r.url and asked.append(r.url))
+    for where, day in (("overview", launch - timedelta(days=1)), ("matrix", tomorrow)):
+        page.wait_for_load_state("networkidle")  # nothing of the last page left to abort
+        with page.expect_request(lambda r: "/scorecard" in r.url or "/trend" in r.url):
+            page.goto(f"{server.base}/#/{where}?as_of={day}")
+        expect(page.locator(f"[data-page={where}]")).to_be_visible()
+        picker = page.locator("input[name=as_of]")
+        expect(picker).to_have_value(now["as_of"])
+        expect(picker).to_have_attribute("min", now["launch_date"])
+        expect(picker).to_have_attribute("max", now["as_of"])
+    page.wait_for_load_state("networkidle")
+    assert asked
+    assert not [u for u in asked if "as_of=" in u]
+
+
+def _post(server: DemoServer, role: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.base}/api/v1{path}", json=body,
+        headers={"Authorization": f"Bearer {server.tokens[role]}"}, timeout=10,
+    )  # fmt: skip
+    assert response.status_code in (200, 201), response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_street_sees_no_review_buttons_on_what_the_county_assigned_and_is_told_who_reviews(
+    server: DemoServer, watched: Watched
+) -> None:
+    # The API answers a street's 审核/退回/办结/延期审批 on a county-assigned item 403
+    # review_by_assigner: the page offers them only to whom the API lets act.
+    server.items_made += 1
+    today = china_today().date().isoformat()
+    item = _post(server, "county", "/supervision-items", {
+        "occurred_on": today, "title": f"铁西社区完善议事制度(第{server.items_made}项)",
+        "assignee_org_id": str(demo_id("org", "铁西社区党总支")),
+        "due_on": str(china_today().date() + timedelta(days=20)), "campaign_id": str(CAMPAIGN),
+    })["aggregate_id"]  # fmt: skip
+    for step, body in (("acknowledgement", {}), ("start", {}), ("reports", {"summary": "已完善"})):
+        _post(server, "community", f"/supervision-items/{item}/{step}", {"occurred_on": today, **body})
+    # the county, which assigned it, is offered the review
+    page = sign_in_by_link(watched, server)
+    page.goto(f"{server.base}/#/item/{item}")
+    expect(page.get_by_role("form", name="审核通过")).to_have_count(1)
+    expect(page.get_by_role("form", name="审核退回")).to_have_count(1)
+    page.get_by_role("button", name="退出").click()
+    page.get_by_label("访问令牌").fill(server.tokens["street"])
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("[data-scope=fixed]")).to_be_visible()
+    page.goto(f"{server.base}/#/item/{item}")
+    expect(page.locator("[data-report]")).to_contain_text("已完善")
+    reviewer = page.locator("dd[data-reviewer]")
+    expect(reviewer).to_have_attribute("data-reviewer", "county")
+    expect(reviewer).to_contain_text("本事项由县级交办（")
+    expect(reviewer).to_contain_text("审核、延期审批和办结由县级负责。")
+    expect(page.get_by_role("form", name="催办")).to_have_count(1)  # a street may still urge
+    for review in ("审核通过", "审核退回"):
+        expect(page.get_by_role("form", name=review)).to_have_count(0)
+
+
+def test_the_auditor_reads_each_addressee_s_sign_off_time_on_the_inbox(
+    server: DemoServer, overdue_item: OverdueItem, watched: Watched
+) -> None:
+    # The API gives the auditor each addressee's 签收 (finding 28); the 待办 page shows them, by
+    # name and in China time, and who has not signed yet.
+    alerts = server.api("county", "/notifications", unacknowledged=True, kind="supervision_overdue")
+    alert = next(a for a in alerts["items"] if a["unit_id"] == overdue_item.id)
+    signed = httpx.post(
+        f"{server.base}/api/v1/notifications/{alert['id']}/acknowledgement",
+        headers={"Authorization": f"Bearer {server.tokens['county']}"}, timeout=10,
+    )  # fmt: skip
+    assert signed.status_code == 200, signed.text
+    seen = server.api("auditor", "/notifications", kind="supervision_overdue", after=signed.json()["position"])
+    mine = next(a for a in seen["items"] if a["id"] == alert["id"])
+    [county] = [k for k in mine["acknowledgements"] if k["addressee"] == "county"]
+    at = datetime.fromisoformat(county["acknowledged_at"].replace("Z", "+00:00")) + timedelta(hours=8)
+    page = watched.page
+    page.goto(f"{server.base}/#/signin")
+    page.get_by_label("访问令牌").fill(server.tokens["auditor"])
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    page.goto(f"{server.base}/#/inbox?all=1")
+    entry = page.locator(f"li[data-notification='{alert['id']}']")
+    expect(entry.locator("[data-ack-by=county]")).to_have_text(
+        f"县委组织部：县委组织部（演示） 于 {at:%Y-%m-%d %H:%M}（北京时间）签收"
+    )
+    waiting = [a for a in mine["addressees"] if a != "county"]
+    expect(entry.locator("[data-ack-waiting]")).to_have_count(len(waiting))
+    assert "county:" not in entry.inner_text()  # names, not ids

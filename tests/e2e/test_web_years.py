@@ -100,3 +100,32 @@ def test_a_communitys_scorecard_shows_the_running_years_failing_list_too(
     )  # fmt: skip
     names = [text.split("：")[0] for text in listed.locator("li").all_inner_texts()]
     assert names == [f["unit_name"] for f in everyone["failing"]]
+
+
+def test_money_allocated_late_for_the_ended_year_reads_at_the_verdict_and_now(
+    server: DemoServer, watched: Watched
+) -> None:
+    # Finding 23: 镇西 had no money for 2026 at its verdict; allocated on 1 February 2027, the
+    # scorecard says both figures, not "0元 … 补足 2027-02-01".
+    import httpx
+
+    zhenxi = demo_id("community", "镇西")
+    allocated = httpx.post(
+        f"{server.base}/api/v1/communities/{zhenxi}/funding-allocations",
+        json={"occurred_on": "2027-02-01", "year": 2026, "amount_yuan": "10000"},
+        headers={"Authorization": f"Bearer {server.tokens['county']}"}, timeout=10,
+    )  # fmt: skip
+    assert allocated.status_code in (200, 201), allocated.text
+    card = server.api("county", f"/communities/{zhenxi}/scorecard", campaign_id=str(CAMPAIGN),
+                      after=allocated.json()["position"])  # fmt: skip
+    funding = next(t for t in card["targets"] if t["id"] == "funding")
+    ended = next(p for p in funding["periods"] if p["kind"] == "ended")
+    line = "2026年度到位0元（年末未达标）；2027年2月1日补足，现累计到位10,000元"
+    assert ended["line_zh"] == line
+    page = sign_in_by_link(watched, server)
+    page.goto(f"{server.base}/#/community/{zhenxi}")
+    row = page.locator("table.scorecard tr[data-target=funding]")
+    expect(row.locator("td.periods")).to_contain_text(line)
+    listed = row.locator("[data-failing-period=ended]")
+    listed.locator("summary").click()
+    expect(listed.locator("li")).to_have_text(["镇西社区：2026年经费0元，不足10,000元（年末）；现已补足"])

@@ -218,3 +218,30 @@ def test_the_audit_spreadsheet_stops_at_its_cap_of_entries_and_asks_to_narrow_th
     assert (body["message_zh"], body["message_en"]) == (
         "超过4条，请缩小筛选范围", "more than 4 entries; narrow the filters",
     )  # fmt: skip
+
+
+GOALS = ("standard_sites_needed", "standard_sites_goal_zh", "five_goods_needed", "five_goods_goal_zh")
+COUNTY_COUNT = "；全县标准化社区个数的目标按全县计算"
+NO_FIVE_GOODS = "“五个好”社区占比的目标按全县计算，本图不画目标线"
+
+
+@pytest.mark.parametrize(
+    ("who", "params", "goals"),
+    [
+        ("county", {}, (2, None, 0.9, None)),
+        # a community's chart: its own standardization, not the county's two communities
+        ("community", {}, (1, f"目标线：本社区达到标准化（§四(二)3）{COUNTY_COUNT}", None, NO_FIVE_GOODS)),
+        ("street", {}, (3, f"目标线：辖区内3个社区全部达到标准化（§四(二)3）{COUNTY_COUNT}", None, NO_FIVE_GOODS)),
+        ("county", {"street_id": str(TIANHE)},
+         (2, f"目标线：辖区内2个社区全部达到标准化（§四(二)3）{COUNTY_COUNT}", None, NO_FIVE_GOODS)),
+    ],
+    ids=["county", "community", "street", "county_picks_a_street"],
+)  # fmt: skip
+def test_a_narrower_view_s_charts_draw_what_applies_to_it_not_the_county_s_target_lines(
+    demo: Demo, who: str, params: dict[str, str], goals: tuple[Any, ...]
+) -> None:
+    # Finding 41: a community's 总览 drew the county's "2 standardized communities" against its
+    # own count of 0 or 1.
+    client, tokens = demo
+    trend = get(client, tokens[who], f"/campaigns/{CAMPAIGN}/trend", as_of="2026-11-27", **params)
+    assert tuple(trend[k] for k in GOALS) == goals

@@ -12,11 +12,11 @@ from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.exports import report_title, to_csv, to_xlsx
 from sansan.api.personal_data import record_members_named
-from sansan.api.problems import ApiError, Problem
+from sansan.api.problems import ApiError, FieldProblem, Problem
 from sansan.api.unit_endpoints import visible
 from sansan.bootstrap import Services
 from sansan.domain import Community, CreationCampaign, PartyOrganization, errors
-from sansan.domain.vocabulary import OrgLevel
+from sansan.domain.vocabulary import OrgLevel, zh_date
 from sansan.plans import Plan, pinned_plan
 from sansan.projections.compliance import (
     STATUSES,
@@ -68,6 +68,11 @@ class FailingPublic(BaseModel):
     status: StatusName | None = Field(
         None, description="该单位自己的状态（与目标不同时） / its own status, when it differs"
     )
+    now_zh: str | None = Field(
+        None, examples=["现已补足", "现仍未补足：2026年经费5,000元，不足10,000元"],
+        description="已结束年度未达标：该单位现在的情况（reason_zh 是年末结论时的）"
+        " / an ended year missed: the unit as counted now (reason_zh is the verdict's)",
+    )  # fmt: skip
 
 
 class PeriodPublic(BaseModel):
@@ -87,6 +92,15 @@ class PeriodPublic(BaseModel):
     made_good_on: date | None = Field(
         None, description="逾期后补足的日期（期限时的结论不变） / made good late on this day"
     )
+    now_text: str | None = Field(
+        None, examples=["50,000元", "3/3个社区"],
+        description="已结束年度未达标：现在计得的数字（measured_text 是年末结论时的）"
+        " / an ended year missed: the figure on record now (measured_text is the verdict's)",
+    )  # fmt: skip
+    line_zh: str = Field(
+        "", examples=["2026年度到位0元（年末未达标）；2027年1月5日补足，现累计到位50,000元"],
+        description="该年度的一句话说明 / the period as an official reads it",
+    )  # fmt: skip
     failing: list[FailingPublic] = Field(
         description="未达标单位的第一页 / the first page of the failing units"
     )
@@ -395,6 +409,36 @@ def _failing_page(
     )  # fmt: skip
 
 
+def judged_day(services: Services, campaign: CreationCampaign, as_of: date | None) -> date:
+    """The day a board is judged on: today (China) unless asked. A day before the launch or
+    after today has no board to show: answered, it looked as real as any other (review
+    finding 25)."""
+    today = services.app.clock.today()
+    if as_of is None:
+        return today
+    if as_of < campaign.launch_date:
+        launch = campaign.launch_date
+        raise _as_of_refused(
+            "as_of_before_launch",
+            f"评估日期（as_of）{zh_date(as_of)}早于创建工程的启动日{zh_date(launch)}，"
+            f"请选择{zh_date(launch)}或之后的日期",
+            f"as_of {as_of} is before the campaign's launch on {launch}; choose {launch} or later",
+        )  # fmt: skip
+    if as_of > today:
+        raise _as_of_refused(
+            "as_of_in_future",
+            f"评估日期（as_of）{zh_date(as_of)}晚于今天（北京时间{zh_date(today)}），"
+            "不能评估尚未到来的日子",
+            f"as_of {as_of} is after today in China ({today}); a day to come cannot be judged",
+        )  # fmt: skip
+    return as_of
+
+
+def _as_of_refused(code: str, zh: str, en: str) -> ApiError:
+    field = FieldProblem(field="as_of", label_zh="评估日期", type=code, message_zh=zh, message_en=en)
+    return ApiError(422, code, zh, en, errors=[field])
+
+
 def _campaign_progress(
     services: Services, principal: Principal, campaign: CreationCampaign, plan: Plan, day: date,
     street_id: UUID | None, page: Page | None, only: str | None = None,
@@ -418,7 +462,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         failing_limit: FailingLimit = FAILING_PAGE,
     ) -> Progress | Response:  # fmt: skip
         campaign, plan = campaign_and_plan(services, id)
-        day = as_of or services.app.clock.today()
+        day = judged_day(services, campaign, as_of)
         page = Page(0, failing_limit) if format == "json" else None
         results = _campaign_progress(services, principal, campaign, plan, day, street_id, page)
         record_members_named(services, principal, request, failing_units(results))
@@ -441,7 +485,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         period: PeriodQuery = None, offset: OffsetQuery = 0, limit: LimitQuery = FAILING_PAGE,
     ) -> FailingPage:  # fmt: skip
         campaign, plan = campaign_and_plan(services, id)
-        day = as_of or services.app.clock.today()
+        day = judged_day(services, campaign, as_of)
         page = Page(offset, limit)
         found = _campaign_progress(
             services, principal, campaign, plan, day, street_id, page, _known(plan, target_id)
@@ -459,7 +503,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         period: PeriodQuery = None, offset: OffsetQuery = 0, limit: LimitQuery = FAILING_PAGE,
     ) -> FailingPage:  # fmt: skip
         community, campaign, plan = _scorecard_of(services, principal, id, campaign_id)
-        day = as_of or services.app.clock.today()
+        day = judged_day(services, campaign, as_of)
         page = Page(offset, limit)
         found = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day,
@@ -478,7 +522,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         failing_limit: FailingLimit = FAILING_PAGE,
     ) -> Progress | Response:  # fmt: skip
         community, campaign, plan = _scorecard_of(services, principal, id, campaign_id)
-        day = as_of or services.app.clock.today()
+        day = judged_day(services, campaign, as_of)
         results = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day,
             communities=[community.id], scorecard=True,

@@ -106,14 +106,20 @@ def period_text(period: PeriodResult | None) -> str:
     """A yearly target's period in words: "2026年：逾期未达标，2/3个社区（2027-01-05补足）"."""
     if period is None:
         return ""
-    late = f"（{period.made_good_on.isoformat()}补足）" if period.made_good_on else ""
-    return f"{period.label_zh}：{period.status_zh}，{period.measured_text}{late}"
+    if period.now_text is not None:  # an ended year missed: at the verdict, and now
+        return period.line_zh
+    return f"{period.label_zh}：{period.status_zh}，{period.measured_text}"
 
 
 def _periods(r: TargetResult) -> tuple[PeriodResult | None, PeriodResult | None]:
     """The ended year's verdict and the running year's tally (either may be absent)."""
     ended = next((p for p in r.periods if p.kind == "ended"), None)
     return ended, next((p for p in r.periods if p.kind == "running"), None)
+
+
+def _now(f: Failing) -> str:
+    """An ended year missed: the reason is the verdict's; then how the unit stands now."""
+    return f"（年末）；{f.now_zh}" if f.now_zh else ""
 
 
 def _failing(r: TargetResult) -> str:
@@ -124,7 +130,7 @@ def _failing(r: TargetResult) -> str:
     def own_due(f: Failing) -> str:
         return f"（自身期限：{f.due_on.isoformat()}）" if f.due_on else ""
 
-    listed = "；".join(f"{f.unit_name}：{f.reason_zh}{own_due(f)}" for f in r.failing)
+    listed = "；".join(f"{f.unit_name}：{f.reason_zh}{own_due(f)}{_now(f)}" for f in r.failing)
     if len(listed) <= INLINE_MAX:
         return listed
     return f"共{r.failing_count_zh}，名单及原因见《{DETAILS}》"
@@ -136,7 +142,10 @@ def failing_rows(results: Sequence[TargetResult]) -> list[list[object]]:
     for r in results:
         lists = [(f"{p.label_zh}（{PERIOD_KIND[p.kind]}）", p.failing) for p in r.periods]
         for period, failing in lists or [("", r.failing)]:
-            table += [[title(r), period, f.unit_name, f.reason_zh, f.due_on] for f in failing]
+            table += [
+                [title(r), period, f.unit_name, f"{f.reason_zh}{_now(f)}", f.due_on]
+                for f in failing
+            ]
     return table
 
 

@@ -70,10 +70,12 @@ class ApiError(Exception):
     """An error raised by the HTTP layer itself (auth, headers)."""
 
     def __init__(
-        self, status: int, code: str, zh: str, en: str, headers: dict[str, str] | None = None
-    ) -> None:
+        self, status: int, code: str, zh: str, en: str, headers: dict[str, str] | None = None,
+        errors: list[FieldProblem] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(en)
         self.status, self.code, self.zh, self.en, self.headers = status, code, zh, en, headers
+        self.errors = errors
 
 
 def problem(
@@ -320,7 +322,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem(request, exc.status, exc.code, exc.zh, exc.en, headers=exc.headers)
+        return problem(
+            request, exc.status, exc.code, exc.zh, exc.en, headers=exc.headers, errors=exc.errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -50,6 +50,23 @@ class CommandResponse(BaseModel):
         )
 
 
+class ItemStanding(BaseModel):
+    """A supervision item's light on a China day (``domain.supervision.standing``)."""
+
+    light: str = Field(description="red 红灯 / yellow 黄灯 / green 正常 / none 已完成")
+    light_zh: str = Field(examples=["红灯"])
+    days_overdue: int | None = Field(
+        description="逾期天数：期限当天为 0，次日为 1；已审核通过或办结的为空 / days past the "
+        "deadline (the day after it is 1); null once accepted or closed"
+    )
+    days_left: int | None = Field(description="距期限天数，期限当天为 0 / days to the deadline")
+    finished_on: date | None = Field(description="审核通过或办结的日期 / the day it was finished")
+    on_time: bool | None = Field(description="是否在期限内完成 / finished by its deadline")
+    standing_zh: str = Field(
+        examples=["红灯：已逾期3天", "已于2026年7月3日办结（按期；期限2026年7月5日）"]
+    )
+
+
 class UnitState(BaseModel):
     id: UUID
     kind: str = Field(examples=["Community"])
@@ -57,3 +74,10 @@ class UnitState(BaseModel):
     created_at: datetime
     modified_at: datetime
     state: dict[str, Any]
+    standing: ItemStanding | None = Field(
+        None, description=(
+            "督办事项：灯、逾期天数、完成日期与是否按期，按北京时间的今天（查历史状态时按 as_of "
+            "当天），与督办事项列表同一算法 / a supervision item's light and days overdue on "
+            "today's China date, as the list computes them"
+        ),
+    )  # fmt: skip

@@ -1,6 +1,7 @@
 """A campaign's progress over time, month by month, for the dashboard's charts."""
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
@@ -10,6 +11,7 @@ from sansan.api.compliance_endpoints import (
     AsOf,
     StreetQuery,
     campaign_and_plan,
+    judged_day,
     scoped_communities,
 )
 from sansan.api.deps import CurrentPrincipal, ServicesDep
@@ -43,6 +45,16 @@ class TrendPublic(BaseModel):
     standard_sites_needed: float | None = Field(examples=[2], description=NO_TARGET[1:])
     five_goods_needed: float | None = Field(examples=[0.9], description=NO_TARGET[1:])
     training_days_needed: float | None = Field(examples=[6], description=NO_TARGET[1:])
+    standard_sites_goal_zh: str | None = Field(
+        None, examples=["目标线：本社区达到标准化；全县标准化社区个数的目标按全县计算"],
+        description="社区或街道的视图：标准化社区图的目标线画的是什么 / a community's or a "
+        "street's view: what the standardized-communities line stands for (the county's count "
+        "target is not theirs)",
+    )  # fmt: skip
+    five_goods_goal_zh: str | None = Field(
+        None, description="社区或街道的视图：“五个好”占比的目标按全县计算，不画目标线 / a narrower "
+        "view: the county-wide share target is not drawn",
+    )  # fmt: skip
     points: list[TrendPointPublic]
 
 
@@ -51,6 +63,35 @@ def _needed(plan: Plan, rule: str, param: str | None = None) -> float | None:
     if target is None:
         return None
     return float(target.params[param]) if param else target.threshold
+
+
+def _goals_in_view(plan: Plan, communities: list[UUID] | None) -> dict[str, Any]:
+    """The charts' target lines for the view. The county's are county-wide (a number of
+    standardized communities, a share passing five goods): a community's or a street's view
+    draws what applies to it instead, every one of its communities standardized by the plan's
+    own target for each, or no line, and says so."""
+    needed = {
+        "standard_sites_needed": _needed(plan, "standard_sites_count"),
+        "five_goods_needed": _needed(plan, "five_goods_share"),
+    }
+    if communities is None:
+        return needed
+    each, count = target_of(plan, "standard_site_each"), target_of(plan, "standard_sites_count")
+    county = "；全县标准化社区个数的目标按全县计算" if count else ""
+    whose = "本社区" if len(communities) == 1 else f"辖区内{len(communities)}个社区全部"
+    sites = (
+        {"standard_sites_needed": float(len(communities)),
+         "standard_sites_goal_zh": f"目标线：{whose}达到标准化（{each.clause}）{county}"}
+        if each is not None and communities
+        else {"standard_sites_needed": None,
+              "standard_sites_goal_zh": "标准化社区个数的目标按全县计算，本图不画目标线"}
+    )  # fmt: skip
+    five = (
+        {"five_goods_needed": None,
+         "five_goods_goal_zh": "“五个好”社区占比的目标按全县计算，本图不画目标线"}
+        if needed["five_goods_needed"] is not None else {}
+    )  # fmt: skip
+    return needed | sites | five
 
 
 def add_trend_routes(routers: dict[str, APIRouter]) -> None:
@@ -64,16 +105,15 @@ def add_trend_routes(routers: dict[str, APIRouter]) -> None:
         as_of: AsOf = None, street_id: StreetQuery = None,
     ) -> TrendPublic:  # fmt: skip
         campaign, plan = campaign_and_plan(services, id)
-        day = as_of or services.app.clock.today()
+        day = judged_day(services, campaign, as_of)
+        communities = scoped_communities(services, principal, street_id)
         points = trend(
-            services.store, plan, launch=campaign.launch_date, until=day,
-            communities=scoped_communities(services, principal, street_id),
+            services.store, plan, launch=campaign.launch_date, until=day, communities=communities,
         )  # fmt: skip
         return TrendPublic(
             campaign_id=campaign.id, launch_date=campaign.launch_date, as_of=day,
             street_id=street_id, plan_id=campaign.plan_id, plan_sha256=campaign.plan_sha256,
-            standard_sites_needed=_needed(plan, "standard_sites_count"),
-            five_goods_needed=_needed(plan, "five_goods_share"),
+            **_goals_in_view(plan, communities),
             training_days_needed=_needed(plan, "member_training_days", "min_days"),
             points=[TrendPointPublic.model_validate(p, from_attributes=True) for p in points],
         )  # fmt: skip

@@ -5,6 +5,7 @@ Units outside the caller's subtree answer 404, exactly as unknown ones do.
 """
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,7 +17,8 @@ from sansan.api.campaign_scope import CampaignScope, units_judged
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
 from sansan.api.personal_data import purpose_of, record_members_named
 from sansan.api.problems import Problem, etag
-from sansan.api.schemas import EventPublic, UnitState
+from sansan.api.schemas import EventPublic, ItemStanding, UnitState
+from sansan.clock import CHINA_OFFSET
 from sansan.domain import (
     Community,
     CreationCampaign,
@@ -26,6 +28,7 @@ from sansan.domain import (
     errors,
 )
 from sansan.domain.base import SansanAggregate
+from sansan.domain.supervision import Standing, standing
 
 RESOURCES: dict[str, type[SansanAggregate]] = {
     "communities": Community,
@@ -51,7 +54,11 @@ AsOf = Annotated[
 ]
 
 
-def unit_state(aggregate: SansanAggregate) -> UnitState:
+def unit_state(aggregate: SansanAggregate, today: date | None = None) -> UnitState:
+    """``today`` (the China day) gives a supervision item its light, as the list shows it."""
+    shown = None
+    if isinstance(aggregate, SupervisionItem) and today is not None:
+        shown = ItemStanding(**item_standing(aggregate, today).as_dict())
     return UnitState(
         id=aggregate.id,
         kind=type(aggregate).__name__,
@@ -59,7 +66,24 @@ def unit_state(aggregate: SansanAggregate) -> UnitState:
         created_at=aggregate.created_on,
         modified_at=aggregate.modified_on,
         state={k: v for k, v in vars(aggregate).items() if not k.startswith("_")},
+        standing=shown,
     )
+
+
+def item_standing(item: SupervisionItem, today: date) -> Standing:
+    # Once accepted or closed nothing but a status change can follow, so the last step's day
+    # is the day it was finished (a snapshot from before steps kept their day: its start).
+    last = vars(item).get("last_step_on", item.began_on)
+    return standing(item.status, item.due_on, last, today)
+
+
+def _china_day(moment: datetime) -> date:
+    """The China day of a moment; one at the calendar's edge (9999-12-31T23:59-14:00) that
+    UTC+8 cannot hold is the calendar's last or first day."""
+    try:
+        return (moment.astimezone(UTC) + CHINA_OFFSET).date()
+    except OverflowError:
+        return date.max if moment.year > 1 else date.min
 
 
 def visible(aggregate: SansanAggregate, principal: Principal, services: Services) -> None:
@@ -117,7 +141,9 @@ def _read_endpoints(
         people = list(dict.fromkeys(people))
         read_personal_data(current, principal, services, purpose_of(request), people)
         response.headers["ETag"] = etag(shown.version)
-        state = unit_state(shown)
+        # a past state's light is the one it had that (China) day
+        today = services.app.clock.today() if as_of is None else _china_day(as_of)
+        state = unit_state(shown, today)
         if isinstance(shown, CreationCampaign):  # its inspections of others are county business
             state.state = CampaignScope(principal, services).state(state.state)
         return state

@@ -5,6 +5,7 @@ returned → in progress / reported again); an extension may be requested while 
 item is being handled, and is approved (moving the deadline) or refused.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -14,7 +15,7 @@ from eventsourcing.domain import Aggregate
 from sansan.domain import errors
 from sansan.domain.base import Provenance, SansanAggregate, begin_state, not_before, text
 from sansan.domain.organization import PartyOrganization
-from sansan.domain.vocabulary import ROLE_RANK
+from sansan.domain.vocabulary import ROLE_RANK, zh_date
 from sansan.domain.vocabulary import SupervisionStatus as S
 
 T = "sansan:SupervisionItem"
@@ -43,6 +44,11 @@ REVIEWS = frozenset(
     {"approve_extension", "refuse_extension", "accept", "return_for_rework", "close"}
 )
 RANK = ROLE_RANK
+# The reviewing side as the case file names it (who reviews an item a role assigned).
+REVIEWER_ZH = {"county": "县委组织部（县级）", "street": "交办的街道党工委"}
+# A yellow light this many days before the deadline (the scheduler's first step, too).
+WARNING_DAYS = 7
+FINISHED = frozenset({S.ACCEPTED.value, S.CLOSED.value})
 
 
 class SupervisionItem(SansanAggregate):
@@ -278,3 +284,47 @@ def _within_reach(field: str, due_on: date, assigned_on: date) -> None:
         raise errors.DEADLINE_TOO_FAR(
             field=field, value=due_on, assigned_on=assigned_on, latest=latest
         )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An item's light and days overdue on a given China day: the list and the case file
+    both show this, so they cannot disagree."""
+
+    light: str  # red, yellow, green; none once accepted or closed
+    light_zh: str
+    days_overdue: int | None  # the day after the deadline is 1; None once finished
+    days_left: int | None  # 0 on the deadline itself; None once overdue or finished
+    finished_on: date | None  # the day it was accepted (or closed)
+    on_time: bool | None  # finished on or before its deadline
+    standing_zh: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "light": self.light, "light_zh": self.light_zh, "days_overdue": self.days_overdue,
+            "days_left": self.days_left,
+            "finished_on": self.finished_on.isoformat() if self.finished_on else None,
+            "on_time": self.on_time, "standing_zh": self.standing_zh,
+        }  # fmt: skip
+
+
+def standing(
+    status: str, due_on: date, status_on: date | None, today: date,
+    warning_days: int = WARNING_DAYS,
+) -> Standing:  # fmt: skip
+    """``today`` is the county's (China) day; ``status_on`` the day of the last status change,
+    which for an accepted or closed item is the day it was finished."""
+    if status in FINISHED:
+        finished = status_on or due_on
+        late = (finished - due_on).days
+        verb = "办结" if status == S.CLOSED.value else "审核通过，待办结"
+        verdict = "按期" if late <= 0 else f"未按期，超过期限{late}天"
+        said = f"已于{zh_date(finished)}{verb}（{verdict}；期限{zh_date(due_on)}）"
+        return Standing("none", "已完成", None, None, finished, late <= 0, said)
+    left = (due_on - today).days
+    if left < 0:
+        return Standing("red", "红灯", -left, None, None, None, f"红灯：已逾期{-left}天")
+    when = "今天到期" if left == 0 else f"还有{left}天到期"
+    if left <= warning_days:
+        return Standing("yellow", "黄灯", 0, left, None, None, f"黄灯：{when}")
+    return Standing("green", "正常", 0, left, None, None, f"正常：{when}")

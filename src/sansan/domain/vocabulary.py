@@ -4,6 +4,7 @@ Event fields store the plain string values, so stored history stays readable
 and independent of these Python classes.
 """
 
+from datetime import date
 from enum import StrEnum
 
 
@@ -370,3 +371,8 @@ def quoted(text: str) -> str:
     """Text in Chinese quotation marks, its own quotes turned single as Chinese nests them:
     “‘五个好’社区党组织”, not ““五个好”社区党组织”."""
     return "“" + text.replace("“", "‘").replace("”", "’") + "”"
+
+
+def zh_date(day: date) -> str:
+    """A day as a signing official writes it: 2027年1月5日."""
+    return f"{day.year}年{day.month}月{day.day}日"

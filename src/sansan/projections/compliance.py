@@ -17,7 +17,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, ScalarSelect, Subquery
 
-from sansan.domain.vocabulary import CARDS_FOR_CATEGORY, COLLEGE_OR_TECHNICAL
+from sansan.domain.vocabulary import CARDS_FOR_CATEGORY, COLLEGE_OR_TECHNICAL, zh_date
 from sansan.plans.schema import Period, Plan, Target
 from sansan.projections.facts import recorded_at
 from sansan.projections.schema import ReadModel, projection_meta
@@ -82,6 +82,9 @@ class Failing:
     # A latecomer's own due date and status, when they differ from the target's.
     due_on: date | None = None
     status: str | None = None
+    # An ended year missed: the unit as counted now (money allocated or facts recorded since),
+    # "现已补足" or "现仍未补足：…"; the reason stays the verdict's.
+    now_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,11 @@ class PeriodResult:
     amount: float | None = None  # one community's own amount (yuan), when it is one figure
     threshold_amount: float | None = None
     failing_total: int = 0  # how many fail in all (``failing`` may be one page of them)
+    # An ended year missed: the figure counted now (what was allocated or recorded for the
+    # year since its verdict), beside ``measured_text``, the figure at the verdict.
+    now_text: str | None = None
+    now_amount: float | None = None
+    line_zh: str = ""  # the period as an official reads it (``period_line``)
 
 
 @dataclass(frozen=True)
@@ -1496,16 +1504,19 @@ class _Judge:
         kept = [u for u in measure.judged if u[0] not in out]
         return describe(self.target, each(kept, empty=measure.empty))
 
-    def made_good_on(self, period: Period, as_of: date, verdict_at: str | None) -> date | None:
+    def made_good_on(
+        self, period: Period, as_of: date, verdict_at: str | None, met_now: bool
+    ) -> date | None:
         """The first day after the year's end on which, counting what was on record by then
         (money for the year allocated later, trainings of the year recorded after the
-        verdict), the year's target was met."""
+        verdict), the year's target was met (``met_now``: met counting all on record by
+        ``as_of``, as ``now`` counts)."""
         def met_by(day: date) -> bool:  # counted, none of the failing listed
             return self.measure(
                 period.end, period, until=day, recorded_by=verdict_at, late_by=day, page=NONE
             ).met
 
-        if not met_by(as_of):
+        if not met_now:
             return None
         f, later = self.cursor.t.facts, verdict_at or "9999"
         rows = self.cursor.execute(
@@ -1530,28 +1541,79 @@ class _Judge:
                 low = middle + 1
         return days[low]
 
+    def now(self, period: Period, as_of: date, verdict_at: str | None) -> Measure:
+        """An ended year as counted by ``as_of``: what was allocated or recorded for it since
+        (as ``made_good_on`` counts). Units are listed only by the rules that list them all
+        (a rule paged in SQL counts here, and its units keep the verdict's reason alone)."""
+        return self.measure(
+            period.end, period, until=as_of, recorded_by=verdict_at, late_by=as_of, page=NONE
+        )
+
     def period(self, period: Period, as_of: date) -> PeriodResult:
+        now: Measure | None = None
         if as_of > period.end:  # ended: the verdict by its 31 December, as the scheduler gave it
             verdict_at = _verdict_recorded_at(self.cursor, self.target, period.end)
             measure = self.measure(period.end, period, until=period.end, recorded_by=verdict_at)
             status: str = _empty(self.target, measure) or ("green" if measure.met else "red")
-            good = self.made_good_on(period, as_of, verdict_at) if status == "red" else None
+            if status == "red":
+                now = self.now(period, as_of, verdict_at)
+            good = self.made_good_on(period, as_of, verdict_at, now.met) if now else None
         else:  # running: the tally so far
             measure = self.measure(as_of, period)
             warn = self.target.warning_starts(period.end)
             status = _empty(self.target, measure) or status_of(measure.met, as_of, period.end, warn)
             good = None
+        failing = measure.failing
+        if now is not None and self.target.rule not in PAGED_IN_SQL:
+            failing = _as_now(failing, now)
         figures = amount_fields(self.target, measure)
+        kind: Literal["ended", "running"] = "ended" if as_of > period.end else "running"
         return PeriodResult(
-            kind="ended" if as_of > period.end else "running", label_zh=period.label_zh,
+            kind=kind, label_zh=period.label_zh,
             start=period.start, end=period.end, status=status,
             status_zh=STATUS_ZH[status], measured=figures["measured"], measured_text=measure.text,
-            made_good_on=good, failing=measure.failing, passing=measure.passing,
+            made_good_on=good, failing=failing, passing=measure.passing,
             failing_total=_failing_total(measure),
             threshold_text=figures["threshold_text"], unit=figures["unit"],
             amount=measure.amount.value if measure.amount else None,
             threshold_amount=measure.amount.need if measure.amount else None,
+            now_text=now.text if now else None,
+            now_amount=now.amount.value if now and now.amount else None,
+            line_zh=period_line(period.label_zh, kind, STATUS_ZH[status], measure, now, good),
         )
+
+
+def _as_now(failing: list[Failing], now: Measure) -> list[Failing]:
+    """The verdict's failing units, each as it stands now: made good, or still short (and by
+    what, counted now)."""
+    still = {f.unit_id: f.reason_zh for f in now.failing}
+    return [
+        replace(f, now_zh=f"现仍未补足：{still[f.unit_id]}" if f.unit_id in still else "现已补足")
+        for f in failing
+    ]
+
+
+def period_line(
+    label: str, kind: str, status_zh: str, measure: Measure, now: Measure | None,
+    made_good_on: date | None,
+) -> str:  # fmt: skip
+    """A yearly target's period as a signing official reads it. An ended year missed gives the
+    figure at its verdict and the one on record now: "2026年度到位0元（年末未达标）；
+    2027年1月5日补足，现累计到位50,000元" (one community's money), "2026年度年末达标1/2个社区
+    （未达标）；至今仍未补足，现达标1/2个社区" (a count)."""
+    if now is None:
+        when = "已结束" if kind == "ended" else "本年度"
+        return f"{label}（{when}）：{status_zh}，{measure.text}"
+    money = measure.amount is not None and measure.amount.unit == "yuan"
+    if money:
+        then = f"{label}度到位{measure.text}（年末未达标）"
+    else:
+        then = f"{label}度年末达标{measure.text}（未达标）"
+    held = f"累计到位{now.text}" if money else f"达标{now.text}"
+    if made_good_on is not None:
+        return f"{then}；{zh_date(made_good_on)}{'补足' if money else '全部补足'}，现{held}"
+    short = f"，仍不足{now.amount.need_text}" if money and now.amount else ""
+    return f"{then}；至今仍未补足，现{held}{short}"
 
 
 def _failing_total(measure: Measure) -> int:

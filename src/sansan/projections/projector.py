@@ -108,6 +108,7 @@ def item_assigned(b: Batch, e: SupervisionItem.SupervisionItemAssigned) -> None:
         "id": str(e.originator_id), "title": e.title, "campaign_id": _s(e.campaign_id),
         "assignee_org_id": str(e.assignee_org_id), "community_id": _s(e.community_id),
         "due_on": e.due_on.isoformat(), "status": "assigned", "urge_count": 0, "version": 1,
+        "status_on": e.occurred_on.isoformat(), "assigned_by_role": e.actor.partition(":")[0],
     })  # fmt: skip
 
 
@@ -174,7 +175,9 @@ HANDLERS: dict[type, BatchHandler] = {
         plan_content=lambda e: _json(e.plan),
     ),
     SupervisionItem.SupervisionItemAssigned: item_assigned,
-    SupervisionItem.StatusChanged: _set(_items, status=lambda e: e.status),
+    SupervisionItem.StatusChanged: _set(
+        _items, status=lambda e: e.status, status_on=lambda e: e.occurred_on.isoformat()
+    ),
     SupervisionItem.ExtensionApproved: _set(_items, due_on=lambda e: e.new_due_on.isoformat()),
     SupervisionItem.SupervisionItemUrged: item_urged,
 }

@@ -8,7 +8,7 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sansan.domain import ADDRESSEE_OF_ROLE
 from sansan.domain.access import PersonalDataAccess
 from sansan.domain.names import normal_name
+from sansan.domain.supervision import WARNING_DAYS, standing
 from sansan.domain.vocabulary import Role
 from sansan.projections.schema import ReadModel
 from sansan.projections.store import ReadStore
@@ -258,22 +259,15 @@ class ReadModels:
 
     def supervision_items(
         self, *, scope: UUID | None, status: str | None, campaign_id: UUID | None,
-        cursor: str | None, limit: int, today: date, warning_days: int = 7,
+        cursor: str | None, limit: int, today: date, warning_days: int = WARNING_DAYS,
     ) -> Page:  # fmt: skip
         def paged(t: ReadModel) -> Paged:
             s, o = t.supervision_items.c, t.organizations.c
-            # 黄灯/红灯: yellow within the warning window, red once overdue, none when done
-            light = case(
-                (s.status.in_(("accepted", "closed")), "none"),
-                (s.due_on < today.isoformat(), "red"),
-                (s.due_on <= (today + timedelta(days=warning_days)).isoformat(), "yellow"),
-                else_="green",
-            )
             statement = (
                 select(
                     s.id, s.title, s.campaign_id, s.assignee_org_id,
                     o.name.label("assignee_name"), s.community_id, s.due_on, s.status,
-                    s.urge_count, s.version, light.label("light"),
+                    s.status_on, s.assigned_by_role, s.urge_count, s.version,
                 )
                 .join_from(t.supervision_items, t.organizations, o.id == s.assignee_org_id)
                 .where(
@@ -283,7 +277,13 @@ class ReadModels:
             )  # fmt: skip
             return statement, [s.due_on, s.id]
 
-        return self._page(paged, cursor, limit)
+        page = self._page(paged, cursor, limit)
+        for item in page.items:
+            # 黄灯/红灯 and days overdue by the same function as the item's case file
+            on = date.fromisoformat(item["status_on"]) if item["status_on"] else None
+            due = date.fromisoformat(item["due_on"])
+            item |= standing(item["status"], due, on, today, warning_days).as_dict()
+        return page
 
     def organizations(self, *, scope: UUID | None) -> list[dict[str, Any]]:
         with self.store.transaction() as c:

@@ -180,6 +180,8 @@ def read_model(generation: int) -> ReadModel:
         _text("community_id"),
         _required("due_on"),
         _required("status"),
+        _text("status_on"),  # the day of the last status change (an item's finishing day)
+        _text("assigned_by_role"),  # whose level reviews it (county or street)
         _big("urge_count"),
         _big("version"),
     )

@@ -5,14 +5,22 @@ import { h } from "./dom.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-// The day asked for, if it is a past day (China date); otherwise undefined: the server's today.
-export function asOf(ctx) {
-  const asked = ctx.query.get("as_of") || "";
-  return DAY.test(asked) && asked < today() ? asked : undefined;
+// A day with a board of its own: from the campaign's launch to yesterday (China date); the
+// service refuses a day before the launch or after today (422 on as_of).
+function past(ctx, day, now) {
+  const launch = ctx.campaign ? ctx.campaign.launch_date : "";
+  return DAY.test(day) && day >= launch && day < now;
 }
 
-// Choosing a day shows the page again for it, keeping the page's other filters; today, or a
-// day after it, is simply today.
+// The day asked for, if it is such a day; otherwise undefined: the server's today (an address
+// carrying a day before the launch, or one to come, shows today's board).
+export function asOf(ctx) {
+  const asked = ctx.query.get("as_of") || "";
+  return past(ctx, asked, today()) ? asked : undefined;
+}
+
+// Choosing a day shows the page again for it, keeping the page's other filters; today, a day
+// after it or one before the launch (typed past the field's min and max) is simply today.
 export function asOfPicker(ctx, page, params = {}) {
   const now = today();
   return h("label", { class: "as-of" }, "评估日期 ",
@@ -21,7 +29,7 @@ export function asOfPicker(ctx, page, params = {}) {
       min: ctx.campaign ? ctx.campaign.launch_date : null,
       onchange: (e) => {
         const day = e.target.value;
-        ctx.go(page, { ...params, as_of: DAY.test(day) && day < now ? day : "" });
+        ctx.go(page, { ...params, as_of: past(ctx, day, now) ? day : "" });
       },
     }));
 }

@@ -35,13 +35,14 @@ function monthLong(iso) {
 }
 
 // The chart's area when there is nothing to draw: what to record, and where.
-export function emptyChart({ title, empty }) {
+export function emptyChart({ title, empty, note = null }) {
   return h("figure", { class: "chart chart-is-empty" },
     h("figcaption", {}, h("strong", { text: title })),
-    h("div", { class: "chart-empty", role: "note" }, empty));
+    h("div", { class: "chart-empty", role: "note" }, empty),
+    note ? h("p", { class: "meta chart-note", "data-chart-note": "", text: note }) : null);
 }
 
-function frame(title, caption, width, label, body, wide = false) {
+function frame(title, caption, width, label, body, wide = false, note = null) {
   const svg = s("svg", {
     viewBox: `0 0 ${width} ${H}`, role: "img", "aria-label": label, preserveAspectRatio: "xMidYMid meet",
   }, s("title", {}, label), body);
@@ -49,7 +50,8 @@ function frame(title, caption, width, label, body, wide = false) {
   if (wide) svg.style.minWidth = `${Math.round(width * 0.9)}px`;
   return h("figure", { class: wide ? "chart chart-wide" : "chart" },
     h("figcaption", {}, h("strong", { text: title }), caption ? h("span", { class: "chart-latest", text: caption }) : null),
-    wide ? h("div", { class: "scroll chart-scroll" }, svg) : svg);
+    wide ? h("div", { class: "scroll chart-scroll" }, svg) : svg,
+    note ? h("p", { class: "meta chart-note", "data-chart-note": "", text: note }) : null);
 }
 
 // The y axis: gridlines at every tick, the tick values, the unit at the top.
@@ -74,12 +76,15 @@ function goalLine(goal, y, width, text) {
 
 // Month by month. `points` are {on: "YYYY-MM-DD", y: number|null}; `unit` names the y axis (%, 个, 天);
 // `empty` is what the chart area says, in words, when no point has a value (or, with `zeroIsEmpty`,
-// when every value is 0: nothing has been recorded yet, as with training days).
+// when every value is 0: nothing has been recorded yet, as with training days). `note` says under
+// the chart what its target line stands for, or why it has none (a county-wide target in a
+// community's view).
 export function lineChart({
   title, points, goal, format = (v) => String(v), unit, share = false, integer = false, empty = "暂无记录。", zeroIsEmpty = false,
+  note = null,
 }) {
   const known = points.filter((p) => p.y !== null && p.y !== undefined);
-  if (!known.length || (zeroIsEmpty && known.every((p) => p.y === 0))) return emptyChart({ title, empty });
+  if (!known.length || (zeroIsEmpty && known.every((p) => p.y === 0))) return emptyChart({ title, empty, note });
   const crowded = points.length > CROWDED;
   const width = Math.max(MIN_W, PAD.left + PAD.right + points.length * (crowded ? SLOT_CROWDED : SLOT));
   const ticks = share ? SHARE_TICKS : niceTicks(Math.max(goal || 0, ...known.map((p) => p.y)), { integer });
@@ -110,7 +115,7 @@ export function lineChart({
   });
   const latest = drawn[drawn.length - 1];
   const label = `${title}，按月（${unit}）：${drawn.map((p) => `${monthLong(p.on)} ${format(p.y)}`).join("，")}${goalText ? `；${goalText}` : ""}。`;
-  return frame(title, `最新 ${format(latest.y)}${goalText ? `，${goalText}` : ""}`, width, label, body, crowded);
+  return frame(title, `最新 ${format(latest.y)}${goalText ? `，${goalText}` : ""}`, width, label, body, crowded, note);
 }
 
 // Bars, one per category (a year), against a threshold every bar should reach (`goal`, `goalText`).

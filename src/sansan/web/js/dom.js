@@ -39,16 +39,20 @@ export const STATUS_ZH = {
 };
 export const STATUSES = Object.keys(STATUS_ZH);
 
-// A yearly target's period in words: "2026年（已结束）：逾期未达标 1/2，2027-01-05 补足".
+// A yearly target's period in words: "2026年（已结束）：逾期未达标 1/2"; an ended year missed in
+// the service's own line, the figure at the verdict and the one on record now
+// ("2026年度到位0元（年末未达标）；2027年1月5日补足，现累计到位50,000元").
 export function periodText(p) {
+  if (p.now_text !== null && p.now_text !== undefined && p.line_zh) return p.line_zh;
   const when = p.kind === "ended" ? "已结束" : "本年度";
-  const late = p.made_good_on ? `，${p.made_good_on} 补足` : "";
-  return `${p.label_zh}（${when}）：${p.status_zh} ${p.measured_text}${late}`;
+  return `${p.label_zh}（${when}）：${p.status_zh} ${p.measured_text}`;
 }
 
 // A failing unit, with its own due date when it has one (set up, appointed or registered late).
+// An ended year missed: the reason is the verdict's, then how the unit stands now.
 export function failingText(f) {
-  return `${f.unit_name}：${f.reason_zh}${f.due_on ? `（自身期限 ${f.due_on}）` : ""}`;
+  const now = f.now_zh ? `（年末）；${f.now_zh}` : "";
+  return `${f.unit_name}：${f.reason_zh}${f.due_on ? `（自身期限 ${f.due_on}）` : ""}${now}`;
 }
 
 export function light(status, title, attrs = {}) {

@@ -8,11 +8,11 @@ export const ACTIONS = {
   StartSupervisionItem: { side: "handler", from: ["acknowledged", "returned"] },
   ReportSupervisionItem: { side: "handler", from: ["in_progress", "returned"], confirm: "提交后办理结果将报送审核，确定提交吗？" },
   RequestExtension: { side: "handler", from: HANDLING, pending: false },
-  ApproveExtension: { side: "supervisor", from: HANDLING, pending: true, confirm: "批准后期限将改为申请的日期，确定批准吗？" },
-  RefuseExtension: { side: "supervisor", from: HANDLING, pending: true, confirm: "确定不予延期吗？" },
-  AcceptSupervisionItem: { side: "supervisor", from: ["reported"], confirm: "审核通过后不能撤回，确定通过吗？" },
-  ReturnSupervisionItem: { side: "supervisor", from: ["reported"], confirm: "确定将办理结果退回重办吗？" },
-  CloseSupervisionItem: { side: "supervisor", from: ["accepted"], confirm: "办结后本事项即告结束，不能再办理，确定办结吗？" },
+  ApproveExtension: { side: "supervisor", review: true, from: HANDLING, pending: true, confirm: "批准后期限将改为申请的日期，确定批准吗？" },
+  RefuseExtension: { side: "supervisor", review: true, from: HANDLING, pending: true, confirm: "确定不予延期吗？" },
+  AcceptSupervisionItem: { side: "supervisor", review: true, from: ["reported"], confirm: "审核通过后不能撤回，确定通过吗？" },
+  ReturnSupervisionItem: { side: "supervisor", review: true, from: ["reported"], confirm: "确定将办理结果退回重办吗？" },
+  CloseSupervisionItem: { side: "supervisor", review: true, from: ["accepted"], confirm: "办结后本事项即告结束，不能再办理，确定办结吗？" },
   UrgeSupervisionItem: { side: "supervisor", from: OPEN },
 };
 
@@ -25,13 +25,29 @@ export function sidesOf(me, item) {
   return sides;
 }
 
+// The review steps (审核, 退回, 办结, 延期审批) belong to the level that assigned the item or above
+// (SupervisionItem.reviewable_by): a street does not review what the county assigned it to watch
+// over. An item from before the service kept who assigned it is the county's.
+const RANK = { county: 2, street: 1 };
+export function mayReview(me, item) {
+  return (RANK[me.role] || 0) >= RANK[item.assigned_by_role || "county"];
+}
+
+// Who reviews the item, in words: "本事项由县级交办，审核、延期审批和办结由县级负责".
+export function reviewerLine(item, assignedBy) {
+  const level = (item.assigned_by_role || "county") === "street" ? "街道" : "县级";
+  const who = assignedBy ? `（${assignedBy}）` : "";
+  return `本事项由${level}交办${who}，审核、延期审批和办结由${level}负责。`;
+}
+
 // The catalogue's supervision commands this principal may run on the item now.
 export function actionsFor(catalogue, me, item, pending) {
   const sides = sidesOf(me, item);
   return catalogue.filter((spec) => {
     const rule = ACTIONS[spec.command];
     return rule && sides.has(rule.side) && rule.from.includes(item.status)
-      && (rule.pending === undefined || rule.pending === pending);
+      && (rule.pending === undefined || rule.pending === pending)
+      && (!rule.review || mayReview(me, item));
   });
 }
 

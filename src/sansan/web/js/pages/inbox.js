@@ -6,7 +6,21 @@ import { commandForm, record } from "../forms.js";
 import { actionsFor, unsigned } from "../supervision.js";
 
 const SUPERVISORS = ["county", "street"];
-const LIGHT_ZH = { red: "红灯：已逾期", yellow: "黄灯：临近期限", green: "正常", none: "已完成" };
+const LIGHT_CLASS = { red: "red", yellow: "yellow", green: "green", none: "green" };
+
+// The auditor reads each addressee's own 签收: who, and when (China time); and who has not yet.
+function acknowledgements(n) {
+  if (!n.acknowledgements) return null;  // an addressee reads its own 签收 in the line above
+  const done = new Set(n.acknowledgements.map((k) => k.addressee));
+  return h("ul", { class: "meta acks", "data-acks": "" },
+    n.acknowledgements.map((k) => h("li", {
+      "data-ack-by": k.addressee,
+      text: `${label("Addressee", k.addressee)}：${actorName(k.acknowledged_by)} 于 ${when(k.acknowledged_at)}（北京时间）签收`,
+    })),
+    n.addressees.filter((a) => !done.has(a)).map((a) => h("li", {
+      "data-ack-waiting": a, text: `${label("Addressee", a)}：尚未签收`,
+    })));
+}
 
 function notifications(items, role, refresh) {
   if (!items.length) return notice("没有待签收的提醒与预警。");
@@ -15,9 +29,11 @@ function notifications(items, role, refresh) {
       h("span", { class: `kind kind-${n.kind}`, text: label("FiringKind", n.kind) }),
       h("strong", { text: n.message_zh })),
     h("p", { class: "meta", text: `${n.community_name || n.unit_name || "全县"} · 期限 ${n.due_on || "—"} · 发出 ${when(n.recorded_at)}` }),
-    n.acknowledged_at
-      ? h("p", { class: "meta ack", text: `已签收：${actorName(n.acknowledged_by)} ${when(n.acknowledged_at)}` })
-      : role === "auditor" ? null : h("button", {
+    acknowledgements(n),
+    n.acknowledgements ? null  // the auditor's: each addressee's, above
+      : n.acknowledged_at
+        ? h("p", { class: "meta ack", text: `已签收：${actorName(n.acknowledged_by)} ${when(n.acknowledged_at)}（北京时间）` })
+        : role === "auditor" ? null : h("button", {
         type: "button", "data-ack": n.id,
         onclick: async () => refresh((await post(`/api/v1/notifications/${n.id}/acknowledgement`)).position),
       }, "签收"))));
@@ -50,8 +66,8 @@ export async function render(root, ctx) {
   const rows = items.map((item) => {
     const closed = item.status === "closed";
     return h("tr", { "data-item": item.id, class: closed ? "closed" : waiting.has(item.id) ? "new" : null },
-      h("td", { class: "light-cell" }, light(item.light === "none" ? "green" : item.light, LIGHT_ZH[item.light]),
-        h("span", { class: `status-word status-word-${item.light === "none" ? "green" : item.light}`, text: LIGHT_ZH[item.light] })),
+      h("td", { class: "light-cell" }, light(LIGHT_CLASS[item.light], item.standing_zh),
+        h("span", { class: `status-word status-word-${LIGHT_CLASS[item.light]}`, "data-standing": "", text: item.standing_zh })),
       h("td", {}, h("a", { href: `#/item/${item.id}`, class: "item-title", text: item.title }),
         waiting.has(item.id) ? h("span", { class: "tag new", text: "新交办，待签收" }) : null),
       h("td", { text: item.assignee_name }),

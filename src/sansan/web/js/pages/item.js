@@ -1,11 +1,11 @@
 // 督办事项卷宗: one supervision item as a case file — what was asked, the whole course (who did
 // what when), the community's report before it is reviewed, and the actions that fit now.
 import { get, settle } from "../api.js";
-import { h, label, notice, section, when } from "../dom.js";
+import { h, label, light, notice, section, when } from "../dom.js";
 import { actorName, chineseDate, eventFields, knownNames } from "../fields.js";
 import { commandForm, record } from "../forms.js";
 import { LABELS } from "../labels.js";
-import { actionsFor, ACTIONS, OPEN } from "../supervision.js";
+import { actionsFor, ACTIONS, OPEN, reviewerLine } from "../supervision.js";
 
 const SKIP_IN_COURSE = new Set(["title", "description", "assignee_org_id", "campaign_id", "community_id", "status"]);
 
@@ -38,6 +38,7 @@ export async function render(root, ctx, id) {
   ]);
   ctx.tree = tree;
   const item = unit.state;
+  const standing = unit.standing;  // its light and days overdue, as the 待办 list shows them
   const names = knownNames(ctx, tree, history);
   const status = item.status;
   const closed = status === "closed";
@@ -65,7 +66,11 @@ export async function render(root, ctx, id) {
     section("事项", h("dl", { class: "facts" },
       h("dt", { text: "承办组织" }), h("dd", { text: names[item.assignee_org_id] || "（范围外的组织）" }),
       h("dt", { text: "办理期限" }), h("dd", { "data-due": "", text: chineseDate(item.due_on) }),
+      h("dt", { text: "督办灯" }), h("dd", { class: "light-cell", "data-light": standing.light },
+        light(standing.light === "none" ? "green" : standing.light, standing.light_zh, { "aria-hidden": "true" }),
+        h("span", { "data-standing": "", text: standing.standing_zh })),
       h("dt", { text: "状态" }), h("dd", { text: label("SupervisionStatus", status) }),
+      h("dt", { text: "审核" }), h("dd", { "data-reviewer": item.assigned_by_role || "county", text: reviewerLine(item, history.length ? actorName(history[0].actor) : null) }),
       h("dt", { text: "催办次数" }), h("dd", { text: String(item.urge_count) }),
       h("dt", { text: "事项说明" }), h("dd", { class: "description", text: item.description || "（未填写）" }),
       pending ? [h("dt", { text: "延期申请" }), h("dd", { text: `申请延期至 ${chineseDate(item.pending_extension.requested_due_on)}；理由：${item.pending_extension.reason}` })] : null)),

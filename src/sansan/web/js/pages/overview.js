@@ -41,10 +41,12 @@ export function trendCharts(trend) {
   return [
     lineChart({
       title: "标准化社区", unit: "个", integer: true, points: points("standard_sites"), goal: trend.standard_sites_needed, zeroIsEmpty: true,
+      note: trend.standard_sites_goal_zh,
       empty: `尚无标准化社区。${RECORD}记录社区办公用房和活动场所的面积，达到标准的社区将按月计入本图。`,
     }),
     lineChart({
       title: "“五个好”社区占比", unit: "%", share: true, points: points("five_goods_share"), goal: trend.five_goods_needed, format: percent,
+      note: trend.five_goods_goal_zh,
       empty: `尚无“五个好”考评结果。${RECORD}记录社区的“五个好”考评，图表将按月显示。`,
     }),
     lineChart({

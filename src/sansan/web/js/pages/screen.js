@@ -15,10 +15,6 @@ function chinaTime() {
   return new Date(Date.now() + 8 * 3600_000).toISOString().slice(11, 16);
 }
 
-function dayCount(from, to) {
-  return Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000);
-}
-
 function summaryTiles(summary) {
   const total = Object.values(summary).reduce((a, b) => a + b, 0);
   const others = ["no_data", "not_applicable"].filter((s) => summary[s])
@@ -53,9 +49,10 @@ function targetLine(t) {
     h("span", { class: "detail", text: `实测 ${t.measured_text}，标准 ${standard(t)}${units}，截止 ${chineseDate(t.due_on)}` }));
 }
 
-function itemLine(today) {
+// Days overdue as the API counts them (the list and the case file share one function).
+function itemLine() {
   return (item) => h("li", { "data-screen-item": item.id },
-    light("red"), h("span", { class: "status-word status-word-red", text: `逾期 ${dayCount(item.due_on, today)} 天` }),
+    light("red"), h("span", { class: "status-word status-word-red", text: `逾期 ${item.days_overdue} 天` }),
     h("strong", { text: item.title }),
     h("span", { class: "detail", text: `承办：${item.assignee_name}，期限 ${chineseDate(item.due_on)}` }));
 }
@@ -81,7 +78,7 @@ async function draw(root, ctx) {
     h("section", { class: "screen-charts", "aria-label": "进展趋势" }, trendCharts(trend)),
     h("div", { class: "screen-lists" },
       shortList("最紧急的未达标目标", urgentTargets(progress.targets), "目前没有逾期或临近期限的目标。", targetLine),
-      shortList("逾期督办事项", overdue, "目前没有逾期的督办事项。", itemLine(progress.as_of))),
+      shortList("逾期督办事项", overdue, "目前没有逾期的督办事项。", itemLine())),
   );
 }
 
