@@ -9,6 +9,7 @@ readers and the runner over, atomically.
 """
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
@@ -50,6 +51,7 @@ class Cursor(Protocol):
     def upsert(self, table: Table) -> Upsert: ...
     def append_rows(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None: ...
     def pipeline(self) -> AbstractContextManager[Any]: ...
+    def results(self, statements: Sequence[tuple[Statement, Any]]) -> list[list[Any]]: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
@@ -67,12 +69,32 @@ class GenerationCursor:
         return read_model(self.generation)
 
     def execute(self, statement: Statement, params: Any = ()) -> "GenerationCursor":
-        if isinstance(statement, Select) and not params:
-            self._cursor.execute(*compiled_read(statement, self.dialect))
-            return self
-        compiled = self._compiled(statement)
-        self._cursor.execute(compiled.string, bound(compiled, params or None))
+        self._cursor.execute(*self._sql(statement, params))
         return self
+
+    def results(self, statements: Sequence[tuple[Statement, Any]]) -> list[list[Any]]:
+        """The rows of each of several reads, ``(statement, params)``, that do not depend on
+        each other: on PostgreSQL all sent at once and answered in one round trip (a cursor
+        each, in pipeline mode), not one round trip each; SQLite runs them one by one."""
+        if self.dialect == "sqlite" or len(statements) < 2:
+            return [self.execute(s, p).fetchall() for s, p in statements]
+        conn = self._cursor.connection
+        cursors = [conn.cursor() for _ in statements]
+        try:
+            with conn.pipeline() as pipeline:
+                for cursor, (statement, params) in zip(cursors, statements, strict=True):
+                    cursor.execute(*self._sql(statement, params))
+                pipeline.sync()
+            return [list(cursor.fetchall()) for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def _sql(self, statement: Statement, params: Any) -> tuple[str, dict[str, Any]]:
+        if isinstance(statement, Select) and not params:
+            return compiled_read(statement, self.dialect)
+        compiled = self._compiled(statement)
+        return compiled.string, bound(compiled, params or None)
 
     def executemany(
         self, statement: Executable | Prepared, rows: Sequence[Mapping[str, Any]]
@@ -163,6 +185,11 @@ class ReadStore(Protocol):
         """
         ...
 
+    def holding(self) -> AbstractContextManager[None]:
+        """Within it, this thread's transactions run on one connection, taken (and checked)
+        once, not taken from the pool and checked for each."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -205,6 +232,27 @@ class PostgresReadStore:
             # A connection broken by a server restart is replaced, not handed to a request.
             check=ConnectionPool.check_connection,
         )
+        self._held = threading.local()  # the connection this thread holds (``holding``)
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """This thread's transactions on one connection until the block ends: a runner
+        catching up holds it across its batches, so each batch does not take one from the
+        pool and check it with a round trip of its own. A connection that breaks fails the
+        transaction on it, which ends the block (the pool then discards it)."""
+        if getattr(self._held, "conn", None) is not None:
+            yield  # already held further up
+            return
+        with self.pool.connection() as conn:
+            self._held.conn = conn
+            try:
+                yield
+            finally:
+                self._held.conn = None
+
+    def _connection(self) -> AbstractContextManager[Any]:
+        held = getattr(self._held, "conn", None)
+        return self.pool.connection() if held is None else nullcontext(held)
 
     @contextmanager
     def transaction(
@@ -216,7 +264,7 @@ class PostgresReadStore:
         durable: bool = True,
     ) -> Iterator[GenerationCursor]:
         try:
-            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
+            with self._connection() as conn, conn.transaction(), conn.cursor() as raw:
                 if not durable:
                     raw.execute("SET LOCAL synchronous_commit TO OFF")
                 chosen = _chosen(raw, lock, generation, pyformat=True, pointer=pointer)
@@ -264,6 +312,10 @@ class SQLiteReadStore:
                 raise
         finally:
             conn.close()
+
+    def holding(self) -> AbstractContextManager[None]:
+        """Connections are per transaction (opening one costs no round trip)."""
+        return nullcontext()
 
     def close(self) -> None:
         """Connections are per transaction; nothing stays open."""
