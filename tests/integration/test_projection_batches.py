@@ -2,6 +2,7 @@
 counters and the tracking position move in one transaction. Handlers write through the
 batch; a plain per-event handler still works beside them."""
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -283,6 +284,64 @@ def test_a_batch_looks_up_any_number_of_keys_with_one_statement_and_one_paramete
     (first, first_params), (second, second_params) = lookups
     assert first is second  # one statement, compiled once
     assert list(first_params) == list(second_params) == ["keys"]
+
+
+@pytest.mark.parametrize("never_negative", [True, False])
+def test_rows_left_at_zero_are_deleted_and_a_level_s_raised_rows_are_not_looked_at(
+    services: Services, monkeypatch: pytest.MonkeyPatch, never_negative: bool
+) -> None:
+    """``drop_at``: a row a batch's sum leaves at zero is deleted, whether the sum lowered it
+    (a level: a member left its bucket) or raised it (a dated change: -1 stored, +1 now).
+    Of a level that is never negative (``Batch.never_negative``) only the rows the batch lowered
+    are named in the delete, and a batch that only raises sends none."""
+    store = services.store
+    with store.transaction(lock=True) as cursor:
+        cursor.execute(CreateTable(COUNTS, if_not_exists=True))
+        batch = Batch(cursor)
+        for unit, n in (("a", 1), ("b", 2), ("c", -1 if not never_negative else 1)):
+            batch.add(COUNTS, {"unit": unit, "n": n, "hours": 0}, drop_at="n")
+        batch.flush()
+    named: list[list[str]] = []
+    real_execute, real_executemany = GenerationCursor.execute, GenerationCursor.executemany
+
+    def deletes(statement: Any) -> bool:
+        return isinstance(statement, Prepared) and "DELETE" in str(statement.statement)
+
+    def execute(self: GenerationCursor, statement: Any, params: Any = ()) -> GenerationCursor:
+        if deletes(statement):  # PostgreSQL: the keys as one JSON parameter
+            named.append(sorted(row["unit"] for row in json.loads(params["rows"])))
+        return real_execute(self, statement, params)
+
+    def executemany(self: GenerationCursor, statement: Any, rows: Any) -> None:
+        if deletes(statement):  # SQLite: a row of parameters each
+            named.append(sorted(row["k_unit"] for row in rows))
+        return real_executemany(self, statement, rows)
+
+    monkeypatch.setattr(GenerationCursor, "execute", execute)
+    monkeypatch.setattr(GenerationCursor, "executemany", executemany)
+
+    def apply(changes: dict[str, int]) -> dict[str, tuple[int, int]]:
+        with store.transaction(lock=True) as cursor:
+            batch = Batch(cursor)
+            if never_negative:
+                batch.never_negative(COUNTS)
+            for unit, n in changes.items():
+                batch.add(COUNTS, {"unit": unit, "n": n, "hours": 0}, drop_at="n")
+            batch.flush()
+            return _counts(cursor)
+
+    raised = apply({"a": 1, "b": 3})
+    assert raised["a"] == (2, 0)
+    assert raised["b"] == (5, 0)
+    after = apply({"a": -2, "b": 1, "c": 1})
+    assert "a" not in after  # lowered to zero
+    assert after["b"] == (6, 0)
+    if never_negative:
+        assert after["c"] == (2, 0)
+        assert named == [["a"]]  # the first batch named none, the second only the lowered row
+    else:
+        assert "c" not in after  # a dated change, -1 stored, +1 now: at zero, deleted
+        assert named == [["a", "b"], ["a", "b", "c"]]
 
 
 class _Sent:

@@ -18,7 +18,9 @@ Handlers are written against a ``Batch`` (``BatchHandler = (batch, event) -> Non
   so a key is written once per batch (the shape for running sums and counts). With
   ``drop_at=column``, a row the sum leaves at zero in that column is deleted after the
   upsert (one statement per table): a count whose rows at zero are never kept has the same
-  rows however the log was cut into batches.
+  rows however the log was cut into batches. ``batch.never_negative(table)`` says the column
+  is a level that never goes below zero (not a dated change, which can): then only the rows
+  whose sum the batch did not raise are looked at.
 - ``batch.row(table, key)`` / ``batch.rows(table)``: a row (as a dict) or every row of a
   table, as the batch has it so far: read from the database once per batch — in bulk for the
   keys handed to ``batch.want`` before the batch is applied — then kept, with the batch's own
@@ -201,6 +203,7 @@ class Batch:
         self._wanted_all: set[Table] = set()
         self._kept: dict[str, Kept] = {}
         self._drop_at: dict[Table, str] = {}
+        self._never_negative: set[Table] = set()
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -251,6 +254,11 @@ class Batch:
         for name, value in row.items():
             if name not in key_columns(table):
                 summed[name] = (summed.get(name) or 0) + (value or 0)
+
+    def never_negative(self, table: Table) -> None:
+        """The ``drop_at`` column of ``table`` is a level that never goes below zero (see
+        ``_drop_zeros``)."""
+        self._never_negative.add(table)
 
     def kept(self, name: str, make: Callable[[], K]) -> K:
         """The state kept under ``name`` until the next flush (``make()`` on first use)."""
@@ -303,14 +311,23 @@ class Batch:
             pending_of.clear()
 
     def _drop_zeros(self, table: Table, counter: str) -> None:
+        """Delete the rows of this batch's sums that are left at zero. A level that is never
+        negative (``never_negative``) and never stored at zero is above zero after the batch
+        raised it: then only the rows whose sum took some away (or none) can be at zero, and
+        only they are named (none: no statement). In a catch-up most sums only add."""
         names = key_columns(table)
+        lowered = list(self._adds[table].values())
+        if table in self._never_negative:
+            lowered = [r for r in lowered if (r.get(counter) or 0) <= 0]
+        if not lowered:
+            return
         if self.cursor.dialect == "postgres":
-            keys = [{k: r[k] for k in names} for r in self._adds[table].values()]
+            keys = [{k: r[k] for k in names} for r in lowered]
             self.cursor.execute(_drop_at_zero(table, counter, True), _json_rows(keys))
         else:
             self.cursor.executemany(
                 _drop_at_zero(table, counter, False),
-                [{f"k_{k}": r[k] for k in names} for r in self._adds[table].values()],
+                [{f"k_{k}": r[k] for k in names} for r in lowered],
             )
 
     # -- looking up -------------------------------------------------------------------------
