@@ -463,3 +463,40 @@ def test_a_catch_up_takes_one_connection_for_all_its_batches_and_other_threads_t
 def _in_own(store: ReadStore, read: Any) -> Any:
     with store.transaction() as cursor:
         return read(cursor)
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_transaction_begins_and_reads_its_generation_in_one_round_trip(
+    services: Services, monkeypatch: pytest.MonkeyPatch, durable: bool
+) -> None:
+    """On PostgreSQL, BEGIN, the rebuild's setting and the read (and lock) of the generation
+    pointer go out in one pipeline, not a round trip each; the transaction then goes on outside
+    pipeline mode (a COPY runs in it) and commits, or rolls back on an error."""
+    store = services.store
+    services.projections.catch_up()
+    with store.holding():  # the pool's check of the connection is not the transaction's
+        with store.transaction() as cursor:
+            live = cursor.generation
+        sent = _Sent(monkeypatch) if store.dialect == "postgres" else None
+        with store.transaction(lock=True, durable=durable) as cursor:
+            begun = None if sent is None else (sent.alone, sent.pipelined, sent.pipelines)
+            assert cursor.generation == live
+            row = {"unit": "a", "n": 1, "hours": 0}
+            cursor.execute(CreateTable(COUNTS, if_not_exists=True))
+            cursor.append_rows(COUNTS, [row])
+    monkeypatch.undo()
+    if begun is not None:
+        assert begun == (0, 1 if durable else 2, 1)
+    with store.transaction() as cursor:
+        assert cursor.generation == live
+        assert _counts(cursor) == {"a": (1, 0)}
+
+    def failing_batch() -> None:
+        with store.transaction(lock=True) as cursor:
+            cursor.append_rows(COUNTS, [{**row, "unit": "b"}])
+            raise RuntimeError("the batch fails after its rows are sent")
+
+    with pytest.raises(RuntimeError):
+        failing_batch()
+    with store.transaction() as cursor:
+        assert _counts(cursor) == {"a": (1, 0)}

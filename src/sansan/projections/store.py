@@ -11,12 +11,12 @@ readers and the runner over, atomically.
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from functools import cache
 from operator import itemgetter
 from typing import Any, Protocol
 
-from psycopg import sql
+from psycopg import Transaction, sql
 from psycopg.errors import ReadOnlySqlTransaction
 from psycopg_pool import ConnectionPool
 from sqlalchemy import Select, Table, insert, select
@@ -193,26 +193,32 @@ class ReadStore(Protocol):
     def close(self) -> None: ...
 
 
-def _live_generation(raw: Any, *, lock: bool, pyformat: bool) -> int:
+def _ask_live_generation(raw: Any, *, lock: bool, pyformat: bool) -> None:
+    """Send the read of the live generation (held with FOR UPDATE when ``lock``, on
+    PostgreSQL); its row is fetched by ``_live_generation``."""
     statement = select(projection_meta.c.generation).where(projection_meta.c.id == 1)
     if lock and pyformat:
         statement = statement.with_for_update()
     compiled = compile_for(statement, "postgres" if pyformat else "sqlite")
     raw.execute(compiled.string, bound(compiled))
+
+
+def _live_generation(raw: Any) -> int:
     row = raw.fetchone()
     return 1 if row is None else int(row[0])
 
 
-def _chosen(
-    raw: Any, lock: bool, generation: int | None, *, pyformat: bool, pointer: bool = True
-) -> int:
-    """The generation to work on; a locking transaction always holds the pointer row."""
-    if not pointer:
+def _asks_generation(lock: bool, generation: int | None, pointer: bool) -> bool:
+    """Whether the transaction reads the pointer (a locking one always holds it)."""
+    return pointer and (lock or generation is None)
+
+
+def _chosen(raw: Any, generation: int | None, asked: bool) -> int:
+    """The generation to work on: the one named, else the live one (read if ``asked``)."""
+    if not asked:
         return generation or 1
-    if lock or generation is None:
-        live = _live_generation(raw, lock=lock, pyformat=pyformat)
-        return live if generation is None else generation
-    return generation
+    live = _live_generation(raw)
+    return live if generation is None else generation
 
 
 class PostgresReadStore:
@@ -263,12 +269,21 @@ class PostgresReadStore:
         pointer: bool = True,
         durable: bool = True,
     ) -> Iterator[GenerationCursor]:
+        asked = _asks_generation(lock, generation, pointer)
         try:
-            with self._connection() as conn, conn.transaction(), conn.cursor() as raw:
-                if not durable:
-                    raw.execute("SET LOCAL synchronous_commit TO OFF")
-                chosen = _chosen(raw, lock, generation, pyformat=True, pointer=pointer)
-                yield GenerationCursor(raw, chosen, pyformat=True)
+            with self._connection() as conn, ExitStack() as open_:
+                # BEGIN, the setting and the pointer's read go out together: one round trip
+                # (the pipeline's end) instead of one each; the row is fetched after it. The
+                # transaction goes on outside pipeline mode (``conn.transaction()`` would keep
+                # it in, where COPY cannot run), and commits as ever.
+                with conn.pipeline():
+                    open_.enter_context(Transaction(conn))
+                    raw = open_.enter_context(conn.cursor())
+                    if not durable:
+                        raw.execute("SET LOCAL synchronous_commit TO OFF")
+                    if asked:
+                        _ask_live_generation(raw, lock=lock, pyformat=True)
+                yield GenerationCursor(raw, _chosen(raw, generation, asked), pyformat=True)
         except ReadOnlySqlTransaction:
             # The session keeps the read-only default it began with; new ones see the
             # store as it is now, so the next try can write once the store is writable.
@@ -300,11 +315,10 @@ class SQLiteReadStore:
             conn.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
             try:
                 raw = conn.cursor()
-                live = (
-                    _live_generation(raw, lock=lock, pyformat=False)
-                    if generation is None
-                    else generation
-                )
+                asked = generation is None
+                if asked:
+                    _ask_live_generation(raw, lock=lock, pyformat=False)
+                live = _chosen(raw, generation, asked)
                 yield GenerationCursor(raw, live, pyformat=False)
                 conn.execute("COMMIT")
             except BaseException:
