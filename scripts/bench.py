@@ -642,7 +642,9 @@ def catch_up(
     runner = ProjectionRunner(app, store)
     applied = batches = 0
     try:
-        with progress(scale.catch_up_events, "f projection catch-up") as bar:
+        # The batches of ``ProjectionRunner.catch_up``, stopped after the events measured:
+        # on the one connection it holds for them.
+        with progress(scale.catch_up_events, "f projection catch-up") as bar, store.holding():
             began = time.perf_counter()
             while applied < scale.catch_up_events and (n := runner.run_once()):
                 applied, batches = applied + n, batches + 1

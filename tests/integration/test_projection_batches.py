@@ -2,7 +2,9 @@
 counters and the tracking position move in one transaction. Handlers write through the
 batch; a plain per-event handler still works beside them."""
 
+import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -282,3 +284,219 @@ def test_a_batch_looks_up_any_number_of_keys_with_one_statement_and_one_paramete
     (first, first_params), (second, second_params) = lookups
     assert first is second  # one statement, compiled once
     assert list(first_params) == list(second_params) == ["keys"]
+
+
+@pytest.mark.parametrize("never_negative", [True, False])
+def test_rows_left_at_zero_are_deleted_and_a_level_s_raised_rows_are_not_looked_at(
+    services: Services, monkeypatch: pytest.MonkeyPatch, never_negative: bool
+) -> None:
+    """``drop_at``: a row a batch's sum leaves at zero is deleted, whether the sum lowered it
+    (a level: a member left its bucket) or raised it (a dated change: -1 stored, +1 now).
+    Of a level that is never negative (``Batch.never_negative``) only the rows the batch lowered
+    are named in the delete, and a batch that only raises sends none."""
+    store = services.store
+    with store.transaction(lock=True) as cursor:
+        cursor.execute(CreateTable(COUNTS, if_not_exists=True))
+        batch = Batch(cursor)
+        for unit, n in (("a", 1), ("b", 2), ("c", -1 if not never_negative else 1)):
+            batch.add(COUNTS, {"unit": unit, "n": n, "hours": 0}, drop_at="n")
+        batch.flush()
+    named: list[list[str]] = []
+    real_execute, real_executemany = GenerationCursor.execute, GenerationCursor.executemany
+
+    def deletes(statement: Any) -> bool:
+        return isinstance(statement, Prepared) and "DELETE" in str(statement.statement)
+
+    def execute(self: GenerationCursor, statement: Any, params: Any = ()) -> GenerationCursor:
+        if deletes(statement):  # PostgreSQL: the keys as one JSON parameter
+            named.append(sorted(row["unit"] for row in json.loads(params["rows"])))
+        return real_execute(self, statement, params)
+
+    def executemany(self: GenerationCursor, statement: Any, rows: Any) -> None:
+        if deletes(statement):  # SQLite: a row of parameters each
+            named.append(sorted(row["k_unit"] for row in rows))
+        return real_executemany(self, statement, rows)
+
+    monkeypatch.setattr(GenerationCursor, "execute", execute)
+    monkeypatch.setattr(GenerationCursor, "executemany", executemany)
+
+    def apply(changes: dict[str, int]) -> dict[str, tuple[int, int]]:
+        with store.transaction(lock=True) as cursor:
+            batch = Batch(cursor)
+            if never_negative:
+                batch.never_negative(COUNTS)
+            for unit, n in changes.items():
+                batch.add(COUNTS, {"unit": unit, "n": n, "hours": 0}, drop_at="n")
+            batch.flush()
+            return _counts(cursor)
+
+    raised = apply({"a": 1, "b": 3})
+    assert raised["a"] == (2, 0)
+    assert raised["b"] == (5, 0)
+    after = apply({"a": -2, "b": 1, "c": 1})
+    assert "a" not in after  # lowered to zero
+    assert after["b"] == (6, 0)
+    if never_negative:
+        assert after["c"] == (2, 0)
+        assert named == [["a"]]  # the first batch named none, the second only the lowered row
+    else:
+        assert "c" not in after  # a dated change, -1 stored, +1 now: at zero, deleted
+        assert named == [["a", "b"], ["a", "b", "c"]]
+
+
+class _Sent:
+    """What reaches the PostgreSQL driver: statements run outside pipeline mode (each a
+    round trip of its own) and pipelines (one round trip for everything sent in them)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.alone = self.pipelined = self.pipelines = 0
+        real_execute, real_pipeline = psycopg.Cursor.execute, psycopg.Connection.pipeline
+
+        def execute(cursor: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
+            if cursor.connection._pipeline is None:
+                self.alone += 1
+            else:
+                self.pipelined += 1
+            return real_execute(cursor, *args, **kwargs)
+
+        def pipeline(conn: psycopg.Connection[Any]) -> Any:
+            self.pipelines += 1
+            return real_pipeline(conn)
+
+        monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+        monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+
+
+def test_a_batch_s_look_ups_in_several_tables_go_out_together_and_find_what_reads_one_by_one_find(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``load_wanted`` reads the keys of every table asked for, and every row of a table
+    asked for whole, in one round trip on PostgreSQL (a pipeline), not one per table; what it
+    finds is what reading row by row finds, and the rows are then kept (no further query)."""
+    runner, store = services.projections, services.store
+    runner.catch_up()
+    with store.transaction() as cursor:
+        t, first = cursor.t, Batch(cursor)
+        members = sorted(row["id"] for row in first.rows(t.members))[:3]
+        organizations = sorted(row["id"] for row in first.rows(t.organizations))[:2]
+        communities = [row["id"] for row in first.rows(t.communities)]
+        campaigns = sorted(first.rows(t.campaigns), key=lambda row: row["id"])
+    assert members
+    assert organizations
+    assert communities
+    assert campaigns
+    wanted = {
+        t.members: [*members, "no-such-member"],
+        t.organizations: organizations,
+        t.communities: [*communities, "no-such-community"],
+    }
+    with store.transaction() as cursor:
+        one_by_one = Batch(cursor)
+        expected = {
+            table: [one_by_one.row(table, k) for k in keys] for table, keys in wanted.items()
+        }
+    assert expected[t.members][-1] is None
+    assert expected[t.members][0] is not None
+    with store.transaction() as cursor:
+        batch = Batch(cursor)
+        for table, keys in wanted.items():
+            for key in keys:
+                batch.want(table, key)
+        batch.want_all(t.campaigns)
+        sent = _Sent(monkeypatch)
+        batch.load_wanted()
+        after_load = (sent.alone, sent.pipelined, sent.pipelines)
+        found = {table: [batch.row(table, k) for k in keys] for table, keys in wanted.items()}
+        kept_campaigns = sorted(batch.rows(t.campaigns), key=lambda row: row["id"])
+        monkeypatch.undo()
+        assert (sent.alone, sent.pipelined, sent.pipelines) == after_load  # nothing read again
+    assert found == expected
+    assert kept_campaigns == campaigns
+    if store.dialect == "postgres":
+        assert after_load == (0, 4, 1)  # members, organizations, communities, campaigns
+
+
+def test_a_catch_up_takes_one_connection_for_all_its_batches_and_other_threads_their_own(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within ``holding`` a thread's transactions run on one connection, taken from the pool
+    and checked once; ``catch_up`` holds one for all its batches. Other threads meanwhile
+    take their own."""
+    runner, store = services.projections, services.store
+    runner.batch_size = 5
+    taken: list[int] = []
+    if store.dialect == "postgres":
+        pool = store.pool  # type: ignore[attr-defined]
+        real_getconn = pool.getconn
+
+        def getconn(*args: Any, **kwargs: Any) -> Any:
+            taken.append(1)
+            return real_getconn(*args, **kwargs)
+
+        monkeypatch.setattr(pool, "getconn", getconn)
+    applied = runner.catch_up()
+    assert applied > 3 * runner.batch_size  # several batches
+    assert runner.position() == services.app.recorder.max_notification_id()
+    if store.dialect == "postgres":
+        assert len(taken) == 2  # catch_up's, then position()'s own
+
+    def backend(cursor: Cursor) -> Any:
+        return cursor.execute(select(func.pg_backend_pid())).fetchone()[0]
+
+    if store.dialect != "postgres":
+        with store.holding():  # nothing to hold: a connection per transaction, as ever
+            assert runner.position() == services.app.recorder.max_notification_id()
+        return
+    others: list[Any] = []
+    with store.holding():
+        with store.transaction() as cursor:
+            held = backend(cursor)
+        with store.transaction(lock=True) as cursor:
+            assert backend(cursor) == held
+            thread = threading.Thread(target=lambda: others.append(_in_own(store, backend)))
+            thread.start()
+            thread.join()
+    assert len(others) == 1
+    assert others[0] != held
+
+
+def _in_own(store: ReadStore, read: Any) -> Any:
+    with store.transaction() as cursor:
+        return read(cursor)
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_transaction_begins_and_reads_its_generation_in_one_round_trip(
+    services: Services, monkeypatch: pytest.MonkeyPatch, durable: bool
+) -> None:
+    """On PostgreSQL, BEGIN, the rebuild's setting and the read (and lock) of the generation
+    pointer go out in one pipeline, not a round trip each; the transaction then goes on outside
+    pipeline mode (a COPY runs in it) and commits, or rolls back on an error."""
+    store = services.store
+    services.projections.catch_up()
+    with store.holding():  # the pool's check of the connection is not the transaction's
+        with store.transaction() as cursor:
+            live = cursor.generation
+        sent = _Sent(monkeypatch) if store.dialect == "postgres" else None
+        with store.transaction(lock=True, durable=durable) as cursor:
+            begun = None if sent is None else (sent.alone, sent.pipelined, sent.pipelines)
+            assert cursor.generation == live
+            row = {"unit": "a", "n": 1, "hours": 0}
+            cursor.execute(CreateTable(COUNTS, if_not_exists=True))
+            cursor.append_rows(COUNTS, [row])
+    monkeypatch.undo()
+    if begun is not None:
+        assert begun == (0, 1 if durable else 2, 1)
+    with store.transaction() as cursor:
+        assert cursor.generation == live
+        assert _counts(cursor) == {"a": (1, 0)}
+
+    def failing_batch() -> None:
+        with store.transaction(lock=True) as cursor:
+            cursor.append_rows(COUNTS, [{**row, "unit": "b"}])
+            raise RuntimeError("the batch fails after its rows are sent")
+
+    with pytest.raises(RuntimeError):
+        failing_batch()
+    with store.transaction() as cursor:
+        assert _counts(cursor) == {"a": (1, 0)}

@@ -18,7 +18,9 @@ Handlers are written against a ``Batch`` (``BatchHandler = (batch, event) -> Non
   so a key is written once per batch (the shape for running sums and counts). With
   ``drop_at=column``, a row the sum leaves at zero in that column is deleted after the
   upsert (one statement per table): a count whose rows at zero are never kept has the same
-  rows however the log was cut into batches.
+  rows however the log was cut into batches. ``batch.never_negative(table)`` says the column
+  is a level that never goes below zero (not a dated change, which can): then only the rows
+  whose sum the batch did not raise are looked at.
 - ``batch.row(table, key)`` / ``batch.rows(table)``: a row (as a dict) or every row of a
   table, as the batch has it so far: read from the database once per batch — in bulk for the
   keys handed to ``batch.want`` before the batch is applied — then kept, with the batch's own
@@ -198,8 +200,10 @@ class Batch:
         self._known: dict[Table, dict[Key, Row | None]] = defaultdict(dict)
         self._complete: set[Table] = set()
         self._wanted: dict[Table, set[Key]] = defaultdict(set)
+        self._wanted_all: set[Table] = set()
         self._kept: dict[str, Kept] = {}
         self._drop_at: dict[Table, str] = {}
+        self._never_negative: set[Table] = set()
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -250,6 +254,11 @@ class Batch:
         for name, value in row.items():
             if name not in key_columns(table):
                 summed[name] = (summed.get(name) or 0) + (value or 0)
+
+    def never_negative(self, table: Table) -> None:
+        """The ``drop_at`` column of ``table`` is a level that never goes below zero (see
+        ``_drop_zeros``)."""
+        self._never_negative.add(table)
 
     def kept(self, name: str, make: Callable[[], K]) -> K:
         """The state kept under ``name`` until the next flush (``make()`` on first use)."""
@@ -302,14 +311,23 @@ class Batch:
             pending_of.clear()
 
     def _drop_zeros(self, table: Table, counter: str) -> None:
+        """Delete the rows of this batch's sums that are left at zero. A level that is never
+        negative (``never_negative``) and never stored at zero is above zero after the batch
+        raised it: then only the rows whose sum took some away (or none) can be at zero, and
+        only they are named (none: no statement). In a catch-up most sums only add."""
         names = key_columns(table)
+        lowered = list(self._adds[table].values())
+        if table in self._never_negative:
+            lowered = [r for r in lowered if (r.get(counter) or 0) <= 0]
+        if not lowered:
+            return
         if self.cursor.dialect == "postgres":
-            keys = [{k: r[k] for k in names} for r in self._adds[table].values()]
+            keys = [{k: r[k] for k in names} for r in lowered]
             self.cursor.execute(_drop_at_zero(table, counter, True), _json_rows(keys))
         else:
             self.cursor.executemany(
                 _drop_at_zero(table, counter, False),
-                [{f"k_{k}": r[k] for k in names} for r in self._adds[table].values()],
+                [{f"k_{k}": r[k] for k in names} for r in lowered],
             )
 
     # -- looking up -------------------------------------------------------------------------
@@ -322,29 +340,40 @@ class Batch:
         if key not in self._known[table]:
             self._wanted[table].add(key)
 
+    def want_all(self, table: Table) -> None:
+        """Every row of a (small) table, as ``rows`` reads them: read at ``load_wanted``."""
+        if table not in self._complete:
+            self._wanted_all.add(table)
+
     def load_wanted(self) -> None:
-        """Read the rows asked for with ``want``: one query per table (per 1,000 keys)."""
+        """Read the rows asked for with ``want`` and ``want_all``: one query per table (per
+        1,000 keys), all of them sent at once (one round trip on PostgreSQL)."""
         wanted, self._wanted = self._wanted, defaultdict(set)
+        whole, self._wanted_all = self._wanted_all, set()
+        reads: list[tuple[Table, Any, Any]] = [
+            (table, select(table), ()) for table in self.t.tables if table in whole
+        ]
         for table, keys in wanted.items():
-            self._load(table, [k for k in keys if k not in self._known[table]])
+            if table not in whole:
+                reads.extend(self._lookups(table, [k for k in keys if k not in self._known[table]]))
+        found = self.cursor.results([(statement, params) for _, statement, params in reads])
+        for (table, _, _), rows in zip(reads, found, strict=True):
+            self._keep(table, rows)
+        self._complete.update(whole)
 
     def row(self, table: Table, key: Hashable | Key) -> Row | None:
         key = _key(key)
         known = self._known[table]
         if key not in known and table not in self._complete:
-            self._load(table, [key])
+            for _, statement, params in self._lookups(table, [key]):
+                self._keep(table, self.cursor.execute(statement, params).fetchall())
         return known.get(key)
 
     def rows(self, table: Table) -> list[Row]:
         """Every row of a (small) table, read once per batch."""
         known = self._known[table]
         if table not in self._complete:
-            columns = _column_names(table)
-            for found in self.cursor.execute(select(table)).fetchall():
-                row = dict(zip(columns, found, strict=True))
-                key = tuple(row[name] for name in key_columns(table))
-                if known.get(key) is None:
-                    known[key] = row
+            self._keep(table, self.cursor.execute(select(table)).fetchall())
             self._complete.add(table)
         return [row for row in known.values() if row is not None]
 
@@ -354,20 +383,29 @@ class Batch:
             self._known.pop(table, None)
             self._complete.discard(table)
 
-    def _load(self, table: Table, keys: list[Key]) -> None:
-        (name,) = key_columns(table)  # lookups are by single-column keys
-        known, columns = self._known[table], _column_names(table)
+    def _lookups(self, table: Table, keys: list[Key]) -> list[tuple[Table, Prepared, Any]]:
+        """The queries that read the rows of ``keys`` (1,000 keys each); the keys are noted as
+        looked up (a key no row has stays known as missing)."""
+        key_columns(table)  # lookups are by single-column keys
+        known, statement = self._known[table], _lookup(self.cursor.dialect, table)
+        reads: list[tuple[Table, Prepared, Any]] = []
         for start in range(0, len(keys), LOOKUP_CHUNK):
             chunk = keys[start : start + LOOKUP_CHUNK]
             for key in chunk:
                 known.setdefault(key, None)
             values = [k[0] for k in chunk]
-            statement = _lookup(self.cursor.dialect, table)
             listed = values if self.cursor.dialect == "postgres" else json.dumps(values)
-            for found in self.cursor.execute(statement, {"keys": listed}).fetchall():
-                row = dict(zip(columns, found, strict=True))
-                if known.get((row[name],)) is None:
-                    known[(row[name],)] = row
+            reads.append((table, statement, {"keys": listed}))
+        return reads
+
+    def _keep(self, table: Table, found: Iterable[Any]) -> None:
+        """Rows read from the database, kept unless the batch has its own version of them."""
+        known, columns, names = self._known[table], _column_names(table), key_columns(table)
+        for values in found:
+            row = dict(zip(columns, values, strict=True))
+            key = tuple(row[name] for name in names)
+            if known.get(key) is None:
+                known[key] = row
 
 
 def _by_columns(rows: Iterable[Row]) -> list[tuple[tuple[str, ...], list[Row]]]:

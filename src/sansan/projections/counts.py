@@ -208,10 +208,17 @@ class Standings:
         for name, change in self.change.items():
             counts: Table = getattr(b.t, name)
             keys = key_columns(counts)
+            if name in _LEVELS:
+                b.never_negative(counts)
             for key, by in change.items():
                 if by:
                     row = dict(zip(keys, key, strict=True)) | {"members": by}
                     b.add(counts, row, drop_at="members")
+
+
+# Today's buckets hold how many members are in each (never below zero); the dated tables hold
+# the +1s and -1s of each day, which may be.
+_LEVELS = frozenset({"community_cards", "community_training"})
 
 
 def _standings(b: Batch) -> Standings:

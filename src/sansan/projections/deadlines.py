@@ -342,11 +342,17 @@ def want_deadline_rows(b: Batch, e: Any) -> None:
             b.want(table, e.unit_id)
     elif isinstance(e, Firing.Acknowledged):
         b.want(b.t.notifications, str(e.originator_id))
+    elif isinstance(e, _UNITS_APPEARING):  # ``unit_appeared`` reads every campaign
+        b.want_all(b.t.campaigns)
 
 
 def _s(value: Any) -> str | None:
     return None if value is None else str(value)
 
+
+_UNITS_APPEARING = (
+    Community.CommunityRegistered, Member.MemberRegistered, PartyOrganization.TeamMemberJoined
+)
 
 DEADLINE_HANDLERS: dict[type, BatchHandler] = {
     CreationCampaign.CampaignLaunched: campaign_launched,

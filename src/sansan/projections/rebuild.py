@@ -41,8 +41,9 @@ def rebuild(
     # the disk at commit. The switch below does.
     builder = ProjectionRunner(app, store, batch_size=batch_size, generation=new, durable=False)
     app.on_saved.remove(builder.wake)
-    for start, ahead in _read_ahead(builder, app):
-        on_progress(builder.apply_read(start, ahead))
+    with store.holding():  # one connection for the fill's batches
+        for start, ahead in _read_ahead(builder, app):
+            on_progress(builder.apply_read(start, ahead))
     create_indexes(store, new)
     with store.transaction(lock=True, generation=new) as cursor:  # holds the pointer row
         while (applied := builder.apply_batch(cursor)) > 0:

@@ -190,9 +190,12 @@ class ProjectionRunner:
         return Read([row.id for row in rows], events)
 
     def catch_up(self) -> int:
+        """Apply batches until the log is projected; their transactions run on one connection
+        of the read store, held throughout (see ``ReadStore.holding``)."""
         applied = 0
-        while (batch := self.run_once()) > 0:
-            applied += batch
+        with self.store.holding():
+            while (batch := self.run_once()) > 0:
+                applied += batch
         return applied
 
     def wait_for(self, position: int, timeout: float) -> bool:

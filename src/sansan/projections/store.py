@@ -9,13 +9,14 @@ readers and the runner over, atomically.
 """
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from functools import cache
 from operator import itemgetter
 from typing import Any, Protocol
 
-from psycopg import sql
+from psycopg import Transaction, sql
 from psycopg.errors import ReadOnlySqlTransaction
 from psycopg_pool import ConnectionPool
 from sqlalchemy import Select, Table, insert, select
@@ -50,6 +51,7 @@ class Cursor(Protocol):
     def upsert(self, table: Table) -> Upsert: ...
     def append_rows(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None: ...
     def pipeline(self) -> AbstractContextManager[Any]: ...
+    def results(self, statements: Sequence[tuple[Statement, Any]]) -> list[list[Any]]: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
@@ -67,12 +69,32 @@ class GenerationCursor:
         return read_model(self.generation)
 
     def execute(self, statement: Statement, params: Any = ()) -> "GenerationCursor":
-        if isinstance(statement, Select) and not params:
-            self._cursor.execute(*compiled_read(statement, self.dialect))
-            return self
-        compiled = self._compiled(statement)
-        self._cursor.execute(compiled.string, bound(compiled, params or None))
+        self._cursor.execute(*self._sql(statement, params))
         return self
+
+    def results(self, statements: Sequence[tuple[Statement, Any]]) -> list[list[Any]]:
+        """The rows of each of several reads, ``(statement, params)``, that do not depend on
+        each other: on PostgreSQL all sent at once and answered in one round trip (a cursor
+        each, in pipeline mode), not one round trip each; SQLite runs them one by one."""
+        if self.dialect == "sqlite" or len(statements) < 2:
+            return [self.execute(s, p).fetchall() for s, p in statements]
+        conn = self._cursor.connection
+        cursors = [conn.cursor() for _ in statements]
+        try:
+            with conn.pipeline() as pipeline:
+                for cursor, (statement, params) in zip(cursors, statements, strict=True):
+                    cursor.execute(*self._sql(statement, params))
+                pipeline.sync()
+            return [list(cursor.fetchall()) for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def _sql(self, statement: Statement, params: Any) -> tuple[str, dict[str, Any]]:
+        if isinstance(statement, Select) and not params:
+            return compiled_read(statement, self.dialect)
+        compiled = self._compiled(statement)
+        return compiled.string, bound(compiled, params or None)
 
     def executemany(
         self, statement: Executable | Prepared, rows: Sequence[Mapping[str, Any]]
@@ -163,29 +185,40 @@ class ReadStore(Protocol):
         """
         ...
 
+    def holding(self) -> AbstractContextManager[None]:
+        """Within it, this thread's transactions run on one connection, taken (and checked)
+        once, not taken from the pool and checked for each."""
+        ...
+
     def close(self) -> None: ...
 
 
-def _live_generation(raw: Any, *, lock: bool, pyformat: bool) -> int:
+def _ask_live_generation(raw: Any, *, lock: bool, pyformat: bool) -> None:
+    """Send the read of the live generation (held with FOR UPDATE when ``lock``, on
+    PostgreSQL); its row is fetched by ``_live_generation``."""
     statement = select(projection_meta.c.generation).where(projection_meta.c.id == 1)
     if lock and pyformat:
         statement = statement.with_for_update()
     compiled = compile_for(statement, "postgres" if pyformat else "sqlite")
     raw.execute(compiled.string, bound(compiled))
+
+
+def _live_generation(raw: Any) -> int:
     row = raw.fetchone()
     return 1 if row is None else int(row[0])
 
 
-def _chosen(
-    raw: Any, lock: bool, generation: int | None, *, pyformat: bool, pointer: bool = True
-) -> int:
-    """The generation to work on; a locking transaction always holds the pointer row."""
-    if not pointer:
+def _asks_generation(lock: bool, generation: int | None, pointer: bool) -> bool:
+    """Whether the transaction reads the pointer (a locking one always holds it)."""
+    return pointer and (lock or generation is None)
+
+
+def _chosen(raw: Any, generation: int | None, asked: bool) -> int:
+    """The generation to work on: the one named, else the live one (read if ``asked``)."""
+    if not asked:
         return generation or 1
-    if lock or generation is None:
-        live = _live_generation(raw, lock=lock, pyformat=pyformat)
-        return live if generation is None else generation
-    return generation
+    live = _live_generation(raw)
+    return live if generation is None else generation
 
 
 class PostgresReadStore:
@@ -205,6 +238,27 @@ class PostgresReadStore:
             # A connection broken by a server restart is replaced, not handed to a request.
             check=ConnectionPool.check_connection,
         )
+        self._held = threading.local()  # the connection this thread holds (``holding``)
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """This thread's transactions on one connection until the block ends: a runner
+        catching up holds it across its batches, so each batch does not take one from the
+        pool and check it with a round trip of its own. A connection that breaks fails the
+        transaction on it, which ends the block (the pool then discards it)."""
+        if getattr(self._held, "conn", None) is not None:
+            yield  # already held further up
+            return
+        with self.pool.connection() as conn:
+            self._held.conn = conn
+            try:
+                yield
+            finally:
+                self._held.conn = None
+
+    def _connection(self) -> AbstractContextManager[Any]:
+        held = getattr(self._held, "conn", None)
+        return self.pool.connection() if held is None else nullcontext(held)
 
     @contextmanager
     def transaction(
@@ -215,12 +269,21 @@ class PostgresReadStore:
         pointer: bool = True,
         durable: bool = True,
     ) -> Iterator[GenerationCursor]:
+        asked = _asks_generation(lock, generation, pointer)
         try:
-            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
-                if not durable:
-                    raw.execute("SET LOCAL synchronous_commit TO OFF")
-                chosen = _chosen(raw, lock, generation, pyformat=True, pointer=pointer)
-                yield GenerationCursor(raw, chosen, pyformat=True)
+            with self._connection() as conn, ExitStack() as open_:
+                # BEGIN, the setting and the pointer's read go out together: one round trip
+                # (the pipeline's end) instead of one each; the row is fetched after it. The
+                # transaction goes on outside pipeline mode (``conn.transaction()`` would keep
+                # it in, where COPY cannot run), and commits as ever.
+                with conn.pipeline():
+                    open_.enter_context(Transaction(conn))
+                    raw = open_.enter_context(conn.cursor())
+                    if not durable:
+                        raw.execute("SET LOCAL synchronous_commit TO OFF")
+                    if asked:
+                        _ask_live_generation(raw, lock=lock, pyformat=True)
+                yield GenerationCursor(raw, _chosen(raw, generation, asked), pyformat=True)
         except ReadOnlySqlTransaction:
             # The session keeps the read-only default it began with; new ones see the
             # store as it is now, so the next try can write once the store is writable.
@@ -252,11 +315,10 @@ class SQLiteReadStore:
             conn.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
             try:
                 raw = conn.cursor()
-                live = (
-                    _live_generation(raw, lock=lock, pyformat=False)
-                    if generation is None
-                    else generation
-                )
+                asked = generation is None
+                if asked:
+                    _ask_live_generation(raw, lock=lock, pyformat=False)
+                live = _chosen(raw, generation, asked)
                 yield GenerationCursor(raw, live, pyformat=False)
                 conn.execute("COMMIT")
             except BaseException:
@@ -264,6 +326,10 @@ class SQLiteReadStore:
                 raise
         finally:
             conn.close()
+
+    def holding(self) -> AbstractContextManager[None]:
+        """Connections are per transaction (opening one costs no round trip)."""
+        return nullcontext()
 
     def close(self) -> None:
         """Connections are per transaction; nothing stays open."""
