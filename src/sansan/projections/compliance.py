@@ -119,6 +119,9 @@ class Measure:
     # (``failing``): how many fail in all, and when the earliest of them appeared.
     failing_total: int | None = None
     first_failing_appeared: date | None = None
+    # When each unit of that page appeared (read with the page, so the latecomers among
+    # them need no statement of their own).
+    appeared: dict[str, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -686,21 +689,21 @@ def _cards_reason(need: int, k: int) -> str | None:
 def _cards_counted(ctx: Context) -> Measure:
     """The cards rule from the board's counts (``_counted`` said they answer the day): the
     totals per community, the page from each member's own row."""
-    h = ctx.t.community_cards
-    total, failing_total = ctx.rows(
+    h, s = ctx.t.community_cards, ctx.t.member_standings
+    total, failing_total, late, late_failing = _with_not_judged(
+        ctx,
         select(func.sum(h.c.members),
                func.sum(case((h.c.cards < _needed(h.c.category), h.c.members), else_=0)))
-        .where(ctx.only(h.c.community_id))
-    )[0]  # fmt: skip
-    m, s = _members(ctx), ctx.t.member_standings
-    late, late_failing = _not_judged(ctx, s.c.fitting < _needed(s.c.category))
+        .where(ctx.only(h.c.community_id)),
+        s.c.fitting < _needed(s.c.category),
+    )  # fmt: skip
+    m = _members(ctx)
     people = select(
         m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
         _needed(s.c.category).label("need"), s.c.fitting.label("k"),
     ).select_from(m.join(s, s.c.member_id == m.c.id))
     return _counted_people(
-        ctx, people, _cards_fail, _cards_reason, int(total or 0) - late,
-        int(failing_total or 0) - late_failing,
+        ctx, people, _cards_fail, _cards_reason, total - late, failing_total - late_failing
     )
 
 
@@ -759,39 +762,62 @@ def _counted(ctx: Context, *dated: Table) -> bool:
     member (a past day)."""
     if not ctx.from_standings or ctx.page is None:
         return False
-    later = cast(dict[str, bool], ctx.once("later", lambda: _later(ctx)))
-    return not (later["transfers"] or any(later[d.name] for d in dated))
+    latest = _latest_dated(ctx)
+    return not any(
+        on is not None and on > ctx.day
+        for on in (latest["transfers"], *(latest[d.name] for d in dated))
+    )
 
 
-def _later(ctx: Context) -> dict[str, bool]:
-    """Whether anything the counts hold is dated after the day, read once per evaluation
-    for both member rules: a transfer out (``transfers``), a row of each dated table."""
-    m, dated = ctx.t.members, (ctx.t.member_categories, ctx.t.member_cards)
-    later = [
-        select(m.c.id).where(m.c.transferred_out_on > ctx.day),
-        *(select(d.c.member_id).where(d.c.occurred_on > ctx.day) for d in dated),
-    ]
-    found = ctx.rows(select(*(exists(x) for x in later)))[0]
-    return dict(zip(("transfers", *(d.name for d in dated)), map(bool, found), strict=True))
+def _latest_dated(ctx: Context) -> dict[str, str | None]:
+    """The latest day of what the counts hold (a transfer out, ``transfers``; a row of each
+    dated table, by its name), read once per evaluation whatever the day asked.
+
+    Maxima, not ``EXISTS (… > day)``: a maximum walks its index from the end whatever the
+    plan, while the existence test under PostgreSQL's generic plan for a prepared statement
+    (psycopg prepares a statement run five times) scans every row of the three tables
+    (50–90 ms a board at 100,000 members)."""
+    key = ("latest dated",)
+    if key not in ctx.memo:
+        t = ctx.t
+        dated = (t.member_categories, t.member_cards)
+        found = ctx.rows(select(
+            select(func.max(t.members.c.transferred_out_on)).scalar_subquery(),
+            *(select(func.max(d.c.occurred_on)).scalar_subquery() for d in dated),
+        ))[0]  # fmt: skip
+        names = ("transfers", *(d.name for d in dated))
+        ctx.memo[key] = {n: None if on is None else str(on) for n, on in zip(names, found, strict=True)}
+    return cast(dict[str, str | None], ctx.memo[key])
 
 
-def _not_judged(
-    ctx: Context, fails: ColumnElement[bool], *joins: tuple[FromClause, ColumnElement[bool]]
-) -> tuple[int, int]:
-    """(how many, how many failing) of the members the counts hold that the rule does not
-    judge on the day: registered after its last registration day (within a yearly period's
-    grace days before the year's end, or later than the day), read member by member, few."""
+def _with_not_judged(
+    ctx: Context,
+    totals: Select[Any],
+    fails: ColumnElement[bool],
+    *joins: tuple[FromClause, ColumnElement[bool]],
+) -> tuple[int, int, int, int]:
+    """The counts' two totals (``totals``: one row), and beside them in the same statement
+    (one round trip, not two) how many of the members the counts hold the rule does not
+    judge on the day, and how many of those fail: registered after its last registration
+    day (within a yearly period's grace days before the year's end, or later than the day),
+    read member by member, few."""
     m, s = ctx.t.members, ctx.t.member_standings
     source = m.join(s, s.c.member_id == m.c.id)
     for table, on in joins:
         source = source.outerjoin(table, on)
-    n, failing = ctx.rows(
-        select(func.count(), func.sum(case((fails, 1), else_=0)))
+    late = (
+        select(func.count().label("n"), func.sum(case((fails, 1), else_=0)).label("failing"))
         .select_from(source)
         .where(m.c.registered_on > _last_registered(ctx), s.c.counted,
                ctx.only(m.c.community_id))
-    )[0]  # fmt: skip
-    return int(n or 0), int(failing or 0)
+        .subquery("late")
+    )  # fmt: skip
+    counted = totals.subquery("totals")
+    row = ctx.rows(
+        select(*counted.c, late.c.n, late.c.failing).select_from(counted.join(late, true()))
+    )[0]
+    total, failing, n, late_failing = (int(x or 0) for x in row)
+    return total, failing, n, late_failing
 
 
 def member_training_days(ctx: Context, t: Target) -> Measure:
@@ -823,18 +849,17 @@ def _training_counted(ctx: Context, need: float, year: int) -> Measure:
     passing = select(func.sum(years.c.members)).where(
         years.c.year == year, years.c.days >= need, ctx.only(years.c.community_id)
     )
-    total_n, passing_n = ctx.rows(select(total.scalar_subquery(), passing.scalar_subquery()))[0]
-    m, y = _members(ctx), ctx.t.member_training_years
+    m, y, s = _members(ctx), ctx.t.member_training_years, ctx.t.member_standings
+    total_i, passing_n, late, late_failing = _with_not_judged(
+        ctx, select(total.scalar_subquery(), passing.scalar_subquery()),
+        func.coalesce(y.c.days, 0) < need,
+        (y, and_(y.c.member_id == s.c.member_id, y.c.year == year)),
+    )  # fmt: skip
     people = select(
         m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
         func.coalesce(y.c.days, 0).label("days"),
     ).select_from(m.outerjoin(y, and_(y.c.member_id == m.c.id, y.c.year == year)))
-    s = ctx.t.member_standings
-    late, late_failing = _not_judged(
-        ctx, func.coalesce(y.c.days, 0) < need,
-        (y, and_(y.c.member_id == s.c.member_id, y.c.year == year)),
-    )
-    total_i, failing = int(total_n or 0), int(total_n or 0) - int(passing_n or 0)
+    failing = total_i - passing_n
     return _counted_people(
         ctx, people, lambda u: u.c.days < need, _training_reason(need, year),
         total_i - late, failing - late_failing,
@@ -872,31 +897,46 @@ def _training_dated(ctx: Context, need: float, year: int) -> Measure:
 def _from_year_start(ctx: Context, year: int) -> bool:
     """Whether the rule counts the year's trainings from its first day to the day asked:
     the window starts by the year's first day, or no training lies before its start."""
-    by_day = ctx.t.member_training_days
     start = (ctx.since or date(year, 1, 1)).isoformat()
     first, last = f"{year}-01-01", f"{year}-12-31"
     if not (first <= start and ctx.day <= last):
         return False
-    before = select(by_day.c.member_id).where(
-        by_day.c.occurred_on >= first, by_day.c.occurred_on < start
-    )
-    return first == start or not ctx.rows(before.limit(1))
+    if first == start:
+        return True
+    earliest, _ = _training_bounds(ctx, year)
+    return earliest is None or earliest >= start  # none in [first, start)
 
 
 def _whole_year(ctx: Context, year: int) -> bool:
     """Whether every training of ``year`` on record counts on the day: the window starts
     by the year's first day, and none lies between the year's first day and the window's
     start or after the day in the year (today; a past day with nothing recorded later)."""
-    by_day = ctx.t.member_training_days
     start = (ctx.since or date(year, 1, 1)).isoformat()
     first, last = f"{year}-01-01", f"{year}-12-31"
     if not (first <= start and ctx.day <= last):
         return False
-    outside = select(by_day.c.member_id).where(or_(
-        and_(by_day.c.occurred_on >= first, by_day.c.occurred_on < start),
-        and_(by_day.c.occurred_on > ctx.day, by_day.c.occurred_on <= last),
-    ))  # fmt: skip
-    return not ctx.rows(outside.limit(1))
+    earliest, latest = _training_bounds(ctx, year)
+    # none in [first, start), none in (day, last]
+    return (earliest is None or earliest >= start) and (latest is None or latest <= ctx.day)
+
+
+def _training_bounds(ctx: Context, year: int) -> tuple[str | None, str | None]:
+    """The first training day on record from ``year``'s first day on and the last one up
+    to its last day, read once per evaluation and year whatever the day asked: whether any
+    training lies in a range of the year follows from them.
+
+    A minimum and a maximum, not ``EXISTS`` over the ranges: each walks its index from one
+    end whatever the plan, while a range test under PostgreSQL's generic plan for a
+    prepared statement (psycopg prepares a statement run five times) may scan the table."""
+    key = ("training bounds", year)
+    if key not in ctx.memo:
+        d = ctx.t.member_training_days.c.occurred_on
+        ctx.memo[key] = ctx.rows(select(
+            select(func.min(d)).where(d >= f"{year}-01-01").scalar_subquery(),
+            select(func.max(d)).where(d <= f"{year}-12-31").scalar_subquery(),
+        ))[0]  # fmt: skip
+    earliest, latest = ctx.memo[key]
+    return (None if earliest is None else str(earliest), None if latest is None else str(latest))
 
 
 def _training_days(ctx: Context, year: int) -> Subquery:
@@ -961,16 +1001,17 @@ def _people(
     if not rows:
         return each([])
     *_, total, failing_total, first_on, _ = rows[0]
+    shown = [row for row in rows if row[-5] and first < row[-1] <= last]  # fails, rank
     page = [
         Failing(i, person(n, c), cast(str, reason(*figures)))
-        for i, n, c, _, *figures, fails, _, _, _, rank in rows
-        if fails and first < rank <= last
+        for i, n, c, _, *figures, _, _, _, _, _ in shown
     ]
     ok = int(total) - int(failing_total or 0)
     return Measure(
         ok / total, f"{ok}/{total}", not failing_total, page, units=int(total), hits=ok,
         failing_total=int(failing_total or 0),
         first_failing_appeared=date.fromisoformat(str(first_on)) if first_on else None,
+        appeared={row[0]: date.fromisoformat(str(row[3])) for row in shown},
     )
 
 
@@ -988,26 +1029,33 @@ def _counted_people(
     assert ctx.page is not None
     if not total:
         return each([])
-    u = people.subquery("u")
-    failed = select(u).where(fails(u))
     first_on = None
     page: list[Failing] = []
+    appeared: dict[str, date] = {}
     if failing_total:
-        if ctx.page.limit:
-            rows = ctx.rows(
-                failed.order_by(u.c.id).offset(ctx.page.offset).limit(ctx.page.limit)
-            )
-            page = [Failing(i, person(n, c), cast(str, reason(*figures)))
-                    for i, n, c, _, *figures in rows]  # fmt: skip
-        earliest = ctx.rows(
-            select(u.c.registered_on).where(fails(u)).order_by(u.c.registered_on).limit(1)
+        # One statement, not two: the earliest registration day among the failing (one
+        # row), and beside it the page's failing members (none: one row of NULLs beside it).
+        u = people.subquery("u")
+        earliest = select(u.c.registered_on).where(fails(u)).order_by(u.c.registered_on)
+        e = select(earliest.limit(1).scalar_subquery().label("first")).subquery("e")
+        shown = (
+            select(u).where(fails(u)).order_by(u.c.id)
+            .offset(ctx.page.offset).limit(ctx.page.limit)
+            .subquery("p")
+        )  # fmt: skip
+        rows = ctx.rows(
+            select(e.c.first, shown).select_from(e.outerjoin(shown, true())).order_by(shown.c.id)
         )
-        first_on = date.fromisoformat(str(earliest[0][0])) if earliest else None
+        first_on = date.fromisoformat(str(rows[0][0])) if rows[0][0] is not None else None
+        for _, i, n, c, on, *figures in rows:
+            if i is not None:
+                page.append(Failing(i, person(n, c), cast(str, reason(*figures))))
+                appeared[i] = date.fromisoformat(str(on))
     ok = total - failing_total
     return Measure(
         ok / total, f"{ok}/{total}", not failing_total, page, units=total, hits=ok,
-        failing_total=failing_total, first_failing_appeared=first_on,
-    )
+        failing_total=failing_total, first_failing_appeared=first_on, appeared=appeared,
+    )  # fmt: skip
 
 
 def coordination_bodies_met(ctx: Context, t: Target) -> Measure:
@@ -1684,11 +1732,14 @@ def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetRes
     measure = judge.measure(as_of)
     due_on = target.due.due_on(launch, as_of)
     lead = target.window.days if target.window.kind == "since_appointment" else 0
-    appeared = (
-        _appeared_after(judge.cursor, target, due_on - timedelta(days=lead or 0), judge.memo)
-        if measure.failing and (measure.judged is not None or measure.failing_total is not None)
-        else {}
-    )
+    after = due_on - timedelta(days=lead or 0)
+    appeared: dict[str, date] = {}
+    if measure.failing and (measure.judged is not None or measure.failing_total is not None):
+        appeared = (
+            _appeared_after(judge.cursor, target, after, judge.memo)
+            if measure.appeared is None
+            else {i: on for i, on in measure.appeared.items() if on > after}  # read with the page
+        )
     status, failing, shown_due = _judge(target, measure, as_of, due_on, appeared)
     return _result(
         target, status=status, status_zh=STATUS_ZH[status], **amount_fields(target, measure),
