@@ -1161,7 +1161,11 @@ def coordination_bodies_met(ctx: Context, t: Target) -> Measure:
     ])
 
 
-def service_network(ctx: Context, t: Target) -> Measure:
+def _probes(ctx: Context) -> list[tuple[Any, ...]]:
+    """Per community in sight on the day: (id, name, latest office area, latest venue area,
+    service stations, its street's service centers, latest designation), probed per
+    community in one statement read once per evaluation (three rules ask: the sites, the
+    service network and the designated types; one round trip, not three)."""
 
     def statement() -> Select[Any]:
         c, f, s = ctx.communities(), ctx.facts("f"), ctx.facts("s")
@@ -1179,9 +1183,20 @@ def service_network(ctx: Context, t: Target) -> Measure:
                    s.c.fact == "street_service_center", s.c.occurred_on <= ctx.day)
             .scalar_subquery()
         )  # fmt: skip
-        return select(c.c.id, c.c.name, stations, centers)
+        designation = ctx.latest("designation", "item", lambda f: f.c.community_id == c.c.id)
+        return select(
+            c.c.id, c.c.name, _latest_num(ctx, c, "office_area"),
+            _latest_num(ctx, c, "venue_area"), stations, centers, designation,
+        )  # fmt: skip
 
-    rows = ctx.read("service network", statement)
+    return cast(
+        list[tuple[Any, ...]],
+        ctx.once("probes", lambda: ctx.read("community probes", statement)),
+    )
+
+
+def service_network(ctx: Context, t: Target) -> Measure:
+    rows = [(i, n, stations, centers) for i, n, _, _, stations, centers, _ in _probes(ctx)]
 
     def reason(station: int, center: int) -> str | None:
         missing = [w for w, ok in (("社区服务站", station), ("街道服务中心", center)) if not ok]
@@ -1195,19 +1210,9 @@ def _latest_num(ctx: Context, c: Subquery, fact: str) -> ScalarSelect[Any]:
     return ctx.latest(fact, "num", lambda f: f.c.community_id == c.c.id)
 
 
-def _areas(ctx: Context) -> Select[Any]:
-    """Per community: (id, name, latest office area, latest venue area)."""
-    c = ctx.communities()
-    return select(
-        c.c.id, c.c.name, _latest_num(ctx, c, "office_area"), _latest_num(ctx, c, "venue_area")
-    )
-
-
 def _area_rows(ctx: Context) -> list[tuple[Any, ...]]:
-    """``_areas``' rows, read once per evaluation."""
-    return cast(
-        list[tuple[Any, ...]], ctx.once("areas", lambda: ctx.read("areas", lambda: _areas(ctx)))
-    )
+    """Per community: (id, name, latest office area, latest venue area)."""
+    return [(i, n, office, venue) for i, n, office, venue, *_ in _probes(ctx)]
 
 
 def _sites(ctx: Context, t: Target) -> list[tuple[str, str, str | None]]:
@@ -1371,13 +1376,7 @@ FACT_OF = {"services": "model_service", "systems": "working_system", "service_po
 
 
 def designated_type_items(ctx: Context, t: Target) -> Measure:
-
-    def statement() -> Select[Any]:
-        c = ctx.communities()
-        designation = ctx.latest("designation", "item", lambda f: f.c.community_id == c.c.id)
-        return select(c.c.id, c.c.name, designation)
-
-    designated = ctx.read("designations", statement)
+    designated = [(i, n, designation) for i, n, *_, designation in _probes(ctx)]
     items = _items(ctx)
     units = []
     for i, n, model_type in designated:
