@@ -122,6 +122,9 @@ class Measure:
     # (``failing``): how many fail in all, and when the earliest of them appeared.
     failing_total: int | None = None
     first_failing_appeared: date | None = None
+    # When each unit of that page appeared (read with the page, so the latecomers among
+    # them need no statement of their own).
+    appeared: dict[str, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,22 @@ def _alias(table: Table, name: str) -> FromClause:
 # of each fact it has by id and fact.
 Counted = tuple[dict[str, str], dict[tuple[str, str], tuple[int, int, int]]]
 
+# The statements a board sends, kept across evaluations by what they are built from
+# (``Context.read``): built again, each would compose its expression and SQLAlchemy its
+# cache key (which a statement memoizes on itself), ≈ 25 statements per board. Cleared when
+# full: a few dozen shapes per day asked.
+_KEPT: dict[tuple[Any, ...], Any] = {}
+_MAX_KEPT = 2000
+
+
+def _kept(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    found = _KEPT.get(key)
+    if found is None:
+        if len(_KEPT) >= _MAX_KEPT:
+            _KEPT.clear()
+        found = _KEPT[key] = build()
+    return found
+
 
 @dataclass
 class Context:
@@ -299,6 +318,23 @@ class Context:
     def rows(self, statement: Executable) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self.cursor.execute(statement).fetchall()]
 
+    def read(self, site: str, build: Callable[[], Executable], *also: Any) -> list[tuple[Any, ...]]:
+        """The rows of ``build()``'s statement, the statement kept for the next evaluation
+        with the same context. ``site`` names the statement and ``also`` is everything
+        else it is built from (a target's numbers); the context's own fields are in the
+        key whether the statement reads them or not."""
+        return self.rows(_kept((site, *self.shape, *also), build))
+
+    @property
+    def shape(self) -> tuple[Any, ...]:
+        """Everything of the context a statement may be built from."""
+        ids = None if self.community_ids is None else tuple(self.community_ids)
+        return (
+            self.cursor.generation, self.as_of, self.launch, ids, self.year, self.since,
+            self.until, self.recorded_by, self.late_by, self.registered_by, self.page,
+            self.from_standings,
+        )  # fmt: skip
+
     def communities(self) -> Subquery:
         """The communities that exist on the day (and the one of a scorecard), as ``c``."""
         c = self.t.communities
@@ -339,16 +375,19 @@ class Context:
     def _fact_counts(self) -> Counted:
         """Every community's counts of every fact in ``COUNTED``, in one grouped statement:
         (names by id, (distinct items, rows, distinct items this year) by id and fact)."""
-        c, f = self.communities(), self.facts()
-        on = and_(f.c.community_id == c.c.id, f.c.fact.in_(COUNTED), f.c.occurred_on <= self.day)
-        this_year = case((f.c.occurred_on >= f"{self.judged_year}-01-01", f.c.item))
-        rows = self.rows(
-            select(c.c.id, c.c.name, f.c.fact, func.count(f.c.item.distinct()),
-                   func.count(f.c.position), func.count(this_year.distinct()))
-            .select_from(c.outerjoin(f, on))
-            .group_by(c.c.id, c.c.name, f.c.fact)
-            .order_by(c.c.id)
-        )  # fmt: skip
+        def statement() -> Select[Any]:
+            c, f = self.communities(), self.facts()
+            on = and_(f.c.community_id == c.c.id, f.c.fact.in_(COUNTED), f.c.occurred_on <= self.day)
+            this_year = case((f.c.occurred_on >= f"{self.judged_year}-01-01", f.c.item))
+            return (
+                select(c.c.id, c.c.name, f.c.fact, func.count(f.c.item.distinct()),
+                       func.count(f.c.position), func.count(this_year.distinct()))
+                .select_from(c.outerjoin(f, on))
+                .group_by(c.c.id, c.c.name, f.c.fact)
+                .order_by(c.c.id)
+            )  # fmt: skip
+
+        rows = self.read("fact counts", statement)
         names = {i: n for i, n, *_ in rows}
         found = {(i, fact): (int(k), int(n), int(y)) for i, _, fact, k, n, y in rows if fact}
         return names, found
@@ -414,15 +453,19 @@ def _organizations(ctx: Context, level: str) -> list[tuple[Any, ...]]:
 def _organizations_read(ctx: Context) -> tuple[dict[str, str], dict[tuple[str, str], int]]:
     """Every community's organizations of each level in ``COUNTED_LEVELS``, in one grouped
     statement: (names by id, how many by id and level)."""
-    c, o = ctx.communities(), _alias(ctx.t.organizations, "o")
-    on = and_(o.c.community_id == c.c.id, o.c.level.in_(COUNTED_LEVELS),
-              o.c.established_on <= ctx.day)  # fmt: skip
-    rows = ctx.rows(
-        select(c.c.id, c.c.name, o.c.level, func.count(o.c.id))
-        .select_from(c.outerjoin(o, on))
-        .group_by(c.c.id, c.c.name, o.c.level)
-        .order_by(c.c.id)
-    )
+
+    def statement() -> Select[Any]:
+        c, o = ctx.communities(), _alias(ctx.t.organizations, "o")
+        on = and_(o.c.community_id == c.c.id, o.c.level.in_(COUNTED_LEVELS),
+                  o.c.established_on <= ctx.day)  # fmt: skip
+        return (
+            select(c.c.id, c.c.name, o.c.level, func.count(o.c.id))
+            .select_from(c.outerjoin(o, on))
+            .group_by(c.c.id, c.c.name, o.c.level)
+            .order_by(c.c.id)
+        )
+
+    rows = ctx.read("organizations", statement)
     return {i: n for i, n, *_ in rows}, {(i, lv): int(k) for i, _, lv, k in rows if lv}
 
 
@@ -442,25 +485,31 @@ def _cadres(ctx: Context) -> Subquery:
 
 def _per_community_cadres(
     ctx: Context,
+    shape: tuple[Any, ...],
     hit: Callable[[Subquery], ColumnElement[bool]],
     *more: Callable[[Subquery], ColumnElement[Any]],
 ) -> list[tuple[Any, ...]]:
-    """Per community: (id, name, cadres, hits, *more), ``more`` aggregated over ``t``."""
-    cadres, c = _cadres(ctx), _alias(ctx.t.communities, "c")
-    return ctx.rows(
-        select(
-            c.c.id, c.c.name, func.count(cadres.c.team_member_id),
-            func.sum(case((hit(cadres), 1), else_=0)), *(m(cadres) for m in more),
+    """Per community: (id, name, cadres, hits, *more), ``more`` aggregated over ``t``;
+    ``shape`` names what ``hit`` and ``more`` are built from."""
+
+    def statement() -> Select[Any]:
+        cadres, c = _cadres(ctx), _alias(ctx.t.communities, "c")
+        return (
+            select(
+                c.c.id, c.c.name, func.count(cadres.c.team_member_id),
+                func.sum(case((hit(cadres), 1), else_=0)), *(m(cadres) for m in more),
+            )
+            .select_from(cadres.join(c, c.c.id == cadres.c.cid))
+            .group_by(c.c.id, c.c.name)
         )
-        .select_from(cadres.join(c, c.c.id == cadres.c.cid))
-        .group_by(c.c.id, c.c.name)
-    )
+
+    return ctx.read("cadres", statement, *shape)
 
 
 def _cadre_share(
     ctx: Context, t: Target, hit: Callable[[Subquery], ColumnElement[bool]], what_zh: str
 ) -> Measure:
-    rows = _per_community_cadres(ctx, hit)
+    rows = _per_community_cadres(ctx, (what_zh,), hit)
     strictly = bool(t.params.get("strictly_above"))
     failing = [
         Failing(i, n, f"{what_zh}占比{(h or 0) / k:.0%}")
@@ -503,7 +552,7 @@ def team_share_under_age(ctx: Context, t: Target) -> Measure:
     def by_year_only(x: Subquery) -> ColumnElement[Any]:
         return func.sum(case((x.c.birth_date.is_(None), 1), else_=0))
 
-    rows = _per_community_cadres(ctx, hit, by_year_only)
+    rows = _per_community_cadres(ctx, ("under age", age), hit, by_year_only)
     strictly = bool(t.params.get("strictly_above"))
 
     def by_year(k: int) -> str:
@@ -528,27 +577,29 @@ def team_share_educated(ctx: Context, t: Target) -> Measure:
 
 def _team_training(ctx: Context, t: Target, *, newly_only: bool) -> Measure:
     low = float(t.params.get("min_days", 0))
-    cadres, c, f = _cadres(ctx), _alias(ctx.t.communities, "c"), ctx.facts()
-    # The window: from the launch (team training), since the appointment (new cadres).
-    on = and_(
-        f.c.subject_id == cadres.c.team_member_id, f.c.fact == "team_training",
-        f.c.occurred_on <= ctx.day, ctx.in_window(f),
-    )
-    if newly_only:
-        on = and_(on, f.c.item == "party_school")
-    if t.window.kind == "since_appointment":
-        on = and_(on, f.c.occurred_on >= cadres.c.joined_on)
-    statement = (
-        select(cadres.c.team_member_id, cadres.c.person_name, c.c.name, func.max(f.c.num))
-        .select_from(cadres.join(c, c.c.id == cadres.c.cid).outerjoin(f, on))
-        .group_by(cadres.c.team_member_id, cadres.c.person_name, c.c.name)
-    )
-    if newly_only:
-        statement = statement.where(cadres.c.newly_appointed)
+
+    def statement() -> Select[Any]:
+        cadres, c, f = _cadres(ctx), _alias(ctx.t.communities, "c"), ctx.facts()
+        # The window: from the launch (team training), since the appointment (new cadres).
+        on = and_(
+            f.c.subject_id == cadres.c.team_member_id, f.c.fact == "team_training",
+            f.c.occurred_on <= ctx.day, ctx.in_window(f),
+        )
+        if newly_only:
+            on = and_(on, f.c.item == "party_school")
+        if t.window.kind == "since_appointment":
+            on = and_(on, f.c.occurred_on >= cadres.c.joined_on)
+        statement = (
+            select(cadres.c.team_member_id, cadres.c.person_name, c.c.name, func.max(f.c.num))
+            .select_from(cadres.join(c, c.c.id == cadres.c.cid).outerjoin(f, on))
+            .group_by(cadres.c.team_member_id, cadres.c.person_name, c.c.name)
+        )
+        return statement.where(cadres.c.newly_appointed) if newly_only else statement
+
     where_zh = "县委党校" if newly_only else "集中"
     return each([
         (i, person(n, c), None if (d or 0) >= low else f"未参加{where_zh}培训（单期不少于{low:g}天）")
-        for i, n, c, d in ctx.rows(statement)
+        for i, n, c, d in ctx.read("team training", statement, newly_only, t.window.kind)
     ])
 
 
@@ -694,22 +745,28 @@ def _cards_reason(need: int, k: int) -> str | None:
 def _cards_counted(ctx: Context) -> Measure:
     """The cards rule from the board's counts (``_counted`` said they answer the day): the
     totals per community, the page from each member's own row."""
-    h = ctx.t.community_cards
-    total, failing_total = ctx.rows(
-        select(func.sum(h.c.members),
-               func.sum(case((h.c.cards < _needed(h.c.category), h.c.members), else_=0)))
-        .where(ctx.only(h.c.community_id))
-    )[0]  # fmt: skip
-    m, s = _members(ctx), ctx.t.member_standings
-    late, late_failing = _not_judged(ctx, s.c.fitting < _needed(s.c.category))
-    people = select(
-        m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
-        _needed(s.c.category).label("need"), s.c.fitting.label("k"),
-    ).select_from(m.join(s, s.c.member_id == m.c.id))
+    h, s = ctx.t.community_cards, ctx.t.member_standings
+
+    def totals() -> tuple[Select[Any], ColumnElement[bool], Joins]:
+        return (
+            select(func.sum(h.c.members),
+                   func.sum(case((h.c.cards < _needed(h.c.category), h.c.members), else_=0)))
+            .where(ctx.only(h.c.community_id)),
+            s.c.fitting < _needed(s.c.category), (),
+        )  # fmt: skip
+
+    def people() -> Select[Any]:
+        m = _members(ctx)
+        return select(
+            m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+            _needed(s.c.category).label("need"), s.c.fitting.label("k"),
+        ).select_from(m.join(s, s.c.member_id == m.c.id))
+
+    total, failing_total, late, late_failing = _with_not_judged(ctx, ("cards",), totals)
     return _counted_people(
-        ctx, people, _cards_fail, _cards_reason, int(total or 0) - late,
-        int(failing_total or 0) - late_failing,
-    )
+        ctx, ("cards",), people, _cards_fail, _cards_reason, total - late,
+        failing_total - late_failing,
+    )  # fmt: skip
 
 
 def _cards_dated(ctx: Context) -> Measure:
@@ -717,33 +774,38 @@ def _cards_dated(ctx: Context) -> Measure:
     the totals are the sums of the rows up to the day; the page walks the members by id,
     each member's category and fitting cards on the day probed by its keys."""
     h = ctx.t.community_cards_on
-    total, failing_total = ctx.rows(
-        select(func.sum(h.c.members),
-               func.sum(case((h.c.cards < _needed(h.c.category), h.c.members), else_=0)))
-        .where(h.c.occurred_on <= ctx.day, ctx.only(h.c.community_id))
+    total, failing_total = ctx.read(
+        "cards dated totals",
+        lambda: select(func.sum(h.c.members),
+                       func.sum(case((h.c.cards < _needed(h.c.category), h.c.members), else_=0)))
+        .where(h.c.occurred_on <= ctx.day, ctx.only(h.c.community_id)),
     )[0]  # fmt: skip
-    m, cat, mc = _members(ctx), ctx.t.member_categories, ctx.t.member_cards
-    category = (
-        select(cat.c.category)
-        .where(cat.c.member_id == m.c.id, cat.c.occurred_on <= ctx.day)
-        .order_by(cat.c.occurred_on.desc(), cat.c.position.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    on_day = select(m, category.label("category")).subquery("d")
-    k = (
-        select(func.count(mc.c.card.distinct()))
-        .where(mc.c.member_id == on_day.c.id, mc.c.occurred_on <= ctx.day,
-               _fits(on_day.c.category, mc.c.card))
-        .scalar_subquery()
-    )  # fmt: skip
-    people = select(
-        on_day.c.id, on_day.c.name, on_day.c.community_name, on_day.c.registered_on,
-        _needed(on_day.c.category).label("need"), k.label("k"),
-    )
+
+    def people() -> Select[Any]:
+        m, cat, mc = _members(ctx), ctx.t.member_categories, ctx.t.member_cards
+        category = (
+            select(cat.c.category)
+            .where(cat.c.member_id == m.c.id, cat.c.occurred_on <= ctx.day)
+            .order_by(cat.c.occurred_on.desc(), cat.c.position.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        on_day = select(m, category.label("category")).subquery("d")
+        k = (
+            select(func.count(mc.c.card.distinct()))
+            .where(mc.c.member_id == on_day.c.id, mc.c.occurred_on <= ctx.day,
+                   _fits(on_day.c.category, mc.c.card))
+            .scalar_subquery()
+        )  # fmt: skip
+        return select(
+            on_day.c.id, on_day.c.name, on_day.c.community_name, on_day.c.registered_on,
+            _needed(on_day.c.category).label("need"), k.label("k"),
+        )
+
     return _counted_people(
-        ctx, people, _cards_fail, _cards_reason, int(total or 0), int(failing_total or 0)
-    )
+        ctx, ("cards dated",), people, _cards_fail, _cards_reason, int(total or 0),
+        int(failing_total or 0),
+    )  # fmt: skip
 
 
 def _dated(ctx: Context) -> bool:
@@ -767,39 +829,71 @@ def _counted(ctx: Context, *dated: Table) -> bool:
     member (a past day)."""
     if not ctx.from_standings or ctx.page is None:
         return False
-    later = cast(dict[str, bool], ctx.once("later", lambda: _later(ctx)))
-    return not (later["transfers"] or any(later[d.name] for d in dated))
+    latest = _latest_dated(ctx)
+    return not any(
+        on is not None and on > ctx.day
+        for on in (latest["transfers"], *(latest[d.name] for d in dated))
+    )
 
 
-def _later(ctx: Context) -> dict[str, bool]:
-    """Whether anything the counts hold is dated after the day, read once per evaluation
-    for both member rules: a transfer out (``transfers``), a row of each dated table."""
-    m, dated = ctx.t.members, (ctx.t.member_categories, ctx.t.member_cards)
-    later = [
-        select(m.c.id).where(m.c.transferred_out_on > ctx.day),
-        *(select(d.c.member_id).where(d.c.occurred_on > ctx.day) for d in dated),
-    ]
-    found = ctx.rows(select(*(exists(x) for x in later)))[0]
-    return dict(zip(("transfers", *(d.name for d in dated)), map(bool, found), strict=True))
+def _latest_dated(ctx: Context) -> dict[str, str | None]:
+    """The latest day of what the counts hold (a transfer out, ``transfers``; a row of each
+    dated table, by its name), read once per evaluation whatever the day asked.
+
+    Maxima, not ``EXISTS (… > day)``: a maximum walks its index from the end whatever the
+    plan, while the existence test under PostgreSQL's generic plan for a prepared statement
+    (psycopg prepares a statement run five times) scans every row of the three tables
+    (50–90 ms a board at 100,000 members)."""
+    key = ("latest dated",)
+    if key not in ctx.memo:
+        t = ctx.t
+        dated = (t.member_categories, t.member_cards)
+        found = ctx.rows(_kept(("latest dated", ctx.cursor.generation), lambda: select(
+            select(func.max(t.members.c.transferred_out_on)).scalar_subquery(),
+            *(select(func.max(d.c.occurred_on)).scalar_subquery() for d in dated),
+        )))[0]  # fmt: skip
+        names = ("transfers", *(d.name for d in dated))
+        ctx.memo[key] = {n: None if on is None else str(on) for n, on in zip(names, found, strict=True)}
+    return cast(dict[str, str | None], ctx.memo[key])
 
 
-def _not_judged(
-    ctx: Context, fails: ColumnElement[bool], *joins: tuple[FromClause, ColumnElement[bool]]
-) -> tuple[int, int]:
-    """(how many, how many failing) of the members the counts hold that the rule does not
-    judge on the day: registered after its last registration day (within a yearly period's
-    grace days before the year's end, or later than the day), read member by member, few."""
-    m, s = ctx.t.members, ctx.t.member_standings
-    source = m.join(s, s.c.member_id == m.c.id)
-    for table, on in joins:
-        source = source.outerjoin(table, on)
-    n, failing = ctx.rows(
-        select(func.count(), func.sum(case((fails, 1), else_=0)))
-        .select_from(source)
-        .where(m.c.registered_on > _last_registered(ctx), s.c.counted,
-               ctx.only(m.c.community_id))
-    )[0]  # fmt: skip
-    return int(n or 0), int(failing or 0)
+# Tables outer-joined to the standings, each with its condition.
+Joins = tuple[tuple[FromClause, ColumnElement[bool]], ...]
+
+
+def _with_not_judged(
+    ctx: Context,
+    shape: tuple[Any, ...],
+    parts: Callable[[], tuple[Select[Any], ColumnElement[bool], Joins]],
+) -> tuple[int, int, int, int]:
+    """The counts' two totals (``parts``' statement: one row), and beside them in the same
+    statement (one round trip, not two) how many of the members the counts hold the rule
+    does not judge on the day, and how many of those fail (``parts``' condition over the
+    standings and its joins): registered after its last registration day (within a yearly
+    period's grace days before the year's end, or later than the day), read member by
+    member, few. ``shape`` names what ``parts`` are built from."""
+
+    def statement() -> Select[Any]:
+        totals, fails, joins = parts()
+        m, s = ctx.t.members, ctx.t.member_standings
+        source = m.join(s, s.c.member_id == m.c.id)
+        for table, on in joins:
+            source = source.outerjoin(table, on)
+        late = (
+            select(func.count().label("n"), func.sum(case((fails, 1), else_=0)).label("failing"))
+            .select_from(source)
+            .where(m.c.registered_on > _last_registered(ctx), s.c.counted,
+                   ctx.only(m.c.community_id))
+            .subquery("late")
+        )  # fmt: skip
+        counted = totals.subquery("totals")
+        return select(*counted.c, late.c.n, late.c.failing).select_from(
+            counted.join(late, true())
+        )
+
+    row = ctx.read("not judged", statement, *shape)[0]
+    total, failing, n, late_failing = (int(x or 0) for x in row)
+    return total, failing, n, late_failing
 
 
 def member_training_days(ctx: Context, t: Target) -> Measure:
@@ -827,24 +921,31 @@ def _training_counted(ctx: Context, need: float, year: int) -> Measure:
     those who pass the year's rows at ``need`` days or more; the page from the year's row of
     each member."""
     cards, years = ctx.t.community_cards, ctx.t.community_training
-    total = select(func.sum(cards.c.members)).where(ctx.only(cards.c.community_id))
-    passing = select(func.sum(years.c.members)).where(
-        years.c.year == year, years.c.days >= need, ctx.only(years.c.community_id)
-    )
-    total_n, passing_n = ctx.rows(select(total.scalar_subquery(), passing.scalar_subquery()))[0]
-    m, y = _members(ctx), ctx.t.member_training_years
-    people = select(
-        m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
-        func.coalesce(y.c.days, 0).label("days"),
-    ).select_from(m.outerjoin(y, and_(y.c.member_id == m.c.id, y.c.year == year)))
-    s = ctx.t.member_standings
-    late, late_failing = _not_judged(
-        ctx, func.coalesce(y.c.days, 0) < need,
-        (y, and_(y.c.member_id == s.c.member_id, y.c.year == year)),
-    )
-    total_i, failing = int(total_n or 0), int(total_n or 0) - int(passing_n or 0)
+    y, s = ctx.t.member_training_years, ctx.t.member_standings
+
+    def totals() -> tuple[Select[Any], ColumnElement[bool], Joins]:
+        total = select(func.sum(cards.c.members)).where(ctx.only(cards.c.community_id))
+        passing = select(func.sum(years.c.members)).where(
+            years.c.year == year, years.c.days >= need, ctx.only(years.c.community_id)
+        )
+        return (
+            select(total.scalar_subquery(), passing.scalar_subquery()),
+            func.coalesce(y.c.days, 0) < need,
+            ((y, and_(y.c.member_id == s.c.member_id, y.c.year == year)),),
+        )
+
+    def people() -> Select[Any]:
+        m = _members(ctx)
+        return select(
+            m.c.id, m.c.name, m.c.community_name, m.c.registered_on,
+            func.coalesce(y.c.days, 0).label("days"),
+        ).select_from(m.outerjoin(y, and_(y.c.member_id == m.c.id, y.c.year == year)))
+
+    shape = ("training", need, year)
+    total_i, passing_n, late, late_failing = _with_not_judged(ctx, shape, totals)
+    failing = total_i - passing_n
     return _counted_people(
-        ctx, people, lambda u: u.c.days < need, _training_reason(need, year),
+        ctx, shape, people, lambda u: u.c.days < need, _training_reason(need, year),
         total_i - late, failing - late_failing,
     )
 
@@ -854,25 +955,32 @@ def _training_dated(ctx: Context, need: float, year: int) -> Measure:
     dated counts' up to the day, those who pass the year's rows up to it at ``need`` days or
     more; the page sums each member's day rows of the year up to the day."""
     cards, years = ctx.t.community_cards_on, ctx.t.community_training_on
-    total = select(func.sum(cards.c.members)).where(
-        cards.c.occurred_on <= ctx.day, ctx.only(cards.c.community_id)
-    )
-    passing = select(func.sum(years.c.members)).where(
-        years.c.year == year, years.c.occurred_on <= ctx.day, years.c.days >= need,
-        ctx.only(years.c.community_id),
-    )  # fmt: skip
-    total_n, passing_n = ctx.rows(select(total.scalar_subquery(), passing.scalar_subquery()))[0]
-    m, by_day = _members(ctx), ctx.t.member_training_days
-    days = (
-        select(func.coalesce(func.sum(by_day.c.days), 0))
-        .where(by_day.c.member_id == m.c.id, by_day.c.occurred_on >= f"{year}-01-01",
-               by_day.c.occurred_on <= ctx.day)
-        .scalar_subquery()
-    )  # fmt: skip
-    people = select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on, days.label("days"))
+
+    def totals() -> Select[Any]:
+        total = select(func.sum(cards.c.members)).where(
+            cards.c.occurred_on <= ctx.day, ctx.only(cards.c.community_id)
+        )
+        passing = select(func.sum(years.c.members)).where(
+            years.c.year == year, years.c.occurred_on <= ctx.day, years.c.days >= need,
+            ctx.only(years.c.community_id),
+        )  # fmt: skip
+        return select(total.scalar_subquery(), passing.scalar_subquery())
+
+    def people() -> Select[Any]:
+        m, by_day = _members(ctx), ctx.t.member_training_days
+        days = (
+            select(func.coalesce(func.sum(by_day.c.days), 0))
+            .where(by_day.c.member_id == m.c.id, by_day.c.occurred_on >= f"{year}-01-01",
+                   by_day.c.occurred_on <= ctx.day)
+            .scalar_subquery()
+        )  # fmt: skip
+        return select(m.c.id, m.c.name, m.c.community_name, m.c.registered_on, days.label("days"))
+
+    shape = ("training dated", need, year)
+    total_n, passing_n = ctx.read("training dated totals", totals, *shape)[0]
     total_i = int(total_n or 0)
     return _counted_people(
-        ctx, people, lambda u: u.c.days < need, _training_reason(need, year),
+        ctx, shape, people, lambda u: u.c.days < need, _training_reason(need, year),
         total_i, total_i - int(passing_n or 0),
     )
 
@@ -880,31 +988,46 @@ def _training_dated(ctx: Context, need: float, year: int) -> Measure:
 def _from_year_start(ctx: Context, year: int) -> bool:
     """Whether the rule counts the year's trainings from its first day to the day asked:
     the window starts by the year's first day, or no training lies before its start."""
-    by_day = ctx.t.member_training_days
     start = (ctx.since or date(year, 1, 1)).isoformat()
     first, last = f"{year}-01-01", f"{year}-12-31"
     if not (first <= start and ctx.day <= last):
         return False
-    before = select(by_day.c.member_id).where(
-        by_day.c.occurred_on >= first, by_day.c.occurred_on < start
-    )
-    return first == start or not ctx.rows(before.limit(1))
+    if first == start:
+        return True
+    earliest, _ = _training_bounds(ctx, year)
+    return earliest is None or earliest >= start  # none in [first, start)
 
 
 def _whole_year(ctx: Context, year: int) -> bool:
     """Whether every training of ``year`` on record counts on the day: the window starts
     by the year's first day, and none lies between the year's first day and the window's
     start or after the day in the year (today; a past day with nothing recorded later)."""
-    by_day = ctx.t.member_training_days
     start = (ctx.since or date(year, 1, 1)).isoformat()
     first, last = f"{year}-01-01", f"{year}-12-31"
     if not (first <= start and ctx.day <= last):
         return False
-    outside = select(by_day.c.member_id).where(or_(
-        and_(by_day.c.occurred_on >= first, by_day.c.occurred_on < start),
-        and_(by_day.c.occurred_on > ctx.day, by_day.c.occurred_on <= last),
-    ))  # fmt: skip
-    return not ctx.rows(outside.limit(1))
+    earliest, latest = _training_bounds(ctx, year)
+    # none in [first, start), none in (day, last]
+    return (earliest is None or earliest >= start) and (latest is None or latest <= ctx.day)
+
+
+def _training_bounds(ctx: Context, year: int) -> tuple[str | None, str | None]:
+    """The first training day on record from ``year``'s first day on and the last one up
+    to its last day, read once per evaluation and year whatever the day asked: whether any
+    training lies in a range of the year follows from them.
+
+    A minimum and a maximum, not ``EXISTS`` over the ranges: each walks its index from one
+    end whatever the plan, while a range test under PostgreSQL's generic plan for a
+    prepared statement (psycopg prepares a statement run five times) may scan the table."""
+    key = ("training bounds", year)
+    if key not in ctx.memo:
+        d = ctx.t.member_training_days.c.occurred_on
+        ctx.memo[key] = ctx.rows(_kept(("training bounds", ctx.cursor.generation, year), lambda: select(
+            select(func.min(d)).where(d >= f"{year}-01-01").scalar_subquery(),
+            select(func.max(d)).where(d <= f"{year}-12-31").scalar_subquery(),
+        )))[0]  # fmt: skip
+    earliest, latest = ctx.memo[key]
+    return (None if earliest is None else str(earliest), None if latest is None else str(latest))
 
 
 def _training_days(ctx: Context, year: int) -> Subquery:
@@ -969,22 +1092,24 @@ def _people(
     if not rows:
         return each([])
     *_, total, failing_total, first_on, _ = rows[0]
+    shown = [row for row in rows if row[-5] and first < row[-1] <= last]  # fails, rank
     page = [
         Failing(i, person(n, c), cast(str, reason(*figures)))
-        for i, n, c, _, *figures, fails, _, _, _, rank in rows
-        if fails and first < rank <= last
+        for i, n, c, _, *figures, _, _, _, _, _ in shown
     ]
     ok = int(total) - int(failing_total or 0)
     return Measure(
         ok / total, f"{ok}/{total}", not failing_total, page, units=int(total), hits=ok,
         failing_total=int(failing_total or 0),
         first_failing_appeared=date.fromisoformat(str(first_on)) if first_on else None,
+        appeared={row[0]: date.fromisoformat(str(row[3])) for row in shown},
     )
 
 
 def _counted_people(
     ctx: Context,
-    people: Select[Any],
+    shape: tuple[Any, ...],
+    people: Callable[[], Select[Any]],
     fails: Callable[[FromClause], ColumnElement[bool]],
     reason: Callable[..., str | None],
     total: int,
@@ -992,30 +1117,44 @@ def _counted_people(
 ) -> Measure:
     """``_people``'s page, with the totals counted already (from the board's counts): the
     page's failing members are the first by id (an index walk that stops after the page),
-    the earliest-registered failing member the first by registration day."""
+    the earliest-registered failing member the first by registration day. ``shape`` names
+    what ``people`` and ``fails`` are built from."""
     assert ctx.page is not None
     if not total:
         return each([])
-    u = people.subquery("u")
-    failed = select(u).where(fails(u))
     first_on = None
     page: list[Failing] = []
+    appeared: dict[str, date] = {}
     if failing_total:
-        if ctx.page.limit:
-            rows = ctx.rows(
-                failed.order_by(u.c.id).offset(ctx.page.offset).limit(ctx.page.limit)
+        # One statement, not two: the earliest registration day among the failing (one
+        # row), and beside it the page's failing members (none: one row of NULLs beside it).
+        def statement() -> Select[Any]:
+            assert ctx.page is not None
+            u = people().subquery("u")
+            earliest = select(u.c.registered_on).where(fails(u)).order_by(u.c.registered_on)
+            e = select(earliest.limit(1).scalar_subquery().label("first")).subquery("e")
+            shown = (
+                select(u).where(fails(u)).order_by(u.c.id)
+                .offset(ctx.page.offset).limit(ctx.page.limit)
+                .subquery("p")
+            )  # fmt: skip
+            return (
+                select(e.c.first, shown)
+                .select_from(e.outerjoin(shown, true()))
+                .order_by(shown.c.id)
             )
-            page = [Failing(i, person(n, c), cast(str, reason(*figures)))
-                    for i, n, c, _, *figures in rows]  # fmt: skip
-        earliest = ctx.rows(
-            select(u.c.registered_on).where(fails(u)).order_by(u.c.registered_on).limit(1)
-        )
-        first_on = date.fromisoformat(str(earliest[0][0])) if earliest else None
+
+        rows = ctx.read("counted page", statement, *shape)
+        first_on = date.fromisoformat(str(rows[0][0])) if rows[0][0] is not None else None
+        for _, i, n, c, on, *figures in rows:
+            if i is not None:
+                page.append(Failing(i, person(n, c), cast(str, reason(*figures))))
+                appeared[i] = date.fromisoformat(str(on))
     ok = total - failing_total
     return Measure(
         ok / total, f"{ok}/{total}", not failing_total, page, units=total, hits=ok,
-        failing_total=failing_total, first_failing_appeared=first_on,
-    )
+        failing_total=failing_total, first_failing_appeared=first_on, appeared=appeared,
+    )  # fmt: skip
 
 
 def coordination_bodies_met(ctx: Context, t: Target) -> Measure:
@@ -1030,23 +1169,42 @@ def coordination_bodies_met(ctx: Context, t: Target) -> Measure:
     ])
 
 
+def _probes(ctx: Context) -> list[tuple[Any, ...]]:
+    """Per community in sight on the day: (id, name, latest office area, latest venue area,
+    service stations, its street's service centers, latest designation), probed per
+    community in one statement read once per evaluation (three rules ask: the sites, the
+    service network and the designated types; one round trip, not three)."""
+
+    def statement() -> Select[Any]:
+        c, f, s = ctx.communities(), ctx.facts("f"), ctx.facts("s")
+        stations = (
+            select(func.count())
+            .select_from(f)
+            .where(f.c.community_id == c.c.id, f.c.fact == "service_station",
+                   f.c.occurred_on <= ctx.day)
+            .scalar_subquery()
+        )  # fmt: skip
+        centers = (
+            select(func.count())
+            .select_from(s)
+            .where(s.c.subject_id == c.c.street_committee_id,
+                   s.c.fact == "street_service_center", s.c.occurred_on <= ctx.day)
+            .scalar_subquery()
+        )  # fmt: skip
+        designation = ctx.latest("designation", "item", lambda f: f.c.community_id == c.c.id)
+        return select(
+            c.c.id, c.c.name, _latest_num(ctx, c, "office_area"),
+            _latest_num(ctx, c, "venue_area"), stations, centers, designation,
+        )  # fmt: skip
+
+    return cast(
+        list[tuple[Any, ...]],
+        ctx.once("probes", lambda: ctx.read("community probes", statement)),
+    )
+
+
 def service_network(ctx: Context, t: Target) -> Measure:
-    c, f, s = ctx.communities(), ctx.facts("f"), ctx.facts("s")
-    stations = (
-        select(func.count())
-        .select_from(f)
-        .where(f.c.community_id == c.c.id, f.c.fact == "service_station",
-               f.c.occurred_on <= ctx.day)
-        .scalar_subquery()
-    )
-    centers = (
-        select(func.count())
-        .select_from(s)
-        .where(s.c.subject_id == c.c.street_committee_id, s.c.fact == "street_service_center",
-               s.c.occurred_on <= ctx.day)
-        .scalar_subquery()
-    )
-    rows = ctx.rows(select(c.c.id, c.c.name, stations, centers))
+    rows = [(i, n, stations, centers) for i, n, _, _, stations, centers, _ in _probes(ctx)]
 
     def reason(station: int, center: int) -> str | None:
         missing = [w for w, ok in (("社区服务站", station), ("街道服务中心", center)) if not ok]
@@ -1060,17 +1218,9 @@ def _latest_num(ctx: Context, c: Subquery, fact: str) -> ScalarSelect[Any]:
     return ctx.latest(fact, "num", lambda f: f.c.community_id == c.c.id)
 
 
-def _areas(ctx: Context) -> Select[Any]:
-    """Per community: (id, name, latest office area, latest venue area)."""
-    c = ctx.communities()
-    return select(
-        c.c.id, c.c.name, _latest_num(ctx, c, "office_area"), _latest_num(ctx, c, "venue_area")
-    )
-
-
 def _area_rows(ctx: Context) -> list[tuple[Any, ...]]:
-    """``_areas``' rows, read once per evaluation."""
-    return cast(list[tuple[Any, ...]], ctx.once("areas", lambda: ctx.rows(_areas(ctx))))
+    """Per community: (id, name, latest office area, latest venue area)."""
+    return [(i, n, office, venue) for i, n, office, venue, *_ in _probes(ctx)]
 
 
 def _sites(ctx: Context, t: Target) -> list[tuple[str, str, str | None]]:
@@ -1118,14 +1268,18 @@ def funding_each(ctx: Context, t: Target) -> Measure:
     need, year = float(t.params["min_yuan"]), ctx.judged_year
     # Funding carries its own year: money allocated in January for the year before counts for
     # that year (made good late, once its 31 December has passed).
-    c, f = ctx.communities(), ctx.facts()
-    on = and_(f.c.community_id == c.c.id, f.c.fact == "funding", f.c.item == str(year),
-              f.c.occurred_on <= ctx.counted_until)
-    rows = ctx.rows(
-        select(c.c.id, c.c.name, func.coalesce(func.sum(f.c.num), 0))
-        .select_from(c.outerjoin(f, on))
-        .group_by(c.c.id, c.c.name)
-    )
+
+    def statement() -> Select[Any]:
+        c, f = ctx.communities(), ctx.facts()
+        on = and_(f.c.community_id == c.c.id, f.c.fact == "funding", f.c.item == str(year),
+                  f.c.occurred_on <= ctx.counted_until)  # fmt: skip
+        return (
+            select(c.c.id, c.c.name, func.coalesce(func.sum(f.c.num), 0))
+            .select_from(c.outerjoin(f, on))
+            .group_by(c.c.id, c.c.name)
+        )
+
+    rows = ctx.read("funding", statement)
     measure = each(
         [(i, n, None if y >= need else f"{year}年经费{yuan(y)}，不足{yuan(need)}") for i, n, y in rows]
     )
@@ -1138,17 +1292,21 @@ def funding_each(ctx: Context, t: Target) -> Measure:
 def worker_insurance(ctx: Context, t: Target) -> Measure:
     """Every worker on the community's roster on the day has the three insurances."""
     need = int(t.params["count"])
-    w, c = _alias(ctx.t.community_workers, "w"), ctx.communities()
-    insured = ctx.latest(
-        "worker_insurance", "num",
-        lambda f: and_(f.c.community_id == w.c.community_id, f.c.item == w.c.worker_id),
-    )
-    rows = ctx.rows(
-        select(w.c.worker_id, w.c.worker_name, c.c.name, insured)
-        .select_from(w.join(c, c.c.id == w.c.community_id))
-        .where(w.c.joined_on <= ctx.day, or_(w.c.left_on.is_(None), w.c.left_on > ctx.day))
-        .order_by(c.c.name, w.c.joined_on, w.c.worker_id)
-    )
+
+    def statement() -> Select[Any]:
+        w, c = _alias(ctx.t.community_workers, "w"), ctx.communities()
+        insured = ctx.latest(
+            "worker_insurance", "num",
+            lambda f: and_(f.c.community_id == w.c.community_id, f.c.item == w.c.worker_id),
+        )  # fmt: skip
+        return (
+            select(w.c.worker_id, w.c.worker_name, c.c.name, insured)
+            .select_from(w.join(c, c.c.id == w.c.community_id))
+            .where(w.c.joined_on <= ctx.day, or_(w.c.left_on.is_(None), w.c.left_on > ctx.day))
+            .order_by(c.c.name, w.c.joined_on, w.c.worker_id)
+        )
+
+    rows = ctx.read("insurance", statement)
 
     def reason(k: float | None) -> str | None:
         if k is None:
@@ -1187,13 +1345,17 @@ def pilot_community(ctx: Context, t: Target) -> Measure:
     """The designated pilot (§四(三)1), within a year: a standard site, its model services,
     recommended to the city, and its own recognised feature and brand. Only the pilot is
     judged; with none designated (or out of sight) there is nothing to judge."""
-    f = ctx.facts()
-    pilot = ctx.rows(
-        select(f.c.community_id)
-        .where(f.c.fact == "pilot", f.c.occurred_on <= ctx.day)
-        .order_by(f.c.occurred_on.desc(), f.c.position.desc())
-        .limit(1)
-    )
+
+    def statement() -> Select[Any]:
+        f = ctx.facts()
+        return (
+            select(f.c.community_id)
+            .where(f.c.fact == "pilot", f.c.occurred_on <= ctx.day)
+            .order_by(f.c.occurred_on.desc(), f.c.position.desc())
+            .limit(1)
+        )
+
+    pilot = ctx.read("pilot", statement)
     sites = {i: (n, r) for i, n, r in _sites(ctx, t)}
     if not pilot or pilot[0][0] not in sites:
         return each([])
@@ -1222,9 +1384,7 @@ FACT_OF = {"services": "model_service", "systems": "working_system", "service_po
 
 
 def designated_type_items(ctx: Context, t: Target) -> Measure:
-    c = ctx.communities()
-    designation = ctx.latest("designation", "item", lambda f: f.c.community_id == c.c.id)
-    designated = ctx.rows(select(c.c.id, c.c.name, designation))
+    designated = [(i, n, designation) for i, n, *_, designation in _probes(ctx)]
     items = _items(ctx)
     units = []
     for i, n, model_type in designated:
@@ -1244,18 +1404,20 @@ def _community_share(ctx: Context, t: Target, hits: dict[str, bool], reason_zh: 
 
 
 def five_goods_share(ctx: Context, t: Target) -> Measure:
-    f, g = ctx.facts("f"), ctx.facts("g")
-    latest_year = (
-        select(func.max(g.c.item))
-        .where(g.c.fact == "five_goods", g.c.community_id == f.c.community_id,
-               g.c.occurred_on <= ctx.day)
-        .scalar_subquery()
-    )
-    rows = ctx.rows(
-        select(f.c.community_id, f.c.num).where(
+
+    def statement() -> Select[Any]:
+        f, g = ctx.facts("f"), ctx.facts("g")
+        latest_year = (
+            select(func.max(g.c.item))
+            .where(g.c.fact == "five_goods", g.c.community_id == f.c.community_id,
+                   g.c.occurred_on <= ctx.day)
+            .scalar_subquery()
+        )  # fmt: skip
+        return select(f.c.community_id, f.c.num).where(
             f.c.fact == "five_goods", f.c.occurred_on <= ctx.day, f.c.item == latest_year
         )
-    )
+
+    rows = ctx.read("five goods", statement)
     return _community_share(
         ctx, t, {i: bool(p) for i, p in rows}, "最近一次评定未达到“五个好”或尚未评定"
     )
@@ -1283,14 +1445,18 @@ def _streets(ctx: Context) -> Subquery:
 
 def street_five_goods(ctx: Context, t: Target) -> Measure:
     """Each street working committee's latest yearly assessment reached “五个好” (§二)."""
-    s, f = _streets(ctx), ctx.facts()
-    on = and_(f.c.subject_id == s.c.id, f.c.fact == "street_five_goods",
-              f.c.occurred_on <= ctx.day)
-    rows = ctx.rows(
-        select(s.c.id, s.c.name, f.c.item, f.c.num)
-        .select_from(s.outerjoin(f, on))
-        .order_by(s.c.name, s.c.id, f.c.item, f.c.position)
-    )
+
+    def statement() -> Select[Any]:
+        s, f = _streets(ctx), ctx.facts()
+        on = and_(f.c.subject_id == s.c.id, f.c.fact == "street_five_goods",
+                  f.c.occurred_on <= ctx.day)  # fmt: skip
+        return (
+            select(s.c.id, s.c.name, f.c.item, f.c.num)
+            .select_from(s.outerjoin(f, on))
+            .order_by(s.c.name, s.c.id, f.c.item, f.c.position)
+        )
+
+    rows = ctx.read("street five goods", statement)
     latest: dict[str, tuple[str, str | None, float | None]] = {}
     for i, n, year, passed in rows:  # ordered by year: the last one stays
         latest[i] = (n, year, passed)
@@ -1306,15 +1472,19 @@ def street_five_goods(ctx: Context, t: Target) -> Measure:
 def street_working_systems(ctx: Context, t: Target) -> Measure:
     """Each street working committee has its working systems (§二(三) 工作制度健全)."""
     need = int(t.params["count"])
-    s, f = _streets(ctx), ctx.facts()
-    on = and_(f.c.subject_id == s.c.id, f.c.fact == "street_working_system",
-              f.c.occurred_on <= ctx.day)
-    rows = ctx.rows(
-        select(s.c.id, s.c.name, func.count(f.c.item.distinct()))
-        .select_from(s.outerjoin(f, on))
-        .group_by(s.c.id, s.c.name)
-        .order_by(s.c.name, s.c.id)
-    )
+
+    def statement() -> Select[Any]:
+        s, f = _streets(ctx), ctx.facts()
+        on = and_(f.c.subject_id == s.c.id, f.c.fact == "street_working_system",
+                  f.c.occurred_on <= ctx.day)  # fmt: skip
+        return (
+            select(s.c.id, s.c.name, func.count(f.c.item.distinct()))
+            .select_from(s.outerjoin(f, on))
+            .group_by(s.c.id, s.c.name)
+            .order_by(s.c.name, s.c.id)
+        )
+
+    rows = ctx.read("street systems", statement)
     return each([
         (i, n, None if k >= need else f"已建立{k}/{need}项工作制度") for i, n, k in rows
     ])
@@ -1399,22 +1569,26 @@ def _appeared_after(
     after = day.isoformat()
     key = ("appeared", target.scope, after if target.scope == "member" else None)
     if key not in memo:
-        statement = select(unit, appeared)
-        if target.scope == "member":
-            statement = statement.where(appeared > after)
-        memo[key] = [(str(i), str(on)) for i, on in cursor.execute(statement).fetchall()]
+
+        def statement() -> Select[Any]:
+            everyone = select(unit, appeared)
+            return everyone.where(appeared > after) if target.scope == "member" else everyone
+
+        kept = _kept((*key, cursor.generation), statement)
+        memo[key] = [(str(i), str(on)) for i, on in cursor.execute(kept).fetchall()]
     return {i: date.fromisoformat(on) for i, on in memo[key] if on > after}
 
 
 def _verdict_recorded_at(cursor: Any, target: Target, due_on: date) -> str | None:
     """When the scheduler recorded its verdict on the target for this due date (None: not yet)."""
     n = cursor.t.notifications
-    row = cursor.execute(
-        select(func.min(n.c.recorded_at)).where(
+    row = cursor.execute(_kept(
+        ("verdict", cursor.generation, target.id, due_on),
+        lambda: select(func.min(n.c.recorded_at)).where(
             n.c.target_id == target.id, n.c.due_on == due_on.isoformat(), n.c.unit_id.is_(None),
             n.c.kind.in_(["deadline_met", "deadline_missed"]),
-        )
-    ).fetchone()
+        ),
+    )).fetchone()  # fmt: skip
     return None if row is None or row[0] is None else recorded_at(datetime.fromisoformat(str(row[0])))
 
 
@@ -1663,21 +1837,23 @@ def _cut(result: TargetResult, page: Page) -> TargetResult:
 WORK_MEM = "64MB"
 
 
-def _has_standings(cursor: Any) -> bool:
-    """Whether the generation the cursor reads was built by this projector: one left by an
-    older projector (read while the new one is rebuilt beside it) has the standings' tables
-    empty, made at start. On PostgreSQL the same statement sets ``work_mem`` for the
-    evaluation's transaction only (one round trip, not two)."""
+def _version(dialect: str) -> Select[Any]:
     version = (
         select(projection_meta.c.projection_version)
         .where(projection_meta.c.id == 1)
         .scalar_subquery()
     )
-    if cursor.dialect == "postgres":
-        read = select(version, func.set_config("work_mem", WORK_MEM, True))
-    else:
-        read = select(version)
-    row = cursor.execute(read).fetchone()
+    if dialect == "postgres":
+        return select(version, func.set_config("work_mem", WORK_MEM, True))
+    return select(version)
+
+
+def _has_standings(cursor: Any) -> bool:
+    """Whether the generation the cursor reads was built by this projector: one left by an
+    older projector (read while the new one is rebuilt beside it) has the standings' tables
+    empty, made at start. On PostgreSQL the same statement sets ``work_mem`` for the
+    evaluation's transaction only (one round trip, not two)."""
+    row = cursor.execute(_kept(("standings", cursor.dialect), lambda: _version(cursor.dialect))).fetchone()
     return row is None or row[0] is None or int(row[0]) == PROJECTION_VERSION
 
 
@@ -1746,11 +1922,14 @@ def _once(judge: _Judge, target: Target, launch: date, as_of: date) -> TargetRes
     measure = judge.measure(as_of)
     due_on = target.due.due_on(launch, as_of)
     lead = target.window.days if target.window.kind == "since_appointment" else 0
-    appeared = (
-        _appeared_after(judge.cursor, target, due_on - timedelta(days=lead or 0), judge.memo)
-        if measure.failing and (measure.judged is not None or measure.failing_total is not None)
-        else {}
-    )
+    after = due_on - timedelta(days=lead or 0)
+    appeared: dict[str, date] = {}
+    if measure.failing and (measure.judged is not None or measure.failing_total is not None):
+        appeared = (
+            _appeared_after(judge.cursor, target, after, judge.memo)
+            if measure.appeared is None
+            else {i: on for i, on in measure.appeared.items() if on > after}  # read with the page
+        )
     status, failing, shown_due = _judge(target, measure, as_of, due_on, appeared)
     return _result(
         target, status=status, status_zh=STATUS_ZH[status], **amount_fields(target, measure),
