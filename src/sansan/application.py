@@ -1,6 +1,5 @@
 """The eventsourcing Application: runs commands, and reads history and past states."""
 
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -106,6 +105,14 @@ class RecordedEvent:
         )
 
 
+# An aggregate another process wrote after this one cached it is loaded from the store (the
+# library's fast-forward) for its next CONTENDED_LOADS commands: where processes write one
+# aggregate in turn, a lean run would meet a conflict nearly every time, and each costs a
+# failed insert and a second run (docs/benchmarks.md, "lean-write4").
+CONTENDED_LOADS = 16
+CONTENDED_MAX = 10_000
+
+
 class SansanRepository(Repository[UUID]):
     """The library's repository (reads fast-forward a cached aggregate from the store, as
     before), plus the cache as it is for a command's lean load.
@@ -115,13 +122,19 @@ class SansanRepository(Repository[UUID]):
     The cache is now kept up to date by this process's own saves (``keep``), so a command may
     run on it as it is; what another process wrote since shows up as a version conflict when
     the command saves (or as a stale version when it is checked), and the command is run once
-    more on aggregates loaded in full (``SansanApplication.execute``).
+    more on aggregates loaded from the store (``SansanApplication.execute``).
 
     Every look at or change of a cached aggregate holds the library's per-aggregate
     fast-forward lock, which its reads hold while they fast-forward the cached object in
     place, so a copy is never taken of a half-applied event (private to the library, pinned
     in constraints.txt).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Loads left before a contended aggregate is taken as cached again. A heuristic only:
+        # threads may race on a count, which at worst costs one load from the store too many.
+        self.contended: dict[UUID, int] = {}
 
     def cached_copy(self, aggregate_id: UUID) -> Any:
         """A copy of the cached aggregate as it is, without asking the store; None if not
@@ -157,16 +170,23 @@ class SansanRepository(Repository[UUID]):
         finally:
             self._disuse_fastforward_lock(aggregate.id)
 
-    def forget(self, aggregate_id: UUID) -> None:
-        """Drop an aggregate from the cache: its next load is from the store, in full."""
-        if self.cache is None:
-            return
-        lock = self._use_fastforward_lock(aggregate_id)
-        try:
-            with lock, contextlib.suppress(KeyError):
-                self.cache.get(aggregate_id, evict=True)
-        finally:
-            self._disuse_fastforward_lock(aggregate_id)
+    def contend(self, aggregate_id: UUID) -> None:
+        """Another process wrote the aggregate after this one cached it: load it from the
+        store for its next CONTENDED_LOADS commands here."""
+        if len(self.contended) >= CONTENDED_MAX:  # a bound, not a policy: start afresh
+            self.contended.clear()
+        self.contended[aggregate_id] = CONTENDED_LOADS
+
+    def lean(self, aggregate_id: UUID) -> bool:
+        """Whether a command may take the aggregate as cached (not contended lately)."""
+        left = self.contended.get(aggregate_id)
+        if left is None:
+            return True
+        if left <= 1:
+            self.contended.pop(aggregate_id, None)
+        else:
+            self.contended[aggregate_id] = left - 1
+        return False
 
 
 class _Loads:
@@ -179,7 +199,7 @@ class _Loads:
         self.cached: dict[UUID, int] = {}  # id: version, of each aggregate taken as cached
 
     def get(self, aggregate_id: UUID) -> Any:
-        if self.lean:
+        if self.lean and self.repository.lean(aggregate_id):
             aggregate = self.repository.cached_copy(aggregate_id)
             if aggregate is not None:
                 self.cached[aggregate_id] = aggregate.version
@@ -224,6 +244,7 @@ class SansanApplication(Application):
         # The plans a campaign may be launched under or changed to (bootstrap builds it from
         # settings; without one, the shipped plans alone).
         self.plans = plans or PlanRegistry.load()
+        self.lean_reruns = 0  # commands run again after a lean run met a stale cache
         # Called with the write's last log position after every save (wakes projections).
         self.on_saved: list[Callable[[int], None]] = []
 
@@ -303,6 +324,7 @@ class SansanApplication(Application):
         try:
             return self._run(run, lean=lean)
         except _Stale:
+            self.lean_reruns += 1
             return self._run(run, lean=False)  # once, each aggregate loaded from the store
 
     def _run(self, run: "_Run", *, lean: bool) -> CommandResult:
@@ -339,8 +361,8 @@ class SansanApplication(Application):
             if twin is not None:  # a concurrent request with the same key got there first
                 return self._replay(twin, run.request_hash)
             if saving & loads.cached.keys():  # maybe another process wrote after the cache
-                for aggregate_id in saving:
-                    self.repository.forget(aggregate_id)
+                for aggregate_id in saving & loads.cached.keys():
+                    self.repository.contend(aggregate_id)
                 raise _Stale from None
             current = self._current_version(primary.id)
             if current is not None and getattr(run.command, "id", None) == primary.id:
@@ -367,7 +389,7 @@ class SansanApplication(Application):
             if self.recorder.select_events(i, gt=loads.cached[i], limit=1)
         ]  # fmt: skip
         for aggregate_id in stale:
-            self.repository.forget(aggregate_id)
+            self.repository.contend(aggregate_id)
         if stale:
             raise _Stale
 
