@@ -3,14 +3,16 @@
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, Recording
+from eventsourcing.application import AggregateNotFoundError, Application, Recording, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Transcoding
+from eventsourcing.utils import strtobool
 
 from sansan.clock import CHINA_OFFSET, Clock
 from sansan.commands import Command, CommandContext
@@ -103,6 +105,124 @@ class RecordedEvent:
         )
 
 
+# An aggregate another process wrote after this one cached it is loaded from the store (the
+# library's fast-forward) for its next CONTENDED_LOADS commands: where processes write one
+# aggregate in turn, a lean run would meet a conflict nearly every time, and each costs a
+# failed insert and a second run (docs/benchmarks.md, "lean-write4").
+CONTENDED_LOADS = 16
+CONTENDED_MAX = 10_000
+
+
+class SansanRepository(Repository[UUID]):
+    """The library's repository (reads fast-forward a cached aggregate from the store, as
+    before), plus the cache as it is for a command's lean load.
+
+    A command used to pay a store round trip on every load of a cached aggregate (the
+    fast-forward ``select_events``: 13 % of a write's CPU, docs/benchmarks.md "lean-write3").
+    The cache is now kept up to date by this process's own saves (``keep``), so a command may
+    run on it as it is; what another process wrote since shows up as a version conflict when
+    the command saves (or as a stale version when it is checked), and the command is run once
+    more on aggregates loaded from the store (``SansanApplication.execute``).
+
+    Every look at or change of a cached aggregate holds the library's per-aggregate
+    fast-forward lock, which its reads hold while they fast-forward the cached object in
+    place, so a copy is never taken of a half-applied event (private to the library, pinned
+    in constraints.txt).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Loads left before a contended aggregate is taken as cached again. A heuristic only:
+        # threads may race on a count, which at worst costs one load from the store too many.
+        self.contended: dict[UUID, int] = {}
+
+    def cached_copy(self, aggregate_id: UUID) -> Any:
+        """A copy of the cached aggregate as it is, without asking the store; None if not
+        cached. A copy, as the library's ``get`` gives: a command that fails after changing
+        it leaves the cache untouched."""
+        if self.cache is None:
+            return None
+        lock = self._use_fastforward_lock(aggregate_id)
+        try:
+            with lock:
+                try:
+                    cached = self.cache.get(aggregate_id)
+                except KeyError:
+                    return None
+                return deepcopy(cached)
+        finally:
+            self._disuse_fastforward_lock(aggregate_id)
+
+    def keep(self, aggregate: Aggregate) -> None:
+        """Cache an aggregate just saved (the caller's, not used after), unless the cache
+        already holds a later version of it (another thread saved after this one)."""
+        if self.cache is None:
+            return
+        lock = self._use_fastforward_lock(aggregate.id)
+        try:
+            with lock:
+                try:
+                    cached = self.cache.get(aggregate.id)
+                except KeyError:
+                    cached = None
+                if cached is None or cached.version < aggregate.version:
+                    self.cache.put(aggregate.id, aggregate)
+        finally:
+            self._disuse_fastforward_lock(aggregate.id)
+
+    def contend(self, aggregate_id: UUID) -> None:
+        """Another process wrote the aggregate after this one cached it: load it from the
+        store for its next CONTENDED_LOADS commands here."""
+        if len(self.contended) >= CONTENDED_MAX:  # a bound, not a policy: start afresh
+            self.contended.clear()
+        self.contended[aggregate_id] = CONTENDED_LOADS
+
+    def lean(self, aggregate_id: UUID) -> bool:
+        """Whether a command may take the aggregate as cached (not contended lately)."""
+        left = self.contended.get(aggregate_id)
+        if left is None:
+            return True
+        if left <= 1:
+            self.contended.pop(aggregate_id, None)
+        else:
+            self.contended[aggregate_id] = left - 1
+        return False
+
+
+class _Loads:
+    """A command's loads. Lean: a cached aggregate as it is (noting its version, to be
+    checked against the store if it matters); anything not cached, or not lean, through the
+    library's ``get``, from the store."""
+
+    def __init__(self, repository: SansanRepository, lean: bool) -> None:
+        self.repository, self.lean = repository, lean
+        self.cached: dict[UUID, int] = {}  # id: version, of each aggregate taken as cached
+
+    def get(self, aggregate_id: UUID) -> Any:
+        if self.lean and self.repository.lean(aggregate_id):
+            aggregate = self.repository.cached_copy(aggregate_id)
+            if aggregate is not None:
+                self.cached[aggregate_id] = aggregate.version
+                return aggregate
+        return self.repository.get(aggregate_id)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One command as ``execute`` runs it (twice at most)."""
+
+    command: Command
+    prov: Provenance
+    expected: dict[UUID, int]
+    remembered: InternalKey | None
+    record_id: UUID | None
+    request_hash: str
+
+
+class _Stale(Exception):
+    """A lean run met a cached aggregate another process had changed: run it again, in full."""
+
+
 @dataclass(frozen=True)
 class CommandResult:
     aggregate_id: UUID
@@ -124,8 +244,23 @@ class SansanApplication(Application):
         # The plans a campaign may be launched under or changed to (bootstrap builds it from
         # settings; without one, the shipped plans alone).
         self.plans = plans or PlanRegistry.load()
+        self.lean_reruns = 0  # commands run again after a lean run met a stale cache
         # Called with the write's last log position after every save (wakes projections).
         self.on_saved: list[Callable[[int], None]] = []
+
+    repository: SansanRepository
+
+    def construct_repository(self) -> SansanRepository:
+        # The library's construct_repository, building this subclass.
+        env, maxsize = self.env, self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return SansanRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
+            deepcopy_from_cache=strtobool(env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         recordings = super().save(*objs, **kwargs)
@@ -182,35 +317,59 @@ class SansanApplication(Application):
         prov = self.provenance(actor, command, token_no=token_no)
         target = command.target_id()
         expected = {target: expected_version} if target and expected_version is not None else {}
+        # Lean first: the cached aggregates as they are. Not when the client names the version
+        # it expects: a cache behind the store would refuse it with a 409 the store would not.
+        lean = not expected and self.repository.cache is not None
+        run = _Run(command, prov, expected, remembered, record_id, request_hash)
         try:
-            aggregates = command.run(CommandContext(prov, self.repository, expected, self.plans))
+            return self._run(run, lean=lean)
+        except _Stale:
+            self.lean_reruns += 1
+            return self._run(run, lean=False)  # once, each aggregate loaded from the store
+
+    def _run(self, run: "_Run", *, lean: bool) -> CommandResult:
+        loads = _Loads(self.repository, lean)
+        try:
+            aggregates = run.command.run(CommandContext(run.prov, loads, run.expected, self.plans))
         except errors.DomainError:
             # A concurrent request with the same key may have recorded between the look above
             # and the load: its events can break a rule for this one (an identical training
             # is a duplicate_fact), and the retry is owed that request's answer, not a refusal.
-            twin = self._twin(remembered)
+            twin = self._twin(run.remembered)
             if twin is not None:
-                return self._replay(twin, request_hash)
+                return self._replay(twin, run.request_hash)
+            # Cached state another process has changed since may refuse what the store allows.
+            self._check_fresh(loads, list(loads.cached))
             raise
         primary = aggregates[0]
+        saving = {a.id for a in aggregates if a.pending_events}
+        # The save's version check covers what the command writes; what it only read must be
+        # as fresh as a load from the store would have made it.
+        self._check_fresh(loads, [i for i in loads.cached if i not in saving])
         written = [(a.id, e.originator_version) for a in aggregates for e in a.pending_events]
-        if record_id is not None:
+        if run.record_id is not None:
             aggregates.append(
                 IdempotencyRecord.complete(
-                    prov, id=record_id, request_hash=request_hash, aggregate_id=primary.id,
-                    result_version=primary.version, written=written,
+                    run.prov, id=run.record_id, request_hash=run.request_hash,
+                    aggregate_id=primary.id, result_version=primary.version, written=written,
                 )
             )  # fmt: skip
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
-            twin = self._twin(remembered)
+            twin = self._twin(run.remembered)
             if twin is not None:  # a concurrent request with the same key got there first
-                return self._replay(twin, request_hash)
+                return self._replay(twin, run.request_hash)
+            if saving & loads.cached.keys():  # maybe another process wrote after the cache
+                for aggregate_id in saving & loads.cached.keys():
+                    self.repository.contend(aggregate_id)
+                raise _Stale from None
             current = self._current_version(primary.id)
-            if current is not None and getattr(command, "id", None) == primary.id:
+            if current is not None and getattr(run.command, "id", None) == primary.id:
                 raise IdTaken(primary.id) from None
             raise ConcurrencyConflict(primary.id, current) from None
+        for aggregate in aggregates:  # the next command on them starts from here
+            self.repository.keep(aggregate)
         return CommandResult(
             aggregate_id=primary.id,
             version=primary.version,
@@ -221,6 +380,18 @@ class SansanApplication(Application):
                 if not isinstance(r.domain_event, IdempotencyRecord.Event)
             ],
         )
+
+    def _check_fresh(self, loads: _Loads, ids: list[UUID]) -> None:
+        """Raise _Stale (dropping them from the cache) if the store holds events of any of
+        ``ids`` after the versions the lean loads took from the cache."""
+        stale = [
+            i for i in ids
+            if self.recorder.select_events(i, gt=loads.cached[i], limit=1)
+        ]  # fmt: skip
+        for aggregate_id in stale:
+            self.repository.contend(aggregate_id)
+        if stale:
+            raise _Stale
 
     def provenance(
         self, actor: str, command: Command, imported_from: dict[str, Any] | None = None,

@@ -16,7 +16,7 @@ from sansan.commands import community as co
 from sansan.commands import examples as t
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
-from sansan.domain import AGGREGATE_TYPES, Community, DomainError, Member, NotFoundError
+from sansan.domain import AGGREGATE_TYPES, Community, DomainError, Member, NotFoundError, errors
 from sansan.domain.base import Provenance
 from tests.support import ACTOR, TODAY
 
@@ -286,26 +286,145 @@ def test_loading_reads_a_bounded_number_of_events_however_long_the_history(
     assert refused.value.code == "duplicate_fact"
 
 
+def _raced(rival: SansanApplication, races: int) -> type[mc.RecordTraining]:
+    """A training that loads the member, then a rival records another training of it (in its
+    first ``races`` runs), then this one tries to save."""
+    rounds: list[int] = []
+
+    class RacedTraining(mc.RecordTraining):
+        def run(self, ctx: CommandContext) -> list:  # type: ignore[type-arg]
+            loaded = super().run(ctx)
+            rounds.append(len(rounds))
+            if len(rounds) <= races:
+                rival_topic = f"{self.topic} rival {len(rounds)}"
+                rival_training = mc.RecordTraining(**{**self.model_dump(), "topic": rival_topic})
+                rival.execute(rival_training, actor="rival")
+            return loaded
+
+    return RacedTraining
+
+
 def test_a_writer_that_lost_the_race_gets_a_conflict_with_the_current_version(
     app: SansanApplication, open_app
 ) -> None:  # type: ignore[no-untyped-def]
+    """A rival wins both runs of the command (the lean one on the cached member, and the one
+    run again on the member loaded from the store): the conflict names the current version."""
     run_tour(app)
     rival = open_app()
     before = app.get(t.DUAL).version
-
-    class RacedTraining(mc.RecordTraining):
-        """Loads the member, then a rival saves first, then this one tries to save."""
-
-        def run(self, ctx: CommandContext) -> list:  # type: ignore[type-arg]
-            loaded = super().run(ctx)
-            rival.execute(mc.RecordTraining(**self.model_dump()), actor="rival")
-            return loaded
-
-    raced = RacedTraining(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t")
+    raced = _raced(rival, races=2)(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t"
+    )
     with pytest.raises(ConcurrencyConflict) as caught:
         app.execute(raced, actor=ACTOR)
+    assert caught.value.current_version == before + 2
+    assert [e.actor for e in app.history(t.DUAL)[before:]] == ["rival", "rival"]
+
+
+def test_a_write_on_a_cached_aggregate_another_process_changed_runs_again_on_the_store_s(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    """The cached member is used as it is (no round trip to fast-forward it); another process
+    wrote it first, so the save meets a version conflict: the command is run once more on the
+    member loaded from the store, and both trainings are recorded, each once."""
+    run_tour(app)
+    rival = open_app()
+    before = app.get(t.DUAL).version
+    raced = _raced(rival, races=1)(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t"
+    )
+    result = app.execute(raced, actor=ACTOR)
+    assert result.version == before + 2
+    assert [(e.actor, e.data["topic"]) for e in app.history(t.DUAL)[before:]] == [
+        ("rival", "t rival 1"),
+        (ACTOR, "t"),
+    ]
+    assert app.get(t.DUAL, Member).version == rival.get(t.DUAL, Member).version == before + 2
+
+
+def test_a_client_s_expected_version_is_not_run_again_after_a_lost_race(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    """With If-Match the client asked for that version only: a lost race is its 409."""
+    run_tour(app)
+    rival = open_app()
+    before = app.get(t.DUAL).version
+    raced = _raced(rival, races=1)(
+        member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="t"
+    )
+    with pytest.raises(ConcurrencyConflict) as caught:
+        app.execute(raced, actor=ACTOR, expected_version=before)
     assert caught.value.current_version == before + 1
     assert [e.actor for e in app.history(t.DUAL)[before:]] == ["rival"]
+
+
+def test_two_applications_writing_one_member_in_turn_lose_and_double_nothing(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    """Each application's cache is behind after the other one wrote: every write is still
+    recorded exactly once, on the member as the store holds it."""
+    run_tour(app)
+    other = open_app()
+    before = app.get(t.DUAL, Member)
+    for n in range(12):
+        writer = (app, other)[n % 2]
+        command = mc.RecordTraining(
+            member_id=t.DUAL, occurred_on=TODAY, days=0.5, method="video", topic=f"turn {n}"
+        )
+        assert writer.execute(command, actor=ACTOR).version == before.version + n + 1
+    topics = [e.data["topic"] for e in app.history(t.DUAL)[before.version :]]
+    assert topics == [f"turn {n}" for n in range(12)]
+    # After its first lost race each application loads the member from the store for a while,
+    # instead of losing (and running again) at every turn.
+    assert app.lean_reruns + other.lean_reruns <= 2
+    for reader in (app, other):
+        member = reader.get(t.DUAL, Member)
+        assert member.version == before.version + 12
+        year = str(TODAY.year)
+        assert member.training_days_by_year[year] == before.training_days_by_year.get(year, 0) + 6
+
+
+def test_an_aggregate_a_command_only_reads_is_as_fresh_as_the_store_holds_it(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    """A command that reads a cached aggregate without writing it gets no version check from
+    the save: it must still see what another process wrote to it before the command ran."""
+    run_tour(app)
+    other = open_app()
+    app.get(t.COMMUNITY)  # cached here
+
+    class SeesCommunity(mc.RecordTraining):
+        """A training whose topic is the community's version as the command loaded it."""
+
+        def run(self, ctx: CommandContext) -> list:  # type: ignore[type-arg]
+            community = ctx.load(Community, t.COMMUNITY)
+            seen = {**self.model_dump(), "topic": f"v{community.version}"}
+            return mc.RecordTraining(**seen).run(ctx)
+
+    meeting = co.HoldCoordinationMeeting(
+        community_id=t.COMMUNITY, occurred_on=TODAY, kind="joint_meeting", topic="加开"
+    )
+    now = other.execute(meeting, actor=ACTOR).version
+    sees = SeesCommunity(member_id=t.DUAL, occurred_on=TODAY, days=1, method="video", topic="-")
+    assert app.execute(sees, actor=ACTOR).events[0].data["topic"] == f"v{now}"
+
+
+def test_a_refusal_on_a_cached_aggregate_another_process_changed_is_checked_on_the_store(
+    app: SansanApplication, open_app
+) -> None:  # type: ignore[no-untyped-def]
+    """The cached member still has the category another process has since changed: changing
+    it back is refused by the cache alone (category unchanged), not by the store's member."""
+    run_tour(app)
+    other = open_app()
+    was = app.get(t.DUAL, Member).category  # the cache holds the member as it is
+    changed = next(c for c in ("direct", "participating") if c != was)
+    other.execute(
+        mc.ChangeMemberCategory(member_id=t.DUAL, occurred_on=TODAY, category=changed),
+        actor=ACTOR,
+    )
+    back = mc.ChangeMemberCategory(member_id=t.DUAL, occurred_on=TODAY, category=was)
+    assert app.execute(back, actor=ACTOR).events[0].data["category"] == was
+    assert [e.data["category"] for e in app.history(t.DUAL)[-2:]] == [changed, was]
 
 
 def test_a_change_to_a_loaded_aggregate_that_is_not_saved_leaves_the_cache_as_it_was(
@@ -328,6 +447,25 @@ def test_a_change_to_a_loaded_aggregate_that_is_not_saved_leaves_the_cache_as_it
         assert any(isinstance(v, list | dict) and v for v in before.values()), unit
         assert state(app.repository.get(unit)) == before
         assert state(loaded) == before
+
+
+def test_a_command_refused_after_changing_a_cached_aggregate_leaves_the_cache_as_it_was(
+    app: SansanApplication,
+) -> None:
+    """The lean load hands out a copy of the cached member too: a command that records on it
+    and is then refused leaves nothing behind for the next command."""
+    run_tour(app)
+    before = app.get(t.DUAL, Member).version
+
+    class RefusedAfterwards(mc.RecordTraining):
+        def run(self, ctx: CommandContext) -> list:  # type: ignore[type-arg]
+            super().run(ctx)
+            raise errors.FEEDBACK_ONLY_FOR_DUAL()
+
+    fields = {"member_id": t.DUAL, "occurred_on": TODAY, "days": 1, "method": "video"}
+    with pytest.raises(DomainError):
+        app.execute(RefusedAfterwards(**fields, topic="t"), actor=ACTOR)
+    assert app.execute(mc.RecordTraining(**fields, topic="t"), actor=ACTOR).version == before + 1
 
 
 def test_a_retry_that_finds_its_twin_s_events_is_answered_as_the_twin_not_refused(

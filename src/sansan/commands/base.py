@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.application import AggregateNotFoundError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
@@ -64,10 +64,17 @@ class VersionMismatch(Exception):
         self.aggregate_id, self.expected, self.current = aggregate_id, expected, current
 
 
+class Loads(Protocol):
+    """Where a command loads aggregates from: the library's repository, or the application's
+    lean loads (``SansanApplication.execute``), which take a cached aggregate as it is."""
+
+    def get(self, aggregate_id: UUID) -> Any: ...
+
+
 @dataclass
 class CommandContext:
     prov: Provenance
-    repository: Repository[UUID]
+    repository: Loads
     expected_versions: dict[UUID, int] = field(default_factory=dict)
     plans: PlanRegistry = field(default_factory=PlanRegistry.load)
 

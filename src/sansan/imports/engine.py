@@ -852,7 +852,7 @@ class Importer:
         assert self.record_id is not None
         source = import_source(self.record_id, row.sheet, row.number)
         prov = self.app.provenance(self.actor, command, source, token_no=self._token_no)
-        ctx = CommandContext(prov, self.units, {}, self.app.plans)  # type: ignore[arg-type]
+        ctx = CommandContext(prov, self.units, {}, self.app.plans)
         pending_before = len(before.pending_events) if before is not None else 0
         try:
             changed = command.run(ctx)
@@ -906,7 +906,7 @@ class Importer:
             return False
         stored = _Stored(self.app, self.app.repository.get(target))
         try:
-            command.run(CommandContext(self.app.provenance(self.actor, command), stored, {}))  # type: ignore[arg-type]
+            command.run(CommandContext(self.app.provenance(self.actor, command), stored, {}))
         except DomainError as error:
             return error.code in ONCE_ONLY
         return False
