@@ -1,11 +1,14 @@
 """Helpers for driving the HTTP API in tests: clients per role, and the tour as requests."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from sansan.api.app import create_app
 from sansan.api.command_routes import COMMAND_ROUTES, CommandRoute
+from sansan.bootstrap import Services
 from sansan.commands import Command
 from sansan.commands import examples as t
 
@@ -43,3 +46,15 @@ SCOPES = {
     "auditor": None,
     "client": t.GB,
 }
+
+
+def tour_role_client(services: Services) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """A client of the service with a county, a street (the tour's) and a community (its
+    general branch) token."""
+    issue = services.access.issue_token
+    tokens = {
+        role: issue(role=role, scope_org_id=scope, label=role, actor="t")[0]
+        for role, scope in {"county": None, "street": t.STREET, "community": t.GB}.items()
+    }
+    with TestClient(create_app(services.settings, application=services.app)) as client:
+        yield client, tokens

@@ -20,7 +20,7 @@ from sansan.commands import examples as t
 from sansan.commands import supervision as sc
 from sansan.domain import SupervisionItem
 from sansan.domain.base import Provenance
-from tests.integration.api_support import post
+from tests.integration.api_support import post, tour_role_client
 from tests.support import ACTOR
 
 DAY = date(2026, 5, 1)
@@ -29,13 +29,7 @@ _NONE = SimpleNamespace(position=0)
 
 @pytest.fixture
 def api(services: Services) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    issue = services.access.issue_token
-    tokens = {
-        role: issue(role=role, scope_org_id=scope, label=role, actor="t")[0]
-        for role, scope in {"county": None, "street": t.STREET, "community": t.GB}.items()
-    }
-    with TestClient(create_app(services.settings, application=services.app)) as client:
-        yield client, tokens
+    yield from tour_role_client(services)
 
 
 def handled_and_reported(client: TestClient, tokens: dict[str, str], assigner: str) -> UUID:

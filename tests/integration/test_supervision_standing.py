@@ -9,12 +9,11 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from sansan.api.app import create_app
 from sansan.bootstrap import Services
 from sansan.clock import FixedClock
 from sansan.commands import examples as t
 from sansan.commands import supervision as sc
-from tests.integration.api_support import bearer, post
+from tests.integration.api_support import bearer, post, tour_role_client
 
 ASSIGNED, DUE = date(2026, 5, 1), date(2026, 6, 30)
 STANDING = ("light", "light_zh", "days_overdue", "days_left", "finished_on", "on_time",
@@ -23,13 +22,7 @@ STANDING = ("light", "light_zh", "days_overdue", "days_left", "finished_on", "on
 
 @pytest.fixture
 def api(services: Services) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    issue = services.access.issue_token
-    tokens = {
-        role: issue(role=role, scope_org_id=scope, label=role, actor="t")[0]
-        for role, scope in {"county": None, "street": t.STREET, "community": t.GB}.items()
-    }
-    with TestClient(create_app(services.settings, application=services.app)) as client:
-        yield client, tokens
+    yield from tour_role_client(services)
 
 
 def assigned(client: TestClient, tokens: dict[str, str]) -> tuple[UUID, int]:
