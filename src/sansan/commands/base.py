@@ -6,7 +6,6 @@ load-and-call, and commands that create or touch several aggregates override it.
 The same models are the HTTP request bodies, so their docstrings are summaries.
 """
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -123,12 +122,9 @@ class CommandContext:
 
 
 def same_name(given: str, recorded: str) -> bool:
-    """Whether a name typed in a request is the recorded one: compared as stored (trimmed),
-    full-width letters and spaces folded (NFKC), so "铁西社区　" is 铁西社区."""
-    return (
-        unicodedata.normalize("NFKC", given).strip()
-        == unicodedata.normalize("NFKC", recorded).strip()
-    )
+    """Whether a name typed in a request is the recorded one, told apart as every name is
+    (``normal_name``: spacing only), so "铁西社区　" is 铁西社区."""
+    return normal_name(given) == normal_name(recorded)
 
 
 def _not_reserved(value: UUID | None) -> UUID | None:
