@@ -869,10 +869,25 @@ def selected(only: str | None) -> set[str]:
     return chosen
 
 
+def host_speed_ms() -> float:
+    """The median of five timings of one fixed pure-Python loop: the host's speed as this
+    interpreter sees it. Absolute figures (ms, per s) move with it from machine to machine and
+    minute to minute (the same VM kind has taken 1x to 2x as long); ratios within a run do not."""
+    timings = []
+    for _ in range(5):
+        began = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        timings.append(time.perf_counter() - began)
+    return round(1000 * statistics.median(timings), 1)
+
+
 def run(scale: Scale, postgres_url: str, figures: set[str], workers: int = 1) -> dict[str, Any]:
     pg = Postgres(postgres_url)
     out: dict[str, Any] = {"scale": scale.name, "postgres": pg.version(),
-                           "python": sys.version.split()[0], "cpus": os.cpu_count()}  # fmt: skip
+                           "python": sys.version.split()[0], "cpus": os.cpu_count(),
+                           "host_loop_ms": {"start": host_speed_ms()}}  # fmt: skip
     try:
         if "a" in figures:
             out["a"] = loads(raw_postgres_inserts(pg, pg.fresh("a"), scale))
@@ -902,6 +917,7 @@ def run(scale: Scale, postgres_url: str, figures: set[str], workers: int = 1) ->
             out["k"] = import_figure(pg, scale.import_members)
     finally:
         pg.drop_all()
+    out["host_loop_ms"]["end"] = host_speed_ms()
     return out
 
 
@@ -1024,7 +1040,9 @@ def figure_lines(o: dict[str, Any]) -> list[str]:
 
 def table(o: dict[str, Any]) -> str:
     lines = [f"scale {o['scale']}; PostgreSQL {o['postgres']}; Python {o['python']}; "
-             f"{o['cpus']} CPUs", ""]  # fmt: skip
+             f"{o['cpus']} CPUs",
+             "host speed: a 1,000,000-step Python loop took {start} ms at the start, "
+             "{end} ms at the end".format(**o["host_loop_ms"]), ""]  # fmt: skip
     row = "{:<58}{:>10}{:>10}{:>10}{:>8}"
     lines.append(row.format("figure", "per s", "p50 ms", "p99 ms", "ratio"))
 

@@ -64,6 +64,9 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
     assert k["ratio"] > 0
     assert k["peak_rss_mb"] > 0
     assert k["small_peak_rss_mb"] > 0
+    assert figures["host_loop_ms"]["start"] > 0
+    assert figures["host_loop_ms"]["end"] > 0
+    assert any(line.startswith("host speed: a 1,000,000-step Python loop") for line in table)
     assert any("d HTTP RecordTraining" in line for line in table)
     assert any(line.strip().startswith("h today p95 ms") for line in table)
     assert any(line.strip().startswith("h past p95 ms") for line in table)
