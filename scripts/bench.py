@@ -468,7 +468,9 @@ def api_server(settings: Settings, workers: int = 1) -> Iterator[tuple[str, int]
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # Generous: at load 10-15 on two cores, --workers 2 took 45 s and more to answer
+        # (each process imports and builds the app); start-up is no figure here.
+        deadline = time.monotonic() + 240
         while True:
             if process.poll() is not None:
                 err = process.stderr.read().decode() if process.stderr else ""
