@@ -41,11 +41,13 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
                 assert db[key][threads]["per_s"] > 0
                 assert db[key][threads]["errors"] == 0
         assert db["c"]["t16"]["ratio_c_b"] > 0
-    for clients in ("t1", "t16"):
-        assert figures["d"][clients]["per_s"] > 0
-        assert figures["d"][clients]["errors"] == 0
-        assert figures["d"][clients]["ratio_d_b"] > 0
-        assert figures["d"][clients]["server_cpu_ms_per_request"] > 0
+    for d in (figures["d"], figures["d"]["httpx"]):  # the lean client's, then httpx's
+        for clients in ("t1", "t16"):
+            assert d[clients]["per_s"] > 0
+            assert d[clients]["errors"] == 0
+            assert d[clients]["ratio_d_b"] > 0
+            assert d[clients]["server_cpu_ms_per_request"] > 0
+            assert d[clients]["client_cpu_ms_per_request"] >= 0
     assert figures["e"]["cold"]["p50_ms_deep"] > 0
     assert figures["e"]["ratio"] > 0
     assert figures["f"]["events"] > 0
@@ -68,6 +70,7 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
     assert figures["host_loop_ms"]["end"] > 0
     assert any(line.startswith("host speed: a 1,000,000-step Python loop") for line in table)
     assert any("d HTTP RecordTraining" in line for line in table)
+    assert any("the same with httpx as the client" in line for line in table)
     assert any(line.strip().startswith("h today p95 ms") for line in table)
     assert any(line.strip().startswith("h past p95 ms") for line in table)
     assert any(line.strip().startswith("d server CPU ms/write") for line in table)
