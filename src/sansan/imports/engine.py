@@ -740,7 +740,10 @@ class Importer:
                     " cannot be told",
                 ))  # fmt: skip
                 return
-            if existing:  # the store holds it: the file is being imported again
+            if existing and self.scratch.written(existing[0]):  # by a stopped run of this file
+                self.report.skipped[kind.key] += 1
+                return
+            if existing:  # the store holds it: a file registering it is imported again
                 values[kind.id_field] = existing[0]
                 again = self._command(row, kind, values)
                 if again is None:
