@@ -51,6 +51,21 @@ def put(cell: Cell | MergedCell, value: Any) -> Cell | MergedCell:
     return cell
 
 
+# Text Excel takes for a number when it opens a CSV, losing part of it: leading zeros
+# (a 文号 000123 → 123), twelve digits or more (shown as 1.10101E+17 and saved back so, the
+# digits past the 15th lost at once), digits read as an exponent (a token 1234e567). "12"
+# or "2026" lose nothing and stay as they are.
+NUMBER_LOSING = re.compile(r"0\d+|\d{12,}|\d+(\.\d+)?[eE][+-]?\d+")
+# What keeps such text text in Excel: a leading tab (not ="…", which is a formula). Only
+# digits follow it, so it cannot start a formula either.
+TEXT_MARK = "\t"
+
+
+def csv_text(text: str) -> str:
+    """Text for a CSV cell that Excel opens as the same text."""
+    return TEXT_MARK + text if NUMBER_LOSING.fullmatch(text) else text
+
+
 TITLE_FORBIDDEN = re.compile(r"[/\\?*\[\]:]")
 TITLE_MAX = 31
 

@@ -330,3 +330,30 @@ def test_two_tokens_of_one_label_are_told_apart_by_their_numbers_never_their_sec
     assert read["data"]["token_no"] == str(token_id_of(tokens["auditor"]))[:8]
     text = response.content.decode("utf-8-sig") + listed.text
     assert all(token not in text for token, _ in issued)
+
+
+def test_digits_excel_would_cut_stay_whole_in_csv_and_formulas_stay_inert() -> None:
+    """Review #2 finding 7: 000123, an 18-digit number and 1234e567 opened in Excel as 123,
+    1.10101E+17 and a number: a leading tab keeps them text; what loses nothing is left."""
+    texts = ["000123", "0012", "110101199001011234", "123456789012", "1234e567", "12", "2026",
+             "12345678901", "-3", "=0012", "铁西0012"]  # fmt: skip
+    rows = csv_rows(table_csv(["文本"], [[t] for t in texts]))
+    assert [r[0] for r in rows[1:]] == [
+        "\t000123", "\t0012", "\t110101199001011234", "\t123456789012", "\t1234e567", "12",
+        "2026", "12345678901", "'-3", "'=0012", "铁西0012",
+    ]  # fmt: skip
+
+
+def test_the_audit_csv_keeps_an_evidence_number_and_a_long_note_whole(demo: Demo) -> None:
+    client, tokens = demo
+    member = demo_id("member", "铁西-1")
+    record(client, tokens["community"], f"/members/{member}/trainings", {
+        "days": 1, "method": "lecture", "topic": "0012", "evidence_ref": "000123",
+        "note": "110101199001011234",
+    })  # fmt: skip
+    params = {"format": "csv", "aggregate_id": str(member)}
+    answer = client.get("/api/v1/audit/spreadsheet", params=params, headers=bearer(tokens["auditor"]))
+    assert answer.status_code == 200, answer.text
+    last = csv_rows(answer.content)[-1]
+    assert {"\t000123", "\t110101199001011234"} <= set(last)
+    assert not {"000123", "110101199001011234"} & set(last)

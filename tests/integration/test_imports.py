@@ -201,7 +201,7 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
     answer = upload(client, token, filled(rows))
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
-    assert recorded_since(client, before) == []
+    assert recorded_since(client, before) == DRY_RUN_TRACE  # who checked which file
     body = answer.json()
     assert body["code"] == "import_rejected"
     problems = {
@@ -384,7 +384,7 @@ def test_a_community_token_imports_only_into_its_own_subtree(demo: Demo) -> None
         "unknown_reference",
         "天北社区党总支",
     )
-    assert recorded_since(client, before) == []
+    assert recorded_since(client, before) == DRY_RUN_TRACE  # who checked which file
     rows["members"].pop()
     created(upload(client, tokens["community"], filled(rows)))
 
@@ -543,7 +543,9 @@ def test_a_damaged_xlsx_is_answered_with_a_clear_report_never_a_500(
     assert load_workbook(
         io.BytesIO(base64.b64decode(answer.json()["report"]["error_workbook"]))
     ).sheetnames == ["错误"]
-    assert recorded_since(client, before) == []
+    assert recorded_since(client, before) == (
+        DRY_RUN_TRACE if damage == "truncated_sheet" else []  # rows ran before the damage
+    )
 
 
 def test_every_imported_event_carries_the_importing_actor_and_the_row_it_came_from(
@@ -811,3 +813,30 @@ def test_a_dry_run_leaves_a_trace_of_who_ran_it(demo: Demo) -> None:
     assert trace.actor == services_of(client).access.authenticate(tokens["community"]).actor
     assert "dry_run" in trace.purpose
     assert "名册.csv" in trace.purpose
+
+
+def test_a_rejected_import_leaves_the_trace_a_dry_run_leaves(demo: Demo) -> None:
+    """Review #2 finding 15: a real upload refused for a bad date answers, as a dry run
+    does, that one named member exists and another does not; who asked it of which file
+    is kept as the dry run's is."""
+    client, tokens = demo
+    before = head(client)
+    csv = (
+        "党员所在党组织,党员姓名,培训天数,培训方式,主题,发生日期\n"
+        "铁西第1小区党支部,李磊,1,课堂讲课,党课,2026-13-01\n"
+        "铁西第1小区党支部,不存在的人,1,课堂讲课,党课,2026-11-01\n"
+    ).encode()
+    answer = upload(client, tokens["community"], csv, "培训.csv")
+    assert answer.status_code == 422, answer.json()
+    codes = [p["code"] for p in answer.json()["report"]["problems"]]
+    assert "unknown_reference" in codes
+    assert recorded_since(client, before) == DRY_RUN_TRACE
+    app = services_of(client).app
+    [trace] = (
+        app.mapper.to_domain_event(n)
+        for n in app.recorder.select_notifications(before + 1, 100)
+        if n.topic == DRY_RUN_TRACE[0]
+    )
+    assert trace.actor == services_of(client).access.authenticate(tokens["community"]).actor
+    assert "rejected 培训.csv" in trace.purpose
+    assert answer.json()["report"]["sha256"] in trace.purpose

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from sansan.api.problems import label_zh
 from sansan.demo import demo_id
 from tests.integration.api_support import bearer
 
@@ -71,3 +72,62 @@ def test_a_domain_rule_names_its_field_and_every_independent_problem_is_told_at_
         "occurred_on": "occurred_in_future", "days": "training_days_out_of_range", "topic": "empty_text",
     }  # fmt: skip
     assert date.fromisoformat(tomorrow) > today
+
+
+def test_a_bad_query_parameter_is_named_by_its_chinese_label(demo: Demo) -> None:
+    """Review #2 finding 13: “请求内容有误：“recorded_from”” named the field in English."""
+    client, tokens = demo
+    county = bearer(tokens["county"])
+    said = {}
+    for path, query in (
+        ("/audit", {"recorded_from": "2026-11-30"}),
+        ("/audit", {"occurred_from": "2026-13-01"}),
+        ("/audit", {"actor": "x" * 201}),
+        ("/communities", {"street_id": "城关"}),
+    ):
+        answer = client.get(f"/api/v1{path}", params=query, headers=county)
+        assert answer.status_code == 422, answer.text
+        said[next(iter(query))] = answer.json()["message_zh"]
+    assert said == {
+        "recorded_from": "请求内容有误：“记录时间起”", "occurred_from": "请求内容有误：“发生日期起”",
+        "actor": "请求内容有误：“记录人”", "street_id": "请求内容有误：“街道”",
+    }  # fmt: skip
+
+
+def test_every_query_parameter_has_a_chinese_label(demo: Demo) -> None:
+    client, _ = demo
+    spec = client.app.openapi()  # type: ignore[attr-defined]
+    names = {
+        p["name"]
+        for operations in spec["paths"].values()
+        for operation in operations.values()
+        for p in operation.get("parameters", [])
+        if p["in"] == "query"
+    }
+    english = {n for n in names if not any("\u4e00" <= c <= "\u9fff" for c in label_zh(n))}
+    assert english == set()
+
+
+def test_a_compact_date_and_a_body_not_in_utf8_are_told_plainly(demo: Demo) -> None:
+    """Review #2 finding 5: "20261120" was read as a Unix timestamp (“取值无效”, “Datetimes
+    provided to dates should have zero time”), a body not in UTF-8 got “请求失败（HTTP 400）”."""
+    client, tokens = demo
+    path = f"/members/{MEMBER}/trainings"
+    training = {"days": 2, "method": "lecture", "topic": "党课"}
+    for typed in ("20261120", 20261120):
+        body = post(client, tokens["community"], path, training | {"occurred_on": typed})
+        [error] = body["errors"]
+        assert (error["field"], error["label_zh"]) == ("occurred_on", "发生日期")
+        assert error["message_zh"] == "日期格式应为 2026-11-20（年-月-日，用短横线分隔）"
+    raw = b'{"occurred_on": "2026-11-20", "days": 2, "method": "lecture", "topic": "\xff"}'
+    answer = client.post(
+        f"/api/v1{path}", content=raw,
+        headers=bearer(tokens["community"]) | {"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    problem = answer.json()
+    assert problem["code"] == "unreadable_body"
+    assert problem["message_zh"] == "请求内容不是有效的 UTF-8 JSON，请以 UTF-8 编码发送 JSON"
+    assert "UTF-8" in problem["message_en"]
+    assert [(e["field"], e["label_zh"]) for e in problem["errors"]] == [("body", "请求内容")]

@@ -17,7 +17,15 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sansan.cells import INVALID_NUMBER, cell_value, is_finite, printable, put, sheet_title
+from sansan.cells import (
+    INVALID_NUMBER,
+    cell_value,
+    csv_text,
+    is_finite,
+    printable,
+    put,
+    sheet_title,
+)
 from sansan.domain.vocabulary import Role
 from sansan.projections.compliance import Failing, PeriodResult, TargetResult
 
@@ -91,7 +99,8 @@ def achieved(r: TargetResult) -> Number | str:
 
 
 def csv_cell(value: object) -> object:
-    """Text made inert for CSV (a leading ' keeps it text); numbers and dates stay as they are."""
+    """Text made inert for CSV (a leading ' keeps it text), and kept whole where Excel would
+    read it as a number (a leading tab); numbers and dates stay as they are."""
     if isinstance(value, Number):
         return value.text
     if isinstance(value, date):
@@ -99,7 +108,7 @@ def csv_cell(value: object) -> object:
     if not isinstance(value, str):
         return cell_value(value)
     text = printable(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else csv_text(text)
 
 
 def period_text(period: PeriodResult | None) -> str:

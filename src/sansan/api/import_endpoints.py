@@ -216,12 +216,14 @@ def add_import_routes(routers: dict[str, APIRouter]) -> None:
                 f"数据超过 {error.limit} 行的上限，请分成几个文件导入，未记录任何内容",
                 f"more than {error.limit} rows; nothing was recorded",
             )  # fmt: skip
-        if dry_run and report.rows:
-            # it records nothing else, yet tells whether the units and people it names exist
-            # (a file without a data row names none)
+        if report.rows and not report.saved:
+            # a dry run, or an import refused: it records nothing else, yet tells whether the
+            # units and people it names exist (a file without a data row names none), so who
+            # asked it of which file is kept, as a saved import's own record keeps it
+            checked = "dry_run=true" if dry_run else "rejected"
             services.access.record_personal_data_read(
                 principal, [], set(),
-                f"POST /api/v1/imports dry_run=true {name} sha256={report.sha256}",
+                f"POST /api/v1/imports {checked} {name} sha256={report.sha256}",
                 whole_query=True,
             )  # fmt: skip
         result = result_of(report, data)

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sansan.access import Principal
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
 from sansan.api.personal_data import purpose_of, record_members_named, units_in_audit
-from sansan.api.problems import ApiError, Problem
+from sansan.api.problems import ApiError, Problem, label_zh
 from sansan.domain.vocabulary import MemberCategory, ModelType, Role, SupervisionStatus
 from sansan.projections.queries import MAX_LIMIT, BadCursor, Page
 
@@ -76,17 +76,10 @@ def in_order(start: date | datetime | None, end: date | datetime | None, end_fie
         }])  # fmt: skip
 
 
-# How the audit page labels the time bounds a caller may enter.
-BOUND_LABELS = {
-    "recorded_from": "记录时间起", "recorded_to": "记录时间止",
-    "from": "起始日期", "to": "截止日期",
-}  # fmt: skip
-
-
 def out_of_range(field: str) -> ApiError:
     return ApiError(
         422, "date_out_of_range",
-        f"{BOUND_LABELS.get(field, field)}（{field}）超出可表示的日期范围，"
+        f"{label_zh(field)}（{field}）超出可表示的日期范围，"
         "请输入公元 1 年至 9999 年之间的日期",
         f"{field} is out of the representable range (years 1 to 9999)",
     )  # fmt: skip

@@ -129,6 +129,8 @@ _ZH_BY_TYPE = {
     "bool_parsing": "必须是 true 或 false",
     "date_parsing": "日期格式无效，应为 YYYY-MM-DD",
     "date_from_datetime_parsing": "日期格式无效，应为 YYYY-MM-DD",
+    # "20261120" (or the number 20261120) is read as a Unix timestamp in 1970
+    "date_from_datetime_inexact": "日期格式应为 2026-11-20（年-月-日，用短横线分隔）",
     "datetime_parsing": "时间格式无效，应为 ISO 8601",
     "datetime_from_date_parsing": "时间格式无效，应为 ISO 8601",
     "timezone_aware": "时间必须带时区",
@@ -159,10 +161,17 @@ _ZH_BY_PATTERN = {
 }
 
 
-# A query parameter's Chinese name, where the events' field labels have none.
+# A query parameter's Chinese name, where the events' field labels have none (the 审计
+# page's words for its filters): a Chinese message never names a field in English.
 _QUERY_LABELS_ZH = {
     "format": "格式", "limit": "条数", "offset": "起始位置", "as_of": "评估日期",
     "cursor": "翻页位置", "body": "请求内容", "failing_limit": "未达标单位条数", "period": "年度",
+    "actor": "记录人", "after": "日志位置", "aggregate_id": "对象编号",
+    "aggregate_type": "对象类型", "event_type": "事件类型", "failing": "只看投递失败的",
+    "filled": "填入现有数据", "from": "起始日期", "to": "截止日期",
+    "occurred_from": "发生日期起", "occurred_to": "发生日期止", "order": "排序",
+    "q": "搜索文字", "recorded_from": "记录时间起", "recorded_to": "记录时间止",
+    "street_id": "街道", "unacknowledged": "只看未签收的", "version": "版本",
 }  # fmt: skip
 
 
@@ -200,6 +209,13 @@ def _http_zh(status: int, headers: Mapping[str, str] | None) -> str:
         allowed = (headers or {}).get("Allow", "")
         return f"不支持该请求方法（允许：{allowed}）" if allowed else "不支持该请求方法"
     return f"请求失败（HTTP {status}）"
+
+
+# FastAPI's answer to a body it could not even decode (bytes that are not UTF-8): a JSON
+# syntax error is a RequestValidationError with a place, this one has no more than its text.
+_BODY_UNPARSED = "There was an error parsing the body"
+_UNREADABLE_ZH = "请求内容不是有效的 UTF-8 JSON，请以 UTF-8 编码发送 JSON"
+_UNREADABLE_EN = "the request body is not valid UTF-8 JSON"
 
 
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
@@ -328,6 +344,14 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _BODY_UNPARSED:
+            return problem(
+                request, 400, "unreadable_body", _UNREADABLE_ZH, _UNREADABLE_EN,
+                errors=[FieldProblem(
+                    field="body", label_zh=label_zh("body"), type="unreadable_body",
+                    message_zh=_UNREADABLE_ZH, message_en=_UNREADABLE_EN,
+                )],
+            )  # fmt: skip
         phrase = HTTPStatus(exc.status_code).phrase
         headers = getattr(exc, "headers", None)
         return problem(

@@ -335,6 +335,9 @@ _NOT_THE_FACT = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
 )
 _FACT_FIELDS: dict[type, tuple[str, ...]] = {}
+# A registering row's cells that are not the unit's: the registration's own note and
+# evidence, which the unit does not keep and a second import may word otherwise.
+_NOT_COMPARED = frozenset({"note", "evidence_ref"})
 
 
 def _plain(value: Any) -> Hashable:
@@ -737,7 +740,18 @@ class Importer:
                     " cannot be told",
                 ))  # fmt: skip
                 return
-            if existing:  # the store holds it: the file is being imported again
+            if existing and self.scratch.written(existing[0]):  # by a stopped run of this file
+                self.report.skipped[kind.key] += 1
+                return
+            if existing:  # the store holds it: a file registering it is imported again
+                values[kind.id_field] = existing[0]
+                again = self._command(row, kind, values)
+                if again is None:
+                    return
+                differing = self._differences(row, kind, again, existing[0], within)
+                if differing:  # skipped, it would leave the record unlike the file unsaid
+                    problems.extend(differing)
+                    return
                 self.report.skipped[kind.key] += 1
                 return
             if self.directory.held_outside(kind.creates, name):
@@ -750,18 +764,76 @@ class Importer:
                 ))  # fmt: skip
                 return
             values[kind.id_field] = derived_id(kind.creates, name, within)
+        command = self._command(row, kind, values)
+        if command is None or not self._in_scope(row, kind, command):
+            return
+        self._execute(row, kind, command)
+
+    def _command(self, row: _Row, kind: ImportKind, values: dict[str, Any]) -> Command | None:
+        """The row's command, or None with the problems of its values reported."""
         try:
-            command = kind.command.model_validate(values)
+            return kind.command.model_validate(values)
         except ValidationError as error:
             for e in error.errors():
                 where = str(e["loc"][0]) if e["loc"] else ""
                 zh = _ZH_BY_TYPE.get(e["type"], "取值不符合要求")
                 at = self._column(row, where)
-                problems.append(self._problem(row, at, e["type"], zh, e["msg"]))
-            return
-        if not self._in_scope(row, kind, command):
-            return
-        self._execute(row, kind, command)
+                self.report.problems.append(self._problem(row, at, e["type"], zh, e["msg"]))
+            return None
+
+    def _differences(
+        self, row: _Row, kind: ImportKind, command: Command, unit_id: UUID, within: UUID | None
+    ) -> list[Problem]:
+        """A row registering a unit the store holds, cell by cell against what is recorded:
+        one problem for each filled-in cell that says otherwise (a blank cell says nothing).
+        An import never changes a recorded unit (that is a change's own command), so a
+        corrected roster imported again must not read as done."""
+        recorded = self._recorded(kind, unit_id, within)
+        keys = {kind.id_field, kind.name_field, kind.within_field, *_NOT_COMPARED}
+        found = []
+        for column, cell in row.cells.items():
+            if column.field in keys or column.type == "within" or column.field not in recorded:
+                continue
+            theirs = recorded[column.field]
+            if _plain(getattr(command, column.field)) == _plain(theirs):
+                continue
+            mine, held = text_of(cell), self._shown(kind, column, theirs)
+            name = getattr(command, kind.name_field)
+            found.append(self._problem(
+                row, column, "differs_from_record",
+                f"与已登记的{UNIT_ZH[kind.creates or '']}“{name}”不一致：表中为“{mine}”，"
+                f"已登记为“{held}”。导入不会更改已登记的内容，请改为已登记的值后再导入；"
+                "确需更改的，请另行记录变更",
+                f"{name} is recorded with {column.header} {held}, the file says {mine}; an"
+                " import does not change a recorded unit",
+            ))  # fmt: skip
+        return found
+
+    def _recorded(self, kind: ImportKind, unit_id: UUID, within: UUID | None) -> dict[str, Any]:
+        """A recorded unit's values by the fields of the command that registers it: the
+        unit's own (an organization, a community, a member) or its entry in the unit it
+        lives in (a team member, a worker), with its first day as the row's date."""
+        if kind.creates in AGGREGATE_UNITS:
+            unit = self.units.get(unit_id)
+            return {**vars(unit), "occurred_on": unit.began_on}
+        container = self.units.get(within) if within is not None else None
+        entries = vars(container).get("team" if kind.creates == TEAM_MEMBER else "workers", {})
+        entry = entries.get(str(unit_id), {})
+        return {**entry, "occurred_on": entry.get("joined_on")}
+
+    def _shown(self, kind: ImportKind, column: Column, value: Any) -> str:
+        """A recorded value as the template's cell says it: a unit by its name, a choice by
+        its label."""
+        if value is None:
+            return "（空）"
+        if column.field in kind.refs:
+            unit = self.units.find(value)
+            return str(vars(unit).get("name", value) if unit is not None else value)
+        if column.type == "choice":
+            return str(dict(column.choices).get(str(value), value))
+        if column.type == "boolean":
+            return "是" if value else "否"
+        return str(value)
 
     def _registered_twice(
         self, row: _Row, kind: ImportKind, name: str, within: UUID | None
