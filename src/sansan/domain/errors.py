@@ -381,8 +381,8 @@ STEP_BEFORE_PREVIOUS = Rule(
 )
 TRANSITION_NOT_ALLOWED = Rule(
     "transition_not_allowed",
-    "督办事项当前为“{status_zh}”，不能{action_zh}",
-    "a supervision item that is {status} cannot be {action}",
+    "督办事项当前为“{status_zh}”，不能{action_zh}{hint_zh}",
+    "a supervision item that is {status} cannot be {action}{hint_en}",
 )
 EXTENSION_PENDING = Rule(
     "extension_pending",
