@@ -325,7 +325,12 @@ def token_group() -> None:
 @token_group.command("create")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--scope", "scope", default=None, help="所辖组织编号；县级与审计角色可省略")
-@click.option("--label", required=True, help="令牌持有人，记录为事件的记录人")
+@click.option(
+    "--label",
+    required=True,
+    help="令牌持有人，记录为事件的记录人：须在有效（未吊销、未过期）令牌中唯一，"
+    "不能含控制字符或不可见的格式字符 / unique among live tokens, plain visible text",
+)
 @click.option(
     "--expires",
     default=None,
@@ -388,14 +393,15 @@ def token_list() -> None:
     app = build_application(settings)
     try:
         now = app.clock.now()
-        tokens = list(AccessService(app).tokens())
+        access = AccessService(app)
+        tokens = [(t, access.scope_zh(t.scope_org_id)) for t in access.tokens()]
     finally:
         app.close()
     click.echo("\t".join(TOKEN_COLUMNS))
-    for t in tokens:
+    for t, scope in tokens:
         state = "revoked 已吊销" if t.revoked else "expired 已过期" if t.expired(now) else ACTIVE
         click.echo("\t".join((
-            str(t.id), t.label, t.role, str(t.scope_org_id or "county 全县"), _china(t.created_at),
+            str(t.id), t.label, t.role, scope, _china(t.created_at),
             _china(t.expires_at) if t.expires_at else "never 永不", state,
         )))  # fmt: skip
     click.echo(f"共 {len(tokens)} 个（数据库 {database}）/ {len(tokens)} tokens")

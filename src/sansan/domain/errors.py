@@ -421,6 +421,20 @@ SCOPE_WRONG_LEVEL = Rule(
     "{role_zh}令牌的所辖组织须是{needed_zh}，“{name}”不是",
     "a {role} token must be scoped to {needed}; {name} is not one",
 )
+LABEL_NOT_PLAIN = Rule(
+    "label_not_plain",
+    "令牌持有人“{label}”含控制字符或不可见的格式字符（如双向文本控制符），"
+    "它将作为每条记录的记录人显示，请只用可见文字",
+    "the token label {label!r} holds a control or invisible format character; it becomes the"
+    " actor of every event, so it must be plain visible text",
+)
+LABEL_TAKEN = Rule(
+    "label_taken",
+    "已有有效令牌（编号 {token_no}）的持有人为“{label}”：记录人须能区分，"
+    "请换一个持有人标签，或先吊销该令牌",
+    "a live token ({token_no}) already has the label {label}: actors must be told apart;"
+    " choose another label or revoke that token first",
+)
 EXPIRY_NOT_LATER = Rule(
     "expiry_not_later",
     "令牌的失效时间 {expires_at} 必须晚于现在 {now}（北京时间）",
