@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sansan import cli
-from sansan.api.access_log import SkipSucceededWrites, log_config
+from sansan.api.access_log import SkipSucceededWrites, WithoutTypedText, log_config
 
 
 def _record(method: str, path: str, status: int) -> logging.LogRecord:
@@ -70,3 +70,24 @@ def test_serve_gives_uvicorn_the_filter_on_its_access_logger(
     out = capsys.readouterr().out
     assert f'"POST {TRAININGS} HTTP/1.1" 404' in out
     assert " 200" not in out
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/api/v1/units/search?q=%E6%9D%8E&limit=5", "/api/v1/units/search?q=…&limit=5"),
+        ("/api/v1/audit?actor=county%3A%E5%8E%BF&limit=20", "/api/v1/audit?actor=…&limit=20"),
+        ("/api/v1/members?limit=2", "/api/v1/members?limit=2"),  # nothing typed: as it came
+        ("/api/v1/members", "/api/v1/members"),
+    ],
+)
+def test_what_a_person_typed_into_a_query_stays_out_of_the_access_log(
+    path: str, logged: str
+) -> None:
+    """Review 2, finding 21: a search term (李) is often a member's name; the access log is
+    outside the personal-data read record and its retention."""
+    record = _record("GET", path, 200)
+    assert WithoutTypedText().filter(record)
+    assert isinstance(record.args, tuple)
+    assert record.args[2] == logged
+    assert "李" not in record.getMessage()
