@@ -157,10 +157,12 @@ def _demo_tokens(access: AccessService) -> str | None:
     county's when it was issued now, for the sign-in link. Tokens are kept only as hashes, so
     those issued by an earlier start cannot be shown again: that start printed them."""
     now = access.app.clock.now()
-    usable = {(t.label, t.role) for t in access.tokens() if not t.revoked and not t.expired(now)}
+    # by label alone: a label is unique among live tokens (AccessService.issue_token), so a live
+    # token of another role under a demo label would refuse the demo's, not be issued beside it
+    usable = {t.label for t in access.tokens() if not t.revoked and not t.expired(now)}
     issued: dict[str, str] = {}
     for label, (role, scope) in demo_token_scopes().items():
-        if (label, role) in usable:
+        if label in usable:
             continue
         if not issued:
             click.echo("演示令牌（仅显示一次）/ demo tokens, shown once:")

@@ -293,3 +293,18 @@ def test_the_token_list_names_a_scope_by_its_unit_and_level(
     assert result.exit_code == 0, result.output
     assert f"\tstreet\t城关街道党工委（街道党工委） {street}\t" in result.output
     assert f"\tcommunity\t铁西社区党总支（社区党总支） {general}\t" in result.output
+
+
+def test_a_demo_start_does_not_stop_on_a_demo_label_held_by_a_live_token_of_another_role(
+    app: SansanApplication, recorded_demo: None
+) -> None:
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py)
+    access = AccessService(app)
+    county_label = next(k for k, (role, _) in demo_token_scopes().items() if role == "county")
+    access.issue_token(role="auditor", scope_org_id=None, label=county_label, actor="t")
+    runner = CliRunner()
+    with runner.isolation() as (out, _, _):
+        cli._demo_tokens(access)  # the county's demo token is not issued beside it
+    printed = out.getvalue().decode()
+    assert printed.count("ssn_") == len(demo_token_scopes()) - 1
+    assert "sansan token list" in printed
