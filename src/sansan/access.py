@@ -5,6 +5,7 @@ organization sees that organization's subtree and nothing above or beside it.
 """
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from uuid import UUID, uuid5
 
 from sansan.application import SansanApplication
 from sansan.clock import CHINA_OFFSET
+from sansan.commands.base import ONE_LINE
 from sansan.domain import (
     AccessToken,
     Community,
@@ -26,6 +28,7 @@ from sansan.domain import (
     errors,
 )
 from sansan.domain.base import Provenance, SansanAggregate
+from sansan.domain.names import normal_name
 from sansan.domain.vocabulary import OrgLevel, Role
 from sansan.principals import CachedToken, PrincipalCache, RevocationWatch
 
@@ -83,6 +86,10 @@ class Principal:
         return token_no(self.token_id)
 
 
+# A token's label is held to what a name of one line is (commands/base.py).
+_PLAIN = re.compile(ONE_LINE)
+
+
 def _check_scope(role: Role, scope: PartyOrganization) -> None:
     """A scope that fits the role, or a refusal saying why: a county-wide role takes none
     (it was once dropped silently, issuing a county-wide token to one who asked for less),
@@ -127,7 +134,20 @@ class AccessService:
         actor: str,
         expires_at: datetime | None = None,
     ) -> tuple[str, UUID]:
-        """A new token (shown once) and its id; only the id, derived from a hash, is kept."""
+        """A new token (shown once) and its id; only the id, derived from a hash, is kept.
+
+        The label becomes the actor of every event the token records ("county:<label>"), so it
+        is held to what a name is held to (no control or format characters: "\u202e示演"
+        prints reversed) and is unique among live tokens, so that two holders never sign alike.
+        Two administrators issuing one label at the same instant could both pass the check;
+        tokens are issued by hand from the command line, one at a time."""
+        label = normal_name(label)
+        if not _PLAIN.fullmatch(label):
+            raise errors.LABEL_NOT_PLAIN(label=label)
+        now = self.app.clock.now()
+        for held in self.tokens():
+            if not held.revoked and not held.expired(now) and normal_name(held.label) == label:
+                raise errors.LABEL_TAKEN(label=label, token_no=token_no(held.id))
         if scope_org_id is not None:
             _check_scope(Role(role), self.app.get(scope_org_id, PartyOrganization))
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -200,6 +220,17 @@ class AccessService:
                     token.created_on, token.expires_at, token.revoked,
                 )  # fmt: skip
             start = page[-1].id
+
+    def scope_zh(self, scope_org_id: UUID | None) -> str:
+        """A token's scope as an administrator tells it apart: the unit's name and level, with
+        its id after them (a bare UUID said nothing to whoever decides which token to revoke)."""
+        if scope_org_id is None:
+            return "county 全县"
+        try:
+            org = self.app.get(scope_org_id, PartyOrganization)
+        except NotFoundError:  # scopes are checked when issued; a store restored in part
+            return str(scope_org_id)
+        return f"{org.name}（{OrgLevel(org.level).label_zh}） {scope_org_id}"
 
     def covers(self, principal: Principal, aggregate: SansanAggregate) -> bool:
         """True when the unit lies inside the principal's subtree.

@@ -14,6 +14,7 @@ from sansan.clock import Clock, SystemClock
 from sansan.internal_ids import InternalIds
 from sansan.persistence import id_secret, library_env, migration_lock
 from sansan.plans import PlanRegistry
+from sansan.projections.cursors import Cursors
 from sansan.projections.queries import ReadModels
 from sansan.projections.rebuild import is_outdated, rebuild
 from sansan.projections.runner import ProjectionRunner
@@ -139,4 +140,5 @@ def build_services(
     chain = HashChain(app, store, checkpoint_every=settings.audit_checkpoint_every)
     runner = ProjectionRunner(app, store, listen=settings, followers=[chain.follow])
     audit = AuditTrail(app, chain, settings.audit_signing_key)
-    return Services(settings, app, AccessService(app), store, ReadModels(store), runner, audit)
+    reads = ReadModels(store, Cursors(app.ids.secret))
+    return Services(settings, app, AccessService(app), store, reads, runner, audit)

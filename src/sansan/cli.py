@@ -157,10 +157,12 @@ def _demo_tokens(access: AccessService) -> str | None:
     county's when it was issued now, for the sign-in link. Tokens are kept only as hashes, so
     those issued by an earlier start cannot be shown again: that start printed them."""
     now = access.app.clock.now()
-    usable = {(t.label, t.role) for t in access.tokens() if not t.revoked and not t.expired(now)}
+    # by label alone: a label is unique among live tokens (AccessService.issue_token), so a live
+    # token of another role under a demo label would refuse the demo's, not be issued beside it
+    usable = {t.label for t in access.tokens() if not t.revoked and not t.expired(now)}
     issued: dict[str, str] = {}
     for label, (role, scope) in demo_token_scopes().items():
-        if (label, role) in usable:
+        if label in usable:
             continue
         if not issued:
             click.echo("演示令牌（仅显示一次）/ demo tokens, shown once:")
@@ -325,7 +327,12 @@ def token_group() -> None:
 @token_group.command("create")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--scope", "scope", default=None, help="所辖组织编号；县级与审计角色可省略")
-@click.option("--label", required=True, help="令牌持有人，记录为事件的记录人")
+@click.option(
+    "--label",
+    required=True,
+    help="令牌持有人，记录为事件的记录人：须在有效（未吊销、未过期）令牌中唯一，"
+    "不能含控制字符或不可见的格式字符 / unique among live tokens, plain visible text",
+)
 @click.option(
     "--expires",
     default=None,
@@ -388,14 +395,15 @@ def token_list() -> None:
     app = build_application(settings)
     try:
         now = app.clock.now()
-        tokens = list(AccessService(app).tokens())
+        access = AccessService(app)
+        tokens = [(t, access.scope_zh(t.scope_org_id)) for t in access.tokens()]
     finally:
         app.close()
     click.echo("\t".join(TOKEN_COLUMNS))
-    for t in tokens:
+    for t, scope in tokens:
         state = "revoked 已吊销" if t.revoked else "expired 已过期" if t.expired(now) else ACTIVE
         click.echo("\t".join((
-            str(t.id), t.label, t.role, str(t.scope_org_id or "county 全县"), _china(t.created_at),
+            str(t.id), t.label, t.role, scope, _china(t.created_at),
             _china(t.expires_at) if t.expires_at else "never 永不", state,
         )))  # fmt: skip
     click.echo(f"共 {len(tokens)} 个（数据库 {database}）/ {len(tokens)} tokens")

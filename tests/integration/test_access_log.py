@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from sansan import cli
-from sansan.api.access_log import SkipSucceededWrites, log_config
+from sansan.api.access_log import SkipSucceededWrites, WithoutTypedText, log_config
 
 
 def _record(method: str, path: str, status: int) -> logging.LogRecord:
@@ -86,3 +86,24 @@ def test_applying_the_log_configuration_imports_nothing_of_the_app() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['sansan.api.access_log']"
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/api/v1/units/search?q=%E6%9D%8E&limit=5", "/api/v1/units/search?q=…&limit=5"),
+        ("/api/v1/audit?actor=county%3A%E5%8E%BF&limit=20", "/api/v1/audit?actor=…&limit=20"),
+        ("/api/v1/members?limit=2", "/api/v1/members?limit=2"),  # nothing typed: as it came
+        ("/api/v1/members", "/api/v1/members"),
+    ],
+)
+def test_what_a_person_typed_into_a_query_stays_out_of_the_access_log(
+    path: str, logged: str
+) -> None:
+    """Review 2, finding 21: a search term (李) is often a member's name; the access log is
+    outside the personal-data read record and its retention."""
+    record = _record("GET", path, 200)
+    assert WithoutTypedText().filter(record)
+    assert isinstance(record.args, tuple)
+    assert record.args[2] == logged
+    assert "李" not in record.getMessage()

@@ -69,3 +69,25 @@ def test_new_year_in_china_while_utc_is_still_in_the_old_year(
     assert (status, refused["code"]) == (422, "as_of_in_future")
     assert "北京时间2027年1月1日" in refused["message_zh"]
     assert client.get(path, headers=bearer(tokens["county"])).json()["as_of"] == "2027-01-01"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_scorecard_for_a_day_before_the_community_was_registered_is_refused(
+    demo: Demo, fmt: str
+) -> None:
+    """Review 2, finding 19: it was an 11-row card of 无数据 0/0 that a secretary might sign."""
+    client, tokens = demo  # today 2026-11-27 in China
+    registered = client.post("/api/v1/communities", headers=bearer(tokens["county"]), json={
+        "occurred_on": "2026-11-20", "name": "新登记社区",
+        "street_committee_id": str(demo_id("org", "城关街道")),
+    })  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    card = f"/api/v1/communities/{registered.json()['aggregate_id']}/scorecard"
+    for path in (card, f"{card}/funding/failing"):
+        if fmt == "csv" and "failing" in path:
+            continue
+        status, refused = asked(client, tokens["county"], path, "2026-11-19", fmt)
+        assert (status, refused["code"]) == (422, "as_of_before_registration")
+        assert refused["errors"][0]["field"] == "as_of"
+        assert "新登记社区尚未登记：该社区于2026年11月20日登记" in refused["message_zh"]
+        assert asked(client, tokens["county"], path, "2026-11-20", fmt)[0] == 200

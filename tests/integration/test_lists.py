@@ -288,3 +288,32 @@ def test_a_read_waiting_for_a_position_the_projections_have_not_reached_gets_503
     assert (response.status_code, response.json()["code"]) == (503, "read_model_behind")
     assert response.headers["Retry-After"] == "1"
     assert 1.5 < waited < 10  # bounded, about two seconds
+
+
+def test_a_page_cursor_names_nobody_and_an_altered_one_is_refused(
+    demo: tuple[TestClient, dict[str, str]],
+) -> None:
+    """Review 2, finding 21: a cursor was base64 JSON of the last row's sort key, a member's
+    name, which then travelled in URLs and the access log. It is sealed now: the same page
+    gives the same cursor, the pages still add up, and a changed cursor is refused."""
+    import base64
+
+    client, tokens = demo
+    county = tokens["county"]
+    first = get(client, county, "/members", limit=2)
+    cursor = first["next_cursor"]
+    assert cursor == get(client, county, "/members", limit=2)["next_cursor"]  # stable
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    last = first["items"][-1]
+    for said in (last["name"], last["id"]):
+        assert said.encode() not in raw
+        assert said.encode("unicode_escape") not in raw
+    assert "[" not in raw.decode("latin-1")[:2]  # not JSON under base64
+    second = get(client, county, "/members", limit=2, cursor=cursor)
+    assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
+    everyone = every_page(client, county, "/members", limit=50)
+    assert [i["id"] for i in everyone[:4]] == [i["id"] for i in first["items"] + second["items"]]
+    altered = cursor[:-2] + ("A" if cursor[-2] != "A" else "B") + cursor[-1]
+    refused = client.get("/api/v1/members", params={"limit": 2, "cursor": altered},
+                         headers=bearer(county))  # fmt: skip
+    assert (refused.status_code, refused.json()["code"]) == (400, "bad_cursor")

@@ -176,6 +176,9 @@ def test_a_street_cannot_sign_a_reminder_addressed_to_its_community_s_secretary(
     assert "not addressed to the street" in body["message_en"]
     assert written_since(inbox.services.app, before) == []
     assert inbox.mine("street")[reminder["id"]]["acknowledged_by"] is None
+    # the list says whose it is to sign, so that the 待办 page offers 签收 only to them
+    assert inbox.mine("street")[reminder["id"]]["for_you"] is False
+    assert tiexi[reminder["id"]]["for_you"] is True
     # its addressee still signs it
     assert inbox.acknowledge("community", reminder["id"]).status_code == 200
 

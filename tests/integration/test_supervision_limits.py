@@ -173,3 +173,78 @@ def test_readyz_says_the_read_models_stopped_while_a_batch_keeps_failing(
             time.sleep(0.1)
         assert client.get("/readyz").status_code == 200
         assert projections.position() == services.app.recorder.max_notification_id()
+
+
+def _assigned(client: TestClient, tokens: dict[str, str], due_on: date) -> Any:
+    return post(client, tokens["street"], sc.AssignSupervisionItem(
+        occurred_on=DAY, title="整改", assignee_org_id=t.GB, due_on=due_on,
+    ))  # fmt: skip
+
+
+def test_a_deadline_may_fall_three_calendar_years_on_and_not_a_day_later(
+    api: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    """Assigned 2026-05-01: 2029-05-01 is the last day (3 × 366 days reached 2029-05-03)."""
+    client, tokens = api
+    refused = _assigned(client, tokens, date(2029, 5, 2))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "deadline_too_far"
+    assert "即 2029-05-01" in refused.json()["message_zh"]
+    assert _assigned(client, tokens, date(2029, 5, 1)).status_code == 201
+
+
+def test_an_extension_waits_until_handling_has_started(
+    api: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, tokens = api
+    item = UUID(_assigned(client, tokens, date(2026, 6, 30)).json()["aggregate_id"])
+    ask = sc.RequestExtension(item_id=item, occurred_on=DAY, requested_due_on=date(2026, 7, 31),
+                              reason="需协调")  # fmt: skip
+    ack = sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=DAY)
+    assert post(client, tokens["community"], ack).status_code == 200
+    before = services.app.recorder.max_notification_id()
+    refused = post(client, tokens["community"], ask)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "transition_not_allowed"
+    assert "请先开始办理" in refused.json()["message_zh"]
+    assert services.app.recorder.max_notification_id() == before
+    start = sc.StartSupervisionItem(item_id=item, occurred_on=DAY)
+    assert post(client, tokens["community"], start).status_code == 200
+    assert post(client, tokens["community"], ask).status_code == 200
+
+
+def test_an_item_waiting_for_review_is_not_urged(
+    api: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, tokens = api
+    item = UUID(_assigned(client, tokens, date(2026, 6, 30)).json()["aggregate_id"])
+    urge = sc.UrgeSupervisionItem(item_id=item, occurred_on=DAY, message="请尽快")
+    assert post(client, tokens["street"], urge).status_code == 200  # not yet signed: urged
+    for step in (
+        sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=DAY),
+        sc.StartSupervisionItem(item_id=item, occurred_on=DAY),
+        sc.ReportSupervisionItem(item_id=item, occurred_on=DAY, summary="已整改"),
+    ):
+        assert post(client, tokens["community"], step).status_code == 200
+    before = services.app.recorder.max_notification_id()
+    refused = post(client, tokens["street"], urge)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "transition_not_allowed"
+    assert "已反馈办理结果，正待审核" in refused.json()["message_zh"]
+    assert services.app.recorder.max_notification_id() == before
+    assert services.app.repository.get(item).urge_count == 1
+
+
+def test_if_match_star_writes_without_a_version_check(
+    api: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    """RFC 9110 §13.1.1: ``If-Match: *`` matches any current version."""
+    client, tokens = api
+    item = UUID(_assigned(client, tokens, date(2026, 6, 30)).json()["aggregate_id"])
+    ack = sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=DAY)
+    written = post(client, tokens["community"], ack, **{"If-Match": "*"})
+    assert written.status_code == 200, written.text
+    assert services.app.repository.get(item).status == "acknowledged"
+    bad = post(client, tokens["community"], ack, **{"If-Match": "**"})
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "invalid_if_match"

@@ -229,3 +229,82 @@ def test_an_expiry_in_the_past_is_told_in_china_time_to_the_minute(
         )
     china_now = (clock.now() + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
     assert refused.value.message_zh == f"令牌的失效时间 2020-01-02 00:00 必须晚于现在 {china_now}（北京时间）"
+
+
+def test_a_label_is_unique_among_live_tokens_and_free_again_once_revoked_or_expired(
+    app: SansanApplication, clock: FixedClock
+) -> None:
+    """Review 2, finding 23: the label is the actor of every event the token records; two
+    live tokens labelled alike sign alike and the 记录人 filter cannot tell them apart."""
+    access = AccessService(app)
+    _, first = access.issue_token(role="county", scope_org_id=None, label="县委组织部", actor="t")
+    before = app.recorder.max_notification_id()
+    for same in ("县委组织部", " 县委组织部　"):  # compared as names are (domain/names.py)
+        with pytest.raises(DomainError) as refused:
+            access.issue_token(role="auditor", scope_org_id=None, label=same, actor="t")
+        assert refused.value.code == "label_taken"
+        assert f"已有有效令牌（编号 {str(first)[:8]}）的持有人为“县委组织部”" in refused.value.message_zh
+    assert app.recorder.max_notification_id() == before
+    access.revoke_token(first, reason="轮换", actor="t")
+    access.issue_token(
+        role="county", scope_org_id=None, label="县委组织部", actor="t",
+        expires_at=clock.now() + timedelta(hours=1),
+    )  # fmt: skip
+    clock.advance(timedelta(hours=1))
+    access.issue_token(role="county", scope_org_id=None, label="县委组织部", actor="t")
+
+
+@pytest.mark.parametrize("label", ["\u202e示演", "县委\u200b组织部", "县委\n组织部", "\ufeff县"])
+def test_a_label_with_a_control_or_format_character_is_refused(
+    app: SansanApplication, label: str
+) -> None:
+    before = app.recorder.max_notification_id()
+    with pytest.raises(DomainError) as refused:
+        AccessService(app).issue_token(role="county", scope_org_id=None, label=label, actor="t")
+    assert refused.value.code == "label_not_plain"
+    assert "不可见的格式字符" in refused.value.message_zh
+    assert app.recorder.max_notification_id() == before
+
+
+def test_token_create_on_the_command_line_refuses_a_label_in_use_and_its_help_says_so(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANSAN_DATABASE_URL", settings.database_url)
+    create = ["token", "create", "--role", "county", "--label", "县委组织部（演示）"]
+    assert CliRunner().invoke(cli.main, create).exit_code == 0
+    again = CliRunner().invoke(cli.main, create)
+    assert again.exit_code == 1
+    assert "请换一个持有人标签，或先吊销该令牌" in again.output, again.output
+    helped = CliRunner().invoke(cli.main, ["token", "create", "--help"])
+    assert "须在有效（未吊销、未过期）令牌中唯一" in helped.output
+
+
+def test_the_token_list_names_a_scope_by_its_unit_and_level(
+    app: SansanApplication, settings: Settings, recorded_demo: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Review 2, finding 3: a scope as a bare UUID did not tell which token to revoke."""
+    street, general = demo_id("org", "城关街道"), demo_id("org", "铁西社区党总支")
+    access = AccessService(app)
+    access.issue_token(role="street", scope_org_id=street, label="城关", actor="t")
+    access.issue_token(role="community", scope_org_id=general, label="铁西", actor="t")
+    monkeypatch.setenv("SANSAN_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(cli.main, ["token", "list"])
+    assert result.exit_code == 0, result.output
+    assert f"\tstreet\t城关街道党工委（街道党工委） {street}\t" in result.output
+    assert f"\tcommunity\t铁西社区党总支（社区党总支） {general}\t" in result.output
+
+
+def test_a_demo_start_does_not_stop_on_a_demo_label_held_by_a_live_token_of_another_role(
+    app: SansanApplication, recorded_demo: None
+) -> None:
+    # recorded_demo: the store starts as a copy of the demo load_demo records (tests/conftest.py)
+    access = AccessService(app)
+    county_label = next(k for k, (role, _) in demo_token_scopes().items() if role == "county")
+    access.issue_token(role="auditor", scope_org_id=None, label=county_label, actor="t")
+    runner = CliRunner()
+    with runner.isolation() as (out, _, _):
+        cli._demo_tokens(access)  # the county's demo token is not issued beside it
+    printed = out.getvalue().decode()
+    assert printed.count("ssn_") == len(demo_token_scopes()) - 1
+    assert "sansan token list" in printed

@@ -155,6 +155,17 @@ def test_a_failing_receiver_gets_every_notification_in_the_end_signed_and_de_dup
     assert "supervision_warning" in kinds
 
 
+def test_the_payload_says_late_as_true_or_false_as_the_api_does(
+    hooked: Services, receiver: Receiver
+) -> None:
+    """Review 2, finding 12: SQLite keeps a boolean as 1 or 0, which went out as ``"late": 1``
+    while ``GET /notifications`` says false; a receiver with a strict schema broke."""
+    WebhookDeliverer(hooked).run_once()
+    sent = [json.loads(b)["notification"] for _, b in receiver.received]
+    assert sent
+    assert {type(n["late"]) for n in sent} == {bool}
+
+
 def test_a_verifying_receiver_rejects_a_replay_an_old_timestamp_and_a_forged_one(
     hooked: Services, clock: FixedClock, receiver: Receiver
 ) -> None:

@@ -67,14 +67,16 @@ def test_facility_upgrade_keeps_the_area_not_given(community: Community) -> None
     assert (community.office_area_m2, community.venue_area_m2) == (85, 210)
 
 
-def test_funding_must_be_positive_and_for_this_or_last_year(community: Community) -> None:
+def test_funding_must_be_positive_and_for_last_this_or_next_year(community: Community) -> None:
     with rejects("not_positive"):
         community.allocate_funding(prov(), year=2026, amount_yuan=Decimal(0), source=None)
-    with rejects("year_out_of_range"):
-        community.allocate_funding(prov(), year=2024, amount_yuan=Decimal(1), source=None)
+    for year in (2024, 2028):
+        with rejects("year_out_of_range"):
+            community.allocate_funding(prov(), year=year, amount_yuan=Decimal(1), source=None)
+    community.allocate_funding(prov(), year=2027, amount_yuan=Decimal(1), source=None)  # a budget
     community.allocate_funding(prov(), year=2026, amount_yuan=Decimal("6000.50"), source=None)
     community.allocate_funding(prov(), year=2026, amount_yuan=Decimal("4000"), source="县财政")
-    assert community.funding_by_year == {"2026": Decimal("10000.50")}
+    assert community.funding_by_year == {"2026": Decimal("10000.50"), "2027": Decimal(1)}
 
 
 def test_one_service_station(community: Community) -> None:

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 
 from sansan.domain import DomainError, SupervisionItem
-from sansan.domain.supervision import LONGEST_DEADLINE
+from sansan.domain.supervision import latest_deadline
 from sansan.domain.vocabulary import SupervisionStatus as S
 from tests.support import LAUNCH, prov, rejects, unchanged, world
 
@@ -38,7 +38,8 @@ PATHS: dict[S, list[str]] = {
 # The graph written out by hand from DOMAIN.md §五 (交办 → 签收 → 办理 → (延期申请) → 反馈 →
 # 审核: 通过 or 退回 → 办结), not read from the code's table: the status each action leads to
 # from each status, "-" where it is refused. A returned item is reworked (开始办理 again) or
-# reported again; an extension is asked while handling; urging stops once accepted.
+# reported again; an extension is asked once handling has started (办理, not at 签收); urging
+# presses the assignee, so it stops once the assignee has reported (review 2, findings 14, 32).
 _ = None
 A, K, P, R = S.ASSIGNED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.REPORTED
 C, X, D = S.ACCEPTED, S.RETURNED, S.CLOSED
@@ -47,12 +48,12 @@ GRAPH: dict[str, tuple[S | None, ...]] = {
     #                    assigned ack in_progress reported accepted returned closed
     "acknowledge":       (K,      _,  _,          _,       _,       _,       _),
     "start":             (_,      P,  _,          _,       _,       P,       _),
-    "request_extension": (_,      K,  P,          _,       _,       X,       _),
+    "request_extension": (_,      _,  P,          _,       _,       X,       _),
     "report":            (_,      _,  R,          _,       _,       R,       _),
     "accept":            (_,      _,  _,          C,       _,       _,       _),
     "return":            (_,      _,  _,          X,       _,       _,       _),
     "close":             (_,      _,  _,          _,       D,       _,       _),
-    "urge":              (A,      K,  P,          R,       _,       X,       _),
+    "urge":              (A,      K,  P,          _,       _,       X,       _),
 }  # fmt: skip
 
 
@@ -122,7 +123,7 @@ def test_an_approved_extension_moves_the_deadline() -> None:
 
 
 def test_a_refused_extension_keeps_the_deadline() -> None:
-    i = at(S.ACKNOWLEDGED)
+    i = at(S.RETURNED)
     i.request_extension(prov(), requested_due_on=date(2026, 10, 31), reason="r")
     i.refuse_extension(prov(), reason="理由不充分")
     assert (i.due_on, i.pending_extension) == (DUE, None)
@@ -167,7 +168,7 @@ def test_a_step_dated_before_the_previous_one_is_refused_also_after_replay() -> 
 def test_a_deadline_more_than_three_years_after_the_assignment_is_refused() -> None:
     """9999-12-31 was once accepted and stopped every read model (its day-after step could
     not be computed); a deadline is now within three years of the item's assignment."""
-    latest = LAUNCH + LONGEST_DEADLINE
+    latest = latest_deadline(LAUNCH)
     with rejects("deadline_too_far"):
         SupervisionItem.assign(
             prov(), title="t", description="", campaign_id=None,
@@ -180,6 +181,33 @@ def test_a_deadline_more_than_three_years_after_the_assignment_is_refused() -> N
     assert unchanged(i) == before
     i.request_extension(prov(), requested_due_on=latest, reason="施工延误")  # the last day is in
     assert i.pending_extension == {"requested_due_on": latest, "reason": "施工延误"}
+
+
+@pytest.mark.parametrize(
+    ("assigned_on", "latest"),
+    [
+        (date(2026, 11, 29), date(2029, 11, 29)),  # not 2029-12-01 (3 × 366 days)
+        (date(2028, 2, 29), date(2031, 2, 28)),  # no 29 February then: the month's last day
+        (date(2027, 3, 1), date(2030, 3, 1)),
+    ],
+)
+def test_three_years_are_calendar_years_from_the_day_assigned(
+    assigned_on: date, latest: date
+) -> None:
+    assert latest_deadline(assigned_on) == latest
+
+
+def test_the_refusals_say_why_an_extension_or_an_urging_does_not_fit() -> None:
+    with pytest.raises(DomainError) as caught:
+        at(S.ACKNOWLEDGED).request_extension(
+            prov(), requested_due_on=date(2026, 12, 31), reason="需协调"
+        )
+    assert caught.value.code == "transition_not_allowed"
+    assert "请先开始办理" in caught.value.message_zh
+    with pytest.raises(DomainError) as caught:
+        at(S.REPORTED).urge(prov(), message="请尽快")
+    assert "已反馈办理结果，正待审核" in caught.value.message_zh
+    assert caught.value.message_en.endswith("awaits review")
 
 
 @pytest.mark.parametrize(

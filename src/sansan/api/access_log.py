@@ -4,7 +4,9 @@ A command write that succeeded is recorded in the event log itself, with its act
 times, and counted by route and status in the metrics; its access-log line said nothing more,
 and formatting and writing it was 5–8 % of the server's Python time per write
 (docs/benchmarks.md, branch lean-write2). Every other request, and every write that failed,
-is logged as before, in uvicorn's own format.
+is logged as before, in uvicorn's own format, less what a person typed into a query (a
+search term is often a member's name; review 2, finding 21): the access log lies outside the
+personal-data read record and its retention, so such values are written as "…".
 
 This module imports nothing of the app until the filter first sees a POST answered 2xx: each
 ``--workers`` process applies the logging configuration before it starts answering its
@@ -17,6 +19,7 @@ import copy
 import logging
 from functools import cache
 from typing import Any
+from urllib.parse import unquote_plus
 
 from uvicorn.config import LOGGING_CONFIG
 
@@ -47,10 +50,38 @@ class SkipSucceededWrites(logging.Filter):
         return route_key(str(path).partition("?")[0]) not in command_route_keys()
 
 
+# Query parameters whose values are free text a person typed (unit search, the audit's 记录人).
+# Ids, dates, kinds and page cursors (sealed, projections/cursors.py) say nothing of a person.
+FREE_TEXT = frozenset({"q", "actor"})
+WITHHELD = "…"
+
+
+class WithoutTypedText(logging.Filter):
+    """Rewrites uvicorn's access record so that free-text query values are not written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and "?" in str(args[2]):
+            path, _, query = str(args[2]).partition("?")
+            parts = query.split("&")  # the others are kept exactly as they came
+            kept = [_withheld(part) for part in parts]
+            if kept != parts:
+                record.args = (*args[:2], f"{path}?{'&'.join(kept)}", *args[3:])
+        return True
+
+
+def _withheld(part: str) -> str:
+    key = part.partition("=")[0]
+    return f"{key}={WITHHELD}" if unquote_plus(key) in FREE_TEXT else part
+
+
 def log_config() -> dict[str, Any]:
     """uvicorn's logging configuration with the filter on its access logger (each worker
     process applies it as it starts)."""
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"succeeded_writes": {"()": f"{__name__}.SkipSucceededWrites"}}
-    config["loggers"]["uvicorn.access"]["filters"] = ["succeeded_writes"]
+    config["filters"] = {
+        "succeeded_writes": {"()": f"{__name__}.SkipSucceededWrites"},
+        "typed_text": {"()": f"{__name__}.WithoutTypedText"},
+    }
+    config["loggers"]["uvicorn.access"]["filters"] = ["succeeded_writes", "typed_text"]
     return config

@@ -41,8 +41,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 # A version, bare or as the ETag the service sent ("3", W/"3"); ASCII digits only, as
-# str.isdigit would also pass "²", which int() refuses.
-IF_MATCH_PATTERN = r'^(?:[0-9]+|"[0-9]+"|W/"[0-9]+")$'
+# str.isdigit would also pass "²", which int() refuses; or "*" (any current version).
+IF_MATCH_PATTERN = r'^(?:[0-9]+|"[0-9]+"|W/"[0-9]+"|\*)$'
 _IF_MATCH = re.compile(IF_MATCH_PATTERN, re.ASCII)
 IfMatch = Annotated[
     str | None,
@@ -111,6 +111,8 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip()
+    if text == "*":  # RFC 9110 §13.1.1: any current version, so no version to check
+        return None
     if not _IF_MATCH.fullmatch(text):
         raise ApiError(
             400,

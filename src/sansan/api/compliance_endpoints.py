@@ -434,6 +434,25 @@ def judged_day(services: Services, campaign: CreationCampaign, as_of: date | Non
     return as_of
 
 
+def scorecard_day(
+    services: Services, community: Community, campaign: CreationCampaign, as_of: date | None
+) -> date:
+    """The day a community's scorecard is judged on: as a board's, and not before the
+    community was registered. Answered, such a day was an 11-row card of 无数据 0/0 that a
+    secretary might sign (review 2, finding 19)."""
+    day = judged_day(services, campaign, as_of)
+    registered = community.began_on
+    if day < registered:
+        raise _as_of_refused(
+            "as_of_before_registration",
+            f"评估日期（as_of）{zh_date(day)}时{community.name}尚未登记："
+            f"该社区于{zh_date(registered)}登记，请选择{zh_date(registered)}或之后的日期",
+            f"as_of {day} is before {community.name} was registered on {registered};"
+            f" choose {registered} or later",
+        )  # fmt: skip
+    return day
+
+
 def _as_of_refused(code: str, zh: str, en: str) -> ApiError:
     field = FieldProblem(field="as_of", label_zh="评估日期", type=code, message_zh=zh, message_en=en)
     return ApiError(422, code, zh, en, errors=[field])
@@ -503,7 +522,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         period: PeriodQuery = None, offset: OffsetQuery = 0, limit: LimitQuery = FAILING_PAGE,
     ) -> FailingPage:  # fmt: skip
         community, campaign, plan = _scorecard_of(services, principal, id, campaign_id)
-        day = judged_day(services, campaign, as_of)
+        day = scorecard_day(services, community, campaign, as_of)
         page = Page(offset, limit)
         found = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day,
@@ -522,7 +541,7 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         failing_limit: FailingLimit = FAILING_PAGE,
     ) -> Progress | Response:  # fmt: skip
         community, campaign, plan = _scorecard_of(services, principal, id, campaign_id)
-        day = judged_day(services, campaign, as_of)
+        day = scorecard_day(services, community, campaign, as_of)
         results = evaluate(
             services.store, plan, launch=campaign.launch_date, as_of=day,
             communities=[community.id], scorecard=True,

@@ -19,7 +19,8 @@ from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
 from sansan.api.personal_data import purpose_of, record_members_named, units_in_audit
 from sansan.api.problems import ApiError, Problem, label_zh
 from sansan.domain.vocabulary import MemberCategory, ModelType, Role, SupervisionStatus
-from sansan.projections.queries import MAX_LIMIT, BadCursor, Page
+from sansan.projections.cursors import BadCursor
+from sansan.projections.queries import MAX_LIMIT, Page
 
 READ_YOUR_WRITES_WAIT_S = 2.0
 

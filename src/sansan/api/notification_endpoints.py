@@ -42,6 +42,11 @@ class NotificationPublic(BaseModel):
     due_on: date
     late: bool = Field(description="晚于应发日期发出 / fired after the day it was due")
     recorded_at: datetime
+    for_you: bool = Field(
+        False,
+        description="发给本角色、可由本角色签收（街道可查看所辖社区的全部提醒，只签收发给街道的）"
+        " / addressed to the caller, who may acknowledge it",
+    )
     acknowledged_by: str | None = Field(
         None,
         description="签收人（审计角色：全部收件方签收后列出全部签收人）/ who acknowledged",
@@ -104,7 +109,10 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
                 cursor=cursor, limit=limit,
             )
         )  # fmt: skip
-        if ADDRESSEE_OF_ROLE.get(principal.role) is None:  # the auditor: who 签收 when
+        addressee = ADDRESSEE_OF_ROLE.get(principal.role)
+        for n in page.items:  # what the caller may sign: the page offers 签收 on these only
+            n["for_you"] = addressee is not None and may_acknowledge(addressee, n["addressees"])
+        if addressee is None:  # the auditor: who 签收 when
             acks = services.read_models.acknowledgements([str(n["id"]) for n in page.items])
             for n in page.items:
                 n["acknowledgements"] = acks.get(str(n["id"]), [])

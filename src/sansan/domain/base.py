@@ -317,7 +317,10 @@ def birth_fits(birth_year: int | None, birth_date: date | None, prov: Provenance
     return birth_date.year
 
 
-def calendar_year_fits(year: int, occurred_on: date) -> None:
-    """Money and assessments for a year are recorded in that year or the next."""
-    if year not in (occurred_on.year, occurred_on.year - 1):
+def calendar_year_fits(year: int, occurred_on: date, *, ahead: bool = False) -> None:
+    """Money and assessments for a year are recorded in that year or the next. Money may also
+    be ``ahead``: next year's budget is allocated in the last weeks of this one (review 2,
+    finding 11); it is dated the day it was allocated and counts for the year it is for."""
+    fits = (occurred_on.year, occurred_on.year - 1) + ((occurred_on.year + 1,) if ahead else ())
+    if year not in fits:
         raise errors.YEAR_OUT_OF_RANGE(year=year, occurred_on=occurred_on)

@@ -411,7 +411,7 @@ class Community(SansanAggregate):
             raise errors.AMOUNT_IMPLAUSIBLE(
                 amount=f"{amount_yuan:,.2f}", ceiling=f"{FUNDING_CEILING_YUAN:,}"
             )
-        calendar_year_fits(year, prov.occurred_on)
+        calendar_year_fits(year, prov.occurred_on, ahead=True)
         if year < self.began_on.year:  # a year the community never had
             raise errors.YEAR_BEFORE_START(year=year, began_on=self.began_on)
         self._record(self.FundingAllocated, prov, year=year, amount_yuan=amount_yuan, source=source)

@@ -381,8 +381,8 @@ STEP_BEFORE_PREVIOUS = Rule(
 )
 TRANSITION_NOT_ALLOWED = Rule(
     "transition_not_allowed",
-    "督办事项当前为“{status_zh}”，不能{action_zh}",
-    "a supervision item that is {status} cannot be {action}",
+    "督办事项当前为“{status_zh}”，不能{action_zh}{hint_zh}",
+    "a supervision item that is {status} cannot be {action}{hint_en}",
 )
 EXTENSION_PENDING = Rule(
     "extension_pending",
@@ -420,6 +420,20 @@ SCOPE_WRONG_LEVEL = Rule(
     "scope_wrong_level",
     "{role_zh}令牌的所辖组织须是{needed_zh}，“{name}”不是",
     "a {role} token must be scoped to {needed}; {name} is not one",
+)
+LABEL_NOT_PLAIN = Rule(
+    "label_not_plain",
+    "令牌持有人“{label}”含控制字符或不可见的格式字符（如双向文本控制符），"
+    "它将作为每条记录的记录人显示，请只用可见文字",
+    "the token label {label!r} holds a control or invisible format character; it becomes the"
+    " actor of every event, so it must be plain visible text",
+)
+LABEL_TAKEN = Rule(
+    "label_taken",
+    "已有有效令牌（编号 {token_no}）的持有人为“{label}”：记录人须能区分，"
+    "请换一个持有人标签，或先吊销该令牌",
+    "a live token ({token_no}) already has the label {label}: actors must be told apart;"
+    " choose another label or revoke that token first",
 )
 EXPIRY_NOT_LATER = Rule(
     "expiry_not_later",

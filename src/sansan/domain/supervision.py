@@ -1,12 +1,13 @@
 """A supervision item (督办事项) and the only paths it may take.
 
 assigned → acknowledged → in progress → reported → reviewed (accepted → closed, or
-returned → in progress / reported again); an extension may be requested while the
-item is being handled, and is approved (moving the deadline) or refused.
+returned → in progress / reported again); an extension may be requested once handling has
+started (办理, DOMAIN.md §五: 交办 → 签收 → 办理 → 延期申请), and is approved (moving the
+deadline) or refused. 催办 presses the assignee: it stops once the assignee has reported.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -20,7 +21,11 @@ from sansan.domain.vocabulary import SupervisionStatus as S
 
 T = "sansan:SupervisionItem"
 
-HANDLING = frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RETURNED})
+# Handling has started: the assignee works on the item (again, once returned).
+HANDLING = frozenset({S.IN_PROGRESS, S.RETURNED})
+# The assignee's turn: an urging counts against it, so none once it has reported and the item
+# waits for the reviewer (a 催办 then was counted in 催办次数 against the wrong side).
+ASSIGNEES_TURN = HANDLING | {S.ASSIGNED, S.ACKNOWLEDGED}
 
 # action → (statuses it may start from, status it leads to, Chinese verb, English participle)
 TRANSITIONS: dict[str, tuple[frozenset[S], S | None, str, str]] = {
@@ -31,13 +36,23 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S | None, str, str]] = {
     "accept": (frozenset({S.REPORTED}), S.ACCEPTED, "审核通过", "accepted"),
     "return": (frozenset({S.REPORTED}), S.RETURNED, "退回", "returned"),
     "close": (frozenset({S.ACCEPTED}), S.CLOSED, "办结", "closed"),
-    "urge": (frozenset(S) - {S.ACCEPTED, S.CLOSED}, None, "催办", "urged"),
+    "urge": (ASSIGNEES_TURN, None, "催办", "urged"),
 }
 
+# What the refusal adds where the status alone does not say why (review 2, findings 14, 32).
+HINTS: dict[tuple[str, S], tuple[str, str]] = {
+    ("request_extension", S.ASSIGNED): ("：请先签收并开始办理，办理中方可申请延期",
+                                        "; acknowledge and start handling first"),
+    ("request_extension", S.ACKNOWLEDGED): ("：请先开始办理，办理中方可申请延期",
+                                            "; start handling first"),
+    ("urge", S.REPORTED): ("：承办单位已反馈办理结果，正待审核，催办只针对承办单位",
+                           "; the assignee has reported and the item awaits review"),
+}  # fmt: skip
 
 # A supervision item is short work within a three-year campaign: a deadline further off is a
 # typing slip (9999-12-31 once stalled every read model), so it is refused at the command.
-LONGEST_DEADLINE = timedelta(days=3 * 366)
+# Three calendar years, as the refusal says (not 3 × 366 days, which ran two days past).
+LONGEST_DEADLINE_YEARS = 3
 # The review steps belong to the level that assigned the item (or above): a street may not
 # accept, close or extend what the county assigned it to watch over.
 REVIEWS = frozenset(
@@ -262,11 +277,14 @@ class SupervisionItem(SansanAggregate):
         allowed_from, leads_to, verb_zh, verb_en = TRANSITIONS[action]
         status = S(self.status)
         if status not in allowed_from:
+            hint_zh, hint_en = HINTS.get((action, status), ("", ""))
             raise errors.TRANSITION_NOT_ALLOWED(
                 status=status.value,
                 status_zh=status.label_zh,
                 action=verb_en,
                 action_zh=verb_zh,
+                hint_zh=hint_zh,
+                hint_en=hint_en,
             )
         return leads_to
 
@@ -278,8 +296,18 @@ class SupervisionItem(SansanAggregate):
         self._record(event_class, prov, status=leads_to.value, **fields)
 
 
+def latest_deadline(assigned_on: date) -> date:
+    """The last day a deadline may fall on: the same day three calendar years on (the China
+    day it was assigned); from 29 February, the last day of February (no such day then)."""
+    year = assigned_on.year + LONGEST_DEADLINE_YEARS
+    try:
+        return assigned_on.replace(year=year)
+    except ValueError:  # 29 February in a year that has none
+        return date(year, 2, 28)
+
+
 def _within_reach(field: str, due_on: date, assigned_on: date) -> None:
-    latest = assigned_on + LONGEST_DEADLINE
+    latest = latest_deadline(assigned_on)
     if due_on > latest:
         raise errors.DEADLINE_TOO_FAR(
             field=field, value=due_on, assigned_on=assigned_on, latest=latest

@@ -4,7 +4,6 @@ Every statement is a SQLAlchemy Core expression over the tables of the transacti
 generation (``cursor.t``), so a rebuild's switch never splits a read; values are bound.
 """
 
-import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,31 +32,23 @@ from sansan.domain.access import PersonalDataAccess
 from sansan.domain.names import normal_name
 from sansan.domain.supervision import WARNING_DAYS, standing
 from sansan.domain.vocabulary import Role
+from sansan.projections.cursors import BadCursor, Cursors
 from sansan.projections.schema import ReadModel
 from sansan.projections.store import ReadStore
 
 MAX_LIMIT = 200
 
 
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
 # A page read newest first marks its cursor, so that a cursor is never read in the other order.
 NEWEST_FIRST = "desc"
 
 
-def decode_cursor(cursor: str | None, size: int, newest_first: bool = False) -> list[Any] | None:
+def decode_cursor(
+    cursors: Cursors, cursor: str | None, size: int, newest_first: bool = False
+) -> list[Any] | None:
     if not cursor:
         return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:
-        raise BadCursor(cursor) from None
+    key = cursors.open(cursor)
     if not isinstance(key, list) or len(key) != size + newest_first:
         raise BadCursor(cursor)
     if newest_first:
@@ -112,8 +103,9 @@ def _named(rows: Sequence[Row[Any]], name: str) -> list[UUID]:
 
 
 class ReadModels:
-    def __init__(self, store: ReadStore) -> None:
+    def __init__(self, store: ReadStore, cursors: Cursors) -> None:
         self.store = store
+        self.cursors = cursors
 
     def _page(
         self, paged: Callable[[ReadModel], Paged], cursor: str | None, limit: int,
@@ -122,7 +114,7 @@ class ReadModels:
         with self.store.transaction() as c:
             # composed on the transaction's own generation: a rebuild may switch it meanwhile
             statement, order = paged(c.t)
-            key = decode_cursor(cursor, len(order), newest_first)
+            key = decode_cursor(self.cursors, cursor, len(order), newest_first)
             if key is not None:  # keyset: rows strictly after the cursor in the sort order
                 row, after = tuple_(*order), tuple_(*(literal(k) for k in key))
                 statement = statement.where(row < after if newest_first else row > after)
@@ -134,7 +126,7 @@ class ReadModels:
         if not more:
             return Page(items, None)
         key = [items[-1][column.name] for column in order]
-        return Page(items, encode_cursor([NEWEST_FIRST, *key] if newest_first else key))
+        return Page(items, self.cursors.seal([NEWEST_FIRST, *key] if newest_first else key))
 
     def communities(
         self, *, scope: UUID | None, street_id: UUID | None, model_type: str | None,

@@ -155,6 +155,7 @@ class WebhookDeliverer:
         )
         payload = dict(zip(keys, row[3:], strict=True))
         payload["addressees"] = str(payload["addressees"]).split(",")
+        payload["late"] = bool(payload["late"])  # SQLite answers 1 or 0; the API says true/false
         body = json.dumps(
             {"delivery_id": delivery_id, "notification": payload}, ensure_ascii=False, default=str
         ).encode()

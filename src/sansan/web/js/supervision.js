@@ -1,19 +1,25 @@
 // Which supervision actions make sense for whom, in which status (SupervisionItem.TRANSITIONS):
 // the assignee's side handles (签收, 办理, 反馈, 申请延期), the assigning side supervises.
 export const OPEN = ["assigned", "acknowledged", "in_progress", "reported", "returned"];
-const HANDLING = ["acknowledged", "in_progress", "returned"];
+// Handling has started (an extension is asked only then); the assignee's turn (催办 presses it,
+// not once it has reported and the item waits for review).
+const HANDLING = ["in_progress", "returned"];
+const ASSIGNEES_TURN = ["assigned", "acknowledged", ...HANDLING];
+// A pending request recorded while the item was only acknowledged (before the rule) is still
+// approved or refused.
+const PENDING_IN = ["acknowledged", ...HANDLING];
 
 export const ACTIONS = {
   AcknowledgeSupervisionItem: { side: "handler", from: ["assigned"] },
   StartSupervisionItem: { side: "handler", from: ["acknowledged", "returned"] },
   ReportSupervisionItem: { side: "handler", from: ["in_progress", "returned"], confirm: "提交后办理结果将报送审核，确定提交吗？" },
   RequestExtension: { side: "handler", from: HANDLING, pending: false },
-  ApproveExtension: { side: "supervisor", review: true, from: HANDLING, pending: true, confirm: "批准后期限将改为申请的日期，确定批准吗？" },
-  RefuseExtension: { side: "supervisor", review: true, from: HANDLING, pending: true, confirm: "确定不予延期吗？" },
+  ApproveExtension: { side: "supervisor", review: true, from: PENDING_IN, pending: true, confirm: "批准后期限将改为申请的日期，确定批准吗？" },
+  RefuseExtension: { side: "supervisor", review: true, from: PENDING_IN, pending: true, confirm: "确定不予延期吗？" },
   AcceptSupervisionItem: { side: "supervisor", review: true, from: ["reported"], confirm: "审核通过后不能撤回，确定通过吗？" },
   ReturnSupervisionItem: { side: "supervisor", review: true, from: ["reported"], confirm: "确定将办理结果退回重办吗？" },
   CloseSupervisionItem: { side: "supervisor", review: true, from: ["accepted"], confirm: "办结后本事项即告结束，不能再办理，确定办结吗？" },
-  UrgeSupervisionItem: { side: "supervisor", from: OPEN },
+  UrgeSupervisionItem: { side: "supervisor", from: ASSIGNEES_TURN },
 };
 
 // The sides the signed-in principal is on for this item.

@@ -83,7 +83,7 @@ export async function render(root, ctx, id) {
   const state = community.state;
   const branchId = state.general_branch_id;
   const [card, tree, history, branchHistory, members, pinned] = await Promise.all([
-    ctx.campaign ? get(`/api/v1/communities/${id}/scorecard`, { campaign_id: ctx.campaign.id, as_of: asOf(ctx), failing_limit: FIRST_FAILING }) : null,
+    ctx.campaign ? get(`/api/v1/communities/${id}/scorecard`, { campaign_id: ctx.campaign.id, as_of: asOf(ctx, state.began_on), failing_limit: FIRST_FAILING }) : null,
     get("/api/v1/organizations/tree"),
     get(`/api/v1/communities/${id}/history`),
     branchId ? get(`/api/v1/organizations/${branchId}/history`) : [],
@@ -111,7 +111,7 @@ export async function render(root, ctx, id) {
       ["county", "auditor"].includes(ctx.me.role)
         ? h("a", { class: "button secondary", href: `#/audit?unit_id=${encodeURIComponent(id)}`, text: "审计记录（含党组织与党员）" })
         : null),
-    section(card ? `记分卡（评估日期 ${card.as_of}）` : "记分卡", card ? asOfPicker(ctx, `community/${id}`) : null, scorecard(card, more)),
+    section(card ? `记分卡（评估日期 ${card.as_of}）` : "记分卡", card ? asOfPicker(ctx, `community/${id}`, {}, state.began_on) : null, scorecard(card, more)),
     h("div", { class: "columns" },
       section("组织架构", branch ? treeList([branch]) : notice("尚未建立社区党总支", "error")),
       section("阵地与制度", facilities(state))),

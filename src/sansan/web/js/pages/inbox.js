@@ -22,7 +22,7 @@ function acknowledgements(n) {
     })));
 }
 
-function notifications(items, role, refresh) {
+function notifications(items, refresh) {
   if (!items.length) return notice("没有待签收的提醒与预警。");
   return h("ul", { class: "notifications" }, items.map((n) => h("li", { "data-notification": n.id, class: n.acknowledged_at ? "done" : "" },
     h("div", {},
@@ -33,7 +33,13 @@ function notifications(items, role, refresh) {
     n.acknowledgements ? null  // the auditor's: each addressee's, above
       : n.acknowledged_at
         ? h("p", { class: "meta ack", text: `已签收：${actorName(n.acknowledged_by)} ${when(n.acknowledged_at)}（北京时间）` })
-        : role === "auditor" ? null : h("button", {
+        // a street reads every notice about its communities but signs only its own (the API
+        // answers 403 not_addressed to the others)
+        : !n.for_you ? h("p", {
+          class: "meta", "data-not-for-you": "",
+          text: `仅供知悉：本提醒发给${n.addressees.map((a) => label("Addressee", a)).join("、")}，由收件方签收。`,
+        })
+          : h("button", {
         type: "button", "data-ack": n.id,
         onclick: async () => refresh((await post(`/api/v1/notifications/${n.id}/acknowledgement`)).position),
       }, "签收"))));
@@ -85,7 +91,7 @@ export async function render(root, ctx) {
       waiting.size ? h("p", { class: "meta", "data-waiting": String(waiting.size), text: `${waiting.size} 项新督办事项待签收` }) : null),
     section(showAll ? "全部提醒与预警" : "待签收的提醒与预警",
       h("p", {}, h("a", { href: showAll ? "#/inbox" : "#/inbox?all=1", text: showAll ? "只看待签收" : "显示全部（含已签收）" })),
-      notifications([...notes].reverse(), role, refresh)),
+      notifications([...notes].reverse(), refresh)),
     section("督办事项",
       items.length
         ? scrollBox("督办事项", table(["灯", "事项", "承办组织", "期限", "状态", "催办次数", "办理"], rows, { class: "items cards" }))

@@ -7,7 +7,10 @@ import { h, label, light, notice, periodText, scrollBox, section, select } from 
 export async function render(root, ctx) {
   const modelType = ctx.query.get("model_type") || "";
   const day = asOf(ctx);
-  const communities = await everyPage("/api/v1/communities", { street_id: ctx.street, model_type: modelType });
+  const listed = await everyPage("/api/v1/communities", { street_id: ctx.street, model_type: modelType });
+  // A community registered after the day asked has no scorecard for it (422): not a row then.
+  const communities = day ? listed.filter((c) => c.began_on <= day) : listed;
+  const later = listed.length - communities.length;
   const filters = h("form", { class: "filters", "aria-label": "筛选" },
     h("label", {}, "示范类型 ",
       select({ name: "model_type", onchange: (e) => ctx.go("matrix", { model_type: e.target.value, as_of: day }) },
@@ -54,5 +57,6 @@ export async function render(root, ctx) {
     h("th", { text: "社区" }), h("th", { text: "街道" }), h("th", { text: "示范类型" }),
     targets.map((t) => h("th", { class: "target-head", title: t.clause, text: t.title_zh }))));
   root.append(section(`共 ${communities.length} 个社区`,
+    later ? h("p", { class: "meta", "data-registered-later": String(later), text: `另有 ${later} 个社区于评估日期之后登记，未列入。` }) : null,
     scrollBox("社区达标矩阵", h("table", { class: "matrix" }, head, h("tbody", {}, rows)))));
 }

@@ -1,6 +1,7 @@
 // 大屏: the campaign on the county meeting room's screen (1920×1080): the lights in words, the
 // monthly charts and what is most urgent, redrawn from the API every minute, without the header.
 import { everyPage, get } from "../api.js";
+import { asOf, asOfPicker } from "../asof.js";
 import { h, light, notice, STATUS_ZH } from "../dom.js";
 import { chineseDate } from "../fields.js";
 import { standard, trendCharts } from "./overview.js";
@@ -58,7 +59,10 @@ function itemLine() {
 }
 
 async function draw(root, ctx) {
-  const params = { street_id: ctx.street };
+  // 评估日期: a past day's board for a meeting that looks back (same bounds as 总览's); the
+  // supervision items have no past state in the list, so theirs is today's, and says so.
+  const day = asOf(ctx);
+  const params = { street_id: ctx.street, as_of: day };
   const [progress, trend, items] = await Promise.all([
     get(`/api/v1/campaigns/${ctx.campaign.id}/progress`, params),
     get(`/api/v1/campaigns/${ctx.campaign.id}/trend`, params),
@@ -73,12 +77,13 @@ async function draw(root, ctx) {
       h("p", { class: "screen-time" }, `评估日期 ${chineseDate(progress.as_of)} · `,
         h("span", { "data-screen-updated": "", text: `更新于 ${chinaTime()}（北京时间）` }),
         `，每分钟自动更新`),
+      asOfPicker(ctx, "screen"),
       h("a", { class: "button secondary", href: "#/overview", text: "退出大屏" })),
     summaryTiles(progress.summary),
     h("section", { class: "screen-charts", "aria-label": "进展趋势" }, trendCharts(trend)),
     h("div", { class: "screen-lists" },
       shortList("最紧急的未达标目标", urgentTargets(progress.targets), "目前没有逾期或临近期限的目标。", targetLine),
-      shortList("逾期督办事项", overdue, "目前没有逾期的督办事项。", itemLine())),
+      shortList(day ? "逾期督办事项（截至今天）" : "逾期督办事项", overdue, "目前没有逾期的督办事项。", itemLine())),
   );
 }
 
