@@ -207,6 +207,11 @@ def test_a_street_corrects_an_amount_and_the_year_s_money_reads_it(demo: Demo) -
     assert "由8,000.00元改为12,000.00元" in again.json()["events"][0]["data"]["correction"]
     board = get(client, county, f"/campaigns/{CAMPAIGN}/progress")
     assert target(board, "funding")["measured_text"] == "5/7个社区"
+    third = correct_amount(client, street, allocation, "11000")  # from the latest correction
+    assert "由12,000.00元改为11,000.00元" in third.json()["events"][0]["data"]["correction"]
+    assert get(client, county, f"/communities/{TIEXI}")["state"]["funding_by_year"] == {
+        "2026": "11000.00"
+    }
 
 
 def test_a_verdict_given_before_a_correction_keeps_what_was_on_record_and_a_raise_is_made_good_late(
