@@ -151,7 +151,7 @@ class PartyOrganization(SansanAggregate):
 
         def apply(self, o: "PartyOrganization") -> None:
             key = str(self.team_member_id)  # on the team, or one who left since (entered late)
-            person = o.team[key] if key in o.team else added_state(o, "former_team", dict)[key]
+            person = o.team[key] if key in o.team else vars(o)["former_team"][key]
             person["training_days"] += self.days
             if self.at_county_party_school:
                 person["party_school_days"] += self.days
@@ -395,7 +395,7 @@ class PartyOrganization(SansanAggregate):
         member who has left since may have it entered late (a state from a snapshot taken
         before departures were kept knows only the present team)."""
         key = str(team_member_id)
-        former = added_state(self, "former_team", dict).get(key)
+        former = vars(self).get("former_team", {}).get(key)  # a read adds no state
         if key in self.team:
             return self.team[key]
         if on is not None and former is not None and on < former["left_on"]:
