@@ -330,7 +330,9 @@ class SansanApplication(Application):
     def _run(self, run: "_Run", *, lean: bool) -> CommandResult:
         loads = _Loads(self.repository, lean)
         try:
-            aggregates = run.command.run(CommandContext(run.prov, loads, run.expected, self.plans))
+            aggregates = run.command.run(CommandContext(
+                run.prov, loads, run.expected, self.plans, events=self.events
+            ))
         except errors.DomainError:
             # A concurrent request with the same key may have recorded between the look above
             # and the load: its events can break a rule for this one (an identical training

@@ -93,8 +93,9 @@ def test_reads_give_state_version_etag_and_past_states(
     assert now.status_code == 200
     state = now.json()
     assert now.headers["ETag"] == f'"{state["version"]}"'
-    assert state["state"]["office_area_m2"] == 85
-    assert state["state"]["funding_by_year"] == {"2026": "10000.00"}
+    # the tour's upgrade (85) and allocation (10,000) as its last two commands corrected them
+    assert state["state"]["office_area_m2"] == 86
+    assert state["state"]["funding_by_year"] == {"2026": "12000.00"}
     first = client.get(f"/api/v1/communities/{t.COMMUNITY}?version=1", headers=auth).json()
     assert (first["version"], first["state"]["office_area_m2"]) == (1, None)
     history = client.get(f"/api/v1/communities/{t.COMMUNITY}/history", headers=auth).json()

@@ -29,6 +29,8 @@ WRITES = {
     "/communities":                                  "YY---",
     "/communities/{id}/facility-upgrades":           "YYY-Y",
     "/communities/{id}/funding-allocations":         "YY---",
+    "/communities/{id}/facility-area-corrections":   "YYY-Y",
+    "/communities/{id}/funding-corrections":         "YY---",
     "/communities/{id}/service-station":             "YYY-Y",
     "/communities/{id}/coordination-bodies":         "YYY-Y",
     "/communities/{id}/coordination-meetings":       "YYY-Y",

@@ -123,3 +123,37 @@ def test_nothing_is_dated_before_the_unit_it_belongs_to_or_before_the_republic(
     assert started.status_code == 201, started.text
     made = [t for t in recorded_since(client, before) if "Established" in t or "Registered" in t]
     assert len(made) == 4  # the organizations (two), the member, the community
+
+
+def test_a_team_member_s_training_from_before_they_left_is_entered_late_one_after_is_not(
+    demo: Demo,
+) -> None:
+    """As for a member who transferred out (36) and a worker who left: a leadership-team
+    member's training dated while on the team is taken after they left (branch corrections)."""
+    client, tokens = demo
+    county, general = tokens["county"], demo_id("org", "铁西社区党总支")
+    joined = TODAY - timedelta(days=30)
+    person = "22222222-3333-4444-8555-666666666666"
+    added = send(client, county, f"/organizations/{general}/team-members", {
+        "team_member_id": person, "person_name": "周离任", "birth_year": 1980,
+        "education": "junior_college", "occurred_on": joined.isoformat(),
+    })  # fmt: skip
+    assert added.status_code == 200, added.text
+    left = send(client, county, f"/organizations/{general}/team-member-departures",
+                {"team_member_id": person, "reason": "换届离任", "occurred_on": LEFT.isoformat()})  # fmt: skip
+    assert left.status_code == 200, left.text
+
+    def train(on: date) -> Any:
+        body = {"team_member_id": person, "days": 3, "occurred_on": on.isoformat()}
+        return send(client, county, f"/organizations/{general}/team-trainings", body)
+
+    taken = train(LEFT - ONE)
+    assert taken.status_code == 200, taken.text
+    before = head(client)
+    assert train(LEFT).json()["code"] == "team_member_unknown"
+    assert train(TODAY).json()["code"] == "team_member_unknown"
+    assert train(joined - ONE).json()["code"] == "date_before"
+    again = send(client, county, f"/organizations/{general}/team-member-departures",
+                 {"team_member_id": person, "reason": "再离任", "occurred_on": TODAY.isoformat()})  # fmt: skip
+    assert again.json()["code"] == "team_member_unknown"  # leaves once
+    assert recorded_since(client, before) == []

@@ -64,6 +64,8 @@ def _routes() -> list[CommandRoute]:
         (co.RegisterCommunity, "/communities", SUPERVISORS, "street_committee_id"),
         (co.UpgradeFacility, f"{c}/facility-upgrades"),
         (co.AllocateFunding, f"{c}/funding-allocations", SUPERVISORS),
+        (co.CorrectFacilityArea, f"{c}/facility-area-corrections"),
+        (co.CorrectFundingAmount, f"{c}/funding-corrections", SUPERVISORS),
         (co.EstablishServiceStation, f"{c}/service-station"),
         (co.EstablishCoordinationBody, f"{c}/coordination-bodies"),
         (co.HoldCoordinationMeeting, f"{c}/coordination-meetings"),
@@ -141,5 +143,10 @@ REFUSED_BECAUSE: dict[type[Command], tuple[str, str]] = {
         "社区办公经费由县、街道划拨，划拨记录须由县委组织部或街道党工委填报，社区不能为本社区记录",
         "funding is allocated by the county or the street, which record it; a community"
         " (or its client) may not record its own funding",
+    ),
+    co.CorrectFundingAmount: (
+        "社区办公经费由县、街道划拨，划拨金额的更正也须由县委组织部或街道党工委填报，社区不能为本社区更正",
+        "funding is allocated by the county or the street, which correct its amounts; a"
+        " community (or its client) may not correct its own funding",
     ),
 }

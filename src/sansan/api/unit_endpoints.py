@@ -93,9 +93,11 @@ def visible(aggregate: SansanAggregate, principal: Principal, services: Services
 
 
 def _team_of(aggregate: SansanAggregate) -> list[UUID]:
-    """The leadership team an organization's state shows (none for any other unit)."""
+    """The leadership team an organization's state shows, those who left included (none for
+    any other unit)."""
     team: dict[str, Any] = getattr(aggregate, "team", None) or {}
-    return [UUID(k) for k in team] if isinstance(aggregate, PartyOrganization) else []
+    former: dict[str, Any] = getattr(aggregate, "former_team", None) or {}
+    return [UUID(k) for k in {**team, **former}] if isinstance(aggregate, PartyOrganization) else []
 
 
 def _workers_of(aggregate: SansanAggregate) -> list[UUID]:

@@ -6,7 +6,7 @@ load-and-call, and commands that create or touch several aggregates override it.
 The same models are the HTTP request bodies, so their docstrings are summaries.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -70,12 +70,44 @@ class Loads(Protocol):
     def get(self, aggregate_id: UUID) -> Any: ...
 
 
+class EventSource(Protocol):
+    """The library's event store, as a command reads a unit's recorded events by version."""
+
+    def get(
+        self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None
+    ) -> Iterator[Any]: ...
+
+
+@dataclass(frozen=True)
+class UnitLog:
+    """One unit's recorded events read by version (``domain.community.CommunityLog``): a
+    correction reads the fact it names from the log, not from state kept for every fact."""
+
+    events: EventSource
+    unit_id: UUID
+
+    def at(self, version: int) -> Any:
+        if version < 1:
+            return None
+        return next(iter(self.events.get(self.unit_id, gt=version - 1, lte=version)), None)
+
+    def after(self, version: int) -> Iterable[Any]:
+        return self.events.get(self.unit_id, gt=version)
+
+
 @dataclass
 class CommandContext:
     prov: Provenance
     repository: Loads
     expected_versions: dict[UUID, int] = field(default_factory=dict)
     plans: PlanRegistry = field(default_factory=PlanRegistry.load)
+    # The recorded events, for the commands that name one (corrections); None where a
+    # caller runs no such command (an import).
+    events: EventSource | None = None
+
+    def log(self, unit_id: UUID) -> UnitLog:
+        assert self.events is not None, "this command reads the log: run it with events"
+        return UnitLog(self.events, unit_id)
 
     def plan(self, plan_id: str, field: str = "plan_id") -> PlanEntry:
         """A plan the service has, by id; refused on the field (422) if unknown or invalid."""

@@ -26,6 +26,7 @@ from sansan.domain.vocabulary import (
     InsuranceKind,
     OriginKind,
     ServiceKind,
+    SiteArea,
     TroupeKind,
     VolunteerOrgKind,
     WorkingSystemKind,
@@ -70,6 +71,45 @@ class AllocateFunding(CommunityCommand):
     year: Integer = Field(examples=[2026])
     amount_yuan: Amount = Field(max_digits=14, decimal_places=2, examples=["10000.00"])
     source: str | None = Field(None, max_length=200)
+
+
+class CorrectFacilityArea(CommunityCommand):
+    """更正阵地面积 / Correct the area a recorded facility upgrade gave (a typo)."""
+
+    corrected_version: Integer = Field(
+        ge=1, le=2**31 - 1, examples=[4],
+        description="要更正的提档升级记录的版本号（见变更时间线） / the upgrade's version",
+    )  # fmt: skip
+    corrected_field: SiteArea
+    area_m2: Real = Field(examples=[100.0], description="更正后的面积 / the right area (m²)")
+    reason: Text
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        community = ctx.load(Community, self.community_id)
+        community.correct_facility_area(
+            ctx.prov, log=ctx.log(self.community_id), corrected_version=self.corrected_version,
+            corrected_field=self.corrected_field, area_m2=self.area_m2, reason=self.reason,
+        )  # fmt: skip
+        return [community]
+
+
+class CorrectFundingAmount(CommunityCommand):
+    """更正经费金额 / Correct the amount a recorded funding allocation gave (a typo)."""
+
+    corrected_version: Integer = Field(
+        ge=1, le=2**31 - 1, examples=[5],
+        description="要更正的经费划拨记录的版本号（见变更时间线） / the allocation's version",
+    )  # fmt: skip
+    amount_yuan: Amount = Field(max_digits=14, decimal_places=2, examples=["12000.00"])
+    reason: Text
+
+    def run(self, ctx: CommandContext) -> list[SansanAggregate]:
+        community = ctx.load(Community, self.community_id)
+        community.correct_funding_amount(
+            ctx.prov, log=ctx.log(self.community_id), corrected_version=self.corrected_version,
+            amount_yuan=self.amount_yuan, reason=self.reason,
+        )  # fmt: skip
+        return [community]
 
 
 class EstablishServiceStation(CommunityCommand):

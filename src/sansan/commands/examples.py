@@ -229,6 +229,16 @@ def tour() -> list[Command]:
             campaign_id=CAMPAIGN, occurred_on=d(8), outlet="县电视台", title="铁西社区邻里帮",
             community_ids=[COMMUNITY],
         ),
+        # Last, so that the tour's earlier steps keep their places: the upgrade and the
+        # allocation above are the community's versions 4 and 5.
+        co.CorrectFacilityArea(
+            community_id=COMMUNITY, occurred_on=d(8), corrected_version=4,
+            corrected_field="office_area_m2", area_m2=86, reason="复核丈量为86平方米",
+        ),
+        co.CorrectFundingAmount(
+            community_id=COMMUNITY, occurred_on=d(8), corrected_version=5,
+            amount_yuan=Decimal("12000.00"), reason="拨款凭证金额为12000元",
+        ),
     ]
 
 

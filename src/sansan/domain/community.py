@@ -1,13 +1,14 @@
 """A community (社区): its sites, money, coordination bodies, systems, culture and assessments."""
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from sansan.domain import errors
+from sansan.domain import errors, marks
 from sansan.domain.base import (
     Provenance,
     SansanAggregate,
@@ -21,6 +22,7 @@ from sansan.domain.base import (
     tally,
     text,
 )
+from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.domain.vocabulary import (
     CivilityRatingKind,
     CoordinationBodyKind,
@@ -32,9 +34,11 @@ from sansan.domain.vocabulary import (
     OrgLevel,
     OriginKind,
     ServiceKind,
+    SiteArea,
     TroupeKind,
     VolunteerOrgKind,
     WorkingSystemKind,
+    zh_date,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +48,33 @@ T = "sansan:Community"
 # One allocation of a community's office funding above this is a typo, not a budget: the plan
 # asks 10,000 yuan a year, and a whole county's yearly party budget is of this order.
 FUNDING_CEILING_YUAN = 10_000_000
+# Marks (sansan.domain.marks) of the facts corrected: the fact's version → its latest
+# correction's version. Bounded; a snapshot taken before corrections existed has none, which
+# is what it should have. Private (not in the API's state).
+CORRECTIONS_INDEX = "_correction_marks"
+
+
+class CommunityLog(Protocol):
+    """The community's own recorded events, read by version: what a correction names (the
+    application hands it in; the domain reads no store)."""
+
+    def at(self, version: int) -> Any:
+        """The event of that version, or None."""
+
+    def after(self, version: int) -> Iterable[Any]:
+        """The events after that version, oldest first."""
+
+
+def _correction_mark(version: int) -> str:
+    return marks.mark("corrected", version)
+
+
+def _note_correction(c: "Community", event: Any) -> None:
+    state = vars(c)
+    state[CORRECTIONS_INDEX] = marks.added(
+        state.get(CORRECTIONS_INDEX, ""), _correction_mark(event.corrected_version),
+        event.originator_version,
+    )  # fmt: skip
 
 
 class Community(SansanAggregate):
@@ -145,6 +176,43 @@ class Community(SansanAggregate):
 
         def apply(self, c: "Community") -> None:
             tally(c.funding_by_year, self.year, self.amount_yuan)
+
+    class FacilityAreaCorrected(Event):
+        """A recorded upgrade's area was mistyped; this is the figure it should have said.
+        ``corrected_on`` is that upgrade's day (the corrected figure holds from it, as a late
+        fact would); ``is_current``: that upgrade set the community's present area."""
+
+        TOPIC = f"{T}.FacilityAreaCorrected"
+        correction: str  # 第5版（…阵地提档升级）办公用房面积由1000㎡改为100㎡，原因：…
+        corrected_version: int
+        corrected_field: str
+        from_value: float
+        to_value: float
+        corrected_on: date
+        is_current: bool
+        correction_reason: str
+
+        def apply(self, c: "Community") -> None:
+            if self.is_current:
+                setattr(c, self.corrected_field, self.to_value)
+            _note_correction(c, self)
+
+    class FundingAmountCorrected(Event):
+        """A recorded allocation's amount was mistyped; this is the amount it should have said
+        (for its own year, from its own day)."""
+
+        TOPIC = f"{T}.FundingAmountCorrected"
+        correction: str
+        corrected_version: int
+        year: int
+        from_value: Decimal
+        to_value: Decimal
+        corrected_on: date
+        correction_reason: str
+
+        def apply(self, c: "Community") -> None:
+            tally(c.funding_by_year, self.year, self.to_value - self.from_value)
+            _note_correction(c, self)
 
     class ServiceStationEstablished(Event):
         TOPIC = f"{T}.ServiceStationEstablished"
@@ -406,15 +474,107 @@ class Community(SansanAggregate):
     def allocate_funding(
         self, prov: Provenance, *, year: int, amount_yuan: Decimal, source: str | None
     ) -> None:
-        positive("amount_yuan", amount_yuan)
-        if amount_yuan > FUNDING_CEILING_YUAN:  # yuan typed as fen, or a stray digit or three
-            raise errors.AMOUNT_IMPLAUSIBLE(
-                amount=f"{amount_yuan:,.2f}", ceiling=f"{FUNDING_CEILING_YUAN:,}"
-            )
+        _plausible_amount(amount_yuan)
         calendar_year_fits(year, prov.occurred_on, ahead=True)
         if year < self.began_on.year:  # a year the community never had
             raise errors.YEAR_BEFORE_START(year=year, began_on=self.began_on)
         self._record(self.FundingAllocated, prov, year=year, amount_yuan=amount_yuan, source=source)
+
+    def correction_of(self, version: int) -> int | None:
+        """The version of the latest correction of the fact recorded at ``version``."""
+        found = vars(self).get(CORRECTIONS_INDEX, "")
+        return marks.version_of(found, _correction_mark(version), latest=True)
+
+    def _corrected(
+        self, prov: Provenance, log: CommunityLog, version: int, kind: type[Event], reason: str
+    ) -> tuple[Any, Any, str]:
+        """The fact a correction names (of ``kind``), its latest correction (or None), and
+        the reason; refused if the version recorded no such fact, or the correction is dated
+        before it."""
+        fact = log.at(version)
+        if not isinstance(fact, kind):
+            what_zh = EVENT_LABELS_ZH[kind.__name__]
+            raise errors.NOT_CORRECTABLE(version=version, what_zh=what_zh, what=kind.__name__)
+        if prov.occurred_on < fact.occurred_on:
+            raise errors.DATE_BEFORE(
+                field="occurred_on", value=prov.occurred_on, bound=fact.occurred_on
+            )
+        last = self.correction_of(version)
+        return fact, (None if last is None else log.at(last)), text("reason", reason)
+
+    def correct_facility_area(
+        self, prov: Provenance, *, log: CommunityLog, corrected_version: int,
+        corrected_field: str, area_m2: float, reason: str,
+    ) -> None:  # fmt: skip
+        """Correct the area an upgrade recorded (a typo). The site's figures never fall from
+        one upgrade to the next, so the corrected figure may not exceed what the next later
+        upgrade of that area recorded (that upgrade would become a decrease: correct it
+        first); lower is always allowed, as the typo it fixes was too high."""
+        field = choice("corrected_field", corrected_field, SiteArea).value
+        fact, last, why = self._corrected(
+            prov, log, corrected_version, self.FacilityUpgraded, reason
+        )
+        said = SiteArea(field).label_zh
+        if getattr(fact, field) is None:
+            raise errors.CORRECTION_FIELD_NOT_RECORDED(
+                version=corrected_version, what=field, what_zh=said
+            )
+        positive("area_m2", area_m2)
+        in_range("area_m2", area_m2, 0, 100_000)
+        current = float(getattr(fact, field) if last is None else last.to_value)
+        if area_m2 == current:
+            raise errors.CORRECTION_SAME_VALUE(
+                version=corrected_version, current=f"{current:g}㎡", at=("area_m2",),
+                what=field, what_zh=said,
+            )  # fmt: skip
+        later = self._next_area(log, corrected_version, field)
+        if later is not None and area_m2 > later[1]:
+            raise errors.CORRECTION_ABOVE_LATER(
+                later_version=later[0], later=f"{later[1]:g}", version=corrected_version,
+                value=f"{area_m2:g}", what=field, what_zh=said,
+            )  # fmt: skip
+        self._record(
+            self.FacilityAreaCorrected, prov,
+            correction=_correction_zh(
+                corrected_version, fact, f"{said}由{current:g}㎡改为{area_m2:g}㎡", why
+            ),
+            corrected_version=corrected_version, corrected_field=field, from_value=current,
+            to_value=float(area_m2), corrected_on=fact.occurred_on, is_current=later is None,
+            correction_reason=why,
+        )  # fmt: skip
+
+    def _next_area(self, log: CommunityLog, version: int, field: str) -> tuple[int, float] | None:
+        """The next upgrade after ``version`` that recorded ``field``: its version and its
+        figure (as corrected), or None if ``version`` set the present figure."""
+        for event in log.after(version):
+            if isinstance(event, self.FacilityUpgraded) and getattr(event, field) is not None:
+                last = self.correction_of(event.originator_version)
+                figure = getattr(event, field) if last is None else log.at(last).to_value
+                return event.originator_version, float(figure)
+        return None
+
+    def correct_funding_amount(
+        self, prov: Provenance, *, log: CommunityLog, corrected_version: int,
+        amount_yuan: Decimal, reason: str,
+    ) -> None:  # fmt: skip
+        """Correct the amount an allocation recorded (a typo), for the allocation's year."""
+        fact, last, why = self._corrected(
+            prov, log, corrected_version, self.FundingAllocated, reason
+        )
+        _plausible_amount(amount_yuan)
+        current = Decimal(fact.amount_yuan if last is None else last.to_value)
+        if amount_yuan == current:
+            raise errors.CORRECTION_SAME_VALUE(
+                version=corrected_version, what="amount_yuan", what_zh="经费金额",
+                current=f"{current:,.2f}元", at=("amount_yuan",),
+            )  # fmt: skip
+        change = f"{fact.year}年度经费金额由{current:,.2f}元改为{amount_yuan:,.2f}元"
+        self._record(
+            self.FundingAmountCorrected, prov,
+            correction=_correction_zh(corrected_version, fact, change, why),
+            corrected_version=corrected_version, year=fact.year, from_value=current,
+            to_value=amount_yuan, corrected_on=fact.occurred_on, correction_reason=why,
+        )  # fmt: skip
 
     def establish_service_station(self, prov: Provenance, *, station_name: str) -> None:
         if self.service_station is not None:
@@ -606,3 +766,18 @@ class Community(SansanAggregate):
         if self.recommended_to_city:
             raise errors.ALREADY_RECORDED(what="city recommendation", what_zh="向市委组织部推荐")
         self._record(self.CityModelRecommended, prov, reason=text("reason", reason))
+
+
+def _plausible_amount(amount_yuan: Decimal) -> None:
+    positive("amount_yuan", amount_yuan)
+    if amount_yuan > FUNDING_CEILING_YUAN:  # yuan typed as fen, or a stray digit or three
+        raise errors.AMOUNT_IMPLAUSIBLE(
+            amount=f"{amount_yuan:,.2f}", ceiling=f"{FUNDING_CEILING_YUAN:,}"
+        )
+
+
+def _correction_zh(version: int, fact: Any, change: str, reason: str) -> str:
+    """第5版（2026年4月1日阵地提档升级）办公用房面积由1000㎡改为100㎡，原因：…: what the
+    timeline and the audit say after “更正：”."""
+    label = EVENT_LABELS_ZH[type(fact).__name__]
+    return f"第{version}版（{zh_date(fact.occurred_on)}{label}）{change}，原因：{reason}"

@@ -478,3 +478,30 @@ UNIT_ID_REQUIRED = Rule(
     "a {kind} must be named by its id",
     fields=("unit_id",),
 )
+NOT_CORRECTABLE = Rule(
+    "not_correctable",
+    "该社区第 {version} 版不是{what_zh}记录，不能作为{what_zh}更正"
+    "（请填写要更正的那条记录的版本号）",
+    "version {version} of the community is no {what} to correct"
+    " (name the version that recorded it)",
+    fields=("corrected_version",),
+)
+CORRECTION_FIELD_NOT_RECORDED = Rule(
+    "correction_field_not_recorded",
+    "第 {version} 版的提档升级没有记录{what_zh}，无可更正",
+    "the upgrade of version {version} recorded no {what}: nothing to correct",
+    fields=("corrected_field",),
+)
+CORRECTION_SAME_VALUE = Rule(
+    "correction_same_value",
+    "第 {version} 版记录的{what_zh}现为 {current}，更正后的数值与之相同，无须更正",
+    "{what} of version {version} is {current} already: a correction must change it",
+)
+CORRECTION_ABOVE_LATER = Rule(
+    "correction_above_later",
+    "{what_zh}在第 {later_version} 版提档升级后为 {later}㎡，第 {version} 版更正为 {value}㎡ 会使"
+    "那次提档升级变成减少面积；请先更正第 {later_version} 版",
+    "{what} was {later} m² after the later upgrade of version {later_version}: correcting version"
+    " {version} to {value} m² would make that upgrade a decrease (correct it first)",
+    fields=("area_m2",),
+)

@@ -10,6 +10,8 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "GeneralBranchAttached": "设立社区党总支",
     "FacilityUpgraded": "阵地提档升级",
     "FundingAllocated": "下拨工作经费",
+    "FacilityAreaCorrected": "更正阵地面积",
+    "FundingAmountCorrected": "更正经费金额",
     "ServiceStationEstablished": "建立党群服务站",
     "CoordinationBodyEstablished": "建立共驻共建协调机构",
     "CoordinationMeetingHeld": "召开联席会议",
@@ -101,6 +103,9 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "addressees": "接收方",
     "also_director": "兼任居委会主任",
     "amount_yuan": "金额（元）",
+    "correction": "更正",
+    "corrected_version": "被更正记录的版本号",
+    "corrected_field": "更正项目",
     "area_m2": "面积（平方米）",
     "assignee_org_id": "承办组织",
     "at_county_party_school": "在县委党校培训",
@@ -217,6 +222,7 @@ FIELD_VOCABULARY: dict[str, str] = {
     "addressee": "Addressee",
     "addressees": "Addressee",
     "card": "CardKind",
+    "corrected_field": "SiteArea",
     "category": "MemberCategory",
     "education": "Education",
     "insurances": "InsuranceKind",
@@ -253,5 +259,8 @@ INTERNAL_FIELDS: frozenset[str] = frozenset(
         "aggregate_id", "actor", "digest", "deadline_id", "originator_id", "originator_id_type",
         "originator_topic", "originator_version", "position", "request_hash", "result_version",
         "seq", "target_id", "timestamp", "written", "id", "plan", "batched",
+        # a correction's figures, said in words by its "correction" text
+        "from_value", "to_value", "corrected_on", "is_current", "correction_reason",
+        "corrected_field", "corrected_version",
     }
 )  # fmt: skip

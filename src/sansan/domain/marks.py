@@ -30,9 +30,11 @@ def added(marks: str, fact_mark: str, version: int) -> str:
     return marks
 
 
-def version_of(marks: str, fact_mark: str) -> int | None:
-    """The version that recorded the fact marked ``fact_mark``, if one of the marks did."""
-    at = marks.find(fact_mark)
+def version_of(marks: str, fact_mark: str, *, latest: bool = False) -> int | None:
+    """The version that recorded the fact marked ``fact_mark``, if one of the marks did
+    (the first kept, or with ``latest`` the last: a mark recorded again, as each correction
+    of one fact is)."""
+    at = marks.rfind(fact_mark) if latest else marks.find(fact_mark)
     if at < 0:
         return None
     end = marks.find(",", at + len(fact_mark))

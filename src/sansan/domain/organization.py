@@ -134,7 +134,13 @@ class PartyOrganization(SansanAggregate):
         reason: str
 
         def apply(self, o: "PartyOrganization") -> None:
-            del o.team[str(self.team_member_id)]
+            # Kept apart with the day they left (as a community's workers are): what they did
+            # while on the team may still be entered late (review-open-b 36 for members).
+            person = o.team.pop(str(self.team_member_id))
+            added_state(o, "former_team", dict)[str(self.team_member_id)] = {
+                **person,
+                "left_on": self.occurred_on,
+            }
 
     class TeamTrainingCompleted(Event):
         TOPIC = f"{T}.TeamTrainingCompleted"
@@ -144,7 +150,8 @@ class PartyOrganization(SansanAggregate):
         at_county_party_school: bool
 
         def apply(self, o: "PartyOrganization") -> None:
-            person = o.team[str(self.team_member_id)]
+            key = str(self.team_member_id)  # on the team, or one who left since (entered late)
+            person = o.team[key] if key in o.team else vars(o)["former_team"][key]
             person["training_days"] += self.days
             if self.at_county_party_school:
                 person["party_school_days"] += self.days
@@ -291,7 +298,7 @@ class PartyOrganization(SansanAggregate):
     def complete_team_training(
         self, prov: Provenance, *, team_member_id: UUID, days: float, at_county_party_school: bool
     ) -> None:
-        person = self._team_member(team_member_id)
+        person = self._team_member(team_member_id, prov.occurred_on)
         low, high = TRAINING_DAYS
         if not low <= days <= high:
             raise errors.TRAINING_DAYS_OUT_OF_RANGE(low=low, high=high, value=days)
@@ -383,11 +390,17 @@ class PartyOrganization(SansanAggregate):
         if self.level != OrgLevel.STREET_COMMITTEE:
             raise errors.STREET_LEVEL_ONLY()
 
-    def _team_member(self, team_member_id: UUID) -> dict[str, Any]:
-        try:
-            return self.team[str(team_member_id)]
-        except KeyError:
-            raise errors.TEAM_MEMBER_UNKNOWN(team_member_id=team_member_id) from None
+    def _team_member(self, team_member_id: UUID, on: date | None = None) -> dict[str, Any]:
+        """A member of the team; or, for a fact dated ``on``, one who was on it that day: a
+        member who has left since may have it entered late (a state from a snapshot taken
+        before departures were kept knows only the present team)."""
+        key = str(team_member_id)
+        former = vars(self).get("former_team", {}).get(key)  # a read adds no state
+        if key in self.team:
+            return self.team[key]
+        if on is not None and former is not None and on < former["left_on"]:
+            return former
+        raise errors.TEAM_MEMBER_UNKNOWN(team_member_id=team_member_id)
 
 
 def _check_parent(level: OrgLevel, parent: PartyOrganization | None) -> None:

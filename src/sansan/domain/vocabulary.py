@@ -166,6 +166,13 @@ class InsuranceKind(Labelled):
     UNEMPLOYMENT = "unemployment"
 
 
+class SiteArea(Labelled):
+    """Which of a community's two sites' areas a correction changes (§四(二)3)."""
+
+    OFFICE = "office_area_m2"
+    VENUE = "venue_area_m2"
+
+
 class FiveGoodsItem(Labelled):
     LEADERSHIP_TEAM = "leadership_team"
     CADRE_AND_MEMBER_TEAM = "cadre_and_member_team"
@@ -338,6 +345,7 @@ _LABELS: dict[type[Labelled], dict[str, str]] = {
         "member_volunteer_team": "党员志愿者服务队",
     },
     InsuranceKind: {"pension": "养老保险", "medical": "医疗保险", "unemployment": "失业保险"},
+    SiteArea: {"office_area_m2": "办公用房面积", "venue_area_m2": "活动场所面积"},
     FiveGoodsItem: {
         "leadership_team": "领导班子好",
         "cadre_and_member_team": "党员干部队伍好",

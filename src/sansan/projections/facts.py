@@ -33,6 +33,15 @@ COMMUNITY_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
         if value is not None
     ],
     Community.FundingAllocated: lambda e: [("funding", str(e.year), float(e.amount_yuan))],
+    # A correction holds from the corrected fact's own day (CORRECTED_ON): a later figure of
+    # the same day (this row's later position wins, ``Context.latest``), or the difference it
+    # makes to the year's sum of money.
+    Community.FacilityAreaCorrected: lambda e: [
+        (e.corrected_field.removesuffix("_m2"), None, float(e.to_value))
+    ],
+    Community.FundingAmountCorrected: lambda e: [
+        ("funding", str(e.year), float(e.to_value - e.from_value))
+    ],
     # Rostered workers by id; insurance recorded before the roster (by name only) keeps
     # its name as the item and matches no rostered worker.
     Community.WorkerInsuranceRecorded: lambda e: [
@@ -45,6 +54,14 @@ COMMUNITY_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
         ("satisfaction", str(e.respondents), e.satisfied / e.respondents)
     ],
     Community.FiveGoodsAssessed: lambda e: [("five_goods", str(e.year), 1.0 if e.passed else 0.0)],
+}
+# Events whose facts are dated by a day they name, not their own ``occurred_on``: a correction
+# changes the corrected fact from that fact's day, as a late fact counts from its own day (the
+# board's ``as_of`` is the day in the world); a verdict given before the correction was
+# recorded still counts what was on record then (``recorded_at``).
+CORRECTED_ON: dict[type, Callable[[Any], date]] = {
+    Community.FacilityAreaCorrected: lambda e: e.corrected_on,
+    Community.FundingAmountCorrected: lambda e: e.corrected_on,
 }
 # Facts about a street working committee: the subject is the committee, no community.
 STREET_FACTS: dict[type, Callable[[Any], list[Fact]]] = {
@@ -100,6 +117,8 @@ def record_facts(
         community, facts = str(event.community_id), [("pilot", None, None)]
     # When the library recorded the event (and its China day): a year's verdict counts only
     # what was on record when the scheduler gave it; what came later is made good late.
+    if kind in CORRECTED_ON:
+        occurred = CORRECTED_ON[kind](event).isoformat()
     if facts:
         recorded_on = (event.timestamp + CHINA_OFFSET).date().isoformat()
         at = recorded_at(event.timestamp, recorded)

@@ -132,6 +132,12 @@ def team_member_left(b: Batch, e: PartyOrganization.TeamMemberLeft) -> None:
     b.update(b.t.team_members, str(e.team_member_id), left_on=e.occurred_on.isoformat())
 
 
+def area_corrected(b: Batch, e: Community.FacilityAreaCorrected) -> None:
+    # The community's present area, when the corrected upgrade is the one that set it.
+    if e.is_current:
+        b.update(b.t.communities, str(e.originator_id), **{e.corrected_field: e.to_value})
+
+
 def worker_joined(b: Batch, e: Community.CommunityWorkerJoined) -> None:
     b.insert(b.t.community_workers, {
         "worker_id": str(e.worker_id), "community_id": str(e.originator_id),
@@ -162,6 +168,7 @@ HANDLERS: dict[type, BatchHandler] = {
         office_area_m2=lambda e: e.office_area_m2,
         venue_area_m2=lambda e: e.venue_area_m2,
     ),
+    Community.FacilityAreaCorrected: area_corrected,
     Member.MemberRegistered: member_registered,
     Member.MemberCategoryChanged: _set(_members, category=lambda e: e.category),
     Member.MemberTransferredOut: _set(

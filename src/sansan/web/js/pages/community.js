@@ -1,10 +1,11 @@
 // 社区详情: scorecard, organization tree, facilities, funding, members and the full history.
-import { everyPage, get, today } from "../api.js";
+import { everyPage, get, settle, today } from "../api.js";
 import { asOf, asOfPicker } from "../asof.js";
 import { fundingChart, fundingMinimum } from "../charts.js";
 import { h, label, light, notice, periodText, scrollBox, section, table, when } from "../dom.js";
 import { otherYearsFailing, targetFailing } from "../failing.js";
 import { actorName, chineseDate, eventFields, knownNames } from "../fields.js";
+import { commandForm, record } from "../forms.js";
 
 function findNode(nodes, test) {
   for (const node of nodes) {
@@ -62,7 +63,32 @@ function lateness(e) {
   return h("span", { class: "lag", text: `补录，晚 ${lagDays} 天` });
 }
 
-function timeline(events, names) {
+// The facts a mistyped figure may be corrected on, and the command that corrects each: offered
+// (更正) on the community's own entries to the roles the catalogue gives that command.
+const CORRECTED_BY = { FacilityUpgraded: "CorrectFacilityArea", FundingAllocated: "CorrectFundingAmount" };
+
+// A small form under the entry, built when opened: the entry's version and today are sent as
+// given; the new figure and the reason (原因) are asked.
+function correction(e, catalogue, ctx, id) {
+  const spec = e.own && catalogue.find((c) => c.command === CORRECTED_BY[e.type]);
+  if (!spec) return null;
+  const box = h("details", { class: "correct", "data-correct": e.version }, h("summary", { text: "更正" }));
+  box.addEventListener("toggle", async () => {
+    if (!box.open || box.querySelector("form")) return;
+    box.append(await commandForm(spec, ctx, {
+      fixed: { corrected_version: e.version, occurred_on: today() },
+      submitText: `记录更正（第${e.version}版）`,
+      onSubmit: async (body, key) => {
+        const answer = await record(spec.path.replace("{id}", id), body, key);
+        await settle(answer.position);
+        ctx.go(`community/${id}`);
+      },
+    }));
+  });
+  return box;
+}
+
+function timeline(events, names, corrector = () => null) {
   const sorted = [...events].sort((a, b) => (b.occurred_on.localeCompare(a.occurred_on)) || b.recorded_at.localeCompare(a.recorded_at));
   return h("ol", { class: "timeline" }, sorted.map((e) => {
     return h("li", { "data-event": e.type },
@@ -74,7 +100,8 @@ function timeline(events, names) {
         h("strong", { class: "event", title: e.type, text: label("Event", e.type) }),
         h("span", { class: "unit", text: e.unit }),
         h("span", { class: "actor", text: `记录人：${actorName(e.actor)}` }),
-        eventFields(e.type, e.data, names)));
+        eventFields(e.type, e.data, names),
+        corrector(e)));
   }));
 }
 
@@ -82,13 +109,14 @@ export async function render(root, ctx, id) {
   const community = await get(`/api/v1/communities/${id}`);
   const state = community.state;
   const branchId = state.general_branch_id;
-  const [card, tree, history, branchHistory, members, pinned] = await Promise.all([
+  const [card, tree, history, branchHistory, members, pinned, catalogue] = await Promise.all([
     ctx.campaign ? get(`/api/v1/communities/${id}/scorecard`, { campaign_id: ctx.campaign.id, as_of: asOf(ctx, state.began_on), failing_limit: FIRST_FAILING }) : null,
     get("/api/v1/organizations/tree"),
     get(`/api/v1/communities/${id}/history`),
     branchId ? get(`/api/v1/organizations/${branchId}/history`) : [],
     everyPage("/api/v1/members", { community_id: id }),
     ctx.campaign ? get(`/api/v1/campaigns/${ctx.campaign.id}/plan`) : null,
+    get("/api/v1/commands"),
   ]);
   // The next page of a target's failing units (or of one of its years'), for the scorecard's day.
   const more = (target, offset, period) => get(`/api/v1/communities/${id}/scorecard/${target.id}/failing`,
@@ -101,7 +129,7 @@ export async function render(root, ctx, id) {
     fromYear: ctx.campaign && Number(ctx.campaign.launch_date.slice(0, 4)), toYear: Number(today().slice(0, 4)),
   });
   const events = [
-    ...history.map((e) => ({ ...e, unit: state.name })),
+    ...history.map((e) => ({ ...e, unit: state.name, own: true })),
     ...branchHistory.map((e) => ({ ...e, unit: branch ? branch.name : "社区党总支" })),
   ];
   root.append(
@@ -121,6 +149,6 @@ export async function render(root, ctx, id) {
         h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
         Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>
           [h("dt", { text: v }), h("dd", { text: String(byCategory[k] || 0) })])))),
-    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree, events))),
+    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree, events), (e) => correction(e, catalogue, ctx, id))),
   );
 }
