@@ -339,7 +339,9 @@ def test_alerts_for_a_street_go_to_that_street_and_a_rostered_worker_s_to_its_co
     access, client = services.access, TestClient(create_app(services.settings, application=services.app))
 
     def alerts(role: str, scope: UUID | None) -> set[tuple[str | None, str]]:
-        token, _ = access.issue_token(role=role, scope_org_id=scope, label=role, actor="t")
+        # labels are unique among live tokens: one per role and scope asked
+        label = f"{role} {scope}"
+        token, _ = access.issue_token(role=role, scope_org_id=scope, label=label, actor="t")
         page = client.get("/api/v1/notifications", params={"kind": "accountability_alert", "limit": 200},
                           headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
         return {(n["target_id"], n["unit_name"]) for n in page["items"]}

@@ -56,7 +56,7 @@ def test_facility_areas_must_be_positive_and_present(
     community: Community, office: float | None, venue: float | None
 ) -> None:
     before = unchanged(community)
-    with rejects("not_positive|nothing_to_record"):
+    with rejects("area_implausible|nothing_to_record"):  # was not_positive: now 1 to 100,000 m²
         community.upgrade_facility(prov(), office_area_m2=office, venue_area_m2=venue)
     assert unchanged(community) == before
 

@@ -270,6 +270,12 @@ def positive(field: str, value: float | Decimal) -> None:
         raise errors.NOT_POSITIVE(field=field)
 
 
+def figure(value: float) -> str:
+    """A measured figure as people read it: thousands separated, at most two decimals, never
+    an exponent ("1e-07" or "1.23457e+06" from ``:g``)."""
+    return f"{round(value, 2):,.2f}".rstrip("0").rstrip(".")
+
+
 def in_range(field: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise errors.OUT_OF_RANGE(field=field, low=low, high=high, value=value)

@@ -16,6 +16,7 @@ from sansan.domain.base import (
     begin_state,
     calendar_year_fits,
     choice,
+    figure,
     in_range,
     not_before,
     positive,
@@ -456,8 +457,7 @@ class Community(SansanAggregate):
             raise errors.NOTHING_TO_RECORD(what="facility upgrade")
         for field, value in (("office_area_m2", office_area_m2), ("venue_area_m2", venue_area_m2)):
             if value is not None:
-                positive(field, value)
-                in_range(field, value, 0, 100_000)
+                _plausible_area(field, value)
                 self._not_smaller(field, value)
         self._record(
             self.FacilityUpgraded, prov, office_area_m2=office_area_m2, venue_area_m2=venue_area_m2
@@ -465,11 +465,11 @@ class Community(SansanAggregate):
 
     def _not_smaller(self, field: str, value: float) -> None:
         # An upgrade (提档升级) never shrinks a site: a lower figure is a typo (10 for 100)
-        # that would silently drop a standardized community from its target. The domain has
-        # no correction of a recorded fact, so a decrease is refused, naming the current area.
+        # that would silently drop a standardized community from its target. A mistyped
+        # figure is corrected by CorrectFacilityArea, with its reason, not by a lower upgrade.
         current: float | None = getattr(self, field)
         if current is not None and value < current:
-            raise errors.AREA_DECREASE(field=field, current=f"{current:g}", value=f"{value:g}")
+            raise errors.AREA_DECREASE(field=field, current=figure(current), value=figure(value))
 
     def allocate_funding(
         self, prov: Provenance, *, year: int, amount_yuan: Decimal, source: str | None
@@ -519,24 +519,23 @@ class Community(SansanAggregate):
             raise errors.CORRECTION_FIELD_NOT_RECORDED(
                 version=corrected_version, what=field, what_zh=said
             )
-        positive("area_m2", area_m2)
-        in_range("area_m2", area_m2, 0, 100_000)
+        _plausible_area("area_m2", area_m2)
         current = float(getattr(fact, field) if last is None else last.to_value)
         if area_m2 == current:
             raise errors.CORRECTION_SAME_VALUE(
-                version=corrected_version, current=f"{current:g}㎡", at=("area_m2",),
+                version=corrected_version, current=f"{figure(current)}㎡", at=("area_m2",),
                 what=field, what_zh=said,
             )  # fmt: skip
         later = self._next_area(log, corrected_version, field)
         if later is not None and area_m2 > later[1]:
             raise errors.CORRECTION_ABOVE_LATER(
-                later_version=later[0], later=f"{later[1]:g}", version=corrected_version,
-                value=f"{area_m2:g}", what=field, what_zh=said,
+                later_version=later[0], later=f"{figure(later[1])}", version=corrected_version,
+                value=f"{figure(area_m2)}", what=field, what_zh=said,
             )  # fmt: skip
         self._record(
             self.FacilityAreaCorrected, prov,
             correction=_correction_zh(
-                corrected_version, fact, f"{said}由{current:g}㎡改为{area_m2:g}㎡", why
+                corrected_version, fact, f"{said}由{figure(current)}㎡改为{figure(area_m2)}㎡", why
             ),
             corrected_version=corrected_version, corrected_field=field, from_value=current,
             to_value=float(area_m2), corrected_on=fact.occurred_on, is_current=later is None,
@@ -766,6 +765,13 @@ class Community(SansanAggregate):
         if self.recommended_to_city:
             raise errors.ALREADY_RECORDED(what="city recommendation", what_zh="向市委组织部推荐")
         self._record(self.CityModelRecommended, prov, reason=text("reason", reason))
+
+
+def _plausible_area(field: str, value: float) -> None:
+    # Below 1 m² or past hundredths is a typo (a figure in km², a stray exponent), and such a
+    # figure would read as "1e-07㎡" on the signed sheets.
+    if not 1 <= value <= 100_000 or abs(value * 100 - round(value * 100)) > 1e-6:
+        raise errors.AREA_IMPLAUSIBLE(value=f"{value:f}".rstrip("0").rstrip("."), at=(field,))
 
 
 def _plausible_amount(amount_yuan: Decimal) -> None:

@@ -122,6 +122,11 @@ OUT_OF_RANGE = Rule(
     "{field}须在 {low} 至 {high} 之间，实际为 {value}",
     "{field} must be between {low} and {high}, got {value}",
 )
+AREA_IMPLAUSIBLE = Rule(
+    "area_implausible",
+    "面积须在 1 至 100,000 平方米之间、最多两位小数，实际为 {value} 平方米",
+    "an area must be 1 to 100,000 m² with at most two decimals, got {value}",
+)
 TRAINING_DAYS_OUT_OF_RANGE = Rule(
     "training_days_out_of_range",
     "培训天数须在 {low} 至 {high} 天之间，实际为 {value}",

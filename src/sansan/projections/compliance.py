@@ -17,6 +17,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, ScalarSelect, Subquery
 
+from sansan.domain.base import figure
 from sansan.domain.vocabulary import CARDS_FOR_CATEGORY, COLLEGE_OR_TECHNICAL, zh_date
 from sansan.plans.schema import Period, Plan, Target
 from sansan.projections.facts import recorded_at
@@ -67,11 +68,14 @@ def counted_zh(rule: str) -> tuple[str, str]:
 
 
 def yuan(value: float) -> str:
-    return f"{value:,.0f}元"
+    """Money as recorded: whole yuan plain, fen shown (9,999.60元 is not "10,000元", which
+    would read as the standard it fails)."""
+    cents = round(value * 100)
+    return f"{cents // 100:,}元" if cents % 100 == 0 else f"{cents / 100:,.2f}元"
 
 
 def area(value: float) -> str:
-    return f"{value:,g}㎡"
+    return f"{figure(value)}㎡"
 
 
 @dataclass(frozen=True)
