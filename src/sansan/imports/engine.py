@@ -27,6 +27,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -65,7 +66,16 @@ from sansan.imports.reading import (
     is_blank,
     text_of,
 )
-from sansan.imports.scratch import KEEP_UNITS, Encoder, Held, Mapped, Scratch, Signature, Units
+from sansan.imports.scratch import (
+    KEEP_UNITS,
+    Encoder,
+    Held,
+    InForce,
+    Mapped,
+    Scratch,
+    Signature,
+    Units,
+)  # fmt: skip
 from sansan.internal_ids import InternalKey
 from sansan.persistence import stored_events_of
 from sansan.projections.queries import community_in, under
@@ -364,6 +374,68 @@ def _signature(event: SansanAggregate.Event) -> Signature:
     return (kind.__name__, *(_plain(getattr(event, name)) for name in names))
 
 
+@dataclass(frozen=True)
+class _Figured:
+    """A fact whose figure can be corrected later (an allocation's amount, an upgrade's
+    areas): its natural key is the unit, the type, the date and ``key`` (never the
+    figures), so a row is matched to the recorded fact whatever figure either holds."""
+
+    event: str
+    key: tuple[str, ...]
+    figures: tuple[str, ...]
+    unit_zh: str  # how a figure is written: 元 (two decimals) or ㎡
+    what_zh: str
+
+
+_FIGURED = {
+    "allocate_funding": _Figured(
+        "FundingAllocated", ("year", "source"), ("amount_yuan",), "元", "经费"
+    ),
+    "upgrade_facility": _Figured(
+        "FacilityUpgraded", (), ("office_area_m2", "venue_area_m2"), "㎡", "阵地改造"
+    ),
+}
+_FIGURED_BY_EVENT = {f.event: f for f in _FIGURED.values()}
+_CORRECTIONS = {"FundingAmountCorrected", "FacilityAreaCorrected"}
+
+
+def _fact_key(figured: _Figured, day: str, source: Any) -> Signature:
+    return (figured.event, day, *(_plain(getattr(source, k)) for k in figured.key))
+
+
+def _facts_of(
+    events: Iterator[Any] | list[Any],
+) -> tuple[dict[str, set[Signature]], dict[Signature, list[InForce]]]:
+    """A unit's facts by date (their signatures) and its figured facts by natural key, with
+    their corrections applied, from one pass over the events the import reads anyway."""
+    known: dict[str, set[Signature]] = {}
+    in_force: dict[Signature, list[InForce]] = {}
+    by_version: dict[int, InForce] = {}
+    for e in events:
+        day = e.occurred_on.isoformat()
+        known.setdefault(day, set()).add(_signature(e))
+        name = type(e).__name__
+        if (figured := _FIGURED_BY_EVENT.get(name)) is not None:
+            fact = InForce(e.originator_version, {f: getattr(e, f) for f in figured.figures})
+            in_force.setdefault(_fact_key(figured, day, e), []).append(fact)
+            by_version[fact.version] = fact
+        elif name in _CORRECTIONS and (corrected := by_version.get(e.corrected_version)):
+            corrected.figures[getattr(e, "corrected_field", "amount_yuan")] = e.to_value
+            corrected.correction = e.correction
+    return known, in_force
+
+
+def _same_figure(a: Any, b: Any) -> bool:
+    """Two figures as amounts (12000 and 12000.00 alike; a float area by its text)."""
+    return a is not None and b is not None and Decimal(str(a)) == Decimal(str(b))
+
+
+def _figure_zh(figured: _Figured, value: Any) -> str:
+    if figured.unit_zh == "元":
+        return f"{Decimal(str(value)):,.2f}元"
+    return f"{float(value):g}㎡"
+
+
 class Importer:
     """One import of one file by one principal (or the command line's actor)."""
 
@@ -529,12 +601,12 @@ class Importer:
             event = self.app.mapper.to_domain_event(stored)
             by_unit.setdefault(event.originator_id, []).append(event)
         for unit_id, events in by_unit.items():
-            known: dict[str, set[Signature]] = {}
-            for e in events:
-                known.setdefault(e.occurred_on.isoformat(), set()).add(_signature(e))
+            known, in_force = _facts_of(events)
             aggregate: SansanAggregate | None = project_aggregate(None, events)
             assert aggregate is not None  # it has events
-            self.units.hold(unit_id, Held(aggregate, created=False, changed=False, known=known))
+            self.units.hold(unit_id, Held(
+                aggregate, created=False, changed=False, known=known, in_force=in_force
+            ))  # fmt: skip
 
     def _try(self, row: _Row) -> Problem | None:
         """Runs the row; the problem it waits on if it names a unit not known yet."""
@@ -919,6 +991,14 @@ class Importer:
         # copy on write: a unit is copied only when the row may turn out to repeat a fact it
         # holds (one of the same date), the one case where a command that ran is undone
         kept = None
+        if before is not None and kind.creates is None:
+            differing = self._against_record(row, command, before.id)
+            if differing:  # skipped, it would leave the record unlike the file unsaid
+                self.report.problems.extend(differing)
+                return
+            if differing is not None:  # the fact in force: recorded already
+                self.report.skipped[kind.key] += 1
+                return
         if before is not None and command.occurred_on.isoformat() in self._known(before.id):
             kept = _copy_to_undo(before)
         assert self.record_id is not None
@@ -988,11 +1068,45 @@ class Importer:
         held = self.units.held_of(aggregate_id)
         if held.known is None:
             stored = [] if held.created else self.app.events.get(aggregate_id)
-            by_date: dict[str, set[Signature]] = {}
-            for e in stored:
-                by_date.setdefault(e.occurred_on.isoformat(), set()).add(_signature(e))  # type: ignore[attr-defined,arg-type]
-            held.known = by_date
+            held.known, held.in_force = _facts_of(list(stored))
         return held.known
+
+    def _against_record(self, row: _Row, command: Command, unit_id: UUID) -> list[Problem] | None:
+        """A figured fact (an allocation, an upgrade) the unit holds under the row's natural
+        key, compared by the figures in force (corrections applied): None if it holds none
+        (the row is new), no problem if the row's filled-in figures are those (recorded
+        already), else one problem per figure that differs. Compared by the original
+        figure, a corrected allocation imported again with its corrected amount would be
+        recorded a second time, and the original row would pass as recorded."""
+        figured = _FIGURED.get(getattr(command, "operation", ""))
+        if figured is None:
+            return None
+        self._known(unit_id)
+        in_force = self.units.held_of(unit_id).in_force or {}
+        facts = in_force.get(_fact_key(figured, command.occurred_on.isoformat(), command))
+        if not facts:
+            return None
+        given = {f: v for f in figured.figures if (v := getattr(command, f)) is not None}
+        for fact in facts:
+            if all(_same_figure(v, fact.figures[f]) for f, v in given.items()):
+                return []
+        fact = facts[-1]
+        found = []
+        for f, v in given.items():
+            held = fact.figures[f]
+            if _same_figure(v, held):
+                continue
+            shown = "（空）" if held is None else _figure_zh(figured, held)
+            corrected = "" if fact.correction is None else f"（已更正：{fact.correction}）"
+            found.append(self._problem(
+                row, self._column(row, f), "differs_from_record",
+                f"与第{fact.version}版已记录的{command.occurred_on}的{figured.what_zh}不一致："
+                f"表中为{_figure_zh(figured, v)}，记录为{shown}{corrected}。导入不会更改已记录的"
+                "内容，请改为记录中的值后再导入；确需更改的，请另行更正",
+                f"version {fact.version} records {f} {held} for that day (corrections"
+                f" applied); the file says {v}; an import does not change a recorded fact",
+            ))  # fmt: skip
+        return found
 
 
 class _Stored:

@@ -112,12 +112,24 @@ class ImportKind:
 
     def natural_key_zh(self) -> str:
         """What makes two rows the same, in the words of the template's headers."""
+        if self.key in _FIGURED_KEYS_ZH:
+            return _FIGURED_KEYS_ZH[self.key]
         if self.creates is None:
             return "同一单位、同一发生日期且各列内容都相同的行视为同一条记录，不会重复记录"
         names = [c.header for c in self.columns if c.field == self.name_field]
         if self.within_field is not None:
             names = [c.header for c in self.columns if c.field == self.within_field][:1] + names
         return "、".join(names) + "相同即为同一" + UNIT_ZH[self.creates] + "，已有的不会重复登记"
+
+
+# Facts whose figure can be corrected (sansan.imports.engine._FIGURED): their key leaves the
+# figure out, so a row is compared with the figure in force, corrections applied.
+_FIGURED_KEYS_ZH = {
+    "funding": "社区名称、发生日期、年度、经费来源相同即为同一笔经费（金额不在其中）：金额与记录"
+    "（含更正后的金额）相同的跳过，不同的报错，导入不会更改已记录的金额",
+    "facility_upgrades": "社区名称、发生日期相同即为同一次阵地改造（面积不在其中）：所填面积与记录"
+    "（含更正后的面积）相同的跳过，不同的报错，空白的面积列不作比较",
+}
 
 
 def _columns(kind: ImportKind) -> list[Column]:

@@ -61,6 +61,19 @@ class Held:
     created: bool  # made by this file: nothing the store holds can equal its facts
     changed: bool  # changed by this file: its state is only here, never read from the store
     known: dict[str, set[Signature]] | None = None  # its facts' signatures by date, once asked
+    # its figured facts (an allocation, an upgrade) by natural key, with the figures in
+    # force (corrections applied); built with ``known``, from the same events
+    in_force: dict[Signature, list["InForce"]] | None = None
+
+
+@dataclass
+class InForce:
+    """A recorded fact's figures as they stand after its corrections, and the latest
+    correction's wording (None if never corrected)."""
+
+    version: int
+    figures: dict[str, Any]
+    correction: str | None = None
 
 
 def _uuid(data: bytes) -> UUID:
@@ -93,14 +106,14 @@ def _dumps_held(held: Held) -> bytes:
     """A unit let go of, as its class and attributes: what pickle would keep of it, less
     the slotted ``Held``'s own ``__getstate__`` and the generic object protocol."""
     unit = held.unit
-    return _dumps((type(unit), vars(unit), held.created, held.changed, held.known))
+    return _dumps((type(unit), vars(unit), held.created, held.changed, held.known, held.in_force))
 
 
 def _loads_held(data: bytes) -> Held:
-    kind, state, created, changed, known = pickle.loads(data)
+    kind, state, created, changed, known, in_force = pickle.loads(data)
     unit = kind.__new__(kind)
     unit.__dict__.update(state)
-    return Held(unit, created, changed, known)
+    return Held(unit, created, changed, known, in_force)
 
 
 # Which units were let go of to the scratch file, roughly: a bit per hash of ids (a unit's
