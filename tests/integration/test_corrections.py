@@ -11,19 +11,15 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from sansan.api.app import create_app
 from sansan.api.readable import event_zh
 from sansan.application import SansanApplication
-from sansan.bootstrap import build_services
 from sansan.clock import FixedClock
-from sansan.commands import campaign as cc
 from sansan.commands import community as co
-from sansan.commands import organization as oc
 from sansan.settings import Settings
 from sansan.workflows.scheduler import Scheduler
 from tests.integration.test_imports import head, recorded_since, services_of
 from tests.integration.test_review2_references import CAMPAIGN, TIANBEI, TIEXI, post, refused
-from tests.integration.test_yearly_compliance import d, i, noon, target
+from tests.integration.test_yearly_compliance import ASKED, d, funded_2026, noon, target
 from tests.support import china_today
 
 Demo = tuple[TestClient, dict[str, str]]
@@ -221,32 +217,7 @@ def test_a_verdict_given_before_a_correction_keeps_what_was_on_record_and_a_rais
     amount is corrected down to 8,000 and 乙's up to 10,000: the verdict stays as it was given
     (1/2, only 乙 failing), not made good (甲 is short now); 甲 corrected back, it is made good
     late on the day of that correction."""
-    campaign, street, p, q = i("cc"), i("sc"), i("Pc"), i("Qc")
-    clock.set(noon(d(2026, 1, 1)))
-    for command in (
-        oc.EstablishPartyOrganization(id=street, occurred_on=d(2026, 1, 1), name="更正街道",
-                                      level="street_committee"),
-        co.RegisterCommunity(id=p, occurred_on=d(2026, 1, 1), name="甲社区", street_committee_id=street),
-        co.RegisterCommunity(id=q, occurred_on=d(2026, 1, 1), name="乙社区", street_committee_id=street),
-        cc.LaunchCampaign(id=campaign, occurred_on=d(2026, 1, 1), name="三三创建", plan_id="sansan-v1",
-                          county="测试县"),
-        co.AllocateFunding(community_id=p, occurred_on=d(2026, 1, 1), year=2026, amount_yuan=Decimal(10000)),
-        co.AllocateFunding(community_id=q, occurred_on=d(2026, 1, 1), year=2026, amount_yuan=Decimal(4000)),
-    ):  # fmt: skip
-        app.execute(command, actor="test")
-    services = build_services(settings, clock, app)
-    services.projections.catch_up()
-    token, _ = services.access.issue_token(role="county", scope_org_id=None, label="县", actor="t")
-    client = TestClient(create_app(services.settings, clock, application=services.app))
-    asked = d(2027, 1, 10)
-
-    def ended() -> dict[str, Any]:
-        clock.set(noon(asked))
-        answer = client.get(
-            f"/api/v1/campaigns/{campaign}/progress", params={"as_of": asked.isoformat()},
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()  # fmt: skip
-        return target(answer, "funding")["periods"][0]  # type: ignore[no-any-return]
+    p, q, services, ended = funded_2026(app, settings, clock, "c", "更正街道")
 
     def correct(community: UUID, amount: int) -> None:
         clock.set(noon(d(2027, 1, 5)))
@@ -273,7 +244,7 @@ def test_a_verdict_given_before_a_correction_keeps_what_was_on_record_and_a_rais
         correct(p, 10000)
         after = ended()
         assert (after["status"], after["now_text"]) == ("red", "2/2个社区")
-        if china_today() <= asked:  # made good on the China day the correction was recorded
-            assert d(2027, 1, 1) <= date.fromisoformat(after["made_good_on"]) <= asked
+        if china_today() <= ASKED:  # made good on the China day the correction was recorded
+            assert d(2027, 1, 1) <= date.fromisoformat(after["made_good_on"]) <= ASKED
     finally:
         services.store.close()

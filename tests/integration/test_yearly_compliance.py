@@ -15,7 +15,7 @@ targets do not apply.
 """
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -335,33 +335,7 @@ def test_money_of_the_year_recorded_after_the_scheduler_s_verdict_is_made_good_l
 ) -> None:
     """乙 had 4,000 for 2026 when the scheduler gave its verdict; 6,000 dated 20 December was
     entered afterwards. The verdict stays red; the year shows made good late (补足)."""
-    campaign, street, p, q = i("c2"), i("s2"), i("P"), i("Q")
-    clock.set(noon(d(2026, 1, 1)))
-    for command in (
-        oc.EstablishPartyOrganization(id=street, occurred_on=d(2026, 1, 1), name="街道",
-                                      level="street_committee"),
-        co.RegisterCommunity(id=p, occurred_on=d(2026, 1, 1), name="甲社区", street_committee_id=street),
-        co.RegisterCommunity(id=q, occurred_on=d(2026, 1, 1), name="乙社区", street_committee_id=street),
-        cc.LaunchCampaign(id=campaign, occurred_on=d(2026, 1, 1), name="三三创建", plan_id="sansan-v1",
-                          county="测试县"),
-        co.AllocateFunding(community_id=p, occurred_on=d(2026, 1, 1), year=2026, amount_yuan=Decimal(10000)),
-        co.AllocateFunding(community_id=q, occurred_on=d(2026, 1, 1), year=2026, amount_yuan=Decimal(4000)),
-    ):  # fmt: skip
-        app.execute(command, actor="test")
-    services = build_services(settings, clock, app)
-    services.projections.catch_up()
-    token, _ = services.access.issue_token(role="county", scope_org_id=None, label="县", actor="t")
-    client = TestClient(create_app(services.settings, clock, application=services.app))
-    asked = d(2027, 1, 10)
-
-    def ended() -> dict[str, Any]:
-        clock.set(noon(asked))  # asked on that day: a day to come has no board (finding 25)
-        answer = client.get(
-            f"/api/v1/campaigns/{campaign}/progress", params={"as_of": asked.isoformat()},
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()  # fmt: skip
-        return target(answer, "funding")["periods"][0]  # type: ignore[no-any-return]
-
+    _, q, services, ended = funded_2026(app, settings, clock, "2", "街道")
     try:
         clock.set(noon(d(2027, 1, 2)))
         Scheduler(services).tick()  # the 2026 verdict: 乙 fell short
@@ -380,8 +354,8 @@ def test_money_of_the_year_recorded_after_the_scheduler_s_verdict_is_made_good_l
         assert [f["unit_name"] for f in after["failing"]] == ["乙社区"]
         # Made good on the China day it was entered (the library's real recording time), if
         # that is by the day asked (the suite may run with the wall clock years ahead).
-        if china_today() <= asked:
-            assert d(2027, 1, 1) <= date.fromisoformat(after["made_good_on"]) <= asked
+        if china_today() <= ASKED:
+            assert d(2027, 1, 1) <= date.fromisoformat(after["made_good_on"]) <= ASKED
         else:
             assert after["made_good_on"] is None
     finally:
@@ -575,3 +549,41 @@ def test_a_year_met_at_its_verdict_and_the_running_year_keep_their_plain_line(as
     assert (running["line_zh"], running["now_text"]) == ("2027年（本年度）：未到期，0/2个社区", None)
     met = target(ask(f"/communities/{X}/scorecard", d(2027, 1, 15)), "funding")["periods"][0]
     assert (met["line_zh"], met["now_text"]) == ("2026年（已结束）：已达标，10,000元", None)
+
+
+def funded_2026(
+    app: SansanApplication, settings: Settings, clock: FixedClock, tag: str, street_name: str
+) -> tuple[UUID, UUID, Services, Callable[[], dict[str, Any]]]:
+    """A street with 甲 (10,000) and 乙 (4,000) funded for 2026 and a campaign: the two
+    communities, the services, and the funding target's 2026 period as the county's progress
+    reads it on 10 January 2027 (asked on that day: a day to come has no board, finding 25)."""
+    campaign, street, p, q = i(f"c{tag}"), i(f"s{tag}"), i(f"P{tag}"), i(f"Q{tag}")
+    clock.set(noon(d(2026, 1, 1)))
+    for command in (
+        oc.EstablishPartyOrganization(id=street, occurred_on=d(2026, 1, 1), name=street_name,
+                                      level="street_committee"),
+        co.RegisterCommunity(id=p, occurred_on=d(2026, 1, 1), name="甲社区", street_committee_id=street),
+        co.RegisterCommunity(id=q, occurred_on=d(2026, 1, 1), name="乙社区", street_committee_id=street),
+        cc.LaunchCampaign(id=campaign, occurred_on=d(2026, 1, 1), name="三三创建", plan_id="sansan-v1",
+                          county="测试县"),
+        co.AllocateFunding(community_id=p, occurred_on=d(2026, 1, 1), year=2026, amount_yuan=Decimal(10000)),
+        co.AllocateFunding(community_id=q, occurred_on=d(2026, 1, 1), year=2026, amount_yuan=Decimal(4000)),
+    ):  # fmt: skip
+        app.execute(command, actor="test")
+    services = build_services(settings, clock, app)
+    services.projections.catch_up()
+    token, _ = services.access.issue_token(role="county", scope_org_id=None, label="县", actor="t")
+    client = TestClient(create_app(services.settings, clock, application=services.app))
+
+    def ended() -> dict[str, Any]:
+        clock.set(noon(ASKED))
+        answer = client.get(
+            f"/api/v1/campaigns/{campaign}/progress", params={"as_of": ASKED.isoformat()},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()  # fmt: skip
+        return target(answer, "funding")["periods"][0]  # type: ignore[no-any-return]
+
+    return p, q, services, ended
+
+
+ASKED = date(2027, 1, 10)
