@@ -797,12 +797,9 @@ def test_a_unit_outside_the_tokens_scope_answers_exactly_as_one_that_does_not_ex
         assert seen["column"] == unknown["column"]
 
 
-def test_a_dry_run_leaves_a_trace_of_who_ran_it(demo: Demo) -> None:
-    client, tokens = demo
-    before = head(client)
-    roster = "姓名,管理类别,所在党组织名称,发生日期\n丁一,直管,铁西第1小区党支部,2026-04-01\n"
-    answer = upload(client, tokens["community"], roster.encode(), "名册.csv", dry_run="true")
-    assert answer.status_code == 200, answer.json()
+def the_trace(client: TestClient, before: int, token: str) -> Any:
+    """The one dry-run trace recorded since ``before``, checked to be all that was recorded
+    and to name the token's actor."""
     assert recorded_since(client, before) == DRY_RUN_TRACE
     app = services_of(client).app
     [trace] = (
@@ -810,7 +807,17 @@ def test_a_dry_run_leaves_a_trace_of_who_ran_it(demo: Demo) -> None:
         for n in app.recorder.select_notifications(before + 1, 100)
         if n.topic == DRY_RUN_TRACE[0]
     )
-    assert trace.actor == services_of(client).access.authenticate(tokens["community"]).actor
+    assert trace.actor == services_of(client).access.authenticate(token).actor
+    return trace
+
+
+def test_a_dry_run_leaves_a_trace_of_who_ran_it(demo: Demo) -> None:
+    client, tokens = demo
+    before = head(client)
+    roster = "姓名,管理类别,所在党组织名称,发生日期\n丁一,直管,铁西第1小区党支部,2026-04-01\n"
+    answer = upload(client, tokens["community"], roster.encode(), "名册.csv", dry_run="true")
+    assert answer.status_code == 200, answer.json()
+    trace = the_trace(client, before, tokens["community"])
     assert "dry_run" in trace.purpose
     assert "名册.csv" in trace.purpose
 
@@ -830,13 +837,6 @@ def test_a_rejected_import_leaves_the_trace_a_dry_run_leaves(demo: Demo) -> None
     assert answer.status_code == 422, answer.json()
     codes = [p["code"] for p in answer.json()["report"]["problems"]]
     assert "unknown_reference" in codes
-    assert recorded_since(client, before) == DRY_RUN_TRACE
-    app = services_of(client).app
-    [trace] = (
-        app.mapper.to_domain_event(n)
-        for n in app.recorder.select_notifications(before + 1, 100)
-        if n.topic == DRY_RUN_TRACE[0]
-    )
-    assert trace.actor == services_of(client).access.authenticate(tokens["community"]).actor
+    trace = the_trace(client, before, tokens["community"])
     assert "rejected 培训.csv" in trace.purpose
     assert answer.json()["report"]["sha256"] in trace.purpose
