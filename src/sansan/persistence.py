@@ -3,6 +3,7 @@
 This is the only place that knows the library's environment variable names.
 """
 
+import fcntl
 import hashlib
 import sqlite3
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -302,11 +303,13 @@ def migration_lock(settings: Settings) -> Iterator[None]:
     """Hold a lock that serialises table creation across processes.
 
     Several processes starting at once on PostgreSQL otherwise race in the library's
-    CREATE TABLE IF NOT EXISTS ("tuple concurrently updated"). SQLite serialises DDL
-    itself, so it needs nothing here.
+    CREATE TABLE IF NOT EXISTS ("tuple concurrently updated"); on a new SQLite file,
+    in the library's switch to WAL, where two connections that both read the file
+    deadlock and SQLite answers "database is locked" without waiting its timeout.
     """
     if not is_postgres(settings):
-        yield
+        with _sqlite_migration_lock(settings):
+            yield
         return
     pg = parse_postgres_url(settings.database_url)
     with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
@@ -318,6 +321,27 @@ def migration_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+
+@contextmanager
+def _sqlite_migration_lock(settings: Settings) -> Iterator[None]:
+    """An exclusive lock on a file beside the database, held while tables are created.
+
+    Not a lock on the database file itself: closing any descriptor of that file drops
+    every POSIX lock this process holds on it, SQLite's own included.
+    """
+    path = settings.database_url.removeprefix("sqlite:///")
+    if path in ("", ":memory:"):
+        yield  # no file (library_env says what is wrong), or one process's own store
+        return
+    lock_file = Path(f"{path}-migrate.lock")
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
 
 
 def log_position(recorder: ApplicationRecorder, aggregate_id: UUID, version: int) -> int | None:

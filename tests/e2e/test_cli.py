@@ -15,6 +15,7 @@ from sansan.append_only import REFUSAL
 from sansan.bootstrap import build_application, build_services
 from sansan.commands import community as co
 from sansan.commands import examples as t
+from sansan.persistence import migration_lock
 from sansan.projections.tables import TABLES
 from sansan.settings import Settings
 from tests.integration.test_append_only import owner_statements
@@ -118,6 +119,22 @@ def test_sansan_migrate_runs_twice_and_from_several_processes_at_once(settings: 
     finally:
         app.close()
     assert REFUSAL in owner_statements(settings, [f"UPDATE {events} SET topic = 'forged'"])[0]
+
+
+def test_sansan_migrate_waits_while_another_process_creates_the_tables(
+    settings: Settings,
+) -> None:
+    """Taking turns is what keeps several first starts on one new SQLite file from
+    deadlocking in the switch to WAL (and, on PostgreSQL, from racing in CREATE TABLE)."""
+    env = {**os.environ, "SANSAN_DATABASE_URL": settings.database_url}
+    with migration_lock(settings):  # this process is creating the tables
+        waiting = subprocess.Popen(["sansan", "migrate"], env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=8)  # long enough to start and reach the lock
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "数据库表已就绪" in out
 
 
 def test_sansan_project_catches_up_and_then_follows_the_log(settings: Settings) -> None:
