@@ -19,6 +19,7 @@ from sansan.domain.base import (
     figure,
     in_range,
     not_before,
+    plain_figure,
     positive,
     tally,
     text,
@@ -492,6 +493,14 @@ class Community(SansanAggregate):
         the reason; refused if the version recorded no such fact, or the correction is dated
         before it."""
         fact = log.at(version)
+        if fact is None and version > self.version:
+            raise errors.NO_SUCH_VERSION(version=version, latest=self.version)
+        corrections = (self.FacilityAreaCorrected, self.FundingAmountCorrected)
+        if isinstance(fact, corrections) and isinstance(log.at(fact.corrected_version), kind):
+            # a correction is itself corrected by correcting the record it corrected
+            raise errors.CORRECTION_OF_CORRECTION(
+                version=version, original=fact.corrected_version
+            )
         if not isinstance(fact, kind):
             what_zh = EVENT_LABELS_ZH[kind.__name__]
             raise errors.NOT_CORRECTABLE(version=version, what_zh=what_zh, what=kind.__name__)
@@ -771,7 +780,8 @@ def _plausible_area(field: str, value: float) -> None:
     # Below 1 m² or past hundredths is a typo (a figure in km², a stray exponent), and such a
     # figure would read as "1e-07㎡" on the signed sheets.
     if not 1 <= value <= 100_000 or abs(value * 100 - round(value * 100)) > 1e-6:
-        raise errors.AREA_IMPLAUSIBLE(value=f"{value:f}".rstrip("0").rstrip("."), at=(field,))
+        shown_zh, shown = plain_figure(value, "平方米", "m²")
+        raise errors.AREA_IMPLAUSIBLE(value=shown, value_zh=shown_zh, at=(field,))
 
 
 def _plausible_amount(amount_yuan: Decimal) -> None:

@@ -124,7 +124,7 @@ OUT_OF_RANGE = Rule(
 )
 AREA_IMPLAUSIBLE = Rule(
     "area_implausible",
-    "面积须在 1 至 100,000 平方米之间、最多两位小数，实际为 {value} 平方米",
+    "面积须在1至100,000平方米之间、最多两位小数，实际为{value_zh}",
     "an area must be 1 to 100,000 m² with at most two decimals, got {value}",
 )
 TRAINING_DAYS_OUT_OF_RANGE = Rule(
@@ -168,7 +168,7 @@ NOT_YET_RECORDED = Rule(
 )
 VERSION_WITH_AS_OF = Rule(
     "version_with_as_of",
-    "版本（version）与记录时刻（as_of）只能任选其一",
+    "版本与记录时刻只能任选其一",
     "give either version or as_of, not both",
 )
 UNKNOWN_PLAN = Rule(
@@ -489,6 +489,19 @@ NOT_CORRECTABLE = Rule(
     "（请填写要更正的那条记录的版本号）",
     "version {version} of the community is no {what} to correct"
     " (name the version that recorded it)",
+    fields=("corrected_version",),
+)
+# not_correctable as well: the same refusal for integrators, the reason told as it is
+NO_SUCH_VERSION = Rule(
+    "not_correctable",
+    "该社区没有第{version}版（最新为第{latest}版）",
+    "the community has no version {version} (its latest is {latest})",
+    fields=("corrected_version",),
+)
+CORRECTION_OF_CORRECTION = Rule(
+    "not_correctable",
+    "第{version}版是更正记录，请更正原记录第{original}版",
+    "version {version} is a correction: correct the original record, version {original}",
     fields=("corrected_version",),
 )
 CORRECTION_FIELD_NOT_RECORDED = Rule(
