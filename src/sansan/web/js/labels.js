@@ -329,7 +329,7 @@ export const LABELS = {
   "village_converted": "村改社区"
  },
  "Role": {
-  "auditor": "审计/纪检",
+  "auditor": "审计、纪检",
   "client": "对接系统",
   "community": "社区党组织",
   "county": "县委组织部",
