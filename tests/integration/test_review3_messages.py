@@ -7,15 +7,22 @@ Findings 11 (the auditor given a community's reason; 审计/纪检 with an ASCII
 several names), 16 (a cursor taken by another list, filter or token) and 17 (a weak If-Match
 compared as if strong)."""
 
+import io
+import json
 from importlib.resources import files
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from sansan.access import AccessService
 from sansan.application import SansanApplication
 from sansan.clock import FixedClock
+from sansan.imports import KINDS
+from sansan.imports.kinds import KIND_BY_KEY
+from sansan.imports.workbooks import template
 from tests.integration.api_support import bearer
+from tests.integration.test_imports import created, filled, upload
 from tests.integration.test_review2_references import (
     TIANHE,
     TIEXI,
@@ -265,3 +272,59 @@ def test_a_day_to_come_is_refused_naming_the_parameter_in_chinese_only(
     problem = refused(answer, 422, "as_of_in_future", "as_of")
     assert problem["message_zh"].startswith(f"评估日期{year}年1月1日晚于今天")
     assert "as_of" not in problem["message_zh"]
+
+
+# --- finding 15: one fact, one name, in the plan's own words ----------------------------------
+
+FUNDING_ZH = "社区办公经费"  # the plan: 加大社区办公经费投入力度……划拨的经费不少于1万元
+SITES_ZH = "办公用房和活动场所建设"  # the plan: 切实加强社区办公用房和活动场所建设
+
+
+def test_each_fact_goes_by_one_name_in_commands_sheets_timeline_corrections_and_scorecard(
+    demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    county = bearer(tokens["county"])
+    catalogue = {c["id"]: c["title_zh"] for c in client.get("/api/v1/commands", headers=county).json()}
+    assert catalogue["allocateFunding"] == f"划拨{FUNDING_ZH}"
+    assert catalogue["correctFundingAmount"] == f"更正{FUNDING_ZH}金额"
+    assert catalogue["upgradeFacility"] == f"记录{SITES_ZH}"
+    assert catalogue["correctFacilityArea"] == "更正办公用房和活动场所面积"
+    sheets = load_workbook(io.BytesIO(template(KINDS))).sheetnames
+    assert FUNDING_ZH in sheets
+    assert SITES_ZH in sheets
+    assert not {"工作经费", "阵地改造"} & set(sheets)
+    today = clock.today().isoformat()
+    area = correct_area(client, tokens["county"], today, area_m2=90).json()
+    assert f"第14版（2026年7月29日{SITES_ZH}）" in area["events"][0]["data"]["correction"]
+    money = post(client, tokens["county"], f"/communities/{TIEXI}/funding-corrections", {
+        "occurred_on": today, "corrected_version": 15, "amount_yuan": "9000", "reason": "录入错误",
+    }).json()  # fmt: skip
+    said = money["events"][0]["data"]["correction"]
+    assert said.startswith(f"第15版（2026年5月30日划拨{FUNDING_ZH}）2026年度{FUNDING_ZH}由"), said
+    card = client.get(f"/api/v1/communities/{TIEXI}/scorecard", headers=county).json()
+    assert FUNDING_ZH in {row["title_zh"] for row in card["targets"]}
+    every = " ".join(json.dumps(x, ensure_ascii=False) for x in (catalogue, sheets, area, money))
+    for former in ("工作经费", "阵地改造", "阵地提档升级", "更正阵地面积", "活动场所改造"):
+        assert former not in every
+
+
+@pytest.mark.parametrize(
+    ("key", "former", "row"),
+    [
+        ("funding", "工作经费", {"社区名称": "铁西社区", "年度": 2026, "金额（元）": "3000",
+                                 "经费来源": "县财政", "发生日期": "2026-06-30"}),
+        ("facility_upgrades", "阵地改造", {"社区名称": "铁西社区", "办公用房面积（平方米）": 120,
+                                            "活动场所面积（平方米）": 260, "发生日期": "2026-08-30"}),
+    ],
+)  # fmt: skip
+def test_a_file_filled_in_under_the_former_sheet_name_still_imports(
+    demo: Demo, key: str, former: str, row: dict[str, Any]
+) -> None:
+    client, tokens = demo
+    book = load_workbook(io.BytesIO(filled({key: [row]})))
+    book[KIND_BY_KEY[key].sheet].title = former
+    out = io.BytesIO()
+    book.save(out)
+    report = created(upload(client, tokens["county"], out.getvalue()))
+    assert report["recorded"] == {key: 1}

@@ -185,7 +185,7 @@ class Community(SansanAggregate):
         fact would); ``is_current``: that upgrade set the community's present area."""
 
         TOPIC = f"{T}.FacilityAreaCorrected"
-        correction: str  # 第5版（…阵地提档升级）办公用房面积由1000㎡改为100㎡，原因：…
+        correction: str  # 第5版（…办公用房和活动场所建设）办公用房面积由1000㎡改为100㎡，原因：…
         corrected_version: int
         corrected_field: str
         from_value: float
@@ -576,7 +576,7 @@ class Community(SansanAggregate):
                 version=corrected_version, what="amount_yuan", what_zh="经费金额",
                 current=f"{current:,.2f}元", at=("amount_yuan",),
             )  # fmt: skip
-        change = f"{fact.year}年度经费金额由{current:,.2f}元改为{amount_yuan:,.2f}元"
+        change = f"{fact.year}年度社区办公经费由{current:,.2f}元改为{amount_yuan:,.2f}元"
         self._record(
             self.FundingAmountCorrected, prov,
             correction=_correction_zh(corrected_version, fact, change, why),
@@ -793,7 +793,7 @@ def _plausible_amount(amount_yuan: Decimal) -> None:
 
 
 def _correction_zh(version: int, fact: Any, change: str, reason: str) -> str:
-    """第5版（2026年4月1日阵地提档升级）办公用房面积由1000㎡改为100㎡，原因：…: what the
+    """第5版（2026年4月1日办公用房和活动场所建设）办公用房面积由1000㎡改为100㎡，原因：…: what the
     timeline and the audit say after “更正：”."""
     label = EVENT_LABELS_ZH[type(fact).__name__]
     return f"第{version}版（{zh_date(fact.occurred_on)}{label}）{change}，原因：{reason}"

@@ -454,7 +454,8 @@ AMOUNT_IMPLAUSIBLE = Rule(
 )
 AREA_DECREASE = Rule(
     "area_decrease",
-    "{field}现为 {current}㎡，提档升级后不能减少为 {value}㎡；如属录入错误，请核对后再记录",
+    "{field}现为 {current}㎡，办公用房和活动场所建设后不能减少为 {value}㎡；"
+    "如属录入错误，请核对后再记录",
     "{field} is {current} m², and an upgrade cannot lower it to {value} m²",
 )
 UNIT_KIND_MISMATCH = Rule(
@@ -506,7 +507,7 @@ CORRECTION_OF_CORRECTION = Rule(
 )
 CORRECTION_FIELD_NOT_RECORDED = Rule(
     "correction_field_not_recorded",
-    "第 {version} 版的提档升级没有记录{what_zh}，无可更正",
+    "第 {version} 版的办公用房和活动场所建设没有记录{what_zh}，无可更正",
     "the upgrade of version {version} recorded no {what}: nothing to correct",
     fields=("corrected_field",),
 )
@@ -517,8 +518,8 @@ CORRECTION_SAME_VALUE = Rule(
 )
 CORRECTION_ABOVE_LATER = Rule(
     "correction_above_later",
-    "{what_zh}在第 {later_version} 版提档升级后为 {later}㎡，第 {version} 版更正为 {value}㎡ 会使"
-    "那次提档升级变成减少面积；请先更正第 {later_version} 版",
+    "{what_zh}在第 {later_version} 版办公用房和活动场所建设后为 {later}㎡，第 {version} 版更正为"
+    " {value}㎡ 会使那次建设变成减少面积；请先更正第 {later_version} 版",
     "{what} was {later} m² after the later upgrade of version {later_version}: correcting version"
     " {version} to {value} m² would make that upgrade a decrease (correct it first)",
     fields=("area_m2",),
