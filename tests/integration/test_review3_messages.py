@@ -328,3 +328,12 @@ def test_a_file_filled_in_under_the_former_sheet_name_still_imports(
     book.save(out)
     report = created(upload(client, tokens["county"], out.getvalue()))
     assert report["recorded"] == {key: 1}
+
+
+def test_a_body_figure_out_of_its_bound_says_the_bound_not_merely_too_small(
+    demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    answer = correct_area(client, tokens["county"], clock.today().isoformat(), corrected_version=0)
+    [entry] = refused(answer, 422, "invalid_request", "corrected_version")["errors"]
+    assert entry["message_zh"] == "须不小于1，实际为0"

@@ -22,6 +22,7 @@ from sansan.application import ConcurrencyConflict, IdempotencyKeyReused, IdTake
 from sansan.commands import VersionMismatch
 from sansan.commands.base import LINES, ONE_LINE
 from sansan.domain import DomainError, NotFoundError
+from sansan.domain.base import plain_figure
 from sansan.domain.errors import DomainErrors, InvalidReferences
 from sansan.domain.event_labels import FIELD_LABELS_ZH
 from sansan.domain.vocabulary import Labelled, Role
@@ -290,10 +291,13 @@ def _message(error: Mapping[str, Any], bounds: Bounds = (None, None)) -> tuple[s
     if kind in _DATE_ERRORS and (unknown := _no_such_day(error.get("input"))):
         return unknown
     if kind in RANGE_ERRORS and (said := _range_zh(kind, ctx, bounds)):
+        given = error.get("input")
+        if isinstance(given, float):  # never 1e+308
+            given = plain_figure(given, "", "")[0]
         low, high = bounds
         if low is not None and high is not None:
-            english = f"must be between {low} and {high}, got {error.get('input')}"
-        return f"{said}，实际为{error.get('input')}", english
+            english = f"must be between {low} and {high}, got {given}"
+        return f"{said}，实际为{given}", english
     said = _ZH_BY_TYPE.get(kind, "取值无效")
     choices = _choices_zh(str(ctx.get("expected", ""))) if kind in ("enum", "literal_error") else ""
     return (f"{said}，可选：{choices}" if choices else said), english
@@ -330,10 +334,12 @@ def _field_problems(
             ))  # fmt: skip
             continue
         location = [str(part) for part in error.get("loc", ())]
+        parameter = bool(location) and location[0] in ("query", "path")
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location
         field = ".".join(location) or "body"
-        message_zh, message_en = _message(error, _bounds_of(request, field))
+        bounds = _bounds_of(request, field) if parameter else (None, None)
+        message_zh, message_en = _message(error, bounds)
         problems.append(
             FieldProblem(
                 field=field,
