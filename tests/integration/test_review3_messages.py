@@ -26,6 +26,7 @@ from tests.integration.test_imports import created, filled, upload
 from tests.integration.test_review2_references import (
     TIANHE,
     TIEXI,
+    TIEXI_MEMBER,
     Demo,
     post,
     recorded_since,
@@ -337,3 +338,15 @@ def test_a_body_figure_out_of_its_bound_says_the_bound_not_merely_too_small(
     answer = correct_area(client, tokens["county"], clock.today().isoformat(), corrected_version=0)
     [entry] = refused(answer, 422, "invalid_request", "corrected_version")["errors"]
     assert entry["message_zh"] == "须不小于1，实际为0"
+
+
+def test_any_rule_quotes_a_figure_in_plain_digits_never_an_exponent(
+    demo: Demo, clock: FixedClock
+) -> None:
+    client, tokens = demo
+    body = {"occurred_on": clock.today().isoformat(), "days": 1e300, "topic": "党章学习",
+            "method": "lecture"}  # fmt: skip
+    answer = post(client, tokens["county"], f"/members/{TIEXI_MEMBER}/trainings", body)
+    problem = refused(answer, 422, "training_days_out_of_range", "days")
+    assert problem["message_zh"].endswith("实际为 大于1,000,000,000,000")
+    assert problem["message_en"].endswith("got more than 1,000,000,000,000")

@@ -22,8 +22,7 @@ from sansan.application import ConcurrencyConflict, IdempotencyKeyReused, IdTake
 from sansan.commands import VersionMismatch
 from sansan.commands.base import LINES, ONE_LINE
 from sansan.domain import DomainError, NotFoundError
-from sansan.domain.base import plain_figure
-from sansan.domain.errors import DomainErrors, InvalidReferences
+from sansan.domain.errors import DomainErrors, InvalidReferences, plain_figure
 from sansan.domain.event_labels import FIELD_LABELS_ZH
 from sansan.domain.vocabulary import Labelled, Role
 from sansan.internal_ids import InternalIdClash

@@ -276,22 +276,6 @@ def figure(value: float) -> str:
     return f"{round(value, 2):,.2f}".rstrip("0").rstrip(".")
 
 
-PLAIN_DIGITS = 12  # past this, a figure typed is no measurement: said as "more than"
-
-
-def plain_figure(value: float, unit_zh: str, unit_en: str) -> tuple[str, str]:
-    """A figure as typed, for a refusal that quotes it (Chinese, English): plain digits, never
-    an exponent (1e+308, 1e-07), nor a 300-digit expansion of an absurd one."""
-    if abs(value) >= 10**PLAIN_DIGITS:
-        top = f"{10**PLAIN_DIGITS:,}"
-        return f"大于{top}{unit_zh}", f"more than {top} {unit_en}"
-    shown = f"{value:,.{PLAIN_DIGITS}f}".rstrip("0").rstrip(".")
-    if shown in ("0", "-0") and value != 0:
-        tiny = f"0.{'0' * (PLAIN_DIGITS - 1)}1"
-        return f"小于{tiny}{unit_zh}", f"less than {tiny} {unit_en}"
-    return f"{shown}{unit_zh}", f"{shown} {unit_en}"
-
-
 def in_range(field: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise errors.OUT_OF_RANGE(field=field, low=low, high=high, value=value)

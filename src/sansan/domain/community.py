@@ -19,7 +19,6 @@ from sansan.domain.base import (
     figure,
     in_range,
     not_before,
-    plain_figure,
     positive,
     tally,
     text,
@@ -780,7 +779,7 @@ def _plausible_area(field: str, value: float) -> None:
     # Below 1 m² or past hundredths is a typo (a figure in km², a stray exponent), and such a
     # figure would read as "1e-07㎡" on the signed sheets.
     if not 1 <= value <= 100_000 or abs(value * 100 - round(value * 100)) > 1e-6:
-        shown_zh, shown = plain_figure(value, "平方米", "m²")
+        shown_zh, shown = errors.plain_figure(value, "平方米", "m²")
         raise errors.AREA_IMPLAUSIBLE(value=shown, value_zh=shown_zh, at=(field,))
 
 

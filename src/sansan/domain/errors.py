@@ -72,6 +72,23 @@ class DomainErrors(DomainError):
         self.errors = errors
 
 
+PLAIN_DIGITS = 12  # past this, a figure typed is no measurement: said as "more than"
+
+
+def plain_figure(value: float, unit_zh: str, unit_en: str) -> tuple[str, str]:
+    """A figure as typed, for a refusal that quotes it (Chinese, English): plain digits, never
+    an exponent (1e+308, 1e-07), nor a 300-digit expansion of an absurd one."""
+    en = f" {unit_en}" if unit_en else ""
+    if abs(value) >= 10**PLAIN_DIGITS:
+        top = f"{10**PLAIN_DIGITS:,}"
+        return f"大于{top}{unit_zh}", f"more than {top}{en}"
+    shown = f"{value:,.{PLAIN_DIGITS}f}".rstrip("0").rstrip(".")
+    if shown in ("0", "-0") and value != 0:
+        tiny = f"0.{'0' * (PLAIN_DIGITS - 1)}1"
+        return f"小于{tiny}{unit_zh}", f"less than {tiny}{en}"
+    return f"{shown}{unit_zh}", f"{shown}{en}"
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -84,6 +101,9 @@ class Rule:
         """The error, about ``at`` (fields) where the rule's own fields vary with the case."""
         text = {k: str(v) for k, v in params.items()}
         said = dict(text)
+        for k, v in params.items():
+            if isinstance(v, float):  # as typed: never 1e+308, nor 31.0 for 31
+                said[k], text[k] = plain_figure(v, "", "")
         if "field" in said:  # a Chinese message names the field as the forms label it
             said["field"] = f"“{FIELD_LABELS_ZH.get(said['field'], said['field'])}”"
         return self.error_class(
