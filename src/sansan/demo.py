@@ -339,6 +339,6 @@ def demo_token_scopes() -> dict[str, tuple[str, UUID | None]]:
         COUNTY_DEMO_LABEL: ("county", None),
         "城关街道党工委（演示）": ("street", street),
         "铁西社区党总支（演示）": ("community", tiexi),
-        "审计纪检（演示）": ("auditor", None),
+        "审计、纪检（演示）": ("auditor", None),
         "铁西对接系统（演示）": ("client", tiexi),
     }

@@ -32,7 +32,7 @@ def test_a_secretary_corrects_a_mistyped_area_from_the_timeline_and_the_page_rea
     expect(entry.locator("details.correct")).to_have_count(1)
     expect(page.locator("li[data-event=FundingAllocated] details.correct")).to_have_count(0)
     entry.locator("summary", has_text="更正").click()
-    form = entry.get_by_role("form", name="更正阵地面积")
+    form = entry.get_by_role("form", name="更正办公用房和活动场所面积")
     form.get_by_label("更正项目").select_option(label="办公用房面积")
     form.get_by_label("面积（平方米）").fill("96")
     form.get_by_label("理由").fill("复核丈量")
@@ -44,9 +44,9 @@ def test_a_secretary_corrects_a_mistyped_area_from_the_timeline_and_the_page_rea
     corrected = page.locator("ol.timeline li[data-event=FacilityAreaCorrected]")
     expect(corrected.locator("dt")).to_have_text(["更正"])  # its one shown field, in words
     expect(corrected.locator("dd")).to_have_text(
-        [f"第{upgrade}版（2026年7月29日阵地提档升级）办公用房面积由96㎡改为69㎡，原因：复核丈量"]
+        [f"第{upgrade}版（2026年7月29日办公用房和活动场所建设）办公用房面积由96㎡改为69㎡，原因：复核丈量"]
     )
-    expect(corrected).to_contain_text("更正阵地面积")
+    expect(corrected).to_contain_text("更正办公用房和活动场所面积")
     expect(page.locator("dl.facts").first).to_contain_text("69 ㎡")
     pages[-1].shot("community-correction-desktop")
     assert server.api("county", f"/communities/{TIEXI}")["state"]["office_area_m2"] == 69

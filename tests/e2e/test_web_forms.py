@@ -118,7 +118,7 @@ def test_a_secretary_records_a_training_for_several_members_and_the_street_a_fun
     form.get_by_label("金额（元）").fill("20000.00")
     form.get_by_role("button", name="记录：划拨社区办公经费").dblclick()  # twice, records once
     result = page.locator(".recorded")
-    expect(result).to_contain_text("下拨工作经费")
+    expect(result).to_contain_text("划拨社区办公经费")
     expect(result).to_contain_text("20,000 元")
     expect(result).to_contain_text("县财政")
     expect(form.locator("[data-field=amount_yuan] .field-error")).to_be_empty()

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sansan.api.app import create_app
+from sansan.api.problems import label_zh
 from sansan.audit.digest import GENESIS, link
 from sansan.audit.offline import entry_of_line, verify_export
 from sansan.audit.signing import generate_key
@@ -134,7 +135,9 @@ def test_dates_at_the_edge_of_the_calendar_get_a_problem_not_a_500(
     assert response.status_code == 422
     assert response.json()["code"] == "date_out_of_range"
     field = next(iter(params))
-    assert f"（{field}）超出可表示的日期范围" in response.json()["message_zh"]
+    said = response.json()["message_zh"]
+    assert f"{label_zh(field)}超出可表示的日期范围" in said
+    assert field not in said  # a Chinese message names the parameter in Chinese only
 
 
 def test_past_states_and_boards_at_the_edge_of_the_calendar_never_answer_500(

@@ -74,7 +74,7 @@ def test_a_mistyped_area_is_corrected_and_the_state_board_scorecard_and_history_
     [event] = answer.json()["events"]
     assert event["type"] == "FacilityAreaCorrected"
     assert event["data"]["correction"] == (
-        f"第{upgrade}版（2026年7月29日阵地提档升级）办公用房面积由96㎡改为60㎡，原因：复核丈量，原记录多打一位"
+        f"第{upgrade}版（2026年7月29日办公用房和活动场所建设）办公用房面积由96㎡改为60㎡，原因：复核丈量，原记录多打一位"
     )
     state = get(client, county, f"/communities/{TIEXI}")
     assert state["state"]["office_area_m2"] == 60
@@ -102,7 +102,7 @@ def test_a_mistyped_area_is_corrected_and_the_state_board_scorecard_and_history_
     # The audit's spreadsheets and the timeline say it in words, the figures in its text.
     words = sorted(event_zh(e["event_type"], e["data"], {}).split("；")[0] for e in said)
     assert words == [
-        f"更正：第{upgrade}版（2026年7月29日阵地提档升级）办公用房面积由{figures}，原因：复核丈量，原记录多打一位"
+        f"更正：第{upgrade}版（2026年7月29日办公用房和活动场所建设）办公用房面积由{figures}，原因：复核丈量，原记录多打一位"
         for figures in ("60㎡改为90㎡", "96㎡改为60㎡")
     ], words
 
@@ -146,7 +146,7 @@ def test_an_earlier_upgrade_is_not_corrected_above_a_later_one_and_leaves_the_pr
     before = head(client)
     problem = refused(correct_area(client, county, upgrade, 120), 422, "correction_above_later",
                       "area_m2")  # fmt: skip
-    assert f"第 {later.json()['version']} 版提档升级后为 110㎡" in problem["message_zh"]
+    assert f"第 {later.json()['version']} 版办公用房和活动场所建设后为 110㎡" in problem["message_zh"]
     assert recorded_since(client, before) == []
     assert correct_area(client, county, upgrade, 70).status_code == 200
     assert get(client, county, f"/communities/{TIEXI}")["state"]["office_area_m2"] == 110
@@ -189,7 +189,7 @@ def test_a_street_corrects_an_amount_and_the_year_s_money_reads_it(demo: Demo) -
     answer = correct_amount(client, street, allocation, "8000.00")
     assert answer.status_code == 200, answer.text
     assert (
-        "2026年度经费金额由12,000.00元改为8,000.00元，原因：拨款凭证金额为8000元"
+        "2026年度社区办公经费由12,000.00元改为8,000.00元，原因：拨款凭证金额为8000元"
         in (answer.json()["events"][0]["data"]["correction"])
     )
     assert get(client, county, f"/communities/{TIEXI}")["state"]["funding_by_year"] == {

@@ -67,7 +67,7 @@ def test_the_original_amount_after_a_correction_is_refused_naming_the_corrected_
     for dry_run in ("true", "false"):
         answer = upload(client, tokens["street"], _funding("12000"), dry_run=dry_run)
         assert problems_of(answer) == [
-            ("工作经费", 2, "金额（元）", "12000", "differs_from_record")
+            ("社区办公经费", 2, "金额（元）", "12000", "differs_from_record")
         ]
         said = answer.json()["report"]["problems"][0]["message_zh"]
         assert "表中为12,000.00元，记录为9,999.60元（已更正：" in said
@@ -95,7 +95,7 @@ def test_an_upgrade_is_compared_by_its_corrected_area(demo: Demo) -> None:
     assert same["skipped"] == {"facility_upgrades": 1}
     answer = upload(client, tokens["county"], _upgrade(96, 240))
     assert problems_of(answer) == [
-        ("阵地改造", 2, "办公用房面积（平方米）", "96", "differs_from_record")
+        ("办公用房和活动场所建设", 2, "办公用房面积（平方米）", "96", "differs_from_record")
     ]
     said = answer.json()["report"]["problems"][0]["message_zh"]
     assert "表中为96㎡，记录为79.96㎡（已更正：" in said
@@ -110,5 +110,5 @@ def test_the_template_says_which_columns_are_the_key_of_funding_and_upgrades() -
 
     guide = load_workbook(BytesIO(template(KINDS)))["说明"]
     keys = {row[0]: row[2] for row in guide.iter_rows(values_only=True)}
-    assert keys["工作经费"].startswith("社区名称、发生日期、年度、经费来源相同即为同一笔")
-    assert keys["阵地改造"].startswith("社区名称、发生日期相同即为同一次")
+    assert keys["社区办公经费"].startswith("社区名称、发生日期、年度、经费来源相同即为同一笔")
+    assert keys["办公用房和活动场所建设"].startswith("社区名称、发生日期相同即为同一次")

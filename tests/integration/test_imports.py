@@ -215,7 +215,7 @@ def test_a_file_with_mistakes_records_nothing_and_comes_back_explained(
         ("党员培训", 3, "培训天数", "99", "training_days_out_of_range"),
         ("党员培训", 4, "主题", "", "required"),
         ("党员培训", 5, "发生日期", "2099年1月1日", "occurred_in_future"),
-        ("工作经费", 2, "发生日期", "2026年13月1日", "bad_date"),
+        ("社区办公经费", 2, "发生日期", "2026年13月1日", "bad_date"),
     }
     assert all(re.search(r"[\u4e00-\u9fff]", p["message_zh"]) for p in body["report"]["problems"])
     errors = load_workbook(io.BytesIO(base64.b64decode(body["report"]["error_workbook"])))

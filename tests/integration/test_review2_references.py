@@ -309,7 +309,7 @@ def test_an_upgrade_that_lowers_an_area_is_refused_naming_the_current_area(
     answer = post(client, tokens["community"], path, {"occurred_on": today, "office_area_m2": 10})
     [entry] = refused(answer, 422, "area_decrease", "office_area_m2")["errors"]
     assert entry["message_zh"] == (
-        "“办公用房面积（平方米）”现为 96㎡，提档升级后不能减少为 10㎡；如属录入错误，请核对后再记录"
+        "“办公用房面积（平方米）”现为 96㎡，办公用房和活动场所建设后不能减少为 10㎡；如属录入错误，请核对后再记录"
     )
     assert recorded_since(app, before) == []
     same = post(client, tokens["community"], path, {"occurred_on": today, "office_area_m2": 96})

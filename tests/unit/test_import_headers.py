@@ -17,3 +17,13 @@ def test_an_unknown_header_is_still_not_a_column() -> None:
     sheet = find_sheet("工作经费", iter(typed))
     assert 2 not in sheet.columns
     assert [c.header for c in sheet.missing] == ["金额（元）"]
+
+
+def test_a_sheet_under_its_former_name_is_known_by_name_even_with_too_few_headers_to_guess() -> None:
+    """Templates handed out before review 3 (#15) named the sheets 工作经费 and 阵地改造: a file
+    filled in under them is read as that sheet (missing columns named), not as unknown."""
+    for former, key in (("工作经费", "funding"), ("阵地改造", "facility_upgrades")):
+        sheet = find_sheet(former, iter([["社区名称"]]))
+        assert sheet.kind is not None, former
+        assert sheet.kind.key == key
+        assert sheet.missing

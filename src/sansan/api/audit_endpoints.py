@@ -15,6 +15,7 @@ from sansan.api.deps import CurrentPrincipal, ServicesDep
 from sansan.api.list_endpoints import (
     ERRORS,
     CaughtUp,
+    PagedReads,
     PagePublic,
     as_page,
     county_wide,
@@ -211,7 +212,8 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
     @router.get("/audit/units/{unit_id}/changes", response_model=UnitChanges, responses=ERRORS,
                 summary="谁在两个日期之间改过这个单位 / who changed this unit between two dates")  # fmt: skip
     def unit_changes(
-        principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp, unit_id: UUID,
+        principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp,
+        paged: PagedReads, unit_id: UUID,
         date_from: DateFrom = None, date_to: DateTo = None, cursor: str | None = Query(None, max_length=500),
     ) -> UnitChanges:  # fmt: skip
         county_wide(principal)
@@ -222,7 +224,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         answer = UnitChanges(
             unit_id=unit_id, date_from=date_from, date_to=date_to,
             actors=[ActorSummary(**row) for row in models.audit_counts(filters, "actor")],
-            changes=as_page(lambda: models.audit(filters, cursor, MAX_ITEMS)),
+            changes=as_page(lambda: paged.audit(filters, cursor, MAX_ITEMS)),
             personal_data_reads=_reads_of_unit(services, unit_id, reads),
         )  # fmt: skip
         # recorded once the answer is read, so the answer never shows its own reading
@@ -238,7 +240,8 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
     @router.get("/audit/actors/{actor}", response_model=ActorRecord, responses=ERRORS,
                 summary="某用户记录的全部内容 / everything an actor recorded")  # fmt: skip
     def actor_record(
-        principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp, actor: Actor,
+        principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp,
+        paged: PagedReads, actor: Actor,
         date_from: DateFrom = None, date_to: DateTo = None, cursor: str | None = Query(None, max_length=500),
     ) -> ActorRecord:  # fmt: skip
         county_wide(principal)
@@ -249,7 +252,7 @@ def add_audit_routes(routers: dict[str, APIRouter]) -> None:
         answer = ActorRecord(
             actor=actor, date_from=date_from, date_to=date_to,
             by_type=[TypeSummary(**row) for row in models.audit_counts(recorded, "event_type")],
-            events=as_page(lambda: models.audit(recorded, cursor, MAX_ITEMS)),
+            events=as_page(lambda: paged.audit(recorded, cursor, MAX_ITEMS)),
             personal_data_reads=models.audit(reads, None, MAX_ITEMS).items,
         )  # fmt: skip
         record_members_named(services, principal, request, units_in_audit(answer.events.items))

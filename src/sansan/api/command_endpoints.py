@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from sansan.access import Principal
 from sansan.api.command_routes import COMMAND_ROUTES, REFUSED_BECAUSE, CommandRoute
 from sansan.api.deps import Services, ServicesDep, Writer, confirm_writer
-from sansan.api.problems import ApiError, Problem, etag
+from sansan.api.problems import ApiError, Problem, etag, role_refused
 from sansan.api.schemas import CommandResponse
 from sansan.commands import Command
 from sansan.commands import community as cc
@@ -40,8 +40,9 @@ IdempotencyKey = Annotated[
         description="相同的键重试不会重复记录 / a retry with the same key records nothing",
     ),
 ]
-# A version, bare or as the ETag the service sent ("3", W/"3"); ASCII digits only, as
-# str.isdigit would also pass "²", which int() refuses; or "*" (any current version).
+# A version, bare or as the ETag the service sent ("3"); ASCII digits only, as str.isdigit
+# would also pass "²", which int() refuses; or "*" (any current version). A weak tag (W/"3")
+# is well formed but never matches (parse_if_match).
 IF_MATCH_PATTERN = r'^(?:[0-9]+|"[0-9]+"|W/"[0-9]+"|\*)$'
 _IF_MATCH = re.compile(IF_MATCH_PATTERN, re.ASCII)
 IfMatch = Annotated[
@@ -120,7 +121,17 @@ def parse_if_match(value: str | None) -> int | None:
             'If-Match 应为版本号，例如 "3"',
             'If-Match must be a version like "3"',
         )
-    return int(text.removeprefix("W/").strip('"'))
+    if text.startswith("W/"):
+        # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag matches no version, so
+        # the write is not done. This service sends strong tags only ("3").
+        raise ApiError(
+            412, "weak_if_match",
+            f"If-Match 为弱校验标签 {text}，不与任何版本相符；"
+            f'请使用读取时的 ETag，例如 "{text[3:-1]}"',
+            f'If-Match {text} is a weak tag, which never matches (RFC 9110 strong comparison);'
+            f' send the ETag as read, e.g. "{text[3:-1]}"',
+        )  # fmt: skip
+    return int(text.strip('"'))
 
 
 def parse_idempotency_key(value: str | None) -> str | None:
@@ -187,12 +198,7 @@ def authorize(
 def role_may(route: CommandRoute, principal: Principal) -> None:
     """403 unless the principal's role may run the route's command."""
     if principal.role not in route.roles:
-        why_zh, why_en = REFUSED_BECAUSE.get(route.command, ("", ""))
-        raise ApiError(
-            403, "role_not_allowed",
-            f"“{principal.role.label_zh}”角色不能执行此操作" + (f"：{why_zh}" if why_zh else ""),
-            f"the {principal.role.value} role may not do this" + (f": {why_en}" if why_en else ""),
-        )  # fmt: skip
+        raise role_refused(principal.role, why=REFUSED_BECAUSE.get(route.command, ("", "")))
 
 
 def names_free(command: Command, services: Services) -> None:

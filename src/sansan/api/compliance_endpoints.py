@@ -420,14 +420,14 @@ def judged_day(services: Services, campaign: CreationCampaign, as_of: date | Non
         launch = campaign.launch_date
         raise _as_of_refused(
             "as_of_before_launch",
-            f"评估日期（as_of）{zh_date(as_of)}早于创建工程的启动日{zh_date(launch)}，"
+            f"评估日期{zh_date(as_of)}早于创建工程的启动日{zh_date(launch)}，"
             f"请选择{zh_date(launch)}或之后的日期",
             f"as_of {as_of} is before the campaign's launch on {launch}; choose {launch} or later",
         )  # fmt: skip
     if as_of > today:
         raise _as_of_refused(
             "as_of_in_future",
-            f"评估日期（as_of）{zh_date(as_of)}晚于今天（北京时间{zh_date(today)}），"
+            f"评估日期{zh_date(as_of)}晚于今天（北京时间{zh_date(today)}），"
             "不能评估尚未到来的日子",
             f"as_of {as_of} is after today in China ({today}); a day to come cannot be judged",
         )  # fmt: skip
@@ -445,7 +445,7 @@ def scorecard_day(
     if day < registered:
         raise _as_of_refused(
             "as_of_before_registration",
-            f"评估日期（as_of）{zh_date(day)}时{community.name}尚未登记："
+            f"评估日期{zh_date(day)}时{community.name}尚未登记："
             f"该社区于{zh_date(registered)}登记，请选择{zh_date(registered)}或之后的日期",
             f"as_of {day} is before {community.name} was registered on {registered};"
             f" choose {registered} or later",

@@ -21,7 +21,7 @@ from sansan.access import Principal
 from sansan.api.command_endpoints import ERRORS
 from sansan.api.command_routes import WRITERS
 from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
-from sansan.api.problems import ApiError, problem
+from sansan.api.problems import ApiError, problem, role_refused
 from sansan.imports import (
     CONCURRENT,
     KIND_BY_KEY,
@@ -114,10 +114,7 @@ def xlsx_response(data: bytes, file_name: str) -> Response:
 def importing_principal(principal: CurrentPrincipal) -> Principal:
     """A role that may not write is refused before its upload is even read (403, not 422)."""
     if principal.role not in WRITERS:
-        raise ApiError(
-            403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能导入数据",
-            f"the {principal.role.value} role may not import",
-        )  # fmt: skip
+        raise role_refused(principal.role, "导入数据", "import")
     return principal
 
 

@@ -4,6 +4,7 @@ A read may pass ``after=<position>`` (the position a write returned) to wait, br
 until the read models include that write; past the wait it gets 503 and Retry-After.
 """
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -19,8 +20,8 @@ from sansan.api.deps import CurrentPrincipal, Services, ServicesDep
 from sansan.api.personal_data import purpose_of, record_members_named, units_in_audit
 from sansan.api.problems import ApiError, Problem, label_zh
 from sansan.domain.vocabulary import MemberCategory, ModelType, Role, SupervisionStatus
-from sansan.projections.cursors import BadCursor
-from sansan.projections.queries import MAX_LIMIT, Page
+from sansan.projections.cursors import BadCursor, CursorMismatch
+from sansan.projections.queries import MAX_LIMIT, Page, ReadModels
 
 READ_YOUR_WRITES_WAIT_S = 2.0
 
@@ -80,7 +81,7 @@ def in_order(start: date | datetime | None, end: date | datetime | None, end_fie
 def out_of_range(field: str) -> ApiError:
     return ApiError(
         422, "date_out_of_range",
-        f"{label_zh(field)}（{field}）超出可表示的日期范围，"
+        f"{label_zh(field)}超出可表示的日期范围，"
         "请输入公元 1 年至 9999 年之间的日期",
         f"{field} is out of the representable range (years 1 to 9999)",
     )  # fmt: skip
@@ -123,9 +124,37 @@ def caught_up(services: ServicesDep, after: After = None) -> None:
 CaughtUp = Annotated[None, Depends(caught_up)]
 
 
+# What a page's position does not change: the next page may ask for more or fewer rows, and
+# wait for another write, and still follow on.
+NOT_BINDING = frozenset({"cursor", "limit", "after"})
+
+
+def cursor_binding(request: Request, principal: Principal) -> str:
+    """What a page cursor is minted for: this endpoint (its path, ids included), the query's
+    filters and the token that asked."""
+    query = sorted((k, v) for k, v in request.query_params.multi_items() if k not in NOT_BINDING)
+    return json.dumps([request.url.path, query, str(principal.token_id)], ensure_ascii=False)
+
+
+def paged_reads(
+    request: Request, principal: CurrentPrincipal, services: ServicesDep
+) -> ReadModels:
+    """The read models, their cursors bound to this request's list, filters and token."""
+    return services.read_models.bound_to(cursor_binding(request, principal))
+
+
+PagedReads = Annotated[ReadModels, Depends(paged_reads)]
+
+
 def as_page(call: Any) -> PagePublic:
     try:
         page: Page = call()
+    except CursorMismatch:
+        raise ApiError(
+            400, "bad_cursor", "分页游标与当前查询条件不符，请从第一页重新查询",
+            "the cursor was made for another list, filter or token: start again from the"
+            " first page",
+        ) from None  # fmt: skip
     except BadCursor:
         raise ApiError(400, "bad_cursor", "分页游标无效", "the cursor is not valid") from None
     return PagePublic(items=page.items, next_cursor=page.next_cursor)
@@ -134,7 +163,7 @@ def as_page(call: Any) -> PagePublic:
 def county_wide(principal: Principal) -> None:
     if principal.scope_org_id is not None or principal.role not in (Role.COUNTY, Role.AUDITOR):
         raise ApiError(
-            403, "audit_not_allowed", "只有县委组织部和审计纪检可以查阅审计日志",
+            403, "audit_not_allowed", "只有县委组织部和审计、纪检可以查阅审计日志",
             "only county supervisors and auditors read the audit log",
         )  # fmt: skip
 
@@ -144,11 +173,11 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
 
     @routers["communities"].get("/communities", responses=ERRORS, summary="社区列表 / communities")
     def list_communities(
-        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        principal: CurrentPrincipal, reads: PagedReads, _: CaughtUp,
         street_id: UUID | None = None, model_type: ModelType | None = None,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
-        return as_page(lambda: services.read_models.communities(
+        return as_page(lambda: reads.communities(
             scope=principal.scope_org_id, street_id=street_id,
             model_type=model_type.value if model_type else None, cursor=cursor, limit=limit,
         ))  # fmt: skip
@@ -158,11 +187,11 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
     )
     def list_members(
         principal: CurrentPrincipal, services: ServicesDep, request: Request, _: CaughtUp,
-        organization_id: UUID | None = None, community_id: UUID | None = None,
+        reads: PagedReads, organization_id: UUID | None = None, community_id: UUID | None = None,
         category: MemberCategory | None = None, cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
         page = as_page(
-            lambda: services.read_models.members(
+            lambda: reads.members(
                 scope=principal.scope_org_id,
                 organization_id=organization_id,
                 community_id=community_id,
@@ -176,21 +205,21 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
 
     @routers["campaigns"].get("/campaigns", responses=ERRORS, summary="创建工程列表 / campaigns")
     def list_campaigns(
-        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        principal: CurrentPrincipal, reads: PagedReads, _: CaughtUp,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
-        return as_page(lambda: services.read_models.campaigns(cursor=cursor, limit=limit))
+        return as_page(lambda: reads.campaigns(cursor=cursor, limit=limit))
 
     @routers["supervision-items"].get(
         "/supervision-items", responses=ERRORS, summary="督办事项列表 / supervision items"
     )
     def list_supervision_items(
-        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        principal: CurrentPrincipal, services: ServicesDep, reads: PagedReads, _: CaughtUp,
         status: SupervisionStatus | None = None, campaign_id: UUID | None = None,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> PagePublic:  # fmt: skip
         return as_page(
-            lambda: services.read_models.supervision_items(
+            lambda: reads.supervision_items(
                 scope=principal.scope_org_id, status=status.value if status else None,
                 campaign_id=campaign_id, cursor=cursor, limit=limit,
                 today=services.app.clock.today(),
@@ -213,6 +242,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         services: ServicesDep,
         request: Request,
         _: CaughtUp,
+        reads: PagedReads,
         filters: Annotated[AuditFilters, Query()],
         cursor: Cursor = None,
         limit: Limit = 100,
@@ -223,8 +253,7 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
     ) -> PagePublic:
         county_wide(principal)
         chosen, newest = filters.as_dict(), order == "newest"
-        models = services.read_models
-        page = as_page(lambda: models.audit(chosen, cursor, limit, newest_first=newest))
+        page = as_page(lambda: reads.audit(chosen, cursor, limit, newest_first=newest))
         record_members_named(services, principal, request, units_in_audit(page.items))
         name_units(services, page.items)
         return page
@@ -234,13 +263,13 @@ def add_list_routes(routers: dict[str, APIRouter]) -> None:
         summary="个人信息查阅记录 / who read which member's personal data, and when",
     )  # fmt: skip
     def personal_data_reads(
-        principal: CurrentPrincipal, services: ServicesDep, _: CaughtUp,
+        principal: CurrentPrincipal, reads: PagedReads, _: CaughtUp,
         member_id: UUID | None = None, actor: str | None = Query(None, max_length=200),
         cursor: Cursor = None, limit: Limit = 100,
     ) -> PagePublic:  # fmt: skip
         county_wide(principal)
         filters = {"event_type": "PersonalDataRead", "actor": actor, "data_contains": member_id}
-        return as_page(lambda: services.read_models.audit(filters, cursor, limit))
+        return as_page(lambda: reads.audit(filters, cursor, limit))
 
 
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

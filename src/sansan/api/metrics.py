@@ -17,7 +17,7 @@ from sansan.bootstrap import Services
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 API_PREFIX = "/api/v1"
 METRICS_NOT_ALLOWED = ApiError(
-    403, "metrics_not_allowed", "只有县委组织部和审计纪检的令牌可以读取运行指标",
+    403, "metrics_not_allowed", "只有县委组织部和审计、纪检的令牌可以读取运行指标",
     "only county and auditor tokens may read the metrics",
 )  # fmt: skip
 

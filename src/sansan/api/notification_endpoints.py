@@ -13,11 +13,12 @@ from sansan.api.list_endpoints import (
     CaughtUp,
     Cursor,
     Limit,
+    PagedReads,
     as_page,
     county_wide,
 )
 from sansan.api.personal_data import record_members_named
-from sansan.api.problems import ApiError, Problem, etag
+from sansan.api.problems import ApiError, Problem, etag, role_refused
 from sansan.domain import ADDRESSEE_OF_ROLE, Firing, FiringKind, errors
 from sansan.domain.base import Provenance
 from sansan.domain.firing import Addressee, may_acknowledge
@@ -97,13 +98,14 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         services: ServicesDep,
         request: Request,
         _: CaughtUp,
+        reads: PagedReads,
         unacknowledged: Annotated[bool, Query(description="只看未签收的")] = False,
         kind: FiringKind | None = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> NotificationPage:
         page = as_page(
-            lambda: services.read_models.notifications(
+            lambda: reads.notifications(
                 role=principal.role.value, scope=principal.scope_org_id,
                 unacknowledged=unacknowledged, kind=kind.value if kind else None,
                 cursor=cursor, limit=limit,
@@ -129,13 +131,13 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
         summary="推送投递情况 / webhook deliveries (failures visible to the county)",
     )  # fmt: skip
     def webhook_deliveries(
-        principal: CurrentPrincipal, services: ServicesDep,
+        principal: CurrentPrincipal, reads: PagedReads,
         failing: Annotated[bool, Query(description="只看尚未投递成功的")] = False,
         cursor: Cursor = None, limit: Limit = 50,
     ) -> DeliveryPage:  # fmt: skip
         county_wide(principal)
         page = as_page(
-            lambda: services.read_models.deliveries(
+            lambda: reads.deliveries(
                 failing_only=failing, cursor=cursor, limit=limit
             )
         )
@@ -153,10 +155,7 @@ def add_notification_routes(routers: dict[str, APIRouter]) -> None:
     ) -> AcknowledgementPublic:
         addressee = ADDRESSEE_OF_ROLE.get(principal.role)
         if addressee is None:  # an auditor reads every notification and answers for none
-            raise ApiError(
-                403, "role_not_allowed", f"“{principal.role.label_zh}”角色不能执行此操作",
-                f"the {principal.role.value} role may not acknowledge notifications",
-            )  # fmt: skip
+            raise role_refused(principal.role, "签收", "acknowledge notifications")
         firing = services.app.get(id, Firing)
         mine = services.read_models.notifications(
             role=principal.role.value, scope=principal.scope_org_id, unacknowledged=False,

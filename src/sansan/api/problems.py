@@ -4,11 +4,13 @@ import logging
 import re
 import sqlite3
 from collections.abc import Mapping
+from datetime import date
 from http import HTTPStatus
 from typing import Any
 
 import psycopg
 import psycopg_pool
+from annotated_types import Ge, Le
 from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,9 +22,9 @@ from sansan.application import ConcurrencyConflict, IdempotencyKeyReused, IdTake
 from sansan.commands import VersionMismatch
 from sansan.commands.base import LINES, ONE_LINE
 from sansan.domain import DomainError, NotFoundError
-from sansan.domain.errors import DomainErrors, InvalidReferences
+from sansan.domain.errors import DomainErrors, InvalidReferences, plain_figure
 from sansan.domain.event_labels import FIELD_LABELS_ZH
-from sansan.domain.vocabulary import Labelled
+from sansan.domain.vocabulary import Labelled, Role
 from sansan.internal_ids import InternalIdClash
 from sansan.persistence import is_read_only_refusal
 
@@ -76,6 +78,27 @@ class ApiError(Exception):
         super().__init__(en)
         self.status, self.code, self.zh, self.en, self.headers = status, code, zh, en, headers
         self.errors = errors
+
+
+def role_refused(
+    role: Role, doing_zh: str = "执行此操作", doing_en: str = "do this",
+    why: tuple[str, str] = ("", ""),
+) -> ApiError:
+    """403 for a role that may not do what it asked. An auditor is told it reads only: the
+    reason another level gives (say, a community's) would not be its own."""
+    if role is Role.AUDITOR:
+        did_zh = "填报" if doing_zh == "执行此操作" else doing_zh
+        return ApiError(
+            403, "role_not_allowed", f"{role.label_zh}只读，不能{did_zh}",
+            "the auditor role reads only; it records nothing" if doing_en == "do this"
+            else f"the auditor role reads only; it may not {doing_en}",
+        )  # fmt: skip
+    why_zh, why_en = why
+    return ApiError(
+        403, "role_not_allowed",
+        f"“{role.label_zh}”角色不能{doing_zh}" + (f"：{why_zh}" if why_zh else ""),
+        f"the {role.value} role may not {doing_en}" + (f": {why_en}" if why_en else ""),
+    )  # fmt: skip
 
 
 def problem(
@@ -182,23 +205,101 @@ def label_zh(field: str) -> str:
     return label + "".join(f"第 {int(p) + 1} 项" if p.isdigit() else f"·{p}" for p in rest)
 
 
+# The query parameters' fixed choices (Literal, not a vocabulary) as the pages say them.
+_CHOICES_ZH = {
+    "newest": "最新在前", "oldest": "最早在前", "changes": "仅数据变更",
+    "reads": "仅个人信息查阅", "ended": "已结束的年度", "running": "进行中的年度",
+    "json": "JSON", "csv": "CSV", "xlsx": "Excel（xlsx）",
+}  # fmt: skip
+
+
 def _choices_zh(expected: str) -> str:
     """Allowed values as people read them: a vocabulary's Chinese labels, else the values."""
     values = re.findall(r"'([^']*)'", expected)
     for vocabulary in Labelled.__subclasses__():
         if values and {v.value for v in vocabulary} == set(values):
             return "、".join(vocabulary(v).label_zh for v in values)
-    return "、".join(values)
+    return "、".join(_CHOICES_ZH.get(v, v) for v in values)
 
 
-def _message_zh(error: Mapping[str, Any]) -> str:
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_DATE_ERRORS = ("date_parsing", "date_from_datetime_parsing", "date_type")
+
+
+def _no_such_day(value: Any) -> tuple[str, str] | None:
+    """A date written right that the calendar does not have (2026-02-29), said as such, not
+    as a wrong format."""
+    found = _DAY.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return None
+    year, month, day = (int(part) for part in found.groups())
+    try:
+        date(year, month, day)
+    except ValueError:
+        if not 1 <= month <= 12:
+            return f"月份须在1至12之间，实际为{month}", f"a month is 1 to 12, got {month}"
+        return f"{year}年没有{month}月{day}日", f"{value} is no day of the calendar"
+    return None
+
+
+Bounds = tuple[Any, Any]  # (ge, le) of a parameter, each None where it has none
+
+
+def _bounds_of(request: Request | None, field: str) -> Bounds:
+    """A query or path parameter's declared bounds: a refusal states the whole range."""
+    route = request.scope.get("route") if request is not None else None
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None, None
+    pending = [dependant]
+    while pending:  # the endpoint's own parameters, and its dependencies'
+        current = pending.pop()
+        pending.extend(current.dependencies)
+        for param in (*current.query_params, *current.path_params):
+            if param.alias == field:
+                metadata = param.field_info.metadata
+                ge = next((m.ge for m in metadata if isinstance(m, Ge)), None)
+                le = next((m.le for m in metadata if isinstance(m, Le)), None)
+                return ge, le
+    return None, None
+
+
+def _range_zh(kind: str, ctx: Mapping[str, Any], bounds: Bounds) -> str | None:
+    low, high = bounds
+    if low is not None and high is not None:
+        return f"须在{low}至{high}之间"
+    said = {"greater_than": "须大于{gt}", "greater_than_equal": "须不小于{ge}",
+            "less_than": "须小于{lt}", "less_than_equal": "须不大于{le}"}.get(kind)  # fmt: skip
+    try:
+        return said.format(**ctx) if said else None
+    except KeyError:
+        return None
+
+
+RANGE_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+
+
+def _message(error: Mapping[str, Any], bounds: Bounds = (None, None)) -> tuple[str, str]:
+    """The Chinese message for a validation error, and the English one (pydantic's own,
+    unless a better one is known)."""
     ctx = error.get("ctx") or {}
     kind = error.get("type", "")
+    english = str(error.get("msg", "Invalid value"))
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in _ZH_BY_PATTERN:
-        return _ZH_BY_PATTERN[ctx["pattern"]]
+        return _ZH_BY_PATTERN[ctx["pattern"]], english
+    if kind in _DATE_ERRORS and (unknown := _no_such_day(error.get("input"))):
+        return unknown
+    if kind in RANGE_ERRORS and (said := _range_zh(kind, ctx, bounds)):
+        given = error.get("input")
+        if isinstance(given, float):  # never 1e+308
+            given = plain_figure(given, "", "")[0]
+        low, high = bounds
+        if low is not None and high is not None:
+            english = f"must be between {low} and {high}, got {given}"
+        return f"{said}，实际为{given}", english
     said = _ZH_BY_TYPE.get(kind, "取值无效")
     choices = _choices_zh(str(ctx.get("expected", ""))) if kind in ("enum", "literal_error") else ""
-    return f"{said}，可选：{choices}" if choices else said
+    return (f"{said}，可选：{choices}" if choices else said), english
 
 
 def _http_zh(status: int, headers: Mapping[str, str] | None) -> str:
@@ -218,7 +319,9 @@ _UNREADABLE_ZH = "请求内容不是有效的 UTF-8 JSON，请以 UTF-8 编码�
 _UNREADABLE_EN = "the request body is not valid UTF-8 JSON"
 
 
-def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
+def _field_problems(
+    exc: RequestValidationError, request: Request | None = None
+) -> list[FieldProblem]:
     problems = []
     for error in exc.errors():
         if error.get("type") == "json_invalid":  # its place is a character offset, no field
@@ -230,16 +333,19 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
             ))  # fmt: skip
             continue
         location = [str(part) for part in error.get("loc", ())]
+        parameter = bool(location) and location[0] in ("query", "path")
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location
         field = ".".join(location) or "body"
+        bounds = _bounds_of(request, field) if parameter else (None, None)
+        message_zh, message_en = _message(error, bounds)
         problems.append(
             FieldProblem(
                 field=field,
                 label_zh=label_zh(field),
                 type=error.get("type", "value_error"),
-                message_zh=_message_zh(error),
-                message_en=str(error.get("msg", "Invalid value")),
+                message_zh=message_zh,
+                message_en=message_en,
             )
         )
     return problems
@@ -261,7 +367,7 @@ def _rule_problems(exc: DomainError) -> list[FieldProblem]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = _field_problems(exc)
+        fields = _field_problems(exc, request)
         names = "、".join(dict.fromkeys(f"“{f.label_zh}”" for f in fields))
         english = ", ".join(f.field for f in fields)
         return problem(

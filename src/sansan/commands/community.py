@@ -57,7 +57,7 @@ class CommunityCommand(Command):
 
 
 class UpgradeFacility(CommunityCommand):
-    """记录办公用房、活动场所改造 / Record upgraded office and activity-venue areas (m²)."""
+    """记录办公用房和活动场所建设 / Record upgraded office and activity-venue areas (m²)."""
 
     operation = "upgrade_facility"
     office_area_m2: Real | None = Field(None, examples=[85.0])
@@ -74,11 +74,12 @@ class AllocateFunding(CommunityCommand):
 
 
 class CorrectFacilityArea(CommunityCommand):
-    """更正阵地面积 / Correct the area a recorded facility upgrade gave (a typo)."""
+    """更正办公用房和活动场所面积 / Correct the area a recorded facility upgrade gave (a typo)."""
 
     corrected_version: Integer = Field(
         ge=1, le=2**31 - 1, examples=[4],
-        description="要更正的提档升级记录的版本号（见变更时间线） / the upgrade's version",
+        description="要更正的办公用房和活动场所建设记录的版本号（见变更时间线）"
+        " / the upgrade's version",
     )  # fmt: skip
     corrected_field: SiteArea
     area_m2: Real = Field(examples=[100.0], description="更正后的面积 / the right area (m²)")
@@ -94,7 +95,7 @@ class CorrectFacilityArea(CommunityCommand):
 
 
 class CorrectFundingAmount(CommunityCommand):
-    """更正经费金额 / Correct the amount a recorded funding allocation gave (a typo)."""
+    """更正社区办公经费金额 / Correct the amount a recorded funding allocation gave (a typo)."""
 
     corrected_version: Integer = Field(
         ge=1, le=2**31 - 1, examples=[5],

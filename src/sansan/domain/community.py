@@ -184,7 +184,7 @@ class Community(SansanAggregate):
         fact would); ``is_current``: that upgrade set the community's present area."""
 
         TOPIC = f"{T}.FacilityAreaCorrected"
-        correction: str  # 第5版（…阵地提档升级）办公用房面积由1000㎡改为100㎡，原因：…
+        correction: str  # 第5版（…办公用房和活动场所建设）办公用房面积由1000㎡改为100㎡，原因：…
         corrected_version: int
         corrected_field: str
         from_value: float
@@ -492,6 +492,14 @@ class Community(SansanAggregate):
         the reason; refused if the version recorded no such fact, or the correction is dated
         before it."""
         fact = log.at(version)
+        if fact is None and version > self.version:
+            raise errors.NO_SUCH_VERSION(version=version, latest=self.version)
+        corrections = (self.FacilityAreaCorrected, self.FundingAmountCorrected)
+        if isinstance(fact, corrections) and isinstance(log.at(fact.corrected_version), kind):
+            # a correction is itself corrected by correcting the record it corrected
+            raise errors.CORRECTION_OF_CORRECTION(
+                version=version, original=fact.corrected_version
+            )
         if not isinstance(fact, kind):
             what_zh = EVENT_LABELS_ZH[kind.__name__]
             raise errors.NOT_CORRECTABLE(version=version, what_zh=what_zh, what=kind.__name__)
@@ -567,7 +575,7 @@ class Community(SansanAggregate):
                 version=corrected_version, what="amount_yuan", what_zh="经费金额",
                 current=f"{current:,.2f}元", at=("amount_yuan",),
             )  # fmt: skip
-        change = f"{fact.year}年度经费金额由{current:,.2f}元改为{amount_yuan:,.2f}元"
+        change = f"{fact.year}年度社区办公经费由{current:,.2f}元改为{amount_yuan:,.2f}元"
         self._record(
             self.FundingAmountCorrected, prov,
             correction=_correction_zh(corrected_version, fact, change, why),
@@ -771,7 +779,8 @@ def _plausible_area(field: str, value: float) -> None:
     # Below 1 m² or past hundredths is a typo (a figure in km², a stray exponent), and such a
     # figure would read as "1e-07㎡" on the signed sheets.
     if not 1 <= value <= 100_000 or abs(value * 100 - round(value * 100)) > 1e-6:
-        raise errors.AREA_IMPLAUSIBLE(value=f"{value:f}".rstrip("0").rstrip("."), at=(field,))
+        shown_zh, shown = errors.plain_figure(value, "平方米", "m²")
+        raise errors.AREA_IMPLAUSIBLE(value=shown, value_zh=shown_zh, at=(field,))
 
 
 def _plausible_amount(amount_yuan: Decimal) -> None:
@@ -783,7 +792,7 @@ def _plausible_amount(amount_yuan: Decimal) -> None:
 
 
 def _correction_zh(version: int, fact: Any, change: str, reason: str) -> str:
-    """第5版（2026年4月1日阵地提档升级）办公用房面积由1000㎡改为100㎡，原因：…: what the
+    """第5版（2026年4月1日办公用房和活动场所建设）办公用房面积由1000㎡改为100㎡，原因：…: what the
     timeline and the audit say after “更正：”."""
     label = EVENT_LABELS_ZH[type(fact).__name__]
     return f"第{version}版（{zh_date(fact.occurred_on)}{label}）{change}，原因：{reason}"

@@ -72,6 +72,23 @@ class DomainErrors(DomainError):
         self.errors = errors
 
 
+PLAIN_DIGITS = 12  # past this, a figure typed is no measurement: said as "more than"
+
+
+def plain_figure(value: float, unit_zh: str, unit_en: str) -> tuple[str, str]:
+    """A figure as typed, for a refusal that quotes it (Chinese, English): plain digits, never
+    an exponent (1e+308, 1e-07), nor a 300-digit expansion of an absurd one."""
+    en = f" {unit_en}" if unit_en else ""
+    if abs(value) >= 10**PLAIN_DIGITS:
+        top = f"{10**PLAIN_DIGITS:,}"
+        return f"大于{top}{unit_zh}", f"more than {top}{en}"
+    shown = f"{value:,.{PLAIN_DIGITS}f}".rstrip("0").rstrip(".")
+    if shown in ("0", "-0") and value != 0:
+        tiny = f"0.{'0' * (PLAIN_DIGITS - 1)}1"
+        return f"小于{tiny}{unit_zh}", f"less than {tiny}{en}"
+    return f"{shown}{unit_zh}", f"{shown}{en}"
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -84,6 +101,9 @@ class Rule:
         """The error, about ``at`` (fields) where the rule's own fields vary with the case."""
         text = {k: str(v) for k, v in params.items()}
         said = dict(text)
+        for k, v in params.items():
+            if isinstance(v, float):  # as typed: never 1e+308, nor 31.0 for 31
+                said[k], text[k] = plain_figure(v, "", "")
         if "field" in said:  # a Chinese message names the field as the forms label it
             said["field"] = f"“{FIELD_LABELS_ZH.get(said['field'], said['field'])}”"
         return self.error_class(
@@ -124,7 +144,7 @@ OUT_OF_RANGE = Rule(
 )
 AREA_IMPLAUSIBLE = Rule(
     "area_implausible",
-    "面积须在 1 至 100,000 平方米之间、最多两位小数，实际为 {value} 平方米",
+    "面积须在1至100,000平方米之间、最多两位小数，实际为{value_zh}",
     "an area must be 1 to 100,000 m² with at most two decimals, got {value}",
 )
 TRAINING_DAYS_OUT_OF_RANGE = Rule(
@@ -168,7 +188,7 @@ NOT_YET_RECORDED = Rule(
 )
 VERSION_WITH_AS_OF = Rule(
     "version_with_as_of",
-    "版本（version）与记录时刻（as_of）只能任选其一",
+    "版本与记录时刻只能任选其一",
     "give either version or as_of, not both",
 )
 UNKNOWN_PLAN = Rule(
@@ -454,7 +474,8 @@ AMOUNT_IMPLAUSIBLE = Rule(
 )
 AREA_DECREASE = Rule(
     "area_decrease",
-    "{field}现为 {current}㎡，提档升级后不能减少为 {value}㎡；如属录入错误，请核对后再记录",
+    "{field}现为 {current}㎡，办公用房和活动场所建设后不能减少为 {value}㎡；"
+    "如属录入错误，请核对后再记录",
     "{field} is {current} m², and an upgrade cannot lower it to {value} m²",
 )
 UNIT_KIND_MISMATCH = Rule(
@@ -491,9 +512,22 @@ NOT_CORRECTABLE = Rule(
     " (name the version that recorded it)",
     fields=("corrected_version",),
 )
+# not_correctable as well: the same refusal for integrators, the reason told as it is
+NO_SUCH_VERSION = Rule(
+    "not_correctable",
+    "该社区没有第{version}版（最新为第{latest}版）",
+    "the community has no version {version} (its latest is {latest})",
+    fields=("corrected_version",),
+)
+CORRECTION_OF_CORRECTION = Rule(
+    "not_correctable",
+    "第{version}版是更正记录，请更正原记录第{original}版",
+    "version {version} is a correction: correct the original record, version {original}",
+    fields=("corrected_version",),
+)
 CORRECTION_FIELD_NOT_RECORDED = Rule(
     "correction_field_not_recorded",
-    "第 {version} 版的提档升级没有记录{what_zh}，无可更正",
+    "第 {version} 版的办公用房和活动场所建设没有记录{what_zh}，无可更正",
     "the upgrade of version {version} recorded no {what}: nothing to correct",
     fields=("corrected_field",),
 )
@@ -504,8 +538,8 @@ CORRECTION_SAME_VALUE = Rule(
 )
 CORRECTION_ABOVE_LATER = Rule(
     "correction_above_later",
-    "{what_zh}在第 {later_version} 版提档升级后为 {later}㎡，第 {version} 版更正为 {value}㎡ 会使"
-    "那次提档升级变成减少面积；请先更正第 {later_version} 版",
+    "{what_zh}在第 {later_version} 版办公用房和活动场所建设后为 {later}㎡，第 {version} 版更正为"
+    " {value}㎡ 会使那次建设变成减少面积；请先更正第 {later_version} 版",
     "{what} was {later} m² after the later upgrade of version {later_version}: correcting version"
     " {version} to {value} m² would make that upgrade a decrease (correct it first)",
     fields=("area_m2",),

@@ -253,7 +253,7 @@ _LABELS: dict[type[Labelled], dict[str, str]] = {
         "county": "县委组织部",
         "street": "街道党工委",
         "community": "社区党组织",
-        "auditor": "审计/纪检",
+        "auditor": "审计、纪检",
         "client": "对接系统",
     },
     OriginKind: {

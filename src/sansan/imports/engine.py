@@ -392,7 +392,7 @@ _FIGURED = {
         "FundingAllocated", ("year", "source"), ("amount_yuan",), "元", "经费"
     ),
     "upgrade_facility": _Figured(
-        "FacilityUpgraded", (), ("office_area_m2", "venue_area_m2"), "㎡", "阵地改造"
+        "FacilityUpgraded", (), ("office_area_m2", "venue_area_m2"), "㎡", "办公用房和活动场所建设"
     ),
 }
 _FIGURED_BY_EVENT = {f.event: f for f in _FIGURED.values()}

@@ -98,6 +98,9 @@ class ImportKind:
     id_field: str = "id"
     # headers where the field's own label is too general (a member's name is 姓名)
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    # the sheet's names in templates handed out before (review 3, #15): a file filled in under
+    # one of them still imports
+    former_sheets: tuple[str, ...] = ()
     # examples where the command's own would be a real person's name in the demo (张三 is nobody)
     samples: dict[str, Any] = dataclasses.field(default_factory=dict)
     columns: list[Column] = dataclasses.field(default_factory=list, compare=False)
@@ -127,8 +130,8 @@ class ImportKind:
 _FIGURED_KEYS_ZH = {
     "funding": "社区名称、发生日期、年度、经费来源相同即为同一笔经费（金额不在其中）：金额与记录"
     "（含更正后的金额）相同的跳过，不同的报错，导入不会更改已记录的金额",
-    "facility_upgrades": "社区名称、发生日期相同即为同一次阵地改造（面积不在其中）：所填面积与记录"
-    "（含更正后的面积）相同的跳过，不同的报错，空白的面积列不作比较",
+    "facility_upgrades": "社区名称、发生日期相同即为同一次办公用房和活动场所建设（面积不在其中）："
+    "所填面积与记录（含更正后的面积）相同的跳过，不同的报错，空白的面积列不作比较",
 }
 
 
@@ -222,8 +225,14 @@ KINDS: list[ImportKind] = [
         "team_trainings", "班子成员培训", oc.CompleteTeamTraining,
         {"organization_id": _org(), "team_member_id": TEAM_MEMBER_REF},
     ),
-    _kind("funding", "工作经费", co.AllocateFunding, {"community_id": _community()}),
-    _kind("facility_upgrades", "阵地改造", co.UpgradeFacility, {"community_id": _community()}),
+    _kind(
+        "funding", "社区办公经费", co.AllocateFunding, {"community_id": _community()},
+        former_sheets=("工作经费",),
+    ),
+    _kind(
+        "facility_upgrades", "办公用房和活动场所建设", co.UpgradeFacility,
+        {"community_id": _community()}, former_sheets=("阵地改造",),
+    ),
     _kind("working_systems", "工作制度", co.AdoptWorkingSystem, {"community_id": _community()}),
     _kind(
         "coordination_bodies", "协调机构", co.EstablishCoordinationBody,

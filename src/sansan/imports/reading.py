@@ -237,9 +237,12 @@ def find_sheet(name: str, rows: Iterator[list[Any]]) -> Sheet:
         head.append((number, row))
         if len(head) >= HEADER_SEARCH_ROWS:
             break
+    named = clean_header(name)
     by_name = next(
-        (k for k in KINDS if clean_header(name) in (clean_header(k.sheet), k.key)), None
-    )
+        (k for k in KINDS
+         if named in (clean_header(k.sheet), k.key, *map(clean_header, k.former_sheets))),
+        None,
+    )  # fmt: skip
     best: tuple[int, int, ImportKind | None] = (0, 0, None)
     for number, row in head:
         headers = [clean_header(v) for v in row]

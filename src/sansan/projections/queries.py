@@ -4,6 +4,7 @@ Every statement is a SQLAlchemy Core expression over the tables of the transacti
 generation (``cursor.t``), so a rebuild's switch never splits a read; values are bound.
 """
 
+import copy
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -106,6 +107,13 @@ class ReadModels:
     def __init__(self, store: ReadStore, cursors: Cursors) -> None:
         self.store = store
         self.cursors = cursors
+
+    def bound_to(self, binding: str) -> "ReadModels":
+        """The same read models, whose page cursors open only for ``binding`` (what a list
+        and its filters were asked by whom) and are sealed for it."""
+        bound = copy.copy(self)
+        bound.cursors = self.cursors.bound(binding)
+        return bound
 
     def _page(
         self, paged: Callable[[ReadModel], Paged], cursor: str | None, limit: int,

@@ -164,6 +164,6 @@ export function fundingChart({ byYear, minimum, fromYear, toYear }) {
   return barChart({
     title: "各年度划拨经费", unit: "元", bars, format: yuan, goal: minimum,
     goalText: minimum ? `目标：每年不少于${yuan(minimum)}元` : null,
-    empty: "暂无经费划拨记录。县委组织部或街道党工委在“记录”页记录向本社区划拨的办公经费后，图表将按年度显示。",
+    empty: "暂无经费划拨记录。县委组织部或街道党工委在“记录”页记录向本社区划拨的社区办公经费后，图表将按年度显示。",
   });
 }

@@ -144,7 +144,7 @@ export async function render(root, ctx, id) {
       section("组织架构", branch ? treeList([branch]) : notice("尚未建立社区党总支", "error")),
       section("阵地与制度", facilities(state))),
     h("div", { class: "columns" },
-      section("办公经费（元）", funding),
+      section("社区办公经费（元）", funding),
       section("党员概况", h("dl", { class: "facts members" },
         h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
         Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>
