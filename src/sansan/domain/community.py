@@ -25,6 +25,7 @@ from sansan.domain.base import (
 )
 from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.domain.vocabulary import (
+    ROLE_RANK,
     CivilityRatingKind,
     CoordinationBodyKind,
     CultureFacilityKind,
@@ -479,6 +480,15 @@ class Community(SansanAggregate):
         if year < self.began_on.year:  # a year the community never had
             raise errors.YEAR_BEFORE_START(year=year, began_on=self.began_on)
         self._record(self.FundingAllocated, prov, year=year, amount_yuan=amount_yuan, source=source)
+
+    @staticmethod
+    def correctable_by(role: str, fact: Any) -> bool:
+        """Whether a principal of ``role`` may correct the area ``fact`` (an upgrade)
+        recorded: the level that recorded it or a higher one. A community (and its client
+        token, which signs for it) corrects what it recorded itself, never what its street or
+        the county recorded: that figure is what the community's own target is judged on."""
+        recorded_by = str(fact.actor).partition(":")[0]
+        return ROLE_RANK.get(role, 0) >= ROLE_RANK.get(recorded_by, 0)
 
     def correction_of(self, version: int) -> int | None:
         """The version of the latest correction of the fact recorded at ``version``."""
