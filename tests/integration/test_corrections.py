@@ -282,3 +282,31 @@ def test_a_verdict_given_before_a_correction_keeps_what_was_on_record_and_a_rais
             assert d(2027, 1, 1) <= date.fromisoformat(after["made_good_on"]) <= ASKED
     finally:
         services.store.close()
+
+
+def test_only_the_correction_in_force_of_each_figure_is_current_in_the_history(demo: Demo) -> None:
+    """Review 3 finding 10: corrections of the same figure all read ``is_current: true`` (area)
+    or carried none (funding). Each figure of a recorded fact has one correction in force, its
+    latest; another figure of the same upgrade has its own; both kinds say it, true or false."""
+    client, tokens = demo
+    county = tokens["county"]
+    upgrade = version_of(client, county, TIEXI, "FacilityUpgraded")
+    allocation = version_of(client, county, TIEXI, "FundingAllocated")
+    offices = [correct_area(client, county, upgrade, area) for area in (60, 70, 90)]
+    venue = correct_area(client, county, upgrade, 230, field="venue_area_m2")
+    amounts = [correct_amount(client, county, allocation, amount) for amount in ("8000", "11000")]
+    # the venue is corrected from its own figure, not from the office's latest correction
+    assert "活动场所面积由240㎡改为230㎡" in venue.json()["events"][0]["data"]["correction"]
+    for answer in (*offices, venue, *amounts):
+        assert answer.status_code == 200, answer.text
+        [event] = answer.json()["events"]
+        assert event["data"]["is_current"] is True  # just recorded: the one in force
+    history = get(client, county, f"/communities/{TIEXI}/history")
+    current = {e["version"]: e["data"].get("is_current") for e in history
+               if e["type"] in ("FacilityAreaCorrected", "FundingAmountCorrected")}  # fmt: skip
+    version = [a.json()["version"] for a in (*offices, venue, *amounts)]
+    assert current == dict(zip(version, [False, False, True, True, False, True], strict=True))
+    assert "is_current" not in next(e for e in history if e["version"] == upgrade)["data"]
+    state = get(client, county, f"/communities/{TIEXI}")["state"]
+    assert (state["office_area_m2"], state["venue_area_m2"]) == (90, 230)
+    assert state["funding_by_year"] == {"2026": "11000.00"}
