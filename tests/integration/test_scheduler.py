@@ -331,6 +331,7 @@ def test_two_schedulers_on_postgres_fire_every_due_deadline_exactly_once(
     settings = Settings(database_url=demo_templates.postgres_copy(request.addfinalizer))
     app = build_application(settings, clock)
     org = demo_id("org", "镇郊社区党总支")
+    clock.set(at(date(2026, 4, 1)))  # assigned in time (an item is never assigned overdue)
     for n in range(300):  # 300 items × 2 steps = 600 due steps, besides the campaign's
         app.execute(sc.AssignSupervisionItem(occurred_on=date(2026, 4, 1), title=f"督办{n}", assignee_org_id=org,
                                              due_on=date(2026, 5, 1) + timedelta(days=n % 90)), actor="t")  # fmt: skip
