@@ -57,8 +57,10 @@ class DemoSummary:
     communities: list[tuple[str, str, str, bool]]
 
 
-def demo_commands() -> Iterator[Command]:
-    """Every command of the scenario, in the order it happened."""
+def demo_commands(today: date | None = None) -> Iterator[Command]:
+    """Every command of the scenario, in the order it happened; ``today`` (the China date it is
+    recorded on) moves the open supervision item's deadline to it if the deadline has passed,
+    as an item is never assigned already overdue."""
     campaign_id = demo_id("campaign", COUNTY)
     yield cc.LaunchCampaign(
         id=campaign_id,
@@ -82,7 +84,7 @@ def demo_commands() -> Iterator[Command]:
             for category_index in range(6):
                 person += 1
                 yield from _member(name, person, category_index)
-    yield from _campaign_actions(campaign_id)
+    yield from _campaign_actions(campaign_id, today)
 
 
 FIVE_GOODS = (
@@ -264,7 +266,7 @@ def _member(community: str, n: int, index: int) -> Iterator[Command]:
         )
 
 
-def _campaign_actions(campaign_id: UUID) -> Iterator[Command]:
+def _campaign_actions(campaign_id: UUID, today: date | None) -> Iterator[Command]:
     yield cc.DesignatePilotCommunity(
         campaign_id=campaign_id, occurred_on=day(7), community_id=demo_id("community", "铁西")
     )
@@ -282,7 +284,8 @@ def _campaign_actions(campaign_id: UUID) -> Iterator[Command]:
     yield sc.AssignSupervisionItem(
         id=item, occurred_on=day(241), title="镇郊社区办公用房和活动场所达标",
         description="督查发现办公用房不足 80 平方米，限期整改", campaign_id=campaign_id,
-        assignee_org_id=demo_id("org", "镇郊社区党总支"), due_on=day(300),
+        assignee_org_id=demo_id("org", "镇郊社区党总支"),
+        due_on=day(300) if today is None else max(day(300), today),
     )  # fmt: skip
     yield sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=day(242))
     yield cc.Commend(
@@ -307,7 +310,7 @@ def load_demo(
     if app.recorder.max_notification_id():
         raise DemoAlreadyLoaded("the store is not empty; the demo loads only into an empty store")
     by_type: Counter[str] = Counter()
-    for command in demo_commands():
+    for command in demo_commands(app.clock.today()):
         noted = command if command.note else command.model_copy(update={"note": DEMO_NOTE})
         result = app.execute(noted, actor=DEMO_ACTOR)
         by_type.update(e.type for e in result.events)

@@ -65,7 +65,8 @@ def prepare(url: str, items: int) -> str:
     """``items`` supervision items, all due, added to the demo in ``url``; returns the events
     table's name."""
     settings = Settings(database_url=url, run_scheduler=False)
-    app = build_application(settings, FixedClock(NOW))
+    # assigned in time (on 1 April), found due by the schedulers on NOW
+    app = build_application(settings, FixedClock(datetime(2026, 4, 1, 4, tzinfo=UTC)))
     org = demo_id("org", "镇郊社区党总支")
     for n in range(items):
         app.execute(sc.AssignSupervisionItem(

@@ -1,6 +1,7 @@
 """更正 on 社区详情 (branch ``corrections``): a mistyped area is corrected from the timeline's entry
 in a small form, refused in Chinese when it changes nothing, and the page then reads the corrected
-figure and says the correction in words; the community is offered no 更正 on money (the county's
+figure and says the correction in words; a figure is corrected by the level that recorded it or a
+higher one, so the community is offered no 更正 on the county's upgrade nor on money (the county's
 or the street's act). Its own demo server (this module's), so other modules' figures stay."""
 
 from typing import Any
@@ -21,16 +22,21 @@ pytestmark = pytest.mark.browser
 TIEXI = demo_id("community", "铁西")
 
 
-def test_a_secretary_corrects_a_mistyped_area_from_the_timeline_and_the_page_reads_it(
+def test_the_county_corrects_a_mistyped_area_it_recorded_from_the_timeline_and_the_page_reads_it(
     server: DemoServer, browser: Browser, shots: Any, pages: list[Watched]
 ) -> None:
     history = server.api("county", f"/communities/{TIEXI}/history")
     upgrade = next(e for e in history if e["type"] == "FacilityUpgraded")["version"]
-    page = signed_in(pages, browser, shots, server, "community", "desktop")
+    secretary = signed_in(pages, browser, shots, server, "community", "desktop")
+    secretary.goto(f"{server.base}/#/community/{TIEXI}")
+    expect(secretary.locator("ol.timeline li[data-event=FacilityUpgraded]")).to_have_count(1)
+    # the demo's upgrade was recorded by the county: the secretary is offered no 更正 on it
+    expect(secretary.locator("li[data-event=FacilityUpgraded] details.correct")).to_have_count(0)
+    expect(secretary.locator("li[data-event=FundingAllocated] details.correct")).to_have_count(0)
+    page = signed_in(pages, browser, shots, server, "county", "desktop")
     page.goto(f"{server.base}/#/community/{TIEXI}")
     entry = page.locator("ol.timeline li[data-event=FacilityUpgraded]")
     expect(entry.locator("details.correct")).to_have_count(1)
-    expect(page.locator("li[data-event=FundingAllocated] details.correct")).to_have_count(0)
     entry.locator("summary", has_text="更正").click()
     form = entry.get_by_role("form", name="更正办公用房和活动场所面积")
     form.get_by_label("更正项目").select_option(label="办公用房面积")

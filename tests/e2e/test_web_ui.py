@@ -19,7 +19,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from sansan.bootstrap import build_application
+from sansan.clock import FixedClock
+from sansan.commands import supervision as sc
 from sansan.demo import DEMO_ACTOR, demo_id
+from sansan.settings import Settings
 from tests.clockshift.sansan_test_clock import NOW_VARIABLE
 from tests.conftest import store_for_module
 from tests.e2e.servers import free_port, wait_until_up
@@ -152,26 +156,32 @@ class OverdueItem:
 
 
 @pytest.fixture
-def overdue_item(server: DemoServer) -> OverdueItem:
+def overdue_item(server: DemoServer, database_url: str) -> OverdueItem:
     """A supervision item of this test's own, already past its deadline, and the scheduler's
-    red light on it; the server is shared, so the title is new on it each time."""
+    red light on it; the server is shared, so the title is new on it each time. An item is
+    never assigned already overdue (review 3 finding 9): this one is recorded into the
+    server's store by a process whose clock stands on its assignment day, ten days ago."""
     server.items_made += 1
     today, n = china_today().date(), server.items_made
     title = OVERDUE_TITLE if n == 1 else f"{OVERDUE_TITLE}(第{n}项)"
-    response = httpx.post(
-        f"{server.base}/api/v1/supervision-items",
-        json={
-            "occurred_on": str(today - timedelta(days=10)), "title": title,
-            "assignee_org_id": str(demo_id("org", "天北社区党总支")),
-            "due_on": str(today - timedelta(days=3)), "campaign_id": str(CAMPAIGN),
-        },
-        headers={"Authorization": f"Bearer {server.tokens['county']}"}, timeout=10,
-    )  # fmt: skip
-    assert response.status_code == 201, response.text
-    item = response.json()["aggregate_id"]
+    assigned_on = today - timedelta(days=10)
+    settings = Settings(database_url=database_url, run_scheduler=False)
+    back_then = FixedClock(datetime.combine(assigned_on, datetime.min.time(), UTC))
+    app = build_application(settings, back_then)
+    try:
+        recorded = app.execute(sc.AssignSupervisionItem(
+            occurred_on=assigned_on, title=title, assignee_org_id=demo_id("org", "天北社区党总支"),
+            due_on=today - timedelta(days=3), campaign_id=CAMPAIGN,
+        ), actor=DEMO_ACTOR)  # fmt: skip
+    finally:
+        app.close()
+    item = str(recorded.aggregate_id)
     deadline = datetime.now(UTC) + timedelta(seconds=30)
     while datetime.now(UTC) < deadline:  # the scheduler is another process; wait for its tick
-        alerts = server.api("county", "/notifications", unacknowledged=True, kind="supervision_overdue")
+        alerts = server.api(  # ``after`` wakes the server's projection for this other writer
+            "county", "/notifications", unacknowledged=True, kind="supervision_overdue",
+            after=recorded.position,
+        )  # fmt: skip
         if any(a["unit_id"] == item for a in alerts["items"]):
             return OverdueItem(str(item), title)
         time.sleep(0.2)

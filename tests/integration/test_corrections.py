@@ -65,11 +65,11 @@ def test_a_mistyped_area_is_corrected_and_the_state_board_scorecard_and_history_
     demo: Demo,
 ) -> None:
     client, tokens = demo
-    county, community = tokens["county"], tokens["community"]
+    county = tokens["county"]  # who recorded the demo's upgrade (a community may not correct it)
     upgrade = version_of(client, county, TIEXI, "FacilityUpgraded")
     assert first_sites(client, county) == "2个社区"
     believed = get(client, county, f"/communities/{TIEXI}/history")[-1]["recorded_at"]
-    answer = correct_area(client, community, upgrade, 60)
+    answer = correct_area(client, county, upgrade, 60)
     assert answer.status_code == 200, answer.text
     [event] = answer.json()["events"]
     assert event["type"] == "FacilityAreaCorrected"
@@ -91,7 +91,7 @@ def test_a_mistyped_area_is_corrected_and_the_state_board_scorecard_and_history_
     then = get(client, county, f"/communities/{TIEXI}", as_of=believed)
     assert then["state"]["office_area_m2"] == 96
     # A correction of the correction, from the corrected figure.
-    again = correct_area(client, tokens["street"], upgrade, 90)
+    again = correct_area(client, county, upgrade, 90)
     assert again.status_code == 200, again.text
     assert "办公用房面积由60㎡改为90㎡" in again.json()["events"][0]["data"]["correction"]
     assert get(client, county, f"/communities/{TIEXI}")["state"]["office_area_m2"] == 90
@@ -165,6 +165,40 @@ def test_only_the_county_or_street_corrects_an_amount(demo: Demo, role: str, sta
     answer = correct_amount(client, tokens[role], allocation, "8000.00")
     assert answer.status_code == status, answer.text
     assert recorded_since(client, before) == []
+
+
+def test_an_area_is_corrected_by_the_level_that_recorded_it_or_a_higher_one(demo: Demo) -> None:
+    """Review 3 finding 5: the community secretary rewrote the county's record of its own site
+    (the figure its 标准化 target is judged on). A community and its client token correct what
+    the community recorded; the street what it or its communities recorded; the county all.
+    A refusal is the role's 403, naming who recorded the figure, and records nothing."""
+    client, tokens = demo
+    county, street = tokens["county"], tokens["street"]
+    by_county = version_of(client, county, TIEXI, "FacilityUpgraded")
+    before = head(client)
+    for role in ("community", "client", "street"):
+        problem = refused(correct_area(client, tokens[role], by_county, 60), 403,
+                          "role_not_allowed", None)  # fmt: skip
+        assert f"第{by_county}版办公用房和活动场所建设由县委组织部（演示）记录" in problem["message_zh"], problem
+        assert "须由县委组织部或上级更正" in problem["message_zh"], problem
+    assert recorded_since(client, before) == []
+    upgrades = f"/communities/{TIEXI}/facility-upgrades"
+    ours = post(client, tokens["community"], upgrades,
+                {"occurred_on": "2026-11-25", "office_area_m2": 100})  # fmt: skip
+    assert ours.status_code == 200, ours.text
+    theirs = post(client, street, upgrades, {"occurred_on": "2026-11-26", "office_area_m2": 120})
+    assert theirs.status_code == 200, theirs.text
+    mine, streets = ours.json()["version"], theirs.json()["version"]
+    assert correct_area(client, tokens["community"], mine, 99).status_code == 200
+    assert correct_area(client, tokens["client"], mine, 98).status_code == 200  # signs for it
+    assert correct_area(client, street, mine, 97).status_code == 200  # a level above
+    problem = refused(correct_area(client, tokens["community"], streets, 110), 403,
+                      "role_not_allowed", None)  # fmt: skip
+    assert "由城关街道党工委（演示）（街道党工委）记录" in problem["message_zh"], problem
+    assert "须由街道党工委或上级更正" in problem["message_zh"], problem
+    assert correct_area(client, street, streets, 115).status_code == 200
+    assert correct_area(client, county, streets, 114).status_code == 200
+    assert correct_area(client, county, by_county, 95).status_code == 200
 
 
 def test_a_community_corrects_no_area_outside_its_scope(demo: Demo) -> None:
@@ -248,3 +282,31 @@ def test_a_verdict_given_before_a_correction_keeps_what_was_on_record_and_a_rais
             assert d(2027, 1, 1) <= date.fromisoformat(after["made_good_on"]) <= ASKED
     finally:
         services.store.close()
+
+
+def test_only_the_correction_in_force_of_each_figure_is_current_in_the_history(demo: Demo) -> None:
+    """Review 3 finding 10: corrections of the same figure all read ``is_current: true`` (area)
+    or carried none (funding). Each figure of a recorded fact has one correction in force, its
+    latest; another figure of the same upgrade has its own; both kinds say it, true or false."""
+    client, tokens = demo
+    county = tokens["county"]
+    upgrade = version_of(client, county, TIEXI, "FacilityUpgraded")
+    allocation = version_of(client, county, TIEXI, "FundingAllocated")
+    offices = [correct_area(client, county, upgrade, area) for area in (60, 70, 90)]
+    venue = correct_area(client, county, upgrade, 230, field="venue_area_m2")
+    amounts = [correct_amount(client, county, allocation, amount) for amount in ("8000", "11000")]
+    # the venue is corrected from its own figure, not from the office's latest correction
+    assert "活动场所面积由240㎡改为230㎡" in venue.json()["events"][0]["data"]["correction"]
+    for answer in (*offices, venue, *amounts):
+        assert answer.status_code == 200, answer.text
+        [event] = answer.json()["events"]
+        assert event["data"]["is_current"] is True  # just recorded: the one in force
+    history = get(client, county, f"/communities/{TIEXI}/history")
+    current = {e["version"]: e["data"].get("is_current") for e in history
+               if e["type"] in ("FacilityAreaCorrected", "FundingAmountCorrected")}  # fmt: skip
+    version = [a.json()["version"] for a in (*offices, venue, *amounts)]
+    assert current == dict(zip(version, [False, False, True, True, False, True], strict=True))
+    assert "is_current" not in next(e for e in history if e["version"] == upgrade)["data"]
+    state = get(client, county, f"/communities/{TIEXI}")["state"]
+    assert (state["office_area_m2"], state["venue_area_m2"]) == (90, 230)
+    assert state["funding_by_year"] == {"2026": "11000.00"}

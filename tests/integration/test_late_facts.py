@@ -97,7 +97,7 @@ def test_nothing_is_dated_before_the_unit_it_belongs_to_or_before_the_republic(
         "/communities": ({"name": "城关早社区", "street_committee_id": str(street)},
                          LAUNCH, "城关街道党工委"),
         "/supervision-items": ({"title": "早督办", "assignee_org_id": str(branch),
-                                "due_on": day(40).isoformat()}, day(10), BRANCH),
+                                "due_on": TODAY.isoformat()}, day(10), BRANCH),
     }  # fmt: skip
     for path, (body, began, parent) in refused.items():
         answer = send(client, county, path, body | {"occurred_on": (began - ONE).isoformat()})

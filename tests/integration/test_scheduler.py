@@ -331,6 +331,7 @@ def test_two_schedulers_on_postgres_fire_every_due_deadline_exactly_once(
     settings = Settings(database_url=demo_templates.postgres_copy(request.addfinalizer))
     app = build_application(settings, clock)
     org = demo_id("org", "镇郊社区党总支")
+    clock.set(at(date(2026, 4, 1)))  # assigned in time (an item is never assigned overdue)
     for n in range(300):  # 300 items × 2 steps = 600 due steps, besides the campaign's
         app.execute(sc.AssignSupervisionItem(occurred_on=date(2026, 4, 1), title=f"督办{n}", assignee_org_id=org,
                                              due_on=date(2026, 5, 1) + timedelta(days=n % 90)), actor="t")  # fmt: skip
@@ -591,16 +592,20 @@ def test_a_scheduled_inspection_reminds_its_communities_a_week_before_and_on_the
 def test_a_yellow_light_fired_late_states_the_real_distance_and_none_comes_once_overdue(
     app: SansanApplication, demo: Services, clock: FixedClock
 ) -> None:
-    """An item entered close to (or past) its deadline: its week-before step is already due."""
+    """An item entered close to its deadline, or first ticked past it (an item is never
+    assigned already overdue: the one past it was assigned in time, before a tick): its
+    week-before step is already due."""
     today = date(2026, 11, 29)
-    clock.set(at(today))
     org = demo_id("org", "铁西社区党总支")
     dues = {"今天": today, "明天": today + timedelta(days=1), "三天": today + timedelta(days=3),
             "逾期": date(2026, 11, 10)}  # fmt: skip
     for title, due in dues.items():
+        assigned_on = min(due, today) - timedelta(days=20)
+        clock.set(at(assigned_on if due < today else today))
         app.execute(sc.AssignSupervisionItem(
-            occurred_on=min(due, today) - timedelta(days=20), title=title, assignee_org_id=org,
-            due_on=due), actor="t")  # fmt: skip
+            occurred_on=assigned_on, title=title, assignee_org_id=org, due_on=due,
+        ), actor="t")  # fmt: skip
+    clock.set(at(today))
     demo.projections.catch_up()
     Scheduler(demo).tick()
     lights = {

@@ -4,7 +4,7 @@ findings 34 and 39)."""
 
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -16,11 +16,13 @@ from sqlalchemy import select
 from sansan.api.app import create_app
 from sansan.application import SansanApplication
 from sansan.bootstrap import Services
+from sansan.clock import FixedClock
 from sansan.commands import examples as t
 from sansan.commands import supervision as sc
 from sansan.domain import SupervisionItem
 from sansan.domain.base import Provenance
 from tests.integration.api_support import post, tour_role_client
+from tests.integration.test_notifications import written_since
 from tests.support import ACTOR
 
 DAY = date(2026, 5, 1)
@@ -34,14 +36,14 @@ def api(services: Services) -> Iterator[tuple[TestClient, dict[str, str]]]:
 
 def handled_and_reported(client: TestClient, tokens: dict[str, str], assigner: str) -> UUID:
     assigned = post(client, tokens[assigner], sc.AssignSupervisionItem(
-        occurred_on=DAY, title="整改", assignee_org_id=t.GB, due_on=date(2026, 6, 30),
+        occurred_on=DAY, title="整改", assignee_org_id=t.GB, due_on=date(2026, 12, 31),
     ))  # fmt: skip
     assert assigned.status_code == 201, assigned.text
     item = UUID(assigned.json()["aggregate_id"])
     for step in (
         sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=DAY),
         sc.StartSupervisionItem(item_id=item, occurred_on=DAY),
-        sc.RequestExtension(item_id=item, occurred_on=DAY, requested_due_on=date(2026, 7, 31),
+        sc.RequestExtension(item_id=item, occurred_on=DAY, requested_due_on=date(2027, 1, 31),
                             reason="施工"),
     ):  # fmt: skip
         assert post(client, tokens["community"], step).status_code == 200
@@ -148,7 +150,7 @@ def test_readyz_says_the_read_models_stopped_while_a_batch_keeps_failing(
     api = create_app(services.settings, application=services.app)
     with TestClient(api, raise_server_exceptions=False) as client:
         assert client.get("/readyz").status_code == 200
-        _stored_before_the_bound(services.app, date(2026, 6, 30))
+        _stored_before_the_bound(services.app, date(2026, 12, 31))
         deadline = time.monotonic() + 30
         answer = client.get("/readyz")
         while answer.status_code == 200 and time.monotonic() < deadline:
@@ -197,8 +199,8 @@ def test_an_extension_waits_until_handling_has_started(
     api: tuple[TestClient, dict[str, str]], services: Services
 ) -> None:
     client, tokens = api
-    item = UUID(_assigned(client, tokens, date(2026, 6, 30)).json()["aggregate_id"])
-    ask = sc.RequestExtension(item_id=item, occurred_on=DAY, requested_due_on=date(2026, 7, 31),
+    item = UUID(_assigned(client, tokens, date(2026, 12, 31)).json()["aggregate_id"])
+    ask = sc.RequestExtension(item_id=item, occurred_on=DAY, requested_due_on=date(2027, 1, 31),
                               reason="需协调")  # fmt: skip
     ack = sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=DAY)
     assert post(client, tokens["community"], ack).status_code == 200
@@ -217,7 +219,7 @@ def test_an_item_waiting_for_review_is_not_urged(
     api: tuple[TestClient, dict[str, str]], services: Services
 ) -> None:
     client, tokens = api
-    item = UUID(_assigned(client, tokens, date(2026, 6, 30)).json()["aggregate_id"])
+    item = UUID(_assigned(client, tokens, date(2026, 12, 31)).json()["aggregate_id"])
     urge = sc.UrgeSupervisionItem(item_id=item, occurred_on=DAY, message="请尽快")
     assert post(client, tokens["street"], urge).status_code == 200  # not yet signed: urged
     for step in (
@@ -240,7 +242,7 @@ def test_if_match_star_writes_without_a_version_check(
 ) -> None:
     """RFC 9110 §13.1.1: ``If-Match: *`` matches any current version."""
     client, tokens = api
-    item = UUID(_assigned(client, tokens, date(2026, 6, 30)).json()["aggregate_id"])
+    item = UUID(_assigned(client, tokens, date(2026, 12, 31)).json()["aggregate_id"])
     ack = sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=DAY)
     written = post(client, tokens["community"], ack, **{"If-Match": "*"})
     assert written.status_code == 200, written.text
@@ -248,3 +250,69 @@ def test_if_match_star_writes_without_a_version_check(
     bad = post(client, tokens["community"], ack, **{"If-Match": "**"})
     assert bad.status_code == 400
     assert bad.json()["code"] == "invalid_if_match"
+
+
+# 16:30 UTC on 31 December is already 1 January in China: the county's today.
+NEW_YEAR_IN_CHINA = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
+
+
+def test_a_deadline_before_today_s_china_date_is_refused_on_its_field(
+    api: tuple[TestClient, dict[str, str]], services: Services, clock: FixedClock
+) -> None:
+    """Review 3 finding 9: an item assigned with a deadline already past turned red and alerted
+    the community, the street and the county at once. Today is the China date, so at 16:30 UTC
+    on 31 December a deadline of 31 December has passed, and 1 January is still in time."""
+    client, tokens = api
+    clock.set(NEW_YEAR_IN_CHINA)
+    before = services.app.recorder.max_notification_id()
+    late = post(client, tokens["street"], sc.AssignSupervisionItem(
+        occurred_on=date(2026, 12, 31), title="整改", assignee_org_id=t.GB,
+        due_on=date(2026, 12, 31),
+    ))  # fmt: skip
+    assert late.status_code == 422, late.text
+    problem = late.json()
+    assert problem["code"] == "deadline_passed"
+    [entry] = problem["errors"]
+    assert entry["field"] == "due_on"
+    assert entry["message_zh"].startswith("“办理期限”不能早于今天（2027年1月1日）"), entry
+    assert "2026-12-31" in entry["message_en"]
+    assert written_since(services.app, before or 0) == []
+    in_time = post(client, tokens["street"], sc.AssignSupervisionItem(
+        occurred_on=date(2026, 12, 31), title="整改", assignee_org_id=t.GB,
+        due_on=date(2027, 1, 1),
+    ))  # fmt: skip
+    assert in_time.status_code == 201, in_time.text
+
+
+def test_an_extension_to_a_day_already_past_is_neither_asked_nor_approved(
+    api: tuple[TestClient, dict[str, str]], services: Services, clock: FixedClock
+) -> None:
+    """The same rule for the deadline an extension gives: asked for before its day passed and
+    approved after it, the item would be overdue the moment it was extended."""
+    client, tokens = api
+    item = UUID(_assigned(client, tokens, date(2026, 12, 1)).json()["aggregate_id"])
+    for step in (sc.AcknowledgeSupervisionItem(item_id=item, occurred_on=DAY),
+                 sc.StartSupervisionItem(item_id=item, occurred_on=DAY)):  # fmt: skip
+        assert post(client, tokens["community"], step).status_code == 200
+    asked = sc.RequestExtension(item_id=item, occurred_on=date(2026, 11, 27),
+                                requested_due_on=date(2026, 12, 31), reason="施工")  # fmt: skip
+    assert post(client, tokens["community"], asked).status_code == 200
+    clock.set(NEW_YEAR_IN_CHINA)
+    before = services.app.recorder.max_notification_id()
+    approved = post(client, tokens["street"], sc.ApproveExtension(
+        item_id=item, occurred_on=date(2027, 1, 1)))  # fmt: skip
+    assert approved.status_code == 422, approved.text
+    assert approved.json()["code"] == "deadline_passed"
+    assert "申请延期至2026年12月31日，已早于今天（2027年1月1日）" in approved.json()["message_zh"]
+    refusal = sc.RefuseExtension(item_id=item, occurred_on=date(2027, 1, 1), reason="期限已过")
+    assert post(client, tokens["street"], refusal).status_code == 200
+    again = post(client, tokens["community"], sc.RequestExtension(
+        item_id=item, occurred_on=date(2027, 1, 1), requested_due_on=date(2026, 12, 31),
+        reason="施工",
+    ))  # fmt: skip
+    assert again.status_code == 422, again.text
+    assert again.json()["code"] == "deadline_passed"
+    assert [e["field"] for e in again.json()["errors"]] == ["requested_due_on"]
+    assert written_since(services.app, before or 0) == [  # the refusal alone
+        "sansan:SupervisionItem.ExtensionRefused"
+    ]

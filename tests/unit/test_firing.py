@@ -36,6 +36,19 @@ def test_each_addressee_acknowledges_once_for_itself() -> None:
     assert firing.acknowledged_by == ["community:铁西", "county:组织部"]
 
 
+def test_a_client_s_own_receipt_recorded_before_review_3_is_its_secretary_s_signature() -> None:
+    """Between reviews 2 and 3 a client's receipt was recorded as its own (addressee
+    ``client``); it is the secretary's 签收 now, so the secretary does not sign a second."""
+    firing = alert()
+    firing._record(firing.Acknowledged, prov(ON, actor="client:对接系统"), addressee="client")
+    with rejects("already_recorded"):
+        firing.acknowledge(prov(ON, actor="community:铁西"), addressee="community_secretary")
+    with rejects("already_recorded"):
+        firing.acknowledge(prov(ON, actor="client:对接系统"), addressee="client")
+    firing.acknowledge(prov(ON, actor="street:城关"), addressee="street")
+    assert firing.acknowledged_addressees == ["client", "street"]
+
+
 def test_an_acknowledgement_names_a_known_addressee() -> None:
     with rejects("not_in_vocabulary"):
         alert().acknowledge(prov(ON, actor="auditor:审计"), addressee="auditor")

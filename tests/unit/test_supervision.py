@@ -8,7 +8,7 @@ from sansan.domain.supervision import latest_deadline
 from sansan.domain.vocabulary import SupervisionStatus as S
 from tests.support import LAUNCH, prov, rejects, unchanged, world
 
-DUE = date(2026, 9, 30)
+DUE = date(2026, 12, 31)  # not before the recording day (tests.support.TODAY)
 
 ACTIONS: dict[str, Callable[[SupervisionItem], None]] = {
     "acknowledge": lambda i: i.acknowledge(prov()),
@@ -18,7 +18,7 @@ ACTIONS: dict[str, Callable[[SupervisionItem], None]] = {
     "return": lambda i: i.return_for_rework(prov(), reason="不达标"),
     "close": lambda i: i.close(prov()),
     "request_extension": lambda i: i.request_extension(
-        prov(), requested_due_on=date(2026, 12, 31), reason="施工延误"
+        prov(), requested_due_on=date(2027, 3, 31), reason="施工延误"
     ),
     "urge": lambda i: i.urge(prov(), message="请抓紧办理"),
 }
@@ -115,16 +115,16 @@ def test_an_approved_extension_moves_the_deadline() -> None:
         i.approve_extension(prov())
     with rejects("extension_not_later"):
         i.request_extension(prov(), requested_due_on=DUE, reason="r")
-    i.request_extension(prov(), requested_due_on=date(2026, 10, 31), reason="施工延误")
+    i.request_extension(prov(), requested_due_on=date(2027, 1, 31), reason="施工延误")
     with rejects("extension_pending"):
-        i.request_extension(prov(), requested_due_on=date(2026, 11, 30), reason="r")
+        i.request_extension(prov(), requested_due_on=date(2027, 2, 28), reason="r")
     i.approve_extension(prov())
-    assert (i.due_on, i.extensions_granted, i.pending_extension) == (date(2026, 10, 31), 1, None)
+    assert (i.due_on, i.extensions_granted, i.pending_extension) == (date(2027, 1, 31), 1, None)
 
 
 def test_a_refused_extension_keeps_the_deadline() -> None:
     i = at(S.RETURNED)
-    i.request_extension(prov(), requested_due_on=date(2026, 10, 31), reason="r")
+    i.request_extension(prov(), requested_due_on=date(2027, 1, 31), reason="r")
     i.refuse_extension(prov(), reason="理由不充分")
     assert (i.due_on, i.pending_extension) == (DUE, None)
     with rejects("no_extension_pending"):
@@ -200,7 +200,7 @@ def test_three_years_are_calendar_years_from_the_day_assigned(
 def test_the_refusals_say_why_an_extension_or_an_urging_does_not_fit() -> None:
     with pytest.raises(DomainError) as caught:
         at(S.ACKNOWLEDGED).request_extension(
-            prov(), requested_due_on=date(2026, 12, 31), reason="需协调"
+            prov(), requested_due_on=date(2027, 3, 31), reason="需协调"
         )
     assert caught.value.code == "transition_not_allowed"
     assert "请先开始办理" in caught.value.message_zh

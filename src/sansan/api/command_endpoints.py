@@ -17,13 +17,15 @@ from sansan.access import Principal
 from sansan.api.command_routes import COMMAND_ROUTES, REFUSED_BECAUSE, CommandRoute
 from sansan.api.deps import Services, ServicesDep, Writer, confirm_writer
 from sansan.api.problems import ApiError, Problem, etag, role_refused
+from sansan.api.readable import actor_zh
 from sansan.api.schemas import CommandResponse
 from sansan.commands import Command
 from sansan.commands import community as cc
 from sansan.commands import member as mc
 from sansan.commands import organization as oc
+from sansan.commands.base import UnitLog
 from sansan.commands.examples import example_of
-from sansan.domain import NotFoundError, PartyOrganization, SupervisionItem, errors
+from sansan.domain import Community, NotFoundError, PartyOrganization, SupervisionItem, errors
 from sansan.domain.supervision import REVIEWS
 
 # Who a flag came from, as the flagged unit reads it.
@@ -193,12 +195,38 @@ def authorize(
             "the team was flagged from above; the level that flagged it, or a higher one,"
             " records its rectification",
         )  # fmt: skip
+    recorder_level_may(command, principal, services)
 
 
 def role_may(route: CommandRoute, principal: Principal) -> None:
     """403 unless the principal's role may run the route's command."""
     if principal.role not in route.roles:
         raise role_refused(principal.role, why=REFUSED_BECAUSE.get(route.command, ("", "")))
+
+
+def recorder_level_may(command: Command, principal: Principal, services: Services) -> None:
+    """A recorded area is corrected by the level that recorded it or a higher one (review 3
+    finding 5): 403 like any act the role may not take, naming who recorded the figure. A
+    version that recorded no upgrade is left to the command's own 422."""
+    if not isinstance(command, cc.CorrectFacilityArea):
+        return
+    fact = UnitLog(services.app.events, command.community_id).at(command.corrected_version)
+    if not isinstance(fact, Community.FacilityUpgraded):
+        return
+    if Community.correctable_by(principal.role.value, fact):
+        return
+    by = fact.actor.partition(":")[0]  # a level above the principal's: the county or a street
+    level_zh = LEVEL_ZH.get(by, LEVEL_ZH["county"])
+    raise role_refused(
+        principal.role,
+        why=(
+            f"第{command.corrected_version}版办公用房和活动场所建设由{actor_zh(fact.actor)}记录，"
+            f"其面积须由{level_zh}或上级更正；社区只能更正本社区记录的面积",
+            f"version {command.corrected_version} (a facility upgrade) was recorded by the {by}"
+            " level; its area is corrected by that level or a higher one, a community corrects"
+            " only what it recorded itself",
+        ),
+    )
 
 
 def names_free(command: Command, services: Services) -> None:

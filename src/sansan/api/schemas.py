@@ -1,5 +1,6 @@
 """Response shapes shared by the routers."""
 
+from collections.abc import Sequence, Set
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -7,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from sansan.application import CommandResult, RecordedEvent
+from sansan.domain.community import CORRECTIONS, superseded_corrections
 
 
 class EventPublic(BaseModel):
@@ -18,20 +20,44 @@ class EventPublic(BaseModel):
     actor: str = Field(examples=["community:铁西社区党总支"])
     note: str | None = None
     evidence_ref: str | None = None
-    data: dict[str, Any] = Field(examples=[{"days": 2.0, "method": "lecture", "topic": "党课"}])
+    data: dict[str, Any] = Field(
+        examples=[{"days": 2.0, "method": "lecture", "topic": "党课"}],
+        description="事件的内容。更正记录（FacilityAreaCorrected、FundingAmountCorrected）带"
+        "“is_current”：该更正是否为所更正的原记录该项数字现行有效的更正（之后没有再次更正同一"
+        "记录的同一项）；被再次更正的为 false，其他事件无此项 / the event's fields. A correction"
+        " (FacilityAreaCorrected, FundingAmountCorrected) carries is_current: whether it is the"
+        " correction in force for the figure it corrects (no later correction of the same"
+        " record's same figure); false once corrected again; absent on other events",
+    )
     imported_from: dict[str, Any] | None = Field(
         None, description="导入的来源行 / the imported row it came from",
         examples=[{"import_id": "8f0c…", "sheet": "党员", "row": 12}],
     )  # fmt: skip
 
     @classmethod
-    def of(cls, event: RecordedEvent) -> "EventPublic":
+    def of(cls, event: RecordedEvent, superseded: Set[int] = frozenset()) -> "EventPublic":
+        """The event as read; a correction is current unless ``superseded`` names it (a
+        correction just recorded is the one in force for its figure)."""
+        data = event.data
+        if event.type in CORRECTIONS:
+            data = {**data, "is_current": event.version not in superseded}
         return cls(
             type=event.type, aggregate_id=event.aggregate_id, version=event.version,
             occurred_on=event.occurred_on, recorded_at=event.recorded_at, actor=event.actor,
-            note=event.note, evidence_ref=event.evidence_ref, data=event.data,
+            note=event.note, evidence_ref=event.evidence_ref, data=data,
             imported_from=event.imported_from,
         )  # fmt: skip
+
+    @classmethod
+    def history(cls, events: Sequence[RecordedEvent]) -> list["EventPublic"]:
+        """A unit's events as read, each correction current only while no later correction
+        of the same figure replaced it."""
+        superseded = superseded_corrections(
+            (e.version, int(e.data["corrected_version"]), str(e.data.get("corrected_field")))
+            for e in events
+            if e.type in CORRECTIONS
+        )
+        return [cls.of(e, superseded) for e in events]
 
 
 class CommandResponse(BaseModel):

@@ -166,7 +166,7 @@ def _read_endpoints(
         named = (e.data.get(person_key) for e in history)
         people = list(dict.fromkeys(UUID(str(p)) for p in named if p))
         read_personal_data(current, principal, services, purpose_of(request), people)
-        return [EventPublic.of(e) for e in history]
+        return EventPublic.history(history)
 
     return get_state, get_history
 

@@ -185,15 +185,19 @@ def tour() -> list[Command]:
             occurred_on=d(5),
             title="场所达标",
             assignee_org_id=GB,
-            due_on=d(9, 30),
+            # never before the day the tour is recorded (a deadline already past is refused),
+            # on any day until the three years a deadline may reach from 1 May 2026 run out
+            due_on=date(2029, 3, 31),
             campaign_id=CAMPAIGN,
         ),
         sc.AcknowledgeSupervisionItem(**s, occurred_on=d(5, 2)),
         sc.StartSupervisionItem(**s, occurred_on=d(5, 3)),
-        sc.RequestExtension(**s, occurred_on=d(5, 4), requested_due_on=d(10, 31), reason="施工"),
+        sc.RequestExtension(
+            **s, occurred_on=d(5, 4), requested_due_on=date(2029, 4, 30), reason="施工"
+        ),
         sc.RefuseExtension(**s, occurred_on=d(5, 5), reason="理由不足"),
         sc.RequestExtension(
-            **s, occurred_on=d(5, 6), requested_due_on=d(10, 15), reason="施工延误"
+            **s, occurred_on=d(5, 6), requested_due_on=date(2029, 4, 15), reason="施工延误"
         ),
         sc.ApproveExtension(**s, occurred_on=d(5, 7)),
         sc.UrgeSupervisionItem(**s, occurred_on=d(5, 8), message="请抓紧"),

@@ -25,6 +25,7 @@ from sansan.domain.base import (
 )
 from sansan.domain.event_labels import EVENT_LABELS_ZH
 from sansan.domain.vocabulary import (
+    ROLE_RANK,
     CivilityRatingKind,
     CoordinationBodyKind,
     CultureFacilityKind,
@@ -64,6 +65,27 @@ class CommunityLog(Protocol):
 
     def after(self, version: int) -> Iterable[Any]:
         """The events after that version, oldest first."""
+
+
+# The events that correct a recorded figure, by name; and what ``is_current`` says of one as
+# the history reads it (review 3 finding 10).
+CORRECTIONS = frozenset({"FacilityAreaCorrected", "FundingAmountCorrected"})
+
+
+def superseded_corrections(corrections: Iterable[tuple[int, int, str]]) -> set[int]:
+    """The versions of the corrections that a later correction of the same figure replaced,
+    from (correction's version, corrected fact's version, corrected figure) in any order: each
+    figure of a recorded fact has one correction in force, its latest. (An area correction's
+    own ``is_current`` says whether its upgrade set the area at the time it was recorded: it
+    stays true when the correction is itself corrected.)"""
+    latest: dict[tuple[int, str], int] = {}
+    superseded: set[int] = set()
+    for version, corrected, figure_ in sorted(corrections):
+        earlier = latest.get((corrected, figure_))
+        if earlier is not None:
+            superseded.add(earlier)
+        latest[corrected, figure_] = version
+    return superseded
 
 
 def _correction_mark(version: int) -> str:
@@ -480,6 +502,15 @@ class Community(SansanAggregate):
             raise errors.YEAR_BEFORE_START(year=year, began_on=self.began_on)
         self._record(self.FundingAllocated, prov, year=year, amount_yuan=amount_yuan, source=source)
 
+    @staticmethod
+    def correctable_by(role: str, fact: Any) -> bool:
+        """Whether a principal of ``role`` may correct the area ``fact`` (an upgrade)
+        recorded: the level that recorded it or a higher one. A community (and its client
+        token, which signs for it) corrects what it recorded itself, never what its street or
+        the county recorded: that figure is what the community's own target is judged on."""
+        recorded_by = str(fact.actor).partition(":")[0]
+        return ROLE_RANK.get(role, 0) >= ROLE_RANK.get(recorded_by, 0)
+
     def correction_of(self, version: int) -> int | None:
         """The version of the latest correction of the fact recorded at ``version``."""
         found = vars(self).get(CORRECTIONS_INDEX, "")
@@ -519,9 +550,8 @@ class Community(SansanAggregate):
         upgrade of that area recorded (that upgrade would become a decrease: correct it
         first); lower is always allowed, as the typo it fixes was too high."""
         field = choice("corrected_field", corrected_field, SiteArea).value
-        fact, last, why = self._corrected(
-            prov, log, corrected_version, self.FacilityUpgraded, reason
-        )
+        fact, _, why = self._corrected(prov, log, corrected_version, self.FacilityUpgraded, reason)
+        last = self._area_correction(log, corrected_version, field)
         said = SiteArea(field).label_zh
         if getattr(fact, field) is None:
             raise errors.CORRECTION_FIELD_NOT_RECORDED(
@@ -555,10 +585,26 @@ class Community(SansanAggregate):
         figure (as corrected), or None if ``version`` set the present figure."""
         for event in log.after(version):
             if isinstance(event, self.FacilityUpgraded) and getattr(event, field) is not None:
-                last = self.correction_of(event.originator_version)
-                figure = getattr(event, field) if last is None else log.at(last).to_value
+                last = self._area_correction(log, event.originator_version, field)
+                figure = getattr(event, field) if last is None else last.to_value
                 return event.originator_version, float(figure)
         return None
+
+    def _area_correction(self, log: CommunityLog, version: int, field: str) -> Any:
+        """The latest correction of one area (office or venue) the upgrade at ``version``
+        recorded, or None: the index keeps a fact's latest correction of either area, and an
+        upgrade's two areas are corrected each from its own figure."""
+        if self.correction_of(version) is None:  # never corrected: no need to read on
+            return None
+        found = None
+        for event in log.after(version):
+            if (
+                isinstance(event, self.FacilityAreaCorrected)
+                and event.corrected_version == version
+                and event.corrected_field == field
+            ):
+                found = event
+        return found
 
     def correct_funding_amount(
         self, prov: Provenance, *, log: CommunityLog, corrected_version: int,

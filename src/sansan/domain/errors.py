@@ -397,6 +397,17 @@ DEADLINE_TOO_FAR = Rule(
     "{field} {value} is too far off: a supervision item's deadline must be within three years "
     "of its assignment on {assigned_on}, by {latest}",
 )
+DEADLINE_PASSED = Rule(
+    "deadline_passed",
+    "{field}不能早于今天（{today_zh}），所填为{value_zh}：期限已过，交办即逾期",
+    "{field} {value} is before today ({today}, China date): the item would be overdue at once",
+)
+EXTENSION_PASSED = Rule(
+    "deadline_passed",
+    "申请延期至{requested_zh}，已早于今天（{today_zh}），批准即逾期；可不予延期，由办理单位重新申请",
+    "the requested deadline {requested} is before today ({today}, China date): approved, the"
+    " item would be overdue at once; refuse it and let the assignee ask again",
+)
 STEP_BEFORE_PREVIOUS = Rule(
     "step_before_previous",
     "发生日期 {occurred_on} 早于该督办事项上一步的日期 {previous}，各步须按时间顺序记录",

@@ -44,8 +44,8 @@ class Addressee(Labelled):
     COUNTY = "county"
     STREET = "street"
     COMMUNITY_SECRETARY = "community_secretary"
-    # another system under a community's token: it receives what is addressed to the
-    # community's secretary, but its receipt is its own, never the secretary's 签收
+    # Receipts recorded from review 2 (finding 6) to review 3 (finding 7), when a client's
+    # receipt was its own; a client now signs the secretary's 签收 (ADDRESSEE_OF_ROLE).
     CLIENT = "client"
 
 
@@ -56,14 +56,19 @@ _LABELS[Addressee] = {
     "client": "对接系统",
 }
 # The addressee a role acknowledges as; an auditor reads everything and answers for nothing.
+# A client (对接系统) signs for its community's secretary: one 签收 per addressee, whichever
+# of the two tokens records it first; the receipt's actor says which one did (review 3
+# finding 7: a secretary's 签收 and then its client's recorded two receipts for one addressee).
 ADDRESSEE_OF_ROLE = {
     Role.COUNTY: Addressee.COUNTY,
     Role.STREET: Addressee.STREET,
     Role.COMMUNITY: Addressee.COMMUNITY_SECRETARY,
-    Role.CLIENT: Addressee.CLIENT,
+    Role.CLIENT: Addressee.COMMUNITY_SECRETARY,
 }
-# The addressee a firing names for those who receive on another's behalf (a client).
+# The addressee a firing names for a receipt recorded under another's name (a client's own,
+# as recorded between reviews 2 and 3): that receipt is the secretary's 签收.
 RECEIVES_FOR = {Addressee.CLIENT: Addressee.COMMUNITY_SECRETARY}
+_SIGNS_AS = {k.value: v.value for k, v in RECEIVES_FOR.items()}
 # How acknowledgements recorded before they named their addressee (version 1) are read:
 # as they were when recorded, when a client's 签收 stood for the secretary's.
 _V1_ADDRESSEE_OF_ROLE = {**ADDRESSEE_OF_ROLE, Role.CLIENT: Addressee.COMMUNITY_SECRETARY}
@@ -137,9 +142,12 @@ class Firing(SansanAggregate):
             f.acknowledged_addressees.append(self.addressee)
 
     def acknowledge(self, prov: Provenance, *, addressee: str) -> None:
-        """Each addressee acknowledges once, for itself alone; the acknowledgement names who."""
+        """Each addressee acknowledges once, for itself alone; the acknowledgement names who.
+        A client's own receipt recorded before review 3 is its secretary's 签收."""
         value = choice("addressee", addressee, Addressee)
-        if value.value in self.acknowledged_addressees:
+        value = RECEIVES_FOR.get(value, value)
+        signed = {_SIGNS_AS.get(a, a) for a in self.acknowledged_addressees}
+        if value.value in signed:
             raise errors.ALREADY_RECORDED(what="acknowledgement", what_zh="签收")
         self._record(self.Acknowledged, prov, addressee=value.value)
 

@@ -200,6 +200,7 @@ class SupervisionItem(SansanAggregate):
             raise errors.DATE_BEFORE(field="due_on", value=due_on, bound=prov.occurred_on)
         _within_reach("due_on", due_on, prov.occurred_on)
         not_before(prov, assignee)
+        _not_passed("due_on", due_on, prov.today)
         return cls._begin(
             cls.SupervisionItemAssigned,
             prov,
@@ -236,6 +237,7 @@ class SupervisionItem(SansanAggregate):
             raise errors.EXTENSION_PENDING()
         if requested_due_on <= self.due_on:
             raise errors.EXTENSION_NOT_LATER(requested=requested_due_on, due_on=self.due_on)
+        _not_passed("requested_due_on", requested_due_on, prov.today)
         _within_reach("requested_due_on", requested_due_on, self.began_on)
         self._record(
             self.ExtensionRequested,
@@ -246,7 +248,13 @@ class SupervisionItem(SansanAggregate):
 
     def approve_extension(self, prov: Provenance) -> None:
         pending = self._pending()
-        self._record(self.ExtensionApproved, prov, new_due_on=pending["requested_due_on"])
+        requested = date.fromisoformat(str(pending["requested_due_on"]))
+        if requested < prov.today:  # asked in time, approved after it passed
+            raise errors.EXTENSION_PASSED(
+                requested=requested, requested_zh=zh_date(requested), today=prov.today,
+                today_zh=zh_date(prov.today),
+            )  # fmt: skip
+        self._record(self.ExtensionApproved, prov, new_due_on=requested)
 
     def refuse_extension(self, prov: Provenance, *, reason: str) -> None:
         self._pending()
@@ -304,6 +312,17 @@ def latest_deadline(assigned_on: date) -> date:
         return assigned_on.replace(year=year)
     except ValueError:  # 29 February in a year that has none
         return date(year, 2, 28)
+
+
+def _not_passed(field: str, due_on: date, today: date) -> None:
+    """A deadline (assigned, or asked for by an extension) is not before the recording day's
+    China date: an item assigned already overdue turned red and alerted the community, the
+    street and the county at once (review 3 finding 9)."""
+    if due_on < today:
+        raise errors.DEADLINE_PASSED(
+            field=field, value=due_on, value_zh=zh_date(due_on), today=today,
+            today_zh=zh_date(today),
+        )  # fmt: skip
 
 
 def _within_reach(field: str, due_on: date, assigned_on: date) -> None:

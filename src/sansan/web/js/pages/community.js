@@ -69,9 +69,15 @@ const CORRECTED_BY = { FacilityUpgraded: "CorrectFacilityArea", FundingAllocated
 
 // A small form under the entry, built when opened: the entry's version and today are sent as
 // given; the new figure and the reason (原因) are asked.
+// A figure is corrected by the level that recorded it or a higher one (a community and its
+// client token are one level): the service refuses the rest, so they are not offered it.
+const LEVEL = { county: 2, street: 1 };
+const levelOf = (role) => LEVEL[role] ?? 0;
+
 function correction(e, catalogue, ctx, id) {
   const spec = e.own && catalogue.find((c) => c.command === CORRECTED_BY[e.type]);
   if (!spec) return null;
+  if (levelOf(ctx.me.role) < levelOf(e.actor.split(":")[0])) return null;
   const box = h("details", { class: "correct", "data-correct": e.version }, h("summary", { text: "更正" }));
   box.addEventListener("toggle", async () => {
     if (!box.open || box.querySelector("form")) return;
