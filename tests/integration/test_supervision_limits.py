@@ -284,6 +284,33 @@ def test_a_deadline_before_today_s_china_date_is_refused_on_its_field(
     assert in_time.status_code == 201, in_time.text
 
 
+def test_an_item_dated_weeks_back_is_history_kept_with_its_dates_and_shown_overdue(
+    api: tuple[TestClient, dict[str, str]], services: Services, clock: FixedClock
+) -> None:
+    """Only a deadline set now must not have passed: a week is the most a fresh assignment is
+    typed in late. An item taken from last month's paper keeps its dates, overdue as it is."""
+    client, tokens = api
+    clock.set(NEW_YEAR_IN_CHINA)  # China's 1 January 2027
+    week_late = post(client, tokens["street"], sc.AssignSupervisionItem(
+        occurred_on=date(2026, 12, 25), title="整改", assignee_org_id=t.GB,
+        due_on=date(2026, 12, 31),
+    ))  # fmt: skip
+    assert week_late.status_code == 422, week_late.text
+    assert week_late.json()["code"] == "deadline_passed"
+    history = post(client, tokens["street"], sc.AssignSupervisionItem(
+        occurred_on=date(2026, 12, 24), title="整改", assignee_org_id=t.GB,
+        due_on=date(2026, 12, 31),
+    ))  # fmt: skip
+    assert history.status_code == 201, history.text
+    item = client.get(
+        f"/api/v1/supervision-items/{history.json()['aggregate_id']}",
+        headers={"Authorization": f"Bearer {tokens['street']}"},
+    )
+    assert item.status_code == 200, item.text
+    assert item.json()["state"]["due_on"] == "2026-12-31"
+    assert item.json()["standing"]["standing_zh"] == "红灯：已逾期1天"
+
+
 def test_an_extension_to_a_day_already_past_is_neither_asked_nor_approved(
     api: tuple[TestClient, dict[str, str]], services: Services, clock: FixedClock
 ) -> None:

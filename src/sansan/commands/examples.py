@@ -185,8 +185,7 @@ def tour() -> list[Command]:
             occurred_on=d(5),
             title="场所达标",
             assignee_org_id=GB,
-            # never before the day the tour is recorded (a deadline already past is refused),
-            # on any day until the three years a deadline may reach from 1 May 2026 run out
+            # within the three years a deadline may reach from its assignment on 1 May 2026
             due_on=date(2029, 3, 31),
             campaign_id=CAMPAIGN,
         ),

@@ -200,7 +200,7 @@ class SupervisionItem(SansanAggregate):
             raise errors.DATE_BEFORE(field="due_on", value=due_on, bound=prov.occurred_on)
         _within_reach("due_on", due_on, prov.occurred_on)
         not_before(prov, assignee)
-        _not_passed("due_on", due_on, prov.today)
+        _not_passed("due_on", due_on, prov)
         return cls._begin(
             cls.SupervisionItemAssigned,
             prov,
@@ -237,7 +237,7 @@ class SupervisionItem(SansanAggregate):
             raise errors.EXTENSION_PENDING()
         if requested_due_on <= self.due_on:
             raise errors.EXTENSION_NOT_LATER(requested=requested_due_on, due_on=self.due_on)
-        _not_passed("requested_due_on", requested_due_on, prov.today)
+        _not_passed("requested_due_on", requested_due_on, prov)
         _within_reach("requested_due_on", requested_due_on, self.began_on)
         self._record(
             self.ExtensionRequested,
@@ -249,7 +249,8 @@ class SupervisionItem(SansanAggregate):
     def approve_extension(self, prov: Provenance) -> None:
         pending = self._pending()
         requested = date.fromisoformat(str(pending["requested_due_on"]))
-        if requested < prov.today:  # asked in time, approved after it passed
+        fresh = (prov.today - prov.occurred_on).days <= FRESH_DAYS
+        if requested < prov.today and fresh:  # asked in time, approved after it passed
             raise errors.EXTENSION_PASSED(
                 requested=requested, requested_zh=zh_date(requested), today=prov.today,
                 today_zh=zh_date(prov.today),
@@ -314,11 +315,18 @@ def latest_deadline(assigned_on: date) -> date:
         return date(year, 2, 28)
 
 
-def _not_passed(field: str, due_on: date, today: date) -> None:
-    """A deadline (assigned, or asked for by an extension) is not before the recording day's
-    China date: an item assigned already overdue turned red and alerted the community, the
-    street and the county at once (review 3 finding 9)."""
-    if due_on < today:
+# A step dated further back than this is history typed in from paper, not a fresh act.
+FRESH_DAYS = 7
+
+
+def _not_passed(field: str, due_on: date, prov: Provenance) -> None:
+    """A deadline set now (assigned, or asked for by an extension) is not before today's China
+    date: an item assigned already overdue turned red and alerted the community, the street and
+    the county at once (review 3 finding 9). A step dated more than FRESH_DAYS back is history
+    entered late, judged on its own day (its deadline not before it, checked elsewhere): old
+    records keep their dates, and an item they show overdue is overdue."""
+    today = prov.today
+    if due_on < today and (today - prov.occurred_on).days <= FRESH_DAYS:
         raise errors.DEADLINE_PASSED(
             field=field, value=due_on, value_zh=zh_date(due_on), today=today,
             today_zh=zh_date(today),
