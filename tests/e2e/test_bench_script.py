@@ -41,6 +41,9 @@ def test_bench_smoke_prints_a_table_and_every_figure_as_json_then_drops_its_sche
                 assert db[key][threads]["per_s"] > 0
                 assert db[key][threads]["errors"] == 0
         assert db["c"]["t16"]["ratio_c_b"] > 0
+    # Each client meets a server warmed the same way (the first measured used to meet it cold)
+    assert figures["d"]["warm_up_seconds"] > 0
+    assert any("each client warmed the server first" in line for line in table)
     for d in (figures["d"], figures["d"]["httpx"]):  # the lean client's, then httpx's
         for clients in ("t1", "t16"):
             assert d[clients]["per_s"] > 0

@@ -500,3 +500,34 @@ def test_a_retry_that_finds_its_twin_s_events_is_answered_as_the_twin_not_refuse
     with pytest.raises(DomainError) as refused:  # without the key it is a duplicate
         app.execute(command, actor=ACTOR)
     assert refused.value.code == "duplicate_fact"
+
+
+def test_a_snapshot_is_of_the_member_just_saved_and_equals_a_replay_of_its_events(
+    app: SansanApplication,
+) -> None:
+    """Every SNAPSHOT_INTERVAL-th event's save snapshots the aggregate it saved, without
+    reading that version back from the store (the library's take_snapshot), and the snapshot
+    is what replaying the store's events gives."""
+    run_tour(app)
+    read_back: list[object] = []
+    app.take_snapshot = lambda *a, **k: read_back.append(k)  # type: ignore[method-assign]
+    n = 0
+    while app.get(t.DUAL).version % SNAPSHOT_INTERVAL:
+        day = date(2026, 1 + n % 11, 1 + n % 28)
+        app.execute(
+            mc.RecordTraining(
+                member_id=t.DUAL, occurred_on=max(day, date(2026, 4, 1)), days=0.5,
+                method="video", topic=f"snap {n}",
+            ),
+            actor=ACTOR,
+        )  # fmt: skip
+        n += 1
+    version = app.get(t.DUAL).version
+    assert read_back == []
+    assert app.snapshots is not None
+    (snapshot,) = app.snapshots.get(t.DUAL, desc=True, limit=1)
+    assert snapshot.originator_version == version
+    replayed = None
+    for event in app.events.get(t.DUAL, lte=version):
+        replayed = event.mutate(replayed)
+    assert state(snapshot.mutate(None)) == state(replayed)
