@@ -117,6 +117,7 @@ class ProjectionRunner:
         # decoded while the server ran that batch's statements (``Batch.flush``'s
         # ``meanwhile``); used by the next ``run_once`` if it starts there.
         self._next: tuple[int, Read] | None = None
+        self._reading_next = False  # whether the batch being applied reads the next (apply_read)
         app.on_saved.append(self.wake)
 
     def position(self) -> int:
@@ -153,16 +154,18 @@ class ProjectionRunner:
         with self.store.transaction(
             lock=True, generation=self.generation, durable=self.durable
         ) as cursor:
-            applied = self.apply_batch(cursor, read_ahead=(start, ahead), read_next=read_next)
+            self._reading_next = read_next
+            try:
+                applied = self.apply_batch(cursor, read_ahead=(start, ahead))
+            finally:
+                self._reading_next = False
         self._ended_at = self._left_at
         if applied:
             with self._advanced:
                 self._advanced.notify_all()
         return applied
 
-    def apply_batch(
-        self, cursor: Cursor, read_ahead: tuple[int, Read] | None = None, read_next: bool = False
-    ) -> int:
+    def apply_batch(self, cursor: Cursor, read_ahead: tuple[int, Read] | None = None) -> int:
         """Within the caller's transaction: the next batch, and the tracking position with it;
         returns how many notifications it moved past.
         ``read_ahead`` is the log as read (and decoded) after a position outside the lock;
@@ -182,7 +185,7 @@ class ProjectionRunner:
             apply_event(batch, event, at, aggregate_type, aggregate_id)
         batch.update(batch.t.tracking, PROJECTION_NAME, position=ahead.last,
                      updated_at=datetime.now(UTC).isoformat())  # fmt: skip
-        batch.flush(meanwhile=self._reader(ahead.last) if read_next else None)
+        batch.flush(meanwhile=self._reader(ahead.last) if self._reading_next else None)
         return ahead.count
 
     def _reader(self, position: int) -> Callable[[], None]:
