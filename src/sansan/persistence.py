@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
 from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -443,12 +443,10 @@ def domain_events(mapper: Mapper[UUID], rows: Sequence[LogRow]) -> list[Any]:
         return [mapper.to_domain_event(row) for row in rows]  # type: ignore[arg-type]
     events = []
     for row, state in zip(rows, states, strict=True):
-        cls = resolve_topic(row.topic)
-        state["originator_id"] = find_id_convertor(cls, cast(Hashable, type(row.originator_id)))(
-            row.originator_id
-        )
+        id_type = cast(Hashable, type(row.originator_id))
+        cls, convert, class_version = _event_class(row.topic, id_type)
+        state["originator_id"] = convert(row.originator_id)
         state["originator_version"] = row.originator_version
-        class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
@@ -457,6 +455,14 @@ def domain_events(mapper: Mapper[UUID], rows: Sequence[LogRow]) -> list[Any]:
         object.__setattr__(event, "__dict__", state)
         events.append(event)
     return events
+
+
+@cache
+def _event_class(topic: str, id_type: Hashable) -> tuple[Any, Callable[[Any], Any], int]:
+    """A topic's event class, the convertor of its ids and its class version, found once per
+    topic and id type (each was a look-up per event)."""
+    cls = resolve_topic(topic)
+    return cls, find_id_convertor(cls, id_type), getattr(cls, "class_version", 1)
 
 
 def stored_events_of(recorder: ApplicationRecorder, aggregate_ids: list[UUID]) -> list[StoredEvent]:

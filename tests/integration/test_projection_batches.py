@@ -500,3 +500,99 @@ def test_a_transaction_begins_and_reads_its_generation_in_one_round_trip(
         failing_batch()
     with store.transaction() as cursor:
         assert _counts(cursor) == {"a": (1, 0)}
+
+
+def _flushing(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether a batch is being flushed now (``[True]``), as a flag the test reads."""
+    now = [False]
+    real_flush = Batch.flush
+
+    def flush(self: Batch, *args: Any, **kwargs: Any) -> None:
+        now[0] = True
+        try:
+            real_flush(self, *args, **kwargs)
+        finally:
+            now[0] = False
+
+    monkeypatch.setattr(Batch, "flush", flush)
+    return now
+
+
+def test_the_next_batch_s_log_is_read_while_the_server_writes_the_batch_before(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a catch-up reads and decodes the log that follows a batch once that
+    batch's statements are sent, before their results are waited for: the server writes
+    while this process reads. Every event is still applied once. On SQLite the log is never
+    read while a batch holds the read store's lock (see ``run_once``)."""
+    runner, store = services.projections, services.store
+    runner.batch_size = 5
+    flushing = _flushing(monkeypatch)
+    reads: list[bool] = []
+    real_read = runner.read
+
+    def read(position: int) -> Any:
+        reads.append(flushing[0])
+        return real_read(position)
+
+    monkeypatch.setattr(runner, "read", read)
+    head = services.app.recorder.max_notification_id()
+    applied = runner.catch_up()
+    assert applied == head
+    batches = -(-head // runner.batch_size)
+    if store.dialect == "postgres":
+        # the first batch's log read before it; each later one's during the batch before
+        assert reads.count(True) >= batches - 1
+        assert reads.count(False) <= 3  # the first, and the empty ends of the catch-up
+    else:
+        assert not any(reads)
+    assert runner.position() == head
+    assert _audit_counts(store) == (head, head)  # every event once
+
+
+def test_a_read_ahead_that_fails_is_read_again_by_the_next_batch(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log read during a batch's flush is not the batch's: if it fails, the batch
+    commits all the same, and the next batch reads the log itself."""
+    runner, store = services.projections, services.store
+    runner.batch_size = 5
+    flushing = _flushing(monkeypatch)
+    real_read = runner.read
+    failed: list[int] = []
+
+    def read(position: int) -> Any:
+        if flushing[0] and len(failed) < 3:
+            failed.append(position)
+            raise psycopg.OperationalError("the event store went away for a moment")
+        return real_read(position)
+
+    monkeypatch.setattr(runner, "read", read)
+    head = services.app.recorder.max_notification_id()
+    assert runner.catch_up() == head
+    if store.dialect == "postgres":
+        assert len(failed) == 3
+    assert runner.position() == head
+    assert _audit_counts(store) == (head, head)
+
+
+def test_an_event_s_handlers_are_found_again_when_other_handlers_are_contributed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handlers of an event class are kept once found; a list of contributed handlers
+    put in their place (or one more contributed) is seen by the next event."""
+    event = object.__new__(Member.MemberRegistered)
+    found = projector._handlers_for(event)
+    assert found == projector._handlers_for(event)
+
+    def count_member(b: Batch, e: Member.MemberRegistered) -> None:
+        pass
+
+    monkeypatch.setattr(projector, "EXTRA_HANDLERS", [])
+    assert projector._handlers_for(event) == found
+    projector.EXTRA_HANDLERS.append({Member.MemberRegistered: count_member})
+    assert projector._handlers_for(event) == (*found, count_member)
+    monkeypatch.setattr(projector, "EXTRA_HANDLERS", [{Member.MemberRegistered: count_member}])
+    assert projector._handlers_for(event) == (*found, count_member)
+    monkeypatch.undo()
+    assert projector._handlers_for(event) == found

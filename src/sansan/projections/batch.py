@@ -246,13 +246,15 @@ class Batch:
     def add(self, table: Table, row: Row, drop_at: str | None = None) -> None:
         if drop_at is not None:
             self._drop_at[table] = drop_at
-        key = tuple(row[name] for name in key_columns(table))
-        summed = self._adds[table].get(key)
+        names = key_columns(table)
+        key = tuple([row[name] for name in names])
+        pending = self._adds[table]
+        summed = pending.get(key)
         if summed is None:
-            self._adds[table][key] = dict(row)
+            pending[key] = dict(row)
             return
         for name, value in row.items():
-            if name not in key_columns(table):
+            if name not in names:
                 summed[name] = (summed.get(name) or 0) + (value or 0)
 
     def never_negative(self, table: Table) -> None:
@@ -267,11 +269,15 @@ class Batch:
             found = self._kept[name] = make()
         return found  # type: ignore[return-value]  # one ``make`` per name
 
-    def flush(self) -> None:
+    def flush(self, meanwhile: Callable[[], None] | None = None) -> None:
         """Write everything pending: one statement per table and kind of statement. The
         appended rows go first (a COPY cannot be pipelined), then every other statement is
         sent without waiting for the one before (PostgreSQL's pipeline mode: one round trip
-        for all of them, not one each); an error still fails the transaction."""
+        for all of them, not one each); an error still fails the transaction.
+        ``meanwhile``: work of the caller's that needs neither this transaction nor its
+        results, done on PostgreSQL once the statements are sent and before their results
+        are waited for, so that the server runs them while this process works (the runner
+        reads and decodes the next batch of the log). It must not raise."""
         kept, self._kept = self._kept, {}
         for state in kept.values():
             state.write(self)
@@ -289,15 +295,17 @@ class Batch:
                         _insert(dialect, table), [{k: r.get(k) for k in every} for r in rows]
                     )
             for table in sorted(self._adds, key=self._rank):
+                sent: list[dict[str, str]] = []  # each group's JSON rows, as sent
                 for columns, group in _by_columns(self._adds[table].values()):
                     counters = tuple(k for k in columns if k not in key_columns(table))
                     if dialect == "postgres":
-                        c.execute(_from_json(table, counters), _json_rows(group))
+                        sent.append(_json_rows(group))
+                        c.execute(_from_json(table, counters), sent[-1])
                     else:
                         c.executemany(_add(dialect, table, counters), group)
                 counter = self._drop_at.get(table)
                 if counter is not None:
-                    self._drop_zeros(table, counter)
+                    self._drop_zeros(table, counter, sent)
             for pending, increment in ((self._updates, False), (self._increments, True)):
                 for table in sorted(pending, key=self._rank):
                     groups: dict[tuple[str, ...], list[Row]] = defaultdict(list)
@@ -305,17 +313,26 @@ class Batch:
                         groups[tuple(values)].append(_keyed(table, key, values))
                     for columns, rows in groups.items():
                         c.executemany(_update(table, columns, increment), rows)
+            if meanwhile is not None and dialect == "postgres":
+                meanwhile()
         for pending_of in (
             self._inserts, self._appends, self._adds, self._updates, self._increments
         ):  # fmt: skip
             pending_of.clear()
 
-    def _drop_zeros(self, table: Table, counter: str) -> None:
+    def _drop_zeros(self, table: Table, counter: str, sent: list[dict[str, str]]) -> None:
         """Delete the rows of this batch's sums that are left at zero. A level that is never
         negative (``never_negative``) and never stored at zero is above zero after the batch
         raised it: then only the rows whose sum took some away (or none) can be at zero, and
-        only they are named (none: no statement). In a catch-up most sums only add."""
+        only they are named (none: no statement). In a catch-up most sums only add.
+        ``sent``: on PostgreSQL the JSON rows the upserts were given; where every row of the
+        batch is named (a dated table, whose sums can go either way), the delete is given the
+        same texts (it reads only their key columns), not the keys encoded once more."""
         names = key_columns(table)
+        if table not in self._never_negative and sent:
+            for rows in sent:
+                self.cursor.execute(_drop_at_zero(table, counter, True), rows)
+            return
         lowered = list(self._adds[table].values())
         if table in self._never_negative:
             lowered = [r for r in lowered if (r.get(counter) or 0) <= 0]

@@ -194,13 +194,31 @@ EXTRA_HANDLERS: list[dict[type, BatchHandler]] = []
 PREPARERS: list[Callable[[Batch, Any], None]] = [want_deadline_rows]
 
 
-def _handlers_for(event: Any) -> Iterator[BatchHandler]:
+def _find_handlers(kind: type) -> Iterator[BatchHandler]:
     """The table rows an event touches, then the deadlines it sets or moves."""
     for table in (HANDLERS, DEADLINE_HANDLERS, *EXTRA_HANDLERS):
-        for cls in type(event).__mro__:
+        for cls in kind.__mro__:
             if cls in table:
                 yield table[cls]
                 break
+
+
+# The handlers of each event class, found once (walking the class's MRO through every
+# table cost more than some handlers): made again when another list of contributed
+# handlers is in place (a test swaps one in) or one more was contributed.
+_HANDLERS_OF: dict[type, tuple[BatchHandler, ...]] = {}
+_MADE_FROM: list[Any] = [None, 0]  # the ``EXTRA_HANDLERS`` list they were found in, its length
+
+
+def _handlers_for(event: Any) -> tuple[BatchHandler, ...]:
+    if _MADE_FROM[0] is not EXTRA_HANDLERS or _MADE_FROM[1] != len(EXTRA_HANDLERS):
+        _HANDLERS_OF.clear()
+        _MADE_FROM[:] = [EXTRA_HANDLERS, len(EXTRA_HANDLERS)]
+    kind = type(event)
+    found = _HANDLERS_OF.get(kind)
+    if found is None:
+        found = _HANDLERS_OF[kind] = tuple(_find_handlers(kind))
+    return found
 
 
 # The rows an event names that the batch will look up (if its class has the field).

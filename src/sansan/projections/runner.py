@@ -113,6 +113,11 @@ class ProjectionRunner:
         self._left_at = 0
         self._failing: Stall | None = None
         self._attempted_from = 0  # the position the last batch tried to move on from
+        # The log after where the batch being written will leave the position, read and
+        # decoded while the server ran that batch's statements (``Batch.flush``'s
+        # ``meanwhile``); used by the next ``run_once`` if it starts there.
+        self._next: tuple[int, Read] | None = None
+        self._reading_next = False  # whether the batch being applied reads the next (apply_read)
         app.on_saved.append(self.wake)
 
     def position(self) -> int:
@@ -133,21 +138,27 @@ class ProjectionRunner:
         moved it. Only when that leaves nothing to do is the position asked for."""
         hinted = self._ended_at
         start = self._attempted_from = self.position() if hinted is None else hinted
-        ahead = self.read(start)
-        applied = 0 if ahead is None else self.apply_read(start, ahead)
+        kept, self._next = self._next, None
+        ahead = kept[1] if kept is not None and kept[0] == start else self.read(start)
+        applied = 0 if ahead is None else self.apply_read(start, ahead, read_next=True)
         if applied == 0 and hinted is not None:
             self._ended_at = None
             return self.run_once()
         return applied
 
-    def apply_read(self, start: int, ahead: Read) -> int:
+    def apply_read(self, start: int, ahead: Read, *, read_next: bool = False) -> int:
         """Apply notifications read after ``start`` (those still ahead of the position), in
-        a transaction of their own."""
+        a transaction of their own. ``read_next``: read the log that follows while the
+        server writes this batch (kept for the next ``run_once``)."""
         self._ended_at = None  # known again once this batch is committed
         with self.store.transaction(
             lock=True, generation=self.generation, durable=self.durable
         ) as cursor:
-            applied = self.apply_batch(cursor, read_ahead=(start, ahead))
+            self._reading_next = read_next
+            try:
+                applied = self.apply_batch(cursor, read_ahead=(start, ahead))
+            finally:
+                self._reading_next = False
         self._ended_at = self._left_at
         if applied:
             with self._advanced:
@@ -174,8 +185,26 @@ class ProjectionRunner:
             apply_event(batch, event, at, aggregate_type, aggregate_id)
         batch.update(batch.t.tracking, PROJECTION_NAME, position=ahead.last,
                      updated_at=datetime.now(UTC).isoformat())  # fmt: skip
-        batch.flush()
+        batch.flush(meanwhile=self._reader(ahead.last) if self._reading_next else None)
         return ahead.count
+
+    def _reader(self, position: int) -> Callable[[], None]:
+        """Reads the log after ``position`` into ``_next``. Outside the batch's transaction
+        (the event store's own connection), so the batch is exactly as without it; if its
+        transaction fails, ``run_once`` starts from the position asked anew and the read is
+        dropped. A read that fails is dropped too (the next ``run_once`` reads again); an
+        empty one is not kept (events may be saved before the next batch)."""
+
+        def read_next() -> None:
+            try:
+                ahead = self.read(position)
+            except Exception:  # read again by the next batch, which reports it
+                log.debug("reading the log ahead failed; read again", exc_info=True)
+                return
+            if ahead is not None:
+                self._next = (position, ahead)
+
+        return read_next
 
     def read(self, position: int) -> Read | None:
         """The next notifications after ``position``, decoded (None: there are none)."""
