@@ -158,6 +158,10 @@ def test_a_name_that_reads_like_a_held_one_is_refused_naming_the_one_held(demo: 
     answer = send(client, tokens["county"], "/communities", community)
     assert answer.json()["code"] == "community_name_taken", answer.text
     assert "全县已有名为“ＴＢ社区”的社区" in answer.json()["message_zh"]
+    # an import finds a unit as the check compares names: the same person, not a second one
+    roster = f"姓名,管理类别,所在党组织名称,发生日期\n王同名(二),直管,{BRANCH},{TODAY}\n"
+    again = created(upload(client, tokens["county"], roster.encode(), "名册.csv"))
+    assert again["skipped"] == {"members": 1}, again
 
 
 def test_an_import_names_a_name_two_units_hold_as_a_problem_and_creates_no_second_one(
