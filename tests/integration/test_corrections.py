@@ -87,7 +87,7 @@ def test_a_mistyped_area_is_corrected_and_the_state_board_scorecard_and_history_
     assert "办公用房60㎡" in sites["measured_text"], sites
     csv = client.get(f"/api/v1/campaigns/{CAMPAIGN}/progress", params={"format": "csv"},
                      headers={"Authorization": f"Bearer {county}"}).text  # fmt: skip
-    assert "办公用房60㎡，不足80㎡" in csv
+    assert f"办公用房60㎡（{zh_date(china_today())}更正），不足80㎡" in csv  # review 3, finding 8
     # What was believed before: the state as recorded then.
     then = get(client, county, f"/communities/{TIEXI}", as_of=believed)
     assert then["state"]["office_area_m2"] == 96

@@ -95,7 +95,7 @@ class Correction:
 
     @property
     def mark(self) -> str:
-        return f"（{zh_date(self.recorded_on)}更正）"
+        return _marked("", self.recorded_on)
 
 
 def corrections_statement(
@@ -138,11 +138,16 @@ def corrections_applied(
         return [_correction(tuple(r)) for r in cursor.execute(statement).fetchall()]
 
 
-def _marked(text: str, corrected: Correction | None) -> str:
-    return text if corrected is None else f"{text}{corrected.mark}"
+def _marked(text: str, corrected_on: date | None) -> str:
+    """A figure and, when it rests on a correction, the China day that was recorded."""
+    return text if corrected_on is None else f"{text}（{zh_date(corrected_on)}更正）"
 
 
-def yuan(value: float, corrected: Correction | None = None) -> str:
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(str(text))
+
+
+def yuan(value: float, corrected: date | None = None) -> str:
     """Money as recorded: whole yuan plain, fen shown (9,999.60元 is not "10,000元", which
     would read as the standard it fails); a sum resting on a correction says when it was
     corrected ("79,960元（2026年11月30日更正）")."""
@@ -151,7 +156,7 @@ def yuan(value: float, corrected: Correction | None = None) -> str:
     return _marked(text, corrected)
 
 
-def area(value: float, corrected: Correction | None = None) -> str:
+def area(value: float, corrected: date | None = None) -> str:
     """An area as recorded, marked as ``yuan`` is when it rests on a correction."""
     return _marked(f"{figure(value)}㎡", corrected)
 
@@ -473,23 +478,6 @@ class Context:
         names = {i: n for i, n, *_ in rows}
         found = {(i, fact): (int(k), int(n), int(y)) for i, _, fact, k, n, y in rows if fact}
         return names, found
-
-    def corrections(self) -> dict[int, Correction]:
-        """The corrections this context counts (by the day, or by the last day a fact of its
-        own year counts), by their position in the log: read once per evaluation."""
-        by = max(self.day, self.counted_until)
-
-        def read() -> dict[int, Correction]:
-            rows = self.read("corrections", lambda: corrections_statement(
-                self.t, self.facts("k"), by, self.community_ids
-            ), by)  # fmt: skip
-            return {c.position: c for c in map(_correction, rows)}
-
-        return cast(dict[int, Correction], self.once("corrections", read, by))
-
-    def correction(self, position: Any) -> Correction | None:
-        """The correction at ``position`` (the latest fact a figure rests on), if it is one."""
-        return None if position is None else self.corrections().get(int(position))
 
     def latest(
         self, fact: str, column: str, matches: Callable[[FromClause], ColumnElement[bool]]
@@ -1294,8 +1282,7 @@ def _probes(ctx: Context) -> list[tuple[Any, ...]]:
         return select(
             c.c.id, c.c.name, _latest_num(ctx, c, "office_area"),
             _latest_num(ctx, c, "venue_area"), stations, centers, designation,
-            _latest_num(ctx, c, "office_area", "position"),
-            _latest_num(ctx, c, "venue_area", "position"),
+            _corrected_on(ctx, c, "office_area"), _corrected_on(ctx, c, "venue_area"),
         )  # fmt: skip
 
     return cast(
@@ -1319,14 +1306,29 @@ def _latest_num(ctx: Context, c: Subquery, fact: str, column: str = "num") -> Sc
     return ctx.latest(fact, column, lambda f: f.c.community_id == c.c.id)
 
 
-Site = tuple[float | None, Correction | None]  # an area (None: never recorded), corrected by
+def _corrected_on(ctx: Context, c: Subquery, fact: str) -> ScalarSelect[Any]:
+    """The China day the correction was recorded that community ``c``'s latest ``fact`` by
+    the day is, if it is one (NULL otherwise): in the statement that reads the figure, not
+    a round trip of its own."""
+    k, a = ctx.facts("k"), ctx.t.audit
+    latest = ctx.latest(fact, "position", lambda f: f.c.community_id == c.c.id)
+    return (
+        select(k.c.recorded_on)
+        .select_from(k.join(a, a.c.position == k.c.position))
+        .where(k.c.position == latest, a.c.event_type.in_(CORRECTION_EVENTS))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+Site = tuple[float | None, date | None]  # an area (None: never recorded), the day corrected
 
 
 def _area_rows(ctx: Context) -> list[tuple[str, str, Site, Site]]:
     """Per community: (id, name, its office area, its venue area), each the latest recorded
     by the day and the correction it rests on, if it does."""
     return [
-        (i, n, (office, ctx.correction(at_office)), (venue, ctx.correction(at_venue)))
+        (i, n, (office, _day(at_office)), (venue, _day(at_venue)))
         for i, n, office, venue, _, _, _, at_office, at_venue in _probes(ctx)
     ]
 
@@ -1399,20 +1401,26 @@ def funding_each(ctx: Context, t: Target) -> Measure:
         c, f = ctx.communities(), ctx.facts()
         on = and_(f.c.community_id == c.c.id, f.c.fact == "funding", f.c.item == str(year),
                   f.c.occurred_on <= ctx.counted_until)  # fmt: skip
+        # The year's sum rests on a correction of its money counted, if any: when the
+        # latest was recorded (in this statement, not a round trip of its own).
+        k, a = ctx.facts("k"), ctx.t.audit
+        corrected = (
+            select(func.max(k.c.recorded_on))
+            .select_from(k.join(a, a.c.position == k.c.position))
+            .where(k.c.community_id == c.c.id, k.c.fact == "funding", k.c.item == str(year),
+                   k.c.occurred_on <= ctx.counted_until,
+                   a.c.event_type == "FundingAmountCorrected")
+            .scalar_subquery()
+        )  # fmt: skip
         return (
             select(c.c.id, c.c.name, func.coalesce(func.sum(f.c.num), 0),
-                   func.count(f.c.position))
+                   func.count(f.c.position), corrected)
             .select_from(c.outerjoin(f, on))
             .group_by(c.c.id, c.c.name)
         )  # fmt: skip
 
     rows = ctx.read("funding", statement)
-    # The year's sum rests on the latest correction of its money counted, if any.
-    corrected: dict[str, Correction] = {}
-    for k in ctx.corrections().values():
-        counted = k.occurred_on.isoformat() <= ctx.counted_until
-        if k.fact == "funding" and k.item == str(year) and counted:
-            corrected[k.community_id] = k
+    corrected = {i: _day(on) for i, _, _, _, on in rows}
     unrecorded = f"{NOT_RECORDED}{year}年经费"  # no allocation at all: not "0元"
 
     def short(i: str, y: float, allocations: int) -> str:
@@ -1420,9 +1428,9 @@ def funding_each(ctx: Context, t: Target) -> Measure:
             return unrecorded
         return f"{year}年经费{yuan(y, corrected.get(i))}，不足{yuan(need)}"
 
-    measure = each([(i, n, None if y >= need else short(i, y, k)) for i, n, y, k in rows])
+    measure = each([(i, n, None if y >= need else short(i, y, k)) for i, n, y, k, _ in rows])
     if ctx.one_community and rows:  # its own money against the standard, in yuan
-        i, _, have, allocations = rows[0]
+        i, _, have, allocations, _ = rows[0]
         if allocations:
             measure.amount = Amount(yuan(float(have), corrected.get(i)), yuan(need), float(have),
                                     need, "yuan")  # fmt: skip
