@@ -28,7 +28,7 @@ from sansan.domain import (
     errors,
 )
 from sansan.domain.base import Provenance, SansanAggregate
-from sansan.domain.names import normal_name
+from sansan.domain.names import folded_name, normal_name
 from sansan.domain.vocabulary import OrgLevel, Role
 from sansan.principals import CachedToken, PrincipalCache, RevocationWatch
 
@@ -138,16 +138,20 @@ class AccessService:
 
         The label becomes the actor of every event the token records ("county:<label>"), so it
         is held to what a name is held to (no control or format characters: "\u202e示演"
-        prints reversed) and is unique among live tokens, so that two holders never sign alike.
+        prints reversed) and is unique among live tokens once folded (“(演示)” is “（演示）”),
+        so that two holders never sign alike.
         Two administrators issuing one label at the same instant could both pass the check;
         tokens are issued by hand from the command line, one at a time."""
         label = normal_name(label)
         if not _PLAIN.fullmatch(label):
             raise errors.LABEL_NOT_PLAIN(label=label)
         now = self.app.clock.now()
+        folded = folded_name(label)
         for held in self.tokens():
-            if not held.revoked and not held.expired(now) and normal_name(held.label) == label:
-                raise errors.LABEL_TAKEN(label=label, token_no=token_no(held.id))
+            if not held.revoked and not held.expired(now) and folded_name(held.label) == folded:
+                raise errors.LABEL_TAKEN(
+                    label=label, existing=held.label, token_no=token_no(held.id)
+                )
         if scope_org_id is not None:
             _check_scope(Role(role), self.app.get(scope_org_id, PartyOrganization))
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)

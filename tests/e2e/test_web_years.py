@@ -120,7 +120,7 @@ def test_money_allocated_late_for_the_ended_year_reads_at_the_verdict_and_now(
                       after=allocated.json()["position"])  # fmt: skip
     funding = next(t for t in card["targets"] if t["id"] == "funding")
     ended = next(p for p in funding["periods"] if p["kind"] == "ended")
-    line = "2026年度到位0元（年末未达标）；2027年2月1日补足，现累计到位10,000元"
+    line = "2026年度未记录经费（年末未达标）；2027年2月1日补足，现累计到位10,000元"
     assert ended["line_zh"] == line
     page = sign_in_by_link(watched, server)
     page.goto(f"{server.base}/#/community/{zhenxi}")
@@ -128,4 +128,17 @@ def test_money_allocated_late_for_the_ended_year_reads_at_the_verdict_and_now(
     expect(row.locator("td.periods")).to_contain_text(line)
     listed = row.locator("[data-failing-period=ended]")
     listed.locator("summary").click()
-    expect(listed.locator("li")).to_have_text(["镇西社区：2026年经费0元，不足10,000元（年末）；现已补足"])
+    expect(listed.locator("li")).to_have_text(["镇西社区：未记录2026年经费（年末）；现已补足"])
+
+
+def test_a_community_with_nothing_recorded_reads_not_recorded_on_its_scorecard(
+    server: DemoServer, watched: Watched
+) -> None:
+    """Review 3, finding 14: 镇西 recorded no upgrade; its page said “办公用房0㎡”."""
+    page = sign_in_by_link(watched, server)
+    zhenxi = demo_id("community", "镇西")
+    page.goto(f"{server.base}/#/community/{zhenxi}")
+    row = page.locator("table.scorecard tr[data-target=standard-sites-all]")
+    expect(row).to_contain_text("未记录阵地面积")
+    expect(row).to_contain_text("镇西社区：未记录阵地面积")
+    expect(row).not_to_contain_text("办公用房0㎡")

@@ -330,11 +330,11 @@ def test_failing_units_are_named_with_the_reason(services: Services) -> None:
     assert plan is not None
     results = {r.id: r for r in evaluate(services.store, plan, launch=LAUNCH, as_of=AT)}
     assert [(f.unit_name, f.reason_zh) for f in results["funding"].failing] == [
-        ("丙社区", "2026年经费0元，不足10,000元")
+        ("丙社区", "未记录2026年经费")  # nothing allocated: not "0元" (review 3, finding 14)
     ]
     assert {f.unit_name for f in results["team-training"].failing} == {"b1（乙社区）", "b2（乙社区）"}
     sites = {f.unit_name: f.reason_zh for f in results["standard-sites-all"].failing}
-    assert sites == {"丙社区": "办公用房0㎡，不足80㎡；活动场所0㎡，不足200㎡"}
+    assert sites == {"丙社区": "未记录阵地面积"}
     assert results["standard-sites-first"].failing == []  # met, so nobody is named
 
 
@@ -408,7 +408,7 @@ def test_progress_exports_as_csv_and_xlsx_with_chinese_headers(
         "本年度进度",
     ]
     assert table[14] == ["社区办公经费", "§四(二)3", "临近期限未达标", "2/3个社区", "67%", "每个社区10,000元",
-                         "2026-12-31", "县委组织部", "1个社区", "丙社区：2026年经费0元，不足10,000元", "",
+                         "2026-12-31", "县委组织部", "1个社区", "丙社区：未记录2026年经费", "",
                          "2026年：临近期限未达标，2/3个社区"]  # fmt: skip
     as_xlsx = client.get(path, params={"as_of": AT.isoformat(), "format": "xlsx"}, headers=auth)
     (tmp_path / "p.xlsx").write_bytes(as_xlsx.content)

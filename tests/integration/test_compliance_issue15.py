@@ -212,8 +212,7 @@ def test_the_designated_pilot_is_judged_on_site_services_recommendation_and_bran
     assert (before.passing, before.failing) == ([], [])
     early = result(services, "model-tiexi", date(2026, 3, 5))
     assert [(f.unit_name, f.reason_zh) for f in early.failing] == [(
-        "乙社区", "办公用房0㎡，不足80㎡；活动场所0㎡，不足200㎡；服务项目0/3；尚未向市委组织部推荐；"
-        "尚无认定的特色和品牌",
+        "乙社区", "未记录阵地面积；服务项目0/3；尚未向市委组织部推荐；尚无认定的特色和品牌",
     )]  # fmt: skip
     no_brand = result(services, "model-tiexi", date(2026, 7, 1))
     assert [(f.unit_name, f.reason_zh) for f in no_brand.failing] == [

@@ -15,6 +15,7 @@ from sansan.api.readable import event_zh
 from sansan.application import SansanApplication
 from sansan.clock import FixedClock
 from sansan.commands import community as co
+from sansan.domain.vocabulary import zh_date
 from sansan.settings import Settings
 from sansan.workflows.scheduler import Scheduler
 from tests.integration.test_imports import head, recorded_since, services_of
@@ -86,7 +87,7 @@ def test_a_mistyped_area_is_corrected_and_the_state_board_scorecard_and_history_
     assert "办公用房60㎡" in sites["measured_text"], sites
     csv = client.get(f"/api/v1/campaigns/{CAMPAIGN}/progress", params={"format": "csv"},
                      headers={"Authorization": f"Bearer {county}"}).text  # fmt: skip
-    assert "办公用房60㎡，不足80㎡" in csv
+    assert f"办公用房60㎡（{zh_date(china_today())}更正），不足80㎡" in csv  # review 3, finding 8
     # What was believed before: the state as recorded then.
     then = get(client, county, f"/communities/{TIEXI}", as_of=believed)
     assert then["state"]["office_area_m2"] == 96
@@ -232,7 +233,8 @@ def test_a_street_corrects_an_amount_and_the_year_s_money_reads_it(demo: Demo) -
     board = get(client, county, f"/campaigns/{CAMPAIGN}/progress")
     funding = target(board, "funding")
     assert funding["measured_text"] == "4/7个社区"
-    assert "2026年经费8,000元，不足10,000元" in str(funding["failing"])
+    marked = f"2026年经费8,000元（{zh_date(china_today())}更正），不足10,000元"
+    assert marked in str(funding["failing"])
     again = correct_amount(client, county, allocation, "12000")
     assert "由8,000.00元改为12,000.00元" in again.json()["events"][0]["data"]["correction"]
     board = get(client, county, f"/campaigns/{CAMPAIGN}/progress")

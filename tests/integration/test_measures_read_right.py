@@ -89,7 +89,7 @@ def test_amounts_read_in_yuan_and_square_metres_and_shares_as_percentages(demo: 
     county = targets(fetch(client, tokens["county"], PROGRESS))
     assert county["funding"]["threshold_text"] == "每个社区10,000元"
     assert county["funding"]["measured_text"] == "5/7个社区"
-    assert [f["reason_zh"] for f in county["funding"]["failing"]] == ["2026年经费0元，不足10,000元"] * 2
+    assert [f["reason_zh"] for f in county["funding"]["failing"]] == ["未记录2026年经费"] * 2
     assert county["standard-sites-first"]["measured_text"] == "2个社区"
     assert county["standard-sites-first"]["threshold_text"] == "2个社区"
     assert county["team-age"]["threshold_text"] == "超过50%"

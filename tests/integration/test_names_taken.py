@@ -132,6 +132,38 @@ def test_a_second_organization_or_community_under_a_name_the_county_has_is_refus
     assert send(client, tokens["county"], "/communities", community).status_code == 201
 
 
+def test_a_name_that_reads_like_a_held_one_is_refused_naming_the_one_held(demo: Demo) -> None:
+    """Review 3, finding 6: names are compared as labels are, folded (full- and half-width
+    forms, case and spaces aside), so “(二)” does not make a second “（二）”."""
+    client, tokens = demo
+    first = register(client, tokens["county"], "王同名（二）")
+    assert first.status_code == 201, first.text
+    for twin in ("王同名(二)", "王同名( 二 )"):
+        again = register(client, tokens["county"], twin)
+        assert again.status_code == 422, (twin, again.text)
+        assert again.json()["code"] == "member_name_taken"
+        assert "该党组织已有名为“王同名（二）”的党员" in again.json()["message_zh"]
+    held = "天北第1小区党支部"
+    for name in ("天北第１小区党支部", "天北第1小区党支部 "):
+        answer = send(client, tokens["county"], "/organizations", organization(name))
+        assert answer.json()["code"] == "organization_name_taken", answer.text
+        assert f"全县已有名为“{held}”的党组织" in answer.json()["message_zh"]
+    street = str(demo_id("org", "城关街道"))
+    community = {"name": "天北社区 ", "street_committee_id": street, "occurred_on": str(TODAY)}
+    answer = send(client, tokens["county"], "/communities", community)
+    assert answer.json()["code"] == "community_name_taken", answer.text
+    community["name"] = "ＴＢ社区"
+    assert send(client, tokens["county"], "/communities", community).status_code == 201
+    community["name"] = "tb社区"
+    answer = send(client, tokens["county"], "/communities", community)
+    assert answer.json()["code"] == "community_name_taken", answer.text
+    assert "全县已有名为“ＴＢ社区”的社区" in answer.json()["message_zh"]
+    # an import finds a unit as the check compares names: the same person, not a second one
+    roster = f"姓名,管理类别,所在党组织名称,发生日期\n王同名(二),直管,{BRANCH},{TODAY}\n"
+    again = created(upload(client, tokens["county"], roster.encode(), "名册.csv"))
+    assert again["skipped"] == {"members": 1}, again
+
+
 def test_an_import_names_a_name_two_units_hold_as_a_problem_and_creates_no_second_one(
     demo: Demo,
 ) -> None:

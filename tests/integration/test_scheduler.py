@@ -628,4 +628,4 @@ def test_reminders_due_while_the_service_was_down_send_only_the_nearest_with_the
         (f["lead_days"], f["message_zh"]) for f in firings(demo)
         if f["target_id"] == "funding" and f["unit_name"] == "镇郊社区"
     ]  # fmt: skip
-    assert funding == [(7, "距“社区办公经费”期限 2026-12-31 还有 4 天。镇郊社区：2026年经费0元，不足10,000元")]
+    assert funding == [(7, "距“社区办公经费”期限 2026-12-31 还有 4 天。镇郊社区：未记录2026年经费")]

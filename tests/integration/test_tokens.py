@@ -254,6 +254,30 @@ def test_a_label_is_unique_among_live_tokens_and_free_again_once_revoked_or_expi
     access.issue_token(role="county", scope_org_id=None, label="县委组织部", actor="t")
 
 
+def test_a_label_that_reads_like_a_live_one_is_refused_naming_the_one_it_imitates(
+    app: SansanApplication,
+) -> None:
+    """Review 3, finding 6: “城关街道党工委(演示)” was issued beside “城关街道党工委（演示）”,
+    and a printed timeline's 记录人 could not tell the two apart. Labels are compared folded:
+    full- and half-width forms, case and every space aside."""
+    access = AccessService(app)
+    _, held = access.issue_token(
+        role="county", scope_org_id=None, label="城关街道党工委（演示Ａ）", actor="t"
+    )
+    before = app.recorder.max_notification_id()
+    for twin in ("城关街道党工委(演示A)", "城关街道党工委(演示a)", "城关街道党工委（演示 Ａ）"):
+        with pytest.raises(DomainError) as refused:
+            access.issue_token(role="auditor", scope_org_id=None, label=twin, actor="t")
+        assert refused.value.code == "label_taken"
+        assert (
+            f"已有有效令牌（编号 {str(held)[:8]}）的持有人为“城关街道党工委（演示Ａ）”，"
+            f"与“{twin}”读来无法区分"
+        ) in refused.value.message_zh
+        assert "城关街道党工委（演示Ａ）" in refused.value.message_en
+    assert app.recorder.max_notification_id() == before
+    access.issue_token(role="county", scope_org_id=None, label="城关街道党工委(演示B)", actor="t")
+
+
 @pytest.mark.parametrize("label", ["\u202e示演", "县委\u200b组织部", "县委\n组织部", "\ufeff县"])
 def test_a_label_with_a_control_or_format_character_is_refused(
     app: SansanApplication, label: str

@@ -233,8 +233,9 @@ def names_free(command: Command, services: Services) -> None:
     """A name another unit already holds is refused: imports and people find a unit by its
     name, so every later row naming it would be ambiguous. A member's name is its own within
     its organization; an organization's and a community's within the whole county (the
-    county's lists, boards and imports name them without saying where). Read from the read
-    model, so a registration not yet projected is not seen."""
+    county's lists, boards and imports name them without saying where). Names are compared
+    folded (“铁西社区(新)” is “铁西社区（新）”) and the refusal names the one held. Read from
+    the read model, so a registration not yet projected is not seen."""
     models = services.read_models
     if isinstance(command, mc.RegisterMember):
         taken = models.members_named(command.organization_id, command.name)
@@ -245,8 +246,9 @@ def names_free(command: Command, services: Services) -> None:
         taken, rule = models.communities_named(command.name), errors.COMMUNITY_NAME_TAKEN
     else:
         return
-    if taken and command.id not in taken:  # the same id again is the store's to answer
-        raise rule(name=command.name, existing=taken[0])
+    if taken and command.id not in [i for i, _ in taken]:  # the same id: the store's to answer
+        existing, held = taken[0]
+        raise rule(name=held, existing=existing)
 
 
 class CommandWrite:

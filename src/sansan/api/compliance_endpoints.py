@@ -20,9 +20,11 @@ from sansan.domain.vocabulary import OrgLevel, zh_date
 from sansan.plans import Plan, pinned_plan
 from sansan.projections.compliance import (
     STATUSES,
+    Correction,
     Page,
     PeriodResult,
     TargetResult,
+    corrections_applied,
     evaluate,
     on_scorecard,
 )
@@ -285,15 +287,17 @@ def failing_units(results: list[TargetResult]) -> list[str]:
 
 
 def _answer(
-    results: list[TargetResult], fmt: Format, filename: str, heading: str
-) -> Response:
-    """A report as a spreadsheet (CSV or XLSX), every failing unit listed."""
+    results: list[TargetResult], fmt: Format, filename: str, heading: str,
+    corrections: list[Correction],
+) -> Response:  # fmt: skip
+    """A report as a spreadsheet (CSV or XLSX), every failing unit listed, and every
+    correction it applied."""
     name = quote(filename)
     if fmt == "csv":
-        body, media = to_csv(results, heading), "text/csv; charset=utf-8"
+        body, media = to_csv(results, heading, corrections), "text/csv; charset=utf-8"
         name += ".csv"
     else:
-        body, media = to_xlsx(results, filename, heading), XLSX
+        body, media = to_xlsx(results, filename, heading, corrections), XLSX
         name += ".xlsx"
     return Response(
         body,
@@ -488,9 +492,13 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         if format == "json":
             return _progress(campaign, day, results, None)
         whose = _progress_scope_name(services, principal, street_id)
+        applied = corrections_applied(
+            services.store, day, scoped_communities(services, principal, street_id)
+        )
         return _answer(
             results, format, f"{whose}-创建工程进度-{day}" if whose else f"创建工程进度-{day}",
             report_title(campaign.name, f"{whose}·创建工程进度" if whose else "创建工程进度", day),
+            applied,
         )  # fmt: skip
 
     @routers["campaigns"].get(
@@ -555,4 +563,5 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
             format,
             f"{community.name}记分卡-{day}",
             report_title(campaign.name, f"{community.name}记分卡", day),
+            corrections_applied(services.store, day, [community.id]),
         )

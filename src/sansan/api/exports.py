@@ -9,7 +9,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from openpyxl import Workbook
@@ -17,6 +17,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sansan.api.readable import actor_zh
 from sansan.cells import (
     INVALID_NUMBER,
     cell_value,
@@ -27,7 +28,15 @@ from sansan.cells import (
     sheet_title,
 )
 from sansan.domain.vocabulary import Role
-from sansan.projections.compliance import Failing, PeriodResult, TargetResult
+from sansan.projections.compliance import (
+    NOT_RECORDED,
+    Correction,
+    Failing,
+    PeriodResult,
+    TargetResult,
+    area,
+    yuan,
+)
 
 HEADERS = [
     "目标",
@@ -49,6 +58,13 @@ FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "not_due": "EDE
 DETAILS = "未达标明细"
 DETAIL_HEADERS = ["目标", "年度", "未达标单位", "原因", "自身期限"]
 PERIOD_KIND = {"ended": "已结束", "running": "本年度"}
+# The corrections a report applied (review 3, finding 8): a sheet of the XLSX, a section of
+# the CSV, so that two signed copies of one day's report can be reconciled.
+CORRECTIONS = "更正记录"
+CORRECTION_HEADERS = ["单位", "更正项目", "更正前", "更正后", "所更正记录的日期", "更正日期",
+                      "更正人", "更正原因"]  # fmt: skip
+CORRECTION_WIDTHS = [16, 16, 14, 14, 14, 12, 30, 40]
+CORRECTED_ZH = {"office_area": "办公用房面积", "venue_area": "活动场所面积"}
 # A failing list longer than this is not written into its target's cell, only counted there:
 # past a screenful no one reads a cell, and Excel cuts one at 32,767 characters.
 INLINE_MAX = 2000
@@ -66,6 +82,8 @@ class Number:
     format: str = "General"
 
 
+# A figure's correction mark ("79,960元（2026年11月30日更正）", compliance.Correction.mark).
+CORRECTED_MARK = re.compile(r"（\d{4}年\d{1,2}月\d{1,2}日更正）$")
 # One figure in a text as the page writes it: "100%", "超过50%", "10,000元", "2个社区".
 ONE_FIGURE = re.compile(r"^([^\d%]*?)(\d[\d,]*(?:\.\d+)?)(%?)([^\d%]*)$")
 
@@ -92,9 +110,14 @@ def figure(text: str) -> Number | str:
 
 def achieved(r: TargetResult) -> Number | str:
     """How far a target has come, as a number: a share as a percentage, a count or one
-    community's amount with its unit."""
+    community's amount with its unit. An amount resting on a correction is the number it
+    says, its mark kept in the CSV's text; nothing recorded is no number ("未记录2026年经费"
+    is not 2026)."""
+    if r.measured_text.startswith(NOT_RECORDED):
+        return r.measured_text
     if r.unit in ("yuan", "count"):
-        return figure(r.measured_text)
+        found = figure(CORRECTED_MARK.sub("", r.measured_text))
+        return replace(found, text=r.measured_text) if isinstance(found, Number) else found
     return Number(r.measured, f"{round(r.measured * 100)}%", "0%")
 
 
@@ -266,15 +289,49 @@ def _put_row(sheet: Worksheet, row: int, values: Sequence[object]) -> None:
             put(cell, INVALID_NUMBER if isinstance(value, Number) else value)
 
 
-def to_csv(results: Sequence[TargetResult], heading: str | None = None) -> bytes:
+def correction_rows(corrections: Sequence[Correction]) -> list[list[object]]:
+    """Each correction a report applied, as a reader reconciles two signed copies by it:
+    whose figure, from what to what, of which record, when, by whom (by name) and why."""
+    table: list[list[object]] = []
+    for k in corrections:
+        data = k.data
+        if k.fact == "funding":
+            what, before, after = f"{data.get('year', k.item)}年经费", yuan, yuan
+        else:
+            what, before, after = CORRECTED_ZH.get(k.fact, k.fact), area, area
+        table.append([
+            k.community_name, what, before(float(data["from_value"])),
+            after(float(data["to_value"])), k.occurred_on, k.recorded_on, actor_zh(k.actor),
+            str(data.get("correction_reason", "")),
+        ])  # fmt: skip
+    return table
+
+
+def _corrections_section(
+    corrections: Sequence[Correction],
+) -> list[tuple[str, Sequence[str], Sequence[Sequence[object]]]]:
+    """The 《更正记录》 section, when the report applied any correction."""
+    return [(CORRECTIONS, CORRECTION_HEADERS, correction_rows(corrections))] if corrections else []
+
+
+def to_csv(
+    results: Sequence[TargetResult], heading: str | None = None,
+    corrections: Sequence[Correction] = (),
+) -> bytes:  # fmt: skip
     return table_csv(
-        HEADERS, rows(results), heading, [(DETAILS, DETAIL_HEADERS, failing_rows(results))]
-    )
+        HEADERS, rows(results), heading,
+        [(DETAILS, DETAIL_HEADERS, failing_rows(results)), *_corrections_section(corrections)],
+    )  # fmt: skip
 
 
-def to_xlsx(results: Sequence[TargetResult], title: str, heading: str | None = None) -> bytes:
+def to_xlsx(
+    results: Sequence[TargetResult], title: str, heading: str | None = None,
+    corrections: Sequence[Correction] = (),
+) -> bytes:  # fmt: skip
+    more = [(name, headers, table, CORRECTION_WIDTHS)
+            for name, headers, table in _corrections_section(corrections)]  # fmt: skip
     return table_xlsx(
         title, HEADERS, rows(results), [26, 12, 16, 22, 10, 22, 12, 12, 10, 80, 34, 34],
         [(3, FILLS[r.status]) for r in results], heading,
-        [(DETAILS, DETAIL_HEADERS, failing_rows(results), [26, 22, 30, 60, 12])],
+        [(DETAILS, DETAIL_HEADERS, failing_rows(results), [26, 22, 30, 60, 12]), *more],
     )  # fmt: skip

@@ -466,9 +466,10 @@ LABEL_NOT_PLAIN = Rule(
 )
 LABEL_TAKEN = Rule(
     "label_taken",
-    "已有有效令牌（编号 {token_no}）的持有人为“{label}”：记录人须能区分，"
-    "请换一个持有人标签，或先吊销该令牌",
-    "a live token ({token_no}) already has the label {label}: actors must be told apart;"
+    "已有有效令牌（编号 {token_no}）的持有人为“{existing}”，与“{label}”读来无法区分"
+    "（全角半角、大小写和空格不算区别）：记录人须能区分，请换一个持有人标签，或先吊销该令牌",
+    "a live token ({token_no}) already has the label {existing}, which {label} cannot be told"
+    " apart from (full- or half-width forms, case and spaces aside): actors must be told apart;"
     " choose another label or revoke that token first",
 )
 EXPIRY_NOT_LATER = Rule(

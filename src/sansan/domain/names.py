@@ -3,10 +3,12 @@
 A name is typed by hand, pasted from a spreadsheet or padded to line up in a printed list:
 “张三 ”, “张三　” (a full-width space) and “张　三” (a two-character name padded to the
 width of three, as Chinese lists do) are one person. Only spacing is normalised: the Chinese
-text itself is kept as typed (no NFKC, which would turn （二） into (二)).
+text itself is kept as typed (no NFKC, which would turn （二） into (二)). Uniqueness is
+judged on a folded copy (``folded_name``), so that “(二)” cannot sit beside “（二）”.
 """
 
 import re
+import unicodedata
 
 # Unicode's space separators (category Zs): ASCII and no-break spaces, the typographic spaces,
 # the ideographic space U+3000. Control characters (tabs, line breaks) are not among them: a
@@ -22,3 +24,15 @@ def normal_name(name: str) -> str:
     ASCII space, and none between two Han characters (“张　三” is 张三; “John  Smith” is
     “John Smith”)."""
     return _PADDING.sub("", _SPACES.sub(" ", name).strip(" "))
+
+
+# Every white space, not only the separators: a folded name compares what is visible.
+_ANY_SPACE = re.compile(r"\s+")
+
+
+def folded_name(name: str) -> str:
+    """A name as a reader tells names apart, for uniqueness only (never stored or shown):
+    full- and half-width forms one (NFKC: “（演示）” and “(演示)”, “Ａ” and “A”), letters in one
+    case, and no white space at all. Two names alike once folded print alike in a timeline or
+    a list, so only one of them may be held at a time."""
+    return _ANY_SPACE.sub("", unicodedata.normalize("NFKC", name).casefold())

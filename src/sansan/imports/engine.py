@@ -42,7 +42,7 @@ from sansan.commands import Command, CommandContext
 from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
 from sansan.domain.errors import DUPLICATE_FACT, InvalidReferences
-from sansan.domain.names import normal_name
+from sansan.domain.names import folded_name, normal_name
 from sansan.imports.kinds import (
     COMMUNITY,
     EXAMPLE_NOTE,
@@ -260,9 +260,11 @@ class Directory:
         self._recent: dict[tuple[str, str, UUID | None], list[UUID]] = {}
 
     def find(self, unit: str, name: str, within: UUID | None) -> list[UUID]:
-        # spaced as commands store names; stored names are compared normalised too, so one
-        # stored before (“张三　”) is found as 张三
+        # spaced as commands store names (an id derived from it); stored names are compared
+        # folded, as the API compares them for uniqueness (domain/names.py), so one stored
+        # before (“张三　”) is found as 张三 and a row's “(二)” finds the stored “（二）”
         name = normal_name(name)
+        key_name = folded_name(name)
         if unit in AGGREGATE_UNITS:
             key = (unit, name, within)
             recent = self._recent.get(key)
@@ -277,20 +279,20 @@ class Directory:
                 found = self._recent[key] = [mine]
                 return found
         if unit == ORGANIZATION:
-            return self._by_name("organizations").get(name, [])
+            return self._by_name("organizations").get(key_name, [])
         if unit == COMMUNITY:
-            return self._by_name("communities").get(name, [])
+            return self._by_name("communities").get(key_name, [])
         if unit == MEMBER and within is not None:
-            return self._members_of(within).get(name, [])
+            return self._members_of(within).get(key_name, [])
         container = self.units.find(within) if within is not None else None
         if unit == TEAM_MEMBER and isinstance(container, PartyOrganization):
             team = container.team.items()
-            return [UUID(k) for k, v in team if normal_name(v["person_name"]) == name]
+            return [UUID(k) for k, v in team if folded_name(v["person_name"]) == key_name]
         if unit == WORKER and isinstance(container, Community):
             workers = vars(container).get("workers", {}).items()
             return [
                 UUID(k) for k, v in workers
-                if normal_name(v["worker_name"]) == name and not v["left_on"]
+                if folded_name(v["worker_name"]) == key_name and not v["left_on"]
             ]  # fmt: skip
         return []
 
@@ -301,7 +303,7 @@ class Directory:
         if self.scope is None or unit not in (ORGANIZATION, COMMUNITY):
             return False
         table = "organizations" if unit == ORGANIZATION else "communities"
-        return bool(self._by_name(table, county=True).get(normal_name(name)))
+        return bool(self._by_name(table, county=True).get(folded_name(name)))
 
     def _by_name(self, table: str, county: bool = False) -> dict[str, list[UUID]]:
         """Every unit of a read-model table (``organizations`` or ``communities``) by name,
@@ -319,7 +321,7 @@ class Directory:
                 )
                 query = select(units.c.id, units.c.name).where(*inside)
                 for unit_id, name in c.execute(query).fetchall():
-                    found.setdefault(normal_name(str(name)), []).append(UUID(str(unit_id)))
+                    found.setdefault(folded_name(str(name)), []).append(UUID(str(unit_id)))
             self._named[key] = found
         return self._named[key]
 
@@ -334,7 +336,7 @@ class Directory:
                     )
                 ).fetchall()
             for unit_id, name in rows:
-                found.setdefault(normal_name(str(name)), []).append(UUID(str(unit_id)))
+                found.setdefault(folded_name(str(name)), []).append(UUID(str(unit_id)))
             self._members[organization_id] = found
         return self._members[organization_id]
 

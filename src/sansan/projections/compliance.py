@@ -5,6 +5,7 @@ database, never per member in Python); only the handful of per-community rows th
 come back are compared with the plan's numbers here.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -67,15 +68,97 @@ def counted_zh(rule: str) -> tuple[str, str]:
     return COUNTED_ZH.get(rule, (COMMUNITIES, COMMUNITIES))
 
 
-def yuan(value: float) -> str:
+# What a figure nobody recorded reads as: never a recorded zero ("办公用房0㎡"), which a
+# reader takes for a measured one (review 3, finding 14).
+NOT_RECORDED = "未记录"
+# The facts a correction changes, and the events that correct them (their audit rows' type).
+CORRECTED_FACTS = ("office_area", "venue_area", "funding")
+CORRECTION_EVENTS = ("FacilityAreaCorrected", "FundingAmountCorrected")
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction of a recorded figure that a report counts: it is read as a late fact,
+    from the corrected record's own day (``occurred_on``), so a past day's report changes
+    once it is recorded; every figure resting on it says so (``mark``)."""
+
+    position: int
+    community_id: str
+    community_name: str
+    fact: str  # office_area, venue_area or funding
+    item: str | None  # funding: the year it is for
+    occurred_on: date  # the corrected record's day
+    recorded_on: date  # the China day the correction was recorded
+    event_type: str
+    actor: str
+    data: dict[str, Any]
+
+    @property
+    def mark(self) -> str:
+        return _marked("", self.recorded_on)
+
+
+def corrections_statement(
+    t: ReadModel, f: FromClause, by: str, community_ids: list[str] | None
+) -> Select[Any]:
+    """The corrections among the facts ``f`` counted by the day ``by`` (of the communities
+    ``community_ids``, or all), each with its audit row (who, why, from what to what)."""
+    a, c = t.audit, t.communities
+    return (
+        select(f.c.position, f.c.community_id, c.c.name, f.c.fact, f.c.item, f.c.occurred_on,
+               f.c.recorded_on, a.c.event_type, a.c.actor, a.c.data)
+        .select_from(f.join(a, a.c.position == f.c.position)
+                     .join(c, c.c.id == f.c.community_id))
+        .where(f.c.fact.in_(CORRECTED_FACTS), f.c.occurred_on <= by,
+               a.c.event_type.in_(CORRECTION_EVENTS),
+               true() if community_ids is None else f.c.community_id.in_(community_ids))
+        .order_by(f.c.position)
+    )  # fmt: skip
+
+
+def _correction(row: tuple[Any, ...]) -> Correction:
+    position, community, name, fact, item, occurred, recorded, event_type, actor, data = row
+    return Correction(
+        int(position), str(community), str(name), str(fact), item, date.fromisoformat(occurred),
+        date.fromisoformat(recorded), str(event_type), str(actor), json.loads(data),
+    )  # fmt: skip
+
+
+def corrections_applied(
+    store: ReadStore, as_of: date, communities: list[UUID] | None = None
+) -> list[Correction]:
+    """Every correction a report on ``as_of`` counts among ``communities`` (or the county's):
+    those of records of that day or before, however late they were recorded. A signed
+    copy lists them, so two copies of one day's report printed before and after a
+    correction can be reconciled (review 3, finding 8)."""
+    ids = None if communities is None else [str(UUID(str(c))) for c in communities]
+    with store.transaction() as cursor:
+        t = cast(ReadModel, cursor.t)
+        statement = corrections_statement(t, t.facts, as_of.isoformat(), ids)
+        return [_correction(tuple(r)) for r in cursor.execute(statement).fetchall()]
+
+
+def _marked(text: str, corrected_on: date | None) -> str:
+    """A figure and, when it rests on a correction, the China day that was recorded."""
+    return text if corrected_on is None else f"{text}（{zh_date(corrected_on)}更正）"
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(str(text))
+
+
+def yuan(value: float, corrected: date | None = None) -> str:
     """Money as recorded: whole yuan plain, fen shown (9,999.60元 is not "10,000元", which
-    would read as the standard it fails)."""
+    would read as the standard it fails); a sum resting on a correction says when it was
+    corrected ("79,960元（2026年11月30日更正）")."""
     cents = round(value * 100)
-    return f"{cents // 100:,}元" if cents % 100 == 0 else f"{cents / 100:,.2f}元"
+    text = f"{cents // 100:,}元" if cents % 100 == 0 else f"{cents / 100:,.2f}元"
+    return _marked(text, corrected)
 
 
-def area(value: float) -> str:
-    return f"{figure(value)}㎡"
+def area(value: float, corrected: date | None = None) -> str:
+    """An area as recorded, marked as ``yuan`` is when it rests on a correction."""
+    return _marked(f"{figure(value)}㎡", corrected)
 
 
 @dataclass(frozen=True)
@@ -1199,6 +1282,7 @@ def _probes(ctx: Context) -> list[tuple[Any, ...]]:
         return select(
             c.c.id, c.c.name, _latest_num(ctx, c, "office_area"),
             _latest_num(ctx, c, "venue_area"), stations, centers, designation,
+            _corrected_on(ctx, c, "office_area"), _corrected_on(ctx, c, "venue_area"),
         )  # fmt: skip
 
     return cast(
@@ -1208,7 +1292,7 @@ def _probes(ctx: Context) -> list[tuple[Any, ...]]:
 
 
 def service_network(ctx: Context, t: Target) -> Measure:
-    rows = [(i, n, stations, centers) for i, n, _, _, stations, centers, _ in _probes(ctx)]
+    rows = [(i, n, stations, centers) for i, n, _, _, stations, centers, *_ in _probes(ctx)]
 
     def reason(station: int, center: int) -> str | None:
         missing = [w for w, ok in (("社区服务站", station), ("街道服务中心", center)) if not ok]
@@ -1217,14 +1301,50 @@ def service_network(ctx: Context, t: Target) -> Measure:
     return each([(i, n, reason(s, c)) for i, n, s, c in rows])
 
 
-def _latest_num(ctx: Context, c: Subquery, fact: str) -> ScalarSelect[Any]:
-    """A community ``c``'s latest recorded figure of ``fact`` by the day."""
-    return ctx.latest(fact, "num", lambda f: f.c.community_id == c.c.id)
+def _latest_num(ctx: Context, c: Subquery, fact: str, column: str = "num") -> ScalarSelect[Any]:
+    """A community ``c``'s latest recorded figure of ``fact`` by the day (or its position)."""
+    return ctx.latest(fact, column, lambda f: f.c.community_id == c.c.id)
 
 
-def _area_rows(ctx: Context) -> list[tuple[Any, ...]]:
-    """Per community: (id, name, latest office area, latest venue area)."""
-    return [(i, n, office, venue) for i, n, office, venue, *_ in _probes(ctx)]
+def _corrected_on(ctx: Context, c: Subquery, fact: str) -> ScalarSelect[Any]:
+    """The China day the correction was recorded that community ``c``'s latest ``fact`` by
+    the day is, if it is one (NULL otherwise): in the statement that reads the figure, not
+    a round trip of its own."""
+    k, a = ctx.facts("k"), ctx.t.audit
+    latest = ctx.latest(fact, "position", lambda f: f.c.community_id == c.c.id)
+    return (
+        select(k.c.recorded_on)
+        .select_from(k.join(a, a.c.position == k.c.position))
+        .where(k.c.position == latest, a.c.event_type.in_(CORRECTION_EVENTS))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+Site = tuple[float | None, date | None]  # an area (None: never recorded), the day corrected
+
+
+def _area_rows(ctx: Context) -> list[tuple[str, str, Site, Site]]:
+    """Per community: (id, name, its office area, its venue area), each the latest recorded
+    by the day and the correction it rests on, if it does."""
+    return [
+        (i, n, (office, _day(at_office)), (venue, _day(at_venue)))
+        for i, n, office, venue, _, _, _, at_office, at_venue in _probes(ctx)
+    ]
+
+
+def site_zh(what: str, site: Site) -> str:
+    """One area of a site as the board says it: "办公用房79.96㎡（2026年11月30日更正）", or
+    "办公用房未记录面积" when nothing was recorded."""
+    value, corrected = site
+    return f"{what}{NOT_RECORDED}面积" if value is None else f"{what}{area(value, corrected)}"
+
+
+def sites_zh(office: Site, venue: Site) -> str:
+    """A community's two areas, or "未记录阵地面积" when neither was ever recorded."""
+    if office[0] is None and venue[0] is None:
+        return f"{NOT_RECORDED}阵地面积"
+    return f"{site_zh('办公用房', office)}，{site_zh('活动场所', venue)}"
 
 
 def _sites(ctx: Context, t: Target) -> list[tuple[str, str, str | None]]:
@@ -1238,12 +1358,15 @@ def _sites(ctx: Context, t: Target) -> list[tuple[str, str, str | None]]:
 
 
 def _sites_judged(ctx: Context, office: float, venue: float) -> list[tuple[str, str, str | None]]:
-    units = []
+    units: list[tuple[str, str, str | None]] = []
     for i, n, o, v in _area_rows(ctx):
+        if o[0] is None and v[0] is None:  # not a site of 0㎡: one nobody has recorded
+            units.append((i, n, sites_zh(o, v)))
+            continue
         short = [
-            f"{w}{area(a or 0)}，不足{area(need)}"
-            for w, a, need in (("办公用房", o, office), ("活动场所", v, venue))
-            if (a or 0) < need
+            site_zh(w, site) + ("" if site[0] is None else f"，不足{area(need)}")
+            for w, site, need in (("办公用房", o, office), ("活动场所", v, venue))
+            if site[0] is None or site[0] < need
         ]
         units.append((i, n, "；".join(short) or None))
     return units
@@ -1260,9 +1383,10 @@ def standard_sites_count(ctx: Context, t: Target) -> Measure:
 def standard_site_each(ctx: Context, t: Target) -> Measure:
     measure = each(_sites(ctx, t))
     if ctx.one_community:  # its own areas against the standard's, in square metres
-        (_, _, office, venue), = _area_rows(ctx) or [(None, None, None, None)]
+        nothing: Site = (None, None)
+        (_, _, office, venue), = _area_rows(ctx) or [("", "", nothing, nothing)]
         measure.amount = Amount(
-            f"办公用房{area(office or 0)}，活动场所{area(venue or 0)}",
+            sites_zh(office, venue),
             f"办公用房{area(t.params['office_m2'])}，活动场所{area(t.params['venue_m2'])}",
         )
     return measure
@@ -1277,19 +1401,41 @@ def funding_each(ctx: Context, t: Target) -> Measure:
         c, f = ctx.communities(), ctx.facts()
         on = and_(f.c.community_id == c.c.id, f.c.fact == "funding", f.c.item == str(year),
                   f.c.occurred_on <= ctx.counted_until)  # fmt: skip
+        # The year's sum rests on a correction of its money counted, if any: when the
+        # latest was recorded (in this statement, not a round trip of its own).
+        k, a = ctx.facts("k"), ctx.t.audit
+        corrected = (
+            select(func.max(k.c.recorded_on))
+            .select_from(k.join(a, a.c.position == k.c.position))
+            .where(k.c.community_id == c.c.id, k.c.fact == "funding", k.c.item == str(year),
+                   k.c.occurred_on <= ctx.counted_until,
+                   a.c.event_type == "FundingAmountCorrected")
+            .scalar_subquery()
+        )  # fmt: skip
         return (
-            select(c.c.id, c.c.name, func.coalesce(func.sum(f.c.num), 0))
+            select(c.c.id, c.c.name, func.coalesce(func.sum(f.c.num), 0),
+                   func.count(f.c.position), corrected)
             .select_from(c.outerjoin(f, on))
             .group_by(c.c.id, c.c.name)
-        )
+        )  # fmt: skip
 
     rows = ctx.read("funding", statement)
-    measure = each(
-        [(i, n, None if y >= need else f"{year}年经费{yuan(y)}，不足{yuan(need)}") for i, n, y in rows]
-    )
+    corrected = {i: _day(on) for i, _, _, _, on in rows}
+    unrecorded = f"{NOT_RECORDED}{year}年经费"  # no allocation at all: not "0元"
+
+    def short(i: str, y: float, allocations: int) -> str:
+        if not allocations:
+            return unrecorded
+        return f"{year}年经费{yuan(y, corrected.get(i))}，不足{yuan(need)}"
+
+    measure = each([(i, n, None if y >= need else short(i, y, k)) for i, n, y, k, _ in rows])
     if ctx.one_community and rows:  # its own money against the standard, in yuan
-        have = float(rows[0][2])
-        measure.amount = Amount(yuan(have), yuan(need), have, need, "yuan")
+        i, _, have, allocations, _ = rows[0]
+        if allocations:
+            measure.amount = Amount(yuan(float(have), corrected.get(i)), yuan(need), float(have),
+                                    need, "yuan")  # fmt: skip
+        else:  # no amount to show, not an amount of 0
+            measure.amount = Amount(unrecorded, yuan(need), None, need, "yuan")
     return measure
 
 
@@ -1388,7 +1534,7 @@ FACT_OF = {"services": "model_service", "systems": "working_system", "service_po
 
 
 def designated_type_items(ctx: Context, t: Target) -> Measure:
-    designated = [(i, n, designation) for i, n, *_, designation in _probes(ctx)]
+    designated = [(i, n, designation) for i, n, _, _, _, _, designation, *_ in _probes(ctx)]
     items = _items(ctx)
     units = []
     for i, n, model_type in designated:
@@ -1540,10 +1686,12 @@ def amount_fields(target: Target, measure: Measure) -> dict[str, Any]:
     """What a result reads from its measure: the figure (one community's own amount when
     it is a single number), its unit and the standard as the page shows it."""
     amount, text = measure.amount, threshold_zh(target, measure)
-    if amount is None or amount.value is None or amount.need is None:
+    if amount is None or amount.need is None:
         return {"measured": measure.value, "unit": UNIT_OF_RULE.get(target.rule, "share"),
                 "threshold": target.threshold, "threshold_text": text}  # fmt: skip
-    return {"measured": amount.value, "unit": amount.unit, "threshold": amount.need,
+    # Nothing recorded: measured as nothing in its unit; its text says it was not recorded.
+    measured = 0.0 if amount.value is None else amount.value
+    return {"measured": measured, "unit": amount.unit, "threshold": amount.need,
             "threshold_text": text}  # fmt: skip
 
 
@@ -1783,14 +1931,16 @@ def period_line(
         when = "已结束" if kind == "ended" else "本年度"
         return f"{label}（{when}）：{status_zh}，{measure.text}"
     money = measure.amount is not None and measure.amount.unit == "yuan"
-    if money:
-        then = f"{label}度到位{measure.text}（年末未达标）"
+    if money:  # no money recorded is said so, not "到位0元"
+        none_then = measure.text.startswith(NOT_RECORDED)
+        then = f"{label}度{'未记录经费' if none_then else f'到位{measure.text}'}（年末未达标）"
     else:
         then = f"{label}度年末达标{measure.text}（未达标）"
-    held = f"累计到位{now.text}" if money else f"达标{now.text}"
+    none_now = money and now.text.startswith(NOT_RECORDED)
+    held = "仍未记录经费" if none_now else f"累计到位{now.text}" if money else f"达标{now.text}"
     if made_good_on is not None:
         return f"{then}；{zh_date(made_good_on)}{'补足' if money else '全部补足'}，现{held}"
-    short = f"，仍不足{now.amount.need_text}" if money and now.amount else ""
+    short = f"，仍不足{now.amount.need_text}" if money and now.amount and not none_now else ""
     return f"{then}；至今仍未补足，现{held}{short}"
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from sansan.domain import ADDRESSEE_OF_ROLE
 from sansan.domain.access import PersonalDataAccess
-from sansan.domain.names import normal_name
+from sansan.domain.names import folded_name
 from sansan.domain.supervision import WARNING_DAYS, standing
 from sansan.domain.vocabulary import Role
 from sansan.projections.cursors import BadCursor, Cursors
@@ -96,11 +96,12 @@ def containing(text: str) -> str:
 MEMBER_BATCH = 500  # ids bound per statement, well under either store's parameter limit
 
 
-def _named(rows: Sequence[Row[Any]], name: str) -> list[UUID]:
-    """The ids among (id, name) rows whose name is ``name`` once both are normalised: names
-    stored before names were normalised (“张三　”) still count as the name they show."""
-    wanted = normal_name(name)
-    return [UUID(str(r[0])) for r in rows if normal_name(str(r[1])) == wanted]
+def _named(rows: Sequence[Row[Any]], name: str) -> list[tuple[UUID, str]]:
+    """The (id, name) rows whose name reads as ``name`` once both are folded (full- and
+    half-width forms, case and spaces aside: “张三(二)” is “张三（二）”), so that a name
+    stored before names were normalised (“张三　”) still counts as the name it shows."""
+    wanted = folded_name(name)
+    return [(UUID(str(i)), str(n)) for i, n in rows if folded_name(str(n)) == wanted]
 
 
 class ReadModels:
@@ -175,7 +176,7 @@ class ReadModels:
 
         return self._page(paged, cursor, limit)
 
-    def members_named(self, organization_id: UUID, name: str) -> list[UUID]:
+    def members_named(self, organization_id: UUID, name: str) -> list[tuple[UUID, str]]:
         """The members of an organization called ``name`` (transferred out or not): the
         import's natural key for a member."""
         with self.store.transaction() as c:
@@ -185,14 +186,14 @@ class ReadModels:
             ).fetchall()
         return _named(rows, name)
 
-    def organizations_named(self, name: str) -> list[UUID]:
+    def organizations_named(self, name: str) -> list[tuple[UUID, str]]:
         """The organizations of the whole county called ``name``: how people and imports
         refer to a unit, so a name is held by one at a time (none is ever dissolved)."""
         with self.store.transaction() as c:
             o = c.t.organizations.c
             return _named(c.execute(select(o.id, o.name)).fetchall(), name)
 
-    def communities_named(self, name: str) -> list[UUID]:
+    def communities_named(self, name: str) -> list[tuple[UUID, str]]:
         """The communities of the whole county called ``name`` (as organizations_named)."""
         with self.store.transaction() as c:
             u = c.t.communities.c
