@@ -160,7 +160,7 @@ def test_a_chart_without_data_says_what_to_record_and_where(
     page.goto(f"{server.base}/#/community/{ZHENXI}")
     funding = chart(page, "各年度划拨经费")
     expect(funding.locator(".chart-empty")).to_have_text(
-        "暂无经费划拨记录。县委组织部或街道党工委在“记录”页记录向本社区划拨的办公经费后，图表将按年度显示。"
+        "暂无经费划拨记录。县委组织部或街道党工委在“记录”页记录向本社区划拨的社区办公经费后，图表将按年度显示。"
     )
     expect(funding.locator("svg")).to_have_count(0)
 
