@@ -103,7 +103,8 @@ def test_a_past_day_s_report_marks_a_figure_resting_on_a_correction_and_lists_it
     before = fetch(client, county, PROGRESS, as_of=UPGRADED, format="xlsx")
     assert "更正记录" not in book_sheets(before)
     upgrade = version_of(client, county, TIEXI, "FacilityUpgraded")
-    answer = correct_area(client, street, upgrade, 79.96, reason="复核丈量")
+    # the county recorded the demo's upgrade, so the county corrects it (review 3, #5)
+    answer = correct_area(client, county, upgrade, 79.96, reason="复核丈量")
     assert answer.status_code == 200, answer.text
     mark = f"（{zh_date(china_today())}更正）"
     shown = f"办公用房79.96㎡{mark}"
@@ -120,12 +121,12 @@ def test_a_past_day_s_report_marks_a_figure_resting_on_a_correction_and_lists_it
     [line] = listed[1:]
     assert line[:6] == ["铁西社区", "办公用房面积", "96㎡", "79.96㎡", "2026-07-29",
                         china_today().isoformat()]  # fmt: skip
-    assert line[6].startswith("城关街道党工委（演示）")
+    assert line[6].startswith("县委组织部（演示）")
     assert line[7] == "复核丈量"
     sheets = book_sheets(fetch(client, county, PROGRESS, as_of=UPGRADED, format="xlsx"))
     corrections = [[c.value for c in r] for r in sheets["更正记录"].iter_rows(min_row=2)]
     assert [r[:4] for r in corrections] == [["铁西社区", "办公用房面积", "96㎡", "79.96㎡"]]
-    assert corrections[0][6].startswith("城关街道党工委（演示）")
+    assert corrections[0][6].startswith("县委组织部（演示）")
     # The day before the corrected upgrade: nothing rests on the correction, nothing listed.
     early = fetch(client, county, PROGRESS, as_of=BEFORE_UPGRADE, format="csv").decode("utf-8-sig")
     assert "更正" not in early
