@@ -249,8 +249,7 @@ class SupervisionItem(SansanAggregate):
     def approve_extension(self, prov: Provenance) -> None:
         pending = self._pending()
         requested = date.fromisoformat(str(pending["requested_due_on"]))
-        fresh = (prov.today - prov.occurred_on).days <= FRESH_DAYS
-        if requested < prov.today and fresh:  # asked in time, approved after it passed
+        if requested < prov.today and _fresh(prov):  # asked in time, approved after it passed
             raise errors.EXTENSION_PASSED(
                 requested=requested, requested_zh=zh_date(requested), today=prov.today,
                 today_zh=zh_date(prov.today),
@@ -319,6 +318,10 @@ def latest_deadline(assigned_on: date) -> date:
 FRESH_DAYS = 7
 
 
+def _fresh(prov: Provenance) -> bool:
+    return (prov.today - prov.occurred_on).days <= FRESH_DAYS
+
+
 def _not_passed(field: str, due_on: date, prov: Provenance) -> None:
     """A deadline set now (assigned, or asked for by an extension) is not before today's China
     date: an item assigned already overdue turned red and alerted the community, the street and
@@ -326,7 +329,7 @@ def _not_passed(field: str, due_on: date, prov: Provenance) -> None:
     entered late, judged on its own day (its deadline not before it, checked elsewhere): old
     records keep their dates, and an item they show overdue is overdue."""
     today = prov.today
-    if due_on < today and (today - prov.occurred_on).days <= FRESH_DAYS:
+    if due_on < today and _fresh(prov):
         raise errors.DEADLINE_PASSED(
             field=field, value=due_on, value_zh=zh_date(due_on), today=today,
             today_zh=zh_date(today),
