@@ -12,18 +12,22 @@ twice")."""
 import itertools
 import json
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
 from fastapi.testclient import TestClient
 
 from sansan.access import token_id_of
 from sansan.api.app import create_app
-from sansan.api.command_endpoints import command_writes
+from sansan.api.command_endpoints import CommandWrite, command_writes
 from sansan.api.fast_commands import FastCommands, route_key
 from sansan.clock import FixedClock
 from sansan.commands import Command
@@ -65,8 +69,9 @@ class World:
         return token
 
 
-def open_world(url: str, fast: bool, stack: ExitStack) -> World:
-    api = create_app(Settings(database_url=url, run_scheduler=False), FixedClock(NOW))
+def open_world(url: str, fast: bool, stack: ExitStack, write_threads: int = 4) -> World:
+    settings = Settings(database_url=url, run_scheduler=False, write_threads=write_threads)
+    api = create_app(settings, FixedClock(NOW))
     services = api.state.services
     # No lifespan: the background work would record checkpoints between the requests.
     stack.callback(services.app.close)
@@ -310,3 +315,37 @@ def test_each_command_path_is_the_route_fastapi_would_pick(tmp_path: Any) -> Non
     finally:
         services.store.close()
         services.app.close()
+
+
+def test_command_writes_run_on_the_write_threads_and_no_more_at_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``write_threads`` writes at a time, on the process's write threads, the rest queued:
+    not one of anyio's 40 threads per waiting request (mutation: ``run_in_threadpool``)."""
+    with ExitStack() as stack:
+        world = open_world(f"sqlite:///{tmp_path}/s.db", True, stack, write_threads=2)
+        running: list[str] = []
+        most = 0
+        seen: set[str] = set()
+        lock = threading.Lock()
+
+        def slow_run(self: CommandWrite, *args: Any) -> Response:
+            nonlocal most
+            with lock:
+                running.append(threading.current_thread().name)
+                most = max(most, len(running))
+                seen.add(threading.current_thread().name)
+            time.sleep(0.2)
+            with lock:
+                running.pop()
+            return JSONResponse({"ok": True})
+
+        monkeypatch.setattr(CommandWrite, "run", slow_run)
+        calls = [command(training()) for _ in range(6)]
+        with ThreadPoolExecutor(6) as clients:
+            answers = list(clients.map(lambda call: send(world, call), calls))
+    assert [status for status, _, _ in answers] == [200] * 6
+    assert world.to_fastapi == []  # every one through the fast path
+    assert most == 2
+    assert len(seen) == 2
+    assert all(name.startswith("sansan-write") for name in seen)

@@ -15,14 +15,18 @@ It sits where the router is called (``Router.middleware_stack``), inside every m
 security headers, metrics, body limits and exception handlers see these requests as any other.
 """
 
+import asyncio
+import contextvars
 import json
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from uuid import UUID
 
 from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import TypeAdapter, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -83,6 +87,25 @@ def fast_table(routes: Sequence[BaseRoute]) -> dict[str, Entry]:
         if route is not None and key is not None:
             table[key] = Entry(write, route)
     return table
+
+
+_WRITERS: dict[int, ThreadPoolExecutor] = {}
+_WRITERS_MADE = threading.Lock()
+
+
+def writers(threads: int) -> ThreadPoolExecutor:
+    """The process's threads for command writes, ``write_threads`` of them.
+
+    Not anyio's pool of 40, shared with every sync endpoint: the writes queue on the store's
+    insert lock one at a time whatever the number of threads, and 16 threads wanting the GIL
+    in turn cost figure d a fifth of its throughput at 16 clients against 2 to 6 threads
+    (docs/benchmarks.md, "fewer write threads"). One pool per process (per size), so apps
+    made and dropped (tests) do not each leave idle threads behind.
+    """
+    with _WRITERS_MADE:
+        if threads not in _WRITERS:
+            _WRITERS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="sansan-write")
+        return _WRITERS[threads]
 
 
 class FastCommands:
@@ -148,10 +171,13 @@ class FastCommands:
             return False
         scope["route"], scope["endpoint"] = entry.route, entry.route.endpoint
         scope["path_params"] = {} if raw_id is None else {"id": raw_id}
-        response = await run_in_threadpool(
+        call = partial(
             entry.write.run, model, target, principal, services,
             _latin1(if_match), _latin1(idempotency_key),
         )  # fmt: skip
+        response = await asyncio.get_running_loop().run_in_executor(
+            writers(services.settings.write_threads), contextvars.copy_context().run, call
+        )
         await response(scope, receive, send)
         return True
 
