@@ -1,6 +1,7 @@
 """`sansan serve`'s HTTP protocol: uvicorn's httptools protocol, each answer in one socket write."""
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -114,3 +115,35 @@ def test_serve_gives_uvicorn_this_protocol(monkeypatch: pytest.MonkeyPatch) -> N
     # by name, as each worker process (spawned, for --workers N) looks it up
     assert import_from_string(seen["http"]) is OneWriteHttpTools
     assert seen["loop"] == "uvloop"
+
+
+def test_no_access_record_is_made_for_a_succeeded_command_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = Config(app=json_app(), http=OneWriteHttpTools, log_config=None)
+    config.load()
+
+    async def made() -> OneWriteHttpTools:  # a protocol is made inside a running loop
+        return OneWriteHttpTools(config=config, server_state=ServerState(), app_state={})
+
+    protocol = asyncio.run(made())
+    made: list[logging.LogRecord] = []
+    logger = logging.getLogger("uvicorn.access")
+    real = logger.makeRecord
+
+    def counted(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(logger, "makeRecord", counted)
+    monkeypatch.setattr(logger, "disabled", False)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    fmt, member = '%s - "%s %s HTTP/%s" %d', "6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5"
+    trainings = f"/api/v1/members/{member}/trainings"
+    protocol.access_logger.info(fmt, "127.0.0.1:5", "POST", trainings, "1.1", 200)
+    assert made == []  # the filter would drop it too, but only after making it
+    protocol.access_logger.info(fmt, "127.0.0.1:5", "POST", trainings, "1.1", 409)
+    protocol.access_logger.info(fmt, "127.0.0.1:5", "GET", f"/api/v1/members/{member}", "1.1", 200)
+    assert [r.args[1:] for r in made if isinstance(r.args, tuple)] == [
+        ("POST", trainings, "1.1", 409), ("GET", f"/api/v1/members/{member}", "1.1", 200),
+    ]  # fmt: skip

@@ -35,19 +35,35 @@ def command_route_keys() -> frozenset[str]:
     )
 
 
+def is_succeeded_write(args: object) -> bool:
+    """Whether uvicorn's access-log arguments (client, method, path with query, HTTP version,
+    status) are those of a POST to a command route answered 2xx."""
+    if not isinstance(args, tuple) or len(args) != 5:
+        return False
+    _, method, path, _, status = args
+    if method != "POST" or not isinstance(status, int) or not 200 <= status < 300:
+        return False
+    from sansan.api.fast_commands import route_key  # see the module's docstring
+
+    return route_key(str(path).partition("?")[0]) in command_route_keys()
+
+
 class SkipSucceededWrites(logging.Filter):
     """Drops uvicorn's access record of a POST to a command route answered 2xx."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args  # uvicorn's: client, method, path with query, HTTP version, status
-        if not isinstance(args, tuple) or len(args) != 5:
-            return True
-        _, method, path, _, status = args
-        if method != "POST" or not isinstance(status, int) or not 200 <= status < 300:
-            return True
-        from sansan.api.fast_commands import route_key  # see the module's docstring
+        return not is_succeeded_write(record.args)
 
-        return route_key(str(path).partition("?")[0]) not in command_route_keys()
+
+class SucceededWritesUnlogged(logging.LoggerAdapter[logging.Logger]):
+    """uvicorn's access logger as ``sansan serve``'s protocol holds it: a succeeded command
+    write is left out before a record is made. The filter above drops the same record, but
+    only after the logger has built it (caller lookup, ``LogRecord``): 5 % of the server's
+    samples per write under figure d (docs/benchmarks.md, "fewer write threads")."""
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        if not is_succeeded_write(args):
+            self.logger.info(msg, *args, **kwargs)
 
 
 # Query parameters whose values are free text a person typed (unit search, the audit's 记录人).

@@ -15,6 +15,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from sansan.api.access_log import SucceededWritesUnlogged
+
 
 class JoinedWrites:
     """A transport whose writes within one loop turn reach the socket as one write; any other
@@ -68,7 +70,12 @@ class JoinedWrites:
 
 
 class OneWriteHttpTools(HttpToolsProtocol):
-    """``sansan serve``'s HTTP protocol (``http=`` of uvicorn): httptools, writes joined."""
+    """``sansan serve``'s HTTP protocol (``http=`` of uvicorn): httptools, writes joined, no
+    access record made for a succeeded command write."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_logger: Any = SucceededWritesUnlogged(self.access_logger)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         joined: Any = JoinedWrites(transport, self.loop)
