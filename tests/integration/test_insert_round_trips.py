@@ -149,68 +149,59 @@ def _rounds(messages: list[tuple[bytes, bytes]]) -> list[list[tuple[bytes, bytes
     return rounds[:-1]
 
 
-def test_an_insert_waits_on_the_server_twice_and_commits_only_after_its_ids_are_back(
-    relayed: tuple[Settings, MessageRelay],
-) -> None:
-    settings, relay = relayed
-    app = build_application(settings)
+@pytest.fixture
+def recorder(relayed: tuple[Settings, MessageRelay]) -> Iterator[PromptPostgresRecorder]:
+    """The service's recorder on one pooled connection through the relay."""
+    app = build_application(relayed[0])
     try:
-        recorder = app.recorder
-        assert isinstance(recorder, PromptPostgresRecorder)
-        originator = uuid.uuid4()
-        start = len(relay.messages)
-        ids = recorder.insert_events([_event(originator, 1), _event(originator, 2)])
-        rounds = _rounds(relay.messages.since(start))
-        assert len(rounds) == 2, rounds
-        first, second = (_statements(r) for r in rounds)
-        assert first[:2] == ["BEGIN", recorder.lock_table_statements[0].as_string()]
-        assert first[2].startswith("INSERT")
-        assert len(first) == 3
-        assert second == ["COMMIT"]
-        assert ids is not None
-        assert list(ids) == [ids[0], ids[0] + 1]
-        assert recorder.max_notification_id() == ids[1]
-        stored = recorder.select_events(originator)
-        assert [e.originator_version for e in stored] == [1, 2]
+        assert isinstance(app.recorder, PromptPostgresRecorder)
+        yield app.recorder
     finally:
         app.close()
+
+
+def test_an_insert_waits_on_the_server_twice_and_commits_only_after_its_ids_are_back(
+    relayed: tuple[Settings, MessageRelay], recorder: PromptPostgresRecorder
+) -> None:
+    relay = relayed[1]
+    originator = uuid.uuid4()
+    start = len(relay.messages)
+    ids = recorder.insert_events([_event(originator, 1), _event(originator, 2)])
+    rounds = _rounds(relay.messages.since(start))
+    assert len(rounds) == 2, rounds
+    first, second = (_statements(r) for r in rounds)
+    assert first[:2] == ["BEGIN", recorder.lock_table_statements[0].as_string()]
+    assert first[2].startswith("INSERT")
+    assert len(first) == 3
+    assert second == ["COMMIT"]
+    assert ids is not None
+    assert list(ids) == [ids[0], ids[0] + 1]
+    assert recorder.max_notification_id() == ids[1]
+    assert [e.originator_version for e in recorder.select_events(originator)] == [1, 2]
 
 
 def test_a_version_already_taken_is_refused_and_the_connection_is_clean_for_the_next_insert(
-    relayed: tuple[Settings, MessageRelay],
+    recorder: PromptPostgresRecorder,
 ) -> None:
-    settings, _ = relayed
-    app = build_application(settings)
-    try:
-        recorder = app.recorder
-        originator = uuid.uuid4()
-        recorder.insert_events([_event(originator, 1)])
-        with pytest.raises(IntegrityError):
-            recorder.insert_events([_event(originator, 2), _event(originator, 1)])
-        [after] = recorder.insert_events([_event(originator, 2)])  # on the pool's one connection
-        assert [e.originator_version for e in recorder.select_events(originator)] == [1, 2]
-        assert recorder.max_notification_id() == after
-    finally:
-        app.close()
+    originator = uuid.uuid4()
+    recorder.insert_events([_event(originator, 1)])
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([_event(originator, 2), _event(originator, 1)])
+    [after] = recorder.insert_events([_event(originator, 2)])  # on the pool's one connection
+    assert [e.originator_version for e in recorder.select_events(originator)] == [1, 2]
+    assert recorder.max_notification_id() == after
 
 
 def test_a_lock_wait_that_times_out_records_nothing_and_the_next_insert_goes_through(
-    relayed: tuple[Settings, MessageRelay], fresh_postgres_schema: str
+    recorder: PromptPostgresRecorder, fresh_postgres_schema: str
 ) -> None:
-    settings, _ = relayed
-    app = build_application(settings)
-    try:
-        recorder = app.recorder
-        assert isinstance(recorder, PromptPostgresRecorder)
-        before = recorder.max_notification_id()
-        conninfo = parse_postgres_url(fresh_postgres_schema).conninfo()
-        with psycopg.connect(conninfo) as holder:
-            holder.execute(recorder.lock_table_statements[-1])
-            with pytest.raises(OperationalError, match="lock timeout"):
-                recorder.insert_events([_event(uuid.uuid4(), 1)])
-            holder.rollback()
-        assert recorder.max_notification_id() == before
-        [after] = recorder.insert_events([_event(uuid.uuid4(), 1)])
-        assert after > (before or 0)
-    finally:
-        app.close()
+    before = recorder.max_notification_id()
+    conninfo = parse_postgres_url(fresh_postgres_schema).conninfo()
+    with psycopg.connect(conninfo) as holder:
+        holder.execute(recorder.lock_table_statements[-1])
+        with pytest.raises(OperationalError, match="lock timeout"):
+            recorder.insert_events([_event(uuid.uuid4(), 1)])
+        holder.rollback()
+    assert recorder.max_notification_id() == before
+    [after] = recorder.insert_events([_event(uuid.uuid4(), 1)])
+    assert after > (before or 0)

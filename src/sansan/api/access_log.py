@@ -59,7 +59,8 @@ class SucceededWritesUnlogged(logging.LoggerAdapter[logging.Logger]):
     """uvicorn's access logger as ``sansan serve``'s protocol holds it: a succeeded command
     write is left out before a record is made. The filter above drops the same record, but
     only after the logger has built it (caller lookup, ``LogRecord``): 5 % of the server's
-    samples per write under figure d (docs/benchmarks.md, "fewer write threads")."""
+    samples per write under figure d (docs/benchmarks.md, "Issue 17 figure d, 30 November
+    (morning)")."""
 
     def info(self, msg: object, *args: object, **kwargs: Any) -> None:
         if not is_succeeded_write(args):

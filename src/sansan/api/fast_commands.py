@@ -99,8 +99,8 @@ def writers(threads: int) -> ThreadPoolExecutor:
     Not anyio's pool of 40, shared with every sync endpoint: the writes queue on the store's
     insert lock one at a time whatever the number of threads, and 16 threads wanting the GIL
     in turn cost figure d a fifth of its throughput at 16 clients against 2 to 6 threads
-    (docs/benchmarks.md, "fewer write threads"). One pool per process (per size), so apps
-    made and dropped (tests) do not each leave idle threads behind.
+    (docs/benchmarks.md, "Issue 17 figure d, 30 November (morning)"). One pool per process
+    (per size), so apps made and dropped (tests) do not each leave idle threads behind.
     """
     with _WRITERS_MADE:
         if threads not in _WRITERS:
