@@ -28,8 +28,10 @@ class Settings(BaseSettings):
     postgres_max_overflow: int = Field(10, ge=0, le=100)
     write_threads: int = Field(
         4, ge=1, le=64,
-        description="Threads that run command writes in each API process. Writes take the"
-        " store's insert lock one at a time anyway; more threads only contend for Python's GIL.",
+        description="Threads that run command writes in each API process (those FastAPI answers"
+        " itself, a token's first write or a refusal of its checks, run on its own threads). Writes"
+        " take the store's insert lock one at a time anyway; more threads only contend for the"
+        " GIL.",
     )  # fmt: skip
     run_projections: bool = Field(
         True, description="Run the projection runner inside the API process (off for --api-only)."
