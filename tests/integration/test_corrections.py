@@ -215,13 +215,40 @@ def test_a_community_corrects_no_area_outside_its_scope(demo: Demo) -> None:
     assert recorded_since(client, before) == []
 
 
-def test_a_street_corrects_an_amount_and_the_year_s_money_reads_it(demo: Demo) -> None:
+def test_an_amount_is_corrected_by_the_level_that_recorded_it_or_a_higher_one(
+    demo: Demo,
+) -> None:
+    """A street may not rewrite what the county allocated and recorded (the figure the county
+    signs its board on); it corrects what it recorded itself, and the county corrects both.
+    A refusal is the role's 403 naming who recorded the allocation, and records nothing."""
     client, tokens = demo
     county, street = tokens["county"], tokens["street"]
+    by_county = version_of(client, county, TIEXI, "FundingAllocated")
+    before = head(client)
+    problem = refused(correct_amount(client, street, by_county, "8000.00"), 403,
+                      "role_not_allowed", None)  # fmt: skip
+    assert f"第{by_county}版划拨社区办公经费由县委组织部（演示）记录" in problem["message_zh"], problem
+    assert "其金额须由县委组织部或上级更正" in problem["message_zh"], problem
+    assert recorded_since(client, before) == []
+    body = {"occurred_on": "2026-11-26", "year": 2026, "amount_yuan": "3000", "source": "街道"}
+    allocated = post(client, street, f"/communities/{TIEXI}/funding-allocations", body)
+    assert allocated.status_code == 200, allocated.text
+    streets = allocated.json()["version"]
+    assert correct_amount(client, street, streets, "2000.00").status_code == 200
+    assert correct_amount(client, county, streets, "2500.00").status_code == 200
+    assert correct_amount(client, county, by_county, "11000.00").status_code == 200
+    assert get(client, county, f"/communities/{TIEXI}")["state"]["funding_by_year"] == {
+        "2026": "13500.00"
+    }
+
+
+def test_an_amount_is_corrected_and_the_year_s_money_reads_it(demo: Demo) -> None:
+    client, tokens = demo
+    county = tokens["county"]
     allocation = version_of(client, county, TIEXI, "FundingAllocated")
     board = get(client, county, f"/campaigns/{CAMPAIGN}/progress")
     assert target(board, "funding")["measured_text"] == "5/7个社区"
-    answer = correct_amount(client, street, allocation, "8000.00")
+    answer = correct_amount(client, county, allocation, "8000.00")
     assert answer.status_code == 200, answer.text
     assert (
         "2026年度社区办公经费由12,000.00元改为8,000.00元，原因：拨款凭证金额为8000元"
@@ -239,7 +266,7 @@ def test_a_street_corrects_an_amount_and_the_year_s_money_reads_it(demo: Demo) -
     assert "由8,000.00元改为12,000.00元" in again.json()["events"][0]["data"]["correction"]
     board = get(client, county, f"/campaigns/{CAMPAIGN}/progress")
     assert target(board, "funding")["measured_text"] == "5/7个社区"
-    third = correct_amount(client, street, allocation, "11000")  # from the latest correction
+    third = correct_amount(client, county, allocation, "11000")  # from the latest correction
     assert "由12,000.00元改为11,000.00元" in third.json()["events"][0]["data"]["correction"]
     assert get(client, county, f"/communities/{TIEXI}")["state"]["funding_by_year"] == {
         "2026": "11000.00"

@@ -43,7 +43,7 @@ def _funding_now(demo: Demo) -> Any:
 def _corrected_funding(demo: Demo) -> None:
     client, tokens = demo
     allocation = version_of(client, tokens["county"], TIEXI, "FundingAllocated")
-    answer = correct_amount(client, tokens["street"], allocation, "9999.60")
+    answer = correct_amount(client, tokens["county"], allocation, "9999.60")
     assert answer.status_code == 200, answer.text
 
 

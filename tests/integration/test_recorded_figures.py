@@ -142,7 +142,7 @@ def test_a_corrected_sum_of_money_says_so_and_stays_a_number_in_the_spreadsheet(
     client, tokens = demo
     county = tokens["county"]
     allocation = version_of(client, county, TIEXI, "FundingAllocated")
-    assert correct_amount(client, tokens["street"], allocation, "8000.00").status_code == 200
+    assert correct_amount(client, county, allocation, "8000.00").status_code == 200
     mark = f"（{zh_date(china_today())}更正）"
     card = targets(fetch(client, county, f"/communities/{TIEXI}/scorecard"))
     assert card["funding"]["measured_text"] == f"8,000元{mark}"

@@ -204,27 +204,36 @@ def role_may(route: CommandRoute, principal: Principal) -> None:
         raise role_refused(principal.role, why=REFUSED_BECAUSE.get(route.command, ("", "")))
 
 
+# What each correction names, as a refusal says it: the fact's kind, its label and what of
+# it is corrected (Chinese, English).
+_CORRECTED: dict[type[Command], tuple[type[Any], str, tuple[str, str]]] = {
+    cc.CorrectFacilityArea: (
+        Community.FacilityUpgraded, "办公用房和活动场所建设", ("面积", "area")
+    ),
+    cc.CorrectFundingAmount: (Community.FundingAllocated, "划拨社区办公经费", ("金额", "amount")),
+}
+
+
 def recorder_level_may(command: Command, principal: Principal, services: Services) -> None:
-    """A recorded area is corrected by the level that recorded it or a higher one (review 3
-    finding 5): 403 like any act the role may not take, naming who recorded the figure. A
-    version that recorded no upgrade is left to the command's own 422."""
-    if not isinstance(command, cc.CorrectFacilityArea):
+    """A recorded area or amount is corrected by the level that recorded it or a higher one
+    (review 3 finding 5): 403 like any act the role may not take, naming who recorded the
+    figure. A version that recorded no such fact is left to the command's own 422."""
+    if not isinstance(command, (cc.CorrectFacilityArea, cc.CorrectFundingAmount)):
         return
-    fact = UnitLog(services.app.events, command.community_id).at(command.corrected_version)
-    if not isinstance(fact, Community.FacilityUpgraded):
-        return
-    if Community.correctable_by(principal.role.value, fact):
+    kind, label_zh, (what_zh, what) = _CORRECTED[type(command)]
+    version = command.corrected_version
+    fact = UnitLog(services.app.events, command.community_id).at(version)
+    if not isinstance(fact, kind) or Community.correctable_by(principal.role.value, fact):
         return
     by = fact.actor.partition(":")[0]  # a level above the principal's: the county or a street
     level_zh = LEVEL_ZH.get(by, LEVEL_ZH["county"])
     raise role_refused(
         principal.role,
         why=(
-            f"第{command.corrected_version}版办公用房和活动场所建设由{actor_zh(fact.actor)}记录，"
-            f"其面积须由{level_zh}或上级更正；社区只能更正本社区记录的面积",
-            f"version {command.corrected_version} (a facility upgrade) was recorded by the {by}"
-            " level; its area is corrected by that level or a higher one, a community corrects"
-            " only what it recorded itself",
+            f"第{version}版{label_zh}由{actor_zh(fact.actor)}记录，其{what_zh}须由{level_zh}或上级更正；"
+            f"只能更正本级或下级记录的{what_zh}",
+            f"version {version} ({kind.__name__}) was recorded by the {by} level; its {what} is"
+            " corrected by that level or a higher one, never by a level below",
         ),
     )
 
