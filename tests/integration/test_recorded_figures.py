@@ -157,3 +157,36 @@ def test_a_corrected_sum_of_money_says_so_and_stays_a_number_in_the_spreadsheet(
     [listed] = [[c.value for c in r] for r in sheets["更正记录"].iter_rows(min_row=2)]
     assert listed[:4] == ["铁西社区", "2026年经费", "12,000元", "8,000元"]
     assert listed[7] == "拨款凭证金额为8000元"
+
+
+def test_a_street_s_report_counts_the_corrections_its_county_wide_figure_rests_on_beyond_it(
+    demo: Demo,
+) -> None:
+    """The county-wide count of first standard sites, shown on a street's board, rests on 天北's
+    upgrade (天河街道). The county corrects it: the street's figure moves, and its 《更正记录》
+    says why (one correction in one community beyond its scope, of which figure, for which
+    target) without naming what it may not see; the county's own report lists it in full."""
+    client, tokens = demo
+    county, street = tokens["county"], tokens["street"]
+    tianbei = demo_id("community", "天北")
+    upgrade = version_of(client, county, tianbei, "FacilityUpgraded")
+    assert "更正记录" not in book_sheets(fetch(client, street, PROGRESS, format="xlsx"))
+    first = targets(fetch(client, street, PROGRESS))["standard-sites-first"]
+    assert (first["county_wide"], first["measured_text"]) == (True, "2个社区")
+    answer = correct_area(client, county, upgrade, 60, community=tianbei)
+    assert answer.status_code == 200, answer.text
+    first = targets(fetch(client, street, PROGRESS))["standard-sites-first"]
+    assert first["measured_text"] == "1个社区"  # moved by a correction the street cannot see
+    summary = ["管辖范围以外的1个社区", "办公用房面积", "", "", "", "", "",
+               "另有1条更正计入“首批标准化社区”的全县数字；明细不在本报表范围内，可向县委组织部核对"]  # fmt: skip
+    exported = csv_rows(fetch(client, street, PROGRESS, format="csv"))
+    assert [row[1:] for row in exported if row[0] == "更正记录"][1:] == [summary]
+    assert not any("天北" in cell for row in exported for cell in row)
+    sheet = book_sheets(fetch(client, street, PROGRESS, format="xlsx"))["更正记录"]
+    assert [[c.value or "" for c in r] for r in sheet.iter_rows(min_row=2)] == [summary]
+    whole = csv_rows(fetch(client, county, PROGRESS, format="csv"))
+    listed = [row[1:] for row in whole if row[0] == "更正记录"][1:]
+    assert [row[:4] for row in listed] == [["天北社区", "办公用房面积", "82㎡", "60㎡"]], listed
+    # A street's report on a day before the corrected upgrade rests on nothing of it.
+    early = fetch(client, street, PROGRESS, as_of=BEFORE_UPGRADE, format="csv")
+    assert "更正" not in early.decode("utf-8-sig")

@@ -21,10 +21,12 @@ from sansan.plans import Plan, pinned_plan
 from sansan.projections.compliance import (
     STATUSES,
     Correction,
+    CorrectionsElsewhere,
     Page,
     PeriodResult,
     TargetResult,
     corrections_applied,
+    corrections_elsewhere,
     evaluate,
     on_scorecard,
 )
@@ -288,16 +290,17 @@ def failing_units(results: list[TargetResult]) -> list[str]:
 
 def _answer(
     results: list[TargetResult], fmt: Format, filename: str, heading: str,
-    corrections: list[Correction],
+    corrections: list[Correction], elsewhere: CorrectionsElsewhere | None = None,
 ) -> Response:  # fmt: skip
     """A report as a spreadsheet (CSV or XLSX), every failing unit listed, and every
-    correction it applied."""
+    correction it applied (those beyond the caller's communities counted)."""
     name = quote(filename)
     if fmt == "csv":
-        body, media = to_csv(results, heading, corrections), "text/csv; charset=utf-8"
+        body = to_csv(results, heading, corrections, elsewhere)
+        media = "text/csv; charset=utf-8"
         name += ".csv"
     else:
-        body, media = to_xlsx(results, filename, heading, corrections), XLSX
+        body, media = to_xlsx(results, filename, heading, corrections, elsewhere), XLSX
         name += ".xlsx"
     return Response(
         body,
@@ -492,13 +495,12 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
         if format == "json":
             return _progress(campaign, day, results, None)
         whose = _progress_scope_name(services, principal, street_id)
-        applied = corrections_applied(
-            services.store, day, scoped_communities(services, principal, street_id)
-        )
+        scope = scoped_communities(services, principal, street_id)
         return _answer(
             results, format, f"{whose}-创建工程进度-{day}" if whose else f"创建工程进度-{day}",
             report_title(campaign.name, f"{whose}·创建工程进度" if whose else "创建工程进度", day),
-            applied,
+            corrections_applied(services.store, day, scope),
+            corrections_elsewhere(services.store, plan, results, day, scope),
         )  # fmt: skip
 
     @routers["campaigns"].get(

@@ -31,6 +31,7 @@ from sansan.domain.vocabulary import Role
 from sansan.projections.compliance import (
     NOT_RECORDED,
     Correction,
+    CorrectionsElsewhere,
     Failing,
     PeriodResult,
     TargetResult,
@@ -307,29 +308,44 @@ def correction_rows(corrections: Sequence[Correction]) -> list[list[object]]:
     return table
 
 
+def elsewhere_row(elsewhere: CorrectionsElsewhere) -> list[object]:
+    """One row saying what a county-wide figure rests on beyond the reader's communities:
+    how many corrections, in how many communities, of which figures, for which targets."""
+    what = "、".join(CORRECTED_ZH.get(f, "经费") for f in elsewhere.facts)
+    targets = "、".join(f"“{t}”" for t in elsewhere.targets_zh)
+    return [
+        f"管辖范围以外的{elsewhere.communities}个社区", what, "", "", "", "", "",
+        f"另有{elsewhere.corrections}条更正计入{targets}的全县数字；"
+        "明细不在本报表范围内，可向县委组织部核对",
+    ]  # fmt: skip
+
+
 def _corrections_section(
-    corrections: Sequence[Correction],
-) -> list[tuple[str, Sequence[str], Sequence[Sequence[object]]]]:
-    """The 《更正记录》 section, when the report applied any correction."""
-    return [(CORRECTIONS, CORRECTION_HEADERS, correction_rows(corrections))] if corrections else []
+    corrections: Sequence[Correction], elsewhere: CorrectionsElsewhere | None = None,
+) -> list[tuple[str, Sequence[str], Sequence[Sequence[object]]]]:  # fmt: skip
+    """The 《更正记录》 section, when the report applied any correction, its own or one a
+    county-wide figure rests on beyond the reader's communities (counted in one last row)."""
+    table = correction_rows(corrections) + ([] if elsewhere is None else [elsewhere_row(elsewhere)])
+    return [(CORRECTIONS, CORRECTION_HEADERS, table)] if table else []
 
 
 def to_csv(
     results: Sequence[TargetResult], heading: str | None = None,
-    corrections: Sequence[Correction] = (),
+    corrections: Sequence[Correction] = (), elsewhere: CorrectionsElsewhere | None = None,
 ) -> bytes:  # fmt: skip
     return table_csv(
         HEADERS, rows(results), heading,
-        [(DETAILS, DETAIL_HEADERS, failing_rows(results)), *_corrections_section(corrections)],
+        [(DETAILS, DETAIL_HEADERS, failing_rows(results)),
+         *_corrections_section(corrections, elsewhere)],
     )  # fmt: skip
 
 
 def to_xlsx(
     results: Sequence[TargetResult], title: str, heading: str | None = None,
-    corrections: Sequence[Correction] = (),
+    corrections: Sequence[Correction] = (), elsewhere: CorrectionsElsewhere | None = None,
 ) -> bytes:  # fmt: skip
     more = [(name, headers, table, CORRECTION_WIDTHS)
-            for name, headers, table in _corrections_section(corrections)]  # fmt: skip
+            for name, headers, table in _corrections_section(corrections, elsewhere)]  # fmt: skip
     return table_xlsx(
         title, HEADERS, rows(results), [26, 12, 16, 22, 10, 22, 12, 12, 10, 80, 34, 34],
         [(3, FILLS[r.status]) for r in results], heading,

@@ -74,6 +74,9 @@ NOT_RECORDED = "未记录"
 # The facts a correction changes, and the events that correct them (their audit rows' type).
 CORRECTED_FACTS = ("office_area", "venue_area", "funding")
 CORRECTION_EVENTS = ("FacilityAreaCorrected", "FundingAmountCorrected")
+# The corrected facts each rule reads, for the rules a county-wide target may have: a
+# narrower caller's county figure rests on corrections in communities it cannot see.
+CORRECTED_FACTS_OF_RULE = {"standard_sites_count": ("office_area", "venue_area")}
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,19 @@ def corrections_statement(
                f.c.recorded_on, a.c.event_type, a.c.actor, a.c.data)
         .select_from(f.join(a, a.c.position == f.c.position)
                      .join(c, c.c.id == f.c.community_id))
-        .where(f.c.fact.in_(CORRECTED_FACTS), f.c.occurred_on <= by,
-               a.c.event_type.in_(CORRECTION_EVENTS),
+        .where(_corrections_by(t, f, by),
                true() if community_ids is None else f.c.community_id.in_(community_ids))
         .order_by(f.c.position)
+    )  # fmt: skip
+
+
+def _corrections_by(t: ReadModel, f: FromClause, by: str) -> ColumnElement[bool]:
+    """Rows of ``f`` that are corrections (their audit row says so) of records of ``by`` or
+    before: joined to the audit table on the position."""
+    a = t.audit
+    return and_(
+        f.c.fact.in_(CORRECTED_FACTS), f.c.occurred_on <= by,
+        a.c.position == f.c.position, a.c.event_type.in_(CORRECTION_EVENTS),
     )  # fmt: skip
 
 
@@ -291,6 +303,50 @@ class TargetResult:
     def failing_count_zh(self) -> str:
         """How many fall short, counted as what they are: "3人", "2个社区"."""
         return f"{self.failing_total}{self.failing_zh}"
+
+
+@dataclass(frozen=True)
+class CorrectionsElsewhere:
+    """Corrections outside a narrower caller's communities that a county-wide figure in its
+    report rests on: counted, not listed (the caller sees nothing beside its subtree), so a
+    reader reconciling two signed copies knows why the county's figure moved."""
+
+    corrections: int
+    communities: int
+    facts: tuple[str, ...]  # which figures they corrected (office_area, venue_area, funding)
+    targets_zh: tuple[str, ...]  # the county-wide targets whose figure reads them
+
+
+def corrections_elsewhere(
+    store: ReadStore, plan: Plan, results: list[TargetResult], as_of: date,
+    communities: list[UUID] | None,
+) -> CorrectionsElsewhere | None:  # fmt: skip
+    """What the county-wide figures of ``results`` rest on outside ``communities``, or None
+    (the whole county's caller, no such figure, or no such correction)."""
+    if communities is None:
+        return None
+    rules = {t.id: t.rule for t in plan.targets}
+    wide = [r for r in results if r.county_wide and rules.get(r.id) in CORRECTED_FACTS_OF_RULE]
+    if not wide:
+        return None
+    facts = sorted({f for r in wide for f in CORRECTED_FACTS_OF_RULE[rules[r.id]]})
+    ids = [str(UUID(str(c))) for c in communities]
+    with store.transaction() as cursor:
+        t = cast(ReadModel, cursor.t)
+        f, a = t.facts, t.audit
+        statement = (
+            select(f.c.community_id, f.c.fact)
+            .select_from(f.join(a, a.c.position == f.c.position))
+            .where(_corrections_by(t, f, as_of.isoformat()), f.c.fact.in_(facts),
+                   f.c.community_id.not_in(ids))
+        )  # fmt: skip
+        found = [(str(c), str(fact)) for c, fact in cursor.execute(statement).fetchall()]
+    if not found:
+        return None
+    return CorrectionsElsewhere(
+        len(found), len({c for c, _ in found}),
+        tuple(sorted({fact for _, fact in found})), tuple(r.title_zh for r in wide),
+    )  # fmt: skip
 
 
 def status_of(met: bool, as_of: date, due_on: date, warning_from: date) -> str:
