@@ -112,3 +112,55 @@ def test_the_template_says_which_columns_are_the_key_of_funding_and_upgrades() -
     keys = {row[0]: row[2] for row in guide.iter_rows(values_only=True)}
     assert keys["社区办公经费"].startswith("社区名称、发生日期、年度、经费来源相同即为同一笔")
     assert keys["办公用房和活动场所建设"].startswith("社区名称、发生日期相同即为同一次")
+
+
+def _rows(kind: str, *rows: dict[str, Any]) -> bytes:
+    return filled({kind: list(rows)})
+
+
+FUNDING_ROW = {"社区名称": "铁西社区", "年度": 2026, "经费来源": "县财政", "发生日期": "2026-06-30"}
+
+
+def test_two_rows_of_one_allocation_with_different_amounts_are_refused_and_nothing_recorded(
+    demo: Demo,
+) -> None:
+    """The natural key says they are one allocation (community, day, year, source); recording
+    both would double the money, and which amount is right is the county's to say."""
+    client, tokens = demo
+    before = head(client)
+    rows = [FUNDING_ROW | {"金额（元）": "3000"}, FUNDING_ROW | {"金额（元）": "5000"}]
+    for dry_run in ("true", "false"):
+        answer = upload(client, tokens["street"], _rows("funding", *rows), dry_run=dry_run)
+        assert problems_of(answer) == [("社区办公经费", 3, "金额（元）", "5000", "duplicate_in_file")]
+        said = answer.json()["report"]["problems"][0]["message_zh"]
+        assert said == (
+            "与第2行是同一经费记录（社区名称、发生日期、年度、经费来源相同）而数字不同：第2行为"
+            "3,000.00元，本行为5,000.00元。同一事实只能记录一次，请删除或更正其中一行"
+        )
+    assert _funding_now(demo) == {"2026": "12000.00"}
+    assert not [t for t in recorded_since(client, before) if "Community" in t]
+    # The same allocation twice with one amount is one allocation; another source is another.
+    same = created(upload(client, tokens["street"], _rows("funding", rows[0], dict(rows[0]))))
+    assert (same["recorded"], same["skipped"]) == ({"funding": 1}, {"funding": 1})
+    other = FUNDING_ROW | {"金额（元）": "500", "经费来源": "街道"}
+    more = created(upload(client, tokens["street"], _rows("funding", rows[0], other)))
+    assert (more["recorded"], more["skipped"]) == ({"funding": 1}, {"funding": 1})
+    assert _funding_now(demo) == {"2026": "15500.00"}
+
+
+def test_two_rows_of_one_upgrade_with_different_areas_are_refused_on_a_community_the_file_makes(
+    demo: Demo,
+) -> None:
+    client, tokens = demo
+    before = head(client)
+    community = {"社区名称": "新建社区", "街道党工委名称": "城关街道党工委",
+                 "社区来源": "新建居民小区", "发生日期": "2026-03-01"}  # fmt: skip
+    upgrade = {"社区名称": "新建社区", "办公用房面积（平方米）": 100, "发生日期": "2026-04-01"}
+    book = filled({"communities": [community],
+                   "facility_upgrades": [upgrade, upgrade | {"办公用房面积（平方米）": 120}]})  # fmt: skip
+    answer = upload(client, tokens["county"], book)
+    assert problems_of(answer) == [
+        ("办公用房和活动场所建设", 3, "办公用房面积（平方米）", "120", "duplicate_in_file")
+    ]
+    assert "第2行为100㎡，本行为120㎡" in answer.json()["report"]["problems"][0]["message_zh"]
+    assert not [t for t in recorded_since(client, before) if "Community" in t]

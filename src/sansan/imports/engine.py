@@ -387,14 +387,17 @@ class _Figured:
     figures: tuple[str, ...]
     unit_zh: str  # how a figure is written: 元 (two decimals) or ㎡
     what_zh: str
+    key_zh: str  # the key's columns, as the template's instructions name them
 
 
 _FIGURED = {
     "allocate_funding": _Figured(
-        "FundingAllocated", ("year", "source"), ("amount_yuan",), "元", "经费"
+        "FundingAllocated", ("year", "source"), ("amount_yuan",), "元", "经费",
+        "社区名称、发生日期、年度、经费来源",
     ),
     "upgrade_facility": _Figured(
-        "FacilityUpgraded", (), ("office_area_m2", "venue_area_m2"), "㎡", "办公用房和活动场所建设"
+        "FacilityUpgraded", (), ("office_area_m2", "venue_area_m2"), "㎡", "办公用房和活动场所建设",
+        "社区名称、发生日期",
     ),
 }
 _FIGURED_BY_EVENT = {f.event: f for f in _FIGURED.values()}
@@ -1044,6 +1047,7 @@ class Importer:
                 return
             for d, s in signatures:
                 known.setdefault(d, set()).add(s)
+            self._hold_figured(row, command, primary.id, new[0].originator_version)
         for unit in changed:
             self.units.put(unit)
             self.dirty.add(unit.id)
@@ -1073,6 +1077,19 @@ class Importer:
             held.known, held.in_force = _facts_of(list(stored))
         return held.known
 
+    def _hold_figured(self, row: _Row, command: Command, unit_id: UUID, version: int) -> None:
+        """A figured fact this row records, under its natural key: a later row of the file
+        with the same key is compared with it as with a recorded one, so two rows of one
+        allocation with different amounts are not both recorded."""
+        figured = _FIGURED.get(getattr(command, "operation", ""))
+        if figured is None:
+            return
+        figures = {f: getattr(command, f) for f in figured.figures}
+        in_force = self.units.held_of(unit_id).in_force
+        assert in_force is not None  # built with ``known``, which the row's run read
+        key = _fact_key(figured, command.occurred_on.isoformat(), command)
+        in_force.setdefault(key, []).append(InForce(version, figures, row=(row.sheet, row.number)))
+
     def _against_record(self, row: _Row, command: Command, unit_id: UUID) -> list[Problem] | None:
         """A figured fact (an allocation, an upgrade) the unit holds under the row's natural
         key, compared by the figures in force (corrections applied): None if it holds none
@@ -1099,6 +1116,10 @@ class Importer:
             if _same_figure(v, held):
                 continue
             shown = "（空）" if held is None else _figure_zh(figured, held)
+            if fact.row is not None:
+                mine = _figure_zh(figured, v)
+                found.append(self._in_file_twice(row, f, figured, fact.row, mine, shown))
+                continue
             corrected = "" if fact.correction is None else f"（已更正：{fact.correction}）"
             found.append(self._problem(
                 row, self._column(row, f), "differs_from_record",
@@ -1109,6 +1130,23 @@ class Importer:
                 f" applied); the file says {v}; an import does not change a recorded fact",
             ))  # fmt: skip
         return found
+
+
+    def _in_file_twice(
+        self, row: _Row, field: str, figured: _Figured, earlier: tuple[str, int], mine: str,
+        theirs: str,
+    ) -> Problem:  # fmt: skip
+        """A row of a fact an earlier row of the file records (the same natural key) with
+        another figure: which is right is the county's to say, so neither is guessed."""
+        sheet, number = earlier
+        where = f"第{number}行" if sheet == row.sheet else f"“{sheet}”表第{number}行"
+        return self._problem(
+            row, self._column(row, field), "duplicate_in_file",
+            f"与{where}是同一{figured.what_zh}记录（{figured.key_zh}相同）而数字不同：{where}为"
+            f"{theirs}，本行为{mine}。同一事实只能记录一次，请删除或更正其中一行",
+            f"row {number} of {sheet} records the same {figured.event} (the same natural key)"
+            f" with {field} {theirs}; this row says {mine}",
+        )  # fmt: skip
 
 
 class _Stored:

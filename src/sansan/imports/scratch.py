@@ -69,11 +69,13 @@ class Held:
 @dataclass
 class InForce:
     """A recorded fact's figures as they stand after its corrections, and the latest
-    correction's wording (None if never corrected)."""
+    correction's wording (None if never corrected); or a fact an earlier row of the file
+    records, and that row."""
 
     version: int
     figures: dict[str, Any]
     correction: str | None = None
+    row: tuple[str, int] | None = None  # the file's sheet and row, when this file records it
 
 
 def _uuid(data: bytes) -> UUID:
