@@ -64,7 +64,8 @@ def main(members: int) -> None:
                     del element.getparent()[0]
 
     org = SimpleNamespace(
-        id=uuid.uuid4(), community_id=uuid.uuid4(), level=OrgLevel.NEIGHBORHOOD_BRANCH
+        id=uuid.uuid4(), community_id=uuid.uuid4(), level=OrgLevel.NEIGHBORHOOD_BRANCH,
+        began_on=date(2026, 1, 4),
     )
     ids = [uuid.uuid4() for _ in range(members)]
     source = {"import_id": str(uuid.uuid4()), "sheet": "党员", "row": 2}
