@@ -253,7 +253,7 @@ def _import_file(path: Path, dry_run: bool) -> None:
     try:
         services.projections.catch_up()  # units are found by name in the read models
         limits = limits_of(services.settings)
-        rows = count_rows(data, path.name) if len(data) <= limits.max_bytes else 0
+        rows = count_rows(data) if len(data) <= limits.max_bytes else 0
         total = rows * (1 if dry_run else 2)  # a checking pass, then a writing one
         with click.progressbar(length=total, label="导入", file=sys.stderr) as bar:
             importer = Importer(

@@ -15,7 +15,9 @@ from sansan.bootstrap import build_read_store
 from sansan.domain import ImportRecord, PartyOrganization
 from sansan.domain.base import Provenance
 from sansan.imports import UNFINISHED, Importer, Limits, TooManyRows
+from sansan.imports import engine
 from sansan.imports import scratch as scratch_module
+from sansan.imports.reading import rows_at_most
 from sansan.imports.kinds import MEMBER, derived_id
 from sansan.projections.runner import ProjectionRunner
 from sansan.projections.store import ReadStore
@@ -265,3 +267,29 @@ def test_a_file_over_the_row_limit_is_refused_before_a_single_row_is_checked(
     with pytest.raises(TooManyRows):
         over.run(data, "c.xlsx", dry_run=True)
     assert checked == []  # refused by the first pass, not after validating all but one row
+
+
+def test_the_exact_count_is_read_only_when_the_rough_one_is_over_the_limit(
+    app: SansanApplication, store: ReadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first pass reads every cell (a tenth of a large import's time) to refuse a file
+    over the row limit early; a file whose row elements are fewer than the limit cannot be
+    over it, so it is read once, by the check. Between the two counts, the exact one says."""
+    data = filled(new_county(25))
+    rows = Importer(app, store, actor="cli:admin").run(data, "c.xlsx", dry_run=True).rows
+    at_most = rows_at_most(data)
+    assert at_most is not None and at_most > rows  # header and instruction rows besides
+    reads: list[str] = []
+    real = engine.file_sheets
+
+    def counted(data: bytes, file_name: str) -> Any:
+        reads.append(file_name)
+        return real(data, file_name)
+
+    monkeypatch.setattr(engine, "file_sheets", counted)
+    for limit, times in ((at_most, 1), (at_most - 1, 2), (rows, 2)):
+        reads.clear()
+        report = Importer(app, store, actor="cli:admin", limits=Limits(max_rows=limit)).run(
+            data, "c.xlsx", dry_run=True
+        )
+        assert (report.problems, len(reads)) == ([], times), limit

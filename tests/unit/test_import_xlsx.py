@@ -7,12 +7,13 @@ import zipfile
 from datetime import datetime
 
 from sansan.imports import xlsx
+from sansan.imports.reading import rows_at_most
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def _book(rows_xml: str) -> bytes:
+def _book(rows_xml: str, after: str = "") -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr(
@@ -37,7 +38,7 @@ def _book(rows_xml: str) -> bytes:
         )
         z.writestr(
             "xl/worksheets/sheet1.xml",
-            f'<worksheet xmlns="{NS}"><sheetData>{rows_xml}</sheetData></worksheet>',
+            f'<worksheet xmlns="{NS}"><sheetData>{rows_xml}</sheetData>{after}</worksheet>',
         )
     return out.getvalue()
 
@@ -70,3 +71,38 @@ def test_strings_alone_in_their_cells_and_the_cells_beside_them_read_as_excel_sh
         [],
         [42, 2.5, datetime(2026, 3, 1), True, 7],
     ]
+
+
+def _filled_rows(data: bytes) -> int:
+    return sum(1 for _, rows in xlsx.sheets(data) for row in rows if any(v is not None for v in row))
+
+
+def test_the_rough_count_is_the_row_elements_and_the_rows_merges_fill_never_fewer_than_read() -> None:
+    """The import skips its exact count when this says the file is under the row limit, so
+    it may never say fewer rows than the reader gives: rows the sheet leaves out and a
+    merge down fills are counted, as are rows split across the chunks the XML is read in;
+    a page break's <rowBreaks> is no row."""
+    cell = '<c t="inlineStr"><is><t>{}</t></is></c>'
+    many = "".join(f'<row r="{n}">{cell.format("x" * 60)}</row>' for n in range(1, 30_001))
+    data = _book(many)
+    assert len(zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")) > 2 * 2**20
+    assert xlsx.rows_at_most(data) == _filled_rows(data) == 30_000
+    merged = _book(
+        f'<row r="1">{cell.format("支部")}</row><row r="5000"/>',  # 2 to 4,999 left out
+        '<rowBreaks count="1"><brk id="3"/></rowBreaks>'
+        '<mergeCells count="1"><mergeCell ref="A1:A5000"/></mergeCells>',
+    )
+    assert _filled_rows(merged) == 5000  # the merge's top row and the 4,999 it fills
+    assert xlsx.rows_at_most(merged) == 2 + 4999  # not the <rowBreaks>
+    # a writer that gives the namespace a prefix: <x:row>, <x:c>
+    prefixed = _book(
+        f'<x:row xmlns:x="{NS}" r="1"><x:c t="inlineStr"><x:is><x:t>甲</x:t></x:is></x:c></x:row>'
+    )
+    assert xlsx.rows_at_most(prefixed) == _filled_rows(prefixed) == 1
+
+
+def test_a_csv_s_rough_count_is_its_line_breaks_of_any_kind() -> None:
+    assert rows_at_most("姓名\r\n张三\r李四\n王五".encode("gbk")) == 4
+    assert rows_at_most('姓名\n"两行\n的单元格"\n'.encode()) == 4  # 2 rows read; never fewer
+    assert rows_at_most(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") is None  # an old Excel file
+    assert rows_at_most(b"PK\x03\x04 damaged") is None

@@ -64,6 +64,7 @@ from sansan.imports.reading import (
     file_sheets,
     find_sheet,
     is_blank,
+    rows_at_most,
     text_of,
 )
 from sansan.imports.scratch import (
@@ -510,7 +511,11 @@ class Importer:
     def _count_rows(self, data: bytes, file_name: str) -> None:
         """A first pass that only reads the cells: a file over the row limit (a small XLSX
         can hold hundreds of thousands of rows) is refused in seconds, before minutes of
-        validating rows it would refuse anyway. Counts the rows the check would run."""
+        validating rows it would refuse anyway. Counts the rows the check would run, unless
+        the file cannot hold that many: a rough count, which reads no cell, says so first."""
+        at_most = rows_at_most(data)
+        if at_most is not None and at_most <= self.limits.max_rows:
+            return
         rows = 0
         try:
             for name, sheet_rows in file_sheets(data, file_name):

@@ -271,9 +271,22 @@ def _chain(
     yield from enumerate(rows, start=read + 1)
 
 
-def count_rows(data: bytes, file_name: str) -> int:
-    """Rows in the file (for a progress bar); streamed like the import itself."""
-    try:
-        return sum(sum(1 for _ in rows) for _, rows in file_sheets(data, file_name))
-    except CellError:
-        return 0
+def rows_at_most(data: bytes) -> int | None:
+    """At most how many rows of the file hold anything, found without reading a cell (a
+    small part of reading them): an XLSX's row elements and the rows its merges fill, a
+    CSV's lines (a quoted cell may span lines, never the other way). None for a file not
+    read so (an old Excel file; a damaged one): reading it says what is wrong."""
+    if data.startswith(XLSX_MAGIC):
+        try:
+            return xlsx.rows_at_most(data)
+        except xlsx.DAMAGED:
+            return None
+    if data.startswith(OLE2_MAGIC):
+        return None
+    # line breaks (CR LF, LF or CR alone): GBK's and UTF-8's multibyte characters hold neither byte
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + 1
+
+
+def count_rows(data: bytes) -> int:
+    """Rows in the file for a progress bar (at most that many are run)."""
+    return rows_at_most(data) or 0

@@ -34,24 +34,51 @@ ROW, CELL, VALUE, INLINE, TEXT, RUN = (f"{NS}{t}" for t in ("row", "c", "v", "is
 def sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """Every sheet, in the workbook's order, as its name and its rows (read when iterated)."""
     archive = zipfile.ZipFile(io.BytesIO(data))
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): str(r.get("Target")) for r in rels}
+    book, parts = _book(archive)
     props = book.find(f"{NS}workbookPr")
     mac = props is not None and props.get("date1904") in ("1", "true")
     epoch = CALENDAR_MAC_1904 if mac else CALENDAR_WINDOWS_1900
     strings = _shared_strings(archive)
     dates = _date_styles(archive)
+    for name, path in parts:
+        merged = _merged_down(archive, path)
+        yield name, _rows(archive.open(path), strings, dates, epoch, merged)
+
+
+def _book(archive: zipfile.ZipFile) -> tuple[ElementTree._Element, list[tuple[str, str]]]:
+    """The workbook part, and each sheet's name and the path of its part, in its order."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): str(r.get("Target")) for r in rels}
+    parts = []
     for sheet in book.iter(f"{NS}sheet"):
         target = targets[sheet.get(DOC_REL)]
         path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        merged = _merged_down(archive, path)
-        yield str(sheet.get("name")), _rows(archive.open(path), strings, dates, epoch, merged)
+        parts.append((str(sheet.get("name")), path))
+    return book, parts
+
+
+def rows_at_most(data: bytes) -> int:
+    """At most how many rows ``sheets`` yields that hold anything, counted without parsing
+    a cell: each sheet's row elements, and the rows its merges span below their top (a
+    merge down fills rows the sheet may leave out). Found in the raw XML, as the merges
+    are: a cell's text cannot hold a "<" unescaped."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    total = 0
+    for _, path in _book(archive)[1]:
+        for match in _found(archive, path, _ROW_OR_MERGE):
+            top, bottom = match.groups()
+            total += 1 if top is None else max(0, int(bottom) - int(top))
+    return total
 
 
 # <mergeCell ref="A3:A5"/>, found in the raw XML: a cell's text cannot hold a "<" unescaped
 _MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _CHUNK = 1 << 20
+# A row's start tag, or a merge (its first and last row)
+_ROW_OR_MERGE = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?(?:row[\s/>]|mergeCell\b[^>]*?\bref="[A-Z]+(\d+):[A-Z]+(\d+)")'
+)
 
 
 def _merged_down(archive: zipfile.ZipFile, path: str) -> dict[int, list[tuple[int, int, int]]]:
@@ -59,20 +86,29 @@ def _merged_down(archive: zipfile.ZipFile, path: str) -> dict[int, list[tuple[in
     column). They are listed after the rows, so the part is scanned once before it is read
     (inflating it costs a small part of parsing it)."""
     found: dict[int, list[tuple[int, int, int]]] = {}
+    for match in _found(archive, path, _MERGE):
+        first, top, last, bottom = match.groups()
+        top_row, bottom_row = int(top), int(bottom)
+        span = (top_row, _column(first.decode()), _column(last.decode()))
+        for row in range(top_row + 1, bottom_row + 1):
+            found.setdefault(row, []).append(span)
+    return found
+
+
+def _found(
+    archive: zipfile.ZipFile, path: str, pattern: re.Pattern[bytes]
+) -> Iterator[re.Match[bytes]]:
+    """The pattern's matches in a part's raw XML, inflated a chunk at a time (memory stays
+    one chunk whatever the part's size); a match is at most 200 bytes long."""
     tail = b""
     with archive.open(path) as source:
         while chunk := source.read(_CHUNK):
             text = tail + chunk
             end = 0
-            for match in _MERGE.finditer(text):
+            for match in pattern.finditer(text):
                 end = match.end()
-                first, top, last, bottom = match.groups()
-                top_row, bottom_row = int(top), int(bottom)
-                span = (top_row, _column(first.decode()), _column(last.decode()))
-                for row in range(top_row + 1, bottom_row + 1):
-                    found.setdefault(row, []).append(span)
+                yield match
             tail = text[max(end, len(text) - 200) :]  # a tag cut by the chunk's end
-    return found
 
 
 def _text(element: ElementTree._Element) -> str:
