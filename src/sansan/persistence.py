@@ -30,6 +30,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import resolve_topic
 from psycopg import Cursor, sql
+from psycopg.rows import tuple_row
 from psycopg_pool import PoolTimeout
 from sqlalchemy import Column, MetaData, Table, Text, column, select, table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -232,12 +233,14 @@ class PromptPostgresRecorder(PostgresApplicationRecorder):
         # A refusal (the lock's timeout, a version taken) raises at the first Sync; the pool's
         # connection context then rolls the failed transaction back.
         with self.datastore.get_connection() as conn, conn.pipeline() as pipeline:
-            curs = conn.cursor()  # one for all four: a cursor holds the last statement's rows
+            # one cursor for all four (it holds the last statement's rows); the ids as tuples,
+            # not the pool's dicts: one built per event saved
+            curs = conn.cursor(row_factory=tuple_row)
             curs.execute(_BEGIN)
             curs.execute(self.lock_table_statements[0], prepare=True)
             curs.execute(self.insert_events_statement, (rows,), prepare=True)
             pipeline.sync()
-            ids = [row["notification_id"] for row in curs.fetchall()]
+            ids = [row[0] for row in curs.fetchall()]
             curs.execute(_COMMIT)
         return ids
 
