@@ -274,6 +274,33 @@ def test_gbk_and_bom_csv_with_dates_in_four_forms_full_width_digits_and_reordere
         assert (member.birth_year, member.began_on) == (year, date(2026, 4, 1))
 
 
+@pytest.mark.parametrize("breaks", ["\r", "\r\n", "mixed"])
+def test_a_csv_with_any_line_breaks_imports_as_excel_on_a_mac_or_windows_saves_it(
+    county: tuple[TestClient, str], breaks: str
+) -> None:
+    """Mac Excel's "CSV (Macintosh)" ends lines in CR alone: it was a 500 (the csv module
+    met a CR inside what it took for one line). A quoted cell keeps its own line break."""
+    client, token = county
+    lines = _csv_roster().split("\n")
+    lines[1] = lines[1].replace("甲一", '"甲一"')
+    text = "".join(line + ("\r" if breaks == "mixed" and i % 2 else breaks.replace("mixed", "\n"))
+                   for i, line in enumerate(lines))  # fmt: skip
+    answer = created(upload(client, token, text.encode("gbk"), "名册.csv"))
+    assert answer["recorded"] == {"members": 4}, answer
+
+
+def test_a_csv_that_cannot_be_read_is_a_problem_of_the_file_never_a_500(
+    county: tuple[TestClient, str],
+) -> None:
+    client, token = county
+    text = _csv_roster() + "2026-04-01,甲五," + "长" * 140_000 + ",直管,1984\n"  # past csv's limit
+    answer = upload(client, token, text.encode(), "名册.csv")
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["report"]["problems"]
+    assert problem["code"] == "bad_file"
+    assert problem["message_zh"].startswith("无法读取该 CSV 文件")
+
+
 def test_a_missing_required_column_is_reported_and_nothing_is_read(
     county: tuple[TestClient, str],
 ) -> None:

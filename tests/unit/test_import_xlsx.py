@@ -6,8 +6,10 @@ import io
 import zipfile
 from datetime import datetime
 
+import pytest
+
 from sansan.imports import xlsx
-from sansan.imports.reading import rows_at_most
+from sansan.imports.reading import CellError, file_sheets, rows_at_most
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -106,3 +108,54 @@ def test_a_csv_s_rough_count_is_its_line_breaks_of_any_kind() -> None:
     assert rows_at_most('姓名\n"两行\n的单元格"\n'.encode()) == 4  # 2 rows read; never fewer
     assert rows_at_most(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") is None  # an old Excel file
     assert rows_at_most(b"PK\x03\x04 damaged") is None
+
+
+def _read(data: bytes) -> list[list[object]]:
+    return [row for _, rows in file_sheets(data, "x.xlsx") for row in rows]
+
+
+A1 = '<row r="1"><c r="A1" t="inlineStr"><is><t>甲</t></is></c></row>'
+
+
+@pytest.mark.parametrize(
+    ("rows_xml", "after"),
+    [
+        # a merge past Excel's last row: it cost a dict entry a row (24 GB for A2:A99999999999)
+        (A1 + '<row r="2"/>', '<mergeCells><mergeCell ref="A1:A2000000"/></mergeCells>'),
+        (A1 + '<row r="1048577"/>', ""),  # a row past Excel's last: a million empty rows, and more
+        ('<row r="1"><c r="AAAAAAAA1" t="inlineStr"><is><t>甲</t></is></c></row>', ""),  # a column
+        (A1, '<mergeCells><mergeCell ref="A1:ZZZZZZZ3"/></mergeCells>'),  # a merge's column
+    ],
+)
+def test_a_sheet_past_excel_s_last_row_or_column_is_a_damaged_file_read_in_no_time(
+    rows_xml: str, after: str
+) -> None:
+    with pytest.raises(CellError) as refused:
+        _read(_book(rows_xml, after))
+    assert refused.value.code == "bad_file"
+    assert refused.value.zh.startswith("无法读取该 XLSX 文件")
+
+
+def test_merges_filling_more_rows_than_a_sheet_has_are_refused_in_words() -> None:
+    merges = "".join(f'<mergeCell ref="{c}1:{c}600000"/>' for c in "AB")
+    with pytest.raises(CellError) as refused:
+        _read(_book(A1, f"<mergeCells>{merges}</mergeCells>"))
+    assert refused.value.zh == "合并单元格覆盖的行过多（超过1,048,576行），请取消合并后另存再导入"
+
+
+def test_rows_inside_merges_read_their_top_row_s_values_however_the_merges_overlap() -> None:
+    """Merges down are filled while their rows are read (no table of every row they cover):
+    A1:A3 and B2:B4 overlap in rows 2 and 3; C5:C6 starts after both end; row 4 is left out
+    of the sheet, and read inside B's merge."""
+    cell = '<c r="{}" t="inlineStr"><is><t>{}</t></is></c>'
+    rows = (
+        f'<row r="1">{cell.format("A1", "甲")}</row>'
+        f'<row r="2">{cell.format("B2", "乙")}</row>'
+        f'<row r="3">{cell.format("C3", "x")}</row>'
+        f'<row r="5">{cell.format("C5", "丙")}</row><row r="6"/><row r="7"/>'
+    )
+    merges = '<mergeCells><mergeCell ref="A1:A3"/><mergeCell ref="B2:B4"/><mergeCell ref="C5:C6"/></mergeCells>'
+    assert _read(_book(rows, merges)) == [
+        ["甲"], ["甲", "乙"], ["甲", "乙", "x"], [None, "乙"], [None, None, "丙"],
+        [None, None, "丙"], [],
+    ]  # fmt: skip

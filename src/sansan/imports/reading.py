@@ -175,10 +175,19 @@ def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
         raise UNREADABLE from None
 
 
+TOO_MUCH_MERGED = CellError(
+    "bad_file",
+    f"合并单元格覆盖的行过多（超过{xlsx.EXCEL_ROWS:,}行），请取消合并后另存再导入",
+    f"merged cells fill more than {xlsx.EXCEL_ROWS} rows; unmerge them and save again",
+)
+
+
 def workbook_sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """Every sheet of an XLSX as rows of values (a formula as the value Excel last saved)."""
     try:
         found = list(xlsx.sheets(data))
+    except xlsx.TooMuchMerged:
+        raise TOO_MUCH_MERGED from None
     except xlsx.DAMAGED:
         raise UNREADABLE from None
     for name, rows in found:
@@ -197,7 +206,24 @@ def csv_rows(data: bytes) -> Iterator[list[Any]]:
                 "bad_encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV",
                 "the CSV is neither UTF-8 nor GBK",
             ) from None  # fmt: skip
-    return (list(row) for row in csv.reader(io.StringIO(text)))
+    # newline="": a line may end in CR LF, LF or CR alone (Mac Excel's "CSV (Macintosh)"),
+    # and a quoted cell keeps its own line breaks, as the csv module wants its files opened
+    return _csv_guarded(csv.reader(io.StringIO(text, newline="")))
+
+
+BAD_CSV = CellError(
+    "bad_file",
+    "无法读取该 CSV 文件（单元格过长或格式有误），请用 Excel 或 WPS 另存为 CSV 后再导入",
+    "the CSV cannot be read (a cell too long, or a malformed line)",
+)
+
+
+def _csv_guarded(rows: Iterator[list[str]]) -> Iterator[list[Any]]:
+    """A malformed line shows only when it is read: say so, never crash."""
+    try:
+        yield from (list(row) for row in rows)
+    except csv.Error:
+        raise BAD_CSV from None
 
 
 OLD_EXCEL = CellError(

@@ -29,6 +29,15 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, fr
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 ROW, CELL, VALUE, INLINE, TEXT, RUN = (f"{NS}{t}" for t in ("row", "c", "v", "is", "t", "r"))
+class TooMuchMerged(ValueError):
+    """Merges down filling more rows than a sheet has: a sheet Excel can save, which no
+    roster needs, and which would cost the reader a row's filling for each."""
+
+
+# Excel's last row and column: a sheet it saves goes no further.
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+# A merge down: its top and bottom rows, its first and last columns.
+Merge = tuple[int, int, int, int]
 
 
 def sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
@@ -81,18 +90,25 @@ _ROW_OR_MERGE = re.compile(
 )
 
 
-def _merged_down(archive: zipfile.ZipFile, path: str) -> dict[int, list[tuple[int, int, int]]]:
-    """The merges that span rows, by each row below their top: (top row, first and last
+def _merged_down(archive: zipfile.ZipFile, path: str) -> list[Merge]:
+    """The merges that span rows, by their top row: (top row, bottom row, first and last
     column). They are listed after the rows, so the part is scanned once before it is read
-    (inflating it costs a small part of parsing it)."""
-    found: dict[int, list[tuple[int, int, int]]] = {}
+    (inflating it costs a small part of parsing it). A merge past Excel's last row or
+    column, or merges filling more rows than a sheet has, are a damaged file: a row is
+    filled from a merge only while it is read, so memory stays the merges' number."""
+    found: list[Merge] = []
+    below = 0  # the rows the merges fill below their tops
     for match in _found(archive, path, _MERGE):
         first, top, last, bottom = match.groups()
         top_row, bottom_row = int(top), int(bottom)
-        span = (top_row, _column(first.decode()), _column(last.decode()))
-        for row in range(top_row + 1, bottom_row + 1):
-            found.setdefault(row, []).append(span)
-    return found
+        if bottom_row > top_row:
+            if bottom_row > EXCEL_ROWS:
+                raise ValueError(f"a merge down to row {bottom_row}")
+            below += bottom_row - top_row
+            if below > EXCEL_ROWS:
+                raise TooMuchMerged(below)
+            found.append((top_row, bottom_row, _column(first.decode()), _column(last.decode())))
+    return sorted(found)
 
 
 def _found(
@@ -159,35 +175,42 @@ _DIGITS = "0123456789"
 
 
 def _column(letters: str) -> int:
-    """A column's index from its letters ("C" is 2), kept for the next row."""
+    """A column's index from its letters ("C" is 2), kept for the next row; a column past
+    Excel's last (XFD) is a damaged file, not a row of a billion cells."""
     index = -1
-    for letter in letters:
+    for letter in letters[:4]:
         index = (index + 1) * 26 + ord(letter) - 65
+    if not 0 <= index < EXCEL_COLUMNS or not letters.isascii() or not letters.isupper():
+        raise ValueError(f"column {letters[:10]}")
     _INDEX[letters] = index
     return index
 
 
 def _rows(
-    source: IO[bytes], strings: list[str], dates: set[int], epoch: Any,
-    merged: dict[int, list[tuple[int, int, int]]],
-) -> Iterator[list[Any]]:  # fmt: skip
+    source: IO[bytes], strings: list[str], dates: set[int], epoch: Any, merged: list[Merge]
+) -> Iterator[list[Any]]:
     dated: dict[str, bool] = {}  # a cell's style attribute → whether it shows a date
-    tops: dict[int, list[Any]] = {}  # the top rows of merges down
-    wanted = {top for spans in merged.values() for top, _, _ in spans}
+    tops: dict[int, list[Any]] = {}  # the top rows of the merges not ended yet
+    waiting = iter(merged)  # by top row
+    upcoming = next(waiting, None)
+    active: list[Merge] = []  # the merges the row is inside
     for row_number, values in _numbered(source, strings, dates, epoch, dated):
-        spans = merged.get(row_number)
-        if spans:
-            values = _filled(values, spans, tops)
-        if row_number in wanted:
+        while upcoming is not None and upcoming[0] < row_number:
+            active.append(upcoming)
+            upcoming = next(waiting, None)
+        if active:
+            active = [m for m in active if m[1] >= row_number]
+            values = _filled(values, active, tops)
+            for top in set(tops) - {m[0] for m in active}:
+                del tops[top]  # its merges ended: its values are not needed again
+        if upcoming is not None and upcoming[0] == row_number:
             tops[row_number] = values
         yield values
 
 
-def _filled(
-    values: list[Any], spans: list[tuple[int, int, int]], tops: dict[int, list[Any]]
-) -> list[Any]:
+def _filled(values: list[Any], spans: list[Merge], tops: dict[int, list[Any]]) -> list[Any]:
     """A row inside merges down, with the merged cells as their top row has them."""
-    for top, first, last in spans:
+    for top, _, first, last in spans:
         above = tops.get(top, [])
         if len(values) <= last:
             values = values + [None] * (last + 1 - len(values))
@@ -204,6 +227,8 @@ def _numbered(
     for _, element in ElementTree.iterparse(source, events=("end",), tag=ROW):
         at = element.get("r")
         row_number = int(at) if at else number + 1
+        if row_number > EXCEL_ROWS:  # no sheet Excel saves goes further: empty rows to there
+            raise ValueError(f"row {row_number}")
         while number + 1 < row_number:  # rows the sheet leaves out are empty rows
             number += 1
             yield number, []
