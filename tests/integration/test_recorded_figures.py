@@ -190,3 +190,25 @@ def test_a_street_s_report_counts_the_corrections_its_county_wide_figure_rests_o
     # A street's report on a day before the corrected upgrade rests on nothing of it.
     early = fetch(client, street, PROGRESS, as_of=BEFORE_UPGRADE, format="csv")
     assert "更正" not in early.decode("utf-8-sig")
+
+
+def test_a_correction_marks_the_figure_it_corrected_of_its_own_community_and_no_other(
+    demo: Demo,
+) -> None:
+    """Outside review (30 November): once 天北's office area was corrected, every community's
+    latest area read as corrected that day (站前's “办公用房60㎡（…更正）”, in another street's
+    board too): the probe for the latest area fact was not tied to its community."""
+    client, tokens = demo
+    county, street = tokens["county"], tokens["street"]
+    tianbei = demo_id("community", "天北")
+    upgrade = version_of(client, county, tianbei, "FacilityUpgraded")
+    assert correct_area(client, county, upgrade, 50, community=tianbei).status_code == 200
+    mark = f"（{zh_date(china_today())}更正）"
+    for token in (county, street):
+        board = targets(fetch(client, token, PROGRESS))
+        reasons = {f["unit_name"]: f["reason_zh"] for f in board["standard-sites-all"]["failing"]}
+        assert reasons["站前社区"] == "办公用房60㎡，不足80㎡；活动场所150㎡，不足200㎡"
+        assert all(mark not in r for n, r in reasons.items() if n != "天北社区"), reasons
+    board = targets(fetch(client, county, PROGRESS))
+    reasons = {f["unit_name"]: f["reason_zh"] for f in board["standard-sites-all"]["failing"]}
+    assert reasons["天北社区"] == f"办公用房50㎡{mark}，不足80㎡"

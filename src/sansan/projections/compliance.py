@@ -1367,11 +1367,14 @@ def _corrected_on(ctx: Context, c: Subquery, fact: str) -> ScalarSelect[Any]:
     the day is, if it is one (NULL otherwise): in the statement that reads the figure, not
     a round trip of its own."""
     k, a = ctx.facts("k"), ctx.t.audit
-    latest = ctx.latest(fact, "position", lambda f: f.c.community_id == c.c.id)
+    # One level deep, so that it correlates with ``c``: nested one level further (the latest
+    # fact's position, then its audit row), ``c`` was not correlated but joined, every
+    # community read the county's latest area fact, and a correction of one marked all.
     return (
-        select(k.c.recorded_on)
+        select(case((a.c.event_type.in_(CORRECTION_EVENTS), k.c.recorded_on)))
         .select_from(k.join(a, a.c.position == k.c.position))
-        .where(k.c.position == latest, a.c.event_type.in_(CORRECTION_EVENTS))
+        .where(k.c.community_id == c.c.id, k.c.fact == fact, k.c.occurred_on <= ctx.day)
+        .order_by(k.c.occurred_on.desc(), k.c.position.desc())
         .limit(1)
         .scalar_subquery()
     )
