@@ -164,3 +164,21 @@ def test_two_rows_of_one_upgrade_with_different_areas_are_refused_on_a_community
     ]
     assert "第2行为100㎡，本行为120㎡" in answer.json()["report"]["problems"][0]["message_zh"]
     assert not [t for t in recorded_since(client, before) if "Community" in t]
+
+
+def test_a_source_spelled_with_a_wide_space_is_the_same_source_and_an_invisible_one_refused(
+    demo: Demo,
+) -> None:
+    """Outside review (30 November): 街道　自筹 (a full-width space) and 街道\\u200b自筹 (a zero-width
+    one) print as 街道自筹, yet were two sources, so a second allocation of that day went in."""
+    client, tokens = demo
+    before = head(client)
+    rows = [FUNDING_ROW | {"金额（元）": "3000", "经费来源": "街道自筹"},
+            FUNDING_ROW | {"金额（元）": "5000", "经费来源": "街道　自筹"},
+            FUNDING_ROW | {"金额（元）": "7000", "经费来源": "街道\u200b自筹", "发生日期": "2026-07-01"}]  # fmt: skip
+    answer = upload(client, tokens["street"], _rows("funding", *rows))
+    assert [p[1:] for p in problems_of(answer)] == [
+        (3, "金额（元）", "5000", "duplicate_in_file"),
+        (4, "经费来源", "街道\u200b自筹", "string_pattern_mismatch"),
+    ]
+    assert not [t for t in recorded_since(client, before) if "Community" in t]

@@ -51,8 +51,17 @@ def _spaced(value: Any) -> Any:
 Name = Annotated[
     str, Field(min_length=1, max_length=200, pattern=ONE_LINE), BeforeValidator(_spaced)
 ]
+# A short free text beside a fact (a funding source, a workplace, a card number): one line,
+# spaced as a name is, since an import matches rows by it (“街道　自筹” is 街道自筹).
+OptionalName = Annotated[
+    str | None, Field(default=None, max_length=200, pattern=ONE_LINE), BeforeValidator(_spaced)
+]
+CardNumber = Annotated[
+    str | None, Field(default=None, max_length=100, pattern=ONE_LINE), BeforeValidator(_spaced)
+]
 Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=LINES)]
 OptionalText = Annotated[str | None, Field(default=None, max_length=4000, pattern=LINES)]
+MaybeEmptyText = Annotated[str, Field(max_length=4000, pattern=LINES)]
 
 
 class VersionMismatch(Exception):

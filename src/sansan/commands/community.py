@@ -12,6 +12,7 @@ from sansan.commands.base import (
     Creation,
     Integer,
     Name,
+    OptionalName,
     Real,
     Text,
 )
@@ -70,7 +71,7 @@ class AllocateFunding(CommunityCommand):
     operation = "allocate_funding"
     year: Integer = Field(examples=[2026])
     amount_yuan: Amount = Field(max_digits=14, decimal_places=2, examples=["10000.00"])
-    source: str | None = Field(None, max_length=200)
+    source: OptionalName = None
 
 
 class CorrectFacilityArea(CommunityCommand):

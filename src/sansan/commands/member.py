@@ -6,7 +6,17 @@ from uuid import UUID
 
 from pydantic import Field
 
-from sansan.commands.base import Command, CommandContext, Creation, Integer, Name, Real, Text
+from sansan.commands.base import (
+    CardNumber,
+    Command,
+    CommandContext,
+    Creation,
+    Integer,
+    Name,
+    OptionalName,
+    Real,
+    Text,
+)
 from sansan.domain import Member, PartyOrganization
 from sansan.domain.base import SansanAggregate
 from sansan.domain.vocabulary import CardKind, FeedbackRating, MemberCategory, TrainingMethod
@@ -23,7 +33,7 @@ class RegisterMember(Creation):
     birth_date: date | None = Field(
         None, description="出生日期（可选，与出生年份一致） / optional full birth date"
     )
-    workplace: str | None = Field(None, max_length=200)
+    workplace: OptionalName = None
 
     def run(self, ctx: CommandContext) -> list[SansanAggregate]:
         org = ctx.load(PartyOrganization, self.organization_id)
@@ -52,7 +62,7 @@ class ChangeMemberCategory(MemberCommand):
 
     operation = "change_category"
     category: MemberCategory
-    workplace: str | None = Field(None, max_length=200)
+    workplace: OptionalName = None
 
 
 class IssueCard(MemberCommand):
@@ -60,7 +70,7 @@ class IssueCard(MemberCommand):
 
     operation = "issue_card"
     card: CardKind
-    card_no: str | None = Field(None, max_length=100)
+    card_no: CardNumber = None
 
 
 class RecordTraining(MemberCommand):
@@ -77,7 +87,7 @@ class AssignServicePost(MemberCommand):
 
     operation = "assign_service_post"
     post: Name
-    responsibility_area: str | None = Field(None, max_length=200)
+    responsibility_area: OptionalName = None
 
 
 class LogVolunteerService(MemberCommand):

@@ -4,7 +4,15 @@ from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
-from sansan.commands.base import Command, CommandContext, Creation, Name, OptionalText, Text
+from sansan.commands.base import (
+    Command,
+    CommandContext,
+    Creation,
+    MaybeEmptyText,
+    Name,
+    OptionalText,
+    Text,
+)
 from sansan.domain import CreationCampaign, PartyOrganization, SupervisionItem
 from sansan.domain.base import SansanAggregate
 
@@ -14,7 +22,7 @@ class AssignSupervisionItem(Creation):
 
     aggregate = SupervisionItem
     title: Name
-    description: str = ""
+    description: MaybeEmptyText = ""
     campaign_id: UUID | None = None
     assignee_org_id: UUID
     due_on: date
