@@ -339,3 +339,34 @@ def test_only_the_correction_in_force_of_each_figure_is_current_in_the_history(d
     state = get(client, county, f"/communities/{TIEXI}")["state"]
     assert (state["office_area_m2"], state["venue_area_m2"]) == (90, 230)
     assert state["funding_by_year"] == {"2026": "11000.00"}
+
+
+def test_a_figure_a_higher_level_corrected_is_corrected_by_that_level_or_a_higher_one(
+    demo: Demo,
+) -> None:
+    """Outside review (30 November): the street re-corrected an amount the county had corrected,
+    and a community an area the county had corrected: the lower level overruled the higher."""
+    client, tokens = demo
+    county, street = tokens["county"], tokens["street"]
+    body = {"occurred_on": "2026-11-26", "year": 2026, "amount_yuan": "3000", "source": "街道"}
+    allocated = post(client, street, f"/communities/{TIEXI}/funding-allocations", body)
+    assert allocated.status_code == 200, allocated.text
+    mine = allocated.json()["version"]
+    assert correct_amount(client, county, mine, "3500.00").status_code == 200
+    before = head(client)
+    problem = refused(correct_amount(client, street, mine, "3300.00"), 403, "role_not_allowed", None)
+    assert f"第{mine}版划拨社区办公经费由县委组织部（演示）更正（第{mine + 1}版）" in problem["message_zh"]
+    assert "其金额须由县委组织部或上级更正" in problem["message_zh"]
+    assert recorded_since(client, before) == []
+    upgrades = f"/communities/{TIEXI}/facility-upgrades"
+    ours = post(client, tokens["community"], upgrades, {"occurred_on": "2026-11-25", "office_area_m2": 100})
+    assert ours.status_code == 200, ours.text
+    upgrade = ours.json()["version"]
+    assert correct_area(client, tokens["community"], upgrade, 99).status_code == 200  # its own
+    assert correct_area(client, county, upgrade, 98).status_code == 200
+    for role in ("community", "client", "street"):
+        refused(correct_area(client, tokens[role], upgrade, 97), 403, "role_not_allowed", None)
+    assert correct_area(client, county, upgrade, 97).status_code == 200
+    assert get(client, county, f"/communities/{TIEXI}")["state"]["funding_by_year"] == {
+        "2026": "15500.00"
+    }

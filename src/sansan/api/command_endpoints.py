@@ -27,6 +27,7 @@ from sansan.commands.base import UnitLog
 from sansan.commands.examples import example_of
 from sansan.domain import Community, NotFoundError, PartyOrganization, SupervisionItem, errors
 from sansan.domain.supervision import REVIEWS
+from sansan.domain.vocabulary import ROLE_RANK
 
 # Who a flag came from, as the flagged unit reads it.
 LEVEL_ZH = {"county": "县委组织部", "street": "街道党工委"}
@@ -195,7 +196,7 @@ def authorize(
             "the team was flagged from above; the level that flagged it, or a higher one,"
             " records its rectification",
         )  # fmt: skip
-    recorder_level_may(command, principal, services)
+    recorder_level_may(command, principal, services, unit)
 
 
 def role_may(route: CommandRoute, principal: Principal) -> None:
@@ -214,28 +215,44 @@ _CORRECTED: dict[type[Command], tuple[type[Any], str, tuple[str, str]]] = {
 }
 
 
-def recorder_level_may(command: Command, principal: Principal, services: Services) -> None:
+def recorder_level_may(
+    command: Command, principal: Principal, services: Services, unit: object
+) -> None:
     """A recorded area or amount is corrected by the level that recorded it or a higher one
-    (review 3 finding 5): 403 like any act the role may not take, naming who recorded the
-    figure. A version that recorded no such fact is left to the command's own 422."""
+    (review 3 finding 5), and once a level has corrected it, by that level or a higher one
+    (outside review of 30 November: the street re-corrected what the county had corrected):
+    403 like any act the role may not take, naming who recorded or corrected the figure. A
+    version that recorded no such fact is left to the command's own 422."""
     if not isinstance(command, (cc.CorrectFacilityArea, cc.CorrectFundingAmount)):
         return
     kind, label_zh, (what_zh, what) = _CORRECTED[type(command)]
     version = command.corrected_version
-    fact = UnitLog(services.app.events, command.community_id).at(version)
-    if not isinstance(fact, kind) or Community.correctable_by(principal.role.value, fact):
+    log = UnitLog(services.app.events, command.community_id)
+    fact = log.at(version)
+    if not isinstance(fact, kind) or not isinstance(unit, Community):
         return
-    by = fact.actor.partition(":")[0]  # a level above the principal's: the county or a street
-    level_zh = LEVEL_ZH.get(by, LEVEL_ZH["county"])
+    latest = unit.correction_of(version)
+    by = fact if latest is None else max(fact, log.at(latest), key=_rank)
+    if Community.correctable_by(principal.role.value, by):
+        return
+    level = by.actor.partition(":")[0]  # a level above the principal's: the county or a street
+    level_zh = LEVEL_ZH.get(level, LEVEL_ZH["county"])
+    done = "记录" if by is fact else f"更正（第{latest}版）"
     raise role_refused(
         principal.role,
         why=(
-            f"第{version}版{label_zh}由{actor_zh(fact.actor)}记录，其{what_zh}须由{level_zh}或上级更正；"
+            f"第{version}版{label_zh}由{actor_zh(by.actor)}{done}，其{what_zh}须由{level_zh}或上级更正；"
             f"只能更正本级或下级记录的{what_zh}",
-            f"version {version} ({kind.__name__}) was recorded by the {by} level; its {what} is"
-            " corrected by that level or a higher one, never by a level below",
+            f"version {version} ({kind.__name__}) was {'recorded' if by is fact else 'corrected'}"
+            f" by the {level} level; its {what} is corrected by that level or a higher one,"
+            " never by a level below",
         ),
     )
+
+
+def _rank(event: Any) -> int:
+    """The level of whoever recorded ``event``: the county above a street above the rest."""
+    return ROLE_RANK.get(str(event.actor).partition(":")[0], 0)
 
 
 def names_free(command: Command, services: Services) -> None:

@@ -70,14 +70,27 @@ const CORRECTED_BY = { FacilityUpgraded: "CorrectFacilityArea", FundingAllocated
 // A small form under the entry, built when opened: the entry's version and today are sent as
 // given; the new figure and the reason (原因) are asked.
 // A figure is corrected by the level that recorded it or a higher one (a community and its
-// client token are one level): the service refuses the rest, so they are not offered it.
+// client token are one level), and once corrected, by the level that corrected it or a higher
+// one: the service refuses the rest, so they are not offered it.
 const LEVEL = { county: 2, street: 1 };
 const levelOf = (role) => LEVEL[role] ?? 0;
+const CORRECTIONS = ["FacilityAreaCorrected", "FundingAmountCorrected"];
 
-function correction(e, catalogue, ctx, id) {
+// The highest level that recorded or corrected each fact of the community's own history.
+function correctedLevels(history) {
+  const levels = {};
+  for (const e of history) {
+    const level = levelOf(e.actor.split(":")[0]);
+    const version = CORRECTIONS.includes(e.type) ? e.data.corrected_version : e.version;
+    levels[version] = Math.max(levels[version] ?? 0, level);
+  }
+  return levels;
+}
+
+function correction(e, catalogue, ctx, id, levels) {
   const spec = e.own && catalogue.find((c) => c.command === CORRECTED_BY[e.type]);
   if (!spec) return null;
-  if (levelOf(ctx.me.role) < levelOf(e.actor.split(":")[0])) return null;
+  if (levelOf(ctx.me.role) < (levels[e.version] ?? 0)) return null;
   const box = h("details", { class: "correct", "data-correct": e.version }, h("summary", { text: "更正" }));
   box.addEventListener("toggle", async () => {
     if (!box.open || box.querySelector("form")) return;
@@ -134,6 +147,7 @@ export async function render(root, ctx, id) {
     byYear: state.funding_by_year, minimum: fundingMinimum(pinned && pinned.plan),
     fromYear: ctx.campaign && Number(ctx.campaign.launch_date.slice(0, 4)), toYear: Number(today().slice(0, 4)),
   });
+  const levels = correctedLevels(history);
   const events = [
     ...history.map((e) => ({ ...e, unit: state.name, own: true })),
     ...branchHistory.map((e) => ({ ...e, unit: branch ? branch.name : "社区党总支" })),
@@ -155,6 +169,6 @@ export async function render(root, ctx, id) {
         h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
         Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>
           [h("dt", { text: v }), h("dd", { text: String(byCategory[k] || 0) })])))),
-    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree, events), (e) => correction(e, catalogue, ctx, id))),
+    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree, events), (e) => correction(e, catalogue, ctx, id, levels))),
   );
 }
