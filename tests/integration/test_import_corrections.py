@@ -182,3 +182,13 @@ def test_a_source_spelled_with_a_wide_space_is_the_same_source_and_an_invisible_
         (4, "经费来源", "街道\u200b自筹", "string_pattern_mismatch"),
     ]
     assert not [t for t in recorded_since(client, before) if "Community" in t]
+
+
+def test_two_figures_that_differ_past_two_decimals_are_told_as_typed(demo: Demo) -> None:
+    """Outside review: 85 and 85.0000000001 were told as “第2行为85㎡，本行为85㎡”."""
+    client, tokens = demo
+    row = {"社区名称": "站前社区", "办公用房面积（平方米）": 85, "发生日期": "2026-11-15"}
+    answer = upload(client, tokens["county"], _rows("facility_upgrades", row,
+                                                    row | {"办公用房面积（平方米）": 85.0000000001}))  # fmt: skip
+    said = answer.json()["report"]["problems"][0]["message_zh"]
+    assert "第2行为85㎡，本行为85.0000000001㎡" in said, said

@@ -187,6 +187,12 @@ def test_a_street_s_report_counts_the_corrections_its_county_wide_figure_rests_o
     whole = csv_rows(fetch(client, county, PROGRESS, format="csv"))
     listed = [row[1:] for row in whole if row[0] == "更正记录"][1:]
     assert [row[:4] for row in listed] == [["天北社区", "办公用房面积", "82㎡", "60㎡"]], listed
+    # The county printing the street's report has the details in its own: it is told so.
+    chengguan = demo_id("org", "城关街道")
+    printed = csv_rows(fetch(client, county, PROGRESS, format="csv", street_id=chengguan))
+    [line] = [row[1:] for row in printed if row[0] == "更正记录"][1:]
+    assert line[:-1] == summary[:-1]
+    assert line[-1].endswith("明细不在本报表范围内，见全县的创建工程进度报表"), line
     # A street's report on a day before the corrected upgrade rests on nothing of it.
     early = fetch(client, street, PROGRESS, as_of=BEFORE_UPGRADE, format="csv")
     assert "更正" not in early.decode("utf-8-sig")

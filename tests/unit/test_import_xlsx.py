@@ -159,3 +159,30 @@ def test_rows_inside_merges_read_their_top_row_s_values_however_the_merges_overl
         ["甲"], ["甲", "乙"], ["甲", "乙", "x"], [None, "乙"], [None, None, "丙"],
         [None, None, "丙"], [],
     ]  # fmt: skip
+
+
+def test_the_rough_count_stops_once_past_what_it_is_asked_about() -> None:
+    data = _book("".join(f'<row r="{n}"/>' for n in range(1, 5001)))
+    assert xlsx.rows_at_most(data) == 5000
+    assert xlsx.rows_at_most(data, past=10) == 11
+    assert rows_at_most(data, past=10) == 11
+
+
+def test_a_strict_open_xml_workbook_is_told_to_be_saved_as_an_ordinary_one() -> None:
+    """Excel saves “Strict Open XML 电子表格” with another namespace: it read as no rows."""
+    source, out = zipfile.ZipFile(io.BytesIO(_book(A1))), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            part = source.read(name).replace(NS.encode(), b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+            target.writestr(name, part)
+    strict = out.getvalue()
+    with pytest.raises(CellError) as refused:
+        _read(strict)
+    assert refused.value.code == "bad_file"
+    assert "另存为“Excel 工作簿（.xlsx）”" in refused.value.zh
+
+
+def test_an_empty_file_is_said_to_be_empty() -> None:
+    with pytest.raises(CellError) as refused:
+        _read(b"")
+    assert refused.value.zh == "文件是空的，没有可导入的内容"

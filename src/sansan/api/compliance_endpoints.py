@@ -1,5 +1,6 @@
 """A campaign's progress against its plan, and one community's scorecard; JSON, CSV or XLSX."""
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -496,11 +497,13 @@ def add_compliance_routes(routers: dict[str, APIRouter]) -> None:
             return _progress(campaign, day, results, None)
         whose = _progress_scope_name(services, principal, street_id)
         scope = scoped_communities(services, principal, street_id)
+        elsewhere = corrections_elsewhere(services.store, plan, results, day, scope)
+        if elsewhere is not None and principal.scope_org_id is None:
+            elsewhere = replace(elsewhere, county_reader=True)
         return _answer(
             results, format, f"{whose}-创建工程进度-{day}" if whose else f"创建工程进度-{day}",
             report_title(campaign.name, f"{whose}·创建工程进度" if whose else "创建工程进度", day),
-            corrections_applied(services.store, day, scope),
-            corrections_elsewhere(services.store, plan, results, day, scope),
+            corrections_applied(services.store, day, scope), elsewhere,
         )  # fmt: skip
 
     @routers["campaigns"].get(

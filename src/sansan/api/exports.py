@@ -315,8 +315,8 @@ def elsewhere_row(elsewhere: CorrectionsElsewhere) -> list[object]:
     targets = "、".join(f"“{t}”" for t in elsewhere.targets_zh)
     return [
         f"管辖范围以外的{elsewhere.communities}个社区", what, "", "", "", "", "",
-        f"另有{elsewhere.corrections}条更正计入{targets}的全县数字；"
-        "明细不在本报表范围内，可向县委组织部核对",
+        f"另有{elsewhere.corrections}条更正计入{targets}的全县数字；明细不在本报表范围内，"
+        + ("见全县的创建工程进度报表" if elsewhere.county_reader else "可向县委组织部核对"),
     ]  # fmt: skip
 
 

@@ -41,7 +41,7 @@ from sansan.application import SansanApplication
 from sansan.commands import Command, CommandContext
 from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
-from sansan.domain.errors import DUPLICATE_FACT, InvalidReferences
+from sansan.domain.errors import DUPLICATE_FACT, InvalidReferences, plain_figure
 from sansan.domain.names import folded_name, normal_name
 from sansan.imports.kinds import (
     COMMUNITY,
@@ -439,7 +439,7 @@ def _same_figure(a: Any, b: Any) -> bool:
 def _figure_zh(figured: _Figured, value: Any) -> str:
     if figured.unit_zh == "元":
         return f"{Decimal(str(value)):,.2f}元"
-    return f"{float(value):g}㎡"
+    return plain_figure(float(value), "㎡", "m²")[0]  # as typed: 85.0000000001 is not 85
 
 
 class Importer:
@@ -513,7 +513,7 @@ class Importer:
         can hold hundreds of thousands of rows) is refused in seconds, before minutes of
         validating rows it would refuse anyway. Counts the rows the check would run, unless
         the file cannot hold that many: a rough count, which reads no cell, says so first."""
-        at_most = rows_at_most(data)
+        at_most = rows_at_most(data, past=self.limits.max_rows)
         if at_most is not None and at_most <= self.limits.max_rows:
             return
         rows = 0

@@ -182,12 +182,22 @@ TOO_MUCH_MERGED = CellError(
 )
 
 
+STRICT_WORKBOOK = CellError(
+    "bad_file",
+    "该文件为“Strict Open XML 电子表格”格式，请在 Excel 中另存为“Excel 工作簿（.xlsx）”后再导入",
+    "a Strict Open XML workbook; save it as an ordinary Excel workbook (.xlsx)",
+)
+EMPTY_FILE = CellError("bad_file", "文件是空的，没有可导入的内容", "the file is empty")
+
+
 def workbook_sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """Every sheet of an XLSX as rows of values (a formula as the value Excel last saved)."""
     try:
         found = list(xlsx.sheets(data))
     except xlsx.TooMuchMerged:
         raise TOO_MUCH_MERGED from None
+    except xlsx.StrictWorkbook:
+        raise STRICT_WORKBOOK from None
     except xlsx.DAMAGED:
         raise UNREADABLE from None
     for name, rows in found:
@@ -236,6 +246,8 @@ OLD_EXCEL = CellError(
 
 def file_sheets(data: bytes, file_name: str) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """The file's sheets by what it is (its first bytes), not by what its name says."""
+    if not data:
+        raise EMPTY_FILE
     if data.startswith(XLSX_MAGIC):
         yield from workbook_sheets(data)
         return
@@ -297,14 +309,15 @@ def _chain(
     yield from enumerate(rows, start=read + 1)
 
 
-def rows_at_most(data: bytes) -> int | None:
+def rows_at_most(data: bytes, past: int | None = None) -> int | None:
     """At most how many rows of the file hold anything, found without reading a cell (a
     small part of reading them): an XLSX's row elements and the rows its merges fill, a
     CSV's lines (a quoted cell may span lines, never the other way). None for a file not
-    read so (an old Excel file; a damaged one): reading it says what is wrong."""
+    read so (an old Excel file; a damaged one): reading it says what is wrong. Counting
+    may stop once past ``past``."""
     if data.startswith(XLSX_MAGIC):
         try:
-            return xlsx.rows_at_most(data)
+            return xlsx.rows_at_most(data, past)
         except xlsx.DAMAGED:
             return None
     if data.startswith(OLE2_MAGIC):

@@ -29,6 +29,14 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, fr
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 ROW, CELL, VALUE, INLINE, TEXT, RUN = (f"{NS}{t}" for t in ("row", "c", "v", "is", "t", "r"))
+# A workbook saved as "Strict Open XML" names its parts in another namespace.
+STRICT = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
+
+
+class StrictWorkbook(ValueError):
+    """A workbook in Strict Open XML, which Excel can save and this reader does not read."""
+
+
 class TooMuchMerged(ValueError):
     """Merges down filling more rows than a sheet has: a sheet Excel can save, which no
     roster needs, and which would cost the reader a row's filling for each."""
@@ -44,6 +52,8 @@ def sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """Every sheet, in the workbook's order, as its name and its rows (read when iterated)."""
     archive = zipfile.ZipFile(io.BytesIO(data))
     book, parts = _book(archive)
+    if book.tag == f"{STRICT}workbook":
+        raise StrictWorkbook()
     props = book.find(f"{NS}workbookPr")
     mac = props is not None and props.get("date1904") in ("1", "true")
     epoch = CALENDAR_MAC_1904 if mac else CALENDAR_WINDOWS_1900
@@ -67,17 +77,19 @@ def _book(archive: zipfile.ZipFile) -> tuple[ElementTree._Element, list[tuple[st
     return book, parts
 
 
-def rows_at_most(data: bytes) -> int:
+def rows_at_most(data: bytes, past: int | None = None) -> int:
     """At most how many rows ``sheets`` yields that hold anything, counted without parsing
     a cell: each sheet's row elements, and the rows its merges span below their top (a
     merge down fills rows the sheet may leave out). Found in the raw XML, as the merges
-    are: a cell's text cannot hold a "<" unescaped."""
+    are: a cell's text cannot hold a "<" unescaped. Counting stops once past ``past``."""
     archive = zipfile.ZipFile(io.BytesIO(data))
     total = 0
     for _, path in _book(archive)[1]:
         for match in _found(archive, path, _ROW_OR_MERGE):
             top, bottom = match.groups()
             total += 1 if top is None else max(0, int(bottom) - int(top))
+            if past is not None and total > past:
+                return total
     return total
 
 

@@ -315,6 +315,8 @@ class CorrectionsElsewhere:
     communities: int
     facts: tuple[str, ...]  # which figures they corrected (office_area, venue_area, funding)
     targets_zh: tuple[str, ...]  # the county-wide targets whose figure reads them
+    # read by the county (a street's report it printed): it has the details in its own report
+    county_reader: bool = False
 
 
 def corrections_elsewhere(
