@@ -86,3 +86,23 @@ def test_an_amount_the_county_corrected_is_offered_to_the_street_no_more(
     street.reload()
     expect(street.locator("ol.timeline li[data-event=FundingAmountCorrected]")).to_have_count(1)
     expect(own.locator("details.correct")).to_have_count(0)
+
+
+def test_an_upgrade_is_offered_to_the_community_while_one_of_its_areas_is_still_its_own(
+    server: DemoServer, browser: Browser, shots: Any, pages: list[Watched]
+) -> None:
+    upgrades = f"/communities/{TIEXI}/facility-upgrades"
+    body = {"occurred_on": "2026-11-22", "office_area_m2": 130, "venue_area_m2": 330}
+    version = _post(server, "community", upgrades, body)["version"]
+    corrections = f"/communities/{TIEXI}/facility-area-corrections"
+    fix = {"occurred_on": "2026-11-23", "corrected_version": version, "reason": "县里复核丈量"}
+    _post(server, "county", corrections, fix | {"corrected_field": "office_area_m2", "area_m2": 120})
+    secretary = signed_in(pages, browser, shots, server, "community", "desktop")
+    secretary.goto(f"{server.base}/#/community/{TIEXI}")
+    entry = secretary.locator("ol.timeline li[data-event=FacilityUpgraded]", has_text="330")
+    expect(entry.locator("details.correct")).to_have_count(1)  # the venue area is still its own
+    _post(server, "county", corrections, fix | {"corrected_field": "venue_area_m2", "area_m2": 320})
+    secretary.reload()
+    corrected = secretary.locator("ol.timeline li[data-event=FacilityAreaCorrected]", has_text=f"第{version}版")
+    expect(corrected).to_have_count(2)
+    expect(entry.locator("details.correct")).to_have_count(0)

@@ -359,7 +359,8 @@ def test_a_figure_a_higher_level_corrected_is_corrected_by_that_level_or_a_highe
     assert "其金额须由县委组织部或上级更正" in problem["message_zh"]
     assert recorded_since(client, before) == []
     upgrades = f"/communities/{TIEXI}/facility-upgrades"
-    ours = post(client, tokens["community"], upgrades, {"occurred_on": "2026-11-25", "office_area_m2": 100})
+    ours = post(client, tokens["community"], upgrades,
+                {"occurred_on": "2026-11-25", "office_area_m2": 100, "venue_area_m2": 250})  # fmt: skip
     assert ours.status_code == 200, ours.text
     upgrade = ours.json()["version"]
     assert correct_area(client, tokens["community"], upgrade, 99).status_code == 200  # its own
@@ -367,6 +368,9 @@ def test_a_figure_a_higher_level_corrected_is_corrected_by_that_level_or_a_highe
     for role in ("community", "client", "street"):
         refused(correct_area(client, tokens[role], upgrade, 97), 403, "role_not_allowed", None)
     assert correct_area(client, county, upgrade, 97).status_code == 200
+    # the venue area is another figure, which the county has not corrected: still the community's
+    venue = correct_area(client, tokens["community"], upgrade, 240, field="venue_area_m2")
+    assert venue.status_code == 200, venue.text
     assert get(client, county, f"/communities/{TIEXI}")["state"]["funding_by_year"] == {
         "2026": "15500.00"
     }

@@ -27,7 +27,7 @@ from sansan.commands.base import UnitLog
 from sansan.commands.examples import example_of
 from sansan.domain import Community, NotFoundError, PartyOrganization, SupervisionItem, errors
 from sansan.domain.supervision import REVIEWS
-from sansan.domain.vocabulary import ROLE_RANK
+from sansan.domain.vocabulary import ROLE_RANK, SiteArea
 
 # Who a flag came from, as the flagged unit reads it.
 LEVEL_ZH = {"county": "县委组织部", "street": "街道党工委"}
@@ -231,13 +231,17 @@ def recorder_level_may(
     fact = log.at(version)
     if not isinstance(fact, kind) or not isinstance(unit, Community):
         return
-    latest = unit.correction_of(version)
-    by = fact if latest is None else max(fact, log.at(latest), key=_rank)
+    # of that one area: an upgrade's other area is another figure, corrected apart
+    field = None
+    if isinstance(command, cc.CorrectFacilityArea):
+        field = SiteArea(command.corrected_field).value
+    latest = unit.latest_correction(log, version, field)
+    by = fact if latest is None else max(fact, latest, key=_rank)
     if Community.correctable_by(principal.role.value, by):
         return
     level = by.actor.partition(":")[0]  # a level above the principal's: the county or a street
     level_zh = LEVEL_ZH.get(level, LEVEL_ZH["county"])
-    done = "记录" if by is fact else f"更正（第{latest}版）"
+    done = "记录" if by is fact else f"更正（第{by.originator_version}版）"
     raise role_refused(
         principal.role,
         why=(

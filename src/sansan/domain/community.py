@@ -590,6 +590,14 @@ class Community(SansanAggregate):
                 return event.originator_version, float(figure)
         return None
 
+    def latest_correction(self, log: CommunityLog, version: int, field: str | None = None) -> Any:
+        """The latest correction of the fact recorded at ``version`` (of one of an upgrade's
+        areas, with ``field``), or None: who made it decides who may correct it again."""
+        if field is not None:
+            return self._area_correction(log, version, field)
+        latest = self.correction_of(version)
+        return None if latest is None else log.at(latest)
+
     def _area_correction(self, log: CommunityLog, version: int, field: str) -> Any:
         """The latest correction of one area (office or venue) the upgrade at ``version``
         recorded, or None: the index keeps a fact's latest correction of either area, and an

@@ -71,26 +71,36 @@ const CORRECTED_BY = { FacilityUpgraded: "CorrectFacilityArea", FundingAllocated
 // given; the new figure and the reason (原因) are asked.
 // A figure is corrected by the level that recorded it or a higher one (a community and its
 // client token are one level), and once corrected, by the level that corrected it or a higher
-// one: the service refuses the rest, so they are not offered it.
+// one (an upgrade's two areas each on its own): the service refuses the rest, so an entry is
+// offered 更正 only when the role may correct one of its figures.
 const LEVEL = { county: 2, street: 1 };
 const levelOf = (role) => LEVEL[role] ?? 0;
 const CORRECTIONS = ["FacilityAreaCorrected", "FundingAmountCorrected"];
+const AREAS = ["office_area_m2", "venue_area_m2"];
 
-// The highest level that recorded or corrected each fact of the community's own history.
-function correctedLevels(history) {
+// The highest level that corrected each figure of each fact of the community's own history.
+function correctorLevels(history) {
   const levels = {};
-  for (const e of history) {
-    const level = levelOf(e.actor.split(":")[0]);
-    const version = CORRECTIONS.includes(e.type) ? e.data.corrected_version : e.version;
-    levels[version] = Math.max(levels[version] ?? 0, level);
+  for (const e of history.filter((e) => CORRECTIONS.includes(e.type))) {
+    const figures = (levels[e.data.corrected_version] ??= {});
+    const figure = e.data.corrected_field ?? "amount_yuan";
+    figures[figure] = Math.max(figures[figure] ?? 0, levelOf(e.actor.split(":")[0]));
   }
   return levels;
 }
 
-function correction(e, catalogue, ctx, id, levels) {
+// The lowest level that may still correct one of the entry's figures.
+function levelNeeded(e, correctors) {
+  const figures = e.type === "FacilityUpgraded" ? AREAS.filter((f) => e.data[f] != null) : ["amount_yuan"];
+  const recorded = levelOf(e.actor.split(":")[0]);
+  const corrected = correctors[e.version] ?? {};
+  return Math.min(...figures.map((f) => Math.max(recorded, corrected[f] ?? 0)));
+}
+
+function correction(e, catalogue, ctx, id, correctors) {
   const spec = e.own && catalogue.find((c) => c.command === CORRECTED_BY[e.type]);
   if (!spec) return null;
-  if (levelOf(ctx.me.role) < (levels[e.version] ?? 0)) return null;
+  if (levelOf(ctx.me.role) < levelNeeded(e, correctors)) return null;
   const box = h("details", { class: "correct", "data-correct": e.version }, h("summary", { text: "更正" }));
   box.addEventListener("toggle", async () => {
     if (!box.open || box.querySelector("form")) return;
@@ -147,7 +157,7 @@ export async function render(root, ctx, id) {
     byYear: state.funding_by_year, minimum: fundingMinimum(pinned && pinned.plan),
     fromYear: ctx.campaign && Number(ctx.campaign.launch_date.slice(0, 4)), toYear: Number(today().slice(0, 4)),
   });
-  const levels = correctedLevels(history);
+  const correctors = correctorLevels(history);
   const events = [
     ...history.map((e) => ({ ...e, unit: state.name, own: true })),
     ...branchHistory.map((e) => ({ ...e, unit: branch ? branch.name : "社区党总支" })),
@@ -169,6 +179,6 @@ export async function render(root, ctx, id) {
         h("dt", { text: "党员总数" }), h("dd", { "data-members": "total", text: String(members.length) }),
         Object.entries({ direct: "直管", dual: "双管", participating: "参管" }).map(([k, v]) =>
           [h("dt", { text: v }), h("dd", { text: String(byCategory[k] || 0) })])))),
-    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree, events), (e) => correction(e, catalogue, ctx, id, levels))),
+    section(`变更时间线（${events.length} 条，含党总支）`, timeline(events, knownNames(ctx, tree, events), (e) => correction(e, catalogue, ctx, id, correctors))),
   );
 }
