@@ -301,6 +301,24 @@ def test_a_csv_that_cannot_be_read_is_a_problem_of_the_file_never_a_500(
     assert problem["message_zh"].startswith("无法读取该 CSV 文件")
 
 
+def test_the_error_workbook_leaves_out_long_runs_of_blank_rows(
+    county: tuple[TestClient, str],
+) -> None:
+    """Outside review 5: a 2.7 KB file with one bad row and a last row at 1,048,576 came back
+    as a 3.7 MB workbook of empty rows, after 10 s. At most 100 blank rows in a run are kept."""
+    client, token = county
+    lines = _csv_roster().split("\n")
+    lines[2] = lines[2].replace("双管", "不知道")  # one bad row
+    text = "\n".join([*lines[:3], *[",,,,"] * 5000, *lines[3:]])
+    answer = upload(client, token, text.encode(), "名册.csv")
+    assert answer.status_code == 422, answer.text
+    book = load_workbook(io.BytesIO(base64.b64decode(answer.json()["report"]["error_workbook"])))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len(rows) < 3 + 100 + 10, len(rows)
+    assert "管理类别" in str(rows[2][-1])  # the bad row keeps its error beside it
+    assert any(r[1] == "甲四" for r in rows)  # rows after the run are all there
+
+
 def test_a_missing_required_column_is_reported_and_nothing_is_read(
     county: tuple[TestClient, str],
 ) -> None:

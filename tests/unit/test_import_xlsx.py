@@ -140,7 +140,13 @@ def test_merges_filling_more_rows_than_a_sheet_has_are_refused_in_words() -> Non
     merges = "".join(f'<mergeCell ref="{c}1:{c}600000"/>' for c in "AB")
     with pytest.raises(CellError) as refused:
         _read(_book(A1, f"<mergeCells>{merges}</mergeCells>"))
-    assert refused.value.zh == "合并单元格覆盖的行过多（超过1,048,576行），请取消合并后另存再导入"
+    assert refused.value.zh == (
+        "合并单元格过多（合并覆盖超过1,048,576行，或超过100,000处），请取消合并后另存再导入"
+    )
+    many = "".join(f'<mergeCell ref="A{2 * n + 1}:A{2 * n + 2}"/>' for n in range(100_001))
+    with pytest.raises(CellError) as refused:
+        _read(_book(A1, f"<mergeCells>{many}</mergeCells>"))
+    assert refused.value.zh.startswith("合并单元格过多")
 
 
 def test_rows_inside_merges_read_their_top_row_s_values_however_the_merges_overlap() -> None:
@@ -186,3 +192,18 @@ def test_an_empty_file_is_said_to_be_empty() -> None:
     with pytest.raises(CellError) as refused:
         _read(b"")
     assert refused.value.zh == "文件是空的，没有可导入的内容"
+
+
+@pytest.mark.parametrize("index", ["2", "-1"])
+def test_a_shared_string_the_table_lacks_is_a_damaged_file_never_another_string(index: str) -> None:
+    """Outside review 5: an index past the table was a 500, a negative one read the table's
+    last string as the cell's."""
+    with pytest.raises(CellError) as refused:
+        _read(_book(f'<row r="1"><c r="A1" t="s"><v>{index}</v></c></row>'))
+    assert refused.value.code == "bad_file"
+
+
+def test_what_follows_the_rows_is_not_parsed() -> None:
+    """A million merges after the rows were built into a tree by the parser (500 MB a sheet):
+    the reader stops at the end of the rows, so even a broken tail is never read."""
+    assert _read(_book(A1, "<mergeCells><broken")) == [["甲"]]

@@ -177,8 +177,9 @@ def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
 
 TOO_MUCH_MERGED = CellError(
     "bad_file",
-    f"合并单元格覆盖的行过多（超过{xlsx.EXCEL_ROWS:,}行），请取消合并后另存再导入",
-    f"merged cells fill more than {xlsx.EXCEL_ROWS} rows; unmerge them and save again",
+    f"合并单元格过多（合并覆盖超过{xlsx.EXCEL_ROWS:,}行，或超过{xlsx.MERGES_MAX:,}处），请取消合并后另存再导入",
+    f"merged cells fill more than {xlsx.EXCEL_ROWS} rows or number more than"
+    f" {xlsx.MERGES_MAX}; unmerge them and save again",
 )
 
 

@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sansan.cells import printable, put, sheet_title
 from sansan.imports.engine import ImportReport, Problem
 from sansan.imports.kinds import ImportKind
-from sansan.imports.reading import CellError, file_sheets
+from sansan.imports.reading import CellError, file_sheets, is_blank
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -98,6 +98,11 @@ def template(kinds: list[ImportKind]) -> bytes:
     return out.getvalue()
 
 
+# Blank rows in a row copied back; past these, a run of them is left out (the errors stand
+# beside their rows, so no row number is needed to find them).
+BLANK_ROWS_KEPT = 100
+
+
 def error_workbook(data: bytes, report: ImportReport) -> bytes:
     """The file's rows as they were, with an 错误 column beside each row that has one, so
     it can be fixed and imported again (the 错误 column is not read back)."""
@@ -126,10 +131,13 @@ def _copy_rows(
 ) -> None:  # fmt: skip
     for name, rows in file_sheets(data, report.file_name):
         sheet = book.create_sheet(sheet_title(name))
-        width = 0
+        width = blank = 0
         for number, row in enumerate(rows, start=1):
             width = max(width, len(row))
             found = by_row.pop((name, number), [])
+            blank = blank + 1 if not found and all(is_blank(v) for v in row) else 0
+            if blank > BLANK_ROWS_KEPT:
+                continue  # a 2 KB file ending in row 1,048,576 came back as 23 MB of empty rows
             text = "；".join(_said(p) for p in found)
             values = _inert(sheet, [*row, *([None] * (width - len(row)))])
             if number == 1:

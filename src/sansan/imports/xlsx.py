@@ -29,6 +29,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, fr
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 ROW, CELL, VALUE, INLINE, TEXT, RUN = (f"{NS}{t}" for t in ("row", "c", "v", "is", "t", "r"))
+SHEET_DATA = f"{NS}sheetData"
 # A workbook saved as "Strict Open XML" names its parts in another namespace.
 STRICT = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
 
@@ -44,6 +45,8 @@ class TooMuchMerged(ValueError):
 
 # Excel's last row and column: a sheet it saves goes no further.
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+# More merges down than any roster has (one a branch or a household): kept in memory while read.
+MERGES_MAX = 100_000
 # A merge down: its top and bottom rows, its first and last columns.
 Merge = tuple[int, int, int, int]
 
@@ -120,6 +123,8 @@ def _merged_down(archive: zipfile.ZipFile, path: str) -> list[Merge]:
             if below > EXCEL_ROWS:
                 raise TooMuchMerged(below)
             found.append((top_row, bottom_row, _column(first.decode()), _column(last.decode())))
+            if len(found) > MERGES_MAX:
+                raise TooMuchMerged(below)
     return sorted(found)
 
 
@@ -236,7 +241,9 @@ def _numbered(
     dated: dict[str, bool],
 ) -> Iterator[tuple[int, list[Any]]]:  # fmt: skip
     number = 0
-    for _, element in ElementTree.iterparse(source, events=("end",), tag=ROW):
+    for _, element in ElementTree.iterparse(source, events=("end",), tag=(ROW, SHEET_DATA)):
+        if element.tag == SHEET_DATA:
+            break  # the rows are read: what follows (merges, a million of them) is not parsed
         at = element.get("r")
         row_number = int(at) if at else number + 1
         if row_number > EXCEL_ROWS:  # no sheet Excel saves goes further: empty rows to there
@@ -274,10 +281,19 @@ def _cells(
         if only is not None and kind == "inlineStr" and len(only) == 1 and only[0].tag == TEXT:
             values.append(only[0].text or "")  # a string typed in the cell, not rich text
         elif only is not None and kind == "s" and only.tag == VALUE and only.text:
-            values.append(strings[int(only.text)])
+            values.append(_shared(strings, only.text))
         else:
             values.append(_value(cell, strings, dates, epoch, dated))
     return values
+
+
+def _shared(strings: list[str], text: str) -> str:
+    """A shared string by its index; one the table lacks is a damaged file (a negative
+    index read another string from the end)."""
+    index = int(text)
+    if not 0 <= index < len(strings):
+        raise ValueError(f"shared string {index} of {len(strings)}")
+    return strings[index]
 
 
 def _value(
@@ -303,7 +319,7 @@ def _value(
             is_date = dated[style] = int(style) in dates
         return from_excel(number, epoch) if is_date else number
     if kind == "s":
-        return strings[int(text)]
+        return _shared(strings, text)
     if kind == "b":
         return text == "1"
     if kind == "d":
