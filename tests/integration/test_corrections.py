@@ -374,3 +374,17 @@ def test_a_figure_a_higher_level_corrected_is_corrected_by_that_level_or_a_highe
     assert get(client, county, f"/communities/{TIEXI}")["state"]["funding_by_year"] == {
         "2026": "15500.00"
     }
+
+
+def test_an_upgrade_of_one_area_leaves_the_other_in_the_list_as_in_the_state(demo: Demo) -> None:
+    """Outside review 5: the list of communities set the other area to null after an upgrade
+    that recorded one area, while the community's state kept it."""
+    client, tokens = demo
+    county = tokens["county"]
+    upgrades = f"/communities/{TIEXI}/facility-upgrades"
+    answer = post(client, county, upgrades, {"occurred_on": "2026-11-25", "office_area_m2": 110})
+    assert answer.status_code == 200, answer.text
+    state = get(client, county, f"/communities/{TIEXI}")["state"]
+    listed = next(c for c in get(client, county, "/communities")["items"] if c["id"] == str(TIEXI))
+    assert (listed["office_area_m2"], listed["venue_area_m2"]) == (110, state["venue_area_m2"])
+    assert state["venue_area_m2"] == 240

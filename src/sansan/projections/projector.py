@@ -132,6 +132,14 @@ def team_member_left(b: Batch, e: PartyOrganization.TeamMemberLeft) -> None:
     b.update(b.t.team_members, str(e.team_member_id), left_on=e.occurred_on.isoformat())
 
 
+def facility_upgraded(b: Batch, e: Community.FacilityUpgraded) -> None:
+    # As the state has it: an upgrade of one area leaves the other as it was (it was set to
+    # NULL in the list of communities while the state kept it).
+    areas = {f: v for f in ("office_area_m2", "venue_area_m2") if (v := getattr(e, f)) is not None}
+    if areas:
+        b.update(b.t.communities, str(e.originator_id), **areas)
+
+
 def area_corrected(b: Batch, e: Community.FacilityAreaCorrected) -> None:
     # The community's present area, when the corrected upgrade is the one that set it.
     if e.is_current:
@@ -163,11 +171,7 @@ HANDLERS: dict[type, BatchHandler] = {
     Community.GeneralBranchAttached: _set(
         _communities, general_branch_id=lambda e: str(e.organization_id)
     ),
-    Community.FacilityUpgraded: _set(
-        _communities,
-        office_area_m2=lambda e: e.office_area_m2,
-        venue_area_m2=lambda e: e.venue_area_m2,
-    ),
+    Community.FacilityUpgraded: facility_upgraded,
     Community.FacilityAreaCorrected: area_corrected,
     Member.MemberRegistered: member_registered,
     Member.MemberCategoryChanged: _set(_members, category=lambda e: e.category),

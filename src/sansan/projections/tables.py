@@ -11,8 +11,9 @@ PROJECTION_NAME = "read_models"
 # 12: a target's verdict step is the day after its due date; 13: the audit rows keep each
 # event's note and evidence number (文号); 14: audit_places, every community (and street) whose
 # members a read of personal data names, and a supervision item's row keeps the day of its last
-# status change and the role that assigned it (its light and reviewer, as the case file's)
-PROJECTION_VERSION = 14
+# status change and the role that assigned it (its light and reviewer, as the case file's);
+# 15: an upgrade of one area leaves the community's other area as it was
+PROJECTION_VERSION = 15
 
 TABLES = [t.name for t in read_model(1).tables]
 
