@@ -46,3 +46,31 @@ def test_ordinary_chinese_text_with_tabs_and_line_breaks_is_still_taken(demo: De
               "note": "第一行\n\t第二行：《党章》"},
     )  # fmt: skip
     assert answer.status_code in (200, 201), answer.text
+
+
+HIDDEN = ["\U000e0020", "\U0001d173", "\U000110bd", "\u3164", "\u034f", "\ufe0f", "\x85", "\x9b", "\u2028"]
+
+
+@pytest.mark.parametrize("character", HIDDEN, ids=[f"U+{ord(c):04X}" for c in HIDDEN])
+def test_an_invisible_character_past_the_pattern_is_refused_in_a_name_and_a_short_text(
+    demo: Demo, character: str
+) -> None:
+    """Outside review 5: “刘芳\\U000e0020”, “刘\\u3164芳” and “刘芳\\U0001d173” were three more
+    members shown as 刘芳 beside 刘芳 (past member_name_taken); C1 controls and the line
+    separator went into funding sources."""
+    client, tokens = demo
+    headers = bearer(tokens["community"])
+    register = {"occurred_on": "2026-11-01", "category": "direct", "organization_id": str(BRANCH)}
+    named = client.post("/api/v1/members", json=register | {"name": f"刘{character}芳"}, headers=headers)
+    assert named.status_code == 422, named.text
+    (error,) = named.json()["errors"]
+    assert (error["field"], error["type"]) == ("name", "string_pattern_mismatch")
+    assert "不可见的格式字符" in error["message_zh"]
+    assert "pattern" not in error["message_en"]  # said in words, not as the regex
+    funding = client.post(
+        f"/api/v1/communities/{demo_id('community', '铁西')}/funding-allocations",
+        headers=bearer(tokens["street"]),
+        json={"occurred_on": "2026-11-01", "year": 2026, "amount_yuan": "100", "source": f"街道{character}自筹"},
+    )  # fmt: skip
+    assert funding.status_code == 422, funding.text
+    assert [e["field"] for e in funding.json()["errors"]] == ["source"]

@@ -181,6 +181,8 @@ def test_a_source_spelled_with_a_wide_space_is_the_same_source_and_an_invisible_
         (3, "金额（元）", "5000", "duplicate_in_file"),
         (4, "经费来源", "街道\u200b自筹", "string_pattern_mismatch"),
     ]
+    said = answer.json()["report"]["problems"][1]["message_zh"]
+    assert "不可见的格式字符（如零宽空格" in said, said  # not “控制字符”, which a reader cannot find
     assert not [t for t in recorded_since(client, before) if "Community" in t]
 
 

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sansan.application import ConcurrencyConflict, IdempotencyKeyReused, IdTaken
 from sansan.commands import VersionMismatch
-from sansan.commands.base import LINES, ONE_LINE
+from sansan.commands.base import PATTERN_SAID
 from sansan.domain import DomainError, NotFoundError
 from sansan.domain.errors import DomainErrors, InvalidReferences, plain_figure
 from sansan.domain.event_labels import FIELD_LABELS_ZH
@@ -177,11 +177,6 @@ _ZH_BY_TYPE = {
 }
 
 
-# The commands' text patterns, said as what they refuse.
-_ZH_BY_PATTERN = {
-    ONE_LINE: "不能含有换行符、其他控制字符或不可见的格式字符（如零宽空格、文字方向控制符）",
-    LINES: "不能含有控制字符（换行符和制表符除外）或不可见的格式字符（如零宽空格、文字方向控制符）",
-}
 
 
 # A query parameter's Chinese name, where the events' field labels have none (the 审计
@@ -285,8 +280,8 @@ def _message(error: Mapping[str, Any], bounds: Bounds = (None, None)) -> tuple[s
     ctx = error.get("ctx") or {}
     kind = error.get("type", "")
     english = str(error.get("msg", "Invalid value"))
-    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _ZH_BY_PATTERN:
-        return _ZH_BY_PATTERN[ctx["pattern"]], english
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_SAID:
+        return PATTERN_SAID[ctx["pattern"]]
     if kind in _DATE_ERRORS and (unknown := _no_such_day(error.get("input"))):
         return unknown
     if kind in RANGE_ERRORS and (said := _range_zh(kind, ctx, bounds)):

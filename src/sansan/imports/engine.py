@@ -39,6 +39,7 @@ from sqlalchemy import select
 from sansan.access import AccessService, Principal
 from sansan.application import SansanApplication
 from sansan.commands import Command, CommandContext
+from sansan.commands.base import PATTERN_SAID
 from sansan.domain import Community, DomainError, ImportRecord, NotFoundError, PartyOrganization
 from sansan.domain.base import Provenance, SansanAggregate, import_source
 from sansan.domain.errors import DUPLICATE_FACT, InvalidReferences, plain_figure
@@ -106,7 +107,6 @@ _ZH_BY_TYPE = {
     "decimal_max_digits": "数字位数过多",
     "decimal_max_places": "小数位数过多",
     "finite_number": "应为数字",
-    "string_pattern_mismatch": "不能含有控制字符",  # the commands' text patterns
 }
 
 
@@ -858,9 +858,12 @@ class Importer:
         except ValidationError as error:
             for e in error.errors():
                 where = str(e["loc"][0]) if e["loc"] else ""
-                zh = _ZH_BY_TYPE.get(e["type"], "取值不符合要求")
+                zh, en = _ZH_BY_TYPE.get(e["type"], "取值不符合要求"), e["msg"]
+                if e["type"] == "string_pattern_mismatch":  # said as what it refuses
+                    pattern = str((e.get("ctx") or {}).get("pattern"))
+                    zh, en = PATTERN_SAID.get(pattern, (zh, en))
                 at = self._column(row, where)
-                self.report.problems.append(self._problem(row, at, e["type"], zh, e["msg"]))
+                self.report.problems.append(self._problem(row, at, e["type"], zh, en))
             return None
 
     def _differences(
