@@ -156,6 +156,29 @@ def test_an_earlier_upgrade_is_not_corrected_above_a_later_one_and_leaves_the_pr
     assert first_sites(client, county, "2026-11-20") == "2个社区"
 
 
+def test_a_later_upgrade_is_not_corrected_below_an_earlier_one(demo: Demo) -> None:
+    """Outside review 5: correcting the later upgrade's 90 to 80, under the earlier 96, made it
+    a decrease, which no upgrade may be; only the other direction was checked."""
+    client, tokens = demo
+    county = tokens["county"]
+    first = version_of(client, county, TIEXI, "FacilityUpgraded")  # 96 ㎡ office
+    later = post(client, county, f"/communities/{TIEXI}/facility-upgrades",
+                 {"occurred_on": "2026-11-20", "office_area_m2": 110})  # fmt: skip
+    assert later.status_code == 200, later.text
+    version = later.json()["version"]
+    before = head(client)
+    problem = refused(correct_area(client, county, version, 90), 422, "correction_below_earlier",
+                      "area_m2")  # fmt: skip
+    assert problem["message_zh"] == (
+        f"办公用房面积在第 {first} 版办公用房和活动场所建设时已为 96㎡，第 {version} 版更正为 90㎡"
+        f" 会使这次建设变成减少面积；如第 {first} 版有误，请先更正它"
+    )
+    assert recorded_since(client, before) == []
+    assert correct_area(client, county, first, 85).status_code == 200  # the earlier one first
+    assert correct_area(client, county, version, 90).status_code == 200  # then it may
+    assert correct_area(client, county, version, 85).status_code == 200  # equal: no decrease
+
+
 @pytest.mark.parametrize(
     ("role", "status"), [("community", 403), ("client", 403), ("auditor", 403)]
 )

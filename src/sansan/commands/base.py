@@ -139,6 +139,9 @@ class UnitLog:
     def after(self, version: int) -> Iterable[Any]:
         return self.events.get(self.unit_id, gt=version)
 
+    def before(self, version: int) -> Iterable[Any]:
+        return self.events.get(self.unit_id, lte=version - 1) if version > 1 else ()
+
 
 @dataclass
 class CommandContext:

@@ -66,6 +66,9 @@ class CommunityLog(Protocol):
     def after(self, version: int) -> Iterable[Any]:
         """The events after that version, oldest first."""
 
+    def before(self, version: int) -> Iterable[Any]:
+        """The events before that version, oldest first."""
+
 
 # The events that correct a recorded figure, by name; and what ``is_current`` says of one as
 # the history reads it (review 3 finding 10).
@@ -547,8 +550,8 @@ class Community(SansanAggregate):
     ) -> None:  # fmt: skip
         """Correct the area an upgrade recorded (a typo). The site's figures never fall from
         one upgrade to the next, so the corrected figure may not exceed what the next later
-        upgrade of that area recorded (that upgrade would become a decrease: correct it
-        first); lower is always allowed, as the typo it fixes was too high."""
+        upgrade of that area recorded, nor fall below what the one before it recorded (either
+        upgrade would become a decrease: correct that one first)."""
         field = choice("corrected_field", corrected_field, SiteArea).value
         fact, _, why = self._corrected(prov, log, corrected_version, self.FacilityUpgraded, reason)
         last = self._area_correction(log, corrected_version, field)
@@ -570,6 +573,12 @@ class Community(SansanAggregate):
                 later_version=later[0], later=f"{figure(later[1])}", version=corrected_version,
                 value=f"{figure(area_m2)}", what=field, what_zh=said,
             )  # fmt: skip
+        earlier = self._previous_area(log, corrected_version, field)
+        if earlier is not None and area_m2 < earlier[1]:
+            raise errors.CORRECTION_BELOW_EARLIER(
+                earlier_version=earlier[0], earlier=f"{figure(earlier[1])}",
+                version=corrected_version, value=f"{figure(area_m2)}", what=field, what_zh=said,
+            )  # fmt: skip
         self._record(
             self.FacilityAreaCorrected, prov,
             correction=_correction_zh(
@@ -585,9 +594,7 @@ class Community(SansanAggregate):
         figure (as corrected), or None if ``version`` set the present figure."""
         for event in log.after(version):
             if isinstance(event, self.FacilityUpgraded) and getattr(event, field) is not None:
-                last = self._area_correction(log, event.originator_version, field)
-                figure = getattr(event, field) if last is None else last.to_value
-                return event.originator_version, float(figure)
+                return self._as_corrected(log, event, field)
         return None
 
     def latest_correction(self, log: CommunityLog, version: int, field: str | None = None) -> Any:
@@ -597,6 +604,24 @@ class Community(SansanAggregate):
             return self._area_correction(log, version, field)
         latest = self.correction_of(version)
         return None if latest is None else log.at(latest)
+
+    def _previous_area(
+        self, log: CommunityLog, version: int, field: str
+    ) -> tuple[int, float] | None:
+        """The last upgrade before ``version`` that recorded ``field``: its version and its
+        figure (as corrected), or None if ``version`` recorded the first."""
+        found = None
+        for event in log.before(version):
+            if isinstance(event, self.FacilityUpgraded) and getattr(event, field) is not None:
+                found = event
+        return None if found is None else self._as_corrected(log, found, field)
+
+    def _as_corrected(self, log: CommunityLog, upgrade: Any, field: str) -> tuple[int, float]:
+        """An upgrade's version and its figure of ``field`` as its latest correction has it."""
+        last = self._area_correction(log, upgrade.originator_version, field)
+        return upgrade.originator_version, float(
+            getattr(upgrade, field) if last is None else last.to_value
+        )
 
     def _area_correction(self, log: CommunityLog, version: int, field: str) -> Any:
         """The latest correction of one area (office or venue) the upgrade at ``version``

@@ -548,6 +548,15 @@ CORRECTION_SAME_VALUE = Rule(
     "第 {version} 版记录的{what_zh}现为 {current}，更正后的数值与之相同，无须更正",
     "{what} of version {version} is {current} already: a correction must change it",
 )
+CORRECTION_BELOW_EARLIER = Rule(
+    "correction_below_earlier",
+    "{what_zh}在第 {earlier_version} 版办公用房和活动场所建设时已为 {earlier}㎡，"
+    "第 {version} 版更正为 {value}㎡ 会使这次建设变成减少面积；"
+    "如第 {earlier_version} 版有误，请先更正它",
+    "{what} was {earlier} m² after the earlier upgrade of version {earlier_version}: correcting"
+    " version {version} to {value} m² would make this upgrade a decrease (correct that one first)",
+    fields=("area_m2",),
+)
 CORRECTION_ABOVE_LATER = Rule(
     "correction_above_later",
     "{what_zh}在第 {later_version} 版办公用房和活动场所建设后为 {later}㎡，第 {version} 版更正为"
