@@ -15,19 +15,27 @@ NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def _book(rows_xml: str, after: str = "") -> bytes:
+def _book(rows_xml: str, after: str = "", second: str | None = None) -> bytes:
+    """A workbook of one sheet (党员), or two with ``second`` (说明: what follows its rows)."""
     out = io.BytesIO()
+    other = '<sheet name="说明" sheetId="2" r:id="rId2"/>' if second is not None else ""
+    rel = '<Relationship Id="rId2" Target="worksheets/sheet2.xml"/>' if second is not None else ""
     with zipfile.ZipFile(out, "w") as z:
         z.writestr(
             "xl/workbook.xml",
             f'<workbook xmlns="{NS}" xmlns:r="{RELS}"><sheets>'
-            '<sheet name="党员" sheetId="1" r:id="rId1"/></sheets></workbook>',
+            f'<sheet name="党员" sheetId="1" r:id="rId1"/>{other}</sheets></workbook>',
         )
         z.writestr(
             "xl/_rels/workbook.xml.rels",
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>',
+            f'<Relationship Id="rId1" Target="worksheets/sheet1.xml"/>{rel}</Relationships>',
         )
+        if second is not None:
+            z.writestr(
+                "xl/worksheets/sheet2.xml",
+                f'<worksheet xmlns="{NS}"><sheetData/>{second}</worksheet>',
+            )
         z.writestr(
             "xl/sharedStrings.xml",
             f'<sst xmlns="{NS}"><si><t>共享</t></si>'
@@ -125,6 +133,10 @@ A1 = '<row r="1"><c r="A1" t="inlineStr"><is><t>甲</t></is></c></row>'
         (A1 + '<row r="1048577"/>', ""),  # a row past Excel's last: a million empty rows, and more
         ('<row r="1"><c r="AAAAAAAA1" t="inlineStr"><is><t>甲</t></is></c></row>', ""),  # a column
         (A1, '<mergeCells><mergeCell ref="A1:ZZZZZZZ3"/></mergeCells>'),  # a merge's column
+        (A1 + '<row r="3"/><row r="2"/>', ""),  # rows out of order: their numbers would lie
+        ('<row r="0"/>' + A1, ""),
+        ('<row r="1"><c r="A-2" t="inlineStr"><is><t>甲</t></is></c></row>', ""),
+        ('<row r="1"><c r="a1" t="inlineStr"><is><t>甲</t></is></c></row>', ""),
     ],
 )
 def test_a_sheet_past_excel_s_last_row_or_column_is_a_damaged_file_read_in_no_time(
@@ -207,3 +219,18 @@ def test_what_follows_the_rows_is_not_parsed() -> None:
     """A million merges after the rows were built into a tree by the parser (500 MB a sheet):
     the reader stops at the end of the rows, so even a broken tail is never read."""
     assert _read(_book(A1, "<mergeCells><broken")) == [["甲"]]
+
+
+def test_a_merge_written_in_lower_case_or_from_its_bottom_corner_is_read_as_excel_reads_it() -> None:
+    cell = '<c r="{}" t="inlineStr"><is><t>{}</t></is></c>'
+    rows = f'<row r="1">{cell.format("A1", "甲")}{cell.format("B1", "乙")}</row><row r="2"/><row r="3"/>'
+    for ref_a, ref_b in (("a1:a3", "b1:b3"), ("A3:A1", "B3:B1")):
+        merges = f'<mergeCells><mergeCell ref="{ref_a}"/><mergeCell ref="{ref_b}"/></mergeCells>'
+        assert _read(_book(rows, merges)) == [["甲", "乙"]] * 3, ref_a
+
+
+def test_a_sheet_the_import_passes_over_is_not_refused_for_its_merges() -> None:
+    """Outside review 5: two full-height merges on the 说明 sheet refused the whole file."""
+    merges = '<mergeCells><mergeCell ref="A1:A1048576"/><mergeCell ref="B1:B1048576"/></mergeCells>'
+    [(first, rows), (name, _)] = list(xlsx.sheets(_book(A1, second=merges)))
+    assert (first, list(rows), name) == ("党员", [["甲"]], "说明")

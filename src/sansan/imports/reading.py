@@ -167,20 +167,22 @@ UNREADABLE = CellError(
 )
 
 
-def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
-    """A damaged part of the file shows only when its rows are read: say so, never crash."""
-    try:
-        yield from rows
-    except xlsx.DAMAGED:
-        raise UNREADABLE from None
-
-
 TOO_MUCH_MERGED = CellError(
     "bad_file",
     f"合并单元格过多（合并覆盖超过{xlsx.EXCEL_ROWS:,}行，或超过{xlsx.MERGES_MAX:,}处），请取消合并后另存再导入",
     f"merged cells fill more than {xlsx.EXCEL_ROWS} rows or number more than"
     f" {xlsx.MERGES_MAX}; unmerge them and save again",
 )
+
+
+def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """A damaged part of the file shows only when its rows are read: say so, never crash."""
+    try:
+        yield from rows
+    except xlsx.TooMuchMerged:  # a sheet's merges are read with its rows
+        raise TOO_MUCH_MERGED from None
+    except xlsx.DAMAGED:
+        raise UNREADABLE from None
 
 
 STRICT_WORKBOOK = CellError(
@@ -195,8 +197,6 @@ def workbook_sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     """Every sheet of an XLSX as rows of values (a formula as the value Excel last saved)."""
     try:
         found = list(xlsx.sheets(data))
-    except xlsx.TooMuchMerged:
-        raise TOO_MUCH_MERGED from None
     except xlsx.StrictWorkbook:
         raise STRICT_WORKBOOK from None
     except xlsx.DAMAGED:

@@ -63,8 +63,7 @@ def sheets(data: bytes) -> Iterator[tuple[str, Iterator[list[Any]]]]:
     strings = _shared_strings(archive)
     dates = _date_styles(archive)
     for name, path in parts:
-        merged = _merged_down(archive, path)
-        yield name, _rows(archive.open(path), strings, dates, epoch, merged)
+        yield name, _rows(archive, path, strings, dates, epoch)
 
 
 def _book(archive: zipfile.ZipFile) -> tuple[ElementTree._Element, list[tuple[str, str]]]:
@@ -90,18 +89,20 @@ def rows_at_most(data: bytes, past: int | None = None) -> int:
     for _, path in _book(archive)[1]:
         for match in _found(archive, path, _ROW_OR_MERGE):
             top, bottom = match.groups()
-            total += 1 if top is None else max(0, int(bottom) - int(top))
+            total += 1 if top is None else abs(int(bottom) - int(top))
             if past is not None and total > past:
                 return total
     return total
 
 
 # <mergeCell ref="A3:A5"/>, found in the raw XML: a cell's text cannot hold a "<" unescaped
-_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_MERGE = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Za-z]+)(\d+):([A-Za-z]+)(\d+)"'
+)
 _CHUNK = 1 << 20
 # A row's start tag, or a merge (its first and last row)
 _ROW_OR_MERGE = re.compile(
-    rb'<(?:[A-Za-z_][\w.-]*:)?(?:row[\s/>]|mergeCell\b[^>]*?\bref="[A-Z]+(\d+):[A-Z]+(\d+)")'
+    rb'<(?:[A-Za-z_][\w.-]*:)?(?:row[\s/>]|mergeCell\b[^>]*?\bref="[A-Za-z]+(\d+):[A-Za-z]+(\d+)")'
 )
 
 
@@ -115,7 +116,9 @@ def _merged_down(archive: zipfile.ZipFile, path: str) -> list[Merge]:
     below = 0  # the rows the merges fill below their tops
     for match in _found(archive, path, _MERGE):
         first, top, last, bottom = match.groups()
-        top_row, bottom_row = int(top), int(bottom)
+        # either corner first, in either case, as Excel and openpyxl read them
+        top_row, bottom_row = sorted((int(top), int(bottom)))
+        first, last = sorted((first.upper(), last.upper()), key=lambda c: (len(c), c))
         if bottom_row > top_row:
             if bottom_row > EXCEL_ROWS:
                 raise ValueError(f"a merge down to row {bottom_row}")
@@ -197,15 +200,20 @@ def _column(letters: str) -> int:
     index = -1
     for letter in letters[:4]:
         index = (index + 1) * 26 + ord(letter) - 65
-    if not 0 <= index < EXCEL_COLUMNS or not letters.isascii() or not letters.isupper():
+    letters_ok = letters.isascii() and letters.isalpha() and letters.isupper()
+    if not letters_ok or not 0 <= index < EXCEL_COLUMNS:
         raise ValueError(f"column {letters[:10]}")
     _INDEX[letters] = index
     return index
 
 
 def _rows(
-    source: IO[bytes], strings: list[str], dates: set[int], epoch: Any, merged: list[Merge]
+    archive: zipfile.ZipFile, path: str, strings: list[str], dates: set[int], epoch: Any
 ) -> Iterator[list[Any]]:
+    """A sheet's rows, read when iterated: its merges too, so a sheet the import passes over
+    (说明) costs nothing and is refused for nothing."""
+    merged = _merged_down(archive, path)
+    source = archive.open(path)
     dated: dict[str, bool] = {}  # a cell's style attribute → whether it shows a date
     tops: dict[int, list[Any]] = {}  # the top rows of the merges not ended yet
     waiting = iter(merged)  # by top row
@@ -246,8 +254,8 @@ def _numbered(
             break  # the rows are read: what follows (merges, a million of them) is not parsed
         at = element.get("r")
         row_number = int(at) if at else number + 1
-        if row_number > EXCEL_ROWS:  # no sheet Excel saves goes further: empty rows to there
-            raise ValueError(f"row {row_number}")
+        if not number < row_number <= EXCEL_ROWS:  # Excel saves rows in order, up to its last
+            raise ValueError(f"row {row_number} after {number}")
         while number + 1 < row_number:  # rows the sheet leaves out are empty rows
             number += 1
             yield number, []
