@@ -15,6 +15,17 @@ MEMBER = demo_id("member", "铁西-1")
 FORMAT = ["\u202e", "\u200b", "\u200d", "\u2066", "\ufeff", "\u00ad", "\u061c"]
 
 
+def _name_refused(client: TestClient, token: str, name: str) -> dict[str, str]:
+    """A member registered under ``name`` is refused on the name, in words: its one error."""
+    register = {"occurred_on": "2026-11-01", "category": "direct", "organization_id": str(BRANCH)}
+    named = client.post("/api/v1/members", json=register | {"name": name}, headers=bearer(token))
+    assert named.status_code == 422, named.text
+    (error,) = named.json()["errors"]
+    assert (error["field"], error["type"]) == ("name", "string_pattern_mismatch")
+    assert "不可见的格式字符" in error["message_zh"]
+    return dict(error)
+
+
 @pytest.mark.parametrize("character", FORMAT, ids=[f"U+{ord(c):04X}" for c in FORMAT])
 def test_a_format_character_in_a_name_or_a_note_is_refused_and_nothing_recorded(
     demo: Demo, character: str
@@ -22,12 +33,7 @@ def test_a_format_character_in_a_name_or_a_note_is_refused_and_nothing_recorded(
     client, tokens = demo
     assert unicodedata.category(character) == "Cf"
     headers = bearer(tokens["community"])
-    register = {"occurred_on": "2026-11-01", "category": "direct", "organization_id": str(BRANCH)}
-    named = client.post("/api/v1/members", json=register | {"name": f"{character}伟王"}, headers=headers)
-    assert named.status_code == 422, named.text
-    (error,) = named.json()["errors"]
-    assert (error["field"], error["type"]) == ("name", "string_pattern_mismatch")
-    assert "不可见的格式字符" in error["message_zh"]
+    _name_refused(client, tokens["community"], f"{character}伟王")
     noted = client.post(
         f"/api/v1/members/{MEMBER}/trainings", headers=headers,
         json={"occurred_on": "2026-11-01", "days": 1, "method": "lecture", "topic": "党课", "note": f"备注{character}"},
@@ -59,13 +65,7 @@ def test_an_invisible_character_past_the_pattern_is_refused_in_a_name_and_a_shor
     members shown as 刘芳 beside 刘芳 (past member_name_taken); C1 controls and the line
     separator went into funding sources."""
     client, tokens = demo
-    headers = bearer(tokens["community"])
-    register = {"occurred_on": "2026-11-01", "category": "direct", "organization_id": str(BRANCH)}
-    named = client.post("/api/v1/members", json=register | {"name": f"刘{character}芳"}, headers=headers)
-    assert named.status_code == 422, named.text
-    (error,) = named.json()["errors"]
-    assert (error["field"], error["type"]) == ("name", "string_pattern_mismatch")
-    assert "不可见的格式字符" in error["message_zh"]
+    error = _name_refused(client, tokens["community"], f"刘{character}芳")
     assert "pattern" not in error["message_en"]  # said in words, not as the regex
     funding = client.post(
         f"/api/v1/communities/{demo_id('community', '铁西')}/funding-allocations",
