@@ -1139,7 +1139,6 @@ class Importer:
             ))  # fmt: skip
         return found
 
-
     def _in_file_twice(
         self, row: _Row, field: str, figured: _Figured, earlier: tuple[str, int], mine: str,
         theirs: str,
